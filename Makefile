@@ -1,0 +1,23 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is set up by them.
+.PHONY: demo test lint bench setup clean
+
+PY := .venv/bin/python
+ARGS ?=
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	.venv/bin/fangkong demo $(ARGS)
+
+test:
+	@bash scripts/bootstrap.sh --postgres
+	.venv/bin/lint-imports
+	$(PY) -m pytest $(ARGS)
+
+bench: setup
+	$(PY) bench/trace.py
+	$(PY) bench/import_lake.py
+
+clean:
+	rm -rf data .pytest_cache

@@ -1,0 +1,60 @@
+"""The FastAPI app: mounts each domain's router, the cross-domain routes and the web pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from fangkong import __version__, flows
+from fangkong.cases import service as case_service
+from fangkong.cases.api import router as cases_router
+from fangkong.codes.api import router as codes_router
+from fangkong.contacts.api import router as contacts_router
+from fangkong.contacts.schemas import TraceOut
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.errors import FangkongError
+from fangkong.measures.api import router as measures_router
+from fangkong.reports.api import router as reports_router
+from fangkong.web import pages
+from fangkong.web.layout import STATIC_DIR
+
+app = FastAPI(title="fangkong 防控", version=__version__,
+              description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
+app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router):
+    app.include_router(r)
+
+
+@app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])
+def trace_case(session: SessionDep, settings: SettingsDep, case_id: Annotated[str, Path(max_length=20)]):
+    """Trace a declared case (FORMATS.md shape); risk persons get measures and their codes are recomputed."""
+    case = case_service.get_case(session, case_id)
+    return flows.respond(session, settings, case, now=utcnow(), actor="api").trace.as_json()
+
+
+@app.get("/api/health", tags=["meta"])
+def health() -> dict:
+    return {"status": "ok", "version": __version__}
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+@app.exception_handler(FangkongError)
+def fangkong_error(request: Request, exc: FangkongError):
+    """One handler: JSON for the API, a page for a browser, a fragment for HTMX."""
+    if _wants_html(request):
+        return HTMLResponse(pages.error_html(request, exc.status_code, exc.message), status_code=exc.status_code)
+    return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
+
+
+@app.exception_handler(RequestValidationError)
+def validation_error(request: Request, exc: RequestValidationError):
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+    return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)

@@ -1,0 +1,1 @@
+"""Cases: suspected positives, re-checks, declared cases, their windows."""

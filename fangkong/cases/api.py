@@ -1,0 +1,33 @@
+"""HTTP routes of cases: list, read, declare. Tracing lives in fangkong/api.py (it crosses domains)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from fangkong.cases import service
+from fangkong.cases.schemas import CaseCreate, CaseRead
+from fangkong.db.core import utcnow
+from fangkong.deps import Page, SessionDep
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+
+@router.get("", response_model=list[CaseRead])
+def list_cases(session: SessionDep, page: Page,
+               status: Annotated[str | None, Query(pattern="^(suspected|confirmed|asymptomatic|ruled_out)$")] = None):
+    return [CaseRead.of(c) for c in service.list_cases(session, status=status, limit=page.limit, offset=page.offset)]
+
+
+@router.get("/{case_id}", response_model=CaseRead)
+def read_case(session: SessionDep, case_id: str):
+    return CaseRead.of(service.get_case(session, case_id))
+
+
+@router.post("", response_model=CaseRead, status_code=201)
+def declare_case(session: SessionDep, body: CaseCreate):
+    case = service.declare_case(session, body.person_id, sampled_at=body.sampled_at, onset_date=body.onset_date,
+                                isolated_at=body.isolated_at, last_negative_at=body.last_negative_at,
+                                severity=body.severity, now=utcnow(), actor="api")
+    return CaseRead.of(case)

@@ -1,0 +1,39 @@
+"""The case table: one row per positive person, from suspected positive to declared case."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.db.core import Base, UTCDateTime, utcnow
+
+__all__ = ["Case", "CASE_STATUSES", "DECLARED"]
+
+#: suspected → (re-check) → confirmed | asymptomatic, or ruled_out
+CASE_STATUSES = ("suspected", "confirmed", "asymptomatic", "ruled_out")
+DECLARED = ("confirmed", "asymptomatic")
+
+
+class Case(Base):
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    severity: Mapped[str | None] = mapped_column(String(20))
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    onset_date: Mapped[date | None] = mapped_column(Date)
+    isolated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_negative_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    placed_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    traced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edition: Mapped[str | None] = mapped_column(String(10))
+
+    person = relationship("Person", lazy="joined")

@@ -1,0 +1,41 @@
+"""API shapes of cases."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = ["CaseCreate", "CaseRead"]
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str = Field(min_length=1, max_length=64)
+    sampled_at: AwareDatetime
+    onset_date: date | None = None
+    isolated_at: AwareDatetime | None = None
+    last_negative_at: AwareDatetime | None = None
+    severity: str | None = Field(None, max_length=20)
+
+
+class CaseRead(BaseModel):
+    case_id: str
+    person_id: str
+    status: str
+    severity: str | None
+    sampled_at: datetime
+    onset_date: date | None
+    isolated_at: datetime | None
+    declared_at: datetime | None
+    traced_at: datetime | None
+    window_start: datetime | None
+    window_end: datetime | None
+
+    @classmethod
+    def of(cls, c) -> CaseRead:
+        return cls(case_id=c.case_no, person_id=c.person.person_id, status=c.status, severity=c.severity,
+                   sampled_at=c.sampled_at, onset_date=c.onset_date, isolated_at=c.isolated_at,
+                   declared_at=c.declared_at, traced_at=c.traced_at, window_start=c.window_start,
+                   window_end=c.window_end)

@@ -1,0 +1,103 @@
+"""Case services: a positive result becomes a suspected case, a re-check declares it, or declare directly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import DECLARED, Case
+from fangkong.db.audit import audit
+from fangkong.db.core import utcnow
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.people import service as people_service
+from fangkong.protocol.deadlines import DEFAULT_DEADLINES
+
+__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "count_cases"]
+
+
+def _open_case(session: Session, person_fk: int) -> Case | None:
+    return session.scalar(select(Case).where(Case.person_fk == person_fk, Case.status != "ruled_out"))
+
+
+def _check_times(sampled_at: datetime, isolated_at: datetime | None) -> None:
+    for name, t in (("sampled_at", sampled_at), ("isolated_at", isolated_at)):
+        if t is not None and t.tzinfo is None:
+            raise InvalidInput(f"{name} must carry a time zone")
+
+
+def report_positive(session: Session, person_id: str, *, sampled_at: datetime, now: datetime | None = None,
+                    actor: str = "system") -> Case:
+    """A first positive result: a suspected case (可疑阳性), placed within the deadline, not yet traced."""
+    person = people_service.get_person(session, person_id)
+    if _open_case(session, person.id):
+        raise Conflict(f"person {person_id} already has an open case")
+    now = now or utcnow()
+    case = Case(person_fk=person.id, status="suspected", sampled_at=sampled_at, reported_at=now,
+                placed_deadline_at=now + DEFAULT_DEADLINES["case_placed"])
+    session.add(case)
+    session.flush()
+    case.case_no = f"C{case.id:06d}"
+    audit(session, actor, "case.suspected", "case", case.case_no, after={"person_id": person_id})
+    return case
+
+
+def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | None = None,
+            isolated_at: datetime | None = None, now: datetime | None = None, actor: str = "system") -> Case:
+    """复核: a positive re-check declares the case (confirmed if symptomatic, else asymptomatic)."""
+    if case.status != "suspected":
+        raise Conflict(f"case {case.case_no} is {case.status}, not awaiting a re-check")
+    now = now or utcnow()
+    before = {"status": case.status}
+    if not positive:
+        case.status = "ruled_out"
+    else:
+        case.status = "confirmed" if onset_date else "asymptomatic"
+        case.onset_date = onset_date
+        case.isolated_at = isolated_at
+        case.declared_at = now
+    audit(session, actor, "case.recheck", "case", case.case_no, before=before, after={"status": case.status})
+    return case
+
+
+def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onset_date: date | None = None,
+                 isolated_at: datetime | None = None, last_negative_at: datetime | None = None,
+                 severity: str | None = None, now: datetime | None = None, actor: str = "system") -> Case:
+    """Declare a case directly (an epidemiologist's decision after the re-check)."""
+    _check_times(sampled_at, isolated_at)
+    now = now or utcnow()
+    if last_negative_at is not None and last_negative_at > sampled_at:
+        raise InvalidInput("last negative sample is after the positive sample")
+    person = people_service.get_person(session, person_id)
+    case = _open_case(session, person.id)
+    if case is not None and case.status in DECLARED:
+        raise Conflict(f"person {person_id} is already case {case.case_no}")
+    if case is None:
+        case = report_positive(session, person_id, sampled_at=sampled_at, now=now, actor=actor)
+    case.last_negative_at = last_negative_at
+    case.severity = severity
+    return recheck(session, case, positive=True, onset_date=onset_date, isolated_at=isolated_at, now=now,
+                   actor=actor)
+
+
+def get_case(session: Session, case_ref: str | int) -> Case:
+    """A case by its number (C000001) or numeric id."""
+    ref = str(case_ref).strip()
+    case = session.scalar(select(Case).where(Case.case_no == ref.upper()))
+    if case is None and ref.isdigit() and len(ref) < 12:
+        case = session.get(Case, int(ref))
+    if case is None:
+        raise NotFound(f"unknown case {ref!r}")
+    return case
+
+
+def list_cases(session: Session, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[Case]:
+    q = select(Case).order_by(Case.id.desc()).limit(limit).offset(offset)
+    if status:
+        q = q.where(Case.status == status)
+    return list(session.scalars(q))
+
+
+def count_cases(session: Session) -> int:
+    return session.scalar(select(func.count(Case.id))) or 0

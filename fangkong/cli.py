@@ -1,0 +1,159 @@
+"""The `fangkong` command: mounts each domain's commands and the cross-domain ones (import, trace, demo)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fangkong import flows, importer
+from fangkong.cases import service as case_service
+from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, progress, unit_of_work
+from fangkong.db.core import utcnow
+from fangkong.errors import InvalidInput
+from fangkong.i18n import t
+from fangkong.measures.commands import app as measures_app
+from fangkong.codes.commands import app as codes_app
+from fangkong.reports.commands import app as report_app
+from fangkong.settings import get_settings
+from fangkong.sim.commands import app as sim_app
+from fangkong.demo import demo
+
+app = typer.Typer(
+    help="防控 fangkong — trace every case within hours, manage risk persons, publish the daily bulletin.\n\n"
+         "Quick start: `fangkong demo` generates a city, runs an outbreak day and serves the web app.",
+    no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The record store (SQLite or PostgreSQL, FANGKONG_DATABASE_URL).", no_args_is_help=True)
+case_app = typer.Typer(help="Cases: declare a positive person a case.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(case_app, name="case")
+app.add_typer(measures_app, name="measures")
+app.add_typer(codes_app, name="codes")
+app.add_typer(report_app, name="report")
+app.add_typer(sim_app, name="sim")
+app.command("demo")(demo)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Create or migrate every table (Alembic). Example: `fangkong db upgrade`"""
+    from fangkong.db.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    err.print(f"database at head: {get_settings().database_url}")
+
+
+@app.command("import")
+@handle_errors
+def import_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder with persons, venues, venue_visits, cell_dwells "
+                                                "(.csv or .parquet), see docs/formats.md")],
+    strict: Annotated[bool, typer.Option(help="Commit nothing from a file that has any bad row.")] = False,
+) -> None:
+    """Import every table found in FOLDER; bad rows are listed with file and line.
+
+    Example: `fangkong import ./data/city` — re-running it changes nothing.
+    """
+    settings = get_settings()
+    with progress() as bar:
+        task = bar.add_task("import", total=None)
+
+        def on_file(table: str, path: Path) -> None:
+            bar.update(task, description=f"import {path.name}")
+
+        results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file)
+        bar.update(task, total=len(results), completed=len(results), description="import")
+    table = Table(title="import")
+    for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):
+        table.add_column(col, justify="right" if col in ("rows", "new", "unchanged", "rejected") else "left")
+    for r in results:
+        table.add_row(r.file, f"{r.rows:,}", f"{r.inserted:,}", f"{r.unchanged:,}", f"{r.rejected:,}",
+                      "yes" if r.committed else "no (--strict)")
+    err.print(table)
+    bad = [e for r in results for e in (r.errors or [])]
+    for r in results:
+        for w in r.warnings or []:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for e in bad[:200]:
+        err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+    if len(bad) > 200:
+        err.print(f"… and {len(bad) - 200} more rejected rows", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@case_app.command("declare")
+@handle_errors
+def case_declare(
+    person_id: Annotated[str, typer.Argument(help="person_id of the positive person")],
+    sampled_at: Annotated[str, typer.Option("--sampled-at", help="time of the first positive sample (ISO 8601)")],
+    onset_date: Annotated[str | None, typer.Option("--onset-date", help="symptom onset date; none = asymptomatic")] = None,
+    isolated_at: Annotated[str | None, typer.Option("--isolated-at", help="when the case was isolated")] = None,
+    last_negative_at: Annotated[str | None, typer.Option(
+        "--last-negative-at", help="last negative sample, for a case found by serial screening")] = None,
+    severity: Annotated[str | None, typer.Option(help="轻型 mild / 普通型 moderate / 重型 severe / 危重型 critical")] = None,
+) -> None:
+    """Declare a case and print its id (a confirmed case when an onset date is given, else asymptomatic).
+
+    Example: `fangkong case declare P0000042 --sampled-at 2022-03-14T08:30 --isolated-at 2022-03-14T20:00`
+    """
+    with unit_of_work() as session:
+        case = case_service.declare_case(
+            session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
+            onset_date=parse_date(onset_date, "--onset-date"), isolated_at=parse_time(isolated_at, "--isolated-at"),
+            last_negative_at=parse_time(last_negative_at, "--last-negative-at"), severity=severity, now=utcnow())
+        case_no = case.case_no
+    print(case_no)
+
+
+@app.command("trace")
+@handle_errors
+def trace_cmd(
+    case_id: Annotated[str, typer.Argument(help="case id printed by `fangkong case declare`")],
+    format: Annotated[str, typer.Option("--format", help="table or json (FORMATS.md shape)")] = "table",
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+) -> None:
+    """Trace a case: close and secondary contacts, space-time companions, trajectory overlaps.
+
+    Every risk person found is stored with its evidence, placed under the edition's measure, and
+    their health code recomputed. Example: `fangkong trace C000001 --format json`
+    """
+    if format not in ("table", "json"):
+        raise InvalidInput("--format must be table or json")
+    settings = get_settings()
+    with unit_of_work() as session:
+        case = case_service.get_case(session, case_id)
+        with progress() as bar:
+            task = bar.add_task(f"trace {case.case_no}", total=1)
+            response = flows.respond(session, settings, case, now=utcnow())
+            bar.advance(task)
+        doc = response.trace.as_json()
+        counts = response.trace.counts()
+    if format == "json":
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    table = Table(title=f"{doc['case_id']}  {doc['window']['start']} → {doc['window']['end']}")
+    table.add_column("category" if lang == "en" else "类别")
+    table.add_column("people" if lang == "en" else "人数", justify="right")
+    for cat, n in counts.items():
+        table.add_row(t(cat, lang), f"{n:,}")
+    out.print(table)
+    m = response.measures
+    out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced; "
+              f"{m.phone_only} phone-only companions to verify; codes changed: {response.codes['changed']}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app and the API (OpenAPI docs at /docs). Example: `fangkong serve --port 8000`"""
+    import uvicorn
+
+    uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    app()

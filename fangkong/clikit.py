@@ -1,0 +1,68 @@
+"""What every CLI command shares: consoles, time parsing, one-line errors, the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import wraps
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session
+
+from fangkong.db.core import session_scope
+from fangkong.errors import FangkongError
+from fangkong.settings import get_settings
+
+__all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress"]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def parse_time(text: str | None, name: str) -> datetime | None:
+    """ISO 8601; a time without offset is in the deployment's zone (FORMATS.md)."""
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2022-03-14T09:30", param_hint=name) from None
+    return t if t.tzinfo else t.replace(tzinfo=get_settings().zone)
+
+
+def parse_date(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO date, e.g. 2022-03-14", param_hint=name) from None
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Domain errors become one line on stderr and exit code 1."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except FangkongError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One transaction per command: committed at the end, rolled back on any error."""
+    with session_scope() as session:
+        yield session
+
+
+def progress(console: Console | None = None) -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console or err)

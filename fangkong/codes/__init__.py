@@ -1,0 +1,1 @@
+"""Health codes (derived, never typed in), venue-code scans, two-code checks."""

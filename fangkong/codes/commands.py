@@ -1,0 +1,34 @@
+"""`fangkong codes …`: a person's health code with its reasons."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from fangkong.clikit import handle_errors, out, unit_of_work
+from fangkong.codes import service
+from fangkong.db.core import utcnow
+from fangkong.i18n import t
+from fangkong.protocol.edition import load_edition
+from fangkong.settings import get_settings
+
+app = typer.Typer(help="Health codes (red / yellow / green), derived from records.", no_args_is_help=True)
+
+
+@app.command("show")
+@handle_errors
+def show(person_id: str, format: Annotated[str, typer.Option("--format")] = "text", lang: str = "zh") -> None:
+    """A person's colour now, why, and when it next changes. Example: `fangkong codes show P0000042`"""
+    s = get_settings()
+    with unit_of_work() as session:
+        code = service.person_code(session, person_id, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
+    if format == "json":
+        print(json.dumps({"person_id": code.person_id, "colour": code.colour, "reasons": code.reasons,
+                          "changes_at": code.changes_at.astimezone(s.zone).isoformat() if code.changes_at else None},
+                         ensure_ascii=False))
+        return
+    reasons = ", ".join(t(r["label"], lang) for r in code.reasons) or "-"
+    out.print(f"{code.person_id}: [bold {code.colour}]{t(code.colour, lang)}[/] ({reasons})"
+              + (f" until {code.changes_at.astimezone(s.zone):%Y-%m-%d %H:%M}" if code.changes_at else ""))

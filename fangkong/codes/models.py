@@ -1,0 +1,34 @@
+"""Stored health codes (the latest per person) and their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fangkong.db.core import Base, JSONType, UTCDateTime
+
+__all__ = ["HealthCode", "HealthCodeChange"]
+
+
+class HealthCode(Base):
+    """The latest colour of a person; a person with no row has never been anything but green."""
+
+    __tablename__ = "health_code"
+
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    colour: Mapped[str] = mapped_column(String(10), index=True)
+    reasons: Mapped[list] = mapped_column(JSONType)
+    changes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HealthCodeChange(Base):
+    __tablename__ = "health_code_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    colour: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list] = mapped_column(JSONType)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,92 @@
+"""Health-code services: gather a person's statuses, derive the colour, keep the latest and the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.codes.models import HealthCode, HealthCodeChange
+from fangkong.measures.models import Measure, TestTask
+from fangkong.people import service as people_service
+from fangkong.people.service import chunks
+from fangkong.protocol.codes import Code, Reason, code_colour
+from fangkong.protocol.edition import Edition
+
+__all__ = ["CodeView", "reasons_for", "recompute", "person_code", "colour_counts"]
+
+_ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
+
+
+@dataclass
+class CodeView:
+    person_id: str
+    colour: str
+    reasons: list[dict]
+    changes_at: datetime | None
+    computed_at: datetime
+
+
+def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: ZoneInfo) -> dict[int, list[Reason]]:
+    """Every status that can colour a code, per person: open cases, active measures, overdue tests."""
+    out: dict[int, list[Reason]] = {fk: [] for fk in person_fks}
+    today = now.astimezone(tz).date()
+    for part in chunks(sorted(set(person_fks))):
+        for c in session.scalars(select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out")):
+            out[c.person_fk].append(Reason("suspected" if c.status == "suspected" else "case", None))
+        for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.status == "active")):
+            out[m.person_fk].append(Reason(m.category, m.end_at))
+        late = (select(TestTask.person_fk).join(Measure)
+                .where(TestTask.person_fk.in_(part), TestTask.result == "pending", TestTask.due_date < today,
+                       Measure.status == "active").distinct())
+        for fk in session.scalars(late):
+            out[fk].append(Reason("overdue_test", None))
+    return out
+
+
+def _as_json(code: Code, tz: ZoneInfo) -> list[dict]:
+    return [{"label": r.label, "until": r.until.astimezone(tz).isoformat() if r.until else None}
+            for r in code.reasons]
+
+
+def recompute(session: Session, person_fks: list[int], *, edition: Edition, now: datetime, tz: ZoneInfo) -> dict[str, int]:
+    """Recompute and store the codes of these persons; a change of colour or reasons is kept in history."""
+    stored = {}
+    for part in chunks(sorted(set(person_fks))):
+        stored.update((h.person_fk, h) for h in session.scalars(select(HealthCode).where(HealthCode.person_fk.in_(part))))
+    counts = {"red": 0, "yellow": 0, "green": 0, "changed": 0}
+    for fk, reasons in reasons_for(session, person_fks, now=now, tz=tz).items():
+        code = code_colour(edition, reasons, now)
+        reasons_json = _as_json(code, tz)
+        counts[code.colour] += 1
+        old = stored.get(fk)
+        if old is None and code.colour == "green":
+            continue
+        if old is None:
+            old = HealthCode(person_fk=fk)
+            session.add(old)
+        elif old.colour == code.colour and old.reasons == reasons_json:
+            old.computed_at = now
+            continue
+        old.colour, old.reasons, old.changes_at, old.computed_at = code.colour, reasons_json, code.changes_at, now
+        session.add(HealthCodeChange(person_fk=fk, colour=code.colour, reasons=reasons_json, at=now))
+        counts["changed"] += 1
+    session.flush()
+    return counts
+
+
+def person_code(session: Session, person_id: str, *, edition: Edition, now: datetime, tz: ZoneInfo) -> CodeView:
+    """A person's colour right now, derived live from their records (never a stale stored colour)."""
+    person = people_service.get_person(session, person_id)
+    code = code_colour(edition, reasons_for(session, [person.id], now=now, tz=tz)[person.id], now)
+    return CodeView(person_id=person.person_id, colour=code.colour, reasons=_as_json(code, tz),
+                    changes_at=code.changes_at, computed_at=now)
+
+
+def colour_counts(session: Session) -> dict[str, int]:
+    rows = {k: v for k, v in session.execute(select(HealthCode.colour, func.count()).group_by(HealthCode.colour))}
+    return {c: rows.get(c, 0) for c in ("red", "yellow")}

@@ -1,0 +1,1 @@
+"""Risk persons and their evidence; tracing a case = lake queries + protocol rules."""

@@ -1,0 +1,29 @@
+"""HTTP routes of risk persons: list, filter, override a category (audited)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from fangkong.cases import service as case_service
+from fangkong.contacts import service
+from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
+from fangkong.deps import Page, SessionDep
+
+router = APIRouter(prefix="/api", tags=["risk persons"])
+CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)$")]
+
+
+@router.get("/risk-persons", response_model=list[RiskPersonRead])
+def list_risk_persons(session: SessionDep, page: Page, category: CategoryQ = None,
+                      case_id: Annotated[str | None, Query(max_length=20)] = None):
+    case = case_service.get_case(session, case_id) if case_id else None
+    rows = service.risk_persons(session, case=case, category=category, limit=page.limit, offset=page.offset)
+    return [RiskPersonRead.of(r) for r in rows]
+
+
+@router.patch("/risk-persons/{risk_id}", response_model=RiskPersonRead)
+def override(session: SessionDep, risk_id: Annotated[int, Path(ge=1, le=2**62)], body: RiskPersonOverride):
+    risk = service.get_risk_person(session, risk_id)
+    return RiskPersonRead.of(service.override_category(session, risk, body.category, reason=body.reason, actor="api"))

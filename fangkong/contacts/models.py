@@ -1,0 +1,36 @@
+"""The risk_person table: one row per (case, person or phone), highest category, all its evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
+
+__all__ = ["RiskPerson"]
+
+
+class RiskPerson(Base):
+    __tablename__ = "risk_person"
+    __table_args__ = (UniqueConstraint("case_fk", "who", name="uq_risk_person_case_who"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    #: "p:<person_id>" for a registered person, "t:<phone>" for a phone with no registered owner
+    who: Mapped[str] = mapped_column(String(80))
+    #: null when only a phone is known (a carrier record with no registered owner)
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(11))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    found_category: Mapped[str] = mapped_column(String(20))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    evidence: Mapped[list] = mapped_column(JSONType)
+    first_exposure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_exposure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    placed_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person = relationship("Person", lazy="joined")
+    case = relationship("Case", lazy="joined")

@@ -1,0 +1,71 @@
+"""API shapes of risk persons and traces (the trace follows FORMATS.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fangkong.protocol.idnumber import mask_phone
+
+__all__ = ["Evidence", "TraceRiskPerson", "TraceOut", "RiskPersonRead", "RiskPersonOverride"]
+
+Category = Literal["close", "secondary", "companion", "overlap"]
+
+
+class Evidence(BaseModel):
+    kind: Literal["household", "venue", "grid"]
+    via: str
+    place: str
+    start: str
+    end: str
+
+
+class TraceRiskPerson(BaseModel):
+    person_id: str | None
+    phone: str | None
+    category: Category
+    evidence: list[Evidence]
+
+
+class TraceWindow(BaseModel):
+    start: str
+    end: str
+
+
+class TraceOut(BaseModel):
+    case_id: str
+    edition: str
+    window: TraceWindow
+    risk_persons: list[TraceRiskPerson]
+
+
+class RiskPersonRead(BaseModel):
+    id: int
+    case_id: str
+    person_id: str | None
+    phone_masked: str | None
+    category: Category
+    found_category: Category
+    override_reason: str | None
+    first_exposure_at: datetime
+    last_exposure_at: datetime
+    found_at: datetime
+    placed_deadline_at: datetime | None
+    evidence: list[Evidence]
+
+    @classmethod
+    def of(cls, r) -> RiskPersonRead:
+        return cls(id=r.id, case_id=r.case.case_no, person_id=r.person.person_id if r.person else None,
+                   phone_masked=mask_phone(r.phone), category=r.category, found_category=r.found_category,
+                   override_reason=r.override_reason, first_exposure_at=r.first_exposure_at,
+                   last_exposure_at=r.last_exposure_at, found_at=r.found_at,
+                   placed_deadline_at=r.placed_deadline_at, evidence=r.evidence)
+
+
+class RiskPersonOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category
+    reason: str = Field(min_length=1, max_length=500)

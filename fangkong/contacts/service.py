@@ -1,0 +1,294 @@
+"""Tracing a case: find close and secondary contacts, companions and overlaps, store them as risk persons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import DECLARED, Case
+from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import audit
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.lake.queries import Lake
+from fangkong.people import service as people_service
+from fangkong.people.models import Person
+from fangkong.protocol.classify import rank
+from fangkong.protocol.deadlines import DEFAULT_DEADLINES
+from fangkong.protocol.edition import CATEGORIES, Edition
+from fangkong.protocol.window import Window, lookback_window
+
+__all__ = ["TraceResult", "Found", "trace", "risk_persons", "override_category", "category_counts"]
+
+
+@dataclass
+class Found:
+    """One risk person found by a trace: the key, the highest category, every piece of evidence."""
+
+    who: str
+    person: Person | None
+    phone: str | None
+    category: str
+    evidence: list[dict] = field(default_factory=list)
+
+    @property
+    def person_id(self) -> str | None:
+        return self.person.person_id if self.person else None
+
+
+@dataclass
+class TraceResult:
+    case: Case
+    edition: str
+    window: Window
+    found: list[Found]
+    tz: ZoneInfo
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(CATEGORIES, 0)
+        for f in self.found:
+            out[f.category] += 1
+        return out
+
+    def as_json(self) -> dict:
+        """The FORMATS.md shape of `fangkong trace --format json`."""
+        return {
+            "case_id": self.case.case_no,
+            "edition": self.edition,
+            "window": {"start": _iso(self.window.start, self.tz), "end": _iso(self.window.end, self.tz)},
+            "risk_persons": [
+                {"person_id": f.person_id, "phone": None if f.person else f.phone, "category": f.category,
+                 "evidence": f.evidence}
+                for f in self.found
+            ],
+        }
+
+
+def _iso(t: datetime, tz: ZoneInfo) -> str:
+    return t.astimezone(tz).isoformat()
+
+
+def _epoch(t: datetime) -> int:
+    return int(t.timestamp())
+
+
+def _from_epoch(s: int) -> datetime:
+    return datetime.fromtimestamp(s, UTC)
+
+
+class _Collector:
+    """Evidence per person and category; a person keeps the highest category found."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.by_cat: dict[str, dict[str, list[dict]]] = {c: defaultdict(list) for c in CATEGORIES}
+
+    def add(self, category: str, who: str, kind: str, via: str, place: str, s: int, e: int) -> None:
+        self.by_cat[category][who].append({"kind": kind, "via": via, "place": place,
+                                           "start": _iso(_from_epoch(s), self.tz),
+                                           "end": _iso(_from_epoch(e), self.tz), "_s": s, "_e": e})
+
+    def has(self, who: str, *categories: str) -> bool:
+        return any(who in self.by_cat[c] for c in categories)
+
+    def members(self, category: str) -> dict[str, list[dict]]:
+        return self.by_cat[category]
+
+
+def _dwell_table(session: Session, edition: Edition) -> pa.Table:
+    kinds = people_service.venue_kinds(session)
+    return pa.table({"venue_id": pa.array(list(kinds), pa.string()),
+                     "dwell_s": pa.array([edition.dwell_for(k) * 60 for k in kinds.values()], pa.int64())})
+
+
+def _who_table(rows: list[tuple[str, int, int]]) -> pa.Table:
+    return pa.table({"via": pa.array([r[0] for r in rows], pa.string()),
+                     "s": pa.array([r[1] for r in rows], pa.int64()),
+                     "e": pa.array([r[2] for r in rows], pa.int64())})
+
+
+def _close(session, lake, col, case_person, dwell, ws, we, min_s) -> pa.Table:
+    anchors = lake.own_intervals(_who_table([(case_person.person_id, ws, we)]), dwell)
+    for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
+        col.add("close", "p:" + r["person_id"], "venue", r["via"], r["place"], r["s"], r["e"])
+    if case_person.household_id:
+        for p in people_service.household_members(session, [case_person.household_id]).get(
+                case_person.household_id, []):
+            if p.id != case_person.id:
+                col.add("close", "p:" + p.person_id, "household", case_person.person_id, p.household_id, ws, we)
+    return anchors
+
+
+def _secondary(session, lake, col, case_person, dwell, until, min_s) -> None:
+    close = col.members("close")
+    first = {who[2:]: min(ev["_s"] for ev in evs) for who, evs in close.items()}
+    anchors = lake.own_intervals(_who_table([(pid, s, until) for pid, s in sorted(first.items())]), dwell)
+    for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
+        who = "p:" + r["person_id"]
+        if r["person_id"] != case_person.person_id and not col.has(who, "close"):
+            col.add("secondary", who, "venue", r["via"], r["place"], r["s"], r["e"])
+    contacts = people_service.persons_by_ids(session, first)
+    households = people_service.household_members(session, [p.household_id for p in contacts.values()])
+    for pid, contact in sorted(contacts.items()):
+        for p in households.get(contact.household_id, []):
+            who = "p:" + p.person_id
+            if p.id != case_person.id and p.person_id != pid and not col.has(who, "close"):
+                col.add("secondary", who, "household", pid, p.household_id, first[pid], until)
+
+
+def _companions(session, lake, col, case_person, ws, we, min_s, min_cell_hours) -> dict[str, Person]:
+    if not case_person.phone:
+        return {}
+    anchors = lake.own_intervals(_who_table([(case_person.phone, ws, we)]), pa.table({}), cells=True)
+    rows = [r for r in lake.co_presence(anchors, pa.table({}), min_s, cells=True).to_pylist()
+            if r["person_id"] != case_person.phone]
+    if min_cell_hours > 0 and rows:
+        rows = _noise_filter(lake, rows, case_person.phone, ws, min_cell_hours)
+    owners = people_service.persons_by_phones(session, {r["person_id"] for r in rows})
+    for r in rows:
+        owner = owners.get(r["person_id"])
+        who = "p:" + owner.person_id if owner else "t:" + r["person_id"]
+        if owner is not None and (owner.id == case_person.id or col.has(who, "close", "secondary")):
+            continue
+        col.add("companion", who, "grid", case_person.person_id, r["place"], r["s"], r["e"])
+    return owners
+
+
+def _noise_filter(lake, rows, case_phone, ws, min_hours) -> list[dict]:
+    """Chengdu's filter: keep a cell only if either phone spent ≥ min_hours there over 14 days."""
+    first = (_from_epoch(ws) - timedelta(days=14)).date()
+    last = (_from_epoch(max(r["e"] for r in rows))).date()
+    phones = sorted({r["person_id"] for r in rows} | {case_phone})
+    hours = {(h["person_id"], h["place"]): h["hours"] for h in
+             lake.cell_hours(phones, sorted({r["place"] for r in rows}), first, last).to_pylist()}
+    return [r for r in rows if max(hours.get((r["person_id"], r["place"]), 0),
+                                   hours.get((case_phone, r["place"]), 0)) >= min_hours]
+
+
+def _overlaps(lake, col, case_person, anchors, dwell, ws, we) -> None:
+    for r in lake.same_day(anchors, dwell, ws, we).to_pylist():
+        who = "p:" + r["person_id"]
+        if r["person_id"] != case_person.person_id and not col.has(who, "close", "secondary", "companion"):
+            col.add("overlap", who, "venue", r["via"], r["place"], r["s"], r["e"])
+
+
+def _found(session: Session, col: _Collector, owners: dict[str, Person]) -> list[Found]:
+    ids = {who[2:] for c in CATEGORIES for who in col.members(c) if who.startswith("p:")}
+    persons = people_service.persons_by_ids(session, ids)
+    out = []
+    for category in CATEGORIES:
+        for who, evs in col.members(category).items():
+            person = persons.get(who[2:]) if who.startswith("p:") else None
+            evs.sort(key=lambda ev: (ev["_s"], ev["_e"], ev["kind"], ev["via"], ev["place"]))
+            out.append(Found(who=who, person=person, phone=person.phone if person else who[2:],
+                             category=category, evidence=evs))
+    out.sort(key=lambda f: (rank(f.category), f.who))
+    return out
+
+
+def trace(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo,
+          now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
+          actor: str = "system") -> TraceResult:
+    """Trace one declared case exactly per DOMAIN.md §4 and store the risk persons found.
+
+    Re-tracing replaces the case's risk persons; categories an epidemiologist overrode stay overridden.
+    """
+    if case.status not in DECLARED:
+        raise Conflict(f"case {case.case_no} is {case.status}; only a declared case is traced")
+    end = case.isolated_at or case.declared_at or now
+    try:
+        window = lookback_window(edition, sampled_at=case.sampled_at, isolated_at=end, onset_date=case.onset_date,
+                                 last_negative_at=case.last_negative_at, days_before=days_before, tz=tz)
+    except ValueError as exc:
+        raise InvalidInput(f"case {case.case_no}: {exc}") from None
+    ws, we, until = _epoch(window.start), _epoch(window.end), max(_epoch(now), _epoch(window.end))
+    person = case.person
+    col = _Collector(tz)
+    dwell = _dwell_table(session, edition)
+    anchors = _close(session, lake, col, person, dwell, ws, we, edition.venue_overlap_min * 60)
+    if edition.identify_secondary:
+        _secondary(session, lake, col, person, dwell, until, edition.venue_overlap_min * 60)
+    owners = _companions(session, lake, col, person, ws, we, edition.grid_overlap_min * 60,
+                         companion_min_cell_hours)
+    _overlaps(lake, col, person, anchors, dwell, ws, we)
+    found = _found(session, col, owners)
+    _store(session, case, found, now)
+    case.traced_at, case.window_start, case.window_end, case.edition = now, window.start, window.end, edition.name
+    audit(session, actor, "case.trace", "case", case.case_no, after={
+        c: n for c, n in TraceResult(case, edition.name, window, found, tz).counts().items()})
+    return TraceResult(case=case, edition=edition.name, window=window, found=found, tz=tz)
+
+
+def _store(session: Session, case: Case, found: list[Found], now: datetime) -> None:
+    overrides = {r.who: (r.category, r.override_reason) for r in
+                 session.scalars(select(RiskPerson).where(RiskPerson.case_fk == case.id,
+                                                          RiskPerson.override_reason.is_not(None)))}
+    session.execute(delete(RiskPerson).where(RiskPerson.case_fk == case.id))
+    rows = []
+    for f in found:
+        category, reason = overrides.get(f.who, (f.category, None))
+        evidence = [{k: v for k, v in ev.items() if not k.startswith("_")} for ev in f.evidence]
+        rows.append(RiskPerson(
+            case_fk=case.id, who=f.who, person_fk=f.person.id if f.person else None, phone=f.phone,
+            category=category, found_category=f.category, override_reason=reason, evidence=evidence,
+            first_exposure_at=_from_epoch(min(ev["_s"] for ev in f.evidence)),
+            last_exposure_at=_from_epoch(max(ev["_e"] for ev in f.evidence)), found_at=now,
+            placed_deadline_at=now + DEFAULT_DEADLINES["contacts_placed"] if category == "close" else None))
+        f.evidence = evidence
+    session.add_all(rows)
+    session.flush()
+
+
+def risk_persons(session: Session, *, case: Case | None = None, category: str | None = None,
+                 limit: int = 100, offset: int = 0) -> list[RiskPerson]:
+    q = select(RiskPerson).order_by(RiskPerson.id).limit(limit).offset(offset)
+    if case is not None:
+        q = q.where(RiskPerson.case_fk == case.id)
+    if category:
+        q = q.where(RiskPerson.category == category)
+    return list(session.scalars(q))
+
+
+def category_counts(session: Session, *, case: Case | None = None) -> dict[str, int]:
+    """Distinct people per highest category over all cases (or one case): each person counted once."""
+    q = select(RiskPerson.who, RiskPerson.category)
+    if case is not None:
+        q = q.where(RiskPerson.case_fk == case.id)
+    best: dict[str, str] = {}
+    for who, cat in session.execute(q):
+        if who not in best or rank(cat) < rank(best[who]):
+            best[who] = cat
+    out = dict.fromkeys(CATEGORIES, 0)
+    for cat in best.values():
+        out[cat] += 1
+    return out
+
+
+def override_category(session: Session, risk: RiskPerson, category: str, *, reason: str,
+                      actor: str) -> RiskPerson:
+    """An epidemiologist's decision replaces the computed category; audited with the reason."""
+    if category not in CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}")
+    if not reason.strip():
+        raise InvalidInput("an override needs a reason")
+    before = {"category": risk.category}
+    risk.category, risk.override_reason = category, reason.strip()
+    audit(session, actor, "risk_person.override", "risk_person", risk.id, before=before,
+          after={"category": category, "reason": reason})
+    return risk
+
+
+def get_risk_person(session: Session, risk_id: int) -> RiskPerson:
+    risk = session.get(RiskPerson, risk_id)
+    if risk is None:
+        raise NotFound(f"unknown risk person {risk_id}")
+    return risk
+
+
+def count_risk_persons(session: Session) -> int:
+    return session.scalar(select(func.count(RiskPerson.id))) or 0

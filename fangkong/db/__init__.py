@@ -1,0 +1,1 @@
+"""Record store: engine, sessions, declarative Base, migrations."""

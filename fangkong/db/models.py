@@ -1,0 +1,12 @@
+"""Every table of every domain, imported in one place for Alembic and for test set-up."""
+
+from fangkong.cases.models import Case
+from fangkong.codes.models import HealthCode, HealthCodeChange
+from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import AuditEntry
+from fangkong.db.core import Base
+from fangkong.measures.models import Measure, TestTask
+from fangkong.people.models import Person, Venue
+
+__all__ = ["Base", "AuditEntry", "Case", "HealthCode", "HealthCodeChange", "RiskPerson", "Measure", "TestTask",
+           "Person", "Venue"]

@@ -1,0 +1,30 @@
+"""One error family for the whole package; api.py and cli.py map it to HTTP codes and exit codes."""
+
+from __future__ import annotations
+
+__all__ = ["FangkongError", "NotFound", "Conflict", "InvalidInput", "Forbidden"]
+
+
+class FangkongError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, details: list | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class NotFound(FangkongError):
+    status_code = 404
+
+
+class Conflict(FangkongError):
+    status_code = 409
+
+
+class InvalidInput(FangkongError):
+    status_code = 422
+
+
+class Forbidden(FangkongError):
+    status_code = 403

@@ -1,0 +1,48 @@
+"""The main flow across domains (ARCHITECTURE.md): declared case → trace → measures → health codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.codes import service as code_service
+from fangkong.contacts import service as contact_service
+from fangkong.lake.queries import Lake
+from fangkong.measures import service as measure_service
+from fangkong.protocol.edition import load_edition
+from fangkong.settings import Settings
+
+__all__ = ["Response", "respond", "lake_for", "trace_case"]
+
+
+@dataclass
+class Response:
+    trace: contact_service.TraceResult
+    measures: measure_service.AssignResult
+    codes: dict[str, int]
+
+
+def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
+    ref = at or datetime(2022, 1, 1, tzinfo=settings.zone)
+    offset = int(ref.astimezone(settings.zone).utcoffset().total_seconds())
+    return Lake(settings.lake, engine=settings.engine, utc_offset_s=offset)
+
+
+def trace_case(session: Session, settings: Settings, case: Case, *, now: datetime,
+               actor: str = "system") -> contact_service.TraceResult:
+    return contact_service.trace(session, case, lake=lake_for(settings, case.sampled_at),
+                                 edition=load_edition(settings.edition), tz=settings.zone, now=now,
+                                 companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor)
+
+
+def respond(session: Session, settings: Settings, case: Case, *, now: datetime, actor: str = "system") -> Response:
+    """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes."""
+    edition = load_edition(settings.edition)
+    result = trace_case(session, settings, case, now=now, actor=actor)
+    assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
+    people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
+    codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
+    return Response(trace=result, measures=assigned, codes=codes)

@@ -1,0 +1,58 @@
+"""`fangkong import DIR`: every FORMATS.md table found in a folder, in dependency order, file by file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.errors import InvalidInput
+from fangkong.lake import ingest
+from fangkong.lake.files import ImportResult, find_table_file, read_table_file
+from fangkong.lake.schemas import INCOMING
+from fangkong.people import service as people_service
+from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, Person
+from fangkong.settings import Settings
+
+__all__ = ["ORDER", "import_folder", "import_table"]
+
+#: tables in the order they must be read (visits refer to persons and venues)
+ORDER = ("persons", "venues", "venue_visits", "cell_dwells")
+_RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS))}
+
+
+def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False) -> ImportResult:
+    """One file. Records (persons, venues) are written in the caller's transaction; lake rows are staged
+    and published by the lake itself. Either way a file's good rows land together or not at all."""
+    required, known = _RECORDS.get(table) or INCOMING[table]
+    tf = read_table_file(path, required=required, known=known)
+    if table == "persons":
+        return people_service.import_persons(session, tf, strict=strict)
+    if table == "venues":
+        return people_service.import_venues(session, tf, strict=strict)
+    if table == "venue_visits":
+        ids = pa.array(list(session.scalars(select(Person.person_id))), pa.string())
+        return ingest.ingest_visits(settings.lake, tf, venue_ids=people_service.venue_ids(session),
+                                    person_ids=ids, tz=settings.tz, strict=strict)
+    return ingest.ingest_dwells(settings.lake, tf, tz=settings.tz, strict=strict)
+
+
+def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,
+                  on_file: Callable[[str, Path], None] | None = None) -> list[ImportResult]:
+    """Import each table found in the folder; each file is its own unit (committed before the next)."""
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder}: not a folder")
+    found = [(t, p) for t in ORDER if (p := find_table_file(folder, t)) is not None]
+    if not found:
+        raise InvalidInput(f"{folder}: no table file found (expected one of "
+                           f"{', '.join(t + '.csv' for t in ORDER)} or .parquet)")
+    results = []
+    for table, path in found:
+        if on_file:
+            on_file(table, path)
+        with session_factory() as session:
+            results.append(import_table(session, settings, table, path, strict=strict))
+    return results

@@ -1,0 +1,136 @@
+"""Reading an incoming table file (CSV or Parquet) into Arrow, every column as text, with line numbers."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from fangkong.errors import InvalidInput
+
+__all__ = ["ImportResult", "RowError", "TableFile", "read_table_file", "find_table_file"]
+
+LINE = "_line"
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class TableFile:
+    path: Path
+    table: pa.Table          # all columns as strings, plus _line (CSV line number or Parquet row number)
+    warnings: list[str]
+
+
+def find_table_file(folder: Path, name: str) -> Path | None:
+    for ext in (".csv", ".parquet"):
+        p = folder / f"{name}{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def _check_utf8(path: Path) -> None:
+    """Fail with the line of the first byte that is not UTF-8 (the CSV contract says UTF-8)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk[: exc.start].count(b"\n")
+                raise InvalidInput(f"{path.name}:{line}: file is not UTF-8 (save it as UTF-8)") from None
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{path.name}:{line}: file ends inside a UTF-8 character (truncated?)") from None
+
+
+def _read_csv(path: Path) -> pa.Table:
+    _check_utf8(path)
+    with path.open("rb") as fh:
+        head = fh.readline().decode("utf-8-sig").strip()
+    if not head:
+        raise InvalidInput(f"{path.name}:1: empty file, expected a header row")
+    names = [c.strip() for c in next(csv.reader([head]))]
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        )
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        # pyarrow says "Row #N" counting data rows; report the file line
+        raise InvalidInput(f"{path.name}: malformed CSV ({msg.splitlines()[0]})") from None
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable Parquet file ({exc})") from None
+    cols = []
+    for col in table.columns:
+        if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+            # keep the instant: ISO text with offset, so the naive-means-local rule applies only to naive
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S%z")
+        elif not pa.types.is_string(col.type):
+            col = pc.cast(col, pa.string())
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def read_table_file(path: Path, *, required: set[str], known: set[str]) -> TableFile:
+    """Read a file; reject it when a required column is missing; warn about unknown columns."""
+    table = _read_csv(path) if path.suffix == ".csv" else _read_parquet(path)
+    columns = set(table.column_names)
+    missing = sorted(required - columns)
+    if missing:
+        raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
+    extra = sorted(columns - known)
+    warnings = [f"{path.name}: unknown column(s) ignored: {', '.join(extra)}"] if extra else []
+    table = table.select([c for c in table.column_names if c in known])
+    for name in sorted(known - columns):
+        table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    first = 2 if path.suffix == ".csv" else 1
+    table = table.append_column(LINE, pa.array(range(first, first + table.num_rows), pa.int64()))
+    return TableFile(path=path, table=table, warnings=warnings)
+
+
+@dataclass
+class ImportResult:
+    """What one file's import did: counts, and every rejected row with its line and reason."""
+
+    table: str
+    file: str
+    rows: int = 0
+    inserted: int = 0
+    unchanged: int = 0
+    errors: list[RowError] | None = None
+    warnings: list[str] | None = None
+    committed: bool = True
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors or [])

@@ -1,0 +1,158 @@
+"""Validated, idempotent, crash-safe ingest of venue visits and carrier dwells into the lake (DuckDB SQL)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from fangkong.lake import store
+from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.protocol.grid import grid_sql
+
+__all__ = ["ingest_visits", "ingest_dwells"]
+
+_MAX_ERRORS = 10_000  # report this many row errors per file; the count stays exact
+
+
+def _ts(col: str) -> str:
+    """Text → UTC timestamp, whole seconds; a text without offset is read in the session's zone."""
+    return f"date_trunc('second', timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))"
+
+
+def _connect(tz: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{tz}'")
+    return con
+
+
+_VISITS_SQL = f"""
+CREATE TEMP TABLE checked AS
+WITH p AS (
+  SELECT _line, nullif(trim(person_id), '') AS person_id, nullif(trim(venue_id), '') AS venue_id,
+         enter_at AS enter_raw, leave_at AS leave_raw,
+         {_ts('enter_at')} AS enter_at, {_ts('leave_at')} AS leave_at
+  FROM src)
+SELECT p.*, CASE
+  WHEN p.person_id IS NULL THEN 'person_id is empty'
+  WHEN p.venue_id IS NULL THEN 'venue_id is empty'
+  WHEN enter_raw IS NULL THEN 'enter_at is empty'
+  WHEN p.enter_at IS NULL THEN 'enter_at ' || enter_raw || ' is not an ISO 8601 time'
+  WHEN leave_raw IS NOT NULL AND p.leave_at IS NULL THEN 'leave_at ' || leave_raw || ' is not an ISO 8601 time'
+  WHEN p.leave_at < p.enter_at THEN 'leave_at is before enter_at'
+  WHEN kv.venue_id IS NULL THEN 'unknown venue ' || p.venue_id
+  WHEN kp.person_id IS NULL THEN 'unknown person ' || p.person_id
+END AS err,
+CAST(timezone(getvariable('tz'), timezone('UTC', p.enter_at)) AS DATE) AS day
+FROM p
+LEFT JOIN known_venue kv ON kv.venue_id = p.venue_id
+LEFT JOIN known_person kp ON kp.person_id = p.person_id
+"""
+
+_DWELLS_SQL = f"""
+CREATE TEMP TABLE checked AS
+WITH p AS (
+  SELECT _line, nullif(trim(phone), '') AS phone, nullif(trim(grid_id), '') AS grid_raw,
+         lat AS lat_raw, lon AS lon_raw, TRY_CAST(lat AS DOUBLE) AS lat, TRY_CAST(lon AS DOUBLE) AS lon,
+         start_at AS start_raw, end_at AS end_raw, {_ts('start_at')} AS start_at, {_ts('end_at')} AS end_at
+  FROM src)
+SELECT _line, phone, lat, lon, start_at, end_at,
+  coalesce(grid_raw, CASE WHEN lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180
+                          THEN {grid_sql('lat', 'lon')} END) AS grid_id,
+  CASE
+  WHEN phone IS NULL THEN 'phone is empty'
+  WHEN start_raw IS NULL THEN 'start_at is empty'
+  WHEN end_raw IS NULL THEN 'end_at is empty'
+  WHEN start_at IS NULL THEN 'start_at ' || start_raw || ' is not an ISO 8601 time'
+  WHEN end_at IS NULL THEN 'end_at ' || end_raw || ' is not an ISO 8601 time'
+  WHEN end_at <= start_at THEN 'end_at is not after start_at'
+  WHEN lat_raw IS NOT NULL AND lat IS NULL THEN 'lat ' || lat_raw || ' is not a number'
+  WHEN lon_raw IS NOT NULL AND lon IS NULL THEN 'lon ' || lon_raw || ' is not a number'
+  WHEN grid_raw IS NULL AND (lat IS NULL OR lon IS NULL) THEN 'neither grid_id nor lat and lon given'
+  WHEN grid_raw IS NULL AND NOT (lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180)
+       THEN 'lat/lon out of range'
+END AS err,
+CAST(timezone(getvariable('tz'), timezone('UTC', start_at)) AS DATE) AS day
+FROM p
+"""
+
+
+def _errors(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[RowError]]:
+    n = con.execute("SELECT count(*) FROM checked WHERE err IS NOT NULL").fetchone()[0]
+    rows = con.execute(f"SELECT _line, err FROM checked WHERE err IS NOT NULL ORDER BY _line "
+                       f"LIMIT {_MAX_ERRORS}").fetchall()
+    return n, [RowError(name, line, err) for line, err in rows]
+
+
+def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[str], span_sql: str,
+           result: ImportResult) -> None:
+    """Dedupe against the stored rows of the same days, stage the new rows, publish them."""
+    days = [r[0] for r in con.execute("SELECT DISTINCT day FROM checked WHERE err IS NULL").fetchall()]
+    existing = store.files_for_days(lake, table, set(days))
+    collist = ", ".join(cols)
+    good = f"SELECT DISTINCT {collist}, day FROM checked WHERE err IS NULL"
+    if existing:
+        files = ", ".join("'" + f.replace("'", "''") + "'" for f in existing)
+        con.execute(f"CREATE TEMP VIEW old AS SELECT {collist}, day FROM read_parquet([{files}], "
+                    "hive_partitioning=true, hive_types={'day': DATE})")
+        good = f"({good}) EXCEPT (SELECT {collist}, day FROM old)"
+    con.execute(f"CREATE TEMP TABLE fresh AS {good}")
+    result.inserted = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+    result.unchanged = result.rows - result.rejected - result.inserted
+    if not result.inserted:
+        return
+    meta = store.read_meta(lake, table)
+    span = con.execute(f"SELECT coalesce(max({span_sql}), 0) FROM fresh").fetchone()[0]
+    # written before the data so a crash can only overstate the longest stay, never understate it
+    meta["max_span_seconds"] = max(int(meta.get("max_span_seconds", 0)), int(span))
+    store.write_meta(lake, table, meta)
+    staged = store.staging_dir(lake)
+    con.execute(
+        f"COPY (SELECT {collist}, day FROM fresh ORDER BY day, {cols[1]}, {cols[2]}) TO '{staged / table}' "
+        "(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part-{uuid}', ROW_GROUP_SIZE 122880)"
+    )
+    store.publish(staged, lake, table)
+
+
+def _ingest(lake: Path, tf: TableFile, table: str, sql: str, cols: list[str], span_sql: str, *, tz: str,
+            strict: bool, known: dict[str, pa.Table]) -> ImportResult:
+    result = ImportResult(table=table, file=tf.path.name, rows=tf.table.num_rows, warnings=list(tf.warnings))
+    con = _connect(tz)
+    try:
+        con.execute("SET VARIABLE tz = ?", [tz])
+        con.register("src", tf.table)
+        for name, t in known.items():
+            con.register(name, t)
+        con.execute(sql)
+        n_err, result.errors = _errors(con, tf.path.name)
+        if n_err > len(result.errors):
+            result.warnings.append(f"{tf.path.name}: {n_err} rows rejected, the first {_MAX_ERRORS} listed")
+        if strict and n_err:
+            result.committed = False
+            return result
+        _write(con, lake, table, cols, span_sql, result)
+        result.unchanged = result.rows - n_err - result.inserted
+        return result
+    finally:
+        con.close()
+
+
+def ingest_visits(lake: Path, tf: TableFile, *, venue_ids: list[str], person_ids: pa.Array, tz: str,
+                  strict: bool = False) -> ImportResult:
+    """Venue-code scans into lake/venue_visits/day=YYYY-MM-DD/, sorted by venue and time within a day."""
+    known = {"known_venue": pa.table({"venue_id": pa.array(venue_ids, pa.string())}),
+             "known_person": pa.table({"person_id": person_ids})}
+    return _ingest(lake, tf, "venue_visits", _VISITS_SQL, ["person_id", "venue_id", "enter_at", "leave_at"],
+                   "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known)
+
+
+def ingest_dwells(lake: Path, tf: TableFile, *, tz: str, strict: bool = False) -> ImportResult:
+    """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
+    return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
+                   "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={})
+
+
+def lake_days(lake: Path, table: str) -> list[date]:
+    return sorted(store.day_dirs(lake, table))

@@ -1,0 +1,137 @@
+"""Co-location queries over the lake, written once in Ibis so that every engine gives the same answer.
+
+All times inside are epoch seconds (UTC); an interval is [s, e]. The lake keeps whole seconds, so the
+integer arithmetic here is exact, and the same on DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+from ibis import _
+
+from fangkong.errors import InvalidInput
+from fangkong.lake import store
+from fangkong.lake.schemas import STORED
+
+__all__ = ["Lake", "ANCHOR_SCHEMA"]
+
+#: who is the source of exposure, where, and the interval during which they could expose others
+ANCHOR_SCHEMA = pa.schema([("via", pa.string()), ("place", pa.string()), ("s", pa.int64()), ("e", pa.int64())])
+_DAY = 86_400
+
+
+class Lake:
+    """One engine connection over one lake folder."""
+
+    def __init__(self, root: Path, *, engine: str = "duckdb", utc_offset_s: int = 8 * 3600) -> None:
+        if engine != "duckdb":
+            raise InvalidInput(f"engine {engine!r} is not available in this build; use duckdb")
+        self.root = Path(root)
+        self.con = ibis.duckdb.connect()
+        self.off = utc_offset_s
+
+    # -- tables ---------------------------------------------------------------------------------
+    def _table(self, table: str, first: date | None, last: date | None) -> ibis.Table:
+        """The table's rows whose partition day lies in [first − longest stay, last]."""
+        span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
+        days = None
+        if first is not None and last is not None:
+            days = {first - timedelta(days=span_days) + timedelta(days=i)
+                    for i in range((last - first).days + span_days + 1)}
+        files = store.files_for_days(self.root, table, days)
+        if not files:
+            return ibis.memtable(STORED[table].empty_table())
+        return self.con.read_parquet(files)
+
+    def _presence(self, first: date | None, last: date | None, dwell: pa.Table) -> ibis.Table:
+        """Visits with their end: leave_at, or the default dwell of the venue's kind."""
+        v = self._table("venue_visits", first, last)
+        d = ibis.memtable(dwell)
+        j = v.inner_join(d, v.venue_id == d.venue_id)
+        s = j.enter_at.epoch_seconds().cast("int64")
+        e = ibis.coalesce(j.leave_at.epoch_seconds().cast("int64"), s + j.dwell_s)
+        return j.select(person_id=j.person_id, place=j.venue_id, s=s, e=e)
+
+    def _cells(self, first: date | None, last: date | None) -> ibis.Table:
+        c = self._table("cell_dwells", first, last)
+        return c.select(person_id=c.phone, place=c.grid_id, s=c.start_at.epoch_seconds().cast("int64"),
+                        e=c.end_at.epoch_seconds().cast("int64"))
+
+    def _days(self, anchors: pa.Table) -> tuple[date | None, date | None]:
+        if anchors.num_rows == 0:
+            return None, None
+        lo = min(anchors.column("s").to_pylist())
+        hi = max(anchors.column("e").to_pylist())
+        return date.fromordinal(date(1970, 1, 1).toordinal() + (lo + self.off) // _DAY), \
+            date.fromordinal(date(1970, 1, 1).toordinal() + (hi + self.off) // _DAY)
+
+    # -- queries --------------------------------------------------------------------------------
+    def own_intervals(self, who: pa.Table, dwell: pa.Table, *, cells: bool = False) -> pa.Table:
+        """Each person's presence clipped to their own interval.
+
+        `who` has (via, s, e): a person id (or phone when cells=True) and the interval of interest.
+        Returns ANCHOR_SCHEMA rows: (via, place, s, e), clipped, non-empty.
+        """
+        if who.num_rows == 0:
+            return ANCHOR_SCHEMA.empty_table()
+        first, last = self._days(who)
+        p = self._cells(first, last) if cells else self._presence(first, last, dwell)
+        w = ibis.memtable(who)
+        p = p.filter(p.person_id.isin(w.via))
+        j = p.inner_join(w, p.person_id == w.via)
+        s = ibis.greatest(j.s, j.s_right)
+        e = ibis.least(j.e, j.e_right)
+        out = j.select(via=j.via, place=j.place, s=s, e=e).filter(_.e >= _.s)
+        return self.con.to_pyarrow(out.order_by(["via", "place", "s", "e"])).cast(ANCHOR_SCHEMA)
+
+    def co_presence(self, anchors: pa.Table, dwell: pa.Table, min_overlap_s: int, *,
+                    cells: bool = False) -> pa.Table:
+        """Everyone present at an anchor's place overlapping the anchor by at least min_overlap_s.
+
+        Returns (person_id, via, place, s, e) with [s, e] the overlap; a person never meets themself.
+        """
+        empty = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA)).empty_table()
+        if anchors.num_rows == 0:
+            return empty
+        first, last = self._days(anchors)
+        p = self._cells(first, last) if cells else self._presence(first, last, dwell)
+        a = ibis.memtable(anchors)
+        p = p.filter(p.place.isin(a.place))
+        j = p.inner_join(a, [p.place == a.place, p.s <= a.e, a.s <= p.e])
+        s = ibis.greatest(j.s, j.s_right)
+        e = ibis.least(j.e, j.e_right)
+        out = j.select(person_id=j.person_id, via=j.via, place=j.place, s=s, e=e)
+        out = out.filter((_.e - _.s) >= min_overlap_s, _.person_id != _.via)
+        return self.con.to_pyarrow(out.order_by(["person_id", "via", "place", "s", "e"])).cast(empty.schema)
+
+    def same_day(self, anchors: pa.Table, dwell: pa.Table, window_s: int, window_e: int) -> pa.Table:
+        """Everyone at an anchor's venue on a calendar day the anchor touched, inside the window.
+
+        Returns (person_id, via, place, s, e) with [s, e] the person's own presence clipped to the window.
+        """
+        empty = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA)).empty_table()
+        if anchors.num_rows == 0:
+            return empty
+        first, last = self._days(anchors)
+        p = self._presence(first, last, dwell)
+        a = ibis.memtable(anchors)
+        p = p.filter(p.place.isin(a.place))
+        p = p.mutate(s=ibis.greatest(p.s, window_s), e=ibis.least(p.e, window_e)).filter(_.e >= _.s)
+        j = p.inner_join(a, p.place == a.place)
+        off = self.off
+        pd0, pd1 = (j.s + off) // _DAY, (j.e + off) // _DAY
+        ad0, ad1 = (j.s_right + off) // _DAY, (j.e_right + off) // _DAY
+        j = j.filter(pd0 <= ad1, ad0 <= pd1, j.person_id != j.via)
+        out = j.select(person_id=j.person_id, via=j.via, place=j.place, s=j.s, e=j.e).distinct()
+        return self.con.to_pyarrow(out.order_by(["person_id", "via", "place", "s", "e"])).cast(empty.schema)
+
+    def cell_hours(self, phones: list[str], places: list[str], first: date, last: date) -> pa.Table:
+        """Hours each phone spent in each cell over [first, last] (the companion noise filter)."""
+        c = self._cells(first, last)
+        c = c.filter(c.person_id.isin(phones), c.place.isin(places))
+        out = c.group_by(["person_id", "place"]).aggregate(hours=((c.e - c.s).sum() / 3600.0))
+        return self.con.to_pyarrow(out)

@@ -1,0 +1,89 @@
+"""Where the lake keeps each table: day partitions, the metadata file, staging for atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+__all__ = ["table_dir", "day_dirs", "files_for_days", "read_meta", "write_meta", "staging_dir", "publish",
+           "all_files", "purge_before"]
+
+
+def table_dir(lake: Path, table: str) -> Path:
+    return lake / table
+
+
+def day_dirs(lake: Path, table: str) -> dict[date, Path]:
+    root = table_dir(lake, table)
+    if not root.is_dir():
+        return {}
+    out = {}
+    for d in root.iterdir():
+        if d.is_dir() and d.name.startswith("day="):
+            out[date.fromisoformat(d.name[4:])] = d
+    return out
+
+
+def files_for_days(lake: Path, table: str, days: set[date] | None = None) -> list[str]:
+    """Parquet files of the given days (all days when None), sorted for reproducible reads."""
+    out: list[str] = []
+    for day, d in sorted(day_dirs(lake, table).items()):
+        if days is None or day in days:
+            out.extend(sorted(str(p) for p in d.glob("*.parquet")))
+    return out
+
+
+def all_files(lake: Path, table: str) -> list[str]:
+    return files_for_days(lake, table, None)
+
+
+def read_meta(lake: Path, table: str) -> dict:
+    p = table_dir(lake, table) / "_meta.json"
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def write_meta(lake: Path, table: str, meta: dict) -> None:
+    root = table_dir(lake, table)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f"._meta.{uuid.uuid4().hex}.json"
+    tmp.write_text(json.dumps(meta, sort_keys=True))
+    os.replace(tmp, root / "_meta.json")
+
+
+def staging_dir(lake: Path) -> Path:
+    d = lake / ".staging" / uuid.uuid4().hex
+    d.mkdir(parents=True)
+    return d
+
+
+def publish(staged: Path, lake: Path, table: str) -> int:
+    """Move staged day files into place, one atomic rename each; the staging folder is then removed.
+
+    A crash part-way leaves some days published: the next run of the same import skips their rows
+    (the key is the whole row) and publishes the rest, so the lake converges to one clean import.
+    """
+    moved = 0
+    src_root = staged / table
+    if src_root.is_dir():
+        for day in sorted(src_root.iterdir()):
+            dest = table_dir(lake, table) / day.name
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in sorted(day.glob("*.parquet")):
+                os.replace(f, dest / f.name)
+                moved += 1
+    shutil.rmtree(staged, ignore_errors=True)
+    return moved
+
+
+def purge_before(lake: Path, table: str, cutoff: date) -> list[date]:
+    """Delete whole day partitions older than the cutoff (retention, DOMAIN.md §11)."""
+    gone = []
+    for day, d in day_dirs(lake, table).items():
+        if day < cutoff:
+            shutil.rmtree(d)
+            gone.append(day)
+    return sorted(gone)

@@ -1,0 +1,1 @@
+"""Measures: isolation and monitoring orders, their test schedules, escalation and release."""

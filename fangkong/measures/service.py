@@ -1,0 +1,132 @@
+"""Measure services: give every risk person the edition's measure, keep the stricter one, record tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import audit
+from fangkong.errors import InvalidInput, NotFound
+from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
+from fangkong.people.models import Person
+from fangkong.people.service import chunks
+from fangkong.protocol.edition import Edition
+from fangkong.protocol.measures import MeasurePlan, measure_for, stricter
+
+__all__ = ["AssignResult", "assign_for_case", "active_measures", "list_measures", "record_test_result",
+           "tests_due", "get_measure"]
+
+_AT_SITE = ("centralized_isolation",)
+
+
+@dataclass
+class AssignResult:
+    created: int = 0
+    kept: int = 0
+    replaced: int = 0
+    phone_only: int = 0
+    #: found only after their period had already run out (counted from the last exposure): no measure
+    expired: int = 0
+
+
+def _plan_of(m: Measure) -> MeasurePlan:
+    return MeasurePlan(category=m.category, kind=m.kind, start_at=m.start_at, phase_end_at=m.phase_end_at,
+                       end_at=m.end_at, then_kind=m.then_kind, test_dates=tuple(t.due_date for t in m.tests))
+
+
+def active_measures(session: Session, person_fks: list[int]) -> dict[int, Measure]:
+    out: dict[int, Measure] = {}
+    for part in chunks(sorted(set(person_fks))):
+        for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.status == "active")):
+            out[m.person_fk] = m
+    return out
+
+
+def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo, now: datetime,
+                    actor: str = "system") -> AssignResult:
+    """Every registered risk person of the case gets the edition's measure for their category.
+
+    A person already under a measure keeps the stricter one (or the later end for the same kind);
+    the replaced measure stays on record with status `replaced`. Periods run from the last exposure.
+    """
+    result = AssignResult()
+    risks = list(session.scalars(select(RiskPerson).where(RiskPerson.case_fk == case.id)))
+    current = active_measures(session, [r.person_fk for r in risks if r.person_fk])
+    for risk in risks:
+        if risk.person_fk is None:
+            result.phone_only += 1
+            continue
+        plan = measure_for(edition, risk.category, last_exposure_at=risk.last_exposure_at, found_at=now, tz=tz)
+        if plan.end_at <= now:
+            result.expired += 1
+            continue
+        old = current.get(risk.person_fk)
+        if old is not None and stricter(_plan_of(old), plan) is not plan:
+            result.kept += 1
+            continue
+        if old is not None:
+            old.status = "replaced"
+            result.replaced += 1
+        m = Measure(person_fk=risk.person_fk, case_fk=case.id, risk_person_fk=risk.id, category=risk.category,
+                    kind=plan.kind, then_kind=plan.then_kind, place="site" if plan.kind in _AT_SITE else "home",
+                    last_exposure_at=risk.last_exposure_at, start_at=plan.start_at,
+                    phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active", edition=edition.name)
+        m.tests = [TestTask(person_fk=risk.person_fk, due_date=d) for d in plan.test_dates]
+        session.add(m)
+        current[risk.person_fk] = m
+        result.created += 1
+    session.flush()
+    audit(session, actor, "measures.assign", "case", case.case_no, after=vars(result))
+    return result
+
+
+def list_measures(session: Session, *, status: str | None = "active", kind: str | None = None,
+                  limit: int = 100, offset: int = 0) -> list[Measure]:
+    q = select(Measure).order_by(Measure.id).limit(limit).offset(offset)
+    if status:
+        q = q.where(Measure.status == status)
+    if kind:
+        q = q.where(Measure.kind == kind)
+    return list(session.scalars(q))
+
+
+def get_measure(session: Session, measure_id: int) -> Measure:
+    m = session.get(Measure, measure_id)
+    if m is None:
+        raise NotFound(f"unknown measure {measure_id}")
+    return m
+
+
+def tests_due(session: Session, day: date, *, pending_only: bool = True) -> list[TestTask]:
+    q = select(TestTask).join(Measure).where(TestTask.due_date == day, Measure.status == "active")
+    if pending_only:
+        q = q.where(TestTask.result == "pending")
+    return list(session.scalars(q.order_by(TestTask.id)))
+
+
+def record_test_result(session: Session, task: TestTask, result: str, *, at: datetime,
+                       actor: str = "system") -> TestTask:
+    """A scheduled test's result; a second, different result for the same test is a conflict to review."""
+    if result not in TEST_RESULTS or result == "pending":
+        raise InvalidInput(f"result must be one of {', '.join(TEST_RESULTS[1:])}")
+    if task.result not in ("pending", result):
+        raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten")
+    task.result, task.result_at = result, at
+    audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
+    return task
+
+
+def count_by_kind(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Measure.kind, func.count()).where(Measure.status == "active")
+                           .group_by(Measure.kind))
+    return {k: v for k, v in rows}
+
+
+def person_of(session: Session, person_fk: int) -> Person:
+    return session.get(Person, person_fk)

@@ -1,0 +1,1 @@
+"""Persons, households, venues and jurisdictions."""

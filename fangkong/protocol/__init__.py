@@ -1,0 +1,1 @@
+"""Pure domain rules: editions as data, windows, categories, measures, codes, ID numbers. No I/O."""

@@ -1,0 +1,26 @@
+"""The carriers' 800 m × 800 m grid: the cell of a WGS 84 point, the same formula in Python and SQL."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["CELL_M", "DEG_LAT", "grid_id", "grid_sql"]
+
+CELL_M = 800.0
+#: one cell's height in degrees of latitude (1° of latitude ≈ 111 320 m)
+DEG_LAT = CELL_M / 111_320.0
+
+
+def grid_id(lat: float, lon: float) -> str:
+    """Cell id "row:col"; the column width follows the cosine of the row's centre latitude."""
+    row = math.floor(lat / DEG_LAT)
+    centre = (row + 0.5) * DEG_LAT
+    col = math.floor(lon * math.cos(math.radians(centre)) / DEG_LAT)
+    return f"{row}:{col}"
+
+
+def grid_sql(lat: str = "lat", lon: str = "lon") -> str:
+    """The same formula as a DuckDB SQL expression over columns `lat` and `lon`."""
+    row = f"floor({lat} / {DEG_LAT!r})"
+    col = f"floor({lon} * cos(radians(({row} + 0.5) * {DEG_LAT!r})) / {DEG_LAT!r})"
+    return f"(CAST(CAST({row} AS BIGINT) AS VARCHAR) || ':' || CAST(CAST({col} AS BIGINT) AS VARCHAR))"

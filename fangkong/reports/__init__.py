@@ -1,0 +1,1 @@
+"""Daily bulletin (通报), statistics and exports."""

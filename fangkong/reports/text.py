@@ -1,0 +1,67 @@
+"""The bulletin as text, in the seeds' form (通报), Chinese by default and English on request."""
+
+from __future__ import annotations
+
+from fangkong.i18n import t
+from fangkong.reports.service import Bulletin
+
+__all__ = ["render"]
+
+
+def _zh(b: Bulletin, area: str) -> str:
+    d = f"{b.day.month}月{b.day.day}日"
+    cat = b.traced_by_category
+    lines = [f"{area}疫情防控办通报（{b.day:%Y年%m月%d日}）", ""]
+    new = b.new_confirmed + b.new_asymptomatic
+    if new:
+        lines.append(f"{d}0—24时，{area}新增本土感染者{new}例，其中确诊病例{b.new_confirmed}例、"
+                     f"无症状感染者{b.new_asymptomatic}例；社会面发现{b.new_community}例，"
+                     f"隔离管控中发现{b.new_under_control}例。")
+    else:
+        lines.append(f"{d}0—24时，{area}无新增本土感染者。")
+    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases}例，均在定点医院隔离治疗（{b.hospital_cases}例）。")
+    lines.append(f"截至目前，共追踪管控风险人员{b.traced_total}人（当日新增{b.new_traced}人），其中，"
+                 f"密接者{cat['close']}人，次密接者{cat['secondary']}人，时空伴随者{cat['companion']}人，"
+                 f"轨迹重合人员{cat['overlap']}人。")
+    lines.append(f"核酸检测结果：{b.tests_positive}人阳性，{b.tests_negative}人阴性，{b.tests_pending}人结果待出。")
+    lines.append(f"目前集中隔离医学观察{b.isolation_in_site}人，居家隔离医学观察{b.isolation_at_home}人，"
+                 f"健康监测{b.monitoring}人。")
+    if b.days_since_community_case is None:
+        lines.append("社会面尚未发现感染者。")
+    elif b.days_since_community_case == 0:
+        lines.append("今日社会面发现感染者，社会面清零天数归零。")
+    else:
+        lines.append(f"社会面已连续{b.days_since_community_case}天无新增感染者。")
+    return "\n".join(lines)
+
+
+def _en(b: Bulletin, area: str) -> str:
+    cat = b.traced_by_category
+    lines = [f"{area} epidemic control office bulletin, {b.day:%Y-%m-%d}", ""]
+    new = b.new_confirmed + b.new_asymptomatic
+    if new:
+        lines.append(f"New local cases on {b.day:%Y-%m-%d}: {new} ({b.new_confirmed} confirmed, "
+                     f"{b.new_asymptomatic} asymptomatic); {b.new_community} found in the community, "
+                     f"{b.new_under_control} found under control.")
+    else:
+        lines.append(f"No new local cases on {b.day:%Y-%m-%d}.")
+    lines.append(f"Cumulative local cases: {b.total_cases}, all treated in designated hospitals ({b.hospital_cases}).")
+    lines.append(f"Risk persons traced and under measures: {b.traced_total} ({b.new_traced} new today): "
+                 f"{cat['close']} {t('close', 'en')}, {cat['secondary']} {t('secondary', 'en')}, "
+                 f"{cat['companion']} {t('companion', 'en')}, {cat['overlap']} {t('overlap', 'en')}.")
+    lines.append(f"Test results: {b.tests_positive} positive, {b.tests_negative} negative, "
+                 f"{b.tests_pending} pending.")
+    lines.append(f"In centralized isolation: {b.isolation_in_site}; home isolation: {b.isolation_at_home}; "
+                 f"health monitoring: {b.monitoring}.")
+    if b.days_since_community_case is None:
+        lines.append("No case has been found in the community.")
+    elif b.days_since_community_case == 0:
+        lines.append("A case was found in the community today: the community-zero counter restarts.")
+    else:
+        lines.append(f"Days without a new community case: {b.days_since_community_case}.")
+    return "\n".join(lines)
+
+
+def render(b: Bulletin, *, lang: str = "zh", area: str | None = None) -> str:
+    area = area or ("本市" if lang != "en" else "City")
+    return _en(b, area) if lang == "en" else _zh(b, area)

@@ -1,0 +1,22 @@
+"""Shared page machinery: templates, static files, the language switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from fangkong.i18n import t
+
+__all__ = ["templates", "STATIC_DIR", "lang_of"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["t"] = t
+
+
+def lang_of(request: Request) -> str:
+    """?lang= wins, then the cookie; Chinese by default."""
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    return lang if lang in ("zh", "en") else "zh"

@@ -1,0 +1,43 @@
+"""The overview page (commander): the day's figures as in the bulletin, with a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.cases import service as case_service
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.reports import service as report_service
+from fangkong.reports.text import render
+from fangkong.web.layout import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+
+
+def _default_day(session, settings) -> date:
+    latest = case_service.list_cases(session, limit=1)
+    if latest and latest[0].declared_at:
+        return latest[0].declared_at.astimezone(settings.zone).date()
+    return date.today()
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, session: SessionDep, settings: SettingsDep,
+             day: Annotated[date | None, Query()] = None):
+    lang = lang_of(request)
+    day = day or _default_day(session, settings)
+    b = report_service.bulletin(session, day, tz=settings.zone)
+    response = templates.TemplateResponse(request, "overview.html", {
+        "lang": lang, "b": b, "text": render(b, lang=lang), "day": day,
+        "cases": case_service.list_cases(session, limit=20)})
+    if "lang" in request.query_params:
+        response.set_cookie("lang", lang, samesite="lax")
+    return response
+
+
+def error_html(request: Request, status: int, message: str) -> str:
+    lang = lang_of(request)
+    return templates.get_template("error.html").render(request=request, lang=lang, status=status, message=message)

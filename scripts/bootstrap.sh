@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up everything `make demo` and `make test` need on a fresh machine: uv, .venv, PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
+  echo "bootstrap: installing uv with pip" >&2
+  python3 -m pip install --quiet uv
+fi
+UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
+$UV sync --frozen --quiet
+
+if [ "${1:-}" = "--postgres" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "bootstrap: starting PostgreSQL" >&2
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    fi
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && break; sleep 1; done
+  fi
+  pg_isready -q -h 127.0.0.1 -p 5432 || {
+    echo "bootstrap: PostgreSQL is not reachable on 127.0.0.1:5432 (set FANGKONG_TEST_POSTGRES_URL)" >&2; exit 1; }
+fi

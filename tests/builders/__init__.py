@@ -1,0 +1,1 @@
+"""Plain builder functions for test data (tests/builders/<domain>.py)."""

@@ -1,0 +1,89 @@
+"""Test set-up: every test that needs records runs on SQLite and on PostgreSQL, migrated once per run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from fangkong.db.core import get_engine
+from fangkong.db.migrate import upgrade
+from fangkong.db.models import Base
+from fangkong.settings import get_settings
+
+PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "fangkong.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A throw-away database for this run, migrated once; dropped at the end."""
+    name = f"fangkong_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - say exactly why the PostgreSQL half cannot run
+        pytest.fail(f"PostgreSQL is required for the test suite ({PG_ADMIN_URL}): {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    get_engine.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env(request, tmp_path, monkeypatch, sqlite_template):
+    """Settings pointing at a clean database of the given kind and an empty lake in tmp_path."""
+    if request.param == "sqlite":
+        db = tmp_path / "fangkong.db"
+        shutil.copy(sqlite_template, db)
+        url = f"sqlite:///{db}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        _truncate_pg(url)
+    monkeypatch.setenv("FANGKONG_DATABASE_URL", url)
+    monkeypatch.setenv("FANGKONG_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("FANGKONG_EDITION", "9")
+    monkeypatch.setenv("FANGKONG_TZ", "Asia/Shanghai")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield get_settings()
+    get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path, monkeypatch, sqlite_template):
+    """SQLite only, for tests whose subject is not the database."""
+    db = tmp_path / "fangkong.db"
+    shutil.copy(sqlite_template, db)
+    monkeypatch.setenv("FANGKONG_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("FANGKONG_LAKE", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield get_settings()
+    get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
