@@ -87,3 +87,11 @@ def sqlite_env(tmp_path, monkeypatch, sqlite_template):
     get_engine().dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()
+
+
+def wipe_records() -> None:
+    """Empty every table of the current database (between hypothesis examples inside one test)."""
+    engine = get_engine()
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())

@@ -1,0 +1,1 @@
+"""Synthetic city and outbreak generator for demos, tests and benchmarks."""

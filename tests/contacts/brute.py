@@ -1,0 +1,114 @@
+"""A brute-force tracer written straight from DOMAIN.md §4: every pair of intervals, plain Python."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fangkong.protocol.edition import Edition
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _presence(visits, venues, edition):
+    out = []
+    for v in visits:
+        s = v["enter_at"]
+        e = v["leave_at"] or s + timedelta(minutes=edition.dwell_for(venues[v["venue_id"]]))
+        out.append((v["person_id"], v["venue_id"], s, e))
+    return out
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(TZ).isoformat()
+
+
+def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edition: Edition) -> dict:
+    """{key: (category, {(kind, via, place, start, end), ...})}, key = person_id or 'tel:'+phone."""
+    pres = _presence(visits, venues, edition)
+    by_id = {p["person_id"]: p for p in persons}
+    case = by_id[case_pid]
+    venue_min = timedelta(minutes=edition.venue_overlap_min)
+    ev: dict[str, dict[str, set]] = {c: {} for c in ("close", "secondary", "companion", "overlap")}
+
+    def add(cat, key, *e):
+        ev[cat].setdefault(key, set()).add(e)
+
+    # close: household, and venue overlap >= 15 min inside the window
+    for p in persons:
+        if p["person_id"] != case_pid and case["household_id"] and p["household_id"] == case["household_id"]:
+            add("close", p["person_id"], "household", case_pid, p["household_id"], _iso(ws), _iso(we))
+    for cp, cv, cs, ce in pres:
+        if cp != case_pid:
+            continue
+        for op, ov, os_, oe in pres:
+            if op == case_pid or ov != cv:
+                continue
+            s, e = max(cs, os_, ws), min(ce, oe, we)
+            if e - s >= venue_min:
+                add("close", op, "venue", case_pid, cv, _iso(s), _iso(e))
+    close = ev["close"]
+    first = {k: min(datetime.fromisoformat(x[3]) for x in v) for k, v in close.items()}
+    # secondary: household of a close contact, or >= 15 min with a close contact after their first exposure
+    if edition.identify_secondary:
+        for x, fx in first.items():
+            hx = by_id[x]["household_id"]
+            for p in persons:
+                pid = p["person_id"]
+                if pid not in (x, case_pid) and pid not in close and hx and p["household_id"] == hx:
+                    add("secondary", pid, "household", x, hx, _iso(fx), _iso(until))
+            for xp, xv, xs, xe in pres:
+                if xp != x:
+                    continue
+                for op, ov, os_, oe in pres:
+                    if ov != xv or op in (x, case_pid) or op in close:
+                        continue
+                    s, e = max(xs, os_, fx), min(xe, oe, until)
+                    if e - s >= venue_min:
+                        add("secondary", op, "venue", x, xv, _iso(s), _iso(e))
+    # companions: same grid cell >= 10 min inside the window
+    owners = {}
+    for p in sorted(persons, key=lambda p: p["_order"]):
+        if p["phone"]:
+            owners.setdefault(p["phone"], p["person_id"])
+    grid_min = timedelta(minutes=edition.grid_overlap_min)
+    if case["phone"]:
+        for d in dwells:
+            if d["phone"] != case["phone"]:
+                continue
+            for o in dwells:
+                if o["phone"] == case["phone"] or o["grid_id"] != d["grid_id"]:
+                    continue
+                s, e = max(d["start_at"], o["start_at"], ws), min(d["end_at"], o["end_at"], we)
+                if e - s < grid_min:
+                    continue
+                owner = owners.get(o["phone"])
+                key = owner if owner else "tel:" + o["phone"]
+                if owner in (case_pid,) or (owner and (owner in close or owner in ev["secondary"])):
+                    continue
+                add("companion", key, "grid", case_pid, d["grid_id"], _iso(s), _iso(e))
+    # overlaps: same venue, same calendar day, inside the window
+    taken = set(close) | set(ev["secondary"]) | set(ev["companion"])
+
+    def days(s, e):
+        d0, d1 = s.astimezone(TZ).date(), e.astimezone(TZ).date()
+        return {d0 + timedelta(days=i) for i in range((d1 - d0).days + 1)}
+
+    for cp, cv, cs, ce in pres:
+        if cp != case_pid:
+            continue
+        a, b = max(cs, ws), min(ce, we)
+        if b < a:
+            continue
+        for op, ov, os_, oe in pres:
+            if ov != cv or op == case_pid or op in taken:
+                continue
+            s, e = max(os_, ws), min(oe, we)
+            if e < s or not (days(a, b) & days(s, e)):
+                continue
+            add("overlap", op, "venue", case_pid, cv, _iso(s), _iso(e))
+    out = {}
+    for cat in ("close", "secondary", "companion", "overlap"):
+        for key, evs in ev[cat].items():
+            out.setdefault(key, (cat, evs))
+    return out

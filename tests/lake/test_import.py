@@ -1,0 +1,173 @@
+"""`fangkong import`: FORMATS.md exactly, bad input with file and line, idempotent, atomic per file."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from builders.city import person, venue, write_city, write_csv
+from clihelp import fk
+from fangkong.clikit import unit_of_work
+from fangkong.lake import store
+from fangkong.people.models import Person, Venue
+
+
+def count_persons() -> int:
+    with unit_of_work() as s:
+        return s.scalar(select(func.count(Person.id)))
+
+
+def lake_rows(settings, table: str) -> int:
+    files = store.all_files(settings.lake, table)
+    return sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def small_city(folder):
+    persons = [person(i, household="H1" if i < 3 else None) for i in range(1, 6)]
+    visits = [{"person_id": "P00001", "venue_id": "V1", "enter_at": "2022-03-10T12:00", "leave_at": "2022-03-10T13:00"},
+              {"person_id": "P00002", "venue_id": "V1", "enter_at": "2022-03-10T12:30+08:00", "leave_at": ""}]
+    dwells = [{"phone": "13800000001", "lat": 37.87, "lon": 112.55, "start_at": "2022-03-10T14:00",
+               "end_at": "2022-03-10T15:00"}]
+    return write_city(folder, persons, [venue("V1"), venue("V2", "shop")], visits, dwells)
+
+
+def test_import_twice_changes_nothing(env, tmp_path):
+    folder = small_city(tmp_path / "city")
+    r = fk("import", folder)
+    assert r.exit_code == 0, r.output
+    assert count_persons() == 5 and lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
+    files = store.all_files(env.lake, "venue_visits")
+    r = fk("import", folder)
+    assert r.exit_code == 0
+    assert count_persons() == 5 and lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
+    assert store.all_files(env.lake, "venue_visits") == files
+
+
+def test_parquet_input_and_unknown_column_warning(env, tmp_path):
+    folder = small_city(tmp_path / "city")
+    (folder / "venue_visits.csv").unlink()
+    pq.write_table(pa.table({"person_id": ["P00001"], "venue_id": ["V2"],
+                             "enter_at": pa.array([1646900000000000], pa.timestamp("us", tz="UTC")),
+                             "leave_at": pa.array([None], pa.timestamp("us", tz="UTC")),
+                             "colour": ["x"]}), folder / "venue_visits.parquet")
+    r = fk("import", folder)
+    assert r.exit_code == 0, r.output
+    assert "unknown column(s) ignored: colour" in r.output
+    assert lake_rows(env, "venue_visits") == 1
+
+
+def test_missing_required_column_rejects_the_file(env, tmp_path):
+    write_csv(tmp_path / "c" / "persons.csv", [{"name": "x"}])
+    r = fk("import", tmp_path / "c")
+    assert r.exit_code == 1
+    assert "persons.csv: missing required column(s): person_id" in r.output
+    assert count_persons() == 0
+
+
+def test_invalid_id_number_is_rejected_with_line(env, tmp_path):
+    rows = [person(1), person(2, id_number="110105194912310021"), person(3)]
+    write_csv(tmp_path / "c" / "persons.csv", rows)
+    r = fk("import", tmp_path / "c")
+    assert r.exit_code == 1
+    assert "persons.csv:3: invalid resident ID number" in r.output
+    assert count_persons() == 2
+
+
+def test_strict_commits_nothing_from_a_bad_file(env, tmp_path):
+    rows = [person(1), person(2, id_number="110105194912310021")]
+    write_csv(tmp_path / "c" / "persons.csv", rows)
+    r = fk("import", tmp_path / "c", "--strict")
+    assert r.exit_code == 1 and count_persons() == 0
+
+
+def test_end_before_start_and_unknown_venue(env, tmp_path):
+    folder = small_city(tmp_path / "city")
+    write_csv(folder / "venue_visits.csv", [
+        {"person_id": "P00001", "venue_id": "V1", "enter_at": "2022-03-10T12:00", "leave_at": ""},
+        {"person_id": "P00001", "venue_id": "NOPE", "enter_at": "2022-03-10T12:00", "leave_at": ""},
+        {"person_id": "P00001", "venue_id": "V1", "enter_at": "yesterday", "leave_at": ""},
+    ])
+    write_csv(folder / "cell_dwells.csv", [
+        {"phone": "13800000001", "lat": "37.87", "lon": "112.55", "start_at": "2022-03-10T14:00",
+         "end_at": "2022-03-10T13:00"},
+        {"phone": "13800000001", "grid_id": "", "lat": "", "lon": "", "start_at": "2022-03-10T14:00",
+         "end_at": "2022-03-10T15:00"},
+    ])
+    r = fk("import", folder)
+    assert r.exit_code == 1
+    assert "venue_visits.csv:3: unknown venue NOPE" in r.output
+    assert "venue_visits.csv:4: enter_at yesterday is not an ISO 8601 time" in r.output
+    assert "cell_dwells.csv:2: end_at is not after start_at" in r.output
+    assert "cell_dwells.csv:3: neither grid_id nor lat and lon given" in r.output
+    assert lake_rows(env, "venue_visits") == 1 and lake_rows(env, "cell_dwells") == 0
+
+
+def test_non_utf8_file(env, tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "persons.csv").write_bytes("person_id,name\nP1,张三\n".encode("gbk"))
+    r = fk("import", tmp_path / "c")
+    assert r.exit_code == 1
+    assert "persons.csv:2: file is not UTF-8" in r.output
+    assert count_persons() == 0
+
+
+def test_bom_is_accepted(env, tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "venues.csv").write_bytes("\ufeffvenue_id,kind\nV9,shop\n".encode("utf-8"))
+    assert fk("import", tmp_path / "c").exit_code == 0
+    with unit_of_work() as s:
+        assert s.scalar(select(Venue.kind).where(Venue.venue_id == "V9")) == "shop"
+
+
+def test_duplicate_person_with_different_data_is_not_overwritten(env, tmp_path):
+    write_csv(tmp_path / "a" / "persons.csv", [person(1)])
+    assert fk("import", tmp_path / "a").exit_code == 0
+    write_csv(tmp_path / "b" / "persons.csv", [person(1, name="别人"), person(2)])
+    r = fk("import", tmp_path / "b")
+    assert r.exit_code == 1
+    assert "persons.csv:2: person_id 'P00001' already stored with different data (not overwritten)" in r.output
+    with unit_of_work() as s:
+        assert s.scalar(select(Person.name).where(Person.person_id == "P00001")) == "人1"
+    assert count_persons() == 2
+
+
+def test_duplicate_inside_one_file(env, tmp_path):
+    write_csv(tmp_path / "a" / "persons.csv", [person(1), person(1, name="另一个")])
+    r = fk("import", tmp_path / "a")
+    assert r.exit_code == 1 and "persons.csv:3: duplicate person_id 'P00001' with different data" in r.output
+
+
+def test_empty_folder(env, tmp_path):
+    (tmp_path / "empty").mkdir()
+    r = fk("import", tmp_path / "empty")
+    assert r.exit_code == 1 and "no table file found" in r.output
+
+
+def test_crash_between_staging_and_publish_converges(env, tmp_path, monkeypatch):
+    """A kill after some days are published: the re-run publishes the rest, no duplicates."""
+    folder = small_city(tmp_path / "city")
+    write_csv(folder / "venue_visits.csv", [
+        {"person_id": "P00001", "venue_id": "V1", "enter_at": f"2022-03-{d:02d}T12:00", "leave_at": ""}
+        for d in range(1, 6)])
+    real = store.publish
+
+    def crash_after_first_day(staged, lake, table):
+        day = sorted((staged / table).iterdir())[0]
+        dest = store.table_dir(lake, table) / day.name
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in day.glob("*.parquet"):
+            f.rename(dest / f.name)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(store, "publish", crash_after_first_day)
+    try:
+        fk("import", folder)
+    except KeyboardInterrupt:
+        pass
+    assert lake_rows(env, "venue_visits") == 1
+    monkeypatch.setattr(store, "publish", real)
+    assert fk("import", folder).exit_code == 0
+    assert lake_rows(env, "venue_visits") == 5
+    assert fk("import", folder).exit_code == 0
+    assert lake_rows(env, "venue_visits") == 5
