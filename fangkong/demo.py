@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,7 @@ from fangkong.reports.text import render
 from fangkong.settings import get_settings
 from fangkong.sim.commands import run_with_bars
 
-__all__ = ["demo"]
+__all__ = ["demo", "run_outbreak_day"]
 
 
 def _point_settings_at(folder: Path) -> None:
@@ -35,12 +35,13 @@ def _point_settings_at(folder: Path) -> None:
     get_engine.cache_clear()
 
 
-def _outbreak_day(settings, summary, timings: dict) -> tuple[str, list]:
+def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
     """A routine round finds the index person positive → re-check → case → trace → measures → codes;
     the close contacts' first tests come back, one positive: a second case, found under control."""
     sampled = summary.index_sampled_at
-    reported = sampled + timedelta(hours=6)
-    declared = sampled + timedelta(hours=8)
+    # the sample is taken 08:00–10:00, so the whole day below ends before 21:00 and fits one bulletin
+    reported = sampled + timedelta(hours=4)
+    declared = sampled + timedelta(hours=5)
     t0 = time.perf_counter()
     with unit_of_work() as session:
         case = case_service.report_positive(session, summary.index_person_id, sampled_at=sampled, now=reported)
@@ -48,9 +49,9 @@ def _outbreak_day(settings, summary, timings: dict) -> tuple[str, list]:
         first = flows.respond(session, settings, case, now=declared + timedelta(minutes=30))
         cases = [first]
         close = [f for f in first.trace.found if f.category == "close" and f.person is not None]
-        tests = measure_service.tests_due(session, sampled.date())
+        tests = measure_service.tests_due(session, sampled.astimezone(settings.zone).date())
         positive_person = close[len(close) // 2].person if close else None
-        at = sampled + timedelta(hours=12)
+        at = sampled + timedelta(hours=9)
         for i, task in enumerate(tests):
             if positive_person is not None and task.person_fk == positive_person.id:
                 measure_service.record_test_result(session, task, "positive", at=at)
@@ -59,9 +60,9 @@ def _outbreak_day(settings, summary, timings: dict) -> tuple[str, list]:
         if positive_person is not None:
             second = case_service.report_positive(session, positive_person.person_id, sampled_at=sampled,
                                                   now=at)
-            case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=2),
-                                 onset_date=sampled.date())
-            cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=2, minutes=30)))
+            case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=1),
+                                 onset_date=sampled.astimezone(settings.zone).date())
+            cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))
     timings["trace"] = time.perf_counter() - t0
     return sampled.astimezone(settings.zone).date(), cases
 
@@ -97,7 +98,7 @@ def demo(
                                          on_file=lambda tb, p: bar.update(task, description=f"import {p.name}"))
         bar.update(task, completed=len(results), description="import")
     timings["import"] = time.perf_counter() - t0
-    day, cases = _outbreak_day(settings, summary, timings)
+    day, cases = run_outbreak_day(settings, summary, timings)
     with unit_of_work() as session:
         b = report_service.bulletin(session, day, tz=settings.zone)
     timings["total"] = time.perf_counter() - t_all

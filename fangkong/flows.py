@@ -41,6 +41,7 @@ def trace_case(session: Session, settings: Settings, case: Case, *, now: datetim
 def respond(session: Session, settings: Settings, case: Case, *, now: datetime, actor: str = "system") -> Response:
     """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes."""
     edition = load_edition(settings.edition)
+    measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
     result = trace_case(session, settings, case, now=now, actor=actor)
     assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
     people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]

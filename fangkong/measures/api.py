@@ -12,7 +12,7 @@ from fangkong.measures.schemas import MeasureRead
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])
 KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring)$")]
-StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|released)$")]
+StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released)$")]
 
 
 @router.get("", response_model=list[MeasureRead])

@@ -29,7 +29,7 @@ class Measure(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     phase_end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: active → replaced (by a stricter or longer measure) | released
+    #: active → replaced (by a stricter or longer measure) | became_case | released
     status: Mapped[str] = mapped_column(String(20), index=True, default="active")
     edition: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

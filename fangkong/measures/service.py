@@ -20,7 +20,7 @@ from fangkong.protocol.edition import Edition
 from fangkong.protocol.measures import MeasurePlan, measure_for, stricter
 
 __all__ = ["AssignResult", "assign_for_case", "active_measures", "list_measures", "record_test_result",
-           "tests_due", "get_measure"]
+           "tests_due", "get_measure", "end_for_case"]
 
 _AT_SITE = ("centralized_isolation",)
 
@@ -84,6 +84,15 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
     session.flush()
     audit(session, actor, "measures.assign", "case", case.case_no, after=vars(result))
     return result
+
+
+def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str = "system") -> Measure | None:
+    """A person under a measure who becomes a case leaves it for the hospital (status `became_case`)."""
+    m = active_measures(session, [person_fk]).get(person_fk)
+    if m is not None:
+        m.status = "became_case"
+        audit(session, actor, "measure.became_case", "measure", m.id, after={"at": now.isoformat()})
+    return m
 
 
 def list_measures(session: Session, *, status: str | None = "active", kind: str | None = None,

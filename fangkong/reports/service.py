@@ -58,6 +58,7 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def _under_control_at(case: Case) -> object:
     """SQL: the case's person had an active (not replaced-before) control measure when it was declared."""
     return (select(Measure.id).where(Measure.person_fk == case.person_fk, Measure.kind.in_(CONTROL_KINDS),
+                                     Measure.status.in_(("active", "became_case")),
                                      Measure.start_at <= case.declared_at, Measure.end_at > case.declared_at)
             .exists())
 

@@ -1,0 +1,96 @@
+"""The API over real HTTP (uvicorn on a loopback port): cases, trace, risk persons, measures, codes, bulletin."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+
+from test_flow import city
+from clihelp import fk
+
+
+@pytest.fixture
+def server(env):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_declare_trace_and_read_back(server, tmp_path):
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    r = server.post("/api/cases", json={"person_id": "P00001", "sampled_at": "2022-03-11T08:00:00+08:00",
+                                        "isolated_at": "2022-03-11T20:00:00+08:00"})
+    assert r.status_code == 201, r.text
+    case_id = r.json()["case_id"]
+    declared_day = datetime.fromisoformat(r.json()["declared_at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    r = server.post(f"/api/cases/{case_id}/trace")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert {p["category"] for p in doc["risk_persons"]} == {"close", "secondary", "companion", "overlap"}
+    r = server.get("/api/risk-persons", params={"category": "close", "case_id": case_id})
+    assert r.status_code == 200 and len(r.json()) == 2
+    rid = r.json()[0]["id"]
+    r = server.patch(f"/api/risk-persons/{rid}", json={"category": "secondary", "reason": "wore a mask, table apart"})
+    assert r.status_code == 200 and r.json()["category"] == "secondary" and r.json()["found_category"] == "close"
+    assert server.get(f"/api/cases/{case_id}").json()["status"] == "asymptomatic"
+    assert server.get("/api/measures").status_code == 200
+    code = server.get("/api/persons/P00001/code").json()
+    assert code["colour"] == "red" and code["reasons"][0]["label"] == "case"
+    b = server.get("/api/bulletin", params={"day": declared_day.isoformat(), "lang": "en"}).json()
+    assert b["figures"]["total_cases"] == 1 and "Cumulative local cases: 1" in b["text"]
+    page = server.get("/", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "追踪管控风险人员" in page.text
+    assert "Risk persons traced" in server.get("/", params={"lang": "en"}).text
+    assert server.get("/docs").status_code == 200
+    assert server.get("/static/echarts.min.js").status_code == 200
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("get", "/api/cases/C404", None),
+    ("post", "/api/cases/C404/trace", None),
+    ("get", "/api/persons/nobody/code", None),
+    ("get", "/api/measures/99999", None),
+    ("patch", "/api/risk-persons/99999", {"category": "close", "reason": "x"}),
+    ("post", "/api/cases", {"person_id": "nobody", "sampled_at": "2022-03-11T08:00:00+08:00"}),
+])
+def test_not_found_is_404_with_a_message(server, method, url, body):
+    r = server.request(method, url, json=body)
+    assert r.status_code == 404 and r.json()["detail"]
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("post", "/api/cases", {"person_id": "P1", "sampled_at": "2022-03-11T08:00:00"}),   # no zone
+    ("post", "/api/cases", {"person_id": "", "sampled_at": "2022-03-11T08:00:00+08:00"}),
+    ("post", "/api/cases", {"person_id": "P1", "sampled_at": "x", "extra": 1}),
+    ("get", "/api/measures?limit=0", None),
+    ("get", "/api/measures?limit=abc", None),
+    ("get", "/api/measures/99999999999999999999999", None),
+    ("get", "/api/risk-persons?category=friend", None),
+    ("get", "/api/bulletin?day=31-12-2022", None),
+    ("get", "/api/bulletin?day=9999-12-31", None),
+    ("get", "/api/bulletin?day=2022-03-11&lang=fr", None),
+    ("patch", "/api/risk-persons/1", {"category": "close"}),
+])
+def test_bad_input_is_4xx_never_500(server, method, url, body):
+    r = server.request(method, url, json=body)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert r.json()["detail"]
