@@ -48,18 +48,19 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
         case_service.recheck(session, case, positive=True, isolated_at=reported, now=declared)
         first = flows.respond(session, settings, case, now=declared + timedelta(minutes=30))
         cases = [first]
-        close = [f for f in first.trace.found if f.category == "close" and f.person is not None]
+        close = {f.person.id for f in first.trace.found if f.category == "close" and f.person is not None}
         tests = measure_service.tests_due(session, sampled.astimezone(settings.zone).date())
-        positive_person = close[len(close) // 2].person if close else None
+        # the close contacts' first single-tube tests of the day: one comes back positive
+        positive = next((task for task in tests if task.person_fk in close), None)
         at = sampled + timedelta(hours=9)
         for i, task in enumerate(tests):
-            if positive_person is not None and task.person_fk == positive_person.id:
+            if task is positive:
                 measure_service.record_test_result(session, task, "positive", at=at)
             elif i % 10 != 9:  # one in ten is still at the lab at the end of the day
                 measure_service.record_test_result(session, task, "negative", at=at)
-        if positive_person is not None:
-            second = case_service.report_positive(session, positive_person.person_id, sampled_at=sampled,
-                                                  now=at)
+        if positive is not None:
+            pid = positive.measure.person.person_id
+            second = case_service.report_positive(session, pid, sampled_at=sampled + timedelta(hours=1), now=at)
             case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=1),
                                  onset_date=sampled.astimezone(settings.zone).date())
             cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))
