@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
@@ -16,14 +17,22 @@ from fangkong.codes.api import router as codes_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
+from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
+from fangkong.settings import get_settings
 from fangkong.web import pages
 from fangkong.web.layout import STATIC_DIR
 
-app = FastAPI(title="fangkong 防控", version=__version__,
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    ensure_current(get_settings().database_url)
+    yield
+
+
+app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router):

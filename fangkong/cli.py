@@ -110,6 +110,43 @@ def case_declare(
     print(case_no)
 
 
+@case_app.command("positive")
+@handle_errors
+def case_positive(
+    person_id: Annotated[str, typer.Argument(help="person_id of the person whose sample tested positive")],
+    sampled_at: Annotated[str, typer.Option("--sampled-at", help="time of the positive sample (ISO 8601)")],
+) -> None:
+    """A first positive result: record a suspected case (可疑阳性) awaiting its re-check; prints its id.
+
+    Example: `fangkong case positive P0000042 --sampled-at 2022-03-14T08:30`
+    """
+    with unit_of_work() as session:
+        case = case_service.report_positive(session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
+                                            now=utcnow())
+        case_no = case.case_no
+    print(case_no)
+
+
+@case_app.command("recheck")
+@handle_errors
+def case_recheck(
+    case_id: Annotated[str, typer.Argument(help="the suspected case")],
+    result: Annotated[str, typer.Option(help="positive (declare the case) or negative (rule it out)")],
+    onset_date: Annotated[str | None, typer.Option("--onset-date", help="symptom onset; none = asymptomatic")] = None,
+    isolated_at: Annotated[str | None, typer.Option("--isolated-at", help="when the case was isolated")] = None,
+) -> None:
+    """The re-check (复核) of a suspected case. Example: `fangkong case recheck C000001 --result positive`"""
+    if result not in ("positive", "negative"):
+        raise InvalidInput("--result must be positive or negative")
+    with unit_of_work() as session:
+        case = case_service.get_case(session, case_id)
+        case_service.recheck(session, case, positive=result == "positive",
+                             onset_date=parse_date(onset_date, "--onset-date"),
+                             isolated_at=parse_time(isolated_at, "--isolated-at"), now=utcnow())
+        status = case.status
+    err.print(f"{case_id}: {status}")
+
+
 @app.command("trace")
 @handle_errors
 def trace_cmd(

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import session_scope
+from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
 from fangkong.settings import get_settings
 
@@ -58,7 +59,11 @@ def handle_errors(fn: Callable) -> Callable:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """One transaction per command: committed at the end, rolled back on any error."""
+    """One transaction per command: committed at the end, rolled back on any error.
+
+    A new or older store is migrated first, so `fangkong import` works on a fresh machine.
+    """
+    ensure_current(get_settings().database_url)
     with session_scope() as session:
         yield session
 

@@ -119,3 +119,40 @@ def test_measures_codes_and_bulletin_reconcile(env, tmp_path, monkeypatch):
     assert "Risk persons traced and under measures: 6" in r.stdout
     r = fk("codes", "show", "P00003", "--format", "json")
     assert r.exit_code == 0
+
+
+def test_suspected_positive_recheck_then_trace(env, tmp_path):
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    r = fk("case", "positive", "P00001", "--sampled-at", "2022-03-11T08:00")
+    case_id = r.stdout.strip()
+    r = fk("trace", case_id)
+    assert r.exit_code == 1 and "only a declared case is traced" in r.output
+    assert fk("case", "recheck", case_id, "--result", "positive", "--isolated-at", "2022-03-11T20:00").exit_code == 0
+    r = fk("trace", case_id, "--format", "json")
+    assert r.exit_code == 0 and len(json.loads(r.stdout)["risk_persons"]) == 6
+    r = fk("case", "recheck", case_id, "--result", "negative")
+    assert r.exit_code == 1 and "not awaiting a re-check" in r.output
+
+
+def test_negative_recheck_rules_out(env, tmp_path):
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    case_id = fk("case", "positive", "P00002", "--sampled-at", "2022-03-11T08:00").stdout.strip()
+    assert fk("case", "recheck", case_id, "--result", "negative").exit_code == 0
+    with unit_of_work() as s:
+        assert s.scalar(select(Case.status)) == "ruled_out"
+
+
+def test_commands_migrate_a_new_store(tmp_path, monkeypatch):
+    from fangkong.db.core import get_engine
+    from fangkong.settings import get_settings
+
+    monkeypatch.setenv("FANGKONG_DATABASE_URL", f"sqlite:///{tmp_path / 'new' / 'f.db'}")
+    monkeypatch.setenv("FANGKONG_LAKE", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        assert fk("import", city(tmp_path / "city")).exit_code == 0
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
+        get_engine.cache_clear()

@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from fangkong.db.core import engine_for
 
-__all__ = ["alembic_config", "upgrade", "current"]
+__all__ = ["alembic_config", "upgrade", "current", "head", "ensure_current"]
 
 _HERE = Path(__file__).parent
 
@@ -29,5 +29,27 @@ def upgrade(url: str, revision: str = "head") -> None:
 def current(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine_for(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+_checked: set[str] = set()
+
+
+def ensure_current(url: str) -> None:
+    """Migrate a store that is behind (or new) before the first use in this process."""
+    if url in _checked:
+        return
+    if current(url) != head():
+        upgrade(url)
+    _checked.add(url)

@@ -15,6 +15,7 @@ __all__ = ["DayDwells", "day_dwells", "grid_cells", "towers"]
 
 _TOWER_LAT = 0.003    # cell sites on a ~330 m lattice: what a carrier record locates
 _TOWER_LON = 0.0038
+_HOP = 20 * 60        # shorter gaps between two visits leave no travel record
 _DIRECT = 90 * 60     # a longer gap between two visits is spent at home
 
 
@@ -71,7 +72,9 @@ def _between(rng, rec: _Records, v: DayVisits, vlat, vlon, hlat, hlon) -> None:
     """Travel (and time at home when the gap is long) between consecutive visits of a person."""
     same = np.flatnonzero(v.person[1:] == v.person[:-1]) + 1
     gap = v.enter[same] - v.leave[same - 1]
-    short, long = same[gap <= _DIRECT], same[gap > _DIRECT]
+    # a hop of a few minutes does not show up as a cell of its own: the phone stays where it was
+    hop, short, long = same[gap < _HOP], same[(gap >= _HOP) & (gap <= _DIRECT)], same[gap > _DIRECT]
+    rec.add(v.person[hop], vlat[hop - 1], vlon[hop - 1], v.leave[hop - 1], v.enter[hop])
     rec.add(v.person[short], *_midway(rng, vlat[short - 1], vlon[short - 1], vlat[short], vlon[short]),
             v.leave[short - 1], v.enter[short])
     p = long - 1
@@ -86,7 +89,7 @@ def _records(rng, v: DayVisits, pop: Population, venues: Venues, idle: np.ndarra
              day_seconds: int) -> _Records:
     rec = _Records()
     vlat, vlon = venues.lat[v.venue], venues.lon[v.venue]
-    hlat, hlon = pop.home_lat[v.person], pop.home_lon[v.person]
+    hlat, hlon = pop.home(v.person)
     first = np.r_[True, v.person[1:] != v.person[:-1]] if len(v) else np.zeros(0, bool)
     last = np.r_[v.person[1:] != v.person[:-1], True] if len(v) else np.zeros(0, bool)
     rec.add(v.person, vlat, vlon, v.enter, v.leave)
@@ -99,7 +102,7 @@ def _records(rng, v: DayVisits, pop: Population, venues: Venues, idle: np.ndarra
     home = np.minimum(v.leave[e] + rng.integers(10 * 60, 35 * 60, len(e)), day_seconds)
     rec.add(v.person[e], *_midway(rng, vlat[e], vlon[e], hlat[e], hlon[e]), v.leave[e], home)
     rec.add(v.person[e], hlat[e], hlon[e], home, np.full(len(e), day_seconds))
-    rec.add(idle, pop.home_lat[idle], pop.home_lon[idle], np.zeros(len(idle), np.int64),
+    rec.add(idle, *pop.home(idle), np.zeros(len(idle), np.int64),
             np.full(len(idle), day_seconds))
     return rec
 

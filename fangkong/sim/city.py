@@ -21,7 +21,7 @@ from fangkong.sim.names import DISTRICTS, full_names, join, numbered, streets
 from fangkong.sim.population import ADULT, WORKER, Areas, Population, make_areas, make_population
 from fangkong.sim.venues import KINDS, Venues, make_venues
 
-__all__ = ["CitySummary", "generate_city", "VISIT_SCHEMA", "DWELL_SCHEMA"]
+__all__ = ["DWELL_SCHEMA", "VISIT_SCHEMA", "CitySummary", "generate_city"]
 
 Progress = Callable[[str, int, int], None]
 #: people simulated together; fixed (not machine-dependent) so that a seed always gives the same city
@@ -170,10 +170,11 @@ def _simulate(out: Path, seed: int, city: _City, start: date, days: int, zone: Z
             today = start + timedelta(days=day)
             base = _midnight_us(today, zone)
             day_seconds = (_midnight_us(today + timedelta(days=1), zone) - base) // 1_000_000
+            salt = int(np.random.default_rng([seed, 7, day]).integers(1 << 62))
             for lo in range(0, pop.size, CHUNK):
                 rng = np.random.default_rng([seed, 5, day, lo // CHUNK])
                 people = np.arange(lo, min(lo + CHUNK, pop.size))
-                visits = day_visits(rng, pop, city.venues, city.areas, people, today.weekday() >= 5)
+                visits = day_visits(rng, pop, city.venues, city.areas, people, today.weekday() >= 5, salt)
                 if day >= days - 3:
                     recent[visits.person] = True
                 dwells = day_dwells(rng, visits, pop, city.venues, people, day_seconds)

@@ -13,6 +13,7 @@ from fangkong.sim.venues import KIND, KINDS, Venues
 __all__ = ["DayVisits", "day_visits"]
 
 _LATEST_LEAVE = (23 * 60 + 30) * 60
+_FAMILY, _COLLEAGUES = 0x7A57E, 0xC011EA6
 _NO_LEAVE = np.array([NO_LEAVE.get(k, 0.5) for k in KINDS])
 
 
@@ -55,11 +56,49 @@ def _clock(rng: np.random.Generator, window: tuple[int, int], n: int) -> np.ndar
     return window[0] * 60 + rng.integers(0, (window[1] - window[0]) * 60 + 1, size=n)
 
 
-def _kinds(rng: np.random.Generator, slot: Slot, n: int) -> np.ndarray:
+def _unit(key: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform number in [0, 1) per (key, salt), equal wherever the key appears (splitmix64)."""
+    z = key.astype(np.uint64) + np.uint64(salt * 0x9E3779B97F4A7C15 % (1 << 64))
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return ((z ^ (z >> np.uint64(31))) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+@dataclass
+class _Choice:
+    """What each person would do in a slot, before checking that it fits their day."""
+
+    draw: np.ndarray    # the visit happens when draw < slot.p
+    clock: np.ndarray   # wanted entry time
+    kind: np.ndarray
+    taste: np.ndarray
+    habit: np.ndarray   # chance of going to a habitual venue rather than any nearby one
+
+
+def _choose(ctx: _Context, slot: Slot) -> _Choice:
+    rng, n = ctx.rng, len(ctx.who)
     codes = np.array([KIND[k] for k in slot.kinds])
-    if len(codes) == 1:
-        return np.full(n, codes[0])
-    return codes[rng.choice(len(codes), size=n, p=slot.weights)]
+    kind = codes[rng.choice(len(codes), size=n, p=slot.weights)] if len(codes) > 1 else np.full(n, codes[0])
+    return _Choice(rng.random(n), _clock(rng, slot.enter, n), kind, ctx.pop.taste[ctx.who], np.full(n, 0.6))
+
+
+def _together(ctx: _Context, slot: Slot, choice: _Choice, group: np.ndarray, joins: np.ndarray,
+              salt: int, habits: int) -> None:
+    """Families and colleagues go out together: one decision, time and venue per group."""
+    span = (slot.enter[1] - slot.enter[0]) * 60
+    clock = slot.enter[0] * 60 + (_unit(group, salt + 1) * span).astype(np.int64)
+    clock = np.minimum(clock + ctx.rng.integers(0, 5 * 60, size=len(group)), slot.enter[1] * 60)
+    choice.draw = np.where(joins, _unit(group, salt), choice.draw)
+    choice.clock = np.where(joins, clock, choice.clock)
+    if slot.weights is not None:
+        codes = np.array([KIND[k] for k in slot.kinds])
+        shared = codes[np.searchsorted(np.cumsum(slot.weights)[:-1], _unit(group, salt + 2), side="right")]
+        choice.kind = np.where(joins, shared, choice.kind)
+    # `habits` holds no day: most days the group goes back to its usual place
+    usual = _unit(group, salt + 3) < 0.75
+    taste = (np.where(usual, _unit(group, habits), _unit(group, salt + 4)) * (1 << 32)).astype(np.uint64)
+    choice.taste = np.where(joins, taste, choice.taste)
+    choice.habit = np.where(joins, 1.0, choice.habit)
 
 
 def _area(ctx: _Context, level: str, community: np.ndarray) -> np.ndarray:
@@ -69,27 +108,21 @@ def _area(ctx: _Context, level: str, community: np.ndarray) -> np.ndarray:
     return ctx.areas.sub_district[sub] if level == "district" else np.zeros_like(sub)
 
 
-def _pick(ctx: _Context, slot: Slot, kind: np.ndarray) -> np.ndarray:
+def _pick(ctx: _Context, slot: Slot, choice: _Choice) -> np.ndarray:
     """The venue of each visit; -1 when the person has none (no office, no school)."""
-    pop, who = ctx.pop, ctx.who
+    pop, who, kind = ctx.pop, ctx.who, choice.kind
     if slot.near == "own":
         return np.where(kind == KIND["school"], pop.school[who], pop.office[who])
-    community, taste = pop.community[who], pop.taste[who]
-    if slot.near == "work":  # lunch and the way home start from the office, with colleagues
+    community = pop.community[who]
+    if slot.near == "work":  # lunch and the way home start from the office
         office = pop.office[who]
         community = np.where(office >= 0, ctx.venues.community[np.maximum(office, 0)], community)
-        taste = np.where(office >= 0, _team(office), taste)
     venue = np.full(len(who), -1, dtype=np.int64)
     for code in np.unique(kind):
         mine = kind == code
         area = _area(ctx, ctx.venues.level_of(int(code)), community[mine])
-        venue[mine] = ctx.venues.pick(int(code), area, taste[mine], ctx.rng)
+        venue[mine] = ctx.venues.pick(int(code), area, choice.taste[mine], ctx.rng, choice.habit[mine])
     return venue
-
-
-def _team(office: np.ndarray) -> np.ndarray:
-    """A habit shared by everyone in an office (uint32-sized, like a person's taste)."""
-    return (office.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32)
 
 
 def _stay(rng: np.random.Generator, slot: Slot, kind: np.ndarray) -> np.ndarray:
@@ -101,67 +134,68 @@ def _stay(rng: np.random.Generator, slot: Slot, kind: np.ndarray) -> np.ndarray:
     return lo * 60 + (rng.random(len(kind)) * (hi - lo) * 60).astype(np.int64)
 
 
-def _visit(ctx: _Context, slot: Slot, cursor: np.ndarray) -> _Part:
+def _visit(ctx: _Context, slot: Slot, cursor: np.ndarray, salt: int) -> _Part:
     """A visit after the person's previous one: travel first, then the slot's window."""
     rng, n = ctx.rng, len(ctx.who)
-    active = rng.random(n) < slot.p
-    kind = _kinds(rng, slot, n)
-    venue = _pick(ctx, slot, kind)
-    enter = np.maximum(_clock(rng, slot.enter, n), cursor + rng.integers(5 * 60, 25 * 60, size=n))
+    choice = _choose(ctx, slot)
+    if slot.family:
+        joins = rng.random(n) < np.where(ctx.pop.age[ctx.who] < 18, 0.95, 0.75)
+        _together(ctx, slot, choice, ctx.pop.household[ctx.who], joins, salt, _FAMILY)
+    venue = _pick(ctx, slot, choice)
+    enter = np.maximum(choice.clock, cursor + rng.integers(5 * 60, 25 * 60, size=n))
     if slot.leave is not None:
         leave = np.maximum(_clock(rng, slot.leave, n), enter + 3600)
     else:
-        leave = enter + _stay(rng, slot, kind)
-    active &= (venue >= 0) & (leave <= _LATEST_LEAVE)
+        leave = enter + _stay(rng, slot, choice.kind)
+    active = (choice.draw < slot.p) & (venue >= 0) & (leave <= _LATEST_LEAVE)
     cursor[active] = leave[active]
     return _Part(active, venue, enter, leave)
 
 
-def _excursion(ctx: _Context, slot: Slot, anchor: _Part) -> list[_Part]:
-    """Lunch out of the office: the day at work becomes a morning and an afternoon visit."""
+def _excursion(ctx: _Context, slot: Slot, anchor: _Part, salt: int) -> list[_Part]:
+    """Lunch out of the office, mostly with colleagues: the day at work splits in two visits."""
     rng, n = ctx.rng, len(ctx.who)
-    kind = _kinds(rng, slot, n)
-    venue = _pick(ctx, slot, kind)
-    # most colleagues go out together at their office's usual time
-    span = (slot.enter[1] - slot.enter[0]) * 60
-    team = slot.enter[0] * 60 + (_team(anchor.venue) % np.uint64(span)).astype(np.int64)
-    together = team + rng.integers(0, 5 * 60, size=n)
-    enter = np.where(rng.random(n) < 0.7, np.minimum(together, slot.enter[1] * 60), _clock(rng, slot.enter, n))
-    leave = enter + _stay(rng, slot, kind)
+    choice = _choose(ctx, slot)
+    _together(ctx, slot, choice, ctx.pop.office[ctx.who], rng.random(n) < 0.7, salt, _COLLEAGUES)
+    venue = _pick(ctx, slot, choice)
+    enter = choice.clock
+    leave = enter + _stay(rng, slot, choice.kind)
     away = enter - rng.integers(3 * 60, 12 * 60, size=n)
     back = leave + rng.integers(3 * 60, 12 * 60, size=n)
-    active = ((rng.random(n) < slot.p) & anchor.active & (venue >= 0)
+    active = ((choice.draw < slot.p) & anchor.active & (venue >= 0)
               & (away >= anchor.enter + 3600) & (back <= anchor.leave - 3600))
     afternoon = _Part(active, anchor.venue.copy(), back, anchor.leave.copy())
     anchor.leave = np.where(active, away, anchor.leave)
     return [_Part(active, venue, enter, leave), afternoon]
 
 
-def _routine(ctx: _Context, slots: tuple[Slot, ...]) -> list[_Part]:
+def _routine(ctx: _Context, slots: tuple[Slot, ...], salt: int) -> list[_Part]:
     cursor = np.zeros(len(ctx.who), dtype=np.int64)
     parts: list[_Part] = []
     anchor = None
-    for slot in slots:
+    for i, slot in enumerate(slots):
         if slot.excursion:
             if anchor is not None:
-                parts += _excursion(ctx, slot, anchor)
+                parts += _excursion(ctx, slot, anchor, salt + 8 * i)
             continue
-        parts.append(_visit(ctx, slot, cursor))
+        parts.append(_visit(ctx, slot, cursor, salt + 8 * i))
         if slot.leave is not None:
             anchor = parts[-1]
     return parts
 
 
 def day_visits(rng: np.random.Generator, pop: Population, venues: Venues, areas: Areas,
-               people: np.ndarray, weekend: bool) -> DayVisits:
-    """Every scan of `people` (global indices) on one day, in no particular order."""
+               people: np.ndarray, weekend: bool, salt: int) -> DayVisits:
+    """Every scan of `people` (global indices) on one day, in no particular order; `salt` is the
+    day's, shared by every block of people so that households and offices split across blocks
+    still act together."""
     schedule = schedule_of(rng, pop.role[people], weekend)
     columns: list[list[np.ndarray]] = [[], [], [], []]
     for code, slots in enumerate(SCHEDULES):
         who = people[schedule == code]
         if not len(who):
             continue
-        for part in _routine(_Context(rng, pop, venues, areas, who), slots):
+        for part in _routine(_Context(rng, pop, venues, areas, who), slots, salt + 1000 * code):
             for column, values in zip(columns, (who, part.venue, part.enter, part.leave), strict=True):
                 column.append(values[part.active])
     person, venue, enter, leave = (np.concatenate(c) if c else np.zeros(0, np.int64) for c in columns)

@@ -10,8 +10,20 @@ import numpy as np
 
 from fangkong.sim.names import DISTRICTS, SURNAME_WEIGHTS, phone_numbers
 
-__all__ = ["Areas", "Population", "INFANT", "STUDENT", "WORKER", "ADULT", "ELDER", "make_areas",
-           "make_population", "KM_LAT", "KM_LON", "CENTRE"]
+__all__ = [
+    "ADULT",
+    "CENTRE",
+    "ELDER",
+    "INFANT",
+    "KM_LAT",
+    "KM_LON",
+    "STUDENT",
+    "WORKER",
+    "Areas",
+    "Population",
+    "make_areas",
+    "make_population",
+]
 
 CENTRE = (37.87, 112.55)  # Taiyuan
 KM_LAT = 1 / 111.32
@@ -49,6 +61,7 @@ class Population:
     surname: np.ndarray
     phone: np.ndarray          # int64, 0 = no phone
     taste: np.ndarray          # uint32 seed of a person's habitual venues
+    community: np.ndarray      # home community, copied from the household for speed
     hh_size: np.ndarray
     hh_community: np.ndarray
     hh_compound: np.ndarray
@@ -63,21 +76,14 @@ class Population:
     def size(self) -> int:
         return len(self.household)
 
-    @property
-    def community(self) -> np.ndarray:
-        return self.hh_community[self.household]
-
-    @property
-    def home_lat(self) -> np.ndarray:
-        return self.compound_lat[self.hh_compound[self.household]]
-
-    @property
-    def home_lon(self) -> np.ndarray:
-        return self.compound_lon[self.hh_compound[self.household]]
+    def home(self, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Latitude and longitude of the people's homes."""
+        compound = self.hh_compound[self.household[person]]
+        return self.compound_lat[compound], self.compound_lon[compound]
 
 
 def make_areas(rng: np.random.Generator) -> Areas:
-    """A handful of districts, 5–10 subdistricts each, 5–10 communities per subdistrict."""
+    """A handful of districts, 5 to 10 subdistricts each, 5 to 10 communities per subdistrict."""
     sub_district, sub_n, sub_centre = [], [], []
     for d, (_, _, north, east, _) in enumerate(DISTRICTS):
         k = int(rng.integers(5, 11))
@@ -102,7 +108,7 @@ def make_areas(rng: np.random.Generator) -> Areas:
 
 def _households(rng: np.random.Generator, persons: int, areas: Areas) -> tuple[np.ndarray, np.ndarray]:
     """Household sizes and communities; households sorted by community so ids cluster by area."""
-    sizes = rng.choice(np.arange(1, 6), size=persons // 2 + 2, p=_HOUSEHOLD_SIZE_P)
+    sizes = rng.choice(np.arange(1, 6), size=persons + 1, p=_HOUSEHOLD_SIZE_P)
     cut = int(np.searchsorted(np.cumsum(sizes), persons))
     sizes = sizes[: cut + 1]
     sizes[-1] -= sizes.sum() - persons
@@ -113,7 +119,8 @@ def _households(rng: np.random.Generator, persons: int, areas: Areas) -> tuple[n
 def _compounds(rng: np.random.Generator, community: np.ndarray, areas: Areas):
     """Residential compounds of ~150 households inside each community, with a centre each."""
     per_comm = np.bincount(community, minlength=len(areas.comm_weight))
-    n_comp = np.where(per_comm > 0, np.maximum(1, np.rint(per_comm / _COMPOUND_HOUSEHOLDS)), 0).astype(np.int64)
+    n_comp = np.where(per_comm > 0, np.maximum(1, np.rint(per_comm / _COMPOUND_HOUSEHOLDS)), 0)
+    n_comp = n_comp.astype(np.int64)
     first = np.concatenate([[0], np.cumsum(n_comp)])
     compound = first[community] + (rng.random(len(community)) * n_comp[community]).astype(np.int64)
     comp_comm = np.repeat(np.arange(len(n_comp)), n_comp)
@@ -126,17 +133,21 @@ def _compounds(rng: np.random.Generator, community: np.ndarray, areas: Areas):
 
 
 def _ages(rng: np.random.Generator, size: np.ndarray, household: np.ndarray, rank: np.ndarray):
-    """Head, spouse of about the same age, then children or a grandparent."""
-    n_hh = len(size)
-    single = np.where(rng.random(n_hh) < 0.55, rng.integers(20, 45, n_hh), rng.integers(55, 90, n_hh))
-    head = np.where(size == 1, single, rng.integers(24, 72, n_hh))[household]
-    n = len(household)
+    """Head, spouse of about the same age, then children and a grandparent, or for older heads
+    grown-up children and grandchildren. Also says who carries the family's surname."""
+    n_hh, n = len(size), len(household)
+    single = np.where(rng.random(n_hh) < 0.6, rng.integers(20, 45, n_hh), rng.integers(55, 93, n_hh))
+    couple = np.where(size == 2, rng.integers(24, 86, n_hh), rng.integers(24, 71, n_hh))
+    head = np.where(size == 1, single, couple)[household]
+    young = head < 50
     spouse = np.maximum(20, head + np.rint(rng.normal(0, 3, n)).astype(np.int64))
-    is_child = rng.random(n) < np.where(head < 50, 0.85, 0.45)
-    child = rng.integers(0, np.clip(head - 22, 1, 30))
-    elder = np.minimum(98, head + rng.integers(24, 33, n))
-    age = np.where(rank == 0, head, np.where(rank == 1, spouse, np.where(is_child, child, elder)))
-    return age.astype(np.int16), is_child & (rank >= 2)
+    oldest = np.clip(head - 21, 1, 18)
+    minor = np.where(young, rng.integers(np.clip(head - 40, 0, oldest - 1), oldest), rng.integers(0, 16, n))
+    adult = np.where(young, head + rng.integers(22, 32, n), np.maximum(18, head - rng.integers(22, 32, n)))
+    is_minor = rng.random(n) < np.where(young, 0.85, 0.5)
+    age = np.where(rank == 0, head, np.where(rank == 1, spouse, np.where(is_minor, minor, adult)))
+    kin = (rank == 0) | ((rank >= 2) & (is_minor | ~young))
+    return age.astype(np.int16), kin
 
 
 def _roles(rng: np.random.Generator, age: np.ndarray) -> np.ndarray:
@@ -149,22 +160,23 @@ def make_population(rng: np.random.Generator, persons: int, areas: Areas, start:
     size, community = _households(rng, persons, areas)
     household = np.repeat(np.arange(len(size), dtype=np.int32), size)
     rank = np.arange(persons) - np.repeat(np.cumsum(size) - size, size)
-    age, child = _ages(rng, size.astype(np.int64), household, rank)
+    age, kin = _ages(rng, size.astype(np.int64), household, rank)
     head_male = rng.random(len(size)) < 0.5
     male = np.where(rank == 0, head_male[household],
                     np.where(rank == 1, ~head_male[household], rng.random(persons) < 0.51))
     family = rng.choice(len(SURNAME_WEIGHTS), size=len(size), p=SURNAME_WEIGHTS)
     own = rng.choice(len(SURNAME_WEIGHTS), size=persons, p=SURNAME_WEIGHTS)
-    surname = np.where((rank == 0) | child, family[household], own).astype(np.int16)
+    surname = np.where(kin, family[household], own).astype(np.int16)
     days_old = (age * 365.25 + rng.random(persons) * 364).astype(np.int64)
     birth = np.datetime64(start, "D") - days_old.astype("timedelta64[D]")
     # small children and some of the very old carry no phone of their own
-    no_phone = (age < 4) | ((age >= 85) & (rng.random(persons) < 0.4))
+    no_phone = (age < 2) | ((age >= 85) & (rng.random(persons) < 0.3))
     phone = np.where(no_phone, 0, phone_numbers(rng, persons))
     compound, unit, comp_comm, lat, lon = _compounds(rng, community, areas)
     return Population(
         household=household, rank=rank, age=age, birth=birth, male=male, role=_roles(rng, age),
         surname=surname, phone=phone, taste=rng.integers(1 << 32, size=persons, dtype=np.uint64),
+        community=community[household],
         hh_size=size, hh_community=community, hh_compound=compound, hh_unit=unit,
         compound_community=comp_comm, compound_lat=lat, compound_lon=lon,
     )

@@ -8,7 +8,7 @@ import numpy as np
 
 from fangkong.sim.population import ADULT, ELDER, INFANT, STUDENT, WORKER
 
-__all__ = ["Slot", "SCHEDULES", "STAY", "NO_LEAVE", "schedule_of"]
+__all__ = ["NO_LEAVE", "SCHEDULES", "STAY", "Slot", "schedule_of"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Slot:
     near: str = "home"                      # home | work (near the office) | own (their office/school)
     weights: tuple[float, ...] | None = None
     excursion: bool = False                 # taken out of the day at work, which it splits in two
+    family: bool = False                    # households mostly go together
 
 
 #: minutes people stay, by kind, when a slot does not say
@@ -30,7 +31,7 @@ STAY = {"restaurant": (20, 70), "shop": (5, 35), "other": (20, 90), "transport":
         "hospital": (30, 180), "hotel": (60, 300), "testing_site": (4, 25)}
 #: share of scans without a leaving scan, by kind: offices and schools rarely scan people out
 NO_LEAVE = {"school": 0.85, "office": 0.6, "restaurant": 0.5, "shop": 0.5, "other": 0.5,
-            "transport": 0.1, "hospital": 0.4, "hotel": 0.4, "testing_site": 0.5, "residential": 0.5}
+            "transport": 0.1, "hospital": 0.4, "hotel": 0.4, "testing_site": 0.5}
 
 _WORKDAY = (
     Slot(("testing_site",), 0.12, (400, 470)),
@@ -49,35 +50,29 @@ _SCHOOLDAY = (
 )
 _FREEDAY = (
     Slot(("other",), 0.15, (390, 540)),
-    Slot(("testing_site",), 0.15, (420, 660)),
-    Slot(("shop",), 0.6, (450, 660)),
+    Slot(("testing_site",), 0.15, (420, 660), family=True),
+    Slot(("shop",), 0.6, (450, 660), family=True),
     Slot(("hospital",), 0.02, (480, 660)),
-    Slot(("restaurant",), 0.3, (650, 810)),
-    Slot(("transport",), 0.4, (780, 900)),
-    Slot(("other", "shop", "hotel"), 0.55, (840, 1080), weights=(0.6, 0.37, 0.03)),
-    Slot(("restaurant",), 0.3, (1020, 1200)),
-    Slot(("shop",), 0.35, (1170, 1290)),
-)
-_KIDS_FREEDAY = (
-    Slot(("testing_site",), 0.1, (480, 660)),
-    Slot(("other",), 0.45, (510, 690)),
-    Slot(("restaurant",), 0.25, (680, 800)),
-    Slot(("shop",), 0.35, (840, 1020)),
-    Slot(("restaurant",), 0.3, (1020, 1200)),
+    Slot(("restaurant",), 0.3, (650, 810), family=True),
+    Slot(("transport",), 0.4, (780, 900), family=True),
+    Slot(("other", "shop", "hotel"), 0.55, (840, 1080), weights=(0.6, 0.37, 0.03), family=True),
+    Slot(("restaurant",), 0.3, (1020, 1200), family=True),
+    Slot(("shop",), 0.35, (1170, 1290), family=True),
 )
 _INFANTDAY = (
     Slot(("hospital",), 0.01, (480, 660)),
     Slot(("shop",), 0.2, (600, 1020)),
 )
-SCHEDULES = (_WORKDAY, _SCHOOLDAY, _FREEDAY, _KIDS_FREEDAY, _INFANTDAY)
-WORK, SCHOOL, FREE, KIDS_FREE, INFANT_DAY = range(5)
+SCHEDULES = (_WORKDAY, _SCHOOLDAY, _FREEDAY, _INFANTDAY)
+WORK, SCHOOL, FREE, INFANT_DAY = range(4)
 
 
 def schedule_of(rng: np.random.Generator, role: np.ndarray, weekend: bool) -> np.ndarray:
-    """Index into SCHEDULES per person: some workers work weekends, some take a weekday off."""
+    """Index into SCHEDULES per person: some workers work weekends, some take a weekday off;
+    on weekends children go out with the family."""
     works = rng.random(len(role)) < (0.15 if weekend else 0.96)
     return np.select(
         [role == WORKER, role == STUDENT, role == INFANT, (role == ADULT) | (role == ELDER)],
-        [np.where(works, WORK, FREE), KIDS_FREE if weekend else SCHOOL, INFANT_DAY, FREE],
+        [np.where(works, WORK, FREE), FREE if weekend else SCHOOL, FREE if weekend else INFANT_DAY, FREE],
         FREE,
     ).astype(np.int8)

@@ -10,7 +10,7 @@ import numpy as np
 from fangkong.sim.names import compound_names, place_names, venue_names
 from fangkong.sim.population import CENTRE, KM_LAT, KM_LON, STUDENT, WORKER, Areas, Population
 
-__all__ = ["KINDS", "KIND", "Venues", "make_venues"]
+__all__ = ["KIND", "KINDS", "Venues", "make_venues"]
 
 KINDS = ("school", "hotel", "restaurant", "shop", "office", "hospital", "transport", "testing_site",
          "residential", "other")
@@ -18,11 +18,11 @@ KIND = {k: i for i, k in enumerate(KINDS)}
 #: residents per venue for the kinds people choose near home or work; tuned so that a case finds
 #: tens of close contacts (DOMAIN.md §4, seed 003)
 _RESIDENTS_PER = {"restaurant": 35, "shop": 50, "other": 50, "transport": 150, "hospital": 1500,
-                  "hotel": 1000, "testing_site": 500}
+                  "hotel": 1000, "testing_site": 300}
 #: how far people go for each kind: their subdistrict, their district or anywhere in the city
 _LEVEL = {"restaurant": "sub", "shop": "sub", "other": "sub", "transport": "sub",
           "testing_site": "sub", "hospital": "district", "hotel": "city"}
-_GRADE_SIZE = 150
+_CLASS_SIZE = 45
 _STAGE_NAMES = ("幼儿园", "小学", "中学")
 _GRADES = {3: "小班", 4: "中班", 5: "大班", 6: "一年级", 7: "二年级", 8: "三年级", 9: "四年级", 10: "五年级",
            11: "六年级", 12: "初一", 13: "初二", 14: "初三", 15: "高一", 16: "高二", 17: "高三"}
@@ -56,7 +56,7 @@ class Venues:
         return _LEVEL[KINDS[kind]]
 
     def pick(self, kind: int, area: np.ndarray, taste: np.ndarray, rng: np.random.Generator,
-             habit: float = 0.6) -> np.ndarray:
+             habit: float | np.ndarray = 0.6) -> np.ndarray:
         """A venue of `kind` in each person's area: usually one of their habitual ones."""
         venues, offsets = self._index[kind]
         lo = offsets[area]
@@ -111,8 +111,8 @@ def _centrality(areas: Areas) -> np.ndarray:
 
 
 def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
-    """A kindergarten, primary and secondary school per subdistrict, one venue per grade of at most
-    _GRADE_SIZE pupils: grades enter at staggered times (错峰入校) through their own scanned gate."""
+    """A kindergarten, primary and secondary school per subdistrict with one venue code per class
+    (教室场所码) of at most _CLASS_SIZE pupils, all of an age in a subdistrict learning together."""
     pop.school = np.full(pop.size, -1, dtype=np.int32)
     n_sub = len(areas.sub_district)
     comm_first = np.searchsorted(areas.comm_sub, np.arange(n_sub + 1))
@@ -120,7 +120,7 @@ def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
     school_name = np.array(place_names(rng, n_sub * 3)).reshape(n_sub, 3)
     pupils = np.flatnonzero(pop.role == STUDENT)
     key = areas.comm_sub[pop.community[pupils]].astype(np.int64) * 18 + pop.age[pupils]
-    n_units = np.ceil(np.bincount(key, minlength=n_sub * 18) / _GRADE_SIZE).astype(np.int64)
+    n_units = np.ceil(np.bincount(key, minlength=n_sub * 18) / _CLASS_SIZE).astype(np.int64)
     unit_key = np.repeat(np.arange(n_sub * 18), n_units)
     unit_first = np.concatenate([[0], np.cumsum(n_units)])
     sub, age = unit_key // 18, unit_key % 18
@@ -131,16 +131,17 @@ def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
     lon = areas.comm_lon[community] + (rng.normal(0, 0.4, n_sub * 3).reshape(n_sub, 3)[sub, stage]
                                        + rng.normal(0, 0.03, len(sub))) * KM_LON
     nth = np.arange(len(unit_key)) - unit_first[unit_key]
-    names = [f"{school_name[s, t]}{_STAGE_NAMES[t]}{_GRADES[a]}" + (f"{k + 1}部" if n_units[u] > 1 else "")
-             for s, t, a, k, u in zip(sub, stage, age, nth, unit_key, strict=True)]
+    names = [f"{school_name[s, t]}{_STAGE_NAMES[t]}{_GRADES[a]}{k + 1}班"
+             for s, t, a, k in zip(sub, stage, age, nth, strict=True)]
     first = build.add(KIND["school"], community, lat, lon, names)
     pop.school[pupils] = first + unit_first[key] + (rng.random(len(pupils)) * n_units[key]).astype(int)
 
 
 def _offices(rng, pop: Population, areas: Areas, build: _Builder) -> None:
-    """Workplaces of 2–200 (median ~7) staff, nearer the centre; commutes go anywhere in the city."""
+    """Workplaces of 2 to 200 (median 6) staff, nearer the centre; commutes go anywhere in the city.
+    A venue code covers one firm or floor, so a worker meets about ten colleagues there."""
     workers = np.flatnonzero(pop.role == WORKER)
-    sizes = np.clip(np.rint(rng.lognormal(2.0, 0.6, size=len(workers) // 4 + 10)), 2, 200).astype(int)
+    sizes = np.clip(np.rint(rng.lognormal(1.8, 0.6, size=len(workers) // 3 + 10)), 2, 200).astype(int)
     sizes = sizes[: int(np.searchsorted(np.cumsum(sizes), len(workers))) + 1]
     first = build.place(rng, KIND["office"], len(sizes), _centrality(areas), spread_km=0.8)
     seat = np.repeat(np.arange(len(sizes)), sizes)[: len(workers)]
