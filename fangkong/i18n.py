@@ -39,6 +39,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "total_cases": ("累计感染者", "Cumulative cases"),
     "hospital": ("定点医院收治", "In designated hospitals"),
     "none_yet": ("暂无", "none yet"),
+    "status": ("状态", "Status"),
+    "traced_at": ("流调完成时间", "Traced at"),
+    "case_id": ("编号", "Case"),
     "community_new": ("社会面新增", "found in the community"),
     "control_new": ("管控中发现", "found under control"),
 }

@@ -8,12 +8,21 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fangkong.i18n import t
+from fangkong.settings import get_settings
 
 __all__ = ["templates", "STATIC_DIR", "lang_of"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["t"] = t
+
+
+def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Times are stored in UTC and shown in the deployment's zone."""
+    return value.astimezone(get_settings().zone).strftime(fmt) if value else "–"
+
+
+templates.env.filters["local"] = _local
 
 
 def lang_of(request: Request) -> str:

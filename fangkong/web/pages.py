@@ -12,6 +12,7 @@ from fangkong.cases import service as case_service
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
+from fangkong.i18n import t
 from fangkong.web.layout import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +33,7 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
     b = report_service.bulletin(session, day, tz=settings.zone)
     response = templates.TemplateResponse(request, "overview.html", {
         "lang": lang, "b": b, "text": render(b, lang=lang), "day": day,
+        "categories": [(t(c, lang), n) for c, n in b.traced_by_category.items()],
         "cases": case_service.list_cases(session, limit=20)})
     if "lang" in request.query_params:
         response.set_cookie("lang", lang, samesite="lax")
