@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from fangkong.db.core import engine_for
 
-__all__ = ["alembic_config", "upgrade", "current", "head", "ensure_current"]
+__all__ = ["alembic_config", "upgrade", "current", "heads", "ensure_current"]
 
 _HERE = Path(__file__).parent
 
@@ -21,26 +21,27 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Every branch to its head: domains add their own migrations branching from the spine's."""
     engine_for(url).dispose()  # creates the SQLite file's folder
     command.upgrade(alembic_config(url), revision)
 
 
-def current(url: str) -> str | None:
+def current(url: str) -> set[str]:
     from alembic.runtime.migration import MigrationContext
 
     engine = engine_for(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return set(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
 
 
-def head() -> str | None:
+def heads() -> set[str]:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 _checked: set[str] = set()
@@ -50,6 +51,6 @@ def ensure_current(url: str) -> None:
     """Migrate a store that is behind (or new) before the first use in this process."""
     if url in _checked:
         return
-    if current(url) != head():
+    if current(url) != heads():
         upgrade(url)
     _checked.add(url)
