@@ -1,0 +1,1 @@
+"""Sealed / controlled / precaution zones, the risk-area list, lifting."""
