@@ -7,6 +7,10 @@ from fangkong.db.audit import AuditEntry
 from fangkong.db.core import Base
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person, Venue
+from fangkong.testing.models import (EnvironmentalSample, Lab, LabResult, ResultConflict, RetestTask, RoundPoint,
+                                     Sample, SamplingPoint, TestingRound, Tube)
 
 __all__ = ["Base", "AuditEntry", "Case", "HealthCode", "HealthCodeChange", "RiskPerson", "Measure", "TestTask",
            "Person", "Venue"]
+__all__ += ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sample", "LabResult",
+            "EnvironmentalSample", "RetestTask", "ResultConflict"]

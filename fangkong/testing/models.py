@@ -1,0 +1,171 @@
+"""Tables of the testing domain: rounds, sampling points, labs, tubes, samples, results, re-tests, conflicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
+
+__all__ = ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sample", "LabResult",
+           "EnvironmentalSample", "RetestTask", "ResultConflict", "ROUND_KINDS", "TUBE_KINDS", "LAB_KINDS",
+           "RETEST_REASONS", "ENV_PLACES", "SAMPLE_FIELDS", "RESULT_FIELDS"]
+
+#: 全员核酸, 三日三检, a zone's round, a key group's round (e.g. port workers daily)
+ROUND_KINDS = ("mass", "three_in_three", "zone", "key_group")
+TUBE_KINDS = ("single", "pool", "environment")
+LAB_KINDS = ("own", "contracted")
+RETEST_REASONS = ("pool_positive", "recheck", "repeat", "resample")
+#: 物表: case homes, hotel (isolation) rooms, venues, transfer vehicles, imported goods (cold chain)
+ENV_PLACES = ("case_home", "hotel_room", "venue", "vehicle", "cold_chain", "other")
+#: FORMATS.md columns
+SAMPLE_FIELDS = ("tube_id", "person_id", "sampled_at", "point_id", "round_id")
+RESULT_FIELDS = ("tube_id", "result", "ct_orf1ab", "ct_n", "lab_id", "received_at", "tested_at", "reported_at")
+
+
+class TestingRound(Base):
+    __tablename__ = "testing_round"
+    __test__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: jurisdiction codes the round covers; empty = every registered person
+    communities: Mapped[list] = mapped_column(JSONType)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    #: people per pooled tube for everyone outside the key groups (1 = every tube single)
+    pool_size: Mapped[int] = mapped_column(Integer)
+    single_tube_groups: Mapped[list] = mapped_column(JSONType)
+    target_hours: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    points = relationship("SamplingPoint", secondary="round_point", order_by="SamplingPoint.point_id")
+
+
+class SamplingPoint(Base):
+    __tablename__ = "sampling_point"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    community: Mapped[str | None] = mapped_column(String(32), index=True)
+    tables: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RoundPoint(Base):
+    __tablename__ = "round_point"
+
+    round_fk: Mapped[int] = mapped_column(ForeignKey("testing_round.id"), primary_key=True)
+    point_fk: Mapped[int] = mapped_column(ForeignKey("sampling_point.id"), primary_key=True)
+
+
+class Lab(Base):
+    __tablename__ = "lab"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lab_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(12))
+    daily_capacity: Mapped[int] = mapped_column(Integer)
+
+
+class Tube(Base):
+    __tablename__ = "tube"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tube_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(12), index=True)
+    members: Mapped[int] = mapped_column(Integer)
+    round_fk: Mapped[int | None] = mapped_column(ForeignKey("testing_round.id"), index=True)
+    point_id: Mapped[str | None] = mapped_column(String(64))
+    #: when the tube was closed: its last swab (a result cannot be reported before it)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Sample(Base):
+    __tablename__ = "sample"
+    __table_args__ = (UniqueConstraint("tube_fk", "person_fk", name="uq_sample_tube_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"))
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    point_id: Mapped[str | None] = mapped_column(String(64))
+    round_fk: Mapped[int | None] = mapped_column(ForeignKey("testing_round.id"), index=True)
+
+
+class LabResult(Base):
+    __tablename__ = "lab_result"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"), unique=True)
+    result: Mapped[str] = mapped_column(String(16), index=True)
+    ct_orf1ab: Mapped[float | None] = mapped_column(Float)
+    ct_n: Mapped[float | None] = mapped_column(Float)
+    lab_fk: Mapped[int | None] = mapped_column(ForeignKey("lab.id"), index=True)
+    #: 采送检报: the sample time is the tube's; these are the other three stages
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class EnvironmentalSample(Base):
+    __tablename__ = "environmental_sample"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"), unique=True)
+    place_kind: Mapped[str] = mapped_column(String(20))
+    place_ref: Mapped[str | None] = mapped_column(String(200))
+    case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    tube = relationship("Tube", lazy="joined")
+
+
+class RetestTask(Base):
+    """A person to sample again: singly after a reactive pool, the re-check (复核), a repeat, a re-sample."""
+
+    __tablename__ = "retest_task"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    origin_tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    single: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: open → done (a later tube of this person has a result) | cancelled (became a case)
+    status: Mapped[str] = mapped_column(String(12), index=True, default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_tube_fk: Mapped[int | None] = mapped_column(ForeignKey("tube.id"))
+    result: Mapped[str | None] = mapped_column(String(16))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person = relationship("Person", lazy="joined")
+    origin = relationship("Tube", foreign_keys=[origin_tube_fk], lazy="joined")
+
+
+class ResultConflict(Base):
+    """A tube reported with two different results: kept for review, the stored result is never overwritten."""
+
+    __tablename__ = "result_conflict"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"), index=True)
+    stored_result: Mapped[str | None] = mapped_column(String(16))
+    new_result: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(200))
+    line: Mapped[int | None] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: open → resolved (a person chose the result; audited)
+    status: Mapped[str] = mapped_column(String(12), index=True, default="open")
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tube = relationship("Tube", lazy="joined")
