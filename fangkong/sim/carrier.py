@@ -15,7 +15,7 @@ __all__ = ["DayDwells", "day_dwells", "grid_cells", "towers"]
 
 _TOWER_LAT = 0.003    # cell sites on a ~330 m lattice: what a carrier record locates
 _TOWER_LON = 0.0038
-_HOP = 20 * 60        # shorter gaps between two visits leave no travel record
+_HOP = 20 * 60        # shorter trips leave no record of the cells passed on the way
 _DIRECT = 90 * 60     # a longer gap between two visits is spent at home
 
 
@@ -68,42 +68,49 @@ class _Records:
         return [np.concatenate(c) for c in self.columns]
 
 
-def _between(rng, rec: _Records, v: DayVisits, vlat, vlon, hlat, hlon) -> None:
-    """Travel (and time at home when the gap is long) between consecutive visits of a person."""
+def _trip(rng, rec: _Records, person, a: tuple, b: tuple, start, end, short_at: tuple) -> None:
+    """Travel from place `a` to place `b`; a short trip leaves no cell record of its own, so the
+    phone is counted at `short_at` (one of the two ends) meanwhile."""
+    lat, lon = _midway(rng, *a, *b)
+    short = end - start < _HOP
+    rec.add(person, np.where(short, short_at[0], lat), np.where(short, short_at[1], lon), start, end)
+
+
+def _between(rng, rec: _Records, v: DayVisits, venue: tuple, home: tuple) -> None:
+    """Travel, and time at home when the gap is long, between consecutive visits of a person."""
     same = np.flatnonzero(v.person[1:] == v.person[:-1]) + 1
     gap = v.enter[same] - v.leave[same - 1]
-    # a hop of a few minutes does not show up as a cell of its own: the phone stays where it was
-    hop, short, long = same[gap < _HOP], same[(gap >= _HOP) & (gap <= _DIRECT)], same[gap > _DIRECT]
-    rec.add(v.person[hop], vlat[hop - 1], vlon[hop - 1], v.leave[hop - 1], v.enter[hop])
-    rec.add(v.person[short], *_midway(rng, vlat[short - 1], vlon[short - 1], vlat[short], vlon[short]),
-            v.leave[short - 1], v.enter[short])
-    p = long - 1
-    out, back = v.leave[p] + 15 * 60, v.enter[long] - 15 * 60
-    rec.add(v.person[long], *_midway(rng, vlat[p], vlon[p], hlat[long], hlon[long]), v.leave[p], out)
-    rec.add(v.person[long], hlat[long], hlon[long], out, back)
-    rec.add(v.person[long], *_midway(rng, hlat[long], hlon[long], vlat[long], vlon[long]), back,
-            v.enter[long])
+    direct, long = same[gap <= _DIRECT], same[gap > _DIRECT]
+    before = (venue[0][direct - 1], venue[1][direct - 1])
+    _trip(rng, rec, v.person[direct], before, (venue[0][direct], venue[1][direct]),
+          v.leave[direct - 1], v.enter[direct], before)
+    p, at_home = long - 1, (home[0][long], home[1][long])
+    out = v.leave[p] + rng.integers(10 * 60, 35 * 60, len(long))
+    back = v.enter[long] - rng.integers(10 * 60, 35 * 60, len(long))
+    _trip(rng, rec, v.person[long], (venue[0][p], venue[1][p]), at_home, v.leave[p], out, at_home)
+    rec.add(v.person[long], *at_home, out, back)
+    _trip(rng, rec, v.person[long], at_home, (venue[0][long], venue[1][long]), back, v.enter[long], at_home)
 
 
 def _records(rng, v: DayVisits, pop: Population, venues: Venues, idle: np.ndarray,
              day_seconds: int) -> _Records:
+    """Home until leaving for the first visit, the visits and the ways between, home again; people
+    who went nowhere stay home all day."""
     rec = _Records()
-    vlat, vlon = venues.lat[v.venue], venues.lon[v.venue]
-    hlat, hlon = pop.home(v.person)
-    first = np.r_[True, v.person[1:] != v.person[:-1]] if len(v) else np.zeros(0, bool)
-    last = np.r_[v.person[1:] != v.person[:-1], True] if len(v) else np.zeros(0, bool)
-    rec.add(v.person, vlat, vlon, v.enter, v.leave)
-    f = np.flatnonzero(first)
+    venue, home = (venues.lat[v.venue], venues.lon[v.venue]), pop.home(v.person)
+    rec.add(v.person, *venue, v.enter, v.leave)
+    f = np.flatnonzero(np.r_[True, v.person[1:] != v.person[:-1]] if len(v) else [])
+    f_home, f_venue = (home[0][f], home[1][f]), (venue[0][f], venue[1][f])
     leave_home = v.enter[f] - np.minimum(rng.integers(10 * 60, 35 * 60, len(f)), v.enter[f] - 60)
-    rec.add(v.person[f], hlat[f], hlon[f], np.zeros(len(f), np.int64), leave_home)
-    rec.add(v.person[f], *_midway(rng, hlat[f], hlon[f], vlat[f], vlon[f]), leave_home, v.enter[f])
-    _between(rng, rec, v, vlat, vlon, hlat, hlon)
-    e = np.flatnonzero(last)
-    home = np.minimum(v.leave[e] + rng.integers(10 * 60, 35 * 60, len(e)), day_seconds)
-    rec.add(v.person[e], *_midway(rng, vlat[e], vlon[e], hlat[e], hlon[e]), v.leave[e], home)
-    rec.add(v.person[e], hlat[e], hlon[e], home, np.full(len(e), day_seconds))
-    rec.add(idle, *pop.home(idle), np.zeros(len(idle), np.int64),
-            np.full(len(idle), day_seconds))
+    rec.add(v.person[f], *f_home, np.zeros(len(f), np.int64), leave_home)
+    _trip(rng, rec, v.person[f], f_home, f_venue, leave_home, v.enter[f], f_venue)
+    _between(rng, rec, v, venue, home)
+    e = np.flatnonzero(np.r_[v.person[1:] != v.person[:-1], True] if len(v) else [])
+    e_home, e_venue = (home[0][e], home[1][e]), (venue[0][e], venue[1][e])
+    arrive = np.minimum(v.leave[e] + rng.integers(10 * 60, 35 * 60, len(e)), day_seconds)
+    _trip(rng, rec, v.person[e], e_venue, e_home, v.leave[e], arrive, e_venue)
+    rec.add(v.person[e], *e_home, arrive, np.full(len(e), day_seconds))
+    rec.add(idle, *pop.home(idle), np.zeros(len(idle), np.int64), np.full(len(idle), day_seconds))
     return rec
 
 

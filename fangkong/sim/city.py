@@ -25,7 +25,7 @@ __all__ = ["DWELL_SCHEMA", "VISIT_SCHEMA", "CitySummary", "generate_city"]
 
 Progress = Callable[[str, int, int], None]
 #: people simulated together; fixed (not machine-dependent) so that a seed always gives the same city
-CHUNK = 250_000
+CHUNK = 100_000
 _TS = pa.timestamp("us", tz="UTC")
 VISIT_SCHEMA = pa.schema([("person_id", pa.string()), ("venue_id", pa.string()),
                           ("enter_at", _TS), ("leave_at", _TS)])
@@ -189,11 +189,14 @@ def _simulate(out: Path, seed: int, city: _City, start: date, days: int, zone: Z
 
 def _index_case(seed: int, pop: Population, recent: np.ndarray, last_day: date,
                 zone: ZoneInfo) -> tuple[int, datetime]:
-    """A working-age adult with a phone and family who was out and about in the last three days."""
+    """A working-age adult with a phone and family who was out and about in the last three days
+    (in a city of a handful of people, whoever comes closest)."""
     adult = ((pop.role == WORKER) | (pop.role == ADULT)) & (pop.age >= 18) & (pop.age < 60)
-    candidates = np.flatnonzero(adult & (pop.phone > 0) & (pop.hh_size[pop.household] >= 2) & recent)
-    if not len(candidates):
-        raise ValueError("city too small to choose an index person")
+    wanted = adult & (pop.phone > 0) & (pop.hh_size[pop.household] >= 2) & recent
+    for fits in (wanted, adult & recent, recent, np.ones(pop.size, bool)):
+        candidates = np.flatnonzero(fits)
+        if len(candidates):
+            break
     rng = np.random.default_rng([seed, 6])
     minute = int(rng.integers(8 * 60, 10 * 60))
     sampled = datetime.combine(last_day, time(minute // 60, minute % 60), zone)

@@ -139,7 +139,7 @@ def _visit(ctx: _Context, slot: Slot, cursor: np.ndarray, salt: int) -> _Part:
     rng, n = ctx.rng, len(ctx.who)
     choice = _choose(ctx, slot)
     if slot.family:
-        joins = rng.random(n) < np.where(ctx.pop.age[ctx.who] < 18, 0.95, 0.75)
+        joins = rng.random(n) < np.where(ctx.pop.age[ctx.who] < 18, 0.95, 0.85)
         _together(ctx, slot, choice, ctx.pop.household[ctx.who], joins, salt, _FAMILY)
     venue = _pick(ctx, slot, choice)
     enter = np.maximum(choice.clock, cursor + rng.integers(5 * 60, 25 * 60, size=n))

@@ -133,20 +133,23 @@ def _compounds(rng: np.random.Generator, community: np.ndarray, areas: Areas):
 
 
 def _ages(rng: np.random.Generator, size: np.ndarray, household: np.ndarray, rank: np.ndarray):
-    """Head, spouse of about the same age, then children and a grandparent, or for older heads
-    grown-up children and grandchildren. Also says who carries the family's surname."""
+    """Head and spouse of about the same age, then by the head's age: young children or a
+    grandparent, teenagers or a grown-up child, grandchildren or a grown-up child. Also says who
+    carries the family's surname."""
     n_hh, n = len(size), len(household)
     single = np.where(rng.random(n_hh) < 0.6, rng.integers(20, 45, n_hh), rng.integers(55, 93, n_hh))
     couple = np.where(size == 2, rng.integers(24, 86, n_hh), rng.integers(24, 71, n_hh))
     head = np.where(size == 1, single, couple)[household]
-    young = head < 50
     spouse = np.maximum(20, head + np.rint(rng.normal(0, 3, n)).astype(np.int64))
+    stage = np.searchsorted([40, 55], head, side="right")
     oldest = np.clip(head - 21, 1, 18)
-    minor = np.where(young, rng.integers(np.clip(head - 40, 0, oldest - 1), oldest), rng.integers(0, 16, n))
-    adult = np.where(young, head + rng.integers(22, 32, n), np.maximum(18, head - rng.integers(22, 32, n)))
-    is_minor = rng.random(n) < np.where(young, 0.85, 0.5)
+    child = rng.integers(np.clip(head - 40, 0, oldest - 1), oldest)
+    minor = np.where(stage == 2, rng.integers(0, 16, n), child)
+    grown = np.maximum(18, head - rng.integers(20, 32, n))
+    adult = np.where(stage == 0, np.minimum(95, head + rng.integers(22, 32, n)), grown)
+    is_minor = rng.random(n) < np.array([0.8, 0.5, 0.4])[stage]
     age = np.where(rank == 0, head, np.where(rank == 1, spouse, np.where(is_minor, minor, adult)))
-    kin = (rank == 0) | ((rank >= 2) & (is_minor | ~young))
+    kin = (rank == 0) | ((rank >= 2) & (is_minor | (stage > 0)))
     return age.astype(np.int16), kin
 
 
@@ -159,7 +162,7 @@ def _roles(rng: np.random.Generator, age: np.ndarray) -> np.ndarray:
 def make_population(rng: np.random.Generator, persons: int, areas: Areas, start: date) -> Population:
     size, community = _households(rng, persons, areas)
     household = np.repeat(np.arange(len(size), dtype=np.int32), size)
-    rank = np.arange(persons) - np.repeat(np.cumsum(size) - size, size)
+    rank = (np.arange(persons) - np.repeat(np.cumsum(size) - size, size)).astype(np.int8)
     age, kin = _ages(rng, size.astype(np.int64), household, rank)
     head_male = rng.random(len(size)) < 0.5
     male = np.where(rank == 0, head_male[household],

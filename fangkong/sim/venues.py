@@ -22,7 +22,7 @@ _RESIDENTS_PER = {"restaurant": 35, "shop": 50, "other": 50, "transport": 150, "
 #: how far people go for each kind: their subdistrict, their district or anywhere in the city
 _LEVEL = {"restaurant": "sub", "shop": "sub", "other": "sub", "transport": "sub",
           "testing_site": "sub", "hospital": "district", "hotel": "city"}
-_CLASS_SIZE = 45
+_CLASS_SIZE = 35
 _STAGE_NAMES = ("幼儿园", "小学", "中学")
 _GRADES = {3: "小班", 4: "中班", 5: "大班", 6: "一年级", 7: "二年级", 8: "三年级", 9: "四年级", 10: "五年级",
            11: "六年级", 12: "初一", 13: "初二", 14: "初三", 15: "高一", 16: "高二", 17: "高三"}
@@ -138,10 +138,10 @@ def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
 
 
 def _offices(rng, pop: Population, areas: Areas, build: _Builder) -> None:
-    """Workplaces of 2 to 200 (median 6) staff, nearer the centre; commutes go anywhere in the city.
+    """Workplaces of 2 to 200 (median 7) staff, nearer the centre; commutes go anywhere in the city.
     A venue code covers one firm or floor, so a worker meets about ten colleagues there."""
     workers = np.flatnonzero(pop.role == WORKER)
-    sizes = np.clip(np.rint(rng.lognormal(1.8, 0.6, size=len(workers) // 3 + 10)), 2, 200).astype(int)
+    sizes = np.clip(np.rint(rng.lognormal(2.0, 0.6, size=len(workers) // 3 + 10)), 2, 200).astype(int)
     sizes = sizes[: int(np.searchsorted(np.cumsum(sizes), len(workers))) + 1]
     first = build.place(rng, KIND["office"], len(sizes), _centrality(areas), spread_km=0.8)
     seat = np.repeat(np.arange(len(sizes)), sizes)[: len(workers)]
