@@ -9,19 +9,27 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.codes import service as code_service
+from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
 from fangkong.lake.files import ImportResult, find_table_file, read_table_file
 from fangkong.lake.schemas import INCOMING
 from fangkong.people import service as people_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, Person
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.pooling import testing_rule
 from fangkong.settings import Settings
+from fangkong.testing import service as testing_service
+from fangkong.testing.models import RESULT_FIELDS, SAMPLE_FIELDS
 
 __all__ = ["ORDER", "import_folder", "import_table"]
 
-#: tables in the order they must be read (visits refer to persons and venues)
-ORDER = ("persons", "venues", "venue_visits", "cell_dwells")
-_RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS))}
+#: tables in the order they must be read (visits and samples refer to persons and venues, results to samples)
+ORDER = ("persons", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
+_RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS)),
+            "samples": ({"tube_id", "person_id", "sampled_at"}, set(SAMPLE_FIELDS)),
+            "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS))}
 
 
 def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False) -> ImportResult:
@@ -33,11 +41,27 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
         return people_service.import_persons(session, tf, strict=strict)
     if table == "venues":
         return people_service.import_venues(session, tf, strict=strict)
+    if table in ("samples", "lab_results"):
+        return _import_testing(session, settings, table, tf, strict=strict)
     if table == "venue_visits":
         ids = pa.array(list(session.scalars(select(Person.person_id))), pa.string())
         return ingest.ingest_visits(settings.lake, tf, venue_ids=people_service.venue_ids(session),
                                     person_ids=ids, tz=settings.tz, strict=strict)
     return ingest.ingest_dwells(settings.lake, tf, tz=settings.tz, strict=strict)
+
+
+def _import_testing(session: Session, settings: Settings, table: str, tf, *, strict: bool) -> ImportResult:
+    """Swabs and lab results; a result's follow-ups (holds, re-tests, cases) recolour the codes they touch."""
+    edition = load_edition(settings.edition)
+    rule = testing_rule(edition)
+    if table == "samples":
+        return testing_service.import_samples(session, tf, rule=rule, tz=settings.tz, now=utcnow(), strict=strict)
+    result = testing_service.import_lab_results(session, tf, rule=rule, edition=edition.name, tz=settings.tz,
+                                                now=utcnow(), strict=strict)
+    if result.outcome is not None and result.outcome.persons:
+        code_service.recompute(session, sorted(result.outcome.persons), edition=edition,
+                               now=result.outcome.latest_at or utcnow(), tz=settings.zone)
+    return result
 
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -139,3 +139,42 @@ def count_by_kind(session: Session) -> dict[str, int]:
 
 def person_of(session: Session, person_fk: int) -> Person:
     return session.get(Person, person_fk)
+
+
+#: 临时管控: the short hold in place of everyone in a reactive pooled tube, until their single re-test
+TEMPORARY_CONTROL = "temporary_control"
+
+
+def place_temporary_control(session: Session, person_fks: list[int], *, since: datetime, until: datetime,
+                            edition: str, reason: str, actor: str = "system") -> int:
+    """Hold these persons in place from `since` to `until` (category `pool_member`); bulk, for whole pools.
+
+    A person already under a measure keeps it (it is at least as strict as a hold at home); a person
+    already on hold has it extended to the later end, never shortened.
+    """
+    current = active_measures(session, person_fks)
+    fresh = [fk for fk in sorted(set(person_fks)) if fk not in current]
+    for m in current.values():
+        if m.kind == TEMPORARY_CONTROL and m.end_at < until:
+            m.phase_end_at = m.end_at = until
+    rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
+                 start_at=since, phase_end_at=until, end_at=until, status="active", edition=edition, created_at=since)
+            for fk in fresh]
+    for part in chunks(rows):
+        session.execute(insert(Measure), list(part))
+    if fresh:
+        audit(session, actor, "measures.temporary_control", "persons", len(fresh),
+              after={"reason": reason, "until": until.isoformat()})
+    return len(fresh)
+
+
+def lift_temporary_control(session: Session, person_fks: list[int], *, at: datetime, reason: str,
+                           actor: str = "system") -> int:
+    """End the holds of these persons (a negative single re-test): status `released` at `at`."""
+    lifted = 0
+    for m in active_measures(session, person_fks).values():
+        if m.kind == TEMPORARY_CONTROL:
+            m.status, m.phase_end_at, m.end_at = "released", max(at, m.start_at), max(at, m.start_at)
+            audit(session, actor, "measure.temporary_control_lifted", "measure", m.id, after={"reason": reason})
+            lifted += 1
+    return lifted

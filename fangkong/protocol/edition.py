@@ -15,7 +15,9 @@ _DIR = Path(__file__).parent / "editions"
 #: risk categories from highest to lowest (DOMAIN.md §4: a person keeps the highest)
 CATEGORIES = ("close", "secondary", "companion", "overlap")
 #: measure kinds from strictest to mildest
-MEASURE_KINDS = ("centralized_isolation", "home_isolation", "home_monitoring", "health_monitoring")
+MEASURE_KINDS = ("centralized_isolation", "home_isolation", "home_monitoring", "health_monitoring",
+                 # last: any measure of the edition replaces a pool's hold in place (临时管控)
+                 "temporary_control")
 
 
 @dataclass(frozen=True)
