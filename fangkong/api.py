@@ -25,6 +25,7 @@ from fangkong.reports.api import router as reports_router
 from fangkong.settings import get_settings
 from fangkong.web import pages
 from fangkong.web.layout import STATIC_DIR
+from fangkong.zones.api import router as zones_router
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -37,6 +38,7 @@ app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router):
     app.include_router(r)
+app.include_router(zones_router)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

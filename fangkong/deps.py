@@ -19,7 +19,9 @@ def _session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# committed before the response is sent (scope="function"): a client that got its answer can read its
+# write back at once, and a failed commit is an error answer, not a write silently lost after a 200
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
+from fangkong.zones import service as zone_service
 
 __all__ = ["Response", "respond", "lake_for", "trace_case"]
 
@@ -23,6 +24,7 @@ class Response:
     trace: contact_service.TraceResult
     measures: measure_service.AssignResult
     codes: dict[str, int]
+    zones: zone_service.Proposal = field(default_factory=zone_service.Proposal)
 
 
 def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
@@ -39,11 +41,14 @@ def trace_case(session: Session, settings: Settings, case: Case, *, now: datetim
 
 
 def respond(session: Session, settings: Settings, case: Case, *, now: datetime, actor: str = "system") -> Response:
-    """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes."""
+    """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes,
+    propose zones from the case's places (a commander approves them)."""
     edition = load_edition(settings.edition)
     measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
     result = trace_case(session, settings, case, now=now, actor=actor)
     assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
     people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
     codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
-    return Response(trace=result, measures=assigned, codes=codes)
+    zones = zone_service.propose_for_case(session, case, lake=lake_for(settings, case.sampled_at), edition=edition,
+                                          tz=settings.zone, now=now, actor=actor)
+    return Response(trace=result, measures=assigned, codes=codes, zones=zones)

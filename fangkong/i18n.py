@@ -44,6 +44,22 @@ _TABLE: dict[str, tuple[str, str]] = {
     "case_id": ("编号", "Case"),
     "community_new": ("社会面新增", "found in the community"),
     "control_new": ("管控中发现", "found under control"),
+    # zones, codes, assistance (issue 5)
+    "sealed": ("封控区", "sealed zone"),
+    "controlled": ("管控区", "controlled zone"),
+    "precaution": ("防范区", "precaution zone"),
+    "high_risk": ("高风险区", "high-risk area"),
+    "medium_risk": ("中风险区", "medium-risk area"),
+    "low_risk": ("低风险区", "low-risk area"),
+    "high_risk_area": ("高风险区居住", "lives in a high-risk area"),
+    "medium_risk_area": ("中风险区居住", "lives in a medium-risk area"),
+    "low_risk_area": ("低风险区居住", "lives in a low-risk area"),
+    "sealed_resident": ("封控区居民", "sealed-zone resident"),
+    "arrival_high": ("高风险地区来返", "arrival from a high-risk area"),
+    "arrival_medium": ("中风险地区来返", "arrival from a medium-risk area"),
+    "arrival_low": ("低风险地区来返", "arrival from a low-risk area"),
+    "zones_sealed": ("新增封控管控区", "zones sealed"),
+    "zones_lifted": ("解除封控管控区", "zones lifted"),
 }
 
 

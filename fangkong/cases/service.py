@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
 from fangkong.db.core import utcnow
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
@@ -40,6 +41,7 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime, n
     session.flush()
     case.case_no = f"C{case.id:06d}"
     audit(session, actor, "case.suspected", "case", case.case_no, after={"person_id": person_id})
+    mark_changed(session, [person.id], now)
     return case
 
 
@@ -58,6 +60,7 @@ def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | 
         case.isolated_at = isolated_at
         case.declared_at = now
     audit(session, actor, "case.recheck", "case", case.case_no, before=before, after={"status": case.status})
+    mark_changed(session, [case.person_fk], now)
     return case
 
 

@@ -6,20 +6,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode, HealthCodeChange
+from fangkong.db.changes import take_changed
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people import service as people_service
 from fangkong.people.service import chunks
 from fangkong.protocol.codes import Code, Reason, code_colour
-from fangkong.protocol.edition import Edition
+from fangkong.protocol.edition import Edition, load_edition
+from fangkong.settings import get_settings
+from fangkong.zones import service as zone_service
 
 __all__ = ["CodeView", "reasons_for", "recompute", "person_code", "colour_counts"]
 
 _ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
+#: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
+ZONE_REASONS = {"sealed": "high_risk_area", "controlled": "medium_risk_area", "precaution": "low_risk_area"}
 
 
 @dataclass
@@ -45,6 +50,8 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
                        Measure.status == "active").distinct())
         for fk in session.scalars(late):
             out[fk].append(Reason("overdue_test", None))
+        for fk, levels in zone_service.residence_levels(session, list(part)).items():
+            out[fk].extend(Reason(ZONE_REASONS[level], None) for level in sorted(set(levels)))
     return out
 
 
@@ -85,6 +92,21 @@ def person_code(session: Session, person_id: str, *, edition: Edition, now: date
     code = code_colour(edition, reasons_for(session, [person.id], now=now, tz=tz)[person.id], now)
     return CodeView(person_id=person.person_id, colour=code.colour, reasons=_as_json(code, tz),
                     changes_at=code.changes_at, computed_at=now)
+
+
+@event.listens_for(Session, "before_commit")
+def _recompute_changed(session: Session) -> None:
+    """Every status change (measure, test, case, zone) marked in this unit of work recolours those codes,
+    at the time of the change, before the commit (db/changes.py says why it is done this way)."""
+    fks, at = take_changed(session)
+    if fks:
+        s = get_settings()
+        recompute(session, sorted(fks), edition=load_edition(s.edition), now=at, tz=s.zone)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changed(session: Session) -> None:
+    take_changed(session)
 
 
 def colour_counts(session: Session) -> dict[str, int]:

@@ -14,3 +14,6 @@ __all__ = ["Base", "AuditEntry", "Case", "HealthCode", "HealthCodeChange", "Risk
            "Person", "Venue"]
 __all__ += ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sample", "LabResult",
             "EnvironmentalSample", "RetestTask", "ResultConflict"]
+from fangkong.zones.models import Zone, ZonePlace, ZoneResident, ZoneRound  # noqa: E402
+
+__all__ += ["Zone", "ZonePlace", "ZoneResident", "ZoneRound"]

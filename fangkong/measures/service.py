@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
 from fangkong.people.models import Person
@@ -128,6 +129,7 @@ def record_test_result(session: Session, task: TestTask, result: str, *, at: dat
         raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten")
     task.result, task.result_at = result, at
     audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
+    mark_changed(session, [task.person_fk], at)  # an overdue test no longer colours the code
     return task
 
 
@@ -178,3 +180,48 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
             audit(session, actor, "measure.temporary_control_lifted", "measure", m.id, after={"reason": reason})
             lifted += 1
     return lifted
+
+
+def assign_for_persons(session: Session, person_fks: list[int], category: str, *, last_exposure_at: datetime,
+                       edition: Edition, tz: ZoneInfo, now: datetime, case_fk: int | None = None,
+                       actor: str = "system") -> AssignResult:
+    """The edition's measure for a group found without a trace (sealed-zone residents: `sealed_resident`),
+    counted from `last_exposure_at`; a person already under a stricter or longer measure keeps it."""
+    result = AssignResult()
+    plan = measure_for(edition, category, last_exposure_at=last_exposure_at, found_at=now, tz=tz)
+    if plan.end_at <= now:
+        result.expired = len(set(person_fks))
+        return result
+    current = active_measures(session, person_fks)
+    for fk in sorted(set(person_fks)):
+        old = current.get(fk)
+        if old is not None and stricter(_plan_of(old), plan) is not plan:
+            result.kept += 1
+            continue
+        if old is not None:
+            old.status = "replaced"
+            result.replaced += 1
+        m = Measure(person_fk=fk, case_fk=case_fk, category=category, kind=plan.kind, then_kind=plan.then_kind,
+                    place="site" if plan.kind in _AT_SITE else "home", last_exposure_at=last_exposure_at,
+                    start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active",
+                    edition=edition.name)
+        m.tests = [TestTask(person_fk=fk, due_date=d) for d in plan.test_dates]
+        session.add(m)
+        result.created += 1
+    session.flush()
+    audit(session, actor, "measures.assign_group", "category", category, after=vars(result))
+    return result
+
+
+def release_for_persons(session: Session, person_fks: list[int], category: str, *, now: datetime,
+                        reason: str, actor: str = "system") -> int:
+    """End the active measures of this category whose cause has ended (a lifted zone): status `released`."""
+    released = 0
+    for m in active_measures(session, person_fks).values():
+        if m.category == category:
+            m.status = "released"
+            released += 1
+    if released:
+        audit(session, actor, "measures.release_group", "category", category,
+              after={"released": released, "reason": reason, "at": now.isoformat()})
+    return released

@@ -1,0 +1,30 @@
+"""Persons whose status changed in a unit of work, so derived records (health codes) follow at commit.
+
+Services of any domain mark the persons whose measure, test, case or zone changed, with the time of
+the change; the codes domain (a later layer, which those services may not import) recomputes them
+just before the transaction commits. A rolled-back unit of work forgets its marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+__all__ = ["mark_changed", "take_changed"]
+
+_KEY = "fangkong.changed_persons"
+
+
+def mark_changed(session: Session, person_fks: Iterable[int], at: datetime) -> None:
+    """Remember that these persons' status changed at `at` (the latest time marked wins)."""
+    fks, latest = session.info.get(_KEY, (set(), at))
+    fks.update(fk for fk in person_fks if fk is not None)
+    session.info[_KEY] = (fks, max(latest, at))
+
+
+def take_changed(session: Session) -> tuple[set[int], datetime | None]:
+    """The marked persons and the latest time, cleared from the session."""
+    fks, at = session.info.pop(_KEY, (set(), None))
+    return fks, at

@@ -1,0 +1,145 @@
+"""Zones (DOMAIN.md §7): which places a case seals or controls, and when a zone may be lowered or lifted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fangkong.protocol.edition import Edition
+
+__all__ = [
+    "LEVELS",
+    "RISK_OF",
+    "LiftCheck",
+    "RoundResult",
+    "ZoneState",
+    "clean_day",
+    "lift_check",
+    "plan_places",
+    "surrounding_cells",
+]
+
+#: strictest first; each level is published as a risk level (9th edition merged the two vocabularies)
+LEVELS = ("sealed", "controlled", "precaution")
+RISK_OF = {"sealed": "high", "controlled": "medium", "precaution": "low"}
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """One testing round over a zone's people: its day and whether every result came back negative."""
+
+    day: date
+    all_negative: bool
+    #: every result is in (an incomplete round is not all negative yet, and says so)
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class ZoneState:
+    level: str
+    #: a controlled zone that was sealed takes the short step to lifting (9th edition full text)
+    was_sealed: bool
+    #: the clock: the zone's approval, its last lowering, or the last new case inside, whichever is latest
+    clock_from: datetime
+    rounds: tuple[RoundResult, ...] = ()
+    #: 三区 rule (8th edition): the zone's last close contact is past the period and tested negative
+    contacts_clear: bool = True
+    #: precaution zones stay while a sealed or controlled zone of the same outbreak is open
+    open_stricter_zones: int = 0
+
+
+@dataclass(frozen=True)
+class LiftCheck:
+    met: bool
+    #: the level after this step: "controlled", or None when the zone is lifted
+    to_level: str | None
+    #: when the clean-days part is (or was) met; None when the step has no clock
+    due_at: datetime | None
+    #: what is still missing (empty when met)
+    missing: tuple[str, ...]
+
+
+def clean_day(clock_from: datetime, n: int, tz: ZoneInfo) -> date:
+    """Day n of the clock: day 1 is the calendar day after the clock started (like measure periods)."""
+    return clock_from.astimezone(tz).date() + timedelta(days=n)
+
+
+def _end_of(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def plan_places(home: Iterable[str], stays: Mapping[str, int], *, sealed_stay_s: int) -> dict[str, str]:
+    """Level of each place of a case: its home and long stays are sealed, other visited places controlled.
+
+    `stays` maps a place to the seconds the case spent there inside its window.
+    """
+    out = {p: "controlled" for p in stays}
+    out.update({p: "sealed" for p, s in stays.items() if s >= sealed_stay_s})
+    out.update({p: "sealed" for p in home})
+    return out
+
+
+def surrounding_cells(cells: Iterable[str], ring: int) -> set[str]:
+    """Grid cells within `ring` rows and columns of each cell ("row:col" ids), the cells included.
+
+    The column width changes slowly with latitude, so neighbouring columns are the same numbers ±1:
+    close enough for drawing a precaution area around a few cells.
+    """
+    out = set()
+    for cell in cells:
+        row, col = (int(x) for x in cell.split(":"))
+        out.update(f"{row + dr}:{col + dc}" for dr in range(-ring, ring + 1) for dc in range(-ring, ring + 1))
+    return out
+
+
+def _step(edition: Edition, state: ZoneState) -> tuple[int, bool, str | None]:
+    """(clean days needed, round needed, next level) for the zone's next step in this edition."""
+    z = edition.zones
+    if state.level == "sealed":
+        after = int(z.get("medium_to_low_after_high_days", 0))
+        # an edition without the medium step (二十条, 三区) lifts a sealed zone directly
+        return int(z["high_to_medium_days"]), bool(z["high_to_medium_round"]), "controlled" if after else None
+    if state.was_sealed and int(z.get("medium_to_low_after_high_days", 0)):
+        return int(z["medium_to_low_after_high_days"]), False, None
+    return int(z["medium_to_low_days"]), bool(z["medium_to_low_round"]), None
+
+
+def _round_missing(edition: Edition, state: ZoneState, day_n: date, now: datetime, tz: ZoneInfo) -> str | None:
+    """The round condition: 9th edition an all-negative round on day n (or later, the latest counts);
+    三区 (`lift_round_within_days`) an all-negative round within that many days before lifting."""
+    within = edition.zones.get("lift_round_within_days")
+    today = now.astimezone(tz).date()
+    since = today - timedelta(days=int(within)) if within is not None else day_n
+    rounds = sorted((r for r in state.rounds if since <= r.day <= today), key=lambda r: r.day)
+    if not rounds:
+        where = f"within {within} days before lifting" if within is not None else f"on or after day {day_n}"
+        return f"no testing round {where}"
+    if not rounds[-1].complete:
+        return f"the round of {rounds[-1].day} still has results outstanding"
+    if not rounds[-1].all_negative:
+        return f"the round of {rounds[-1].day} was not all negative"
+    return None
+
+
+def lift_check(edition: Edition, state: ZoneState, *, now: datetime, tz: ZoneInfo) -> LiftCheck:
+    """May the zone take its next step (sealed → controlled → lifted; precaution → lifted) now?"""
+    if state.level == "precaution":
+        if state.open_stricter_zones:
+            left = f"{state.open_stricter_zones} sealed or controlled zones of the area are still open"
+            return LiftCheck(False, None, None, (left,))
+        return LiftCheck(True, None, None, ())
+    days, needs_round, to_level = _step(edition, state)
+    day_n = clean_day(state.clock_from, days, tz)
+    due = _end_of(day_n, tz)
+    missing = []
+    if now < due:
+        done = max(0, (now.astimezone(tz).date() - state.clock_from.astimezone(tz).date()).days - 1)
+        missing.append(f"{done} of {days} days without a new infection (met at {due.isoformat()})")
+    if needs_round and (m := _round_missing(edition, state, day_n, now, tz)):
+        missing.append(m)
+    if "sealed_lift_days" in edition.zones and to_level is None and not state.contacts_clear:
+        missing.append(f"a close contact from the zone is within {edition.zones['sealed_lift_days']} days "
+                       "of exposure or not yet negative")
+    return LiftCheck(not missing, to_level, due, tuple(missing))

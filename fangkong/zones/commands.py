@@ -1,0 +1,140 @@
+"""`fangkong zones …`: propose, approve, lift zones; record rounds; print the risk-area list."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fangkong.clikit import err, handle_errors, out, parse_date, unit_of_work
+from fangkong.db.core import utcnow
+from fangkong.errors import InvalidInput
+from fangkong.i18n import t
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.zones import RISK_OF
+from fangkong.settings import get_settings
+from fangkong.zones import service
+
+app = typer.Typer(help="Zones: sealed / controlled / precaution (封控区/管控区/防范区) and the risk-area list.",
+                  no_args_is_help=True)
+
+By = Annotated[str, typer.Option("--by", help="who decides (audited)")]
+
+
+def _place(text: str) -> tuple[str, str, str]:
+    kind, _, ref = text.partition(":")
+    if kind not in ("venue", "grid") or not ref:
+        raise InvalidInput(f"place {text!r} must be venue:VENUE_ID or grid:ROW:COL")
+    return kind, ref, "manual"
+
+
+@app.command("propose")
+@handle_errors
+def propose(level: Annotated[str, typer.Argument(help="sealed, controlled or precaution")],
+            places: Annotated[list[str] | None, typer.Argument(help="venue:V0000012 or grid:4729:12345")] = None,
+            name: str | None = None, by: By = "cli") -> None:
+    """Propose a zone of these places; prints its id. Example: `fangkong zones propose sealed venue:V0000012`"""
+    s = get_settings()
+    with unit_of_work() as session:
+        zone = service.create_zone(session, level=level, places=[_place(p) for p in places or []], name=name,
+                                   edition=load_edition(s.edition), now=utcnow(), actor=by)
+        zone_no = zone.zone_no
+    print(zone_no)
+
+
+@app.command("approve")
+@handle_errors
+def approve(zone_id: str, by: By) -> None:
+    """Approve (publish) a proposed zone. Example: `fangkong zones approve Z000001 --by 王指挥`"""
+    s = get_settings()
+    with unit_of_work() as session:
+        zone = service.approve(session, service.get_zone(session, zone_id), edition=load_edition(s.edition),
+                               tz=s.zone, now=utcnow(), actor=by)
+        n = service.resident_count(session, zone)
+    err.print(f"{zone_id}: approved, {n} residents")
+
+
+@app.command("reject")
+@handle_errors
+def reject(zone_id: str, reason: Annotated[str, typer.Option(help="why (audited)")], by: By) -> None:
+    """Reject a proposed zone. Example: `fangkong zones reject Z000003 --reason "已在管控" --by 王指挥`"""
+    with unit_of_work() as session:
+        service.reject(session, service.get_zone(session, zone_id), reason=reason, now=utcnow(), actor=by)
+    err.print(f"{zone_id}: rejected")
+
+
+@app.command("lift")
+@handle_errors
+def lift(zone_id: str, by: By) -> None:
+    """Lower a sealed zone to controlled, or lift a zone, when its edition's condition is met; otherwise
+    refused with what is missing. Example: `fangkong zones lift Z000001 --by 王指挥`"""
+    s = get_settings()
+    with unit_of_work() as session:
+        zone = service.step(session, service.get_zone(session, zone_id), edition=load_edition(s.edition),
+                            tz=s.zone, now=utcnow(), actor=by)
+        state = zone.level if zone.status == "approved" else zone.status
+    err.print(f"{zone_id}: {state}")
+
+
+@app.command("round")
+@handle_errors
+def record_round(zone_id: str, day: Annotated[str, typer.Option(help="the round's day, e.g. 2022-03-21")],
+                 tested: Annotated[int, typer.Option(min=0)], positive: Annotated[int, typer.Option(min=0)] = 0,
+                 by: By = "cli") -> None:
+    """Record a testing round over a zone. Example: `fangkong zones round Z000001 --day 2022-03-21 --tested 812`"""
+    with unit_of_work() as session:
+        service.record_round(session, service.get_zone(session, zone_id), day=parse_date(day, "--day"),
+                             tested=tested, positive=positive, now=utcnow(), actor=by)
+    err.print(f"{zone_id}: round of {day} recorded")
+
+
+@app.command("review")
+@handle_errors
+def review() -> None:
+    """Check every approved zone and propose the steps that are met. Example: `fangkong zones review`"""
+    s = get_settings()
+    with unit_of_work() as session:
+        rows = [(z.zone_no, z.level, c.met, c.to_level or "lifted", "; ".join(c.missing))
+                for z, c in service.review(session, edition=load_edition(s.edition), tz=s.zone, now=utcnow())]
+    table = Table(title="zones review")
+    for col in ("zone", "level", "next", "met", "missing"):
+        table.add_column(col)
+    for no, level, met, to, missing in rows:
+        table.add_row(no, level, to, "yes" if met else "no", missing or "-")
+    out.print(table)
+
+
+@app.command("list")
+@handle_errors
+def list_zones(status: str | None = None, format: Annotated[str, typer.Option("--format")] = "table",
+               lang: str = "zh") -> None:
+    """Zones with their level, status and places. Example: `fangkong zones list --status approved`"""
+    with unit_of_work() as session:
+        rows = [{"zone_id": z.zone_no, "name": z.name, "level": z.level, "risk": RISK_OF[z.level],
+                 "status": z.status, "places": [f"{p.kind}:{p.ref}" for p in z.places]}
+                for z in service.list_zones(session, status=status, limit=100_000)]
+    if format == "json":
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title="zones")
+    for col in ("zone", "name", "level", "status", "places"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["zone_id"], r["name"], t(r["level"], lang), r["status"], str(len(r["places"])))
+    out.print(table)
+
+
+@app.command("risk-areas")
+@handle_errors
+def risk_areas(format: Annotated[str, typer.Option("--format")] = "text", lang: str = "zh") -> None:
+    """The published 高/中/低 risk-area list. Example: `fangkong zones risk-areas --format json`"""
+    with unit_of_work() as session:
+        areas = service.risk_areas(session)
+    if format == "json":
+        print(json.dumps(areas, ensure_ascii=False, default=str))
+        return
+    for a in areas:
+        names = "、".join(p["name"] or p["ref"] for p in a["places"])
+        out.print(f"{t(a['risk'] + '_risk', lang)}: {a['name']} — {names}", highlight=False)

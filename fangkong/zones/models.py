@@ -1,0 +1,99 @@
+"""Tables of the zones domain: zone, its places, its residents and its testing rounds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.db.core import Base, UTCDateTime, utcnow
+
+__all__ = ["PLACE_KINDS", "PLACE_REASONS", "ZONE_STATUSES", "Zone", "ZonePlace", "ZoneResident", "ZoneRound"]
+
+#: proposed → approved (by a commander) → lifted; a proposal may be rejected instead
+ZONE_STATUSES = ("proposed", "approved", "lifted", "rejected")
+PLACE_KINDS = ("venue", "grid")
+#: why a place is in its zone: the case's home compound (or home cell), a long stay, a visit, the
+#: area around them, or a commander's choice
+PLACE_REASONS = ("home", "long_stay", "visit", "surroundings", "manual")
+
+
+class Zone(Base):
+    __tablename__ = "zone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: sealed (封控区, high risk) / controlled (管控区, medium) / precaution (防范区, low)
+    level: Mapped[str] = mapped_column(String(20), index=True)
+    initial_level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True, default="proposed")
+    #: the case whose places drew the zone (None for a commander's own zone)
+    case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    #: the lifting clock: approval, the end of the last step, or the last new case inside
+    clock_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lowered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when the next step's condition was found met; cleared when a new case restarts the clock
+    step_proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    edition: Mapped[str] = mapped_column(String(10))
+
+    case = relationship("Case", lazy="joined")
+    places = relationship("ZonePlace", back_populates="zone", order_by="ZonePlace.id",
+                          cascade="all, delete-orphan")
+
+    @property
+    def was_sealed(self) -> bool:
+        return self.initial_level == "sealed" and self.level != "sealed"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "approved"
+
+
+class ZonePlace(Base):
+    __tablename__ = "zone_place"
+    __table_args__ = (UniqueConstraint("zone_fk", "kind", "ref", name="uq_zone_place_zone_kind_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    #: venue_id or grid cell id
+    ref: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(20))
+
+    zone = relationship("Zone", back_populates="places")
+
+
+class ZoneResident(Base):
+    """People whose home lies in a zone, fixed when the zone is approved (their code shows the zone)."""
+
+    __tablename__ = "zone_resident"
+
+    zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+
+
+class ZoneRound(Base):
+    """A testing round over a zone on one day: how many tested, how many positive."""
+
+    __tablename__ = "zone_round"
+    __table_args__ = (UniqueConstraint("zone_fk", "day", name="uq_zone_round_zone_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    tested: Mapped[int] = mapped_column(Integer)
+    positive: Mapped[int] = mapped_column(Integer)
+    #: False while results are still outstanding
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(100))

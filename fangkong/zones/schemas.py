@@ -1,0 +1,92 @@
+"""API shapes of zones and the published risk-area list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Decision",
+    "PlaceIn",
+    "PlaceRead",
+    "Rejection",
+    "RiskArea",
+    "RoundIn",
+    "StepRead",
+    "ZoneCreate",
+    "ZoneRead",
+]
+
+Actor = Annotated[str, Field(min_length=1, max_length=100, description="who decides (audited)")]
+Level = Literal["sealed", "controlled", "precaution"]
+
+
+class PlaceIn(BaseModel):
+    kind: Literal["venue", "grid"]
+    ref: str = Field(min_length=1, max_length=64, description="venue_id, or a grid cell id like 4729:12345")
+
+
+class ZoneCreate(BaseModel):
+    level: Level
+    places: list[PlaceIn] = Field(max_length=10_000)
+    name: str | None = Field(None, max_length=200)
+    by: Actor
+
+
+class Decision(BaseModel):
+    by: Actor
+
+
+class Rejection(BaseModel):
+    by: Actor
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RoundIn(BaseModel):
+    day: date
+    tested: int = Field(ge=0, le=100_000_000)
+    positive: int = Field(ge=0, le=100_000_000)
+    complete: bool = True
+    by: Actor
+
+
+class PlaceRead(BaseModel):
+    kind: str
+    ref: str
+    name: str | None
+    reason: str
+
+
+class StepRead(BaseModel):
+    met: bool
+    to: str = Field(description="controlled, or lifted")
+    due_at: datetime | None
+    missing: list[str]
+
+
+class ZoneRead(BaseModel):
+    zone_id: str
+    name: str
+    level: Level
+    risk: Literal["high", "medium", "low"]
+    status: Literal["proposed", "approved", "lifted", "rejected"]
+    case_id: str | None
+    proposed_at: datetime
+    approved_at: datetime | None
+    approved_by: str | None
+    clock_from: datetime | None
+    closed_at: datetime | None
+    residents: int
+    places: list[PlaceRead]
+    next_step: StepRead | None = None
+
+
+class RiskArea(BaseModel):
+    zone_id: str
+    name: str
+    level: Level
+    risk: Literal["high", "medium", "low"]
+    since: datetime
+    places: list[dict]

@@ -1,0 +1,375 @@
+"""Zone services: draw zones from a case's places, approve them, publish the risk-area list, lower and lift."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.lake.queries import Lake
+from fangkong.measures import service as measure_service
+from fangkong.people import service as people_service
+from fangkong.people.models import Person, Venue
+from fangkong.people.service import chunks
+from fangkong.protocol.edition import Edition
+from fangkong.protocol.grid import grid_id
+from fangkong.protocol.zones import (
+    LEVELS,
+    RISK_OF,
+    LiftCheck,
+    ZoneState,
+    lift_check,
+    plan_places,
+    surrounding_cells,
+)
+from fangkong.zones import queries
+from fangkong.zones.models import PLACE_KINDS, Zone, ZonePlace, ZoneResident
+from fangkong.zones.rounds import contacts_clear, record_round, rounds_of
+
+__all__ = [
+    "OPEN",
+    "Proposal",
+    "approve",
+    "check",
+    "counts_between",
+    "create_zone",
+    "get_zone",
+    "home_of",
+    "list_zones",
+    "propose_for_case",
+    "record_round",
+    "reject",
+    "residence_levels",
+    "resident_count",
+    "review",
+    "risk_areas",
+    "step",
+]
+
+#: zones that hold places: a proposal not yet decided, or an approved zone not yet lifted
+OPEN = ("proposed", "approved")
+_GRID = re.compile(r"^-?\d{1,7}:-?\d{1,7}$")
+_INSTANT = timedelta(microseconds=1)
+_LABEL = {"sealed": "封控区（高风险区）", "controlled": "管控区（中风险区）", "precaution": "防范区（低风险区）"}
+
+
+@dataclass
+class Proposal:
+    created: list[Zone] = field(default_factory=list)
+    restarted: list[Zone] = field(default_factory=list)
+
+
+def get_zone(session: Session, zone_no: str) -> Zone:
+    zone = session.scalar(select(Zone).where(Zone.zone_no == zone_no))
+    if zone is None:
+        raise NotFound(f"unknown zone {zone_no!r}")
+    return zone
+
+
+def list_zones(session: Session, *, status: str | None = None, level: str | None = None,
+               limit: int = 100, offset: int = 0) -> list[Zone]:
+    q = select(Zone).order_by(Zone.id).limit(limit).offset(offset)
+    if status:
+        q = q.where(Zone.status == status)
+    if level:
+        q = q.where(Zone.level == level)
+    return list(session.scalars(q))
+
+
+def home_of(session: Session, person: Person) -> Venue | None:
+    """The person's residential compound: a residential venue (of their community, when known) whose name
+    appears in their address. The persons table has no compound column; addresses name the compound."""
+    if not person.address:
+        return None
+    q = select(Venue).where(Venue.kind == "residential", Venue.name.is_not(None))
+    if person.community:
+        q = q.where(Venue.community == person.community)
+    found = [v for v in session.scalars(q) if v.name and v.name in person.address]
+    return max(found, key=lambda v: (len(v.name), v.venue_id)) if found else None
+
+
+def _places(session: Session, places: list[tuple[str, str, str]]) -> list[ZonePlace]:
+    """(kind, ref, reason) → ZonePlace rows; an unknown venue or a malformed cell id is refused."""
+    if not places:
+        raise InvalidInput("a zone needs at least one place (a venue or a grid cell)")
+    venues = {v.venue_id: v for part in chunks(sorted({r for k, r, _ in places if k == "venue"}))
+              for v in session.scalars(select(Venue).where(Venue.venue_id.in_(part)))}
+    out, seen = [], set()
+    for kind, ref, reason in places:
+        if kind not in PLACE_KINDS:
+            raise InvalidInput(f"place kind must be venue or grid, got {kind!r}")
+        if kind == "venue" and ref not in venues:
+            raise NotFound(f"unknown venue {ref!r}")
+        if kind == "grid" and not _GRID.match(ref):
+            raise InvalidInput(f"grid cell {ref!r} is not a cell id like 4729:12345")
+        if (kind, ref) not in seen:
+            seen.add((kind, ref))
+            name = venues[ref].name if kind == "venue" else f"网格 {ref}"
+            out.append(ZonePlace(kind=kind, ref=ref, name=name, reason=reason))
+    return out
+
+
+def create_zone(session: Session, *, level: str, places: list[tuple[str, str, str]], name: str | None = None,
+                edition: Edition, now: datetime, case: Case | None = None, note: str | None = None,
+                actor: str = "system") -> Zone:
+    """A proposed zone of these places (kind, ref, reason); a commander approves it."""
+    if level not in LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
+    rows = _places(session, places)
+    zone = Zone(name=name or f"{case.case_no + ' ' if case else ''}{_LABEL[level]}", level=level,
+                initial_level=level, status="proposed", case_fk=case.id if case else None, proposed_at=now,
+                proposed_by=actor, edition=edition.name, note=note, places=rows)
+    session.add(zone)
+    session.flush()
+    zone.zone_no = f"Z{zone.id:06d}"
+    audit(session, actor, "zone.propose", "zone", zone.zone_no,
+          after={"level": level, "places": [f"{p.kind}:{p.ref}" for p in rows]})
+    return zone
+
+
+def _open_places(session: Session) -> dict[tuple[str, str], list[Zone]]:
+    out: dict[tuple[str, str], list[Zone]] = {}
+    for p, z in session.execute(select(ZonePlace, Zone).join(Zone).where(Zone.status.in_(OPEN))):
+        out.setdefault((p.kind, p.ref), []).append(z)
+    return out
+
+
+def _case_places(session: Session, case: Case, lake: Lake, edition: Edition) -> tuple[dict, set]:
+    """(place → level, homes) of a traced case: its home compound (or home cell) and the venues it stayed at."""
+    if case.window_start is None or case.window_end is None:
+        raise Conflict(f"case {case.case_no} has not been traced yet: trace it first")
+    ws, we = int(case.window_start.timestamp()), int(case.window_end.timestamp())
+    kinds = people_service.venue_kinds(session)
+    dwell = pa.table({"venue_id": pa.array(list(kinds), pa.string()),
+                      "dwell_s": pa.array([edition.dwell_for(k) * 60 for k in kinds.values()], pa.int64())})
+    stays = {("venue", v): s for v, s in queries.stays(lake, case.person.person_id, ws, we, dwell).items()}
+    home = home_of(session, case.person)
+    homes = {("venue", home.venue_id)} if home else set()
+    if not homes and case.person.phone and (cell := queries.home_cell(lake, case.person.phone, ws, we)):
+        homes = {("grid", cell)}
+    plan = plan_places(homes, stays, sealed_stay_s=int(edition.zones.get("sealed_stay_min", 240)) * 60)
+    return plan, homes
+
+
+def _cells_of(session: Session, places: list[tuple[str, str]]) -> set[str]:
+    cells = {ref for kind, ref in places if kind == "grid"}
+    ids = sorted(ref for kind, ref in places if kind == "venue")
+    for part in chunks(ids):
+        for lat, lon in session.execute(select(Venue.lat, Venue.lon).where(Venue.venue_id.in_(part))):
+            if lat is not None and lon is not None:
+                cells.add(grid_id(lat, lon))
+    return cells
+
+
+def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo, now: datetime,
+                     actor: str = "system") -> Proposal:
+    """Draw zones from a traced case: home and long stays sealed, other venues controlled, the cells around
+    them precaution. Places already in an open zone as strict or stricter are not proposed again; every
+    open zone the case touches (a place, or the case lives in it) restarts its clock."""
+    plan, homes = _case_places(session, case, lake, edition)
+    result = Proposal(restarted=_restart(session, case, set(plan), edition=edition, tz=tz, now=now, actor=actor))
+    held = _open_places(session)
+    by_level: dict[str, list[tuple[str, str, str]]] = {lvl: [] for lvl in LEVELS}
+    for place, level in sorted(plan.items()):
+        if any(LEVELS.index(z.level) <= LEVELS.index(level) for z in held.get(place, [])):
+            continue
+        reason = "home" if place in homes else "long_stay" if level == "sealed" else "visit"
+        by_level[level].append((*place, reason))
+    ring = int(edition.zones.get("precaution_ring_cells", 1))
+    cells = surrounding_cells(_cells_of(session, list(plan)), ring) if ring >= 0 else set()
+    by_level["precaution"] = [("grid", c, "surroundings") for c in sorted(cells) if ("grid", c) not in held]
+    for level in LEVELS:
+        if by_level[level]:
+            result.created.append(create_zone(session, level=level, places=by_level[level], edition=edition,
+                                              now=now, case=case, actor=actor))
+    return result
+
+
+def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo, now: datetime,
+             actor: str) -> list[Zone]:
+    """Any new case inside an open zone restarts its clock; its residents' measures run again from then."""
+    at = case.declared_at or now
+    lives_in = set(session.scalars(select(ZoneResident.zone_fk).where(ZoneResident.person_fk == case.person_fk)))
+    touched = [z for (kind, ref), zones in _open_places(session).items() if (kind, ref) in places for z in zones]
+    touched += list(session.scalars(select(Zone).where(Zone.id.in_(lives_in), Zone.status.in_(OPEN))))
+    out = []
+    for zone in sorted({z.id: z for z in touched}.values(), key=lambda z: z.id):
+        # a proposal's clock starts at approval; the zone's own case does not restart it
+        if zone.status != "approved" or zone.level == "precaution" or zone.case_fk == case.id \
+                or zone.clock_from >= at:
+            continue
+        before = {"clock_from": zone.clock_from.isoformat()}
+        zone.clock_from = at
+        zone.step_proposed_at = None
+        if zone.level == "sealed":
+            _place_residents(session, zone, start=at, edition=edition, tz=tz, now=now, actor=actor)
+        audit(session, actor, "zone.clock_restart", "zone", zone.zone_no, before=before,
+              after={"case": case.case_no, "at": at.isoformat()})
+        out.append(zone)
+    return out
+
+
+def _residents(session: Session, zone: Zone) -> set[int]:
+    """People whose home compound is a place of the zone, or lies in one of its grid cells."""
+    venue_refs = [p.ref for p in zone.places if p.kind == "venue"]
+    cells = {p.ref for p in zone.places if p.kind == "grid"}
+    compounds = []
+    for part in chunks(venue_refs):
+        compounds += session.scalars(select(Venue).where(Venue.venue_id.in_(part), Venue.kind == "residential"))
+    if cells:
+        compounds += [v for v in session.scalars(select(Venue).where(Venue.kind == "residential"))
+                      if v.lat is not None and v.lon is not None and grid_id(v.lat, v.lon) in cells]
+    out: set[int] = set()
+    for v in {v.id: v for v in compounds if v.name}.values():
+        q = select(Person.id).where(Person.address.contains(v.name, autoescape=True))
+        if v.community:
+            q = q.where(Person.community == v.community)
+        out.update(session.scalars(q))
+    return out
+
+
+def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: Edition, tz: ZoneInfo,
+                     now: datetime, actor: str) -> None:
+    """Sealed-zone residents (not cases) get the edition's `sealed_resident` measure from `start`."""
+    fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
+    cases = set()
+    for part in chunks(fks):
+        cases.update(session.scalars(select(Case.person_fk).where(Case.person_fk.in_(part),
+                                                                  Case.status != "ruled_out")))
+    people = [fk for fk in fks if fk not in cases]
+    measure_service.assign_for_persons(session, people, "sealed_resident", last_exposure_at=start, edition=edition,
+                                       tz=tz, now=now, case_fk=zone.case_fk, actor=actor)
+    mark_changed(session, fks, now)
+
+
+def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
+    """A commander approves a proposed zone: it is published, its residents are fixed and, in a sealed zone,
+    placed under the zone's measure; the lifting clock starts now."""
+    if zone.status != "proposed":
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
+    zone.status, zone.approved_at, zone.approved_by = "approved", now, actor
+    zone.clock_from = now
+    if zone.level != "precaution":
+        fks = _residents(session, zone)
+        session.add_all(ZoneResident(zone_fk=zone.id, person_fk=fk) for fk in sorted(fks))
+        session.flush()
+        if zone.level == "sealed":
+            _place_residents(session, zone, start=now, edition=edition, tz=tz, now=now, actor=actor)
+        mark_changed(session, fks, now)
+    audit(session, actor, "zone.approve", "zone", zone.zone_no, before={"status": "proposed"},
+          after={"status": "approved", "level": zone.level})
+    return zone
+
+
+def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: str) -> Zone:
+    if zone.status != "proposed":
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
+    if not reason.strip():
+        raise InvalidInput("a rejection needs a reason")
+    zone.status, zone.closed_at, zone.closed_by, zone.note = "rejected", now, actor, reason.strip()[:500]
+    audit(session, actor, "zone.reject", "zone", zone.zone_no, after={"reason": reason})
+    return zone
+
+
+def _state(session: Session, zone: Zone, edition: Edition, tz: ZoneInfo, now: datetime) -> ZoneState:
+    stricter = 0
+    if zone.level == "precaution":
+        q = select(func.count(Zone.id)).where(Zone.status == "approved", Zone.level != "precaution")
+        if zone.case_fk is not None:
+            q = q.where(Zone.case_fk == zone.case_fk)
+        stricter = session.scalar(q) or 0
+    return ZoneState(level=zone.level, was_sealed=zone.was_sealed, clock_from=zone.clock_from,
+                     rounds=rounds_of(session, zone, tz), open_stricter_zones=stricter,
+                     contacts_clear=contacts_clear(session, zone, edition, now=now, tz=tz))
+
+
+def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> LiftCheck:
+    """Whether the zone's next step (lower to controlled, or lift) is met now, and what is missing."""
+    if zone.status != "approved":
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}; only an approved zone is lowered or lifted")
+    return lift_check(edition, _state(session, zone, edition, tz, now), now=now, tz=tz)
+
+
+def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
+           actor: str = "system") -> list[tuple[Zone, LiftCheck]]:
+    """Check every approved zone; a step found met is proposed to the commander (once, audited)."""
+    out = []
+    for zone in list_zones(session, status="approved", limit=100_000):
+        c = check(session, zone, edition=edition, tz=tz, now=now)
+        if c.met and zone.step_proposed_at is None:
+            zone.step_proposed_at = now
+            audit(session, actor, "zone.step_proposed", "zone", zone.zone_no,
+                  after={"to": c.to_level or "lifted"})
+        out.append((zone, c))
+    return out
+
+
+def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
+    """Lower a sealed zone to controlled, or lift a zone, when its condition is met; refused with the reason."""
+    c = check(session, zone, edition=edition, tz=tz, now=now)
+    verb = "lowered" if c.to_level else "lifted"
+    if not c.met:
+        raise Conflict(f"zone {zone.zone_no} cannot be {verb} yet: " + "; ".join(c.missing))
+    before = {"level": zone.level, "status": zone.status}
+    fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
+    if zone.level == "sealed":
+        measure_service.release_for_persons(session, fks, "sealed_resident", now=now,
+                                            reason=f"zone {zone.zone_no} {verb}", actor=actor)
+    if c.to_level:
+        # the next step's day 1 is the day after the last clean day of this one
+        zone.level, zone.lowered_at, zone.clock_from = c.to_level, now, min(now, c.due_at) - _INSTANT
+    else:
+        zone.status, zone.closed_at, zone.closed_by = "lifted", now, actor
+    zone.step_proposed_at = None
+    mark_changed(session, fks, now)
+    audit(session, actor, f"zone.{verb}", "zone", zone.zone_no, before=before,
+          after={"level": zone.level, "status": zone.status})
+    return zone
+
+
+def risk_areas(session: Session) -> list[dict]:
+    """The published list (高/中/低风险区): approved zones, strictest first, with their places."""
+    zones = sorted(list_zones(session, status="approved", limit=100_000),
+                   key=lambda z: (LEVELS.index(z.level), z.approved_at, z.id))
+    return [{"zone_id": z.zone_no, "name": z.name, "level": z.level, "risk": RISK_OF[z.level],
+             "since": z.approved_at, "places": [{"kind": p.kind, "ref": p.ref, "name": p.name} for p in z.places]}
+            for z in zones]
+
+
+def resident_count(session: Session, zone: Zone) -> int:
+    return session.scalar(select(func.count()).where(ZoneResident.zone_fk == zone.id)) or 0
+
+
+def counts_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Zones sealed (approved sealed or controlled) and lifted in [start, end), and open at `end` (bulletin)."""
+    strict = Zone.initial_level != "precaution"
+    sealed = select(func.count(Zone.id)).where(strict, Zone.approved_at >= start, Zone.approved_at < end)
+    lifted = select(func.count(Zone.id)).where(strict, Zone.status == "lifted", Zone.closed_at >= start,
+                                               Zone.closed_at < end)
+    open_ = select(Zone.level, func.count(Zone.id)).where(Zone.approved_at < end, (Zone.closed_at.is_(None))
+                                                          | (Zone.closed_at >= end)).group_by(Zone.level)
+    levels = dict(session.execute(open_).all())
+    return {"sealed": session.scalar(sealed) or 0, "lifted": session.scalar(lifted) or 0,
+            "open_high": levels.get("sealed", 0), "open_medium": levels.get("controlled", 0),
+            "open_low": levels.get("precaution", 0)}
+
+
+def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[str]]:
+    """Levels of the approved zones each person lives in (their health code shows them)."""
+    out: dict[int, list[str]] = {}
+    for part in chunks(sorted(set(person_fks))):
+        q = (select(ZoneResident.person_fk, Zone.level).join(Zone)
+             .where(ZoneResident.person_fk.in_(part), Zone.status == "approved"))
+        for fk, level in session.execute(q):
+            out.setdefault(fk, []).append(level)
+    return out
+

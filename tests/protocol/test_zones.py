@@ -1,0 +1,134 @@
+"""Zone rules: which places are sealed or controlled, and when a zone is lowered or lifted, per edition."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.zones import (
+    RoundResult,
+    ZoneState,
+    clean_day,
+    lift_check,
+    plan_places,
+    surrounding_cells,
+)
+
+TZ = ZoneInfo("Asia/Shanghai")
+E8, E9, E20 = load_edition("8"), load_edition("9"), load_edition("20")
+
+
+def at(*args):
+    return datetime(*args, tzinfo=TZ)
+
+
+def test_home_and_long_stays_sealed_other_places_controlled():
+    plan = plan_places({"HOME"}, {"OFFICE": 8 * 3600, "SHOP": 1800, "HOME": 60}, sealed_stay_s=4 * 3600)
+    assert plan == {"HOME": "sealed", "OFFICE": "sealed", "SHOP": "controlled"}
+
+
+def test_surrounding_cells_are_the_ring_around_each_cell():
+    cells = surrounding_cells(["10:20"], 1)
+    assert len(cells) == 9 and "9:19" in cells and "11:21" in cells and "10:20" in cells
+    assert surrounding_cells(["10:20", "10:21"], 1) == cells | {"9:22", "10:22", "11:22"}
+    assert surrounding_cells(["-1:-1"], 0) == {"-1:-1"}
+
+
+def test_ninth_high_to_medium_needs_seven_clean_days_and_a_day_seven_round():
+    start = at(2022, 3, 14, 15)
+    state = ZoneState("sealed", False, start)
+    early = lift_check(E9, state, now=at(2022, 3, 20, 12), tz=TZ)
+    assert not early.met and early.due_at == at(2022, 3, 22)
+    assert early.missing[0].startswith("5 of 7 days without a new infection")
+    assert "no testing round on or after day 2022-03-21" in early.missing[1]
+    no_round = lift_check(E9, state, now=at(2022, 3, 22, 9), tz=TZ)
+    assert no_round.missing == ("no testing round on or after day 2022-03-21",)
+    ok = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 21), True),))
+    check = lift_check(E9, ok, now=at(2022, 3, 22, 9), tz=TZ)
+    assert check.met and check.to_level == "controlled"
+    dirty = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 21), True),
+                                                       RoundResult(date(2022, 3, 22), False)))
+    assert lift_check(E9, dirty, now=at(2022, 3, 22, 20), tz=TZ).missing == (
+        "the round of 2022-03-22 was not all negative",)
+    pending = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 21), False, complete=False),))
+    assert lift_check(E9, pending, now=at(2022, 3, 22, 9), tz=TZ).missing == (
+        "the round of 2022-03-21 still has results outstanding",)
+
+
+def test_ninth_former_high_area_lifted_after_three_more_days_without_round():
+    state = ZoneState("controlled", True, at(2022, 3, 22))
+    assert not lift_check(E9, state, now=at(2022, 3, 25, 23), tz=TZ).met
+    check = lift_check(E9, state, now=at(2022, 3, 26), tz=TZ)
+    assert check.met and check.to_level is None
+
+
+def test_ninth_original_medium_area_needs_seven_days_and_a_round():
+    state = ZoneState("controlled", False, at(2022, 3, 14, 10))
+    assert lift_check(E9, state, now=at(2022, 3, 26), tz=TZ).missing == (
+        "no testing round on or after day 2022-03-21",)
+    state = ZoneState("controlled", False, at(2022, 3, 14, 10), rounds=(RoundResult(date(2022, 3, 21), True),))
+    assert lift_check(E9, state, now=at(2022, 3, 22), tz=TZ).met
+
+
+def test_twenty_measures_lift_high_directly_after_five_days():
+    check = lift_check(E20, ZoneState("sealed", False, at(2022, 11, 14, 8)), now=at(2022, 11, 20), tz=TZ)
+    assert check.met and check.to_level is None
+    assert not lift_check(E20, ZoneState("sealed", False, at(2022, 11, 14, 8)), now=at(2022, 11, 19, 23),
+                          tz=TZ).met
+
+
+def test_eighth_three_zone_rule_needs_contacts_clear_and_a_recent_round():
+    start = at(2021, 8, 1, 10)
+    now = at(2021, 8, 16, 9)
+    old_round = ZoneState("sealed", False, start, rounds=(RoundResult(date(2021, 8, 12), True),))
+    assert lift_check(E8, old_round, now=now, tz=TZ).missing == ("no testing round within 2 days before lifting",)
+    recent = (RoundResult(date(2021, 8, 15), True),)
+    contacts = ZoneState("sealed", False, start, rounds=recent, contacts_clear=False)
+    assert "close contact" in lift_check(E8, contacts, now=now, tz=TZ).missing[0]
+    check = lift_check(E8, ZoneState("sealed", False, start, rounds=recent), now=now, tz=TZ)
+    assert check.met and check.to_level is None
+
+
+def test_precaution_lifts_only_when_the_stricter_zones_are_gone():
+    assert not lift_check(E9, ZoneState("precaution", False, at(2022, 3, 1), open_stricter_zones=2),
+                          now=at(2022, 4, 1), tz=TZ).met
+    assert lift_check(E9, ZoneState("precaution", False, at(2022, 3, 1)), now=at(2022, 3, 1, 1), tz=TZ).met
+
+
+_times = st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2023, 1, 1), timezones=st.just(TZ))
+_rounds = st.lists(st.builds(RoundResult, st.dates(date(2021, 1, 1), date(2023, 2, 1)), st.booleans()), max_size=6)
+_states = st.builds(ZoneState, st.sampled_from(["sealed", "controlled"]), st.booleans(), _times,
+                    _rounds.map(tuple), st.booleans())
+
+
+@given(_states, st.sampled_from([E9, E20]), _times, st.integers(0, 400))
+def test_property_a_met_step_stays_met_later_without_new_rounds(state, edition, now, hours):
+    """9th and 二十条: once a step is met it stays met (no round newer than `now` is added)."""
+    state = ZoneState(state.level, state.was_sealed, state.clock_from,
+                      tuple(r for r in state.rounds if r.day <= now.astimezone(TZ).date()), state.contacts_clear)
+    if lift_check(edition, state, now=now, tz=TZ).met:
+        assert lift_check(edition, state, now=now + timedelta(hours=hours), tz=TZ).met
+
+
+@given(_states, st.sampled_from([E8, E9, E20]), _times, st.integers(1, 30 * 24))
+def test_property_never_met_before_due_and_a_new_case_never_helps(state, edition, now, hours):
+    check = lift_check(edition, state, now=now, tz=TZ)
+    if check.met:
+        assert now >= check.due_at
+        assert now.astimezone(TZ).date() > clean_day(state.clock_from, 0, TZ)
+    later_case = ZoneState(state.level, state.was_sealed, state.clock_from + timedelta(hours=hours), state.rounds,
+                           state.contacts_clear)
+    if not check.met:
+        assert not lift_check(edition, later_case, now=now, tz=TZ).met
+
+
+@given(st.sets(st.text("ABC", min_size=1, max_size=2), max_size=3),
+       st.dictionaries(st.text("ABC", min_size=1, max_size=2), st.integers(0, 86_400), max_size=6),
+       st.integers(1, 86_400))
+def test_property_every_place_gets_one_level_and_home_is_sealed(home, stays, limit):
+    plan = plan_places(home, stays, sealed_stay_s=limit)
+    assert set(plan) == set(home) | set(stays)
+    assert all(plan[h] == "sealed" for h in home)
+    assert all((plan[p] == "sealed") == (p in home or s >= limit) for p, s in stays.items())
