@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     engine: str = Field("duckdb", pattern="^(duckdb|pyspark)$")
     edition: str = "9"
     tz: str = "Asia/Shanghai"
+    #: Spark master for FANGKONG_ENGINE=pyspark: local[N] here, spark://host:7077 on a cluster
+    spark_master: str = "local[2]"
     lang: str = Field("zh", pattern="^(zh|en)$")
     #: optional companion noise filter: either phone ≥ N hours in the cell over 14 days (0 = off)
     companion_min_cell_hours: float = 0.0

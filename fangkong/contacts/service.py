@@ -87,8 +87,14 @@ class _Collector:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self.by_cat: dict[str, dict[str, list[dict]]] = {c: defaultdict(list) for c in CATEGORIES}
+        self.seen: set[tuple] = set()
 
     def add(self, category: str, who: str, kind: str, via: str, place: str, s: int, e: int) -> None:
+        """Evidence is a set: the same (kind, via, place, interval) found twice is kept once."""
+        key = (category, who, kind, via, place, s, e)
+        if key in self.seen:
+            return
+        self.seen.add(key)
         self.by_cat[category][who].append({"kind": kind, "via": via, "place": place,
                                            "start": _iso(_from_epoch(s), self.tz),
                                            "end": _iso(_from_epoch(e), self.tz), "_s": s, "_e": e})

@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import os
+import uuid
+from functools import lru_cache
+
 import ibis
 import pyarrow as pa
 from ibis import _
@@ -24,15 +28,48 @@ ANCHOR_SCHEMA = pa.schema([("via", pa.string()), ("place", pa.string()), ("s", p
 _DAY = 86_400
 
 
+@lru_cache
+def spark_session(master: str):
+    """One Spark session per process; UTC so that epoch seconds mean the same as on DuckDB."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - pyspark is a dependency
+        raise InvalidInput(f"the pyspark engine needs pyspark: {exc}") from None
+    try:
+        spark = (SparkSession.builder.master(master).appName("fangkong")
+                 .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.shuffle.partitions", "8").getOrCreate())
+    except Exception as exc:  # noqa: BLE001 - Java missing or the cluster unreachable: say so
+        raise InvalidInput(f"cannot start Spark ({master}): {exc}; the pyspark engine needs Java 17+") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
 class Lake:
     """One engine connection over one lake folder."""
 
-    def __init__(self, root: Path, *, engine: str = "duckdb", utc_offset_s: int = 8 * 3600) -> None:
-        if engine != "duckdb":
-            raise InvalidInput(f"engine {engine!r} is not available in this build; use duckdb")
+    def __init__(self, root: Path, *, engine: str = "duckdb", utc_offset_s: int = 8 * 3600,
+                 spark_master: str = "local[2]") -> None:
         self.root = Path(root)
-        self.con = ibis.duckdb.connect()
+        self.engine = engine
         self.off = utc_offset_s
+        if engine == "duckdb":
+            self.con = ibis.duckdb.connect()
+        elif engine == "pyspark":
+            self.spark = spark_session(spark_master)
+            self.con = ibis.pyspark.connect(self.spark)
+        else:
+            raise InvalidInput(f"unknown engine {engine!r}: use duckdb or pyspark")
+
+    def _read(self, files: list[str]) -> ibis.Table:
+        """The only engine-specific step: a table over a list of Parquet files."""
+        if self.engine == "duckdb":
+            return self.con.read_parquet(files)
+        name = f"lake_{uuid.uuid4().hex}"
+        self.spark.read.parquet(*files).createOrReplaceTempView(name)
+        return self.con.table(name)
 
     # -- tables ---------------------------------------------------------------------------------
     def _table(self, table: str, first: date | None, last: date | None) -> ibis.Table:
@@ -45,7 +82,7 @@ class Lake:
         files = store.files_for_days(self.root, table, days)
         if not files:
             return ibis.memtable(STORED[table].empty_table())
-        return self.con.read_parquet(files)
+        return self._read(files)
 
     def _presence(self, first: date | None, last: date | None, dwell: pa.Table) -> ibis.Table:
         """Visits with their end: leave_at, or the default dwell of the venue's kind."""

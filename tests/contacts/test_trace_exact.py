@@ -94,6 +94,7 @@ def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition):
     for r in got["risk_persons"]:
         key = r["person_id"] or "tel:" + r["phone"]
         assert key not in have, "a person appears twice"
+        assert len({tuple(e.values()) for e in r["evidence"]}) == len(r["evidence"]), "evidence listed twice"
         have[key] = (r["category"], {(e["kind"], e["via"], e["place"], e["start"], e["end"]) for e in r["evidence"]})
     for cat in ("close", "secondary", "companion", "overlap"):
         assert {k: v for k, v in have.items() if v[0] == cat} == {k: v for k, v in want.items() if v[0] == cat}, cat
