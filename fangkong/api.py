@@ -24,7 +24,7 @@ from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
 from fangkong.settings import get_settings
 from fangkong.web import pages
-from fangkong.web.layout import STATIC_DIR
+from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 
 @asynccontextmanager

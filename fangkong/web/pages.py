@@ -13,7 +13,7 @@ from fangkong.deps import SessionDep, SettingsDep
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
 from fangkong.i18n import t
-from fangkong.web.layout import lang_of, templates
+from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 

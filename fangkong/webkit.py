@@ -1,4 +1,4 @@
-"""Shared page machinery: templates, static files, the language switch."""
+"""Shared page machinery for every domain's web.py: templates, static files, the language switch."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from fangkong.settings import get_settings
 
 __all__ = ["templates", "STATIC_DIR", "lang_of"]
 
-STATIC_DIR = Path(__file__).parent / "static"
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+templates = Jinja2Templates(directory=Path(__file__).parent / "web" / "templates")
 templates.env.globals["t"] = t
 
 
