@@ -28,9 +28,7 @@ class Response:
 
 
 def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
-    ref = at or datetime(2022, 1, 1, tzinfo=settings.zone)
-    offset = int(ref.astimezone(settings.zone).utcoffset().total_seconds())
-    return Lake(settings.lake, engine=settings.engine, utc_offset_s=offset, spark_master=settings.spark_master)
+    return Lake.from_settings(settings, at)
 
 
 def trace_case(session: Session, settings: Settings, case: Case, *, now: datetime,

@@ -6,7 +6,7 @@ integer arithmetic here is exact, and the same on DuckDB and Spark.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import os
@@ -49,6 +49,13 @@ def spark_session(master: str):
 
 class Lake:
     """One engine connection over one lake folder."""
+
+    @classmethod
+    def from_settings(cls, settings, at: datetime | None = None) -> Lake:
+        """The configured lake and engine; the zone's UTC offset at `at` fixes calendar days."""
+        ref = at or datetime(2022, 1, 1, tzinfo=settings.zone)
+        offset = int(ref.astimezone(settings.zone).utcoffset().total_seconds())
+        return cls(settings.lake, engine=settings.engine, utc_offset_s=offset, spark_master=settings.spark_master)
 
     def __init__(self, root: Path, *, engine: str = "duckdb", utc_offset_s: int = 8 * 3600,
                  spark_master: str = "local[2]") -> None:
