@@ -32,3 +32,16 @@ def show(person_id: str, format: Annotated[str, typer.Option("--format")] = "tex
     reasons = ", ".join(t(r["label"], lang) for r in code.reasons) or "-"
     out.print(f"{code.person_id}: [bold {code.colour}]{t(code.colour, lang)}[/] ({reasons})"
               + (f" until {code.changes_at.astimezone(s.zone):%Y-%m-%d %H:%M}" if code.changes_at else ""))
+
+
+@app.command("refresh")
+@handle_errors
+def refresh() -> None:
+    """Recompute the stored codes that time has changed (a reason ended, a test became overdue).
+
+    Example: `fangkong codes refresh` (run it from cron every few minutes)."""
+    s = get_settings()
+    with unit_of_work() as session:
+        counts = service.refresh(session, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
+    out.print(f"codes refreshed: {counts['changed']} changed ({counts['red']} red, {counts['yellow']} yellow, "
+              f"{counts['green']} green)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
@@ -20,7 +20,7 @@ from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
 
-__all__ = ["CodeView", "reasons_for", "recompute", "person_code", "colour_counts"]
+__all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS"]
 
 _ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
 #: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
@@ -37,7 +37,8 @@ class CodeView:
 
 
 def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: ZoneInfo) -> dict[int, list[Reason]]:
-    """Every status that can colour a code, per person: open cases, active measures, overdue tests."""
+    """Every status that can colour a code, per person: open cases, active measures, overdue tests (and the
+    next test that will be overdue if not taken), residence in an approved zone."""
     out: dict[int, list[Reason]] = {fk: [] for fk in person_fks}
     today = now.astimezone(tz).date()
     for part in chunks(sorted(set(person_fks))):
@@ -45,11 +46,13 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
             out[c.person_fk].append(Reason("suspected" if c.status == "suspected" else "case", None))
         for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.status == "active")):
             out[m.person_fk].append(Reason(m.category, m.end_at))
-        late = (select(TestTask.person_fk).join(Measure)
-                .where(TestTask.person_fk.in_(part), TestTask.result == "pending", TestTask.due_date < today,
-                       Measure.status == "active").distinct())
-        for fk in session.scalars(late):
-            out[fk].append(Reason("overdue_test", None))
+        pending = (select(TestTask.person_fk, func.min(TestTask.due_date)).join(Measure)
+                   .where(TestTask.person_fk.in_(part), TestTask.result == "pending", Measure.status == "active")
+                   .group_by(TestTask.person_fk))
+        for fk, due in session.execute(pending):
+            # overdue from the start of the day after it was due; until then a reason ahead (next change)
+            since = datetime.combine(due + timedelta(days=1), time(0), tzinfo=tz)
+            out[fk].append(Reason("overdue_test", None, since=since if due >= today else None))
         for fk, levels in zone_service.residence_levels(session, list(part)).items():
             out[fk].extend(Reason(ZONE_REASONS[level], None) for level in sorted(set(levels)))
     return out
@@ -92,6 +95,16 @@ def person_code(session: Session, person_id: str, *, edition: Edition, now: date
     code = code_colour(edition, reasons_for(session, [person.id], now=now, tz=tz)[person.id], now)
     return CodeView(person_id=person.person_id, colour=code.colour, reasons=_as_json(code, tz),
                     changes_at=code.changes_at, computed_at=now)
+
+
+def refresh(session: Session, *, edition: Edition, now: datetime, tz: ZoneInfo) -> dict[str, int]:
+    """Recompute the codes that time has changed: a stored colour whose `changes_at` has passed, and anyone
+    with a test now overdue (run it periodically, e.g. every few minutes, so stored codes never go stale)."""
+    due = set(session.scalars(select(HealthCode.person_fk).where(HealthCode.changes_at <= now)))
+    today = now.astimezone(tz).date()
+    due.update(session.scalars(select(TestTask.person_fk).join(Measure).where(
+        TestTask.result == "pending", TestTask.due_date < today, Measure.status == "active").distinct()))
+    return recompute(session, sorted(due), edition=edition, now=now, tz=tz)
 
 
 @event.listens_for(Session, "before_commit")

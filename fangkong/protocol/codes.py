@@ -17,6 +17,7 @@ COLOURS = ("red", "yellow", "green")
 class Reason:
     label: str                 # case, suspected, close, secondary, companion, overdue_test, ...
     until: datetime | None     # when this reason ends by itself; None = until someone acts
+    since: datetime | None = None  # a reason that only starts later (a test due today is overdue tomorrow)
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,26 @@ class Code:
 
 
 def code_colour(edition: Edition, reasons: Iterable[Reason], now: datetime) -> Code:
-    """Derive the colour; reasons that ended before `now` do not count.
+    """Derive the colour; reasons that ended before `now`, or start after it, do not count.
 
-    The colour changes when the last reason of its colour ends: `changes_at` is that time, or
-    None when some reason has no end (a case, an overdue test) or the code is green.
+    `changes_at` is when the colour next changes if nothing else happens: the end of the last reason of
+    its colour (None when one has no end, e.g. a case), or sooner, the start of a later reason of a
+    stricter colour (a scheduled test becoming overdue). None for green with nothing ahead.
     """
-    live = tuple(sorted((r for r in reasons if r.until is None or r.until > now), key=lambda r: r.label))
+    reasons = tuple(reasons)
+    live = tuple(sorted((r for r in reasons if (r.since is None or r.since <= now)
+                         and (r.until is None or r.until > now)), key=lambda r: r.label))
+    ahead = [r for r in reasons if r.since is not None and r.since > now and (r.until is None or r.until > r.since)]
+    stricter: list[str] = []
     for colour, labels in (("red", edition.red), ("yellow", edition.yellow)):
         mine = [r for r in live if r.label in labels]
         if mine:
             ends = [r.until for r in mine]
-            return Code(colour, tuple(mine), None if None in ends else max(ends))
-    return Code("green", (), None)
+            return Code(colour, tuple(mine), _sooner(None if None in ends else max(ends), ahead, stricter))
+        stricter.extend(labels)
+    return Code("green", (), _sooner(None, ahead, stricter))
+
+
+def _sooner(end: datetime | None, ahead: list[Reason], stricter_labels: list[str]) -> datetime | None:
+    starts = [r.since for r in ahead if r.label in stricter_labels]
+    return min([t for t in [end, *starts] if t is not None], default=None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from builders.zones import traced_case, zone_city
 from clihelp import fk
 from sqlalchemy import func, select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
-from zonecity import traced_case, zone_city
 
 from fangkong.clikit import unit_of_work
 from fangkong.zones.models import Zone

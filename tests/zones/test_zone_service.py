@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders.zones import traced_case
 from sqlalchemy import func, select
-from zonecity import traced_case
 
 from fangkong import flows
 from fangkong.cases import service as case_service

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from builders.city import person, venue, write_city
 from clihelp import fk
 
+from builders.city import person, venue, write_city
 from fangkong import flows
 from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work
@@ -26,7 +26,8 @@ def zone_city(folder):
               venue("VOFFICE", "office", 37.880, 112.560), venue("VSHOP", "shop", 37.860, 112.540)]
     v = lambda p, vid, s, e="": {"person_id": p, "venue_id": vid, "enter_at": s, "leave_at": e}
     visits = [v("P00001", "VOFFICE", "2022-03-10T09:00"), v("P00001", "VSHOP", "2022-03-10T18:00"),
-              v("P00005", "VSHOP", "2022-03-10T18:10"), v("P00006", "VOFFICE", "2022-03-10T09:30")]
+              v("P00005", "VSHOP", "2022-03-10T18:10"), v("P00006", "VOFFICE", "2022-03-10T09:30"),
+              v("P00004", "VSHOP", "2022-03-10T08:00")]
     dwells = [{"phone": "13800000001", "lat": 37.870, "lon": 112.550, "start_at": "2022-03-10T20:00",
                "end_at": "2022-03-11T07:30"}]
     return write_city(folder, persons, venues, visits, dwells)
