@@ -22,6 +22,7 @@ from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
+from fangkong.testing.api import router as testing_router
 from fangkong.settings import get_settings
 from fangkong.web import pages
 from fangkong.webkit import STATIC_DIR
@@ -39,6 +40,7 @@ app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router):
     app.include_router(r)
 app.include_router(zones_router)
+app.include_router(testing_router)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

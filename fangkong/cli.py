@@ -21,6 +21,7 @@ from fangkong.zones.commands import app as zones_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
 from fangkong.sim.commands import app as sim_app
+from fangkong.testing.commands import app as testing_app
 from fangkong.demo import demo
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(codes_app, name="codes")
 app.add_typer(zones_app, name="zones")
 app.add_typer(report_app, name="report")
 app.add_typer(sim_app, name="sim")
+app.add_typer(testing_app, name="testing")
 app.command("demo")(demo)
 
 
@@ -84,8 +86,24 @@ def import_cmd(
         err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
     if len(bad) > 200:
         err.print(f"… and {len(bad) - 200} more rejected rows", highlight=False)
+    _lab_follow_ups(settings, results)
     if bad:
         raise typer.Exit(1)
+
+
+def _lab_follow_ups(settings, results) -> None:
+    """What new lab results set in motion; a case declared by its re-check is traced at once (the main flow)."""
+    for r in results:
+        outcome = getattr(r, "outcome", None)
+        if outcome is None:
+            continue
+        err.print(f"{r.file}: {outcome.summary()}", highlight=False)
+        for case_no in outcome.declared:
+            with unit_of_work() as session:
+                response = flows.respond(session, settings, case_service.get_case(session, case_no), now=utcnow())
+                counts = response.trace.counts()
+            err.print(f"traced {case_no}: " + ", ".join(f"{t(k, 'en')} {n:,}" for k, n in counts.items()),
+                      highlight=False)
 
 
 @case_app.command("declare")

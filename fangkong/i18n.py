@@ -60,6 +60,17 @@ _TABLE: dict[str, tuple[str, str]] = {
     "arrival_low": ("低风险地区来返", "arrival from a low-risk area"),
     "zones_sealed": ("新增封控管控区", "zones sealed"),
     "zones_lifted": ("解除封控管控区", "zones lifted"),
+    # testing (issue 4)
+    "temporary_control": ("临时管控", "temporary control"),
+    "pool_member": ("混管阳性待复核", "positive pool, awaiting single re-test"),
+    "pool_positive": ("混管阳性单采复核", "single re-test after a positive pool"),
+    "recheck": ("复核", "re-check"),
+    "repeat": ("复检", "repeat test"),
+    "resample": ("重新采样", "re-sample"),
+    "weak_positive": ("弱阳性", "weak positive"),
+    "invalid": ("无效", "invalid"),
+    "environmental": ("环境样本", "environmental samples"),
+    "round": ("核酸检测轮次", "testing round"),
 }
 
 

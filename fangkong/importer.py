@@ -9,7 +9,6 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.codes import service as code_service
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
@@ -51,17 +50,13 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
 
 
 def _import_testing(session: Session, settings: Settings, table: str, tf, *, strict: bool) -> ImportResult:
-    """Swabs and lab results; a result's follow-ups (holds, re-tests, cases) recolour the codes they touch."""
+    """Swabs and lab results (a result's follow-ups mark the people whose codes change at commit)."""
     edition = load_edition(settings.edition)
     rule = testing_rule(edition)
     if table == "samples":
         return testing_service.import_samples(session, tf, rule=rule, tz=settings.tz, now=utcnow(), strict=strict)
-    result = testing_service.import_lab_results(session, tf, rule=rule, edition=edition.name, tz=settings.tz,
-                                                now=utcnow(), strict=strict)
-    if result.outcome is not None and result.outcome.persons:
-        code_service.recompute(session, sorted(result.outcome.persons), edition=edition,
-                               now=result.outcome.latest_at or utcnow(), tz=settings.zone)
-    return result
+    return testing_service.import_lab_results(session, tf, rule=rule, edition=edition.name, tz=settings.tz,
+                                              now=utcnow(), strict=strict)
 
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,

@@ -11,7 +11,7 @@ from fangkong.measures import service
 from fangkong.measures.schemas import MeasureRead
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])
-KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring)$")]
+KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring|temporary_control)$")]
 StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released)$")]
 
 

@@ -14,6 +14,7 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import CATEGORIES
+from fangkong.testing import service as testing_service
 
 __all__ = ["Bulletin", "bulletin", "CONTROL_KINDS"]
 
@@ -42,6 +43,10 @@ class Bulletin:
     days_since_community_case: int | None
     last_community_case_day: date | None
     cases: list[dict] = field(default_factory=list)
+    #: people of a reactive pooled tube held in place until their single re-test (临时管控)
+    temporary_control: int = 0
+    #: environmental (物表) samples up to the day: total, new, negative, weak_positive, positive, pending
+    environmental: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -136,6 +141,8 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
         cases=[{"case_id": c.case_no, "status": c.status, "community": c.person.community,
                 "under_control": ctrl, "sex": c.person.sex,
                 "age": _age(c.person.birth_date, day)} for c, ctrl in today],
+        temporary_control=kinds.get("temporary_control", 0),
+        environmental=testing_service.environmental_counts(session, day, tz=tz),
     )
 
 

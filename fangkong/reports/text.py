@@ -26,6 +26,12 @@ def _zh(b: Bulletin, area: str) -> str:
     lines.append(f"核酸检测结果：{b.tests_positive}人阳性，{b.tests_negative}人阴性，{b.tests_pending}人结果待出。")
     lines.append(f"目前集中隔离医学观察{b.isolation_in_site}人，居家隔离医学观察{b.isolation_at_home}人，"
                  f"健康监测{b.monitoring}人。")
+    if b.temporary_control:
+        lines.append(f"混管阳性人员临时管控{b.temporary_control}人，正在单管复核。")
+    env = b.environmental
+    if env.get("total"):
+        lines.append(f"累计采集环境样本{env['total']}份（当日{env['new']}份），其中阴性{env['negative']}份、"
+                     f"弱阳性{env['weak_positive']}份、阳性{env['positive']}份，{env['pending']}份结果待出。")
     if b.days_since_community_case is None:
         lines.append("社会面尚未发现感染者。")
     elif b.days_since_community_case == 0:
@@ -53,6 +59,12 @@ def _en(b: Bulletin, area: str) -> str:
                  f"{b.tests_pending} pending.")
     lines.append(f"In centralized isolation: {b.isolation_in_site}; home isolation: {b.isolation_at_home}; "
                  f"health monitoring: {b.monitoring}.")
+    if b.temporary_control:
+        lines.append(f"Held in place after a positive pooled tube, awaiting single re-tests: {b.temporary_control}.")
+    env = b.environmental
+    if env.get("total"):
+        lines.append(f"Environmental samples: {env['total']} ({env['new']} today): {env['negative']} negative, "
+                     f"{env['weak_positive']} weak positive, {env['positive']} positive, {env['pending']} pending.")
     if b.days_since_community_case is None:
         lines.append("No case has been found in the community.")
     elif b.days_since_community_case == 0:

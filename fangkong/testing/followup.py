@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
+from fangkong.db.changes import mark_changed
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
@@ -200,4 +201,6 @@ def apply_results(session: Session, tube_fks: list[int], *, rule: TestingRule, e
         _apply_one(c, tube, lr, samples)
         c.out.latest_at = max(filter(None, (c.out.latest_at, lr.reported_at)))
     session.flush()
+    if c.out.persons:
+        mark_changed(session, c.out.persons, c.out.latest_at)  # their health codes follow at commit
     return c.out
