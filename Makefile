@@ -11,7 +11,7 @@ demo: setup
 	.venv/bin/fangkong demo $(ARGS)
 
 test:
-	@bash scripts/bootstrap.sh --postgres
+	@bash scripts/bootstrap.sh --test
 	.venv/bin/lint-imports
 	$(PY) -m pytest $(ARGS)
 

@@ -23,8 +23,12 @@ from fangkong.errors import FangkongError
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
 from fangkong.testing.api import router as testing_router
+from fangkong.cases.teams_api import router as teams_router
+from fangkong.tasks.api import router as tasks_router
 from fangkong.settings import get_settings
 from fangkong.web import pages
+from fangkong.contacts.web import router as contacts_web
+from fangkong.reports.web import router as reports_web
 from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 
@@ -37,10 +41,13 @@ async def lifespan(_app: FastAPI):
 app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router):
+for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router, contacts_web,
+          reports_web):
     app.include_router(r)
 app.include_router(zones_router)
 app.include_router(testing_router)
+app.include_router(teams_router)
+app.include_router(tasks_router)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fangkong.i18n import t
+from fangkong.protocol.idnumber import mask_name, mask_phone
 from fangkong.settings import get_settings
 
 __all__ = ["templates", "STATIC_DIR", "lang_of"]
@@ -23,6 +24,8 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
+templates.env.filters["mask_name"] = mask_name
+templates.env.filters["mask_phone"] = mask_phone
 
 
 def lang_of(request: Request) -> str:

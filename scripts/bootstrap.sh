@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up everything `make demo` and `make test` need on a fresh machine: uv, .venv, PostgreSQL.
+# Sets up everything `make demo` and `make test` need on a fresh machine: uv, .venv; with --test also
+# Chromium for the browser tests and a running PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,13 @@ fi
 UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 $UV sync --frozen --quiet
 
-if [ "${1:-}" = "--postgres" ]; then
+if [ "${1:-}" = "--test" ]; then
+  # browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline)
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "bootstrap: installing Debian's chromium for the browser tests" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-noto-cjk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }
+    else sudo apt-get install -y -q chromium fonts-noto-cjk >/dev/null; fi
+  fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "bootstrap: starting PostgreSQL" >&2
     if command -v pg_ctlcluster >/dev/null 2>&1; then

@@ -19,11 +19,12 @@ from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol.classify import rank
-from fangkong.protocol.deadlines import DEFAULT_DEADLINES
+from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
 from fangkong.protocol.window import Window, lookback_window
 
-__all__ = ["TraceResult", "Found", "trace", "risk_persons", "override_category", "category_counts"]
+__all__ = ["TraceResult", "Found", "trace", "risk_persons", "override_category", "category_counts", "trajectory",
+           "get_risk_person", "count_risk_persons"]
 
 
 @dataclass
@@ -235,6 +236,7 @@ def _store(session: Session, case: Case, found: list[Found], now: datetime) -> N
                  session.scalars(select(RiskPerson).where(RiskPerson.case_fk == case.id,
                                                           RiskPerson.override_reason.is_not(None)))}
     session.execute(delete(RiskPerson).where(RiskPerson.case_fk == case.id))
+    placed_due = deadline("contacts_placed", now)
     rows = []
     for f in found:
         category, reason = overrides.get(f.who, (f.category, None))
@@ -244,7 +246,7 @@ def _store(session: Session, case: Case, found: list[Found], now: datetime) -> N
             category=category, found_category=f.category, override_reason=reason, evidence=evidence,
             first_exposure_at=_from_epoch(min(ev["_s"] for ev in f.evidence)),
             last_exposure_at=_from_epoch(max(ev["_e"] for ev in f.evidence)), found_at=now,
-            placed_deadline_at=now + DEFAULT_DEADLINES["contacts_placed"] if category == "close" else None))
+            placed_deadline_at=placed_due if category == "close" else None))
         f.evidence = evidence
     session.add_all(rows)
     session.flush()
@@ -298,3 +300,19 @@ def get_risk_person(session: Session, risk_id: int) -> RiskPerson:
 
 def count_risk_persons(session: Session) -> int:
     return session.scalar(select(func.count(RiskPerson.id))) or 0
+
+
+def trajectory(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo) -> list[dict]:
+    """The case's venue visits inside its window, from the lake, with venue names and places (for the case page)."""
+    if case.window_start is None or case.window_end is None:
+        return []
+    ws, we = _epoch(case.window_start), _epoch(case.window_end)
+    visits = lake.own_intervals(_who_table([(case.person.person_id, ws, we)]), _dwell_table(session, edition))
+    venues = people_service.venues_by_ids(session, set(visits.column("place").to_pylist()))
+    out = []
+    for r in visits.to_pylist():
+        v = venues.get(r["place"])
+        out.append({"venue_id": r["place"], "name": v.name if v else r["place"], "kind": v.kind if v else None,
+                    "lat": v.lat if v else None, "lon": v.lon if v else None,
+                    "start": _from_epoch(r["s"]).astimezone(tz), "end": _from_epoch(r["e"]).astimezone(tz)})
+    return sorted(out, key=lambda x: x["start"])

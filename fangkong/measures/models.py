@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
@@ -16,6 +16,8 @@ TEST_RESULTS = ("pending", "negative", "positive", "suspected", "invalid")
 
 class Measure(Base):
     __tablename__ = "measure"
+    # the board and the codes look up "the active measure of this person": one index for both columns
+    __table_args__ = (Index("ix_measure_person_status", "person_fk", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

@@ -15,7 +15,7 @@ from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Per
 from fangkong.protocol import idnumber
 
 __all__ = ["import_persons", "import_venues", "get_person", "persons_by_ids", "persons_by_phones",
-           "household_members", "venue_ids", "venue_kinds", "chunks"]
+           "household_members", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
 
 _PHONE = re.compile(r"^1\d{10}$")
 
@@ -155,3 +155,10 @@ def venue_ids(session: Session) -> list[str]:
 
 def venue_kinds(session: Session) -> dict[str, str]:
     return {k: v for k, v in session.execute(select(Venue.venue_id, Venue.kind))}
+
+
+def venues_by_ids(session: Session, venue_ids: Iterable[str]) -> dict[str, Venue]:
+    out: dict[str, Venue] = {}
+    for part in chunks(sorted(set(venue_ids))):
+        out.update((v.venue_id, v) for v in session.scalars(select(Venue).where(Venue.venue_id.in_(part))))
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["check_char", "is_valid", "make", "mask", "mask_phone", "sex_of", "birth_date_of"]
+__all__ = ["check_char", "is_valid", "make", "mask", "mask_phone", "mask_name", "sex_of", "birth_date_of"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -62,3 +62,10 @@ def mask_phone(phone: str | None) -> str | None:
     if len(phone) <= 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_name(name: str | None) -> str | None:
+    """张** : the family name is kept, the given name hidden."""
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1)

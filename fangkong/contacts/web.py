@@ -1,0 +1,45 @@
+"""The case page (epidemiologist): trajectory in time and space, risk persons with evidence, overrides."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.cases import service as case_service
+from fangkong.contacts import service
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.lake.queries import Lake
+from fangkong.protocol.edition import load_edition
+from fangkong.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+PAGE = 100
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, session: SessionDep, settings: SettingsDep,
+              case_id: Annotated[str, Path(max_length=20)],
+              category: Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)?$")] = None,
+              page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    case = case_service.get_case(session, case_id)
+    points = service.trajectory(session, case, lake=Lake.from_settings(settings, case.sampled_at),
+                                edition=load_edition(case.edition or settings.edition), tz=settings.zone)
+    risks = service.risk_persons(session, case=case, category=category or None, limit=PAGE, offset=(page - 1) * PAGE)
+    return templates.TemplateResponse(request, "case.html", {
+        "lang": lang_of(request), "case": case, "points": points, "risks": risks, "category": category,
+        "counts": service.category_counts(session, case=case), "page": page,
+        "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"]}
+                   for p in points if p["lat"] is not None]})
+
+
+@router.post("/cases/{case_id}/risk/{risk_id}", response_class=HTMLResponse)
+def override(request: Request, session: SessionDep, case_id: Annotated[str, Path(max_length=20)],
+             risk_id: Annotated[int, Path(ge=1, le=2**62)],
+             category: Annotated[str, Form(pattern="^(close|secondary|companion|overlap)$")],
+             reason: Annotated[str, Form(min_length=1, max_length=500)]):
+    """HTMX: override one risk person's category (audited) and return its refreshed row."""
+    risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason,
+                                     actor="web")
+    return templates.TemplateResponse(request, "case_risk_row.html", {"lang": lang_of(request), "r": risk})

@@ -1,0 +1,90 @@
+"""The risk persons board: one filtered, sorted, paginated query across risk persons, people and measures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from fangkong.cases.models import Case
+from fangkong.contacts.models import RiskPerson
+from fangkong.measures.models import Measure
+from fangkong.people.models import Person
+
+__all__ = ["BoardFilter", "BoardRow", "board", "communities", "SORTS"]
+
+SORTS = {"found": RiskPerson.found_at.desc(), "deadline": RiskPerson.placed_deadline_at.asc(),
+         "category": RiskPerson.category.asc(), "person": Person.person_id.asc()}
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    category: str | None = None
+    kind: str | None = None
+    community: str | None = None
+    case_id: str | None = None
+    overdue: bool = False
+    sort: str = "found"
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    risk_id: int
+    case_id: str
+    person_id: str | None
+    name: str | None
+    community: str | None
+    phone: str | None
+    category: str
+    overridden: bool
+    found_at: datetime
+    deadline: datetime | None
+    overdue: bool
+    measure_kind: str | None
+    measure_end: datetime | None
+
+
+def _query(f: BoardFilter, now: datetime):
+    m = aliased(Measure)
+    q = (select(RiskPerson.id, RiskPerson.phone, RiskPerson.category, RiskPerson.override_reason,
+                RiskPerson.found_at, RiskPerson.placed_deadline_at, Person.person_id, Person.name, Person.community,
+                Case.case_no, m.kind, m.end_at)
+         .join(Case, Case.id == RiskPerson.case_fk)
+         .outerjoin(Person, Person.id == RiskPerson.person_fk)
+         .outerjoin(m, and_(m.person_fk == RiskPerson.person_fk, m.status.in_(("active", "became_case")))))
+    if f.category:
+        q = q.where(RiskPerson.category == f.category)
+    if f.kind:
+        q = q.where(m.kind == f.kind)
+    if f.community:
+        q = q.where(Person.community == f.community)
+    if f.case_id:
+        q = q.where(Case.case_no == f.case_id.upper())
+    overdue = and_(RiskPerson.placed_deadline_at < now, m.id.is_(None))
+    if f.overdue:
+        q = q.where(overdue)
+    return q, overdue
+
+
+def board(session: Session, f: BoardFilter, *, now: datetime, limit: int = 50, offset: int = 0) -> tuple[int, list[BoardRow]]:
+    """(total matching, one page of rows); everything filtered, sorted and counted in the database."""
+    q, overdue = _query(f, now)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    q = q.add_columns(overdue.label("late")).order_by(SORTS.get(f.sort, SORTS["found"]), RiskPerson.id)
+    rows = []
+    for r in session.execute(q.limit(limit).offset(offset)):
+        rows.append(BoardRow(risk_id=r.id, case_id=r.case_no, person_id=r.person_id, name=r.name,
+                             community=r.community, phone=r.phone, category=r.category,
+                             overridden=r.override_reason is not None, found_at=r.found_at,
+                             deadline=r.placed_deadline_at, overdue=bool(r.late), measure_kind=r.kind,
+                             measure_end=r.end_at))
+    return total, rows
+
+
+def communities(session: Session) -> list[str]:
+    q = select(Person.community).join(RiskPerson, RiskPerson.person_fk == Person.id).distinct()
+    return sorted(c for c in session.scalars(q) if c)
+
+

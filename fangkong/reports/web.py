@@ -1,0 +1,75 @@
+"""Pages of the reports domain: the bulletin (print, CSV, XLSX) and the risk persons board."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fangkong.contacts import service as contact_service
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.errors import InvalidInput
+from fangkong.reports import exports, service
+from fangkong.reports.board import BoardFilter, board, communities
+from fangkong.reports.text import render
+from fangkong.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)?$")]
+KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
+
+
+@router.get("/bulletin", response_class=HTMLResponse)
+def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, day: date | None = None):
+    lang = lang_of(request)
+    day = day or utcnow().astimezone(settings.zone).date()
+    b = service.bulletin(session, day, tz=settings.zone)
+    return templates.TemplateResponse(request, "bulletin.html", {
+        "lang": lang, "b": b, "day": day, "text": render(b, lang=lang), "rows": exports.figure_rows(b, lang)})
+
+
+@router.get("/bulletin.csv")
+def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: date):
+    b = service.bulletin(session, day, tz=settings.zone)
+    return Response(exports.to_csv(b, lang_of(request)), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="bulletin-{day}.csv"'})
+
+
+@router.get("/bulletin.xlsx")
+def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: date):
+    b = service.bulletin(session, day, tz=settings.zone)
+    return Response(exports.to_xlsx(b, lang_of(request)),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": f'attachment; filename="bulletin-{day}.xlsx"'})
+
+
+@router.get("/risk-persons", response_class=HTMLResponse)
+def board_page(request: Request, session: SessionDep, category: CategoryQ = None, kind: KindQ = None,
+               community: Annotated[str | None, Query(max_length=32)] = None,
+               case_id: Annotated[str | None, Query(max_length=20)] = None,
+               overdue: bool = False, sort: Annotated[str, Query(pattern="^(found|deadline|category|person)$")] = "found",
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    f = BoardFilter(category=category or None, kind=kind or None, community=community or None,
+                    case_id=case_id or None, overdue=overdue, sort=sort)
+    total, rows = board(session, f, now=utcnow(), limit=PAGE, offset=(page - 1) * PAGE)
+    context = {"lang": lang_of(request), "rows": rows, "total": total, "f": f, "page": page,
+               "pages": max(1, -(-total // PAGE)), "communities": communities(session)}
+    name = "board_rows.html" if request.headers.get("hx-request") else "board.html"
+    return templates.TemplateResponse(request, name, context)
+
+
+@router.post("/risk-persons/bulk")
+def board_bulk(session: SessionDep, ids: Annotated[list[int], Form()],
+               category: Annotated[str, Form(pattern="^(close|secondary|companion|overlap)$")],
+               reason: Annotated[str, Form(min_length=1, max_length=500)]):
+    """Bulk action: set the category of the selected risk persons, each change audited with the reason."""
+    if len(ids) > 1000:
+        raise InvalidInput("at most 1000 risk persons at a time")
+    for risk_id in ids:
+        contact_service.override_category(session, contact_service.get_risk_person(session, risk_id), category,
+                                          reason=reason, actor="web")
+    return RedirectResponse("/risk-persons", status_code=303)
