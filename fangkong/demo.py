@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import typer
 from rich.table import Table
 
@@ -17,10 +21,13 @@ from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.db.migrate import upgrade
 from fangkong.measures import service as measure_service
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.pooling import assign_tubes, testing_rule
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
 from fangkong.settings import get_settings
 from fangkong.sim.commands import run_with_bars
+from fangkong.testing import service as testing_service
 
 __all__ = ["demo", "run_outbreak_day"]
 
@@ -35,18 +42,78 @@ def _point_settings_at(folder: Path) -> None:
     get_engine.cache_clear()
 
 
+def _write(path: Path, rows: dict[str, list]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(pa.table(rows), path)
+    return path
+
+
+def _import(session, settings, folder: Path, samples: dict[str, list], results: dict[str, list]):
+    """One batch of swabs and their results, through the FORMATS.md files a lab system would send."""
+    for table, rows in (("samples", samples), ("lab_results", results)):
+        r = importer.import_table(session, settings, table, _write(folder / f"{table}.csv", rows), strict=True)
+        if r.errors:
+            raise RuntimeError(f"demo data rejected: {r.errors[0]}")
+    return r.outcome
+
+
+def _stamp(t: datetime, hours: float) -> str:
+    return (t + timedelta(hours=hours)).isoformat()
+
+
+def _lab(tubes: list[str], results: list[str], t: datetime, start_h: float) -> dict[str, list]:
+    """Results of tubes swabbed at `t + start_h`: received 1 h, tested 2 h, reported 2.5 h later (采送检报)."""
+    n = len(tubes)
+    return {"tube_id": tubes, "result": results, "lab_id": ["LAB-A"] * n,
+            "received_at": [_stamp(t, start_h + 1)] * n, "tested_at": [_stamp(t, start_h + 2)] * n,
+            "reported_at": [_stamp(t, start_h + 2.5)] * n}
+
+
+def _pooled_round(session, settings, summary, folder: Path, timings: dict):
+    """全员核酸 of the whole city in 10:1 pools: the index person's pool is positive, its members are held
+    in place and re-tested singly (单采), the index's single tube is positive (suspected), the re-check (复核)
+    is positive: the declared case. Returns that case."""
+    t = summary.index_sampled_at
+    rule = testing_rule(load_edition(settings.edition))
+    testing_service.add_lab(session, "LAB-A", daily_capacity=48_000, name="方舱实验室 (seed 000)")
+    testing_service.add_lab(session, "LAB-B", daily_capacity=80_000, kind="contracted")
+    people = testing_service.people_in_area(session, [])
+    points = [testing_service.add_point(session, f"PT-{j + 1:03d}", tables=4).point_id
+              for j in range(max(1, math.ceil(len(people) / rule.people_per_point)))]
+    day = t.astimezone(settings.zone).date()
+    testing_service.create_round(session, "R1", rule=rule, name="全员核酸第一轮", kind="mass", start_date=day,
+                                 end_date=day, point_ids=points, pool_size=10)
+    at_point = np.arange(len(people)) % len(points)
+    tube_no = assign_tubes(at_point, np.zeros(len(people), dtype=bool), 10)
+    tubes = [f"R1-{n:06d}" for n in tube_no]
+    mine = tubes[people.index(summary.index_person_id)]
+    _import(session, settings, folder / "round", {
+        "tube_id": tubes, "person_id": people, "sampled_at": [t.isoformat()] * len(people),
+        "point_id": [points[i] for i in at_point], "round_id": ["R1"] * len(people)},
+        _lab(sorted(set(tubes)), ["positive" if x == mine else "negative" for x in sorted(set(tubes))], t, 0))
+    members = [p for p, x in zip(people, tubes, strict=True) if x == mine]
+    singles = [f"S-{p}" for p in members]
+    _import(session, settings, folder / "retest", {
+        "tube_id": singles, "person_id": members, "sampled_at": [_stamp(t, 3)] * len(members)},
+        _lab(singles, ["positive" if p == summary.index_person_id else "negative" for p in members], t, 3))
+    outcome = _import(session, settings, folder / "recheck", {
+        "tube_id": ["RC-1"], "person_id": [summary.index_person_id], "sampled_at": [_stamp(t, 5.5)]},
+        _lab(["RC-1"], ["positive"], t, 5.5))
+    timings.update(round_people=len(people), round_tubes=len(set(tubes)), round_retests=len(members))
+    return case_service.get_case(session, outcome.declared[0])
+
+
 def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
-    """A routine round finds the index person positive → re-check → case → trace → measures → codes;
-    the close contacts' first tests come back, one positive: a second case, found under control."""
+    """A pooled round finds the index person: positive pool → single re-tests → suspected → re-check → case →
+    trace → measures → codes; the close contacts' first tests come back, one positive: a second case, found
+    under control."""
     sampled = summary.index_sampled_at
-    # the sample is taken 08:00–10:00, so the whole day below ends before 21:00 and fits one bulletin
-    reported = sampled + timedelta(hours=4)
-    declared = sampled + timedelta(hours=5)
+    # the swab is taken 08:00–10:00, so the whole day below ends before 21:00 and fits one bulletin
     t0 = time.perf_counter()
     with unit_of_work() as session:
-        case = case_service.report_positive(session, summary.index_person_id, sampled_at=sampled, now=reported)
-        case_service.recheck(session, case, positive=True, isolated_at=reported, now=declared)
-        first = flows.respond(session, settings, case, now=declared + timedelta(minutes=30))
+        case = _pooled_round(session, settings, summary, settings.lake.parent / "testing", timings)
+        timings["round"] = time.perf_counter() - t0
+        first = flows.respond(session, settings, case, now=case.declared_at + timedelta(minutes=30))
         cases = [first]
         close = {f.person.id for f in first.trace.found if f.category == "close" and f.person is not None}
         tests = measure_service.tests_due(session, sampled.astimezone(settings.zone).date())
@@ -125,6 +192,11 @@ def _print_summary(summary, results, cases, timings) -> None:
     table.add_row("generate", f"{summary.persons:,} persons, {summary.venues:,} venues, {summary.visits:,} visits, "
                               f"{summary.dwells:,} dwells", f"{timings['generate']:.1f}")
     table.add_row("import", ", ".join(f"{r.table} {r.inserted:,}" for r in results), f"{timings['import']:.1f}")
+    if "round_people" in timings:
+        table.add_row("pooled round R1", f"{timings['round_people']:,.0f} swabbed in {timings['round_tubes']:,.0f} "
+                                         f"tubes (10:1); 1 positive pool → {timings['round_retests']:,.0f} held and "
+                                         "re-tested singly → 1 positive → re-check (复核) → declared",
+                      f"{timings['round']:.1f}")
     for r in cases:
         c = r.trace.counts()
         table.add_row(f"trace {r.trace.case.case_no}",

@@ -21,3 +21,6 @@ def test_demo_runs_end_to_end_and_prints_the_bulletin(tmp_path):
     assert (tmp_path / "demo" / "fangkong.db").is_file()
     assert any((tmp_path / "demo" / "lake" / "venue_visits").glob("day=*/*.parquet"))
     assert "trace C000001" in r.stderr  # the timings table
+    # the outbreak starts from a pooled round: a positive 10:1 pool, single re-tests, the re-check
+    assert "pooled round R1" in r.stderr and "3,000 swabbed in 300 tubes" in r.stderr
+    assert (tmp_path / "demo" / "testing" / "recheck" / "lab_results.csv").is_file()

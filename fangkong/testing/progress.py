@@ -13,7 +13,7 @@ from fangkong.measures.models import Measure
 from fangkong.people.models import Person
 from fangkong.testing.models import Lab, LabResult, Sample, TestingRound, Tube
 
-__all__ = ["round_persons", "round_progress", "not_sampled", "turnaround", "environmental_counts", "STAGES",
+__all__ = ["people_in_area", "round_persons", "round_progress", "not_sampled", "turnaround", "environmental_counts", "STAGES",
            "REACTIVE"]
 
 REACTIVE = ("positive", "suspected", "weak_positive")
@@ -24,6 +24,12 @@ STAGES = (("ship", "sampled_at", "received_at"), ("test", "received_at", "tested
 
 def _in_area(rnd: TestingRound):
     return Person.community.in_(rnd.communities) if rnd.communities else literal_column("1") == 1
+
+
+def people_in_area(session: Session, communities: list[str]) -> list[str]:
+    """person_id of everyone living in these communities (none = everyone), in order."""
+    area = Person.community.in_(communities) if communities else literal_column("1") == 1
+    return list(session.scalars(select(Person.person_id).where(area).order_by(Person.person_id)))
 
 
 def round_persons(session: Session, rnd: TestingRound) -> tuple[int, int]:

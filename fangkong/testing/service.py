@@ -21,13 +21,13 @@ from fangkong.testing import results_import, samples_import
 from fangkong.testing.followup import Outcome, apply_results
 from fangkong.testing.models import (ENV_PLACES, LAB_KINDS, ROUND_KINDS, EnvironmentalSample, Lab, LabResult,
                                      ResultConflict, RetestTask, SamplingPoint, TestingRound, Tube)
-from fangkong.testing.progress import (environmental_counts, not_sampled, round_persons, round_progress,
-                                       turnaround)
+from fangkong.testing.progress import (environmental_counts, not_sampled, people_in_area, round_persons,
+                                       round_progress, turnaround)
 
 __all__ = ["LabImportResult", "create_round", "get_round", "list_rounds", "add_point", "list_points", "add_lab",
            "list_labs", "register_environmental", "list_environmental", "import_samples", "import_lab_results",
            "list_retests", "list_conflicts", "resolve_conflict", "plan", "plan_for_round", "round_progress",
-           "not_sampled", "turnaround", "environmental_counts"]
+           "not_sampled", "turnaround", "environmental_counts", "people_in_area"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
