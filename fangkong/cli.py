@@ -22,6 +22,8 @@ from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
 from fangkong.sim.commands import app as sim_app
 from fangkong.testing.commands import app as testing_app
+from fangkong.cases.teams_commands import app as teams_app
+from fangkong.tasks.commands import app as tasks_app
 from fangkong.demo import demo
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.add_typer(zones_app, name="zones")
 app.add_typer(report_app, name="report")
 app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
+app.add_typer(teams_app, name="teams")
+app.add_typer(tasks_app, name="tasks")
 app.command("demo")(demo)
 
 

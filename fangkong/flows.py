@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fangkong.cases import teams as team_service
 from fangkong.cases.models import Case
+from fangkong.tasks.models import Investigation
 from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.lake.queries import Lake
@@ -25,6 +27,7 @@ class Response:
     measures: measure_service.AssignResult
     codes: dict[str, int]
     zones: zone_service.Proposal = field(default_factory=zone_service.Proposal)
+    investigation: Investigation | None = None
 
 
 def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
@@ -43,10 +46,11 @@ def respond(session: Session, settings: Settings, case: Case, *, now: datetime, 
     propose zones from the case's places (a commander approves them)."""
     edition = load_edition(settings.edition)
     measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
+    investigation = team_service.open_investigation(session, case, now=now, actor=actor)  # one team per case, at once
     result = trace_case(session, settings, case, now=now, actor=actor)
     assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
     people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
     codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
     zones = zone_service.propose_for_case(session, case, lake=lake_for(settings, case.sampled_at), edition=edition,
                                           tz=settings.zone, now=now, actor=actor)
-    return Response(trace=result, measures=assigned, codes=codes, zones=zones)
+    return Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation)

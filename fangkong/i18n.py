@@ -94,6 +94,17 @@ _TABLE: dict[str, tuple[str, str]] = {
     "arrival_low": ("低风险地区来返", "arrival from a low-risk area"),
     "zones_sealed": ("新增封控管控区", "zones sealed"),
     "zones_lifted": ("解除封控管控区", "zones lifted"),
+    # tasks, teams, sites, hospitals, check-ins (issue 6)
+    "tasks": ("任务", "Tasks"),
+    "overdue": ("超时任务", "Overdue"),
+    "no_overdue": ("无超时任务", "nothing overdue"),
+    "team_assignment": ("待派流调队", "team to assign"),
+    "investigation": ("流调（密接查找落位）", "investigation (contacts placed)"),
+    "verification": ("落地核查", "door-to-door check"),
+    "transfer": ("转运隔离", "transfer to isolation"),
+    "room_needed": ("待分配隔离房间", "room needed"),
+    "case_transfer": ("转运定点医院", "transfer to hospital"),
+    "symptom_alert": ("健康打卡异常", "symptom alert"),
     # testing (issue 4)
     "temporary_control": ("临时管控", "temporary control"),
     "pool_member": ("混管阳性待复核", "positive pool, awaiting single re-test"),

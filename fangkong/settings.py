@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fangkong.protocol.deadlines import Deadline, deadline_table
 
 __all__ = ["Settings", "get_settings"]
 
@@ -25,6 +27,25 @@ class Settings(BaseSettings):
     lang: str = Field("zh", pattern="^(zh|en)$")
     #: optional companion noise filter: either phone ≥ N hours in the cell over 14 days (0 = off)
     companion_min_cell_hours: float = 0.0
+    #: the clock (DOMAIN.md §3): overrides of the default deadlines, e.g.
+    #: FANGKONG_DEADLINES='{"contacts_placed": "2h", "verified": "same_day"}'
+    deadlines: dict[str, str | float] = Field(default_factory=dict)
+    #: isolation-room reserve: rooms per 10 000 residents of a jurisdiction (seed 002: 20)
+    rooms_per_10k: float = Field(20.0, ge=0, le=10_000)
+    #: people under a measure who have not checked in by this local hour are listed as non-reporting
+    checkin_by_hour: int = Field(14, ge=0, le=23)
+    #: signs the personal check-in links; set a long random value in production
+    secret_key: str = Field("fangkong-demo-only-secret", min_length=8)
+
+    @field_validator("deadlines")
+    @classmethod
+    def _known_steps(cls, value: dict) -> dict:
+        deadline_table(value)  # raises on an unknown step or a malformed duration
+        return value
+
+    def clock(self) -> dict[str, Deadline]:
+        """Every step's deadline for this deployment."""
+        return deadline_table(self.deadlines)
 
     @property
     def zone(self) -> ZoneInfo:

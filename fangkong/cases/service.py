@@ -13,7 +13,7 @@ from fangkong.db.changes import mark_changed
 from fangkong.db.core import utcnow
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
-from fangkong.protocol.deadlines import DEFAULT_DEADLINES
+from fangkong.tasks.service import deadline
 
 __all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "count_cases"]
 
@@ -36,7 +36,7 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime, n
         raise Conflict(f"person {person_id} already has an open case")
     now = now or utcnow()
     case = Case(person_fk=person.id, status="suspected", sampled_at=sampled_at, reported_at=now,
-                placed_deadline_at=now + DEFAULT_DEADLINES["case_placed"])
+                placed_deadline_at=deadline("case_placed", now))
     session.add(case)
     session.flush()
     case.case_no = f"C{case.id:06d}"

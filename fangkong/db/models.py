@@ -17,3 +17,6 @@ __all__ += ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sampl
 from fangkong.zones.models import Zone, ZonePlace, ZoneResident, ZoneRound  # noqa: E402
 
 __all__ += ["Zone", "ZonePlace", "ZoneResident", "ZoneRound"]
+from fangkong.tasks.models import Investigation, Task, TracingTeam  # noqa: E402
+
+__all__ += ["Task", "TracingTeam", "Investigation"]

@@ -1,0 +1,101 @@
+"""`fangkong teams …`: register tracing teams, see their load, keep each case's investigation record."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fangkong.cases import service, teams
+from fangkong.clikit import handle_errors, out, unit_of_work
+from fangkong.db.core import utcnow
+
+app = typer.Typer(help="Tracing teams (流调队) and the investigation of each case.", no_args_is_help=True)
+
+
+def _member(text: str) -> dict:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0]:
+        raise typer.BadParameter(f"{text!r} is not NAME:ROLE[:PHONE], e.g. 张伟:cdc:13800000001",
+                                 param_hint="--member")
+    return {"name": parts[0], "role": parts[1], "phone": parts[2] if len(parts) == 3 else None}
+
+
+@app.command("add")
+@handle_errors
+def add_cmd(team_id: str, name: Annotated[str, typer.Option(help="display name")],
+            jurisdiction: Annotated[str, typer.Option(help="jurisdiction code the team serves, e.g. 140105")],
+            member: Annotated[list[str], typer.Option(help="NAME:ROLE[:PHONE], role cdc, medical or police")],
+            max_cases: Annotated[int, typer.Option(min=1, max=50, help="open cases it can carry")] = 2) -> None:
+    """Register a team: at least 2 CDC/medical members and 1 police officer.
+
+    Example: `fangkong teams add T01 --name 小店一队 --jurisdiction 140105 --member 张伟:cdc --member 李娜:medical
+    --member 王强:police`
+    """
+    members = [_member(m) for m in member]
+    with unit_of_work() as session:
+        team = teams.register_team(session, team_id, name=name, jurisdiction=jurisdiction, members=members,
+                                   max_cases=max_cases, now=utcnow(), actor="cli")
+        out.print(team.team_id)
+
+
+@app.command("list")
+@handle_errors
+def list_cmd() -> None:
+    """Teams with their open cases. Example: `fangkong teams list`"""
+    with unit_of_work() as session:
+        table = Table(title="tracing teams")
+        for col in ("team", "name", "jurisdiction", "members", "status", "open cases"):
+            table.add_column(col)
+        for tm, n in teams.list_teams(session):
+            table.add_row(tm.team_id, tm.name, tm.jurisdiction, " ".join(f"{m['name']}({m['role']})" for m in tm.members),
+                          tm.status, f"{n}/{tm.max_cases}")
+    out.print(table)
+
+
+@app.command("status")
+@handle_errors
+def status_cmd(team_id: str, status: Annotated[str, typer.Argument(help="on_duty or off_duty")]) -> None:
+    """Take a team on or off duty. Example: `fangkong teams status T01 off_duty`"""
+    with unit_of_work() as session:
+        teams.set_team_status(session, teams.get_team(session, team_id), status, now=utcnow(), actor="cli")
+
+
+@app.command("investigation")
+@handle_errors
+def investigation_cmd(
+    case_id: str,
+    status: Annotated[str | None, typer.Option(help="interviewing, trajectory_confirmed or closed")] = None,
+    notes: Annotated[str | None, typer.Option(help="interview notes (replace the current notes)")] = None,
+    trajectory: Annotated[str | None, typer.Option(help='declared trajectory as JSON: [{"place", "start", '
+                                                        '"end", "note"}]')] = None,
+    version: Annotated[int | None, typer.Option(help="the version you read (required to change anything)")] = None,
+) -> None:
+    """Show a case's investigation, or update it (give --version: a stale one is refused).
+
+    Example: `fangkong teams investigation C000001 --status interviewing --notes "到家访谈" --version 2`
+    """
+    points = _trajectory(trajectory)
+    with unit_of_work() as session:
+        inv = teams.get_investigation(session, service.get_case(session, case_id))
+        if any(x is not None for x in (status, notes, points)):
+            if version is None:
+                raise typer.BadParameter("give --version (the version you read) to change the record",
+                                         param_hint="--version")
+            inv = teams.update_investigation(session, inv, version=version, now=utcnow(), status=status, notes=notes,
+                                             declared_trajectory=points, actor="cli")
+        out.print(json.dumps(teams.investigation_state(inv), ensure_ascii=False, indent=1))
+
+
+def _trajectory(text: str | None) -> list[dict] | None:
+    if text is None:
+        return None
+    try:
+        points = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint="--trajectory") from None
+    if not isinstance(points, list) or not all(isinstance(p, dict) and isinstance(p.get("place"), str) for p in points):
+        raise typer.BadParameter('a list of {"place": ..., "start": ..., "end": ...}', param_hint="--trajectory")
+    return points

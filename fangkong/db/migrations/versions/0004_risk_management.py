@@ -1,0 +1,112 @@
+"""risk management: tasks against the clock, tracing teams, isolation sites and rooms, hospitals, check-ins
+
+Revision ID: 0004_risk_management
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+import fangkong.db.core
+
+
+revision = '0004_risk_management'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('tracing_team',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('jurisdiction', sa.String(length=32), nullable=False),
+    sa.Column('members', sa.JSON(), nullable=False),
+    sa.Column('max_cases', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tracing_team')),
+    sa.UniqueConstraint('team_id', name=op.f('uq_tracing_team_team_id'))
+    )
+    with op.batch_alter_table('tracing_team', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tracing_team_jurisdiction'), ['jurisdiction'], unique=False)
+
+    op.create_table('investigation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_fk', sa.Integer(), nullable=False),
+    sa.Column('team_fk', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=30), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('declared_trajectory', sa.JSON(), nullable=False),
+    sa.Column('started_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('team_due_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('contacts_due_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_fk'], ['case.id'], name=op.f('fk_investigation_case_fk_case')),
+    sa.ForeignKeyConstraint(['team_fk'], ['tracing_team.id'], name=op.f('fk_investigation_team_fk_tracing_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_investigation')),
+    sa.UniqueConstraint('case_fk', name=op.f('uq_investigation_case_fk'))
+    )
+    with op.batch_alter_table('investigation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_investigation_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_investigation_team_fk'), ['team_fk'], unique=False)
+
+    op.create_table('task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('step', sa.String(length=30), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('jurisdiction', sa.String(length=32), nullable=True),
+    sa.Column('owner_kind', sa.String(length=20), nullable=False),
+    sa.Column('owner_ref', sa.String(length=64), nullable=False),
+    sa.Column('owner_name', sa.String(length=200), nullable=True),
+    sa.Column('case_fk', sa.Integer(), nullable=True),
+    sa.Column('person_fk', sa.Integer(), nullable=True),
+    sa.Column('risk_person_fk', sa.Integer(), nullable=True),
+    sa.Column('measure_fk', sa.Integer(), nullable=True),
+    sa.Column('parent_fk', sa.Integer(), nullable=True),
+    sa.Column('started_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sa.String(length=100), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_fk'], ['case.id'], name=op.f('fk_task_case_fk_case')),
+    sa.ForeignKeyConstraint(['measure_fk'], ['measure.id'], name=op.f('fk_task_measure_fk_measure')),
+    sa.ForeignKeyConstraint(['parent_fk'], ['task.id'], name=op.f('fk_task_parent_fk_task')),
+    sa.ForeignKeyConstraint(['person_fk'], ['person.id'], name=op.f('fk_task_person_fk_person')),
+    sa.ForeignKeyConstraint(['risk_person_fk'], ['risk_person.id'], name=op.f('fk_task_risk_person_fk_risk_person'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task'))
+    )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_case_fk'), ['case_fk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_jurisdiction'), ['jurisdiction'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_measure_fk'), ['measure_fk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_owner_ref'), ['owner_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_person_fk'), ['person_fk'], unique=False)
+        batch_op.create_index('ix_task_status_due_at', ['status', 'due_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_status_due_at')
+        batch_op.drop_index(batch_op.f('ix_task_person_fk'))
+        batch_op.drop_index(batch_op.f('ix_task_owner_ref'))
+        batch_op.drop_index(batch_op.f('ix_task_measure_fk'))
+        batch_op.drop_index(batch_op.f('ix_task_kind'))
+        batch_op.drop_index(batch_op.f('ix_task_jurisdiction'))
+        batch_op.drop_index(batch_op.f('ix_task_case_fk'))
+
+    op.drop_table('task')
+    with op.batch_alter_table('investigation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_investigation_team_fk'))
+        batch_op.drop_index(batch_op.f('ix_investigation_status'))
+
+    op.drop_table('investigation')
+    with op.batch_alter_table('tracing_team', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tracing_team_jurisdiction'))
+
+    op.drop_table('tracing_team')

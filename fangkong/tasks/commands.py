@@ -1,0 +1,71 @@
+"""`fangkong tasks …`: open and overdue tasks against the clock, with their owners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.db.core import utcnow
+from fangkong.i18n import t
+from fangkong.settings import get_settings
+from fangkong.tasks import service
+from fangkong.tasks.models import TASK_KINDS
+
+app = typer.Typer(help="Tasks against the clock (DOMAIN.md §3): who must do what by when.", no_args_is_help=True)
+
+KindOpt = Annotated[str | None, typer.Option(help=", ".join(TASK_KINDS))]
+
+
+def _table(rows, now, lang: str, title: str) -> Table:
+    tz = get_settings().zone
+    table = Table(title=title)
+    for col in ("id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"):
+        table.add_column(col)
+    for task in rows:
+        late = int((now - task.due_at).total_seconds() // 60) if task.status == "open" else 0
+        table.add_row(str(task.id), t(task.kind, lang), task.owner_name or task.owner_ref, task.jurisdiction or "",
+                      task.case.case_no if task.case else "", task.person.person_id if task.person else "",
+                      task.due_at.astimezone(tz).strftime("%m-%d %H:%M"),
+                      f"{late // 60}h{late % 60:02d}m" if late > 0 else "")
+    return table
+
+
+def _kind(kind: str | None) -> str | None:
+    if kind is not None and kind not in TASK_KINDS:
+        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(TASK_KINDS)}", param_hint="--kind")
+    return kind
+
+
+@app.command("overdue")
+@handle_errors
+def overdue_cmd(kind: KindOpt = None, owner: Annotated[str | None, typer.Option(help="team, site, community …")] = None,
+                jurisdiction: Annotated[str | None, typer.Option(help="jurisdiction code prefix")] = None,
+                at: Annotated[str | None, typer.Option(help="evaluate at this time (default now)")] = None,
+                limit: int = 100, offset: int = 0, lang: str = "zh") -> None:
+    """Open tasks past their deadline, most overdue first, with who owns them.
+
+    Example: `fangkong tasks overdue --kind transfer --at 2022-03-14T20:00`
+    """
+    now = parse_time(at, "--at") or utcnow()
+    with unit_of_work() as session:
+        rows = service.list_tasks(session, now=now, overdue=True, kind=_kind(kind), owner=owner,
+                                  jurisdiction=jurisdiction, limit=limit, offset=offset)
+        counts = service.overdue_counts(session, now=now)
+        title = " · ".join(f"{t(k, lang)} {n:,}" for k, n in sorted(counts.items())) or t("no_overdue", lang)
+        out.print(_table(rows, now, lang, f"{t('overdue', lang)}: {title}"))
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(kind: KindOpt = None, status: Annotated[str, typer.Option(help="open, done, forwarded, …")] = "open",
+             owner: str | None = None, jurisdiction: str | None = None, limit: int = 100, offset: int = 0,
+             lang: str = "zh") -> None:
+    """Tasks by status, most urgent first. Example: `fangkong tasks list --kind verification --owner 140105001001`"""
+    now = utcnow()
+    with unit_of_work() as session:
+        rows = service.list_tasks(session, now=now, status=status, kind=_kind(kind), owner=owner,
+                                  jurisdiction=jurisdiction, limit=limit, offset=offset)
+        out.print(_table(rows, now, lang, t("tasks", lang)))

@@ -1,0 +1,107 @@
+"""Tables of timed work: tasks (one row per timed step, owner, deadline, outcome), tracing teams, investigations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
+
+__all__ = ["CLOSED", "INVESTIGATION_STATUSES", "OWNER_KINDS", "TASK_KINDS", "TASK_STATUSES", "TEAM_STATUSES",
+           "Investigation", "Task", "TracingTeam"]
+
+#: team_assignment: a case waits for a tracing team; investigation: the team finds and places the
+#: close contacts; verification: a community checks a risk person at the door (落地核查); transfer: a
+#: person is brought to their isolation room; room_needed: no free room was found; case_transfer: a
+#: case is brought to a designated hospital; symptom_alert: a check-in reported symptoms
+TASK_KINDS = ("team_assignment", "investigation", "verification", "transfer", "room_needed", "case_transfer",
+              "symptom_alert")
+#: open → done, or one of the verification outcomes; cancelled when its cause went away
+TASK_STATUSES = ("open", "done", "forwarded", "not_found", "wrong_person", "cancelled")
+CLOSED = TASK_STATUSES[1:]
+OWNER_KINDS = ("team", "community", "district", "site", "hospital")
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (Index("ix_task_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    #: the deadline step of the clock it runs against (protocol.deadlines)
+    step: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    #: jurisdiction code the task belongs to (a community for a verification); scopes who may close it
+    jurisdiction: Mapped[str | None] = mapped_column(String(32), index=True)
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    owner_ref: Mapped[str] = mapped_column(String(64), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    risk_person_fk: Mapped[int | None] = mapped_column(ForeignKey("risk_person.id", ondelete="SET NULL"))
+    measure_fk: Mapped[int | None] = mapped_column(ForeignKey("measure.id"), index=True)
+    #: the task this one was forwarded from (a person who moved to another community)
+    parent_fk: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: optimistic locking: every update bumps it; an update carrying an older version is refused
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    person = relationship("Person", lazy="joined")
+    case = relationship("Case", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == "open" and self.due_at < now
+
+#: on_duty teams take new cases; off_duty teams keep their open cases but get no new one
+TEAM_STATUSES = ("on_duty", "off_duty")
+#: waiting (no free team) → assigned → interviewing → trajectory_confirmed → closed (contacts confirmed)
+INVESTIGATION_STATUSES = ("waiting", "assigned", "interviewing", "trajectory_confirmed", "closed")
+
+
+class TracingTeam(Base):
+    __tablename__ = "tracing_team"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: jurisdiction code the team serves (usually a district: 140105)
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    #: [{"name", "role": cdc | medical | police, "phone"}]: 2 CDC/medical + 1 police (三公(工)联动)
+    members: Mapped[list] = mapped_column(JSONType)
+    #: open investigations the team can carry at once
+    max_cases: Mapped[int] = mapped_column(Integer, default=2)
+    status: Mapped[str] = mapped_column(String(20), default="on_duty")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Investigation(Base):
+    __tablename__ = "investigation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    team_fk: Mapped[int | None] = mapped_column(ForeignKey("tracing_team.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30), index=True, default="waiting")
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: the trajectory the case declared at the interview: [{"place", "start", "end", "note"}]
+    declared_trajectory: Mapped[list] = mapped_column(JSONType, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the clock: a team by `team_due_at`, close contacts found and placed by `contacts_due_at`
+    team_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contacts_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    team = relationship("TracingTeam", lazy="joined")
+    case = relationship("Case", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
