@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
 from fangkong.deps import SessionDep, SettingsDep
-from fangkong.reports import service as report_service
+from fangkong.reports import dashboard, service as report_service
 from fangkong.reports.text import render
 from fangkong.i18n import t
 from fangkong.webkit import lang_of, templates
@@ -34,7 +34,12 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
     response = templates.TemplateResponse(request, "overview.html", {
         "lang": lang, "b": b, "text": render(b, lang=lang), "day": day,
         "categories": [(t(c, lang), n) for c, n in b.traced_by_category.items()],
-        "cases": case_service.list_cases(session, limit=20)})
+        "cases": case_service.list_cases(session, limit=20),
+        "curve": dashboard.epi_curve(session, until=day, days=14, tz=settings.zone),
+        "by_measure": dashboard.category_by_measure(session),
+        "labels": {k: t(k, lang) for k in ("community_new", "control_new", "close", "secondary", "companion",
+                                           "overlap", "centralized_isolation", "home_isolation",
+                                           "home_monitoring", "health_monitoring", "temporary_control", "none")}})
     if "lang" in request.query_params:
         response.set_cookie("lang", lang, samesite="lax")
     return response
