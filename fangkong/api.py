@@ -20,6 +20,7 @@ from fangkong.db.core import utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
+from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
 from fangkong.testing.api import router as testing_router
@@ -48,6 +49,7 @@ app.include_router(zones_router)
 app.include_router(testing_router)
 app.include_router(teams_router)
 app.include_router(tasks_router)
+app.include_router(measures_more)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

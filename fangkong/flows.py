@@ -14,6 +14,7 @@ from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
+from fangkong.measures import verification
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
 from fangkong.zones import service as zone_service
@@ -49,6 +50,7 @@ def respond(session: Session, settings: Settings, case: Case, *, now: datetime, 
     investigation = team_service.open_investigation(session, case, now=now, actor=actor)  # one team per case, at once
     result = trace_case(session, settings, case, now=now, actor=actor)
     assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
+    verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
     people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
     codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
     zones = zone_service.propose_for_case(session, case, lake=lake_for(settings, case.sampled_at), edition=edition,

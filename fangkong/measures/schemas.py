@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from typing import Literal
 
-__all__ = ["MeasureRead", "TestRead"]
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = ["MeasureRead", "OutcomeIn", "TestRead"]
 
 
 class TestRead(BaseModel):
@@ -39,3 +41,17 @@ class MeasureRead(BaseModel):
                    phase_end_at=m.phase_end_at, end_at=m.end_at, status=m.status, edition=m.edition,
                    tests=[TestRead(id=t.id, due_date=t.due_date, result=t.result, result_at=t.result_at)
                           for t in m.tests])
+
+
+class OutcomeIn(BaseModel):
+    """A verifier's finding at the door (落地核查)."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["found_placed", "moved", "not_found", "wrong_person"]
+    #: the verifier's jurisdiction code: only the task's community (or a jurisdiction above it) may answer
+    jurisdiction: str = Field(min_length=2, max_length=32, pattern=r"^\d+$")
+    #: the task version the verifier read; a stale one is refused with 409 and the current state
+    version: int = Field(ge=1, le=2**31)
+    at: AwareDatetime | None = None
+    to_community: str | None = Field(None, min_length=6, max_length=12, pattern=r"^\d+$")
+    note: str | None = Field(None, max_length=500)

@@ -19,17 +19,19 @@ app = typer.Typer(help="Tasks against the clock (DOMAIN.md §3): who must do wha
 KindOpt = Annotated[str | None, typer.Option(help=", ".join(TASK_KINDS))]
 
 
-def _table(rows, now, lang: str, title: str) -> Table:
+def task_table(rows, now, lang: str, title: str, *, version: bool = False) -> Table:
+    """Tasks as a table: owner, subject, deadline and how late (other domains' commands reuse it)."""
     tz = get_settings().zone
     table = Table(title=title)
-    for col in ("id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"):
+    for col in ("id", "task", "status", "owner", "jurisdiction", "case", "person", "due", "late by") + (
+            ("version",) if version else ()):
         table.add_column(col)
     for task in rows:
         late = int((now - task.due_at).total_seconds() // 60) if task.status == "open" else 0
-        table.add_row(str(task.id), t(task.kind, lang), task.owner_name or task.owner_ref, task.jurisdiction or "",
-                      task.case.case_no if task.case else "", task.person.person_id if task.person else "",
-                      task.due_at.astimezone(tz).strftime("%m-%d %H:%M"),
-                      f"{late // 60}h{late % 60:02d}m" if late > 0 else "")
+        table.add_row(str(task.id), t(task.kind, lang), task.status, task.owner_name or task.owner_ref,
+                      task.jurisdiction or "", task.case.case_no if task.case else "",
+                      task.person.person_id if task.person else "", task.due_at.astimezone(tz).strftime("%m-%d %H:%M"),
+                      f"{late // 60}h{late % 60:02d}m" if late > 0 else "", *((str(task.version),) if version else ()))
     return table
 
 
@@ -55,7 +57,7 @@ def overdue_cmd(kind: KindOpt = None, owner: Annotated[str | None, typer.Option(
                                   jurisdiction=jurisdiction, limit=limit, offset=offset)
         counts = service.overdue_counts(session, now=now)
         title = " · ".join(f"{t(k, lang)} {n:,}" for k, n in sorted(counts.items())) or t("no_overdue", lang)
-        out.print(_table(rows, now, lang, f"{t('overdue', lang)}: {title}"))
+        out.print(task_table(rows, now, lang, f"{t('overdue', lang)}: {title}"))
 
 
 @app.command("list")
@@ -68,4 +70,4 @@ def list_cmd(kind: KindOpt = None, status: Annotated[str, typer.Option(help="ope
     with unit_of_work() as session:
         rows = service.list_tasks(session, now=now, status=status, kind=_kind(kind), owner=owner,
                                   jurisdiction=jurisdiction, limit=limit, offset=offset)
-        out.print(_table(rows, now, lang, t("tasks", lang)))
+        out.print(task_table(rows, now, lang, t("tasks", lang)))

@@ -40,3 +40,23 @@ def add_team(session, team_id: str, jurisdiction: str = "140105", max_cases: int
 
 def declare(session, person_id: str, now: datetime = T0):
     return case_service.declare_case(session, person_id, sampled_at=now - timedelta(hours=5), now=now)
+
+
+#: when the test_flow city's case is declared and traced (its window ends 2022-03-11 20:00)
+TRACED_AT = datetime(2022, 3, 11, 21, 0, tzinfo=TZ)
+
+
+def traced_city(folder: Path, now: datetime = TRACED_AT) -> str:
+    """tests/test_flow.py's city imported, P00001 declared and traced at `now`; returns the case id.
+    Risk persons: P00002, P00003 close; P00004, P00006 secondary; P00007 companion; P00005 overlap."""
+    from fangkong import flows
+    from fangkong.clikit import unit_of_work
+    from fangkong.settings import get_settings
+    from test_flow import city
+
+    assert fk("import", city(folder)).exit_code == 0
+    with unit_of_work() as s:
+        case = case_service.declare_case(s, "P00001", sampled_at=datetime(2022, 3, 11, 8, tzinfo=TZ),
+                                         isolated_at=datetime(2022, 3, 11, 20, tzinfo=TZ), now=now)
+        flows.respond(s, get_settings(), case, now=now)
+        return case.case_no

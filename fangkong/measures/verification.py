@@ -1,0 +1,107 @@
+"""Community verification (落地核查): every risk person to find is a task for the community of their address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
+from fangkong.errors import InvalidInput
+from fangkong.measures.models import Measure
+from fangkong.people.models import Person
+from fangkong.people.service import chunks
+from fangkong.tasks import service as task_service
+from fangkong.tasks.models import Task
+
+__all__ = ["OUTCOMES", "open_for_case", "record_outcome", "list_verifications"]
+
+#: what the verifier found at the door → the task's closing status
+OUTCOMES = {"found_placed": "done", "moved": "forwarded", "not_found": "not_found", "wrong_person": "wrong_person"}
+
+
+def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "system") -> int:
+    """A verification task per registered risk person of the case, owned by their home community: due when
+    close contacts must be placed (3 h) or, for the others, the same day. A person already given a task for
+    this case (a re-trace) gets no second one. Returns how many were opened."""
+    risks = session.execute(
+        select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category, RiskPerson.placed_deadline_at,
+               RiskPerson.found_at)
+        .where(RiskPerson.case_fk == case.id, RiskPerson.person_fk.is_not(None))).all()
+    have = set(session.scalars(select(Task.person_fk).where(Task.case_fk == case.id, Task.kind == "verification")))
+    todo = [r for r in risks if r.person_fk not in have]
+    if not todo:
+        return 0
+    communities, measures = {}, {}
+    fks = [r.person_fk for r in todo]
+    for part in chunks(fks):
+        communities.update(session.execute(select(Person.id, Person.community).where(Person.id.in_(part))).all())
+        measures.update(session.execute(select(Measure.person_fk, Measure.id).where(
+            Measure.person_fk.in_(part), Measure.status == "active")).all())
+    rows = []
+    for r in todo:
+        community = communities.get(r.person_fk) or "unknown"
+        step, due = ("contacts_placed", r.placed_deadline_at) if r.placed_deadline_at else (
+            "verified", task_service.deadline("verified", r.found_at))
+        rows.append(dict(kind="verification", step=step, status="open", jurisdiction=community,
+                         owner_kind="community", owner_ref=community, owner_name=community, case_fk=case.id,
+                         person_fk=r.person_fk, risk_person_fk=r.id, measure_fk=measures.get(r.person_fk),
+                         started_at=r.found_at, due_at=due, created_at=now, version=1))
+    for part in chunks(rows):
+        session.execute(insert(Task), list(part))
+    audit(session, actor, "verification.opened", "case", case.case_no, after={"tasks": len(rows)})
+    return len(rows)
+
+
+def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
+                   to_community: str | None = None, note: str | None = None, actor: str = "system") -> Task:
+    """The verifier's finding at the door, with its time. Checks, in order: a verification task, the
+    verifier's jurisdiction (403), the version they saw (409 with the current state), the outcome.
+    `moved` forwards the person to the community they moved to; `wrong_person` withdraws the measure the
+    task placed them under. Returns the closed task."""
+    if task.kind != "verification":
+        raise InvalidInput(f"task {task.id} is a {task.kind} task, not a verification")
+    task_service.check_jurisdiction(task, jurisdiction)
+    task_service.check_version(task, version)
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
+    if at < task.started_at:
+        raise InvalidInput(f"outcome time {at.isoformat()} is before the task began ({task.started_at.isoformat()})")
+    if outcome == "moved" and not (to_community and to_community.isdigit() and 6 <= len(to_community) <= 12):
+        raise InvalidInput("a person who moved is forwarded: give the community code they moved to (to_community)")
+    if outcome == "moved" and to_community == task.jurisdiction:
+        raise InvalidInput(f"the person is forwarded to another community, not back to {to_community}")
+    task_service.close_task(session, task, OUTCOMES[outcome], at=at, actor=actor,
+                            note=note or (f"moved to {to_community}" if outcome == "moved" else None))
+    if outcome == "moved":
+        task_service.open_task(
+            session, "verification", task.step, owner=task_service.Owner("community", to_community, to_community),
+            start=at, due=task.due_at if task.step == "contacts_placed" else None, jurisdiction=to_community,
+            case_fk=task.case_fk, person_fk=task.person_fk, risk_person_fk=task.risk_person_fk,
+            measure_fk=task.measure_fk, parent_fk=task.id, note=f"forwarded from {task.jurisdiction}")
+    if outcome == "wrong_person":
+        _withdraw(session, task, at, actor)
+    task_service.flush_versioned(session, task)
+    return task
+
+
+def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
+    """The person at the address is not the one traced: the measure this trace gave them is withdrawn."""
+    m = session.scalar(select(Measure).where(Measure.person_fk == task.person_fk, Measure.case_fk == task.case_fk,
+                                             Measure.status == "active"))
+    if m is not None:
+        m.status = "withdrawn"
+        audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",
+                                                                         "task": task.id})
+        mark_changed(session, [m.person_fk], at)
+
+
+def list_verifications(session: Session, *, now: datetime, jurisdiction: str | None = None,
+                       status: str | None = "open", overdue: bool = False, limit: int = 100,
+                       offset: int = 0) -> list[Task]:
+    return task_service.list_tasks(session, now=now, kind="verification", jurisdiction=jurisdiction, status=status,
+                                   overdue=overdue, limit=limit, offset=offset)
