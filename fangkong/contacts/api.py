@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.cases import service as case_service
-from fangkong.contacts import service
+from fangkong.contacts import chains, service
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
 from fangkong.deps import Page, SessionDep
 
@@ -27,3 +27,12 @@ def list_risk_persons(session: SessionDep, page: Page, category: CategoryQ = Non
 def override(session: SessionDep, risk_id: Annotated[int, Path(ge=1, le=2**62)], body: RiskPersonOverride):
     risk = service.get_risk_person(session, risk_id)
     return RiskPersonRead.of(service.override_category(session, risk, body.category, reason=body.reason, actor="api"))
+
+
+@router.get("/chains", tags=["cases"])
+def transmission_chains(session: SessionDep, case_id: Annotated[str | None, Query(max_length=20)] = None) -> dict:
+    """The transmission graph: cases, likely-source edges with evidence, clusters (one cluster with case_id)."""
+    g = chains.cluster_of(session, case_id.upper()) if case_id else chains.chains(session)
+    return {"nodes": g.nodes, "clusters": g.clusters,
+            "edges": [{"source": e.source, "target": e.target, "category": e.category, "evidence": e.evidence}
+                      for e in g.edges]}

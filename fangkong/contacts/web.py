@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
-from fangkong.contacts import service
+from fangkong.contacts import chains, service
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
@@ -30,6 +30,7 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
     return templates.TemplateResponse(request, "case.html", {
         "lang": lang_of(request), "case": case, "points": points, "risks": risks, "category": category,
         "counts": service.category_counts(session, case=case), "page": page,
+        "chain": chains.cluster_of(session, case.case_no),
         "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"]}
                    for p in points if p["lat"] is not None]})
 

@@ -1,0 +1,34 @@
+"""Transmission chains: a later case found as an earlier case's risk person is linked to it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from clihelp import fk
+from fangkong.clikit import unit_of_work
+from fangkong.contacts import chains
+from test_flow import city
+
+
+def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
+    import fangkong.cli as cli
+
+    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    first = fk("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+               "2022-03-11T20:00").stdout.strip()
+    assert fk("trace", first, "--format", "json").exit_code == 0
+    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 12, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    second = fk("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00").stdout.strip()
+    third = fk("case", "declare", "P00007", "--sampled-at", "2022-03-12T08:00").stdout.strip()
+    assert json.loads(fk("trace", second, "--format", "json").stdout)["risk_persons"]
+    with unit_of_work() as s:
+        g = chains.chains(s)
+        edges = {(e.source, e.target, e.category) for e in g.edges}
+        assert (first, second, "close") in edges
+        assert (first, third, "companion") in edges
+        assert g.clusters[0] == sorted([first, second, third])
+        one = chains.cluster_of(s, second)
+        assert {n["case_id"] for n in one.nodes} == {first, second, third}
