@@ -1,4 +1,4 @@
-"""HTTP routes of measures."""
+"""HTTP routes of measures: read them, escalate, extend, release, record a scheduled test's result."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from fangkong.deps import Page, SessionDep
-from fangkong.measures import service
-from fangkong.measures.schemas import MeasureRead
+from fangkong.db.core import utcnow
+from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.errors import InvalidInput
+from fangkong.measures import lifecycle, service
+from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
 from fangkong.measures.verification_api import router as verification_router
+from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])
 #: the domain's other routers (verification, sites, hospitals, check-ins), mounted once by fangkong/api.py
 more = APIRouter()
-KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring|temporary_control)$")]
+KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring)$")]
 StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released|withdrawn)$")]
+MeasureId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("", response_model=list[MeasureRead])
@@ -25,8 +29,53 @@ def list_measures(session: SessionDep, page: Page, kind: KindQ = None, status: S
 
 
 @router.get("/{measure_id}", response_model=MeasureRead)
-def read_measure(session: SessionDep, measure_id: Annotated[int, Path(ge=1, le=2**62)]):
+def read_measure(session: SessionDep, measure_id: MeasureId):
     return MeasureRead.of(service.get_measure(session, measure_id))
+
+
+@router.post("/{measure_id}/escalate", response_model=MeasureRead)
+def escalate(session: SessionDep, measure_id: MeasureId, body: EscalateIn):
+    """Home → centralized isolation for the rest of the period."""
+    m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=utcnow(), reason=body.reason,
+                           actor="api")
+    return MeasureRead.of(m)
+
+
+@router.post("/{measure_id}/extend", response_model=MeasureRead)
+def extend(session: SessionDep, settings: SettingsDep, measure_id: MeasureId, body: ExtendIn):
+    """A new exposure: the period and tests restart from it."""
+    m = lifecycle.extend(session, service.get_measure(session, measure_id), exposure_at=body.exposure_at,
+                         edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), reason=body.reason,
+                         actor="api")
+    return MeasureRead.of(m)
+
+
+@router.get("/{measure_id}/release", response_model=DecisionRead)
+def check_release(session: SessionDep, settings: SettingsDep, measure_id: MeasureId):
+    """What the rules allow now (release, step_down, upgrade or refuse with the reason); changes nothing."""
+    d = lifecycle.check_release(session, service.get_measure(session, measure_id),
+                                edition=load_edition(settings.edition), tz=settings.zone, now=utcnow())
+    return DecisionRead(action=d.action, reason=d.reason)
+
+
+@router.post("/{measure_id}/release", response_model=DecisionRead)
+def release(session: SessionDep, settings: SettingsDep, measure_id: MeasureId):
+    """Release after the full period with every scheduled test negative; 422 with the reason otherwise."""
+    d, m = lifecycle.release(session, service.get_measure(session, measure_id),
+                             edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), actor="api")
+    return DecisionRead(action=d.action, reason=d.reason, measure=MeasureRead.of(m))
+
+
+@router.post("/tests/{test_id}/result", response_model=MeasureRead)
+def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId, body: ResultIn):
+    """A scheduled test's result; a positive one opens a suspected case for the re-check."""
+    task = lifecycle.get_test(session, test_id)
+    now = utcnow()
+    if body.at is not None and body.at > now:
+        raise InvalidInput("the result time is in the future")
+    lifecycle.record_result(session, task, body.result, at=body.at or now, edition=load_edition(settings.edition),
+                            tz=settings.zone, actor="api")
+    return MeasureRead.of(task.measure)
 
 
 more.include_router(verification_router)

@@ -1,4 +1,4 @@
-"""`fangkong measures …`: list the measures people are under."""
+"""`fangkong measures …`: list measures; escalate, extend, release them; record a scheduled test's result."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import handle_errors, out, unit_of_work
+from fangkong.clikit import err, handle_errors, out, parse_time, unit_of_work
+from fangkong.db.core import utcnow
 from fangkong.i18n import t
-from fangkong.measures import service
+from fangkong.measures import lifecycle, service
+from fangkong.protocol.edition import load_edition
 from fangkong.protocol.idnumber import mask
 from fangkong.settings import get_settings
 
@@ -37,3 +39,75 @@ def list_cmd(
                           t(m.kind, lang), m.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                           " ".join(f"{x.due_date:%m-%d}:{x.result[0]}" for x in m.tests))
     out.print(table)
+
+
+def _when(at: str | None):
+    return parse_time(at, "--at") or utcnow()
+
+
+AtOpt = Annotated[str | None, typer.Option(help="when (default now), e.g. 2022-03-18T00:00")]
+
+
+@app.command("escalate")
+@handle_errors
+def escalate_cmd(measure_id: int, reason: Annotated[str, typer.Option(help="why (audited)")], at: AtOpt = None) -> None:
+    """Home → centralized isolation for the rest of the period. Example: `fangkong measures escalate 12 --reason 家中无独立房间`"""
+    with unit_of_work() as session:
+        m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=_when(at), reason=reason,
+                               actor="cli")
+        out.print(f"measure {m.id}: {m.kind}")
+
+
+@app.command("extend")
+@handle_errors
+def extend_cmd(measure_id: int, exposure_at: Annotated[str, typer.Option(help="the new exposure")],
+               reason: Annotated[str, typer.Option(help="why (audited)")], at: AtOpt = None) -> None:
+    """A new exposure restarts the clock. Example: `fangkong measures extend 12 --exposure-at 2022-03-13T09:00 --reason 同楼层阳性`"""
+    settings = get_settings()
+    with unit_of_work() as session:
+        m = lifecycle.extend(session, service.get_measure(session, measure_id),
+                             exposure_at=parse_time(exposure_at, "--exposure-at"), edition=load_edition(settings.edition),
+                             tz=settings.zone, now=_when(at), reason=reason, actor="cli")
+        out.print(f"measure {m.id}: until {m.end_at.astimezone(settings.zone):%Y-%m-%d %H:%M}")
+
+
+@app.command("release")
+@handle_errors
+def release_cmd(measure_id: int, at: AtOpt = None) -> None:
+    """Release (or step down to home monitoring) after the full period with every test negative.
+
+    Example: `fangkong measures release 12`
+    """
+    settings = get_settings()
+    with unit_of_work() as session:
+        d, m = lifecycle.release(session, service.get_measure(session, measure_id),
+                                 edition=load_edition(settings.edition), tz=settings.zone, now=_when(at), actor="cli")
+        out.print(f"measure {m.id}: {d.action} ({d.reason})")
+
+
+@app.command("release-due")
+@handle_errors
+def release_due_cmd(at: AtOpt = None) -> None:
+    """Apply the release rules to every measure whose period is over; list who may not leave yet and why.
+
+    Example: `fangkong measures release-due --at 2022-03-18T00:00`
+    """
+    settings = get_settings()
+    with unit_of_work() as session:
+        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=_when(at),
+                                  actor="cli")
+    out.print(f"released {r.released}, stepped down {r.stepped_down}, upgraded {r.upgraded}, blocked {len(r.blocked)}")
+    for measure_id, person_id, reason in r.blocked:
+        err.print(f"measure {measure_id} ({person_id}): {reason}", highlight=False)
+
+
+@app.command("result")
+@handle_errors
+def result_cmd(test_id: int, result: Annotated[str, typer.Argument(help="negative, positive, suspected, invalid")],
+               at: AtOpt = None) -> None:
+    """A scheduled test's result; positive opens a suspected case. Example: `fangkong measures result 31 negative`"""
+    settings = get_settings()
+    with unit_of_work() as session:
+        case = lifecycle.record_result(session, lifecycle.get_test(session, test_id), result, at=_when(at),
+                                       edition=load_edition(settings.edition), tz=settings.zone, actor="cli")
+        out.print(f"test {test_id}: {result}" + (f"; case {case.case_no} awaits its re-check" if case else ""))

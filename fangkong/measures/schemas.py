@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["MeasureRead", "OutcomeIn", "TestRead"]
+__all__ = ["DecisionRead", "EscalateIn", "ExtendIn", "MeasureRead", "OutcomeIn", "ResultIn", "TestRead"]
 
 
 class TestRead(BaseModel):
@@ -55,3 +55,26 @@ class OutcomeIn(BaseModel):
     at: AwareDatetime | None = None
     to_community: str | None = Field(None, min_length=6, max_length=12, pattern=r"^\d+$")
     note: str | None = Field(None, max_length=500)
+
+
+class EscalateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    exposure_at: AwareDatetime
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    result: Literal["negative", "positive", "suspected", "invalid"]
+    at: AwareDatetime | None = None
+
+
+class DecisionRead(BaseModel):
+    action: str
+    reason: str
+    measure: MeasureRead | None = None

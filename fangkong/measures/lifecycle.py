@@ -1,0 +1,227 @@
+"""Measure lifecycle services: escalate, extend, release or step down, upgrade, positive → case; all audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fangkong.cases import service as case_service
+from fangkong.cases.models import Case
+from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.measures import service as measure_service
+from fangkong.measures.models import Measure, TestTask
+from fangkong.people.models import Person
+from fangkong.protocol.edition import Edition
+from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, release_decision, upstream_verdict
+from fangkong.protocol.measures import measure_for, strictness
+
+__all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",
+           "ReleaseReport", "get_test", "on_leave"]
+
+#: called with (session, measure, at) when a person leaves a site (release or step-down); sites hook in here
+on_leave: list = []
+
+
+def _state(m: Measure) -> dict:
+    return {"id": m.id, "kind": m.kind, "category": m.category, "status": m.status, "place": m.place,
+            "end_at": m.end_at.isoformat(), "phase_end_at": m.phase_end_at.isoformat()}
+
+
+def _active(m: Measure) -> None:
+    if m.status != "active":
+        raise Conflict(f"measure {m.id} is {m.status}, not active")
+
+
+def _successor(session: Session, old: Measure, *, kind: str, category: str, now: datetime, **changes) -> Measure:
+    """A new measure replacing `old` (kept on record as `replaced`), so the history of a person stays whole."""
+    new = Measure(person_fk=old.person_fk, case_fk=old.case_fk, risk_person_fk=old.risk_person_fk,
+                  category=category, kind=kind, then_kind=changes.get("then_kind", old.then_kind),
+                  place="site" if kind == ESCALATED_KIND else "home",
+                  last_exposure_at=changes.get("last_exposure_at", old.last_exposure_at), start_at=now,
+                  phase_end_at=changes.get("phase_end_at", old.phase_end_at), end_at=changes.get("end_at", old.end_at),
+                  status="active", edition=old.edition, created_at=now)
+    old.status = "replaced"
+    session.add(new)
+    session.flush()
+    mark_changed(session, [old.person_fk], now)
+    return new
+
+
+def escalate(session: Session, m: Measure, *, now: datetime, reason: str, actor: str = "system") -> Measure:
+    """Home → centralized isolation for the rest of the period (e.g. the home is unsuitable); the scheduled
+    tests move with the person."""
+    _active(m)
+    if m.kind == ESCALATED_KIND:
+        raise Conflict(f"measure {m.id} is already centralized isolation")
+    if not reason.strip():
+        raise InvalidInput("give the reason for escalating")
+    before = _state(m)
+    new = _successor(session, m, kind=ESCALATED_KIND, category=m.category, now=now)
+    session.execute(update(TestTask).where(TestTask.measure_fk == m.id).values(measure_fk=new.id))
+    session.expire(new, ["tests"])
+    audit(session, actor, "measure.escalated", "measure", new.id, before=before, after={**_state(new),
+                                                                                       "reason": reason})
+    return new
+
+
+def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edition, tz: ZoneInfo, now: datetime,
+           reason: str, actor: str = "system") -> Measure:
+    """A new exposure restarts the clock: the edition's period and tests counted from it (never shorter)."""
+    _active(m)
+    if exposure_at <= m.last_exposure_at:
+        raise InvalidInput(f"the new exposure must be after the last one ({m.last_exposure_at.isoformat()})")
+    if exposure_at > now:
+        raise InvalidInput("the new exposure is in the future")
+    if m.category not in edition.measures:
+        raise InvalidInput(f"edition {edition.name} has no measure for category {m.category}")
+    plan = measure_for(edition, m.category, last_exposure_at=exposure_at, found_at=now, tz=tz)
+    kind = min(m.kind, plan.kind, key=strictness)
+    before = _state(m)
+    new = _successor(session, m, kind=kind, category=m.category, now=now, last_exposure_at=exposure_at,
+                     phase_end_at=max(plan.phase_end_at, m.phase_end_at), end_at=max(plan.end_at, m.end_at),
+                     then_kind=plan.then_kind)
+    new.tests = [TestTask(person_fk=m.person_fk, due_date=d) for d in plan.test_dates]
+    session.flush()
+    audit(session, actor, "measure.extended", "measure", new.id, before=before,
+          after={**_state(new), "exposure_at": exposure_at.isoformat(), "reason": reason})
+    return new
+
+
+def _upstream(session: Session, m: Measure, required: int) -> str:
+    """The verdict on the close contacts this secondary contact was found through (their first tests)."""
+    if required <= 0 or m.category != "secondary" or m.risk_person_fk is None:
+        return "negative"
+    risk = session.get(RiskPerson, m.risk_person_fk)
+    vias = sorted({ev["via"] for ev in (risk.evidence if risk else []) if ev.get("via")})
+    results = []
+    for person_id in vias:
+        person = session.scalar(select(Person).where(Person.person_id == person_id))
+        if person is None:
+            continue
+        if session.scalar(select(Case.id).where(Case.person_fk == person.id, Case.status != "ruled_out")):
+            results.append(["positive"])
+            continue
+        close = session.scalar(select(Measure).where(Measure.person_fk == person.id, Measure.category == "close",
+                                                     Measure.status != "replaced").order_by(Measure.id.desc()))
+        results.append([t.result for t in close.tests] if close else [])
+    return upstream_verdict(results, required)
+
+
+def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Decision:
+    """What the rules allow for this measure now (nothing is changed)."""
+    _active(m)
+    rule = edition.measures.get(m.category)
+    required = rule.upstream_tests_required if rule else 0
+    return release_decision(now=now, phase_end_at=m.phase_end_at, end_at=m.end_at, then_kind=m.then_kind,
+                            tests=[(t.due_date, t.result) for t in m.tests], tz=tz,
+                            upstream=_upstream(session, m, required))
+
+
+def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
+            actor: str = "system") -> tuple[Decision, Measure]:
+    """Release (or step down, or upgrade) when the rules allow it; otherwise InvalidInput with the reason and
+    nothing changed. Returns the decision and the person's measure afterwards."""
+    decision = check_release(session, m, edition=edition, tz=tz, now=now)
+    if decision.action == "refuse":
+        raise InvalidInput(f"measure {m.id} cannot end yet: {decision.reason}")
+    if decision.action == "upgrade":
+        return decision, upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
+    before = _state(m)
+    if decision.action == "release":
+        m.status = "released"
+    else:
+        m.kind, m.then_kind, m.place = m.then_kind, None, "home"
+    for hook in on_leave:
+        hook(session, m, now)
+    audit(session, actor, f"measure.{'released' if decision.action == 'release' else 'stepped_down'}", "measure",
+          m.id, before=before, after={**_state(m), "at": now.isoformat()})
+    mark_changed(session, [m.person_fk], now)
+    return decision, m
+
+
+def upgrade(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
+            actor: str = "system") -> Measure:
+    """A secondary contact whose close contact tested positive early becomes a close contact (9th edition)."""
+    _active(m)
+    plan = measure_for(edition, "close", last_exposure_at=m.last_exposure_at, found_at=now, tz=tz)
+    before = _state(m)
+    new = _successor(session, m, kind=min(m.kind, plan.kind, key=strictness), category="close", now=now,
+                     phase_end_at=max(plan.phase_end_at, m.phase_end_at), end_at=max(plan.end_at, m.end_at),
+                     then_kind=plan.then_kind)
+    new.tests = [TestTask(person_fk=m.person_fk, due_date=d) for d in plan.test_dates]
+    session.flush()
+    audit(session, actor, "measure.upgraded", "measure", new.id, before=before, after=_state(new))
+    return new
+
+
+@dataclass
+class ReleaseReport:
+    released: int = 0
+    stepped_down: int = 0
+    upgraded: int = 0
+    #: (measure id, person id, reason) of those whose period is over but who may not leave yet
+    blocked: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
+                actor: str = "system") -> ReleaseReport:
+    """Apply the rules to every active measure whose period or first phase is over (a daily run)."""
+    report = ReleaseReport()
+    q = (select(Measure).where(Measure.status == "active", Measure.kind != measure_service.TEMPORARY_CONTROL,
+                               (Measure.end_at <= now) | (Measure.then_kind.is_not(None) & (Measure.phase_end_at <= now)))
+         .order_by(Measure.id))
+    for m in list(session.scalars(q)):
+        decision = check_release(session, m, edition=edition, tz=tz, now=now)
+        if decision.action == "refuse":
+            report.blocked.append((m.id, m.person.person_id, decision.reason))
+            continue
+        release(session, m, edition=edition, tz=tz, now=now, actor=actor)
+        counter = _COUNTERS[decision.action]
+        setattr(report, counter, getattr(report, counter) + 1)
+    return report
+
+
+_COUNTERS = {"release": "released", "step_down": "stepped_down", "upgrade": "upgraded"}
+
+
+def get_test(session: Session, test_id: int) -> TestTask:
+    task = session.get(TestTask, test_id)
+    if task is None:
+        raise NotFound(f"unknown test {test_id}")
+    return task
+
+
+def record_result(session: Session, task: TestTask, result: str, *, at: datetime, edition: Edition, tz: ZoneInfo,
+                  actor: str = "system") -> Case | None:
+    """A scheduled test's result. A positive one turns the person into a (suspected) case for the re-check,
+    and upgrades at once the secondary contacts found through them when it is one of their first tests."""
+    measure_service.record_test_result(session, task, result, at=at, actor=actor)
+    if result != "positive":
+        return None
+    person = task.measure.person
+    case = session.scalar(select(Case).where(Case.person_fk == person.id, Case.status != "ruled_out"))
+    if case is None:
+        case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at, actor=actor)
+    _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at, actor=actor)
+    return case
+
+
+def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime,
+                            actor: str) -> int:
+    rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
+                           .where(Measure.status == "active", Measure.category == "secondary")).all()
+    upgraded = 0
+    for m, evidence in rows:
+        if any(ev.get("via") == person_id for ev in evidence or []):
+            rule = edition.measures.get("secondary")
+            if rule and rule.upstream_tests_required and _upstream(session, m, rule.upstream_tests_required) == "positive":
+                upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
+                upgraded += 1
+    return upgraded
