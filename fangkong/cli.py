@@ -176,38 +176,50 @@ def case_recheck(
 @app.command("trace")
 @handle_errors
 def trace_cmd(
-    case_id: Annotated[str, typer.Argument(help="case id printed by `fangkong case declare`")],
+    case_id: Annotated[str | None, typer.Argument(help="case id printed by `fangkong case declare`")] = None,
     format: Annotated[str, typer.Option("--format", help="table or json (FORMATS.md shape)")] = "table",
+    all_new: Annotated[bool, typer.Option("--all-new", help="trace every case declared on --day together")] = False,
+    day: Annotated[str | None, typer.Option(help="with --all-new: the day (default today)")] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 ) -> None:
     """Trace a case: close and secondary contacts, space-time companions, trajectory overlaps.
 
     Every risk person found is stored with its evidence, placed under the edition's measure, and
-    their health code recomputed. Example: `fangkong trace C000001 --format json`
+    their health code recomputed. Examples: `fangkong trace C000001 --format json`;
+    `fangkong trace --all-new --day 2022-03-14` (a bad day's cases in one pass; JSON: one object per line).
     """
     if format not in ("table", "json"):
         raise InvalidInput("--format must be table or json")
+    if (case_id is None) == (not all_new):
+        raise InvalidInput("give a CASE_ID or --all-new, not both")
     settings = get_settings()
+    now = utcnow()
     with unit_of_work() as session:
-        case = case_service.get_case(session, case_id)
+        if all_new:
+            the_day = parse_date(day, "--day") or now.astimezone(settings.zone).date()
+            cases = case_service.declared_on(session, the_day, tz=settings.zone)
+        else:
+            cases = [case_service.get_case(session, case_id)]
         with progress() as bar:
-            task = bar.add_task(f"trace {case.case_no}", total=1)
-            response = flows.respond(session, settings, case, now=utcnow())
+            task = bar.add_task(f"trace {len(cases)} case(s)", total=1)
+            responses = flows.respond_many(session, settings, cases, now=now) if cases else []
             bar.advance(task)
-        doc = response.trace.as_json()
-        counts = response.trace.counts()
+        docs = [(r.trace.as_json(), r.trace.counts(), r.measures, r.codes) for r in responses]
     if format == "json":
-        print(json.dumps(doc, ensure_ascii=False))
+        for doc, *_ in docs:
+            print(json.dumps(doc, ensure_ascii=False))
         return
-    table = Table(title=f"{doc['case_id']}  {doc['window']['start']} → {doc['window']['end']}")
-    table.add_column("category" if lang == "en" else "类别")
-    table.add_column("people" if lang == "en" else "人数", justify="right")
-    for cat, n in counts.items():
-        table.add_row(t(cat, lang), f"{n:,}")
-    out.print(table)
-    m = response.measures
-    out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced; "
-              f"{m.phone_only} phone-only companions to verify; codes changed: {response.codes['changed']}")
+    if not docs:
+        out.print("no case declared that day")
+    for doc, counts, m, codes in docs:
+        table = Table(title=f"{doc['case_id']}  {doc['window']['start']} → {doc['window']['end']}")
+        table.add_column("category" if lang == "en" else "类别")
+        table.add_column("people" if lang == "en" else "人数", justify="right")
+        for cat, n in counts.items():
+            table.add_row(t(cat, lang), f"{n:,}")
+        out.print(table)
+        out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced; "
+                  f"{m.phone_only} phone-only companions to verify; codes changed: {codes['changed']}")
 
 
 @app.command("serve")

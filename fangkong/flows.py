@@ -12,14 +12,15 @@ from fangkong.cases.models import Case
 from fangkong.tasks.models import Investigation
 from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
+from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
-from fangkong.measures import verification
+from fangkong.measures import sites, verification
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
 from fangkong.zones import service as zone_service
 
-__all__ = ["Response", "respond", "lake_for", "trace_case"]
+__all__ = ["Response", "respond", "respond_many", "lake_for", "trace_case"]
 
 
 @dataclass
@@ -29,9 +30,11 @@ class Response:
     codes: dict[str, int]
     zones: zone_service.Proposal = field(default_factory=zone_service.Proposal)
     investigation: Investigation | None = None
+    rooms: sites.AssignReport = field(default_factory=sites.AssignReport)
 
 
 def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
+    append.flush_pending(settings.lake, settings.tz)  # every acknowledged scan is read too
     return Lake.from_settings(settings, at)
 
 
@@ -45,14 +48,32 @@ def trace_case(session: Session, settings: Settings, case: Case, *, now: datetim
 def respond(session: Session, settings: Settings, case: Case, *, now: datetime, actor: str = "system") -> Response:
     """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes,
     propose zones from the case's places (a commander approves them)."""
+    return respond_many(session, settings, [case], now=now, actor=actor)[0]
+
+
+def respond_many(session: Session, settings: Settings, cases: list[Case], *, now: datetime,
+                 actor: str = "system") -> list[Response]:
+    """The same for a bad day's cases: traced together (one lake query per step), then each placed."""
     edition = load_edition(settings.edition)
-    measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
-    investigation = team_service.open_investigation(session, case, now=now, actor=actor)  # one team per case, at once
-    result = trace_case(session, settings, case, now=now, actor=actor)
-    assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now, actor=actor)
-    verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
-    people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
-    codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
-    zones = zone_service.propose_for_case(session, case, lake=lake_for(settings, case.sampled_at), edition=edition,
-                                          tz=settings.zone, now=now, actor=actor)
-    return Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation)
+    investigations = []
+    for case in cases:
+        ended = measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
+    if ended is not None:
+        sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
+        investigations.append(team_service.open_investigation(session, case, now=now, actor=actor))  # at once
+    lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
+    results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
+                                         companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor)
+    out = []
+    for case, result, investigation in zip(cases, results, investigations, strict=True):
+        assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now,
+                                                   actor=actor)
+        verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
+    rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
+        people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
+        codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
+        zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now,
+                                              actor=actor)
+        out.append(Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation,
+                    rooms=rooms))
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
 from fangkong.tasks.service import deadline
 
-__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "count_cases"]
+__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "count_cases", "declared_on"]
 
 
 def _open_case(session: Session, person_fk: int) -> Case | None:
@@ -99,6 +99,14 @@ def list_cases(session: Session, *, status: str | None = None, limit: int = 100,
     q = select(Case).order_by(Case.id.desc()).limit(limit).offset(offset)
     if status:
         q = q.where(Case.status == status)
+    return list(session.scalars(q))
+
+
+def declared_on(session: Session, day: date, *, tz) -> list[Case]:
+    """Cases declared on a calendar day of the deployment's zone, in the order they were declared."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    q = (select(Case).where(Case.status.in_(DECLARED), Case.declared_at >= start,
+                            Case.declared_at < start + timedelta(days=1)).order_by(Case.declared_at, Case.id))
     return list(session.scalars(q))
 
 

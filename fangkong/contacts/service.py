@@ -23,7 +23,7 @@ from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
 from fangkong.protocol.window import Window, lookback_window
 
-__all__ = ["TraceResult", "Found", "trace", "risk_persons", "override_category", "category_counts", "trajectory",
+__all__ = ["TraceResult", "Found", "trace", "trace_many", "risk_persons", "override_category", "category_counts", "trajectory",
            "get_risk_person", "count_risk_persons"]
 
 
@@ -113,61 +113,85 @@ def _dwell_table(session: Session, edition: Edition) -> pa.Table:
                      "dwell_s": pa.array([edition.dwell_for(k) * 60 for k in kinds.values()], pa.int64())})
 
 
-def _who_table(rows: list[tuple[str, int, int]]) -> pa.Table:
-    return pa.table({"via": pa.array([r[0] for r in rows], pa.string()),
-                     "s": pa.array([r[1] for r in rows], pa.int64()),
-                     "e": pa.array([r[2] for r in rows], pa.int64())})
+def _who_table(rows: list[tuple[str, str, int, int]]) -> pa.Table:
+    """(key, via, s, e): which trace, whose presence, over which interval."""
+    return pa.table({"key": pa.array([r[0] for r in rows], pa.string()),
+                     "via": pa.array([r[1] for r in rows], pa.string()),
+                     "s": pa.array([r[2] for r in rows], pa.int64()),
+                     "e": pa.array([r[3] for r in rows], pa.int64())})
 
 
-def _close(session, lake, col, case_person, dwell, ws, we, min_s) -> pa.Table:
-    anchors = lake.own_intervals(_who_table([(case_person.person_id, ws, we)]), dwell)
+@dataclass
+class _Seed:
+    """One case being traced: its person, window and the evidence collected so far."""
+
+    case: Case
+    person: Person
+    window: Window
+    ws: int
+    we: int
+    until: int
+    col: _Collector
+
+
+def _close(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> pa.Table:
+    anchors = lake.own_intervals(_who_table([(k, sd.person.person_id, sd.ws, sd.we) for k, sd in seeds.items()]),
+                                 dwell)
     for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
-        col.add("close", "p:" + r["person_id"], "venue", r["via"], r["place"], r["s"], r["e"])
-    if case_person.household_id:
-        for p in people_service.household_members(session, [case_person.household_id]).get(
-                case_person.household_id, []):
-            if p.id != case_person.id:
-                col.add("close", "p:" + p.person_id, "household", case_person.person_id, p.household_id, ws, we)
+        seeds[r["key"]].col.add("close", "p:" + r["person_id"], "venue", r["via"], r["place"], r["s"], r["e"])
+    households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()])
+    for sd in seeds.values():
+        for p in households.get(sd.person.household_id, []) if sd.person.household_id else []:
+            if p.id != sd.person.id:
+                sd.col.add("close", "p:" + p.person_id, "household", sd.person.person_id, p.household_id, sd.ws, sd.we)
     return anchors
 
 
-def _secondary(session, lake, col, case_person, dwell, until, min_s) -> None:
-    close = col.members("close")
-    first = {who[2:]: min(ev["_s"] for ev in evs) for who, evs in close.items()}
-    anchors = lake.own_intervals(_who_table([(pid, s, until) for pid, s in sorted(first.items())]), dwell)
+def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
+    """One query for the close contacts of every case: the venue query re-run for each contact at once."""
+    firsts = {k: {who[2:]: min(ev["_s"] for ev in evs) for who, evs in sd.col.members("close").items()}
+              for k, sd in seeds.items()}
+    who = [(k, pid, s, seeds[k].until) for k, first in firsts.items() for pid, s in sorted(first.items())]
+    anchors = lake.own_intervals(_who_table(who), dwell)
     for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
-        who = "p:" + r["person_id"]
-        if r["person_id"] != case_person.person_id and not col.has(who, "close"):
-            col.add("secondary", who, "venue", r["via"], r["place"], r["s"], r["e"])
-    contacts = people_service.persons_by_ids(session, first)
+        sd, key = seeds[r["key"]], "p:" + r["person_id"]
+        if r["person_id"] != sd.person.person_id and not sd.col.has(key, "close"):
+            sd.col.add("secondary", key, "venue", r["via"], r["place"], r["s"], r["e"])
+    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first})
     households = people_service.household_members(session, [p.household_id for p in contacts.values()])
-    for pid, contact in sorted(contacts.items()):
-        for p in households.get(contact.household_id, []):
-            who = "p:" + p.person_id
-            if p.id != case_person.id and p.person_id != pid and not col.has(who, "close"):
-                col.add("secondary", who, "household", pid, p.household_id, first[pid], until)
+    for k, first in firsts.items():
+        sd = seeds[k]
+        for pid in sorted(first):
+            contact = contacts.get(pid)
+            for p in households.get(contact.household_id, []) if contact and contact.household_id else []:
+                key = "p:" + p.person_id
+                if p.id != sd.person.id and p.person_id != pid and not sd.col.has(key, "close"):
+                    sd.col.add("secondary", key, "household", pid, p.household_id, first[pid], sd.until)
 
 
-def _companions(session, lake, col, case_person, ws, we, min_s, min_cell_hours) -> dict[str, Person]:
-    if not case_person.phone:
-        return {}
-    anchors = lake.own_intervals(_who_table([(case_person.phone, ws, we)]), pa.table({}), cells=True)
+def _companions(session, lake, seeds: dict[str, _Seed], min_s, min_cell_hours) -> None:
+    who = [(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone]
+    if not who:
+        return
+    anchors = lake.own_intervals(_who_table(who), pa.table({}), cells=True)
     rows = [r for r in lake.co_presence(anchors, pa.table({}), min_s, cells=True).to_pylist()
-            if r["person_id"] != case_person.phone]
+            if r["person_id"] != seeds[r["key"]].person.phone]
     if min_cell_hours > 0 and rows:
-        rows = _noise_filter(lake, rows, case_person.phone, ws, min_cell_hours)
+        rows = [r for k, sd in seeds.items() for r in
+                _noise_filter(lake, [r for r in rows if r["key"] == k], sd.person.phone, sd.ws, min_cell_hours)]
     owners = people_service.persons_by_phones(session, {r["person_id"] for r in rows})
     for r in rows:
-        owner = owners.get(r["person_id"])
-        who = "p:" + owner.person_id if owner else "t:" + r["person_id"]
-        if owner is not None and (owner.id == case_person.id or col.has(who, "close", "secondary")):
+        sd, owner = seeds[r["key"]], owners.get(r["person_id"])
+        key = "p:" + owner.person_id if owner else "t:" + r["person_id"]
+        if owner is not None and (owner.id == sd.person.id or sd.col.has(key, "close", "secondary")):
             continue
-        col.add("companion", who, "grid", case_person.person_id, r["place"], r["s"], r["e"])
-    return owners
+        sd.col.add("companion", key, "grid", sd.person.person_id, r["place"], r["s"], r["e"])
 
 
 def _noise_filter(lake, rows, case_phone, ws, min_hours) -> list[dict]:
     """Chengdu's filter: keep a cell only if either phone spent ≥ min_hours there over 14 days."""
+    if not rows:
+        return []
     first = (_from_epoch(ws) - timedelta(days=14)).date()
     last = (_from_epoch(max(r["e"] for r in rows))).date()
     phones = sorted({r["person_id"] for r in rows} | {case_phone})
@@ -177,14 +201,17 @@ def _noise_filter(lake, rows, case_phone, ws, min_hours) -> list[dict]:
                                    hours.get((case_phone, r["place"]), 0)) >= min_hours]
 
 
-def _overlaps(lake, col, case_person, anchors, dwell, ws, we) -> None:
-    for r in lake.same_day(anchors, dwell, ws, we).to_pylist():
-        who = "p:" + r["person_id"]
-        if r["person_id"] != case_person.person_id and not col.has(who, "close", "secondary", "companion"):
-            col.add("overlap", who, "venue", r["via"], r["place"], r["s"], r["e"])
+def _overlaps(lake, seeds: dict[str, _Seed], anchors, dwell) -> None:
+    windows = pa.table({"key": pa.array(list(seeds), pa.string()),
+                        "ws": pa.array([sd.ws for sd in seeds.values()], pa.int64()),
+                        "we": pa.array([sd.we for sd in seeds.values()], pa.int64())})
+    for r in lake.same_day(anchors, windows, dwell).to_pylist():
+        sd, key = seeds[r["key"]], "p:" + r["person_id"]
+        if r["person_id"] != sd.person.person_id and not sd.col.has(key, "close", "secondary", "companion"):
+            sd.col.add("overlap", key, "venue", r["via"], r["place"], r["s"], r["e"])
 
 
-def _found(session: Session, col: _Collector, owners: dict[str, Person]) -> list[Found]:
+def _found(session: Session, col: _Collector) -> list[Found]:
     ids = {who[2:] for c in CATEGORIES for who in col.members(c) if who.startswith("p:")}
     persons = people_service.persons_by_ids(session, ids)
     out = []
@@ -198,13 +225,7 @@ def _found(session: Session, col: _Collector, owners: dict[str, Person]) -> list
     return out
 
 
-def trace(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo,
-          now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
-          actor: str = "system") -> TraceResult:
-    """Trace one declared case exactly per DOMAIN.md §4 and store the risk persons found.
-
-    Re-tracing replaces the case's risk persons; categories an epidemiologist overrode stay overridden.
-    """
+def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before: int | None) -> _Seed:
     if case.status not in DECLARED:
         raise Conflict(f"case {case.case_no} is {case.status}; only a declared case is traced")
     end = case.isolated_at or case.declared_at or now
@@ -213,22 +234,45 @@ def trace(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: Zon
                                  last_negative_at=case.last_negative_at, days_before=days_before, tz=tz)
     except ValueError as exc:
         raise InvalidInput(f"case {case.case_no}: {exc}") from None
-    ws, we, until = _epoch(window.start), _epoch(window.end), max(_epoch(now), _epoch(window.end))
-    person = case.person
-    col = _Collector(tz)
+    ws, we = _epoch(window.start), _epoch(window.end)
+    return _Seed(case=case, person=case.person, window=window, ws=ws, we=we, until=max(_epoch(now), we),
+                 col=_Collector(tz))
+
+
+def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
+               now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
+               actor: str = "system") -> list[TraceResult]:
+    """Trace declared cases together, exactly per DOMAIN.md §4, and store the risk persons of each.
+
+    One lake query per step serves every case (a bad day's cases in one pass); each case's answer is
+    the same as tracing it alone. Re-tracing replaces a case's risk persons; categories an
+    epidemiologist overrode stay overridden.
+    """
+    seeds = {c.case_no: _seed(c, edition, tz, now, days_before) for c in cases}
+    if not seeds:
+        return []
     dwell = _dwell_table(session, edition)
-    anchors = _close(session, lake, col, person, dwell, ws, we, edition.venue_overlap_min * 60)
+    anchors = _close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
     if edition.identify_secondary:
-        _secondary(session, lake, col, person, dwell, until, edition.venue_overlap_min * 60)
-    owners = _companions(session, lake, col, person, ws, we, edition.grid_overlap_min * 60,
-                         companion_min_cell_hours)
-    _overlaps(lake, col, person, anchors, dwell, ws, we)
-    found = _found(session, col, owners)
-    _store(session, case, found, now)
-    case.traced_at, case.window_start, case.window_end, case.edition = now, window.start, window.end, edition.name
-    audit(session, actor, "case.trace", "case", case.case_no, after={
-        c: n for c, n in TraceResult(case, edition.name, window, found, tz).counts().items()})
-    return TraceResult(case=case, edition=edition.name, window=window, found=found, tz=tz)
+        _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
+    _companions(session, lake, seeds, edition.grid_overlap_min * 60, companion_min_cell_hours)
+    _overlaps(lake, seeds, anchors, dwell)
+    results = []
+    for sd in seeds.values():
+        found = _found(session, sd.col)
+        _store(session, sd.case, found, now)
+        case = sd.case
+        case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, sd.window.end, \
+            edition.name
+        result = TraceResult(case=case, edition=edition.name, window=sd.window, found=found, tz=tz)
+        audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
+        results.append(result)
+    return results
+
+
+def trace(session: Session, case: Case, **kwargs) -> TraceResult:
+    """Trace one declared case (see trace_many)."""
+    return trace_many(session, [case], **kwargs)[0]
 
 
 def _store(session: Session, case: Case, found: list[Found], now: datetime) -> None:
@@ -307,7 +351,7 @@ def trajectory(session: Session, case: Case, *, lake: Lake, edition: Edition, tz
     if case.window_start is None or case.window_end is None:
         return []
     ws, we = _epoch(case.window_start), _epoch(case.window_end)
-    visits = lake.own_intervals(_who_table([(case.person.person_id, ws, we)]), _dwell_table(session, edition))
+    visits = lake.own_intervals(_who_table([("t", case.person.person_id, ws, we)]), _dwell_table(session, edition))
     venues = people_service.venues_by_ids(session, set(visits.column("place").to_pylist()))
     out = []
     for r in visits.to_pylist():

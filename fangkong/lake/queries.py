@@ -23,8 +23,10 @@ from fangkong.lake.schemas import STORED
 
 __all__ = ["Lake", "ANCHOR_SCHEMA"]
 
-#: who is the source of exposure, where, and the interval during which they could expose others
-ANCHOR_SCHEMA = pa.schema([("via", pa.string()), ("place", pa.string()), ("s", pa.int64()), ("e", pa.int64())])
+#: which trace, who is the source of exposure, where, and the interval during which they could expose others
+ANCHOR_SCHEMA = pa.schema([("key", pa.string()), ("via", pa.string()), ("place", pa.string()), ("s", pa.int64()),
+                           ("e", pa.int64())])
+_FOUND = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA))
 _DAY = 86_400
 
 
@@ -114,11 +116,13 @@ class Lake:
             date.fromordinal(date(1970, 1, 1).toordinal() + (hi + self.off) // _DAY)
 
     # -- queries --------------------------------------------------------------------------------
+    # Every query takes many seeds at once: `key` says which trace (a case) a row belongs to, so the
+    # cases of a whole day are traced with one query per step instead of one per case.
     def own_intervals(self, who: pa.Table, dwell: pa.Table, *, cells: bool = False) -> pa.Table:
         """Each person's presence clipped to their own interval.
 
-        `who` has (via, s, e): a person id (or phone when cells=True) and the interval of interest.
-        Returns ANCHOR_SCHEMA rows: (via, place, s, e), clipped, non-empty.
+        `who` has (key, via, s, e): a trace key, a person id (or phone when cells=True) and the interval
+        of interest. Returns ANCHOR_SCHEMA rows (key, via, place, s, e), clipped, non-empty.
         """
         if who.num_rows == 0:
             return ANCHOR_SCHEMA.empty_table()
@@ -129,16 +133,16 @@ class Lake:
         j = p.inner_join(w, p.person_id == w.via)
         s = ibis.greatest(j.s, j.s_right)
         e = ibis.least(j.e, j.e_right)
-        out = j.select(via=j.via, place=j.place, s=s, e=e).filter(_.e >= _.s)
-        return self.con.to_pyarrow(out.order_by(["via", "place", "s", "e"])).cast(ANCHOR_SCHEMA)
+        out = j.select(key=j.key, via=j.via, place=j.place, s=s, e=e).filter(_.e >= _.s)
+        return self.con.to_pyarrow(out.order_by(["key", "via", "place", "s", "e"])).cast(ANCHOR_SCHEMA)
 
     def co_presence(self, anchors: pa.Table, dwell: pa.Table, min_overlap_s: int, *,
                     cells: bool = False) -> pa.Table:
         """Everyone present at an anchor's place overlapping the anchor by at least min_overlap_s.
 
-        Returns (person_id, via, place, s, e) with [s, e] the overlap; a person never meets themself.
+        Returns (person_id, key, via, place, s, e) with [s, e] the overlap; nobody meets themself.
         """
-        empty = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA)).empty_table()
+        empty = _FOUND.empty_table()
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
@@ -148,30 +152,33 @@ class Lake:
         j = p.inner_join(a, [p.place == a.place, p.s <= a.e, a.s <= p.e])
         s = ibis.greatest(j.s, j.s_right)
         e = ibis.least(j.e, j.e_right)
-        out = j.select(person_id=j.person_id, via=j.via, place=j.place, s=s, e=e)
+        out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=s, e=e)
         out = out.filter((_.e - _.s) >= min_overlap_s, _.person_id != _.via)
-        return self.con.to_pyarrow(out.order_by(["person_id", "via", "place", "s", "e"])).cast(empty.schema)
+        return self.con.to_pyarrow(out.order_by(["key", "person_id", "via", "place", "s", "e"])).cast(empty.schema)
 
-    def same_day(self, anchors: pa.Table, dwell: pa.Table, window_s: int, window_e: int) -> pa.Table:
-        """Everyone at an anchor's venue on a calendar day the anchor touched, inside the window.
+    def same_day(self, anchors: pa.Table, windows: pa.Table, dwell: pa.Table) -> pa.Table:
+        """Everyone at an anchor's venue on a calendar day the anchor touched, inside the key's window.
 
-        Returns (person_id, via, place, s, e) with [s, e] the person's own presence clipped to the window.
+        `windows` has (key, ws, we). Returns (person_id, key, via, place, s, e) with [s, e] the
+        person's own presence clipped to the window.
         """
-        empty = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA)).empty_table()
+        empty = _FOUND.empty_table()
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
         p = self._presence(first, last, dwell)
         a = ibis.memtable(anchors)
+        w = ibis.memtable(windows)
+        a = a.inner_join(w, a.key == w.key).select(a.key, a.via, a.place, a.s, a.e, w.ws, w.we)
         p = p.filter(p.place.isin(a.place))
-        p = p.mutate(s=ibis.greatest(p.s, window_s), e=ibis.least(p.e, window_e)).filter(_.e >= _.s)
         j = p.inner_join(a, p.place == a.place)
+        ps, pe = ibis.greatest(j.s, j.ws), ibis.least(j.e, j.we)
         off = self.off
-        pd0, pd1 = (j.s + off) // _DAY, (j.e + off) // _DAY
-        ad0, ad1 = (j.s_right + off) // _DAY, (j.e_right + off) // _DAY
-        j = j.filter(pd0 <= ad1, ad0 <= pd1, j.person_id != j.via)
-        out = j.select(person_id=j.person_id, via=j.via, place=j.place, s=j.s, e=j.e).distinct()
-        return self.con.to_pyarrow(out.order_by(["person_id", "via", "place", "s", "e"])).cast(empty.schema)
+        j = j.mutate(ps=ps, pe=pe)
+        j = j.filter(j.pe >= j.ps, (j.ps + off) // _DAY <= (j.e_right + off) // _DAY,
+                     (j.s_right + off) // _DAY <= (j.pe + off) // _DAY, j.person_id != j.via)
+        out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=j.ps, e=j.pe).distinct()
+        return self.con.to_pyarrow(out.order_by(["key", "person_id", "via", "place", "s", "e"])).cast(empty.schema)
 
     def cell_hours(self, phones: list[str], places: list[str], first: date, last: date) -> pa.Table:
         """Hours each phone spent in each cell over [first, last] (the companion noise filter)."""

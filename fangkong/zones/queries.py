@@ -11,9 +11,10 @@ from fangkong.lake.queries import Lake
 __all__ = ["home_cell", "stays"]
 
 
-def _who(key: str, s: int, e: int) -> pa.Table:
-    return pa.table({"via": pa.array([key], pa.string()), "s": pa.array([s], pa.int64()),
-                     "e": pa.array([e], pa.int64())})
+def _who(who: str, s: int, e: int) -> pa.Table:
+    """The lake's seed table: (key, via, s, e); one seed here, so the key is fixed."""
+    return pa.table({"key": pa.array(["z"], pa.string()), "via": pa.array([who], pa.string()),
+                     "s": pa.array([s], pa.int64()), "e": pa.array([e], pa.int64())})
 
 
 def stays(lake: Lake, person_id: str, ws: int, we: int, dwell: pa.Table) -> dict[str, int]:

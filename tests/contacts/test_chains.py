@@ -32,3 +32,18 @@ def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
         assert g.clusters[0] == sorted([first, second, third])
         one = chains.cluster_of(s, second)
         assert {n["case_id"] for n in one.nodes} == {first, second, third}
+
+
+def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch):
+    import fangkong.cli as cli
+
+    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    ids = [fk("case", "declare", p, "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+              "2022-03-11T20:00").stdout.strip() for p in ("P00001", "P00005", "P00006")]
+    alone = {i: json.loads(fk("trace", i, "--format", "json").stdout) for i in ids}
+    r = fk("trace", "--all-new", "--day", "2022-03-11", "--format", "json")
+    assert r.exit_code == 0, r.output
+    together = {d["case_id"]: d for d in map(json.loads, r.stdout.splitlines())}
+    assert together == alone
+    assert fk("trace", ids[0], "--all-new").exit_code == 1
