@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
-from fangkong.lake.files import ImportResult, find_table_file, read_table_file
-from fangkong.lake.schemas import INCOMING
+from fangkong.lake.files import ImportResult, find_table_file, open_parquet_source, read_table_file
+from fangkong.lake.schemas import INCOMING, TABLES as LAKE_TABLES
 from fangkong.people import service as people_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, Person
 from fangkong.protocol.edition import load_edition
@@ -35,7 +35,11 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
     """One file. Records (persons, venues) are written in the caller's transaction; lake rows are staged
     and published by the lake itself. Either way a file's good rows land together or not at all."""
     required, known = _RECORDS.get(table) or INCOMING[table]
-    tf = read_table_file(path, required=required, known=known)
+    if table in LAKE_TABLES and path.suffix == ".parquet":
+        # hundreds of millions of rows: DuckDB reads the file where it lies, typed, in bounded memory
+        tf = open_parquet_source(path, required=required, known=known)
+    else:
+        tf = read_table_file(path, required=required, known=known)
     if table == "persons":
         return people_service.import_persons(session, tf, strict=strict)
     if table == "venues":

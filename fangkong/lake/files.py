@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 
 from fangkong.errors import InvalidInput
 
-__all__ = ["ImportResult", "RowError", "TableFile", "read_table_file", "find_table_file"]
+__all__ = ["ImportResult", "ParquetSource", "RowError", "TableFile", "open_parquet_source", "read_table_file",
+           "find_table_file"]
 
 LINE = "_line"
 
@@ -34,6 +35,47 @@ class TableFile:
     path: Path
     table: pa.Table          # all columns as strings, plus _line (CSV line number or Parquet row number)
     warnings: list[str]
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def register(self, con) -> None:
+        """Expose the rows to a DuckDB connection as `src`."""
+        con.register("src", self.table)
+
+
+@dataclass
+class ParquetSource:
+    """A large Parquet file read by DuckDB where it lies, typed and streamed, never loaded into Python."""
+
+    path: Path
+    columns: list[str]       # the known columns present in the file
+    missing: list[str]       # known columns the file lacks (NULL)
+    warnings: list[str]
+    num_rows: int
+
+    def register(self, con) -> None:
+        path = str(self.path).replace("'", "''")
+        cols = [f'"{c}"' for c in self.columns] + [f"NULL::VARCHAR AS {c}" for c in self.missing]
+        con.execute(f"CREATE TEMP VIEW src AS SELECT {', '.join(cols)}, file_row_number + 1 AS _line "
+                    f"FROM read_parquet('{path}', file_row_number = true)")
+
+
+def open_parquet_source(path: Path, *, required: set[str], known: set[str]) -> ParquetSource:
+    """Check a Parquet file's columns without reading its rows (the lake's bulk path)."""
+    try:
+        meta = pq.read_metadata(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable Parquet file ({exc})") from None
+    names = set(meta.schema.to_arrow_schema().names)
+    missing = sorted(required - names)
+    if missing:
+        raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
+    extra = sorted(names - known)
+    warnings = [f"{path.name}: unknown column(s) ignored: {', '.join(extra)}"] if extra else []
+    return ParquetSource(path=path, columns=sorted(names & known), missing=sorted(known - names),
+                         warnings=warnings, num_rows=meta.num_rows)
 
 
 def find_table_file(folder: Path, name: str) -> Path | None:

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from fangkong.lake import store
-from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.lake.files import ImportResult, ParquetSource, RowError, TableFile
 from fangkong.protocol.grid import grid_sql
 
 __all__ = ["ingest_visits", "ingest_dwells"]
@@ -22,9 +22,14 @@ def _ts(col: str) -> str:
     return f"date_trunc('second', timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))"
 
 
-def _connect(tz: str) -> duckdb.DuckDBPyConnection:
+def _connect(tz: str, spill: Path) -> duckdb.DuckDBPyConnection:
+    """Bounded memory: DuckDB spills to the lake's staging folder beyond the limit (import < 4 GB RSS)."""
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{tz}'")
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET preserve_insertion_order = false")
     return con
 
 
@@ -116,13 +121,13 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
     store.publish(staged, lake, table)
 
 
-def _ingest(lake: Path, tf: TableFile, table: str, sql: str, cols: list[str], span_sql: str, *, tz: str,
-            strict: bool, known: dict[str, pa.Table]) -> ImportResult:
-    result = ImportResult(table=table, file=tf.path.name, rows=tf.table.num_rows, warnings=list(tf.warnings))
-    con = _connect(tz)
+def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,
+            tz: str, strict: bool, known: dict[str, pa.Table]) -> ImportResult:
+    result = ImportResult(table=table, file=tf.path.name, rows=tf.num_rows, warnings=list(tf.warnings))
+    con = _connect(tz, lake / ".staging" / "spill")
     try:
         con.execute("SET VARIABLE tz = ?", [tz])
-        con.register("src", tf.table)
+        tf.register(con)
         for name, t in known.items():
             con.register(name, t)
         con.execute(sql)
@@ -139,7 +144,7 @@ def _ingest(lake: Path, tf: TableFile, table: str, sql: str, cols: list[str], sp
         con.close()
 
 
-def ingest_visits(lake: Path, tf: TableFile, *, venue_ids: list[str], person_ids: pa.Array, tz: str,
+def ingest_visits(lake: Path, tf: TableFile | ParquetSource, *, venue_ids: list[str], person_ids: pa.Array, tz: str,
                   strict: bool = False) -> ImportResult:
     """Venue-code scans into lake/venue_visits/day=YYYY-MM-DD/, sorted by venue and time within a day."""
     known = {"known_venue": pa.table({"venue_id": pa.array(venue_ids, pa.string())}),
@@ -148,7 +153,7 @@ def ingest_visits(lake: Path, tf: TableFile, *, venue_ids: list[str], person_ids
                    "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known)
 
 
-def ingest_dwells(lake: Path, tf: TableFile, *, tz: str, strict: bool = False) -> ImportResult:
+def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict: bool = False) -> ImportResult:
     """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
     return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
                    "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={})
