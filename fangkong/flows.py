@@ -58,8 +58,8 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
     investigations = []
     for case in cases:
         ended = measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
-    if ended is not None:
-        sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
+        if ended is not None:
+            sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
         investigations.append(team_service.open_investigation(session, case, now=now, actor=actor))  # at once
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
@@ -69,11 +69,11 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
         assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now,
                                                    actor=actor)
         verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
-    rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
+        rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
         people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
         codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
         zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now,
                                               actor=actor)
         out.append(Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation,
-                    rooms=rooms))
+                            rooms=rooms))
     return out

@@ -5,7 +5,8 @@ from fangkong.codes.models import HealthCode, HealthCodeChange
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import Base
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import (CheckIn, EscalationStep, Hospital, HospitalAdmission, IsolationSite,  # noqa: F401
+                                      Measure, Room, RoomStay, SiteStaff, TestTask)
 from fangkong.people.models import Person, Venue
 from fangkong.testing.models import (EnvironmentalSample, Lab, LabResult, ResultConflict, RetestTask, RoundPoint,
                                      Sample, SamplingPoint, TestingRound, Tube)

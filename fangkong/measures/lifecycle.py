@@ -16,6 +16,7 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
+from fangkong.measures import sites
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
@@ -23,10 +24,7 @@ from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, release_decisi
 from fangkong.protocol.measures import measure_for, strictness
 
 __all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",
-           "ReleaseReport", "get_test", "on_leave"]
-
-#: called with (session, measure, at) when a person leaves a site (release or step-down); sites hook in here
-on_leave: list = []
+           "ReleaseReport", "get_test"]
 
 
 def _state(m: Measure) -> dict:
@@ -50,6 +48,7 @@ def _successor(session: Session, old: Measure, *, kind: str, category: str, now:
     old.status = "replaced"
     session.add(new)
     session.flush()
+    sites.repoint(session, old, new)
     mark_changed(session, [old.person_fk], now)
     return new
 
@@ -138,8 +137,7 @@ def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
         m.status = "released"
     else:
         m.kind, m.then_kind, m.place = m.then_kind, None, "home"
-    for hook in on_leave:
-        hook(session, m, now)
+    sites.vacate(session, m, at=now, reason=decision.action, actor=actor)
     audit(session, actor, f"measure.{'released' if decision.action == 'release' else 'stepped_down'}", "measure",
           m.id, before=before, after={**_state(m), "at": now.isoformat()})
     mark_changed(session, [m.person_fk], now)

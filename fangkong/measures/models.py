@@ -1,15 +1,20 @@
-"""Tables of the measures domain: measure (one active per person) and test_task (its scheduled tests)."""
+"""Tables of the measures domain: measures and their tests, isolation sites and rooms, hospitals, check-ins."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fangkong.db.core import Base, UTCDateTime, utcnow
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["Measure", "TestTask", "TEST_RESULTS"]
+__all__ = ["Measure", "TestTask", "TEST_RESULTS", "IsolationSite", "SiteStaff", "Room", "RoomStay", "Hospital",
+           "HospitalAdmission", "EscalationStep", "CheckIn", "SITE_STATUSES", "STAFF_ROLES"]
+
+#: preparing (being fitted out) → open (takes people) → closed; only open sites get new people
+SITE_STATUSES = ("preparing", "open", "closed")
+STAFF_ROLES = ("manager", "medical", "security", "cleaning", "logistics")
 
 TEST_RESULTS = ("pending", "negative", "positive", "suspected", "invalid")
 
@@ -52,3 +57,132 @@ class TestTask(Base):
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     measure = relationship("Measure", back_populates="tests")
+
+
+class IsolationSite(Base):
+    """集中隔离点: rooms for one person each (a household may share), with its 三区两通道 layout flag."""
+
+    __tablename__ = "isolation_site"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: jurisdiction code of the site (a district: 140105); the reserve check counts rooms by it
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    #: 三区两通道: clean / buffer / contaminated zones with separate staff and resident passages
+    three_zones_two_channels: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rooms = relationship("Room", back_populates="site", order_by="Room.room_no")
+    staff = relationship("SiteStaff", order_by="SiteStaff.id")
+
+
+class SiteStaff(Base):
+    __tablename__ = "site_staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_fk: Mapped[int] = mapped_column(ForeignKey("isolation_site.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(11))
+
+
+class Room(Base):
+    __tablename__ = "room"
+    __table_args__ = (UniqueConstraint("site_fk", "room_no", name="uq_room_site_room_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_fk: Mapped[int] = mapped_column(ForeignKey("isolation_site.id"), index=True)
+    room_no: Mapped[str] = mapped_column(String(20))
+    beds: Mapped[int] = mapped_column(Integer, default=1)
+    in_service: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: who the room is for while occupied: a household id, or "p:<person_id>" for one person alone
+    household_key: Mapped[str | None] = mapped_column(String(80))
+    occupants: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    #: optimistic locking: two assignments of the same free room cannot both succeed
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    site = relationship("IsolationSite", back_populates="rooms")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RoomStay(Base):
+    """One person in one room, from assignment to leaving; open while `left_at` is empty."""
+
+    __tablename__ = "room_stay"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_fk: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    measure_fk: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    room = relationship("Room", lazy="joined")
+    person = relationship("Person", lazy="joined")
+    measure = relationship("Measure")
+
+
+class Hospital(Base):
+    """定点医院: designated hospitals with their beds and negative-pressure beds."""
+
+    __tablename__ = "hospital"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    designated: Mapped[bool] = mapped_column(Boolean, default=True)
+    beds: Mapped[int] = mapped_column(Integer, default=0)
+    negative_pressure_beds: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HospitalAdmission(Base):
+    __tablename__ = "hospital_admission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    hospital_fk: Mapped[int] = mapped_column(ForeignKey("hospital.id"), index=True)
+    negative_pressure: Mapped[bool] = mapped_column(Boolean, default=False)
+    admitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    hospital = relationship("Hospital", lazy="joined")
+    case = relationship("Case", lazy="joined")
+
+
+class EscalationStep(Base):
+    """One step of the hospital escalation plan: when active cases exceed `threshold`, do `action`."""
+
+    __tablename__ = "escalation_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    threshold: Mapped[int] = mapped_column(Integer, unique=True)
+    action: Mapped[str] = mapped_column(String(500))
+    hospital_fk: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
+    beds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckIn(Base):
+    """A daily health check-in (temperature, symptoms) by a person under a measure."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("measure_fk", "day", name="uq_check_in_measure_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_fk: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    temperature: Mapped[float | None] = mapped_column(Float)
+    symptoms: Mapped[list] = mapped_column(JSONType, default=list)
+    alert: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

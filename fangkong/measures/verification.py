@@ -12,6 +12,7 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import InvalidInput
+from fangkong.measures import sites
 from fangkong.measures.models import Measure
 from fangkong.people.models import Person
 from fangkong.people.service import chunks
@@ -95,6 +96,7 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
                                              Measure.status == "active"))
     if m is not None:
         m.status = "withdrawn"
+        sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
         audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",
                                                                          "task": task.id})
         mark_changed(session, [m.person_fk], at)

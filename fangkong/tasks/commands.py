@@ -19,19 +19,23 @@ app = typer.Typer(help="Tasks against the clock (DOMAIN.md §3): who must do wha
 KindOpt = Annotated[str | None, typer.Option(help=", ".join(TASK_KINDS))]
 
 
-def task_table(rows, now, lang: str, title: str, *, version: bool = False) -> Table:
+def task_table(rows, now, lang: str, title: str, *, version: bool = False, status: bool = False) -> Table:
     """Tasks as a table: owner, subject, deadline and how late (other domains' commands reuse it)."""
     tz = get_settings().zone
     table = Table(title=title)
-    for col in ("id", "task", "status", "owner", "jurisdiction", "case", "person", "due", "late by") + (
-            ("version",) if version else ()):
+    cols = ["id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"]
+    if status:
+        cols.insert(2, "status")
+    for col in cols + (["version"] if version else []):
         table.add_column(col)
     for task in rows:
         late = int((now - task.due_at).total_seconds() // 60) if task.status == "open" else 0
-        table.add_row(str(task.id), t(task.kind, lang), task.status, task.owner_name or task.owner_ref,
-                      task.jurisdiction or "", task.case.case_no if task.case else "",
-                      task.person.person_id if task.person else "", task.due_at.astimezone(tz).strftime("%m-%d %H:%M"),
-                      f"{late // 60}h{late % 60:02d}m" if late > 0 else "", *((str(task.version),) if version else ()))
+        row = [str(task.id), t(task.kind, lang), task.owner_name or task.owner_ref, task.jurisdiction or "",
+               task.case.case_no if task.case else "", task.person.person_id if task.person else "",
+               task.due_at.astimezone(tz).strftime("%m-%d %H:%M"), f"{late // 60}h{late % 60:02d}m" if late > 0 else ""]
+        if status:
+            row.insert(2, task.status)
+        table.add_row(*row, *((str(task.version),) if version else ()))
     return table
 
 
@@ -70,4 +74,4 @@ def list_cmd(kind: KindOpt = None, status: Annotated[str, typer.Option(help="ope
     with unit_of_work() as session:
         rows = service.list_tasks(session, now=now, status=status, kind=_kind(kind), owner=owner,
                                   jurisdiction=jurisdiction, limit=limit, offset=offset)
-        out.print(task_table(rows, now, lang, t("tasks", lang)))
+        out.print(task_table(rows, now, lang, t("tasks", lang), status=True))

@@ -1,0 +1,106 @@
+"""Isolation capacity figures: occupancy per site, the room reserve check, the 7-day free-room forecast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case as sql_case, func, select
+from sqlalchemy.orm import Session
+
+from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay
+from fangkong.people.models import Person
+from fangkong.protocol.sites import free_room_forecast, reserve_needed, reserve_ratio
+
+__all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "forecast", "rooms_used"]
+
+
+@dataclass
+class SiteOccupancy:
+    site_id: str
+    name: str
+    jurisdiction: str
+    status: str
+    three_zones_two_channels: bool
+    rooms: int
+    in_service: int
+    occupied: int
+    free: int
+    persons: int
+    arrived: int
+    staff: int
+
+
+def occupancy(session: Session, *, jurisdiction: str | None = None) -> list[SiteOccupancy]:
+    """Per site: rooms, rooms occupied and free, people assigned and arrived (aggregate queries)."""
+    rooms = {sid: (n, ins, occ, free) for sid, n, ins, occ, free in session.execute(
+        select(Room.site_fk, func.count(), func.sum(sql_case((Room.in_service, 1), else_=0)),
+               func.sum(sql_case((Room.occupants > 0, 1), else_=0)),
+               func.sum(sql_case(((Room.in_service) & (Room.occupants == 0), 1), else_=0)))
+        .group_by(Room.site_fk))}
+    people = {sid: (n, arr) for sid, n, arr in session.execute(
+        select(Room.site_fk, func.count(), func.count(RoomStay.arrived_at)).join(Room, Room.id == RoomStay.room_fk)
+        .where(RoomStay.left_at.is_(None)).group_by(Room.site_fk))}
+    out = []
+    for site in session.scalars(select(IsolationSite).order_by(IsolationSite.site_id)):
+        if jurisdiction and not site.jurisdiction.startswith(jurisdiction):
+            continue
+        n, ins, occ, free = rooms.get(site.id, (0, 0, 0, 0))
+        persons, arrived = people.get(site.id, (0, 0))
+        out.append(SiteOccupancy(site.site_id, site.name, site.jurisdiction, site.status,
+                                 site.three_zones_two_channels, n, ins or 0, occ or 0,
+                                 (free or 0) if site.status == "open" else 0, persons, arrived, len(site.staff)))
+    return out
+
+
+@dataclass
+class Reserve:
+    jurisdiction: str
+    residents: int
+    rooms: int
+    needed: int
+    per_10k: float | None
+    target_per_10k: float
+    warning: str | None
+
+
+def reserve(session: Session, jurisdiction: str, *, per_10k: float) -> Reserve:
+    """The reserve check: rooms in service at the jurisdiction's sites (not closed) per 10 000 registered
+    residents, against the deployment's target (seed 002: 20); a warning when below it."""
+    residents = session.scalar(select(func.count(Person.id)).where(
+        Person.community.startswith(jurisdiction, autoescape=True))) or 0
+    rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk).where(
+        IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True), IsolationSite.status != "closed",
+        Room.in_service)) or 0
+    needed = reserve_needed(residents, per_10k)
+    ratio = reserve_ratio(rooms, residents)
+    warning = None
+    if rooms < needed:
+        warning = (f"{jurisdiction}: {rooms} isolation rooms for {residents} residents "
+                   f"({ratio:.1f} per 10 000), below the reserve of {per_10k:g} per 10 000: {needed - rooms} short")
+    return Reserve(jurisdiction, residents, rooms, needed, ratio, per_10k, warning)
+
+
+def forecast(session: Session, *, now: datetime, tz: ZoneInfo, days: int = 7,
+             jurisdiction: str | None = None) -> list[tuple[date, int]]:
+    """Free rooms at the end of each of the next days from scheduled releases: a room frees when the last of
+    its occupants' centralized phase ends (one aggregate query)."""
+    sites = select(IsolationSite.id).where(IsolationSite.status == "open")
+    if jurisdiction:
+        sites = sites.where(IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True))
+    free_now = session.scalar(select(func.count(Room.id)).where(Room.site_fk.in_(sites), Room.in_service,
+                                                                Room.occupants == 0)) or 0
+    ends = session.scalars(select(func.max(Measure.phase_end_at)).select_from(RoomStay)
+                           .join(Measure, Measure.id == RoomStay.measure_fk).join(Room, Room.id == RoomStay.room_fk)
+                           .where(RoomStay.left_at.is_(None), Room.site_fk.in_(sites), Room.in_service)
+                           .group_by(RoomStay.room_fk))
+    return free_room_forecast(free_now, [e for e in ends if e is not None], today=now.astimezone(tz).date(),
+                              days=days, tz=tz)
+
+
+def rooms_used(session: Session, at: datetime) -> int:
+    """Rooms with someone in them at `at` (assigned before, not left by then): the bulletin's figure."""
+    q = (select(func.count(func.distinct(RoomStay.room_fk)))
+         .where(RoomStay.assigned_at < at, (RoomStay.left_at.is_(None)) | (RoomStay.left_at > at)))
+    return session.scalar(q) or 0
