@@ -32,6 +32,7 @@ from fangkong.contacts.web import router as contacts_web
 from fangkong.reports.web import router as reports_web
 from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
+from fangkong.assist.api import router as assist_router
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -46,6 +47,7 @@ for r in (cases_router, contacts_router, measures_router, codes_router, reports_
           reports_web):
     app.include_router(r)
 app.include_router(zones_router)
+app.include_router(assist_router)
 app.include_router(testing_router)
 app.include_router(teams_router)
 app.include_router(tasks_router)

@@ -18,6 +18,7 @@ from fangkong.i18n import t
 from fangkong.measures.commands import app as measures_app
 from fangkong.codes.commands import app as codes_app
 from fangkong.zones.commands import app as zones_app
+from fangkong.assist.commands import app as assist_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
 from fangkong.sim.commands import app as sim_app
@@ -38,6 +39,7 @@ app.add_typer(case_app, name="case")
 app.add_typer(measures_app, name="measures")
 app.add_typer(codes_app, name="codes")
 app.add_typer(zones_app, name="zones")
+app.add_typer(assist_app, name="assist")
 app.add_typer(report_app, name="report")
 app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")

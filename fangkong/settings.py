@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     lang: str = Field("zh", pattern="^(zh|en)$")
     #: optional companion noise filter: either phone ≥ N hours in the cell over 14 days (0 = off)
     companion_min_cell_hours: float = 0.0
+    #: our jurisdiction's code prefix (e.g. 1401 for 太原市): risk persons living outside it are pushed out
+    #: as assistance requests (区域协查); empty = only phone-only persons are pushed
+    jurisdiction: str = Field("", pattern=r"^\d{0,12}$")
     #: the clock (DOMAIN.md §3): overrides of the default deadlines, e.g.
     #: FANGKONG_DEADLINES='{"contacts_placed": "2h", "verified": "same_day"}'
     deadlines: dict[str, str | float] = Field(default_factory=dict)

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, out, unit_of_work
-from fangkong.codes import service
+from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.codes import service, twocode
 from fangkong.db.core import utcnow
 from fangkong.i18n import t
+from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings
 
@@ -45,3 +46,26 @@ def refresh() -> None:
         counts = service.refresh(session, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
     out.print(f"codes refreshed: {counts['changed']} changed ({counts['red']} red, {counts['yellow']} yellow, "
               f"{counts['green']} green)")
+
+
+@app.command("check")
+@handle_errors
+def check(person_id: str, at: Annotated[str | None, typer.Option(help="check time (default now)")] = None,
+          format: Annotated[str, typer.Option("--format")] = "text") -> None:
+    """Two-code check (验双码): colour + travel card + negative test within 48 h; exit 0 pass, 2 fail.
+
+    Example: `fangkong codes check P0000042 --format json`"""
+    s = get_settings()
+    when = parse_time(at, "--at")
+    with unit_of_work() as session:
+        r = twocode.two_code_check(session, Lake.from_settings(s, when), person_id, at=when, now=utcnow(),
+                                   edition=load_edition(s.edition), tz=s.zone)
+    if format == "json":
+        print(json.dumps(vars(r), ensure_ascii=False, default=str))
+    else:
+        cities = "、".join(c["city"] + ("*" if c["risk_area"] else "") for c in r.travel_card) or "-"
+        out.print(f"{person_id}: {'PASS' if r.passed else 'FAIL'} — {r.colour}; travel card {cities}; "
+                  f"negative test {r.negative_test_at or 'none'}" + (f"; {', '.join(r.reasons)}" if r.reasons else ""),
+                  highlight=False)
+    if not r.passed:
+        raise typer.Exit(2)

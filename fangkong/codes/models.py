@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime
 
-__all__ = ["HealthCode", "HealthCodeChange"]
+__all__ = ["HealthCode", "HealthCodeChange", "StatusVersion", "WATCHED_TABLES"]
 
 
 class HealthCode(Base):
@@ -32,3 +32,18 @@ class HealthCodeChange(Base):
     colour: Mapped[str] = mapped_column(String(10))
     reasons: Mapped[list] = mapped_column(JSONType)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: tables whose rows decide a health code (or whether a venue admits people): a write to any of them
+#: changes the status version, which invalidates every process's code cache (codes/cache.py)
+WATCHED_TABLES = ("person", "venue", "case", "measure", "test_task", "zone", "zone_place", "zone_resident")
+
+
+class StatusVersion(Base):
+    """One row, bumped by database triggers on every write to WATCHED_TABLES (SQLite; PostgreSQL
+    triggers send a NOTIFY instead, so writers never queue on this row)."""
+
+    __tablename__ = "status_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    v: Mapped[int] = mapped_column(BigInteger)

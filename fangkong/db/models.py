@@ -21,3 +21,7 @@ __all__ += ["Zone", "ZonePlace", "ZoneResident", "ZoneRound"]
 from fangkong.tasks.models import Investigation, Task, TracingTeam  # noqa: E402
 
 __all__ += ["Task", "TracingTeam", "Investigation"]
+from fangkong.assist.models import AssistPerson, AssistRequest  # noqa: E402
+from fangkong.codes.models import StatusVersion  # noqa: E402
+
+__all__ += ["AssistRequest", "AssistPerson", "StatusVersion"]

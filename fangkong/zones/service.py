@@ -45,6 +45,7 @@ __all__ = [
     "get_zone",
     "home_of",
     "list_zones",
+    "open_strict_places",
     "propose_for_case",
     "record_round",
     "reject",
@@ -52,7 +53,9 @@ __all__ = [
     "resident_count",
     "review",
     "risk_areas",
+    "sealed_venues",
     "step",
+    "venue_sealed",
 ]
 
 #: zones that hold places: a proposal not yet decided, or an approved zone not yet lifted
@@ -343,6 +346,28 @@ def risk_areas(session: Session) -> list[dict]:
     return [{"zone_id": z.zone_no, "name": z.name, "level": z.level, "risk": RISK_OF[z.level],
              "since": z.approved_at, "places": [{"kind": p.kind, "ref": p.ref, "name": p.name} for p in z.places]}
             for z in zones]
+
+
+def venue_sealed(session: Session, venue_id: str) -> bool:
+    """Is the venue a place of an approved sealed zone (no one may enter)?"""
+    q = (select(ZonePlace.id).join(Zone).where(ZonePlace.kind == "venue", ZonePlace.ref == venue_id,
+                                                Zone.status == "approved", Zone.level == "sealed").limit(1))
+    return session.scalar(q) is not None
+
+
+def open_strict_places(session: Session) -> list[tuple[str, float | None, float | None, str]]:
+    """(kind, lat, lon, ref) of every place of an approved sealed or controlled zone (venues located)."""
+    q = (select(ZonePlace.kind, Venue.lat, Venue.lon, ZonePlace.ref).join(Zone)
+         .outerjoin(Venue, (ZonePlace.kind == "venue") & (Venue.venue_id == ZonePlace.ref))
+         .where(Zone.status == "approved", Zone.level.in_(("sealed", "controlled"))))
+    return [tuple(r) for r in session.execute(q)]
+
+
+def sealed_venues(session: Session) -> set[str]:
+    """Venue ids of every approved sealed zone."""
+    q = (select(ZonePlace.ref).join(Zone).where(ZonePlace.kind == "venue", Zone.status == "approved",
+                                                 Zone.level == "sealed"))
+    return set(session.scalars(q))
 
 
 def resident_count(session: Session, zone: Zone) -> int:

@@ -29,7 +29,14 @@ def zone_city(folder):
               v("P00005", "VSHOP", "2022-03-10T18:10"), v("P00006", "VOFFICE", "2022-03-10T09:30"),
               v("P00004", "VSHOP", "2022-03-10T08:00")]
     dwells = [{"phone": "13800000001", "lat": 37.870, "lon": 112.550, "start_at": "2022-03-10T20:00",
-               "end_at": "2022-03-11T07:30"}]
+               "end_at": "2022-03-11T07:30"},
+              # P00005 came back from Beijing: 8 h there on 3/9, then 5 h and 1 h in Taiyuan on 3/10
+              {"phone": "13800000005", "lat": 39.90, "lon": 116.40, "start_at": "2022-03-09T10:00",
+               "end_at": "2022-03-09T18:00"},
+              {"phone": "13800000005", "lat": 37.86, "lon": 112.54, "start_at": "2022-03-10T09:00",
+               "end_at": "2022-03-10T14:00"},
+              {"phone": "13800000005", "lat": 36.09, "lon": 111.52, "start_at": "2022-03-10T15:00",
+               "end_at": "2022-03-10T16:00"}]
     return write_city(folder, persons, venues, visits, dwells)
 
 

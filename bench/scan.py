@@ -1,0 +1,176 @@
+"""Benchmark: the busiest endpoints (POST /api/scans, GET /api/persons/{id}/code) over loopback with wrk,
+next to a bare FastAPI endpoint served the same way in the same run. Goal: ≥ 50 % of the bare
+throughput, p99 < 20 ms.
+
+    .venv/bin/python bench/scan.py [--persons 20000] [--seconds 10] [--connections 8]
+
+Each server is one uvicorn worker (as `fangkong serve` runs); wrk runs with one thread beside it on the
+same 2 cores. Each request draws a person from `--people` chosen at random (a gate's population) and a
+venue from the whole city. Before measuring, each person's code is asked for once, so the run shows the
+steady state of the code cache; the cost of a miss is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import OUT, machine, point_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_LUA = """
+local persons = {%(persons)s}
+local venues = {%(venues)s}
+math.randomseed(%(seed)d)
+request = function()
+  local p = persons[math.random(#persons)]
+  %(body)s
+end
+"""
+_SCAN = """local v = venues[math.random(#venues)]
+  return wrk.format("POST", "/api/scans", {["Content-Type"] = "application/json"},
+                    '{"person_id":"' .. p .. '","venue_id":"' .. v .. '"}')"""
+_CODE = """return wrk.format("GET", "/api/persons/" .. p .. "/code")"""
+_BARE = """return wrk.format("GET", "/bare")"""
+
+
+def _port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _serve(app: str, env: dict) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                             "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url + "/api/health", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"server {app} did not start")
+
+
+def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)) for p in ("50", "99")}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def _warm(url: str, persons: list[str], venues: list[str]) -> float:
+    """Ask once for each person's code (fills the server's cache); returns the mean ms of such a miss."""
+    t0 = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        client.post("/api/scans", json={"person_id": persons[0], "venue_id": venues[0]}).raise_for_status()
+        for p in persons:
+            client.get(f"/api/persons/{p}/code").raise_for_status()
+    return (time.perf_counter() - t0) * 1000 / (len(persons) + 1)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _city(folder: Path, persons: int) -> tuple[list[str], list[str]]:
+    """Generate and import a city, run its index case (trace, measures, codes, zones approved)."""
+    from fangkong import flows, importer
+    from fangkong.cases import service as case_service
+    from fangkong.clikit import unit_of_work
+    from fangkong.db.core import utcnow
+    from fangkong.db.migrate import upgrade
+    from fangkong.protocol.edition import load_edition
+    from fangkong.settings import get_settings
+    from fangkong.sim.city import generate_city
+    from fangkong.zones import service as zone_service
+
+    settings = get_settings()
+    s = generate_city(folder / "city", persons=persons, days=3, seed=7)
+    upgrade(settings.database_url)
+    importer.import_folder(unit_of_work, settings, folder / "city")
+    with unit_of_work() as session:
+        # the case is declared now, so that its measures and zones are live while the benchmark runs
+        now = utcnow()
+        case = case_service.declare_case(session, s.index_person_id, sampled_at=s.index_sampled_at,
+                                         isolated_at=s.index_sampled_at + timedelta(hours=6), now=now)
+        r = flows.respond(session, settings, case, now=now)
+        for z in r.zones.created:
+            zone_service.approve(session, z, edition=load_edition(settings.edition), tz=settings.zone, now=now,
+                                 actor="bench")
+    import pyarrow.csv as pc
+
+    persons_ids = pc.read_csv(folder / "city" / "persons.csv").column("person_id").to_pylist()
+    venue_ids = pc.read_csv(folder / "city" / "venues.csv").column("venue_id").to_pylist()
+    return persons_ids, venue_ids
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=20_000)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--people", type=int, default=2000, help="distinct people scanning during the run")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    folder = OUT / f"scan-{args.persons}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    point_settings(folder)
+    persons, venues = _city(folder, args.persons)
+    rng = random.Random(7)
+    chosen = rng.sample(persons, min(len(persons), args.people))
+    quoted = lambda xs: ", ".join(f'"{x}"' for x in xs)  # noqa: E731
+    scripts = {}
+    for name, body in (("scan", _SCAN), ("code", _CODE), ("bare", _BARE)):
+        path = folder / f"{name}.lua"
+        path.write_text(_LUA % {"persons": quoted(chosen), "venues": quoted(venues), "seed": 7, "body": body})
+        scripts[name] = path
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    results, misses = {}, []
+    for name, app in (("bare", "bare_app:app"), ("scan", "fangkong.api:app"), ("code", "fangkong.api:app")):
+        proc, url = _serve(app, env)
+        try:
+            if name != "bare":   # steady state: the gate population's codes are in the cache
+                misses.append(_warm(url, chosen, venues[:1]))
+            _wrk(url, scripts[name], 2, args.connections)   # warm-up: connections, allocator
+            results[name] = _wrk(url, scripts[name], args.seconds, args.connections)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    bare = results["bare"]["rps"]
+    print(f"{machine()}; wrk -t1 -c{args.connections} -d{args.seconds}s; city {args.persons:,} persons; "
+          "one uvicorn worker, SQLite records")
+    print(f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'non-2xx':>9}")
+    labels = {"bare": "GET /bare (bare FastAPI, baseline)", "scan": "POST /api/scans", "code": "GET /api/persons/{id}/code"}
+    for name, r in results.items():
+        print(f"{labels[name]:<34}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['rps'] / bare:>8.0%}"
+              f"{r['non2xx']:>9}")
+    print(f"cache fill before each run: {len(chosen):,} people, {sum(misses) / len(misses):.2f} ms per miss "
+          "(one request at a time: the cost of a first scan by someone not yet cached)")
+
+
+if __name__ == "__main__":
+    main()

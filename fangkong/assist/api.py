@@ -1,0 +1,80 @@
+"""HTTP routes of regional assistance requests (区域协查): receive, list, report outcomes, push out, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from fangkong.assist import service
+from fangkong.assist.models import AssistRequest
+from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
+from fangkong.cases import service as case_service
+from fangkong.db.core import utcnow
+from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.protocol.idnumber import mask, mask_phone
+
+router = APIRouter(prefix="/api/assist", tags=["assistance requests"])
+RequestNo = Annotated[str, Path(max_length=20)]
+
+
+def _read(req: AssistRequest) -> RequestRead:
+    return RequestRead(
+        request_id=req.request_no, direction=req.direction, ref=req.ref, issuer=req.issuer, recipient=req.recipient,
+        reason=req.reason, received_at=req.received_at,
+        persons=[{"id": p.id, "name": p.name, "id_number": mask(p.id_number), "phone": mask_phone(p.phone),
+                  "person_id": p.person.person_id if p.person else None, "community": p.community,
+                  "task_id": p.task_fk, "outcome": p.outcome, "outcome_at": p.outcome_at} for p in req.persons])
+
+
+@router.post("/requests", response_model=RequestRead, status_code=201)
+def receive(session: SessionDep, body: RequestIn):
+    """An inbound request: each person becomes a same-day check by their community; a malformed ID number
+    or phone refuses the whole request (422, nothing stored)."""
+    req = service.receive(session, ref=body.request_id, issuer=body.issuing_jurisdiction, reason=body.reason,
+                          persons=[service.PersonIn(**p.model_dump()) for p in body.persons], now=utcnow(),
+                          source="api", actor=body.by)
+    return _read(req)
+
+
+@router.get("/requests", response_model=list[RequestRead])
+def list_requests(session: SessionDep, page: Page,
+                  direction: Annotated[str | None, Query(pattern="^(inbound|outbound)$")] = None):
+    return [_read(r) for r in service.list_requests(session, direction=direction, limit=page.limit,
+                                                    offset=page.offset)]
+
+
+@router.get("/requests/{request_no}", response_model=RequestRead)
+def get_request(session: SessionDep, request_no: RequestNo):
+    return _read(service.get_request(session, request_no))
+
+
+@router.get("/requests/{request_no}/export", response_class=Response)
+def export(session: SessionDep, settings: SettingsDep, request_no: RequestNo):
+    """The request in the exchange CSV: to send (outbound) or to report back (inbound, with outcomes)."""
+    rows = service.export_rows(service.get_request(session, request_no), settings.zone)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=service.CSV_COLUMNS)
+    w.writeheader()
+    w.writerows(rows)
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{request_no}.csv"'})
+
+
+@router.post("/persons/{row_id}/outcome", response_model=RequestRead)
+def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: OutcomeIn):
+    """What the community found at the door, with its time; closes the person's verification task."""
+    row = service.get_person_row(session, row_id)
+    service.record_outcome(session, row, body.outcome, at=body.at or utcnow(), jurisdiction=body.jurisdiction,
+                           note=body.note, actor=body.by)
+    return _read(row.request)
+
+
+@router.post("/cases/{case_id}/outbound", response_model=list[RequestRead], status_code=201)
+def outbound(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: OutboundIn):
+    """Push the case's risk persons who live outside `home` (and phone-only ones) to their jurisdictions."""
+    case = case_service.get_case(session, case_id)
+    return [_read(r) for r in service.outbound_for_case(session, case, home=body.home, now=utcnow(), actor=body.by)]

@@ -1,0 +1,60 @@
+"""API shapes of regional assistance requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["PersonIn", "RequestIn", "OutcomeIn", "OutboundIn", "PersonRead", "RequestRead"]
+
+
+class PersonIn(BaseModel):
+    name: str | None = Field(None, max_length=100)
+    id_number: str | None = Field(None, max_length=18)
+    phone: str | None = Field(None, max_length=11)
+
+
+class RequestIn(BaseModel):
+    request_id: str = Field(min_length=1, max_length=64, description="the issuer's own reference")
+    issuing_jurisdiction: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+    persons: list[PersonIn] = Field(min_length=1, max_length=10_000)
+    by: str = Field("api", min_length=1, max_length=100)
+
+
+class OutcomeIn(BaseModel):
+    outcome: Literal["found_placed", "found_negative", "not_found", "moved_away", "wrong_person"]
+    at: datetime | None = None
+    jurisdiction: str | None = Field(None, max_length=32, description="the verifier's community (checked)")
+    note: str | None = Field(None, max_length=500)
+    by: str = Field(min_length=1, max_length=100)
+
+
+class OutboundIn(BaseModel):
+    home: str = Field(pattern=r"^\d{2,12}$", description="our jurisdiction code prefix, e.g. 1401")
+    by: str = Field("api", min_length=1, max_length=100)
+
+
+class PersonRead(BaseModel):
+    id: int
+    name: str | None
+    id_number: str | None = Field(description="masked")
+    phone: str | None = Field(description="masked")
+    person_id: str | None
+    community: str | None
+    task_id: int | None
+    outcome: str | None
+    outcome_at: datetime | None
+
+
+class RequestRead(BaseModel):
+    request_id: str
+    direction: Literal["inbound", "outbound"]
+    ref: str
+    issuer: str
+    recipient: str | None
+    reason: str
+    received_at: datetime
+    persons: list[PersonRead]

@@ -1,0 +1,108 @@
+"""The two-code check at transport hubs (验双码): health code + travel card + a negative test within 48 h."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.codes.service import person_code
+from fangkong.errors import InvalidInput
+from fangkong.lake.queries import Lake
+from fangkong.measures.models import TestTask
+from fangkong.people import service as people_service
+from fangkong.protocol.cities import cell_centre, city_of
+from fangkong.protocol.edition import Edition
+from fangkong.testing.models import LabResult, Sample
+from fangkong.zones import service as zone_service
+
+__all__ = ["TwoCodeResult", "two_code_check", "travel_card"]
+
+
+@dataclass
+class TwoCodeResult:
+    person_id: str
+    at: datetime
+    passed: bool
+    colour: str
+    #: why it failed (empty when passed): code:<colour>, risk_city:<city>, no_travel_card, no_negative_test
+    reasons: list[str] = field(default_factory=list)
+    code_reasons: list[str] = field(default_factory=list)
+    #: cities of the last 14 days, hours there, and whether a medium/high-risk area lies in them (the "*")
+    travel_card: list[dict] = field(default_factory=list)
+    negative_test_at: datetime | None = None
+
+
+def travel_card(lake: Lake, phone: str, *, at: datetime, edition: Edition) -> list[dict]:
+    """Cities where the phone stayed at least `travel_card_min_hours` in the last `travel_card_days`, from
+    carrier dwells; most hours first."""
+    checks = edition.raw.get("checks", {})
+    start = at - timedelta(days=int(checks.get("travel_card_days", 14)))
+    # the lake's seed table (key, via, s, e): one question here
+    who = pa.table({"key": pa.array(["card"], pa.string()), "via": pa.array([phone], pa.string()),
+                    "s": pa.array([int(start.timestamp())], pa.int64()), "e": pa.array([int(at.timestamp())], pa.int64())})
+    seconds: dict[tuple[str, str], int] = defaultdict(int)
+    for r in lake.own_intervals(who, pa.table({}), cells=True).to_pylist():
+        city = city_of(*cell_centre(r["place"]))
+        seconds[(city.code, city.name)] += r["e"] - r["s"]
+    need = float(checks.get("travel_card_min_hours", 4)) * 3600
+    return [{"code": code, "city": name, "hours": round(s / 3600, 1)}
+            for (code, name), s in sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0])) if s >= need]
+
+
+def _risk_cities(session: Session) -> set[str]:
+    """Names of cities holding a place of an approved sealed or controlled zone (the travel card's star)."""
+    out = set()
+    for kind, lat, lon, ref in zone_service.open_strict_places(session):
+        if kind == "grid":
+            lat, lon = cell_centre(ref)
+        if lat is not None and lon is not None:
+            out.add(city_of(lat, lon).name)
+    return out
+
+
+def _last_negative(session: Session, person_fk: int, since: datetime, until: datetime) -> datetime | None:
+    """The latest negative sample of the person in [since, until]: a lab result of their tube (pooled or
+    single), or a scheduled test recorded negative (its due day stands for the sample time)."""
+    lab = session.scalar(select(func.max(Sample.sampled_at)).join(LabResult, LabResult.tube_fk == Sample.tube_fk)
+                         .where(Sample.person_fk == person_fk, LabResult.result == "negative",
+                                Sample.sampled_at >= since, Sample.sampled_at <= until))
+    task = session.scalar(select(func.max(TestTask.result_at)).where(
+        TestTask.person_fk == person_fk, TestTask.result == "negative", TestTask.result_at >= since,
+        TestTask.result_at <= until))
+    return max((t for t in (lab, task) if t is not None), default=None)
+
+
+def two_code_check(session: Session, lake: Lake, person_id: str, *, at: datetime | None, now: datetime,
+                   edition: Edition, tz: ZoneInfo) -> TwoCodeResult:
+    """Pass only with an admitted colour, a travel card without a risk city, and a negative test within
+    `negative_test_hours`; every failing part is a reason."""
+    at = at or now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=tz)
+    if at > now + timedelta(minutes=2):
+        raise InvalidInput(f"check time {at.astimezone(tz).isoformat()} is in the future")
+    person = people_service.get_person(session, person_id)
+    code = person_code(session, person_id, edition=edition, now=at, tz=tz)
+    result = TwoCodeResult(person_id=person_id, at=at, passed=False, colour=code.colour,
+                           code_reasons=[r["label"] for r in code.reasons])
+    if code.colour not in edition.raw["codes"].get("entry_allowed", ["green"]):
+        result.reasons.append(f"code:{code.colour}")
+    if person.phone:
+        risky = _risk_cities(session)
+        result.travel_card = [dict(c, risk_area=c["city"] in risky)
+                              for c in travel_card(lake, person.phone, at=at, edition=edition)]
+        result.reasons += [f"risk_city:{c['city']}" for c in result.travel_card if c["risk_area"]]
+    else:
+        result.reasons.append("no_travel_card")
+    hours = int(edition.raw.get("checks", {}).get("negative_test_hours", 48))
+    result.negative_test_at = _last_negative(session, person.id, at - timedelta(hours=hours), at)
+    if result.negative_test_at is None:
+        result.reasons.append(f"no_negative_test_{hours}h")
+    result.passed = not result.reasons
+    return result
