@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
@@ -285,15 +285,15 @@ def _store(session: Session, case: Case, found: list[Found], now: datetime) -> N
     for f in found:
         category, reason = overrides.get(f.who, (f.category, None))
         evidence = [{k: v for k, v in ev.items() if not k.startswith("_")} for ev in f.evidence]
-        rows.append(RiskPerson(
+        rows.append(dict(
             case_fk=case.id, who=f.who, person_fk=f.person.id if f.person else None, phone=f.phone,
             category=category, found_category=f.category, override_reason=reason, evidence=evidence,
             first_exposure_at=_from_epoch(min(ev["_s"] for ev in f.evidence)),
             last_exposure_at=_from_epoch(max(ev["_e"] for ev in f.evidence)), found_at=now,
             placed_deadline_at=placed_due if category == "close" else None))
         f.evidence = evidence
-    session.add_all(rows)
-    session.flush()
+    if rows:  # one bulk INSERT: thousands of risk persons per case on a bad day
+        session.execute(insert(RiskPerson), rows)
 
 
 def risk_persons(session: Session, *, case: Case | None = None, category: str | None = None,
