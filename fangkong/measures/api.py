@@ -11,13 +11,14 @@ from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
+from fangkong.measures.sites_api import router as sites_router
 from fangkong.measures.verification_api import router as verification_router
 from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])
 #: the domain's other routers (verification, sites, hospitals, check-ins), mounted once by fangkong/api.py
 more = APIRouter()
-KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring)$")]
+KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring|temporary_control)$")]
 StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released|withdrawn)$")]
 MeasureId = Annotated[int, Path(ge=1, le=2**62)]
 
@@ -79,3 +80,4 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
 
 
 more.include_router(verification_router)
+more.include_router(sites_router)

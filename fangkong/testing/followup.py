@@ -51,27 +51,47 @@ class Outcome:
 
 @dataclass
 class _Ctx:
+    """The work's state, read once for every member of every tube (one query each, not one per person)."""
+
     session: Session
     rule: TestingRule
     edition: str
     tz: ZoneInfo
     actor: str
     out: Outcome
+    cases: dict[int, Case] = field(default_factory=dict)             # open (not ruled out) case per person
+    tasks: dict[int, list[RetestTask]] = field(default_factory=dict)  # re-tests per person (open when read)
+    scheduled: set[int] = field(default_factory=set)                  # persons with a pending scheduled test
+    held: set[int] = field(default_factory=set)                       # persons on a temporary hold
+
+    def load(self, person_fks: list[int]) -> None:
+        s = self.session
+        for part in chunks(sorted(set(person_fks))):
+            self.cases.update((c.person_fk, c) for c in s.scalars(
+                select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out")))
+            for t in s.scalars(select(RetestTask).where(RetestTask.person_fk.in_(part), RetestTask.status == "open")
+                               .order_by(RetestTask.id)):
+                self.tasks.setdefault(t.person_fk, []).append(t)
+            self.scheduled.update(s.scalars(
+                select(TestTask.person_fk).join(Measure).where(TestTask.person_fk.in_(part),
+                                                               TestTask.result == "pending", Measure.status == "active")))
+            self.held.update(s.scalars(select(Measure.person_fk).where(
+                Measure.person_fk.in_(part), Measure.status == "active",
+                Measure.kind == measure_service.TEMPORARY_CONTROL)))
 
 
-def _open_case(session: Session, person_fk: int) -> Case | None:
-    return session.scalar(select(Case).where(Case.person_fk == person_fk, Case.status != "ruled_out"))
+def _open_case(c: _Ctx, person_fk: int) -> Case | None:
+    return c.cases.get(person_fk)
 
 
-def _open_tasks(session: Session, person_fk: int) -> list[RetestTask]:
-    return list(session.scalars(select(RetestTask).where(RetestTask.person_fk == person_fk,
-                                                         RetestTask.status == "open").order_by(RetestTask.id)))
+def _open_tasks(c: _Ctx, person_fk: int) -> list[RetestTask]:
+    return [t for t in c.tasks.get(person_fk, ()) if t.status == "open"]
 
 
 def _answer_tasks(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample) -> list[RetestTask]:
     """Open re-tests this later tube answers (a single re-test is not answered by a pooled tube)."""
     done = []
-    for task in _open_tasks(c.session, sample.person_fk):
+    for task in _open_tasks(c, sample.person_fk):
         if task.origin_tube_fk == tube.id or (task.single and tube.members > 1):
             continue
         if sample.sampled_at < task.origin.sampled_at:
@@ -85,7 +105,7 @@ def _answer_tasks(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample) -> list[Re
 def _record_scheduled(c: _Ctx, lr: LabResult, sample: Sample) -> None:
     """The person's pending scheduled test of the sample's day (or the oldest overdue one) takes the result."""
     mapped = _TASK_RESULT.get(lr.result)
-    if mapped is None:
+    if mapped is None or sample.person_fk not in c.scheduled:
         return
     day = sample.sampled_at.astimezone(c.tz).date()
     tasks = list(c.session.scalars(
@@ -99,11 +119,12 @@ def _record_scheduled(c: _Ctx, lr: LabResult, sample: Sample) -> None:
 
 
 def _ask_retest(c: _Ctx, person_fk: int, tube: Tube, reason: str, single: bool, at: datetime) -> None:
-    if any(t.reason == reason for t in _open_tasks(c.session, person_fk)):
+    if any(t.reason == reason for t in _open_tasks(c, person_fk)):
         return
-    c.session.add(RetestTask(person_fk=person_fk, origin_tube_fk=tube.id, reason=reason, single=single,
-                             status="open", created_at=at))
-    c.session.flush()
+    task = RetestTask(person_fk=person_fk, origin_tube_fk=tube.id, origin=tube, reason=reason, single=single,
+                      status="open", created_at=at)
+    c.session.add(task)
+    c.tasks.setdefault(person_fk, []).append(task)
     c.out.retests += 1
 
 
@@ -119,26 +140,29 @@ def _first_positive_sample(c: _Ctx, sample: Sample, answered: list[RetestTask]) 
 
 
 def _hold_start(c: _Ctx, person_fk: int, default: datetime) -> datetime:
+    if person_fk not in c.held:
+        return default
     m = measure_service.active_measures(c.session, [person_fk]).get(person_fk)
     return m.start_at if m is not None and m.kind == measure_service.TEMPORARY_CONTROL else default
 
 
 def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answered: list[RetestTask]) -> None:
     """A suspected case awaiting its re-check, or — when it is the re-check — the declared case."""
-    case = _open_case(c.session, sample.person_fk)
+    case = _open_case(c, sample.person_fk)
     at = lr.reported_at
     if case is None:
         person = c.session.get(Person, sample.person_fk)
         case = case_service.report_positive(c.session, person.person_id,
                                             sampled_at=_first_positive_sample(c, sample, answered), now=at,
                                             actor=c.actor)
+        c.cases[sample.person_fk] = case
         c.out.suspected.append(case.case_no)
         _ask_retest(c, sample.person_fk, tube, "recheck", True, at)
     elif case.status == "suspected" and sample.sampled_at >= case.sampled_at and tube.id != _case_tube(c, case):
         case_service.recheck(c.session, case, positive=True, isolated_at=_hold_start(c, sample.person_fk, at),
                              now=at, actor=c.actor)
         c.out.declared.append(case.case_no)
-        for task in _open_tasks(c.session, sample.person_fk):
+        for task in _open_tasks(c, sample.person_fk):
             task.status, task.done_at = "cancelled", at
 
 
@@ -150,10 +174,20 @@ def _case_tube(c: _Ctx, case: Case) -> int | None:
 
 
 def _single_negative(c: _Ctx, lr: LabResult, sample: Sample) -> None:
-    case = _open_case(c.session, sample.person_fk)
+    case = _open_case(c, sample.person_fk)
     if case is not None and case.status == "suspected" and sample.sampled_at >= case.sampled_at:
         case_service.recheck(c.session, case, positive=False, now=lr.reported_at, actor=c.actor)
+        del c.cases[sample.person_fk]
         c.out.ruled_out.append(case.case_no)
+
+
+def _hold(c: _Ctx, tube: Tube, lr: LabResult, person_fks: list[int]) -> None:
+    """One bulk hold for the whole tube (a pool's members together)."""
+    at = lr.reported_at
+    c.out.held += measure_service.place_temporary_control(
+        c.session, person_fks, since=at, until=at + timedelta(hours=c.rule.temporary_control_hours),
+        edition=c.edition, reason=f"tube {tube.tube_id} {lr.result}", actor=c.actor)
+    c.held.update(person_fks)
 
 
 def _apply_one(c: _Ctx, tube: Tube, lr: LabResult, samples: list[Sample]) -> None:
@@ -161,27 +195,26 @@ def _apply_one(c: _Ctx, tube: Tube, lr: LabResult, samples: list[Sample]) -> Non
     if tube.kind == "environment":
         return
     pooled, at = tube.members > 1, lr.reported_at
+    # a declared case is in hospital, outside testing's hands
+    samples = [s for s in samples if getattr(_open_case(c, s.person_fk), "status", "suspected") == "suspected"]
+    if fu.hold and samples:
+        _hold(c, tube, lr, [s.person_fk for s in samples])
     for sample in samples:
-        case = _open_case(c.session, sample.person_fk)
-        if case is not None and case.status != "suspected":
-            continue  # already a declared case: in hospital, outside testing's hands
         c.out.persons.add(sample.person_fk)
         answered = _answer_tasks(c, tube, lr, sample)
         if not pooled or lr.result == "negative":
             _record_scheduled(c, lr, sample)
-        if fu.hold:
-            c.out.held += measure_service.place_temporary_control(
-                c.session, [sample.person_fk], since=at, until=at + timedelta(hours=c.rule.temporary_control_hours),
-                edition=c.edition, reason=f"tube {tube.tube_id} {lr.result}", actor=c.actor)
         if fu.report_positive:
             _single_positive(c, tube, lr, sample, answered)
         elif fu.retest:
             _ask_retest(c, sample.person_fk, tube, fu.retest, fu.single_retest, at)
         elif fu.clears and not pooled:
             _single_negative(c, lr, sample)
-        if fu.clears and not _open_tasks(c.session, sample.person_fk) and _open_case(c.session, sample.person_fk) is None:
+        fk = sample.person_fk
+        if fu.clears and fk in c.held and not _open_tasks(c, fk) and _open_case(c, fk) is None:
             c.out.released += measure_service.lift_temporary_control(
-                c.session, [sample.person_fk], at=at, reason=f"tube {tube.tube_id} negative", actor=c.actor)
+                c.session, [fk], at=at, reason=f"tube {tube.tube_id} negative", actor=c.actor)
+            c.held.discard(fk)
 
 
 def apply_results(session: Session, tube_fks: list[int], *, rule: TestingRule, edition: str, tz: ZoneInfo,
@@ -197,6 +230,7 @@ def apply_results(session: Session, tube_fks: list[int], *, rule: TestingRule, e
         for lr in session.scalars(select(LabResult).where(LabResult.tube_fk.in_(part))):
             work.append((lr, tubes[lr.tube_fk], members.get(lr.tube_fk, [])))
     work.sort(key=lambda w: (w[0].reported_at, w[1].sampled_at, w[1].id))
+    c.load([s.person_fk for _, _, samples in work for s in samples])
     for lr, tube, samples in work:
         _apply_one(c, tube, lr, samples)
         c.out.latest_at = max(filter(None, (c.out.latest_at, lr.reported_at)))

@@ -45,7 +45,7 @@ def _sample_figures(session: Session, rnd: TestingRound, by=None) -> dict:
     reactive = LabResult.result.in_(REACTIVE)
     key = by if by is not None else literal_column("'all'")
     q = (select(key, func.count(distinct(Sample.person_fk)), func.count(distinct(Sample.tube_fk)),
-                func.count(distinct(Sample.person_fk)).filter(LabResult.id.is_not(None)),
+                func.count(distinct(Sample.person_fk)).filter(LabResult.tube_fk.is_not(None)),
                 func.count(distinct(Sample.tube_fk)).filter(reactive),
                 func.count(distinct(Sample.person_fk)).filter(reactive))
          .select_from(Sample).join(Person, Person.id == Sample.person_fk)

@@ -48,13 +48,16 @@ END AS err FROM p
 """
 
 # the same tube twice in a file: the same result is a harmless repeat, two results a conflict for review
+# (grouped once, then joined back: a window over a million one-row partitions costs far more)
 _GOOD = """
+CREATE TEMP TABLE multi AS
+SELECT tube_id, min(result) <> max(result) AS conflict, min(_line) AS first_line,
+       string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines
+FROM parsed WHERE err IS NULL GROUP BY tube_id HAVING count(*) > 1;
 CREATE TEMP TABLE checked AS
-SELECT *, min(result) OVER tw <> max(result) OVER tw AS conflict,
-       row_number() OVER (PARTITION BY tube_id ORDER BY _line) > 1 AND min(result) OVER tw = max(result) OVER tw
-         AS dup,
-       string_agg(CAST(_line AS VARCHAR), ', ') OVER tw AS lines
-FROM parsed WHERE err IS NULL WINDOW tw AS (PARTITION BY tube_id)
+SELECT p.*, coalesce(m.conflict, false) AS conflict,
+       coalesce(NOT m.conflict AND p._line <> m.first_line, false) AS dup, m.lines
+FROM parsed p LEFT JOIN multi m ON m.tube_id = p.tube_id WHERE p.err IS NULL
 """
 
 _VERDICT = """
@@ -65,8 +68,8 @@ SELECT s.*, t.id AS tube_fk, t.sampled_at AS tube_sampled_at, l.id AS lab_fk, lr
        WHEN s.reported_at < t.sampled_at THEN 'before_sampled'
        WHEN s.received_at < t.sampled_at THEN 'received_before_sampled'
        WHEN s.conflict = 1 THEN 'file_conflict'
-       WHEN lr.id IS NOT NULL AND lr.result = s.result THEN 'unchanged'
-       WHEN lr.id IS NOT NULL THEN 'stored_conflict'
+       WHEN lr.tube_fk IS NOT NULL AND lr.result = s.result THEN 'unchanged'
+       WHEN lr.tube_fk IS NOT NULL THEN 'stored_conflict'
        ELSE 'ok' END AS verdict
 FROM fk_results_stage s
 LEFT JOIN tube t ON t.tube_id = s.tube_id
@@ -113,7 +116,14 @@ ORDER BY c.reported_at, c.line
 """
 
 
-def _parse(tf: TableFile, tz: str, dialect: str) -> tuple[int, list[RowError], int, object]:
+_COLS = [("line", "int"), ("tube_id", "text"), ("result", "text"), ("ct_orf1ab", "float"), ("ct_n", "float"),
+         ("lab_id", "text"), ("received_at", "ts"), ("tested_at", "ts"), ("reported_at", "ts"), ("conflict", "int"),
+         ("lines", "text")]
+
+
+def _parse_and_stage(session: Session, tf: TableFile, tz: str) -> tuple[int, list[RowError], int]:
+    """Row checks in DuckDB; the well-formed rows (one per tube, conflicts kept) staged in the record store."""
+    dialect = session.get_bind().dialect.name
     con = staging.connect(tz, tf.table)
     try:
         con.execute(_PARSE)
@@ -121,11 +131,11 @@ def _parse(tf: TableFile, tz: str, dialect: str) -> tuple[int, list[RowError], i
         n, errors = staging.duck_errors(con, "parsed", tf.path.name)
         dups = con.execute("SELECT count(*) FROM checked WHERE dup").fetchall()[0][0]
         ts = ", ".join(f"{staging.ts_out(c, dialect)} AS {c}" for c in _TS)
-        good = con.sql(f"""SELECT _line AS line, tube_id, result, ct_orf1ab, ct_n, lab_id, {ts},
-            CAST(conflict AS INTEGER) AS conflict, lines FROM checked WHERE NOT dup""").to_arrow_table()
+        staging.stage(session, "fk_results_stage", _COLS, con, f"""SELECT _line AS line, tube_id, result, ct_orf1ab,
+            ct_n, lab_id, {ts}, CAST(conflict AS INTEGER) AS conflict, lines FROM checked WHERE NOT dup""")
     finally:
         con.close()
-    return n, errors, dups, good
+    return n, errors, dups
 
 
 def _db_errors(session: Session, file: str) -> tuple[int, list[RowError]]:
@@ -141,11 +151,7 @@ def stage_lab_results(session: Session, tf: TableFile, *, tz: str) -> ImportResu
     """Check every row (in the file, then against the stored tubes, labs and results); nothing written yet."""
     result = ImportResult(table="lab_results", file=tf.path.name, rows=tf.table.num_rows, errors=[],
                           warnings=list(tf.warnings))
-    n1, e1, dups, good = _parse(tf, tz, session.get_bind().dialect.name)
-    cols = [("line", "int"), ("tube_id", "text"), ("result", "text"), ("ct_orf1ab", "float"), ("ct_n", "float"),
-            ("lab_id", "text"), ("received_at", "ts"), ("tested_at", "ts"), ("reported_at", "ts"),
-            ("conflict", "int"), ("lines", "text")]
-    staging.stage(session, "fk_results_stage", cols, good)
+    n1, e1, dups = _parse_and_stage(session, tf, tz)
     staging.drop(session, "fk_results_chk")
     run(session, _VERDICT)
     n2, e2 = _db_errors(session, tf.path.name)

@@ -59,7 +59,7 @@ SELECT s.line, s.tube_id, s.person_id, s.sampled_at, s.point_id, s.round_id, p.i
        WHEN t.kind = 'environment' THEN 'env_tube'
        WHEN sm.id IS NOT NULL AND sm.sampled_at = s.sampled_at THEN 'unchanged'
        WHEN sm.id IS NOT NULL THEN 'stored_differs'
-       WHEN lr.id IS NOT NULL THEN 'tube_tested'
+       WHEN lr.tube_fk IS NOT NULL THEN 'tube_tested'
        WHEN t.id IS NOT NULL AND (coalesce(t.point_id, '') <> coalesce(s.point_id, '')
                                   OR coalesce(t.round_fk, -1) <> coalesce(r.id, -1)) THEN 'tube_elsewhere'
        ELSE 'ok' END AS verdict
@@ -147,13 +147,12 @@ def import_samples(session: Session, tf: TableFile, *, rule: TestingRule, tz: st
         n1, e1 = staging.duck_errors(con, "parsed", tf.path.name)
         n2, e2 = staging.duck_errors(con, "checked", tf.path.name)
         dups = con.execute("SELECT count(*) FROM checked WHERE dup AND err IS NULL").fetchall()[0][0]
-        good = con.sql(f"""SELECT _line AS line, tube_id, person_id, {staging.ts_out('sampled_at', dialect)}
-            AS sampled_at, point_id, round_id FROM checked WHERE err IS NULL AND NOT dup""").to_arrow_table()
+        staging.stage(session, "fk_samples_stage", [("line", "int"), ("tube_id", "text"), ("person_id", "text"),
+                                                    ("sampled_at", "ts"), ("point_id", "text"), ("round_id", "text")],
+                      con, f"""SELECT _line AS line, tube_id, person_id, {staging.ts_out('sampled_at', dialect)}
+                      AS sampled_at, point_id, round_id FROM checked WHERE err IS NULL AND NOT dup""")
     finally:
         con.close()
-    staging.stage(session, "fk_samples_stage", [("line", "int"), ("tube_id", "text"), ("person_id", "text"),
-                                                ("sampled_at", "ts"), ("point_id", "text"), ("round_id", "text")],
-                  good)
     staging.drop(session, "fk_samples_chk")
     run(session, _VERDICT)
     _mark_oversized(session, rule.max_pool_size)

@@ -6,11 +6,11 @@ and every later check, insert and update is one SQL statement over the staged ro
 
 from __future__ import annotations
 
-import io
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -30,13 +30,15 @@ def ts_parse(col: str) -> str:
 
 
 def ts_out(col: str, dialect: str) -> str:
-    """DuckDB: UTC timestamp → text the record store reads back as the same instant.
+    """DuckDB: UTC timestamp → what the record store reads back as the same instant.
 
     SQLite keeps UTCDateTime as naive UTC text with microseconds; the exact same layout keeps
-    comparisons between staged and stored times correct (they compare as strings there).
+    comparisons between staged and stored times correct (they compare as strings there). PostgreSQL
+    gets a time with its offset through COPY.
     """
-    text_ = f"strftime({col}, '%Y-%m-%d %H:%M:%S.%f')"
-    return f"{text_} || '+00'" if dialect == "postgresql" else text_
+    if dialect == "postgresql":
+        return f"timezone('UTC', {col})"
+    return f"strftime({col}, '%Y-%m-%d %H:%M:%S.%f')"
 
 
 def connect(tz: str, src: pa.Table) -> duckdb.DuckDBPyConnection:
@@ -57,31 +59,32 @@ def drop(session: Session, name: str) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-def stage(session: Session, name: str, columns: list[tuple[str, str]], table: pa.Table) -> None:
-    """A temporary table `name` holding `table` (columns in the given order, timestamps as ts_out text)."""
+def stage(session: Session, name: str, columns: list[tuple[str, str]], con: duckdb.DuckDBPyConnection,
+          select_sql: str) -> None:
+    """A temporary table `name` (columns in order) holding the rows of a DuckDB query (ts columns via ts_out).
+
+    PostgreSQL: DuckDB writes the rows as CSV (multi-threaded) and COPY reads them; SQLite: one executemany.
+    """
     dialect = session.get_bind().dialect.name
     types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
     drop(session, name)
     session.execute(text(f"CREATE TEMPORARY TABLE {name} ("
                          + ", ".join(f"{c} {types[k]}" for c, k in columns) + ")"))
-    table = table.select([c for c, _ in columns])
-    if table.num_rows == 0:
-        return
     dbapi = session.connection().connection.driver_connection
-    if dialect == "postgresql":
-        buf = io.BytesIO()
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, batch_size=1 << 16))
-        buf.seek(0)
-        with dbapi.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
-            while chunk := buf.read(1 << 22):
-                copy.write(chunk)
-    else:
-        data = list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+    if dialect != "postgresql":
         cur = dbapi.cursor()
         try:
-            cur.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", data)
+            cur.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})",
+                            con.execute(select_sql).fetchall())
         finally:
             cur.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="fangkong-stage-") as tmp:
+        path = Path(tmp) / f"{name}.csv"
+        con.execute(f"COPY ({select_sql}) TO '{path}' (FORMAT csv, HEADER false)")
+        with dbapi.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy, path.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                copy.write(chunk)
 
 
 def run(session: Session, sql: str, **params) -> object:
