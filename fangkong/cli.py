@@ -25,7 +25,9 @@ from fangkong.sim.commands import app as sim_app
 from fangkong.testing.commands import app as testing_app
 from fangkong.cases.teams_commands import app as teams_app
 from fangkong.tasks.commands import app as tasks_app
+from fangkong.contacts.commands import app as investigation_app
 from fangkong.measures.verification_commands import app as verify_app
+from fangkong.measures.sites_commands import app as sites_app
 from fangkong.demo import demo
 
 app = typer.Typer(
@@ -45,7 +47,9 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(investigation_app, name="investigation")
 app.add_typer(verify_app, name="verify")
+app.add_typer(sites_app, name="sites")
 app.command("demo")(demo)
 
 
@@ -65,6 +69,8 @@ def import_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder with persons, venues, venue_visits, cell_dwells "
                                                 "(.csv or .parquet), see docs/formats.md")],
     strict: Annotated[bool, typer.Option(help="Commit nothing from a file that has any bad row.")] = False,
+    source: Annotated[str | None, typer.Option(help="Name of the source system the person_ids come from "
+                                                        "(e.g. venue_codes); see docs/people.md.")] = None,
 ) -> None:
     """Import every table found in FOLDER; bad rows are listed with file and line.
 
@@ -77,7 +83,8 @@ def import_cmd(
         def on_file(table: str, path: Path) -> None:
             bar.update(task, description=f"import {path.name}")
 
-        results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file)
+        results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file,
+                                         source=source)
         bar.update(task, total=len(results), completed=len(results), description="import")
     table = Table(title="import")
     for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):

@@ -43,6 +43,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "traced_at": ("流调完成时间", "Traced at"),
     "case_id": ("编号", "Case"),
     "chain": ("传播链", "Transmission chain"),
+    "undeclared": ("未申报", "undeclared"),
     "epi_curve": ("每日新增感染者", "New cases per day"),
     "by_measure": ("风险人员管控措施", "Risk persons by measure"),
     "none": ("未落实措施", "no measure"),

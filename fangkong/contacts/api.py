@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.cases import service as case_service
-from fangkong.contacts import chains, service
+from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
-from fangkong.deps import Page, SessionDep
+from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.lake.queries import Lake
+from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api", tags=["risk persons"])
 CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)$")]
@@ -36,3 +38,13 @@ def transmission_chains(session: SessionDep, case_id: Annotated[str | None, Quer
     return {"nodes": g.nodes, "clusters": g.clusters,
             "edges": [{"source": e.source, "target": e.target, "category": e.category, "evidence": e.evidence}
                       for e in g.edges]}
+
+
+@router.get("/cases/{case_id}/concealment", tags=["cases"])
+def case_concealment(session: SessionDep, settings: SettingsDep, case_id: Annotated[str, Path(max_length=20)]) -> list:
+    """Data points of the case's window (venue scans, carrier cells), each marked declared or not (瞒报)."""
+    case = case_service.get_case(session, case_id)
+    points = concealment.undeclared(session, case, lake=Lake.from_settings(settings, case.sampled_at),
+                                    edition=load_edition(case.edition or settings.edition), tz=settings.zone)
+    return [{"source": p.source, "place": p.place, "name": p.name, "start": p.start, "end": p.end,
+             "declared": p.declared} for p in points]

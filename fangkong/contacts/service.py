@@ -360,3 +360,13 @@ def trajectory(session: Session, case: Case, *, lake: Lake, edition: Edition, tz
                     "lat": v.lat if v else None, "lon": v.lon if v else None,
                     "start": _from_epoch(r["s"]).astimezone(tz), "end": _from_epoch(r["e"]).astimezone(tz)})
     return sorted(out, key=lambda x: x["start"])
+
+
+def cell_trajectory(case: Case, *, lake: Lake, tz: ZoneInfo) -> list[dict]:
+    """The case's phone in carrier cells inside its window (for concealment checks)."""
+    if case.window_start is None or case.window_end is None or not case.person.phone:
+        return []
+    cells = lake.own_intervals(_who_table([("t", case.person.phone, _epoch(case.window_start),
+                                            _epoch(case.window_end))]), pa.table({}), cells=True)
+    return [{"grid_id": r["place"], "start": _from_epoch(r["s"]).astimezone(tz),
+             "end": _from_epoch(r["e"]).astimezone(tz)} for r in cells.to_pylist()]

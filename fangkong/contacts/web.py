@@ -8,7 +8,9 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
-from fangkong.contacts import chains, service
+from fangkong.contacts import chains, concealment, service
+from fangkong.errors import FangkongError
+from fangkong.people import service as people_service
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
@@ -24,8 +26,19 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
               category: Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)?$")] = None,
               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     case = case_service.get_case(session, case_id)
-    points = service.trajectory(session, case, lake=Lake.from_settings(settings, case.sampled_at),
-                                edition=load_edition(case.edition or settings.edition), tz=settings.zone)
+    lake, edition = Lake.from_settings(settings, case.sampled_at), load_edition(case.edition or settings.edition)
+    try:  # declared vs found in the data, the undeclared points highlighted
+        points = [{"venue_id": p.place, "name": p.name or p.place, "start": p.start, "end": p.end,
+                   "declared": p.declared, "source": p.source}
+                  for p in concealment.undeclared(session, case, lake=lake, edition=edition, tz=settings.zone)
+                  if p.source == "venue_scan" or not p.declared]
+    except FangkongError:  # not traced yet, or no investigation record
+        points = [dict(p, declared=None, source="venue_scan")
+                  for p in service.trajectory(session, case, lake=lake, edition=edition, tz=settings.zone)]
+    venues = people_service.venues_by_ids(session, {p["venue_id"] for p in points if p["source"] == "venue_scan"})
+    for p in points:
+        v = venues.get(p["venue_id"])
+        p.update(kind=v.kind if v else "cell", lat=v.lat if v else None, lon=v.lon if v else None)
     risks = service.risk_persons(session, case=case, category=category or None, limit=PAGE, offset=(page - 1) * PAGE)
     return templates.TemplateResponse(request, "case.html", {
         "lang": lang_of(request), "case": case, "points": points, "risks": risks, "category": category,
