@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
@@ -15,8 +13,10 @@ from fangkong.lake import ingest
 from fangkong.lake.files import ImportResult, find_table_file, open_parquet_source, read_table_file
 from fangkong.lake.schemas import INCOMING, TABLES as LAKE_TABLES
 from fangkong.people import service as people_service
-from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, Person
+from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS
+from fangkong.people.phones import PHONE_FIELDS
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.matching import Thresholds
 from fangkong.protocol.pooling import testing_rule
 from fangkong.settings import Settings
 from fangkong.testing import service as testing_service
@@ -25,13 +25,15 @@ from fangkong.testing.models import RESULT_FIELDS, SAMPLE_FIELDS
 __all__ = ["ORDER", "import_folder", "import_table"]
 
 #: tables in the order they must be read (visits and samples refer to persons and venues, results to samples)
-ORDER = ("persons", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
+ORDER = ("persons", "person_phones", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
 _RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS)),
             "samples": ({"tube_id", "person_id", "sampled_at"}, set(SAMPLE_FIELDS)),
-            "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS))}
+            "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS)),
+            "person_phones": ({"person_id", "phone"}, set(PHONE_FIELDS))}
 
 
-def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False) -> ImportResult:
+def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False,
+                 source: str | None = None) -> ImportResult:
     """One file. Records (persons, venues) are written in the caller's transaction; lake rows are staged
     and published by the lake itself. Either way a file's good rows land together or not at all."""
     required, known = _RECORDS.get(table) or INCOMING[table]
@@ -41,13 +43,16 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
     else:
         tf = read_table_file(path, required=required, known=known)
     if table == "persons":
-        return people_service.import_persons(session, tf, strict=strict)
+        return people_service.import_persons(session, tf, strict=strict, source=source, thresholds=Thresholds(
+            link=settings.match_link, review=settings.match_review))
+    if table == "person_phones":
+        return people_service.import_person_phones(session, tf, tz=settings.zone, strict=strict)
     if table == "venues":
         return people_service.import_venues(session, tf, strict=strict)
     if table in ("samples", "lab_results"):
         return _import_testing(session, settings, table, tf, strict=strict)
     if table == "venue_visits":
-        ids = pa.array(list(session.scalars(select(Person.person_id))), pa.string())
+        ids = people_service.known_keys(session)
         return ingest.ingest_visits(settings.lake, tf, venue_ids=people_service.venue_ids(session),
                                     person_ids=ids, tz=settings.tz, strict=strict)
     return ingest.ingest_dwells(settings.lake, tf, tz=settings.tz, strict=strict)
@@ -64,7 +69,7 @@ def _import_testing(session: Session, settings: Settings, table: str, tf, *, str
 
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,
-                  on_file: Callable[[str, Path], None] | None = None) -> list[ImportResult]:
+                  on_file: Callable[[str, Path], None] | None = None, source: str | None = None) -> list[ImportResult]:
     """Import each table found in the folder; each file is its own unit (committed before the next)."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
@@ -77,5 +82,5 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
         if on_file:
             on_file(table, path)
         with session_factory() as session:
-            results.append(import_table(session, settings, table, path, strict=strict))
+            results.append(import_table(session, settings, table, path, strict=strict, source=source))
     return results

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     rooms_per_10k: float = Field(20.0, ge=0, le=10_000)
     #: people under a measure who have not checked in by this local hour are listed as non-reporting
     checkin_by_hour: int = Field(14, ge=0, le=23)
+    #: person matching (docs/people.md): score ≥ match_link → same person; ≥ match_review → an analyst decides
+    match_link: float = Field(0.85, gt=0, le=1)
+    match_review: float = Field(0.6, gt=0, le=1)
     #: signs the personal check-in links; set a long random value in production
     secret_key: str = Field("fangkong-demo-only-secret", min_length=8)
 

@@ -25,3 +25,6 @@ from fangkong.assist.models import AssistPerson, AssistRequest  # noqa: E402
 from fangkong.codes.models import StatusVersion  # noqa: E402
 
 __all__ += ["AssistRequest", "AssistPerson", "StatusVersion"]
+from fangkong.people.models import MatchReview, PersonMerge, PersonPhone, PersonSourceKey  # noqa: E402
+
+__all__ += ["PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge"]

@@ -1,15 +1,17 @@
-"""Tables of the people domain: person (one per source key) and venue."""
+"""Tables of the people domain: person (one per human), its further source keys and phones, match reviews,
+merges, and venue."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, Integer, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fangkong.db.core import Base, UTCDateTime, utcnow
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["Person", "Venue", "PERSON_FIELDS", "VENUE_FIELDS", "VENUE_KINDS"]
+__all__ = ["Person", "PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge", "Venue", "PERSON_FIELDS",
+           "VENUE_FIELDS", "VENUE_KINDS", "REVIEW_STATUSES"]
 
 PERSON_FIELDS = ("person_id", "name", "id_number", "phone", "household_id", "community", "address",
                  "birth_date", "sex")
@@ -18,11 +20,18 @@ VENUE_KINDS = ("school", "hotel", "restaurant", "shop", "office", "hospital", "t
                "residential", "other")
 
 
+REVIEW_STATUSES = ("open", "merged", "distinct")
+
+
 class Person(Base):
+    """One human. `person_id` is the source key it was first known by; its other keys are PersonSourceKey rows."""
+
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the source system person_id came from (`fangkong import --source`); null = the default import
+    source: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(100))
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     phone: Mapped[str | None] = mapped_column(String(11), index=True)
@@ -44,3 +53,77 @@ class Venue(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     community: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class PersonSourceKey(Base):
+    """A further source key of a person: linked on import (same ID number, or a match score) or by a merge."""
+
+    __tablename__ = "person_source_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(40))
+    #: unique together with person.person_id: venue scans and samples name a person by this key alone
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    #: the row as its source gave it (re-importing it changes nothing; different data is rejected)
+    data: Mapped[dict] = mapped_column(JSONType)
+    #: id_number | score | merge | analyst
+    linked_by: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonPhone(Base):
+    """A phone of a person beyond person.phone: a contact phone from another source (may be shared), or a
+    real-name ownership with its validity (one owner at a time; carrier data follows it)."""
+
+    __tablename__ = "person_phone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(11), index=True)
+    owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: which source key or input said so
+    source: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MatchReview(Base):
+    """A grey-band match for an analyst: the new person `person_fk` may be `candidate_fk`."""
+
+    __tablename__ = "match_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    candidate_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonMerge(Base):
+    """One merge, with everything needed to undo it (the merged record, each moved or set-aside row)."""
+
+    __tablename__ = "person_merge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(Integer, index=True)
+    survivor_person_id: Mapped[str] = mapped_column(String(64))
+    merged_id: Mapped[int] = mapped_column(Integer, index=True)
+    merged_person_id: Mapped[str] = mapped_column(String(64), index=True)
+    merged_row: Mapped[dict] = mapped_column(JSONType)
+    moved: Mapped[dict] = mapped_column(JSONType)
+    set_aside: Mapped[dict] = mapped_column(JSONType)
+    review_fk: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(100))

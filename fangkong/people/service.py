@@ -1,23 +1,29 @@
-"""People services: import persons and venues (validated, idempotent), look-ups."""
+"""People services: import persons (resolved to one record per human) and venues, look-ups by any source key."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
+import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from fangkong.errors import NotFound
+from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile
-from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, Venue
+from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
+from fangkong.people.persons_import import MatchOutcome, import_person_rows
+from fangkong.people.phones import PhoneOwners, import_person_phones, phone_owners
 from fangkong.protocol import idnumber
+from fangkong.protocol.matching import Thresholds
 
-__all__ = ["import_persons", "import_venues", "get_person", "persons_by_ids", "persons_by_phones",
-           "household_members", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
+__all__ = ["import_persons", "import_venues", "import_person_phones", "get_person", "persons_by_ids",
+           "persons_by_phones", "phone_owners", "PhoneOwners", "MatchOutcome", "household_members", "known_keys",
+           "source_keys", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
 
 _PHONE = re.compile(r"^1\d{10}$")
+_SOURCE = re.compile(r"^[\w-]{1,40}$")
 
 
 def chunks(seq: Sequence, size: int = 5000) -> Iterable[Sequence]:
@@ -62,11 +68,8 @@ def _clean_venue(row: dict) -> tuple[dict | None, str | None]:
     return out, None
 
 
-def _import_keyed(session: Session, tf: TableFile, table: str, model, key: str, fields, clean,
-                  strict: bool) -> ImportResult:
-    """Shared by persons and venues: a key already stored with other data is an error, never an update."""
-    result = ImportResult(table=table, file=tf.path.name, rows=tf.table.num_rows, errors=[],
-                          warnings=list(tf.warnings))
+def _clean_rows(tf: TableFile, key: str, clean, result: ImportResult) -> dict[str, tuple[int, dict]]:
+    """Validated rows by key; a key repeated in the file with other data is an error, never an update."""
     seen: dict[str, tuple[int, dict]] = {}
     for row in tf.table.to_pylist():
         line = row["_line"]
@@ -82,17 +85,40 @@ def _import_keyed(session: Session, tf: TableFile, table: str, model, key: str, 
             result.errors.append(RowError(tf.path.name, line, err))
             continue
         seen[out[key]] = (line, out)
+    return seen
+
+
+def _result(tf: TableFile, table: str) -> ImportResult:
+    return ImportResult(table=table, file=tf.path.name, rows=tf.table.num_rows, errors=[], warnings=list(tf.warnings))
+
+
+def import_persons(session: Session, tf: TableFile, *, strict: bool = False, source: str | None = None,
+                   thresholds: Thresholds | None = None) -> ImportResult:
+    """Persons from one source: a known key is unchanged or rejected (never overwritten); a new key is resolved
+    (same ID number → that person; else a match score → linked, a review item with a new person, or a new
+    person) — see docs/people.md."""
+    if source is not None and not _SOURCE.match(source):
+        raise InvalidInput(f"source {source!r}: 1–40 letters, digits, '_' or '-'")
+    result = _result(tf, "persons")
+    seen = _clean_rows(tf, "person_id", _clean_person, result)
+    return import_person_rows(session, tf, seen, result, strict=strict, source=source,
+                              thresholds=thresholds or Thresholds())
+
+
+def import_venues(session: Session, tf: TableFile, *, strict: bool = False) -> ImportResult:
+    """Insert new venues; identical rows are skipped; conflicting rows are reported, never overwritten."""
+    result = _result(tf, "venues")
+    seen = _clean_rows(tf, "venue_id", _clean_venue, result)
     existing: dict[str, dict] = {}
-    col = getattr(model, key)
     for part in chunks(list(seen)):
-        for obj in session.scalars(select(model).where(col.in_(part))):
-            existing[getattr(obj, key)] = {f: getattr(obj, f) for f in fields}
+        for obj in session.scalars(select(Venue).where(Venue.venue_id.in_(part))):
+            existing[obj.venue_id] = {f: getattr(obj, f) for f in VENUE_FIELDS}
     new = []
     for k, (line, out) in seen.items():
         if k in existing:
             if existing[k] != out:
                 result.errors.append(RowError(tf.path.name, line,
-                                              f"{key} {k!r} already stored with different data (not overwritten)"))
+                                              f"venue_id {k!r} already stored with different data (not overwritten)"))
             else:
                 result.unchanged += 1
         else:
@@ -102,42 +128,58 @@ def _import_keyed(session: Session, tf: TableFile, table: str, model, key: str, 
         result.committed = False
         return result
     for part in chunks(new):
-        session.execute(insert(model), list(part))
+        session.execute(insert(Venue), list(part))
     result.inserted = len(new)
     return result
 
 
-def import_persons(session: Session, tf: TableFile, *, strict: bool = False) -> ImportResult:
-    """Insert new persons; identical rows are skipped; conflicting rows are reported, never overwritten."""
-    return _import_keyed(session, tf, "persons", Person, "person_id", PERSON_FIELDS, _clean_person, strict)
-
-
-def import_venues(session: Session, tf: TableFile, *, strict: bool = False) -> ImportResult:
-    return _import_keyed(session, tf, "venues", Venue, "venue_id", VENUE_FIELDS, _clean_venue, strict)
-
-
 def get_person(session: Session, person_id: str) -> Person:
+    """The person known under this key (their own person_id or any further source key)."""
     person = session.scalar(select(Person).where(Person.person_id == person_id))
+    if person is None:
+        person = session.scalar(select(Person).join(PersonSourceKey, PersonSourceKey.person_fk == Person.id)
+                                .where(PersonSourceKey.key == person_id))
     if person is None:
         raise NotFound(f"unknown person {person_id!r}")
     return person
 
 
 def persons_by_ids(session: Session, person_ids: Iterable[str]) -> dict[str, Person]:
+    """Key → person for every key given that is known; two keys of one person map to the same record."""
     ids = sorted(set(person_ids))
     out: dict[str, Person] = {}
     for part in chunks(ids):
         out.update((p.person_id, p) for p in session.scalars(select(Person).where(Person.person_id.in_(part))))
+        rest = [k for k in part if k not in out]
+        if rest:
+            out.update(session.execute(select(PersonSourceKey.key, Person)
+                                       .join(Person, Person.id == PersonSourceKey.person_fk)
+                                       .where(PersonSourceKey.key.in_(rest))).all())
     return out
 
 
-def persons_by_phones(session: Session, phones: Iterable[str]) -> dict[str, Person]:
-    """Phone → person; when a phone is shared, the earliest registered person holds it."""
-    out: dict[str, Person] = {}
-    for part in chunks(sorted(set(phones))):
-        rows = session.scalars(select(Person).where(Person.phone.in_(part)).order_by(Person.id))
-        for p in rows:
-            out.setdefault(p.phone, p)
+def persons_by_phones(session: Session, phones: Iterable[str], at: datetime | None = None) -> dict[str, Person]:
+    """Phone → person at `at` (default now): the real-name owner then, else the earliest registered person
+    giving it as a contact phone (a phone shared by a household)."""
+    owners = phone_owners(session, phones)
+    return {ph: p for ph in set(owners.contact) | set(owners.owned) if (p := owners.at(ph, at)) is not None}
+
+
+def known_keys(session: Session) -> pa.Array:
+    """Every key a venue scan or a sample may name a person by."""
+    keys = list(session.scalars(select(Person.person_id)))
+    keys += list(session.scalars(select(PersonSourceKey.key)))
+    return pa.array(keys, pa.string())
+
+
+def source_keys(session: Session, persons: Iterable[Person]) -> dict[int, list[str]]:
+    """person.id → the person's keys, their own person_id first."""
+    persons = list(persons)
+    out = {p.id: [p.person_id] for p in persons}
+    for part in chunks(sorted(out)):
+        for fk, key in session.execute(select(PersonSourceKey.person_fk, PersonSourceKey.key)
+                                       .where(PersonSourceKey.person_fk.in_(part)).order_by(PersonSourceKey.id)):
+            out[fk].append(key)
     return out
 
 

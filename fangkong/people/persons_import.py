@@ -1,0 +1,189 @@
+"""Importing persons.csv with identity resolution: a known key is compared, a new key is resolved to a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
+from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
+from fangkong.protocol import idnumber
+from fangkong.protocol.matching import Thresholds
+
+__all__ = ["MatchOutcome", "import_person_rows", "as_data", "chunks"]
+
+_REG_COLS = (Person.id, Person.name, Person.id_number, Person.phone, Person.birth_date, Person.sex, Person.address,
+             Person.community)
+
+
+def chunks(seq, size: int = 5000):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+@dataclass
+class MatchOutcome:
+    """What resolution decided for the new keys of one persons file (printed by `fangkong import`)."""
+
+    new: int = 0
+    by_id_number: int = 0
+    by_score: int = 0
+    review: int = 0
+    declared: tuple = ()  # the import command's follow-up hook (lab results declare cases; persons never do)
+
+    def summary(self) -> str:
+        return (f"{self.new:,} new persons, {self.by_id_number + self.by_score:,} keys linked to known persons "
+                f"({self.by_id_number:,} by ID number, {self.by_score:,} by match score), "
+                f"{self.review:,} for review")
+
+
+def as_data(row: dict) -> dict:
+    """A source row as stored in person_source_key.data (JSON: dates as ISO text)."""
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if k in PERSON_FIELDS}
+
+
+def _stored(session: Session, keys: list[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for part in chunks(keys):
+        for p in session.scalars(select(Person).where(Person.person_id.in_(part))):
+            out[p.person_id] = as_data({f: getattr(p, f) for f in PERSON_FIELDS})
+        for k in session.scalars(select(PersonSourceKey).where(PersonSourceKey.key.in_(part))):
+            out[k.key] = k.data
+    return out
+
+
+def _conflict(key: str, stored: dict, row: dict) -> str:
+    if stored.get("id_number") and row.get("id_number") and stored["id_number"] != row["id_number"]:
+        return (f"person_id {key!r} already stored with resident ID number {idnumber.mask(stored['id_number'])}, "
+                f"this row claims {idnumber.mask(row['id_number'])}: one source key has one ID number "
+                "(not overwritten)")
+    return f"person_id {key!r} already stored with different data (not overwritten)"
+
+
+def _register(session: Session, rows: list[dict]) -> tuple[pa.Table, pa.Table]:
+    """The registered persons a batch can match: all of them for a large batch, else those sharing a key."""
+    total = session.scalar(select(func.count(Person.id))) or 0
+    if total == 0:
+        return REGISTER_SCHEMA.empty_table(), PHONES_SCHEMA.empty_table()
+    if len(rows) * 20 >= total:
+        regs = session.execute(select(*_REG_COLS)).all()
+        phones = session.execute(select(PersonPhone.person_fk, PersonPhone.phone)).all()
+    else:
+        phones_in = sorted({r["phone"] for r in rows if r["phone"]})
+        fks = set(session.scalars(select(PersonPhone.person_fk).where(PersonPhone.phone.in_(phones_in))))
+        dates = sorted({d for r in rows for d in (r["birth_date"], _born(r["id_number"])) if d})
+        ids = sorted({r["id_number"] for r in rows if r["id_number"]})
+        regs = {}
+        for col, values in ((Person.id_number, ids), (Person.phone, phones_in), (Person.birth_date, dates),
+                            (Person.id, sorted(fks))):
+            for part in chunks(values, 2000):
+                regs.update((r[0], r) for r in session.execute(select(*_REG_COLS).where(col.in_(part))))
+        regs = list(regs.values())
+        phones = []
+        for part in chunks(sorted(r[0] for r in regs), 2000):
+            phones += session.execute(select(PersonPhone.person_fk, PersonPhone.phone)
+                                      .where(PersonPhone.person_fk.in_(part))).all()
+    names = [c.name for c in REGISTER_SCHEMA]
+    reg = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in regs], REGISTER_SCHEMA)
+    return reg, pa.Table.from_pylist([{"person_fk": a, "phone": b} for a, b in phones], PHONES_SCHEMA)
+
+
+def _born(id_number: str | None) -> date | None:
+    return idnumber.birth_date_of(id_number) if id_number else None
+
+
+def import_person_rows(session: Session, tf: TableFile, seen: dict[str, tuple[int, dict]], result: ImportResult,
+                       *, strict: bool, source: str | None, thresholds: Thresholds) -> ImportResult:
+    """Known keys: identical → unchanged, different → rejected. New keys: resolved, then written."""
+    stored = _stored(session, list(seen))
+    new: list[tuple[int, dict]] = []
+    for key, (line, row) in seen.items():
+        if key in stored:
+            if stored[key] != as_data(row):
+                result.errors.append(RowError(tf.path.name, line, _conflict(key, stored[key], row)))
+            else:
+                result.unchanged += 1
+        else:
+            new.append((line, row))
+    result.errors.sort(key=lambda e: e.line)
+    if strict and result.errors:
+        result.committed = False
+        return result
+    rows = [r for _, r in new]
+    incoming = pa.Table.from_pylist([{"row": i, **{c: r[c] for c in INCOMING_SCHEMA.names if c != "row"}}
+                                     for i, r in enumerate(rows)], INCOMING_SCHEMA)
+    decisions = resolve(incoming, *_register(session, rows), thresholds).to_pylist() if rows else []
+    result.outcome = _write(session, rows, decisions, source)
+    result.inserted = len(rows)
+    return result
+
+
+def _write(session: Session, rows: list[dict], decisions: list[dict], source: str | None) -> MatchOutcome:
+    outcome = MatchOutcome()
+    fresh = [i for i, d in enumerate(decisions) if d["decision"] in ("new", "review")]
+    for part in chunks(fresh):
+        session.execute(insert(Person), [{**rows[i], "source": source} for i in part])
+    wanted = sorted({rows[i]["person_id"] for i, d in enumerate(decisions) if d["decision"] == "review"}
+                    | {rows[d["same_as_row"]]["person_id"] for d in decisions if d["same_as_row"] is not None})
+    ids: dict[str, int] = {}
+    for part in chunks(wanted):
+        ids.update(session.execute(select(Person.person_id, Person.id).where(Person.person_id.in_(part))).all())
+    outcome.new = sum(d["decision"] == "new" for d in decisions)
+    links = []
+    for i, d in enumerate(decisions):
+        row = rows[i]
+        if d["decision"] == "review":
+            outcome.review += 1
+            session.add(MatchReview(key=row["person_id"], person_fk=ids[row["person_id"]], candidate_fk=d["person_fk"],
+                                    score=d["score"], evidence=_evidence(d)))
+        elif d["decision"] in ("id_number", "link"):
+            first = d["same_as_row"]
+            fk = d["person_fk"] if first is None else _follow(first, rows, decisions, ids)
+            by_id = d["decision"] == "id_number"
+            outcome.by_id_number += by_id
+            outcome.by_score += not by_id
+            links.append({"source": source, "key": row["person_id"], "person_fk": fk, "data": as_data(row),
+                          "linked_by": "id_number" if by_id else "score", "score": d["score"],
+                          "evidence": None if by_id else _evidence(d), "phone": row["phone"]})
+    _add_links(session, links)
+    session.flush()
+    return outcome
+
+
+def _follow(first: int, rows, decisions, ids) -> int:
+    """A later row of the batch with the same ID number as row `first` joins whatever `first` became."""
+    d = decisions[first]
+    return d["person_fk"] if d["decision"] in ("id_number", "link") else ids[rows[first]["person_id"]]
+
+
+def _evidence(d: dict) -> dict:
+    return {"score": round(d["score"], 4), "veto": d["veto"],
+            "fields": {k: None if d[k] is None else round(d[k], 4) for k in ("name", "phone", "birth_date", "address")}}
+
+
+def _add_links(session: Session, links: list[dict]) -> None:
+    """Source-key rows, and each linked row's phone as a further contact phone of its person when new to them."""
+    if not links:
+        return
+    fks = sorted({x["person_fk"] for x in links})
+    known: set[tuple[int, str]] = set()
+    for part in chunks(fks):
+        known |= {(a, b) for a, b in session.execute(select(Person.id, Person.phone).where(Person.id.in_(part)))}
+        known |= {(a, b) for a, b in session.execute(
+            select(PersonPhone.person_fk, PersonPhone.phone).where(PersonPhone.person_fk.in_(part)))}
+    phones = []
+    for x in links:
+        phone = x.pop("phone")
+        if phone and (x["person_fk"], phone) not in known:
+            known.add((x["person_fk"], phone))
+            phones.append({"person_fk": x["person_fk"], "phone": phone, "owner": False, "source": x["key"]})
+    for part in chunks(links):
+        session.execute(insert(PersonSourceKey), list(part))
+    for part in chunks(phones):
+        session.execute(insert(PersonPhone), list(part))
+

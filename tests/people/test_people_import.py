@@ -1,0 +1,127 @@
+"""persons.csv from several sources resolves to one record per person; person_phones.csv; bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from builders.city import person, venue, write_city, write_csv
+from clihelp import fk
+from fangkong.clikit import unit_of_work
+from fangkong.people import service as people_service
+from fangkong.people.models import MatchReview, Person, PersonPhone, PersonSourceKey
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def count(model) -> int:
+    with unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def register(tmp_path, n: int = 5):
+    write_csv(tmp_path / "reg" / "persons.csv", [person(i) for i in range(1, n + 1)])
+    r = fk("import", tmp_path / "reg")
+    assert r.exit_code == 0, r.output
+
+
+def test_same_id_number_links_and_reimport_changes_nothing(env, tmp_path):
+    register(tmp_path)
+    second = [{**person(1), "person_id": "VC-1", "phone": "13900000001", "address": ""},  # same ID number
+              {**person(2), "person_id": "VC-2", "id_number": "", "name": "人 2"},      # score: all fields agree
+              {**person(3), "person_id": "VC-3", "id_number": "", "phone": "", "address": "别处"},  # grey band
+              {**person(77), "person_id": "VC-77"}]                                    # nobody known
+    write_csv(tmp_path / "vc" / "persons.csv", second)
+    r = fk("import", tmp_path / "vc", "--source", "venue_codes")
+    assert r.exit_code == 0, r.output
+    assert "1 new persons, 2 keys linked to known persons (1 by ID number, 1 by match score), 1 for review" in \
+        " ".join(r.output.split())
+    assert count(Person) == 5 + 1 + 1 and count(PersonSourceKey) == 2 and count(MatchReview) == 1
+    with unit_of_work() as s:
+        assert people_service.get_person(s, "VC-1").person_id == "P00001"
+        assert people_service.get_person(s, "VC-2").person_id == "P00002"
+        both = people_service.persons_by_ids(s, ["P00001", "VC-1", "VC-2", "nobody"])
+        assert both["P00001"] is both["VC-1"] and "nobody" not in both
+        key = s.scalar(select(PersonSourceKey).where(PersonSourceKey.key == "VC-2"))
+        assert key.source == "venue_codes" and key.linked_by == "score" and key.evidence["fields"]["name"] == 1.0
+        review = s.scalar(select(MatchReview))
+        assert review.key == "VC-3" and review.candidate_fk == people_service.get_person(s, "P00003").id
+        assert 0.6 <= review.score < 0.85
+        # the linked row's own phone is a further contact phone of the person
+        assert s.scalar(select(PersonPhone.phone).where(PersonPhone.source == "VC-1")) == "13900000001"
+        assert people_service.persons_by_phones(s, ["13900000001"])["13900000001"].person_id == "P00001"
+        assert [k for k in people_service.source_keys(s, [both["P00001"]]).values()] == [["P00001", "VC-1"]]
+    r = fk("import", tmp_path / "vc", "--source", "venue_codes")
+    assert r.exit_code == 0 and count(Person) == 7 and count(PersonSourceKey) == 2 and count(MatchReview) == 1
+
+
+def test_two_id_numbers_for_one_source_key_is_rejected(env, tmp_path):
+    register(tmp_path)
+    write_csv(tmp_path / "vc" / "persons.csv", [{**person(1), "person_id": "VC-1"}])
+    assert fk("import", tmp_path / "vc").exit_code == 0
+    write_csv(tmp_path / "again" / "persons.csv", [{**person(1), "person_id": "VC-1", "id_number": person(9)["id_number"]}])
+    r = fk("import", tmp_path / "again")
+    assert r.exit_code == 1
+    out = " ".join(r.output.split())
+    assert "persons.csv:2: person_id 'VC-1' already stored with resident ID number 140***********" in out
+    assert "one source key has one ID number (not overwritten)" in out
+    with unit_of_work() as s:
+        assert s.scalar(select(PersonSourceKey.data).where(PersonSourceKey.key == "VC-1"))["id_number"] == \
+            person(1)["id_number"]
+    assert count(Person) == 5 and count(PersonSourceKey) == 1
+
+
+def test_rows_of_one_file_with_one_id_number_are_one_person(env, tmp_path):
+    write_csv(tmp_path / "a" / "persons.csv", [person(1), {**person(1), "person_id": "X-1", "name": "人一"}])
+    r = fk("import", tmp_path / "a")
+    assert r.exit_code == 0, r.output
+    assert count(Person) == 1 and count(PersonSourceKey) == 1
+
+
+def test_visits_under_a_further_key_are_accepted(env, tmp_path):
+    register(tmp_path, 2)
+    folder = write_city(tmp_path / "vc", [{**person(1), "person_id": "VC-1"}], [venue("V1")],
+                        [{"person_id": "VC-1", "venue_id": "V1", "enter_at": "2022-03-10T12:00", "leave_at": ""}])
+    r = fk("import", folder)
+    assert r.exit_code == 0, r.output
+
+
+def test_phone_moves_to_a_new_owner_on_a_date(env, tmp_path):
+    register(tmp_path, 3)
+    write_csv(tmp_path / "ph" / "person_phones.csv", [
+        {"person_id": "P00001", "phone": "13800000001", "valid_from": "", "valid_to": "2022-03-05"},
+        {"person_id": "P00002", "phone": "13800000001", "valid_from": "2022-03-05", "valid_to": ""}])
+    r = fk("import", tmp_path / "ph")
+    assert r.exit_code == 0, r.output
+    with unit_of_work() as s:
+        before = people_service.persons_by_phones(s, ["13800000001"], at=datetime(2022, 3, 4, 23, tzinfo=TZ))
+        after = people_service.persons_by_phones(s, ["13800000001"], at=datetime(2022, 3, 5, 0, 1, tzinfo=TZ))
+        assert before["13800000001"].person_id == "P00001" and after["13800000001"].person_id == "P00002"
+        owners = people_service.phone_owners(s, ["13800000001", "13800000003"])
+        assert owners.at("13800000003").person_id == "P00003"  # a contact phone with no ownership record
+    assert fk("import", tmp_path / "ph").exit_code == 0 and count(PersonPhone) == 2  # idempotent
+
+
+def test_a_phone_claimed_by_two_people_at_once_is_rejected(env, tmp_path):
+    register(tmp_path, 3)
+    write_csv(tmp_path / "ph" / "person_phones.csv", [
+        {"person_id": "P00001", "phone": "13800000001", "valid_from": "2022-03-01", "valid_to": ""}])
+    assert fk("import", tmp_path / "ph").exit_code == 0
+    write_csv(tmp_path / "bad" / "person_phones.csv", [
+        {"person_id": "P00003", "phone": "13800000003", "valid_from": "", "valid_to": ""},
+        {"person_id": "P00002", "phone": "13800000001", "valid_from": "2022-03-04", "valid_to": "2022-03-09"},
+        {"person_id": "P00009", "phone": "13800000009", "valid_from": "", "valid_to": ""}])
+    r = fk("import", tmp_path / "bad", "--strict")
+    assert r.exit_code == 1
+    assert "person_phones.csv:3: phone 138****0001 is owned by P00001 from 2022-03-01 to now: a phone has one " \
+           "owner at a time" in " ".join(r.output.split())
+    assert "person_phones.csv:4: unknown person P00009" in r.output
+    assert count(PersonPhone) == 1  # --strict: nothing from the bad file
+
+
+def test_bad_source_name(env, tmp_path):
+    register(tmp_path, 1)
+    r = fk("import", tmp_path / "reg", "--source", "a b")
+    assert r.exit_code == 1 and "source 'a b'" in r.output
