@@ -17,9 +17,11 @@ import typer
 from rich.table import Table
 
 from fangkong import flows, importer
+from fangkong.assist import service as assist_service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.db.migrate import upgrade
+from fangkong.i18n import t
 from fangkong.measures import service as measure_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import assign_tubes, testing_rule
@@ -28,6 +30,7 @@ from fangkong.reports.text import render
 from fangkong.settings import get_settings
 from fangkong.sim.commands import run_with_bars
 from fangkong.testing import service as testing_service
+from fangkong.zones import service as zone_service
 
 __all__ = ["demo", "run_outbreak_day"]
 
@@ -131,8 +134,22 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
             case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=1),
                                  onset_date=sampled.astimezone(settings.zone).date())
             cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))
+        _contain(session, settings, cases, now=at + timedelta(hours=2))
     timings["trace"] = time.perf_counter() - t0
     return sampled.astimezone(settings.zone).date(), cases
+
+
+def _contain(session, settings, cases, *, now: datetime) -> None:
+    """The commander approves the zones the cases' places drew (sealed residents placed, the risk-area list
+    published) and the risk persons who live elsewhere are pushed out as assistance requests (协查)."""
+    edition = load_edition(settings.edition)
+    # without FANGKONG_JURISDICTION the demo acts for the first case's district: people of the other
+    # districts are that district's to find (区县间协查)
+    home = settings.jurisdiction or (cases[0].trace.case.person.community or "")[:6]
+    for r in cases:
+        for zone in r.zones.created:
+            zone_service.approve(session, zone, edition=edition, tz=settings.zone, now=now, actor="指挥部")
+        assist_service.outbound_for_case(session, r.trace.case, home=home, now=now, actor="demo")
 
 
 @handle_errors
@@ -173,6 +190,7 @@ def demo(
     _print_summary(summary, results, cases, timings)
     out.rule("通报" if lang == "zh" else "Bulletin")
     out.print(render(b, lang=lang), highlight=False)
+    _print_risk_areas(lang)
     out.rule()
     url = f"http://127.0.0.1:{port}"
     out.print(f"web app: {url}/   API docs: {url}/docs")
@@ -182,6 +200,17 @@ def demo(
         import uvicorn
 
         uvicorn.run("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning")
+
+
+def _print_risk_areas(lang: str) -> None:
+    """The published risk-area list (高/中/低风险区), as `fangkong zones risk-areas` prints it."""
+    with unit_of_work() as session:
+        areas = zone_service.risk_areas(session)
+    out.rule("风险区域" if lang == "zh" else "Risk areas")
+    for a in areas:
+        names = [p["name"] or p["ref"] for p in a["places"]]
+        more = f" … (+{len(names) - 6})" if len(names) > 6 else ""
+        out.print(f"{t(a['risk'] + '_risk', lang)}  {a['name']}: {'、'.join(names[:6])}{more}", highlight=False)
 
 
 def _print_summary(summary, results, cases, timings) -> None:

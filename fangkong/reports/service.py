@@ -15,6 +15,7 @@ from fangkong.errors import InvalidInput
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import CATEGORIES
 from fangkong.testing import service as testing_service
+from fangkong.zones import service as zone_service
 
 __all__ = ["Bulletin", "bulletin", "CONTROL_KINDS"]
 
@@ -47,6 +48,9 @@ class Bulletin:
     temporary_control: int = 0
     #: environmental (物表) samples up to the day: total, new, negative, weak_positive, positive, pending
     environmental: dict[str, int] = field(default_factory=dict)
+    #: zones (zones.service.counts_between): new_high / new_medium approved that day, lifted that day, and
+    #: open_high / open_medium / open_low at its end; sealed_residents = residents under the zone's measure
+    zones: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -143,7 +147,15 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
                 "age": _age(c.person.birth_date, day)} for c, ctrl in today],
         temporary_control=kinds.get("temporary_control", 0),
         environmental=testing_service.environmental_counts(session, day, tz=tz),
+        zones=dict(zone_service.counts_between(session, start, end),
+                   sealed_residents=kinds_by_category(session, "sealed_resident", end)),
     )
+
+
+def kinds_by_category(session: Session, category: str, end: datetime) -> int:
+    """Active measures of one category at `end` (sealed-zone residents are counted apart from contacts)."""
+    return session.scalar(select(func.count(Measure.id)).where(
+        Measure.category == category, Measure.status == "active", Measure.start_at < end, Measure.end_at > end)) or 0
 
 
 def _age(birth: date | None, day: date) -> int | None:

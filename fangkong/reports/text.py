@@ -32,6 +32,7 @@ def _zh(b: Bulletin, area: str) -> str:
     if env.get("total"):
         lines.append(f"累计采集环境样本{env['total']}份（当日{env['new']}份），其中阴性{env['negative']}份、"
                      f"弱阳性{env['weak_positive']}份、阳性{env['positive']}份，{env['pending']}份结果待出。")
+    lines.extend(_zones_zh(b.zones))
     if b.days_since_community_case is None:
         lines.append("社会面尚未发现感染者。")
     elif b.days_since_community_case == 0:
@@ -65,6 +66,7 @@ def _en(b: Bulletin, area: str) -> str:
     if env.get("total"):
         lines.append(f"Environmental samples: {env['total']} ({env['new']} today): {env['negative']} negative, "
                      f"{env['weak_positive']} weak positive, {env['positive']} positive, {env['pending']} pending.")
+    lines.extend(_zones_en(b.zones))
     if b.days_since_community_case is None:
         lines.append("No case has been found in the community.")
     elif b.days_since_community_case == 0:
@@ -72,6 +74,27 @@ def _en(b: Bulletin, area: str) -> str:
     else:
         lines.append(f"Days without a new community case: {b.days_since_community_case}.")
     return "\n".join(lines)
+
+
+def _zones_zh(z: dict) -> list[str]:
+    if not z or not any(z.values()):
+        return []
+    line = (f"当日新增封控区{z['new_high']}个、管控区{z['new_medium']}个，解除{z['lifted']}个；目前高风险区"
+            f"{z['open_high']}个、中风险区{z['open_medium']}个、低风险区{z['open_low']}个")
+    if z.get("sealed_residents"):
+        line += f"，封控区居民{z['sealed_residents']}人足不出户、每日核酸（计入居家隔离医学观察）"
+    return [line + "。"]
+
+
+def _zones_en(z: dict) -> list[str]:
+    if not z or not any(z.values()):
+        return []
+    line = (f"Zones: {z['new_high']} sealed and {z['new_medium']} controlled today, {z['lifted']} lifted; "
+            f"open: {z['open_high']} high-risk, {z['open_medium']} medium-risk, {z['open_low']} low-risk areas")
+    if z.get("sealed_residents"):
+        line += (f"; {z['sealed_residents']} sealed-zone residents stay home with daily tests "
+                 "(counted under home isolation)")
+    return [line + "."]
 
 
 def render(b: Bulletin, *, lang: str = "zh", area: str | None = None) -> str:

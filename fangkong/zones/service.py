@@ -375,17 +375,19 @@ def resident_count(session: Session, zone: Zone) -> int:
 
 
 def counts_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """Zones sealed (approved sealed or controlled) and lifted in [start, end), and open at `end` (bulletin)."""
+    """For the bulletin: sealed and controlled zones approved in [start, end) by level, zones lifted in it,
+    and the zones open at `end` by their level now."""
     strict = Zone.initial_level != "precaution"
-    sealed = select(func.count(Zone.id)).where(strict, Zone.approved_at >= start, Zone.approved_at < end)
+    new = dict(session.execute(select(Zone.initial_level, func.count(Zone.id)).where(
+        strict, Zone.approved_at >= start, Zone.approved_at < end).group_by(Zone.initial_level)).all())
     lifted = select(func.count(Zone.id)).where(strict, Zone.status == "lifted", Zone.closed_at >= start,
                                                Zone.closed_at < end)
-    open_ = select(Zone.level, func.count(Zone.id)).where(Zone.approved_at < end, (Zone.closed_at.is_(None))
-                                                          | (Zone.closed_at >= end)).group_by(Zone.level)
-    levels = dict(session.execute(open_).all())
-    return {"sealed": session.scalar(sealed) or 0, "lifted": session.scalar(lifted) or 0,
-            "open_high": levels.get("sealed", 0), "open_medium": levels.get("controlled", 0),
-            "open_low": levels.get("precaution", 0)}
+    open_ = dict(session.execute(select(Zone.level, func.count(Zone.id)).where(
+        Zone.approved_at < end, Zone.status.in_(("approved", "lifted")),
+        Zone.closed_at.is_(None) | (Zone.closed_at >= end)).group_by(Zone.level)).all())
+    return {"new_high": new.get("sealed", 0), "new_medium": new.get("controlled", 0),
+            "lifted": session.scalar(lifted) or 0, "open_high": open_.get("sealed", 0),
+            "open_medium": open_.get("controlled", 0), "open_low": open_.get("precaution", 0)}
 
 
 def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[str]]:

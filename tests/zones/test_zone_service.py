@@ -134,7 +134,7 @@ def test_precaution_zone_lifts_only_after_the_stricter_zones(env, tmp_path):
         with pytest.raises(Conflict, match="2 sealed or controlled zones of the area are still open"):
             service.step(s, zones["precaution"], edition=E9, tz=TZ, now=at(2022, 3, 13), actor="王指挥")
         assert service.counts_between(s, at(2022, 3, 12), at(2022, 3, 13)) == {
-            "sealed": 2, "lifted": 0, "open_high": 1, "open_medium": 1, "open_low": 1}
+            "new_high": 1, "new_medium": 1, "lifted": 0, "open_high": 1, "open_medium": 1, "open_low": 1}
 
 
 def test_bad_zones_are_refused_and_nothing_is_written(env, tmp_path):
