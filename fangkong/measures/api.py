@@ -11,6 +11,7 @@ from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
+from fangkong.measures.sites_api import router as sites_router
 from fangkong.measures.verification_api import router as verification_router
 from fangkong.protocol.edition import load_edition
 
@@ -79,3 +80,4 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
 
 
 more.include_router(verification_router)
+more.include_router(sites_router)
