@@ -30,9 +30,11 @@ from fangkong.settings import get_settings
 from fangkong.web import pages
 from fangkong.contacts.web import router as contacts_web
 from fangkong.reports.web import router as reports_web
+from fangkong.people.web import router as people_router
 from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 from fangkong.assist.api import router as assist_router
+from fangkong.assist.inputs_api import router as inputs_router
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -48,10 +50,12 @@ for r in (cases_router, contacts_router, measures_router, codes_router, reports_
     app.include_router(r)
 app.include_router(zones_router)
 app.include_router(assist_router)
+app.include_router(inputs_router)
 app.include_router(testing_router)
 app.include_router(teams_router)
 app.include_router(tasks_router)
 app.include_router(measures_more)
+app.include_router(people_router)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

@@ -19,16 +19,18 @@ from fangkong.measures.commands import app as measures_app
 from fangkong.codes.commands import app as codes_app
 from fangkong.zones.commands import app as zones_app
 from fangkong.assist.commands import app as assist_app
+from fangkong.assist.inputs_commands import app as inputs_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
 from fangkong.sim.commands import app as sim_app
 from fangkong.testing.commands import app as testing_app
 from fangkong.cases.teams_commands import app as teams_app
 from fangkong.tasks.commands import app as tasks_app
-from fangkong.measures.verification_commands import app as verify_app
 from fangkong.contacts.commands import app as investigation_app
 from fangkong.measures.verification_commands import app as verify_app
+from fangkong.people.commands import app as people_app
 from fangkong.measures.sites_commands import app as sites_app
+from fangkong.measures.checkins_commands import app as checkins_app
 from fangkong.demo import demo
 
 app = typer.Typer(
@@ -43,15 +45,17 @@ app.add_typer(measures_app, name="measures")
 app.add_typer(codes_app, name="codes")
 app.add_typer(zones_app, name="zones")
 app.add_typer(assist_app, name="assist")
+app.add_typer(inputs_app, name="inputs")
 app.add_typer(report_app, name="report")
 app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tasks_app, name="tasks")
-app.add_typer(verify_app, name="verify")
 app.add_typer(investigation_app, name="investigation")
 app.add_typer(verify_app, name="verify")
+app.add_typer(people_app, name="people")
 app.add_typer(sites_app, name="sites")
+app.add_typer(checkins_app, name="checkins")
 app.command("demo")(demo)
 
 

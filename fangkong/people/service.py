@@ -19,7 +19,7 @@ from fangkong.protocol import idnumber
 from fangkong.protocol.matching import Thresholds
 
 __all__ = ["import_persons", "import_venues", "import_person_phones", "get_person", "persons_by_ids",
-           "persons_by_phones", "phone_owners", "PhoneOwners", "MatchOutcome", "household_members", "known_keys",
+           "persons_by_phones", "phone_owners", "PhoneOwners", "MatchOutcome", "household_members", "keys_of", "known_keys",
            "source_keys", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
 
 _PHONE = re.compile(r"^1\d{10}$")
@@ -181,6 +181,12 @@ def source_keys(session: Session, persons: Iterable[Person]) -> dict[int, list[s
                                        .where(PersonSourceKey.person_fk.in_(part)).order_by(PersonSourceKey.id)):
             out[fk].append(key)
     return out
+
+
+def keys_of(session: Session, person: Person) -> list[PersonSourceKey]:
+    """The person's further source keys, oldest first."""
+    return list(session.scalars(select(PersonSourceKey).where(PersonSourceKey.person_fk == person.id)
+                                .order_by(PersonSourceKey.id)))
 
 
 def household_members(session: Session, household_ids: Iterable[str]) -> dict[str, list[Person]]:

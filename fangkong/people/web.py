@@ -1,0 +1,46 @@
+"""Pages of the people domain: the match review queue (evidence side by side) and recent merges with undo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep
+from fangkong.people import merge as merge_service
+from fangkong.people import review as review_service
+from fangkong.people.api import merge_read, review_read
+from fangkong.people.api import router as api_router
+from fangkong.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+By = Annotated[str, Form(min_length=1, max_length=100)]
+
+
+@router.get("/people/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, session: SessionDep):
+    rows = [review_read(session, r) for r in review_service.list_reviews(session, status="open", limit=100)]
+    merges = [merge_read(m) for m in merge_service.recent_merges(session, limit=20)]
+    return templates.TemplateResponse(request, "people_reviews.html", {
+        "lang": lang_of(request), "rows": rows, "merges": merges, "counts": review_service.review_counts(session)})
+
+
+@router.post("/people/reviews/{review_id}")
+def decide(session: SessionDep, review_id: Id, decision: Annotated[str, Form(pattern="^(merge|distinct)$")], by: By,
+           reason: Annotated[str, Form(max_length=500)] = ""):
+    review_service.decide_review(session, review_service.get_review(session, review_id), decision, actor=by,
+                                 now=utcnow(), reason=reason)
+    return RedirectResponse("/people/reviews", status_code=303)
+
+
+@router.post("/people/merges/{merge_id}/undo")
+def undo(session: SessionDep, merge_id: Id, by: By):
+    merge_service.unmerge(session, merge_service.get_merge(session, merge_id), actor=by, now=utcnow())
+    return RedirectResponse("/people/reviews", status_code=303)
+
+
+# the people domain's API and pages are mounted together (one line in fangkong/api.py)
+router.include_router(api_router)
