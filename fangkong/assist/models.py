@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["AssistRequest", "AssistPerson", "DIRECTIONS", "OUTCOMES"]
+__all__ = ["AssistRequest", "AssistPerson", "DIRECTIONS", "OUTCOMES", "Arrival", "DrugPurchase", "FeverReport",
+           "Vaccination", "DRUG_CLASSES", "RISK_LEVELS"]
 
 DIRECTIONS = ("inbound", "outbound")
 #: what the community found at the door (reported back to the issuer); `moved_away` = lives elsewhere now
 OUTCOMES = ("found_placed", "found_negative", "not_found", "moved_away", "wrong_person")
+DRUG_CLASSES = ("antipyretic", "cough", "antiviral", "antibiotic")
+RISK_LEVELS = ("high", "medium", "low")
 
 
 class AssistRequest(Base):
@@ -59,3 +62,66 @@ class AssistPerson(Base):
 
     request = relationship("AssistRequest", back_populates="persons")
     person = relationship("Person", lazy="joined")
+
+
+# -- other inputs (DOMAIN.md §9): arrivals from key areas, 四类药品 purchases, fever-clinic reports, vaccinations
+
+
+class Arrival(Base):
+    """A registered arrival from a key area (重点地区来返人员); the person gets the edition's arrival measure."""
+
+    __tablename__ = "arrival"
+    __table_args__ = (UniqueConstraint("person_fk", "arrived_at", name="uq_arrival_person_arrived_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    from_area: Mapped[str] = mapped_column(String(200))
+    #: the area's risk level when the person left it: high / medium / low
+    risk_level: Mapped[str] = mapped_column(String(10))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class DrugPurchase(Base):
+    """A real-name 四类药品 purchase (antipyretic, cough, antiviral, antibiotic), pushed to the buyer's
+    community for a test within the deployment's deadline."""
+
+    __tablename__ = "drug_purchase"
+    __table_args__ = (UniqueConstraint("pharmacy", "id_number", "phone", "bought_at", "drug_class",
+                                       name="uq_drug_purchase_pharmacy_id_number_phone_bought_at_drug_class"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pharmacy: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    phone: Mapped[str | None] = mapped_column(String(11))
+    drug_class: Mapped[str] = mapped_column(String(20))
+    bought_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    task_fk: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+
+
+class FeverReport(Base):
+    """A fever-clinic visit reported by the clinic; the community follows the person up the same day."""
+
+    __tablename__ = "fever_report"
+    __table_args__ = (UniqueConstraint("clinic", "person_fk", "seen_at", name="uq_fever_report_clinic_person_seen"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic: Mapped[str] = mapped_column(String(200))
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    temperature: Mapped[float | None] = mapped_column()
+    task_fk: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+
+
+class Vaccination(Base):
+    __tablename__ = "vaccination"
+    __table_args__ = (UniqueConstraint("person_fk", "dose", name="uq_vaccination_person_dose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    dose: Mapped[int] = mapped_column(Integer)
+    vaccinated_on: Mapped[date] = mapped_column(Date, index=True)
+    product: Mapped[str | None] = mapped_column(String(100))

@@ -22,7 +22,8 @@ from fangkong.protocol import idnumber
 from fangkong.tasks import service as task_service
 
 __all__ = ["CSV_COLUMNS", "REQUIRED", "PersonIn", "receive", "import_requests", "record_outcome", "outbound_for_case",
-           "export_rows", "get_request", "get_person_row", "list_requests", "TASK_STATUS"]
+           "export_rows", "get_request", "get_person_row", "list_requests", "TASK_STATUS", "check_person",
+           "clean_person", "match_person"]
 
 #: the exchange format, the same in and out (docs/zones.md, "Regional assistance")
 CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "reason", "name", "id_number",
@@ -42,7 +43,7 @@ class PersonIn:
     phone: str | None = None
 
 
-def _check_person(p: PersonIn) -> str | None:
+def check_person(p: PersonIn) -> str | None:
     """Why a named person cannot be looked for, or None."""
     if not p.id_number and not p.phone:
         return "a person needs an id_number or a phone"
@@ -53,12 +54,12 @@ def _check_person(p: PersonIn) -> str | None:
     return None
 
 
-def _clean(p: PersonIn) -> PersonIn:
+def clean_person(p: PersonIn) -> PersonIn:
     s = lambda v: (v or "").strip() or None  # noqa: E731
     return PersonIn(name=s(p.name), id_number=(s(p.id_number) or "").upper() or None, phone=s(p.phone))
 
 
-def _match(session: Session, p: PersonIn) -> Person | None:
+def match_person(session: Session, p: PersonIn) -> Person | None:
     if p.id_number:
         found = session.scalar(select(Person).where(Person.id_number == p.id_number).order_by(Person.id).limit(1))
         if found is not None:
@@ -77,8 +78,8 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
             raise InvalidInput(f"{name} must be 1–{limit} characters")
     if not persons:
         raise InvalidInput("a request names at least one person")
-    persons = [_clean(p) for p in persons]
-    errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := _check_person(p))]
+    persons = [clean_person(p) for p in persons]
+    errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := check_person(p))]
     if errors:
         raise InvalidInput("; ".join(errors), details=errors)
     req = session.scalar(select(AssistRequest).where(AssistRequest.direction == "inbound",
@@ -104,7 +105,7 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
 
 
 def _route(session: Session, req: AssistRequest, p: PersonIn, now: datetime) -> AssistPerson:
-    person = _match(session, p)
+    person = match_person(session, p)
     community = (person.community if person else None) or ""
     owner = task_service.Owner("community", community, community) if community else _UNMATCHED
     task = task_service.open_task(session, "verification", "verified", owner=owner, start=now,
@@ -126,11 +127,11 @@ def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: b
                           warnings=list(tf.warnings))
     groups: dict[tuple[str, str], tuple[str, list[PersonIn]]] = {}
     for row in tf.table.to_pylist():
-        p = _clean(PersonIn(row.get("name"), row.get("id_number"), row.get("phone")))
+        p = clean_person(PersonIn(row.get("name"), row.get("id_number"), row.get("phone")))
         key = ((row.get("issuing_jurisdiction") or "").strip(), (row.get("request_id") or "").strip())
         reason = (row.get("reason") or "").strip()
         err = ("request_id is empty" if not key[1] else "issuing_jurisdiction is empty" if not key[0]
-               else "reason is empty" if not reason else _check_person(p))
+               else "reason is empty" if not reason else check_person(p))
         if err:
             result.errors.append(RowError(tf.path.name, row["_line"], err))
             continue

@@ -21,10 +21,11 @@ __all__ += ["Zone", "ZonePlace", "ZoneResident", "ZoneRound"]
 from fangkong.tasks.models import Investigation, Task, TracingTeam  # noqa: E402
 
 __all__ += ["Task", "TracingTeam", "Investigation"]
-from fangkong.assist.models import AssistPerson, AssistRequest  # noqa: E402
+from fangkong.assist.models import Arrival, AssistPerson, AssistRequest, DrugPurchase, FeverReport, Vaccination  # noqa: E402,E501
 from fangkong.codes.models import StatusVersion  # noqa: E402
 
-__all__ += ["AssistRequest", "AssistPerson", "StatusVersion"]
+__all__ += ["AssistRequest", "AssistPerson", "StatusVersion", "Arrival", "DrugPurchase", "FeverReport",
+            "Vaccination"]
 from fangkong.people.models import MatchReview, PersonMerge, PersonPhone, PersonSourceKey  # noqa: E402
 
 __all__ += ["PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0003_zones_assist
 Revises: 0001
-Create Date: 2026-11-23 19:16:14.242785
+Create Date: 2026-11-23 19:27:55.221627
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +23,36 @@ def upgrade() -> None:
     sa.Column('v', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_version'))
     )
+    op.create_table('arrival',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_fk', sa.Integer(), nullable=False),
+    sa.Column('from_area', sa.String(length=200), nullable=False),
+    sa.Column('risk_level', sa.String(length=10), nullable=False),
+    sa.Column('arrived_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['person_fk'], ['person.id'], name=op.f('fk_arrival_person_fk_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_arrival')),
+    sa.UniqueConstraint('person_fk', 'arrived_at', name='uq_arrival_person_arrived_at')
+    )
+    with op.batch_alter_table('arrival', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_arrival_arrived_at'), ['arrived_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_arrival_person_fk'), ['person_fk'], unique=False)
+
+    op.create_table('vaccination',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_fk', sa.Integer(), nullable=False),
+    sa.Column('dose', sa.Integer(), nullable=False),
+    sa.Column('vaccinated_on', sa.Date(), nullable=False),
+    sa.Column('product', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['person_fk'], ['person.id'], name=op.f('fk_vaccination_person_fk_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vaccination')),
+    sa.UniqueConstraint('person_fk', 'dose', name='uq_vaccination_person_dose')
+    )
+    with op.batch_alter_table('vaccination', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_vaccination_person_fk'), ['person_fk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_vaccination_vaccinated_on'), ['vaccinated_on'], unique=False)
+
     op.create_table('assist_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_no', sa.String(length=20), nullable=True),
@@ -140,6 +170,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assist_person_request_fk'), ['request_fk'], unique=False)
         batch_op.create_index(batch_op.f('ix_assist_person_task_fk'), ['task_fk'], unique=False)
 
+    op.create_table('drug_purchase',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pharmacy', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=True),
+    sa.Column('id_number', sa.String(length=18), nullable=True),
+    sa.Column('phone', sa.String(length=11), nullable=True),
+    sa.Column('drug_class', sa.String(length=20), nullable=False),
+    sa.Column('bought_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('person_fk', sa.Integer(), nullable=True),
+    sa.Column('task_fk', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['person_fk'], ['person.id'], name=op.f('fk_drug_purchase_person_fk_person')),
+    sa.ForeignKeyConstraint(['task_fk'], ['task.id'], name=op.f('fk_drug_purchase_task_fk_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_drug_purchase')),
+    sa.UniqueConstraint('pharmacy', 'id_number', 'phone', 'bought_at', 'drug_class', name='uq_drug_purchase_pharmacy_id_number_phone_bought_at_drug_class')
+    )
+    with op.batch_alter_table('drug_purchase', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_drug_purchase_bought_at'), ['bought_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_drug_purchase_id_number'), ['id_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_drug_purchase_person_fk'), ['person_fk'], unique=False)
+
+    op.create_table('fever_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('clinic', sa.String(length=200), nullable=False),
+    sa.Column('person_fk', sa.Integer(), nullable=False),
+    sa.Column('seen_at', fangkong.db.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('temperature', sa.Double(), nullable=True),
+    sa.Column('task_fk', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['person_fk'], ['person.id'], name=op.f('fk_fever_report_person_fk_person')),
+    sa.ForeignKeyConstraint(['task_fk'], ['task.id'], name=op.f('fk_fever_report_task_fk_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fever_report')),
+    sa.UniqueConstraint('clinic', 'person_fk', 'seen_at', name='uq_fever_report_clinic_person_seen')
+    )
+    with op.batch_alter_table('fever_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fever_report_person_fk'), ['person_fk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fever_report_seen_at'), ['seen_at'], unique=False)
+
     # ### end Alembic commands ###
     _status_triggers(create=True)
 
@@ -175,6 +241,17 @@ def _status_triggers(create: bool) -> None:
 def downgrade() -> None:
     _status_triggers(create=False)
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('fever_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fever_report_seen_at'))
+        batch_op.drop_index(batch_op.f('ix_fever_report_person_fk'))
+
+    op.drop_table('fever_report')
+    with op.batch_alter_table('drug_purchase', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_drug_purchase_person_fk'))
+        batch_op.drop_index(batch_op.f('ix_drug_purchase_id_number'))
+        batch_op.drop_index(batch_op.f('ix_drug_purchase_bought_at'))
+
+    op.drop_table('drug_purchase')
     with op.batch_alter_table('assist_person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assist_person_task_fk'))
         batch_op.drop_index(batch_op.f('ix_assist_person_request_fk'))
@@ -210,5 +287,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_assist_request_case_fk'))
 
     op.drop_table('assist_request')
+    with op.batch_alter_table('vaccination', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_vaccination_vaccinated_on'))
+        batch_op.drop_index(batch_op.f('ix_vaccination_person_fk'))
+
+    op.drop_table('vaccination')
+    with op.batch_alter_table('arrival', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_arrival_person_fk'))
+        batch_op.drop_index(batch_op.f('ix_arrival_arrived_at'))
+
+    op.drop_table('arrival')
     op.drop_table('status_version')
     # ### end Alembic commands ###
