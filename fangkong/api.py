@@ -34,6 +34,7 @@ from fangkong.people.web import router as people_router
 from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 from fangkong.assist.api import router as assist_router
+from fangkong.assist.inputs_api import router as inputs_router
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -49,6 +50,7 @@ for r in (cases_router, contacts_router, measures_router, codes_router, reports_
     app.include_router(r)
 app.include_router(zones_router)
 app.include_router(assist_router)
+app.include_router(inputs_router)
 app.include_router(testing_router)
 app.include_router(teams_router)
 app.include_router(tasks_router)
