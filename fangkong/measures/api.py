@@ -11,7 +11,9 @@ from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
+from fangkong.measures.checkins_api import router as checkins_router
 from fangkong.measures.sites_api import router as sites_router
+from fangkong.measures.web import router as checkin_page
 from fangkong.measures.verification_api import router as verification_router
 from fangkong.protocol.edition import load_edition
 
@@ -81,3 +83,5 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
 
 more.include_router(verification_router)
 more.include_router(sites_router)
+more.include_router(checkins_router)
+more.include_router(checkin_page)

@@ -186,3 +186,5 @@ class CheckIn(Base):
     temperature: Mapped[float | None] = mapped_column(Float)
     symptoms: Mapped[list] = mapped_column(JSONType, default=list)
     alert: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    measure = relationship("Measure")
