@@ -33,6 +33,7 @@ from fangkong.measures.verification_commands import app as verify_app
 from fangkong.people.commands import app as people_app
 from fangkong.measures.sites_commands import app as sites_app
 from fangkong.measures.checkins_commands import app as checkins_app
+from fangkong.measures.hospitals_commands import app as hospitals_app
 from fangkong.demo import demo
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ app.add_typer(verify_app, name="verify")
 app.add_typer(people_app, name="people")
 app.add_typer(sites_app, name="sites")
 app.add_typer(checkins_app, name="checkins")
+app.add_typer(hospitals_app, name="hospitals")
 app.command("demo")(demo)
 
 

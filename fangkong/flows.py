@@ -15,7 +15,7 @@ from fangkong.contacts import service as contact_service
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
-from fangkong.measures import sites, verification
+from fangkong.measures import hospitals, sites, verification
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
 from fangkong.zones import service as zone_service
@@ -61,6 +61,7 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
         if ended is not None:
             sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
         investigations.append(team_service.open_investigation(session, case, now=now, actor=actor))  # at once
+        hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
                                          companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor)

@@ -12,6 +12,7 @@ from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
 from fangkong.measures.checkins_api import router as checkins_router
+from fangkong.measures.hospitals_api import router as hospitals_router
 from fangkong.measures.sites_api import router as sites_router
 from fangkong.measures.web import router as checkin_page
 from fangkong.measures.verification_api import router as verification_router
@@ -85,3 +86,4 @@ more.include_router(verification_router)
 more.include_router(sites_router)
 more.include_router(checkins_router)
 more.include_router(checkin_page)
+more.include_router(hospitals_router)

@@ -1,0 +1,181 @@
+"""Designated-hospital services: hospitals and beds, admission and discharge of cases, the escalation plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import DECLARED, Case
+from fangkong.db.audit import audit
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
+from fangkong.protocol.hospitals import DEFAULT_PLAN, PlanState, Step, plan_state
+from fangkong.tasks import service as task_service
+from fangkong.tasks.models import Task
+
+__all__ = ["add_hospital", "get_hospital", "HospitalBeds", "hospital_beds", "admit", "discharge", "open_transfer",
+           "active_cases", "plan", "set_step", "remove_step", "steps", "beds_used"]
+
+
+def get_hospital(session: Session, hospital_id: str) -> Hospital:
+    h = session.scalar(select(Hospital).where(Hospital.hospital_id == hospital_id))
+    if h is None:
+        raise NotFound(f"unknown hospital {hospital_id!r}")
+    return h
+
+
+def add_hospital(session: Session, hospital_id: str, *, name: str, jurisdiction: str, beds: int,
+                 negative_pressure_beds: int = 0, lat: float | None = None, lon: float | None = None,
+                 designated: bool = True, actor: str = "system") -> Hospital:
+    if session.scalar(select(Hospital.id).where(Hospital.hospital_id == hospital_id)):
+        raise Conflict(f"hospital {hospital_id} is already registered")
+    if not 0 <= negative_pressure_beds <= beds <= 100_000:
+        raise InvalidInput("beds must be 0–100 000 and include the negative-pressure beds")
+    h = Hospital(hospital_id=hospital_id, name=name, jurisdiction=jurisdiction, beds=beds,
+                 negative_pressure_beds=negative_pressure_beds, lat=lat, lon=lon, designated=designated)
+    session.add(h)
+    session.flush()
+    audit(session, actor, "hospital.add", "hospital", hospital_id, after={"beds": beds,
+                                                                         "negative_pressure_beds": negative_pressure_beds})
+    return h
+
+
+@dataclass
+class HospitalBeds:
+    hospital: Hospital
+    used: int
+    negative_pressure_used: int
+
+    @property
+    def free(self) -> int:
+        return self.hospital.beds - self.used
+
+    @property
+    def negative_pressure_free(self) -> int:
+        return self.hospital.negative_pressure_beds - self.negative_pressure_used
+
+
+def hospital_beds(session: Session) -> list[HospitalBeds]:
+    """Every hospital with its beds in use now (one aggregate query)."""
+    used = {h: (n, np) for h, n, np in session.execute(
+        select(HospitalAdmission.hospital_fk, func.count(), func.count().filter(HospitalAdmission.negative_pressure))
+        .where(HospitalAdmission.discharged_at.is_(None)).group_by(HospitalAdmission.hospital_fk))}
+    return [HospitalBeds(h, *used.get(h.id, (0, 0)))
+            for h in session.scalars(select(Hospital).order_by(Hospital.hospital_id))]
+
+
+def _open_admission(session: Session, case: Case) -> HospitalAdmission | None:
+    return session.scalar(select(HospitalAdmission).where(HospitalAdmission.case_fk == case.id,
+                                                          HospitalAdmission.discharged_at.is_(None)))
+
+
+def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, negative_pressure: bool = False,
+          actor: str = "system") -> HospitalAdmission:
+    """A case admitted to a designated hospital: refused when the hospital (or its negative-pressure beds) is
+    full or the case is already in a hospital. Closes the case's transfer task."""
+    if case.status == "ruled_out":
+        raise Conflict(f"case {case.case_no} was ruled out at its re-check")
+    if not hospital.designated:
+        raise Conflict(f"hospital {hospital.hospital_id} is not a designated hospital")
+    current = _open_admission(session, case)
+    if current is not None:
+        raise Conflict(f"case {case.case_no} is already in hospital {current.hospital.hospital_id}")
+    beds = next(b for b in hospital_beds(session) if b.hospital.id == hospital.id)
+    if beds.free <= 0:
+        raise Conflict(f"hospital {hospital.hospital_id} has no free bed ({beds.used}/{hospital.beds})")
+    if negative_pressure and beds.negative_pressure_free <= 0:
+        raise Conflict(f"hospital {hospital.hospital_id} has no free negative-pressure bed "
+                       f"({beds.negative_pressure_used}/{hospital.negative_pressure_beds})")
+    if at < case.reported_at:
+        raise InvalidInput("admission time is before the positive result was reported")
+    a = HospitalAdmission(case_fk=case.id, hospital_fk=hospital.id, negative_pressure=negative_pressure,
+                          admitted_at=at)
+    session.add(a)
+    for task in session.scalars(select(Task).where(Task.case_fk == case.id, Task.kind == "case_transfer",
+                                                   Task.status == "open")):
+        task_service.close_task(session, task, "done", at=at, actor=actor, note=f"admitted to {hospital.hospital_id}")
+    audit(session, actor, "hospital.admit", "case", case.case_no, after={"hospital": hospital.hospital_id,
+                                                                       "negative_pressure": negative_pressure})
+    session.flush()
+    return a
+
+
+def discharge(session: Session, case: Case, *, at: datetime, actor: str = "system") -> HospitalAdmission:
+    a = _open_admission(session, case)
+    if a is None:
+        raise Conflict(f"case {case.case_no} is not in a hospital")
+    if at < a.admitted_at:
+        raise InvalidInput("discharge time is before the admission")
+    a.discharged_at = at
+    audit(session, actor, "hospital.discharge", "case", case.case_no, after={"hospital": a.hospital.hospital_id})
+    return a
+
+
+def open_transfer(session: Session, case: Case, *, now: datetime) -> Task | None:
+    """The case's transfer to a designated hospital, due by its placement deadline (1 h from the positive
+    result), owned by the designated hospital of its jurisdiction with the most free beds (or the district)."""
+    if case.placed_deadline_at is None or _open_admission(session, case) is not None or session.scalar(
+            select(Task.id).where(Task.case_fk == case.id, Task.kind == "case_transfer")):
+        return None
+    community = case.person.community or ""
+    fits = [b for b in hospital_beds(session) if b.hospital.designated and b.free > 0]
+    local = [b for b in fits if community.startswith(b.hospital.jurisdiction)] or fits
+    best = max(local, key=lambda b: (len(b.hospital.jurisdiction), b.free), default=None)
+    owner = (task_service.Owner("hospital", best.hospital.hospital_id, best.hospital.name) if best else
+             task_service.Owner("district", community[:6] or "unknown", None))
+    return task_service.open_task(session, "case_transfer", "case_placed", owner=owner, start=case.reported_at,
+                                  due=case.placed_deadline_at, jurisdiction=community or None, case_fk=case.id,
+                                  person_fk=case.person_fk)
+
+
+def active_cases(session: Session) -> int:
+    """Declared cases not discharged from hospital."""
+    discharged = exists().where(and_(HospitalAdmission.case_fk == Case.id, HospitalAdmission.discharged_at.is_not(None)))
+    return session.scalar(select(func.count(Case.id)).where(Case.status.in_(DECLARED), ~discharged)) or 0
+
+
+def steps(session: Session) -> list[Step]:
+    """The deployment's plan, or seed 003's when none is set."""
+    rows = list(session.scalars(select(EscalationStep).order_by(EscalationStep.threshold)))
+    return [Step(r.threshold, r.action, r.beds) for r in rows] if rows else list(DEFAULT_PLAN)
+
+
+def plan(session: Session) -> PlanState:
+    return plan_state(active_cases(session), steps(session))
+
+
+def set_step(session: Session, threshold: int, *, action: str, beds: int = 0, actor: str = "system") -> EscalationStep:
+    """Add or replace the step for `threshold` (the first one set replaces the default plan)."""
+    if not 0 <= threshold <= 10_000_000 or not action.strip():
+        raise InvalidInput("a step needs a threshold 0–10 000 000 and an action")
+    step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
+    if step is None:
+        step = EscalationStep(threshold=threshold, action=action, beds=beds)
+        session.add(step)
+    else:
+        step.action, step.beds = action, beds
+    audit(session, actor, "hospital.plan_step", "escalation_step", threshold, after={"action": action, "beds": beds})
+    return step
+
+
+def remove_step(session: Session, threshold: int, *, actor: str = "system") -> None:
+    step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
+    if step is None:
+        raise NotFound(f"no plan step at {threshold} cases")
+    session.delete(step)
+    audit(session, actor, "hospital.plan_step_removed", "escalation_step", threshold)
+
+
+def beds_used(session: Session, at: datetime) -> int:
+    """Hospital beds occupied at `at` (the bulletin's figure)."""
+    return session.scalar(select(func.count(HospitalAdmission.id)).where(
+        HospitalAdmission.admitted_at < at,
+        (HospitalAdmission.discharged_at.is_(None)) | (HospitalAdmission.discharged_at > at))) or 0
+
+
+def state_of(state: PlanState) -> dict:
+    return {"active_cases": state.active_cases, "in_force": [vars(s) for s in state.in_force],
+            "next_step": vars(state.next_step) if state.next_step else None, "cases_to_next": state.cases_to_next}
