@@ -135,8 +135,10 @@ class _Seed:
 
 
 def _close(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> pa.Table:
-    anchors = lake.own_intervals(_who_table([(k, sd.person.person_id, sd.ws, sd.we) for k, sd in seeds.items()]),
-                                 dwell)
+    # a case known under several source keys has scans under each (people.service resolves them to one person)
+    keys = people_service.source_keys(session, [sd.person for sd in seeds.values()])
+    anchors = lake.own_intervals(_who_table([(k, key, sd.ws, sd.we) for k, sd in seeds.items()
+                                             for key in keys[sd.person.id]]), dwell)
     for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
         seeds[r["key"]].col.add("close", "p:" + r["person_id"], "venue", r["via"], r["place"], r["s"], r["e"])
     households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()])
@@ -151,13 +153,19 @@ def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
     """One query for the close contacts of every case: the venue query re-run for each contact at once."""
     firsts = {k: {who[2:]: min(ev["_s"] for ev in evs) for who, evs in sd.col.members("close").items()}
               for k, sd in seeds.items()}
-    who = [(k, pid, s, seeds[k].until) for k, first in firsts.items() for pid, s in sorted(first.items())]
-    anchors = lake.own_intervals(_who_table(who), dwell)
+    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first})
+    keys = people_service.source_keys(session, contacts.values())  # a contact's scans under each of their keys
+    who: dict[tuple[str, str], int] = {}
+    for k, first in firsts.items():
+        for pid, s in first.items():
+            for key in keys[contacts[pid].id] if pid in contacts else [pid]:
+                who[(k, key)] = min(s, who.get((k, key), s))
+    anchors = lake.own_intervals(_who_table([(k, key, s, seeds[k].until) for (k, key), s in sorted(who.items())]),
+                                 dwell)
     for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
         sd, key = seeds[r["key"]], "p:" + r["person_id"]
         if r["person_id"] != sd.person.person_id and not sd.col.has(key, "close"):
             sd.col.add("secondary", key, "venue", r["via"], r["place"], r["s"], r["e"])
-    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first})
     households = people_service.household_members(session, [p.household_id for p in contacts.values()])
     for k, first in firsts.items():
         sd = seeds[k]
@@ -179,9 +187,9 @@ def _companions(session, lake, seeds: dict[str, _Seed], min_s, min_cell_hours) -
     if min_cell_hours > 0 and rows:
         rows = [r for k, sd in seeds.items() for r in
                 _noise_filter(lake, [r for r in rows if r["key"] == k], sd.person.phone, sd.ws, min_cell_hours)]
-    owners = people_service.persons_by_phones(session, {r["person_id"] for r in rows})
+    owners = people_service.phone_owners(session, {r["person_id"] for r in rows})
     for r in rows:
-        sd, owner = seeds[r["key"]], owners.get(r["person_id"])
+        sd, owner = seeds[r["key"]], owners.at(r["person_id"], r["s"])  # the phone's holder at that time
         key = "p:" + owner.person_id if owner else "t:" + r["person_id"]
         if owner is not None and (owner.id == sd.person.id or sd.col.has(key, "close", "secondary")):
             continue
@@ -211,18 +219,26 @@ def _overlaps(lake, seeds: dict[str, _Seed], anchors, dwell) -> None:
             sd.col.add("overlap", key, "venue", r["via"], r["place"], r["s"], r["e"])
 
 
-def _found(session: Session, col: _Collector) -> list[Found]:
+def _found(session: Session, col: _Collector, case_person: Person | None = None) -> list[Found]:
+    """One Found per person: source keys of one person (people.service) are one risk person, highest category."""
     ids = {who[2:] for c in CATEGORIES for who in col.members(c) if who.startswith("p:")}
     persons = people_service.persons_by_ids(session, ids)
-    out = []
+    out: dict[str, Found] = {}
     for category in CATEGORIES:
         for who, evs in col.members(category).items():
             person = persons.get(who[2:]) if who.startswith("p:") else None
-            evs.sort(key=lambda ev: (ev["_s"], ev["_e"], ev["kind"], ev["via"], ev["place"]))
-            out.append(Found(who=who, person=person, phone=person.phone if person else who[2:],
-                             category=category, evidence=evs))
-    out.sort(key=lambda f: (rank(f.category), f.who))
-    return out
+            if person is not None and case_person is not None and person.id == case_person.id:
+                continue  # the case itself, found under another of its keys
+            key = "p:" + person.person_id if person else who
+            if key in out:
+                if out[key].category == category:
+                    out[key].evidence.extend(evs)
+                continue
+            out[key] = Found(who=key, person=person, phone=person.phone if person else who[2:], category=category,
+                             evidence=list(evs))
+    for f in out.values():
+        f.evidence.sort(key=lambda ev: (ev["_s"], ev["_e"], ev["kind"], ev["via"], ev["place"]))
+    return sorted(out.values(), key=lambda f: (rank(f.category), f.who))
 
 
 def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before: int | None) -> _Seed:
@@ -259,7 +275,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     _overlaps(lake, seeds, anchors, dwell)
     results = []
     for sd in seeds.values():
-        found = _found(session, sd.col)
+        found = _found(session, sd.col, sd.person)
         _store(session, sd.case, found, now)
         case = sd.case
         case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, sd.window.end, \
@@ -351,7 +367,8 @@ def trajectory(session: Session, case: Case, *, lake: Lake, edition: Edition, tz
     if case.window_start is None or case.window_end is None:
         return []
     ws, we = _epoch(case.window_start), _epoch(case.window_end)
-    visits = lake.own_intervals(_who_table([("t", case.person.person_id, ws, we)]), _dwell_table(session, edition))
+    keys = people_service.source_keys(session, [case.person])[case.person.id]
+    visits = lake.own_intervals(_who_table([("t", k, ws, we) for k in keys]), _dwell_table(session, edition))
     venues = people_service.venues_by_ids(session, set(visits.column("place").to_pylist()))
     out = []
     for r in visits.to_pylist():
