@@ -23,6 +23,7 @@ from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.db.migrate import upgrade
 from fangkong.i18n import t
 from fangkong.measures import service as measure_service
+from fangkong.measures import standby
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import assign_tubes, testing_rule
 from fangkong.reports import service as report_service
@@ -135,8 +136,15 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
                                  onset_date=sampled.astimezone(settings.zone).date())
             cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))
         _contain(session, settings, cases, now=at + timedelta(hours=2))
+        # the teams' reports through the day: door checks, arrivals at the rooms, admissions (issue 6)
+        standby.field_work(session, [r.trace.case for r in cases], now=_day_end(settings, sampled))
     timings["trace"] = time.perf_counter() - t0
     return sampled.astimezone(settings.zone).date(), cases
+
+
+def _day_end(settings, t: datetime) -> datetime:
+    return datetime.combine(t.astimezone(settings.zone).date() + timedelta(days=1), datetime.min.time(),
+                            tzinfo=settings.zone)
 
 
 def _contain(session, settings, cases, *, now: datetime) -> None:
@@ -183,11 +191,15 @@ def demo(
                                          on_file=lambda tb, p: bar.update(task, description=f"import {p.name}"))
         bar.update(task, completed=len(results), description="import")
     timings["import"] = time.perf_counter() - t0
+    with unit_of_work() as session:  # tracing teams, isolation sites, a designated hospital stand ready
+        standby.prepare_city(session, per_10k=settings.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
     day, cases = run_outbreak_day(settings, summary, timings)
     with unit_of_work() as session:
         b = report_service.bulletin(session, day, tz=settings.zone)
+        response = standby.rows(standby.figures(session, at=_day_end(settings, summary.index_sampled_at),
+                                                per_10k=settings.rooms_per_10k))
     timings["total"] = time.perf_counter() - t_all
-    _print_summary(summary, results, cases, timings)
+    _print_summary(summary, results, cases, timings, response)
     out.rule("通报" if lang == "zh" else "Bulletin")
     out.print(render(b, lang=lang), highlight=False)
     _print_risk_areas(lang)
@@ -213,7 +225,7 @@ def _print_risk_areas(lang: str) -> None:
         out.print(f"{t(a['risk'] + '_risk', lang)}  {a['name']}: {'、'.join(names[:6])}{more}", highlight=False)
 
 
-def _print_summary(summary, results, cases, timings) -> None:
+def _print_summary(summary, results, cases, timings, response=()) -> None:
     table = Table(title="demo")
     table.add_column("step")
     table.add_column("figures")
@@ -233,5 +245,7 @@ def _print_summary(summary, results, cases, timings) -> None:
                       f"overlaps {c['overlap']:,}; measures {r.measures.created:,} new", "")
     table.add_row("outbreak day", f"{len(cases)} cases traced, measures assigned, codes recomputed",
                   f"{timings['trace']:.1f}")
+    for step, figures in response:
+        table.add_row(step, figures, "")
     table.add_row("total", "", f"{timings['total']:.1f}")
     err.print(table)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import HospitalAdmission, IsolationSite, Measure, Room, RoomStay, TestTask
 from fangkong.protocol.edition import CATEGORIES
 from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
@@ -51,6 +51,11 @@ class Bulletin:
     #: zones (zones.service.counts_between): new_high / new_medium approved that day, lifted that day, and
     #: open_high / open_medium / open_low at its end; sealed_residents = residents under the zone's measure
     zones: dict[str, int] = field(default_factory=dict)
+    #: isolation rooms with someone in them at the day's end, of the rooms in service at open sites
+    rooms_used: int = 0
+    rooms_total: int = 0
+    #: designated-hospital beds occupied at the day's end (admitted, not discharged)
+    hospital_beds_used: int = 0
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -149,7 +154,20 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
         environmental=testing_service.environmental_counts(session, day, tz=tz),
         zones=dict(zone_service.counts_between(session, start, end),
                    sealed_residents=kinds_by_category(session, "sealed_resident", end)),
+        **_rooms_and_beds(session, end),
     )
+
+
+def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:
+    """Rooms occupied and hospital beds used at `end`, counted from the stays and admissions themselves."""
+    used = session.scalar(select(func.count(func.distinct(RoomStay.room_fk))).where(
+        RoomStay.assigned_at < end, (RoomStay.left_at.is_(None)) | (RoomStay.left_at > end))) or 0
+    total = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk)
+                           .where(IsolationSite.status == "open", Room.in_service)) or 0
+    beds = session.scalar(select(func.count(HospitalAdmission.id)).where(
+        HospitalAdmission.admitted_at < end,
+        (HospitalAdmission.discharged_at.is_(None)) | (HospitalAdmission.discharged_at > end))) or 0
+    return {"rooms_used": used, "rooms_total": total, "hospital_beds_used": beds}
 
 
 def kinds_by_category(session: Session, category: str, end: datetime) -> int:

@@ -28,6 +28,8 @@ def _zh(b: Bulletin, area: str) -> str:
                  f"健康监测{b.monitoring}人。")
     if b.temporary_control:
         lines.append(f"混管阳性人员临时管控{b.temporary_control}人，正在单管复核。")
+    if b.rooms_total or b.rooms_used or b.hospital_beds_used:
+        lines.append(f"隔离点启用房间{b.rooms_used}间（可用{b.rooms_total}间），定点医院占用床位{b.hospital_beds_used}张。")
     env = b.environmental
     if env.get("total"):
         lines.append(f"累计采集环境样本{env['total']}份（当日{env['new']}份），其中阴性{env['negative']}份、"
@@ -62,6 +64,9 @@ def _en(b: Bulletin, area: str) -> str:
                  f"health monitoring: {b.monitoring}.")
     if b.temporary_control:
         lines.append(f"Held in place after a positive pooled tube, awaiting single re-tests: {b.temporary_control}.")
+    if b.rooms_total or b.rooms_used or b.hospital_beds_used:
+        lines.append(f"Isolation rooms in use: {b.rooms_used} (of {b.rooms_total} open); designated-hospital beds "
+                     f"in use: {b.hospital_beds_used}.")
     env = b.environmental
     if env.get("total"):
         lines.append(f"Environmental samples: {env['total']} ({env['new']} today): {env['negative']} negative, "

@@ -180,3 +180,22 @@ def test_sites_over_http_and_cli(server, tmp_path):  # noqa: F811
     assert r.exit_code == 1 and "unknown site 'NOPE'" in r.output
     r = fk("sites", "forecast", "--at", "2022-03-16T12:00")
     assert r.exit_code == 0 and "2022-03-22" in r.stdout
+
+
+def test_bulletin_counts_rooms_used_and_hospital_beds(env, tmp_path):
+    from fangkong.measures import hospitals
+    from fangkong.reports import service as report_service
+    from fangkong.reports.text import render
+
+    two_sites()
+    case_id = traced_city(tmp_path / "city")
+    with unit_of_work() as s:
+        h = hospitals.add_hospital(s, "H4", name="第四医院", jurisdiction="1401", beds=10)
+        from fangkong.cases import service as case_service
+
+        hospitals.admit(s, case_service.get_case(s, case_id), h, at=TRACED_AT + timedelta(minutes=30))
+        b = report_service.bulletin(s, date(2022, 3, 11), tz=TZ)
+        assert (b.rooms_used, b.rooms_total, b.hospital_beds_used) == (2, 7, 1)
+        assert "隔离点启用房间2间（可用7间），定点医院占用床位1张" in render(b)
+        assert "Isolation rooms in use: 2 (of 7 open)" in render(b, lang="en")
+        assert report_service.bulletin(s, date(2022, 3, 10), tz=TZ).rooms_used == 0
