@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from builders.risk import TRACED_AT, TZ, add_team, traced_city
+from builders.risk import TZ, add_team, traced_city
 from clihelp import fk
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
