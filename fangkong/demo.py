@@ -24,12 +24,15 @@ from fangkong.db.migrate import upgrade
 from fangkong.i18n import t
 from fangkong.measures import service as measure_service
 from fangkong.measures import standby
+from fangkong.people import review as review_service
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.idnumber import mask_phone
 from fangkong.protocol.pooling import assign_tubes, testing_rule
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
 from fangkong.settings import get_settings
 from fangkong.sim.commands import run_with_bars
+from fangkong.sim.sources import second_source
 from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
 
@@ -142,6 +145,25 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
     return sampled.astimezone(settings.zone).date(), cases
 
 
+def _second_source(settings, summary, folder: Path, seed: int) -> str:
+    """Deliberate duplicates (docs/people.md): a venue-code system's own keys for three residents, with scans
+    under them, and a phone that changed owner; the analyst merges the one grey-band match."""
+    src = second_source(folder / "city", folder / "venue_codes", index_person_id=summary.index_person_id,
+                        start=summary.start, seed=seed)
+    results = importer.import_folder(unit_of_work, settings, src.folder, source="venue_codes")
+    if any(r.errors for r in results):
+        raise RuntimeError(f"demo data rejected: {next(e for r in results for e in r.errors)}")
+    outcome = next(r.outcome for r in results if r.table == "persons")
+    with unit_of_work() as session:
+        reviews = review_service.list_reviews(session, status="open")
+        for r in reviews:
+            review_service.decide_review(session, r, "merge", actor="demo analyst", reason="confirmed by phone",
+                                         now=summary.index_sampled_at - timedelta(days=1))
+    return (f"identity (second source venue_codes): {outcome.by_id_number} linked by ID number, {outcome.by_score} "
+            f"by match score, {len(reviews)} reviewed → merged, {outcome.new} new; phone {mask_phone(src.phone)} "
+            f"moved {src.phone_from} → {src.phone_to} on {src.phone_moved_on}")
+
+
 def _day_end(settings, t: datetime) -> datetime:
     return datetime.combine(t.astimezone(settings.zone).date() + timedelta(days=1), datetime.min.time(),
                             tzinfo=settings.zone)
@@ -191,6 +213,7 @@ def demo(
                                          on_file=lambda tb, p: bar.update(task, description=f"import {p.name}"))
         bar.update(task, completed=len(results), description="import")
     timings["import"] = time.perf_counter() - t0
+    err.print(_second_source(settings, summary, folder, seed), highlight=False)
     with unit_of_work() as session:  # tracing teams, isolation sites, a designated hospital stand ready
         standby.prepare_city(session, per_10k=settings.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
     day, cases = run_outbreak_day(settings, summary, timings)

@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fangkong.protocol import idnumber, matching
+from fangkong.protocol import matching
 from fangkong.protocol.matching import ADDRESS_CHARS, NAME_CHARS, WEIGHTS, Thresholds
 
-__all__ = ["INCOMING_SCHEMA", "REGISTER_SCHEMA", "PHONES_SCHEMA", "resolve", "resolve_rows", "DECISION_COLUMNS"]
+__all__ = ["INCOMING_SCHEMA", "REGISTER_SCHEMA", "PHONES_SCHEMA", "resolve", "resolve_rows", "RowResolver", "DECISION_COLUMNS"]
 
 #: incoming rows: `row` is the caller's index; every field already validated (FORMATS.md persons)
 INCOMING_SCHEMA = pa.schema([("row", pa.int64()), ("name", pa.string()), ("id_number", pa.string()),
@@ -40,8 +40,9 @@ def _normalised(arr: pa.ChunkedArray | pa.Array, fn: Callable[[str], str | None]
 def _prepared(t: pa.Table) -> pa.Table:
     """Normalised name and address; birth date and sex filled from a valid ID number (as matching.prepare)."""
     ids = t.column("id_number")
-    valid = pa.array([idnumber.is_valid(x) if x else False for x in ids.to_pylist()], pa.bool_())
+    # ID numbers were validated (GB 11643) when they came in: what is left is reading birth date and sex out
     born = pc.strptime(pc.utf8_slice_codeunits(ids, 6, 14), format="%Y%m%d", unit="s", error_is_null=True)
+    valid = pc.fill_null(pc.and_(pc.equal(pc.utf8_length(ids), 18), pc.is_valid(born)), False)
     born = pc.if_else(valid, pc.cast(born, pa.date32()), pa.scalar(None, pa.date32()))
     digit = pc.cast(pc.utf8_slice_codeunits(ids, 16, 17), pa.int64(), safe=False) if len(t) else ids
     sex = pc.if_else(valid, pc.if_else(pc.equal(pc.bit_wise_and(digit, 1), 1), "M", "F"),
@@ -196,6 +197,20 @@ def _record(r: dict, extra: list[str] = ()) -> matching.Record:
 def resolve_rows(incoming: list[dict], register: list[dict], phones: list[dict], thresholds: Thresholds) -> list[dict]:
     """The same decisions as `resolve`, one row at a time in plain Python (dict indexes on the same blocking
     keys, matching.compare per candidate): the baseline of bench/resolve.py and the oracle of the tests."""
+    return RowResolver(register, phones).resolve(incoming, thresholds)
+
+
+class RowResolver:
+    """The row-by-row reference: the register's indexes, built once."""
+
+    def __init__(self, register: list[dict], phones: list[dict]) -> None:
+        self.records, self.by_id, self.by_phone, self.by_name, self.by_comm = _index(register, phones)
+
+    def resolve(self, incoming: list[dict], thresholds: Thresholds) -> list[dict]:
+        return _rows(incoming, thresholds, self.records, self.by_id, self.by_phone, self.by_name, self.by_comm)
+
+
+def _index(register: list[dict], phones: list[dict]):
     extra: dict[int, list[str]] = {}
     for p in phones:
         extra.setdefault(p["person_fk"], []).append(p["phone"])
@@ -210,6 +225,10 @@ def resolve_rows(incoming: list[dict], register: list[dict], phones: list[dict],
         if rec.birth_date is not None:
             by_name.setdefault((rec.birth_date, rec.name), set()).add(fk)
             by_comm.setdefault((rec.birth_date, r["community"]), set()).add(fk)
+    return records, by_id, by_phone, by_name, by_comm
+
+
+def _rows(incoming, thresholds, records, by_id, by_phone, by_name, by_comm) -> list[dict]:
     first_row: dict[str, int] = {}
     out = []
     for r in incoming:

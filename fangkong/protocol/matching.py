@@ -19,7 +19,7 @@ ADDRESS_CHARS = 32
 _NAME_DROP = re.compile(r"[\s·•.\-_]+")
 _ADDRESS_DROP = re.compile(r"[\s\W_]+")
 # "山西省太原市迎泽区" in front of a street address is written by some sources and not by others
-_ADMIN_PREFIX = re.compile(r"^(?:[^省市区县]{1,7}省)?(?:[^省市区县]{1,7}市)?(?:[^省市区县]{1,7}[区县])?")
+_ADMIN_PREFIX = re.compile(r"^(?:[^省市区县]{1,7}[省市])*(?:[^省市区县]{1,7}[区县])?")
 
 
 @dataclass(frozen=True)
