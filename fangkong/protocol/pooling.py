@@ -237,11 +237,22 @@ def plan_round(rule: TestingRule, *, persons: int, prevalence: float, points: in
                      target_hours=rule.round_target_hours, labs=lab_rows, warnings=tuple(warnings))
 
 
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """Stable sort order of non-negative int keys: LSD radix on 16-bit digits (numpy's radix sort), O(n)."""
+    if key.size == 0 or key.max() < 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    if key.max() < 1 << 32:
+        lo = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+        return lo[np.argsort((key[lo] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(key, kind="stable")
+
+
 def assign_tubes(point: np.ndarray, single: np.ndarray, k: int) -> np.ndarray:
     """Tube number for each person: per point, key-group people one per tube, the rest k per tube.
 
-    `point` holds each person's sampling-point index, `single` whether they need a single tube.
-    Tubes are numbered 0.. in (point, single-first) order; vectorised for city-wide rounds.
+    `point` holds each person's sampling-point index (≥ 0), `single` whether they need a single tube.
+    Tubes are numbered 0.. in (point, single-first) order, people in their input order within a
+    group; vectorised (one radix sort) for city-wide rounds.
     """
     if point.shape != single.shape:
         raise ValueError("point and single must have the same length")
@@ -250,17 +261,16 @@ def assign_tubes(point: np.ndarray, single: np.ndarray, k: int) -> np.ndarray:
     n = point.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((~single.astype(bool), point))
-    p, s = point[order], single[order].astype(bool)
-    group_start = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
-    gid = np.cumsum(group_start) - 1
-    starts = np.flatnonzero(group_start)
-    rank = np.arange(n) - starts[gid]
-    size = np.where(s, 1, k)
-    within = rank // size                       # tube number inside its (point, single) group
+    if point.min() < 0:
+        raise ValueError("sampling-point indexes must be ≥ 0")
+    key = point.astype(np.int64) * 2 + ~single.astype(bool)   # single tubes first within a point
+    order = _stable_order(key)
+    ks = key[order]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
     sizes = np.diff(np.r_[starts, n])
-    tubes_per_group = -(-sizes // np.where(s[starts], 1, k))
-    first_tube = np.r_[0, np.cumsum(tubes_per_group)[:-1]]
+    per_tube = np.where(ks[starts] & 1, k, 1)
+    first_tube = np.r_[0, np.cumsum(-(-sizes // per_tube))[:-1]]
+    rank = np.arange(n) - np.repeat(starts, sizes)
     out = np.empty(n, dtype=np.int64)
-    out[order] = first_tube[gid] + within
+    out[order] = np.repeat(first_tube, sizes) + rank // np.repeat(per_tube, sizes)
     return out

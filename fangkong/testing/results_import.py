@@ -154,6 +154,7 @@ def stage_lab_results(session: Session, tf: TableFile, *, tz: str) -> ImportResu
     n1, e1, dups = _parse_and_stage(session, tf, tz)
     staging.drop(session, "fk_results_chk")
     run(session, _VERDICT)
+    staging.analyze(session, "fk_results_chk")
     n2, e2 = _db_errors(session, tf.path.name)
     result.errors = sorted(e1 + e2, key=lambda e: e.line)[: staging.MAX_ERRORS]
     if n1 + n2 > len(result.errors):

@@ -155,6 +155,7 @@ def import_samples(session: Session, tf: TableFile, *, rule: TestingRule, tz: st
         con.close()
     staging.drop(session, "fk_samples_chk")
     run(session, _VERDICT)
+    staging.analyze(session, "fk_samples_chk")
     _mark_oversized(session, rule.max_pool_size)
     n3, e3, same = _db_errors(session, tf.path.name, rule.max_pool_size)
     result.errors = sorted(e1 + e2 + e3, key=lambda e: e.line)[: staging.MAX_ERRORS]
@@ -164,6 +165,7 @@ def import_samples(session: Session, tf: TableFile, *, rule: TestingRule, tz: st
     result.unchanged = dups + same
     if not (strict and n_err):
         run(session, _INSERT_TUBES, now=now)
+        staging.analyze(session, "tube")  # a million new tubes: join them by hash, not by a million look-ups
         result.inserted = run(session, _INSERT_SAMPLES).rowcount
         run(session, _REFRESH_TUBES)
         run(session, _REKIND)

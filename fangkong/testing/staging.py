@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from fangkong.db.core import UTCDateTime
 from fangkong.lake.files import RowError
 
-__all__ = ["MAX_ERRORS", "ts_parse", "ts_out", "connect", "stage", "drop", "run", "rows", "duck_errors"]
+__all__ = ["MAX_ERRORS", "ts_parse", "ts_out", "connect", "stage", "analyze", "drop", "run", "rows", "duck_errors"]
 
 MAX_ERRORS = 10_000  # row errors listed per file; the count stays exact
 _PG_TYPES = {"int": "bigint", "text": "text", "float": "double precision", "ts": "timestamptz"}
@@ -85,6 +85,14 @@ def stage(session: Session, name: str, columns: list[tuple[str, str]], con: duck
         with dbapi.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy, path.open("rb") as fh:
             while chunk := fh.read(1 << 22):
                 copy.write(chunk)
+    analyze(session, name)
+
+
+def analyze(session: Session, name: str) -> None:
+    """PostgreSQL has no statistics for a fresh temporary table: without them it plans a million index
+    look-ups (nested loop) where one hash join is right."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {name}"))
 
 
 def run(session: Session, sql: str, **params) -> object:
