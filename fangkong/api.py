@@ -45,7 +45,8 @@ async def lifespan(_app: FastAPI):
 app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for r in (cases_router, contacts_router, measures_router, codes_router, reports_router, pages.router, contacts_web,
+# the venue-scan and code routes first: every gate calls them, and routes are matched in order
+for r in (codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
           reports_web):
     app.include_router(r)
 app.include_router(zones_router)

@@ -37,20 +37,26 @@ def _naive_utc(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def write_visits(lake: Path, rows: list[tuple], tz: str) -> int:
-    """Publish (person_id, venue_id, enter_at, leave_at) rows (aware datetimes) into their local-day partitions,
-    skipping rows already stored; returns the number of new rows."""
+def _stored(row: tuple) -> tuple:
+    """(person_id, venue_id, enter_at, leave_at) with aware times → the lake's form (naive UTC, whole seconds)."""
+    p, v, e, lv = row
+    return p, v, _naive_utc(e), _naive_utc(lv) if lv else None
+
+
+def write_visits(lake: Path, rows: list[tuple], tz: str, *, stored: bool = False) -> int:
+    """Publish (person_id, venue_id, enter_at, leave_at) rows (aware datetimes, or already in the lake's form
+    when `stored`) into their local-day partitions, skipping rows already stored; returns the new rows."""
     if not rows:
         return 0
     lock = Path(lake) / ".journal" / ".lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)   # released when the file closes
-        return _write(Path(lake), rows, tz)
+        return _write(Path(lake), rows if stored else [_stored(r) for r in rows], tz)
 
 
 def _write(lake: Path, rows: list[tuple], tz: str) -> int:
-    cols = list(zip(*[(p, v, _naive_utc(e), _naive_utc(lv) if lv else None) for p, v, e, lv in rows], strict=True))
+    cols = list(zip(*rows, strict=True))
     batch = pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(cols, _SCHEMA, strict=True)], schema=_SCHEMA)
     con = duckdb.connect()
     try:
@@ -114,7 +120,7 @@ class VisitLog:
         return n
 
     def add(self, person_id: str, venue_id: str, enter_at: datetime, leave_at: datetime | None = None) -> None:
-        row = (person_id, venue_id, enter_at, leave_at)
+        row = _stored((person_id, venue_id, enter_at, leave_at))   # converted here: the flush stays short
         line = json.dumps([person_id, venue_id, enter_at.isoformat(), leave_at.isoformat() if leave_at else None])
         with self._lock:
             self._journal.write(line + "\n")
@@ -135,7 +141,7 @@ class VisitLog:
                 old, self._journal = self._journal, self._open_journal()
             old.close()
             try:
-                n = write_visits(self.lake, rows, self.tz)
+                n = write_visits(self.lake, rows, self.tz, stored=True)
             except BaseException:
                 with self._lock:   # keep them for the next flush; the old journal still holds them
                     self._rows[:0] = rows
@@ -175,16 +181,20 @@ def _journal_rows(path: Path) -> list[tuple]:
 
 
 _logs: dict[tuple[str, str], VisitLog] = {}
+_by_given: dict[tuple[Path, str], VisitLog] = {}   # the same log under the path as callers spell it
 _logs_lock = threading.Lock()
 
 
 def visit_log(lake: Path, tz: str) -> VisitLog:
-    """The process's log for this lake, started on first use."""
-    key = (str(Path(lake).resolve()), tz)
-    with _logs_lock:
-        if key not in _logs:
-            _logs[key] = VisitLog(Path(lake), tz)
-        return _logs[key]
+    """The process's log for this lake, started on first use (called per scan: a dict look-up)."""
+    log = _by_given.get((lake, tz))
+    if log is None:
+        key = (str(Path(lake).resolve()), tz)
+        with _logs_lock:
+            if key not in _logs:
+                _logs[key] = VisitLog(Path(lake), tz)
+            log = _by_given[(lake, tz)] = _logs[key]
+    return log
 
 
 def flush_pending(lake: Path | None = None, tz: str | None = None) -> int:
