@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/measures", tags=["measures"])
 more = APIRouter()
 KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring|temporary_control)$")]
 StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released|withdrawn)$")]
-MeasureId = Annotated[int, Path(ge=1, le=2**62)]
+MeasureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("", response_model=list[MeasureRead])
@@ -75,8 +76,8 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
     """A scheduled test's result; a positive one opens a suspected case for the re-check."""
     task = lifecycle.get_test(session, test_id)
     now = utcnow()
-    if body.at is not None and body.at > now:
-        raise InvalidInput("the result time is in the future")
+    if body.at is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= body.at <= now:
+        raise InvalidInput("the result time must lie between 2000 and now")
     lifecycle.record_result(session, task, body.result, at=body.at or now, edition=load_edition(settings.edition),
                             tz=settings.zone, actor="api")
     return MeasureRead.of(task.measure)

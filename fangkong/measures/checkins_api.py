@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.errors import InvalidInput
 from fangkong.measures import checkins, service
 from fangkong.protocol.checkins import SYMPTOMS
 
@@ -52,7 +53,7 @@ class NonReporter(BaseModel):
 
 
 @router.get("/api/measures/{measure_id}/checkin-link", response_model=LinkRead)
-def checkin_link(session: SessionDep, settings: SettingsDep, measure_id: Annotated[int, Path(ge=1, le=2**62)]):
+def checkin_link(session: SessionDep, settings: SettingsDep, measure_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
     """The personal check-in link to send to the person (SMS)."""
     m = service.get_measure(session, measure_id)
     return LinkRead(measure_id=m.id, person_id=m.person.person_id, path=checkins.link_for(m, settings.secret_key))
@@ -67,12 +68,19 @@ def checkin(session: SessionDep, settings: SettingsDep, token: Annotated[str, Pa
     return CheckInRead.of(c, m.person.person_id)
 
 
+def _day(day: date | None, settings) -> date:
+    day = day or utcnow().astimezone(settings.zone).date()
+    if not 2000 <= day.year <= 2200:
+        raise InvalidInput(f"day {day} must lie between 2000 and 2200")
+    return day
+
+
 @router.get("/api/checkins/non-reporters", response_model=list[NonReporter])
 def non_reporters(session: SessionDep, settings: SettingsDep, page: Page, day: date | None = None,
                   by_hour: Annotated[int | None, Query(ge=0, le=23)] = None,
                   jurisdiction: Annotated[str | None, Query(max_length=32, pattern=r"^\d+$")] = None):
     """People under a measure who had not reported by the set hour (FANGKONG_CHECKIN_BY_HOUR) of the day."""
-    day = day or utcnow().astimezone(settings.zone).date()
+    day = _day(day, settings)
     rows = checkins.non_reporters(session, day=day, by_hour=settings.checkin_by_hour if by_hour is None else by_hour,
                                   tz=settings.zone, jurisdiction=jurisdiction, limit=page.limit, offset=page.offset)
     return [NonReporter(measure_id=m.id, person_id=m.person.person_id, kind=m.kind, community=m.person.community)
@@ -82,6 +90,6 @@ def non_reporters(session: SessionDep, settings: SettingsDep, page: Page, day: d
 @router.get("/api/checkins/alerts", response_model=list[CheckInRead])
 def alerts(session: SessionDep, settings: SettingsDep, page: Page, day: date | None = None):
     """The day's reports with symptoms or fever."""
-    day = day or utcnow().astimezone(settings.zone).date()
+    day = _day(day, settings)
     return [CheckInRead.of(c, c.measure.person.person_id if c.measure else "")
             for c in checkins.alerts(session, day=day, limit=page.limit, offset=page.offset)]

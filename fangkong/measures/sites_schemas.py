@@ -79,7 +79,7 @@ class ForecastDay(BaseModel):
 
 class RoomAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    measure_id: int = Field(ge=1, le=2**62)
+    measure_id: int = Field(ge=1, le=2**31 - 1)
     site_id: str = Key
     room_no: str = Field(min_length=1, max_length=20)
 

@@ -31,7 +31,7 @@ def list_verifications(session: SessionDep, page: Page,
 
 
 @router.post("/{task_id}/outcome", response_model=TaskRead)
-def record_outcome(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2**62)], body: OutcomeIn):
+def record_outcome(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: OutcomeIn):
     """Record what the verifier found; 403 for a task of another jurisdiction, 409 (with the current state)
     when someone else updated it since `version`."""
     now = utcnow()

@@ -44,7 +44,9 @@ def sign(measure_id: int, secret: str) -> str:
 def verify(token: str, secret: str) -> int | None:
     """The measure id of a genuine token, None for anything else."""
     head, _, mac = token.partition(".")
-    if not head.isdigit() or len(head) > 12 or not mac:
+    if not head.isdigit() or len(head) > 10 or not mac:
         return None
     measure_id = int(head)
+    if measure_id >= 2**31:  # record ids are 32-bit
+        return None
     return measure_id if hmac.compare_digest(mac, _mac(measure_id, secret)) else None

@@ -25,8 +25,8 @@ def list_tasks(session: SessionDep, page: Page, overdue: bool = False, status: S
                kind: KindQ = None, owner: CodeQ = None, jurisdiction: CodeQ = None,
                at: Annotated[datetime | None, Query(description="evaluate deadlines at this time (default now)")] = None):
     """Open tasks, most urgent first; `overdue=true` lists only those past their deadline, with their owner."""
-    if at is not None and at.tzinfo is None:
-        raise InvalidInput("at must carry a time zone, e.g. 2022-03-14T20:00:00+08:00")
+    if at is not None and (at.tzinfo is None or not 2000 <= at.year <= 2200):
+        raise InvalidInput("at must be a time with a zone between 2000 and 2200, e.g. 2022-03-14T20:00:00+08:00")
     now = at or utcnow()
     rows = service.list_tasks(session, now=now, overdue=overdue, status=status, kind=kind, owner=owner,
                               jurisdiction=jurisdiction, limit=page.limit, offset=page.offset)
@@ -34,5 +34,5 @@ def list_tasks(session: SessionDep, page: Page, overdue: bool = False, status: S
 
 
 @router.get("/{task_id}", response_model=TaskRead)
-def read_task(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2**62)]):
+def read_task(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
     return TaskRead.of(service.get_task(session, task_id), utcnow())
