@@ -18,6 +18,7 @@ test:
 bench: setup
 	$(PY) bench/trace.py
 	$(PY) bench/import_lake.py
+	$(PY) bench/lab_import.py
 
 clean:
 	rm -rf data .pytest_cache
