@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 
 from fangkong.codes import scans, twocode
 from fangkong.codes.cache import code_book
@@ -29,21 +32,32 @@ async def person_code(person_id: Annotated[str, Path(max_length=64)]):
     settings = get_settings()   # not a dependency: a sync dependency costs a worker-thread hop per request
     book = code_book(settings.database_url, settings.edition, settings.tz)
     v = (await scans.code_of(book, person_id, utcnow())).code
-    return CodeRead(person_id=v.person_id, colour=v.colour, reasons=v.reasons, changes_at=v.changes_at,
-                    computed_at=v.computed_at)
+    # built once and serialised directly (the response model documents it): this route is hot
+    return _json(CodeRead(person_id=v.person_id, colour=v.colour, reasons=v.reasons, changes_at=v.changes_at,
+                          computed_at=v.computed_at), 200)
 
 
-@router.post("/api/scans", response_model=ScanRead, status_code=201)
-async def scan(body: ScanIn):
+@router.post("/api/scans", response_model=ScanRead, status_code=201,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": ScanIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+async def scan(request: Request):
     """A venue-code scan: answered with the person's colour and whether they may enter, and logged to the
     lake (every trace reads it); unknown person or venue → 404 and nothing logged."""
+    try:   # validated here rather than by a body parameter: a third less work on the busiest route
+        body = ScanIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
     settings = get_settings()
     a = await scans.record_scan(code_book(settings.database_url, settings.edition, settings.tz),
                                 visit_log(settings.lake, settings.tz), person_id=body.person_id,
                                 venue_id=body.venue_id, at=body.at, now=utcnow(),
                                 edition=load_edition(settings.edition), tz=settings.zone)
-    return ScanRead(person_id=a.person_id, venue_id=a.venue_id, at=a.at, colour=a.colour,
-                    entry_allowed=a.entry_allowed, reasons=a.reasons)
+    return _json(ScanRead(person_id=a.person_id, venue_id=a.venue_id, at=a.at, colour=a.colour,
+                          entry_allowed=a.entry_allowed, reasons=a.reasons), 201)
+
+
+def _json(model: BaseModel, status: int) -> Response:
+    return Response(model.__pydantic_serializer__.to_json(model), status_code=status, media_type="application/json")
 
 
 @router.post("/api/two-code-checks", response_model=TwoCodeRead)

@@ -150,6 +150,8 @@ class VisitLog:
             return n
 
     def _run(self) -> None:
+        # pyarrow imports pandas the first time it builds an array; do it now, not in a flush at exit
+        pa.array([], pa.string())
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -213,4 +215,11 @@ def flush_pending(lake: Path | None = None, tz: str | None = None) -> int:
     return n
 
 
-atexit.register(flush_pending)
+def _flush_at_exit() -> None:
+    try:
+        flush_pending()
+    except Exception:  # noqa: BLE001 - the journals keep the scans; the next process publishes them
+        pass
+
+
+atexit.register(_flush_at_exit)
