@@ -91,6 +91,7 @@ class CodeBook:
         self.engine, self.edition, self.tz = engine, edition, tz
         self._people: dict[str, tuple[object, CodeView]] = {}
         self._venues: dict[str, tuple[object, bool]] = {}
+        self._venues_at: object = None
         self._listener = _Listener(engine) if engine.dialect.name == "postgresql" else None
         if self._listener is None:   # one open connection for the per-request version read: ~2 µs
             self._vconn = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
@@ -132,7 +133,8 @@ class CodeBook:
             sealed = None
             if venue_id is not None:
                 s = self._venues.get(venue_id)
-                if s is None or s[0] != v:
+                if (s is None or s[0] != v) and (v is None or self._venues_at != v):
+                    # reloaded once per version: an unknown venue id cannot make every request reload
                     s = self._load_venues(session, v).get(venue_id)
                 if s is None:
                     raise NotFound(f"unknown venue {venue_id!r}")
@@ -150,7 +152,7 @@ class CodeBook:
         sealed = zone_service.sealed_venues(session)
         fresh = {vid: (v, vid in sealed) for vid in session.scalars(select(Venue.venue_id))}
         if v is not None:   # without a trustworthy version the answer serves this request only
-            self._venues = fresh
+            self._venues, self._venues_at = fresh, v
         return fresh
 
 

@@ -36,7 +36,9 @@ class HealthCodeChange(Base):
 
 #: tables whose rows decide a health code (or whether a venue admits people): a write to any of them
 #: changes the status version, which invalidates every process's code cache (codes/cache.py)
-WATCHED_TABLES = ("person", "venue", "case", "measure", "test_task", "zone", "zone_place", "zone_resident")
+#: (not `person`: a code needs the person to exist, and a new one is simply not cached yet; leaving it out
+#: keeps large person imports free of a trigger per row)
+WATCHED_TABLES = ("venue", "case", "measure", "test_task", "zone", "zone_place", "zone_resident")
 
 
 class StatusVersion(Base):

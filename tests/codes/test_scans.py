@@ -74,3 +74,17 @@ def test_a_cached_code_follows_a_write_from_elsewhere(server, env, tmp_path):  #
     assert server.get("/api/persons/P00003/code").json()["colour"] == "red"
     r = server.post("/api/scans", json={"person_id": "P00004", "venue_id": "VSHOP"}).json()
     assert r["colour"] == "red" and not r["entry_allowed"]
+
+
+def test_a_write_from_another_process_reaches_the_cache(server, env, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    traced_case(tmp_path)
+    assert server.get("/api/persons/P00003/code").json()["colour"] == "green"
+    cli = [sys.executable, "-c", "from fangkong.cli import main; main()"]
+    r = subprocess.run([*cli, "zones", "approve", "Z000001", "--by", "王指挥"],
+                       env=dict(os.environ), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert server.get("/api/persons/P00003/code").json()["colour"] == "red"

@@ -211,7 +211,7 @@ def upgrade() -> None:
 
 
 # the code cache's invalidation (fangkong/codes/cache.py): every write to these tables changes the version
-_WATCHED = ("person", "venue", "case", "measure", "test_task", "zone", "zone_place", "zone_resident")
+_WATCHED = ("venue", "case", "measure", "test_task", "zone", "zone_place", "zone_resident")
 # microseconds since 1970: after the row is wiped (tests) the version restarts past any value seen before
 _NOW_US = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
 
