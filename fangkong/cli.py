@@ -26,8 +26,6 @@ from fangkong.sim.commands import app as sim_app
 from fangkong.testing.commands import app as testing_app
 from fangkong.cases.teams_commands import app as teams_app
 from fangkong.tasks.commands import app as tasks_app
-from fangkong.measures.verification_commands import app as verify_app
-from fangkong.measures.sites_commands import app as sites_app
 from fangkong.contacts.commands import app as investigation_app
 from fangkong.measures.verification_commands import app as verify_app
 from fangkong.people.commands import app as people_app
@@ -54,8 +52,6 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tasks_app, name="tasks")
-app.add_typer(verify_app, name="verify")
-app.add_typer(sites_app, name="sites")
 app.add_typer(investigation_app, name="investigation")
 app.add_typer(verify_app, name="verify")
 app.add_typer(people_app, name="people")
