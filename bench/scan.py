@@ -77,7 +77,9 @@ def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)) for p in ("50", "99")}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0}
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
+            "requests": total}
 
 
 def _warm(url: str, persons: list[str], venues: list[str]) -> float:
@@ -88,6 +90,16 @@ def _warm(url: str, persons: list[str], venues: list[str]) -> float:
         for p in persons:
             client.get(f"/api/persons/{p}/code").raise_for_status()
     return (time.perf_counter() - t0) * 1000 / (len(persons) + 1)
+
+
+def _stored_scans(folder: Path) -> int:
+    """Venue-visit rows the scans added to the lake (the city's own visits are days in the past)."""
+    import duckdb
+
+    from fangkong.lake import store
+
+    files = [f for f in store.all_files(folder / "lake", "venue_visits") if Path(f).name.startswith("scan-")]
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet({files!r})").fetchall()[0][0] if files else 0
 
 
 def _ms(text: str) -> float:
@@ -155,13 +167,16 @@ def main() -> None:
     try:
         miss = _warm(servers["fangkong"][1], chosen, venues[:1])   # steady state: the gate population is cached
         url = {"bare": servers["bare"][1], "scan": servers["fangkong"][1], "code": servers["fangkong"][1]}
+        scans = 1   # the warm-up's own
         for name in url:   # warm-up: connections, allocator
-            _wrk(url[name], scripts[name], 2, args.connections)
+            w = _wrk(url[name], scripts[name], 2, args.connections)
+            scans += w["requests"] - w["non2xx"] if name == "scan" else 0
         # the machine may be shared: interleave short runs and keep the median of each endpoint
         runs: dict[str, list[dict]] = {name: [] for name in url}
         for _ in range(args.rounds):
             for name in url:
                 runs[name].append(_wrk(url[name], scripts[name], args.seconds, args.connections))
+        scans += sum(r["requests"] - r["non2xx"] for r in runs["scan"])
     finally:
         for proc, _ in servers.values():
             proc.terminate()
@@ -175,6 +190,8 @@ def main() -> None:
     for name, r in results.items():
         print(f"{labels[name]:<34}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['rps'] / bare:>8.0%}"
               f"{r['non2xx']:>9}")
+    print(f"scans answered 201: {scans:,} by wrk's count (it leaves out requests in flight when a run stops); "
+          f"rows in the lake once the server stopped: {_stored_scans(folder):,}")
     print(f"cache filled before the runs: {len(chosen):,} people, {miss:.2f} ms per miss (one request at a time: "
           "the cost of a first scan by someone not yet cached)")
 
