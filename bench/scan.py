@@ -17,8 +17,8 @@ import os
 import random
 import re
 import shutil
-import statistics
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, machine, point_settings  # noqa: E402
+from common import OUT, machine, point_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)) for p in ("50", "99")}
+    lat = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.MULTILINE).group(1)) for p in ("50", "99")}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
@@ -156,7 +156,7 @@ def main() -> None:
     persons, venues = _city(folder, args.persons)
     rng = random.Random(7)
     chosen = rng.sample(persons, min(len(persons), args.people))
-    quoted = lambda xs: ", ".join(f'"{x}"' for x in xs)  # noqa: E731
+    quoted = lambda xs: ", ".join(f'"{x}"' for x in xs)
     scripts = {}
     for name, body in (("scan", _SCAN), ("code", _CODE), ("bare", _BARE)):
         path = folder / f"{name}.lua"

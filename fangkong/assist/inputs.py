@@ -21,7 +21,7 @@ from fangkong.protocol.edition import Edition
 from fangkong.protocol.vaccination import PRIMARY_DOSES, born_by, primary_done_by
 from fangkong.tasks import service as task_service
 
-__all__ = ["register_arrival", "record_drug_purchase", "record_fever", "record_vaccination", "coverage"]
+__all__ = ["coverage", "record_drug_purchase", "record_fever", "record_vaccination", "register_arrival"]
 
 _SKEW = timedelta(minutes=2)
 _UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
@@ -166,7 +166,7 @@ def coverage(session: Session, on: date) -> dict:
         func.count().filter(is_child, doses >= PRIMARY_DOSES)).select_from(Person)
         .outerjoin(per, per.c.person_fk == Person.id)).one()
     persons, d1, primary, booster, due, n60, b60, n3_11, c3_11, p3_11 = row
-    rate = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    rate = lambda a, b: round(a / b, 4) if b else None
     return {"on": on.isoformat(), "persons": persons, "dose1": d1, "primary": primary, "booster": booster,
             "booster_due": due, "age60_plus": n60, "age60_booster": b60, "age60_booster_rate": rate(b60, n60),
             "age3_11": n3_11, "age3_11_dose1": c3_11, "age3_11_primary": p3_11,

@@ -9,8 +9,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["AssistRequest", "AssistPerson", "DIRECTIONS", "OUTCOMES", "Arrival", "DrugPurchase", "FeverReport",
-           "Vaccination", "DRUG_CLASSES", "RISK_LEVELS"]
+__all__ = [
+    "DIRECTIONS",
+    "DRUG_CLASSES",
+    "OUTCOMES",
+    "RISK_LEVELS",
+    "Arrival",
+    "AssistPerson",
+    "AssistRequest",
+    "DrugPurchase",
+    "FeverReport",
+    "Vaccination",
+]
 
 DIRECTIONS = ("inbound", "outbound")
 #: what the community found at the door (reported back to the issuer); `moved_away` = lives elsewhere now

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["PersonIn", "RequestIn", "OutcomeIn", "OutboundIn", "PersonRead", "RequestRead"]
+__all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead"]
 
 
 class PersonIn(BaseModel):

@@ -21,9 +21,23 @@ from fangkong.people.models import Person
 from fangkong.protocol import idnumber
 from fangkong.tasks import service as task_service
 
-__all__ = ["CSV_COLUMNS", "REQUIRED", "PersonIn", "receive", "import_requests", "record_outcome", "outbound_for_case",
-           "export_rows", "get_request", "get_person_row", "list_requests", "TASK_STATUS", "check_person",
-           "clean_person", "match_person"]
+__all__ = [
+    "CSV_COLUMNS",
+    "REQUIRED",
+    "TASK_STATUS",
+    "PersonIn",
+    "check_person",
+    "clean_person",
+    "export_rows",
+    "get_person_row",
+    "get_request",
+    "import_requests",
+    "list_requests",
+    "match_person",
+    "outbound_for_case",
+    "receive",
+    "record_outcome",
+]
 
 #: the exchange format, the same in and out (docs/zones.md, "Regional assistance")
 CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "reason", "name", "id_number",
@@ -55,7 +69,7 @@ def check_person(p: PersonIn) -> str | None:
 
 
 def clean_person(p: PersonIn) -> PersonIn:
-    s = lambda v: (v or "").strip() or None  # noqa: E731
+    s = lambda v: (v or "").strip() or None
     return PersonIn(name=s(p.name), id_number=(s(p.id_number) or "").upper() or None, phone=s(p.phone))
 
 
@@ -181,7 +195,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
     number. A person already pushed for this case is not pushed again."""
     if home and not home.isdigit():
         raise InvalidInput(f"home jurisdiction {home!r} must be a code prefix such as 1401")
-    key = lambda person_fk, phone: person_fk or f"t:{phone}"  # noqa: E731
+    key = lambda person_fk, phone: person_fk or f"t:{phone}"
     pushed = {key(p.person_fk, p.phone) for p in session.scalars(
         select(AssistPerson).join(AssistRequest).where(AssistRequest.direction == "outbound",
                                                        AssistRequest.case_fk == case.id))}

@@ -13,7 +13,7 @@ from fangkong.errors import InvalidInput
 from fangkong.lake.append import VisitLog
 from fangkong.protocol.edition import Edition
 
-__all__ = ["ScanAnswer", "record_scan", "code_of", "scan_time", "CLOCK_SKEW"]
+__all__ = ["CLOCK_SKEW", "ScanAnswer", "code_of", "record_scan", "scan_time"]
 
 #: a phone's clock may run a little ahead of the server's; more than this is a time in the future
 CLOCK_SKEW = timedelta(minutes=2)

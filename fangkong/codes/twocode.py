@@ -21,7 +21,7 @@ from fangkong.protocol.edition import Edition
 from fangkong.testing.models import LabResult, Sample
 from fangkong.zones import service as zone_service
 
-__all__ = ["TwoCodeResult", "two_code_check", "travel_card"]
+__all__ = ["TwoCodeResult", "travel_card", "two_code_check"]
 
 
 @dataclass

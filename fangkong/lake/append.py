@@ -27,7 +27,7 @@ import pyarrow as pa
 from fangkong.lake import store
 from fangkong.lake.schemas import STORED
 
-__all__ = ["VisitLog", "visit_log", "flush_pending", "write_visits"]
+__all__ = ["VisitLog", "flush_pending", "visit_log", "write_visits"]
 
 _TABLE = "venue_visits"
 _SCHEMA = STORED[_TABLE]

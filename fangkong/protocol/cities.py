@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from fangkong.protocol.grid import DEG_LAT
 
-__all__ = ["City", "CITIES", "REACH_KM", "city_of", "cell_centre"]
+__all__ = ["CITIES", "REACH_KM", "City", "cell_centre", "city_of"]
 
 REACH_KM = 60.0
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-__all__ = ["PRIMARY_DOSES", "BOOSTER_MONTHS", "add_months", "booster_due", "age_on", "born_by",
-           "primary_done_by"]
+__all__ = [
+    "BOOSTER_MONTHS",
+    "PRIMARY_DOSES",
+    "add_months",
+    "age_on",
+    "booster_due",
+    "born_by",
+    "primary_done_by",
+]
 
 #: an inactivated-vaccine primary series: two doses; the third dose is the booster (加强针)
 PRIMARY_DOSES = 2

@@ -89,7 +89,7 @@ def test_vaccination_coverage(env, tmp_path):
 
         get_person(s, "P00001").birth_date = date(1950, 5, 1)       # 71
         get_person(s, "P00002").birth_date = date(2015, 5, 1)       # 6
-        rec = lambda pid, dose, on: inputs.record_vaccination(s, pid, dose=dose, on=on, product="科兴",  # noqa: E731
+        rec = lambda pid, dose, on: inputs.record_vaccination(s, pid, dose=dose, on=on, product="科兴",
                                                                today=date(2022, 3, 14))
         rec("P00001", 1, date(2021, 5, 1))
         rec("P00001", 2, date(2021, 6, 1))
