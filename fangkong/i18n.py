@@ -99,6 +99,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "arrival_low": ("低风险地区来返", "arrival from a low-risk area"),
     "zones_sealed": ("新增封控管控区", "zones sealed"),
     "zones_lifted": ("解除封控管控区", "zones lifted"),
+    "venue_sealed": ("场所位于封控区", "venue in a sealed zone"),
     # tasks, teams, sites, hospitals, check-ins (issue 6)
     "tasks": ("任务", "Tasks"),
     "overdue": ("超时任务", "Overdue"),
