@@ -20,6 +20,7 @@ from fangkong import flows, importer
 from fangkong.assist import service as assist_service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
+from fangkong.codes import service as code_service
 from fangkong.db.migrate import upgrade
 from fangkong.i18n import t
 from fangkong.measures import service as measure_service
@@ -138,7 +139,8 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
             case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=1),
                                  onset_date=sampled.astimezone(settings.zone).date())
             cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))
-        _contain(session, settings, cases, now=at + timedelta(hours=2))
+        timings["assist_requests"], timings["assist_persons"] = _contain(session, settings, cases,
+                                                                         now=at + timedelta(hours=2))
         # the teams' reports through the day: door checks, arrivals at the rooms, admissions (issue 6)
         standby.field_work(session, [r.trace.case for r in cases], now=_day_end(settings, sampled))
     timings["trace"] = time.perf_counter() - t0
@@ -169,17 +171,21 @@ def _day_end(settings, t: datetime) -> datetime:
                             tzinfo=settings.zone)
 
 
-def _contain(session, settings, cases, *, now: datetime) -> None:
+def _contain(session, settings, cases, *, now: datetime) -> tuple[int, int]:
     """The commander approves the zones the cases' places drew (sealed residents placed, the risk-area list
     published) and the risk persons who live elsewhere are pushed out as assistance requests (协查)."""
     edition = load_edition(settings.edition)
     # without FANGKONG_JURISDICTION the demo acts for the first case's district: people of the other
     # districts are that district's to find (区县间协查)
     home = settings.jurisdiction or (cases[0].trace.case.person.community or "")[:6]
+    requests = persons = 0
     for r in cases:
         for zone in r.zones.created:
             zone_service.approve(session, zone, edition=edition, tz=settings.zone, now=now, actor="指挥部")
-        assist_service.outbound_for_case(session, r.trace.case, home=home, now=now, actor="demo")
+        pushed = assist_service.outbound_for_case(session, r.trace.case, home=home, now=now, actor="demo")
+        requests += len(pushed)
+        persons += sum(len(req.persons) for req in pushed)
+    return requests, persons
 
 
 @handle_errors
@@ -221,8 +227,9 @@ def demo(
         b = report_service.bulletin(session, day, tz=settings.zone)
         response = standby.rows(standby.figures(session, at=_day_end(settings, summary.index_sampled_at),
                                                 per_10k=settings.rooms_per_10k))
+        codes = code_service.colour_counts(session)
     timings["total"] = time.perf_counter() - t_all
-    _print_summary(summary, results, cases, timings, response)
+    _print_summary(summary, results, cases, timings, response, codes)
     out.rule("通报" if lang == "zh" else "Bulletin")
     out.print(render(b, lang=lang), highlight=False)
     _print_risk_areas(lang)
@@ -248,7 +255,7 @@ def _print_risk_areas(lang: str) -> None:
         out.print(f"{t(a['risk'] + '_risk', lang)}  {a['name']}: {'、'.join(names[:6])}{more}", highlight=False)
 
 
-def _print_summary(summary, results, cases, timings, response=()) -> None:
+def _print_summary(summary, results, cases, timings, response=(), codes=None) -> None:
     table = Table(title="demo")
     table.add_column("step")
     table.add_column("figures")
@@ -268,6 +275,11 @@ def _print_summary(summary, results, cases, timings, response=()) -> None:
                       f"overlaps {c['overlap']:,}; measures {r.measures.created:,} new", "")
     table.add_row("outbreak day", f"{len(cases)} cases traced, measures assigned, codes recomputed",
                   f"{timings['trace']:.1f}")
+    if "assist_requests" in timings:
+        table.add_row("assistance out (协查)", f"{timings['assist_requests']:,.0f} requests to other districts, "
+                                              f"{timings['assist_persons']:,.0f} persons", "")
+    if codes:
+        table.add_row("health codes", ", ".join(f"{c} {n:,}" for c, n in sorted(codes.items())), "")
     for step, figures in response:
         table.add_row(step, figures, "")
     table.add_row("total", "", f"{timings['total']:.1f}")
