@@ -15,6 +15,7 @@ from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, pro
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
+from fangkong.lake import retention
 from fangkong.measures.commands import app as measures_app
 from fangkong.codes.commands import app as codes_app
 from fangkong.zones.commands import app as zones_app
@@ -40,7 +41,10 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The record store (SQLite or PostgreSQL, FANGKONG_DATABASE_URL).", no_args_is_help=True)
 case_app = typer.Typer(help="Cases: declare a positive person a case.", no_args_is_help=True)
+lake_app = typer.Typer(help="The location lake (FANGKONG_LAKE): venue visits and carrier dwells by day.",
+                       no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(lake_app, name="lake")
 app.add_typer(case_app, name="case")
 app.add_typer(measures_app, name="measures")
 app.add_typer(codes_app, name="codes")
@@ -69,6 +73,39 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     err.print(f"database at head: {get_settings().database_url}")
+
+
+@lake_app.command("purge")
+@handle_errors
+def lake_purge(
+    before: Annotated[str | None, typer.Option("--before", help="delete the days before this date")] = None,
+    retention_days: Annotated[int | None, typer.Option("--retention-days", help="keep this many days "
+                                                       "(default FANGKONG_RETENTION_DAYS, 21)")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="the day retention counts from (default today)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would go, delete nothing")] = False,
+) -> None:
+    """Delete raw location data past retention: day partitions of venue_visits and cell_dwells, and old scans
+    in the journal (DOMAIN.md §11). Run it on schedule (docs/operations.md); imports never purge.
+
+    Example: `fangkong lake purge` (keeps 21 days); `fangkong lake purge --before 2022-03-01`
+    """
+    settings = get_settings()
+    if before is not None and retention_days is not None:
+        raise InvalidInput("give --before or --retention-days, not both")
+    if before is not None:
+        cutoff = parse_date(before, "--before")
+    else:
+        day = parse_date(today, "--today") or utcnow().astimezone(settings.zone).date()
+        cutoff = retention.cutoff_for(day, settings.retention_days if retention_days is None else retention_days)
+    gone = retention.purge(settings.lake, cutoff, tz=settings.tz, dry_run=dry_run)
+    table = Table(title=f"{'would purge' if dry_run else 'purged'}: days before {cutoff.isoformat()}")
+    for col in ("table", "day", "files", "rows"):
+        table.add_column(col, justify="right" if col in ("files", "rows") else "left")
+    for p in gone:
+        table.add_row(p.table, p.day.isoformat() if p.day else "(unflushed scans)", f"{p.files:,}", f"{p.rows:,}")
+    out.print(table)
+    out.print(f"{sum(p.rows for p in gone):,} rows in {sum(1 for p in gone if p.day):,} day partitions "
+              f"{'would be ' if dry_run else ''}removed", highlight=False)
 
 
 @app.command("import")

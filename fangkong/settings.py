@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     match_review: float = Field(0.6, gt=0, le=1)
     #: signs the personal check-in links; set a long random value in production
     secret_key: str = Field("fangkong-demo-only-secret", min_length=8)
+    #: raw location data (venue visits, carrier dwells, the scan journal) is kept this many days (DOMAIN.md §11);
+    #: `fangkong lake purge` deletes older day partitions (run it on schedule: docs/operations.md)
+    retention_days: int = Field(21, ge=1, le=3650)
+    #: per-client token bucket on the public endpoints (scans, codes): "RATE/s burst N", e.g. "50/s burst 100";
+    #: "0" = off (docs/operations.md)
+    rate_limit: str = Field("50/s burst 100", pattern=r"^\s*(0|\d+(\.\d+)?\s*/\s*s(\s+burst\s+\d+)?)\s*$")
+    #: peers whose X-Forwarded-For names the client (comma-separated IPs of our reverse proxies); empty = the
+    #: TCP peer is the client and X-Forwarded-For is ignored (anyone can write it)
+    trusted_proxies: str = ""
 
     @field_validator("deadlines")
     @classmethod

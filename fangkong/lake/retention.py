@@ -1,0 +1,107 @@
+"""Retention of raw location data (DOMAIN.md §11): day partitions older than the cutoff are deleted.
+
+Venue visits and carrier dwells are kept as day partitions, so a purge is whole folders removed,
+never a rewrite. The scan journal (lake/.journal, scans acknowledged but not yet flushed) is filtered
+too: a journal replayed after the purge must not bring the purged days back.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+
+from fangkong.errors import InvalidInput
+from fangkong.lake import store
+from fangkong.lake.schemas import TABLES
+
+__all__ = ["Purged", "cutoff_for", "purge"]
+
+
+@dataclass(frozen=True)
+class Purged:
+    """One day partition (or the journal's old scans, day=None) removed."""
+
+    table: str
+    day: date | None
+    files: int
+    rows: int
+
+
+def cutoff_for(today: date, retention_days: int) -> date:
+    """The first day kept: a day more than `retention_days` old is purged."""
+    if retention_days < 1:
+        raise InvalidInput(f"retention must be at least 1 day, not {retention_days}")
+    return today - timedelta(days=retention_days)
+
+
+def _rows(day_dir: Path) -> tuple[int, int]:
+    files = sorted(day_dir.glob("*.parquet"))
+    return len(files), sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def purge(lake: Path, cutoff: date, *, tz: str, dry_run: bool = False) -> list[Purged]:
+    """Delete every day partition before `cutoff` of the lake's tables, and the journal's scans before it.
+
+    Holds the lake's write lock (the one scan flushes take), so no flush dedupes against a folder
+    being deleted; readers should not run a trace across a purge (schedule it at night).
+    """
+    lake = Path(lake)
+    lock = lake / ".journal" / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    gone: list[Purged] = []
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        for table in TABLES:
+            for day, d in sorted(store.day_dirs(lake, table).items()):
+                if day < cutoff:
+                    files, rows = _rows(d)
+                    gone.append(Purged(table, day, files, rows))
+            if not dry_run:
+                store.purge_before(lake, table, cutoff)
+        n = _purge_journals(lake / ".journal", cutoff, ZoneInfo(tz), dry_run=dry_run)
+    if n:
+        gone.append(Purged(".journal", None, 0, n))
+    return gone
+
+
+def _purge_journals(folder: Path, cutoff: date, zone: ZoneInfo, *, dry_run: bool) -> int:
+    """Drop journal lines of scans on days before the cutoff; each journal is rewritten atomically.
+
+    A journal still being written by a live server is left alone: it is published within seconds, and
+    its old scans (if any: scans are of today) go at the next purge.
+    """
+    dropped = 0
+    for path in sorted(folder.glob("venue_visits.*.jsonl")):
+        if _alive(int(path.name.split(".")[1])):
+            continue
+        keep, old = [], 0
+        for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
+            if line and datetime.fromisoformat(json.loads(line)[2]).astimezone(zone).date() < cutoff:
+                old += 1
+            elif line:
+                keep.append(line + "\n")
+        if old and not dry_run:
+            tmp = path.with_name("." + path.name + ".purge")
+            tmp.write_text("".join(keep), encoding="utf-8")
+            os.replace(tmp, path)
+        dropped += old
+    return dropped
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
