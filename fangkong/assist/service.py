@@ -37,6 +37,7 @@ __all__ = [
     "outbound_for_case",
     "receive",
     "record_outcome",
+    "row_for_task",
 ]
 
 #: the exchange format, the same in and out (docs/zones.md, "Regional assistance")
@@ -249,6 +250,11 @@ def get_person_row(session: Session, row_id: int) -> AssistPerson:
     if row is None:
         raise NotFound(f"unknown assistance request person {row_id}")
     return row
+
+
+def row_for_task(session: Session, task_fk: int) -> AssistPerson | None:
+    """The request row a verification task was opened for, if it came from an assistance request."""
+    return session.scalar(select(AssistPerson).where(AssistPerson.task_fk == task_fk))
 
 
 def list_requests(session: Session, *, direction: str | None = None, limit: int = 100,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -19,7 +19,7 @@ from fangkong.people.service import chunks
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
 
-__all__ = ["OUTCOMES", "open_for_case", "record_outcome", "list_verifications"]
+__all__ = ["OUTCOMES", "list_verifications", "open_for_case", "queue_counts", "record_outcome", "risk_categories"]
 
 #: what the verifier found at the door → the task's closing status
 OUTCOMES = {"found_placed": "done", "moved": "forwarded", "not_found": "not_found", "wrong_person": "wrong_person"}
@@ -107,3 +107,24 @@ def list_verifications(session: Session, *, now: datetime, jurisdiction: str | N
                        offset: int = 0) -> list[Task]:
     return task_service.list_tasks(session, now=now, kind="verification", jurisdiction=jurisdiction, status=status,
                                    overdue=overdue, limit=limit, offset=offset)
+
+
+def queue_counts(session: Session, *, now: datetime, since: datetime) -> list[dict]:
+    """Per community: verification tasks open, open past their deadline, and closed since `since` (the start
+    of the verifiers' day), most open first (one aggregate query)."""
+    is_open = Task.status == "open"
+    q = (select(Task.jurisdiction, func.count().filter(is_open), func.count().filter(is_open, Task.due_at < now),
+                func.count().filter(~is_open))
+         .where(Task.kind == "verification", or_(is_open, Task.done_at >= since))
+         .group_by(Task.jurisdiction))
+    rows = [{"community": c, "open": o, "overdue": late, "done": d} for c, o, late, d in session.execute(q) if c]
+    return sorted(rows, key=lambda r: (-r["open"], r["community"]))
+
+
+def risk_categories(session: Session, tasks: list[Task]) -> dict[int, str]:
+    """task id → the category of the risk person it verifies (tasks of assistance requests have none)."""
+    fks = {t.risk_person_fk: t.id for t in tasks if t.risk_person_fk}
+    if not fks:
+        return {}
+    q = select(RiskPerson.id, RiskPerson.category).where(RiskPerson.id.in_(list(fks)))
+    return {fks[rid]: cat for rid, cat in session.execute(q)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CELL_M", "DEG_LAT", "grid_id", "grid_sql"]
+__all__ = ["CELL_M", "DEG_LAT", "cell_centre", "grid_id", "grid_sql"]
 
 CELL_M = 800.0
 #: one cell's height in degrees of latitude (1° of latitude ≈ 111 320 m)
@@ -17,6 +17,13 @@ def grid_id(lat: float, lon: float) -> str:
     centre = (row + 0.5) * DEG_LAT
     col = math.floor(lon * math.cos(math.radians(centre)) / DEG_LAT)
     return f"{row}:{col}"
+
+
+def cell_centre(cell: str) -> tuple[float, float]:
+    """(lat, lon) of the centre of cell "row:col": the inverse of grid_id (for drawing cells on a map)."""
+    row, col = (int(x) for x in cell.split(":"))
+    lat = (row + 0.5) * DEG_LAT
+    return lat, (col + 0.5) * DEG_LAT / math.cos(math.radians(lat))
 
 
 def grid_sql(lat: str = "lat", lon: str = "lon") -> str:

@@ -1,0 +1,118 @@
+"""The verification queue (community verifier, on a phone): today's door-to-door checks of one community, each
+with its deadline, and one tap per outcome, written through the verification service with its version check."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from fangkong.assist import service as assist_service
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.errors import FangkongError
+from fangkong.measures import verification
+from fangkong.tasks import service as task_service
+from fangkong.tasks.models import Task
+from fangkong.i18n import t
+from fangkong.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+PAGE = 30
+Community = Annotated[str, Query(max_length=32, pattern=r"^\d*$")]
+#: the queue's outcomes → an assistance request's outcome reported back to its issuer
+ASSIST_OUTCOME = {"found_placed": "found_placed", "moved": "moved_away", "not_found": "not_found",
+                  "wrong_person": "wrong_person"}
+
+
+def _actor(session: Session) -> str:
+    """The signed-in user's name where the login (issue 8) bound one to the session, else "web"."""
+    return session.info.get("actor") or "web"
+
+
+def _jurisdiction(session: Session, community: str) -> str:
+    """Whose tasks the verifier may close: the signed-in user's jurisdiction, else the community they chose."""
+    return session.info.get("scope") or community
+
+
+def _span(minutes: int, lang: str) -> str:
+    """A time left or overdue, as a verifier reads it: days and hours, hours and minutes, or minutes."""
+    m = abs(minutes)
+    d, h = t("days_short", lang), t("hours_short", lang)
+    sep = " " if lang == "en" else ""
+    if m >= 1440:
+        return f"{m // 1440}{sep}{d}{sep}{m % 1440 // 60}{sep}{h}"
+    if m >= 60:
+        return f"{m // 60}{sep}{h}{sep}{m % 60}{sep}{t('minutes_short', lang)}"
+    return f"{m}{sep}{t('minutes_short', lang)}"
+
+
+def _rows(session: Session, tasks: list[Task], now: datetime, lang: str) -> list[dict]:
+    cats = verification.risk_categories(session, tasks)
+    out = []
+    for task in tasks:
+        late = int((now - task.due_at).total_seconds() // 60)
+        out.append({"task": task, "category": cats.get(task.id), "late_min": late, "span": _span(late, lang)})
+    return out
+
+
+def _counts(session: Session, settings, community: str, now: datetime) -> tuple[list[dict], dict | None]:
+    since = datetime.combine(now.astimezone(settings.zone).date(), time(0), tzinfo=settings.zone)
+    counts = verification.queue_counts(session, now=now, since=since)
+    return counts, next((c for c in counts if c["community"] == community), None)
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, session: SessionDep, settings: SettingsDep, community: Community = "",
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    now, lang = utcnow(), lang_of(request)
+    counts, chosen = _counts(session, settings, community, now)
+    tasks = verification.list_verifications(session, now=now, jurisdiction=community, limit=PAGE + 1,
+                                            offset=(page - 1) * PAGE) if community else []
+    context = {"lang": lang, "community": community, "counts": counts, "page": page, "chosen": chosen,
+               "more": len(tasks) > PAGE, "rows": _rows(session, tasks[:PAGE], now, lang)}
+    name = "verify_queue.html" if request.headers.get("hx-request") else "verify.html"
+    return templates.TemplateResponse(request, name, context)
+
+
+def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
+            to_community: str | None, actor: str) -> None:
+    row = assist_service.row_for_task(session, task.id)
+    if row is None or row.request.direction != "inbound" or outcome not in ASSIST_OUTCOME:
+        verification.record_outcome(session, task, outcome, jurisdiction=jurisdiction, version=version, at=at,
+                                    to_community=to_community or None, actor=actor)
+        return
+    # a person pushed to us by another jurisdiction (协查): the finding goes back to the issuer as well
+    task_service.check_jurisdiction(task, jurisdiction)
+    task_service.check_version(task, version)
+    note = f"moved to {to_community}" if outcome == "moved" and to_community else None
+    assist_service.record_outcome(session, row, ASSIST_OUTCOME[outcome], at=at, jurisdiction=jurisdiction, note=note,
+                                  actor=actor)
+    task_service.flush_versioned(session, task)
+
+
+@router.post("/verify/{task_id}", response_class=HTMLResponse)
+def record(request: Request, session: SessionDep, settings: SettingsDep, task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+           outcome: Annotated[str, Form(pattern="^(found_placed|moved|not_found|wrong_person)$")],
+           version: Annotated[int, Form(ge=1, le=2**31 - 1)], community: Annotated[str, Form(max_length=32)] = "",
+           to_community: Annotated[str, Form(max_length=32)] = ""):
+    """HTMX: one outcome for one task; the row comes back closed, or with the refusal (403 / 409 / 422) and the
+    task's current state so the verifier sees what changed."""
+    lang, now = lang_of(request), utcnow()
+    jurisdiction = _jurisdiction(session, community)
+    task = task_service.get_task(session, task_id)
+    error = status = None
+    try:
+        _record(session, task, outcome, jurisdiction=jurisdiction, version=version, at=now,
+                to_community=to_community.strip(), actor=_actor(session))
+    except FangkongError as exc:
+        session.rollback()
+        task = task_service.get_task(session, task_id)
+        error, status = exc, exc.status_code
+    _, chosen = _counts(session, settings, community, now)
+    return templates.TemplateResponse(request, "verify_row.html", {
+        "lang": lang, "r": _rows(session, [task], now, lang)[0], "community": community, "error": error,
+        "just_recorded": error is None, "chosen": chosen, "oob": True}, status_code=status or 200)

@@ -1,0 +1,45 @@
+"""The isolation page (isolation / hospital manager, commander): rooms used and free per site, the room
+reserve per jurisdiction, the 7-day free-room forecast, hospital beds and the escalation plan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.measures import capacity, hospitals
+from fangkong.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+CodeQ = Annotated[str | None, Query(max_length=32, pattern=r"^\d*$")]
+
+
+def _jurisdictions(settings, sites: list[capacity.SiteOccupancy], chosen: str | None) -> list[str]:
+    """Whose reserve to check: the chosen one, else the deployment's, else each district that has a site."""
+    if chosen:
+        return [chosen]
+    if settings.jurisdiction:
+        return [settings.jurisdiction]
+    return sorted({s.jurisdiction[:6] for s in sites if s.jurisdiction})[:20]
+
+
+@router.get("/isolation", response_class=HTMLResponse)
+def isolation_page(request: Request, session: SessionDep, settings: SettingsDep, jurisdiction: CodeQ = None,
+                   page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+    now = utcnow()
+    sites = capacity.occupancy(session, jurisdiction=jurisdiction or None)
+    totals = {"in_service": sum(s.in_service for s in sites), "occupied": sum(s.occupied for s in sites),
+              "free": sum(s.free for s in sites)}
+    reserves = [capacity.reserve(session, j, per_10k=settings.rooms_per_10k)
+                for j in _jurisdictions(settings, sites, jurisdiction)]
+    forecast = capacity.forecast(session, now=now, tz=settings.zone, days=7, jurisdiction=jurisdiction or None)
+    return templates.TemplateResponse(request, "isolation.html", {
+        "lang": lang_of(request), "sites": sites[(page - 1) * PAGE: page * PAGE], "page": page,
+        "pages": max(1, -(-len(sites) // PAGE)), "totals": totals, "reserves": reserves,
+        "per_10k": settings.rooms_per_10k, "jurisdiction": jurisdiction or "",
+        "forecast": [{"day": d.isoformat(), "free": n} for d, n in forecast],
+        "beds": hospitals.hospital_beds(session), "plan": hospitals.plan(session)})

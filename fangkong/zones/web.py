@@ -1,0 +1,92 @@
+"""The zones page (commander): a map of the zones' places by level, the list with approval state and the lifting
+countdown of each zone's edition, the published risk-area list; approving a proposed zone through HTMX."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.db.core import utcnow
+from fangkong.deps import SessionDep, SettingsDep
+from fangkong.errors import FangkongError
+from fangkong.people import service as people_service
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.grid import cell_centre
+from fangkong.webkit import lang_of, templates
+from fangkong.zones import service
+from fangkong.zones.models import Zone
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+ZoneId = Annotated[str, Path(max_length=20, pattern=r"^[\w-]+$")]
+
+
+def actor_of(session) -> str:
+    """The signed-in user's name where the login (issue 8) bound one to the session, else "web"."""
+    return session.info.get("actor") or "web"
+
+
+def _countdown(session, settings, zone: Zone, now: datetime) -> dict | None:
+    """The next step of an approved zone on its own edition: days left on the clock and what else is missing."""
+    if zone.status != "approved":
+        return None
+    try:
+        c = service.check(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
+                          now=now)
+    except FangkongError:
+        return None
+    left = max(0, math.ceil((c.due_at - now).total_seconds() / 86400)) if c.due_at else 0
+    clock = [m for m in c.missing if "days without" in m]
+    return {"met": c.met, "to": c.to_level or "lifted", "due_at": c.due_at, "days_left": left,
+            "other": [m for m in c.missing if m not in clock]}
+
+
+def _row(session, settings, zone: Zone, now: datetime) -> dict:
+    return {"z": zone, "step": _countdown(session, settings, zone, now),
+            "residents": service.resident_count(session, zone) if zone.status != "proposed" else None}
+
+
+def _points(zones: list[Zone], session) -> list[dict]:
+    """Map points: each place of the shown zones at its venue's position or its grid cell's centre."""
+    venues = people_service.venues_by_ids(session, {p.ref for z in zones for p in z.places if p.kind == "venue"})
+    out = []
+    for z in zones:
+        for p in z.places:
+            if p.kind == "venue":
+                v = venues.get(p.ref)
+                lat, lon = (v.lat, v.lon) if v else (None, None)
+            else:
+                lat, lon = cell_centre(p.ref)
+            if lat is not None and lon is not None:
+                out.append({"name": p.name or p.ref, "zone": z.zone_no, "level": z.level, "status": z.status,
+                            "value": [round(lon, 6), round(lat, 6)]})
+    return out
+
+
+@router.get("/zones", response_class=HTMLResponse)
+def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
+               status: Annotated[str | None, Query(pattern="^(proposed|approved|lifted|rejected)?$")] = None,
+               level: Annotated[str | None, Query(pattern="^(sealed|controlled|precaution)?$")] = None,
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    now = utcnow()
+    zones = service.list_zones(session, status=status or None, level=level or None, limit=PAGE + 1,
+                               offset=(page - 1) * PAGE)
+    more, zones = len(zones) > PAGE, zones[:PAGE]
+    return templates.TemplateResponse(request, "zones.html", {
+        "lang": lang_of(request), "rows": [_row(session, settings, z, now) for z in zones], "more": more,
+        "page": page, "status": status or "", "level": level or "", "points": _points(zones, session),
+        "risk_areas": service.risk_areas(session)})
+
+
+@router.post("/zones/{zone_id}/approve", response_class=HTMLResponse)
+def approve(request: Request, session: SessionDep, settings: SettingsDep, zone_id: ZoneId):
+    """HTMX: a commander approves a proposed zone (zones.service.approve, audited) and gets its refreshed row."""
+    zone = service.get_zone(session, zone_id)
+    service.approve(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
+                    now=utcnow(), actor=actor_of(session))
+    return templates.TemplateResponse(request, "zone_row.html", {"lang": lang_of(request),
+                                                                 "r": _row(session, settings, zone, utcnow())})
