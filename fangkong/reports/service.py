@@ -99,21 +99,26 @@ def _traced(session: Session, until: datetime, since: datetime | None = None) ->
     return counts
 
 
-def _test_status(session: Session, day_end: date) -> dict[str, int]:
-    """Per traced person: positive if any test positive; negative if every test due by the day is negative."""
+def _test_status(session: Session, day_end: date, until: datetime, traced_total: int) -> dict[str, int]:
+    """The risk persons' test results as known at `until` (the seeds' 核酸检测结果 line, which adds up to the
+    risk persons traced): positive if any result was positive; negative if every test due by the day came
+    back negative; pending for the rest, including risk persons not placed yet and phones without an owner."""
+    traced = (select(RiskPerson.person_fk).where(RiskPerson.found_at < until, RiskPerson.person_fk.is_not(None))
+              .distinct())
+    known = and_(TestTask.result_at.is_not(None), TestTask.result_at < until)
     due = TestTask.due_date <= day_end
+    negative_known = and_(known, TestTask.result == "negative")
     per_person = (select(TestTask.person_fk,
-                         func.max(sql_case((TestTask.result == "positive", 1), else_=0)).label("pos"),
-                         func.max(sql_case((and_(due, TestTask.result != "negative"), 1), else_=0)).label("open"),
-                         func.max(sql_case((and_(due, TestTask.result == "negative"), 1), else_=0)).label("neg"))
-                  .join(Measure).where(Measure.status != "replaced")
+                         func.max(sql_case((and_(known, TestTask.result == "positive"), 1), else_=0)).label("pos"),
+                         func.max(sql_case((and_(due, ~negative_known), 1), else_=0)).label("open"),
+                         func.max(sql_case((and_(due, negative_known), 1), else_=0)).label("neg"))
+                  .join(Measure).where(Measure.status != "replaced", Measure.start_at < until,
+                                       TestTask.person_fk.in_(traced))
                   .group_by(TestTask.person_fk).subquery())
-    row = session.execute(select(
+    positive, negative = session.execute(select(
         func.count().filter(per_person.c.pos == 1),
-        func.count().filter(per_person.c.pos == 0, per_person.c.open == 0, per_person.c.neg == 1),
-        func.count())).one()
-    positive, negative, total = row
-    return {"positive": positive, "negative": negative, "pending": total - positive - negative}
+        func.count().filter(per_person.c.pos == 0, per_person.c.open == 0, per_person.c.neg == 1))).one()
+    return {"positive": positive, "negative": negative, "pending": traced_total - positive - negative}
 
 
 def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
@@ -127,7 +132,7 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
     last_comm = max(community_days) if community_days else None
     traced = _traced(session, end)
     new_traced = sum(_traced(session, end, since=start).values())
-    tests = _test_status(session, day)
+    tests = _test_status(session, day, end, sum(traced.values()))
     active = and_(Measure.status == "active", Measure.start_at < end, Measure.end_at > end)
     kinds = {k: v for k, v in session.execute(select(Measure.kind, func.count()).where(active).group_by(Measure.kind))}
     return Bulletin(
