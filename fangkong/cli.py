@@ -278,10 +278,17 @@ def trace_cmd(
 
 @app.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the web app and the API (OpenAPI docs at /docs). Example: `fangkong serve --port 8000`"""
+    """Serve the web app and the API (OpenAPI docs at /docs). Example: `fangkong serve --port 8000`
+
+    Behind a reverse proxy, set FANGKONG_TRUSTED_PROXIES to its address: the client (rate limit, audit)
+    is then read from X-Forwarded-For, which is believed from no one else.
+    """
     import uvicorn
 
-    uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info")
+    from fangkong.codes.ratelimit import proxy_options
+
+    uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info",
+                **proxy_options(get_settings().trusted_proxies))
 
 
 def main() -> None:

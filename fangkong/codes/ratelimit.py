@@ -1,0 +1,84 @@
+"""Per-client rate limit of the public endpoints (scans, codes): a token bucket per client, in process.
+
+The routes run on the event loop, one at a time, so the buckets need no lock: a request costs one dict
+look-up and a few float operations. The client is the TCP peer as the server reports it; behind a
+reverse proxy, `fangkong serve` lets uvicorn read X-Forwarded-For from the peers listed in
+FANGKONG_TRUSTED_PROXIES (and from nobody else: anyone can write that header).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from functools import lru_cache
+
+from fangkong.errors import InvalidInput
+
+__all__ = ["TokenBucket", "limiter_for", "parse_rate", "proxy_options"]
+
+_RATE = re.compile(r"^\s*(?:0|(\d+(?:\.\d+)?)\s*/\s*s(?:\s+burst\s+(\d+))?)\s*$")
+#: above this many clients, those whose bucket has refilled are forgotten (a full bucket is no state)
+_MAX_CLIENTS = 100_000
+
+
+def parse_rate(text: str) -> tuple[float, int] | None:
+    """"50/s burst 100" → (50.0, 100); "50/s" → (50.0, 50); "0" → None (off)."""
+    m = _RATE.match(text or "")
+    if not m:
+        raise InvalidInput(f"rate limit {text!r}: expected e.g. '50/s burst 100', or 0 for off")
+    if m.group(1) is None or float(m.group(1)) == 0:
+        return None
+    rate = float(m.group(1))
+    return rate, int(m.group(2)) if m.group(2) else max(1, math.ceil(rate))
+
+
+class TokenBucket:
+    """`rate` tokens a second per client, at most `burst` saved up; a request takes one."""
+
+    def __init__(self, rate: float, burst: int, clock=time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, float(burst), clock
+        self._buckets: dict[str, list[float]] = {}   # client → [tokens, time of the last request]
+
+    def take(self, client: str) -> float:
+        """0.0 when the request may go ahead, else the seconds until it may (the bucket is left as it is)."""
+        now = self.clock()
+        b = self._buckets.get(client)
+        if b is None:
+            if len(self._buckets) >= _MAX_CLIENTS:
+                self._forget_full(now)
+            self._buckets[client] = [self.burst - 1.0, now]
+            return 0.0
+        tokens = b[0] + (now - b[1]) * self.rate
+        tokens = min(tokens, self.burst)
+        b[1] = now
+        if tokens >= 1.0:
+            b[0] = tokens - 1.0
+            return 0.0
+        b[0] = tokens
+        return (1.0 - tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        full = (self.burst / self.rate) if self.rate else 0.0
+        for client in [c for c, (_, last) in self._buckets.items() if now - last >= full]:
+            del self._buckets[client]
+        if len(self._buckets) >= _MAX_CLIENTS:   # a flood of distinct clients: start afresh rather than grow
+            self._buckets.clear()
+
+
+@lru_cache
+def limiter_for(rate_limit: str) -> TokenBucket | None:
+    """The process's bucket for a setting (one per distinct setting: tests change it; a server never does)."""
+    parsed = parse_rate(rate_limit)
+    return TokenBucket(*parsed) if parsed else None
+
+
+def retry_after(wait: float) -> str:
+    """Retry-After is whole seconds: never 0 for a request that was refused."""
+    return str(max(1, math.ceil(wait)))
+
+
+def proxy_options(trusted_proxies: str) -> dict:
+    """uvicorn options: X-Forwarded-For believed only from the configured proxies (none by default)."""
+    trusted = ",".join(h.strip() for h in trusted_proxies.split(",") if h.strip())
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}

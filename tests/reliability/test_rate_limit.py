@@ -1,0 +1,101 @@
+"""Rate limit of the public endpoints over real HTTP: the N+1-th request in a second is a 429, others go on."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+from clihelp import fk
+from test_api import server  # noqa: F401 - the live uvicorn fixture
+from test_flow import city
+
+from fangkong.codes.ratelimit import TokenBucket, parse_rate, proxy_options
+from fangkong.errors import InvalidInput
+from fangkong.settings import get_settings
+
+BURST = 10
+
+
+def limit(monkeypatch, value: str) -> None:
+    monkeypatch.setenv("FANGKONG_RATE_LIMIT", value)
+    get_settings.cache_clear()   # the server thread reads the settings per request
+
+
+def burst(client: httpx.Client, n: int, method: str, url: str, **kw) -> tuple[list[httpx.Response], float]:
+    t0 = time.monotonic()
+    out = [client.request(method, url, **kw) for _ in range(n)]
+    return out, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_n_plus_first_request_is_429_and_another_client_is_not_limited(server, tmp_path, monkeypatch):  # noqa: F811
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    limit(monkeypatch, f"1/s burst {BURST}")
+    rs, took = burst(server, BURST + 1, "GET", "/api/persons/P00001/code")
+    assert took < 1.0, "the machine is too slow for a one-second window"
+    assert [r.status_code for r in rs] == [200] * BURST + [429]
+    assert int(rs[-1].headers["Retry-After"]) >= 1 and "too many requests" in rs[-1].json()["detail"]
+    # the scans route shares the client's bucket: it is empty now
+    r = server.post("/api/scans", json={"person_id": "P00001", "venue_id": "V1"})
+    assert r.status_code == 429 and r.headers["Retry-After"]
+    other = httpx.Client(base_url=server.base_url, headers=server.headers,
+                         transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    with other:
+        rs, _ = burst(other, 3, "POST", "/api/scans", json={"person_id": "P00002", "venue_id": "V1"})
+        assert [r.status_code for r in rs] == [201] * 3
+        assert other.get("/api/persons/P00002/code").status_code == 200
+    time.sleep(1.05)   # one token a second: the first client may go on
+    assert server.get("/api/persons/P00001/code").status_code == 200
+    limit(monkeypatch, "0")   # off
+    rs, _ = burst(server, BURST + 5, "GET", "/api/persons/P00001/code")
+    assert {r.status_code for r in rs} == {200}
+
+
+def _serve(trusted: str):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning",
+                                        **proxy_options(trusted)))   # as `fangkong serve` starts it
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    return srv, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("trusted,separate", [("", False), ("127.0.0.1", True)])
+def test_forwarded_for_counts_only_from_a_trusted_proxy(server, monkeypatch, trusted, separate):  # noqa: F811
+    limit(monkeypatch, "1/s burst 2")
+    srv, thread, url = _serve(trusted)   # beside the fixture's server: same store, its credentials work here
+    try:
+        with httpx.Client(base_url=url, headers=server.headers, timeout=30) as c:
+            codes = [c.get("/api/persons/nobody/code", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+                     for i in range(4)]
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+    assert 429 not in codes if separate else codes[2:] == [429, 429], codes
+
+
+def test_bucket_arithmetic():
+    now = [0.0]
+    b = TokenBucket(2.0, 3, clock=lambda: now[0])
+    assert [b.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert b.take("a") == pytest.approx(0.5) and b.take("b") == 0.0
+    now[0] = 0.5
+    assert b.take("a") == 0.0 and b.take("a") > 0
+    now[0] = 100.0
+    assert [b.take("a") for _ in range(3)] == [0.0] * 3   # refills to the burst, no more
+    assert b.take("a") > 0
+    assert parse_rate("50/s burst 100") == (50.0, 100) and parse_rate("5/s") == (5.0, 5) and parse_rate("0") is None
+    with pytest.raises(InvalidInput):
+        parse_rate("fast")
