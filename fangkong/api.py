@@ -9,6 +9,7 @@ from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from fangkong import __version__, flows
 from fangkong.cases import service as case_service
@@ -19,7 +20,7 @@ from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep
-from fangkong.errors import FangkongError
+from fangkong.errors import FangkongError, InvalidInput
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
@@ -35,10 +36,6 @@ from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 from fangkong.assist.api import router as assist_router
 from fangkong.assist.inputs_api import router as inputs_router
-from fangkong.assist.web import router as verify_web
-from fangkong.measures.sites_web import router as isolation_web
-from fangkong.testing.web import router as testing_web
-from fangkong.zones.web import router as zones_web
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -61,8 +58,6 @@ app.include_router(teams_router)
 app.include_router(tasks_router)
 app.include_router(measures_more)
 app.include_router(people_router)
-for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-centre pages (issue 7)
-    app.include_router(r)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])
@@ -87,6 +82,14 @@ def fangkong_error(request: Request, exc: FangkongError):
     if _wants_html(request):
         return HTMLResponse(pages.error_html(request, exc.status_code, exc.message), status_code=exc.status_code)
     return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
+
+
+@app.exception_handler(DataError)
+def unstorable_value(request: Request, exc: DataError):
+    """A value the record store cannot hold (PostgreSQL: a NUL character in a text, a number out of range):
+    the input's fault, answered like any other invalid input; the request's transaction was rolled back."""
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+    return fangkong_error(request, InvalidInput(f"invalid input: a value cannot be stored ({reason})"))
 
 
 @app.exception_handler(RequestValidationError)

@@ -86,6 +86,7 @@ def vaccination(session: SessionDep, settings: SettingsDep, body: VaccinationIn)
 
 @router.get("/vaccinations/coverage")
 def coverage(session: SessionDep, settings: SettingsDep,
-             on: Annotated[date | None, Query(description="the day (default today)")] = None) -> dict:
+             on: Annotated[date | None, Query(description="the day (default today)", ge=date(2000, 1, 1),
+                                       le=date(2200, 12, 31))] = None) -> dict:
     """Doses, boosters due (6 months after the primary series), 60+ booster rate, 3–11 coverage."""
     return inputs.coverage(session, on or utcnow().astimezone(settings.zone).date())

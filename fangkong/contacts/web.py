@@ -50,7 +50,7 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/cases/{case_id}/risk/{risk_id}", response_class=HTMLResponse)
 def override(request: Request, session: SessionDep, case_id: Annotated[str, Path(max_length=20)],
-             risk_id: Annotated[int, Path(ge=1, le=2**62)],
+             risk_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
              category: Annotated[str, Form(pattern="^(close|secondary|companion|overlap)$")],
              reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """HTMX: override one risk person's category (audited) and return its refreshed row."""

@@ -124,7 +124,7 @@ def conflicts(session: SessionDep, page: Page,
 
 
 @router.post("/conflicts/{conflict_id}/resolve", response_model=ConflictRead)
-def resolve(session: SessionDep, settings: SettingsDep, conflict_id: Annotated[int, Path(ge=1, le=2**62)],
+def resolve(session: SessionDep, settings: SettingsDep, conflict_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
             body: ResolveIn):
     """A reviewer decides the tube's result (audited); a new result is followed up like an imported one."""
     c, _ = service.resolve_conflict(session, conflict_id, result=body.result, rule=_rule(settings),
