@@ -36,6 +36,10 @@ from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
 from fangkong.assist.api import router as assist_router
 from fangkong.assist.inputs_api import router as inputs_router
+from fangkong.assist.web import router as verify_web
+from fangkong.measures.sites_web import router as isolation_web
+from fangkong.testing.web import router as testing_web
+from fangkong.zones.web import router as zones_web
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
@@ -58,6 +62,8 @@ app.include_router(teams_router)
 app.include_router(tasks_router)
 app.include_router(measures_more)
 app.include_router(people_router)
+for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-centre pages (issue 7)
+    app.include_router(r)
 
 
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])

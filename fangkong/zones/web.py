@@ -21,7 +21,8 @@ from fangkong.zones import service
 from fangkong.zones.models import Zone
 
 router = APIRouter(include_in_schema=False)
-PAGE = 50
+#: zones a page: each approved one is checked against its edition for the countdown
+PAGE = 20
 ZoneId = Annotated[str, Path(max_length=20, pattern=r"^[\w-]+$")]
 
 

@@ -14,7 +14,8 @@ from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
 from fangkong.demo import run_outbreak_day
-from fangkong.measures import standby, verification
+from fangkong.measures import sites, standby, verification
+from fangkong.measures.models import IsolationSite
 from fangkong.people.models import Venue
 from fangkong.protocol.edition import load_edition
 from fangkong.sim.city import generate_city
@@ -57,18 +58,27 @@ def test_isolation_page_and_language(page, outbreak):
     assert page.locator("h1").inner_text() == "Isolation sites and hospitals"
     assert "Free rooms over the next 7 days" in page.content()
     shot(page, "isolation-en")
+    # a district whose only site closes falls below the reserve: the page warns
+    with unit_of_work() as s:
+        site = s.scalars(select(IsolationSite).order_by(IsolationSite.site_id)).first()
+        district = site.jurisdiction[:6]
+        sites.update_site(s, site, status="closed", actor="test")
+    page.goto("/isolation")
+    assert page.locator(f"[data-warning='{district}']").count() == 1
     assert page.errors == []
 
 
 def test_testing_page(page, outbreak):
     page.goto("/testing")
     assert page.locator("#rounds a.on").count() == 1
+    page.wait_for_selector("#progress")  # the round's figures load into the page (HTMX)
     assert int(page.locator("[data-figure=expected] .value").inner_text()) > 0
     assert int(page.locator("[data-figure=sampled] .value").inner_text()) > 0
     assert page.locator("#communities tbody tr").count() > 0
     assert page.locator("#pools tbody tr").count() > 0
     shot(page, "testing-zh")
     page.goto("/testing?lang=en")
+    page.wait_for_selector("#turnaround")
     assert "By sampling point" in page.content() and "Positive pools" in page.content()
     shot(page, "testing-en")
     assert page.errors == []
@@ -140,6 +150,9 @@ def test_verify_queue_on_a_phone(page, outbreak):
     shot(pg, "verify-phone-after")
     pg.goto(f"/verify?community={community}&lang=en")
     assert "Door-to-door checks" in pg.content() and "Found, placed" in pg.content()
+    pg.select_option("#community", "")  # the queue comes back (HTMX) in the page's language
+    pg.wait_for_selector("#verify-pick")
+    assert "choose a community" in pg.locator("#verify-pick").inner_text()
     shot(pg, "verify-phone-en")
     assert width <= 400
     assert _not_http_refusals(pg.errors) == []
