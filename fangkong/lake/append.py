@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from fangkong.lake import store
+from fangkong.lake.ingest import write_sorted
 from fangkong.lake.schemas import STORED
 
 __all__ = ["VisitLog", "flush_pending", "visit_log", "write_visits"]
@@ -82,8 +83,8 @@ def _write(lake: Path, rows: list[tuple], tz: str) -> int:
                 meta["max_span_seconds"] = int(span)
                 store.write_meta(lake, _TABLE, meta)
             staged = store.staging_dir(lake)
-            con.execute(f"COPY (SELECT * FROM new ORDER BY day, venue_id, enter_at) TO '{staged / _TABLE}' "
-                        "(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'scan-{uuid}')")
+            write_sorted(con, "new", staged, _TABLE, "person_id, venue_id, enter_at, leave_at", place="venue_id",
+                         person="person_id", time="enter_at", prefix="scan")
             store.publish(staged, lake, _TABLE)
         return n
     finally:

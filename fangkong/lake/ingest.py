@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from fangkong.lake import store
 from fangkong.lake.files import ImportResult, ParquetSource, RowError, TableFile
 from fangkong.protocol.grid import grid_sql
 
-__all__ = ["ingest_visits", "ingest_dwells"]
+__all__ = ["ROW_GROUP_ROWS", "ingest_dwells", "ingest_visits", "write_sorted"]
 
 _MAX_ERRORS = 10_000  # report this many row errors per file; the count stays exact
 
@@ -114,11 +115,24 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
     meta["max_span_seconds"] = max(int(meta.get("max_span_seconds", 0)), int(span))
     store.write_meta(lake, table, meta)
     staged = store.staging_dir(lake)
-    con.execute(
-        f"COPY (SELECT {collist}, day FROM fresh ORDER BY day, {cols[1]}, {cols[2]}) TO '{staged / table}' "
-        "(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part-{uuid}', ROW_GROUP_SIZE 122880)"
-    )
+    write_sorted(con, "fresh", staged, table, collist, place=cols[1], person=cols[0], time=cols[2])
     store.publish(staged, lake, table)
+
+
+#: small row groups: a day's file sorted by place is pruned to the few groups holding the case's places by
+#: their min/max statistics (and the twin sorted by person to the groups holding the case and its contacts)
+ROW_GROUP_ROWS = 8192
+
+
+def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, table: str, collist: str, *,
+                 place: str, person: str, time: str, prefix: str = "part") -> None:
+    """Stage `source` (its columns and `day`) as day partitions twice: sorted by (place, time) and, as twins of
+    the same name under by_person/, sorted by (person, time)."""
+    token = uuid.uuid4().hex
+    for folder, key in ((f"{table}.{store.BY_PERSON}", person), (table, place)):
+        con.execute(f"COPY (SELECT {collist}, day FROM {source} ORDER BY day, {key}, {time}) TO "
+                    f"'{staged / folder}' (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN "
+                    f"'{prefix}-{token}-{{i}}', ROW_GROUP_SIZE {ROW_GROUP_ROWS}, COMPRESSION zstd)")
 
 
 def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,

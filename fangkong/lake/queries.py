@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis import _
 
 from fangkong.errors import InvalidInput
@@ -28,6 +29,11 @@ ANCHOR_SCHEMA = pa.schema([("key", pa.string()), ("via", pa.string()), ("place",
                            ("e", pa.int64())])
 _FOUND = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA))
 _DAY = 86_400
+
+
+def _distinct(t: pa.Table, column: str) -> list[str]:
+    """A column's distinct values, sorted: a literal IN list that the engine pushes into the Parquet scan."""
+    return sorted(v for v in pc.unique(t.column(column)).to_pylist() if v is not None)
 
 
 @lru_cache
@@ -81,29 +87,46 @@ class Lake:
         return self.con.table(name)
 
     # -- tables ---------------------------------------------------------------------------------
-    def _table(self, table: str, first: date | None, last: date | None) -> ibis.Table:
-        """The table's rows whose partition day lies in [first − longest stay, last]."""
+    def _table(self, table: str, first: date | None, last: date | None, *, by_person: bool = False) -> ibis.Table:
+        """The table's rows whose partition day lies in [first − longest stay, last]; the by-person twins when
+        the query selects persons (store.person_files_for_days), else the files sorted by place."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
         days = None
         if first is not None and last is not None:
             days = {first - timedelta(days=span_days) + timedelta(days=i)
                     for i in range((last - first).days + span_days + 1)}
-        files = store.files_for_days(self.root, table, days)
+        pick = store.person_files_for_days if by_person else store.files_for_days
+        files = pick(self.root, table, days)
         if not files:
             return ibis.memtable(STORED[table].empty_table())
         return self._read(files)
 
-    def _presence(self, first: date | None, last: date | None, dwell: pa.Table) -> ibis.Table:
-        """Visits with their end: leave_at, or the default dwell of the venue's kind."""
-        v = self._table("venue_visits", first, last)
+    def _presence(self, first: date | None, last: date | None, dwell: pa.Table, *, persons: list[str] | None = None,
+                  places: list[str] | None = None) -> ibis.Table:
+        """Visits with their end: leave_at, or the default dwell of the venue's kind.
+
+        `persons` / `places` are literal filters on the stored columns, so that the engine prunes row groups by
+        their min/max statistics before the join (the files are sorted by venue, their twins by person).
+        """
+        v = self._table("venue_visits", first, last, by_person=persons is not None)
+        if persons is not None:
+            v = v.filter(v.person_id.isin(persons))
+        if places is not None:
+            v = v.filter(v.venue_id.isin(places))
         d = ibis.memtable(dwell)
         j = v.inner_join(d, v.venue_id == d.venue_id)
         s = j.enter_at.epoch_seconds().cast("int64")
         e = ibis.coalesce(j.leave_at.epoch_seconds().cast("int64"), s + j.dwell_s)
-        return j.select(person_id=j.person_id, place=j.venue_id, s=s, e=e)
+        # a view: joined again by the caller as one relation, not as a third table of this join
+        return j.select(person_id=j.person_id, place=j.venue_id, s=s, e=e).view()
 
-    def _cells(self, first: date | None, last: date | None) -> ibis.Table:
-        c = self._table("cell_dwells", first, last)
+    def _cells(self, first: date | None, last: date | None, *, persons: list[str] | None = None,
+               places: list[str] | None = None) -> ibis.Table:
+        c = self._table("cell_dwells", first, last, by_person=persons is not None)
+        if persons is not None:
+            c = c.filter(c.phone.isin(persons))
+        if places is not None:
+            c = c.filter(c.grid_id.isin(places))
         return c.select(person_id=c.phone, place=c.grid_id, s=c.start_at.epoch_seconds().cast("int64"),
                         e=c.end_at.epoch_seconds().cast("int64"))
 
@@ -127,9 +150,9 @@ class Lake:
         if who.num_rows == 0:
             return ANCHOR_SCHEMA.empty_table()
         first, last = self._days(who)
-        p = self._cells(first, last) if cells else self._presence(first, last, dwell)
+        persons = _distinct(who, "via")
+        p = self._cells(first, last, persons=persons) if cells else self._presence(first, last, dwell, persons=persons)
         w = ibis.memtable(who)
-        p = p.filter(p.person_id.isin(w.via))
         j = p.inner_join(w, p.person_id == w.via)
         s = ibis.greatest(j.s, j.s_right)
         e = ibis.least(j.e, j.e_right)
@@ -146,9 +169,9 @@ class Lake:
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
-        p = self._cells(first, last) if cells else self._presence(first, last, dwell)
+        places = _distinct(anchors, "place")
+        p = self._cells(first, last, places=places) if cells else self._presence(first, last, dwell, places=places)
         a = ibis.memtable(anchors)
-        p = p.filter(p.place.isin(a.place))
         j = p.inner_join(a, [p.place == a.place, p.s <= a.e, a.s <= p.e])
         s = ibis.greatest(j.s, j.s_right)
         e = ibis.least(j.e, j.e_right)
@@ -166,11 +189,10 @@ class Lake:
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
-        p = self._presence(first, last, dwell)
+        p = self._presence(first, last, dwell, places=_distinct(anchors, "place"))
         a = ibis.memtable(anchors)
         w = ibis.memtable(windows)
         a = a.inner_join(w, a.key == w.key).select(a.key, a.via, a.place, a.s, a.e, w.ws, w.we)
-        p = p.filter(p.place.isin(a.place))
         j = p.inner_join(a, p.place == a.place)
         ps, pe = ibis.greatest(j.s, j.ws), ibis.least(j.e, j.we)
         off = self.off
@@ -182,7 +204,7 @@ class Lake:
 
     def cell_hours(self, phones: list[str], places: list[str], first: date, last: date) -> pa.Table:
         """Hours each phone spent in each cell over [first, last] (the companion noise filter)."""
-        c = self._cells(first, last)
-        c = c.filter(c.person_id.isin(phones), c.place.isin(places))
+        c = self._cells(first, last, persons=sorted(set(phones)))
+        c = c.filter(c.place.isin(places))
         out = c.group_by(["person_id", "place"]).aggregate(hours=((c.e - c.s).sum() / 3600.0))
         return self.con.to_pyarrow(out)

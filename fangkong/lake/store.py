@@ -9,8 +9,13 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-__all__ = ["table_dir", "day_dirs", "files_for_days", "read_meta", "write_meta", "staging_dir", "publish",
-           "all_files", "purge_before"]
+__all__ = ["BY_PERSON", "table_dir", "day_dirs", "files_for_days", "person_files_for_days", "read_meta", "write_meta",
+           "staging_dir", "publish", "all_files", "purge_before", "token_of"]
+
+#: each day folder holds the rows sorted by place (venue or grid cell, then time: what co-presence reads) and,
+#: in this sub-folder, a twin of each file with the same rows sorted by person (what a person's own trajectory
+#: reads); a twin has its file's name, and `files_for_days` never sees it
+BY_PERSON = "by_person"
 
 
 def table_dir(lake: Path, table: str) -> Path:
@@ -34,6 +39,35 @@ def files_for_days(lake: Path, table: str, days: set[date] | None = None) -> lis
     for day, d in sorted(day_dirs(lake, table).items()):
         if days is None or day in days:
             out.extend(sorted(str(p) for p in d.glob("*.parquet")))
+    return out
+
+
+def token_of(name: str) -> str:
+    """Files written by one COPY share a token: `part-<token>-<i>.parquet` → `part-<token>`."""
+    stem = name.rsplit(".", 1)[0]
+    return stem.rsplit("-", 1)[0] if stem.count("-") >= 2 else stem
+
+
+def person_files_for_days(lake: Path, table: str, days: set[date] | None = None) -> list[str]:
+    """The files to read for given persons: per day and write (token), the by-person twins when that write's
+    files and twins are the same set of names (the same rows), else the place-sorted files themselves (live
+    scans, a lake written before twins existed, a crash part-way through a publish: same rows either way)."""
+    out: list[str] = []
+    for day, d in sorted(day_dirs(lake, table).items()):
+        if days is not None and day not in days:
+            continue
+        twins = d / BY_PERSON
+        have: dict[str, set[str]] = {}
+        for p in twins.glob("*.parquet") if twins.is_dir() else []:
+            have.setdefault(token_of(p.name), set()).add(p.name)
+        groups: dict[str, list[str]] = {}
+        for p in d.glob("*.parquet"):
+            groups.setdefault(token_of(p.name), []).append(p.name)
+        for token, names in sorted(groups.items()):
+            if have.get(token) == set(names):
+                out.extend(str(twins / n) for n in sorted(names))
+            else:
+                out.extend(str(d / n) for n in sorted(names))
     return out
 
 
@@ -67,6 +101,14 @@ def publish(staged: Path, lake: Path, table: str) -> int:
     (the key is the whole row) and publishes the rest, so the lake converges to one clean import.
     """
     moved = 0
+    # twins first: a place-sorted file in place means its twin is there (person_files_for_days relies on it)
+    twin_root = staged / f"{table}.{BY_PERSON}"
+    if twin_root.is_dir():
+        for day in sorted(twin_root.iterdir()):
+            dest = table_dir(lake, table) / day.name / BY_PERSON
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in sorted(day.glob("*.parquet")):
+                os.replace(f, dest / f.name)
     src_root = staged / table
     if src_root.is_dir():
         for day in sorted(src_root.iterdir()):
