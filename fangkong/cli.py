@@ -124,12 +124,19 @@ def import_cmd(
     settings = get_settings()
     with progress() as bar:
         task = bar.add_task("import", total=None)
+        days: dict[str, int] = {}
 
         def on_file(table: str, path: Path) -> None:
             bar.update(task, description=f"import {path.name}")
 
+        def on_days(table: str, done: int, total: int) -> None:
+            # a lake table is validated in one pass, then written one day partition at a time
+            if table not in days:
+                days[table] = bar.add_task(f"{table} days", total=total)
+            bar.update(days[table], completed=done, total=total)
+
         results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file,
-                                         source=source)
+                                         source=source, progress=on_days)
         bar.update(task, total=len(results), completed=len(results), description="import")
     table = Table(title="import")
     for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):

@@ -33,7 +33,7 @@ _RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_i
 
 
 def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False,
-                 source: str | None = None) -> ImportResult:
+                 source: str | None = None, progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
     """One file. Records (persons, venues) are written in the caller's transaction; lake rows are staged
     and published by the lake itself. Either way a file's good rows land together or not at all."""
     required, known = _RECORDS.get(table) or INCOMING[table]
@@ -54,8 +54,8 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
     if table == "venue_visits":
         ids = people_service.known_keys(session)
         return ingest.ingest_visits(settings.lake, tf, venue_ids=people_service.venue_ids(session),
-                                    person_ids=ids, tz=settings.tz, strict=strict)
-    return ingest.ingest_dwells(settings.lake, tf, tz=settings.tz, strict=strict)
+                                    person_ids=ids, tz=settings.tz, strict=strict, progress=progress)
+    return ingest.ingest_dwells(settings.lake, tf, tz=settings.tz, strict=strict, progress=progress)
 
 
 def _import_testing(session: Session, settings: Settings, table: str, tf, *, strict: bool) -> ImportResult:
@@ -69,8 +69,10 @@ def _import_testing(session: Session, settings: Settings, table: str, tf, *, str
 
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,
-                  on_file: Callable[[str, Path], None] | None = None, source: str | None = None) -> list[ImportResult]:
-    """Import each table found in the folder; each file is its own unit (committed before the next)."""
+                  on_file: Callable[[str, Path], None] | None = None, source: str | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> list[ImportResult]:
+    """Import each table found in the folder; each file is its own unit (committed before the next);
+    `progress(table, days done, days)` follows a lake table's day partitions."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
     found = [(t, p) for t in ORDER if (p := find_table_file(folder, t)) is not None]
@@ -82,5 +84,6 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
         if on_file:
             on_file(table, path)
         with session_factory() as session:
-            results.append(import_table(session, settings, table, path, strict=strict, source=source))
+            results.append(import_table(session, settings, table, path, strict=strict, source=source,
+                                        progress=progress))
     return results

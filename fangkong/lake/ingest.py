@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from fangkong.protocol.grid import grid_sql
 
 __all__ = ["ROW_GROUP_ROWS", "ingest_dwells", "ingest_visits", "write_sorted"]
 
+#: (table, days done, days) after each day partition is published
+Progress = Callable[[str, int, int], None]
 _MAX_ERRORS = 10_000  # report this many row errors per file; the count stays exact
 
 
@@ -35,7 +39,7 @@ def _connect(tz: str, spill: Path) -> duckdb.DuckDBPyConnection:
 
 
 _VISITS_SQL = f"""
-CREATE TEMP TABLE checked AS
+CREATE TEMP VIEW checked AS
 WITH p AS (
   SELECT _line, nullif(trim(person_id), '') AS person_id, nullif(trim(venue_id), '') AS venue_id,
          enter_at AS enter_raw, leave_at AS leave_raw,
@@ -58,7 +62,7 @@ LEFT JOIN known_person kp ON kp.person_id = p.person_id
 """
 
 _DWELLS_SQL = f"""
-CREATE TEMP TABLE checked AS
+CREATE TEMP VIEW checked AS
 WITH p AS (
   SELECT _line, nullif(trim(phone), '') AS phone, nullif(trim(grid_id), '') AS grid_raw,
          lat AS lat_raw, lon AS lon_raw, TRY_CAST(lat AS DOUBLE) AS lat, TRY_CAST(lon AS DOUBLE) AS lon,
@@ -86,37 +90,52 @@ FROM p
 
 
 def _errors(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[RowError]]:
-    n = con.execute("SELECT count(*) FROM checked WHERE err IS NOT NULL").fetchone()[0]
-    rows = con.execute(f"SELECT _line, err FROM checked WHERE err IS NOT NULL ORDER BY _line "
-                       f"LIMIT {_MAX_ERRORS}").fetchall()
+    n = con.execute("SELECT count(*) FROM bad").fetchone()[0]
+    rows = con.execute(f"SELECT _line, err FROM bad ORDER BY _line LIMIT {_MAX_ERRORS}").fetchall()
     return n, [RowError(name, line, err) for line, err in rows]
 
 
 def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[str], span_sql: str,
-           result: ImportResult) -> None:
-    """Dedupe against the stored rows of the same days, stage the new rows, publish them."""
-    days = [r[0] for r in con.execute("SELECT DISTINCT day FROM checked WHERE err IS NULL").fetchall()]
-    existing = store.files_for_days(lake, table, set(days))
+           result: ImportResult, progress: Progress) -> None:
+    """Stream the good rows into day partitions (one pass over the source), then day by day: dedupe against
+    that day's stored rows, write it sorted twice, publish it. Memory is bounded by one day, not the file."""
     collist = ", ".join(cols)
-    good = f"SELECT DISTINCT {collist}, day FROM checked WHERE err IS NULL"
-    if existing:
-        files = ", ".join("'" + f.replace("'", "''") + "'" for f in existing)
-        con.execute(f"CREATE TEMP VIEW old AS SELECT {collist}, day FROM read_parquet([{files}], "
-                    "hive_partitioning=true, hive_types={'day': DATE})")
-        good = f"({good}) EXCEPT (SELECT {collist}, day FROM old)"
-    con.execute(f"CREATE TEMP TABLE fresh AS {good}")
-    result.inserted = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
-    result.unchanged = result.rows - result.rejected - result.inserted
-    if not result.inserted:
-        return
-    meta = store.read_meta(lake, table)
-    span = con.execute(f"SELECT coalesce(max({span_sql}), 0) FROM fresh").fetchone()[0]
-    # written before the data so a crash can only overstate the longest stay, never understate it
-    meta["max_span_seconds"] = max(int(meta.get("max_span_seconds", 0)), int(span))
-    store.write_meta(lake, table, meta)
     staged = store.staging_dir(lake)
-    write_sorted(con, "fresh", staged, table, collist, place=cols[1], person=cols[0], time=cols[2])
-    store.publish(staged, lake, table)
+    incoming = staged / "_incoming"
+    con.execute(f"COPY (SELECT {collist}, day FROM checked WHERE err IS NULL) TO '{incoming}' "
+                "(FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true)")
+    days = sorted(date.fromisoformat(d.name[4:]) for d in incoming.glob("day=*")) if incoming.is_dir() else []
+    result.inserted = 0
+    try:
+        for i, day in enumerate(days):
+            src = ", ".join(_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
+            good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
+            existing = store.files_for_days(lake, table, {day})
+            if existing:
+                files = ", ".join(_quote(f) for f in existing)
+                good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
+                       "hive_partitioning=false))"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
+            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
+            if n:
+                meta = store.read_meta(lake, table)
+                # written before the data so a crash can only overstate the longest stay, never understate it
+                if int(span) > int(meta.get("max_span_seconds", 0)):
+                    meta["max_span_seconds"] = int(span)
+                    store.write_meta(lake, table, meta)
+                out = store.staging_dir(lake)
+                write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
+                store.publish(out, lake, table)
+                result.inserted += n
+            con.execute("DROP TABLE fresh")
+            progress(table, i + 1, len(days))
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    result.unchanged = result.rows - result.rejected - result.inserted
+
+
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
 
 
 #: small row groups: a day's file sorted by place is pruned to the few groups holding the case's places by
@@ -136,7 +155,7 @@ def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, tabl
 
 
 def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,
-            tz: str, strict: bool, known: dict[str, pa.Table]) -> ImportResult:
+            tz: str, strict: bool, known: dict[str, pa.Table], progress: Progress | None) -> ImportResult:
     result = ImportResult(table=table, file=tf.path.name, rows=tf.num_rows, warnings=list(tf.warnings))
     con = _connect(tz, lake / ".staging" / "spill")
     try:
@@ -145,13 +164,15 @@ def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, col
         for name, t in known.items():
             con.register(name, t)
         con.execute(sql)
+        # the rejected rows first (one pass): with --strict and a bad row nothing is written at all
+        con.execute("CREATE TEMP TABLE bad AS SELECT _line, err FROM checked WHERE err IS NOT NULL")
         n_err, result.errors = _errors(con, tf.path.name)
         if n_err > len(result.errors):
             result.warnings.append(f"{tf.path.name}: {n_err} rows rejected, the first {_MAX_ERRORS} listed")
         if strict and n_err:
             result.committed = False
             return result
-        _write(con, lake, table, cols, span_sql, result)
+        _write(con, lake, table, cols, span_sql, result, progress or (lambda table, done, total: None))
         result.unchanged = result.rows - n_err - result.inserted
         return result
     finally:
@@ -159,18 +180,19 @@ def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, col
 
 
 def ingest_visits(lake: Path, tf: TableFile | ParquetSource, *, venue_ids: list[str], person_ids: pa.Array, tz: str,
-                  strict: bool = False) -> ImportResult:
+                  strict: bool = False, progress: Progress | None = None) -> ImportResult:
     """Venue-code scans into lake/venue_visits/day=YYYY-MM-DD/, sorted by venue and time within a day."""
     known = {"known_venue": pa.table({"venue_id": pa.array(venue_ids, pa.string())}),
              "known_person": pa.table({"person_id": person_ids})}
     return _ingest(lake, tf, "venue_visits", _VISITS_SQL, ["person_id", "venue_id", "enter_at", "leave_at"],
-                   "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known)
+                   "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known, progress=progress)
 
 
-def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict: bool = False) -> ImportResult:
+def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict: bool = False,
+                  progress: Progress | None = None) -> ImportResult:
     """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
     return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
-                   "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={})
+                   "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={}, progress=progress)
 
 
 def lake_days(lake: Path, table: str) -> list[date]:
