@@ -68,8 +68,11 @@ class Reserve:
 def reserve(session: Session, jurisdiction: str, *, per_10k: float) -> Reserve:
     """The reserve check: rooms in service at the jurisdiction's sites (not closed) per 10 000 registered
     residents, against the deployment's target (seed 002: 20); a warning when below it."""
-    residents = session.scalar(select(func.count(Person.id)).where(
-        Person.community.startswith(jurisdiction, autoescape=True))) or 0
+    # a range on the indexed column, not LIKE (which SQLite answers by reading all the persons): codes are digits,
+    # so the codes starting with "140105" are exactly those from "140105" up to, not including, "140106"
+    upper = jurisdiction[:-1] + chr(ord(jurisdiction[-1]) + 1) if jurisdiction else None
+    in_area = (Person.community >= jurisdiction) & (Person.community < upper) if upper else Person.community.is_not(None)
+    residents = session.scalar(select(func.count(Person.id)).where(in_area)) or 0
     rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk).where(
         IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True), IsolationSite.status != "closed",
         Room.in_service)) or 0
