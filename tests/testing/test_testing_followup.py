@@ -3,16 +3,18 @@ grey zone, weak positive and invalid tubes; scheduled tests of people under a me
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from builders.testing import RULE, persons_file, pooled, result, results_file, samples_file, setup_round, swab
 from clihelp import fk
+from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
+from fangkong.contacts.models import RiskPerson
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
 from fangkong.testing import service
@@ -125,6 +127,10 @@ def test_single_tube_result_updates_a_risk_persons_scheduled_test(env, tmp_path)
                     end_at=datetime(2022, 3, 24, tzinfo=TZ), status="active", edition="9")
         m.tests = [TestTask(person_fk=fk5, due_date=date(2022, 3, 14)), TestTask(person_fk=fk5, due_date=date(2022, 3, 15))]
         s.add(m)
+        # the bulletin's test line counts risk persons: P00005 is a close contact of a case declared that evening
+        case = case_service.declare_case(s, "P00020", sampled_at=at - timedelta(hours=6), now=at)
+        s.add(RiskPerson(case_fk=case.id, who="p:P00005", person_fk=fk5, category="close", found_category="close",
+                         evidence=[], first_exposure_at=at, last_exposure_at=at, found_at=at))
     r = load(tmp_path, "a", [swab("S5", 5), swab("T1", 6), swab("T1", 7)], [result("S5"), result("T1")])
     with unit_of_work() as s:
         got = {t.due_date.day: t.result for t in s.scalars(select(TestTask).where(TestTask.person_fk == fk5))}
