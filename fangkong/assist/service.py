@@ -231,11 +231,19 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
 
 
 def export_rows(req: AssistRequest, tz) -> list[dict]:
-    """The request in the exchange format: an outbound request to send, or an inbound one with outcomes."""
-    return [{"request_id": req.ref, "issuing_jurisdiction": req.issuer, "recipient_jurisdiction": req.recipient or "",
-             "reason": req.reason, "name": p.name or "", "id_number": p.id_number or "", "phone": p.phone or "",
-             "outcome": p.outcome or "", "outcome_at": p.outcome_at.astimezone(tz).isoformat() if p.outcome_at else "",
-             "note": p.note or ""} for p in req.persons]
+    """The request in the exchange format: an outbound request to send, or an inbound one with outcomes.
+    Text that a spreadsheet would run as a formula (= + - @ first) is exported with a leading '."""
+    return [{k: _cell(v) for k, v in {
+        "request_id": req.ref, "issuing_jurisdiction": req.issuer, "recipient_jurisdiction": req.recipient or "",
+        "reason": req.reason, "name": p.name or "", "id_number": p.id_number or "", "phone": p.phone or "",
+        "outcome": p.outcome or "", "outcome_at": p.outcome_at.astimezone(tz).isoformat() if p.outcome_at else "",
+        "note": p.note or ""}.items()} for p in req.persons]
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def get_request(session: Session, request_no: str) -> AssistRequest:

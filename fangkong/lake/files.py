@@ -97,6 +97,9 @@ def _check_utf8(path: Path) -> None:
             except UnicodeDecodeError as exc:
                 line += chunk[: exc.start].count(b"\n")
                 raise InvalidInput(f"{path.name}:{line}: file is not UTF-8 (save it as UTF-8)") from None
+            if (nul := chunk.find(b"\0")) >= 0:   # no text holds one; PostgreSQL cannot store one
+                line += chunk[:nul].count(b"\n")
+                raise InvalidInput(f"{path.name}:{line}: NUL byte in a CSV file (a binary or damaged file)")
             line += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
@@ -122,9 +125,24 @@ def _read_csv(path: Path) -> pa.Table:
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
         )
     except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        # pyarrow says "Row #N" counting data rows; report the file line
-        raise InvalidInput(f"{path.name}: malformed CSV ({msg.splitlines()[0]})") from None
+        line, why = _first_malformed(path, len(names))
+        where = f"{path.name}:{line}" if line else path.name
+        raise InvalidInput(f"{where}: malformed CSV ({why or str(exc).splitlines()[0]}); nothing imported "
+                           "from this file") from None
+
+
+def _first_malformed(path: Path, width: int) -> tuple[int | None, str | None]:
+    """Only on a file pyarrow refused: the first line whose row has the wrong number of fields (a file cut
+    mid-row or mid-quote), read again with the csv module, which counts lines."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            for row in reader:
+                if reader.line_num > 1 and len(row) != width:
+                    return reader.line_num, f"expected {width} fields, found {len(row)}: truncated or unquoted comma?"
+        except csv.Error as exc:
+            return reader.line_num, f"{exc}: a quote opened and not closed (truncated file?)"
+    return None, None
 
 
 def _read_parquet(path: Path) -> pa.Table:

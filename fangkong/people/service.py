@@ -68,12 +68,33 @@ def _clean_venue(row: dict) -> tuple[dict | None, str | None]:
     return out, None
 
 
+def _widths(model, fields) -> dict[str, int]:
+    """The text columns' lengths: a longer value is the row's error here, not the store's (PostgreSQL refuses
+    it, SQLite would keep a 10 MB name)."""
+    cols = model.__table__.c
+    return {f: cols[f].type.length for f in fields if getattr(cols[f].type, "length", None)}
+
+
+_LIMITS = {"person_id": _widths(Person, PERSON_FIELDS), "venue_id": _widths(Venue, VENUE_FIELDS)}
+
+
+def _unstorable(out: dict, widths: dict[str, int]) -> str | None:
+    for f, n in widths.items():
+        v = out.get(f)
+        if isinstance(v, str) and (len(v) > n or "\0" in v):
+            return f"{f} is longer than {n} characters" if len(v) > n else f"{f} contains a NUL character"
+    return None
+
+
 def _clean_rows(tf: TableFile, key: str, clean, result: ImportResult) -> dict[str, tuple[int, dict]]:
     """Validated rows by key; a key repeated in the file with other data is an error, never an update."""
     seen: dict[str, tuple[int, dict]] = {}
+    widths = _LIMITS[key]
     for row in tf.table.to_pylist():
         line = row["_line"]
         out, err = clean(row)
+        if err is None:
+            err = _unstorable(out, widths)
         if err is None and out[key] in seen:
             first_line, first = seen[out[key]]
             if first != out:

