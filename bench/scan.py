@@ -5,7 +5,9 @@ throughput, p99 < 20 ms.
     .venv/bin/python bench/scan.py [--persons 20000] [--seconds 10] [--connections 8]
 
 Each server is one uvicorn worker (as `fangkong serve` runs); wrk runs with one thread beside it on the
-same 2 cores. Each request draws a person from `--people` chosen at random (a gate's population) and a
+same 2 cores. wrk's connections all come from one address, so a real per-client rate limit would refuse
+most of them: the servers run with `--rate-limit` (default a limit no run reaches, so the bucket's cost is
+measured but it never refuses; `--rate-limit 0` turns it off, FANGKONG_RATE_LIMIT). Each request draws a person from `--people` chosen at random (a gate's population) and a
 venue from the whole city. Before measuring, each person's code is asked for once, so the run shows the
 steady state of the code cache; the cost of a miss is printed too.
 """
@@ -146,6 +148,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="interleaved runs per endpoint (medians reported)")
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--people", type=int, default=2000, help="distinct people scanning during the run")
+    ap.add_argument("--rate-limit", default="1000000/s burst 1000000",
+                    help="FANGKONG_RATE_LIMIT of the server: on but never reached by default, 0 = off")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -162,7 +166,7 @@ def main() -> None:
         path = folder / f"{name}.lua"
         path.write_text(_LUA % {"persons": quoted(chosen), "venues": quoted(venues), "seed": 7, "body": body})
         scripts[name] = path
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), FANGKONG_RATE_LIMIT=args.rate_limit)
     servers = {"bare": _serve("bare_app:app", env), "fangkong": _serve("fangkong.api:app", env)}
     try:
         miss = _warm(servers["fangkong"][1], chosen, venues[:1])   # steady state: the gate population is cached
@@ -184,7 +188,8 @@ def main() -> None:
     results = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
     bare = results["bare"]["rps"]
     print(f"{machine()}; wrk -t1 -c{args.connections}, {args.rounds} interleaved runs of {args.seconds} s each, "
-          f"medians; city {args.persons:,} persons; one uvicorn worker per server, SQLite records")
+          f"medians; city {args.persons:,} persons; one uvicorn worker per server, SQLite records; "
+          f"rate limit {args.rate_limit!r}")
     print(f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'non-2xx':>9}")
     labels = {"bare": "GET /bare (bare FastAPI, baseline)", "scan": "POST /api/scans", "code": "GET /api/persons/{id}/code"}
     for name, r in results.items():
