@@ -88,3 +88,24 @@ def test_text_is_stored_verbatim_and_exports_neutralise_formulas(env, tmp_path):
                                             for n in odd.values()}
     assert {row["issuing_jurisdiction"] for row in out} == {"'=cmd|' /C calc'!A0"}
     assert not any(v[:1] in "=+-@" for row in out for v in row.values() if v)
+
+
+def test_bulletin_exports_write_formula_text_as_text(monkeypatch):
+    """The bulletin holds counts and labels only; were a label ever formula-like, both exports keep it text."""
+    import zipfile
+    from datetime import date
+
+    from fangkong.reports import exports
+    from fangkong.reports.service import Bulletin
+
+    monkeypatch.setattr(exports, "t", lambda key, lang: '=HYPERLINK("http://evil.example","x")')
+    b = Bulletin(day=date(2022, 3, 11), new_confirmed=1, new_asymptomatic=0, new_community=0, new_under_control=1,
+                 total_cases=1, traced_total=0, traced_by_category={}, new_traced=0, tests_negative=0,
+                 tests_positive=0, tests_pending=0, isolation_in_site=0, isolation_at_home=0, monitoring=0,
+                 hospital_cases=0, days_since_community_case=None, last_community_case_day=None)
+    rows = list(csv.reader(io.StringIO(exports.to_csv(b).lstrip("\ufeff"))))
+    assert all(r[2].startswith("'=") for r in rows[1:])
+    with zipfile.ZipFile(io.BytesIO(exports.to_xlsx(b))) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        shared = z.read("xl/sharedStrings.xml").decode()
+    assert "<f>" not in sheet and "'=HYPERLINK" in shared
