@@ -7,12 +7,15 @@ the sorted rows of every day partition.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
 from sqlalchemy import text
 
 from fangkong.clikit import unit_of_work
+from fangkong.db.core import get_engine
+from fangkong.db.models import Base
 from fangkong.lake import store
 from fangkong.lake.schemas import TABLES
 
@@ -56,3 +59,14 @@ def lake(root: Path) -> dict[str, tuple[int, str]]:
 
 def snapshot(settings) -> dict[str, tuple[int, str]]:
     return records() | {f"lake.{k}": v for k, v in lake(settings.lake).items()}
+
+
+#: as tests/conftest.py (imported by name, `conftest` may be another folder's conftest in a full run)
+PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def wipe_records() -> None:
+    """Empty every table of the current database."""
+    with get_engine().begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())

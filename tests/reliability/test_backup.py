@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clihelp import fk
-from conftest import PG_ADMIN_URL
 from sqlalchemy import create_engine, text
-from storesnap import snapshot
+from storesnap import PG_ADMIN_URL, snapshot
 from test_flow import declare_and_trace
 
 from fangkong import cli

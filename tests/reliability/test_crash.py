@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wipe_records
-from storesnap import records, snapshot
+from storesnap import records, snapshot, wipe_records
 
 from fangkong.sim.city import generate_city
 
