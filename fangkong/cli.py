@@ -102,7 +102,8 @@ def lake_purge(
     for col in ("table", "day", "files", "rows"):
         table.add_column(col, justify="right" if col in ("files", "rows") else "left")
     for p in gone:
-        table.add_row(p.table, p.day.isoformat() if p.day else "(unflushed scans)", f"{p.files:,}", f"{p.rows:,}")
+        what = p.day.isoformat() if p.day else "(unflushed scans)" if p.table == ".journal" else "(killed imports)"
+        table.add_row(p.table, what, f"{p.files:,}", f"{p.rows:,}")
     out.print(table)
     out.print(f"{sum(p.rows for p in gone):,} rows in {sum(1 for p in gone if p.day):,} day partitions "
               f"{'would be ' if dry_run else ''}removed", highlight=False)

@@ -2,7 +2,8 @@
 
 Venue visits and carrier dwells are kept as day partitions, so a purge is whole folders removed,
 never a rewrite. The scan journal (lake/.journal, scans acknowledged but not yet flushed) is filtered
-too: a journal replayed after the purge must not bring the purged days back.
+too: a journal replayed after the purge must not bring the purged days back. Staging folders left by a
+killed import (lake/.staging, never read) are removed once a day old.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -68,7 +71,33 @@ def purge(lake: Path, cutoff: date, *, tz: str, dry_run: bool = False) -> list[P
         n = _purge_journals(lake / ".journal", cutoff, ZoneInfo(tz), dry_run=dry_run)
     if n:
         gone.append(Purged(".journal", None, 0, n))
+    stale = _stale_staging(lake / ".staging", dry_run=dry_run)
+    if stale:
+        gone.append(Purged(".staging", None, stale, 0))
     return gone
+
+
+#: a staging folder this old belongs to no running import (an import that long would be days of data)
+STALE_STAGING_S = 24 * 3600
+
+
+def _stale_staging(folder: Path, *, dry_run: bool) -> int:
+    """Half-written publishes and DuckDB spill files of killed imports: nothing reads them, they only take disk."""
+    if not folder.is_dir():
+        return 0
+    old = time.time() - STALE_STAGING_S
+    n = 0
+    for d in folder.iterdir():
+        for p in ([d] if d.name != "spill" else list(d.iterdir()) if d.is_dir() else []):
+            if p.stat().st_mtime < old:
+                n += sum(1 for f in p.rglob("*") if f.is_file()) if p.is_dir() else 1
+                if dry_run:
+                    continue
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+    return n
 
 
 def _purge_journals(folder: Path, cutoff: date, zone: ZoneInfo, *, dry_run: bool) -> int:

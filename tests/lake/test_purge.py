@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -76,3 +78,20 @@ def test_purge_before_a_date_and_the_journal(sqlite_env, tmp_path):
     assert duck_count(sqlite_env.lake, "venue_visits") == 2
     r = fk("lake", "purge", "--before", "2022-03-11", "--retention-days", "3")
     assert r.exit_code == 1 and "not both" in r.output
+
+
+def test_purge_removes_day_old_staging_of_killed_imports(sqlite_env):
+    staging = sqlite_env.lake / ".staging"
+    old, fresh, spill = staging / "aaa", staging / "bbb", staging / "spill"
+    for d in (old / "venue_visits" / "day=2022-03-10", fresh, spill):
+        d.mkdir(parents=True)
+    (old / "venue_visits" / "day=2022-03-10" / "part-1.parquet").write_bytes(b"x")
+    (spill / "duckdb_temp_block-1.block").write_bytes(b"x")
+    (spill / "duckdb_temp_block-2.block").write_bytes(b"x")
+    day_ago = time.time() - 25 * 3600
+    for p in (old, spill / "duckdb_temp_block-1.block"):
+        os.utime(p, (day_ago, day_ago))
+    r = fk("lake", "purge", "--before", "2022-03-01")
+    assert r.exit_code == 0 and "(killed imports)" in r.stdout, r.stdout
+    assert sorted(p.name for p in staging.iterdir()) == ["bbb", "spill"]
+    assert [p.name for p in spill.iterdir()] == ["duckdb_temp_block-2.block"]
