@@ -12,14 +12,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
 from fangkong import __version__, flows
+from fangkong.auth.api import router as auth_router
+from fangkong.auth.middleware import AuthMiddleware
+from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
 from fangkong.codes.api import router as codes_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
+from fangkong.db.scoping import unscoped
 from fangkong.db.migrate import ensure_current
-from fangkong.deps import SessionDep, SettingsDep
+from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import FangkongError, InvalidInput
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
@@ -50,6 +54,8 @@ async def lifespan(_app: FastAPI):
 app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+# every request: who is asking (bearer token or session cookie) and may they (fangkong/auth/policy.py)
+app.add_middleware(AuthMiddleware)
 # the venue-scan and code routes first: every gate calls them, and routes are matched in order
 for r in (codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
           reports_web):
@@ -62,6 +68,8 @@ app.include_router(teams_router)
 app.include_router(tasks_router)
 app.include_router(measures_more)
 app.include_router(people_router)
+app.include_router(auth_router)
+app.include_router(auth_web)
 for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-centre pages (issue 7)
     app.include_router(r)
 
@@ -69,8 +77,9 @@ for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-cen
 @app.post("/api/cases/{case_id}/trace", response_model=TraceOut, tags=["cases"])
 def trace_case(session: SessionDep, settings: SettingsDep, case_id: Annotated[str, Path(max_length=20)]):
     """Trace a declared case (FORMATS.md shape); risk persons get measures and their codes are recomputed."""
-    case = case_service.get_case(session, case_id)
-    return flows.respond(session, settings, case, now=utcnow(), actor="api").trace.as_json()
+    case = case_service.get_case(session, case_id)  # in the caller's jurisdiction, or 404
+    with unscoped(session):  # contacts are found wherever they live; out-of-area ones become assist requests
+        return flows.respond(session, settings, case, now=utcnow(), actor=actor_of(session)).trace.as_json()
 
 
 @app.get("/api/health", tags=["meta"])

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from fangkong import flows, importer
+from fangkong.auth.commands import audit_app, users_app
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, progress, unit_of_work
 from fangkong.db.core import utcnow
@@ -62,6 +63,8 @@ app.add_typer(people_app, name="people")
 app.add_typer(sites_app, name="sites")
 app.add_typer(checkins_app, name="checkins")
 app.add_typer(hospitals_app, name="hospitals")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
 
 

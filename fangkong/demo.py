@@ -18,6 +18,7 @@ from rich.table import Table
 
 from fangkong import flows, importer
 from fangkong.assist import service as assist_service
+from fangkong.auth import service as auth_service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.codes import service as code_service
@@ -228,6 +229,8 @@ def demo(
         response = standby.rows(standby.figures(session, at=_day_end(settings, summary.index_sampled_at),
                                                 per_10k=settings.rooms_per_10k))
         codes = code_service.colour_counts(session)
+    with unit_of_work() as session:
+        logins = demo_users(session, district=cases[0].trace.case.person.community[:6] if cases else "")
     timings["total"] = time.perf_counter() - t_all
     _print_summary(summary, results, cases, timings, response, codes)
     out.rule("通报" if lang == "zh" else "Bulletin")
@@ -236,12 +239,29 @@ def demo(
     out.rule()
     url = f"http://127.0.0.1:{port}"
     out.print(f"web app: {url}/   API docs: {url}/docs")
+    out.print(f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(logins), highlight=False)
+    out.print(f"log in at {url}/login; API: curl -X POST {url}/api/auth/token -H 'content-type: application/json' "
+              f"-d '{{\"username\": \"commander\", \"password\": \"{DEMO_PASSWORD}\"}}'", highlight=False)
     out.print(f"data: {folder}  (use it with FANGKONG_DATABASE_URL={os.environ['FANGKONG_DATABASE_URL']} "
               f"FANGKONG_LAKE={settings.lake})", highlight=False)
     if serve:
         import uvicorn
 
         uvicorn.run("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning")
+
+
+DEMO_PASSWORD = "fangkong-demo"
+
+
+def demo_users(session, *, district: str) -> list[str]:
+    """One demo account per role (docs/security.md): the whole city for most, one district for the verifier
+    (it sees that district's people only), no staff rights for the citizen."""
+    made = []
+    for role in ("commander", "epidemiologist", "analyst", "verifier", "lab", "isolation", "admin", "citizen"):
+        where = district if role == "verifier" else ""
+        auth_service.create_user(session, role, role=role, password=DEMO_PASSWORD, jurisdiction=where, actor="demo")
+        made.append(f"{role}" + (f" ({where})" if where else ""))
+    return made
 
 
 def _print_risk_areas(lang: str) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from fangkong import pii
+from fangkong.db.scope import current_principal
 from fangkong.i18n import t
-from fangkong.protocol.idnumber import mask_name, mask_phone
 from fangkong.settings import get_settings
 
-__all__ = ["templates", "STATIC_DIR", "lang_of"]
+__all__ = ["STATIC_DIR", "lang_of", "templates"]
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent / "web" / "templates")
@@ -24,8 +25,11 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
-templates.env.filters["mask_name"] = mask_name
-templates.env.filters["mask_phone"] = mask_phone
+# masked unless this request unmasked personal data (permission + reason, audited: fangkong.pii)
+templates.env.filters["mask_name"] = pii.name
+templates.env.filters["mask_phone"] = pii.phone
+templates.env.filters["mask_id"] = pii.id_number
+templates.env.globals["principal"] = current_principal
 
 
 def lang_of(request: Request) -> str:

@@ -14,10 +14,25 @@ import uvicorn
 
 from test_flow import city
 from clihelp import fk
+from fangkong.auth import service as auth_service
+from fangkong.clikit import unit_of_work
+
+
+def make_user(username: str, role: str, jurisdiction: str = "", password: str = "test-password") -> str:
+    """A user in the current store and a bearer token for it."""
+    with unit_of_work() as s:
+        user = auth_service.create_user(s, username, role=role, password=password, jurisdiction=jurisdiction,
+                                        actor="test")
+        return auth_service.issue_token(s, user, label="test")
 
 
 @pytest.fixture
 def server(env):
+    """uvicorn on a loopback port; the client signs in as an admin (whole deployment) by default.
+
+    `server.client_for(role, jurisdiction)` gives a client of another user (created on first use);
+    `server.anonymous()` one without credentials."""
+    admin_token = make_user("admin", "admin")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -29,8 +44,26 @@ def server(env):
         if srv.started:
             break
         time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    base_url = f"http://127.0.0.1:{port}"
+    extra: list[httpx.Client] = []
+    made: dict[tuple[str, str], str] = {}
+
+    def client_for(role: str, jurisdiction: str = "", username: str | None = None) -> httpx.Client:
+        key = (role, jurisdiction)
+        if key not in made:
+            made[key] = make_user(username or f"{role}_{jurisdiction or 'all'}", role, jurisdiction)
+        extra.append(httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {made[key]}"}))
+        return extra[-1]
+
+    def anonymous() -> httpx.Client:
+        extra.append(httpx.Client(base_url=base_url, timeout=30))
+        return extra[-1]
+
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {admin_token}"}) as client:
+        client.client_for, client.anonymous = client_for, anonymous
         yield client
+    for c in extra:
+        c.close()
     srv.should_exit = True
     thread.join(10)
 

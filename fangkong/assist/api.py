@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from fangkong import pii
 from fangkong.assist import service
 from fangkong.assist.models import AssistRequest
 from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, SettingsDep
-from fangkong.protocol.idnumber import mask, mask_phone
 
 router = APIRouter(prefix="/api/assist", tags=["assistance requests"])
 RequestNo = Annotated[str, Path(max_length=20)]
@@ -25,7 +25,8 @@ def _read(req: AssistRequest) -> RequestRead:
     return RequestRead(
         request_id=req.request_no, direction=req.direction, ref=req.ref, issuer=req.issuer, recipient=req.recipient,
         reason=req.reason, received_at=req.received_at,
-        persons=[{"id": p.id, "name": p.name, "id_number": mask(p.id_number), "phone": mask_phone(p.phone),
+        persons=[{"id": p.id, "name": pii.name(p.name), "id_number": pii.id_number(p.id_number),
+                  "phone": pii.phone(p.phone),
                   "person_id": p.person.person_id if p.person else None, "community": p.community,
                   "task_id": p.task_fk, "outcome": p.outcome, "outcome_at": p.outcome_at} for p in req.persons])
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from fangkong.protocol.idnumber import mask_phone
+from fangkong import pii
 
-__all__ = ["Evidence", "TraceRiskPerson", "TraceOut", "RiskPersonRead", "RiskPersonOverride"]
+__all__ = ["Evidence", "RiskPersonOverride", "RiskPersonRead", "TraceOut", "TraceRiskPerson"]
 
 Category = Literal["close", "secondary", "companion", "overlap"]
 
@@ -27,6 +27,10 @@ class TraceRiskPerson(BaseModel):
     phone: str | None
     category: Category
     evidence: list[Evidence]
+
+    @field_serializer("phone")
+    def _masked(self, phone: str | None) -> str | None:  # masked unless this request unmasked (fangkong.pii)
+        return pii.phone(phone)
 
 
 class TraceWindow(BaseModel):
@@ -58,7 +62,7 @@ class RiskPersonRead(BaseModel):
     @classmethod
     def of(cls, r) -> RiskPersonRead:
         return cls(id=r.id, case_id=r.case.case_no, person_id=r.person.person_id if r.person else None,
-                   phone_masked=mask_phone(r.phone), category=r.category, found_category=r.found_category,
+                   phone_masked=pii.phone(r.phone), category=r.category, found_category=r.found_category,
                    override_reason=r.override_reason, first_exposure_at=r.first_exposure_at,
                    last_exposure_at=r.last_exposure_at, found_at=r.found_at,
                    placed_deadline_at=r.placed_deadline_at, evidence=r.evidence)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
+from fangkong.db.scope import ACTOR_KEY
 
 __all__ = ["AuditEntry", "audit"]
 
@@ -27,5 +28,16 @@ class AuditEntry(Base):
 
 def audit(session: Session, actor: str, action: str, entity: str, entity_id: object,
           before: dict | None = None, after: dict | None = None) -> None:
+    """One entry; a session bound to a signed-in user records that user, whatever the caller passed."""
+    actor = session.info.get(ACTOR_KEY) or actor
     session.add(AuditEntry(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
                            before=before, after=after))
+
+
+def _append_only(_mapper, _conn, _entry) -> None:
+    """The log is append-only: an entry is never changed or removed through the ORM."""
+    raise RuntimeError("the audit log is append-only")
+
+
+event.listen(AuditEntry, "before_update", _append_only)
+event.listen(AuditEntry, "before_delete", _append_only)

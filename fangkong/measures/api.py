@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
@@ -42,7 +42,7 @@ def read_measure(session: SessionDep, measure_id: MeasureId):
 def escalate(session: SessionDep, measure_id: MeasureId, body: EscalateIn):
     """Home → centralized isolation for the rest of the period."""
     m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=utcnow(), reason=body.reason,
-                           actor="api")
+                           actor=actor_of(session))
     return MeasureRead.of(m)
 
 
@@ -51,7 +51,7 @@ def extend(session: SessionDep, settings: SettingsDep, measure_id: MeasureId, bo
     """A new exposure: the period and tests restart from it."""
     m = lifecycle.extend(session, service.get_measure(session, measure_id), exposure_at=body.exposure_at,
                          edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), reason=body.reason,
-                         actor="api")
+                         actor=actor_of(session))
     return MeasureRead.of(m)
 
 
@@ -67,7 +67,7 @@ def check_release(session: SessionDep, settings: SettingsDep, measure_id: Measur
 def release(session: SessionDep, settings: SettingsDep, measure_id: MeasureId):
     """Release after the full period with every scheduled test negative; 422 with the reason otherwise."""
     d, m = lifecycle.release(session, service.get_measure(session, measure_id),
-                             edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), actor="api")
+                             edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), actor=actor_of(session))
     return DecisionRead(action=d.action, reason=d.reason, measure=MeasureRead.of(m))
 
 
@@ -79,7 +79,7 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
     if body.at is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= body.at <= now:
         raise InvalidInput("the result time must lie between 2000 and now")
     lifecycle.record_result(session, task, body.result, at=body.at or now, edition=load_edition(settings.edition),
-                            tz=settings.zone, actor="api")
+                            tz=settings.zone, actor=actor_of(session))
     return MeasureRead.of(task.measure)
 
 

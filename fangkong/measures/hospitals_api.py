@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep
+from fangkong.deps import SessionDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import hospitals
 
@@ -93,7 +93,7 @@ def _when(at):
 def add_hospital(session: SessionDep, body: HospitalCreate):
     h = hospitals.add_hospital(session, body.hospital_id, name=body.name, jurisdiction=body.jurisdiction,
                                beds=body.beds, negative_pressure_beds=body.negative_pressure_beds, lat=body.lat,
-                               lon=body.lon, designated=body.designated, actor="api")
+                               lon=body.lon, designated=body.designated, actor=actor_of(session))
     return _read(session, h.hospital_id)
 
 
@@ -110,14 +110,14 @@ def read_plan(session: SessionDep):
 
 @router.put("/api/hospitals/plan/{threshold}", response_model=PlanRead)
 def set_step(session: SessionDep, threshold: Annotated[int, Path(ge=0, le=10_000_000)], body: StepIn):
-    hospitals.set_step(session, threshold, action=body.action, beds=body.beds, actor="api")
+    hospitals.set_step(session, threshold, action=body.action, beds=body.beds, actor=actor_of(session))
     session.flush()
     return PlanRead(**hospitals.state_of(hospitals.plan(session)))
 
 
 @router.delete("/api/hospitals/plan/{threshold}", response_model=PlanRead)
 def remove_step(session: SessionDep, threshold: Annotated[int, Path(ge=0, le=10_000_000)]):
-    hospitals.remove_step(session, threshold, actor="api")
+    hospitals.remove_step(session, threshold, actor=actor_of(session))
     session.flush()
     return PlanRead(**hospitals.state_of(hospitals.plan(session)))
 
@@ -127,12 +127,12 @@ def admit(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], bod
     """Admit a case to a designated hospital; 409 when it is full."""
     h = hospitals.get_hospital(session, body.hospital_id)
     hospitals.admit(session, case_service.get_case(session, case_id), h, at=_when(body.at),
-                    negative_pressure=body.negative_pressure, actor="api")
+                    negative_pressure=body.negative_pressure, actor=actor_of(session))
     return _read(session, h.hospital_id)
 
 
 @router.post("/api/cases/{case_id}/discharge", response_model=HospitalRead)
 def discharge(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: Discharge):
-    a = hospitals.discharge(session, case_service.get_case(session, case_id), at=_when(body.at), actor="api")
+    a = hospitals.discharge(session, case_service.get_case(session, case_id), at=_when(body.at), actor=actor_of(session))
     session.flush()
     return _read(session, a.hospital.hospital_id)

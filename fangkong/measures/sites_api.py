@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
+from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import capacity, service, sites
 from fangkong.measures.sites_schemas import (Arrival, AssignReportRead, ForecastDay, ReserveRead, RoomAssign,
@@ -35,7 +35,7 @@ def _stay(stay, site_id: str) -> StayRead:
 def add_site(session: SessionDep, body: SiteCreate):
     site = sites.add_site(session, body.site_id, name=body.name, jurisdiction=body.jurisdiction, lat=body.lat,
                           lon=body.lon, address=body.address, three_zones_two_channels=body.three_zones_two_channels,
-                          status=body.status, rooms=body.rooms, beds=body.beds, actor="api")
+                          status=body.status, rooms=body.rooms, beds=body.beds, actor=actor_of(session))
     return _read(session, site.site_id)
 
 
@@ -68,21 +68,21 @@ def read_site(session: SessionDep, site_id: SiteId):
 @router.patch("/api/sites/{site_id}", response_model=SiteRead)
 def update_site(session: SessionDep, site_id: SiteId, body: SiteUpdate):
     site = sites.update_site(session, sites.get_site(session, site_id), status=body.status,
-                             three_zones_two_channels=body.three_zones_two_channels, actor="api")
+                             three_zones_two_channels=body.three_zones_two_channels, actor=actor_of(session))
     return _read(session, site.site_id)
 
 
 @router.post("/api/sites/{site_id}/rooms", response_model=SiteRead)
 def add_rooms(session: SessionDep, site_id: SiteId, body: RoomsAdd):
     site = sites.get_site(session, site_id)
-    sites.add_rooms(session, site, body.count, beds=body.beds, actor="api")
+    sites.add_rooms(session, site, body.count, beds=body.beds, actor=actor_of(session))
     return _read(session, site.site_id)
 
 
 @router.post("/api/sites/{site_id}/staff", response_model=SiteRead)
 def add_staff(session: SessionDep, site_id: SiteId, body: StaffAdd):
     site = sites.get_site(session, site_id)
-    sites.add_staff(session, site, name=body.name, role=body.role, phone=body.phone, actor="api")
+    sites.add_staff(session, site, name=body.name, role=body.role, phone=body.phone, actor=actor_of(session))
     session.flush()
     session.refresh(site)
     return _read(session, site.site_id)
@@ -93,14 +93,14 @@ def assign_room(session: SessionDep, body: RoomAssign):
     """Put a person under centralized isolation in a given room; 409 when the room is taken."""
     site = sites.get_site(session, body.site_id)
     stay = sites.assign_room(session, service.get_measure(session, body.measure_id), site, body.room_no,
-                             now=utcnow(), actor="api")
+                             now=utcnow(), actor=actor_of(session))
     return _stay(stay, site.site_id)
 
 
 @router.post("/api/rooms/assign-all", response_model=AssignReportRead)
 def assign_all(session: SessionDep):
     """Rooms for everyone under centralized isolation who has none (nearest site, households together)."""
-    r = sites.assign_rooms(session, now=utcnow(), actor="api")
+    r = sites.assign_rooms(session, now=utcnow(), actor=actor_of(session))
     return AssignReportRead(assigned=r.assigned, no_room=r.no_room, by_site=r.by_site)
 
 
@@ -110,5 +110,5 @@ def arrive(session: SessionDep, body: Arrival):
     now = utcnow()
     if body.at is not None and body.at > now:
         raise InvalidInput("the arrival time is in the future")
-    stay = sites.arrive(session, people_service.get_person(session, body.person_id), at=body.at or now, actor="api")
+    stay = sites.arrive(session, people_service.get_person(session, body.person_id), at=body.at or now, actor=actor_of(session))
     return _stay(stay, stay.room.site.site_id)

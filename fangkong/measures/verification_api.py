@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep
+from fangkong.deps import Page, SessionDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import verification
 from fangkong.measures.schemas import OutcomeIn
@@ -40,5 +40,5 @@ def record_outcome(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2*
         raise InvalidInput("the outcome time is in the future")
     task = verification.record_outcome(session, task_service.get_task(session, task_id), body.outcome,
                                        jurisdiction=body.jurisdiction, version=body.version, at=at,
-                                       to_community=body.to_community, note=body.note, actor="api")
+                                       to_community=body.to_community, note=body.note, actor=actor_of(session))
     return TaskRead.of(task, now)

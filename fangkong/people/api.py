@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
+from fangkong import pii
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.people import merge as merge_service
@@ -17,7 +18,6 @@ from fangkong.people.models import MatchReview, Person, PersonMerge
 from fangkong.people.phones import add_owner, phones_of
 from fangkong.people.schemas import (KeyRead, MergeIn, MergeRead, PersonRead, PhoneOwnerIn, PhoneRead, ReviewDecision,
                                      ReviewRead, UnmergeIn)
-from fangkong.protocol.idnumber import mask, mask_name, mask_phone
 
 router = APIRouter(tags=["people"])
 PersonKey = Annotated[str, Path(min_length=1, max_length=64)]
@@ -26,11 +26,12 @@ PersonKey = Annotated[str, Path(min_length=1, max_length=64)]
 def person_read(session: Session, p: Person | None) -> PersonRead | None:
     if p is None:
         return None
-    return PersonRead(person_id=p.person_id, source=p.source, name=mask_name(p.name), id_number=mask(p.id_number),
-                      phone=mask_phone(p.phone), birth_date=p.birth_date, sex=p.sex, community=p.community,
+    return PersonRead(person_id=p.person_id, source=p.source, name=pii.name(p.name),
+                      id_number=pii.id_number(p.id_number), phone=pii.phone(p.phone), birth_date=p.birth_date,
+                      sex=p.sex, community=p.community,
                       keys=[KeyRead(key=k.key, source=k.source, linked_by=k.linked_by, score=k.score)
                             for k in service.keys_of(session, p)],
-                      phones=[PhoneRead(phone=mask_phone(ph.phone), owner=ph.owner, valid_from=ph.valid_from,
+                      phones=[PhoneRead(phone=pii.phone(ph.phone), owner=ph.owner, valid_from=ph.valid_from,
                                         valid_to=ph.valid_to, source=ph.source) for ph in phones_of(session, p)])
 
 
@@ -64,7 +65,7 @@ def add_phone(session: SessionDep, settings: SettingsDep, person_id: PersonKey, 
     ph = add_owner(session, service.get_person(session, person_id), body.phone,
                    valid_from=_aware(body.valid_from, settings), valid_to=_aware(body.valid_to, settings),
                    source="api", actor=body.by, tz=settings.zone)
-    return PhoneRead(phone=mask_phone(ph.phone), owner=True, valid_from=ph.valid_from, valid_to=ph.valid_to,
+    return PhoneRead(phone=pii.phone(ph.phone), owner=True, valid_from=ph.valid_from, valid_to=ph.valid_to,
                      source=ph.source)
 
 

@@ -44,6 +44,15 @@ def browser():
         b.close()
 
 
+def login(pg, username: str = "admin", password: str = "test-password") -> None:
+    """Sign in through the login page (the server fixture's admin); the session cookie does the rest."""
+    pg.goto("/login")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("#login-submit")
+    pg.wait_for_load_state()
+
+
 @pytest.fixture
 def page(browser, server):  # noqa: F811
     SHOTS.mkdir(exist_ok=True)
@@ -52,5 +61,6 @@ def page(browser, server):  # noqa: F811
     pg.errors = []
     pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    login(pg)
     yield pg
     context.close()

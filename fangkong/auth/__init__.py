@@ -1,0 +1,1 @@
+"""Users, roles, jurisdiction scopes, tokens, sessions and the audit log's API (docs/security.md)."""

@@ -1,0 +1,123 @@
+"""`fangkong users ...` and `fangkong audit list`: the local operator manages users and reads the log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fangkong.auth import service
+from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.errors import InvalidInput
+from fangkong.protocol.roles import ROLES
+
+__all__ = ["audit_app", "operator", "users_app"]
+
+users_app = typer.Typer(help="Users: roles, jurisdictions, passwords, API tokens (docs/security.md).",
+                        no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: every write, who, when, before/after.", no_args_is_help=True)
+
+
+def operator() -> str:
+    """The CLI runs as the local operator (admin, whole deployment): it is audited under this name."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("password", hide_input=True)
+    if typer.prompt("again", hide_input=True) != first:
+        raise InvalidInput("the two passwords differ")
+    return first
+
+
+@users_app.command("create")
+@handle_errors
+def create(username: str,
+           role: Annotated[str, typer.Option("--role", help=f"one of: {', '.join(ROLES)}")],
+           jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="administrative code, e.g. 140105; "
+                                                     "'' = the whole deployment")] = "",
+           password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from "
+                                                        "stdin (scripts); otherwise prompt")] = False) -> None:
+    """A new user. Example: `echo 's3cret-pass' | fangkong users create wang --role commander
+    --jurisdiction 1401 --password-stdin`"""
+    password = _password(password_stdin)
+    with unit_of_work() as session:
+        user = service.create_user(session, username, role=role, password=password, jurisdiction=jurisdiction,
+                                   actor=operator())
+        out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}",
+                  highlight=False)
+
+
+@users_app.command("list")
+@handle_errors
+def list_cmd() -> None:
+    """Every user with role, jurisdiction and whether active."""
+    with unit_of_work() as session:
+        table = Table("username", "role", "jurisdiction", "active", "created by")
+        for u in service.list_users(session):
+            table.add_row(u.username, u.role, u.jurisdiction or "(all)", "yes" if u.active else "no", u.created_by)
+        out.print(table)
+
+
+@users_app.command("update")
+@handle_errors
+def update(username: str, role: Annotated[str | None, typer.Option("--role")] = None,
+           jurisdiction: Annotated[str | None, typer.Option("--jurisdiction")] = None,
+           active: Annotated[bool | None, typer.Option("--active/--disabled")] = None,
+           password_stdin: Annotated[bool, typer.Option("--password-stdin", help="set a new password")] = False,
+           ) -> None:
+    """Change a role, jurisdiction, password or disable a user (their tokens stop working)."""
+    password = _password(True) if password_stdin else None
+    with unit_of_work() as session:
+        user = service.update_user(session, service.get_user(session, username), actor=operator(), role=role,
+                                   jurisdiction=jurisdiction, active=active, password=password)
+        out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}, "
+                  f"{'active' if user.active else 'disabled'}", highlight=False)
+
+
+@users_app.command("token")
+@handle_errors
+def token(username: str, label: Annotated[str | None, typer.Option("--label")] = None,
+          days: Annotated[float, typer.Option("--days", help="valid this many days")] = 30) -> None:
+    """Issue an API bearer token for a user (printed once; only its hash is stored)."""
+    with unit_of_work() as session:
+        raw = service.issue_token(session, service.get_user(session, username), label=label, days=days)
+    out.print(raw, highlight=False, soft_wrap=True)
+
+
+@audit_app.command("list")
+@handle_errors
+def audit_list(actor: Annotated[str | None, typer.Option("--actor")] = None,
+               entity: Annotated[str | None, typer.Option("--entity", help="e.g. risk_person, zone, user")] = None,
+               entity_id: Annotated[str | None, typer.Option("--id")] = None,
+               action: Annotated[str | None, typer.Option("--action", help="a prefix, e.g. zone.")] = None,
+               since: Annotated[str | None, typer.Option("--since", help="ISO time")] = None,
+               limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
+               as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False) -> None:
+    """The audit log, newest first. Example: `fangkong audit list --action pii.unmask`"""
+    with unit_of_work() as session:
+        rows = service.audit_entries(session, actor=actor, entity=entity, entity_id=entity_id, action=action,
+                                     since=parse_time(since, "--since"), limit=limit)
+        if as_json:
+            for r in rows:
+                out.print(json.dumps({"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+                                      "entity": r.entity, "entity_id": r.entity_id, "before": r.before,
+                                      "after": r.after}, ensure_ascii=False, default=str), highlight=False,
+                          soft_wrap=True)
+            return
+        table = Table("id", "at", "actor", "action", "entity", "before → after")
+        for r in rows:
+            change = f"{json.dumps(r.before, ensure_ascii=False, default=str) if r.before else ''} → " \
+                     f"{json.dumps(r.after, ensure_ascii=False, default=str) if r.after else ''}"
+            table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), r.actor, r.action,
+                          f"{r.entity} {r.entity_id}", change[:200])
+        out.print(table)

@@ -1,0 +1,112 @@
+"""Who is asking, for every request: bearer token or session cookie → principal, then the route's permission.
+
+A pure ASGI middleware, so the principal (a context variable) is seen by everything downstream: the session
+dependency binds it to the request's session (jurisdiction scope, audit actor), the serialisers mask personal
+data with it. Public routes skip the look-up entirely (the venue-scan hot path stays as fast as before).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, quote
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fangkong.auth import policy, service
+from fangkong.db.audit import audit
+from fangkong.db.core import session_scope
+from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
+from fangkong.settings import get_settings
+
+__all__ = ["AuthMiddleware"]
+
+
+def _resolve(headers: dict[str, str]) -> Principal | None:
+    auth = headers.get("authorization", "")
+    with session_scope() as session:
+        if auth[:7].lower() == "bearer ":
+            return service.principal_for_token(session, auth[7:].strip())
+        cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
+        if cookie:
+            return service.principal_for_cookie(session, cookie, get_settings().secret_key)
+    return None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _audit_unmask(principal: Principal, method: str, path: str, reason: str) -> None:
+    with session_scope() as session:
+        audit(session, principal.username, "pii.unmask", "request", f"{method} {path}"[:100],
+              after={"reason": reason, "role": principal.role})
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        if policy.is_public(method, path):
+            token = set_principal(ANONYMOUS)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                reset_principal(token)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        principal = await anyio.to_thread.run_sync(_resolve, headers)
+        page = not path.startswith("/api") and "text/html" in headers.get("accept", "")
+        if principal is None:
+            if page and method in ("GET", "HEAD"):
+                target = path + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
+                await _send(send, 303, b"", "text/plain", [(b"location", f"/login?next={quote(target)}".encode())])
+            else:
+                await _deny(send, 401, "sign in first: a bearer token (POST /api/auth/token) or the login page",
+                            page, [(b"www-authenticate", b"Bearer")])
+            return
+        needed = policy.permission_for(method, path)
+        if needed != policy.SIGNED_IN and not principal.can(needed):
+            await _deny(send, 403, f"your role ({principal.role}) may not do this: it needs {needed}", page)
+            return
+        query = parse_qs(scope["query_string"].decode("latin-1"))
+        if query.get("unmask", [""])[0].lower() in ("1", "true", "yes"):
+            reason = (query.get("reason", [""])[0]).strip()
+            if not principal.can("pii:unmask"):
+                await _deny(send, 403, f"your role ({principal.role}) may not unmask personal data", page)
+                return
+            if len(reason) < 4:
+                await _deny(send, 422, "unmasking needs a reason (?reason=..., audited)", page)
+                return
+            await anyio.to_thread.run_sync(_audit_unmask, principal, method, path, reason[:300])
+            principal = principal.unmasked()
+        token = set_principal(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_principal(token)
+
+
+async def _deny(send: Send, status: int, message: str, page: bool, extra: list | None = None) -> None:
+    if page:
+        body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><p>{status}: {message}</p>"
+                f"<p><a href=\"/login\">login</a></p>").encode()
+        await _send(send, status, body, "text/html; charset=utf-8", extra)
+    else:
+        await _send(send, status, json.dumps({"detail": message, "errors": []}).encode(), "application/json",
+                    extra)
+
+
+async def _send(send: Send, status: int, body: bytes, ctype: str, extra: list | None = None) -> None:
+    headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

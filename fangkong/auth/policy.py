@@ -1,0 +1,106 @@
+"""Which routes are public and which permission every other route needs (one table, checked per request)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PUBLIC", "RULES", "SIGNED_IN", "is_public", "permission_for"]
+
+#: any signed-in user, whatever the role (who am I, log out)
+SIGNED_IN = "signed-in"
+
+#: (methods, path pattern): no user needed. The citizen-facing routes: venue scans, one's own code, the
+#: signed personal check-in links; and the machinery: health, docs, static files, the login itself.
+PUBLIC: list[tuple[str, re.Pattern]] = [(m, re.compile(p)) for m, p in [
+    ("POST", r"/api/scans"),
+    ("GET", r"/api/persons/[^/]+/code"),
+    ("POST", r"/api/two-code-checks"),
+    ("GET|POST", r"/api/checkin/[^/]+"),
+    ("GET|POST", r"/checkin/[^/]+"),
+    ("GET", r"/api/health"),
+    ("GET", r"/(docs|redoc|openapi\.json|docs/oauth2-redirect)"),
+    ("GET", r"/static/.*"),
+    ("GET|POST", r"/login"),
+    ("GET|POST", r"/logout"),
+    ("POST", r"/api/auth/token"),
+]]
+
+_R = r"/[^/]+"  # one path segment
+#: first match wins; methods "*" = any. A route no rule names needs users:admin (deny by default).
+RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, perm in [
+    ("GET", r"/api/auth/me", SIGNED_IN),
+    ("*", r"/api/users(/.*)?", "users:admin"),
+    ("GET", r"/api/audit", "audit:read"),
+    # cases and their investigation
+    ("POST", rf"/api/cases{_R}/trace", "trace:run"),
+    ("GET", rf"/api/cases{_R}/concealment", "trace:run"),
+    ("POST", rf"/api/cases{_R}/(admit|discharge)", "sites:write"),
+    ("PATCH", rf"/api/cases{_R}/investigation", "cases:write"),
+    ("POST", rf"/api/assist/cases{_R}/outbound", "assist:write"),
+    ("GET", r"/api/(cases|chains|investigations)(/.*)?", "cases:read"),
+    ("POST", r"/api/cases", "cases:write"),
+    ("GET", r"/api/risk-persons", "risk:read"),
+    ("PATCH", rf"/api/risk-persons{_R}", "risk:write"),
+    # measures, check-ins
+    ("POST", rf"/api/measures/tests{_R}/result", "testing:write"),
+    ("GET", r"/api/(measures|checkins)(/.*)?", "measures:read"),
+    ("POST", r"/api/measures/.*", "measures:write"),
+    # tasks, teams, verification
+    ("GET", r"/api/(tasks|teams|verifications)(/.*)?", "tasks:read"),
+    ("POST", rf"/api/verifications{_R}/outcome", "verify:write"),
+    ("*", r"/api/teams(/.*)?", "teams:write"),
+    # sites, rooms, hospitals
+    ("GET", r"/api/(sites|hospitals)(/.*)?", "sites:read"),
+    ("*", r"/api/(sites|rooms|hospitals)(/.*)?", "sites:write"),
+    # testing
+    ("GET", r"/api/testing(/.*)?", "testing:read"),
+    ("POST", r"/api/testing(/.*)?", "testing:write"),
+    # zones
+    ("POST", rf"/api/zones{_R}/(approve|reject|lift)", "zones:approve"),
+    ("GET", r"/api/(zones|risk-areas)(/.*)?", "zones:read"),
+    ("POST", r"/api/zones(/.*)?", "zones:write"),
+    # assistance and other inputs
+    ("POST", rf"/api/assist/persons{_R}/outcome", "verify:write"),
+    ("GET", r"/api/assist(/.*)?", "assist:read"),
+    ("POST", r"/api/assist(/.*)?", "assist:write"),
+    ("GET", r"/api/vaccinations/coverage", "bulletin:read"),
+    ("POST", r"/api/(arrivals|drug-purchases|fever-reports|vaccinations)", "inputs:write"),
+    # people
+    ("GET", r"/api/(persons|match-reviews|merges)(/.*)?", "people:read"),
+    ("POST", r"/api/(persons|match-reviews|merges)(/.*)?", "people:write"),
+    # reports
+    ("GET", r"/api/bulletin(/.*)?", "bulletin:read"),
+    # pages
+    ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
+    ("GET", r"/risk-persons", "risk:read"),
+    ("POST", r"/risk-persons/.*", "risk:write"),
+    ("GET", rf"/cases{_R}", "cases:read"),
+    ("POST", rf"/cases{_R}/risk/.*", "risk:write"),
+    ("GET", r"/people/.*", "people:read"),
+    ("POST", r"/people/.*", "people:write"),
+    ("GET", r"/isolation(/.*)?", "sites:read"),
+    ("POST", r"/isolation(/.*)?", "sites:write"),
+    ("GET", r"/testing(/.*)?", "testing:read"),
+    ("POST", r"/testing(/.*)?", "testing:write"),
+    ("GET", r"/zones(/.*)?", "zones:read"),
+    ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),
+    ("POST", r"/zones(/.*)?", "zones:write"),
+    ("GET", r"/verify(/.*)?", "tasks:read"),
+    ("POST", r"/verify(/.*)?", "verify:write"),
+]]
+
+
+def _methods_match(spec: str, method: str) -> bool:
+    return spec == "*" or method in spec.split("|") or (method == "HEAD" and "GET" in spec.split("|"))
+
+
+def is_public(method: str, path: str) -> bool:
+    return any(_methods_match(m, method) and p.fullmatch(path) for m, p in PUBLIC)
+
+
+def permission_for(method: str, path: str) -> str:
+    """The permission a (non-public) request needs; users:admin when no rule names the route."""
+    for m, p, perm in RULES:
+        if _methods_match(m, method) and p.fullmatch(path):
+            return perm
+    return "users:admin"

@@ -1,0 +1,76 @@
+"""API shapes of the auth domain: token requests, users, audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["AuditRead", "MeRead", "TokenIn", "TokenOut", "UserCreate", "UserRead", "UserUpdate"]
+
+Code = Field("", pattern=r"^\d{0,12}$", description="administrative code of the jurisdiction ('' = all)")
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    label: str | None = Field(None, max_length=100)
+    days: float = Field(30, gt=0, le=366)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    username: str
+    role: str
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    role: str
+    jurisdiction: str
+    active: bool
+    created_at: datetime
+    created_by: str
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    role: str = Field(min_length=1, max_length=20)
+    jurisdiction: str = Code
+    password: str = Field(min_length=8, max_length=256)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(None, min_length=1, max_length=20)
+    jurisdiction: str | None = Field(None, pattern=r"^\d{0,12}$")
+    active: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=256)
+
+
+class MeRead(BaseModel):
+    username: str
+    role: str
+    jurisdiction: str | None = Field(description="the prefix your queries are cut to; null = the whole deployment")
+    permissions: list[str]
+
+
+class AuditRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict | None
+    after: dict | None

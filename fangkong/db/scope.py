@@ -1,0 +1,76 @@
+"""Who is asking: the principal of the current request (a context variable) and its jurisdiction scope."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.orm import Session
+
+__all__ = [
+    "ACTOR_KEY",
+    "ANONYMOUS",
+    "SCOPE_KEY",
+    "Principal",
+    "bind",
+    "current_principal",
+    "reset_principal",
+    "scope_of",
+    "set_principal",
+]
+
+SCOPE_KEY = "scope"
+ACTOR_KEY = "actor"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in user (or the anonymous caller of a public route)."""
+
+    username: str
+    role: str
+    #: the significant prefix of the user's jurisdiction; None = the whole deployment
+    prefix: str | None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    #: this request asked to see personal data unmasked, was allowed, and was audited
+    unmask: bool = False
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def unmasked(self) -> Principal:
+        return replace(self, unmask=True)
+
+
+#: public routes (venue scans, own health code, check-in links): no staff permission, masked output
+ANONYMOUS = Principal(username="anonymous", role="anonymous", prefix=None)
+
+_current: ContextVar[Principal | None] = ContextVar("fangkong_principal", default=None)
+
+
+def current_principal() -> Principal | None:
+    """None outside a request: the CLI and jobs run as the local operator (whole deployment, unmasked)."""
+    return _current.get()
+
+
+def set_principal(principal: Principal | None):
+    return _current.set(principal)
+
+
+def reset_principal(token) -> None:
+    _current.reset(token)
+
+
+def bind(session: Session, principal: Principal | None, actor: str | None = None) -> Session:
+    """Cut every ORM query of `session` to the principal's jurisdiction and make it the actor of its writes."""
+    if principal is not None:
+        session.info[SCOPE_KEY] = principal.prefix
+        session.info[ACTOR_KEY] = principal.username
+    elif actor:
+        session.info[ACTOR_KEY] = actor
+    return session
+
+
+def scope_of(session: Session) -> str | None:
+    """The jurisdiction prefix the session's queries are cut to (None = everything)."""
+    return session.info.get(SCOPE_KEY)
