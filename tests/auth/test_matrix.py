@@ -76,6 +76,10 @@ def _marks(session, community: str, case_no: str) -> list[str]:
 def world(server, tmp_path):  # noqa: F811
     assert fk("import", two_districts(tmp_path / "city")).exit_code == 0
     ca, cb = _declare_and_trace(server, "P00001"), _declare_and_trace(server, "P00011")
+    zones = server.get("/api/zones").json()
+    for z in zones:  # the commander approves both districts' zones: their residents are placed too
+        assert server.post(f"/api/zones/{z['zone_id']}/approve", json={"by": "test"}).status_code == 200
+    zone_a = next((z["zone_id"] for z in zones if z["case_id"] == ca), "Z000001")
     with unit_of_work() as s:
         case_a = s.scalar(select(Case).where(Case.case_no == ca))
         risk = s.scalars(select(RiskPerson).where(RiskPerson.case_fk == case_a.id)).first()
@@ -84,13 +88,13 @@ def world(server, tmp_path):  # noqa: F811
         test = s.scalars(select(TestTask).where(TestTask.person_fk.in_(a_people))).first()
         task = s.scalars(select(Task).where(Task.person_fk.in_(a_people))).first()
         ids = {"case_id": ca, "risk_id": risk.id, "measure_id": measure.id, "test_id": test.id if test else 1,
-               "task_id": task.id if task else 1, "person_id": "P00003"}
+               "task_id": task.id if task else 1, "person_id": "P00003", "zone_id": zone_a}
         marks = {A: _marks(s, "140105001001", ca), B: _marks(s, "140106002003", cb)}
     return {"ids": ids, "marks": marks, "cases": {A: ca, B: cb}}
 
 
 #: a path parameter that names one of district A's records: from B it must be as if it did not exist
-RECORD_PARAMS = {"case_id", "risk_id", "measure_id", "test_id", "task_id", "person_id"}
+RECORD_PARAMS = {"case_id", "risk_id", "measure_id", "test_id", "task_id", "person_id", "zone_id"}
 
 
 def _routes():
@@ -179,6 +183,11 @@ def test_writes_inside_and_outside_the_jurisdiction(server, world):  # noqa: F81
     assert outside.get(f"/api/cases/{ids['case_id']}").status_code == 404
     assert inside.get(f"/api/cases/{ids['case_id']}").status_code == 200
     assert outside.post(f"/api/cases/{ids['case_id']}/trace").status_code == 404
+    again = inside.post(f"/api/cases/{ids['case_id']}/trace")  # a district's own epidemiologist re-traces
+    assert again.status_code == 200 and {p["person_id"] for p in again.json()["risk_persons"]} >= {"P00002"}
+    assert all("*" in (p["phone"] or "*") for p in again.json()["risk_persons"])  # phones masked
+    board = server.client_for("commander", A).get("/risk-persons", headers={"accept": "text/html"})
+    assert board.status_code == 200 and "甲" in board.text and "乙" not in board.text
     declare = {"person_id": "P00002", "sampled_at": f"{DAY2.isoformat()}T09:00:00+08:00"}
     assert outside.post("/api/cases", json=declare).status_code == 404
     extend = {"days": 3, "reason": "positive household member"}
