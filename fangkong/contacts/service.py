@@ -17,7 +17,7 @@ from fangkong.db.audit import audit
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
-from fangkong.people.models import Person
+from fangkong.people.models import Person, Venue
 from fangkong.protocol.classify import rank
 from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
@@ -107,10 +107,31 @@ class _Collector:
         return self.by_cat[category]
 
 
+_DWELLS: dict[tuple, pa.Table] = {}
+
+
 def _dwell_table(session: Session, edition: Edition) -> pa.Table:
-    kinds = people_service.venue_kinds(session)
-    return pa.table({"venue_id": pa.array(list(kinds), pa.string()),
-                     "dwell_s": pa.array([edition.dwell_for(k) * 60 for k in kinds.values()], pa.int64())})
+    """(venue_id, default dwell in seconds) of every venue, kept per process while the venues stay the same: a
+    city has ~100 000 venues, and loading them cost more than the rest of a trace. A venue's kind is never
+    changed (an import reports a conflicting row and keeps the stored one) and venues are only added, so the
+    count, the lowest and highest ids and their venue_ids tell whether the venues changed (they differ after a
+    store is emptied and refilled, as tests do)."""
+    count, lo, hi = session.execute(select(func.count(Venue.id), func.min(Venue.id), func.max(Venue.id))).one()
+    ends = tuple(session.scalars(select(Venue.venue_id).where(Venue.id.in_([lo, hi])).order_by(Venue.id))) \
+        if count else ()
+    key = (str(session.get_bind().url), tuple(sorted(edition.dwell_min.items())), count, lo, hi, ends)
+    table = _DWELLS.get(key)
+    if table is None:
+        ids, kinds = [], []
+        for venue_id, kind in session.execute(select(Venue.venue_id, Venue.kind)):
+            ids.append(venue_id)
+            kinds.append(kind)
+        minutes = {k: edition.dwell_for(k) * 60 for k in set(kinds)}
+        table = pa.table({"venue_id": pa.array(ids, pa.string()),
+                          "dwell_s": pa.array([minutes[k] for k in kinds], pa.int64())})
+        _DWELLS.clear()
+        _DWELLS[key] = table
+    return table
 
 
 def _who_table(rows: list[tuple[str, str, int, int]]) -> pa.Table:

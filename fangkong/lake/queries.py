@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import os
+import threading
 import uuid
 from functools import lru_cache
 
+import duckdb
 import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,11 +26,117 @@ from fangkong.lake.schemas import STORED
 
 __all__ = ["Lake", "ANCHOR_SCHEMA"]
 
+_DWELL = pa.schema([("venue_id", pa.string()), ("dwell_s", pa.int64())])
+_WINDOWS = pa.schema([("key", pa.string()), ("ws", pa.int64()), ("we", pa.int64())])
+_WHO = pa.schema([("key", pa.string()), ("via", pa.string()), ("s", pa.int64()), ("e", pa.int64())])
+
 #: which trace, who is the source of exposure, where, and the interval during which they could expose others
 ANCHOR_SCHEMA = pa.schema([("key", pa.string()), ("via", pa.string()), ("place", pa.string()), ("s", pa.int64()),
                            ("e", pa.int64())])
 _FOUND = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA))
 _DAY = 86_400
+
+
+# -- the queries, as Ibis expressions over their inputs --------------------------------------------------
+# Written once; DuckDB runs them compiled once per process (over named inputs, `_Duck`), Spark directly.
+
+def _presence(v: ibis.Table, d: ibis.Table) -> ibis.Table:
+    """Visits with their end: leave_at, or the default dwell of the venue's kind."""
+    j = v.inner_join(d, v.venue_id == d.venue_id)
+    s = j.enter_at.epoch_seconds().cast("int64")
+    e = ibis.coalesce(j.leave_at.epoch_seconds().cast("int64"), s + j.dwell_s)
+    # a view: joined again by the caller as one relation, not as a third table of this join
+    return j.select(person_id=j.person_id, place=j.venue_id, s=s, e=e).view()
+
+
+def _cells(c: ibis.Table) -> ibis.Table:
+    return c.select(person_id=c.phone, place=c.grid_id, s=c.start_at.epoch_seconds().cast("int64"),
+                    e=c.end_at.epoch_seconds().cast("int64"))
+
+
+def _own(p: ibis.Table, w: ibis.Table) -> ibis.Table:
+    j = p.inner_join(w, p.person_id == w.via)
+    s = ibis.greatest(j.s, j.s_right)
+    e = ibis.least(j.e, j.e_right)
+    out = j.select(key=j.key, via=j.via, place=j.place, s=s, e=e).filter(_.e >= _.s)
+    return out.order_by(["key", "via", "place", "s", "e"])
+
+
+def _co(p: ibis.Table, a: ibis.Table, min_overlap_s: int) -> ibis.Table:
+    j = p.inner_join(a, [p.place == a.place, p.s <= a.e, a.s <= p.e])
+    s = ibis.greatest(j.s, j.s_right)
+    e = ibis.least(j.e, j.e_right)
+    out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=s, e=e)
+    out = out.filter((_.e - _.s) >= min_overlap_s, _.person_id != _.via)
+    return out.order_by(["key", "person_id", "via", "place", "s", "e"])
+
+
+def _same_day(p: ibis.Table, a: ibis.Table, w: ibis.Table, off: int) -> ibis.Table:
+    a = a.inner_join(w, a.key == w.key).select(a.key, a.via, a.place, a.s, a.e, w.ws, w.we)
+    j = p.inner_join(a, p.place == a.place)
+    ps, pe = ibis.greatest(j.s, j.ws), ibis.least(j.e, j.we)
+    j = j.mutate(ps=ps, pe=pe)
+    j = j.filter(j.pe >= j.ps, (j.ps + off) // _DAY <= (j.e_right + off) // _DAY,
+                 (j.s_right + off) // _DAY <= (j.pe + off) // _DAY, j.person_id != j.via)
+    out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=j.ps, e=j.pe).distinct()
+    return out.order_by(["key", "person_id", "via", "place", "s", "e"])
+
+
+def _hours(c: ibis.Table) -> ibis.Table:
+    return c.group_by(["person_id", "place"]).aggregate(hours=((c.e - c.s).sum() / 3600.0))
+
+
+_COMPILED: dict[tuple, str] = {}
+
+
+class _Duck:
+    """DuckDB: each query's SQL compiled from its Ibis expression once per process, over named inputs; a call
+    binds the names (Arrow tables; views over the Parquet files with the literal filters) and runs the SQL.
+    Compiling an Ibis expression costs more than running the pruned query, so it is not paid per trace."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+
+    @staticmethod
+    def placeholder(name: str, schema: pa.Schema) -> ibis.Table:
+        return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
+
+    def run(self, key: tuple, build, inputs: dict[str, pa.Table], sources: dict[str, str]) -> pa.Table:
+        sql = _COMPILED.get(key)
+        if sql is None:
+            sql = _COMPILED[key] = ibis.to_sql(build(), dialect="duckdb")
+        names = []
+        try:
+            for name, t in inputs.items():
+                self.raw.register(name, t)
+                names.append(name)
+            for name, select in sources.items():
+                self.raw.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+            return self.raw.sql(sql).to_arrow_table()
+        finally:
+            for name in names:
+                self.raw.unregister(name)
+            for name in sources:
+                self.raw.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+_local = threading.local()
+
+
+def _duckdb_raw():
+    """One DuckDB connection per thread, kept: Parquet footers stay cached between traces (a day's file of
+    small row groups has a large footer), and a trace pays no connection set-up."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect()
+        con.execute("SET parquet_metadata_cache = true")
+        for table, schema in STORED.items():
+            con.register(f"fk_empty_{table}", schema.empty_table())
+    return con
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _distinct(t: pa.Table, column: str) -> list[str]:
@@ -71,24 +179,16 @@ class Lake:
         self.engine = engine
         self.off = utc_offset_s
         if engine == "duckdb":
-            self.con = ibis.duckdb.connect()
+            self.duck = _Duck(_duckdb_raw())
         elif engine == "pyspark":
             self.spark = spark_session(spark_master)
             self.con = ibis.pyspark.connect(self.spark)
         else:
             raise InvalidInput(f"unknown engine {engine!r}: use duckdb or pyspark")
 
-    def _read(self, files: list[str]) -> ibis.Table:
-        """The only engine-specific step: a table over a list of Parquet files."""
-        if self.engine == "duckdb":
-            return self.con.read_parquet(files)
-        name = f"lake_{uuid.uuid4().hex}"
-        self.spark.read.parquet(*files).createOrReplaceTempView(name)
-        return self.con.table(name)
-
-    # -- tables ---------------------------------------------------------------------------------
-    def _table(self, table: str, first: date | None, last: date | None, *, by_person: bool = False) -> ibis.Table:
-        """The table's rows whose partition day lies in [first − longest stay, last]; the by-person twins when
+    # -- inputs ---------------------------------------------------------------------------------
+    def _files(self, table: str, first: date | None, last: date | None, by_person: bool) -> list[str]:
+        """The table's files whose partition day lies in [first − longest stay, last]; the by-person twins when
         the query selects persons (store.person_files_for_days), else the files sorted by place."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
         days = None
@@ -96,47 +196,64 @@ class Lake:
             days = {first - timedelta(days=span_days) + timedelta(days=i)
                     for i in range((last - first).days + span_days + 1)}
         pick = store.person_files_for_days if by_person else store.files_for_days
-        files = pick(self.root, table, days)
+        return pick(self.root, table, days)
+
+    def _source(self, table: str, first: date | None, last: date | None, *, persons: list[str] | None = None,
+                places: list[str] | None = None):
+        """The stored rows a query reads, with `persons` / `places` as literal filters on the stored columns,
+        so that the engine prunes row groups by their min/max statistics (files sorted by place, twins by
+        person). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
+        person_col, place_col = ("person_id", "venue_id") if table == "venue_visits" else ("phone", "grid_id")
+        files = self._files(table, first, last, by_person=persons is not None)
+        if self.engine == "duckdb":
+            where = []
+            if persons is not None:
+                where.append(f"{person_col} IN ({_sql_list(persons)})")
+            if places is not None:
+                where.append(f"{place_col} IN ({_sql_list(places)})")
+            cols = ", ".join(STORED[table].names)
+            src = (f"read_parquet([{_sql_list(files)}], hive_partitioning = false)" if files
+                   else f"fk_empty_{table}")
+            return f"SELECT {cols} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         if not files:
-            return ibis.memtable(STORED[table].empty_table())
-        return self._read(files)
-
-    def _presence(self, first: date | None, last: date | None, dwell: pa.Table, *, persons: list[str] | None = None,
-                  places: list[str] | None = None) -> ibis.Table:
-        """Visits with their end: leave_at, or the default dwell of the venue's kind.
-
-        `persons` / `places` are literal filters on the stored columns, so that the engine prunes row groups by
-        their min/max statistics before the join (the files are sorted by venue, their twins by person).
-        """
-        v = self._table("venue_visits", first, last, by_person=persons is not None)
+            t = ibis.memtable(STORED[table].empty_table())
+        else:
+            name = f"lake_{uuid.uuid4().hex}"
+            self.spark.read.parquet(*files).createOrReplaceTempView(name)
+            t = self.con.table(name)
         if persons is not None:
-            v = v.filter(v.person_id.isin(persons))
+            t = t.filter(t[person_col].isin(persons))
         if places is not None:
-            v = v.filter(v.venue_id.isin(places))
-        d = ibis.memtable(dwell)
-        j = v.inner_join(d, v.venue_id == d.venue_id)
-        s = j.enter_at.epoch_seconds().cast("int64")
-        e = ibis.coalesce(j.leave_at.epoch_seconds().cast("int64"), s + j.dwell_s)
-        # a view: joined again by the caller as one relation, not as a third table of this join
-        return j.select(person_id=j.person_id, place=j.venue_id, s=s, e=e).view()
+            t = t.filter(t[place_col].isin(places))
+        return t
 
-    def _cells(self, first: date | None, last: date | None, *, persons: list[str] | None = None,
-               places: list[str] | None = None) -> ibis.Table:
-        c = self._table("cell_dwells", first, last, by_person=persons is not None)
-        if persons is not None:
-            c = c.filter(c.phone.isin(persons))
-        if places is not None:
-            c = c.filter(c.grid_id.isin(places))
-        return c.select(person_id=c.phone, place=c.grid_id, s=c.start_at.epoch_seconds().cast("int64"),
-                        e=c.end_at.epoch_seconds().cast("int64"))
+    def _run(self, key: tuple, build, inputs: dict[str, pa.Table], sources: dict[str, object]) -> pa.Table:
+        """`build(tables)` makes the expression from its inputs (Arrow) and sources (stored rows)."""
+        if self.engine == "duckdb":
+            def placeholders():
+                tables = {n: _Duck.placeholder(n, t.schema) for n, t in inputs.items()}
+                tables |= {n: _Duck.placeholder(n, STORED[_SOURCE_TABLE[n]]) for n in sources}
+                return build(tables)
+            return self.duck.run(key, placeholders, inputs, sources)
+        tables = {n: ibis.memtable(t) for n, t in inputs.items()} | dict(sources)
+        return self.con.to_pyarrow(build(tables))
 
     def _days(self, anchors: pa.Table) -> tuple[date | None, date | None]:
         if anchors.num_rows == 0:
             return None, None
-        lo = min(anchors.column("s").to_pylist())
-        hi = max(anchors.column("e").to_pylist())
+        lo = pc.min(anchors.column("s")).as_py()
+        hi = pc.max(anchors.column("e")).as_py()
         return date.fromordinal(date(1970, 1, 1).toordinal() + (lo + self.off) // _DAY), \
             date.fromordinal(date(1970, 1, 1).toordinal() + (hi + self.off) // _DAY)
+
+    @staticmethod
+    def _rows(t: dict, cells: bool) -> ibis.Table:
+        return _cells(t["fk_cell_dwells"]) if cells else _presence(t["fk_venue_visits"], t["fk_dwell"])
+
+    def _sources(self, cells: bool, first, last, dwell: pa.Table, **filters) -> tuple[dict, dict]:
+        table = "cell_dwells" if cells else "venue_visits"
+        inputs = {} if cells else {"fk_dwell": dwell.select(["venue_id", "dwell_s"]).cast(_DWELL)}
+        return inputs, {f"fk_{table}": self._source(table, first, last, **filters)}
 
     # -- queries --------------------------------------------------------------------------------
     # Every query takes many seeds at once: `key` says which trace (a case) a row belongs to, so the
@@ -150,14 +267,10 @@ class Lake:
         if who.num_rows == 0:
             return ANCHOR_SCHEMA.empty_table()
         first, last = self._days(who)
-        persons = _distinct(who, "via")
-        p = self._cells(first, last, persons=persons) if cells else self._presence(first, last, dwell, persons=persons)
-        w = ibis.memtable(who)
-        j = p.inner_join(w, p.person_id == w.via)
-        s = ibis.greatest(j.s, j.s_right)
-        e = ibis.least(j.e, j.e_right)
-        out = j.select(key=j.key, via=j.via, place=j.place, s=s, e=e).filter(_.e >= _.s)
-        return self.con.to_pyarrow(out.order_by(["key", "via", "place", "s", "e"])).cast(ANCHOR_SCHEMA)
+        inputs, sources = self._sources(cells, first, last, dwell, persons=_distinct(who, "via"))
+        inputs["fk_who"] = who.select(_WHO.names).cast(_WHO)
+        out = self._run(("own", cells), lambda t: _own(self._rows(t, cells), t["fk_who"]), inputs, sources)
+        return out.cast(ANCHOR_SCHEMA)
 
     def co_presence(self, anchors: pa.Table, dwell: pa.Table, min_overlap_s: int, *,
                     cells: bool = False) -> pa.Table:
@@ -169,15 +282,11 @@ class Lake:
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
-        places = _distinct(anchors, "place")
-        p = self._cells(first, last, places=places) if cells else self._presence(first, last, dwell, places=places)
-        a = ibis.memtable(anchors)
-        j = p.inner_join(a, [p.place == a.place, p.s <= a.e, a.s <= p.e])
-        s = ibis.greatest(j.s, j.s_right)
-        e = ibis.least(j.e, j.e_right)
-        out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=s, e=e)
-        out = out.filter((_.e - _.s) >= min_overlap_s, _.person_id != _.via)
-        return self.con.to_pyarrow(out.order_by(["key", "person_id", "via", "place", "s", "e"])).cast(empty.schema)
+        inputs, sources = self._sources(cells, first, last, dwell, places=_distinct(anchors, "place"))
+        inputs["fk_anchors"] = anchors.select(ANCHOR_SCHEMA.names).cast(ANCHOR_SCHEMA)
+        out = self._run(("co", cells, int(min_overlap_s)),
+                        lambda t: _co(self._rows(t, cells), t["fk_anchors"], int(min_overlap_s)), inputs, sources)
+        return out.cast(empty.schema)
 
     def same_day(self, anchors: pa.Table, windows: pa.Table, dwell: pa.Table) -> pa.Table:
         """Everyone at an anchor's venue on a calendar day the anchor touched, inside the key's window.
@@ -189,22 +298,22 @@ class Lake:
         if anchors.num_rows == 0:
             return empty
         first, last = self._days(anchors)
-        p = self._presence(first, last, dwell, places=_distinct(anchors, "place"))
-        a = ibis.memtable(anchors)
-        w = ibis.memtable(windows)
-        a = a.inner_join(w, a.key == w.key).select(a.key, a.via, a.place, a.s, a.e, w.ws, w.we)
-        j = p.inner_join(a, p.place == a.place)
-        ps, pe = ibis.greatest(j.s, j.ws), ibis.least(j.e, j.we)
+        inputs, sources = self._sources(False, first, last, dwell, places=_distinct(anchors, "place"))
+        inputs["fk_anchors"] = anchors.select(ANCHOR_SCHEMA.names).cast(ANCHOR_SCHEMA)
+        inputs["fk_windows"] = windows.select(_WINDOWS.names).cast(_WINDOWS)
         off = self.off
-        j = j.mutate(ps=ps, pe=pe)
-        j = j.filter(j.pe >= j.ps, (j.ps + off) // _DAY <= (j.e_right + off) // _DAY,
-                     (j.s_right + off) // _DAY <= (j.pe + off) // _DAY, j.person_id != j.via)
-        out = j.select(person_id=j.person_id, key=j.key, via=j.via, place=j.place, s=j.ps, e=j.pe).distinct()
-        return self.con.to_pyarrow(out.order_by(["key", "person_id", "via", "place", "s", "e"])).cast(empty.schema)
+        out = self._run(("same_day", off), lambda t: _same_day(self._rows(t, False), t["fk_anchors"],
+                                                               t["fk_windows"], off), inputs, sources)
+        return out.cast(empty.schema)
 
     def cell_hours(self, phones: list[str], places: list[str], first: date, last: date) -> pa.Table:
         """Hours each phone spent in each cell over [first, last] (the companion noise filter)."""
-        c = self._cells(first, last, persons=sorted(set(phones)))
-        c = c.filter(c.place.isin(places))
-        out = c.group_by(["person_id", "place"]).aggregate(hours=((c.e - c.s).sum() / 3600.0))
-        return self.con.to_pyarrow(out)
+        if not phones or not places:
+            return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),
+                             "hours": pa.array([], pa.float64())})
+        inputs, sources = self._sources(True, first, last, pa.table({}), persons=sorted(set(phones)),
+                                        places=sorted(set(places)))
+        return self._run(("hours",), lambda t: _hours(self._rows(t, True)), inputs, sources)
+
+
+_SOURCE_TABLE = {"fk_venue_visits": "venue_visits", "fk_cell_dwells": "cell_dwells"}
