@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -17,10 +18,18 @@ from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
 from fangkong.settings import get_settings
 
-__all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress"]
+__all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "operator"]
 
 out = Console()
 err = Console(stderr=True)
+
+
+def operator() -> str:
+    """Who a command writes as: the local operator (admin rights, no login), `cli:<login>` in the audit."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
 
 
 def parse_time(text: str | None, name: str) -> datetime | None:

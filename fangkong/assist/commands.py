@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fangkong.assist import service
 from fangkong.cases import service as case_service
-from fangkong.clikit import err, handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.lake.files import read_table_file
 from fangkong.protocol.idnumber import mask
@@ -32,7 +32,7 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="CSV in the exchange fo
         raise typer.BadParameter(f"no such file {file}", param_hint="FILE")
     tf = read_table_file(file, required=service.REQUIRED, known=set(service.CSV_COLUMNS))
     with unit_of_work() as session:
-        r = service.import_requests(session, tf, now=utcnow(), strict=strict, actor="cli")
+        r = service.import_requests(session, tf, now=utcnow(), strict=strict, actor=operator())
     err.print(f"{file.name}: {r.rows} rows, {r.inserted} persons received, {r.unchanged} already known, "
               f"{r.rejected} rejected" + ("" if r.committed else " (nothing received: --strict)"))
     for w in r.warnings or []:
@@ -84,7 +84,7 @@ def outbound_cmd(case_id: str, home: Annotated[str | None, typer.Option(
     home = home or get_settings().jurisdiction
     with unit_of_work() as session:
         reqs = service.outbound_for_case(session, case_service.get_case(session, case_id), home=home, now=utcnow(),
-                                         actor="cli")
+                                         actor=operator())
         ids = [(r.request_no, r.recipient or "(by phone)", len(r.persons)) for r in reqs]
     for no, recipient, n in ids:
         print(f"{no}\t{recipient}\t{n}")

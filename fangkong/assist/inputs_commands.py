@@ -10,7 +10,7 @@ import typer
 
 from fangkong.assist import inputs
 from fangkong.assist.service import PersonIn
-from fangkong.clikit import err, handle_errors, parse_date, parse_time, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, parse_date, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, InvalidInput
 from fangkong.lake.files import read_table_file
@@ -43,19 +43,20 @@ def _row(session, table: str, row: dict, now, settings) -> None:
         inputs.register_arrival(session, row["person_id"], from_area=row["from_area"] or "",
                                 risk_level=row["risk_level"] or "", arrived_at=_time(row["arrived_at"], "arrived_at"),
                                 now=now, edition=load_edition(settings.edition), tz=settings.zone, source="file",
-                                actor="cli")
+                                actor=operator())
     elif table == "drug_purchases":
         inputs.record_drug_purchase(session, pharmacy=row["pharmacy"] or "",
                                     person=PersonIn(row["name"], row["id_number"], row["phone"]),
                                     drug_class=row["drug_class"] or "", bought_at=_time(row["bought_at"], "bought_at"),
-                                    now=now, actor="cli")
+                                    now=now, actor=operator())
     elif table == "fever_reports":
         try:
             temp = float(row["temperature"]) if row["temperature"] else None
         except ValueError:
             raise InvalidInput(f"temperature {row['temperature']!r} is not a number") from None
         inputs.record_fever(session, row["person_id"], clinic=row["clinic"] or "",
-                            seen_at=_time(row["seen_at"], "seen_at"), temperature=temp, now=now, actor="cli")
+                            seen_at=_time(row["seen_at"], "seen_at"), temperature=temp, now=now,
+                            actor=operator())
     else:
         if not (row["dose"] or "").isdigit():
             raise InvalidInput(f"dose {row['dose']!r} is not a number")
@@ -64,7 +65,7 @@ def _row(session, table: str, row: dict, now, settings) -> None:
         except typer.BadParameter:
             raise InvalidInput(f"vaccinated_on {row['vaccinated_on']!r} is not an ISO date") from None
         inputs.record_vaccination(session, row["person_id"], dose=int(row["dose"]), on=on, product=row["product"],
-                                  today=now.astimezone(settings.zone).date(), actor="cli")
+                                  today=now.astimezone(settings.zone).date(), actor=operator())
 
 
 @app.command("import")

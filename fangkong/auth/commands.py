@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from typing import Annotated
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 
 from fangkong.auth import service
-from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.errors import InvalidInput
 from fangkong.protocol.roles import ROLES
 
@@ -20,14 +19,6 @@ __all__ = ["audit_app", "operator", "users_app"]
 users_app = typer.Typer(help="Users: roles, jurisdictions, passwords, API tokens (docs/security.md).",
                         no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: every write, who, when, before/after.", no_args_is_help=True)
-
-
-def operator() -> str:
-    """The CLI runs as the local operator (admin, whole deployment): it is audited under this name."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "cli"
 
 
 def _password(from_stdin: bool) -> str:

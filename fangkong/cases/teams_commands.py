@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from fangkong.cases import service, teams
-from fangkong.clikit import handle_errors, out, unit_of_work
+from fangkong.clikit import handle_errors, operator, out, unit_of_work
 from fangkong.db.core import utcnow
 
 app = typer.Typer(help="Tracing teams (流调队) and the investigation of each case.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def add_cmd(team_id: str, name: Annotated[str, typer.Option(help="display name")
     members = [_member(m) for m in member]
     with unit_of_work() as session:
         team = teams.register_team(session, team_id, name=name, jurisdiction=jurisdiction, members=members,
-                                   max_cases=max_cases, now=utcnow(), actor="cli")
+                                   max_cases=max_cases, now=utcnow(), actor=operator())
         out.print(team.team_id)
 
 
@@ -60,7 +60,8 @@ def list_cmd() -> None:
 def status_cmd(team_id: str, status: Annotated[str, typer.Argument(help="on_duty or off_duty")]) -> None:
     """Take a team on or off duty. Example: `fangkong teams status T01 off_duty`"""
     with unit_of_work() as session:
-        teams.set_team_status(session, teams.get_team(session, team_id), status, now=utcnow(), actor="cli")
+        teams.set_team_status(session, teams.get_team(session, team_id), status, now=utcnow(),
+                              actor=operator())
 
 
 @app.command("investigation")
@@ -85,7 +86,7 @@ def investigation_cmd(
                 raise typer.BadParameter("give --version (the version you read) to change the record",
                                          param_hint="--version")
             inv = teams.update_investigation(session, inv, version=version, now=utcnow(), status=status, notes=notes,
-                                             declared_trajectory=points, actor="cli")
+                                             declared_trajectory=points, actor=operator())
         out.print(json.dumps(teams.investigation_state(inv), ensure_ascii=False, indent=1))
 
 

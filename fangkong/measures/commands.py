@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.i18n import t
 from fangkong.measures import lifecycle, service
@@ -54,7 +54,7 @@ def escalate_cmd(measure_id: int, reason: Annotated[str, typer.Option(help="why 
     """Home → centralized isolation for the rest of the period. Example: `fangkong measures escalate 12 --reason 家中无独立房间`"""
     with unit_of_work() as session:
         m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=_when(at), reason=reason,
-                               actor="cli")
+                               actor=operator())
         out.print(f"measure {m.id}: {m.kind}")
 
 
@@ -67,7 +67,7 @@ def extend_cmd(measure_id: int, exposure_at: Annotated[str, typer.Option(help="t
     with unit_of_work() as session:
         m = lifecycle.extend(session, service.get_measure(session, measure_id),
                              exposure_at=parse_time(exposure_at, "--exposure-at"), edition=load_edition(settings.edition),
-                             tz=settings.zone, now=_when(at), reason=reason, actor="cli")
+                             tz=settings.zone, now=_when(at), reason=reason, actor=operator())
         out.print(f"measure {m.id}: until {m.end_at.astimezone(settings.zone):%Y-%m-%d %H:%M}")
 
 
@@ -81,7 +81,8 @@ def release_cmd(measure_id: int, at: AtOpt = None) -> None:
     settings = get_settings()
     with unit_of_work() as session:
         d, m = lifecycle.release(session, service.get_measure(session, measure_id),
-                                 edition=load_edition(settings.edition), tz=settings.zone, now=_when(at), actor="cli")
+                                 edition=load_edition(settings.edition), tz=settings.zone, now=_when(at),
+                                 actor=operator())
         out.print(f"measure {m.id}: {d.action} ({d.reason})")
 
 
@@ -95,7 +96,7 @@ def release_due_cmd(at: AtOpt = None) -> None:
     settings = get_settings()
     with unit_of_work() as session:
         r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=_when(at),
-                                  actor="cli")
+                                  actor=operator())
     out.print(f"released {r.released}, stepped down {r.stepped_down}, upgraded {r.upgraded}, blocked {len(r.blocked)}")
     for measure_id, person_id, reason in r.blocked:
         err.print(f"measure {measure_id} ({person_id}): {reason}", highlight=False)
@@ -109,5 +110,6 @@ def result_cmd(test_id: int, result: Annotated[str, typer.Argument(help="negativ
     settings = get_settings()
     with unit_of_work() as session:
         case = lifecycle.record_result(session, lifecycle.get_test(session, test_id), result, at=_when(at),
-                                       edition=load_edition(settings.edition), tz=settings.zone, actor="cli")
+                                       edition=load_edition(settings.edition), tz=settings.zone,
+                                       actor=operator())
         out.print(f"test {test_id}: {result}" + (f"; case {case.case_no} awaits its re-check" if case else ""))

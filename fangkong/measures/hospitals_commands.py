@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.measures import hospitals
 
@@ -27,7 +27,7 @@ def add_cmd(hospital_id: str, name: Annotated[str, typer.Option()],
     --beds 300 --negative-pressure 40`"""
     with unit_of_work() as session:
         hospitals.add_hospital(session, hospital_id, name=name, jurisdiction=jurisdiction, beds=beds,
-                               negative_pressure_beds=negative_pressure, lat=lat, lon=lon, actor="cli")
+                               negative_pressure_beds=negative_pressure, lat=lat, lon=lon, actor=operator())
 
 
 @app.command("list")
@@ -72,11 +72,11 @@ def step_cmd(threshold: Annotated[int, typer.Argument(min=0, max=10_000_000, hel
     """
     with unit_of_work() as session:
         if remove:
-            hospitals.remove_step(session, threshold, actor="cli")
+            hospitals.remove_step(session, threshold, actor=operator())
         else:
             if not action:
                 raise typer.BadParameter("give the action of the step", param_hint="ACTION")
-            hospitals.set_step(session, threshold, action=action, beds=beds, actor="cli")
+            hospitals.set_step(session, threshold, action=action, beds=beds, actor=operator())
 
 
 @app.command("admit")
@@ -87,7 +87,8 @@ def admit_cmd(case_id: str, hospital_id: str,
     """Admit a case (closes its transfer task). Example: `fangkong hospitals admit C000001 H4 --negative-pressure`"""
     with unit_of_work() as session:
         hospitals.admit(session, case_service.get_case(session, case_id), hospitals.get_hospital(session, hospital_id),
-                        at=parse_time(at, "--at") or utcnow(), negative_pressure=negative_pressure, actor="cli")
+                        at=parse_time(at, "--at") or utcnow(), negative_pressure=negative_pressure,
+                        actor=operator())
 
 
 @app.command("discharge")
@@ -96,4 +97,4 @@ def discharge_cmd(case_id: str, at: AtOpt = None) -> None:
     """Discharge a case. Example: `fangkong hospitals discharge C000001`"""
     with unit_of_work() as session:
         hospitals.discharge(session, case_service.get_case(session, case_id), at=parse_time(at, "--at") or utcnow(),
-                            actor="cli")
+                            actor=operator())

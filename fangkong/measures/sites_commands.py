@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.measures import capacity, service, sites
 from fangkong.people import service as people_service
@@ -35,7 +35,7 @@ def add_cmd(site_id: str, name: Annotated[str, typer.Option()],
     with unit_of_work() as session:
         site = sites.add_site(session, site_id, name=name, jurisdiction=jurisdiction, lat=lat, lon=lon,
                               address=address, three_zones_two_channels=three_zones, status=status, rooms=rooms,
-                              beds=beds, actor="cli")
+                              beds=beds, actor=operator())
         out.print(site.site_id)
 
 
@@ -61,7 +61,7 @@ def rooms_cmd(site_id: str, count: Annotated[int, typer.Argument(min=1, max=5000
               beds: Annotated[int, typer.Option(min=1, max=10)] = 1) -> None:
     """Add rooms to a site. Example: `fangkong sites rooms S01 30 --beds 2`"""
     with unit_of_work() as session:
-        sites.add_rooms(session, sites.get_site(session, site_id), count, beds=beds, actor="cli")
+        sites.add_rooms(session, sites.get_site(session, site_id), count, beds=beds, actor=operator())
 
 
 @app.command("staff")
@@ -70,7 +70,8 @@ def staff_cmd(site_id: str, name: str, role: Annotated[str, typer.Argument(
         help="manager, medical, security, cleaning, logistics")], phone: str | None = None) -> None:
     """Add a staff member. Example: `fangkong sites staff S01 赵敏 medical`"""
     with unit_of_work() as session:
-        sites.add_staff(session, sites.get_site(session, site_id), name=name, role=role, phone=phone, actor="cli")
+        sites.add_staff(session, sites.get_site(session, site_id), name=name, role=role, phone=phone,
+                        actor=operator())
 
 
 @app.command("status")
@@ -80,7 +81,7 @@ def status_cmd(site_id: str, status: Annotated[str | None, typer.Argument(help="
     """Open or close a site, or set its 三区两通道 flag. Example: `fangkong sites status S01 closed`"""
     with unit_of_work() as session:
         sites.update_site(session, sites.get_site(session, site_id), status=status,
-                          three_zones_two_channels=three_zones, actor="cli")
+                          three_zones_two_channels=three_zones, actor=operator())
 
 
 @app.command("reserve")
@@ -123,7 +124,7 @@ def assign_cmd(measure_id: int, site_id: str, room_no: str, at: AtOpt = None) ->
     with unit_of_work() as session:
         site = sites.get_site(session, site_id)
         sites.assign_room(session, service.get_measure(session, measure_id), site, room_no,
-                          now=parse_time(at, "--at") or utcnow(), actor="cli")
+                          now=parse_time(at, "--at") or utcnow(), actor=operator())
 
 
 @app.command("assign-all")
@@ -131,7 +132,7 @@ def assign_cmd(measure_id: int, site_id: str, room_no: str, at: AtOpt = None) ->
 def assign_all_cmd(at: AtOpt = None) -> None:
     """Rooms for everyone under centralized isolation who has none. Example: `fangkong sites assign-all`"""
     with unit_of_work() as session:
-        r = sites.assign_rooms(session, now=parse_time(at, "--at") or utcnow(), actor="cli")
+        r = sites.assign_rooms(session, now=parse_time(at, "--at") or utcnow(), actor=operator())
     out.print(f"assigned {r.assigned}, no room {r.no_room}: "
               + ", ".join(f"{k} {v}" for k, v in sorted(r.by_site.items())))
 
@@ -142,4 +143,4 @@ def arrive_cmd(person_id: str, at: AtOpt = None) -> None:
     """The person reached their room (closes the transfer task). Example: `fangkong sites arrive P0000042`"""
     with unit_of_work() as session:
         sites.arrive(session, people_service.get_person(session, person_id), at=parse_time(at, "--at") or utcnow(),
-                     actor="cli")
+                     actor=operator())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.measures import verification
 from fangkong.tasks import service as task_service
@@ -51,5 +51,5 @@ def record_cmd(
     with unit_of_work() as session:
         task = verification.record_outcome(session, task_service.get_task(session, task_id), outcome,
                                            jurisdiction=as_jurisdiction, version=version, at=when, to_community=to,
-                                           note=note, actor="cli")
+                                           note=note, actor=operator())
         out.print(f"task {task.id}: {task.status}")

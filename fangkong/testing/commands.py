@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, out, parse_date, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
@@ -108,7 +108,7 @@ def point_add(point_id: str, community: Annotated[str | None, typer.Option(help=
               name: str | None = None) -> None:
     """Register a sampling point. Example: `fangkong testing point add PT001 --community 140105001001 --tables 4`"""
     with unit_of_work() as session:
-        service.add_point(session, point_id, name=name, community=community, tables=tables, actor="cli")
+        service.add_point(session, point_id, name=name, community=community, tables=tables, actor=operator())
     err.print(f"point {point_id} registered")
 
 
@@ -118,7 +118,7 @@ def lab_add(lab_id: str, capacity: Annotated[int, typer.Option(min=1, help="tube
             kind: Annotated[str, typer.Option(help="own or contracted")] = "own", name: str | None = None) -> None:
     """Register a lab. Example: `fangkong testing lab add LAB1 --capacity 48000 --kind own`"""
     with unit_of_work() as session:
-        service.add_lab(session, lab_id, daily_capacity=capacity, kind=kind, name=name, actor="cli")
+        service.add_lab(session, lab_id, daily_capacity=capacity, kind=kind, name=name, actor=operator())
     err.print(f"lab {lab_id} registered")
 
 
@@ -152,7 +152,7 @@ def round_create(
     with unit_of_work() as session:
         service.create_round(session, round_id, rule=_rule(), name=name or round_id, kind=kind, start_date=first,
                              end_date=parse_date(end, "--end") if end else first, point_ids=point or [],
-                             pool_size=pool_size, communities=community or [], actor="cli")
+                             pool_size=pool_size, communities=community or [], actor=operator())
     err.print(f"round {round_id} created")
 
 
@@ -257,7 +257,7 @@ def env_add(tube_id: str, place_kind: Annotated[str, typer.Option(help=", ".join
     with unit_of_work() as session:
         service.register_environmental(session, tube_id, place_kind=place_kind,
                                        sampled_at=parse_time(sampled_at, "--sampled-at"), place_ref=place,
-                                       case_ref=case, note=note, actor="cli")
+                                       case_ref=case, note=note, actor=operator())
     err.print(f"environmental sample {tube_id} registered")
 
 

@@ -199,6 +199,10 @@ def test_writes_inside_and_outside_the_jurisdiction(server, world):  # noqa: F81
     theirs = {r["person_id"] for r in outside.get("/api/risk-persons").json()}
     assert mine and theirs and not (mine & theirs)
     assert all(p < "P00010" for p in mine if p) and all(p > "P00010" for p in theirs if p)
+    # aggregates are cut too: the district's bulletin counts its own case, the admin's both
+    day = {"day": date.today().isoformat()}
+    assert server.get("/api/bulletin", params=day).json()["figures"]["total_cases"] == 2
+    assert inside.get("/api/bulletin", params=day).json()["figures"]["total_cases"] == 1
     # the write carries the real user, and the audit log says so
     log = server.get("/api/audit", params={"action": "risk_person.override"}).json()
     assert log and log[0]["actor"] == f"epidemiologist_{A}"
