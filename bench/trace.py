@@ -1,19 +1,225 @@
-"""Benchmark: trace one case of a generated city; baseline = the same close/secondary joins in pandas
-over one unpartitioned visits table (a first attempt), answers compared.
+"""Benchmark: trace cases of a generated city, cold and warm, one case and a bad day's cases together;
+baselines measured in the same run over one unpartitioned file per table (what a first attempt does),
+answers compared.
 
-    .venv/bin/python bench/trace.py [--persons 100000] [--days 14] [--seed 7]
+    .venv/bin/python bench/trace.py --persons 1000000 --work /work/bigdata/trace-1m [--cases 100]
+
+Each phase is kept in --work and skipped when already done (generate, import, declare), so the trace can be
+re-measured without regenerating a large city; --fresh starts over. The cold run is a new process after the
+lake's files (and the record store) are evicted from the OS page cache (posix_fadvise DONTNEED).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import random
+import resource
 import shutil
+import statistics
+import subprocess
 import sys
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import OUT, machine, peak_rss_mb, point_settings, timed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _evict(folder: Path) -> int:
+    """Drop the folder's files from the OS page cache, so the next read comes from disk."""
+    n = 0
+    for p in folder.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                n += 1
+            finally:
+                os.close(fd)
+    return n
+
+
+def _generate(work: Path, args) -> dict:
+    done = work / "city" / "summary.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    from fangkong.sim.city import generate_city
+
+    t0 = time.perf_counter()
+    s = generate_city(work / "city", persons=args.persons, days=args.days, seed=args.seed)
+    info = {"persons": s.persons, "visits": s.visits, "dwells": s.dwells, "venues": s.venues,
+            "index_person_id": s.index_person_id, "index_sampled_at": s.index_sampled_at.isoformat(),
+            "generate_s": time.perf_counter() - t0, "generate_rss_mb": peak_rss_mb()}
+    done.write_text(json.dumps(info))
+    return info
+
+
+def _import(work: Path, city: dict) -> dict:
+    """`fangkong import` in its own process: its time and peak RSS are its own."""
+    done = work / "imported.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    from fangkong.db.migrate import upgrade
+    from fangkong.settings import get_settings
+
+    upgrade(get_settings().database_url)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv/bin/fangkong"), "import", str(work / "city")], check=True, env=os.environ)
+    secs = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    info = {"import_s": secs, "rows_per_s": (city["visits"] + city["dwells"]) / secs,
+            "import_rss_mb": max(rss, before) / 1024}
+    done.write_text(json.dumps(info))
+    return info
+
+
+def _declare(work: Path, city: dict, n: int) -> dict:
+    """The index case, and n - 1 more cases declared the same day (a bad day)."""
+    done = work / f"cases-{n}.json"
+    for f in sorted(work.glob("cases-*.json"), key=lambda f: int(f.stem[6:])):
+        if int(f.stem[6:]) >= n:   # the first n of a larger bad day already declared
+            info = json.loads(f.read_text())
+            return {**info, "cases": info["cases"][:n]}
+    from fangkong.cases import service as case_service
+    from fangkong.clikit import unit_of_work
+
+    sampled = datetime.fromisoformat(city["index_sampled_at"])
+    rng = random.Random(n)
+    others = rng.sample(range(1, city["persons"] + 1), min(n - 1, city["persons"] - 1))
+    width = max(7, len(str(city["persons"])))
+    pids = [city["index_person_id"]] + [f"P{i:0{width}d}" for i in others if f"P{i:0{width}d}" !=
+                                        city["index_person_id"]][: n - 1]
+    declared = sampled + timedelta(hours=7)
+    nos = []
+    with unit_of_work() as session:
+        for k, pid in enumerate(pids):
+            at = sampled + timedelta(minutes=k)
+            case = case_service.declare_case(session, pid, sampled_at=at, isolated_at=at + timedelta(hours=6),
+                                             now=declared)
+            nos.append(case.case_no)
+    info = {"cases": nos, "now": (sampled + timedelta(hours=8)).isoformat()}
+    done.write_text(json.dumps(info))
+    return info
+
+
+def _trace(case_nos: list[str], now: datetime):
+    """trace_many as `fangkong trace` runs it: the configured lake, the edition, one transaction (rolled back
+    so every run starts from the same records)."""
+    from fangkong import flows
+    from fangkong.cases import service as case_service
+    from fangkong.contacts import service as contact_service
+    from fangkong.db.core import session_scope
+    from fangkong.protocol.edition import load_edition
+    from fangkong.settings import get_settings
+
+    settings = get_settings()
+    with session_scope() as session:
+        cases = [case_service.get_case(session, c) for c in case_nos]
+        t0 = time.perf_counter()
+        lake = flows.lake_for(settings, min(c.sampled_at for c in cases))
+        results = contact_service.trace_many(session, cases, lake=lake, edition=load_edition(settings.edition),
+                                             tz=settings.zone, now=now,
+                                             companion_min_cell_hours=settings.companion_min_cell_hours)
+        session.flush()
+        secs = time.perf_counter() - t0
+        for r in results:   # read before the rollback expires the persons
+            r.light = [(f.category, f.person.person_id if f.person else None, {e["kind"] for e in f.evidence})
+                       for f in r.found]
+        session.rollback()
+    return secs, results
+
+
+def _cold(work: Path, case_nos: list[str], now: datetime) -> float:
+    """A new process, the lake and the records evicted from the page cache first."""
+    _evict(work / "lake")
+    _evict(work / "fangkong.db" if (work / "fangkong.db").is_file() else work / "lake")
+    out = subprocess.run([sys.executable, __file__, "--_cold", str(work), "--_now", now.isoformat(), *case_nos],
+                         check=True, capture_output=True, text=True, env=os.environ)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _duckdb_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int, dwell: dict, households,
+                     min_s: int = 900):
+    """A first attempt in DuckDB: SQL over the one generated file per table, a query for the case, then one
+    query per close contact (venue co-presence only)."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.register("dwell", pa.table({"venue_id": list(dwell), "dwell_s": list(dwell.values())}))
+    con.execute(f"""CREATE VIEW v AS SELECT person_id, x.venue_id, epoch(enter_at)::BIGINT AS s,
+        coalesce(epoch(leave_at)::BIGINT, epoch(enter_at)::BIGINT + dwell_s) AS e
+        FROM read_parquet('{city_dir / "venue_visits.parquet"}') x JOIN dwell d USING (venue_id)""")
+    q = """SELECT o.person_id, greatest(m.s, o.s, ?) AS f FROM v m JOIN v o ON o.venue_id = m.venue_id
+           WHERE m.person_id = ? AND o.person_id <> ? AND least(m.e, o.e, ?) - greatest(m.s, o.s, ?) >= ?"""
+    first: dict[str, int] = {}
+    for pid, f in con.execute(q, [ws, case_pid, case_pid, we, ws, min_s]).fetchall():
+        first[pid] = min(f, first.get(pid, f))
+    close_venue = set(first)
+    for pid in households.get(case_pid, []):
+        if pid != case_pid:
+            first.setdefault(pid, ws)
+    secondary = set()
+    for pid, f in sorted(first.items()):
+        secondary |= {r[0] for r in con.execute(q, [f, pid, pid, until, f, min_s]).fetchall()}
+    return close_venue, secondary - set(first) - {case_pid}
+
+
+def _pandas_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int, dwell: dict, households,
+                     t: dict):
+    """A first attempt in pandas: the whole visits table in memory, a merge for the case and one per contact."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    with timed(t, "pandas_load"):
+        df = pq.read_table(city_dir / "venue_visits.parquet").to_pandas()
+        epoch = pd.Timestamp("1970-01-01", tz="UTC")
+        df["s"] = (df["enter_at"] - epoch) // pd.Timedelta(seconds=1)
+        df["e"] = ((df["leave_at"] - epoch) // pd.Timedelta(seconds=1)).fillna(
+            df["s"] + df["venue_id"].map(dwell)).astype("int64")
+        df = df[["person_id", "venue_id", "s", "e"]]
+
+    def exposed(pid, lo, hi):
+        mine = df[df.person_id == pid]
+        m = mine.merge(df, on="venue_id", suffixes=("_c", ""))
+        m = m[m.person_id != pid]
+        start = m[["s_c", "s"]].max(axis=1).clip(lower=lo)
+        ov = m[["e_c", "e"]].min(axis=1).clip(upper=hi) - start
+        return m.loc[ov >= 900].assign(f=start[ov >= 900])
+
+    with timed(t, "pandas"):
+        rows = exposed(case_pid, ws, we)
+        first = rows.groupby("person_id").f.min().to_dict()
+        close_venue = set(first)
+        for pid in households.get(case_pid, []):
+            if pid != case_pid:
+                first.setdefault(pid, ws)
+        secondary = set()
+        for pid, f in sorted(first.items()):
+            secondary |= set(exposed(pid, int(f), until).person_id)
+    return close_venue, secondary - set(first) - {case_pid}
+
+
+def _households(city_dir: Path, wanted: set[str]) -> dict[str, list[str]]:
+    """Household members of the given persons, from persons.csv (the baselines' household step)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW p AS SELECT person_id, household_id FROM read_csv('{city_dir / 'persons.csv'}', "
+                "all_varchar=true)")
+    ids = ", ".join(f"'{w}'" for w in wanted)
+    rows = con.execute(f"SELECT a.person_id, b.person_id FROM p a JOIN p b USING (household_id) "
+                       f"WHERE a.person_id IN ({ids})").fetchall()
+    out: dict[str, list[str]] = {}
+    for a, b in rows:
+        out.setdefault(a, []).append(b)
+    return out
 
 
 def main() -> None:
@@ -21,97 +227,88 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=14)
     ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
-    folder = OUT / f"trace-{args.persons}-{args.days}-{args.seed}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    point_settings(folder)
+    ap.add_argument("--cases", type=int, default=100, help="cases of the bad day traced together")
+    ap.add_argument("--runs", type=int, default=5, help="warm runs of the one-case trace")
+    ap.add_argument("--work", type=Path, help="folder for the city, lake and records (default bench/out/…)")
+    ap.add_argument("--fresh", action="store_true", help="start over: regenerate and re-import")
+    ap.add_argument("--no-pandas", action="store_true", help="skip the (slow) pandas baseline")
+    ap.add_argument("--_cold", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--_now", help=argparse.SUPPRESS)
+    args, rest = ap.parse_known_args()
+    if args._cold:
+        point_settings(args._cold)
+        print(_trace(rest, datetime.fromisoformat(args._now))[0])
+        return
+    work = args.work or OUT / f"trace-{args.persons}-{args.days}-{args.seed}"
+    if args.fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    point_settings(work)
+    t: dict[str, float] = {}
+    city = _generate(work, args)
+    imp = _import(work, city)
+    cases = _declare(work, city, args.cases)
+    now = datetime.fromisoformat(cases["now"])
+    one = cases["cases"][:1]
 
-    import pyarrow.parquet as pq
+    print(f"machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start", flush=True)
+    print(f"city: {city['persons']:,} persons, {city['venues']:,} venues, {city['visits']:,} visits, "
+          f"{city['dwells']:,} dwells over {args.days} days")
+    print(f"generate {city['generate_s']:.0f} s (peak RSS {city.get('generate_rss_mb', 0):,.0f} MB), import "
+          f"{imp['import_s']:.0f} s = {imp['rows_per_s']:,.0f} lake rows/s (peak RSS {imp['import_rss_mb']:,.0f} MB)",
+          flush=True)
+    t["cold"] = _cold(work, one, now)
+    runs = []
+    for _ in range(args.runs):
+        secs, results = _trace(one, now)
+        runs.append(secs)
+    result = results[0]
+    best, med = min(runs), statistics.median(runs)
+    counts = result.counts()
+    print(f"one case, full trace (close, secondary, companions, overlaps, risk persons written): "
+          f"cold {t['cold'] * 1000:.0f} ms, warm best {best * 1000:.0f} ms / median {med * 1000:.0f} ms of {len(runs)}")
+    print(f"  found: {counts}; peak RSS so far {peak_rss_mb():,.0f} MB", flush=True)
+    if args.cases > 1:
+        t["many_cold"] = _cold(work, cases["cases"], now)
+        many_runs = [_trace(cases["cases"], now)[0] for _ in range(2)]
+        many = _trace(cases["cases"], now)[1]
+        total = {k: sum(r.counts()[k] for r in many) for k in counts}
+        print(f"{len(cases['cases'])} cases together (--all-new): cold {t['many_cold']:.2f} s, warm best "
+              f"{min(many_runs):.2f} s; found (sum over cases): {total}", flush=True)
+    rss = peak_rss_mb()
 
-    from fangkong import flows, importer
-    from fangkong.cases import service as case_service
-    from fangkong.clikit import unit_of_work
-    from fangkong.db.migrate import upgrade
+    from fangkong.people import service as people_service
     from fangkong.protocol.edition import load_edition
     from fangkong.settings import get_settings
-    from fangkong.sim.city import generate_city
+    from fangkong.db.core import session_scope
 
-    t: dict[str, float] = {}
-    settings = get_settings()
-    with timed(t, "generate"):
-        s = generate_city(folder / "city", persons=args.persons, days=args.days, seed=args.seed)
-    upgrade(settings.database_url)
-    with timed(t, "import"):
-        importer.import_folder(unit_of_work, settings, folder / "city")
-    sampled = s.index_sampled_at
-    with unit_of_work() as session:
-        case = case_service.declare_case(session, s.index_person_id, sampled_at=sampled,
-                                         isolated_at=sampled + timedelta(hours=6), now=sampled + timedelta(hours=7))
-        case_no = case.case_no
-    now = sampled + timedelta(hours=8)
-    runs = []
-    for _ in range(3):
-        with unit_of_work() as session:
-            case = case_service.get_case(session, case_no)
-            with timed(t, "trace"):
-                result = flows.trace_case(session, settings, case, now=now)
-            runs.append(t["trace"])
-    counts = result.counts()
-    close_ours = {f.person_id for f in result.found if f.category == "close" and
-                  any(e["kind"] == "venue" for e in f.evidence)}
-
-    # baseline: what a first attempt does — the whole visits table in pandas, the close-contact merge,
-    # then the same merge again for every close contact (secondary); answers compared with ours
-    import pandas as pd
-
-    edition = load_edition(settings.edition)
-    kinds = _venue_kinds(folder / "city" / "venues.csv")
-    with timed(t, "baseline_load"):
-        df = pq.read_table(folder / "city" / "venue_visits.parquet").to_pandas()
-        epoch = pd.Timestamp("1970-01-01", tz="UTC")
-        df["s"] = (df["enter_at"] - epoch) // pd.Timedelta(seconds=1)
-        dwell = df["venue_id"].map(lambda v: edition.dwell_for(kinds[v]) * 60)
-        df["e"] = ((df["leave_at"] - epoch) // pd.Timedelta(seconds=1)).fillna(df["s"] + dwell).astype("int64")
-        df = df[["person_id", "venue_id", "s", "e"]]
+    edition = load_edition(get_settings().edition)
+    with session_scope() as session:
+        dwell = {v: edition.dwell_for(k) * 60 for v, k in people_service.venue_kinds(session).items()}
     ws, we = int(result.window.start.timestamp()), int(result.window.end.timestamp())
+    case_pid, until = city["index_person_id"], max(int(now.timestamp()), we)
+    close_ours = {pid for cat, pid, kinds in result.light if cat == "close" and "venue" in kinds}
+    close_all = {pid for cat, pid, kinds in result.light if cat == "close"}
+    sec_ours = {pid for cat, pid, kinds in result.light if cat == "secondary" and "venue" in kinds}
+    households = _households(work / "city", {case_pid} | close_all)
+    with timed(t, "duckdb_naive"):
+        close_d, sec_d = _duckdb_baseline(work / "city", case_pid, ws, we, until, dwell, households)
+    same_d = close_d == close_ours and sec_d == sec_ours
+    if not args.no_pandas:
+        close_p, sec_p = _pandas_baseline(work / "city", case_pid, ws, we, until, dwell, households, t)
+        same_p = close_p == close_ours and sec_p == sec_ours
 
-    def exposed(pid, lo, hi):
-        mine = df[df.person_id == pid]
-        m = mine.merge(df, on="venue_id", suffixes=("_c", ""))
-        m = m[m.person_id != pid]
-        ov = m[["e_c", "e"]].min(axis=1).clip(upper=hi) - m[["s_c", "s"]].max(axis=1).clip(lower=lo)
-        return m.loc[ov >= 900]
-
-    with timed(t, "baseline"):
-        close_rows = exposed(s.index_person_id, ws, we)
-        close_base = set(close_rows.person_id)
-        first = close_rows.assign(f=close_rows[["s_c", "s"]].max(axis=1).clip(lower=ws)).groupby("person_id").f.min()
-        secondary = set()
-        for pid, f in first.items():
-            secondary |= set(exposed(pid, int(f), int(now.timestamp())).person_id)
-    same = close_base == close_ours
-    print(f"machine: {machine()}")
-    print(f"city: {s.persons:,} persons, {s.visits:,} visits, {s.dwells:,} dwells over {args.days} days")
-    print(f"generate {t['generate']:.1f} s, import {t['import']:.1f} s "
-          f"({(s.visits + s.dwells) / t['import']:,.0f} lake rows/s)")
-    print(f"trace (DuckDB via Ibis, full: close, secondary, companions, overlaps): "
-          f"best {min(runs) * 1000:.0f} ms of {len(runs)}, first {runs[0] * 1000:.0f} ms")
-    print(f"  found: {counts}")
-    print(f"baseline (pandas over one unpartitioned table, close + secondary venue merges only): "
-          f"{t['baseline'] * 1000:.0f} ms (+ {t['baseline_load']:.1f} s to load, not counted)")
-    print(f"ratio baseline / ours: {t['baseline'] / min(runs):.1f}x; close contacts by venue equal: {same} "
-          f"({len(close_base)} vs {len(close_ours)})")
-    print(f"peak RSS: {peak_rss_mb():,.0f} MB")
-    if not same:
+    print(f"baseline DuckDB, one file per table, a query per contact (close + secondary by venue only): "
+          f"{t['duckdb_naive'] * 1000:.0f} ms = {t['duckdb_naive'] / best:.1f}x our warm, "
+          f"{t['duckdb_naive'] / t['cold']:.1f}x our cold; answers equal: {same_d} "
+          f"(close {len(close_d)} vs {len(close_ours)}, secondary {len(sec_d)} vs {len(sec_ours)})")
+    if not args.no_pandas:
+        print(f"baseline pandas, one table in memory, a merge per contact: {t['pandas']:.1f} s "
+              f"(+ {t['pandas_load']:.1f} s to load, not counted) = {t['pandas'] / best:.0f}x our warm, "
+              f"{t['pandas'] / t['cold']:.0f}x our cold; answers equal: {same_p}")
+    print(f"peak RSS of the tracing process: {rss:,.0f} MB")
+    if not same_d or (not args.no_pandas and not same_p):
         sys.exit("answers differ")
-
-
-def _venue_kinds(path: Path) -> dict[str, str]:
-    import csv
-
-    with path.open(encoding="utf-8") as fh:
-        return {r["venue_id"]: r["kind"] for r in csv.DictReader(fh)}
 
 
 if __name__ == "__main__":
