@@ -164,7 +164,7 @@ def _duckdb_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int
     close_venue = set(first)
     for pid in households.get(case_pid, []):
         if pid != case_pid:
-            first.setdefault(pid, ws)
+            first[pid] = ws   # a household member is exposed from the window's start
     secondary = set()
     for pid, f in sorted(first.items()):
         secondary |= {r[0] for r in con.execute(q, [f, pid, pid, until, f, min_s]).fetchall()}
@@ -199,7 +199,7 @@ def _pandas_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int
         close_venue = set(first)
         for pid in households.get(case_pid, []):
             if pid != case_pid:
-                first.setdefault(pid, ws)
+                first[pid] = ws   # a household member is exposed from the window's start
         secondary = set()
         for pid, f in sorted(first.items()):
             secondary |= set(exposed(pid, int(f), until).person_id)
