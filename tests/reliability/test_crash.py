@@ -1,6 +1,6 @@
 """A killed import leaves the store as before or after it, and running it again completes it (FORMATS.md).
 
-`fangkong import` runs as a subprocess over a generated city (persons, venues and ~70 000 lake rows);
+`fangkong import` runs as a subprocess over a generated city (2 000 persons, their venues, tens of thousands of lake rows);
 it is killed with SIGKILL once the lake has started writing, or stops itself at a test hook
 (FANGKONG_CRASH_AT, importer.py) between the record write and the lake write; the re-run must leave the
 same counts and content hashes as one clean import.
@@ -27,7 +27,7 @@ _CLI = "from fangkong.cli import main; main()"
 @pytest.fixture(scope="module")
 def big_city(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("crash") / "city"
-    generate_city(folder, persons=3000, days=2, seed=11)
+    generate_city(folder, persons=2000, days=2, seed=11)
     return folder
 
 
@@ -56,7 +56,7 @@ def lake_writing(root: Path) -> bool:
 def test_killed_or_crashed_imports_converge_to_one_clean_import(env, big_city):
     completed(big_city)
     clean = snapshot(env)
-    assert clean["persons"][0] > 2000 and clean["lake.venue_visits"][0] > 5000 and clean["lake.cell_dwells"][0]
+    assert clean["persons"][0] > 1500 and clean["lake.venue_visits"][0] > 5000 and clean["lake.cell_dwells"][0]
     clean_store(env)
 
     # the test hook: stopped after the record tables (before any lake write), then after the first lake table
