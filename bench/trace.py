@@ -307,6 +307,10 @@ def main() -> None:
               f"(+ {t['pandas_load']:.1f} s to load, not counted) = {t['pandas'] / best:.0f}x our warm, "
               f"{t['pandas'] / t['cold']:.0f}x our cold; answers equal: {same_p}")
     print(f"peak RSS of the tracing process: {rss:,.0f} MB")
+    if not same_d:
+        print(f"  DuckDB baseline only: close {sorted(close_d - close_ours)[:10]}, secondary "
+              f"{sorted(sec_d - sec_ours)[:10]}; ours only: close {sorted(close_ours - close_d)[:10]}, "
+              f"secondary {sorted(sec_ours - sec_d)[:10]}")
     if not same_d or (not args.no_pandas and not same_p):
         sys.exit("answers differ")
 
