@@ -71,7 +71,7 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
                                                    actor=actor)
         verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
         rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
-        people = [case.person_fk] + [f.person.id for f in result.found if f.person is not None]
+        people = [case.person_fk] + result.person_fks()
         codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
         zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now,
                                               actor=actor)

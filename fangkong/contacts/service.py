@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import delete, func, insert, select
+import pyarrow.compute as pc
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
+from fangkong.contacts import assemble
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.bulk import insert_arrow
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, Venue
+from fangkong.people.phones import PersonRef
 from fangkong.protocol.classify import rank
 from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
@@ -32,7 +37,7 @@ class Found:
     """One risk person found by a trace: the key, the highest category, every piece of evidence."""
 
     who: str
-    person: Person | None
+    person: Person | PersonRef | None
     phone: str | None
     category: str
     evidence: list[dict] = field(default_factory=list)
@@ -44,17 +49,37 @@ class Found:
 
 @dataclass
 class TraceResult:
+    """A case's trace: `rows` are its risk persons as assembled (contacts.assemble.risk_rows), sorted by
+    category and who; `found` makes them Found objects when first asked for (tens of thousands at city
+    scale: what reads only counts or record ids never builds them)."""
+
     case: Case
     edition: str
     window: Window
-    found: list[Found]
+    rows: pa.Table
     tz: ZoneInfo
+    _found: list[Found] | None = field(default=None, repr=False)
+
+    @property
+    def found(self) -> list[Found]:
+        if self._found is None:
+            cols = [self.rows.column(c).to_pylist() for c in
+                    ("who", "found_rank", "person_fk", "person_id", "phone", "household_id", "evidence")]
+            self._found = [
+                Found(who=who, person=PersonRef(fk, pid, phone, hh) if fk is not None else None, phone=phone,
+                      category=CATEGORIES[r], evidence=json.loads(ev))
+                for who, r, fk, pid, phone, hh, ev in zip(*cols, strict=True)]
+        return self._found
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(CATEGORIES, 0)
-        for f in self.found:
-            out[f.category] += 1
+        for r in pc.value_counts(self.rows.column("found_rank")).to_pylist():
+            out[CATEGORIES[r["values"]]] = r["counts"]
         return out
+
+    def person_fks(self) -> list[int]:
+        """The record ids of the persons found (not the phones with no registered holder)."""
+        return [fk for fk in self.rows.column("person_fk").to_pylist() if fk is not None]
 
     def as_json(self) -> dict:
         """The FORMATS.md shape of `fangkong trace --format json`."""
@@ -82,12 +107,16 @@ def _from_epoch(s: int) -> datetime:
     return datetime.fromtimestamp(s, UTC)
 
 
-class _Collector:
-    """Evidence per person and category; a person keeps the highest category found."""
+def _tuples(t: pa.Table, *columns: str) -> list[tuple]:
+    """Rows of an Arrow table as tuples of the given columns (cheaper than to_pylist's dicts)."""
+    return list(zip(*(t.column(c).to_pylist() for c in columns), strict=True))
 
-    def __init__(self, tz: ZoneInfo) -> None:
-        self.tz = tz
-        self.by_cat: dict[str, dict[str, list[dict]]] = {c: defaultdict(list) for c in CATEGORIES}
+
+class _Collector:
+    """Evidence per person and category, as (s, e, kind, via, place); a person keeps the highest category."""
+
+    def __init__(self) -> None:
+        self.by_cat: dict[str, dict[str, list[tuple]]] = {c: defaultdict(list) for c in CATEGORIES}
         self.seen: set[tuple] = set()
 
     def add(self, category: str, who: str, kind: str, via: str, place: str, s: int, e: int) -> None:
@@ -96,14 +125,15 @@ class _Collector:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.by_cat[category][who].append({"kind": kind, "via": via, "place": place,
-                                           "start": _iso(_from_epoch(s), self.tz),
-                                           "end": _iso(_from_epoch(e), self.tz), "_s": s, "_e": e})
+        self.by_cat[category][who].append((s, e, kind, via, place))
 
     def has(self, who: str, *categories: str) -> bool:
-        return any(who in self.by_cat[c] for c in categories)
+        for c in categories:
+            if who in self.by_cat[c]:
+                return True
+        return False
 
-    def members(self, category: str) -> dict[str, list[dict]]:
+    def members(self, category: str) -> dict[str, list[tuple]]:
         return self.by_cat[category]
 
 
@@ -160,9 +190,11 @@ def _close(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> pa.Table:
     keys = people_service.source_keys(session, [sd.person for sd in seeds.values()])
     anchors = lake.own_intervals(_who_table([(k, key, sd.ws, sd.we) for k, sd in seeds.items()
                                              for key in keys[sd.person.id]]), dwell)
-    for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
-        seeds[r["key"]].col.add("close", "p:" + r["person_id"], "venue", r["via"], r["place"], r["s"], r["e"])
-    households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()])
+    for k, pid, via, place, s, e in _tuples(lake.co_presence(anchors, dwell, min_s), "key", "person_id", "via",
+                                            "place", "s", "e"):
+        seeds[k].col.add("close", "p:" + pid, "venue", via, place, s, e)
+    households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()],
+                                                  light=True)
     for sd in seeds.values():
         for p in households.get(sd.person.household_id, []) if sd.person.household_id else []:
             if p.id != sd.person.id:
@@ -172,9 +204,10 @@ def _close(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> pa.Table:
 
 def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
     """One query for the close contacts of every case: the venue query re-run for each contact at once."""
-    firsts = {k: {who[2:]: min(ev["_s"] for ev in evs) for who, evs in sd.col.members("close").items()}
+    firsts = {k: {who[2:]: min(ev[0] for ev in evs) for who, evs in sd.col.members("close").items()}
               for k, sd in seeds.items()}
-    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first})
+    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first},
+                                             light=True)
     keys = people_service.source_keys(session, contacts.values())  # a contact's scans under each of their keys
     who: dict[tuple[str, str], int] = {}
     for k, first in firsts.items():
@@ -183,11 +216,13 @@ def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
                 who[(k, key)] = min(s, who.get((k, key), s))
     anchors = lake.own_intervals(_who_table([(k, key, s, seeds[k].until) for (k, key), s in sorted(who.items())]),
                                  dwell)
-    for r in lake.co_presence(anchors, dwell, min_s).to_pylist():
-        sd, key = seeds[r["key"]], "p:" + r["person_id"]
-        if r["person_id"] != sd.person.person_id and not sd.col.has(key, "close"):
-            sd.col.add("secondary", key, "venue", r["via"], r["place"], r["s"], r["e"])
-    households = people_service.household_members(session, [p.household_id for p in contacts.values()])
+    for k, pid, via, place, s, e in _tuples(lake.co_presence(anchors, dwell, min_s), "key", "person_id", "via",
+                                            "place", "s", "e"):
+        sd, key = seeds[k], "p:" + pid
+        if pid != sd.person.person_id and not sd.col.has(key, "close"):
+            sd.col.add("secondary", key, "venue", via, place, s, e)
+    households = people_service.household_members(session, [p.household_id for p in contacts.values()],
+                                                  light=True)
     for k, first in firsts.items():
         sd = seeds[k]
         for pid in sorted(first):
@@ -198,68 +233,86 @@ def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
                     sd.col.add("secondary", key, "household", pid, p.household_id, first[pid], sd.until)
 
 
-def _companions(session, lake, seeds: dict[str, _Seed], min_s, min_cell_hours) -> None:
+def _seed_table(seeds: dict[str, _Seed]) -> pa.Table:
+    return pa.table({"key": pa.array(list(seeds), pa.string()),
+                     "case_fk": pa.array([sd.case.id for sd in seeds.values()], pa.int64()),
+                     "case_person_fk": pa.array([sd.person.id for sd in seeds.values()], pa.int64()),
+                     "case_person_id": pa.array([sd.person.person_id for sd in seeds.values()], pa.string()),
+                     "case_phone": pa.array([sd.person.phone for sd in seeds.values()], pa.string())},
+                    schema=assemble.SEEDS)
+
+
+def _companions(session, lake, seeds: dict[str, _Seed], seed_table: pa.Table, min_s,
+                min_cell_hours) -> pa.Table:
+    """Companion evidence (assemble.EVIDENCE), set-based: tens of thousands of phones per case."""
     who = [(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone]
     if not who:
-        return
+        return assemble.EVIDENCE.empty_table()
     anchors = lake.own_intervals(_who_table(who), pa.table({}), cells=True)
-    rows = [r for r in lake.co_presence(anchors, pa.table({}), min_s, cells=True).to_pylist()
-            if r["person_id"] != seeds[r["key"]].person.phone]
-    if min_cell_hours > 0 and rows:
-        rows = [r for k, sd in seeds.items() for r in
-                _noise_filter(lake, [r for r in rows if r["key"] == k], sd.person.phone, sd.ws, min_cell_hours)]
-    owners = people_service.phone_owners(session, {r["person_id"] for r in rows})
-    for r in rows:
-        sd, owner = seeds[r["key"]], owners.at(r["person_id"], r["s"])  # the phone's holder at that time
-        key = "p:" + owner.person_id if owner else "t:" + r["person_id"]
-        if owner is not None and (owner.id == sd.person.id or sd.col.has(key, "close", "secondary")):
+    found = lake.co_presence(anchors, pa.table({}), min_s, cells=True)
+    if min_cell_hours > 0 and found.num_rows:
+        found = assemble.noise_filter(found, seed_table, _cell_hours(lake, seeds, found), min_cell_hours)
+    owners = people_service.owner_candidates(session, pc.unique(found.column("person_id")).to_pylist())
+    return assemble.holders(found, seed_table, owners, rank("companion"))
+
+
+def _cell_hours(lake, seeds: dict[str, _Seed], found: pa.Table) -> pa.Table:
+    """Per case: hours each phone met and the case's phone spent in each cell met, over 14 days before the
+    window to the last meeting (Chengdu's noise filter)."""
+    parts = []
+    for k, sd in seeds.items():
+        mine = found.filter(pc.equal(found.column("key"), k))
+        if mine.num_rows == 0:
             continue
-        sd.col.add("companion", key, "grid", sd.person.person_id, r["place"], r["s"], r["e"])
-
-
-def _noise_filter(lake, rows, case_phone, ws, min_hours) -> list[dict]:
-    """Chengdu's filter: keep a cell only if either phone spent ≥ min_hours there over 14 days."""
-    if not rows:
-        return []
-    first = (_from_epoch(ws) - timedelta(days=14)).date()
-    last = (_from_epoch(max(r["e"] for r in rows))).date()
-    phones = sorted({r["person_id"] for r in rows} | {case_phone})
-    hours = {(h["person_id"], h["place"]): h["hours"] for h in
-             lake.cell_hours(phones, sorted({r["place"] for r in rows}), first, last).to_pylist()}
-    return [r for r in rows if max(hours.get((r["person_id"], r["place"]), 0),
-                                   hours.get((case_phone, r["place"]), 0)) >= min_hours]
+        first = (_from_epoch(sd.ws) - timedelta(days=14)).date()
+        last = _from_epoch(pc.max(mine.column("e")).as_py()).date()
+        phones = sorted(set(pc.unique(mine.column("person_id")).to_pylist()) | {sd.person.phone})
+        h = lake.cell_hours(phones, pc.unique(mine.column("place")).to_pylist(), first, last)
+        parts.append(h.append_column("key", pa.array([k] * h.num_rows, pa.string())))
+    if not parts:
+        return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),
+                         "hours": pa.array([], pa.float64()), "key": pa.array([], pa.string())})
+    return pa.concat_tables(parts)
 
 
 def _overlaps(lake, seeds: dict[str, _Seed], anchors, dwell) -> None:
     windows = pa.table({"key": pa.array(list(seeds), pa.string()),
                         "ws": pa.array([sd.ws for sd in seeds.values()], pa.int64()),
                         "we": pa.array([sd.we for sd in seeds.values()], pa.int64())})
-    for r in lake.same_day(anchors, windows, dwell).to_pylist():
-        sd, key = seeds[r["key"]], "p:" + r["person_id"]
-        if r["person_id"] != sd.person.person_id and not sd.col.has(key, "close", "secondary", "companion"):
-            sd.col.add("overlap", key, "venue", r["via"], r["place"], r["s"], r["e"])
+    for k, pid, via, place, s, e in _tuples(lake.same_day(anchors, windows, dwell), "key", "person_id", "via",
+                                            "place", "s", "e"):
+        sd, key = seeds[k], "p:" + pid
+        if pid != sd.person.person_id and not sd.col.has(key, "close", "secondary", "companion"):
+            sd.col.add("overlap", key, "venue", via, place, s, e)
 
 
-def _found(session: Session, col: _Collector, case_person: Person | None = None) -> list[Found]:
-    """One Found per person: source keys of one person (people.service) are one risk person, highest category."""
-    ids = {who[2:] for c in CATEGORIES for who in col.members(c) if who.startswith("p:")}
-    persons = people_service.persons_by_ids(session, ids)
-    out: dict[str, Found] = {}
-    for category in CATEGORIES:
-        for who, evs in col.members(category).items():
-            person = persons.get(who[2:]) if who.startswith("p:") else None
-            if person is not None and case_person is not None and person.id == case_person.id:
-                continue  # the case itself, found under another of its keys
-            key = "p:" + person.person_id if person else who
-            if key in out:
-                if out[key].category == category:
-                    out[key].evidence.extend(evs)
-                continue
-            out[key] = Found(who=key, person=person, phone=person.phone if person else who[2:], category=category,
-                             evidence=list(evs))
-    for f in out.values():
-        f.evidence.sort(key=lambda ev: (ev["_s"], ev["_e"], ev["kind"], ev["via"], ev["place"]))
-    return sorted(out.values(), key=lambda f: (rank(f.category), f.who))
+def _small_evidence(session: Session, seeds: dict[str, _Seed]) -> pa.Table:
+    """The venue and household evidence collected per case (hundreds of persons), with each scan key resolved
+    to its person (people.service): source keys of one person are one risk person."""
+    cats = [c for c in CATEGORIES if c != "companion"]
+    ids = {who[2:] for sd in seeds.values() for c in cats for who in sd.col.members(c) if who.startswith("p:")}
+    persons = people_service.persons_by_ids(session, ids, light=True)
+    rows = []
+    for k, sd in seeds.items():
+        for category in cats:
+            r = rank(category)
+            for who, evs in sd.col.members(category).items():
+                p = persons.get(who[2:]) if who.startswith("p:") else None
+                head = (k, "p:" + p.person_id, r, p.id, p.person_id, p.phone, p.household_id) if p else \
+                    (k, who, r, None, None, who[2:], None)
+                rows.extend(head + (kind, via, place, s, e) for s, e, kind, via, place in evs)
+    return assemble.evidence_table(rows)
+
+
+def _overrides(session: Session, seeds: dict[str, _Seed]) -> pa.Table:
+    """Categories an epidemiologist overrode on the cases' earlier traces (kept when re-traced)."""
+    rows = session.execute(select(RiskPerson.case_fk, RiskPerson.who, RiskPerson.category, RiskPerson.override_reason)
+                           .where(RiskPerson.case_fk.in_([sd.case.id for sd in seeds.values()]),
+                                  RiskPerson.override_reason.is_not(None))).all()
+    return pa.table({"case_fk": pa.array([r[0] for r in rows], pa.int64()),
+                     "who": pa.array([r[1] for r in rows], pa.string()),
+                     "category_rank": pa.array([rank(r[2]) for r in rows], pa.int8()),
+                     "reason": pa.array([r[3] for r in rows], pa.string())})
 
 
 def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before: int | None) -> _Seed:
@@ -273,7 +326,7 @@ def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before
         raise InvalidInput(f"case {case.case_no}: {exc}") from None
     ws, we = _epoch(window.start), _epoch(window.end)
     return _Seed(case=case, person=case.person, window=window, ws=ws, we=we, until=max(_epoch(now), we),
-                 col=_Collector(tz))
+                 col=_Collector())
 
 
 def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
@@ -292,19 +345,32 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     anchors = _close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
     if edition.identify_secondary:
         _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    _companions(session, lake, seeds, edition.grid_overlap_min * 60, companion_min_cell_hours)
+    seed_table = _seed_table(seeds)
+    companions = _companions(session, lake, seeds, seed_table, edition.grid_overlap_min * 60,
+                             companion_min_cell_hours)
     _overlaps(lake, seeds, anchors, dwell)
+    rows = assemble.risk_rows([_small_evidence(session, seeds), companions], seed_table,
+                              _overrides(session, seeds), tz)
+    _store(session, [sd.case for sd in seeds.values()], rows, now)
     results = []
-    for sd in seeds.values():
-        found = _found(session, sd.col, sd.person)
-        _store(session, sd.case, found, now)
+    for k, sd in seeds.items():
         case = sd.case
         case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, sd.window.end, \
             edition.name
-        result = TraceResult(case=case, edition=edition.name, window=sd.window, found=found, tz=tz)
+        result = TraceResult(case=case, edition=edition.name, window=sd.window, rows=_rows_of(rows, k), tz=tz)
         audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
         results.append(result)
     return results
+
+
+def _rows_of(rows: pa.Table, key: str) -> pa.Table:
+    """The rows of one trace key (rows are sorted by key: a slice, not a scan per case)."""
+    keys = rows.column("key")
+    lo = pc.index(keys, key).as_py()
+    if lo < 0:
+        return rows.slice(0, 0)
+    n = pc.sum(pc.equal(keys.slice(lo), key)).as_py() or 0
+    return rows.slice(lo, n)
 
 
 def trace(session: Session, case: Case, **kwargs) -> TraceResult:
@@ -312,25 +378,32 @@ def trace(session: Session, case: Case, **kwargs) -> TraceResult:
     return trace_many(session, [case], **kwargs)[0]
 
 
-def _store(session: Session, case: Case, found: list[Found], now: datetime) -> None:
-    overrides = {r.who: (r.category, r.override_reason) for r in
-                 session.scalars(select(RiskPerson).where(RiskPerson.case_fk == case.id,
-                                                          RiskPerson.override_reason.is_not(None)))}
-    session.execute(delete(RiskPerson).where(RiskPerson.case_fk == case.id))
+_STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category", "override_reason", "evidence",
+           "first_exposure_at", "last_exposure_at", "found_at", "placed_deadline_at")
+
+
+def _store(session: Session, cases: list[Case], rows: pa.Table, now: datetime) -> None:
+    """Replace the cases' risk persons by `rows`: thousands per case on a bad day, written without ORM objects
+    (COPY on PostgreSQL)."""
+    session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_([c.id for c in cases])))
+    n = rows.num_rows
+    names = pa.array(CATEGORIES, pa.string())
+    category = pc.take(names, rows.column("rank"))
+    at = pa.timestamp("s", tz="UTC")
     placed_due = deadline("contacts_placed", now)
-    rows = []
-    for f in found:
-        category, reason = overrides.get(f.who, (f.category, None))
-        evidence = [{k: v for k, v in ev.items() if not k.startswith("_")} for ev in f.evidence]
-        rows.append(dict(
-            case_fk=case.id, who=f.who, person_fk=f.person.id if f.person else None, phone=f.phone,
-            category=category, found_category=f.category, override_reason=reason, evidence=evidence,
-            first_exposure_at=_from_epoch(min(ev["_s"] for ev in f.evidence)),
-            last_exposure_at=_from_epoch(max(ev["_e"] for ev in f.evidence)), found_at=now,
-            placed_deadline_at=placed_due if category == "close" else None))
-        f.evidence = evidence
-    if rows:  # one bulk INSERT: thousands of risk persons per case on a bad day
-        session.execute(insert(RiskPerson), rows)
+    table = pa.table({
+        "case_fk": rows.column("case_fk"), "who": rows.column("who"), "person_fk": rows.column("person_fk"),
+        "phone": rows.column("phone"), "category": category,
+        "found_category": pc.take(names, rows.column("found_rank")), "override_reason": rows.column("override_reason"),
+        "evidence": rows.column("evidence"),
+        "first_exposure_at": pc.cast(rows.column("first_s"), pa.int64()).cast(at),
+        "last_exposure_at": pc.cast(rows.column("last_s"), pa.int64()).cast(at),
+        "found_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "placed_deadline_at": pc.if_else(pc.equal(category, "close"),
+                                         pa.scalar(placed_due, pa.timestamp("us", tz="UTC")),
+                                         pa.scalar(None, pa.timestamp("us", tz="UTC"))),
+    })
+    insert_arrow(session, RiskPerson.__table__, table.select(list(_STORED)))
 
 
 def risk_persons(session: Session, *, case: Case | None = None, category: str | None = None,

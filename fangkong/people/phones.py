@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
+from fangkong.db.sets import one_of
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import Person, PersonPhone, PersonSourceKey
 from fangkong.protocol.idnumber import mask_phone
 
-__all__ = ["PhoneOwners", "phone_owners", "add_owner", "import_person_phones", "phones_of", "PHONE_FIELDS"]
+__all__ = ["PersonRef", "REF_COLUMNS", "PhoneOwners", "phone_owners", "owner_candidates", "add_owner", "import_person_phones", "phones_of", "PHONE_FIELDS"]
 
 PHONE_FIELDS = ("person_id", "phone", "valid_from", "valid_to")
 _PHONE = re.compile(r"^1\d{10}$")
@@ -31,6 +35,18 @@ def _chunks(seq, size: int = 5000):
         yield seq[i : i + size]
 
 
+class PersonRef(NamedTuple):
+    """The fields tracing needs of a person, read without building ORM objects (tens of thousands per trace)."""
+
+    id: int
+    person_id: str
+    phone: str | None
+    household_id: str | None
+
+
+REF_COLUMNS = (Person.id, Person.person_id, Person.phone, Person.household_id)
+
+
 @dataclass
 class PhoneOwners:
     """Who holds each phone: a real-name owner valid at the time, else the earliest registered contact."""
@@ -39,12 +55,14 @@ class PhoneOwners:
     contact: dict[str, Person] = field(default_factory=dict)
 
     def at(self, phone: str, when: datetime | int | None = None) -> Person | None:
-        if isinstance(when, int):
-            when = datetime.fromtimestamp(when, UTC)
-        when = when or utcnow()
-        for start, end, person in self.owned.get(phone, ()):
-            if start <= when < end:
-                return person
+        owned = self.owned.get(phone)
+        if owned:
+            if isinstance(when, int):
+                when = datetime.fromtimestamp(when, UTC)
+            when = when or utcnow()
+            for start, end, person in owned:
+                if start <= when < end:
+                    return person
         return self.contact.get(phone)
 
     def get(self, phone: str, default: Person | None = None) -> Person | None:
@@ -52,22 +70,58 @@ class PhoneOwners:
 
 
 def phone_owners(session: Session, phones: Iterable[str]) -> PhoneOwners:
-    """Two indexed look-ups per 5 000 phones (person.phone and person_phone), whatever the history."""
+    """Two indexed look-ups (person.phone and person_phone), whatever the history and the number of phones."""
     out = PhoneOwners()
+    wanted = sorted(set(p for p in phones if p))
+    if not wanted:
+        return out
     contact: dict[str, tuple[int, Person]] = {}
-    for part in _chunks(sorted(set(p for p in phones if p))):
-        for p in session.scalars(select(Person).where(Person.phone.in_(part))):
-            if p.phone not in contact or p.id < contact[p.phone][0]:
-                contact[p.phone] = (p.id, p)
-        rows = session.execute(select(PersonPhone, Person).join(Person, Person.id == PersonPhone.person_fk)
-                               .where(PersonPhone.phone.in_(part))).all()
-        for ph, p in rows:
-            if ph.owner:
-                out.owned.setdefault(ph.phone, []).append((ph.valid_from or _NEVER, ph.valid_to or _EVER, p))
-            elif ph.phone not in contact or p.id < contact[ph.phone][0]:
-                contact[ph.phone] = (p.id, p)
+    for p in session.scalars(select(Person).where(one_of(session, Person.phone, wanted))):
+        if p.phone not in contact or p.id < contact[p.phone][0]:
+            contact[p.phone] = (p.id, p)
+    rows = session.execute(select(PersonPhone, Person).join(Person, Person.id == PersonPhone.person_fk)
+                           .where(one_of(session, PersonPhone.phone, wanted)))
+    for ph, p in rows:
+        if ph.owner:
+            out.owned.setdefault(ph.phone, []).append((ph.valid_from or _NEVER, ph.valid_to or _EVER, p))
+        elif ph.phone not in contact or p.id < contact[ph.phone][0]:
+            contact[ph.phone] = (p.id, p)
     out.contact = {k: v[1] for k, v in contact.items()}
     return out
+
+
+_LO, _HI = -(2 ** 62), 2 ** 62
+
+
+def _ceil_epoch(t: datetime | None, default: int) -> int:
+    return default if t is None else math.ceil(t.timestamp())
+
+
+def owner_candidates(session: Session, phones: Iterable[str]) -> pa.Table:
+    """PhoneOwners as a table, for set-based look-ups of tens of thousands of phones (tracing's companions):
+    (phone, vf, vt, prio, person_fk, person_id, person_phone, household_id), one row per person who may hold
+    the phone over [vf, vt) in epoch seconds (an integer time t is inside exactly when the datetime is);
+    prio 0 for a real-name owner, 1 for a registered contact phone. The holder at t is the first row
+    containing t by (prio, vf, person_fk): the owner then, else the earliest registered person."""
+    wanted = sorted(set(p for p in phones if p))
+    rows: list[tuple] = []
+    if wanted:
+        for fk, person_id, person_phone, household in session.execute(
+                select(*REF_COLUMNS).where(one_of(session, Person.phone, wanted))):
+            rows.append((person_phone, _LO, _HI, 1, fk, person_id, person_phone, household))
+        for phone, owner, vf, vt, fk, person_id, person_phone, household in session.execute(
+                select(PersonPhone.phone, PersonPhone.owner, PersonPhone.valid_from, PersonPhone.valid_to,
+                       *REF_COLUMNS).join(Person, Person.id == PersonPhone.person_fk)
+                .where(one_of(session, PersonPhone.phone, wanted))):
+            if owner:
+                rows.append((phone, _ceil_epoch(vf, _LO), _ceil_epoch(vt, _HI), 0, fk, person_id, person_phone,
+                             household))
+            else:
+                rows.append((phone, _LO, _HI, 1, fk, person_id, person_phone, household))
+    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(8)]
+    types = [pa.string(), pa.int64(), pa.int64(), pa.int8(), pa.int64(), pa.string(), pa.string(), pa.string()]
+    names = ["phone", "vf", "vt", "prio", "person_fk", "person_id", "person_phone", "household_id"]
+    return pa.table([pa.array(c, t) for c, t in zip(cols, types, strict=True)], names=names)
 
 
 def phones_of(session: Session, person: Person) -> list[PersonPhone]:

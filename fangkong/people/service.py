@@ -10,16 +10,18 @@ import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from fangkong.db.sets import one_of
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
 from fangkong.people.persons_import import MatchOutcome, import_person_rows
-from fangkong.people.phones import PhoneOwners, import_person_phones, phone_owners
+from fangkong.people.phones import (REF_COLUMNS, PersonRef, PhoneOwners, import_person_phones, owner_candidates,
+                                    phone_owners)
 from fangkong.protocol import idnumber
 from fangkong.protocol.matching import Thresholds
 
 __all__ = ["import_persons", "import_venues", "import_person_phones", "get_person", "persons_by_ids",
-           "persons_by_phones", "phone_owners", "PhoneOwners", "MatchOutcome", "household_members", "keys_of", "known_keys",
+           "persons_by_phones", "phone_owners", "owner_candidates", "PhoneOwners", "PersonRef", "MatchOutcome", "household_members", "keys_of", "known_keys",
            "source_keys", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
 
 _PHONE = re.compile(r"^1\d{10}$")
@@ -165,17 +167,22 @@ def get_person(session: Session, person_id: str) -> Person:
     return person
 
 
-def persons_by_ids(session: Session, person_ids: Iterable[str]) -> dict[str, Person]:
-    """Key → person for every key given that is known; two keys of one person map to the same record."""
+def persons_by_ids(session: Session, person_ids: Iterable[str], *, light: bool = False) -> dict[str, Person]:
+    """Key → person for every key given that is known; two keys of one person map to the same record.
+
+    light=True gives PersonRef tuples instead of ORM objects: tracing reads tens of thousands at once."""
     ids = sorted(set(person_ids))
-    out: dict[str, Person] = {}
-    for part in chunks(ids):
-        out.update((p.person_id, p) for p in session.scalars(select(Person).where(Person.person_id.in_(part))))
-        rest = [k for k in part if k not in out]
-        if rest:
-            out.update(session.execute(select(PersonSourceKey.key, Person)
-                                       .join(Person, Person.id == PersonSourceKey.person_fk)
-                                       .where(PersonSourceKey.key.in_(rest))).all())
+    if not ids:
+        return {}
+    cols = REF_COLUMNS if light else (Person,)
+    make = PersonRef._make if light else (lambda row: row[0])
+    out = {row[1] if light else row[0].person_id: make(row)
+           for row in session.execute(select(*cols).where(one_of(session, Person.person_id, ids)))}
+    rest = [k for k in ids if k not in out]
+    if rest:
+        out.update((row[0], make(row[1:])) for row in session.execute(
+            select(PersonSourceKey.key, *cols).join(Person, Person.id == PersonSourceKey.person_fk)
+            .where(one_of(session, PersonSourceKey.key, rest))))
     return out
 
 
@@ -210,11 +217,18 @@ def keys_of(session: Session, person: Person) -> list[PersonSourceKey]:
                                 .order_by(PersonSourceKey.id)))
 
 
-def household_members(session: Session, household_ids: Iterable[str]) -> dict[str, list[Person]]:
+def household_members(session: Session, household_ids: Iterable[str], *,
+                      light: bool = False) -> dict[str, list[Person]]:
+    """household_id → its members by person_id (PersonRef tuples when light)."""
+    ids = sorted(set(h for h in household_ids if h))
     out: dict[str, list[Person]] = {}
-    for part in chunks(sorted(set(h for h in household_ids if h))):
-        for p in session.scalars(select(Person).where(Person.household_id.in_(part)).order_by(Person.person_id)):
-            out.setdefault(p.household_id, []).append(p)
+    if not ids:
+        return out
+    cols = REF_COLUMNS if light else (Person,)
+    for row in session.execute(select(*cols).where(one_of(session, Person.household_id, ids))
+                               .order_by(Person.person_id)):
+        p = PersonRef._make(row) if light else row[0]
+        out.setdefault(p.household_id, []).append(p)
     return out
 
 

@@ -1,0 +1,117 @@
+"""Risk persons from a trace's evidence, set-based: local DuckDB queries over Arrow tables.
+
+A city-scale trace finds tens of thousands of companions per case, with several pieces of evidence
+each; a Python object per piece cost more than all the lake queries together. So the evidence stays
+columnar from the lake query to the record store: the phone's holder at the time, the highest category
+per person, the evidence set as JSON text and the rows to store are computed here in one pass for every
+case traced together. The answers are those of DOMAIN.md §4, the same as the per-row rules they replace
+(tests/contacts compare them with brute force).
+
+Every evidence table has the EVIDENCE schema: which trace (key), who ("p:<person_id>" of the resolved
+person, or "t:<phone>" for a phone with no registered holder), the category's rank (0 = close), the
+person's record (null for a phone only), the phone stored for a phone only, and the piece of evidence
+(kind, via, place, [s, e] in epoch seconds).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "risk_rows", "iso_times"]
+
+EVIDENCE = pa.schema([("key", pa.string()), ("who", pa.string()), ("rank", pa.int8()), ("person_fk", pa.int64()),
+                      ("person_id", pa.string()), ("phone", pa.string()), ("household_id", pa.string()),
+                      ("kind", pa.string()), ("via", pa.string()), ("place", pa.string()), ("s", pa.int64()),
+                      ("e", pa.int64())])
+#: one row per case traced: its key, the case's person record, person_id and phone
+SEEDS = pa.schema([("key", pa.string()), ("case_fk", pa.int64()), ("case_person_fk", pa.int64()),
+                   ("case_person_id", pa.string()), ("case_phone", pa.string())])
+#: who may hold a phone over [vf, vt) (epoch seconds): prio 0 a real-name owner, 1 a registered contact phone;
+#: the first candidate by (prio, vf, person_fk) holds it (people.phones.PhoneOwners.at, set-based)
+OWNERS = pa.schema([("phone", pa.string()), ("vf", pa.int64()), ("vt", pa.int64()), ("prio", pa.int8()),
+                    ("person_fk", pa.int64()), ("person_id", pa.string()), ("person_phone", pa.string()),
+                    ("household_id", pa.string())])
+
+
+def _con(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    for name, t in tables.items():
+        con.register(name, t)
+    return con
+
+
+def evidence_table(rows: list[tuple]) -> pa.Table:
+    """EVIDENCE from tuples in its column order (the small categories, collected in Python)."""
+    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in EVIDENCE]
+    return pa.table([pa.array(c, f.type) for c, f in zip(cols, EVIDENCE, strict=True)], schema=EVIDENCE)
+
+
+def noise_filter(found: pa.Table, seeds: pa.Table, hours: pa.Table, min_hours: float) -> pa.Table:
+    """Chengdu's filter on grid co-presence rows (key, person_id = phone, place, …): keep a cell only if the
+    phone or the case's phone spent ≥ min_hours there (`hours`: key, person_id, place, hours)."""
+    con = _con(found=found, seeds=seeds, hours=hours)
+    return con.sql(f"""
+        SELECT f.* FROM found f JOIN seeds s ON s.key = f.key
+        LEFT JOIN hours h1 ON h1.key = f.key AND h1.person_id = f.person_id AND h1.place = f.place
+        LEFT JOIN hours h2 ON h2.key = f.key AND h2.person_id = s.case_phone AND h2.place = f.place
+        WHERE greatest(coalesce(h1.hours, 0), coalesce(h2.hours, 0)) >= {float(min_hours)!r}""").to_arrow_table()
+
+
+def holders(found: pa.Table, seeds: pa.Table, owners: pa.Table, rank: int) -> pa.Table:
+    """Grid co-presence rows (key, person_id = phone, place, s, e) → companion EVIDENCE: each phone's holder at
+    the start of the overlap; the case's own phone and the case's own person are not companions."""
+    con = _con(found=found, seeds=seeds, owners=owners.cast(OWNERS))
+    t = con.sql(f"""
+        WITH f AS (
+            SELECT f.key, f.person_id AS carrier, f.place, f.s, f.e, row_number() OVER () AS rid
+            FROM found f JOIN seeds s ON s.key = f.key
+            WHERE s.case_phone IS NULL OR f.person_id <> s.case_phone),
+        m AS (
+            SELECT f.*, o.person_fk, o.person_id, o.person_phone, o.household_id
+            FROM f LEFT JOIN owners o ON o.phone = f.carrier AND o.vf <= f.s AND f.s < o.vt
+            QUALIFY row_number() OVER (PARTITION BY f.rid ORDER BY o.prio, o.vf, o.person_fk) = 1)
+        SELECT m.key,
+               CASE WHEN m.person_fk IS NULL THEN 't:' || m.carrier ELSE 'p:' || m.person_id END AS who,
+               {int(rank)}::TINYINT AS rank, m.person_fk, m.person_id,
+               CASE WHEN m.person_fk IS NULL THEN m.carrier ELSE m.person_phone END AS phone, m.household_id,
+               'grid' AS kind, s.case_person_id AS via, m.place, m.s, m.e
+        FROM m JOIN seeds s ON s.key = m.key
+        WHERE m.person_fk IS NULL OR m.person_fk <> s.case_person_fk""").to_arrow_table()
+    return t.cast(EVIDENCE)
+
+
+def iso_times(seconds: pa.Array, tz: ZoneInfo) -> pa.Array:
+    """Epoch seconds → the time in the zone as datetime.isoformat() writes it ('2022-03-01T10:00:00+08:00')."""
+    text = pc.strftime(pc.cast(seconds, pa.timestamp("s", tz=tz.key)), format="%Y-%m-%dT%H:%M:%S%z")
+    return pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
+
+
+def risk_rows(parts: list[pa.Table], seeds: pa.Table, overrides: pa.Table, tz: ZoneInfo) -> pa.Table:
+    """One row per (case, person): the highest category found, the evidence of that category as a set (JSON
+    text, sorted by time), first and last exposure; an epidemiologist's override (`overrides`: case_fk, who,
+    category_rank, reason) kept. Sorted by key, rank, who."""
+    ev = pa.concat_tables([p.cast(EVIDENCE) for p in parts]) if parts else EVIDENCE.empty_table()
+    ev = ev.append_column("s_iso", iso_times(ev.column("s"), tz)).append_column("e_iso", iso_times(ev.column("e"), tz))
+    con = _con(ev=ev, seeds=seeds, overrides=overrides)
+    return con.sql("""
+        WITH e AS (
+            SELECT ev.* FROM ev JOIN seeds s ON s.key = ev.key
+            WHERE ev.person_fk IS NULL OR ev.person_fk <> s.case_person_fk),
+        best AS (SELECT key, who, min(rank) AS r FROM e GROUP BY key, who),
+        d AS (SELECT DISTINCT e.* FROM e JOIN best b ON b.key = e.key AND b.who = e.who AND b.r = e.rank)
+        SELECT d.key, s.case_fk, d.who, d.rank AS found_rank, coalesce(o.category_rank, d.rank) AS rank,
+               o.reason AS override_reason, any_value(d.person_fk) AS person_fk,
+               any_value(d.person_id) AS person_id, any_value(d.phone) AS phone,
+               any_value(d.household_id) AS household_id,
+               to_json(list({'kind': d.kind, 'via': d.via, 'place': d.place, 'start': d.s_iso, 'end': d.e_iso}
+                            ORDER BY d.s, d.e, d.kind, d.via, d.place))::VARCHAR AS evidence,
+               min(d.s) AS first_s, max(d.e) AS last_s
+        FROM d JOIN seeds s ON s.key = d.key
+        LEFT JOIN overrides o ON o.case_fk = s.case_fk AND o.who = d.who
+        GROUP BY d.key, s.case_fk, d.who, d.rank, o.category_rank, o.reason
+        ORDER BY d.key, d.rank, d.who""").to_arrow_table()

@@ -1,0 +1,51 @@
+"""Many rows into one table without building ORM objects: SQLite one executemany, PostgreSQL COPY.
+
+The rows come as an Arrow table whose columns are named as the table's; timestamps are Arrow timestamps
+with a zone (stored as UTC), JSON columns hold JSON text. Each value is stored exactly as the ORM would
+store it, so it reads back the same through the models.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+__all__ = ["insert_arrow"]
+
+#: how SQLAlchemy's SQLite dialect stores a DATETIME (naive UTC for UTCDateTime); "%S" of a microsecond
+#: timestamp writes the fraction too: 2022-03-14 08:50:00.000000
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _sqlite_value(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_timestamp(col.type):
+        return pc.strftime(col.cast(pa.timestamp("us", tz="UTC")), format=_SQLITE_TIME)
+    return col
+
+
+def insert_arrow(session: Session, table: Table, rows: pa.Table) -> int:
+    """Insert `rows` in the session's transaction (after flushing it); returns the count."""
+    if rows.num_rows == 0:
+        return 0
+    unknown = [c for c in rows.column_names if c not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+    session.flush()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    cols = [(c if postgres else _sqlite_value(c)).to_pylist() for c in rows.columns]
+    names = ", ".join(f'"{c}"' for c in rows.column_names)
+    dbapi = session.connection().connection.driver_connection
+    if postgres:
+        with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in zip(*cols, strict=True):
+                copy.write_row(row)
+        return rows.num_rows
+    cur = dbapi.cursor()
+    try:
+        cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * rows.num_columns)})',
+                        zip(*cols, strict=True))
+    finally:
+        cur.close()
+    return rows.num_rows
