@@ -64,11 +64,12 @@ class TraceResult:
     def found(self) -> list[Found]:
         if self._found is None:
             cols = [self.rows.column(c).to_pylist() for c in
-                    ("who", "found_rank", "person_fk", "person_id", "phone", "household_id", "evidence")]
+                    ("who", "found_rank", "person_fk", "person_id", "phone", "household_id")]
+            evidence = json.loads("[" + ",".join(self.rows.column("evidence").to_pylist()) + "]")  # one parse
             self._found = [
                 Found(who=who, person=PersonRef(fk, pid, phone, hh) if fk is not None else None, phone=phone,
-                      category=CATEGORIES[r], evidence=json.loads(ev))
-                for who, r, fk, pid, phone, hh, ev in zip(*cols, strict=True)]
+                      category=CATEGORIES[r], evidence=ev)
+                for who, r, fk, pid, phone, hh, ev in zip(*cols, evidence, strict=True)]
         return self._found
 
     def counts(self) -> dict[str, int]:

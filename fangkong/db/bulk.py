@@ -17,6 +17,7 @@ __all__ = ["insert_arrow"]
 #: how SQLAlchemy's SQLite dialect stores a DATETIME (naive UTC for UTCDateTime); "%S" of a microsecond
 #: timestamp writes the fraction too: 2022-03-14 08:50:00.000000
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
+_BATCH = 50_000
 
 
 def _sqlite_value(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -34,18 +35,20 @@ def insert_arrow(session: Session, table: Table, rows: pa.Table) -> int:
         raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
     session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
-    cols = [(c if postgres else _sqlite_value(c)).to_pylist() for c in rows.columns]
     names = ", ".join(f'"{c}"' for c in rows.column_names)
     dbapi = session.connection().connection.driver_connection
-    if postgres:
-        with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in zip(*cols, strict=True):
-                copy.write_row(row)
-        return rows.num_rows
-    cur = dbapi.cursor()
-    try:
-        cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * rows.num_columns)})',
-                        zip(*cols, strict=True))
-    finally:
-        cur.close()
+    for start in range(0, rows.num_rows, _BATCH):  # bounded memory for a bad day's millions of rows
+        part = rows.slice(start, _BATCH)
+        cols = [(c if postgres else _sqlite_value(c)).to_pylist() for c in part.columns]
+        if postgres:
+            with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in zip(*cols, strict=True):
+                    copy.write_row(row)
+            continue
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * rows.num_columns)})',
+                            zip(*cols, strict=True))
+        finally:
+            cur.close()
     return rows.num_rows
