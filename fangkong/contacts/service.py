@@ -19,7 +19,7 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.lake.queries import Lake
+from fangkong.lake.queries import ANCHOR_SCHEMA, Lake
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, Venue
 from fangkong.people.phones import PersonRef
@@ -243,16 +243,23 @@ def _seed_table(seeds: dict[str, _Seed]) -> pa.Table:
                     schema=assemble.SEEDS)
 
 
-def _companions(session, lake, seeds: dict[str, _Seed], seed_table: pa.Table, min_s,
-                min_cell_hours) -> pa.Table:
-    """Companion evidence (assemble.EVIDENCE), set-based: tens of thousands of phones per case."""
+def _grid_meetings(lake, seeds: dict[str, _Seed], seed_table: pa.Table, min_s, min_cell_hours) -> pa.Table:
+    """Every phone in a case's cells long enough (key, person_id = phone, via, place, s, e): one lake query for
+    all the cases; the noise filter applied when the deployment sets it."""
     who = [(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone]
     if not who:
-        return assemble.EVIDENCE.empty_table()
+        return lake.co_presence(ANCHOR_SCHEMA.empty_table(), pa.table({}), min_s, cells=True)
     anchors = lake.own_intervals(_who_table(who), pa.table({}), cells=True)
     found = lake.co_presence(anchors, pa.table({}), min_s, cells=True)
     if min_cell_hours > 0 and found.num_rows:
         found = assemble.noise_filter(found, seed_table, _cell_hours(lake, seeds, found), min_cell_hours)
+    return found
+
+
+def _companions(session, found: pa.Table, seed_table: pa.Table) -> pa.Table:
+    """Companion evidence (assemble.EVIDENCE) of the cases in seed_table, set-based: tens of thousands of
+    phones per case, each named by its holder at the time."""
+    found = found.filter(pc.is_in(found.column("key"), value_set=seed_table.column("key")))
     owners = people_service.owner_candidates(session, pc.unique(found.column("person_id")).to_pylist())
     return assemble.holders(found, seed_table, owners, rank("companion"))
 
@@ -346,22 +353,29 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     anchors = _close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
     if edition.identify_secondary:
         _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    seed_table = _seed_table(seeds)
-    companions = _companions(session, lake, seeds, seed_table, edition.grid_overlap_min * 60,
-                             companion_min_cell_hours)
+    meetings = _grid_meetings(lake, seeds, _seed_table(seeds), edition.grid_overlap_min * 60,
+                              companion_min_cell_hours)
     _overlaps(lake, seeds, anchors, dwell)
-    rows = assemble.risk_rows([_small_evidence(session, seeds), companions], seed_table,
-                              _overrides(session, seeds), tz)
-    _store(session, [sd.case for sd in seeds.values()], rows, now)
     results = []
-    for k, sd in seeds.items():
-        case = sd.case
-        case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, sd.window.end, \
-            edition.name
-        result = TraceResult(case=case, edition=edition.name, window=sd.window, rows=_rows_of(rows, k), tz=tz)
-        audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
-        results.append(result)
+    keys = list(seeds)
+    for i in range(0, len(keys), _ASSEMBLE_CASES):  # a bad day's millions of rows: memory bounded per batch
+        batch = {k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]}
+        seed_table = _seed_table(batch)
+        rows = assemble.risk_rows([_small_evidence(session, batch), _companions(session, meetings, seed_table)],
+                                  seed_table, _overrides(session, batch), tz)
+        _store(session, [sd.case for sd in batch.values()], rows, now)
+        for k, sd in batch.items():
+            case = sd.case
+            case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
+                sd.window.end, edition.name
+            result = TraceResult(case=case, edition=edition.name, window=sd.window, rows=_rows_of(rows, k), tz=tz)
+            audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
+            results.append(result)
     return results
+
+
+#: cases assembled and stored together (a case in a dense city has ~50 000 risk-person rows)
+_ASSEMBLE_CASES = 5
 
 
 def _rows_of(rows: pa.Table, key: str) -> pa.Table:
