@@ -94,9 +94,12 @@ def _wants_html(request: Request) -> bool:
 @app.exception_handler(FangkongError)
 def fangkong_error(request: Request, exc: FangkongError):
     """One handler: JSON for the API, a page for a browser, a fragment for HTMX."""
+    headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
     if _wants_html(request):
-        return HTMLResponse(pages.error_html(request, exc.status_code, exc.message), status_code=exc.status_code)
-    return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
+        return HTMLResponse(pages.error_html(request, exc.status_code, exc.message), status_code=exc.status_code,
+                            headers=headers)
+    return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code,
+                        headers=headers)
 
 
 @app.exception_handler(DataError)

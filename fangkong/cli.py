@@ -296,7 +296,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """
     import uvicorn
 
-    from fangkong.codes.ratelimit import proxy_options
+    from fangkong.ratelimit import proxy_options
 
     uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info",
                 **proxy_options(get_settings().trusted_proxies))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["FangkongError", "NotFound", "Conflict", "InvalidInput", "Forbidden"]
+__all__ = ["FangkongError", "NotFound", "Conflict", "InvalidInput", "Forbidden", "TooManyRequests"]
 
 
 class FangkongError(Exception):
@@ -28,3 +28,13 @@ class InvalidInput(FangkongError):
 
 class Forbidden(FangkongError):
     status_code = 403
+
+
+class TooManyRequests(FangkongError):
+    """A client over its rate limit; `retry_after` is the Retry-After header (whole seconds)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

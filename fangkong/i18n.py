@@ -32,6 +32,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "wrong_login": ("用户名或密码错误", "Wrong username or password"),
+    "too_many_logins": ("登录尝试过多，请稍后再试", "Too many login attempts: wait a moment and try again"),
     "new_cases": ("新增感染者", "New cases"),
     "traced": ("追踪管控风险人员", "Risk persons traced"),
     "tests": ("核酸检测结果", "Test results"),

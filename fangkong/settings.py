@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     #: per-client token bucket on the public endpoints (scans, codes): "RATE/s burst N", e.g. "50/s burst 100";
     #: "0" = off (docs/operations.md)
     rate_limit: str = Field("50/s burst 100", pattern=r"^\s*(0|\d+(\.\d+)?\s*/\s*s(\s+burst\s+\d+)?)\s*$")
+    #: token bucket per client and per account on the logins (POST /login, /api/auth/token): slows password
+    #: guessing; "0" = off
+    login_rate_limit: str = Field("0.2/s burst 10", pattern=r"^\s*(0|\d+(\.\d+)?\s*/\s*s(\s+burst\s+\d+)?)\s*$")
     #: peers whose X-Forwarded-For names the client (comma-separated IPs of our reverse proxies); empty = the
     #: TCP peer is the client and X-Forwarded-For is ignored (anyone can write it)
     trusted_proxies: str = ""

@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from fangkong.auth import service
 from fangkong.auth.schemas import AuditRead, MeRead, TokenIn, TokenOut, UserCreate, UserRead, UserUpdate
-from fangkong.deps import CurrentUser, Page, SessionDep, actor_of
+from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep, actor_of
+from fangkong.ratelimit import check_login
 
 router = APIRouter(prefix="/api", tags=["auth"])
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def token(session: SessionDep, body: TokenIn):
+@router.post("/auth/token", response_model=TokenOut,
+             responses={429: {"description": "Too many login attempts (FANGKONG_LOGIN_RATE_LIMIT); see Retry-After"}})
+def token(request: Request, session: SessionDep, settings: SettingsDep, body: TokenIn):
     """A bearer token for `Authorization: Bearer ...` (shown once; only its hash is kept)."""
+    check_login(settings.login_rate_limit, request.client.host if request.client else "", body.username)
     user = service.authenticate(session, body.username, body.password)
     raw = service.issue_token(session, user, label=body.label, days=body.days)
     return TokenOut(access_token=raw, username=user.username, role=user.role)

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.auth import service
 from fangkong.deps import SessionDep, SettingsDep
-from fangkong.errors import Forbidden
+from fangkong.errors import Forbidden, TooManyRequests
+from fangkong.ratelimit import check_login
 from fangkong.i18n import t
 from fangkong.webkit import lang_of, templates
 
@@ -32,6 +33,13 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
           username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=256)],
           next: Annotated[str, Form(max_length=500)] = "/"):
     lang = lang_of(request)
+    try:
+        check_login(settings.login_rate_limit, request.client.host if request.client else "", username)
+    except TooManyRequests as exc:
+        return templates.TemplateResponse(request, "login.html", {"lang": lang, "next": _safe_next(next),
+                                                                  "error": t("too_many_logins", lang),
+                                                                  "username": username}, status_code=429,
+                                          headers={"Retry-After": exc.retry_after})
     try:
         user = service.authenticate(session, username, password)
     except Forbidden:

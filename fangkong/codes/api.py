@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from fangkong.codes import scans, twocode
 from fangkong.codes.cache import code_book
-from fangkong.codes.ratelimit import limiter_for, retry_after
+from fangkong.ratelimit import limiter_for, retry_after
 from fangkong.codes.schemas import CodeRead, ScanIn, ScanRead, TwoCodeIn, TwoCodeRead
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep

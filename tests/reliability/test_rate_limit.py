@@ -13,7 +13,7 @@ from clihelp import fk
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
-from fangkong.codes.ratelimit import TokenBucket, parse_rate, proxy_options
+from fangkong.ratelimit import TokenBucket, parse_rate, proxy_options
 from fangkong.errors import InvalidInput
 from fangkong.settings import get_settings
 
@@ -100,3 +100,27 @@ def test_bucket_arithmetic():
     assert parse_rate("50/s burst 100") == (50.0, 100) and parse_rate("5/s") == (5.0, 5) and parse_rate("0") is None
     with pytest.raises(InvalidInput):
         parse_rate("fast")
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_login_attempts_are_limited_per_client_and_per_account(server, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0.01/s burst 3")
+    get_settings.cache_clear()
+    anon = server.anonymous()
+    wrong = [anon.post("/api/auth/token", json={"username": "admin", "password": f"guess-{i}"}) for i in range(4)]
+    assert [r.status_code for r in wrong] == [403, 403, 403, 429]
+    assert int(wrong[-1].headers["Retry-After"]) >= 1 and "too many login attempts" in wrong[-1].json()["detail"]
+    # even the right password waits: the limit is on attempts, so guessing gains nothing
+    assert anon.post("/api/auth/token", json={"username": "admin", "password": "test-password"}).status_code == 429
+    # the login page answers the same, in the page's language
+    page = anon.post("/login", data={"username": "admin", "password": "x"}, follow_redirects=False)
+    assert page.status_code == 429 and "登录尝试过多" in page.text and page.headers["Retry-After"]
+    # another client is refused for this account too (many clients guessing one password)
+    other = httpx.Client(base_url=server.base_url, transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    with other:
+        assert other.post("/api/auth/token", json={"username": "admin", "password": "x"}).status_code == 429
+        # …but may sign in to another account
+        assert other.post("/api/auth/token", json={"username": "nobody", "password": "x"}).status_code == 403
+    monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0")
+    get_settings.cache_clear()
+    assert anon.post("/api/auth/token", json={"username": "admin", "password": "test-password"}).status_code == 200

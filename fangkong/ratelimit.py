@@ -1,4 +1,4 @@
-"""Per-client rate limit of the public endpoints (scans, codes): a token bucket per client, in process.
+"""Per-client rate limits, token buckets in process: the public endpoints (scans, codes) and the logins.
 
 The routes run on the event loop, one at a time, so the buckets need no lock: a request costs one dict
 look-up and a few float operations. The client is the TCP peer as the server reports it; behind a
@@ -13,9 +13,9 @@ import re
 import time
 from functools import lru_cache
 
-from fangkong.errors import InvalidInput
+from fangkong.errors import InvalidInput, TooManyRequests
 
-__all__ = ["TokenBucket", "limiter_for", "parse_rate", "proxy_options"]
+__all__ = ["TokenBucket", "limiter_for", "parse_rate", "proxy_options", "check_login"]
 
 _RATE = re.compile(r"^\s*(?:0|(\d+(?:\.\d+)?)\s*/\s*s(?:\s+burst\s+(\d+))?)\s*$")
 #: above this many clients, those whose bucket has refilled are forgotten (a full bucket is no state)
@@ -82,3 +82,21 @@ def proxy_options(trusted_proxies: str) -> dict:
     """uvicorn options: X-Forwarded-For believed only from the configured proxies (none by default)."""
     trusted = ",".join(h.strip() for h in trusted_proxies.split(",") if h.strip())
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
+@lru_cache
+def _login_limiter(rate_limit: str) -> TokenBucket | None:
+    parsed = parse_rate(rate_limit)
+    return TokenBucket(*parsed) if parsed else None
+
+
+def check_login(rate_limit: str, client: str, username: str) -> None:
+    """Password guessing is slowed per client and per account (FANGKONG_LOGIN_RATE_LIMIT): a client trying
+    many names, or many clients trying one name, each run out of tokens. Raises TooManyRequests."""
+    limiter = _login_limiter(rate_limit)
+    if limiter is None:
+        return
+    wait = max(limiter.take("client:" + client), limiter.take("user:" + username.strip().lower()))
+    if wait:
+        raise TooManyRequests("too many login attempts: wait and try again (see Retry-After)",
+                              retry_after=retry_after(wait))
