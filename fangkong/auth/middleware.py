@@ -8,7 +8,7 @@ data with it. Public routes skip the look-up entirely (the venue-scan hot path s
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,6 +47,20 @@ def _audit_unmask(principal: Principal, method: str, path: str, reason: str) -> 
               after={"reason": reason, "role": principal.role})
 
 
+_SAFE = ("GET", "HEAD", "OPTIONS")
+
+
+def _same_origin(headers: dict[str, str]) -> bool:
+    """The browser's Origin (else Referer) names this site's host, or the request carries neither (not a
+    browser). Behind a reverse proxy, the proxy passes the Host header through (docs/security.md)."""
+    source = headers.get("origin") or headers.get("referer")
+    if not source or source == "null" and "origin" not in headers:
+        return True
+    if source == "null":  # an opaque origin (a sandboxed frame, a file): never this site
+        return False
+    return urlsplit(source).netloc.lower() == headers.get("host", "").lower()
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -73,6 +87,11 @@ class AuthMiddleware:
             else:
                 await _deny(send, 401, "sign in first: a bearer token (POST /api/auth/token) or the login page",
                             page, [(b"www-authenticate", b"Bearer")])
+            return
+        if method not in _SAFE and "authorization" not in headers and not _same_origin(headers):
+            # a page's form or HTMX call signed in by cookie, sent from another site (CSRF): SameSite=Lax
+            # already keeps the cookie off most such requests; the Origin check closes the rest
+            await _deny(send, 403, "this request came from another site (Origin does not match Host)", page)
             return
         needed = policy.permission_for(method, path)
         if needed != policy.SIGNED_IN and not principal.can(needed):

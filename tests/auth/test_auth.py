@@ -109,3 +109,24 @@ def test_scope_is_enforced_in_the_services(server, tmp_path):  # noqa: F811
             <= {f"P{i:05d}" for i in range(11, 18)}
     with session_scope() as s, pytest.raises(Forbidden):
         auth_service.authenticate(s, "admin", "nope")
+
+
+def test_a_cookie_signed_write_from_another_site_is_refused(server):  # noqa: F811
+    """CSRF: the same write with the session cookie passes from this site and is refused from another."""
+    anon = server.anonymous()
+    r = anon.post("/login", data={"username": "admin", "password": "test-password"}, follow_redirects=False)
+    assert r.status_code == 303 and anon.cookies.get(auth_service.SESSION_COOKIE)
+    body = {"username": "li-csrf", "password": "long-enough-1", "role": "analyst", "jurisdiction": "140105"}
+    evil = anon.post("/api/users", json=body, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "another site" in evil.json()["detail"]
+    evil = anon.post("/api/users", json=body, headers={"Referer": "https://evil.example/page"})
+    assert evil.status_code == 403
+    with unit_of_work() as s:
+        assert not any(u.username == "li-csrf" for u in auth_service.list_users(s))
+    host = server.base_url.netloc.decode()
+    ok = anon.post("/api/users", json=body, headers={"Origin": f"http://{host}"})
+    assert ok.status_code == 201, ok.text
+    # a read is not a write: no Origin needed; a bearer-token client is not affected
+    assert anon.get("/api/auth/me", headers={"Origin": "https://evil.example"}).status_code == 200
+    body2 = {**body, "username": "li-csrf-2"}
+    assert server.post("/api/users", json=body2, headers={"Origin": "https://evil.example"}).status_code == 201
