@@ -20,7 +20,7 @@ __all__ = ["one_of"]
 
 def one_of(session: Session, column, values: Iterable) -> ColumnElement[bool]:
     """The condition `column IN values` for the session's database, with one bound parameter."""
-    values = sorted(set(values))
+    values = list(values if isinstance(values, (set, frozenset)) else set(values))
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(values))))

@@ -103,22 +103,23 @@ def owner_candidates(session: Session, phones: Iterable[str]) -> pa.Table:
     the phone over [vf, vt) in epoch seconds (an integer time t is inside exactly when the datetime is);
     prio 0 for a real-name owner, 1 for a registered contact phone. The holder at t is the first row
     containing t by (prio, vf, person_fk): the owner then, else the earliest registered person."""
-    wanted = sorted(set(p for p in phones if p))
-    rows: list[tuple] = []
+    wanted = {p for p in phones if p}
+    cols: list[list] = [[] for _ in range(8)]
     if wanted:
-        for fk, person_id, person_phone, household in session.execute(
-                select(*REF_COLUMNS).where(one_of(session, Person.phone, wanted))):
-            rows.append((person_phone, _LO, _HI, 1, fk, person_id, person_phone, household))
+        contacts = session.execute(select(*REF_COLUMNS).where(one_of(session, Person.phone, wanted))).all()
+        if contacts:  # whoever gives the phone as their own: a contact candidate over all time
+            fk, person_id, person_phone, household = zip(*contacts, strict=True)
+            for col, values in zip(cols, (person_phone, [_LO] * len(fk), [_HI] * len(fk), [1] * len(fk), fk,
+                                          person_id, person_phone, household), strict=True):
+                col.extend(values)
         for phone, owner, vf, vt, fk, person_id, person_phone, household in session.execute(
                 select(PersonPhone.phone, PersonPhone.owner, PersonPhone.valid_from, PersonPhone.valid_to,
                        *REF_COLUMNS).join(Person, Person.id == PersonPhone.person_fk)
                 .where(one_of(session, PersonPhone.phone, wanted))):
-            if owner:
-                rows.append((phone, _ceil_epoch(vf, _LO), _ceil_epoch(vt, _HI), 0, fk, person_id, person_phone,
-                             household))
-            else:
-                rows.append((phone, _LO, _HI, 1, fk, person_id, person_phone, household))
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(8)]
+            row = (phone, _ceil_epoch(vf, _LO), _ceil_epoch(vt, _HI), 0, fk, person_id, person_phone, household) \
+                if owner else (phone, _LO, _HI, 1, fk, person_id, person_phone, household)
+            for col, v in zip(cols, row, strict=True):
+                col.append(v)
     types = [pa.string(), pa.int64(), pa.int64(), pa.int8(), pa.int64(), pa.string(), pa.string(), pa.string()]
     names = ["phone", "vf", "vt", "prio", "person_fk", "person_id", "person_phone", "household_id"]
     return pa.table([pa.array(c, t) for c, t in zip(cols, types, strict=True)], names=names)
