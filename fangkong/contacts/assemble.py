@@ -15,6 +15,7 @@ person's record (null for a phone only), the phone stored for a phone only, and 
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -92,6 +93,13 @@ def iso_times(seconds: pa.Array | pa.ChunkedArray, tz: ZoneInfo) -> pa.Array:
     distinct = pc.unique(seconds)
     text = pc.strftime(pc.cast(distinct, pa.timestamp("s", tz=tz.key)), format="%Y-%m-%dT%H:%M:%S%z")
     text = pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
+    # beyond the 32-bit range a zone's future rules (DST) come from the rule string, which Arrow's time-zone
+    # library does not extrapolate the way zoneinfo does: those (rare) times are formatted by Python
+    outside = pc.or_(pc.less(distinct, 0), pc.greater(distinct, 2 ** 31 - 1))
+    if pc.any(outside).as_py():
+        fixed = [datetime.fromtimestamp(v, tz).isoformat() if out else t for v, t, out in
+                 zip(distinct.to_pylist(), text.to_pylist(), outside.to_pylist(), strict=True)]
+        text = pa.array(fixed, pa.string())
     return pc.take(text, pc.index_in(seconds, value_set=distinct))
 
 
