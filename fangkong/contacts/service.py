@@ -156,13 +156,16 @@ def _dwell_table(session: Session, edition: Edition, cache: Path | None = None) 
     count, lo, hi = session.execute(select(func.count(Venue.id), func.min(Venue.id), func.max(Venue.id))).one()
     ends = tuple(session.scalars(select(Venue.venue_id).where(Venue.id.in_([lo, hi])).order_by(Venue.id))) \
         if count else ()
-    kinds_count = tuple(session.execute(select(Venue.kind, func.count(Venue.id)).group_by(Venue.kind)
-                                        .order_by(Venue.kind)).all()) if count else ()
-    key = (str(session.get_bind().url), tuple(sorted(edition.dwell_min.items())), count, lo, hi, ends,
-           tuple(map(tuple, kinds_count)))
+    key = (str(session.get_bind().url), tuple(sorted(edition.dwell_min.items())), count, lo, hi, ends)
     table = _DWELLS.get(key)
-    path = cache / f"dwell-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.arrow" if cache else None
-    if table is None and path is not None and path.is_file():
+    if table is not None:
+        return table
+    path = None
+    if cache is not None:  # on disk, the count per kind too (a store refilled differently between processes)
+        kinds_count = tuple(tuple(r) for r in session.execute(
+            select(Venue.kind, func.count(Venue.id)).group_by(Venue.kind).order_by(Venue.kind)))
+        path = cache / f"dwell-{hashlib.sha256(repr((key, kinds_count)).encode()).hexdigest()[:24]}.arrow"
+    if path is not None and path.is_file():
         try:
             table = feather.read_table(path)
         except (OSError, pa.ArrowException):  # a torn or foreign file: load from the records

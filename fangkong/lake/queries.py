@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import hashlib
 import os
 import threading
 import uuid
@@ -89,11 +90,11 @@ def _hours(c: ibis.Table) -> ibis.Table:
 _COMPILED: dict[tuple, str] = {}
 
 
+@lru_cache(maxsize=1)
 def _sql_cache_dir() -> Path:
     """Compiled SQL kept between processes: the first Ibis compile in a process costs ~0.35 s (a new CLI
     process tracing one case pays it on every step otherwise). Keyed by this file and the Ibis and sqlglot
     versions, so any change to a query or a library compiles afresh."""
-    import hashlib
     import sqlglot
 
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fangkong" / "sql"
@@ -107,7 +108,7 @@ def _compiled(key: tuple, build) -> str:
         return sql
     try:
         folder = _sql_cache_dir()
-        path = folder / (_file_key(key) + ".sql")
+        path = folder / (hashlib.sha256(repr(key).encode()).hexdigest()[:24] + ".sql")
         sql = path.read_text() if path.is_file() else None
     except OSError:
         folder = path = None
@@ -123,12 +124,6 @@ def _compiled(key: tuple, build) -> str:
                 pass
     _COMPILED[key] = sql
     return sql
-
-
-def _file_key(key: tuple) -> str:
-    import hashlib
-
-    return hashlib.sha256(repr(key).encode()).hexdigest()[:24]
 
 
 class _Duck:

@@ -55,14 +55,12 @@ class PhoneOwners:
     contact: dict[str, Person] = field(default_factory=dict)
 
     def at(self, phone: str, when: datetime | int | None = None) -> Person | None:
-        owned = self.owned.get(phone)
-        if owned:
-            if isinstance(when, int):
-                when = datetime.fromtimestamp(when, UTC)
-            when = when or utcnow()
-            for start, end, person in owned:
-                if start <= when < end:
-                    return person
+        if isinstance(when, int):
+            when = datetime.fromtimestamp(when, UTC)
+        when = when or utcnow()
+        for start, end, person in self.owned.get(phone, ()):
+            if start <= when < end:
+                return person
         return self.contact.get(phone)
 
     def get(self, phone: str, default: Person | None = None) -> Person | None:
