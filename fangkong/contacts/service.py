@@ -8,7 +8,7 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -298,18 +298,21 @@ def _companions(session, found: pa.Table, seed_table: pa.Table) -> pa.Table:
     return assemble.holders(found, seed_table, owners, rank("companion"))
 
 
+#: the noise filter counts a phone's hours in a cell over the 14 days up to the end of the case's window
+NOISE_DAYS = 14
+
+
 def _cell_hours(lake, seeds: dict[str, _Seed], found: pa.Table) -> pa.Table:
-    """Per case: hours each phone met and the case's phone spent in each cell met, over 14 days before the
-    window to the last meeting (Chengdu's noise filter)."""
+    """Per case: hours each phone met and the case's phone spent in each cell met, over the NOISE_DAYS days
+    up to the window's end, stays clipped to them (Chengdu's noise filter: 最近14天内累计停留)."""
     parts = []
     for k, sd in seeds.items():
         mine = found.filter(pc.equal(found.column("key"), k))
         if mine.num_rows == 0:
             continue
-        first = (_from_epoch(sd.ws) - timedelta(days=14)).date()
-        last = _from_epoch(pc.max(mine.column("e")).as_py()).date()
         phones = sorted(set(pc.unique(mine.column("person_id")).to_pylist()) | {sd.person.phone})
-        h = lake.cell_hours(phones, pc.unique(mine.column("place")).to_pylist(), first, last)
+        h = lake.cell_hours(phones, pc.unique(mine.column("place")).to_pylist(), sd.we - NOISE_DAYS * 86_400,
+                            sd.we)
         parts.append(h.append_column("key", pa.array([k] * h.num_rows, pa.string())))
     if not parts:
         return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),

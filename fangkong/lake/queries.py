@@ -83,8 +83,11 @@ def _same_day(p: ibis.Table, a: ibis.Table, w: ibis.Table, off: int) -> ibis.Tab
     return out.order_by(["key", "person_id", "via", "place", "s", "e"])
 
 
-def _hours(c: ibis.Table) -> ibis.Table:
-    return c.group_by(["person_id", "place"]).aggregate(hours=((c.e - c.s).sum() / 3600.0))
+def _hours(c: ibis.Table, b: ibis.Table) -> ibis.Table:
+    """Hours each phone spent in each cell inside [lo, hi] (`b`, one row): stays clipped to it."""
+    j = c.cross_join(b)
+    j = j.mutate(cs=ibis.greatest(j.s, j.lo), ce=ibis.least(j.e, j.hi)).filter(_.ce > _.cs)
+    return j.group_by(["person_id", "place"]).aggregate(hours=((j.ce - j.cs).sum() / 3600.0))
 
 
 _COMPILED: dict[tuple, str] = {}
@@ -341,14 +344,17 @@ class Lake:
                                                                t["fk_windows"], off), inputs, sources)
         return out.cast(empty.schema)
 
-    def cell_hours(self, phones: list[str], places: list[str], first: date, last: date) -> pa.Table:
-        """Hours each phone spent in each cell over [first, last] (the companion noise filter)."""
-        if not phones or not places:
+    def cell_hours(self, phones: list[str], places: list[str], lo: int, hi: int) -> pa.Table:
+        """Hours each phone spent in each cell over [lo, hi] (epoch seconds), its stays clipped to it (the
+        companion noise filter). Returns (person_id = phone, place, hours)."""
+        if not phones or not places or hi <= lo:
             return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),
                              "hours": pa.array([], pa.float64())})
+        first, last = self._days(pa.table({"s": pa.array([lo], pa.int64()), "e": pa.array([hi], pa.int64())}))
         inputs, sources = self._sources(True, first, last, pa.table({}), persons=sorted(set(phones)),
                                         places=sorted(set(places)))
-        return self._run(("hours",), lambda t: _hours(self._rows(t, True)), inputs, sources)
+        inputs["fk_bounds"] = pa.table({"lo": pa.array([lo], pa.int64()), "hi": pa.array([hi], pa.int64())})
+        return self._run(("hours", 2), lambda t: _hours(self._rows(t, True), t["fk_bounds"]), inputs, sources)
 
 
 _SOURCE_TABLE = {"fk_venue_visits": "venue_visits", "fk_cell_dwells": "cell_dwells"}

@@ -23,8 +23,22 @@ def _iso(t: datetime) -> str:
     return t.astimezone(TZ).isoformat()
 
 
-def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edition: Edition) -> dict:
-    """{key: (category, {(kind, via, place, start, end), ...})}, key = person_id or 'tel:'+phone."""
+def _cell_hours(dwells, lo: datetime, hi: datetime) -> dict[tuple[str, str], float]:
+    """Hours per (phone, cell) inside [lo, hi], each stay clipped to it."""
+    out: dict[tuple[str, str], float] = {}
+    for d in dwells:
+        s, e = max(d["start_at"], lo), min(d["end_at"], hi)
+        if e > s:
+            key = (d["phone"], d["grid_id"])
+            out[key] = out.get(key, 0.0) + (e - s).total_seconds() / 3600
+    return out
+
+
+def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edition: Edition,
+                min_cell_hours: float = 0.0) -> dict:
+    """{key: (category, {(kind, via, place, start, end), ...})}, key = person_id or 'tel:'+phone.
+    min_cell_hours > 0: the companion noise filter (either phone ≥ that many hours in the cell over the 14
+    days up to the window's end)."""
     pres = _presence(visits, venues, edition)
     by_id = {p["person_id"]: p for p in persons}
     case = by_id[case_pid]
@@ -72,6 +86,7 @@ def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edi
         if p["phone"]:
             owners.setdefault(p["phone"], p["person_id"])
     grid_min = timedelta(minutes=edition.grid_overlap_min)
+    hours = _cell_hours(dwells, we - timedelta(days=14), we)
     if case["phone"]:
         for d in dwells:
             if d["phone"] != case["phone"]:
@@ -81,6 +96,9 @@ def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edi
                     continue
                 s, e = max(d["start_at"], o["start_at"], ws), min(d["end_at"], o["end_at"], we)
                 if e - s < grid_min:
+                    continue
+                if min_cell_hours > 0 and max(hours.get((case["phone"], d["grid_id"]), 0.0),
+                                              hours.get((o["phone"], d["grid_id"]), 0.0)) < min_cell_hours:
                     continue
                 owner = owners.get(o["phone"])
                 key = owner if owner else "tel:" + o["phone"]

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from builders.city import person, venue, write_city
 from conftest import wipe_records
@@ -66,14 +66,20 @@ def _as_csv_rows(visits, dwells):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), edition=st.sampled_from(["9", "8", "20"]))
-def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition):
+@given(seed=st.integers(0, 2**32 - 1), edition=st.sampled_from(["9", "8", "20"]),
+       min_cell_hours=st.sampled_from([0.0, 0.0, 2.0, 4.5]))
+@example(seed=7, edition="9", min_cell_hours=4.5)    # the filter removes the one companion of this city
+@example(seed=54, edition="9", min_cell_hours=4.5)   # … one of its two
+def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours):
+    """min_cell_hours > 0: the deployment's companion noise filter on (thresholds of a few hours, so that the
+    random cities' stays of up to 5 hours fall on both sides)."""
     wipe_records()
     rng = random.Random(seed)
     tag = f"S{seed}E{edition}"
     persons, venues, kinds, visits, dwells = random_city(rng, tag)
     folder = tmp_path_factory.mktemp("city")
-    settings_ = env.model_copy(update={"edition": edition, "lake": folder / "lake"})
+    settings_ = env.model_copy(update={"edition": edition, "lake": folder / "lake",
+                                       "companion_min_cell_hours": min_cell_hours})
     v_rows, d_rows = _as_csv_rows(visits, dwells)
     write_city(folder, persons, venues, v_rows, d_rows)
     results = importer.import_folder(unit_of_work, settings_, folder)
@@ -89,7 +95,8 @@ def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition):
     ws = datetime.combine(sampled.date() - timedelta(days=2), datetime.min.time(), tzinfo=TZ)
     assert got["window"] == {"start": ws.isoformat(), "end": isolated.isoformat()}
     want = brute_trace(persons=persons, venues=kinds, visits=visits, dwells=dwells, case_pid=case_p["person_id"],
-                       ws=ws, we=isolated, until=max(now, isolated), edition=load_edition(edition))
+                       ws=ws, we=isolated, until=max(now, isolated), edition=load_edition(edition),
+                       min_cell_hours=min_cell_hours)
     have = {}
     for r in got["risk_persons"]:
         key = r["person_id"] or "tel:" + r["phone"]
