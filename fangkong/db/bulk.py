@@ -1,4 +1,5 @@
-"""Many rows into one table without building ORM objects: SQLite one executemany, PostgreSQL COPY.
+"""Many rows into one table without building ORM objects: SQLite one executemany, PostgreSQL COPY (CSV written
+by Arrow: a null is an unquoted empty field, an empty string a quoted one, as COPY reads them).
 
 The rows come as an Arrow table whose columns are named as the table's; timestamps are Arrow timestamps
 with a zone (stored as UTC), JSON columns hold JSON text. Each value is stored exactly as the ORM would
@@ -7,8 +8,11 @@ store it, so it reads back the same through the models.
 
 from __future__ import annotations
 
+import io
+
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
@@ -39,12 +43,13 @@ def insert_arrow(session: Session, table: Table, rows: pa.Table) -> int:
     dbapi = session.connection().connection.driver_connection
     for start in range(0, rows.num_rows, _BATCH):  # bounded memory for a bad day's millions of rows
         part = rows.slice(start, _BATCH)
-        cols = [(c if postgres else _sqlite_value(c)).to_pylist() for c in part.columns]
-        if postgres:
-            with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                for row in zip(*cols, strict=True):
-                    copy.write_row(row)
+        if postgres:  # Arrow writes the CSV in C: no Python value per cell
+            buf = io.BytesIO()
+            pacsv.write_csv(part, buf, pacsv.WriteOptions(include_header=False))
+            with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+                copy.write(buf.getbuffer())
             continue
+        cols = [_sqlite_value(c).to_pylist() for c in part.columns]
         cur = dbapi.cursor()
         try:
             cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * rows.num_columns)})',

@@ -27,7 +27,8 @@ def _rows(case_fk: int, person_fk: int, n: int) -> pa.Table:
         "phone": pa.array([f"13{i:09d}" for i in range(n)], pa.string()),
         "category": pa.array(["companion"] * (n - 1) + ["close"], pa.string()),
         "found_category": pa.array(["companion"] * n, pa.string()),
-        "override_reason": pa.array([None] * (n - 1) + ["同住，流调确认"], pa.string()),
+        "override_reason": pa.array(([None, "", 'a,"b"\nc'] + [None] * (n - 4))[: n - 1] + ["同住，流调确认"],
+                                    pa.string()),
         "evidence": pa.array(['[{"kind":"grid","via":"P00001","place":"G\\"1","start":"2022-03-10T09:02:03+08:00",'
                               '"end":"2022-03-10T10:00:00+08:00"}]'] * n, pa.string()),
         "first_exposure_at": pa.array([first + timedelta(seconds=i) for i in range(n)], ts),
@@ -55,6 +56,7 @@ def test_insert_arrow_reads_back_like_the_orm(env, tmp_path):
         assert first.evidence == [{"kind": "grid", "via": "P00001", "place": 'G"1',
                                    "start": "2022-03-10T09:02:03+08:00", "end": "2022-03-10T10:00:00+08:00"}]
         assert first.placed_deadline_at is None
+        assert got[1].override_reason == "" and got[2].override_reason == 'a,"b"\nc'  # empty is not null (COPY CSV)
         assert last.person.person_id == "P00002" and last.category == "close"
         assert last.override_reason == "同住，流调确认"
         assert last.placed_deadline_at == T0 + timedelta(hours=3)
