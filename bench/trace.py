@@ -180,24 +180,35 @@ def _duckdb_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int
     return close_venue, secondary - set(first) - {case_pid}
 
 
-def _duckdb_companions(city_dir: Path, case_pid: str, ws: int, we: int, min_s: int = 600) -> set[str]:
+def _duckdb_companions(city_dir: Path, case_pid: str, ws: int, we: int, min_s: int = 600,
+                       min_cell_hours: float = 0.0) -> set[str]:
     """A first attempt at the companions in DuckDB: the case's phone's cells in its window from the one dwells
     file, then everyone's dwells in those cells overlapping them by ≥ min_s, each phone named by the person who
-    gives it in persons.csv (else the phone itself)."""
+    gives it in persons.csv (else the phone itself). min_cell_hours > 0: the noise filter (either phone that
+    many hours in the cell over the 14 days up to the window's end)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"""CREATE VIEW c AS SELECT phone, grid_id, epoch(start_at)::BIGINT AS s, epoch(end_at)::BIGINT AS e
                     FROM read_parquet('{city_dir / "cell_dwells.parquet"}')""")
     con.execute(f"CREATE VIEW p AS SELECT person_id, phone FROM read_csv('{city_dir / 'persons.csv'}', all_varchar=true)")
-    rows = con.execute("""
-        WITH me AS (SELECT grid_id, greatest(s, ?) AS s, least(e, ?) AS e FROM c
-                    WHERE phone = (SELECT phone FROM p WHERE person_id = ?) AND e >= ? AND s <= ?),
-             met AS (SELECT DISTINCT o.phone FROM c o JOIN me m ON o.grid_id = m.grid_id
-                     WHERE least(o.e, m.e) - greatest(o.s, m.s) >= ?
-                       AND o.phone <> (SELECT phone FROM p WHERE person_id = ?))
-        SELECT coalesce(p.person_id, met.phone) FROM met LEFT JOIN p ON p.phone = met.phone""",
-                       [ws, we, case_pid, ws, we, min_s, case_pid]).fetchall()
+    phone = con.execute("SELECT phone FROM p WHERE person_id = ?", [case_pid]).fetchone()[0]
+    lo = we - 14 * 86_400
+    con.execute("""CREATE TEMP TABLE me AS SELECT grid_id, greatest(s, ?) AS s, least(e, ?) AS e FROM c
+                   WHERE phone = ? AND e >= ? AND s <= ?""", [ws, we, phone, ws, we])
+    con.execute("""CREATE TEMP TABLE pairs AS SELECT DISTINCT o.phone, o.grid_id FROM c o JOIN me m USING (grid_id)
+                   WHERE least(o.e, m.e) - greatest(o.s, m.s) >= ? AND o.phone <> ?""", [min_s, phone])
+    if min_cell_hours > 0:
+        con.execute("""CREATE TEMP TABLE h AS SELECT phone, grid_id, sum(least(e, ?) - greatest(s, ?)) / 3600.0 AS hours
+                       FROM c WHERE e > ? AND s < ? AND grid_id IN (SELECT grid_id FROM me) GROUP BY ALL""",
+                    [we, lo, lo, we])
+        con.execute("""CREATE TEMP TABLE kept AS SELECT DISTINCT x.phone FROM pairs x
+                       LEFT JOIN h h1 ON h1.phone = x.phone AND h1.grid_id = x.grid_id
+                       LEFT JOIN h h2 ON h2.phone = ? AND h2.grid_id = x.grid_id
+                       WHERE greatest(coalesce(h1.hours, 0), coalesce(h2.hours, 0)) >= ?""", [phone, min_cell_hours])
+    else:
+        con.execute("CREATE TEMP TABLE kept AS SELECT DISTINCT phone FROM pairs")
+    rows = con.execute("SELECT coalesce(p.person_id, k.phone) FROM kept k LEFT JOIN p USING (phone)").fetchall()
     return {r[0] for r in rows} - {case_pid}
 
 
@@ -281,10 +292,15 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="folder for the city, lake and records (default bench/out/…)")
     ap.add_argument("--fresh", action="store_true", help="start over: regenerate and re-import")
     ap.add_argument("--no-pandas", action="store_true", help="skip the (slow) pandas baseline")
+    ap.add_argument("--min-cell-hours", type=float, default=0.0,
+                    help="the deployment's companion noise filter (FANGKONG_COMPANION_MIN_CELL_HOURS, e.g. 30); "
+                         "the baseline applies it too")
     ap.add_argument("--_cold", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--_now", help=argparse.SUPPRESS)
     ap.add_argument("--_warm-imports", dest="_warm_imports", action="store_true", help=argparse.SUPPRESS)
     args, rest = ap.parse_known_args()
+    if args.min_cell_hours:  # the traces (and the cold processes) read it from the settings
+        os.environ["FANGKONG_COMPANION_MIN_CELL_HOURS"] = repr(args.min_cell_hours)
     if args._cold:
         point_settings(args._cold)
         if args._warm_imports:  # what a running server has loaded: the cold run measures the data, not imports
@@ -323,7 +339,8 @@ def main() -> None:
     result = results[0]
     best, med = min(runs), statistics.median(runs)
     counts = result.counts()
-    print(f"one case, full trace (close, secondary, companions, overlaps, risk persons written): "
+    noise = f", companion noise filter {args.min_cell_hours:g} h" if args.min_cell_hours else ""
+    print(f"one case, full trace (close, secondary, companions, overlaps, risk persons written{noise}): "
           f"cold {t['cold'] * 1000:.0f} ms (a new CLI process, imports included: {t['cold_process'] * 1000:.0f} ms), "
           f"warm best {best * 1000:.0f} ms / median {med * 1000:.0f} ms of {len(runs)}")
     print(f"  found: {counts}; peak RSS so far {peak_rss_mb():,.0f} MB", flush=True)
@@ -363,7 +380,8 @@ def main() -> None:
     with timed(t, "duckdb_naive"):
         close_d, sec_d = _duckdb_baseline(work / "city", case_pid, ws, we, until, dwell, households)
     with timed(t, "duckdb_companions"):
-        comp_d = _duckdb_companions(work / "city", case_pid, ws, we, edition.grid_overlap_min * 60)
+        comp_d = _duckdb_companions(work / "city", case_pid, ws, we, edition.grid_overlap_min * 60,
+                                    get_settings().companion_min_cell_hours)
     close_d, sec_d = _resolved(close_d, sec_d)
     comp_d = _resolved_keys(comp_d)
     # a companion is a phone met in the case's cells that is nobody closer (its holder's highest category)
