@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCH
 from fangkong.protocol import idnumber
 from fangkong.protocol.matching import Thresholds
 
-__all__ = ["MatchOutcome", "import_person_rows", "as_data", "chunks"]
+__all__ = ["MatchOutcome", "PERSON_ROWS", "first_rows", "import_person_rows", "as_data", "chunks"]
 
 _REG_COLS = (Person.id, Person.name, Person.id_number, Person.phone, Person.birth_date, Person.sex, Person.address,
              Person.community)
@@ -65,15 +67,16 @@ def _conflict(key: str, stored: dict, row: dict) -> str:
     return f"person_id {key!r} already stored with different data (not overwritten)"
 
 
-def _register(session: Session, rows: list[dict]) -> tuple[pa.Table, pa.Table]:
+def _register(session: Session, batch: pa.Table) -> tuple[pa.Table, pa.Table]:
     """The registered persons a batch can match: all of them for a large batch, else those sharing a key."""
     total = session.scalar(select(func.count(Person.id))) or 0
     if total == 0:
         return REGISTER_SCHEMA.empty_table(), PHONES_SCHEMA.empty_table()
-    if len(rows) * 20 >= total:
+    if batch.num_rows * 20 >= total:
         regs = session.execute(select(*_REG_COLS)).all()
         phones = session.execute(select(PersonPhone.person_fk, PersonPhone.phone)).all()
     else:
+        rows = batch.select(["phone", "birth_date", "id_number"]).to_pylist()  # a small batch: few rows
         phones_in = sorted({r["phone"] for r in rows if r["phone"]})
         fks = set(session.scalars(select(PersonPhone.person_fk).where(PersonPhone.phone.in_(phones_in))))
         dates = sorted({d for r in rows for d in (r["birth_date"], _born(r["id_number"])) if d})
@@ -97,51 +100,98 @@ def _born(id_number: str | None) -> date | None:
     return idnumber.birth_date_of(id_number) if id_number else None
 
 
-def import_person_rows(session: Session, tf: TableFile, seen: dict[str, tuple[int, dict]], result: ImportResult,
-                       *, strict: bool, source: str | None, thresholds: Thresholds) -> ImportResult:
-    """Known keys: identical → unchanged, different → rejected. New keys: resolved, then written."""
-    stored = _stored(session, list(seen))
-    new: list[tuple[int, dict]] = []
-    for key, (line, row) in seen.items():
-        if key in stored:
-            if stored[key] != as_data(row):
-                result.errors.append(RowError(tf.path.name, line, _conflict(key, stored[key], row)))
-            else:
-                result.unchanged += 1
+#: the columns of a persons file once cleaned (people.service stages each good row here)
+PERSON_ROWS = pa.schema([("_line", pa.int64())] + [(f, pa.date32() if f == "birth_date" else pa.string())
+                                                  for f in PERSON_FIELDS])
+#: rows handled together when comparing with the store and when writing: memory is bounded by this, not by
+#: the file (a city's register is ten million persons)
+_SLICE = 5000
+
+
+def first_rows(staged: pa.Table, key: str, file: str, result: ImportResult) -> pa.Table:
+    """The first row of each key, in file order; a later row with the same key and the same data counts as
+    unchanged, with other data it is an error naming the first line. Set-based: only the repeated keys'
+    rows are compared (DuckDB over Arrow); a file without repeats is returned as it is."""
+    if staged.num_rows == 0 or pc.count_distinct(staged.column(key)).as_py() == staged.num_rows:
+        return staged
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    con.register("staged", staged)
+    repeated = con.sql(f"SELECT {key} FROM staged GROUP BY {key} HAVING count(*) > 1").to_arrow_table()
+    con.register("dup", staged.filter(pc.is_in(staged.column(key), value_set=repeated.column(key))))
+    fields = [c for c in staged.column_names if c != "_line"]
+    same = " AND ".join(f"d.{c} IS NOT DISTINCT FROM f.{c}" for c in fields)
+    later = con.execute(f"""
+        WITH ranked AS (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line) AS k FROM dup)
+        SELECT d._line, d.{key}, f._line, {same} FROM ranked d JOIN ranked f ON f.{key} = d.{key} AND f.k = 1
+        WHERE d.k > 1 ORDER BY d._line""").fetchall()
+    for line, value, first_line, equal in later:
+        if equal:
+            result.unchanged += 1
         else:
-            new.append((line, row))
+            result.errors.append(RowError(file, line, f"duplicate {key} {value!r} with different data "
+                                                      f"(first at line {first_line})"))
+    drop = pa.array([r[0] for r in later], pa.int64())
+    return staged.filter(pc.invert(pc.is_in(staged.column("_line"), value_set=drop)))
+
+
+def import_person_rows(session: Session, tf: TableFile, rows: pa.Table, result: ImportResult,
+                       *, strict: bool, source: str | None, thresholds: Thresholds) -> ImportResult:
+    """`rows` (PERSON_ROWS, one per key, file order). Known keys: identical → unchanged, different → rejected.
+    New keys: resolved, then written. Python objects exist only for a slice of rows at a time."""
+    new_at: list[int] = []
+    for start in range(0, rows.num_rows, _SLICE):
+        part = rows.slice(start, _SLICE).to_pylist()
+        stored = _stored(session, [r["person_id"] for r in part])
+        for i, row in enumerate(part, start):
+            key = row["person_id"]
+            if key in stored:
+                if stored[key] != as_data(row):
+                    result.errors.append(RowError(tf.path.name, row["_line"], _conflict(key, stored[key], row)))
+                else:
+                    result.unchanged += 1
+            else:
+                new_at.append(i)
     result.errors.sort(key=lambda e: e.line)
     if strict and result.errors:
         result.committed = False
         return result
-    rows = [r for _, r in new]
-    incoming = pa.Table.from_pylist([{"row": i, **{c: r[c] for c in INCOMING_SCHEMA.names if c != "row"}}
-                                     for i, r in enumerate(rows)], INCOMING_SCHEMA)
-    decisions = resolve(incoming, *_register(session, rows), thresholds).to_pylist() if rows else []
-    result.outcome = _write(session, rows, decisions, source)
-    result.inserted = len(rows)
+    new = rows if len(new_at) == rows.num_rows else rows.take(pa.array(new_at, pa.int64()))
+    incoming = pa.table([pa.array(range(new.num_rows), pa.int64())]
+                        + [new.column(c) for c in INCOMING_SCHEMA.names if c != "row"], schema=INCOMING_SCHEMA)
+    decisions = resolve(incoming, *_register(session, new), thresholds) if new.num_rows else None
+    result.outcome = _write(session, new, decisions, source) if new.num_rows else MatchOutcome()
+    result.inserted = new.num_rows
     return result
 
 
-def _write(session: Session, rows: list[dict], decisions: list[dict], source: str | None) -> MatchOutcome:
+def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | None) -> MatchOutcome:
     outcome = MatchOutcome()
-    fresh = [i for i, d in enumerate(decisions) if d["decision"] in ("new", "review")]
+    decisions = decisions.sort_by("row")
+    decision = decisions.column("decision")
+    fresh = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["new", "review"]))).to_pylist()
     for part in chunks(fresh):
-        session.execute(insert(Person), [{**rows[i], "source": source} for i in part])
-    wanted = sorted({rows[i]["person_id"] for i, d in enumerate(decisions) if d["decision"] == "review"}
-                    | {rows[d["same_as_row"]]["person_id"] for d in decisions if d["same_as_row"] is not None})
+        session.execute(insert(Person), [{**{f: r[f] for f in PERSON_FIELDS}, "source": source}
+                                         for r in rows.take(pa.array(part, pa.int64())).to_pylist()])
+    same_as = decisions.column("same_as_row")
+    review_at = pc.indices_nonzero(pc.equal(decision, "review"))
+    firsts = pc.drop_null(same_as)
+    wanted = sorted(set(pc.take(rows.column("person_id"), review_at).to_pylist())
+                    | set(pc.take(rows.column("person_id"), firsts).to_pylist()))
     ids: dict[str, int] = {}
     for part in chunks(wanted):
         ids.update(session.execute(select(Person.person_id, Person.id).where(Person.person_id.in_(part))).all())
-    outcome.new = sum(d["decision"] == "new" for d in decisions)
+    outcome.new = pc.sum(pc.equal(decision, "new")).as_py() or 0
     links = []
-    for i, d in enumerate(decisions):
-        row = rows[i]
-        if d["decision"] == "review":
-            outcome.review += 1
-            session.add(MatchReview(key=row["person_id"], person_fk=ids[row["person_id"]], candidate_fk=d["person_fk"],
-                                    score=d["score"], evidence=_evidence(d)))
-        elif d["decision"] in ("id_number", "link"):
+    named = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["review", "id_number", "link"]))).to_pylist()
+    for part in chunks(named):
+        take = pa.array(part, pa.int64())
+        for row, d in zip(rows.take(take).to_pylist(), decisions.take(take).to_pylist(), strict=True):
+            if d["decision"] == "review":
+                outcome.review += 1
+                session.add(MatchReview(key=row["person_id"], person_fk=ids[row["person_id"]],
+                                        candidate_fk=d["person_fk"], score=d["score"], evidence=_evidence(d)))
+                continue
             first = d["same_as_row"]
             fk = d["person_fk"] if first is None else _follow(first, rows, decisions, ids)
             by_id = d["decision"] == "id_number"
@@ -155,10 +205,11 @@ def _write(session: Session, rows: list[dict], decisions: list[dict], source: st
     return outcome
 
 
-def _follow(first: int, rows, decisions, ids) -> int:
+def _follow(first: int, rows: pa.Table, decisions: pa.Table, ids) -> int:
     """A later row of the batch with the same ID number as row `first` joins whatever `first` became."""
-    d = decisions[first]
-    return d["person_fk"] if d["decision"] in ("id_number", "link") else ids[rows[first]["person_id"]]
+    if decisions.column("decision")[first].as_py() in ("id_number", "link"):
+        return decisions.column("person_fk")[first].as_py()
+    return ids[rows.column("person_id")[first].as_py()]
 
 
 def _evidence(d: dict) -> dict:

@@ -14,7 +14,7 @@ from fangkong.db.sets import one_of
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
-from fangkong.people.persons_import import MatchOutcome, import_person_rows
+from fangkong.people.persons_import import PERSON_ROWS, MatchOutcome, first_rows, import_person_rows
 from fangkong.people.phones import (REF_COLUMNS, PersonRef, PhoneOwners, import_person_phones, owner_candidates,
                                     phone_owners)
 from fangkong.protocol import idnumber
@@ -123,9 +123,33 @@ def import_persons(session: Session, tf: TableFile, *, strict: bool = False, sou
     if source is not None and not _SOURCE.match(source):
         raise InvalidInput(f"source {source!r}: 1–40 letters, digits, '_' or '-'")
     result = _result(tf, "persons")
-    seen = _clean_rows(tf, "person_id", _clean_person, result)
-    return import_person_rows(session, tf, seen, result, strict=strict, source=source,
+    staged = _clean_to_arrow(tf, _clean_person, result)
+    tf.table = tf.table.slice(0, 0)  # the file's text is no longer needed: a register's millions of rows
+    rows = first_rows(staged, "person_id", tf.path.name, result)
+    del staged
+    return import_person_rows(session, tf, rows, result, strict=strict, source=source,
                               thresholds=thresholds or Thresholds())
+
+
+def _clean_to_arrow(tf: TableFile, clean, result: ImportResult, size: int = 50_000) -> pa.Table:
+    """Each row cleaned (errors reported with their lines), the good ones kept as Arrow columns (PERSON_ROWS):
+    Python objects exist for one slice of the file at a time."""
+    widths = _LIMITS["person_id"]
+    parts = []
+    for start in range(0, tf.table.num_rows, size):
+        cols: dict[str, list] = {c: [] for c in PERSON_ROWS.names}
+        for row in tf.table.slice(start, size).to_pylist():
+            out, err = clean(row)
+            if err is None:
+                err = _unstorable(out, widths)
+            if err:
+                result.errors.append(RowError(tf.path.name, row["_line"], err))
+                continue
+            cols["_line"].append(row["_line"])
+            for f in PERSON_FIELDS:
+                cols[f].append(out[f])
+        parts.append(pa.table([pa.array(cols[f.name], f.type) for f in PERSON_ROWS], schema=PERSON_ROWS))
+    return pa.concat_tables(parts) if parts else PERSON_ROWS.empty_table()
 
 
 def import_venues(session: Session, tf: TableFile, *, strict: bool = False) -> ImportResult:

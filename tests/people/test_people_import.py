@@ -125,3 +125,33 @@ def test_bad_source_name(env, tmp_path):
     register(tmp_path, 1)
     r = fk("import", tmp_path / "reg", "--source", "a b")
     assert r.exit_code == 1 and "source 'a b'" in r.output
+
+
+def test_a_key_repeated_in_the_file_is_unchanged_or_an_error_naming_the_first_line(env, tmp_path):
+    """Within one file: the first good row of a key is the one imported; a later identical row is unchanged,
+    a later different row an error naming the first line; a row rejected by validation is never 'first'."""
+    rows = [person(1), person(2),                                     # lines 2, 3
+            {**person(3), "id_number": "110101199001011235"},         # line 4: bad check character
+            {**person(1)},                                            # line 5: identical to line 2
+            {**person(2), "name": "别人"},                            # line 6: other data than line 3
+            person(3)]                                                # line 7: the first good P3
+    write_csv(tmp_path / "dup" / "persons.csv", rows)
+    r = fk("import", tmp_path / "dup")
+    out = " ".join(r.output.split())
+    assert "persons.csv:6: duplicate person_id 'P00002' with different data (first at line 3)" in out, out
+    assert "persons.csv:4: invalid resident ID number" in out, out
+    assert "persons.csv:5" not in out, out
+    assert "│ persons.csv │ 6 │ 3 │ 1 │ 2 │ yes │" in out, out        # rows, new, unchanged, rejected
+    with unit_of_work() as s:
+        names = dict(s.execute(select(Person.person_id, Person.name)).all())
+    assert set(names) == {person(i)["person_id"] for i in (1, 2, 3)}
+    assert names[person(2)["person_id"]] == person(2)["name"]
+    r = fk("import", tmp_path / "dup")                                # again: nothing new, nothing lost
+    assert count(Person) == 3
+
+
+def test_a_strict_import_with_a_repeated_key_writes_nothing(env, tmp_path):
+    write_csv(tmp_path / "dup" / "persons.csv", [person(1), person(2), {**person(2), "name": "别人"}])
+    r = fk("import", tmp_path / "dup", "--strict")
+    assert "first at line 3" in " ".join(r.output.split()), r.output
+    assert count(Person) == 0
