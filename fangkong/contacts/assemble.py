@@ -89,16 +89,31 @@ def holders(found: pa.Table, seeds: pa.Table, owners: pa.Table, rank: int) -> pa
 
 def iso_times(seconds: pa.Array | pa.ChunkedArray, tz: ZoneInfo) -> pa.Array:
     """Epoch seconds → the time in the zone as datetime.isoformat() writes it ('2022-03-01T10:00:00+08:00');
-    each distinct time formatted once (a trace's evidence repeats the same cell boundaries)."""
+    each distinct time formatted once (a trace's evidence repeats the same cell boundaries).
+
+    The zone's offset comes from zoneinfo, once per calendar day touched (at its first and last second): a
+    day with one offset throughout is formatted in Arrow (local time = UTC + offset, cast to text), a day
+    with a change of offset (a DST switch) value by value in Python. Arrow's own time-zone formatting was
+    slower and does not extrapolate DST rules beyond 2037 the way zoneinfo does."""
     distinct = pc.unique(seconds)
-    text = pc.strftime(pc.cast(distinct, pa.timestamp("s", tz=tz.key)), format="%Y-%m-%dT%H:%M:%S%z")
-    text = pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
-    # beyond the 32-bit range a zone's future rules (DST) come from the rule string, which Arrow's time-zone
-    # library does not extrapolate the way zoneinfo does: those (rare) times are formatted by Python
-    outside = pc.or_(pc.less(distinct, 0), pc.greater(distinct, 2 ** 31 - 1))
-    if pc.any(outside).as_py():
-        fixed = [datetime.fromtimestamp(v, tz).isoformat() if out else t for v, t, out in
-                 zip(distinct.to_pylist(), text.to_pylist(), outside.to_pylist(), strict=True)]
+    if len(distinct) == 0:
+        return pa.array([], pa.string())
+    v = distinct.to_numpy(zero_copy_only=False).astype(np.int64)
+    day = v // 86_400
+    days = np.unique(day)
+    first = [datetime.fromtimestamp(int(d) * 86_400, tz) for d in days]
+    last = [datetime.fromtimestamp(int(d) * 86_400 + 86_399, tz) for d in days]
+    at = np.searchsorted(days, day)
+    offset = np.array([int(t.utcoffset().total_seconds()) for t in first], np.int64)[at]
+    text = pc.replace_substring(pa.array(v + offset, pa.int64()).cast(pa.timestamp("s")).cast(pa.string()), " ", "T")
+    suffix = pc.take(pa.array([t.isoformat()[19:] for t in first], pa.string()), pa.array(at))
+    text = pc.binary_join_element_wise(text, suffix, "")
+    switching = np.flatnonzero([a.utcoffset() != b.utcoffset() for a, b in zip(first, last, strict=True)])
+    if len(switching):
+        fix = np.flatnonzero(np.isin(at, switching))
+        fixed = text.to_pylist()
+        for k in fix.tolist():
+            fixed[k] = datetime.fromtimestamp(int(v[k]), tz).isoformat()
         text = pa.array(fixed, pa.string())
     return pc.take(text, pc.index_in(seconds, value_set=distinct))
 

@@ -18,15 +18,14 @@ from sqlalchemy.orm import Session
 
 __all__ = ["insert_arrow"]
 
-#: how SQLAlchemy's SQLite dialect stores a DATETIME (naive UTC for UTCDateTime); "%S" of a microsecond
-#: timestamp writes the fraction too: 2022-03-14 08:50:00.000000
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
 _BATCH = 50_000
 
 
 def _sqlite_value(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    # how SQLAlchemy's SQLite dialect stores a DATETIME (naive UTC for UTCDateTime): 2022-03-14 08:50:00.000000,
+    # which is what a microsecond timestamp without a zone casts to (no time-zone look-up per value)
     if pa.types.is_timestamp(col.type):
-        return pc.strftime(col.cast(pa.timestamp("us", tz="UTC")), format=_SQLITE_TIME)
+        return col.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")).cast(pa.string())
     return col
 
 

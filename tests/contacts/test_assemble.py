@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,32 @@ ZONES = [ZoneInfo(z) for z in ("Asia/Shanghai", "UTC", "America/New_York", "Asia
 @given(st.lists(st.integers(min_value=0, max_value=4_102_444_800), min_size=1, max_size=50),
        st.sampled_from(ZONES))
 def test_iso_times_match_datetime_isoformat(values, tz):
+    got = assemble.iso_times(pa.array(values, pa.int64()), tz).to_pylist()
+    assert got == [datetime.fromtimestamp(v, tz).isoformat() for v in values]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=-2**33, max_value=2**33), min_size=1, max_size=50), st.sampled_from(ZONES))
+def test_iso_times_match_datetime_isoformat_over_centuries(values, tz):
+    got = assemble.iso_times(pa.array(values, pa.int64()), tz).to_pylist()
+    assert got == [datetime.fromtimestamp(v, tz).isoformat() for v in values]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/London"])
+def test_iso_times_on_the_days_the_clocks_change(zone):
+    """Every second around each switch of 2022 and 2063 (a day with two offsets is formatted value by value),
+    beside times of plain days."""
+    tz = ZoneInfo(zone)
+    values = [0, 1_650_000_000]
+    for year in (2022, 2063):
+        t = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+        offset = tz.utcoffset(datetime(year, 1, 1))
+        for hour in range(0, 366 * 24):
+            u = t + hour * 3600
+            now = datetime.fromtimestamp(u, tz).utcoffset()
+            if now != offset:
+                values += list(range(u - 7200, u + 7200, 599))
+                offset = now
     got = assemble.iso_times(pa.array(values, pa.int64()), tz).to_pylist()
     assert got == [datetime.fromtimestamp(v, tz).isoformat() for v in values]
 
