@@ -218,10 +218,13 @@ def persons_by_phones(session: Session, phones: Iterable[str], at: datetime | No
 
 
 def known_keys(session: Session) -> pa.Array:
-    """Every key a venue scan or a sample may name a person by."""
-    keys = list(session.scalars(select(Person.person_id)))
-    keys += list(session.scalars(select(PersonSourceKey.key)))
-    return pa.array(keys, pa.string())
+    """Every key a venue scan or a sample may name a person by (read in partitions: a city's ten million keys
+    as Python strings at once would be a gigabyte)."""
+    parts = [pa.array([], pa.string())]
+    for column in (Person.person_id, PersonSourceKey.key):
+        result = session.execute(select(column).execution_options(yield_per=200_000)).scalars()
+        parts += [pa.array(part, pa.string()) for part in result.partitions()]
+    return pa.chunked_array(parts, pa.string()).combine_chunks()
 
 
 def source_keys(session: Session, persons: Iterable[Person]) -> dict[int, list[str]]:
