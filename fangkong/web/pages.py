@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,7 +22,7 @@ def _default_day(session, settings) -> date:
     latest = case_service.list_cases(session, limit=1)
     if latest and latest[0].declared_at:
         return latest[0].declared_at.astimezone(settings.zone).date()
-    return date.today()
+    return datetime.now(settings.zone).date()  # the office's day, not the machine's
 
 
 @router.get("/", response_class=HTMLResponse)

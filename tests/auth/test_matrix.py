@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from builders.city import person, venue, write_city
@@ -30,7 +31,9 @@ from fangkong.tasks.models import Task
 
 A, B = "140105", "140106"
 # the outbreak is recent, so its measures and test tasks are still running today
-DAY1, DAY2 = date.today() - timedelta(days=2), date.today() - timedelta(days=1)
+#: the office's calendar day (Asia/Shanghai), not the machine's: between 16:00 and 24:00 UTC they differ
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+DAY1, DAY2 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 WRITE = {"POST", "PATCH", "PUT", "DELETE"}
 
 
@@ -200,7 +203,7 @@ def test_writes_inside_and_outside_the_jurisdiction(server, world):  # noqa: F81
     assert mine and theirs and not (mine & theirs)
     assert all(p < "P00010" for p in mine if p) and all(p > "P00010" for p in theirs if p)
     # aggregates are cut too: the district's bulletin counts its own case, the admin's both
-    day = {"day": date.today().isoformat()}
+    day = {"day": TODAY.isoformat()}
     assert server.get("/api/bulletin", params=day).json()["figures"]["total_cases"] == 2
     assert inside.get("/api/bulletin", params=day).json()["figures"]["total_cases"] == 1
     # the write carries the real user, and the audit log says so
