@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
-from fangkong.lake.files import ImportResult, find_table_file, open_parquet_source, read_table_file
+from fangkong.lake.files import ImportResult, find_table_file, open_parquet_source, read_table_file, stream_table_file
 from fangkong.lake.schemas import INCOMING, TABLES as LAKE_TABLES
 from fangkong.people import service as people_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS
@@ -43,6 +43,8 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
     if table in LAKE_TABLES and path.suffix == ".parquet":
         # hundreds of millions of rows: DuckDB reads the file where it lies, typed, in bounded memory
         tf = open_parquet_source(path, required=required, known=known)
+    elif table == "persons":
+        tf = stream_table_file(path, required=required, known=known)  # a register: read a block at a time
     else:
         tf = read_table_file(path, required=required, known=known)
     if table == "persons":

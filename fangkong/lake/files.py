@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,12 @@ import pyarrow.parquet as pq
 
 from fangkong.errors import InvalidInput
 
-__all__ = ["ImportResult", "ParquetSource", "RowError", "TableFile", "open_parquet_source", "read_table_file",
-           "find_table_file"]
+__all__ = ["ImportResult", "ParquetSource", "RowError", "TableFile", "TableStream", "open_parquet_source",
+           "read_table_file", "stream_table_file", "find_table_file"]
 
 LINE = "_line"
+#: bytes of CSV parsed at a time (a TableStream holds one such block's rows as text)
+CSV_BLOCK = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,35 @@ class TableFile:
     def register(self, con) -> None:
         """Expose the rows to a DuckDB connection as `src`."""
         con.register("src", self.table)
+
+    def batches(self, size: int) -> Iterator[pa.Table]:
+        for start in range(0, self.table.num_rows, size):
+            yield self.table.slice(start, size)
+
+
+@dataclass
+class TableStream:
+    """A CSV file read a block at a time (a city's register: millions of rows never held as text at once).
+    `batches` yields the same columns as a TableFile's table, _line included; `num_rows` is known once the
+    file has been read through."""
+
+    path: Path
+    names: list[str]         # the file's columns, as in its header
+    known: set[str]
+    warnings: list[str]
+    num_rows: int = 0
+
+    def batches(self, size: int) -> Iterator[pa.Table]:
+        self.num_rows = 0
+        try:
+            reader = pacsv.open_csv(self.path, **_csv_options(self.names))
+            for batch in reader:
+                table = _with_lines(pa.Table.from_batches([batch]), self.known, 2 + self.num_rows)
+                self.num_rows += table.num_rows
+                for start in range(0, table.num_rows, size):
+                    yield table.slice(start, size)
+        except pa.ArrowInvalid as exc:
+            raise _malformed(self.path, len(self.names), exc) from None
 
 
 @dataclass
@@ -107,28 +139,35 @@ def _check_utf8(path: Path) -> None:
             raise InvalidInput(f"{path.name}:{line}: file ends inside a UTF-8 character (truncated?)") from None
 
 
-def _read_csv(path: Path) -> pa.Table:
+def _header(path: Path) -> list[str]:
     _check_utf8(path)
     with path.open("rb") as fh:
         head = fh.readline().decode("utf-8-sig").strip()
     if not head:
         raise InvalidInput(f"{path.name}:1: empty file, expected a header row")
-    names = [c.strip() for c in next(csv.reader([head]))]
+    return [c.strip() for c in next(csv.reader([head]))]
+
+
+def _csv_options(names: list[str]) -> dict:
+    return {"read_options": pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=CSV_BLOCK),
+            "convert_options": pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                    strings_can_be_null=True, quoted_strings_can_be_null=False),
+            "parse_options": pacsv.ParseOptions(newlines_in_values=False)}
+
+
+def _malformed(path: Path, width: int, exc: Exception) -> InvalidInput:
+    line, why = _first_malformed(path, width)
+    where = f"{path.name}:{line}" if line else path.name
+    return InvalidInput(f"{where}: malformed CSV ({why or str(exc).splitlines()[0]}); nothing imported "
+                        "from this file")
+
+
+def _read_csv(path: Path) -> pa.Table:
+    names = _header(path)
     try:
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-        )
+        return pacsv.read_csv(path, **_csv_options(names))
     except pa.ArrowInvalid as exc:
-        line, why = _first_malformed(path, len(names))
-        where = f"{path.name}:{line}" if line else path.name
-        raise InvalidInput(f"{where}: malformed CSV ({why or str(exc).splitlines()[0]}); nothing imported "
-                           "from this file") from None
+        raise _malformed(path, len(names), exc) from None
 
 
 def _first_malformed(path: Path, width: int) -> tuple[int | None, str | None]:
@@ -161,21 +200,39 @@ def _read_parquet(path: Path) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def read_table_file(path: Path, *, required: set[str], known: set[str]) -> TableFile:
-    """Read a file; reject it when a required column is missing; warn about unknown columns."""
-    table = _read_csv(path) if path.suffix == ".csv" else _read_parquet(path)
-    columns = set(table.column_names)
-    missing = sorted(required - columns)
+def _checked(path: Path, names: list[str], required: set[str], known: set[str]) -> list[str]:
+    """The file's warnings; an error when a required column is missing."""
+    missing = sorted(required - set(names))
     if missing:
         raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
-    extra = sorted(columns - known)
-    warnings = [f"{path.name}: unknown column(s) ignored: {', '.join(extra)}"] if extra else []
+    extra = sorted(set(names) - known)
+    return [f"{path.name}: unknown column(s) ignored: {', '.join(extra)}"] if extra else []
+
+
+def _with_lines(table: pa.Table, known: set[str], first: int) -> pa.Table:
+    """The known columns (absent ones as nulls) and _line, numbered from `first`."""
+    columns = set(table.column_names)
     table = table.select([c for c in table.column_names if c in known])
     for name in sorted(known - columns):
         table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
-    first = 2 if path.suffix == ".csv" else 1
-    table = table.append_column(LINE, pa.array(range(first, first + table.num_rows), pa.int64()))
+    return table.append_column(LINE, pa.array(range(first, first + table.num_rows), pa.int64()))
+
+
+def read_table_file(path: Path, *, required: set[str], known: set[str]) -> TableFile:
+    """Read a file; reject it when a required column is missing; warn about unknown columns."""
+    table = _read_csv(path) if path.suffix == ".csv" else _read_parquet(path)
+    warnings = _checked(path, table.column_names, required, known)
+    table = _with_lines(table, known, 2 if path.suffix == ".csv" else 1)
     return TableFile(path=path, table=table, warnings=warnings)
+
+
+def stream_table_file(path: Path, *, required: set[str], known: set[str]) -> TableFile | TableStream:
+    """A CSV file as a TableStream (its header checked now, its rows read as they are used); other files
+    as read_table_file."""
+    if path.suffix != ".csv":
+        return read_table_file(path, required=required, known=known)
+    names = _header(path)
+    return TableStream(path=path, names=names, known=known, warnings=_checked(path, names, required, known))
 
 
 @dataclass

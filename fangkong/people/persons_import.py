@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, insert, select
@@ -139,7 +141,7 @@ def import_person_rows(session: Session, tf: TableFile, rows: pa.Table, result: 
                        *, strict: bool, source: str | None, thresholds: Thresholds) -> ImportResult:
     """`rows` (PERSON_ROWS, one per key, file order). Known keys: identical → unchanged, different → rejected.
     New keys: resolved, then written. Python objects exist only for a slice of rows at a time."""
-    new_at: list[int] = []
+    new_at = array("q")  # the new keys' row indices (a first import: every row of a ten-million-row file)
     for start in range(0, rows.num_rows, _SLICE):
         part = rows.slice(start, _SLICE).to_pylist()
         stored = _stored(session, [r["person_id"] for r in part])
@@ -156,7 +158,8 @@ def import_person_rows(session: Session, tf: TableFile, rows: pa.Table, result: 
     if strict and result.errors:
         result.committed = False
         return result
-    new = rows if len(new_at) == rows.num_rows else rows.take(pa.array(new_at, pa.int64()))
+    new = rows if len(new_at) == rows.num_rows else rows.take(pa.array(np.frombuffer(new_at, np.int64)))
+    del new_at
     incoming = pa.table([pa.array(range(new.num_rows), pa.int64())]
                         + [new.column(c) for c in INCOMING_SCHEMA.names if c != "row"], schema=INCOMING_SCHEMA)
     decisions = resolve(incoming, *_register(session, new), thresholds) if new.num_rows else None
@@ -167,9 +170,8 @@ def import_person_rows(session: Session, tf: TableFile, rows: pa.Table, result: 
 
 def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | None) -> MatchOutcome:
     outcome = MatchOutcome()
-    decisions = decisions.sort_by("row")
     decision = decisions.column("decision")
-    fresh = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["new", "review"]))).to_pylist()
+    fresh = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["new", "review"]))).to_numpy()
     for part in chunks(fresh):
         session.execute(insert(Person), [{**{f: r[f] for f in PERSON_FIELDS}, "source": source}
                                          for r in _rows_at(rows, part).to_pylist()])
@@ -204,14 +206,14 @@ def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | 
     return outcome
 
 
-def _rows_at(table: pa.Table, at: list[int]) -> pa.Table:
+def _rows_at(table: pa.Table, at) -> pa.Table:
     """The rows at sorted indices `at`: a slice when they are consecutive (a first import: every row), else a
     take from the slice they span. (Arrow's take over a table of many chunks joins the chunks first: over a
     whole 10 M-row file, once per 5 000 rows, that was the import's time.)"""
-    lo, hi = at[0], at[-1] + 1
+    lo, hi = int(at[0]), int(at[-1]) + 1
     if hi - lo == len(at):
         return table.slice(lo, hi - lo)
-    return table.slice(lo, hi - lo).take(pa.array([i - lo for i in at], pa.int64()))
+    return table.slice(lo, hi - lo).take(pa.array(np.asarray(at, np.int64) - lo))
 
 
 def _follow(first: int, rows: pa.Table, decisions: pa.Table, ids) -> int:

@@ -145,24 +145,43 @@ def _scored(pairs: pa.Table) -> pa.Table:
                      "veto": veto})
 
 
-def resolve(incoming: pa.Table, register: pa.Table, phones: pa.Table, thresholds: Thresholds) -> pa.Table:
+#: incoming rows resolved together: names and addresses are normalised and blocked one chunk at a time, each
+#: against the whole register (a city's register is ten million rows: its normalised text, whole, was gigabytes)
+RESOLVE_CHUNK = 500_000
+
+
+def resolve(incoming: pa.Table, register: pa.Table, phones: pa.Table, thresholds: Thresholds,
+            *, chunk: int = RESOLVE_CHUNK) -> pa.Table:
     """One decision per incoming row: `id_number` (same resident ID as a registered person, or as an earlier
     row of the same batch: `same_as_row`), `link`, `review` (with its best candidate) or `new`.
 
     Rows are matched against the register as it was before the batch; a batch's rows sharing an ID number
-    are one person. The best candidate has the highest score, then the lowest person_fk.
+    are one person. The best candidate has the highest score, then the lowest person_fk. Decisions come in
+    `row` order; rows are resolved `chunk` at a time (the answer does not depend on it).
     """
+    rows = incoming.column("row").to_numpy()
+    if len(rows) > 1 and (np.diff(rows) < 0).any():
+        incoming = incoming.sort_by("row")
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    inc, reg = _prepared(incoming), _prepared(register)
-    con.register("inc", inc)
-    con.register("reg", reg)
+    con.register("reg", _prepared(register))
     con.register("phones", phones)
-    con.execute("""CREATE TEMP TABLE by_id AS
+    # the later rows of an ID number the batch repeats, with the first row (over the whole batch, not a chunk)
+    con.register("ids", incoming.select(["row", "id_number"]))
+    con.execute("""CREATE TEMP TABLE first_id AS SELECT row, first FROM (
+        SELECT row, min(row) OVER (PARTITION BY id_number) AS first FROM ids WHERE id_number IS NOT NULL)
+        WHERE first < row""")
+    con.unregister("ids")
+    out = [_resolve_chunk(con, incoming.slice(start, chunk), thresholds)
+           for start in range(0, max(incoming.num_rows, 1), max(chunk, 1))]  # an empty batch: one empty chunk
+    con.close()
+    return pa.concat_tables(out)
+
+
+def _resolve_chunk(con, incoming: pa.Table, thresholds: Thresholds) -> pa.Table:
+    con.register("inc", _prepared(incoming))
+    con.execute("""CREATE OR REPLACE TEMP TABLE by_id AS
         SELECT t.row, min(r.person_fk) AS person_fk FROM inc t JOIN reg r ON r.id_number = t.id_number GROUP BY t.row""")
-    con.execute("""CREATE TEMP TABLE first_id AS
-        SELECT row, min(row) OVER (PARTITION BY id_number) AS first FROM inc
-        WHERE id_number IS NOT NULL AND row NOT IN (SELECT row FROM by_id)""")
     scored = _scored(con.sql(_PAIRS).to_arrow_table())
     con.register("scored", scored)
     best = con.sql("""
@@ -185,7 +204,8 @@ def resolve(incoming: pa.Table, register: pa.Table, phones: pa.Table, thresholds
           CASE WHEN b.row IS NULL AND NOT coalesce(f.first < i.row, false) THEN s.veto END AS veto
         FROM inc i LEFT JOIN by_id b USING (row) LEFT JOIN first_id f USING (row) LEFT JOIN best s USING (row)
         ORDER BY i.row""").to_arrow_table()
-    con.close()
+    for name in ("inc", "scored", "best"):
+        con.unregister(name)
     return out
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.sets import one_of
 from fangkong.errors import InvalidInput, NotFound
-from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
 from fangkong.people.persons_import import PERSON_ROWS, MatchOutcome, first_rows, import_person_rows
 from fangkong.people.phones import (REF_COLUMNS, PersonRef, PhoneOwners, import_person_phones, owner_candidates,
@@ -111,34 +111,37 @@ def _clean_rows(tf: TableFile, key: str, clean, result: ImportResult) -> dict[st
     return seen
 
 
-def _result(tf: TableFile, table: str) -> ImportResult:
-    return ImportResult(table=table, file=tf.path.name, rows=tf.table.num_rows, errors=[], warnings=list(tf.warnings))
+def _result(tf: TableFile | TableStream, table: str) -> ImportResult:
+    return ImportResult(table=table, file=tf.path.name, rows=tf.num_rows, errors=[], warnings=list(tf.warnings))
 
 
-def import_persons(session: Session, tf: TableFile, *, strict: bool = False, source: str | None = None,
+def import_persons(session: Session, tf: TableFile | TableStream, *, strict: bool = False, source: str | None = None,
                    thresholds: Thresholds | None = None) -> ImportResult:
     """Persons from one source: a known key is unchanged or rejected (never overwritten); a new key is resolved
     (same ID number → that person; else a match score → linked, a review item with a new person, or a new
-    person) — see docs/people.md."""
+    person) — see docs/people.md. A TableStream is read a block at a time: the file's text is never held
+    whole, only its cleaned columns."""
     if source is not None and not _SOURCE.match(source):
         raise InvalidInput(f"source {source!r}: 1–40 letters, digits, '_' or '-'")
     result = _result(tf, "persons")
     staged = _clean_to_arrow(tf, _clean_person, result)
-    tf.table = tf.table.slice(0, 0)  # the file's text is no longer needed: a register's millions of rows
+    result.rows = tf.num_rows
+    if isinstance(tf, TableFile):
+        tf.table = tf.table.slice(0, 0)  # the file's text is no longer needed: a register's millions of rows
     rows = first_rows(staged, "person_id", tf.path.name, result)
     del staged
     return import_person_rows(session, tf, rows, result, strict=strict, source=source,
                               thresholds=thresholds or Thresholds())
 
 
-def _clean_to_arrow(tf: TableFile, clean, result: ImportResult, size: int = 50_000) -> pa.Table:
+def _clean_to_arrow(tf: TableFile | TableStream, clean, result: ImportResult, size: int = 50_000) -> pa.Table:
     """Each row cleaned (errors reported with their lines), the good ones kept as Arrow columns (PERSON_ROWS):
     Python objects exist for one slice of the file at a time."""
     widths = _LIMITS["person_id"]
     parts = []
-    for start in range(0, tf.table.num_rows, size):
+    for piece in tf.batches(size):
         cols: dict[str, list] = {c: [] for c in PERSON_ROWS.names}
-        for row in tf.table.slice(start, size).to_pylist():
+        for row in piece.to_pylist():
             out, err = clean(row)
             if err is None:
                 err = _unstorable(out, widths)

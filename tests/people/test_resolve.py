@@ -25,8 +25,9 @@ def person(rng: random.Random, i: int) -> dict:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.floats(0.5, 0.95), st.floats(0.2, 0.5))
-def test_vectorised_equals_row_by_row(seed, link, review):
+@given(st.integers(0, 2**32 - 1), st.floats(0.5, 0.95), st.floats(0.2, 0.5), st.sampled_from([1, 3, 7, 500_000]))
+def test_vectorised_equals_row_by_row(seed, link, review, chunk):
+    """Whatever the chunk size (a batch's repeated ID numbers span chunks)."""
     rng = random.Random(seed)
     register = [{"person_fk": i + 1, **person(rng, i)} for i in range(rng.randint(0, 25))]
     incoming = [{"row": i, **person(rng, i)} for i in range(rng.randint(0, 25))]
@@ -34,6 +35,6 @@ def test_vectorised_equals_row_by_row(seed, link, review):
               for r in register if rng.random() < 0.2]
     th = Thresholds(link=link, review=review)
     fast = resolve(pa.Table.from_pylist(incoming, INCOMING_SCHEMA), pa.Table.from_pylist(register, REGISTER_SCHEMA),
-                   pa.Table.from_pylist(phones, PHONES_SCHEMA), th).to_pylist()
+                   pa.Table.from_pylist(phones, PHONES_SCHEMA), th, chunk=chunk).to_pylist()
     slow = resolve_rows(incoming, register, phones, th)
     assert fast == slow

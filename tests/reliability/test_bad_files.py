@@ -60,6 +60,25 @@ def test_a_damaged_file_is_one_error_with_file_and_line_and_writes_nothing(env, 
     assert snapshot(env) == before
 
 
+def test_a_register_read_block_by_block_keeps_its_line_numbers(env, tmp_path, monkeypatch):
+    """persons.csv is read a block at a time (a city's register): errors in later blocks name their own lines,
+    and a file malformed far into it writes nothing, though earlier blocks were clean."""
+    from fangkong.lake import files
+
+    monkeypatch.setattr(files, "CSV_BLOCK", 2048)   # ~20 rows a block
+    rows = [person(i) for i in range(1, 401)]
+    rows[349]["birth_date"] = "1990-02-30"            # line 351
+    r = import_bytes(tmp_path, persons_bytes(rows))
+    assert r.exit_code == 1 and "persons.csv:351: birth_date" in r.output, r.output[-2000:]
+    assert len(names()) == 399 and "P00350" not in names()
+    before = snapshot(env)
+    data = persons_bytes([person(i) for i in range(401, 801)])
+    cut = data.index(b"\nP00790,") + 1                 # line 391 (row 390) loses its last fields
+    one_error(import_bytes(tmp_path, data[:cut] + b"P00790,x\n" + data[cut:].split(b"\n", 1)[1]),
+              "persons.csv:391: malformed CSV (expected 9 fields, found 2")
+    assert snapshot(env) == before
+
+
 def test_huge_field_is_a_row_error_and_the_other_rows_land(env, tmp_path):
     rows = [person(1), person(2, name="长" * 10_000_000), person(3)]
     r = import_bytes(tmp_path, persons_bytes(rows))
