@@ -1,5 +1,6 @@
 """Many rows into one table without building ORM objects: SQLite one executemany, PostgreSQL COPY (CSV written
-by Arrow: a null is an unquoted empty field, an empty string a quoted one, as COPY reads them).
+by Arrow: a null is an unquoted empty field, an empty string a quoted one, as COPY reads them); and many rows
+out of a SELECT into Arrow, a partition at a time.
 
 The rows come as an Arrow table whose columns are named as the table's; timestamps are Arrow timestamps
 with a zone (stored as UTC), JSON columns hold JSON text. Each value is stored exactly as the ORM would
@@ -13,10 +14,10 @@ import io
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_arrow"]
+__all__ = ["insert_arrow", "select_arrow"]
 
 _BATCH = 50_000
 
@@ -56,3 +57,13 @@ def insert_arrow(session: Session, table: Table, rows: pa.Table) -> int:
         finally:
             cur.close()
     return rows.num_rows
+
+
+def select_arrow(session: Session, stmt: Select, schema: pa.Schema, *, part: int = 200_000) -> pa.Table:
+    """The rows of `stmt` as a table of `schema` (its fields in the statement's column order), fetched `part`
+    rows at a time: a city's ten million rows never exist as Python tuples at once."""
+    batches = []
+    for rows in session.execute(stmt.execution_options(yield_per=part)).partitions():
+        batches.append(pa.record_batch([pa.array(col, f.type) for col, f in zip(zip(*rows), schema, strict=True)],
+                                       schema=schema))
+    return pa.Table.from_batches(batches, schema)

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from fangkong.db.bulk import select_arrow
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
@@ -70,31 +71,30 @@ def _conflict(key: str, stored: dict, row: dict) -> str:
 
 
 def _register(session: Session, batch: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """The registered persons a batch can match: all of them for a large batch, else those sharing a key."""
+    """The registered persons a batch can match: all of them for a large batch (read into Arrow a partition at
+    a time), else those sharing a key."""
     total = session.scalar(select(func.count(Person.id))) or 0
     if total == 0:
         return REGISTER_SCHEMA.empty_table(), PHONES_SCHEMA.empty_table()
     if batch.num_rows * 20 >= total:
-        regs = session.execute(select(*_REG_COLS)).all()
-        phones = session.execute(select(PersonPhone.person_fk, PersonPhone.phone)).all()
-    else:
-        rows = batch.select(["phone", "birth_date", "id_number"]).to_pylist()  # a small batch: few rows
-        phones_in = sorted({r["phone"] for r in rows if r["phone"]})
-        fks = set(session.scalars(select(PersonPhone.person_fk).where(PersonPhone.phone.in_(phones_in))))
-        dates = sorted({d for r in rows for d in (r["birth_date"], _born(r["id_number"])) if d})
-        ids = sorted({r["id_number"] for r in rows if r["id_number"]})
-        regs = {}
-        for col, values in ((Person.id_number, ids), (Person.phone, phones_in), (Person.birth_date, dates),
-                            (Person.id, sorted(fks))):
-            for part in chunks(values, 2000):
-                regs.update((r[0], r) for r in session.execute(select(*_REG_COLS).where(col.in_(part))))
-        regs = list(regs.values())
-        phones = []
-        for part in chunks(sorted(r[0] for r in regs), 2000):
-            phones += session.execute(select(PersonPhone.person_fk, PersonPhone.phone)
-                                      .where(PersonPhone.person_fk.in_(part))).all()
+        return (select_arrow(session, select(*_REG_COLS), REGISTER_SCHEMA),
+                select_arrow(session, select(PersonPhone.person_fk, PersonPhone.phone), PHONES_SCHEMA))
+    rows = batch.select(["phone", "birth_date", "id_number"]).to_pylist()  # a small batch: few rows
+    phones_in = sorted({r["phone"] for r in rows if r["phone"]})
+    fks = set(session.scalars(select(PersonPhone.person_fk).where(PersonPhone.phone.in_(phones_in))))
+    dates = sorted({d for r in rows for d in (r["birth_date"], _born(r["id_number"])) if d})
+    ids = sorted({r["id_number"] for r in rows if r["id_number"]})
+    regs = {}
+    for col, values in ((Person.id_number, ids), (Person.phone, phones_in), (Person.birth_date, dates),
+                        (Person.id, sorted(fks))):
+        for part in chunks(values, 2000):
+            regs.update((r[0], r) for r in session.execute(select(*_REG_COLS).where(col.in_(part))))
+    phones = []
+    for part in chunks(sorted(regs), 2000):
+        phones += session.execute(select(PersonPhone.person_fk, PersonPhone.phone)
+                                  .where(PersonPhone.person_fk.in_(part))).all()
     names = [c.name for c in REGISTER_SCHEMA]
-    reg = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in regs], REGISTER_SCHEMA)
+    reg = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in regs.values()], REGISTER_SCHEMA)
     return reg, pa.Table.from_pylist([{"person_fk": a, "phone": b} for a, b in phones], PHONES_SCHEMA)
 
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from fangkong.db.bulk import select_arrow
 from fangkong.db.sets import one_of
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
@@ -223,11 +224,9 @@ def persons_by_phones(session: Session, phones: Iterable[str], at: datetime | No
 def known_keys(session: Session) -> pa.Array:
     """Every key a venue scan or a sample may name a person by (read in partitions: a city's ten million keys
     as Python strings at once would be a gigabyte)."""
-    parts = [pa.array([], pa.string())]
-    for column in (Person.person_id, PersonSourceKey.key):
-        result = session.execute(select(column).execution_options(yield_per=200_000)).scalars()
-        parts += [pa.array(part, pa.string()) for part in result.partitions()]
-    return pa.chunked_array(parts, pa.string()).combine_chunks()
+    one = pa.schema([("key", pa.string())])
+    parts = [select_arrow(session, select(column), one).column(0) for column in (Person.person_id, PersonSourceKey.key)]
+    return pa.chunked_array([c for part in parts for c in part.chunks], pa.string()).combine_chunks()
 
 
 def source_keys(session: Session, persons: Iterable[Person]) -> dict[int, list[str]]:

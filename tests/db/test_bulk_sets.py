@@ -86,3 +86,20 @@ def test_one_of_finds_exactly_the_named_rows(env, tmp_path):
         assert list(s.scalars(select(Person.person_id).where(one_of(s, Person.person_id, [])))) == []
         ids = list(s.scalars(select(Person.id).where(one_of(s, Person.person_id, ["P00002", "P00004"]))))
         assert sorted(s.scalars(select(Person.person_id).where(one_of(s, Person.id, ids)))) == ["P00002", "P00004"]
+
+
+def test_select_arrow_reads_what_the_orm_reads_a_partition_at_a_time(env, tmp_path):
+    import_people(tmp_path, n=7)
+    from fangkong.db.bulk import select_arrow
+    from fangkong.people.persons_import import _REG_COLS
+    from fangkong.people.resolve import REGISTER_SCHEMA
+
+    with unit_of_work() as s:
+        s.execute(Person.__table__.update().where(Person.person_id == "P00003").values(address=None, birth_date=None))
+        stmt = select(*_REG_COLS).order_by(Person.id)
+        want = [dict(zip(REGISTER_SCHEMA.names, r, strict=True)) for r in s.execute(stmt).all()]
+        for part in (1, 2, 7, 200_000):
+            got = select_arrow(s, stmt, REGISTER_SCHEMA, part=part)
+            assert got.schema == REGISTER_SCHEMA and got.to_pylist() == want
+        assert want[2]["address"] is None and want[2]["birth_date"] is None and want[0]["birth_date"] is not None
+        assert select_arrow(s, stmt.where(Person.id < 0), REGISTER_SCHEMA).num_rows == 0
