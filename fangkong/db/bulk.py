@@ -27,6 +27,8 @@ def _sqlite_value(col: pa.ChunkedArray) -> pa.ChunkedArray:
     # which is what a microsecond timestamp without a zone casts to (no time-zone look-up per value)
     if pa.types.is_timestamp(col.type):
         return col.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")).cast(pa.string())
+    if pa.types.is_date(col.type):  # a DATE as SQLAlchemy stores it there: 2022-03-14
+        return col.cast(pa.string())
     return col
 
 

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from fangkong.db.bulk import select_arrow
+from fangkong.db.bulk import insert_arrow, select_arrow
+from fangkong.db.core import utcnow
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
@@ -172,9 +173,12 @@ def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | 
     outcome = MatchOutcome()
     decision = decisions.column("decision")
     fresh = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["new", "review"]))).to_numpy()
-    for part in chunks(fresh):
-        session.execute(insert(Person), [{**{f: r[f] for f in PERSON_FIELDS}, "source": source}
-                                         for r in _rows_at(rows, part).to_pylist()])
+    now = pa.scalar(utcnow(), pa.timestamp("us", tz="UTC"))
+    for part in chunks(fresh, 50_000):  # columns straight from Arrow: no Python value per cell
+        new = _rows_at(rows, part).select(list(PERSON_FIELDS))
+        n = new.num_rows
+        insert_arrow(session, Person.__table__, new.append_column("source", pa.array([source] * n, pa.string()))
+                     .append_column("created_at", pa.repeat(now, n)))
     same_as = decisions.column("same_as_row")
     review_at = pc.indices_nonzero(pc.equal(decision, "review"))
     firsts = pc.drop_null(same_as)
