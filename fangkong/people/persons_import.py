@@ -188,9 +188,9 @@ def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | 
     for part in chunks(wanted):
         ids.update(session.execute(select(Person.person_id, Person.id).where(Person.person_id.in_(part))).all())
     outcome.new = pc.sum(pc.equal(decision, "new")).as_py() or 0
-    links = []
-    named = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["review", "id_number", "link"]))).to_pylist()
-    for part in chunks(named):
+    named = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["review", "id_number", "link"]))).to_numpy()
+    for part in chunks(named, _SLICE):  # links written a slice at a time: a city's register links hundreds of thousands
+        links = []
         for row, d in zip(_rows_at(rows, part).to_pylist(), _rows_at(decisions, part).to_pylist(), strict=True):
             if d["decision"] == "review":
                 outcome.review += 1
@@ -205,7 +205,7 @@ def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | 
             links.append({"source": source, "key": row["person_id"], "person_fk": fk, "data": as_data(row),
                           "linked_by": "id_number" if by_id else "score", "score": d["score"],
                           "evidence": None if by_id else _evidence(d), "phone": row["phone"]})
-    _add_links(session, links)
+        _add_links(session, links)
     session.flush()
     return outcome
 
@@ -233,7 +233,8 @@ def _evidence(d: dict) -> dict:
 
 
 def _add_links(session: Session, links: list[dict]) -> None:
-    """Source-key rows, and each linked row's phone as a further contact phone of its person when new to them."""
+    """Source-key rows, and each linked row's phone as a further contact phone of its person when new to them
+    (compared with the store, which holds the earlier slices' phones)."""
     if not links:
         return
     fks = sorted({x["person_fk"] for x in links})

@@ -179,3 +179,21 @@ def test_new_persons_read_back_through_the_models_as_imported(env, tmp_path):
         assert got["P00003"].phone is None
     r = fk("import", tmp_path / "reg", "--source", "hukou")
     assert r.exit_code == 0 and "│ persons.csv │ 3 │ 0 │ 3 │ 0 │ yes │" in " ".join(r.output.split()), r.output
+
+
+def test_links_written_slice_by_slice_add_a_phone_once(env, tmp_path, monkeypatch):
+    """Rows linked in different slices of the write, each giving the same new phone for one person: the phone
+    is added once (each slice compares with what the earlier ones stored)."""
+    from fangkong.people import persons_import
+
+    register(tmp_path, n=3)
+    monkeypatch.setattr(persons_import, "_SLICE", 2)
+    rows = [{**person(1), "person_id": f"HK-{i}", "phone": "13911112222"} for i in range(5)]
+    rows += [{**person(2), "person_id": "HK-9", "phone": "13911113333"}]
+    write_csv(tmp_path / "hk" / "persons.csv", rows)
+    r = fk("import", tmp_path / "hk", "--source", "hukou")
+    assert r.exit_code == 0, r.output
+    assert "0 new persons, 6 keys linked to known persons (6 by ID number" in " ".join(r.output.split())
+    with unit_of_work() as s:
+        added = s.execute(select(PersonPhone.phone, PersonPhone.source).order_by(PersonPhone.phone)).all()
+    assert added == [("13911112222", "HK-0"), ("13911113333", "HK-9")] and count(PersonSourceKey) == 6
