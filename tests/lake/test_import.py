@@ -171,3 +171,29 @@ def test_crash_between_staging_and_publish_converges(env, tmp_path, monkeypatch)
     assert lake_rows(env, "venue_visits") == 5
     assert fk("import", folder).exit_code == 0
     assert lake_rows(env, "venue_visits") == 5
+
+
+def test_each_day_staged_for_import_is_dropped_once_published(env, tmp_path, monkeypatch):
+    """Disk stays bounded by one day's sorting: when a day is published, the staged copies of the days before
+    it are gone (a 10 M-person city's dwells ran out of disk when every day's copy was kept to the end)."""
+    from fangkong.lake import ingest
+
+    folder = small_city(tmp_path / "city")
+    visits = [{"person_id": "P00001", "venue_id": "V1", "enter_at": f"2022-03-{d:02d}T12:00",
+               "leave_at": f"2022-03-{d:02d}T13:00"} for d in (8, 9, 10, 11)]
+    write_csv(folder / "venue_visits.csv", visits)
+    seen = []
+    publish = store.publish
+
+    def spy(staged, lake, table):
+        incoming = next((lake / ".staging").glob("*/_incoming"))
+        seen.append((table, sorted(d.name for d in incoming.glob("day=*"))))
+        return publish(staged, lake, table)
+
+    monkeypatch.setattr(ingest.store, "publish", spy)
+    r = fk("import", folder)
+    assert r.exit_code == 0, r.output
+    assert [s for s in seen if s[0] == "venue_visits"] == [
+        ("venue_visits", [f"day=2022-03-{d:02d}" for d in range(k, 12)]) for k in (8, 9, 10, 11)]
+    assert lake_rows(env, "venue_visits") == 4
+    assert {d.name for d in (env.lake / ".staging").iterdir()} <= {"spill"}   # DuckDB's spill folder only
