@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.bulk import insert_arrow, select_arrow
 from fangkong.db.core import utcnow
-from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
 from fangkong.protocol import idnumber
@@ -138,7 +138,7 @@ def first_rows(staged: pa.Table, key: str, file: str, result: ImportResult) -> p
     return staged.filter(pc.invert(pc.is_in(staged.column("_line"), value_set=drop)))
 
 
-def import_person_rows(session: Session, tf: TableFile, rows: pa.Table, result: ImportResult,
+def import_person_rows(session: Session, tf: TableFile | TableStream, rows: pa.Table, result: ImportResult,
                        *, strict: bool, source: str | None, thresholds: Thresholds) -> ImportResult:
     """`rows` (PERSON_ROWS, one per key, file order). Known keys: identical → unchanged, different → rejected.
     New keys: resolved, then written. Python objects exist only for a slice of rows at a time."""
