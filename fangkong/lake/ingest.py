@@ -95,46 +95,61 @@ def _errors(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[RowErr
     return n, [RowError(name, line, err) for line, err in rows]
 
 
+#: the staged partition of the rejected rows (their day is NULL): DuckDB's name for a NULL partition value
+_REJECTED = "day=__HIVE_DEFAULT_PARTITION__"
+
+
+def _stage(con: duckdb.DuckDBPyConnection, incoming: Path, collist: str, name: str
+           ) -> tuple[int, list[RowError], list[date]]:
+    """One pass over the source: every row into a day partition of the staged copy, the rejected ones (with
+    their line and error; NULL elsewhere, so they cost nothing in the good days) into the NULL day's. Then the
+    rejected count and the first errors, read back from that small partition alone, and the good days."""
+    con.execute(f"""COPY (SELECT {collist}, CASE WHEN err IS NULL THEN day END AS day,
+                           CASE WHEN err IS NOT NULL THEN _line END AS _line, err FROM checked)
+                    TO '{incoming}' (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+                    COMPRESSION zstd)""")
+    rejected = sorted(incoming.glob(f"{_REJECTED}/*.parquet"))
+    if rejected:
+        files = ", ".join(_quote(str(f)) for f in rejected)
+        con.execute(f"CREATE TEMP TABLE bad AS SELECT _line, err FROM read_parquet([{files}], "
+                    "hive_partitioning=false)")
+    else:
+        con.execute("CREATE TEMP TABLE bad (_line BIGINT, err VARCHAR)")
+    days = sorted(date.fromisoformat(d.name[4:]) for d in incoming.glob("day=*") if d.name != _REJECTED)
+    return (*_errors(con, name), days)
+
+
 def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[str], span_sql: str,
-           result: ImportResult, progress: Progress) -> None:
-    """Stream the good rows into day partitions (one pass over the source), then day by day: dedupe against
-    that day's stored rows, write it sorted twice, publish it, drop its staged copy. Memory is bounded by one
-    day, not the file; disk by the file's staged copy plus one day's sorting (a city's billion dwells: the
-    copy of every day kept until the end ran a 10 M-person import out of disk)."""
+           incoming: Path, days: list[date], result: ImportResult, progress: Progress) -> None:
+    """Day by day from the staged copy: dedupe against that day's stored rows, write it sorted twice, publish
+    it, drop its staged copy. Memory is bounded by one day, not the file; disk by the file's staged copy plus
+    one day's sorting (a city's billion dwells: the copy of every day kept until the end ran a 10 M-person
+    import out of disk)."""
     collist = ", ".join(cols)
-    staged = store.staging_dir(lake)
-    incoming = staged / "_incoming"
-    con.execute(f"COPY (SELECT {collist}, day FROM checked WHERE err IS NULL) TO '{incoming}' "
-                "(FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true, COMPRESSION zstd)")
-    days = sorted(date.fromisoformat(d.name[4:]) for d in incoming.glob("day=*")) if incoming.is_dir() else []
     result.inserted = 0
-    try:
-        for i, day in enumerate(days):
-            src = ", ".join(_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
-            good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
-            existing = store.files_for_days(lake, table, {day})
-            if existing:
-                files = ", ".join(_quote(f) for f in existing)
-                good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
-                       "hive_partitioning=false))"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
-            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
-            if n:
-                meta = store.read_meta(lake, table)
-                # written before the data so a crash can only overstate the longest stay, never understate it
-                if int(span) > int(meta.get("max_span_seconds", 0)):
-                    meta["max_span_seconds"] = int(span)
-                    store.write_meta(lake, table, meta)
-                out = store.staging_dir(lake)
-                write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
-                store.publish(out, lake, table)
-                result.inserted += n
-            con.execute("DROP TABLE fresh")
-            shutil.rmtree(incoming / f"day={day}", ignore_errors=True)
-            progress(table, i + 1, len(days))
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    result.unchanged = result.rows - result.rejected - result.inserted
+    for i, day in enumerate(days):
+        src = ", ".join(_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
+        good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
+        existing = store.files_for_days(lake, table, {day})
+        if existing:
+            files = ", ".join(_quote(f) for f in existing)
+            good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
+                   "hive_partitioning=false))"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
+        n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
+        if n:
+            meta = store.read_meta(lake, table)
+            # written before the data so a crash can only overstate the longest stay, never understate it
+            if int(span) > int(meta.get("max_span_seconds", 0)):
+                meta["max_span_seconds"] = int(span)
+                store.write_meta(lake, table, meta)
+            out = store.staging_dir(lake)
+            write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
+            store.publish(out, lake, table)
+            result.inserted += n
+        con.execute("DROP TABLE fresh")
+        shutil.rmtree(incoming / f"day={day}", ignore_errors=True)
+        progress(table, i + 1, len(days))
 
 
 def _quote(path: str) -> str:
@@ -167,15 +182,20 @@ def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, col
         for name, t in known.items():
             con.register(name, t)
         con.execute(sql)
-        # the rejected rows first (one pass): with --strict and a bad row nothing is written at all
-        con.execute("CREATE TEMP TABLE bad AS SELECT _line, err FROM checked WHERE err IS NOT NULL")
-        n_err, result.errors = _errors(con, tf.path.name)
-        if n_err > len(result.errors):
-            result.warnings.append(f"{tf.path.name}: {n_err} rows rejected, the first {_MAX_ERRORS} listed")
-        if strict and n_err:
-            result.committed = False
-            return result
-        _write(con, lake, table, cols, span_sql, result, progress or (lambda table, done, total: None))
+        staged = store.staging_dir(lake)
+        try:
+            # one pass over the source stages the good rows and finds the rejected ones; with --strict and a bad
+            # row the staged copy is dropped and nothing is written to the lake at all
+            n_err, result.errors, days = _stage(con, staged / "_incoming", ", ".join(cols), tf.path.name)
+            if n_err > len(result.errors):
+                result.warnings.append(f"{tf.path.name}: {n_err} rows rejected, the first {_MAX_ERRORS} listed")
+            if strict and n_err:
+                result.committed = False
+                return result
+            _write(con, lake, table, cols, span_sql, staged / "_incoming", days, result,
+                   progress or (lambda table, done, total: None))
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
         result.unchanged = result.rows - n_err - result.inserted
         return result
     finally:

@@ -103,6 +103,24 @@ def test_end_before_start_and_unknown_venue(env, tmp_path):
     assert lake_rows(env, "venue_visits") == 1 and lake_rows(env, "cell_dwells") == 0
 
 
+def test_strict_lake_file_with_a_bad_row_writes_nothing_and_leaves_no_staged_copy(env, tmp_path):
+    """The rows are validated in the same pass that stages them: a bad row under --strict drops the staged copy."""
+    folder = small_city(tmp_path / "city")
+    write_csv(folder / "venue_visits.csv", [
+        {"person_id": "P00001", "venue_id": "V1", "enter_at": "2022-03-10T12:00", "leave_at": ""},
+        {"person_id": "P00001", "venue_id": "V1", "enter_at": "2022-03-11T12:00", "leave_at": ""},
+        {"person_id": "P00001", "venue_id": "NOPE", "enter_at": "2022-03-10T13:00", "leave_at": ""},
+    ])
+    r = fk("import", folder, "--strict")
+    assert r.exit_code == 1
+    assert "venue_visits.csv:4: unknown venue NOPE" in r.output
+    assert lake_rows(env, "venue_visits") == 0 and not store.day_dirs(env.lake, "venue_visits")
+    assert not any((env.lake / ".staging").rglob("*.parquet"))
+    r = fk("import", folder)   # without --strict the two good rows go in, each on its day
+    assert lake_rows(env, "venue_visits") == 2 and len(store.day_dirs(env.lake, "venue_visits")) == 2
+    assert not any((env.lake / ".staging").rglob("*.parquet"))
+
+
 def test_non_utf8_file(env, tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "persons.csv").write_bytes("person_id,name\nP1,张三\n".encode("gbk"))
