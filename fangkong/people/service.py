@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -137,23 +139,72 @@ def import_persons(session: Session, tf: TableFile | TableStream, *, strict: boo
 
 def _clean_to_arrow(tf: TableFile | TableStream, clean, result: ImportResult, size: int = 50_000) -> pa.Table:
     """Each row cleaned (errors reported with their lines), the good ones kept as Arrow columns (PERSON_ROWS):
-    Python objects exist for one slice of the file at a time."""
+    the plain rows (nearly all of a register) column by column in Arrow; the others — a value to strip, to
+    upper-case or to report — by `clean` one at a time, the reference the plain path agrees with."""
     widths = _LIMITS["person_id"]
     parts = []
     for piece in tf.batches(size):
-        cols: dict[str, list] = {c: [] for c in PERSON_ROWS.names}
-        for row in piece.to_pylist():
-            out, err = clean(row)
-            if err is None:
-                err = _unstorable(out, widths)
-            if err:
-                result.errors.append(RowError(tf.path.name, row["_line"], err))
-                continue
-            cols["_line"].append(row["_line"])
-            for f in PERSON_FIELDS:
-                cols[f].append(out[f])
-        parts.append(pa.table([pa.array(cols[f.name], f.type) for f in PERSON_ROWS], schema=PERSON_ROWS))
+        plain, cleaned = _plain_persons(piece, widths)
+        rest = piece.filter(pa.array(~plain)) if not plain.all() else None
+        good = pa.table([cleaned.column(f.name).filter(pa.array(plain)) for f in PERSON_ROWS], schema=PERSON_ROWS)
+        if rest is not None and rest.num_rows:
+            good = pa.concat_tables([good, _clean_each(rest, clean, widths, tf.path.name, result)])
+            good = good.take(pc.sort_indices(good.column("_line")))
+        parts.append(good)
     return pa.concat_tables(parts) if parts else PERSON_ROWS.empty_table()
+
+
+def _clean_each(piece: pa.Table, clean, widths: dict[str, int], file: str, result: ImportResult) -> pa.Table:
+    cols: dict[str, list] = {c: [] for c in PERSON_ROWS.names}
+    for row in piece.to_pylist():
+        out, err = clean(row)
+        if err is None:
+            err = _unstorable(out, widths)
+        if err:
+            result.errors.append(RowError(file, row["_line"], err))
+            continue
+        cols["_line"].append(row["_line"])
+        for f in PERSON_FIELDS:
+            cols[f].append(out[f])
+    return pa.table([pa.array(cols[f.name], f.type) for f in PERSON_ROWS], schema=PERSON_ROWS)
+
+
+def _plain_persons(piece: pa.Table, widths: dict[str, int]) -> tuple[np.ndarray, pa.Table]:
+    """Which rows _clean_person would take as they are (nothing to strip, an upper-case valid ID number, an
+    ASCII mobile number, M/F, a YYYY-MM-DD birth date, storable widths), and every row's columns as it would
+    clean them: empty text is null, birth_date a date. The other rows are marked not plain."""
+    n = piece.num_rows
+    plain = np.ones(n, bool)
+
+    def ok(cond) -> None:  # a condition that must hold where the value is given
+        nonlocal plain
+        plain &= pc.fill_null(cond, True).to_numpy(zero_copy_only=False)
+
+    cols = {"_line": piece.column("_line")}
+    for f in PERSON_FIELDS:
+        col = piece.column(f).combine_chunks()
+        # Arrow's Unicode whitespace is exactly str.isspace() (checked over every code point by
+        # tests/people/test_clean.py): a value it would trim is left to str.strip()
+        ok(pc.equal(pc.utf8_trim_whitespace(col), col))
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        if f in widths:
+            ok(pc.and_(pc.less_equal(pc.utf8_length(col), widths[f]), pc.invert(pc.match_substring(col, "\0"))))
+        cols[f] = col
+    plain &= pc.is_valid(cols["person_id"]).to_numpy(zero_copy_only=False)
+    ids = cols["id_number"]
+    plain &= idnumber.valid_mask(ids) | pc.is_null(ids).to_numpy(zero_copy_only=False)
+    ok(pc.match_substring_regex(cols["phone"], r"^1[0-9]{10}$"))
+    ok(pc.or_(pc.is_null(cols["sex"]), pc.is_in(cols["sex"], value_set=pa.array(["M", "F"]))))
+    shaped = pc.match_substring_regex(cols["birth_date"], r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    ok(shaped)
+    born = pc.if_else(pc.fill_null(shaped, False), cols["birth_date"], pa.scalar(None, pa.string()))
+    ok(pc.invert(pc.starts_with(born, "0000")))
+    dates = pc.strptime(born, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # Arrow rolls 2022-02-30 over to 03-02 where date.fromisoformat refuses it: a real date keeps its parts
+    for part, lo, hi in ((pc.year, 0, 4), (pc.month, 5, 7), (pc.day, 8, 10)):
+        ok(pc.equal(pc.fill_null(part(dates), -1), pc.cast(pc.utf8_slice_codeunits(born, lo, hi), pa.int64())))
+    cols["birth_date"] = pc.cast(dates, pa.date32())
+    return plain, pa.table([cols[f.name] for f in PERSON_ROWS], names=PERSON_ROWS.names)
 
 
 def import_venues(session: Session, tf: TableFile, *, strict: bool = False) -> ImportResult:
