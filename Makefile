@@ -17,7 +17,9 @@ test:
 
 bench: setup
 	$(PY) bench/trace.py
-	$(PY) bench/import_lake.py
+	$(PY) bench/resolve.py
+	$(PY) bench/persons_clean.py
+	$(PY) bench/risk_store.py
 	$(PY) bench/lab_import.py
 
 clean:
