@@ -17,7 +17,8 @@ class RiskPerson(Base):
     __table_args__ = (UniqueConstraint("case_fk", "who", name="uq_risk_person_case_who"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    #: looked up through the unique (case_fk, who) index, whose leading column it is
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"))
     #: "p:<person_id>" for a registered person, "t:<phone>" for a phone with no registered owner
     who: Mapped[str] = mapped_column(String(80))
     #: null when only a phone is known (a carrier record with no registered owner)
