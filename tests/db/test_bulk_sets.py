@@ -77,6 +77,22 @@ def test_insert_arrow_rejects_an_unknown_column_and_writes_nothing(env, tmp_path
         assert s.scalar(select(RiskPerson.id)) is None
 
 
+def test_insert_arrow_a_row_the_store_refuses_fails_the_whole_insert(env, tmp_path):
+    """A duplicate (case, who) late in the rows (past the first COPY pieces on PostgreSQL, streamed by a writer
+    thread) raises, and the transaction keeps none of the rows."""
+    import_people(tmp_path, n=4)
+    with unit_of_work() as s:
+        case_id = declare(s, "P00001").id
+    rows = _rows(case_id, 1, 25_001)
+    rows = pa.concat_tables([rows, rows.slice(24_000, 1)])  # the same who again, after 25 001 good rows
+    # the driver's own error (sqlite3.IntegrityError, psycopg's UniqueViolation), raised from the rows' write
+    with pytest.raises(Exception, match="UNIQUE constraint failed|uq_risk_person_case_who"):
+        with unit_of_work() as s:
+            insert_arrow(s, RiskPerson.__table__, rows)
+    with unit_of_work() as s:
+        assert s.scalar(select(RiskPerson.id).where(RiskPerson.case_fk == case_id)) is None
+
+
 def test_one_of_finds_exactly_the_named_rows(env, tmp_path):
     import_people(tmp_path, n=12)
     wanted = [f"P{i:05d}" for i in (1, 3, 12)] + [f"X{i}" for i in range(40_000)] + ["O'Brien", "P00003"]
