@@ -307,20 +307,23 @@ NOISE_DAYS = 14
 
 def _cell_hours(lake, seeds: dict[str, _Seed], found: pa.Table) -> pa.Table:
     """Per case: hours each phone met and the case's phone spent in each cell met, over the NOISE_DAYS days
-    up to the window's end, stays clipped to them (Chengdu's noise filter: 最近14天内累计停留)."""
-    parts = []
+    up to the window's end, stays clipped to them (Chengdu's noise filter: 最近14天内累计停留); one lake query
+    for every case."""
+    met = found.select(["key", "person_id", "place"]).rename_columns(["key", "phone", "place"])
+    own = []  # the case's own phone in each cell it met someone in
     for k, sd in seeds.items():
-        mine = found.filter(pc.equal(found.column("key"), k))
-        if mine.num_rows == 0:
-            continue
-        phones = sorted(set(pc.unique(mine.column("person_id")).to_pylist()) | {sd.person.phone})
-        h = lake.cell_hours(phones, pc.unique(mine.column("place")).to_pylist(), sd.we - NOISE_DAYS * 86_400,
-                            sd.we)
-        parts.append(h.append_column("key", pa.array([k] * h.num_rows, pa.string())))
-    if not parts:
-        return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),
-                         "hours": pa.array([], pa.float64()), "key": pa.array([], pa.string())})
-    return pa.concat_tables(parts)
+        if sd.person.phone:
+            places = pc.unique(found.filter(pc.equal(found.column("key"), k)).column("place"))
+            own.append(pa.table({"key": pa.array([k] * len(places), pa.string()),
+                                 "phone": pa.array([sd.person.phone] * len(places), pa.string()),
+                                 "place": places.cast(pa.string())}))
+    wanted = pa.concat_tables([met.cast(pa.schema([("key", pa.string()), ("phone", pa.string()),
+                                                   ("place", pa.string())]))] + own)
+    wanted = wanted.group_by(["key", "phone", "place"]).aggregate([])
+    bounds = pa.table({"key": pa.array(list(seeds), pa.string()),
+                       "lo": pa.array([sd.we - NOISE_DAYS * 86_400 for sd in seeds.values()], pa.int64()),
+                       "hi": pa.array([sd.we for sd in seeds.values()], pa.int64())})
+    return lake.cell_hours(wanted, bounds)
 
 
 def _overlaps(lake, seeds: dict[str, _Seed], anchors, dwell) -> None:

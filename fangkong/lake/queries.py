@@ -36,6 +36,9 @@ ANCHOR_SCHEMA = pa.schema([("key", pa.string()), ("via", pa.string()), ("place",
                            ("e", pa.int64())])
 _FOUND = pa.schema([("person_id", pa.string())] + list(ANCHOR_SCHEMA))
 _DAY = 86_400
+_BOUNDS = pa.schema([("key", pa.string()), ("lo", pa.int64()), ("hi", pa.int64())])
+_WANTED = pa.schema([("key", pa.string()), ("phone", pa.string()), ("place", pa.string())])
+_HOURS = pa.schema([("key", pa.string()), ("person_id", pa.string()), ("place", pa.string()), ("hours", pa.float64())])
 
 
 # -- the queries, as Ibis expressions over their inputs --------------------------------------------------
@@ -83,12 +86,14 @@ def _same_day(p: ibis.Table, a: ibis.Table, w: ibis.Table, off: int) -> ibis.Tab
     return out.order_by(["key", "person_id", "via", "place", "s", "e"])
 
 
-def _hours(c: ibis.Table, b: ibis.Table, phones: ibis.Table) -> ibis.Table:
-    """Hours each phone of `phones` spent in each cell inside [lo, hi] (`b`, one row): stays clipped to it."""
-    c = c.semi_join(phones, c.person_id == phones.phone)
-    j = c.cross_join(b)
+def _hours(c: ibis.Table, b: ibis.Table, wanted: ibis.Table) -> ibis.Table:
+    """Per trace key: hours each wanted (key, phone, place) spent inside the key's [lo, hi] (`b`: key, lo, hi),
+    stays clipped to it."""
+    j = c.inner_join(wanted, [c.person_id == wanted.phone, c.place == wanted.place])
+    j = j.select(key=j.key, person_id=j.person_id, place=j.place, s=j.s, e=j.e)
+    j = j.inner_join(b, j.key == b.key)
     j = j.mutate(cs=ibis.greatest(j.s, j.lo), ce=ibis.least(j.e, j.hi)).filter(_.ce > _.cs)
-    return j.group_by(["person_id", "place"]).aggregate(hours=((j.ce - j.cs).sum() / 3600.0))
+    return j.group_by(["key", "person_id", "place"]).aggregate(hours=((j.ce - j.cs).sum() / 3600.0))
 
 
 _COMPILED: dict[tuple, str] = {}
@@ -348,20 +353,26 @@ class Lake:
                                                                t["fk_windows"], off), inputs, sources)
         return out.cast(empty.schema)
 
-    def cell_hours(self, phones: list[str], places: list[str], lo: int, hi: int) -> pa.Table:
-        """Hours each phone spent in each cell over [lo, hi] (epoch seconds), its stays clipped to it (the
-        companion noise filter). Returns (person_id = phone, place, hours)."""
-        if not phones or not places or hi <= lo:
-            return pa.table({"person_id": pa.array([], pa.string()), "place": pa.array([], pa.string()),
-                             "hours": pa.array([], pa.float64())})
-        first, last = self._days(pa.table({"s": pa.array([lo], pa.int64()), "e": pa.array([hi], pa.int64())}))
-        # the few cells prune the files sorted by place; the phones (tens of thousands in a dense city) are a
-        # joined table, not a literal list: an IN of 29 000 phones over the by-person files took 14 s at 1 M
-        inputs, sources = self._sources(True, first, last, pa.table({}), places=sorted(set(places)))
-        inputs["fk_bounds"] = pa.table({"lo": pa.array([lo], pa.int64()), "hi": pa.array([hi], pa.int64())})
-        inputs["fk_phones"] = pa.table({"phone": pa.array(sorted(set(phones)), pa.string())})
-        return self._run(("hours", 3), lambda t: _hours(self._rows(t, True), t["fk_bounds"], t["fk_phones"]),
-                         inputs, sources)
+    def cell_hours(self, wanted: pa.Table, bounds: pa.Table) -> pa.Table:
+        """Per trace key, hours each phone spent in each cell over the key's [lo, hi] (epoch seconds), its stays
+        clipped to it (the companion noise filter), for every case at once. `wanted` has (key, phone, place),
+        `bounds` (key, lo, hi). Returns (key, person_id = phone, place, hours).
+
+        The few cells prune the files sorted by place; the phones (tens of thousands in a dense city) are a
+        joined table, not a literal list: an IN of 29 000 phones over the by-person files took 14 s at 1 M."""
+        bounds = bounds.filter(pc.less(bounds.column("lo"), bounds.column("hi")))
+        wanted = wanted.filter(pc.is_in(wanted.column("key"), value_set=bounds.column("key")))
+        if wanted.num_rows == 0:
+            return _HOURS.empty_table()
+        first, last = self._days(pa.table({"s": [pc.min(bounds.column("lo")).as_py()],
+                                           "e": [pc.max(bounds.column("hi")).as_py()]},
+                                          schema=pa.schema([("s", pa.int64()), ("e", pa.int64())])))
+        inputs, sources = self._sources(True, first, last, pa.table({}), places=_distinct(wanted, "place"))
+        inputs["fk_bounds"] = bounds.select(_BOUNDS.names).cast(_BOUNDS)
+        inputs["fk_wanted"] = wanted.select(_WANTED.names).cast(_WANTED)
+        out = self._run(("hours", 4), lambda t: _hours(self._rows(t, True), t["fk_bounds"], t["fk_wanted"]),
+                        inputs, sources)
+        return out.select(_HOURS.names).cast(_HOURS)
 
 
 _SOURCE_TABLE = {"fk_venue_visits": "venue_visits", "fk_cell_dwells": "cell_dwells"}
