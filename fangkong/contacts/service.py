@@ -289,7 +289,7 @@ def _grid_meetings(lake, seeds: dict[str, _Seed], seed_table: pa.Table, min_s, m
     anchors = lake.own_intervals(_who_table(who), pa.table({}), cells=True)
     found = lake.co_presence(anchors, pa.table({}), min_s, cells=True)
     if min_cell_hours > 0 and found.num_rows:
-        found = assemble.noise_filter(found, seed_table, _cell_hours(lake, seeds, found), min_cell_hours)
+        found = assemble.noise_filter(found, seed_table, _cell_hours(lake, seeds, seed_table, found), min_cell_hours)
     return found
 
 
@@ -305,21 +305,16 @@ def _companions(session, found: pa.Table, seed_table: pa.Table) -> pa.Table:
 NOISE_DAYS = 14
 
 
-def _cell_hours(lake, seeds: dict[str, _Seed], found: pa.Table) -> pa.Table:
+def _cell_hours(lake, seeds: dict[str, _Seed], seed_table: pa.Table, found: pa.Table) -> pa.Table:
     """Per case: hours each phone met and the case's phone spent in each cell met, over the NOISE_DAYS days
     up to the window's end, stays clipped to them (Chengdu's noise filter: 最近14天内累计停留); one lake query
     for every case."""
     met = found.select(["key", "person_id", "place"]).rename_columns(["key", "phone", "place"])
-    own = []  # the case's own phone in each cell it met someone in
-    for k, sd in seeds.items():
-        if sd.person.phone:
-            places = pc.unique(found.filter(pc.equal(found.column("key"), k)).column("place"))
-            own.append(pa.table({"key": pa.array([k] * len(places), pa.string()),
-                                 "phone": pa.array([sd.person.phone] * len(places), pa.string()),
-                                 "place": places.cast(pa.string())}))
-    wanted = pa.concat_tables([met.cast(pa.schema([("key", pa.string()), ("phone", pa.string()),
-                                                   ("place", pa.string())]))] + own)
-    wanted = wanted.group_by(["key", "phone", "place"]).aggregate([])
+    own = (found.select(["key", "place"]).group_by(["key", "place"]).aggregate([])  # the case's phone, each cell met
+           .join(seed_table.select(["key", "case_phone"]).filter(pc.is_valid(seed_table.column("case_phone"))),
+                 "key", join_type="inner")
+           .select(["key", "case_phone", "place"]).rename_columns(["key", "phone", "place"]))
+    wanted = pa.concat_tables([met, own]).group_by(["key", "phone", "place"]).aggregate([])
     bounds = pa.table({"key": pa.array(list(seeds), pa.string()),
                        "lo": pa.array([sd.we - NOISE_DAYS * 86_400 for sd in seeds.values()], pa.int64()),
                        "hi": pa.array([sd.we for sd in seeds.values()], pa.int64())})
@@ -380,20 +375,6 @@ def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before
                  col=_Collector())
 
 
-def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
-               now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
-               actor: str = "system") -> list[TraceResult]:
-    """Trace declared cases together, exactly per DOMAIN.md §4, and store the risk persons of each.
-
-    One lake query per step serves every case (a bad day's cases in one pass); each case's answer is
-    the same as tracing it alone. Re-tracing replaces a case's risk persons; categories an
-    epidemiologist overrode stay overridden.
-    """
-    with _gc_paused():
-        return _trace_many(session, cases, lake=lake, edition=edition, tz=tz, now=now,
-                           companion_min_cell_hours=companion_min_cell_hours, days_before=days_before, actor=actor)
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off while a trace runs: a city-scale trace makes hundreds of thousands of
@@ -408,9 +389,16 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
-                now: datetime, companion_min_cell_hours: float, days_before: int | None,
-                actor: str) -> list[TraceResult]:
+@_gc_paused()
+def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
+               now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
+               actor: str = "system") -> list[TraceResult]:
+    """Trace declared cases together, exactly per DOMAIN.md §4, and store the risk persons of each.
+
+    One lake query per step serves every case (a bad day's cases in one pass); each case's answer is
+    the same as tracing it alone. Re-tracing replaces a case's risk persons; categories an
+    epidemiologist overrode stay overridden.
+    """
     seeds = {c.case_no: _seed(c, edition, tz, now, days_before) for c in cases}
     if not seeds:
         return []

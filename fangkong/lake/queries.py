@@ -364,9 +364,7 @@ class Lake:
         wanted = wanted.filter(pc.is_in(wanted.column("key"), value_set=bounds.column("key")))
         if wanted.num_rows == 0:
             return _HOURS.empty_table()
-        first, last = self._days(pa.table({"s": [pc.min(bounds.column("lo")).as_py()],
-                                           "e": [pc.max(bounds.column("hi")).as_py()]},
-                                          schema=pa.schema([("s", pa.int64()), ("e", pa.int64())])))
+        first, last = self._days(bounds.rename_columns(["key", "s", "e"]))
         inputs, sources = self._sources(True, first, last, pa.table({}), places=_distinct(wanted, "place"))
         inputs["fk_bounds"] = bounds.select(_BOUNDS.names).cast(_BOUNDS)
         inputs["fk_wanted"] = wanted.select(_WANTED.names).cast(_WANTED)
