@@ -15,7 +15,6 @@ person's record (null for a phone only), the phone stored for a phone only, and 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +24,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from fangkong.lake.duck import thread_connection
 
 __all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "risk_rows", "iso_times"]
 
@@ -42,17 +43,11 @@ OWNERS = pa.schema([("phone", pa.string()), ("vf", pa.int64()), ("vt", pa.int64(
                     ("household_id", pa.string())])
 
 
-_local = threading.local()
-
-
 @contextmanager
 def _con(**tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
     """This thread's DuckDB connection (kept: a new one costs ~20 ms, a trace runs three queries here) with
     `tables` registered under their names for the duration of the block."""
-    con = getattr(_local, "con", None)
-    if con is None:
-        con = _local.con = duckdb.connect()
-        con.execute("SET threads = 2")
+    con = thread_connection("assemble", lambda c: c.execute("SET threads = 2"))
     try:
         for name, t in tables.items():
             con.register(name, t)

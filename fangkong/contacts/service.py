@@ -6,9 +6,11 @@ import gc
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -280,16 +282,18 @@ def _seed_table(seeds: dict[str, _Seed]) -> pa.Table:
                     schema=assemble.SEEDS)
 
 
-def _grid_meetings(lake, seeds: dict[str, _Seed], seed_table: pa.Table, min_s, min_cell_hours) -> pa.Table:
+def _grid_meetings(lake, who: pa.Table, seed_table: pa.Table, noise_bounds: pa.Table, min_s,
+                   min_cell_hours) -> pa.Table:
     """Every phone in a case's cells long enough (key, person_id = phone, via, place, s, e): one lake query for
-    all the cases; the noise filter applied when the deployment sets it."""
-    who = [(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone]
-    if not who:
+    all the cases (`who`: each case's phone over its window); the noise filter applied when the deployment
+    sets it. Lake work only, no session: it runs on the worker thread (_soon)."""
+    if who.num_rows == 0:
         return lake.co_presence(ANCHOR_SCHEMA.empty_table(), pa.table({}), min_s, cells=True)
-    anchors = lake.own_intervals(_who_table(who), pa.table({}), cells=True)
+    anchors = lake.own_intervals(who, pa.table({}), cells=True)
     found = lake.co_presence(anchors, pa.table({}), min_s, cells=True)
     if min_cell_hours > 0 and found.num_rows:
-        found = assemble.noise_filter(found, seed_table, _cell_hours(lake, seeds, seed_table, found), min_cell_hours)
+        found = assemble.noise_filter(found, seed_table, _cell_hours(lake, noise_bounds, seed_table, found),
+                                      min_cell_hours)
     return found
 
 
@@ -305,28 +309,35 @@ def _companions(session, found: pa.Table, seed_table: pa.Table) -> pa.Table:
 NOISE_DAYS = 14
 
 
-def _cell_hours(lake, seeds: dict[str, _Seed], seed_table: pa.Table, found: pa.Table) -> pa.Table:
-    """Per case: hours each phone met and the case's phone spent in each cell met, over the NOISE_DAYS days
-    up to the window's end, stays clipped to them (Chengdu's noise filter: 最近14天内累计停留); one lake query
-    for every case."""
+def _noise_bounds(seeds: dict[str, _Seed]) -> pa.Table:
+    """Per case (key, lo, hi): the NOISE_DAYS days up to the window's end, over which the noise filter counts."""
+    return pa.table({"key": pa.array(list(seeds), pa.string()),
+                     "lo": pa.array([sd.we - NOISE_DAYS * 86_400 for sd in seeds.values()], pa.int64()),
+                     "hi": pa.array([sd.we for sd in seeds.values()], pa.int64())})
+
+
+def _cell_hours(lake, bounds: pa.Table, seed_table: pa.Table, found: pa.Table) -> pa.Table:
+    """Per case: hours each phone met and the case's phone spent in each cell met, over the case's `bounds`
+    (_noise_bounds), stays clipped to them (Chengdu's noise filter: 最近14天内累计停留); one lake query for
+    every case."""
     met = found.select(["key", "person_id", "place"]).rename_columns(["key", "phone", "place"])
     own = (found.select(["key", "place"]).group_by(["key", "place"]).aggregate([])  # the case's phone, each cell met
            .join(seed_table.select(["key", "case_phone"]).filter(pc.is_valid(seed_table.column("case_phone"))),
                  "key", join_type="inner")
            .select(["key", "case_phone", "place"]).rename_columns(["key", "phone", "place"]))
     wanted = pa.concat_tables([met, own]).group_by(["key", "phone", "place"]).aggregate([])
-    bounds = pa.table({"key": pa.array(list(seeds), pa.string()),
-                       "lo": pa.array([sd.we - NOISE_DAYS * 86_400 for sd in seeds.values()], pa.int64()),
-                       "hi": pa.array([sd.we for sd in seeds.values()], pa.int64())})
     return lake.cell_hours(wanted, bounds)
 
 
-def _overlaps(lake, seeds: dict[str, _Seed], anchors, dwell) -> None:
-    windows = pa.table({"key": pa.array(list(seeds), pa.string()),
-                        "ws": pa.array([sd.ws for sd in seeds.values()], pa.int64()),
-                        "we": pa.array([sd.we for sd in seeds.values()], pa.int64())})
-    for k, pid, via, place, s, e in _tuples(lake.same_day(anchors, windows, dwell), "key", "person_id", "via",
-                                            "place", "s", "e"):
+def _windows(seeds: dict[str, _Seed]) -> pa.Table:
+    return pa.table({"key": pa.array(list(seeds), pa.string()),
+                     "ws": pa.array([sd.ws for sd in seeds.values()], pa.int64()),
+                     "we": pa.array([sd.we for sd in seeds.values()], pa.int64())})
+
+
+def _overlaps(seeds: dict[str, _Seed], same_day: pa.Table) -> None:
+    """Overlap evidence from the lake's same-day rows (Lake.same_day): whoever is not already a closer contact."""
+    for k, pid, via, place, s, e in _tuples(same_day, "key", "person_id", "via", "place", "s", "e"):
         sd, key = seeds[k], "p:" + pid
         if pid != sd.person.person_id and not sd.col.has(key, "close", "secondary", "companion"):
             sd.col.add("overlap", key, "venue", via, place, s, e)
@@ -375,6 +386,28 @@ def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before
                  col=_Collector())
 
 
+_WORKER: list[ThreadPoolExecutor] = []
+_WORKER_LOCK = threading.Lock()
+
+
+def _soon(lake: Lake, fn, *args) -> Future:
+    """`fn(*args)` (lake work only: no session, no ORM object) on the trace worker thread, so that its DuckDB
+    queries overlap this thread's record look-ups and venue queries; the result is taken with .result(),
+    which raises what fn raised. One worker, kept: its DuckDB connection keeps the Parquet footers cached
+    between traces. Other engines run fn here and now (a Spark job is parallel by itself)."""
+    if lake.engine != "duckdb":
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - raised again by .result(), as from the worker
+            done.set_exception(exc)
+        return done
+    with _WORKER_LOCK:
+        if not _WORKER:
+            _WORKER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fangkong-trace"))
+    return _WORKER[0].submit(fn, *args)
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off while a trace runs: a city-scale trace makes hundreds of thousands of
@@ -403,12 +436,16 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     if not seeds:
         return []
     dwell = _dwell_table(session, edition, _cache_dir(lake))
+    # the grid branch needs no session: its lake queries run on the worker while this thread does the venues
+    phones = _who_table([(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone])
+    meetings = _soon(lake, _grid_meetings, lake, phones, _seed_table(seeds), _noise_bounds(seeds),
+                     edition.grid_overlap_min * 60, companion_min_cell_hours)
     anchors = _close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
+    same_day = _soon(lake, lake.same_day, anchors, _windows(seeds), dwell)
     if edition.identify_secondary:
         _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    meetings = _grid_meetings(lake, seeds, _seed_table(seeds), edition.grid_overlap_min * 60,
-                              companion_min_cell_hours)
-    _overlaps(lake, seeds, anchors, dwell)
+    _overlaps(seeds, same_day.result())
+    meetings = meetings.result()
     results = []
     keys = list(seeds)
     for i in range(0, len(keys), _ASSEMBLE_CASES):  # a bad day's millions of rows: memory bounded per batch

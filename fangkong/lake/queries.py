@@ -23,6 +23,7 @@ from ibis import _
 
 from fangkong.errors import InvalidInput
 from fangkong.lake import store
+from fangkong.lake.duck import thread_connection
 from fangkong.lake.schemas import STORED
 
 __all__ = ["Lake", "ANCHOR_SCHEMA"]
@@ -97,6 +98,7 @@ def _hours(c: ibis.Table, b: ibis.Table, wanted: ibis.Table) -> ibis.Table:
 
 
 _COMPILED: dict[tuple, str] = {}
+_COMPILING = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +124,8 @@ def _compiled(key: tuple, build) -> str:
     except OSError:
         folder = path = None
     if sql is None:
-        sql = ibis.to_sql(build(), dialect="duckdb")
+        with _COMPILING:  # Ibis and sqlglot keep caches of their own: one compile at a time
+            sql = ibis.to_sql(build(), dialect="duckdb")
         if path is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -138,10 +141,9 @@ def _compiled(key: tuple, build) -> str:
 class _Duck:
     """DuckDB: each query's SQL compiled from its Ibis expression once per process, over named inputs; a call
     binds the names (Arrow tables; views over the Parquet files with the literal filters) and runs the SQL.
-    Compiling an Ibis expression costs more than running the pruned query, so it is not paid per trace."""
-
-    def __init__(self, raw) -> None:
-        self.raw = raw
+    Compiling an Ibis expression costs more than running the pruned query, so it is not paid per trace.
+    A query runs on the calling thread's connection (_duckdb_raw): a trace runs its grid queries on a worker
+    thread while its venue queries run on its own (contacts.service)."""
 
     @staticmethod
     def placeholder(name: str, schema: pa.Schema) -> ibis.Table:
@@ -149,34 +151,32 @@ class _Duck:
 
     def run(self, key: tuple, build, inputs: dict[str, pa.Table], sources: dict[str, str]) -> pa.Table:
         sql = _compiled(key, build)
+        raw = _duckdb_raw()
         names = []
         try:
             for name, t in inputs.items():
-                self.raw.register(name, t)
+                raw.register(name, t)
                 names.append(name)
             for name, select in sources.items():
-                self.raw.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
-            return self.raw.sql(sql).to_arrow_table()
+                raw.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+            return raw.sql(sql).to_arrow_table()
         finally:
             for name in names:
-                self.raw.unregister(name)
+                raw.unregister(name)
             for name in sources:
-                self.raw.execute(f"DROP VIEW IF EXISTS {name}")
+                raw.execute(f"DROP VIEW IF EXISTS {name}")
 
 
-_local = threading.local()
+def _lake_setup(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET parquet_metadata_cache = true")
+    for table, schema in STORED.items():
+        con.register(f"fk_empty_{table}", schema.empty_table())
 
 
 def _duckdb_raw():
-    """One DuckDB connection per thread, kept: Parquet footers stay cached between traces (a day's file of
-    small row groups has a large footer), and a trace pays no connection set-up."""
-    con = getattr(_local, "con", None)
-    if con is None:
-        con = _local.con = duckdb.connect()
-        con.execute("SET parquet_metadata_cache = true")
-        for table, schema in STORED.items():
-            con.register(f"fk_empty_{table}", schema.empty_table())
-    return con
+    """This thread's DuckDB connection for lake queries, kept (lake.duck): Parquet footers stay cached between
+    traces (a day's file of small row groups has a large footer), and a trace pays no connection set-up."""
+    return thread_connection("lake", _lake_setup)
 
 
 def _sql_list(values: list[str]) -> str:
@@ -223,7 +223,7 @@ class Lake:
         self.engine = engine
         self.off = utc_offset_s
         if engine == "duckdb":
-            self.duck = _Duck(_duckdb_raw())
+            self.duck = _Duck()
         elif engine == "pyspark":
             self.spark = spark_session(spark_master)
             self.con = ibis.pyspark.connect(self.spark)
@@ -296,7 +296,15 @@ class Lake:
 
     def _sources(self, cells: bool, first, last, dwell: pa.Table, **filters) -> tuple[dict, dict]:
         table = "cell_dwells" if cells else "venue_visits"
-        inputs = {} if cells else {"fk_dwell": dwell.select(["venue_id", "dwell_s"]).cast(_DWELL)}
+        inputs = {}
+        if not cells:
+            dwell = dwell.select(["venue_id", "dwell_s"]).cast(_DWELL)
+            if filters.get("places") is not None:
+                # only the venues read: the engine builds its join's hash table on the venues' side (it cannot
+                # tell how few rows the pruned scan gives), and all 100 000 of a city cost 10 ms a query
+                dwell = dwell.filter(pc.is_in(dwell.column("venue_id"), value_set=pa.array(filters["places"],
+                                                                                           pa.string())))
+            inputs["fk_dwell"] = dwell
         return inputs, {f"fk_{table}": self._source(table, first, last, **filters)}
 
     # -- queries --------------------------------------------------------------------------------
