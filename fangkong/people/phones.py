@@ -11,7 +11,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
@@ -112,10 +112,11 @@ def owner_candidates(session: Session, phones: Iterable[str]) -> pa.Table:
             for col, values in zip(cols, (person_phone, [_LO] * len(fk), [_HI] * len(fk), [1] * len(fk), fk,
                                           person_id, person_phone, household), strict=True):
                 col.extend(values)
+        registered = con.execute(select(func.max(PersonPhone.id))).scalar() or 0  # ~ the rows, from the index
         for phone, owner, vf, vt, fk, person_id, person_phone, household in con.execute(
                 select(PersonPhone.phone, PersonPhone.owner, PersonPhone.valid_from, PersonPhone.valid_to,
                        *REF_COLUMNS).join(Person, Person.id == PersonPhone.person_fk)
-                .where(one_of(session, PersonPhone.phone, wanted))):
+                .where(one_of(session, PersonPhone.phone, wanted, rows=registered))):
             row = (phone, _ceil_epoch(vf, _LO), _ceil_epoch(vt, _HI), 0, fk, person_id, person_phone, household) \
                 if owner else (phone, _LO, _HI, 1, fk, person_id, person_phone, household)
             for col, v in zip(cols, row, strict=True):
