@@ -297,11 +297,10 @@ def _grid_meetings(lake, who: pa.Table, seed_table: pa.Table, noise_bounds: pa.T
     return found
 
 
-def _companions(session, found: pa.Table, seed_table: pa.Table) -> pa.Table:
+def _companions(found: pa.Table, seed_table: pa.Table, owners: pa.Table) -> pa.Table:
     """Companion evidence (assemble.EVIDENCE) of the cases in seed_table, set-based: tens of thousands of
-    phones per case, each named by its holder at the time."""
+    phones per case, each named by its holder at the time (`owners`: the candidates of every phone met)."""
     found = found.filter(pc.is_in(found.column("key"), value_set=seed_table.column("key")))
-    owners = people_service.owner_candidates(session, pc.unique(found.column("person_id")).to_pylist())
     return assemble.holders(found, seed_table, owners, rank("companion"))
 
 
@@ -446,12 +445,15 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
         _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
     _overlaps(seeds, same_day.result())
     meetings = meetings.result()
+    # every phone met by any case named in one look-up: a bad day's cases share most of their phones (100 cases
+    # at 1 M persons: 5.4 M meetings, a look-up per batch of cases cost 20 s, one for all 3 s)
+    owners = people_service.owner_candidates(session, pc.unique(meetings.column("person_id")).to_pylist())
     results = []
     keys = list(seeds)
     for i in range(0, len(keys), _ASSEMBLE_CASES):  # a bad day's millions of rows: memory bounded per batch
         batch = {k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]}
         seed_table = _seed_table(batch)
-        rows = assemble.risk_rows([_small_evidence(session, batch), _companions(session, meetings, seed_table)],
+        rows = assemble.risk_rows([_small_evidence(session, batch), _companions(meetings, seed_table, owners)],
                                   seed_table, _overrides(session, batch), tz)
         _store(session, [sd.case for sd in batch.values()], rows, now)
         for k, sd in batch.items():

@@ -6,9 +6,11 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from clihelp import fk
 from fangkong.clikit import unit_of_work
-from fangkong.contacts import chains
+from fangkong.contacts import chains, service
 from test_flow import city
 
 
@@ -34,9 +36,12 @@ def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
         assert {n["case_id"] for n in one.nodes} == {first, second, third}
 
 
-def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch):
+@pytest.mark.parametrize("per_batch", [5, 1])
+def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch, per_batch):
+    """per_batch 1: each case assembled and stored in its own batch, the phones' holders looked up once for all."""
     import fangkong.cli as cli
 
+    monkeypatch.setattr(service, "_ASSEMBLE_CASES", per_batch)
     monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     ids = [fk("case", "declare", p, "--sampled-at", "2022-03-11T08:00", "--isolated-at",
@@ -46,4 +51,5 @@ def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatc
     assert r.exit_code == 0, r.output
     together = {d["case_id"]: d for d in map(json.loads, r.stdout.splitlines())}
     assert together == alone
+    assert any(p["category"] == "companion" for d in alone.values() for p in d["risk_persons"])
     assert fk("trace", ids[0], "--all-new").exit_code == 1
