@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 __all__ = ["insert_arrow", "select_arrow"]
 
 _BATCH = 50_000
+#: the largest page cache (KiB) an insert asks SQLite for: ~2 KiB per row up to 256 MB
+_CACHE_KIB_MAX = 262_144
 
 
 def _sqlite_value(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -46,15 +48,20 @@ def insert_arrow(session: Session, table: Table, rows: pa.Table) -> int:
     if postgres:
         _copy_csv(dbapi, f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)', rows)
         return rows.num_rows
-    for start in range(0, rows.num_rows, _BATCH):  # bounded memory for a bad day's millions of rows
-        part = rows.slice(start, _BATCH)
-        cols = [_sqlite_value(c).to_pylist() for c in part.columns]
-        cur = dbapi.cursor()
-        try:
+    cur = dbapi.cursor()
+    try:
+        # a page cache the size of the rows and their index entries while they go in: with SQLite's 2 MB the
+        # indexes' pages were written out and read back again and again (a trace's 29 503 rows 150 → 126 ms)
+        kept = cur.execute("PRAGMA cache_size").fetchone()[0]
+        cur.execute(f"PRAGMA cache_size = -{min(_CACHE_KIB_MAX, max(abs(kept), rows.num_rows * 2))}")
+        for start in range(0, rows.num_rows, _BATCH):  # bounded memory for a bad day's millions of rows
+            part = rows.slice(start, _BATCH)
+            cols = [_sqlite_value(c).to_pylist() for c in part.columns]
             cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * rows.num_columns)})',
                             zip(*cols, strict=True))
-        finally:
-            cur.close()
+        cur.execute(f"PRAGMA cache_size = {int(kept)}")
+    finally:
+        cur.close()
     return rows.num_rows
 
 
