@@ -162,13 +162,14 @@ ROW_GROUP_ROWS = 8192
 
 
 def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, table: str, collist: str, *,
-                 place: str, person: str, time: str, prefix: str = "part") -> None:
+                 place: str, person: str, time: str, prefix: str = "part") -> str:
     """Stage `source` (its columns and `day`) as day partitions twice: sorted by (place, time) and, as twins of
     the same name under by_person/, sorted by (person, time).
 
     One plain COPY per day and order, with insertion order kept: a PARTITION_BY COPY writes each thread's
     sorted run as it comes, so a day's file held a dozen interleaved runs and a place's rows sat in a dozen
-    row groups instead of one or two (every trace read and decoded several times the rows it needed)."""
+    row groups instead of one or two (every trace read and decoded several times the rows it needed).
+    Returns the write's token: each day's files are `{prefix}-{token}-0.parquet`."""
     token = uuid.uuid4().hex
     days = [r[0] for r in con.execute(f"SELECT DISTINCT day FROM {source} ORDER BY day").fetchall()]
     kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
@@ -183,6 +184,7 @@ def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, tabl
                             f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, COMPRESSION zstd)")
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
+    return token
 
 
 def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,

@@ -45,7 +45,7 @@ def cutoff_for(today: date, retention_days: int) -> date:
 
 
 def _rows(day_dir: Path) -> tuple[int, int]:
-    files = sorted(day_dir.glob("*.parquet"))
+    files = [day_dir / n for n in store.live_names(day_dir)]
     return len(files), sum(pq.read_metadata(f).num_rows for f in files)
 
 

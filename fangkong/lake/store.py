@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 
 __all__ = ["BY_PERSON", "table_dir", "day_dirs", "files_for_days", "person_files_for_days", "read_meta", "write_meta",
-           "staging_dir", "publish", "all_files", "purge_before", "token_of"]
+           "staging_dir", "publish", "all_files", "purge_before", "token_of", "REPLACED", "markers", "marker_active",
+           "live_names", "write_marker"]
 
 #: each day folder holds the rows sorted by place (venue or grid cell, then time: what co-presence reads) and,
 #: in this sub-folder, a twin of each file with the same rows sorted by person (what a person's own trajectory
@@ -33,12 +34,50 @@ def day_dirs(lake: Path, table: str) -> dict[date, Path]:
     return out
 
 
+#: a compaction's marker in a day folder: `_replaced-<token>.json` = {"new": [names], "old": [names],
+#: "published": bool, "at": epoch seconds}. Once its new files are in place (or it says published), the old
+#: files hold the same rows again and are retired: no reader sees them, `lake compact` deletes them later.
+REPLACED = "_replaced-"
+
+
+def markers(d: Path) -> list[tuple[Path, dict]]:
+    out = []
+    for p in sorted(d.glob(f"{REPLACED}*.json")):
+        try:
+            out.append((p, json.loads(p.read_text())))
+        except (OSError, ValueError):  # a torn marker (a crash while writing it) retires nothing
+            continue
+    return out
+
+
+def marker_active(d: Path, marker: dict) -> bool:
+    """Its new files are published: they, not the old ones, hold the rows."""
+    return bool(marker.get("published")) or all((d / n).is_file() for n in marker.get("new", []))
+
+
+def live_names(d: Path) -> list[str]:
+    """The place-sorted files of a day folder that hold its rows: every file but those retired by a compaction."""
+    retired: set[str] = set()
+    for _, m in markers(d):
+        if marker_active(d, m):
+            retired.update(m.get("old", []))
+    return sorted(p.name for p in d.glob("*.parquet") if p.name not in retired)
+
+
+def write_marker(d: Path, token: str, marker: dict) -> Path:
+    path = d / f"{REPLACED}{token}.json"
+    tmp = d / f".{REPLACED}{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(marker, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
 def files_for_days(lake: Path, table: str, days: set[date] | None = None) -> list[str]:
     """Parquet files of the given days (all days when None), sorted for reproducible reads."""
     out: list[str] = []
     for day, d in sorted(day_dirs(lake, table).items()):
         if days is None or day in days:
-            out.extend(sorted(str(p) for p in d.glob("*.parquet")))
+            out.extend(str(d / n) for n in live_names(d))
     return out
 
 
@@ -61,8 +100,8 @@ def person_files_for_days(lake: Path, table: str, days: set[date] | None = None)
         for p in twins.glob("*.parquet") if twins.is_dir() else []:
             have.setdefault(token_of(p.name), set()).add(p.name)
         groups: dict[str, list[str]] = {}
-        for p in d.glob("*.parquet"):
-            groups.setdefault(token_of(p.name), []).append(p.name)
+        for name in live_names(d):
+            groups.setdefault(token_of(name), []).append(name)
         for token, names in sorted(groups.items()):
             if have.get(token) == set(names):
                 out.extend(str(twins / n) for n in sorted(names))

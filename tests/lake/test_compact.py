@@ -1,0 +1,138 @@
+"""`fangkong lake compact`: a day's files rewritten as one sorted pair; no reader sees a row twice or misses one,
+whatever step a compaction is cut off at."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from clihelp import fk
+from fangkong.lake import compact, store
+from fangkong.lake.append import write_visits
+from test_flow import declare_and_trace
+
+TZ = ZoneInfo("Asia/Shanghai")
+TABLES = ("venue_visits", "cell_dwells")
+
+
+def lake_rows(lake: Path) -> dict[str, list[tuple]]:
+    """Every row the readers see, per table, as a sorted list (a row seen twice appears twice)."""
+    out = {}
+    for table in TABLES:
+        files = store.files_for_days(lake, table)
+        out[table] = sorted(duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=false)")
+                            .fetchall()) if files else []
+    return out
+
+
+def person_rows(lake: Path) -> list[tuple]:
+    files = store.person_files_for_days(lake, "venue_visits")
+    return sorted(duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=false)").fetchall())
+
+
+def live_files_per_day(lake: Path, table: str = "venue_visits") -> dict[str, int]:
+    return {str(day): len(store.live_names(d)) for day, d in store.day_dirs(lake, table).items()}
+
+
+def with_live_scans(env, tmp_path) -> tuple[str, dict]:
+    """The spine's city imported and traced, then scans that add a file to each of its two visit days."""
+    case_id, _ = declare_and_trace(tmp_path)
+    write_visits(env.lake, [("P00007", "V1", datetime(2022, 3, 10, 12, 40, tzinfo=TZ), None)], "Asia/Shanghai")
+    write_visits(env.lake, [("P00006", "V2", datetime(2022, 3, 11, 9, 45, tzinfo=TZ), None),
+                            ("P00002", "V2", datetime(2022, 3, 10, 20, 0, tzinfo=TZ), None)], "Asia/Shanghai")
+    r = fk("trace", case_id, "--format", "json")
+    assert r.exit_code == 0, r.output
+    return case_id, json.loads(r.stdout)
+
+
+def test_compact_keeps_every_row_once_and_the_trace_unchanged(env, tmp_path):
+    case_id, before = with_live_scans(env, tmp_path)
+    rows, by_person = lake_rows(env.lake), person_rows(env.lake)
+    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
+
+    assert "2022-03-10" in fk("lake", "compact", "--dry-run").stdout
+    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}   # a dry run changes nothing
+
+    r = fk("lake", "compact")
+    assert r.exit_code == 0, r.output
+    assert "venue_visits" in r.stdout and "2022-03-10" in r.stdout
+    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
+    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    for d in store.day_dirs(env.lake, "venue_visits").values():
+        (name,) = store.live_names(d)
+        assert (d / store.BY_PERSON / name).is_file()          # its twin, read for persons
+        venues = pq.read_table(d / name, columns=["venue_id"]).column("venue_id").to_pylist()
+        assert venues == sorted(venues)
+        assert len(list(d.glob("*.parquet"))) > 1              # the replaced files kept for the grace period
+    r = fk("trace", case_id, "--format", "json")
+    assert json.loads(r.stdout) == before
+
+    r = fk("lake", "compact", "--grace", "0")                  # nothing left to rewrite; the retired files go
+    assert r.exit_code == 0, r.output
+    for table in TABLES:
+        for d in store.day_dirs(env.lake, table).values():
+            assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)
+            assert sorted(p.name for p in (d / store.BY_PERSON).glob("*.parquet")) == store.live_names(d)
+            assert not store.markers(d)
+    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    assert json.loads(fk("trace", case_id, "--format", "json").stdout) == before
+
+
+def test_all_rewrites_a_day_of_one_file(env, tmp_path):
+    declare_and_trace(tmp_path)
+    rows = lake_rows(env.lake)
+    assert compact.compact(env.lake) == []                      # one file a day: nothing to do
+    done = compact.compact(env.lake, rewrite_single=True, grace_s=0)
+    assert {(c.table, str(c.day)) for c in done} == {("venue_visits", "2022-03-10"), ("venue_visits", "2022-03-11"),
+                                                      ("cell_dwells", "2022-03-10")}
+    assert all(n.startswith("compact-") for d in store.day_dirs(env.lake, "venue_visits").values()
+               for n in store.live_names(d))
+    assert lake_rows(env.lake) == rows
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(env, tmp_path, monkeypatch):
+    with_live_scans(env, tmp_path)
+    rows, by_person = lake_rows(env.lake), person_rows(env.lake)
+
+    def boom(*a, **k):
+        raise Boom
+
+    with monkeypatch.context() as m:                          # dies with its marker written, nothing published
+        m.setattr(store, "publish", boom)
+        with pytest.raises(Boom):
+            compact.compact(env.lake)
+    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
+
+    writes = []
+    real = store.write_marker
+
+    def second_write_dies(*a, **k):                          # dies after the swap, before marking it published
+        writes.append(a)
+        if len(writes) == 2:
+            raise Boom
+        return real(*a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "write_marker", second_write_dies)
+        with pytest.raises(Boom):
+            compact.compact(env.lake)
+    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 2}
+
+    compact.compact(env.lake, grace_s=0)                      # the next run finishes the job and cleans up
+    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
+    for d in store.day_dirs(env.lake, "venue_visits").values():
+        assert not store.markers(d)
+        assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)
