@@ -13,7 +13,6 @@ journal holds: the next `VisitLog` on the lake replays journals whose process is
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import os
 import threading
@@ -49,10 +48,7 @@ def write_visits(lake: Path, rows: list[tuple], tz: str, *, stored: bool = False
     when `stored`) into their local-day partitions, skipping rows already stored; returns the new rows."""
     if not rows:
         return 0
-    lock = Path(lake) / ".journal" / ".lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)   # released when the file closes
+    with store.write_lock(lake):
         return _write(Path(lake), rows if stored else [_stored(r) for r in rows], tz)
 
 

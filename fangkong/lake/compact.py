@@ -21,7 +21,6 @@ the new file in use and the old ones retired. The rows are the same set either w
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import time
 from collections.abc import Callable
@@ -94,11 +93,8 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
     """Compact every day (or `days`) of the lake's tables that has more than one live file (`rewrite_single`:
     every day, to re-sort files written by an older importer). Returns what was (or, dry_run, would be) done."""
     lake = Path(lake)
-    lock = lake / ".journal" / ".lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
     done: list[Compacted] = []
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)   # no scan flush or purge meanwhile (released when the file closes)
+    with store.write_lock(lake):   # no import, scan flush or purge meanwhile
         for table, (cols, place, person, at) in _TABLES.items():
             todo = sorted((day, d) for day, d in store.day_dirs(lake, table).items() if days is None or day in days)
             for i, (day, d) in enumerate(todo):

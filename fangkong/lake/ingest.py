@@ -130,23 +130,24 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
     for i, day in enumerate(days):
         src = ", ".join(_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
         good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
-        existing = store.files_for_days(lake, table, {day})
-        if existing:
-            files = ", ".join(_quote(f) for f in existing)
-            good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
-                   "hive_partitioning=false))"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
-        n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
-        if n:
-            meta = store.read_meta(lake, table)
-            # written before the data so a crash can only overstate the longest stay, never understate it
-            if int(span) > int(meta.get("max_span_seconds", 0)):
-                meta["max_span_seconds"] = int(span)
-                store.write_meta(lake, table, meta)
-            out = store.staging_dir(lake)
-            write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
-            store.publish(out, lake, table)
-            result.inserted += n
+        with store.write_lock(lake):  # from the dedupe to the publish: a scan flush of the same day waits
+            existing = store.files_for_days(lake, table, {day})
+            if existing:
+                files = ", ".join(_quote(f) for f in existing)
+                good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
+                       "hive_partitioning=false))"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
+            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
+            if n:
+                meta = store.read_meta(lake, table)
+                # written before the data so a crash can only overstate the longest stay, never understate it
+                if int(span) > int(meta.get("max_span_seconds", 0)):
+                    meta["max_span_seconds"] = int(span)
+                    store.write_meta(lake, table, meta)
+                out = store.staging_dir(lake)
+                write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
+                store.publish(out, lake, table)
+                result.inserted += n
         con.execute("DROP TABLE fresh")
         shutil.rmtree(incoming / f"day={day}", ignore_errors=True)
         progress(table, i + 1, len(days))

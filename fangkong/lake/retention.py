@@ -8,7 +8,6 @@ killed import (lake/.staging, never read) are removed once a day old.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -56,11 +55,8 @@ def purge(lake: Path, cutoff: date, *, tz: str, dry_run: bool = False) -> list[P
     being deleted; readers should not run a trace across a purge (schedule it at night).
     """
     lake = Path(lake)
-    lock = lake / ".journal" / ".lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
     gone: list[Purged] = []
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with store.write_lock(lake):
         for table in TABLES:
             for day, d in sorted(store.day_dirs(lake, table).items()):
                 if day < cutoff:

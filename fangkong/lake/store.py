@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 __all__ = ["BY_PERSON", "table_dir", "day_dirs", "files_for_days", "person_files_for_days", "read_meta", "write_meta",
            "staging_dir", "publish", "all_files", "purge_before", "token_of", "REPLACED", "markers", "marker_active",
-           "live_names", "write_marker"]
+           "live_names", "write_marker", "write_lock"]
 
 #: each day folder holds the rows sorted by place (venue or grid cell, then time: what co-presence reads) and,
 #: in this sub-folder, a twin of each file with the same rows sorted by person (what a person's own trajectory
@@ -125,6 +128,18 @@ def write_meta(lake: Path, table: str, meta: dict) -> None:
     tmp = root / f"._meta.{uuid.uuid4().hex}.json"
     tmp.write_text(json.dumps(meta, sort_keys=True))
     os.replace(tmp, root / "_meta.json")
+
+
+@contextmanager
+def write_lock(lake: Path) -> Iterator[None]:
+    """The lake's write lock (an flock, across processes): every writer holds it from reading a day's stored rows
+    to dedupe until its files are published (imports day by day, scan flushes, purges, compactions), so two
+    writers never both miss a row the other is adding."""
+    lock = Path(lake) / ".journal" / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)   # released when the file closes
+        yield
 
 
 def staging_dir(lake: Path) -> Path:

@@ -215,3 +215,31 @@ def test_each_day_staged_for_import_is_dropped_once_published(env, tmp_path, mon
         ("venue_visits", [f"day=2022-03-{d:02d}" for d in range(k, 12)]) for k in (8, 9, 10, 11)]
     assert lake_rows(env, "venue_visits") == 4
     assert {d.name for d in (env.lake / ".staging").iterdir()} <= {"spill"}   # DuckDB's spill folder only
+
+
+def test_an_import_publishes_a_day_only_under_the_lake_write_lock(env, tmp_path):
+    """The lock scan flushes, purges and compactions take: an import's dedupe and publish of a day wait for it,
+    so a flush of the same day cannot slip between them and store a row twice."""
+    import threading
+
+    folder = small_city(tmp_path / "city")
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with store.write_lock(env.lake):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(10)
+    done: dict = {}
+    imp = threading.Thread(target=lambda: done.update(r=fk("import", folder)))
+    imp.start()
+    imp.join(3)
+    assert imp.is_alive() and lake_rows(env, "venue_visits") == 0   # staged, waiting for the lock
+    release.set()
+    imp.join(60)
+    t.join(10)
+    assert done["r"].exit_code == 0, done["r"].output
+    assert lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
