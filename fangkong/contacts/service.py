@@ -387,6 +387,18 @@ def _seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before
 
 _WORKER: list[ThreadPoolExecutor] = []
 _WORKER_LOCK = threading.Lock()
+_INHERITED_WORKERS: list[ThreadPoolExecutor] = []
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has no worker thread: the inherited executor would queue work nobody runs."""
+    global _WORKER_LOCK
+    _INHERITED_WORKERS.extend(_WORKER)
+    _WORKER.clear()
+    _WORKER_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _soon(lake: Lake, fn, *args) -> Future:
