@@ -12,7 +12,7 @@ from rich.table import Table
 from fangkong import flows, importer
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.cases import service as case_service
-from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, progress, unit_of_work
+from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, progress, step_bars, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
@@ -133,15 +133,8 @@ def lake_compact(
     settings = get_settings()
     days = {parse_date(d, "--day") for d in day} if day else None
     with progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def on_day(table: str, done: int, total: int) -> None:
-            if table not in tasks:
-                tasks[table] = bar.add_task(f"{table} days", total=total)
-            bar.update(tasks[table], completed=done, total=total)
-
         done = compact.compact(settings.lake, days=days, rewrite_single=rewrite_all, grace_s=grace,
-                               dry_run=dry_run, progress=on_day)
+                               dry_run=dry_run, progress=step_bars(bar, lambda table: f"{table} days"))
     table = Table(title="would compact" if dry_run else "compacted")
     for col in ("table", "day", "files before", "rows", "old files deleted"):
         table.add_column(col, justify="left" if col in ("table", "day") else "right")
@@ -169,19 +162,13 @@ def import_cmd(
     settings = get_settings()
     with progress() as bar:
         task = bar.add_task("import", total=None)
-        days: dict[str, int] = {}
 
         def on_file(table: str, path: Path) -> None:
             bar.update(task, description=f"import {path.name}")
 
-        def on_days(table: str, done: int, total: int) -> None:
-            # a lake table is validated in one pass, then written one day partition at a time
-            if table not in days:
-                days[table] = bar.add_task(f"{table} days", total=total)
-            bar.update(days[table], completed=done, total=total)
-
+        # a lake table is validated in one pass, then written one day partition at a time
         results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file,
-                                         source=source, progress=on_days)
+                                         source=source, progress=step_bars(bar, lambda table: f"{table} days"))
         bar.update(task, total=len(results), completed=len(results), description="import")
     table = Table(title="import")
     for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):

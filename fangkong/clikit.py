@@ -10,7 +10,8 @@ from functools import wraps
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn,
+                           TimeElapsedColumn)
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import session_scope
@@ -18,7 +19,8 @@ from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
 from fangkong.settings import get_settings
 
-__all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "operator"]
+__all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
+           "operator"]
 
 out = Console()
 err = Console(stderr=True)
@@ -80,3 +82,15 @@ def unit_of_work() -> Iterator[Session]:
 def progress(console: Console | None = None) -> Progress:
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console or err)
+
+
+def step_bars(bar: Progress, label: Callable[[str], str]) -> Callable[[str, int, int], None]:
+    """A progress callback (step, done, total) that keeps one bar per step, titled label(step)."""
+    tasks: dict[str, TaskID] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(label(step), total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    return report

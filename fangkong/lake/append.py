@@ -79,8 +79,7 @@ def _write(lake: Path, rows: list[tuple], tz: str) -> int:
                 meta["max_span_seconds"] = int(span)
                 store.write_meta(lake, _TABLE, meta)
             staged = store.staging_dir(lake)
-            write_sorted(con, "new", staged, _TABLE, "person_id, venue_id, enter_at, leave_at", place="venue_id",
-                         person="person_id", time="enter_at", prefix="scan")
+            write_sorted(con, "new", staged, _TABLE, prefix="scan")
             store.publish(staged, lake, _TABLE)
         return n
     finally:

@@ -28,23 +28,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from fangkong.lake import store
-from fangkong.lake.ingest import write_sorted
+from fangkong.lake.ingest import SORTED_COLUMNS, connect, sql_quote, write_sorted
 
 __all__ = ["Compacted", "compact", "GRACE_S"]
 
 #: retired files are kept this long for traces that listed them before the swap (a 1 M-person trace: 2 s)
 GRACE_S = 3600
-
-#: (columns as stored, place, person, time) per lake table
-_TABLES = {
-    "venue_visits": (["person_id", "venue_id", "enter_at", "leave_at"], "venue_id", "person_id", "enter_at"),
-    "cell_dwells": (["phone", "grid_id", "start_at", "end_at", "lat", "lon"], "grid_id", "phone", "start_at"),
-}
-
 
 @dataclass
 class Compacted:
@@ -53,10 +45,6 @@ class Compacted:
     files_before: int
     rows: int
     deleted: int    # retired files (and twins) deleted by this run
-
-
-def _quote(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _sweep(d: Path, now: float, grace_s: float) -> int:
@@ -80,14 +68,6 @@ def _sweep(d: Path, now: float, grace_s: float) -> int:
     return deleted
 
 
-def _connect(spill: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET temp_directory = {_quote(spill)}")
-    con.execute("SET memory_limit = '2GB'")
-    return con
-
-
 def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool = False, grace_s: float = GRACE_S,
             dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None) -> list[Compacted]:
     """Compact every day (or `days`) of the lake's tables that has more than one live file (`rewrite_single`:
@@ -95,7 +75,7 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
     lake = Path(lake)
     done: list[Compacted] = []
     with store.write_lock(lake):   # no import, scan flush or purge meanwhile
-        for table, (cols, place, person, at) in _TABLES.items():
+        for table in SORTED_COLUMNS:
             todo = sorted((day, d) for day, d in store.day_dirs(lake, table).items() if days is None or day in days)
             for i, (day, d) in enumerate(todo):
                 now = time.time()
@@ -104,7 +84,7 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
                 if live and (len(live) > 1 or rewrite_single):
                     rec = Compacted(table, day, len(live), sum(pq.read_metadata(d / n).num_rows for n in live), 0)
                     if not dry_run:
-                        _rewrite(lake, table, d, day, live, cols, place, person, at, now)
+                        _rewrite(lake, table, d, day, live, now)
                 deleted = 0 if dry_run else _sweep(d, now, grace_s)
                 if deleted:
                     rec = rec or Compacted(table, day, len(live), 0, 0)
@@ -116,19 +96,17 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
     return done
 
 
-def _rewrite(lake: Path, table: str, d: Path, day: date, live: list[str], cols: list[str], place: str,
-             person: str, at: str, now: float) -> None:
+def _rewrite(lake: Path, table: str, d: Path, day: date, live: list[str], now: float) -> None:
     staged = store.staging_dir(lake)
     try:
-        con = _connect(staged / "spill")
+        con = connect(staged / "spill")
         try:
-            collist = ", ".join(cols)
-            files = ", ".join(_quote(d / n) for n in live)
+            collist = ", ".join(SORTED_COLUMNS[table])
+            files = ", ".join(sql_quote(d / n) for n in live)
             con.execute(f"CREATE TEMP TABLE day_rows AS SELECT {collist}, DATE '{day}' AS day "
                         f"FROM read_parquet([{files}], hive_partitioning = false)")
             out = staged / "out"
-            token = write_sorted(con, "day_rows", out, table, collist, place=place, person=person, time=at,
-                                 prefix="compact")
+            token = write_sorted(con, "day_rows", out, table, prefix="compact")
         finally:
             con.close()
         marker = {"new": [f"compact-{token}-0.parquet"], "old": live, "published": False, "at": now}

@@ -15,7 +15,8 @@ from fangkong.lake import store
 from fangkong.lake.files import ImportResult, ParquetSource, RowError, TableFile
 from fangkong.protocol.grid import grid_sql
 
-__all__ = ["ROW_GROUP_ROWS", "ingest_dwells", "ingest_visits", "write_sorted"]
+__all__ = ["ROW_GROUP_ROWS", "SORTED_COLUMNS", "connect", "ingest_dwells", "ingest_visits", "sql_quote",
+           "write_sorted"]
 
 #: (table, days done, days) after each day partition is published
 Progress = Callable[[str, int, int], None]
@@ -27,7 +28,14 @@ def _ts(col: str) -> str:
     return f"date_trunc('second', timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))"
 
 
-def _connect(tz: str, spill: Path) -> duckdb.DuckDBPyConnection:
+#: each lake table's columns as stored, person, place and time first (the two sort orders of write_sorted)
+SORTED_COLUMNS: dict[str, list[str]] = {
+    "venue_visits": ["person_id", "venue_id", "enter_at", "leave_at"],
+    "cell_dwells": ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
+}
+
+
+def connect(spill: Path, tz: str = "UTC") -> duckdb.DuckDBPyConnection:
     """Bounded memory: DuckDB spills to the lake's staging folder beyond the limit (import < 4 GB RSS)."""
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{tz}'")
@@ -110,7 +118,7 @@ def _stage(con: duckdb.DuckDBPyConnection, incoming: Path, collist: str, name: s
                     COMPRESSION zstd)""")
     rejected = sorted(incoming.glob(f"{_REJECTED}/*.parquet"))
     if rejected:
-        files = ", ".join(_quote(str(f)) for f in rejected)
+        files = ", ".join(sql_quote(str(f)) for f in rejected)
         con.execute(f"CREATE TEMP TABLE bad AS SELECT _line, err FROM read_parquet([{files}], "
                     "hive_partitioning=false)")
     else:
@@ -128,12 +136,12 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
     collist = ", ".join(cols)
     result.inserted = 0
     for i, day in enumerate(days):
-        src = ", ".join(_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
+        src = ", ".join(sql_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
         good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
         with store.write_lock(lake):  # from the dedupe to the publish: a scan flush of the same day waits
             existing = store.files_for_days(lake, table, {day})
             if existing:
-                files = ", ".join(_quote(f) for f in existing)
+                files = ", ".join(sql_quote(f) for f in existing)
                 good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
                        "hive_partitioning=false))"
             con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
@@ -145,7 +153,7 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
                     meta["max_span_seconds"] = int(span)
                     store.write_meta(lake, table, meta)
                 out = store.staging_dir(lake)
-                write_sorted(con, "fresh", out, table, collist, place=cols[1], person=cols[0], time=cols[2])
+                write_sorted(con, "fresh", out, table)
                 store.publish(out, lake, table)
                 result.inserted += n
         con.execute("DROP TABLE fresh")
@@ -153,8 +161,9 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[st
         progress(table, i + 1, len(days))
 
 
-def _quote(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
+def sql_quote(path: str | Path) -> str:
+    """A path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 #: small row groups: a day's file sorted by place is pruned to the few groups holding the case's places by
@@ -162,15 +171,16 @@ def _quote(path: str) -> str:
 ROW_GROUP_ROWS = 8192
 
 
-def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, table: str, collist: str, *,
-                 place: str, person: str, time: str, prefix: str = "part") -> str:
-    """Stage `source` (its columns and `day`) as day partitions twice: sorted by (place, time) and, as twins of
-    the same name under by_person/, sorted by (person, time).
+def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, table: str, prefix: str = "part") -> str:
+    """Stage `source` (the table's SORTED_COLUMNS and `day`) as day partitions twice: sorted by (place, time) and,
+    as twins of the same name under by_person/, sorted by (person, time).
 
     One plain COPY per day and order, with insertion order kept: a PARTITION_BY COPY writes each thread's
     sorted run as it comes, so a day's file held a dozen interleaved runs and a place's rows sat in a dozen
     row groups instead of one or two (every trace read and decoded several times the rows it needed).
     Returns the write's token: each day's files are `{prefix}-{token}-0.parquet`."""
+    cols = SORTED_COLUMNS[table]
+    collist, person, place, time = ", ".join(cols), cols[0], cols[1], cols[2]
     token = uuid.uuid4().hex
     days = [r[0] for r in con.execute(f"SELECT DISTINCT day FROM {source} ORDER BY day").fetchall()]
     kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
@@ -181,7 +191,7 @@ def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, tabl
                 out = staged / folder / f"day={day}"
                 out.mkdir(parents=True, exist_ok=True)
                 con.execute(f"COPY (SELECT {collist} FROM {source} WHERE day = DATE '{day}' ORDER BY {key}, {time}) "
-                            f"TO {_quote(str(out / f'{prefix}-{token}-0.parquet'))} (FORMAT parquet, "
+                            f"TO {sql_quote(str(out / f'{prefix}-{token}-0.parquet'))} (FORMAT parquet, "
                             f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, COMPRESSION zstd)")
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
@@ -191,7 +201,7 @@ def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, tabl
 def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,
             tz: str, strict: bool, known: dict[str, pa.Table], progress: Progress | None) -> ImportResult:
     result = ImportResult(table=table, file=tf.path.name, rows=tf.num_rows, warnings=list(tf.warnings))
-    con = _connect(tz, lake / ".staging" / "spill")
+    con = connect(lake / ".staging" / "spill", tz)
     try:
         con.execute("SET VARIABLE tz = ?", [tz])
         tf.register(con)
@@ -223,14 +233,14 @@ def ingest_visits(lake: Path, tf: TableFile | ParquetSource, *, venue_ids: list[
     """Venue-code scans into lake/venue_visits/day=YYYY-MM-DD/, sorted by venue and time within a day."""
     known = {"known_venue": pa.table({"venue_id": pa.array(venue_ids, pa.string())}),
              "known_person": pa.table({"person_id": person_ids})}
-    return _ingest(lake, tf, "venue_visits", _VISITS_SQL, ["person_id", "venue_id", "enter_at", "leave_at"],
+    return _ingest(lake, tf, "venue_visits", _VISITS_SQL, SORTED_COLUMNS["venue_visits"],
                    "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known, progress=progress)
 
 
 def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict: bool = False,
                   progress: Progress | None = None) -> ImportResult:
     """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
-    return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
+    return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, SORTED_COLUMNS["cell_dwells"],
                    "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={}, progress=progress)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import err, handle_errors, progress
+from fangkong.clikit import err, handle_errors, progress, step_bars
 
 app = typer.Typer(help="Synthetic cities for demos, tests and benchmarks.", no_args_is_help=True)
 
@@ -18,14 +18,7 @@ def run_with_bars(out: Path, **kwargs):
     from fangkong.sim.city import generate_city
 
     with progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(f"generate {step}", total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
-        return generate_city(out, progress=report, **kwargs)
+        return generate_city(out, progress=step_bars(bar, lambda step: f"generate {step}"), **kwargs)
 
 
 @app.command("city")

@@ -27,8 +27,7 @@ def test_each_day_is_written_as_one_sorted_run_of_row_groups(tmp_path):
                    'V' || lpad((hash(i * 7) % 3000)::VARCHAR, 5, '0') AS venue_id,
                    TIMESTAMP '2022-03-10 00:00:00' + to_seconds(hash(i * 13) % 172800) AS enter_at,
                    NULL::TIMESTAMP AS leave_at, DATE '2022-03-10' + (i % 2)::INT AS day FROM range(600000) t(i)""")
-    write_sorted(con, "src", tmp_path / "staged", "venue_visits", "person_id, venue_id, enter_at, leave_at",
-                 place="venue_id", person="person_id", time="enter_at")
+    write_sorted(con, "src", tmp_path / "staged", "venue_visits")
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False  # restored
     store.publish(tmp_path / "staged", tmp_path / "lake", "venue_visits")
     days = store.day_dirs(tmp_path / "lake", "venue_visits")
