@@ -205,7 +205,7 @@ def _index_case(seed: int, pop: Population, recent: np.ndarray, last_day: date,
 
 def _build(seed: int, persons: int, start: date) -> _City:
     rng = np.random.default_rng([seed, 1])
-    areas = make_areas(rng)
+    areas = make_areas(rng, persons)
     pop = make_population(rng, persons, areas, start)
     venues = make_venues(np.random.default_rng([seed, 2]), pop, areas)
     phones = pc.if_else(pa.array(pop.phone > 0), numbered(pop.phone), pa.scalar(None, pa.string()))

@@ -21,6 +21,8 @@ __all__ = [
     "WORKER",
     "Areas",
     "Population",
+    "LAYOUT_PERSONS",
+    "layout_scale",
     "make_areas",
     "make_population",
 ]
@@ -31,6 +33,11 @@ KM_LON = 1 / (111.32 * math.cos(math.radians(CENTRE[0])))
 INFANT, STUDENT, WORKER, ADULT, ELDER = range(5)
 _HOUSEHOLD_SIZE_P = (0.16, 0.27, 0.27, 0.18, 0.12)  # mean 2.83, as in the 2020 census
 _COMPOUND_HOUSEHOLDS = 150
+#: the population the city's layout (DISTRICTS' offsets, community and compound spreads) was drawn for; a larger
+#: city is stretched to keep this density (about 3 300 persons per km², Taiyuan's urban districts), so that a
+#: 10 M city is not a 1 M city's area at ten times the crowd: every 800 m carrier cell would hold ten times the
+#: phones, and each case meet ten times the space-time companions of any real city
+LAYOUT_PERSONS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Areas:
     comm_lat: np.ndarray
     comm_lon: np.ndarray
     comm_weight: np.ndarray    # share of the city's households
+    scale: float = 1.0         # km of this city per km of the layout (> 1 above LAYOUT_PERSONS)
 
     def district_of(self, community: np.ndarray) -> np.ndarray:
         return self.sub_district[self.comm_sub[community]]
@@ -82,8 +90,16 @@ class Population:
         return self.compound_lat[compound], self.compound_lon[compound]
 
 
-def make_areas(rng: np.random.Generator) -> Areas:
-    """A handful of districts, 5 to 10 subdistricts each, 5 to 10 communities per subdistrict."""
+def layout_scale(persons: int) -> float:
+    """How much a city of `persons` is stretched from the layout: its area grows with its population above
+    LAYOUT_PERSONS, and smaller cities keep the layout (the same seed gives the same small city as before)."""
+    return math.sqrt(max(1.0, persons / LAYOUT_PERSONS))
+
+
+def make_areas(rng: np.random.Generator, persons: int = LAYOUT_PERSONS) -> Areas:
+    """A handful of districts, 5 to 10 subdistricts each, 5 to 10 communities per subdistrict, spread over an
+    area that grows with the population above LAYOUT_PERSONS (the random draws do not depend on it)."""
+    scale = layout_scale(persons)
     sub_district, sub_n, sub_centre = [], [], []
     for d, (_, _, north, east, _) in enumerate(DISTRICTS):
         k = int(rng.integers(5, 11))
@@ -92,7 +108,7 @@ def make_areas(rng: np.random.Generator) -> Areas:
         sub_centre += list(np.array([north, east]) + rng.normal(0, 2.0, size=(k, 2)))
     sub_district = np.array(sub_district, dtype=np.int32)
     comm_sub = np.repeat(np.arange(len(sub_district), dtype=np.int32), sub_n)
-    km = np.array(sub_centre)[comm_sub] + rng.normal(0, 0.8, size=(len(comm_sub), 2))
+    km = (np.array(sub_centre)[comm_sub] + rng.normal(0, 0.8, size=(len(comm_sub), 2))) * scale
     codes = []
     for s, n in enumerate(sub_n):
         first = sub_district.tolist().index(sub_district[s])
@@ -103,7 +119,7 @@ def make_areas(rng: np.random.Generator) -> Areas:
         mine = sub_district[comm_sub] == d
         weight[mine] *= share[mine][0] / weight[mine].sum()
     return Areas(sub_district, comm_sub, np.array(codes), CENTRE[0] + km[:, 0] * KM_LAT,
-                 CENTRE[1] + km[:, 1] * KM_LON, weight / weight.sum())
+                 CENTRE[1] + km[:, 1] * KM_LON, weight / weight.sum(), scale)
 
 
 def _households(rng: np.random.Generator, persons: int, areas: Areas) -> tuple[np.ndarray, np.ndarray]:
@@ -124,8 +140,8 @@ def _compounds(rng: np.random.Generator, community: np.ndarray, areas: Areas):
     first = np.concatenate([[0], np.cumsum(n_comp)])
     compound = first[community] + (rng.random(len(community)) * n_comp[community]).astype(np.int64)
     comp_comm = np.repeat(np.arange(len(n_comp)), n_comp)
-    lat = areas.comm_lat[comp_comm] + rng.normal(0, 0.35, len(comp_comm)) * KM_LAT
-    lon = areas.comm_lon[comp_comm] + rng.normal(0, 0.35, len(comp_comm)) * KM_LON
+    lat = areas.comm_lat[comp_comm] + rng.normal(0, 0.35, len(comp_comm)) * areas.scale * KM_LAT
+    lon = areas.comm_lon[comp_comm] + rng.normal(0, 0.35, len(comp_comm)) * areas.scale * KM_LON
     order = np.lexsort((np.arange(len(compound)), compound))
     unit = np.empty(len(compound), dtype=np.int64)
     unit[order] = np.arange(len(compound)) - np.searchsorted(compound[order], compound[order])

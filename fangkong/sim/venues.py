@@ -87,8 +87,9 @@ class _Builder:
         return self.add(kind, community, *self._jitter(rng, community, spread_km))
 
     def _jitter(self, rng, community, spread_km):
-        lat = self.areas.comm_lat[community] + rng.normal(0, spread_km, len(community)) * KM_LAT
-        lon = self.areas.comm_lon[community] + rng.normal(0, spread_km, len(community)) * KM_LON
+        km = self.areas.scale
+        lat = self.areas.comm_lat[community] + rng.normal(0, spread_km, len(community)) * km * KM_LAT
+        lon = self.areas.comm_lon[community] + rng.normal(0, spread_km, len(community)) * km * KM_LON
         return lat, lon
 
     def build(self, rng) -> Venues:
@@ -107,7 +108,7 @@ class _Builder:
 
 def _centrality(areas: Areas) -> np.ndarray:
     km = np.hypot((areas.comm_lat - CENTRE[0]) / KM_LAT, (areas.comm_lon - CENTRE[1]) / KM_LON)
-    return areas.comm_weight * np.exp(-km / 5.0)
+    return areas.comm_weight * np.exp(-km / (5.0 * areas.scale))
 
 
 def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
@@ -127,9 +128,9 @@ def _schools(rng, pop: Population, areas: Areas, build: _Builder) -> None:
     stage = np.searchsorted([6, 12], age, side="right")
     community = school_comm[sub, stage]
     lat = areas.comm_lat[community] + (rng.normal(0, 0.4, n_sub * 3).reshape(n_sub, 3)[sub, stage]
-                                       + rng.normal(0, 0.03, len(sub))) * KM_LAT
+                                       + rng.normal(0, 0.03, len(sub))) * areas.scale * KM_LAT
     lon = areas.comm_lon[community] + (rng.normal(0, 0.4, n_sub * 3).reshape(n_sub, 3)[sub, stage]
-                                       + rng.normal(0, 0.03, len(sub))) * KM_LON
+                                       + rng.normal(0, 0.03, len(sub))) * areas.scale * KM_LON
     nth = np.arange(len(unit_key)) - unit_first[unit_key]
     names = [f"{school_name[s, t]}{_STAGE_NAMES[t]}{_GRADES[a]}{k + 1}班"
              for s, t, a, k in zip(sub, stage, age, nth, strict=True)]

@@ -196,3 +196,30 @@ def test_index_person_is_an_adult_with_family_and_recent_visits(city, persons, v
     own = [e for pid, e in zip(visits["person_id"].to_pylist(), visits["enter_at"].to_pylist(), strict=True)
            if pid == summary.index_person_id]
     assert any(e >= recent for e in own)
+
+
+def test_a_city_larger_than_the_layout_is_stretched_to_keep_its_density():
+    """Above LAYOUT_PERSONS the area grows with the population (√ of the ratio on each axis), from the same
+    random draws; smaller cities keep the layout, so a seed still gives the city it always gave."""
+    import numpy as np
+
+    from fangkong.sim.population import (CENTRE, KM_LAT, KM_LON, LAYOUT_PERSONS, layout_scale, make_areas,
+                                         make_population)
+
+    assert layout_scale(2_000) == layout_scale(LAYOUT_PERSONS) == 1.0
+    assert layout_scale(4 * LAYOUT_PERSONS) == 2.0
+    base = make_areas(np.random.default_rng([SEED, 1]), LAYOUT_PERSONS)
+    small = make_areas(np.random.default_rng([SEED, 1]), 2_000)
+    assert small.scale == 1.0 and np.array_equal(small.comm_lat, base.comm_lat)
+    big = make_areas(np.random.default_rng([SEED, 1]), 4 * LAYOUT_PERSONS)
+    assert big.scale == 2.0 and np.array_equal(big.comm_code, base.comm_code)
+    assert np.allclose(big.comm_lat - CENTRE[0], 2 * (base.comm_lat - CENTRE[0]))
+    assert np.allclose(big.comm_lon - CENTRE[1], 2 * (base.comm_lon - CENTRE[1]))
+    # compounds spread around their community's centre twice as far: a quarter of the density
+    spreads = []
+    for areas in (base, big):
+        pop = make_population(np.random.default_rng([SEED, 2]), 20_000, areas, START)
+        north = (pop.compound_lat - areas.comm_lat[pop.compound_community]) / KM_LAT
+        east = (pop.compound_lon - areas.comm_lon[pop.compound_community]) / KM_LON
+        spreads.append(np.hypot(north, east).mean())
+    assert spreads[1] == pytest.approx(2 * spreads[0], rel=1e-9)
