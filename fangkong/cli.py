@@ -116,19 +116,20 @@ def lake_purge(
 @handle_errors
 def lake_compact(
     day: Annotated[list[str] | None, typer.Option("--day", help="compact only this day (repeatable)")] = None,
-    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days with one file too (a lake "
-                                              "written before the importer sorted each day whole, 2026-12-04)")] = False,
+    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days of one write too (a lake written "
+                                              "before the importer sorted each day whole, 2026-12-04, or cut it "
+                                              "into indexed shards, 2026-12-05)")] = False,
     grace: Annotated[int, typer.Option("--grace", min=0, help="seconds a retired file is kept for traces "
                                        "that listed it before the swap")] = compact.GRACE_S,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be rewritten, change nothing")] = False,
 ) -> None:
-    """Rewrite each day's lake files (one per import, one per scan flush) as one file sorted by place and its twin
-    sorted by person. Traces read every file of the days they touch, and each file costs a fixed few
-    milliseconds: run it nightly on a lake that takes live scans. Readers never see a row twice or miss one;
+    """Rewrite each day's lake files (one write per import, one per scan flush) as one write: shards sorted by
+    place, their twins sorted by person, and the index of their ranges. Traces read every small file of the days
+    they touch, and each costs a fixed few milliseconds: run it nightly on a lake that takes live scans. Readers never see a row twice or miss one;
     the files replaced are deleted by a later run once --grace has passed (docs/operations.md).
 
     Example: `fangkong lake compact`; `fangkong lake compact --all` once after upgrading a lake written before
-    2026-12-04; `fangkong lake compact --day 2022-03-12 --dry-run`
+    2026-12-05; `fangkong lake compact --day 2022-03-12 --dry-run`
     """
     settings = get_settings()
     days = {parse_date(d, "--day") for d in day} if day else None

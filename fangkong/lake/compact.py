@@ -1,6 +1,6 @@
 """Compaction: a day's files (one per import, one per scan flush: a busy venue-code service adds one every 5 s)
-rewritten as one file sorted by place and its twin sorted by person, without a reader ever seeing a row twice
-or missing one.
+rewritten as one sorted write (shards sorted by place and their twins sorted by person, lake.ingest.write_sorted),
+without a reader ever seeing a row twice or missing one.
 
 A trace pays a fixed cost per file it reads (its footer, its row groups' statistics), so a day of live scans,
 thousands of small files, makes every query slow; and files written before stop 18's importer hold interleaved
@@ -8,15 +8,17 @@ sorted runs (`--all` rewrites them too). The steps, under the lake's write lock 
 take):
 
 1. the day's live files are read and written sorted twice into staging (lake.ingest.write_sorted);
-2. a marker `_replaced-<token>.json` names the new file and the old ones (store.REPLACED); it retires nothing
-   until the new file is in place;
-3. the twin, then the file, are moved in (store.publish): from that rename on, readers list the new file and
-   not the old ones (store.live_names); the marker is then marked published;
+2. a marker `_replaced-<token>.json` names the new files and the old ones (store.REPLACED); it retires nothing
+   until every new file is in place;
+3. the new write's index, its twins, then its files are moved in (store.publish): none of its files is read until
+   the last one is in place (store.INDEX), and from that rename on readers list the new files and not the old
+   ones (store.live_names); the marker is then marked published;
 4. old files retired more than `grace_s` ago (by this run or an earlier one) are deleted with their twins, and
    their marker with them: a trace that listed the files before step 3 can still read them meanwhile.
 
-A crash before step 3 leaves an inactive marker (removed by the next run) and the old files in use; after it,
-the new file in use and the old ones retired. The rows are the same set either way.
+A crash before step 3 ends leaves an inactive marker (removed by the next run, with the new files that made it in)
+and the old files in use; after it, the new files in use and the old ones retired. The rows are the same set
+either way.
 """
 
 from __future__ import annotations
@@ -65,12 +67,29 @@ def _sweep(d: Path, now: float, grace_s: float) -> int:
                     f.unlink()
                     deleted += 1
         path.unlink(missing_ok=True)
+    return deleted + _sweep_indexes(d)
+
+
+def _sweep_indexes(d: Path) -> int:
+    """Under the write lock no write is being published, so an index whose files are not all in place is what a
+    cut-off publish left (its files are never read: store.live_names): its files and twins are deleted; so is
+    the index of files all gone (retired and deleted above)."""
+    deleted = 0
+    for index in store.read_indexes(d).values():
+        files = [d / n for n in index["files"]] + [d / store.BY_PERSON / n for n in index["files"]]
+        present = [f for f in files[:len(index["files"])] if f.is_file()]
+        if len(present) < len(index["files"]):
+            for f in files:
+                if f.is_file():
+                    f.unlink()
+                    deleted += 1
+            index["path"].unlink(missing_ok=True)
     return deleted
 
 
 def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool = False, grace_s: float = GRACE_S,
             dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None) -> list[Compacted]:
-    """Compact every day (or `days`) of the lake's tables that has more than one live file (`rewrite_single`:
+    """Compact every day (or `days`) of the lake's tables that has files of more than one write (`rewrite_single`:
     every day, to re-sort files written by an older importer). Returns what was (or, dry_run, would be) done."""
     lake = Path(lake)
     done: list[Compacted] = []
@@ -81,7 +100,7 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
                 now = time.time()
                 live = store.live_names(d)
                 rec = None
-                if live and (len(live) > 1 or rewrite_single):
+                if live and (len({store.token_of(n) for n in live}) > 1 or rewrite_single):
                     rec = Compacted(table, day, len(live), sum(pq.read_metadata(d / n).num_rows for n in live), 0)
                     if not dry_run:
                         _rewrite(lake, table, d, day, live, now)
@@ -109,7 +128,8 @@ def _rewrite(lake: Path, table: str, d: Path, day: date, live: list[str], now: f
             token = write_sorted(con, "day_rows", out, table, prefix="compact")
         finally:
             con.close()
-        marker = {"new": [f"compact-{token}-0.parquet"], "old": live, "published": False, "at": now}
+        new = [n for index in store.read_indexes(out / table / f"day={day}").values() for n in index["files"]]
+        marker = {"new": new, "old": live, "published": False, "at": now}
         store.write_marker(d, token, marker)
         store.publish(out, lake, table)      # twin first, then the file: the rename that swaps the day's files
         store.write_marker(d, token, {**marker, "published": True})

@@ -231,16 +231,19 @@ class Lake:
             raise InvalidInput(f"unknown engine {engine!r}: use duckdb or pyspark")
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _files(self, table: str, first: date | None, last: date | None, by_person: bool) -> list[str]:
+    def _files(self, table: str, first: date | None, last: date | None, by_person: bool,
+               keys: list[str] | None = None) -> list[str]:
         """The table's files whose partition day lies in [first − longest stay, last]; the by-person twins when
-        the query selects persons (store.person_files_for_days), else the files sorted by place."""
+        the query selects persons (store.person_files_for_days), else the files sorted by place; of each day, only
+        the shards whose range can hold one of `keys` (sorted), the persons or places selected."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
         days = None
         if first is not None and last is not None:
             days = {first - timedelta(days=span_days) + timedelta(days=i)
                     for i in range((last - first).days + span_days + 1)}
-        pick = store.person_files_for_days if by_person else store.files_for_days
-        return pick(self.root, table, days)
+        if by_person:
+            return store.person_files_for_days(self.root, table, days, persons=keys)
+        return store.files_for_days(self.root, table, days, places=keys)
 
     def _source(self, table: str, first: date | None, last: date | None, *, persons: list[str] | None = None,
                 places: list[str] | None = None):
@@ -248,7 +251,8 @@ class Lake:
         so that the engine prunes row groups by their min/max statistics (files sorted by place, twins by
         person). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
         person_col, place_col = ("person_id", "venue_id") if table == "venue_visits" else ("phone", "grid_id")
-        files = self._files(table, first, last, by_person=persons is not None)
+        files = self._files(table, first, last, by_person=persons is not None,
+                            keys=persons if persons is not None else places)
         if self.engine == "duckdb":
             where = []
             if persons is not None:
