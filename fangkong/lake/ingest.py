@@ -43,6 +43,7 @@ def connect(spill: Path, tz: str = "UTC") -> duckdb.DuckDBPyConnection:
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     con.execute("SET memory_limit = '2GB'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")   # the CLI shows its own bars (a day's sort printed DuckDB's)
     return con
 
 
