@@ -195,7 +195,6 @@ def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, tabl
     try:
         for day in days:
             ranges: dict[str, list] = {}
-            names: list[str] = []
             for order, folder, key in (("person", f"{table}.{store.BY_PERSON}", person), ("place", table, place)):
                 out = staged / folder / f"day={day}"
                 out.mkdir(parents=True, exist_ok=True)

@@ -68,11 +68,7 @@ INDEX = "_index-"
 
 def write_index(d: Path, token: str, files: list[str], place: list, person: list) -> Path:
     d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{INDEX}{token}.json"
-    tmp = d / f".{INDEX}{uuid.uuid4().hex}.tmp"
-    tmp.write_text(json.dumps({"files": files, "place": place, "person": person}, sort_keys=True))
-    os.replace(tmp, path)
-    return path
+    return _write_json(d / f"{INDEX}{token}.json", {"files": files, "place": place, "person": person})
 
 
 def read_indexes(d: Path) -> dict[str, dict]:
@@ -89,7 +85,7 @@ def read_indexes(d: Path) -> dict[str, dict]:
     return out
 
 
-def _unpublished(d: Path, indexes: dict[str, dict], present: set[str]) -> set[str]:
+def _unpublished(indexes: dict[str, dict], present: set[str]) -> set[str]:
     """Files of writes still being published (or cut off while publishing): not all of the index's files here."""
     hidden: set[str] = set()
     for index in indexes.values():
@@ -107,7 +103,7 @@ def live_names(d: Path, indexes: dict[str, dict] | None = None) -> list[str]:
         if marker_active(d, m):
             retired.update(m.get("old", []))
     present = {p.name for p in d.glob("*.parquet")}
-    hidden = _unpublished(d, read_indexes(d) if indexes is None else indexes, present)
+    hidden = _unpublished(read_indexes(d) if indexes is None else indexes, present)
     return sorted(n for n in present if n not in retired and n not in hidden)
 
 
@@ -126,12 +122,16 @@ def _may_hold(index: dict | None, order: str, name: str, keys: list[str] | None)
     return i < len(keys) and keys[i] <= span[1]
 
 
-def write_marker(d: Path, token: str, marker: dict) -> Path:
-    path = d / f"{REPLACED}{token}.json"
-    tmp = d / f".{REPLACED}{uuid.uuid4().hex}.tmp"
-    tmp.write_text(json.dumps(marker, sort_keys=True))
+def _write_json(path: Path, value: dict) -> Path:
+    """A small JSON file replaced atomically: a reader sees the old one or the new one, never a torn one."""
+    tmp = path.parent / f".{path.stem}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(value, sort_keys=True))
     os.replace(tmp, path)
     return path
+
+
+def write_marker(d: Path, token: str, marker: dict) -> Path:
+    return _write_json(d / f"{REPLACED}{token}.json", marker)
 
 
 def files_for_days(lake: Path, table: str, days: set[date] | None = None, places: list[str] | None = None) -> list[str]:
@@ -199,9 +199,7 @@ def read_meta(lake: Path, table: str) -> dict:
 def write_meta(lake: Path, table: str, meta: dict) -> None:
     root = table_dir(lake, table)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f"._meta.{uuid.uuid4().hex}.json"
-    tmp.write_text(json.dumps(meta, sort_keys=True))
-    os.replace(tmp, root / "_meta.json")
+    _write_json(root / "_meta.json", meta)
 
 
 @contextmanager
