@@ -242,7 +242,17 @@ def _close(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> pa.Table:
     return anchors
 
 
-def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
+@dataclass
+class _Contacts:
+    """The close contacts of every case, read from the records, and the lake query of their venues (a Future:
+    it runs on the trace worker while this thread names the phones met)."""
+
+    firsts: dict[str, dict[str, int]]
+    persons: dict[str, Person | PersonRef]
+    venues: Future
+
+
+def _secondary_query(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> _Contacts:
     """One query for the close contacts of every case: the venue query re-run for each contact at once."""
     firsts = {k: {who[2:]: min(ev[0] for ev in evs) for who, evs in sd.col.members("close").items()}
               for k, sd in seeds.items()}
@@ -254,19 +264,27 @@ def _secondary(session, lake, seeds: dict[str, _Seed], dwell, min_s) -> None:
         for pid, s in first.items():
             for key in keys[contacts[pid].id] if pid in contacts else [pid]:
                 who[(k, key)] = min(s, who.get((k, key), s))
-    anchors = lake.own_intervals(_who_table([(k, key, s, seeds[k].until) for (k, key), s in sorted(who.items())]),
-                                 dwell)
-    for k, pid, via, place, s, e in _tuples(lake.co_presence(anchors, dwell, min_s), "key", "person_id", "via",
-                                            "place", "s", "e"):
+    return _Contacts(firsts, contacts, _soon(lake, _co_presence, lake, _who_table(
+        [(k, key, s, seeds[k].until) for (k, key), s in sorted(who.items())]), dwell, min_s))
+
+
+def _co_presence(lake, who: pa.Table, dwell, min_s) -> pa.Table:
+    """Who was at a venue with `who` over their intervals (Lake.co_presence of their own visits): lake only."""
+    return lake.co_presence(lake.own_intervals(who, dwell), dwell, min_s)
+
+
+def _secondary(session, seeds: dict[str, _Seed], contacts: _Contacts) -> None:
+    """Secondary contacts from the contacts' venue query and households: whoever is not already a close one."""
+    households = people_service.household_members(session, [p.household_id for p in contacts.persons.values()],
+                                                  light=True)
+    for k, pid, via, place, s, e in _tuples(contacts.venues.result(), "key", "person_id", "via", "place", "s", "e"):
         sd, key = seeds[k], "p:" + pid
         if pid != sd.person.person_id and not sd.col.has(key, "close"):
             sd.col.add("secondary", key, "venue", via, place, s, e)
-    households = people_service.household_members(session, [p.household_id for p in contacts.values()],
-                                                  light=True)
-    for k, first in firsts.items():
+    for k, first in contacts.firsts.items():
         sd = seeds[k]
         for pid in sorted(first):
-            contact = contacts.get(pid)
+            contact = contacts.persons.get(pid)
             for p in households.get(contact.household_id, []) if contact and contact.household_id else []:
                 key = "p:" + p.person_id
                 if p.id != sd.person.id and p.person_id != pid and not sd.col.has(key, "close"):
@@ -452,25 +470,31 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     meetings = _soon(lake, _grid_meetings, lake, phones, _seed_table(seeds), _noise_bounds(seeds),
                      edition.grid_overlap_min * 60, companion_min_cell_hours)
     anchors = _close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    same_day = _soon(lake, lake.same_day, anchors, _windows(seeds), dwell)
-    if edition.identify_secondary:
-        _secondary(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    _overlaps(seeds, same_day.result())
+    # the close contacts' venue query goes to the worker too, after the grid: this thread meanwhile names the
+    # phones met (SQLite or PostgreSQL), the trace's other long step, instead of waiting for DuckDB
+    contacts = _secondary_query(session, lake, seeds, dwell, edition.venue_overlap_min * 60) \
+        if edition.identify_secondary else None
     meetings = meetings.result()
     # every phone met by any case named in one look-up: a bad day's cases share most of their phones (100 cases
     # at 1 M persons: 5.4 M meetings, a look-up per batch of cases cost 20.2 s, one for all 5.7 s)
     owners = people_service.owner_candidates(session, pc.unique(meetings.column("person_id")).to_pylist())
-    results: list[TraceResult] = []
     keys = list(seeds)
     batches = [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]}  # a bad day's millions of rows: memory
                for i in range(0, len(keys), _ASSEMBLE_CASES)]      # bounded per batch
+    companions = _soon(lake, _companions, meetings, _seed_table(batches[0]), owners)
+    same_day = lake.same_day(anchors, _windows(seeds), dwell)
+    if contacts is not None:
+        _secondary(session, seeds, contacts)
+    _overlaps(seeds, same_day)
+    results: list[TraceResult] = []
     # a batch is assembled on the worker (DuckDB and Arrow, no session) while this thread stores the one before
     # (SQLite's executemany, PostgreSQL's COPY): 100 cases at 1 M persons spent 26 s assembling, 43 s storing
-    pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[0], meetings, owners, tz))
+    pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[0], companions, tz))
     for n, batch in enumerate(batches):
         rows = pending.result()
         if n + 1 < len(batches):
-            pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[n + 1], meetings, owners, tz))
+            companions = _soon(lake, _companions, meetings, _seed_table(batches[n + 1]), owners)
+            pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[n + 1], companions, tz))
         _store(session, [sd.case for sd in batch.values()], rows, now)
         for k, sd in batch.items():
             case = sd.case
@@ -482,16 +506,16 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     return results
 
 
-def _assembly_inputs(session: Session, batch: dict[str, _Seed], meetings: pa.Table, owners: pa.Table,
-                     tz: ZoneInfo) -> tuple:
+def _assembly_inputs(session: Session, batch: dict[str, _Seed], companions: Future, tz: ZoneInfo) -> tuple:
     """What a batch's assembly needs from the records (read here, on the session's thread)."""
-    return _small_evidence(session, batch), meetings, _seed_table(batch), owners, _overrides(session, batch), tz
+    return _small_evidence(session, batch), companions, _seed_table(batch), _overrides(session, batch), tz
 
 
-def _assembled(small: pa.Table, meetings: pa.Table, seed_table: pa.Table, owners: pa.Table, overrides: pa.Table,
+def _assembled(small: pa.Table, companions: Future, seed_table: pa.Table, overrides: pa.Table,
                tz: ZoneInfo) -> pa.Table:
-    """A batch's risk rows (assemble.risk_rows): Arrow and DuckDB only, so it may run on the worker."""
-    return assemble.risk_rows([small, _companions(meetings, seed_table, owners)], seed_table, overrides, tz)
+    """A batch's risk rows (assemble.risk_rows): Arrow and DuckDB only, so it may run on the worker, after the
+    batch's companions (submitted to the worker before it: done when this starts)."""
+    return assemble.risk_rows([small, companions.result()], seed_table, overrides, tz)
 
 
 #: cases assembled and stored together (a case in a dense city has ~50 000 risk-person rows)
