@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 
 from fangkong.lake.duck import thread_connection
 
-__all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "risk_rows", "iso_times"]
+__all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "by_person", "risk_rows",
+           "iso_times"]
 
 EVIDENCE = pa.schema([("key", pa.string()), ("who", pa.string()), ("rank", pa.int8()), ("person_fk", pa.int64()),
                       ("person_id", pa.string()), ("phone", pa.string()), ("household_id", pa.string()),
@@ -95,6 +96,17 @@ def holders(found: pa.Table, seeds: pa.Table, owners: pa.Table, rank: int) -> pa
         FROM m JOIN seeds s ON s.key = m.key
         WHERE m.person_fk IS NULL OR m.person_fk <> s.case_person_fk""").to_arrow_table()
     return t.cast(EVIDENCE)
+
+
+def by_person(parts: list[pa.Table], n: int) -> list[pa.Table]:
+    """The evidence of `parts` cut into n tables by (key, who): every piece of one person's evidence in one table,
+    so that each table's risk rows (risk_rows) are final and can be stored while the next table is assembled."""
+    ev = pa.concat_tables([p.cast(EVIDENCE) for p in parts]) if parts else EVIDENCE.empty_table()
+    if n <= 1 or ev.num_rows == 0:
+        return [ev] + [ev.slice(0, 0)] * (n - 1)
+    with _con(ev=ev) as con:
+        part = con.sql(f"SELECT (hash(key, who) % {int(n)})::INTEGER AS part FROM ev").to_arrow_table()["part"]
+    return [ev.filter(pc.equal(part, i)) for i in range(n)]
 
 
 def iso_times(seconds: pa.Array | pa.ChunkedArray, tz: ZoneInfo) -> pa.Array:

@@ -488,14 +488,22 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     _overlaps(seeds, same_day)
     results: list[TraceResult] = []
     # a batch is assembled on the worker (DuckDB and Arrow, no session) while this thread stores the one before
-    # (SQLite's executemany, PostgreSQL's COPY): 100 cases at 1 M persons spent 26 s assembling, 43 s storing
-    pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[0], companions, tz))
+    # (SQLite's executemany, PostgreSQL's COPY): 100 cases at 1 M persons spent 26 s assembling, 43 s storing;
+    # a batch of many rows is assembled in parts, so that its own first part is stored while the next is assembled
+    n_parts = min(_PARTS_MAX, 1 + meetings.num_rows // _PART_ROWS)
+    pending = _assembly(session, lake, batches[0], companions, n_parts, tz)
     for n, batch in enumerate(batches):
-        rows = pending.result()
+        parts = pending
+        session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_([sd.case.id for sd in batch.values()])))
+        done = [parts[0].result()]
         if n + 1 < len(batches):
             companions = _soon(lake, _companions, meetings, _seed_table(batches[n + 1]), owners)
-            pending = _soon(lake, _assembled, *_assembly_inputs(session, batches[n + 1], companions, tz))
-        _store(session, [sd.case for sd in batch.values()], rows, now)
+            pending = _assembly(session, lake, batches[n + 1], companions, n_parts, tz)
+        _store(session, done[0], now)
+        for part in parts[1:]:
+            done.append(part.result())
+            _store(session, done[-1], now)
+        rows = pa.concat_tables(done)
         for k, sd in batch.items():
             case = sd.case
             case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
@@ -506,30 +514,36 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     return results
 
 
-def _assembly_inputs(session: Session, batch: dict[str, _Seed], companions: Future, tz: ZoneInfo) -> tuple:
-    """What a batch's assembly needs from the records (read here, on the session's thread)."""
-    return _small_evidence(session, batch), companions, _seed_table(batch), _overrides(session, batch), tz
+def _assembly(session: Session, lake: Lake, batch: dict[str, _Seed], companions: Future, n_parts: int,
+              tz: ZoneInfo) -> list[Future]:
+    """A batch's risk rows in n_parts parts (each a Future on the worker), from its small evidence (read here,
+    on the session's thread) and its companions (submitted to the worker before: done when these start)."""
+    small, seed_table, overrides = _small_evidence(session, batch), _seed_table(batch), _overrides(session, batch)
+    evidence = _soon(lake, _by_person, small, companions, n_parts)
+    return [_soon(lake, _assembled, evidence, i, seed_table, overrides, tz) for i in range(n_parts)]
 
 
-def _assembled(small: pa.Table, companions: Future, seed_table: pa.Table, overrides: pa.Table,
-               tz: ZoneInfo) -> pa.Table:
-    """A batch's risk rows (assemble.risk_rows): Arrow and DuckDB only, so it may run on the worker, after the
-    batch's companions (submitted to the worker before it: done when this starts)."""
-    return assemble.risk_rows([small, companions.result()], seed_table, overrides, tz)
+def _by_person(small: pa.Table, companions: Future, n_parts: int) -> list[pa.Table]:
+    return assemble.by_person([small, companions.result()], n_parts)
+
+
+def _assembled(evidence: Future, i: int, seed_table: pa.Table, overrides: pa.Table, tz: ZoneInfo) -> pa.Table:
+    """Part i of a batch's risk rows (assemble.risk_rows): Arrow and DuckDB only, so it may run on the worker."""
+    return assemble.risk_rows([evidence.result()[i]], seed_table, overrides, tz)
 
 
 #: cases assembled and stored together (a case in a dense city has ~50 000 risk-person rows)
 _ASSEMBLE_CASES = 5
+#: a batch's assembly is cut into parts of about this many phone meetings, at most _PARTS_MAX (one case at 1 M
+#: persons: 89 672 meetings, 29 503 risk persons)
+_PART_ROWS = 25_000
+_PARTS_MAX = 4
 
 
 def _rows_of(rows: pa.Table, key: str) -> pa.Table:
-    """The rows of one trace key (rows are sorted by key: a slice, not a scan per case)."""
-    keys = rows.column("key")
-    lo = pc.index(keys, key).as_py()
-    if lo < 0:
-        return rows.slice(0, 0)
-    n = pc.sum(pc.equal(keys.slice(lo), key)).as_py() or 0
-    return rows.slice(lo, n)
+    """The rows of one trace key, sorted by found rank and who (each part of a batch is sorted so)."""
+    mine = rows.filter(pc.equal(rows.column("key"), key))
+    return mine.take(pc.sort_indices(mine, [("found_rank", "ascending"), ("who", "ascending")]))
 
 
 def trace(session: Session, case: Case, **kwargs) -> TraceResult:
@@ -541,10 +555,9 @@ _STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category",
            "first_exposure_at", "last_exposure_at", "found_at", "placed_deadline_at")
 
 
-def _store(session: Session, cases: list[Case], rows: pa.Table, now: datetime) -> None:
-    """Replace the cases' risk persons by `rows`: thousands per case on a bad day, written without ORM objects
-    (COPY on PostgreSQL)."""
-    session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_([c.id for c in cases])))
+def _store(session: Session, rows: pa.Table, now: datetime) -> None:
+    """Insert risk persons (`rows`): thousands per case on a bad day, written without ORM objects (COPY on
+    PostgreSQL). The cases' earlier rows were deleted first."""
     n = rows.num_rows
     names = pa.array(CATEGORIES, pa.string())
     category = pc.take(names, rows.column("rank"))

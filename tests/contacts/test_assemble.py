@@ -103,3 +103,20 @@ def test_risk_rows_keep_the_highest_category_and_its_evidence_once():
     assert p1[1] == {"kind": "venue", "via": "P10", "place": "V1", "start": "1970-01-01T08:01:40+08:00",
                      "end": "1970-01-01T08:33:20+08:00"}
     assert (rows[0]["first_s"], rows[0]["last_s"]) == (0, 9000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["C1", "C2"]), st.sampled_from(["p:P1", "p:P2", "p:P3", "t:D", "t:E"]),
+                          st.integers(0, 3), st.integers(0, 50)), max_size=40),
+       st.integers(1, 5))
+def test_by_person_puts_each_persons_evidence_in_one_part(pieces, n):
+    """The parts stored one after the other: each (case, person) in exactly one part, no piece lost or added."""
+    ev = assemble.evidence_table([(k, who, r, None, None, who[2:], None, "grid", "P10", "g1", s, s + 600)
+                                  for k, who, r, s in pieces])
+    parts = assemble.by_person([ev], n)
+    assert len(parts) == n
+    home: dict[tuple, int] = {}
+    for i, part in enumerate(parts):
+        for k, who in zip(part["key"].to_pylist(), part["who"].to_pylist(), strict=True):
+            assert home.setdefault((k, who), i) == i
+    assert sorted(map(str, (r for p in parts for r in p.to_pylist()))) == sorted(map(str, ev.to_pylist()))

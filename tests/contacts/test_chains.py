@@ -36,12 +36,14 @@ def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
         assert {n["case_id"] for n in one.nodes} == {first, second, third}
 
 
-@pytest.mark.parametrize("per_batch", [5, 1])
-def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch, per_batch):
-    """per_batch 1: each case assembled and stored in its own batch, the phones' holders looked up once for all."""
+@pytest.mark.parametrize(("per_batch", "part_rows"), [(5, service._PART_ROWS), (1, service._PART_ROWS), (2, 1)])
+def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch, per_batch, part_rows):
+    """per_batch 1: each case assembled and stored in its own batch, the phones' holders looked up once for all;
+    part_rows 1: each batch assembled and stored in parts."""
     import fangkong.cli as cli
 
     monkeypatch.setattr(service, "_ASSEMBLE_CASES", per_batch)
+    monkeypatch.setattr(service, "_PART_ROWS", part_rows)
     monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     ids = [fk("case", "declare", p, "--sampled-at", "2022-03-11T08:00", "--isolated-at",
