@@ -298,15 +298,16 @@ def trace_cmd(
             task = bar.add_task(f"trace {len(cases)} case(s)", total=1)
             responses = flows.respond_many(session, settings, cases, now=now) if cases else []
             bar.advance(task)
-        docs = [(r.trace.as_json(), r.trace.counts(), r.measures, r.codes) for r in responses]
-    if format == "json":
-        for doc, *_ in docs:
-            print(json.dumps(doc, ensure_ascii=False))
+        done = [(r.trace, r.trace.counts(), r.measures, r.codes) for r in responses]
+    if format == "json":  # one case at a time: a bad day's risk persons are never all Python objects at once
+        for trace, *_ in done:
+            print(json.dumps(trace.as_json(), ensure_ascii=False))
         return
-    if not docs:
+    if not done:
         out.print("no case declared that day")
-    for doc, counts, m, codes in docs:
-        table = Table(title=f"{doc['case_id']}  {doc['window']['start']} → {doc['window']['end']}")
+    for trace, counts, m, codes in done:
+        window = trace.window_json()
+        table = Table(title=f"{trace.case_no}  {window['start']} → {window['end']}")
         table.add_column("category" if lang == "en" else "类别")
         table.add_column("people" if lang == "en" else "人数", justify="right")
         for cat, n in counts.items():

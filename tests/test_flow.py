@@ -65,7 +65,7 @@ def test_trace_again_replaces_not_duplicates(env, tmp_path):
 def test_trace_table_output(env, tmp_path):
     case_id, _ = declare_and_trace(tmp_path)
     r = fk("trace", case_id)
-    assert r.exit_code == 0 and "密切接触者" in r.stdout
+    assert r.exit_code == 0 and "密切接触者" in r.stdout and case_id in r.stdout  # the title: case and window
 
 
 def test_unknown_person_and_unknown_case(env, tmp_path):

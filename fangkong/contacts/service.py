@@ -61,7 +61,8 @@ class Found:
 class TraceResult:
     """A case's trace: `rows` are its risk persons as assembled (contacts.assemble.risk_rows), sorted by
     category and who; `found` makes them Found objects when first asked for (tens of thousands at city
-    scale: what reads only counts or record ids never builds them)."""
+    scale: what reads only counts or record ids never builds them). Readable after its transaction has ended
+    (Arrow columns and the case's number, no record loaded)."""
 
     case: Case
     edition: str
@@ -69,18 +70,24 @@ class TraceResult:
     rows: pa.Table
     tz: ZoneInfo
     _found: list[Found] | None = field(default=None, repr=False)
+    case_no: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        self.case_no = self.case.case_no
 
     @property
     def found(self) -> list[Found]:
         if self._found is None:
-            cols = [self.rows.column(c).to_pylist() for c in
-                    ("who", "found_rank", "person_fk", "person_id", "phone", "household_id")]
-            evidence = json.loads("[" + ",".join(self.rows.column("evidence").to_pylist()) + "]")  # one parse
-            self._found = [
-                Found(who=who, person=PersonRef(fk, pid, phone, hh) if fk is not None else None, phone=phone,
+            self._found = self._build_found()
+        return self._found
+
+    def _build_found(self) -> list[Found]:
+        cols = [self.rows.column(c).to_pylist() for c in
+                ("who", "found_rank", "person_fk", "person_id", "phone", "household_id")]
+        evidence = json.loads("[" + ",".join(self.rows.column("evidence").to_pylist()) + "]")  # one parse
+        return [Found(who=who, person=PersonRef(fk, pid, phone, hh) if fk is not None else None, phone=phone,
                       category=CATEGORIES[r], evidence=ev)
                 for who, r, fk, pid, phone, hh, ev in zip(*cols, evidence, strict=True)]
-        return self._found
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(CATEGORIES, 0)
@@ -92,16 +99,21 @@ class TraceResult:
         """The record ids of the persons found (not the phones with no registered holder)."""
         return [fk for fk in self.rows.column("person_fk").to_pylist() if fk is not None]
 
+    def window_json(self) -> dict[str, str]:
+        return {"start": _iso(self.window.start, self.tz), "end": _iso(self.window.end, self.tz)}
+
     def as_json(self) -> dict:
-        """The FORMATS.md shape of `fangkong trace --format json`."""
+        """The FORMATS.md shape of `fangkong trace --format json`. Its risk persons are built for this call and
+        not kept (a bad day's cases are printed one after another: millions of them at city scale)."""
+        found = self._found if self._found is not None else self._build_found()
         return {
-            "case_id": self.case.case_no,
+            "case_id": self.case_no,
             "edition": self.edition,
-            "window": {"start": _iso(self.window.start, self.tz), "end": _iso(self.window.end, self.tz)},
+            "window": self.window_json(),
             "risk_persons": [
                 {"person_id": f.person_id, "phone": None if f.person else f.phone, "category": f.category,
                  "evidence": f.evidence}
-                for f in self.found
+                for f in found
             ],
         }
 
