@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from fangkong.contacts import service
+from fangkong.contacts import steps, worker
 from fangkong.lake.queries import Lake
 from test_flow import declare_and_trace
 
@@ -20,10 +20,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _visits(lake: Lake) -> list[dict]:
-    who = service._who_table([("k", "P00001", int(datetime(2022, 3, 9, tzinfo=TZ).timestamp()),
+    who = steps.who_table([("k", "P00001", int(datetime(2022, 3, 9, tzinfo=TZ).timestamp()),
                                int(datetime(2022, 3, 12, tzinfo=TZ).timestamp()))])
     dwell = pa.table({"venue_id": ["V1", "V2"], "dwell_s": [3600, 1800]})
-    on_worker = service._soon(lake, lake.own_intervals, who, dwell).result(timeout=60)
+    on_worker = worker.soon(lake, lake.own_intervals, who, dwell).result(timeout=60)
     here = lake.own_intervals(who, dwell)
     assert on_worker.equals(here)
     return here.to_pylist()
