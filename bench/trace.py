@@ -117,7 +117,7 @@ def _declare(work: Path, city: dict, n: int) -> dict:
     return info
 
 
-def _trace(case_nos: list[str], now: datetime):
+def _trace(case_nos: list[str], now: datetime, *, keep_evidence: bool = True):
     """trace_many as `fangkong trace` runs it: the configured lake, the edition, one transaction (rolled back
     so every run starts from the same records)."""
     from fangkong import flows
@@ -134,7 +134,8 @@ def _trace(case_nos: list[str], now: datetime):
         lake = flows.lake_for(settings, min(c.sampled_at for c in cases))
         results = contact_service.trace_many(session, cases, lake=lake, edition=load_edition(settings.edition),
                                              tz=settings.zone, now=now,
-                                             companion_min_cell_hours=settings.companion_min_cell_hours)
+                                             companion_min_cell_hours=settings.companion_min_cell_hours,
+                                             keep_evidence=keep_evidence)
         session.flush()
         secs = time.perf_counter() - t0
         session.rollback()  # the results' rows are Arrow columns: readable after the rollback
@@ -310,7 +311,7 @@ def main() -> None:
             import fangkong.flows  # noqa: F401
 
             duckdb.connect().from_arrow(__import__("pyarrow").table({"x": [1]}))
-        print(_trace(rest, datetime.fromisoformat(args._now))[0])
+        print(_trace(rest, datetime.fromisoformat(args._now), keep_evidence=False)[0])  # as the CLI's table
         return
     work = args.work or OUT / f"trace-{args.persons}-{args.days}-{args.seed}"
     if args.fresh:
@@ -359,7 +360,7 @@ def main() -> None:
         many_runs, many = [], None
         for _ in range(2):
             many = None  # the previous run's rows (gigabytes of evidence) are not kept while the next one runs
-            secs, many = _trace(cases["cases"], now)
+            secs, many = _trace(cases["cases"], now, keep_evidence=False)  # as the CLI's table
             many_runs.append(secs)
             print(f"  warm {secs:.2f} s", flush=True)
         total = {k: sum(r.counts()[k] for r in many) for k in counts}

@@ -296,7 +296,8 @@ def trace_cmd(
             cases = [case_service.get_case(session, case_id)]
         with progress() as bar:
             task = bar.add_task(f"trace {len(cases)} case(s)", total=1)
-            responses = flows.respond_many(session, settings, cases, now=now) if cases else []
+            responses = flows.respond_many(session, settings, cases, now=now, keep_evidence=format == "json") \
+                if cases else []
             bar.advance(task)
         done = [(r.trace, r.trace.counts(), r.measures, r.codes) for r in responses]
     if format == "json":  # one case at a time: a bad day's risk persons are never all Python objects at once

@@ -52,8 +52,9 @@ def respond(session: Session, settings: Settings, case: Case, *, now: datetime, 
 
 
 def respond_many(session: Session, settings: Settings, cases: list[Case], *, now: datetime,
-                 actor: str = "system") -> list[Response]:
-    """The same for a bad day's cases: traced together (one lake query per step), then each placed."""
+                 actor: str = "system", keep_evidence: bool = True) -> list[Response]:
+    """The same for a bad day's cases: traced together (one lake query per step), then each placed.
+    keep_evidence: as contacts.service.trace_many (False when only counts are shown)."""
     edition = load_edition(settings.edition)
     investigations = []
     for case in cases:
@@ -64,7 +65,8 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
-                                         companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor)
+                                         companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor,
+                                         keep_evidence=keep_evidence)
     out = []
     for case, result, investigation in zip(cases, results, investigations, strict=True):
         assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now,

@@ -68,6 +68,25 @@ def test_trace_table_output(env, tmp_path):
     assert r.exit_code == 0 and "密切接触者" in r.stdout and case_id in r.stdout  # the title: case and window
 
 
+def test_a_trace_without_its_evidence_in_memory_counts_the_same(env, tmp_path):
+    """keep_evidence=False (the CLI's table): the same counts and stored rows, and no evidence to build from."""
+    import pytest
+
+    from fangkong import flows
+    from fangkong.cases import service as case_service
+    from fangkong.settings import get_settings
+
+    case_id, doc = declare_and_trace(tmp_path)
+    with unit_of_work() as s:
+        stored = sorted(s.execute(select(RiskPerson.who, RiskPerson.category, RiskPerson.evidence)).all())
+        case = case_service.get_case(s, case_id)
+        light = flows.respond_many(s, get_settings(), [case], now=case.declared_at, keep_evidence=False)[0].trace
+        assert light.counts() == {"close": 2, "secondary": 2, "companion": 1, "overlap": 1}
+        assert sorted(s.execute(select(RiskPerson.who, RiskPerson.category, RiskPerson.evidence)).all()) == stored
+    with pytest.raises(ValueError, match="keep_evidence"):
+        light.as_json()
+
+
 def test_unknown_person_and_unknown_case(env, tmp_path):
     r = fk("case", "declare", "NOBODY", "--sampled-at", "2022-03-11T08:00")
     assert r.exit_code == 1 and "unknown person 'NOBODY'" in r.output
