@@ -27,7 +27,9 @@ class Measure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
-    risk_person_fk: Mapped[int | None] = mapped_column(ForeignKey("risk_person.id", ondelete="SET NULL"))
+    #: indexed: deleting a case's risk persons (a re-trace) sets this to NULL, found by the index
+    risk_person_fk: Mapped[int | None] = mapped_column(ForeignKey("risk_person.id", ondelete="SET NULL"),
+                                                       index=True)
     category: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(30), index=True)
     then_kind: Mapped[str | None] = mapped_column(String(30))

@@ -40,7 +40,9 @@ class Task(Base):
     owner_name: Mapped[str | None] = mapped_column(String(200))
     case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    risk_person_fk: Mapped[int | None] = mapped_column(ForeignKey("risk_person.id", ondelete="SET NULL"))
+    #: indexed: deleting a case's risk persons (a re-trace) sets this to NULL, found by the index
+    risk_person_fk: Mapped[int | None] = mapped_column(ForeignKey("risk_person.id", ondelete="SET NULL"),
+                                                       index=True)
     measure_fk: Mapped[int | None] = mapped_column(ForeignKey("measure.id"), index=True)
     #: the task this one was forwarded from (a person who moved to another community)
     parent_fk: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
