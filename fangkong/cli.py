@@ -314,7 +314,8 @@ def trace_cmd(
         for cat, n in counts.items():
             table.add_row(t(cat, lang), f"{n:,}")
         out.print(table)
-        out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced; "
+        out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced, "
+                  f"{m.expired} not placed (period over since the last exposure); "
                   f"{m.phone_only} phone-only companions to verify; codes changed: {codes['changed']}")
 
 

@@ -66,6 +66,7 @@ def test_trace_table_output(env, tmp_path):
     case_id, _ = declare_and_trace(tmp_path)
     r = fk("trace", case_id)
     assert r.exit_code == 0 and "密切接触者" in r.stdout and case_id in r.stdout  # the title: case and window
+    assert "6 not placed (period over since the last exposure)" in " ".join(r.stdout.split())  # 2022 data today
 
 
 def test_a_trace_without_its_evidence_in_memory_counts_the_same(env, tmp_path):
