@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from builders.city import person, venue, write_city, write_csv
 from clihelp import fk
 from fangkong.clikit import unit_of_work
+from fangkong.people import phones
 from fangkong.people import service as people_service
 from fangkong.people.models import MatchReview, Person, PersonPhone, PersonSourceKey
 
@@ -102,6 +104,31 @@ def test_phone_moves_to_a_new_owner_on_a_date(env, tmp_path):
         owners = people_service.phone_owners(s, ["13800000001", "13800000003"])
         assert owners.at("13800000003").person_id == "P00003"  # a contact phone with no ownership record
     assert fk("import", tmp_path / "ph").exit_code == 0 and count(PersonPhone) == 2  # idempotent
+
+
+@pytest.mark.parametrize("registrations_first", [False, True])
+def test_owner_candidates_are_the_same_scanned_or_looked_up(env, tmp_path, monkeypatch, registrations_first):
+    """A bad day wants most of the city's phones: the phone index is read in one pass (phones.SCAN_SHARE) and the
+    registrations picked in Python; a trace wants a few: each is looked up. Both give the same candidates.
+    registrations_first: more registrations than phones wanted, so they are looked up too."""
+    register(tmp_path, 4)
+    write_csv(tmp_path / "ph" / "person_phones.csv", [
+        {"person_id": "P00001", "phone": "13800000001", "valid_from": "", "valid_to": "2022-03-05"},
+        {"person_id": "P00002", "phone": "13800000001", "valid_from": "2022-03-05", "valid_to": ""},
+        {"person_id": "P00003", "phone": "13900000009", "valid_from": "2022-03-01", "valid_to": ""}])
+    assert fk("import", tmp_path / "ph").exit_code == 0
+    wanted = ["13800000001", "13800000003", "13900000009", "13700000000"] if not registrations_first else \
+        ["13800000001"]
+    got = {}
+    with unit_of_work() as s:
+        for share in (0.0, 1e9):
+            monkeypatch.setattr(phones, "SCAN_SHARE", share)
+            t = phones.owner_candidates(s, wanted)
+            got[share] = sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True))
+    assert got[0.0] == got[1e9]
+    assert {r[0] for r in got[0.0]} == ({"13800000001", "13800000003", "13900000009"} if not registrations_first
+                                        else {"13800000001"})
+    assert sum(r[3] == 0 for r in got[0.0]) == (3 if not registrations_first else 2)  # real-name owners
 
 
 def test_a_phone_claimed_by_two_people_at_once_is_rejected(env, tmp_path):
