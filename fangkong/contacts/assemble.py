@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fangkong.lake.duck import thread_connection
+from fangkong.people import phones
 
 __all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "by_person", "risk_rows",
            "iso_times"]
@@ -37,11 +38,8 @@ EVIDENCE = pa.schema([("key", pa.string()), ("who", pa.string()), ("rank", pa.in
 #: one row per case traced: its key, the case's person record, person_id and phone
 SEEDS = pa.schema([("key", pa.string()), ("case_fk", pa.int64()), ("case_person_fk", pa.int64()),
                    ("case_person_id", pa.string()), ("case_phone", pa.string())])
-#: who may hold a phone over [vf, vt) (epoch seconds): prio 0 a real-name owner, 1 a registered contact phone;
-#: the first candidate by (prio, vf, person_fk) holds it (people.phones.PhoneOwners.at, set-based)
-OWNERS = pa.schema([("phone", pa.string()), ("vf", pa.int64()), ("vt", pa.int64()), ("prio", pa.int8()),
-                    ("person_fk", pa.int64()), ("person_id", pa.string()), ("person_phone", pa.string()),
-                    ("household_id", pa.string())])
+#: who may hold a phone over [vf, vt): people.phones.owner_candidates' rows
+OWNERS = phones.OWNERS
 
 
 @contextmanager

@@ -22,7 +22,8 @@ from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import Person, PersonPhone, PersonSourceKey
 from fangkong.protocol.idnumber import mask_phone
 
-__all__ = ["PersonRef", "REF_COLUMNS", "PhoneOwners", "phone_owners", "owner_candidates", "add_owner", "import_person_phones", "phones_of", "PHONE_FIELDS"]
+__all__ = ["OWNERS", "PHONE_FIELDS", "REF_COLUMNS", "PersonRef", "PhoneOwners", "add_owner",
+           "import_person_phones", "owner_candidates", "phone_owners", "phones_of"]
 
 PHONE_FIELDS = ("person_id", "phone", "valid_from", "valid_to")
 _PHONE = re.compile(r"^1\d{10}$")
@@ -99,11 +100,15 @@ def _ceil_epoch(t: datetime | None, default: int) -> int:
 #: picked in Arrow, not looked up one by one: a bad day's cases meet most of a city's phones (100 cases at 1 M
 #: persons: 954 100 phones, 6.0 s looked up one by one, 3.7-4.8 s in one pass)
 SCAN_SHARE = 0.25
+#: rows of the phone index read at a time by a scan (bounded memory at 10 M persons)
+_SCAN_SLICE = 200_000
 _CONTACTS = pa.schema([("person_fk", pa.int64()), ("person_id", pa.string()), ("person_phone", pa.string()),
                        ("household_id", pa.string())])
-_OWNERS = pa.schema([("phone", pa.string()), ("vf", pa.int64()), ("vt", pa.int64()), ("prio", pa.int8()),
-                     ("person_fk", pa.int64()), ("person_id", pa.string()), ("person_phone", pa.string()),
-                     ("household_id", pa.string())])
+#: owner_candidates' rows: who may hold a phone over [vf, vt) (epoch seconds): prio 0 a real-name owner, 1 a
+#: registered contact phone; the first candidate by (prio, vf, person_fk) holds it (PhoneOwners.at, set-based)
+OWNERS = pa.schema([("phone", pa.string()), ("vf", pa.int64()), ("vt", pa.int64()), ("prio", pa.int8()),
+                    ("person_fk", pa.int64()), ("person_id", pa.string()), ("person_phone", pa.string()),
+                    ("household_id", pa.string())])
 
 
 def _contact_phones(session: Session, wanted: set[str]) -> pa.Table:
@@ -129,9 +134,6 @@ def _contact_phones(session: Session, wanted: set[str]) -> pa.Table:
         con.execute(select(*REF_COLUMNS).where(one_of(session, Person.phone, wanted))).all())], _CONTACTS)
 
 
-#: rows of the phone index read at a time by a scan (bounded memory at 10 M persons)
-_SCAN_SLICE = 200_000
-
 
 def _contacts_batch(rows: list) -> pa.RecordBatch:
     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _CONTACTS]
@@ -146,28 +148,30 @@ def owner_candidates(session: Session, phones: Iterable[str]) -> pa.Table:
     containing t by (prio, vf, person_fk): the owner then, else the earliest registered person."""
     wanted = {p for p in phones if p}
     if not wanted:
-        return _OWNERS.empty_table()
+        return OWNERS.empty_table()
     # whoever gives the phone as their own: a contact candidate over all time
     contacts = _contact_phones(session, wanted)
     n = contacts.num_rows
     parts = [pa.table([contacts.column("person_phone"), pa.array([_LO] * n, pa.int64()),
                        pa.array([_HI] * n, pa.int64()), pa.array([1] * n, pa.int8()),
-                       *(contacts.column(c) for c in _CONTACTS.names)], schema=_OWNERS)]
+                       *(contacts.column(c) for c in _CONTACTS.names)], schema=OWNERS)]
     con = session.connection()
     registered = con.execute(select(func.max(PersonPhone.id))).scalar() or 0  # ~ the rows, from the index
-    cols: list[list] = [[] for _ in _OWNERS]
+    cols: list[list] = [[] for _ in OWNERS]
     registrations = select(PersonPhone.phone, PersonPhone.owner, PersonPhone.valid_from, PersonPhone.valid_to,
                            *REF_COLUMNS).join(Person, Person.id == PersonPhone.person_fk)
     # fewer registrations than phones wanted (a city's few thousand against a trace's tens of thousands): every
     # registration read and picked here, not the phones sent to the database as a set it must build first
-    for phone, owner, vf, vt, fk, person_id, person_phone, household in (
-            (r for r in con.execute(registrations) if r[0] in wanted) if registered < len(wanted) else
-            con.execute(registrations.where(one_of(session, PersonPhone.phone, wanted)))):
+    if registered >= len(wanted):
+        registrations = registrations.where(one_of(session, PersonPhone.phone, wanted))
+    for phone, owner, vf, vt, fk, person_id, person_phone, household in con.execute(registrations):
+        if phone not in wanted:
+            continue
         row = (phone, _ceil_epoch(vf, _LO), _ceil_epoch(vt, _HI), 0, fk, person_id, person_phone, household) \
             if owner else (phone, _LO, _HI, 1, fk, person_id, person_phone, household)
         for col, v in zip(cols, row, strict=True):
             col.append(v)
-    parts.append(pa.table([pa.array(c, f.type) for c, f in zip(cols, _OWNERS, strict=True)], schema=_OWNERS))
+    parts.append(pa.table([pa.array(c, f.type) for c, f in zip(cols, OWNERS, strict=True)], schema=OWNERS))
     return pa.concat_tables(parts)
 
 
