@@ -109,7 +109,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "venue_sealed": ("场所位于封控区", "venue in a sealed zone"),
     # tasks, teams, sites, hospitals, check-ins (issue 6)
     "tasks": ("任务", "Tasks"),
-    "overdue": ("超时任务", "Overdue"),
+    "overdue_tasks": ("超时任务", "Overdue tasks"),
     "no_overdue": ("无超时任务", "nothing overdue"),
     "team_assignment": ("待派流调队", "team to assign"),
     "investigation": ("流调（密接查找落位）", "investigation (contacts placed)"),

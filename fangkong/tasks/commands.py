@@ -61,7 +61,7 @@ def overdue_cmd(kind: KindOpt = None, owner: Annotated[str | None, typer.Option(
                                   jurisdiction=jurisdiction, limit=limit, offset=offset)
         counts = service.overdue_counts(session, now=now)
         title = " · ".join(f"{t(k, lang)} {n:,}" for k, n in sorted(counts.items())) or t("no_overdue", lang)
-        out.print(task_table(rows, now, lang, f"{t('overdue', lang)}: {title}"))
+        out.print(task_table(rows, now, lang, f"{t('overdue_tasks', lang)}: {title}"))
 
 
 @app.command("list")
