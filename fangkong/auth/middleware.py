@@ -22,15 +22,16 @@ from fangkong.settings import get_settings
 __all__ = ["AuthMiddleware"]
 
 
-def _resolve(headers: dict[str, str]) -> Principal | None:
+def _resolve(headers: dict[str, str]) -> tuple[Principal | None, str]:
+    """The principal and the credential that proved it: "bearer", "cookie" or "" (none)."""
     auth = headers.get("authorization", "")
     with session_scope() as session:
         if auth[:7].lower() == "bearer ":
-            return service.principal_for_token(session, auth[7:].strip())
+            return service.principal_for_token(session, auth[7:].strip()), "bearer"
         cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
         if cookie:
-            return service.principal_for_cookie(session, cookie, get_settings().secret_key)
-    return None
+            return service.principal_for_cookie(session, cookie, get_settings().secret_key), "cookie"
+    return None, ""
 
 
 def _cookie(header: str, name: str) -> str | None:
@@ -78,7 +79,7 @@ class AuthMiddleware:
                 reset_principal(token)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        principal = await anyio.to_thread.run_sync(_resolve, headers)
+        principal, credential = await anyio.to_thread.run_sync(_resolve, headers)
         page = not path.startswith("/api") and "text/html" in headers.get("accept", "")
         if principal is None:
             if page and method in ("GET", "HEAD"):
@@ -88,9 +89,11 @@ class AuthMiddleware:
                 await _deny(send, 401, "sign in first: a bearer token (POST /api/auth/token) or the login page",
                             page, [(b"www-authenticate", b"Bearer")])
             return
-        if method not in _SAFE and "authorization" not in headers and not _same_origin(headers):
+        if method not in _SAFE and credential == "cookie" and not _same_origin(headers):
             # a page's form or HTMX call signed in by cookie, sent from another site (CSRF): SameSite=Lax
-            # already keeps the cookie off most such requests; the Origin check closes the rest
+            # already keeps the cookie off most such requests; the Origin check closes the rest. Decided by
+            # the credential that signed the request in, not by the headers present: a junk Authorization
+            # header next to the cookie must not switch the check off
             await _deny(send, 403, "this request came from another site (Origin does not match Host)", page)
             return
         needed = policy.permission_for(method, path)
