@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import RISK_OF, LiftCheck
 from fangkong.settings import Settings
@@ -51,7 +51,7 @@ def list_zones(session: SessionDep, settings: SettingsDep, page: Page,
 def propose(session: SessionDep, settings: SettingsDep, body: ZoneCreate):
     """A commander's own zone (places by venue_id or grid cell); it still needs an approval."""
     zone = service.create_zone(session, level=body.level, places=[(p.kind, p.ref, "manual") for p in body.places],
-                               name=body.name, edition=load_edition(settings.edition), now=utcnow(), actor=body.by)
+                               name=body.name, edition=load_edition(settings.edition), now=utcnow(), actor=actor_of(session))
     return zone_read(session, settings, zone)
 
 
@@ -64,14 +64,14 @@ def get_zone(session: SessionDep, settings: SettingsDep, zone_id: ZoneId):
 def approve(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Decision):
     """Publish the zone; sealed-zone residents get the zone's measure and their codes turn red."""
     zone = service.approve(session, service.get_zone(session, zone_id), edition=load_edition(settings.edition),
-                           tz=settings.zone, now=utcnow(), actor=body.by)
+                           tz=settings.zone, now=utcnow(), actor=actor_of(session))
     return zone_read(session, settings, zone)
 
 
 @router.post("/api/zones/{zone_id}/reject", response_model=ZoneRead)
 def reject(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Rejection):
     zone = service.reject(session, service.get_zone(session, zone_id), reason=body.reason, now=utcnow(),
-                          actor=body.by)
+                          actor=actor_of(session))
     return zone_read(session, settings, zone)
 
 
@@ -80,7 +80,7 @@ def lift(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Deci
     """The zone's next step: a sealed zone is lowered to controlled (9th edition) or lifted; 409 with the
     reason when the condition is not met."""
     zone = service.step(session, service.get_zone(session, zone_id), edition=load_edition(settings.edition),
-                        tz=settings.zone, now=utcnow(), actor=body.by)
+                        tz=settings.zone, now=utcnow(), actor=actor_of(session))
     return zone_read(session, settings, zone)
 
 
@@ -88,7 +88,7 @@ def lift(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Deci
 def record_round(session: SessionDep, zone_id: ZoneId, body: RoundIn) -> dict:
     zone = service.get_zone(session, zone_id)
     r = service.record_round(session, zone, day=body.day, tested=body.tested, positive=body.positive,
-                             complete=body.complete, now=utcnow(), actor=body.by)
+                             complete=body.complete, now=utcnow(), actor=actor_of(session))
     return {"zone_id": zone.zone_no, "day": r.day.isoformat(), "tested": r.tested, "positive": r.positive,
             "complete": r.complete}
 

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.jurisdiction import acting
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.zones import RoundResult
+from fangkong.zones.jurisdiction import require_zone_inside
 from fangkong.zones.models import Zone, ZoneResident, ZoneRound
 
 __all__ = ["contacts_clear", "record_round", "rounds_of"]
@@ -21,6 +23,8 @@ __all__ = ["contacts_clear", "record_round", "rounds_of"]
 def record_round(session: Session, zone: Zone, *, day: date, tested: int, positive: int, complete: bool = True,
                  now: datetime, actor: str) -> ZoneRound:
     """A testing round over the zone (from the testing team); the same day twice with other figures is refused."""
+    require_zone_inside(session, zone)
+    actor = acting(session, actor)
     if tested < 0 or positive < 0 or positive > tested:
         raise InvalidInput(f"a round needs 0 ≤ positive ≤ tested, got tested={tested} positive={positive}")
     if zone.status != "approved":

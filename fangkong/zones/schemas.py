@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,6 @@ __all__ = [
     "ZoneRead",
 ]
 
-Actor = Annotated[str, Field(min_length=1, max_length=100, description="who decides (audited)")]
 Level = Literal["sealed", "controlled", "precaution"]
 
 
@@ -32,15 +31,13 @@ class ZoneCreate(BaseModel):
     level: Level
     places: list[PlaceIn] = Field(max_length=10_000)
     name: str | None = Field(None, max_length=200)
-    by: Actor
 
 
 class Decision(BaseModel):
-    by: Actor
+    """Who decides is the signed-in user (a "by" in the body is ignored); four eyes: not the proposer."""
 
 
 class Rejection(BaseModel):
-    by: Actor
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -49,7 +46,6 @@ class RoundIn(BaseModel):
     tested: int = Field(ge=0, le=100_000_000)
     positive: int = Field(ge=0, le=100_000_000)
     complete: bool = True
-    by: Actor
 
 
 class PlaceRead(BaseModel):

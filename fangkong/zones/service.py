@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.db.jurisdiction import acting
+from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
 from fangkong.people import service as people_service
@@ -32,6 +33,7 @@ from fangkong.protocol.zones import (
     surrounding_cells,
 )
 from fangkong.zones import queries
+from fangkong.zones.jurisdiction import require_places_inside, require_zone_inside, zone_inside
 from fangkong.zones.models import PLACE_KINDS, Zone, ZonePlace, ZoneResident
 from fangkong.zones.rounds import contacts_clear, record_round, rounds_of
 
@@ -124,7 +126,11 @@ def _places(session: Session, places: list[tuple[str, str, str]]) -> list[ZonePl
 def create_zone(session: Session, *, level: str, places: list[tuple[str, str, str]], name: str | None = None,
                 edition: Edition, now: datetime, case: Case | None = None, note: str | None = None,
                 actor: str = "system") -> Zone:
-    """A proposed zone of these places (kind, ref, reason); a commander approves it."""
+    """A proposed zone of these places (kind, ref, reason); a commander approves it. A user's own zone must lie
+    inside the user's jurisdiction (a case's zones are drawn by the system from the case's places)."""
+    actor = acting(session, actor)
+    if case is None:
+        require_places_inside(session, [(k, r) for k, r, _ in places], "a place of this zone")
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     rows = _places(session, places)
@@ -256,9 +262,13 @@ def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: 
 
 def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
     """A commander approves a proposed zone: it is published, its residents are fixed and, in a sealed zone,
-    placed under the zone's measure; the lifting clock starts now."""
+    placed under the zone's measure; the lifting clock starts now. Four eyes: not by the user who proposed it."""
+    actor = acting(session, actor)
+    require_zone_inside(session, zone)
     if zone.status != "proposed":
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
+    if actor == zone.proposed_by:
+        raise Forbidden(f"zone {zone.zone_no} was proposed by {actor}: another user must approve it (four eyes)")
     zone.status, zone.approved_at, zone.approved_by = "approved", now, actor
     zone.clock_from = now
     if zone.level != "precaution":
@@ -274,6 +284,8 @@ def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now
 
 
 def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: str) -> Zone:
+    actor = acting(session, actor)
+    require_zone_inside(session, zone)
     if zone.status != "proposed":
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
     if not reason.strip():
@@ -304,11 +316,12 @@ def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: 
 
 def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
            actor: str = "system") -> list[tuple[Zone, LiftCheck]]:
-    """Check every approved zone; a step found met is proposed to the commander (once, audited)."""
+    """Check every approved zone; a step found met is proposed to the commander (once, audited): for a district
+    user, only the zones inside its jurisdiction."""
     out = []
     for zone in list_zones(session, status="approved", limit=100_000):
         c = check(session, zone, edition=edition, tz=tz, now=now)
-        if c.met and zone.step_proposed_at is None:
+        if c.met and zone.step_proposed_at is None and zone_inside(session, zone):
             zone.step_proposed_at = now
             audit(session, actor, "zone.step_proposed", "zone", zone.zone_no,
                   after={"to": c.to_level or "lifted"})
@@ -318,6 +331,8 @@ def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
 
 def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
     """Lower a sealed zone to controlled, or lift a zone, when its condition is met; refused with the reason."""
+    actor = acting(session, actor)
+    require_zone_inside(session, zone)
     c = check(session, zone, edition=edition, tz=tz, now=now)
     verb = "lowered" if c.to_level else "lifted"
     if not c.met:

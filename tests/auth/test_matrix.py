@@ -80,8 +80,9 @@ def world(server, tmp_path):  # noqa: F811
     assert fk("import", two_districts(tmp_path / "city")).exit_code == 0
     ca, cb = _declare_and_trace(server, "P00001"), _declare_and_trace(server, "P00011")
     zones = server.get("/api/zones").json()
-    for z in zones:  # the commander approves both districts' zones: their residents are placed too
-        assert server.post(f"/api/zones/{z['zone_id']}/approve", json={"by": "test"}).status_code == 200
+    city = server.client_for("commander")  # four eyes: not the admin who traced the cases (and proposed them)
+    for z in zones:  # the city's commander approves both districts' zones: their residents are placed too
+        assert city.post(f"/api/zones/{z['zone_id']}/approve", json={}).status_code == 200
     zone_a = next((z["zone_id"] for z in zones if z["case_id"] == ca), "Z000001")
     with unit_of_work() as s:
         case_a = s.scalar(select(Case).where(Case.case_no == ca))

@@ -57,6 +57,7 @@ def test_api_zones_lifecycle_and_bad_input(server, tmp_path):  # noqa: F811
     assert r.status_code == 200, r.text
     z = r.json()
     assert z["status"] == "approved" and z["risk"] == "high" and z["residents"] == 4
+    assert z["approved_by"] == "admin"  # the signed-in user, not the body's "by"
     assert z["next_step"]["met"] is False and z["next_step"]["to"] == "controlled"
     r = server.post("/api/zones/Z000001/lift", json={"by": "王指挥"})
     assert r.status_code == 409 and "cannot be lowered yet" in r.json()["detail"]
@@ -70,7 +71,7 @@ def test_api_zones_lifecycle_and_bad_input(server, tmp_path):  # noqa: F811
     r = server.post("/api/zones", json={"level": "sealed", "places": [{"kind": "venue", "ref": "NOPE"}], "by": "x"})
     assert r.status_code == 404
     assert server.post("/api/zones", json={"level": "red", "places": [], "by": "x"}).status_code == 422
-    assert server.post("/api/zones/Z000001/approve", json={"by": ""}).status_code == 422
+    assert server.post("/api/zones/Z000001/approve", json=[]).status_code == 422
     assert server.get("/api/zones/Z999").status_code == 404
     assert server.get("/api/zones", params={"status": "nope"}).status_code == 422
     r = server.post("/api/zones/Z000002/rounds", json={"day": "2022-03-19", "tested": 1, "positive": 0, "by": "x"})
