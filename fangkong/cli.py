@@ -12,7 +12,8 @@ from rich.table import Table
 from fangkong import flows, importer
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.cases import service as case_service
-from fangkong.clikit import err, handle_errors, out, parse_date, parse_time, progress, step_bars, unit_of_work
+from fangkong.clikit import (at_or_now, err, handle_errors, out, parse_date, parse_time, progress, step_bars,
+                             unit_of_work)
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
@@ -35,6 +36,9 @@ from fangkong.measures.sites_commands import app as sites_app
 from fangkong.measures.checkins_commands import app as checkins_app
 from fangkong.measures.hospitals_commands import app as hospitals_app
 from fangkong.demo import demo
+
+#: when a command's event happened; default the clock's now (FANGKONG_NOW in a drill, docs/cli.md)
+AtOpt = Annotated[str | None, typer.Option("--at", help="when it happened (default: now by the clock)")]
 
 app = typer.Typer(
     help="防控 fangkong — trace every case within hours, manage risk persons, publish the daily bulletin.\n\n"
@@ -216,6 +220,7 @@ def case_declare(
     last_negative_at: Annotated[str | None, typer.Option(
         "--last-negative-at", help="last negative sample, for a case found by serial screening")] = None,
     severity: Annotated[str | None, typer.Option(help="轻型 mild / 普通型 moderate / 重型 severe / 危重型 critical")] = None,
+    at: AtOpt = None,
 ) -> None:
     """Declare a case and print its id (a confirmed case when an onset date is given, else asymptomatic).
 
@@ -225,7 +230,8 @@ def case_declare(
         case = case_service.declare_case(
             session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
             onset_date=parse_date(onset_date, "--onset-date"), isolated_at=parse_time(isolated_at, "--isolated-at"),
-            last_negative_at=parse_time(last_negative_at, "--last-negative-at"), severity=severity, now=utcnow())
+            last_negative_at=parse_time(last_negative_at, "--last-negative-at"), severity=severity,
+            now=at_or_now(at))
         case_no = case.case_no
     print(case_no)
 
@@ -235,6 +241,7 @@ def case_declare(
 def case_positive(
     person_id: Annotated[str, typer.Argument(help="person_id of the person whose sample tested positive")],
     sampled_at: Annotated[str, typer.Option("--sampled-at", help="time of the positive sample (ISO 8601)")],
+    at: AtOpt = None,
 ) -> None:
     """A first positive result: record a suspected case (可疑阳性) awaiting its re-check; prints its id.
 
@@ -242,7 +249,7 @@ def case_positive(
     """
     with unit_of_work() as session:
         case = case_service.report_positive(session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
-                                            now=utcnow())
+                                            now=at_or_now(at))
         case_no = case.case_no
     print(case_no)
 
@@ -254,6 +261,7 @@ def case_recheck(
     result: Annotated[str, typer.Option(help="positive (declare the case) or negative (rule it out)")],
     onset_date: Annotated[str | None, typer.Option("--onset-date", help="symptom onset; none = asymptomatic")] = None,
     isolated_at: Annotated[str | None, typer.Option("--isolated-at", help="when the case was isolated")] = None,
+    at: AtOpt = None,
 ) -> None:
     """The re-check (复核) of a suspected case. Example: `fangkong case recheck C000001 --result positive`"""
     if result not in ("positive", "negative"):
@@ -262,7 +270,7 @@ def case_recheck(
         case = case_service.get_case(session, case_id)
         case_service.recheck(session, case, positive=result == "positive",
                              onset_date=parse_date(onset_date, "--onset-date"),
-                             isolated_at=parse_time(isolated_at, "--isolated-at"), now=utcnow())
+                             isolated_at=parse_time(isolated_at, "--isolated-at"), now=at_or_now(at))
         status = case.status
     err.print(f"{case_id}: {status}")
 
@@ -275,6 +283,7 @@ def trace_cmd(
     all_new: Annotated[bool, typer.Option("--all-new", help="trace every case declared on --day together")] = False,
     day: Annotated[str | None, typer.Option(help="with --all-new: the day (default today)")] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    at: AtOpt = None,
 ) -> None:
     """Trace a case: close and secondary contacts, space-time companions, trajectory overlaps.
 
@@ -287,7 +296,7 @@ def trace_cmd(
     if (case_id is None) == (not all_new):
         raise InvalidInput("give a CASE_ID or --all-new, not both")
     settings = get_settings()
-    now = utcnow()
+    now = at_or_now(at)
     with unit_of_work() as session:
         if all_new:
             the_day = parse_date(day, "--day") or now.astimezone(settings.zone).date()

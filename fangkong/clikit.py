@@ -14,13 +14,13 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeElapsedColumn)
 from sqlalchemy.orm import Session
 
-from fangkong.db.core import session_scope
+from fangkong.db.core import session_scope, utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
 from fangkong.settings import get_settings
 
 __all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
-           "operator"]
+           "operator", "at_or_now", "today"]
 
 out = Console()
 err = Console(stderr=True)
@@ -43,6 +43,16 @@ def parse_time(text: str | None, name: str) -> datetime | None:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2022-03-14T09:30", param_hint=name) from None
     return t if t.tzinfo else t.replace(tzinfo=get_settings().zone)
+
+
+def at_or_now(text: str | None, name: str = "--at") -> datetime:
+    """A command's `--at` time, else the clock's now (FANGKONG_NOW in a drill, docs/cli.md)."""
+    return parse_time(text, name) or utcnow()
+
+
+def today() -> date:
+    """The office's day by the clock (FANGKONG_NOW in a drill), in the deployment's zone."""
+    return utcnow().astimezone(get_settings().zone).date()
 
 
 def parse_date(text: str | None, name: str) -> date | None:

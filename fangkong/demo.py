@@ -51,6 +51,17 @@ def _point_settings_at(folder: Path) -> None:
     get_engine.cache_clear()
 
 
+def _set_clock(summary) -> datetime:
+    """The demo's clock (FANGKONG_NOW) stands at 23:30 of the outbreak day and runs on from there, so its
+    pages and overdue lists read as of that day, not as of the machine's date (docs/cli.md)."""
+    zone = get_settings().zone
+    day = summary.index_sampled_at.astimezone(zone).date()
+    now = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(hours=23, minutes=30)
+    os.environ["FANGKONG_NOW"] = now.isoformat()
+    get_settings.cache_clear()
+    return now
+
+
 def _write(path: Path, rows: dict[str, list]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(pa.table(rows), path)
@@ -212,6 +223,10 @@ def demo(
     t0 = time.perf_counter()
     summary = run_with_bars(folder / "city", persons=persons, days=days, seed=seed)
     timings["generate"] = time.perf_counter() - t0
+    clock = _set_clock(summary)
+    settings = get_settings()
+    err.print(f"clock: FANGKONG_NOW={clock.isoformat()} (the end of the outbreak day; runs on from there)",
+              highlight=False)
     t0 = time.perf_counter()
     upgrade(settings.database_url)
     with progress() as bar:
@@ -243,7 +258,7 @@ def demo(
     out.print(f"log in at {url}/login; API: curl -X POST {url}/api/auth/token -H 'content-type: application/json' "
               f"-d '{{\"username\": \"commander\", \"password\": \"{DEMO_PASSWORD}\"}}'", highlight=False)
     out.print(f"data: {folder}  (use it with FANGKONG_DATABASE_URL={os.environ['FANGKONG_DATABASE_URL']} "
-              f"FANGKONG_LAKE={settings.lake})", highlight=False)
+              f"FANGKONG_LAKE={settings.lake} FANGKONG_NOW={os.environ['FANGKONG_NOW']})", highlight=False)
     if serve:
         import uvicorn
 

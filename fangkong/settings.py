@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fangkong.protocol.deadlines import Deadline, deadline_table
@@ -54,12 +55,21 @@ class Settings(BaseSettings):
     #: peers whose X-Forwarded-For names the client (comma-separated IPs of our reverse proxies); empty = the
     #: TCP peer is the client and X-Forwarded-For is ignored (anyone can write it)
     trusted_proxies: str = ""
+    #: a settable clock for drills, training and the demo: an ISO instant (a time without offset is in
+    #: FANGKONG_TZ); the clock starts there when a process starts and runs on at real speed (docs/cli.md)
+    now: datetime | None = None
 
     @field_validator("deadlines")
     @classmethod
     def _known_steps(cls, value: dict) -> dict:
         deadline_table(value)  # raises on an unknown step or a malformed duration
         return value
+
+    @model_validator(mode="after")
+    def _now_in_zone(self) -> Settings:
+        if self.now is not None and self.now.tzinfo is None:
+            self.now = self.now.replace(tzinfo=ZoneInfo(self.tz))
+        return self
 
     def clock(self) -> dict[str, Deadline]:
         """Every step's deadline for this deployment."""

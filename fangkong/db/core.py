@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,8 +52,21 @@ class UTCDateTime(TypeDecorator):
 JSONType = JSON
 
 
+#: FANGKONG_NOW → its offset from real time, fixed the first time that value is seen: the drill clock runs on
+_OFFSETS: dict[datetime, timedelta] = {}
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The deployment's clock: real time, or, with FANGKONG_NOW set (drills, training, the demo), a clock that
+    starts at that instant when the process first reads it and runs on from there at real speed."""
+    real = datetime.now(UTC)
+    start = get_settings().now
+    if start is None:
+        return real
+    offset = _OFFSETS.get(start)
+    if offset is None:
+        offset = _OFFSETS.setdefault(start, start - real)
+    return real + offset
 
 
 def engine_for(url: str) -> Engine:

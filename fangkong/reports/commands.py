@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, parse_date, unit_of_work
+from fangkong.clikit import handle_errors, parse_date, today, unit_of_work
 from fangkong.errors import InvalidInput
 from fangkong.reports import service
 from fangkong.reports.text import render
@@ -19,7 +19,8 @@ app = typer.Typer(help="Reports: the daily bulletin (通报).", no_args_is_help=
 @app.command("bulletin")
 @handle_errors
 def bulletin_cmd(
-    date: Annotated[str, typer.Option("--date", help="the day, e.g. 2022-03-14")],
+    date: Annotated[str | None, typer.Option("--date", help="the day, e.g. 2022-03-14 (default: today by the "
+                                                            "clock, FANGKONG_NOW in a drill)")] = None,
     lang: Annotated[str, typer.Option(help="zh (default) or en")] = "zh",
     format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
@@ -29,7 +30,7 @@ def bulletin_cmd(
     """
     if lang not in ("zh", "en"):
         raise InvalidInput("--lang must be zh or en")
-    day = parse_date(date, "--date")
+    day = parse_date(date, "--date") or today()
     with unit_of_work() as session:
         b = service.bulletin(session, day, tz=get_settings().zone)
     if format == "json":

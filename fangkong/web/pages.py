@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
+from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.reports import dashboard, service as report_service
 from fangkong.reports.text import render
@@ -22,7 +23,7 @@ def _default_day(session, settings) -> date:
     latest = case_service.list_cases(session, limit=1)
     if latest and latest[0].declared_at:
         return latest[0].declared_at.astimezone(settings.zone).date()
-    return datetime.now(settings.zone).date()  # the office's day, not the machine's
+    return utcnow().astimezone(settings.zone).date()  # the office's day by its clock, not the machine's
 
 
 @router.get("/", response_class=HTMLResponse)
