@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
 from fangkong import __version__, flows
+from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router
 from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
@@ -21,6 +22,7 @@ from fangkong.codes.api import router as codes_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
+from fangkong.edge import EdgeGuard
 from fangkong.db.scoping import unscoped
 from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep, actor_of
@@ -56,6 +58,9 @@ app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 # every request: who is asking (bearer token or session cookie) and may they (fangkong/auth/policy.py)
 app.add_middleware(AuthMiddleware)
+# outermost (added last): body limit, rate limit and bulkhead of the public routes, overload → 503, all
+# before the auth look-up or any route runs (fangkong/edge.py)
+app.add_middleware(EdgeGuard, is_public=policy.is_public)
 # the venue-scan and code routes first: every gate calls them, and routes are matched in order
 for r in (codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
           reports_web):

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     #: a settable clock for drills, training and the demo: an ISO instant (a time without offset is in
     #: FANGKONG_TZ); the clock starts there when a process starts and runs on at real speed (docs/cli.md)
     now: datetime | None = None
+    #: largest request body in bytes on the public routes (scans, codes, check-ins, logins): refused with 413
+    #: from Content-Length at once, or when a chunked body passes it (fangkong/edge.py)
+    max_body: int = Field(1_000_000, ge=1_000)
+    #: largest request body on the signed-in staff routes (bulk assistance requests carry up to 10 000 persons)
+    max_body_staff: int = Field(16_000_000, ge=1_000)
 
     @field_validator("deadlines")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -124,3 +125,38 @@ def test_login_attempts_are_limited_per_client_and_per_account(server, monkeypat
     monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0")
     get_settings.cache_clear()
     assert anon.post("/api/auth/token", json={"username": "admin", "password": "test-password"}).status_code == 200
+
+
+def edge_routes() -> list[tuple[str, str]]:
+    """Every route of the app that the edge guard limits (fangkong/edge.py), read from the app itself: a public
+    route added later (the citizen sign-in, a device route) is probed without this list being edited."""
+    from fastapi.routing import iter_route_contexts
+
+    from fangkong.api import app
+    from fangkong.auth.policy import is_public
+    from fangkong.edge import is_edge
+
+    out = []
+    for rc in iter_route_contexts(app.routes):
+        for method in sorted((getattr(rc.original_route, "methods", None) or set()) - {"HEAD"}):
+            path = re.sub(r"\{[^}]+\}", "x1", rc.path)
+            if is_edge(method, path, is_public):
+                out.append((method, path))
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_every_public_route_is_limited_per_client(server, monkeypatch):  # noqa: F811
+    routes = edge_routes()
+    assert {("POST", "/api/scans"), ("GET", "/api/persons/x1/code"), ("POST", "/api/two-code-checks"),
+            ("POST", "/api/auth/token"), ("POST", "/login"), ("GET", "/checkin/x1")} <= set(routes), routes
+    limit(monkeypatch, f"0.01/s burst {BURST}")
+    for i, (method, path) in enumerate(routes):
+        # a client of its own per route (the bucket is per client, shared by the public routes)
+        with httpx.Client(base_url=server.base_url, timeout=30,
+                          transport=httpx.HTTPTransport(local_address=f"127.0.1.{i + 1}")) as c:
+            codes = [c.request(method, path, json={}).status_code for _ in range(BURST + 1)]
+            assert 500 not in codes and codes[-1] == 429, (method, path, codes)
+            assert 429 not in codes[:BURST], (method, path, codes)
+    # the staff routes are not counted: the admin goes on
+    assert server.get("/api/cases").status_code == 200

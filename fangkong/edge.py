@@ -1,0 +1,121 @@
+"""The edge guard, the outermost middleware: body size limit, per-client rate limit and in-flight cap on the
+public routes, and overload (a full pool, a read over its statement time-out) answered 503 + Retry-After.
+
+Everything here is decided from the request line and headers, on the event loop, before any route or the
+auth look-up runs: a flood is refused for the price of a dict look-up, never queued behind staff work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fangkong.ratelimit import limiter_for, retry_after
+from fangkong.settings import get_settings
+
+__all__ = ["EdgeGuard", "is_edge"]
+
+log = logging.getLogger("fangkong.edge")
+
+#: public machinery that is not limited: static files, the health probe, the API docs
+_MACHINERY = re.compile(r"/(static/.*|api/health|docs|redoc|openapi\.json|docs/oauth2-redirect)")
+#: the citizen- and device-facing routes, limited whatever identity they come to need (fangkong.auth.policy
+#: may move them from public to "signed in as a citizen or a device"): a flood comes there first
+_EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|checkin/[^/]+|auth/token)"
+                   r"|/checkin/[^/]+|/login")
+
+
+def is_edge(method: str, path: str, is_public: Callable[[str, str], bool]) -> bool:
+    """A route anyone can reach without a staff sign-in: rate limited and bulkheaded."""
+    if _MACHINERY.fullmatch(path):
+        return False
+    return bool(_EDGE.fullmatch(path)) or is_public(method, path)
+
+
+class _TooLarge(HTTPException):
+    """Raised by the counting `receive`: an HTTPException, so FastAPI's body parsing passes it on (any other
+    error there becomes a 400) and the app's handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body too large: at most {limit} bytes", headers={"Connection": "close"})
+
+
+class EdgeGuard:
+    """`is_public` is fangkong.auth.policy.is_public (passed in: the guard sits below auth in the layers)."""
+
+    def __init__(self, app: ASGIApp, is_public: Callable[[str, str], bool]) -> None:
+        self.app, self.is_public = app, is_public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        method, path = scope["method"], scope["path"]
+        edge = is_edge(method, path, self.is_public)
+        limit = settings.max_body if edge else settings.max_body_staff
+        length = _content_length(scope)
+        if length is not None and length > limit:   # refused before a byte of the body is read
+            await _answer(send, 413, f"request body too large: at most {limit} bytes", path)
+            return
+        if edge:
+            limiter = limiter_for(settings.rate_limit)
+            wait = limiter.take(_client(scope)) if limiter is not None else 0.0
+            if wait:
+                await _answer(send, 429, "too many requests: slow down (see Retry-After)", path,
+                              retry_after(wait))
+                return
+        seen, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:   # a chunked body (no Content-Length) or one longer than it said
+                    raise _TooLarge(limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:
+                raise
+            await _answer(send, 413, f"request body too large: at most {limit} bytes", path)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for k, v in scope["headers"]:
+        if k == b"content-length":
+            try:
+                return int(v)
+            except ValueError:
+                return None
+    return None
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+async def _answer(send: Send, status: int, message: str, path: str, wait: str | None = None) -> None:
+    body = json.dumps({"detail": message, "errors": []}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if wait:
+        headers.append((b"retry-after", wait.encode()))
+    if status == 413:   # the rest of the body is not read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
