@@ -12,13 +12,16 @@ import logging
 import re
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fangkong.db.core import request_limits
 from fangkong.ratelimit import limiter_for, retry_after
 from fangkong.settings import get_settings
 
-__all__ = ["EdgeGuard", "is_edge"]
+__all__ = ["EdgeGuard", "is_edge", "overload"]
 
 log = logging.getLogger("fangkong.edge")
 
@@ -50,6 +53,7 @@ class EdgeGuard:
 
     def __init__(self, app: ASGIApp, is_public: Callable[[str, str], bool]) -> None:
         self.app, self.is_public = app, is_public
+        self.inflight = 0   # public requests being answered now (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +74,10 @@ class EdgeGuard:
                 await _answer(send, 429, "too many requests: slow down (see Retry-After)", path,
                               retry_after(wait))
                 return
+            if self.inflight >= settings.public_max_inflight:   # refused at once, never queued
+                await _answer(send, 503, "busy: too many requests in progress, try again (see Retry-After)",
+                              path, "1")
+                return
         seen, started = 0, False
 
         async def counted() -> Message:
@@ -87,12 +95,39 @@ class EdgeGuard:
                 started = True
             await send(message)
 
+        timeout = settings.statement_timeout if edge or method in ("GET", "HEAD") else 0.0
+        if edge:
+            self.inflight += 1
         try:
-            await self.app(scope, counted, watched)
+            with request_limits(public=edge, statement_timeout=timeout):
+                await self.app(scope, counted, watched)
         except _TooLarge:
             if started:
                 raise
             await _answer(send, 413, f"request body too large: at most {limit} bytes", path)
+        except Exception as exc:
+            wait = overload(exc)
+            if wait is None or started:
+                raise
+            log.warning("503 on %s %s: %s", method, path, str(exc).splitlines()[0][:200])
+            await _answer(send, 503, "busy: the record store is overloaded, try again (see Retry-After)", path,
+                          wait)
+        finally:
+            if edge:
+                self.inflight -= 1
+
+
+def overload(exc: BaseException) -> str | None:
+    """Retry-After for an error that means "too busy now", not "broken": no free connection in the pool, or a
+    statement cancelled by its time-out (PostgreSQL 57014), SQLite still locked after its busy_timeout; None
+    for any other error."""
+    if isinstance(exc, PoolTimeout):
+        return "2"
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "57014":
+        return "5"
+    if isinstance(exc, DBAPIError) and "database is locked" in str(exc.orig):   # SQLite past busy_timeout
+        return "5"
+    return None
 
 
 def _content_length(scope: Scope) -> int | None:

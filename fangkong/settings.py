@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     max_body: int = Field(1_000_000, ge=1_000)
     #: largest request body on the signed-in staff routes (bulk assistance requests carry up to 10 000 persons)
     max_body_staff: int = Field(16_000_000, ge=1_000)
+    #: the record store's connection pool for staff work, the CLI and the workers (docs/operations.md):
+    #: connections kept, extra ones allowed under load, seconds a request waits for one before a 503
+    db_pool_size: int = Field(5, ge=1, le=1000)
+    db_max_overflow: int = Field(10, ge=0, le=1000)
+    db_pool_timeout: float = Field(10.0, gt=0, le=600)
+    #: the public routes' own pool (a bulkhead): a flood of citizens waits at most public_pool_timeout seconds
+    #: for one of these connections, then gets 503 + Retry-After; staff connections are never theirs
+    public_pool_size: int = Field(4, ge=1, le=1000)
+    public_pool_timeout: float = Field(0.5, gt=0, le=60)
+    #: public requests in flight at once in one server process; the next gets 503 + Retry-After at once
+    public_max_inflight: int = Field(16, ge=1, le=100_000)
+    #: seconds a read (GET, or any public route) may run one SQL statement (PostgreSQL statement_timeout;
+    #: 503 + Retry-After past it); 0 = none. Writes and the CLI (imports, trace) have none
+    statement_timeout: float = Field(15.0, ge=0, le=3600)
 
     @field_validator("deadlines")
     @classmethod

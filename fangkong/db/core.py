@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +16,16 @@ from sqlalchemy.types import TypeDecorator
 
 from fangkong.settings import get_settings
 
-__all__ = ["Base", "UTCDateTime", "engine_for", "get_engine", "session_scope", "utcnow", "JSONType"]
+__all__ = [
+    "Base",
+    "JSONType",
+    "UTCDateTime",
+    "engine_for",
+    "get_engine",
+    "request_limits",
+    "session_scope",
+    "utcnow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -69,12 +80,20 @@ def utcnow() -> datetime:
     return real + offset
 
 
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, *, pool_size: int | None = None, max_overflow: int | None = None,
+               pool_timeout: float | None = None) -> Engine:
+    """An engine for the store; the pool's bounds from the settings unless given (a file or server store)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url)
+    pool = {}
+    if not url.startswith("sqlite:///:memory:") and url != "sqlite://":
+        s = get_settings()
+        pool = {"pool_size": s.db_pool_size if pool_size is None else pool_size,
+                "max_overflow": s.db_max_overflow if max_overflow is None else max_overflow,
+                "pool_timeout": s.db_pool_timeout if pool_timeout is None else pool_timeout}
+    engine = create_engine(url, **pool)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -100,10 +119,52 @@ def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
 
 
+#: set by the edge guard (fangkong/edge.py) for one request: a public route's sessions take the public pool, so
+#: a flood of citizens cannot take the connections staff work needs; a read gets a statement time-out
+_PUBLIC: ContextVar[bool] = ContextVar("fangkong_public_pool", default=False)
+_STATEMENT_TIMEOUT: ContextVar[float] = ContextVar("fangkong_statement_timeout", default=0.0)
+_public_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def request_limits(*, public: bool, statement_timeout: float) -> Iterator[None]:
+    """The pool and statement time-out (seconds, 0 = none) of every session opened in this context; the CLI
+    (imports, trace) never enters one, so it has neither bound."""
+    tokens = _PUBLIC.set(public), _STATEMENT_TIMEOUT.set(statement_timeout)
+    try:
+        yield
+    finally:
+        _PUBLIC.reset(tokens[0])
+        _STATEMENT_TIMEOUT.reset(tokens[1])
+
+
+def _public_twin(engine: Engine) -> Engine:
+    """The small pool beside a staff engine for the public routes (same store, its own connections)."""
+    twin = _public_engines.get(engine)
+    if twin is None:
+        s = get_settings()
+        twin = engine_for(engine.url.render_as_string(hide_password=False), pool_size=s.public_pool_size,
+                          max_overflow=0, pool_timeout=s.public_pool_timeout)
+        twin = _public_engines.setdefault(engine, twin)
+    return twin
+
+
+@event.listens_for(Session, "after_begin")
+def _statement_timeout(session: Session, _transaction, connection) -> None:
+    ms = session.info.get("fangkong.statement_timeout_ms")
+    if ms and connection.dialect.name == "postgresql":   # SQLite: busy_timeout bounds the waits (a pragma above)
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(ms)}")
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One unit of work: commits at the end, rolls back on error (services never commit)."""
-    session = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)()
+    engine = engine or get_engine()
+    if _PUBLIC.get() and engine is get_engine():
+        engine = _public_twin(engine)
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    if timeout := _STATEMENT_TIMEOUT.get():
+        session.info["fangkong.statement_timeout_ms"] = timeout * 1000
     try:
         yield session
         session.commit()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 
+from fangkong.db.core import get_engine, request_limits, session_scope
 from fangkong.settings import get_settings
 
 
@@ -56,3 +60,84 @@ def test_a_chunked_body_is_counted_and_cut_off(server, monkeypatch):  # noqa: F8
     # under the limit, the same route reads its body as before
     anon = server.anonymous()
     assert anon.post("/api/two-code-checks", json={"person_id": "nobody"}).status_code in (404, 422)
+
+
+def _pools(monkeypatch, **values) -> None:
+    """New pool bounds: the server reads them when it next makes its engines."""
+    for k, v in values.items():
+        monkeypatch.setenv(f"FANGKONG_{k.upper()}", str(v))
+    get_settings.cache_clear()
+    get_engine().dispose()
+    get_engine.cache_clear()
+
+
+@pytest.mark.parametrize("env", ["sqlite", "postgres"], indirect=True)
+def test_a_full_public_pool_answers_503_at_once_and_staff_work_goes_on(server, monkeypatch):  # noqa: F811
+    _pools(monkeypatch, public_pool_size=1, public_pool_timeout=0.2)
+    anon = server.anonymous()
+    assert anon.post("/api/two-code-checks", json={"person_id": "nobody"}).status_code == 404
+    # a flood holds the public pool's one connection (taken here, in the server's process, as a route would)
+    with request_limits(public=True, statement_timeout=0), session_scope() as held:
+        held.execute(text("SELECT 1"))
+        r = anon.post("/api/two-code-checks", json={"person_id": "nobody"})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
+        assert "busy" in r.json()["detail"]
+        assert server.get("/api/cases").status_code == 200   # the staff pool is another
+    assert anon.post("/api/two-code-checks", json={"person_id": "nobody"}).status_code == 404
+
+
+@pytest.mark.parametrize("env", ["sqlite", "postgres"], indirect=True)
+def test_a_full_staff_pool_is_503_not_500(server, monkeypatch):  # noqa: F811
+    _pools(monkeypatch, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
+    assert server.get("/api/cases").status_code == 200
+    with session_scope() as held:
+        held.execute(text("SELECT 1"))
+        r = server.get("/api/cases")
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
+    assert server.get("/api/cases").status_code == 200
+
+
+@pytest.mark.parametrize("env", ["postgres"], indirect=True)
+def test_a_read_past_its_statement_timeout_is_503(server, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("FANGKONG_STATEMENT_TIMEOUT", "0.3")
+    get_settings.cache_clear()
+    assert server.get("/api/cases").status_code == 200
+    with get_engine().connect() as conn:   # another writer holds the case table: the read would wait for ever
+        conn.execute(text('LOCK TABLE "case" IN ACCESS EXCLUSIVE MODE'))
+        r = server.get("/api/cases")
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
+        conn.rollback()
+    assert server.get("/api/cases").status_code == 200
+
+
+def _guard():
+    from fangkong.api import app
+    from fangkong.edge import EdgeGuard
+
+    layer = app.middleware_stack
+    while not isinstance(layer, EdgeGuard):
+        layer = layer.app
+    return layer
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_public_requests_past_the_in_flight_cap_are_503_at_once(server, monkeypatch):  # noqa: F811
+    _pools(monkeypatch, public_pool_size=1, public_pool_timeout=30, public_max_inflight=1)
+    anon = server.anonymous()
+    with request_limits(public=True, statement_timeout=0), session_scope() as held:
+        held.execute(text("SELECT 1"))
+        with ThreadPoolExecutor(1) as pool:
+            # this one waits in the server for the held connection…
+            first = pool.submit(anon.post, "/api/two-code-checks", json={"person_id": "nobody"})
+            for _ in range(600):
+                if _guard().inflight == 1:
+                    break
+                time.sleep(0.05)
+            # …so the next is refused at once, not queued behind it
+            r = anon.get("/api/persons/nobody/code")
+            assert r.status_code == 503 and r.headers["Retry-After"] == "1", r.text
+            assert server.get("/api/cases").status_code == 200   # staff routes have no such cap
+            held.rollback()
+            held.close()
+            assert first.result().status_code == 404
+    assert anon.get("/api/persons/nobody/code").status_code == 404
