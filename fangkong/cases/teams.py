@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fangkong.cases.models import Case
 from fangkong.db.audit import audit
+from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 from fangkong.tasks import service as task_service
@@ -30,6 +31,7 @@ def district_of(code: str | None) -> str:
 def register_team(session: Session, team_id: str, *, name: str, jurisdiction: str, members: list[dict],
                   max_cases: int = 2, now: datetime, actor: str = "system") -> TracingTeam:
     """A new tracing team; it takes waiting cases of its jurisdiction at once."""
+    require_inside(session, jurisdiction, f"team {team_id}")
     if session.scalar(select(TracingTeam.id).where(TracingTeam.team_id == team_id)):
         raise Conflict(f"team {team_id} is already registered")
     problem = check_members([str(m.get("role", "")) for m in members])
@@ -49,6 +51,7 @@ def register_team(session: Session, team_id: str, *, name: str, jurisdiction: st
 
 def set_team_status(session: Session, team: TracingTeam, status: str, *, now: datetime,
                     actor: str = "system") -> TracingTeam:
+    require_inside(session, team.jurisdiction, f"team {team.team_id}")
     if status not in TEAM_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(TEAM_STATUSES)}")
     before = {"status": team.status}

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from fangkong.db.scope import ACTOR_KEY, scope_of
 from fangkong.errors import Forbidden
 from fangkong.protocol.roles import normalise_code
+from fangkong.settings import get_settings
 
-__all__ = ["acting", "covers", "require_inside"]
+__all__ = ["acting", "covers", "require_city", "require_inside"]
 
 
 def covers(session: Session, code: str | None) -> bool:
@@ -36,6 +37,12 @@ def require_inside(session: Session, code: str | None, what: str) -> None:
         where = f"jurisdiction {code}" if code else "the whole deployment"
         raise Forbidden(f"{what} belongs to {where}, outside your jurisdiction ({scope_of(session)}): "
                         f"only a user whose jurisdiction covers it may change it")
+
+
+def require_city(session: Session, what: str) -> None:
+    """Forbidden unless the user's jurisdiction covers the deployment's own (FANGKONG_JURISDICTION, e.g. 1401;
+    unset: the whole deployment): for objects of the whole city (labs, the hospital plan, a city-wide round)."""
+    require_inside(session, get_settings().jurisdiction, what)
 
 
 def acting(session: Session, actor: str) -> str:

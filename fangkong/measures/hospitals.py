@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.db.audit import audit
+from fangkong.db.jurisdiction import require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
 from fangkong.protocol.hospitals import DEFAULT_PLAN, PlanState, Step, plan_state
@@ -30,6 +31,7 @@ def get_hospital(session: Session, hospital_id: str) -> Hospital:
 def add_hospital(session: Session, hospital_id: str, *, name: str, jurisdiction: str, beds: int,
                  negative_pressure_beds: int = 0, lat: float | None = None, lon: float | None = None,
                  designated: bool = True, actor: str = "system") -> Hospital:
+    require_inside(session, jurisdiction, f"hospital {hospital_id}")
     if session.scalar(select(Hospital.id).where(Hospital.hospital_id == hospital_id)):
         raise Conflict(f"hospital {hospital_id} is already registered")
     if not 0 <= negative_pressure_beds <= beds <= 100_000:
@@ -148,7 +150,9 @@ def plan(session: Session) -> PlanState:
 
 
 def set_step(session: Session, threshold: int, *, action: str, beds: int = 0, actor: str = "system") -> EscalationStep:
-    """Add or replace the step for `threshold` (the first one set replaces the default plan)."""
+    """Add or replace the step for `threshold` (the first one set replaces the default plan); the plan is the
+    whole city's, so only a user whose jurisdiction covers the city changes it."""
+    require_city(session, "the hospital escalation plan")
     if not 0 <= threshold <= 10_000_000 or not action.strip():
         raise InvalidInput("a step needs a threshold 0–10 000 000 and an action")
     step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
@@ -162,6 +166,7 @@ def set_step(session: Session, threshold: int, *, action: str, beds: int = 0, ac
 
 
 def remove_step(session: Session, threshold: int, *, actor: str = "system") -> None:
+    require_city(session, "the hospital escalation plan")
     step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
     if step is None:
         raise NotFound(f"no plan step at {threshold} cases")

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import SITE_STATUSES, STAFF_ROLES, IsolationSite, Measure, Room, RoomStay, SiteStaff
 from fangkong.people.models import Person, Venue
@@ -36,6 +37,7 @@ def add_site(session: Session, site_id: str, *, name: str, jurisdiction: str, la
              lon: float | None = None, address: str | None = None, three_zones_two_channels: bool = False,
              status: str = "open", rooms: int = 0, beds: int = 1, actor: str = "system") -> IsolationSite:
     """A new isolation site, with `rooms` rooms numbered 001, 002, … of `beds` beds each."""
+    require_inside(session, jurisdiction, f"site {site_id}")
     if session.scalar(select(IsolationSite.id).where(IsolationSite.site_id == site_id)):
         raise Conflict(f"site {site_id} is already registered")
     if status not in SITE_STATUSES:
@@ -53,6 +55,7 @@ def add_site(session: Session, site_id: str, *, name: str, jurisdiction: str, la
 
 def update_site(session: Session, site: IsolationSite, *, status: str | None = None,
                 three_zones_two_channels: bool | None = None, actor: str = "system") -> IsolationSite:
+    require_inside(session, site.jurisdiction, f"site {site.site_id}")
     before = {"status": site.status, "three_zones_two_channels": site.three_zones_two_channels}
     if status is not None:
         if status not in SITE_STATUSES:
@@ -67,6 +70,7 @@ def update_site(session: Session, site: IsolationSite, *, status: str | None = N
 
 def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 1, actor: str = "system") -> int:
     """Add `count` rooms after the site's last number."""
+    require_inside(session, site.jurisdiction, f"site {site.site_id}")
     if not 1 <= count <= 5000 or not 1 <= beds <= 10:
         raise InvalidInput("add 1–5000 rooms of 1–10 beds at a time")
     have = session.scalar(select(func.count(Room.id)).where(Room.site_fk == site.id)) or 0
@@ -80,6 +84,7 @@ def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 
 
 def add_staff(session: Session, site: IsolationSite, *, name: str, role: str, phone: str | None = None,
               actor: str = "system") -> SiteStaff:
+    require_inside(session, site.jurisdiction, f"site {site.site_id}")
     if role not in STAFF_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(STAFF_ROLES)}")
     staff = SiteStaff(site_fk=site.id, name=name, role=role, phone=phone)

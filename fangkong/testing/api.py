@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
@@ -57,7 +57,7 @@ def list_points(session: SessionDep, page: Page):
 @router.post("/points", response_model=PointRead, status_code=201)
 def add_point(session: SessionDep, body: PointCreate):
     p = service.add_point(session, body.point_id, name=body.name, community=body.community, tables=body.tables,
-                          actor="api")
+                          actor=actor_of(session))
     return PointRead(point_id=p.point_id, name=p.name, community=p.community, tables=p.tables)
 
 
@@ -70,7 +70,7 @@ def list_labs(session: SessionDep):
 @router.post("/labs", response_model=LabRead, status_code=201)
 def add_lab(session: SessionDep, body: LabCreate):
     x = service.add_lab(session, body.lab_id, daily_capacity=body.daily_capacity, kind=body.kind, name=body.name,
-                        actor="api")
+                        actor=actor_of(session))
     return LabRead(lab_id=x.lab_id, name=x.name, kind=x.kind, daily_capacity=x.daily_capacity)
 
 
@@ -84,7 +84,7 @@ def create_round(session: SessionDep, settings: SettingsDep, body: RoundCreate):
     r = service.create_round(session, body.round_id, rule=_rule(settings), name=body.name, kind=body.kind,
                              start_date=body.start_date, end_date=body.end_date or body.start_date,
                              point_ids=body.point_ids, pool_size=body.pool_size, communities=body.communities,
-                             actor="api")
+                             actor=actor_of(session))
     return RoundRead.of(r)
 
 
@@ -128,7 +128,7 @@ def resolve(session: SessionDep, settings: SettingsDep, conflict_id: Annotated[i
             body: ResolveIn):
     """A reviewer decides the tube's result (audited); a new result is followed up like an imported one."""
     c, _ = service.resolve_conflict(session, conflict_id, result=body.result, rule=_rule(settings),
-                                    edition=settings.edition, tz=settings.zone, now=utcnow(), actor=body.reviewer)
+                                    edition=settings.edition, tz=settings.zone, now=utcnow(), actor=actor_of(session))
     return ConflictRead.of(c)
 
 
@@ -142,6 +142,6 @@ def environmental(session: SessionDep, page: Page):
 @router.post("/environmental", response_model=EnvRead, status_code=201)
 def add_environmental(session: SessionDep, body: EnvCreate):
     e = service.register_environmental(session, body.tube_id, place_kind=body.place_kind, sampled_at=body.sampled_at,
-                                       place_ref=body.place_ref, case_ref=body.case_id, note=body.note, actor="api")
+                                       place_ref=body.place_ref, case_ref=body.case_id, note=body.note, actor=actor_of(session))
     return EnvRead(tube_id=e.tube.tube_id, place_kind=e.place_kind, place_ref=e.place_ref,
                    sampled_at=e.tube.sampled_at, result=None)

@@ -125,7 +125,7 @@ class ConflictRead(BaseModel):
 
 class ResolveIn(BaseModel):
     result: Result
-    reviewer: str = Field(min_length=1, max_length=100)
+    reviewer: str | None = Field(None, max_length=100, description="ignored: the signed-in user decides")
 
 
 class LabShareRead(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
 from fangkong.db.audit import audit
+from fangkong.db.jurisdiction import acting, require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, TableFile
 from fangkong.people.models import Person
@@ -48,7 +49,12 @@ def _check_id(value: str, what: str) -> str:
 
 def add_point(session: Session, point_id: str, *, name: str | None = None, community: str | None = None,
               tables: int = 1, actor: str = "system") -> SamplingPoint:
-    """Register a sampling point; the same point again is a no-op, different data a conflict."""
+    """Register a sampling point; the same point again is a no-op, different data a conflict. A point of no
+    community serves the whole city."""
+    if community:
+        require_inside(session, community, f"sampling point {point_id}")
+    else:
+        require_city(session, f"sampling point {point_id} (of no community)")
     point_id = _check_id(point_id, "point id")
     if not 1 <= tables <= 1000:
         raise InvalidInput(f"point {point_id}: tables must lie between 1 and 1000")
@@ -70,7 +76,9 @@ def list_points(session: Session, *, limit: int = 100, offset: int = 0) -> list[
 
 def add_lab(session: Session, lab_id: str, *, daily_capacity: int, kind: str = "own", name: str | None = None,
             actor: str = "system") -> Lab:
-    """Register an own or contracted lab with its daily capacity in tubes (seed 000: 48 000/day)."""
+    """Register an own or contracted lab with its daily capacity in tubes (seed 000: 48 000/day); labs serve
+    the whole city."""
+    require_city(session, f"lab {lab_id}")
     lab_id = _check_id(lab_id, "lab id")
     if kind not in LAB_KINDS:
         raise InvalidInput(f"lab kind must be one of {', '.join(LAB_KINDS)}")
@@ -96,6 +104,10 @@ def create_round(session: Session, round_id: str, *, rule: TestingRule, name: st
                  end_date: date, point_ids: list[str], pool_size: int = 10, communities: list[str] | None = None,
                  target_hours: float | None = None, actor: str = "system") -> TestingRound:
     """A testing round over an area (communities; none = everyone) with its sampling points and pooling rule."""
+    for code in communities or []:
+        require_inside(session, code, f"round {round_id}")
+    if not communities:
+        require_city(session, f"round {round_id} (of the whole city)")
     round_id = _check_id(round_id, "round id")
     if kind not in ROUND_KINDS:
         raise InvalidInput(f"round kind must be one of {', '.join(ROUND_KINDS)}")
@@ -208,6 +220,7 @@ def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: T
                      tz: ZoneInfo, now: datetime, actor: str) -> tuple[ResultConflict, Outcome | None]:
     """A reviewer decides a conflicting tube's result: kept if it is the stored one, else stored (audited)
     and followed up. Every open conflict of that tube is closed with the same decision."""
+    actor = acting(session, actor)
     if result not in RESULTS:
         raise InvalidInput(f"result must be one of {', '.join(RESULTS)}")
     conflict = session.get(ResultConflict, conflict_id)

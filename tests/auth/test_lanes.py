@@ -53,3 +53,52 @@ def test_a_district_decides_only_its_own_zones_and_never_alone(server, world):  
     assert a.post(f"/api/zones/{theirs}/lift", json={}).status_code == 403
     z = server.get(f"/api/zones/{theirs}").json()
     assert z["status"] == "approved" and z["approved_by"] == f"commander_{B}"
+
+
+def _site(sid: str, code: str) -> dict:
+    return {"site_id": sid, "name": f"隔离点{sid}", "jurisdiction": code, "rooms": 2}
+
+
+def _refused(r, what) -> None:
+    assert r.status_code == 403 and "outside your jurisdiction" in r.json()["detail"], (what, r.status_code, r.text)
+
+
+def test_a_district_creates_and_changes_only_its_own_places_teams_and_rounds(server, world):  # noqa: F811
+    iso, epi, lab = (server.client_for(role, A) for role in ("isolation", "epidemiologist", "lab"))
+    assert server.post("/api/sites", json=_site("CITY1", "1401")).status_code == 201  # the admin's city site
+    assert server.post("/api/teams", json={"team_id": "TCITY", "name": "市队", "jurisdiction": "1401", "members": [
+        {"name": "甲", "role": "cdc"}, {"name": "乙", "role": "medical"}, {"name": "丙", "role": "police"}]}
+        ).status_code == 201
+    # its own district: fine
+    assert iso.post("/api/sites", json=_site("SA", A + "001")).status_code == 201
+    assert iso.post("/api/sites/SA/rooms", json={"count": 1}).status_code == 200
+    hospital = {"hospital_id": "HA", "name": "区医院", "jurisdiction": A, "beds": 10}
+    assert iso.post("/api/hospitals", json=hospital).status_code == 201
+    # the whole city, or another district: 403 with a message, never a 500, nothing written
+    for code in ("1401", B, "14", "999999999999999"):
+        _refused(iso.post("/api/sites", json=_site(f"S{code}", code)), code)
+        _refused(iso.post("/api/hospitals", json=hospital | {"hospital_id": f"H{code}", "jurisdiction": code}), code)
+    sites = {s["site_id"] for s in server.get("/api/sites").json()}
+    assert {"SA", "CITY1"} <= sites and not {s for s in sites if s.startswith("S1") or s.startswith("S9")}
+    # a city site is seen from the district, but not changed by it
+    assert any(s["site_id"] == "CITY1" for s in iso.get("/api/sites").json())
+    _refused(iso.patch("/api/sites/CITY1", json={"status": "closed"}), "patch city site")
+    _refused(iso.post("/api/sites/CITY1/rooms", json={"count": 5}), "city rooms")
+    _refused(iso.post("/api/sites/CITY1/staff", json={"name": "王", "role": "medical"}), "city staff")
+    _refused(iso.put("/api/hospitals/plan/10", json={"action": "open a field hospital", "beds": 500}), "plan")
+    _refused(iso.delete("/api/hospitals/plan/10"), "plan removal")
+    assert server.get("/api/sites/CITY1").json()["status"] == "open"
+    _refused(epi.patch("/api/teams/TCITY", json={"status": "off_duty"}), "city team")
+    members = [{"name": "甲", "role": "cdc"}, {"name": "乙", "role": "medical"}, {"name": "丙", "role": "police"}]
+    _refused(epi.post("/api/teams", json={"team_id": "TB", "name": "乙队", "jurisdiction": B, "members": members}),
+             "team of B")
+    assert epi.post("/api/teams", json={"team_id": "TA", "name": "甲队", "jurisdiction": A,
+                                        "members": members}).status_code == 201
+    _refused(lab.post("/api/testing/points", json={"point_id": "PB", "community": "140106002003"}), "point of B")
+    _refused(lab.post("/api/testing/points", json={"point_id": "PX"}), "point of no community")
+    _refused(lab.post("/api/testing/labs", json={"lab_id": "L1", "daily_capacity": 1000}), "a city lab")
+    assert lab.post("/api/testing/points", json={"point_id": "PA", "community": "140105001001"}).status_code == 201
+    round_ = {"round_id": "R1", "name": "全员", "start_date": "2022-03-20", "point_ids": ["PA"]}
+    _refused(lab.post("/api/testing/rounds", json=round_), "a round of the whole city")
+    _refused(lab.post("/api/testing/rounds", json=round_ | {"communities": [A, B]}), "a round across districts")
+    assert lab.post("/api/testing/rounds", json=round_ | {"communities": [A]}).status_code == 201
