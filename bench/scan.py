@@ -166,7 +166,8 @@ def main() -> None:
         path = folder / f"{name}.lua"
         path.write_text(_LUA % {"persons": quoted(chosen), "venues": quoted(venues), "seed": 7, "body": body})
         scripts[name] = path
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), FANGKONG_RATE_LIMIT=args.rate_limit)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), FANGKONG_RATE_LIMIT=args.rate_limit,
+               FANGKONG_DEMO="1")   # a synthetic city: the demo secret is fine
     servers = {"bare": _serve("bare_app:app", env), "fangkong": _serve("fangkong.api:app", env)}
     try:
         miss = _warm(servers["fangkong"][1], chosen, venues[:1])   # steady state: the gate population is cached

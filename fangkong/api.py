@@ -33,7 +33,7 @@ from fangkong.reports.api import router as reports_router
 from fangkong.testing.api import router as testing_router
 from fangkong.cases.teams_api import router as teams_router
 from fangkong.tasks.api import router as tasks_router
-from fangkong.settings import get_settings
+from fangkong.settings import get_settings, unsafe_secret
 from fangkong.web import pages
 from fangkong.contacts.web import router as contacts_web
 from fangkong.reports.web import router as reports_web
@@ -49,6 +49,8 @@ from fangkong.zones.web import router as zones_web
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
+    if reason := unsafe_secret(get_settings()):   # however the app is served (fangkong serve checks first)
+        raise RuntimeError(reason)
     ensure_current(get_settings().database_url)
     yield
 

@@ -338,7 +338,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from fangkong.ratelimit import proxy_options
+    from fangkong.settings import unsafe_secret
 
+    if reason := unsafe_secret(get_settings()):
+        err.print(f"refusing to start: {reason}", highlight=False, markup=False)
+        raise typer.Exit(2)
     uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info",
                 **proxy_options(get_settings().trusted_proxies))
 

@@ -45,6 +45,7 @@ def _point_settings_at(folder: Path) -> None:
     """The demo keeps its own database and lake under one folder, so it never touches real data."""
     os.environ["FANGKONG_DATABASE_URL"] = f"sqlite:///{(folder / 'fangkong.db').resolve()}"
     os.environ["FANGKONG_LAKE"] = str((folder / "lake").resolve())
+    os.environ["FANGKONG_DEMO"] = "1"   # its server may run with the demo secret (a real one refuses it)
     from fangkong.db.core import get_engine
 
     get_settings.cache_clear()
@@ -257,7 +258,7 @@ def demo(
     out.print(f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(logins), highlight=False)
     out.print(f"log in at {url}/login; API: curl -X POST {url}/api/auth/token -H 'content-type: application/json' "
               f"-d '{{\"username\": \"commander\", \"password\": \"{DEMO_PASSWORD}\"}}'", highlight=False)
-    out.print(f"data: {folder}  (use it with FANGKONG_DATABASE_URL={os.environ['FANGKONG_DATABASE_URL']} "
+    out.print(f"data: {folder}  (use it with FANGKONG_DEMO=1 FANGKONG_DATABASE_URL={os.environ['FANGKONG_DATABASE_URL']} "
               f"FANGKONG_LAKE={settings.lake} FANGKONG_NOW={os.environ['FANGKONG_NOW']})", highlight=False)
     if serve:
         import uvicorn

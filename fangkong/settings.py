@@ -12,7 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fangkong.protocol.deadlines import Deadline, deadline_table
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["DEMO_SECRET", "Settings", "get_settings", "unsafe_secret"]
+
+#: the secret a fresh checkout runs with: good for the demo only (anyone can read it here and forge links)
+DEMO_SECRET = "fangkong-demo-only-secret"
+#: the shortest secret a real server starts with
+MIN_SECRET = 32
 
 
 class Settings(BaseSettings):
@@ -42,7 +47,9 @@ class Settings(BaseSettings):
     match_link: float = Field(0.85, gt=0, le=1)
     match_review: float = Field(0.6, gt=0, le=1)
     #: signs the personal check-in links; set a long random value in production
-    secret_key: str = Field("fangkong-demo-only-secret", min_length=8)
+    secret_key: str = Field(DEMO_SECRET, min_length=8)
+    #: demo mode (set by `fangkong demo`): the server may start with the demo secret; nowhere else
+    demo: bool = False
     #: raw location data (venue visits, carrier dwells, the scan journal) is kept this many days (DOMAIN.md §11);
     #: `fangkong lake purge` deletes older day partitions (run it on schedule: docs/operations.md)
     retention_days: int = Field(21, ge=1, le=3650)
@@ -97,6 +104,20 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
+
+
+def unsafe_secret(settings: Settings) -> str | None:
+    """Why the server must not start with this secret (the demo's, or too short to resist guessing), or None.
+    With the demo's public secret anyone can sign check-in links and session cookies (docs/security.md)."""
+    if settings.demo:
+        return None
+    if settings.secret_key == DEMO_SECRET or len(settings.secret_key) < MIN_SECRET:
+        return (f"FANGKONG_SECRET_KEY is {'the demo secret' if settings.secret_key == DEMO_SECRET else 'too short'}"
+                f": anyone could forge check-in links and sessions with it. Set a random value of at least "
+                f"{MIN_SECRET} characters, e.g. export FANGKONG_SECRET_KEY=\"$(python3 -c 'import secrets; "
+                f"print(secrets.token_urlsafe(48))')\" (keep it the same across restarts and workers; "
+                f"FANGKONG_DEMO=1 only for a demo: docs/operations.md)")
+    return None
 
 
 @lru_cache

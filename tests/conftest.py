@@ -15,6 +15,9 @@ from fangkong.db.migrate import upgrade
 from fangkong.db.models import Base
 from fangkong.settings import get_settings
 
+# the servers the tests start refuse the demo secret (fangkong.settings.unsafe_secret): a test deployment's own
+os.environ.setdefault("FANGKONG_SECRET_KEY", "test-only-secret-" + "0123456789abcdef" * 2)
+
 PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import text
+from clihelp import fk
+from sqlalchemy import select, text
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 
 from fangkong.db.core import get_engine, request_limits, session_scope
-from fangkong.settings import get_settings
+from fangkong.settings import DEMO_SECRET, get_settings
 
 
 def _raw(base_url: str, head: str, body_parts: list[bytes]) -> bytes:
@@ -141,3 +143,43 @@ def test_public_requests_past_the_in_flight_cap_are_503_at_once(server, monkeypa
             held.close()
             assert first.result().status_code == 404
     assert anon.get("/api/persons/nobody/code").status_code == 404
+
+
+@pytest.mark.parametrize("secret", [DEMO_SECRET, "short-but-not-the-demo"])
+def test_serve_refuses_the_demo_secret_outside_demo_mode(sqlite_env, monkeypatch, secret):
+    monkeypatch.setenv("FANGKONG_SECRET_KEY", secret)
+    monkeypatch.delenv("FANGKONG_DEMO", raising=False)
+    get_settings.cache_clear()
+    r = fk("serve", "--port", "1")   # would bind port 1 and fail differently if it got that far
+    assert r.exit_code == 2, r.output
+    assert "FANGKONG_SECRET_KEY" in r.output and "refusing to start" in r.output
+    # the app itself refuses too, however it is served (uvicorn fangkong.api:app, a process manager)
+    with pytest.raises(RuntimeError, match="FANGKONG_SECRET_KEY"):
+        asyncio.run(_start_app())
+    monkeypatch.setenv("FANGKONG_DEMO", "1")   # `fangkong demo` serves with it
+    get_settings.cache_clear()
+    asyncio.run(_start_app())
+
+
+async def _start_app() -> None:
+    from fangkong.api import app, lifespan
+
+    async with lifespan(app):
+        pass
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_link_signed_with_the_demo_secret_is_refused_by_a_real_server(server, tmp_path):  # noqa: F811
+    from builders.risk import traced_city
+
+    from fangkong.clikit import unit_of_work
+    from fangkong.measures import checkins
+    from fangkong.measures.models import Measure
+
+    traced_city(tmp_path / "city")
+    with unit_of_work() as s:
+        m = s.scalar(select(Measure).where(Measure.status == "active").limit(1))
+        forged, real = checkins.link_for(m, DEMO_SECRET), checkins.link_for(m, get_settings().secret_key)
+    anon = server.anonymous()
+    assert anon.get(real).status_code == 200
+    assert anon.get(forged).status_code in (403, 404), anon.get(forged).text
