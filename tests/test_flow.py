@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from builders.city import person, venue, write_city
-from clihelp import fk
+from clihelp import fk, set_clock
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
@@ -109,12 +109,8 @@ def test_declaring_twice_is_a_conflict(env, tmp_path):
 
 
 def test_measures_codes_and_bulletin_reconcile(env, tmp_path, monkeypatch):
-    # trace "now" is the real clock; the 2022 periods are long over, so nobody would be placed.
-    import fangkong.cli as cli
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    # trace "now" is the clock: at the real date the 2022 periods are long over, so nobody would be placed
+    set_clock(monkeypatch, "2022-03-11T21:00+08:00")
     declare_and_trace(tmp_path)
     with unit_of_work() as s:
         kinds = dict(s.execute(select(Measure.person_fk, Measure.kind)).all())

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from clihelp import fk
+from clihelp import fk, set_clock
 from fangkong.clikit import unit_of_work
 from fangkong.contacts import chains, service
 from test_flow import city
 
 
 def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
-    import fangkong.cli as cli
-
-    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    set_clock(monkeypatch, "2022-03-11T21:00+08:00")
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     first = fk("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
                "2022-03-11T20:00").stdout.strip()
     assert fk("trace", first, "--format", "json").exit_code == 0
-    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 12, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    set_clock(monkeypatch, "2022-03-12T21:00+08:00")
     second = fk("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00").stdout.strip()
     third = fk("case", "declare", "P00007", "--sampled-at", "2022-03-12T08:00").stdout.strip()
     assert json.loads(fk("trace", second, "--format", "json").stdout)["risk_persons"]
@@ -40,11 +36,9 @@ def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
 def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch, per_batch, part_rows):
     """per_batch 1: each case assembled and stored in its own batch, the phones' holders looked up once for all;
     part_rows 1: each batch assembled and stored in parts."""
-    import fangkong.cli as cli
-
     monkeypatch.setattr(service, "_ASSEMBLE_CASES", per_batch)
     monkeypatch.setattr(service, "_PART_ROWS", part_rows)
-    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    set_clock(monkeypatch, "2022-03-11T21:00+08:00")
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     ids = [fk("case", "declare", p, "--sampled-at", "2022-03-11T08:00", "--isolated-at",
               "2022-03-11T20:00").stdout.strip() for p in ("P00001", "P00005", "P00006")]

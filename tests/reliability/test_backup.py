@@ -7,16 +7,13 @@ import json
 import shutil
 import subprocess
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from clihelp import fk
+from clihelp import fk, set_clock
 from sqlalchemy import create_engine, text
 from storesnap import PG_ADMIN_URL, snapshot
 from test_flow import declare_and_trace
 
-from fangkong import cli
 from fangkong.db.core import get_engine
 from fangkong.settings import get_settings
 
@@ -46,7 +43,7 @@ def store_of(case_id: str):
 
 @pytest.mark.parametrize("env", ["postgres"], indirect=True)
 def test_pg_dump_and_lake_copy_restore_to_the_same_bulletin(env, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2022, 3, 11, 21, tzinfo=ZoneInfo("Asia/Shanghai")))
+    set_clock(monkeypatch, "2022-03-11T21:00+08:00")
     case_id, _ = declare_and_trace(tmp_path)   # declared and traced on the day, so the bulletin has it all
     bulletin, risk = store_of(case_id)
     assert "追踪管控风险人员6人" in bulletin
