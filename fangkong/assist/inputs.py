@@ -65,7 +65,7 @@ def register_arrival(session: Session, person_id: str, *, from_area: str, risk_l
                   arrived_at=arrived_at, registered_at=now, source=source)
     session.add(row)
     measure_service.assign_for_persons(session, [person.id], f"arrival_{risk_level}", last_exposure_at=arrived_at,
-                                       edition=edition, tz=tz, now=now, actor=actor)
+                                       edition=edition, tz=tz, now=now, source=("arrival", None), actor=actor)
     mark_changed(session, [person.id], now)
     audit(session, actor, "arrival.register", "person", person_id, after={"from": from_area, "level": risk_level})
     session.flush()

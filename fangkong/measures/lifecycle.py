@@ -18,6 +18,7 @@ from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures import sites
 from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, release_decision, upstream_verdict
@@ -37,15 +38,18 @@ def _active(m: Measure) -> None:
         raise Conflict(f"measure {m.id} is {m.status}, not active")
 
 
-def _successor(session: Session, old: Measure, *, kind: str, category: str, now: datetime, **changes) -> Measure:
-    """A new measure replacing `old` (kept on record as `replaced`), so the history of a person stays whole."""
+def _successor(session: Session, old: Measure, *, kind: str, category: str, now: datetime, reason: str,
+               **changes) -> Measure:
+    """A new measure replacing `old` (kept on record as `replaced`, ended at `now` for `reason`), so the history
+    of a person stays whole: what was in force at any instant can be read back."""
     new = Measure(person_fk=old.person_fk, case_fk=old.case_fk, risk_person_fk=old.risk_person_fk,
                   category=category, kind=kind, then_kind=changes.get("then_kind", old.then_kind),
                   place="site" if kind == ESCALATED_KIND else "home",
                   last_exposure_at=changes.get("last_exposure_at", old.last_exposure_at), start_at=now,
                   phase_end_at=changes.get("phase_end_at", old.phase_end_at), end_at=changes.get("end_at", old.end_at),
-                  status="active", edition=old.edition, created_at=now)
-    old.status = "replaced"
+                  status="active", edition=old.edition, created_at=now, source_kind=old.source_kind,
+                  source_ref=old.source_ref, needs_results=changes.get("needs_results", old.needs_results))
+    end_obligation(session, old, at=now, reason=reason)
     session.add(new)
     session.flush()
     sites.repoint(session, old, new)
@@ -62,7 +66,7 @@ def escalate(session: Session, m: Measure, *, now: datetime, reason: str, actor:
     if not reason.strip():
         raise InvalidInput("give the reason for escalating")
     before = _state(m)
-    new = _successor(session, m, kind=ESCALATED_KIND, category=m.category, now=now)
+    new = _successor(session, m, kind=ESCALATED_KIND, category=m.category, now=now, reason="escalated")
     session.execute(update(TestTask).where(TestTask.measure_fk == m.id).values(measure_fk=new.id))
     session.expire(new, ["tests"])
     audit(session, actor, "measure.escalated", "measure", new.id, before=before, after={**_state(new),
@@ -83,7 +87,8 @@ def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edit
     plan = measure_for(edition, m.category, last_exposure_at=exposure_at, found_at=now, tz=tz)
     kind = min(m.kind, plan.kind, key=strictness)
     before = _state(m)
-    new = _successor(session, m, kind=kind, category=m.category, now=now, last_exposure_at=exposure_at,
+    new = _successor(session, m, kind=kind, category=m.category, now=now, reason="extended",
+                     last_exposure_at=exposure_at,
                      phase_end_at=max(plan.phase_end_at, m.phase_end_at), end_at=max(plan.end_at, m.end_at),
                      then_kind=plan.then_kind)
     new.tests = [TestTask(person_fk=m.person_fk, due_date=d) for d in plan.test_dates]
@@ -133,11 +138,15 @@ def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
     if decision.action == "upgrade":
         return decision, upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
     before = _state(m)
-    if decision.action == "release":
-        m.status = "released"
-    else:
-        m.kind, m.then_kind, m.place = m.then_kind, None, "home"
     sites.vacate(session, m, at=now, reason=decision.action, actor=actor)
+    if decision.action == "release":
+        end_obligation(session, m, at=now, reason="released")
+    else:
+        # the follow-on phase is a successor row: what was in force before the step down stays readable
+        old, m = m, _successor(session, m, kind=m.then_kind, category=m.category, now=now, reason="stepped_down",
+                               then_kind=None)
+        session.execute(update(TestTask).where(TestTask.measure_fk == old.id).values(measure_fk=m.id))
+        session.expire(m, ["tests"])
     audit(session, actor, f"measure.{'released' if decision.action == 'release' else 'stepped_down'}", "measure",
           m.id, before=before, after={**_state(m), "at": now.isoformat()})
     mark_changed(session, [m.person_fk], now)
@@ -151,6 +160,7 @@ def upgrade(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
     plan = measure_for(edition, "close", last_exposure_at=m.last_exposure_at, found_at=now, tz=tz)
     before = _state(m)
     new = _successor(session, m, kind=min(m.kind, plan.kind, key=strictness), category="close", now=now,
+                     reason="upgraded", needs_results=True,
                      phase_end_at=max(plan.phase_end_at, m.phase_end_at), end_at=max(plan.end_at, m.end_at),
                      then_kind=plan.then_kind)
     new.tests = [TestTask(person_fk=m.person_fk, due_date=d) for d in plan.test_dates]

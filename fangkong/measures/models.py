@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["Measure", "TestTask", "TEST_RESULTS", "IsolationSite", "SiteStaff", "Room", "RoomStay", "Hospital",
+__all__ = ["Measure", "TestTask", "TEST_RESULTS", "SOURCE_KINDS", "END_REASONS", "IsolationSite", "SiteStaff", "Room", "RoomStay", "Hospital",
            "HospitalAdmission", "EscalationStep", "CheckIn", "SITE_STATUSES", "STAFF_ROLES"]
 
 #: preparing (being fitted out) → open (takes people) → closed; only open sites get new people
@@ -17,6 +17,13 @@ SITE_STATUSES = ("preparing", "open", "closed")
 STAFF_ROLES = ("manager", "medical", "security", "cleaning", "logistics")
 
 TEST_RESULTS = ("pending", "negative", "positive", "suspected", "invalid")
+
+#: what an obligation comes from: a case's trace (contact link), a zone, a pooled tube, an assistance request,
+#: an arrival registration, a hospital discharge
+SOURCE_KINDS = ("contact", "zone", "tube", "request", "arrival", "discharge")
+#: why an obligation ended (`status` keeps the older, coarser word)
+END_REASONS = ("released", "replaced", "escalated", "extended", "upgraded", "stepped_down", "became_case",
+               "withdrawn", "zone_lifted", "retest_negative")
 
 
 class Measure(Base):
@@ -38,10 +45,19 @@ class Measure(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     phase_end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: active → replaced (by a stricter or longer measure) | became_case | released
+    #: active → replaced (by its successor: escalated, extended, upgraded, stepped down) | became_case | released
+    #: | withdrawn; `active` exactly while `ended_at` is empty
     status: Mapped[str] = mapped_column(String(20), index=True, default="active")
     edition: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: what placed the obligation (SOURCE_KINDS) and its key there (case no., zone id, tube id, request id)
+    source_kind: Mapped[str | None] = mapped_column(String(20))
+    source_ref: Mapped[str | None] = mapped_column(String(64))
+    #: the instant the obligation actually ended (null while in force); `end_at` is its nominal end
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    #: its end needs results (every scheduled test negative): it never ends by time alone
+    needs_results: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     person = relationship("Person", lazy="joined")
     tests = relationship("TestTask", back_populates="measure", order_by="TestTask.due_date")
@@ -57,6 +73,8 @@ class TestTask(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     result: Mapped[str] = mapped_column(String(20), default="pending")
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the invalid test this one re-samples (its result stands for that test's)
+    resample_of: Mapped[int | None] = mapped_column(ForeignKey("test_task.id"), index=True)
 
     measure = relationship("Measure", back_populates="tests")
 

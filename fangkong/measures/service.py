@@ -15,6 +15,7 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
+from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
 from fangkong.people.service import chunks
 from fangkong.protocol.edition import Edition
@@ -75,12 +76,13 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
             result.kept += 1
             continue
         if old is not None:
-            old.status = "replaced"
+            end_obligation(session, old, at=now, reason="replaced")
             result.replaced += 1
         m = Measure(person_fk=risk.person_fk, case_fk=case.id, risk_person_fk=risk.id, category=risk.category,
                     kind=plan.kind, then_kind=plan.then_kind, place="site" if plan.kind in _AT_SITE else "home",
                     last_exposure_at=risk.last_exposure_at, start_at=plan.start_at,
-                    phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active", edition=edition.name)
+                    phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active", edition=edition.name,
+                    source_kind="contact", source_ref=case.case_no, needs_results=bool(plan.test_dates))
         m.tests = [TestTask(person_fk=risk.person_fk, due_date=d) for d in plan.test_dates]
         session.add(m)
         current[risk.person_fk] = m
@@ -94,8 +96,7 @@ def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str 
     """A person under a measure who becomes a case leaves it for the hospital (status `became_case`)."""
     m = active_measures(session, [person_fk]).get(person_fk)
     if m is not None:
-        m.status = "became_case"
-        audit(session, actor, "measure.became_case", "measure", m.id, after={"at": now.isoformat()})
+        end_obligation(session, m, at=now, reason="became_case", actor=actor)
     return m
 
 
@@ -163,7 +164,8 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
         if m.kind == TEMPORARY_CONTROL and m.end_at < until:
             m.phase_end_at = m.end_at = until
     rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
-                 start_at=since, phase_end_at=until, end_at=until, status="active", edition=edition, created_at=since)
+                 start_at=since, phase_end_at=until, end_at=until, status="active", edition=edition, created_at=since,
+                 source_kind="tube", source_ref=reason[:64], needs_results=False)
             for fk in fresh]
     for part in chunks(rows):
         session.execute(insert(Measure), list(part))
@@ -179,7 +181,8 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
     lifted = 0
     for m in active_measures(session, person_fks).values():
         if m.kind == TEMPORARY_CONTROL:
-            m.status, m.phase_end_at, m.end_at = "released", max(at, m.start_at), max(at, m.start_at)
+            m.phase_end_at, m.end_at = max(at, m.start_at), max(at, m.start_at)
+            end_obligation(session, m, at=at, reason="retest_negative")
             audit(session, actor, "measure.temporary_control_lifted", "measure", m.id, after={"reason": reason})
             lifted += 1
     return lifted
@@ -187,7 +190,7 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
 
 def assign_for_persons(session: Session, person_fks: list[int], category: str, *, last_exposure_at: datetime,
                        edition: Edition, tz: ZoneInfo, now: datetime, case_fk: int | None = None,
-                       actor: str = "system") -> AssignResult:
+                       source: tuple[str, str | None] = ("zone", None), actor: str = "system") -> AssignResult:
     """The edition's measure for a group found without a trace (sealed-zone residents: `sealed_resident`),
     counted from `last_exposure_at`; a person already under a stricter or longer measure keeps it."""
     result = AssignResult()
@@ -202,12 +205,13 @@ def assign_for_persons(session: Session, person_fks: list[int], category: str, *
             result.kept += 1
             continue
         if old is not None:
-            old.status = "replaced"
+            end_obligation(session, old, at=now, reason="replaced")
             result.replaced += 1
         m = Measure(person_fk=fk, case_fk=case_fk, category=category, kind=plan.kind, then_kind=plan.then_kind,
                     place="site" if plan.kind in _AT_SITE else "home", last_exposure_at=last_exposure_at,
                     start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active",
-                    edition=edition.name)
+                    edition=edition.name, source_kind=source[0], source_ref=source[1],
+                    needs_results=bool(plan.test_dates) and source[0] != "zone")
         m.tests = [TestTask(person_fk=fk, due_date=d) for d in plan.test_dates]
         session.add(m)
         result.created += 1
@@ -222,7 +226,7 @@ def release_for_persons(session: Session, person_fks: list[int], category: str, 
     released = 0
     for m in active_measures(session, person_fks).values():
         if m.category == category:
-            m.status = "released"
+            end_obligation(session, m, at=now, reason="zone_lifted" if category == "sealed_resident" else "released")
             released += 1
     if released:
         audit(session, actor, "measures.release_group", "category", category,

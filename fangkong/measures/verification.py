@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
-from fangkong.db.changes import mark_changed
 from fangkong.errors import InvalidInput
 from fangkong.measures import sites
 from fangkong.measures.models import Measure
+from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
 from fangkong.people.service import chunks
 from fangkong.tasks import service as task_service
@@ -95,11 +95,10 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
     m = session.scalar(select(Measure).where(Measure.person_fk == task.person_fk, Measure.case_fk == task.case_fk,
                                              Measure.status == "active"))
     if m is not None:
-        m.status = "withdrawn"
+        end_obligation(session, m, at=at, reason="withdrawn")
         sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
         audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",
                                                                          "task": task.id})
-        mark_changed(session, [m.person_fk], at)
 
 
 def list_verifications(session: Session, *, now: datetime, jurisdiction: str | None = None,

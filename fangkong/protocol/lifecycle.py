@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-__all__ = ["Decision", "release_decision", "upstream_verdict", "ESCALATED_KIND"]
+__all__ = [
+    "ESCALATED_KIND",
+    "Decision",
+    "Test",
+    "release_decision",
+    "required",
+    "resolved",
+    "results_met_at",
+    "upstream_verdict",
+]
 
 #: escalation always goes to centralized isolation (home → site)
 ESCALATED_KIND = "centralized_isolation"
@@ -60,3 +69,48 @@ def release_decision(*, now: datetime, phase_end_at: datetime, end_at: datetime,
     if upstream != "negative":
         return Decision("refuse", "waiting for the close contact's first tests")
     return Decision(action, "full period, every scheduled test negative")
+
+
+@dataclass(frozen=True)
+class Test:
+    """A scheduled test as the end condition reads it."""
+
+    id: int
+    due: date
+    result: str
+    result_at: datetime | None = None
+    resample_of: int | None = None
+
+
+def resolved(tests: Sequence[Test]) -> list[Test]:
+    """Each scheduled test with the result that stands for it: an invalid test's re-sample (and that one's
+    re-sample, and so on) stands for it, on the original due date; the re-samples themselves are not listed."""
+    by_origin = {t.resample_of: t for t in sorted(tests, key=lambda t: t.id) if t.resample_of is not None}
+    out = []
+    for t in tests:
+        if t.resample_of is not None:
+            continue
+        last = t
+        while last.result == "invalid" and last.id in by_origin:
+            last = by_origin[last.id]
+        out.append(Test(t.id, t.due, last.result, last.result_at, None))
+    return out
+
+
+def required(tests: Sequence[Test], until: datetime, tz: ZoneInfo) -> list[Test]:
+    """The tests a period ending at `until` needs (due before its last instant), re-samples resolved."""
+    last_day = until.astimezone(tz).date()
+    hour = until.astimezone(tz).hour
+    return [t for t in resolved(tests) if t.due < last_day or (t.due == last_day and hour > 0)]
+
+
+def results_met_at(tests: Sequence[Test], *, end_at: datetime, at: datetime, tz: ZoneInfo) -> datetime | None:
+    """When an obligation whose end needs results met its end condition, as known at `at`: the later of its
+    nominal end and the last required result, when every required test is negative with its result in by
+    `at`; None when not (yet) met: a missing, invalid, suspected or positive result keeps it in force."""
+    if at < end_at:
+        return None
+    needed = required(tests, end_at, tz)
+    if any(t.result != "negative" or t.result_at is None or t.result_at > at for t in needed):
+        return None
+    return max([end_at, *(t.result_at for t in needed)])

@@ -1,0 +1,152 @@
+"""Obligations (DOMAIN.md §5, issue 23): what each person must keep at an instant, from the records' history.
+
+A person may be under several obligations at once; none overwrites another. The `measure` table is the
+obligation record of every measure-like duty (a contact's isolation or monitoring, a pool hold, a sealed-zone
+resident's tests, an arrival, an assistance request, post-discharge monitoring): a row is in force from its
+`start_at` until its `ended_at` (the instant it actually ended), or, while that is empty, until its nominal
+`end_at` when its end needs no results, or until its results meet the end condition when it does (every
+required test negative: nothing whose end needs results ends by time alone). Cases and hospital stays are
+obligations read from their own tables; zone residence is read by the codes domain from the zones' tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from fangkong.cases.models import Case
+from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
+from fangkong.measures.models import HospitalAdmission, Measure, TestTask
+from fangkong.people.service import chunks
+from fangkong.protocol.lifecycle import Test, results_met_at
+from fangkong.settings import get_settings
+
+__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "tests_of"]
+
+#: the categories a trace gives (a contact link): declaring the person a case ends these
+CONTACT_CATEGORIES = ("close", "secondary", "companion", "overlap")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One obligation in force at an instant."""
+
+    #: case | measure | hospital_stay
+    kind: str
+    #: a measure's category (close, secondary, pool_member, sealed_resident, inbound, post_discharge, ...), a
+    #: case's status then (suspected, confirmed, asymptomatic), or "hospital"
+    label: str
+    start_at: datetime
+    #: nominal end (None: ends only by an act: a discharge, a release)
+    end_at: datetime | None
+    #: a measure's kind (centralized_isolation, home_isolation, ..., temporary_control); None for the others
+    measure_kind: str | None = None
+    source_kind: str | None = None
+    source_ref: str | None = None
+    needs_results: bool = False
+    #: past its nominal end and still in force: its results are missing, invalid or not negative
+    overdue: bool = False
+    measure_id: int | None = None
+    case_id: int | None = None
+
+
+def tests_of(session: Session, measure_ids: list[int]) -> dict[int, list[Test]]:
+    """The scheduled tests (and re-samples) of these measures, as the end condition reads them."""
+    out: dict[int, list[Test]] = defaultdict(list)
+    for part in chunks(sorted(set(measure_ids))):
+        q = select(TestTask.measure_fk, TestTask.id, TestTask.due_date, TestTask.result, TestTask.result_at,
+                   TestTask.resample_of).where(TestTask.measure_fk.in_(part))
+        for mfk, tid, due, result, result_at, of in session.execute(q):
+            out[mfk].append(Test(tid, due, result, result_at, of))
+    return out
+
+
+def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> list[tuple[int, Obligation]]:
+    q = select(Measure).where(
+        Measure.person_fk.in_(part), Measure.start_at <= at,
+        or_(Measure.ended_at.is_(None), Measure.ended_at > at),
+        or_(Measure.needs_results, Measure.end_at > at))
+    rows = list(session.scalars(q))
+    # only the obligations past their nominal end need their tests read: few, against a bad day's thousands
+    late = [m.id for m in rows if m.needs_results and m.end_at <= at]
+    tests = tests_of(session, late) if late else {}
+    out = []
+    for m in rows:
+        overdue = False
+        if m.needs_results and m.end_at <= at:
+            if results_met_at(tests.get(m.id, []), end_at=m.end_at, at=at, tz=tz) is not None:
+                continue  # its end condition was met: over, though no one has released it yet
+            overdue = True
+        out.append((m.person_fk, Obligation(
+            "measure", m.category, m.start_at, m.end_at, measure_kind=m.kind, source_kind=m.source_kind,
+            source_ref=m.source_ref, needs_results=m.needs_results, overdue=overdue, measure_id=m.id,
+            case_id=m.case_fk)))
+    return out
+
+
+def _cases(session: Session, part: list[int], at: datetime) -> list[tuple[int, Obligation]]:
+    """An open case is an obligation from its positive report until its discharge from hospital."""
+    cases = list(session.scalars(select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out",
+                                                    Case.reported_at <= at)))
+    if not cases:
+        return []
+    stays: dict[int, list[HospitalAdmission]] = defaultdict(list)
+    for a in session.scalars(select(HospitalAdmission).where(HospitalAdmission.case_fk.in_([c.id for c in cases]),
+                                                             HospitalAdmission.admitted_at <= at)
+                             .order_by(HospitalAdmission.admitted_at)):
+        stays[a.case_fk].append(a)
+    out = []
+    for c in cases:
+        last = stays[c.id][-1] if stays[c.id] else None
+        if last is not None and last.discharged_at is not None and last.discharged_at <= at:
+            continue  # discharged: what follows is the post-discharge monitoring obligation
+        label = c.status if c.declared_at is not None and c.declared_at <= at else "suspected"
+        out.append((c.person_fk, Obligation("case", label, c.reported_at, None, source_kind="case",
+                                            source_ref=c.case_no, case_id=c.id)))
+        if last is not None and (last.discharged_at is None or last.discharged_at > at):
+            out.append((c.person_fk, Obligation("hospital_stay", "hospital", last.admitted_at, None,
+                                                source_kind="case", source_ref=c.case_no, case_id=c.id)))
+    return out
+
+
+def in_force(session: Session, person_fks: list[int], at: datetime, *, tz: ZoneInfo | None = None
+             ) -> dict[int, list[Obligation]]:
+    """Every obligation in force at `at`, per person (each listed person has a list, maybe empty).
+
+    A measure row is in force from `start_at` until `ended_at`; while `ended_at` is empty, until its nominal
+    `end_at` when `needs_results` is false, else until its results met the end condition as known at `at`
+    (every required test negative, an invalid test's re-sample standing for it; protocol.lifecycle.
+    results_met_at): such an obligation past its nominal end is listed with `overdue=True`. A case (not ruled
+    out) is in force from its positive report until its discharge, labelled by its status at `at`
+    (suspected until declared); a hospital stay from admission to discharge. Zone residence is not here
+    (codes.service reads it from the zones' tables). `at` may be any instant: past ones answer from history
+    (what the bulletin of a past day and 社会面 at sampling need). `tz` decides the calendar days of tests
+    (default: the settings' zone).
+    """
+    tz = tz or get_settings().zone
+    out: dict[int, list[Obligation]] = {fk: [] for fk in person_fks}
+    for part in chunks(sorted(set(person_fks))):
+        for fk, o in [*_cases(session, list(part), at), *_measures(session, list(part), at, tz)]:
+            out[fk].append(o)
+    return out
+
+
+def end_obligation(session: Session, m: Measure, *, at: datetime, reason: str, status: str | None = None,
+                   actor: str | None = None) -> Measure:
+    """End one obligation at `at` (its history is kept: the row stays with `ended_at` and `end_reason`); the
+    person's other obligations stay in force. `status` is the coarse word kept for older readers (default:
+    released, or replaced for a successor). Audited when an actor is given; the code is recomputed."""
+    m.ended_at = max(at, m.start_at)
+    m.end_reason = reason
+    m.status = status or ("released" if reason in ("released", "zone_lifted", "retest_negative") else
+                          reason if reason in ("became_case", "withdrawn") else "replaced")
+    if actor is not None:
+        audit(session, actor, f"measure.{reason}", "measure", m.id, after={"at": m.ended_at.isoformat()})
+    mark_changed(session, [m.person_fk], at)
+    return m
