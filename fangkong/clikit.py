@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
 import typer
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
+from fangkong.protocol.times import check_date, check_time
 from fangkong.settings import get_settings
 
 __all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
@@ -34,14 +35,19 @@ def operator() -> str:
         return "cli"
 
 
-def parse_time(text: str | None, name: str) -> datetime | None:
-    """ISO 8601; a time without offset is in the deployment's zone (FORMATS.md)."""
+def parse_time(text: str | None, name: str, *, planned: bool = False) -> datetime | None:
+    """ISO 8601; a time without offset is in the deployment's zone (FORMATS.md). It must be plausible
+    (fangkong.protocol.times): from 2019-12-01 to now + 1 day, or to now + 1 year for a `planned` time."""
     if text is None:
         return None
     try:
         t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2022-03-14T09:30", param_hint=name) from None
+    try:
+        check_time(t, now=datetime.now(UTC), planned=planned)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=name) from None
     return t if t.tzinfo else t.replace(tzinfo=get_settings().zone)
 
 
@@ -55,13 +61,19 @@ def today() -> date:
     return utcnow().astimezone(get_settings().zone).date()
 
 
-def parse_date(text: str | None, name: str) -> date | None:
+def parse_date(text: str | None, name: str, *, planned: bool = False) -> date | None:
+    """An ISO date, plausible like parse_time's times (a day that happened, or a `planned` day)."""
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        d = date.fromisoformat(text.strip())
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not an ISO date, e.g. 2022-03-14", param_hint=name) from None
+    try:
+        # the latest local day anywhere is at most one day past UTC's
+        return check_date(d, today=datetime.now(UTC).date() + timedelta(days=1), planned=planned)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=name) from None
 
 
 def handle_errors(fn: Callable) -> Callable:

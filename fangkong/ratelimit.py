@@ -90,13 +90,30 @@ def _login_limiter(rate_limit: str) -> TokenBucket | None:
     return TokenBucket(*parsed) if parsed else None
 
 
-def check_login(rate_limit: str, client: str, username: str) -> None:
-    """Password guessing is slowed per client and per account (FANGKONG_LOGIN_RATE_LIMIT): a client trying
-    many names, or many clients trying one name, each run out of tokens. Raises TooManyRequests."""
+#: the account-wide bucket is this many times the client's: one client can never drain it (it refills
+#: faster than a client may try), only a crowd of clients can
+ACCOUNT_FACTOR = 10
+
+
+@lru_cache
+def _account_limiter(rate_limit: str) -> TokenBucket | None:
+    parsed = parse_rate(rate_limit)
+    return TokenBucket(parsed[0] * ACCOUNT_FACTOR, parsed[1] * ACCOUNT_FACTOR) if parsed else None
+
+
+def check_login(rate_limit: str, client: str, username: str, *, proven: bool = False) -> None:
+    """Password guessing is slowed (FANGKONG_LOGIN_RATE_LIMIT) without handing the attacker a lock-out:
+
+    - per client, over every account: a client that guesses runs out of tokens, for itself only;
+    - per account, over every client, ten times larger: only a crowd of clients guessing one account drains
+      it, and even then a client that has `proven` an earlier success on this account (the signed device
+      cookie the login sets, docs/security.md) is not refused. Raises TooManyRequests."""
     limiter = _login_limiter(rate_limit)
     if limiter is None:
         return
-    wait = max(limiter.take("client:" + client), limiter.take("user:" + username.strip().lower()))
+    wait = limiter.take("client:" + client)
+    if not proven:
+        wait = max(wait, _account_limiter(rate_limit).take("user:" + username.strip().lower()))
     if wait:
         raise TooManyRequests("too many login attempts: wait and try again (see Retry-After)",
                               retry_after=retry_after(wait))

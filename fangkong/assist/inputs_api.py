@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -13,6 +13,7 @@ from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.times import Happened, HappenedDate, PlannedDate
 
 router = APIRouter(prefix="/api", tags=["other inputs"])
 PersonId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -22,7 +23,7 @@ class ArrivalIn(BaseModel):
     person_id: PersonId
     from_area: str = Field(min_length=1, max_length=200)
     risk_level: Literal["high", "medium", "low"]
-    arrived_at: datetime
+    arrived_at: Happened
 
 
 class DrugIn(BaseModel):
@@ -31,20 +32,20 @@ class DrugIn(BaseModel):
     id_number: str | None = Field(None, max_length=18)
     phone: str | None = Field(None, max_length=11)
     drug_class: Literal["antipyretic", "cough", "antiviral", "antibiotic"]
-    bought_at: datetime
+    bought_at: Happened
 
 
 class FeverIn(BaseModel):
     person_id: PersonId
     clinic: str = Field(min_length=1, max_length=200)
-    seen_at: datetime
+    seen_at: Happened
     temperature: float | None = Field(None, ge=30, le=45)
 
 
 class VaccinationIn(BaseModel):
     person_id: PersonId
     dose: int = Field(ge=1, le=4)
-    on: date
+    on: HappenedDate
     product: str | None = Field(None, max_length=100)
 
 
@@ -86,7 +87,6 @@ def vaccination(session: SessionDep, settings: SettingsDep, body: VaccinationIn)
 
 @router.get("/vaccinations/coverage")
 def coverage(session: SessionDep, settings: SettingsDep,
-             on: Annotated[date | None, Query(description="the day (default today)", ge=date(2000, 1, 1),
-                                       le=date(2200, 12, 31))] = None) -> dict:
+             on: Annotated[PlannedDate | None, Query(description="the day (default today)")] = None) -> dict:
     """Doses, boosters due (6 months after the primary series), 60+ booster rate, 3–11 coverage."""
     return inputs.coverage(session, on or utcnow().astimezone(settings.zone).date())

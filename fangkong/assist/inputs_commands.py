@@ -34,8 +34,8 @@ TABLES = {
 def _time(text: str | None, name: str):
     try:
         return parse_time(text, name)
-    except typer.BadParameter:
-        raise InvalidInput(f"{name} {text!r} is not an ISO 8601 time") from None
+    except typer.BadParameter as exc:
+        raise InvalidInput(f"{name} {text!r}: {exc.message}") from None
 
 
 def _row(session, table: str, row: dict, now, settings) -> None:

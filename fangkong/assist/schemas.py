@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from fangkong.protocol.times import Happened
 
 __all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead"]
 
@@ -26,7 +27,7 @@ class RequestIn(BaseModel):
 
 class OutcomeIn(BaseModel):
     outcome: Literal["found_placed", "found_negative", "not_found", "moved_away", "wrong_person"]
-    at: datetime | None = None
+    at: Happened | None = None
     jurisdiction: str | None = Field(None, max_length=32, description="the verifier's community (checked)")
     note: str | None = Field(None, max_length=500)
     by: str = Field(min_length=1, max_length=100)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from fangkong.auth import service
-from fangkong.auth.schemas import AuditRead, MeRead, TokenIn, TokenOut, UserCreate, UserRead, UserUpdate
+from fangkong.auth.web import set_device_cookie
+from fangkong.auth.schemas import (AuditRead, MeRead, TokenIn, TokenOut, TokenRead, UserCreate, UserRead,
+                                   UserUpdate)
 from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep, actor_of
+from fangkong.errors import InvalidInput
 from fangkong.ratelimit import check_login
+from fangkong.protocol.times import Happened
 
 router = APIRouter(prefix="/api", tags=["auth"])
 Username = Annotated[str, Path(min_length=1, max_length=64)]
@@ -18,12 +21,38 @@ Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.post("/auth/token", response_model=TokenOut,
              responses={429: {"description": "Too many login attempts (FANGKONG_LOGIN_RATE_LIMIT); see Retry-After"}})
-def token(request: Request, session: SessionDep, settings: SettingsDep, body: TokenIn):
+def token(request: Request, response: Response, session: SessionDep, settings: SettingsDep, body: TokenIn):
     """A bearer token for `Authorization: Bearer ...` (shown once; only its hash is kept)."""
-    check_login(settings.login_rate_limit, request.client.host if request.client else "", body.username)
+    check_login(settings.login_rate_limit, request.client.host if request.client else "", body.username,
+                proven=service.device_proves(request.cookies.get(service.DEVICE_COOKIE), body.username,
+                                             settings.secret_key))
     user = service.authenticate(session, body.username, body.password)
     raw = service.issue_token(session, user, label=body.label, days=body.days)
+    set_device_cookie(request, response, user.username, settings.secret_key)
     return TokenOut(access_token=raw, username=user.username, role=user.role)
+
+
+@router.get("/auth/tokens", response_model=list[TokenRead])
+def my_tokens(session: SessionDep, user: CurrentUser):
+    """Your tokens that still work: label, created, expires, last used (never the token: only a hash is kept)."""
+    return service.tokens_of(session, user.username)
+
+
+@router.delete("/auth/token", response_model=TokenRead)
+def revoke_this_token(request: Request, session: SessionDep, user: CurrentUser):
+    """Revoke the bearer token this request was sent with: it stops working at once (sign out of a script)."""
+    auth = request.headers.get("authorization", "")
+    token = service.token_used(session, auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+    if token is None:
+        raise InvalidInput("this request carries no bearer token to revoke (a page session ends at /logout)")
+    return service.revoke_token(session, token, actor=user.username)
+
+
+@router.delete("/auth/tokens/{token_id}", response_model=TokenRead)
+def revoke_token(session: SessionDep, user: CurrentUser, token_id: Annotated[int, Path(ge=1, le=2**31)]):
+    """Revoke one of your tokens by id (GET /api/auth/tokens); an admin may revoke anyone's."""
+    owner = None if user.can("users:admin") else user.username
+    return service.revoke_token(session, service.get_token(session, token_id, owner=owner), actor=user.username)
 
 
 @router.get("/auth/me", response_model=MeRead)
@@ -55,7 +84,7 @@ def audit_log(session: SessionDep, page: Page, actor: Annotated[str | None, Quer
               entity: Annotated[str | None, Query(max_length=50)] = None,
               entity_id: Annotated[str | None, Query(max_length=100)] = None,
               action: Annotated[str | None, Query(max_length=100)] = None,
-              since: Annotated[datetime | None, Query()] = None):
+              since: Annotated[Happened | None, Query()] = None):
     """Every write, newest first (who, when, what, before/after); `action` matches a prefix (e.g. `zone.`)."""
     return service.audit_entries(session, actor=actor, entity=entity, entity_id=entity_id, action=action,
                                  since=since, limit=page.limit, offset=page.offset)

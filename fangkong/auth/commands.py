@@ -85,6 +85,28 @@ def token(username: str, label: Annotated[str | None, typer.Option("--label")] =
     out.print(raw, highlight=False, soft_wrap=True)
 
 
+@users_app.command("tokens")
+@handle_errors
+def tokens(username: str) -> None:
+    """A user's tokens that still work: id, label, created, expires, last used (never the token itself)."""
+    with unit_of_work() as session:
+        service.get_user(session, username)
+        table = Table("id", "label", "created", "expires", "last used")
+        when = lambda t: t.isoformat(timespec="minutes") if t else "-"  # noqa: E731
+        for tk in service.tokens_of(session, username):
+            table.add_row(str(tk.id), tk.label or "", when(tk.created_at), when(tk.expires_at), when(tk.last_used_at))
+        out.print(table)
+
+
+@users_app.command("revoke-token")
+@handle_errors
+def revoke_token(token_id: int) -> None:
+    """Revoke a token by id (`fangkong users tokens NAME` lists them): it stops working at once."""
+    with unit_of_work() as session:
+        token = service.revoke_token(session, service.get_token(session, token_id), actor=operator())
+        out.print(f"token {token.id} of {token.user.username} revoked", highlight=False)
+
+
 @audit_app.command("list")
 @handle_errors
 def audit_list(actor: Annotated[str | None, typer.Option("--actor")] = None,

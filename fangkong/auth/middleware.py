@@ -17,7 +17,6 @@ from fangkong.auth import policy, service
 from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
 from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
-from fangkong.settings import get_settings
 
 __all__ = ["AuthMiddleware"]
 
@@ -30,7 +29,7 @@ def _resolve(headers: dict[str, str]) -> tuple[Principal | None, str]:
             return service.principal_for_token(session, auth[7:].strip()), "bearer"
         cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
         if cookie:
-            return service.principal_for_cookie(session, cookie, get_settings().secret_key), "cookie"
+            return service.principal_for_cookie(session, cookie), "cookie"
     return None, ""
 
 

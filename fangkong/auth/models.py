@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["ApiToken", "User"]
+__all__ = ["ApiToken", "AuthSession", "User"]
 
 
 class User(Base):
@@ -37,6 +37,25 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the last request it signed in (to the minute: a busy script does not write on every request)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", lazy="joined")
+
+
+class AuthSession(Base):
+    """A page session: the cookie carries a random id, this row says whether it still counts, so logout
+    (and a password change, a disabled user) ends it at once instead of when the cookie expires."""
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: sha256 of the cookie's value: a stolen database does not give working sessions
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_fk: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", lazy="joined")

@@ -29,6 +29,8 @@ _R = r"/[^/]+"  # one path segment
 #: first match wins; methods "*" = any. A route no rule names needs users:admin (deny by default).
 RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, perm in [
     ("GET", r"/api/auth/me", SIGNED_IN),
+    # one's own tokens: list, revoke the one used, revoke one by id (an admin: anyone's; the service checks)
+    ("GET|DELETE", r"/api/auth/tokens?(/\d+)?", SIGNED_IN),
     ("*", r"/api/users(/.*)?", "users:admin"),
     ("GET", r"/api/audit", "audit:read"),
     # cases and their investigation

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AuditRead", "MeRead", "TokenIn", "TokenOut", "UserCreate", "UserRead", "UserUpdate"]
+__all__ = ["AuditRead", "MeRead", "TokenIn", "TokenOut", "TokenRead", "UserCreate", "UserRead", "UserUpdate"]
 
 Code = Field("", pattern=r"^\d{0,12}$", description="administrative code of the jurisdiction ('' = all)")
 
@@ -27,6 +27,19 @@ class TokenOut(BaseModel):
     role: str
 
 
+class TokenRead(BaseModel):
+    """A token as its owner sees it listed: never the token itself (only its hash is kept)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -44,7 +57,8 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     role: str = Field(min_length=1, max_length=20)
     jurisdiction: str = Code
-    password: str = Field(min_length=8, max_length=256)
+    #: the policy (length, common passwords, the username) is checked by the service, with its message
+    password: str = Field(min_length=1, max_length=256)
 
 
 class UserUpdate(BaseModel):
@@ -53,7 +67,7 @@ class UserUpdate(BaseModel):
     role: str | None = Field(None, min_length=1, max_length=20)
     jurisdiction: str | None = Field(None, pattern=r"^\d{0,12}$")
     active: bool | None = None
-    password: str | None = Field(None, min_length=8, max_length=256)
+    password: str | None = Field(None, min_length=1, max_length=256)
 
 
 class MeRead(BaseModel):

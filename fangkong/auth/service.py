@@ -1,4 +1,4 @@
-"""Users, passwords, tokens and signed session cookies; who a request is; the audit log's queries."""
+"""Users, passwords, tokens and server-side page sessions; who a request is; the audit log's queries."""
 
 from __future__ import annotations
 
@@ -8,29 +8,41 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pwdlib import PasswordHash
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from fangkong.auth.models import ApiToken, User
+from fangkong.auth.models import ApiToken, AuthSession, User
 from fangkong.db.audit import AuditEntry, audit
 from fangkong.db.core import utcnow
 from fangkong.db.scope import Principal
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fangkong.i18n import t
+from fangkong.protocol.passwords import password_problem
 from fangkong.protocol.roles import ROLES, normalise_code, permissions_of, scope_prefix
 
 __all__ = [
+    "DEVICE_COOKIE",
+    "DEVICE_MAX_AGE",
     "SESSION_COOKIE",
     "SESSION_MAX_AGE",
     "audit_entries",
     "authenticate",
+    "check_password",
     "create_user",
+    "device_cookie",
+    "device_proves",
     "get_user",
     "issue_token",
     "list_users",
     "principal_for_cookie",
+    "end_session",
+    "get_token",
     "principal_for_token",
     "principal_of",
-    "session_cookie",
+    "revoke_token",
+    "start_session",
+    "token_used",
+    "tokens_of",
     "update_user",
 ]
 
@@ -45,22 +57,29 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _check(role: str, jurisdiction: str | None, password: str | None) -> str:
+def _check(role: str, jurisdiction: str | None, password: str | None, username: str) -> str:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     try:
         code = normalise_code(jurisdiction)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    if password is not None and len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters")
+    if password is not None:
+        check_password(password, username)
     return code
+
+
+def check_password(password: str, username: str) -> None:
+    """InvalidInput (zh / en) unless the password meets the policy (fangkong.protocol.passwords)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidInput(f"{t(problem, 'zh')} / {t(problem, 'en')}")
 
 
 def create_user(session: Session, username: str, *, role: str, password: str, jurisdiction: str = "",
                 actor: str) -> User:
     """A new user; the password is kept as an argon2 hash only."""
-    code = _check(role, jurisdiction, password)
+    code = _check(role, jurisdiction, password, username)
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise InvalidInput("a username is 1–64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)):
@@ -92,7 +111,8 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
                 jurisdiction: str | None = None, active: bool | None = None, password: str | None = None) -> User:
     """Change a user's role, jurisdiction, password or active flag (audited; a password is never logged)."""
     before = _public(user)
-    code = _check(role or user.role, user.jurisdiction if jurisdiction is None else jurisdiction, password)
+    code = _check(role or user.role, user.jurisdiction if jurisdiction is None else jurisdiction, password,
+                  user.username)
     user.role, user.jurisdiction = role or user.role, code
     if active is not None:
         user.active = active
@@ -102,6 +122,7 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
         for token in session.scalars(select(ApiToken).where(ApiToken.user_fk == user.id,
                                                             ApiToken.revoked_at.is_(None))):
             token.revoked_at = utcnow()
+        session.execute(delete(AuthSession).where(AuthSession.user_fk == user.id))  # and every page session
     after = _public(user) | ({"password": "changed"} if password is not None else {})
     audit(session, actor, "user.update", "user", user.username, before=before, after=after)
     return user
@@ -141,28 +162,98 @@ def principal_for_token(session: Session, raw: str, now: datetime | None = None)
     now = now or utcnow()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at < now) or not token.user.active:
         return None
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USE_STEP:
+        token.last_used_at = now
     return principal_of(token.user)
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="fangkong-session")
+#: the last use of a token is written at most this often (a script's every request would be a write)
+_LAST_USE_STEP = timedelta(minutes=1)
 
 
-def session_cookie(user: User, secret: str) -> str:
-    """The signed value of the page session cookie: the username and a fingerprint of the password hash, so a
-    password change ends every open session."""
-    return _serializer(secret).dumps({"u": user.username, "h": user.password_hash[-12:]})
+def token_used(session: Session, raw: str) -> ApiToken | None:
+    """The token row of a raw bearer token (whatever its state)."""
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
 
 
-def principal_for_cookie(session: Session, value: str, secret: str) -> Principal | None:
+def tokens_of(session: Session, username: str, now: datetime | None = None) -> list[ApiToken]:
+    """A user's tokens that still work, newest first (never the token itself: only its hash is kept)."""
+    now = now or utcnow()
+    q = (select(ApiToken).join(User, ApiToken.user_fk == User.id)
+         .where(User.username == username, ApiToken.revoked_at.is_(None))
+         .where((ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now))
+         .order_by(ApiToken.id.desc()))
+    return list(session.scalars(q))
+
+
+def get_token(session: Session, token_id: int, *, owner: str | None = None) -> ApiToken:
+    """A token by id; with `owner`, only one of that user's (another's is not found: ids are not secrets)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or owner is not None and token.user.username != owner:
+        raise NotFound(f"no token {token_id}")
+    return token
+
+
+def revoke_token(session: Session, token: ApiToken, *, actor: str) -> ApiToken:
+    """The token stops working at once (audited); revoking a revoked token changes nothing."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit(session, actor, "token.revoke", "user", token.user.username,
+              after={"token_id": token.id, "label": token.label})
+    return token
+
+
+def start_session(session: Session, user: User, now: datetime | None = None) -> str:
+    """A new page session for the user: the cookie's value (random; only its hash is stored)."""
+    now = now or utcnow()
+    raw = "s_" + secrets.token_urlsafe(32)
+    # the user's sessions that ended long ago are forgotten here, so the table does not grow
+    session.execute(delete(AuthSession).where(AuthSession.user_fk == user.id, AuthSession.expires_at < now))
+    session.add(AuthSession(session_hash=_token_hash(raw), user_fk=user.id, created_at=now,
+                            expires_at=now + timedelta(seconds=SESSION_MAX_AGE)))
+    return raw
+
+
+def end_session(session: Session, raw: str | None) -> str | None:
+    """Logout: the session of this cookie ends at once; its user's name, or None when there was none."""
+    if not raw:
+        return None
+    row = session.scalar(select(AuthSession).where(AuthSession.session_hash == _token_hash(raw)))
+    if row is None:
+        return None
+    username = row.user.username
+    session.delete(row)
+    return username
+
+
+def principal_for_cookie(session: Session, value: str, now: datetime | None = None) -> Principal | None:
+    """The principal of a live page session: not logged out, not expired, its user still active."""
+    row = session.scalar(select(AuthSession).where(AuthSession.session_hash == _token_hash(value)))
+    if row is None or row.revoked_at or row.expires_at < (now or utcnow()) or not row.user.active:
+        return None
+    return principal_of(row.user)
+
+
+#: a browser or client that signed in to an account before carries this; the login's account-wide limit
+#: spares it (fangkong.ratelimit.check_login), so a crowd guessing the account cannot lock its owner out
+DEVICE_COOKIE = "fangkong_device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+
+
+def device_cookie(username: str, secret: str) -> str:
+    """The signed proof that this client once signed in to `username` (no secret in it, nothing to steal)."""
+    return URLSafeTimedSerializer(secret, salt="fangkong-device").dumps({"u": username.strip().lower()})
+
+
+def device_proves(value: str | None, username: str, secret: str) -> bool:
+    """The device cookie is ours, recent, and names this account."""
+    if not value:
+        return False
     try:
-        data = _serializer(secret).loads(value, max_age=SESSION_MAX_AGE)
+        data = URLSafeTimedSerializer(secret, salt="fangkong-device").loads(value, max_age=DEVICE_MAX_AGE)
     except BadSignature:
-        return None
-    user = session.scalar(select(User).where(User.username == data.get("u")))
-    if user is None or not user.active or user.password_hash[-12:] != data.get("h"):
-        return None
-    return principal_of(user)
+        return False
+    return isinstance(data, dict) and data.get("u") == username.strip().lower()
 
 
 def audit_entries(session: Session, *, actor: str | None = None, entity: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.auth import service
@@ -34,7 +34,9 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
           next: Annotated[str, Form(max_length=500)] = "/"):
     lang = lang_of(request)
     try:
-        check_login(settings.login_rate_limit, request.client.host if request.client else "", username)
+        check_login(settings.login_rate_limit, request.client.host if request.client else "", username,
+                    proven=service.device_proves(request.cookies.get(service.DEVICE_COOKIE), username,
+                                                 settings.secret_key))
     except TooManyRequests as exc:
         return templates.TemplateResponse(request, "login.html", {"lang": lang, "next": _safe_next(next),
                                                                   "error": t("too_many_logins", lang),
@@ -47,14 +49,24 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
                                                                   "error": t("wrong_login", lang),
                                                                   "username": username}, status_code=401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(service.SESSION_COOKIE, service.session_cookie(user, settings.secret_key),
+    response.set_cookie(service.SESSION_COOKIE, service.start_session(session, user),
                         max_age=service.SESSION_MAX_AGE, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
+    set_device_cookie(request, response, user.username, settings.secret_key)
     return response
 
 
+def set_device_cookie(request: Request, response: Response, username: str, secret: str) -> None:
+    """After a successful sign-in: this client has proven itself on this account (the lock-out spares it)."""
+    response.set_cookie(service.DEVICE_COOKIE, service.device_cookie(username, secret),
+                        max_age=service.DEVICE_MAX_AGE, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+
+
 @router.api_route("/logout", methods=["GET", "POST"])
-def logout():
+def logout(request: Request, session: SessionDep):
+    """The session ends on the server at once: the same cookie, replayed, signs nothing in any more."""
+    service.end_session(session, request.cookies.get(service.SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(service.SESSION_COOKIE)
     return response

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from fangkong.protocol.times import AwareHappened, HappenedDate
 
 __all__ = ["CaseCreate", "CaseRead"]
 
@@ -13,10 +14,10 @@ class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     person_id: str = Field(min_length=1, max_length=64)
-    sampled_at: AwareDatetime
-    onset_date: date | None = None
-    isolated_at: AwareDatetime | None = None
-    last_negative_at: AwareDatetime | None = None
+    sampled_at: AwareHappened
+    onset_date: HappenedDate | None = None
+    isolated_at: AwareHappened | None = None
+    last_negative_at: AwareHappened | None = None
     severity: str | None = Field(None, max_length=20)
 
 

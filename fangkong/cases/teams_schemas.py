@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from fangkong.protocol.times import AwareHappened
 
 __all__ = ["MemberIn", "TeamCreate", "TeamUpdate", "TeamRead", "TrajectoryPoint", "InvestigationUpdate",
            "InvestigationRead"]
@@ -52,8 +53,8 @@ class TeamRead(BaseModel):
 class TrajectoryPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
     place: str = Field(min_length=1, max_length=200)
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: AwareHappened
+    end: AwareHappened | None = None
     note: str | None = Field(None, max_length=500)
 
     def as_json(self) -> dict:

@@ -29,6 +29,6 @@ __all__ += ["AssistRequest", "AssistPerson", "StatusVersion", "Arrival", "DrugPu
 from fangkong.people.models import MatchReview, PersonMerge, PersonPhone, PersonSourceKey  # noqa: E402
 
 __all__ += ["PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge"]
-from fangkong.auth.models import ApiToken, User  # noqa: E402
+from fangkong.auth.models import ApiToken, AuthSession, User  # noqa: E402
 
-__all__ += ["User", "ApiToken"]
+__all__ += ["User", "ApiToken", "AuthSession"]

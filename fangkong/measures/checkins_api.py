@@ -13,6 +13,7 @@ from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
 from fangkong.measures import checkins, service
 from fangkong.protocol.checkins import SYMPTOMS
+from fangkong.protocol.times import PlannedDate
 
 router = APIRouter(tags=["check-ins"])
 Symptom = Literal[SYMPTOMS]  # type: ignore[valid-type]
@@ -76,7 +77,7 @@ def _day(day: date | None, settings) -> date:
 
 
 @router.get("/api/checkins/non-reporters", response_model=list[NonReporter])
-def non_reporters(session: SessionDep, settings: SettingsDep, page: Page, day: date | None = None,
+def non_reporters(session: SessionDep, settings: SettingsDep, page: Page, day: PlannedDate | None = None,
                   by_hour: Annotated[int | None, Query(ge=0, le=23)] = None,
                   jurisdiction: Annotated[str | None, Query(max_length=32, pattern=r"^\d+$")] = None):
     """People under a measure who had not reported by the set hour (FANGKONG_CHECKIN_BY_HOUR) of the day."""
@@ -88,7 +89,7 @@ def non_reporters(session: SessionDep, settings: SettingsDep, page: Page, day: d
 
 
 @router.get("/api/checkins/alerts", response_model=list[CheckInRead])
-def alerts(session: SessionDep, settings: SettingsDep, page: Page, day: date | None = None):
+def alerts(session: SessionDep, settings: SettingsDep, page: Page, day: PlannedDate | None = None):
     """The day's reports with symptoms or fever."""
     day = _day(day, settings)
     return [CheckInRead.of(c, c.measure.person.person_id if c.measure else "")

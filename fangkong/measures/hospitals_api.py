@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import hospitals
+from fangkong.protocol.times import AwareHappened
 
 router = APIRouter(tags=["hospitals"])
 Key = Field(min_length=1, max_length=32, pattern=r"^[\w-]+$")
@@ -51,12 +52,12 @@ class Admission(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hospital_id: str = Key
     negative_pressure: bool = False
-    at: AwareDatetime | None = None
+    at: AwareHappened | None = None
 
 
 class Discharge(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime | None = None
+    at: AwareHappened | None = None
 
 
 class StepIn(BaseModel):

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from fangkong.protocol.times import AwareHappened
 
 __all__ = ["DecisionRead", "EscalateIn", "ExtendIn", "MeasureRead", "OutcomeIn", "ResultIn", "TestRead"]
 
@@ -33,7 +34,6 @@ class MeasureRead(BaseModel):
     status: str
     edition: str
     tests: list[TestRead]
-
     @classmethod
     def of(cls, m) -> MeasureRead:
         return cls(id=m.id, person_id=m.person.person_id, category=m.category, kind=m.kind, then_kind=m.then_kind,
@@ -52,7 +52,7 @@ class OutcomeIn(BaseModel):
     jurisdiction: str = Field(min_length=2, max_length=32, pattern=r"^\d+$")
     #: the task version the verifier read; a stale one is refused with 409 and the current state
     version: int = Field(ge=1, le=2**31)
-    at: AwareDatetime | None = None
+    at: AwareHappened | None = None
     to_community: str | None = Field(None, min_length=6, max_length=12, pattern=r"^\d+$")
     note: str | None = Field(None, max_length=500)
 
@@ -64,14 +64,14 @@ class EscalateIn(BaseModel):
 
 class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    exposure_at: AwareDatetime
+    exposure_at: AwareHappened
     reason: str = Field(min_length=1, max_length=500)
 
 
 class ResultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     result: Literal["negative", "positive", "suspected", "invalid"]
-    at: AwareDatetime | None = None
+    at: AwareHappened | None = None
 
 
 class DecisionRead(BaseModel):

@@ -107,7 +107,7 @@ def forecast_cmd(days: Annotated[int, typer.Option(min=1, max=30)] = 7, jurisdic
     """Free rooms at the end of each coming day from scheduled releases. Example: `fangkong sites forecast`"""
     settings = get_settings()
     with unit_of_work() as session:
-        rows = capacity.forecast(session, now=parse_time(at, "--at") or utcnow(), tz=settings.zone, days=days,
+        rows = capacity.forecast(session, now=parse_time(at, "--at", planned=True) or utcnow(), tz=settings.zone, days=days,
                                  jurisdiction=jurisdiction)
     table = Table(title="free rooms")
     table.add_column("day")

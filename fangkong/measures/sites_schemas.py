@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from fangkong.protocol.times import AwareHappened
 
 __all__ = ["SiteCreate", "SiteUpdate", "RoomsAdd", "StaffAdd", "SiteRead", "ReserveRead", "ForecastDay",
            "RoomAssign", "StayRead", "AssignReportRead", "Arrival"]
@@ -103,4 +104,4 @@ class AssignReportRead(BaseModel):
 class Arrival(BaseModel):
     model_config = ConfigDict(extra="forbid")
     person_id: str = Field(min_length=1, max_length=64)
-    at: AwareDatetime | None = None
+    at: AwareHappened | None = None

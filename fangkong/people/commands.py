@@ -126,5 +126,5 @@ def phone(person_id: str, number: str, by: By,
     with unit_of_work() as session:
         add_owner(session, service.get_person(session, person_id), number,
                   valid_from=parse_time(since, "--from"),
-                  valid_to=parse_time(until, "--to"), source="cli", actor=by, tz=s.zone)
+                  valid_to=parse_time(until, "--to", planned=True), source="cli", actor=by, tz=s.zone)
     err.print(f"{person_id}: phone {mask_phone(number)} recorded")

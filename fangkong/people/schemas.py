@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+from fangkong.protocol.times import Happened, Planned
 
 __all__ = ["PersonRead", "PhoneRead", "KeyRead", "ReviewRead", "ReviewDecision", "MergeIn", "MergeRead",
            "PhoneOwnerIn", "UnmergeIn"]
@@ -87,6 +88,6 @@ class MergeRead(BaseModel):
 
 class PhoneOwnerIn(BaseModel):
     phone: str = Field(pattern=r"^1\d{10}$")
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
+    valid_from: Happened | None = None
+    valid_to: Planned | None = None
     by: str = By

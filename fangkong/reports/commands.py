@@ -30,7 +30,7 @@ def bulletin_cmd(
     """
     if lang not in ("zh", "en"):
         raise InvalidInput("--lang must be zh or en")
-    day = parse_date(date, "--date") or today()
+    day = parse_date(date, "--date", planned=True) or today()
     with unit_of_work() as session:
         b = service.bulletin(session, day, tz=get_settings().zone)
     if format == "json":

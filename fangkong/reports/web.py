@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,6 +15,7 @@ from fangkong.reports import exports, service
 from fangkong.reports.board import BoardFilter, board, communities
 from fangkong.reports.text import render
 from fangkong.webkit import lang_of, templates
+from fangkong.protocol.times import PlannedDate
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -24,7 +24,8 @@ KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
 
 
 @router.get("/bulletin", response_class=HTMLResponse)
-def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, day: date | None = None):
+def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep,
+                  day: PlannedDate | None = None):
     lang = lang_of(request)
     day = day or utcnow().astimezone(settings.zone).date()
     b = service.bulletin(session, day, tz=settings.zone)
@@ -33,14 +34,14 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, 
 
 
 @router.get("/bulletin.csv")
-def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: date):
+def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
     b = service.bulletin(session, day, tz=settings.zone)
     return Response(exports.to_csv(b, lang_of(request)), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="bulletin-{day}.csv"'})
 
 
 @router.get("/bulletin.xlsx")
-def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: date):
+def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
     b = service.bulletin(session, day, tz=settings.zone)
     return Response(exports.to_xlsx(b, lang_of(request)),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

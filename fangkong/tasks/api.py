@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep
-from fangkong.errors import InvalidInput
 from fangkong.tasks import service
 from fangkong.tasks.models import TASK_KINDS, TASK_STATUSES
 from fangkong.tasks.schemas import TaskRead
+from fangkong.protocol.times import AwarePlanned
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 KindQ = Annotated[str | None, Query(pattern=f"^({'|'.join(TASK_KINDS)})$")]
@@ -23,10 +22,9 @@ CodeQ = Annotated[str | None, Query(max_length=64, pattern=r"^[\w-]+$")]
 @router.get("", response_model=list[TaskRead])
 def list_tasks(session: SessionDep, page: Page, overdue: bool = False, status: StatusQ = "open",
                kind: KindQ = None, owner: CodeQ = None, jurisdiction: CodeQ = None,
-               at: Annotated[datetime | None, Query(description="evaluate deadlines at this time (default now)")] = None):
+               at: Annotated[AwarePlanned | None,
+                             Query(description="evaluate deadlines at this time (default now)")] = None):
     """Open tasks, most urgent first; `overdue=true` lists only those past their deadline, with their owner."""
-    if at is not None and (at.tzinfo is None or not 2000 <= at.year <= 2200):
-        raise InvalidInput("at must be a time with a zone between 2000 and 2200, e.g. 2022-03-14T20:00:00+08:00")
     now = at or utcnow()
     rows = service.list_tasks(session, now=now, overdue=overdue, status=status, kind=kind, owner=owner,
                               jurisdiction=jurisdiction, limit=page.limit, offset=page.offset)

@@ -55,7 +55,7 @@ def overdue_cmd(kind: KindOpt = None, owner: Annotated[str | None, typer.Option(
 
     Example: `fangkong tasks overdue --kind transfer --at 2022-03-14T20:00`
     """
-    now = parse_time(at, "--at") or utcnow()
+    now = parse_time(at, "--at", planned=True) or utcnow()
     with unit_of_work() as session:
         rows = service.list_tasks(session, now=now, overdue=True, kind=_kind(kind), owner=owner,
                                   jurisdiction=jurisdiction, limit=limit, offset=offset)

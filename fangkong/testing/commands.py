@@ -148,10 +148,10 @@ def round_create(
     community: Annotated[list[str] | None, typer.Option(help="a community code of the area (none = everyone)")] = None,
 ) -> None:
     """Create a round. Example: `fangkong testing round create R1 --start 2022-03-14 --point PT001 --point PT002`"""
-    first = parse_date(start, "--start")
+    first = parse_date(start, "--start", planned=True)
     with unit_of_work() as session:
         service.create_round(session, round_id, rule=_rule(), name=name or round_id, kind=kind, start_date=first,
-                             end_date=parse_date(end, "--end") if end else first, point_ids=point or [],
+                             end_date=parse_date(end, "--end", planned=True) if end else first, point_ids=point or [],
                              pool_size=pool_size, communities=community or [], actor=operator())
     err.print(f"round {round_id} created")
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
+from fangkong.protocol.times import Happened, PlannedDate
 
 __all__ = ["PointCreate", "PointRead", "LabCreate", "LabRead", "RoundCreate", "RoundRead", "EnvCreate", "EnvRead",
            "RetestRead", "ConflictRead", "ResolveIn", "PlanRead"]
@@ -20,7 +21,7 @@ def _aware(v: datetime) -> datetime:
     return v
 
 
-Aware = Annotated[datetime, AfterValidator(_aware)]
+Aware = Annotated[Happened, AfterValidator(_aware)]
 
 
 class PointCreate(BaseModel):
@@ -49,8 +50,8 @@ class RoundCreate(BaseModel):
     round_id: Id
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field("mass", pattern="^(mass|three_in_three|zone|key_group)$")
-    start_date: date = Field(ge=date(2000, 1, 1), le=date(2200, 1, 1))
-    end_date: date | None = Field(None, ge=date(2000, 1, 1), le=date(2200, 1, 1))
+    start_date: PlannedDate
+    end_date: PlannedDate | None = None
     point_ids: list[Id] = Field(max_length=10_000)
     pool_size: int = Field(10, ge=1, le=20)
     communities: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=10_000)

@@ -15,6 +15,7 @@ from fangkong.reports import dashboard, service as report_service
 from fangkong.reports.text import render
 from fangkong.i18n import t
 from fangkong.webkit import lang_of, templates
+from fangkong.protocol.times import PlannedDate
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +29,7 @@ def _default_day(session, settings) -> date:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, settings: SettingsDep,
-             day: Annotated[date | None, Query()] = None):
+             day: Annotated[PlannedDate | None, Query()] = None):
     lang = lang_of(request)
     day = day or _default_day(session, settings)
     b = report_service.bulletin(session, day, tz=settings.zone)

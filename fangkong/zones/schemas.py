@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from fangkong.protocol.times import HappenedDate
 
 __all__ = [
     "Decision",
@@ -42,7 +43,7 @@ class Rejection(BaseModel):
 
 
 class RoundIn(BaseModel):
-    day: date
+    day: HappenedDate
     tested: int = Field(ge=0, le=100_000_000)
     positive: int = Field(ge=0, le=100_000_000)
     complete: bool = True

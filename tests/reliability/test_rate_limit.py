@@ -104,7 +104,7 @@ def test_bucket_arithmetic():
 
 
 @pytest.mark.parametrize("env", ["sqlite"], indirect=True)
-def test_login_attempts_are_limited_per_client_and_per_account(server, monkeypatch):  # noqa: F811
+def test_login_attempts_are_limited_per_client(server, monkeypatch):  # noqa: F811
     monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0.01/s burst 3")
     get_settings.cache_clear()
     anon = server.anonymous()
@@ -116,11 +116,11 @@ def test_login_attempts_are_limited_per_client_and_per_account(server, monkeypat
     # the login page answers the same, in the page's language
     page = anon.post("/login", data={"username": "admin", "password": "x"}, follow_redirects=False)
     assert page.status_code == 429 and "登录尝试过多" in page.text and page.headers["Retry-After"]
-    # another client is refused for this account too (many clients guessing one password)
+    # another client is not refused: one client's guesses never lock the account's owner out (the
+    # account-wide limit needs a crowd: tests/auth/test_holes.py)
     other = httpx.Client(base_url=server.base_url, transport=httpx.HTTPTransport(local_address="127.0.0.2"))
     with other:
-        assert other.post("/api/auth/token", json={"username": "admin", "password": "x"}).status_code == 429
-        # …but may sign in to another account
+        assert other.post("/api/auth/token", json={"username": "admin", "password": "x"}).status_code == 403
         assert other.post("/api/auth/token", json={"username": "nobody", "password": "x"}).status_code == 403
     monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0")
     get_settings.cache_clear()
