@@ -68,8 +68,8 @@ class EdgeGuard:
             await _answer(send, 413, f"request body too large: at most {limit} bytes", path)
             return
         if edge:
-            limiter = limiter_for(settings.rate_limit)
-            wait = limiter.take(_client(scope)) if limiter is not None else 0.0
+            limiter = limiter_for(settings.rate_limit, settings.redis_url)
+            wait = await limiter.acquire(_client(scope)) if limiter is not None else 0.0
             if wait:
                 await _answer(send, 429, "too many requests: slow down (see Retry-After)", path,
                               retry_after(wait))

@@ -1,21 +1,29 @@
-"""Per-client rate limits, token buckets in process: the public endpoints (scans, codes) and the logins.
+"""Per-client rate limits, token buckets: the public routes (fangkong/edge.py) and the logins.
 
-The routes run on the event loop, one at a time, so the buckets need no lock: a request costs one dict
-look-up and a few float operations. The client is the TCP peer as the server reports it; behind a
+In process by default: the middleware runs on the event loop, one request at a time, so the buckets need no
+lock and a request costs one dict look-up and a few float operations. With FANGKONG_REDIS_URL set, the public
+routes' buckets live in Redis (one Lua script per request), so the worker processes of an office count one
+client together; if Redis does not answer, each process counts alone until it does again (logged, never
+an error to the client). The client is the TCP peer as the server reports it; behind a
 reverse proxy, `fangkong serve` lets uvicorn read X-Forwarded-For from the peers listed in
 FANGKONG_TRUSTED_PROXIES (and from nobody else: anyone can write that header).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import re
 import time
+import weakref
 from functools import lru_cache
 
 from fangkong.errors import InvalidInput, TooManyRequests
 
-__all__ = ["TokenBucket", "limiter_for", "parse_rate", "proxy_options", "check_login"]
+__all__ = ["RedisBucket", "TokenBucket", "check_login", "limiter_for", "parse_rate", "proxy_options"]
+
+log = logging.getLogger("fangkong.ratelimit")
 
 _RATE = re.compile(r"^\s*(?:0|(\d+(?:\.\d+)?)\s*/\s*s(?:\s+burst\s+(\d+))?)\s*$")
 #: above this many clients, those whose bucket has refilled are forgotten (a full bucket is no state)
@@ -58,6 +66,10 @@ class TokenBucket:
         b[0] = tokens
         return (1.0 - tokens) / self.rate
 
+    async def acquire(self, client: str) -> float:
+        """As take(), the interface the edge guard calls (a shared bucket needs a round trip)."""
+        return self.take(client)
+
     def _forget_full(self, now: float) -> None:
         full = (self.burst / self.rate) if self.rate else 0.0
         for client in [c for c, (_, last) in self._buckets.items() if now - last >= full]:
@@ -66,11 +78,68 @@ class TokenBucket:
             self._buckets.clear()
 
 
+#: the token bucket of KEYS[1] in Redis, on Redis's clock (the workers' clocks may differ); returns the wait
+_TAKE = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(b[1]), tonumber(b[2])
+if tokens == nil then tokens, at = burst, now end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+#: after Redis failed, this many seconds of counting in process before it is tried again
+_RETRY_REDIS_S = 5.0
+
+
+class RedisBucket:
+    """The same bucket kept in Redis under `prefix` + client, shared by every process using that Redis."""
+
+    def __init__(self, url: str, rate: float, burst: int, *, prefix: str = "fangkong:rate:") -> None:
+        self.url, self.rate, self.burst, self.prefix = url, rate, burst, prefix
+        self.local = TokenBucket(rate, burst)   # while Redis is down
+        self._down_until = 0.0
+        # a redis.asyncio client belongs to one event loop (tests run one server after another, each its own)
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _script(self):
+        loop = asyncio.get_running_loop()
+        script = self._clients.get(loop)
+        if script is None:
+            import redis.asyncio
+
+            client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=0.25, socket_timeout=0.25)
+            script = self._clients[loop] = client.register_script(_TAKE)
+        return script
+
+    async def acquire(self, client: str) -> float:
+        if time.monotonic() < self._down_until:
+            return self.local.take(client)
+        try:
+            return float(await self._script()(keys=[self.prefix + client], args=[self.rate, self.burst]))
+        except Exception as exc:
+            from redis.exceptions import RedisError
+
+            if not isinstance(exc, RedisError | OSError | asyncio.TimeoutError):
+                raise
+            log.warning("rate limit: Redis at %s failed (%s); counting in this process for %.0f s",
+                        self.url, exc, _RETRY_REDIS_S)
+            self._down_until = time.monotonic() + _RETRY_REDIS_S
+            return self.local.take(client)
+
+
 @lru_cache
-def limiter_for(rate_limit: str) -> TokenBucket | None:
+def limiter_for(rate_limit: str, redis_url: str = "") -> TokenBucket | RedisBucket | None:
     """The process's bucket for a setting (one per distinct setting: tests change it; a server never does)."""
     parsed = parse_rate(rate_limit)
-    return TokenBucket(*parsed) if parsed else None
+    if not parsed:
+        return None
+    return RedisBucket(redis_url, *parsed) if redis_url else TokenBucket(*parsed)
 
 
 def retry_after(wait: float) -> str:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     #: peers whose X-Forwarded-For names the client (comma-separated IPs of our reverse proxies); empty = the
     #: TCP peer is the client and X-Forwarded-For is ignored (anyone can write it)
     trusted_proxies: str = ""
+    #: Redis for the public routes' rate limits, shared by the worker processes (e.g. redis://127.0.0.1:6379/0);
+    #: empty = each process counts alone. Redis down: each process counts alone meanwhile (logged)
+    redis_url: str = ""
     #: a settable clock for drills, training and the demo: an ISO instant (a time without offset is in
     #: FANGKONG_TZ); the clock starts there when a process starts and runs on at real speed (docs/cli.md)
     now: datetime | None = None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import re
 import socket
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
@@ -14,8 +18,8 @@ from clihelp import fk
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
-from fangkong.ratelimit import TokenBucket, parse_rate, proxy_options
 from fangkong.errors import InvalidInput
+from fangkong.ratelimit import RedisBucket, TokenBucket, parse_rate, proxy_options
 from fangkong.settings import get_settings
 
 BURST = 10
@@ -160,3 +164,60 @@ def test_every_public_route_is_limited_per_client(server, monkeypatch):  # noqa:
             assert 429 not in codes[:BURST], (method, path, codes)
     # the staff routes are not counted: the admin goes on
     assert server.get("/api/cases").status_code == 200
+
+
+REDIS_URL = os.environ.get("FANGKONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {REDIS_URL} (FANGKONG_TEST_REDIS_URL) for the shared limiter: {exc}")
+
+
+def test_two_processes_share_a_clients_bucket_through_redis():
+    _redis_or_skip()
+    prefix = f"fangkong-test:{uuid.uuid4().hex}:"   # this run's keys only
+    # two limiters as two worker processes would hold them (each its own Redis connection)
+    a, b = (RedisBucket(REDIS_URL, 0.01, 3, prefix=prefix) for _ in range(2))
+
+    async def run() -> list[float]:
+        return [await a.acquire("10.0.0.1"), await b.acquire("10.0.0.1"), await a.acquire("10.0.0.1"),
+                await b.acquire("10.0.0.1"), await a.acquire("10.0.0.2")]
+
+    waits = asyncio.run(run())
+    assert waits[:3] == [0.0, 0.0, 0.0] and waits[3] > 1 and waits[4] == 0.0, waits   # 3 in all, not 3 each
+
+
+def test_a_redis_that_is_down_falls_back_to_counting_in_process(caplog):
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))   # a port nobody listens on
+    down = RedisBucket(f"redis://127.0.0.1:{port.getsockname()[1]}/0", 0.01, 2)
+    port.close()
+
+    async def run() -> list[float]:
+        return [await down.acquire("c") for _ in range(3)]
+
+    with caplog.at_level(logging.WARNING, logger="fangkong.ratelimit"):
+        waits = asyncio.run(run())
+    assert waits[:2] == [0.0, 0.0] and waits[2] > 1, waits   # still limited, by this process alone
+    assert "counting in this process" in caplog.text
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_the_server_limits_through_redis(server, monkeypatch):  # noqa: F811
+    _redis_or_skip()
+    import redis
+
+    monkeypatch.setenv("FANGKONG_REDIS_URL", REDIS_URL)
+    limit(monkeypatch, f"0.01/s burst {BURST}")
+    address = "127.0.2.1"
+    redis.Redis.from_url(REDIS_URL).delete("fangkong:rate:" + address)
+    with httpx.Client(base_url=server.base_url, timeout=30,
+                      transport=httpx.HTTPTransport(local_address=address)) as c:
+        codes = [c.get("/api/persons/nobody/code").status_code for _ in range(BURST + 1)]
+    assert codes == [404] * BURST + [429]
+    assert redis.Redis.from_url(REDIS_URL).exists("fangkong:rate:" + address)   # counted there, not here
