@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError
 from fangkong import __version__, flows
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router
+from fangkong.auth.masking import OtherDistrictMask
 from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
@@ -59,6 +60,8 @@ app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 # every request: who is asking (bearer token or session cookie) and may they (fangkong/auth/policy.py)
+# inside the auth middleware: a district user's API answers name no other district's case or person ids
+app.add_middleware(OtherDistrictMask)
 app.add_middleware(AuthMiddleware)
 # outermost (added last): body limit, rate limit and bulkhead of the public routes, overload → 503, all
 # before the auth look-up or any route runs (fangkong/edge.py)
@@ -85,7 +88,8 @@ for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-cen
 def trace_case(session: SessionDep, settings: SettingsDep, case_id: Annotated[str, Path(max_length=20)]):
     """Trace a declared case (FORMATS.md shape); risk persons get measures and their codes are recomputed."""
     case = case_service.get_case(session, case_id)  # in the caller's jurisdiction, or 404
-    with unscoped(session):  # contacts are found wherever they live; out-of-area ones become assist requests
+    # contacts are found wherever they live (out-of-area ones become assist requests): logged as read.unscoped
+    with unscoped(session, f"trace {case.case_no}"):
         return flows.respond(session, settings, case, now=utcnow(), actor=actor_of(session)).trace.as_json()
 
 

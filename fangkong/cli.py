@@ -12,8 +12,8 @@ from rich.table import Table
 from fangkong import flows, importer
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.cases import service as case_service
-from fangkong.clikit import (at_or_now, err, handle_errors, out, parse_date, parse_time, progress, step_bars,
-                             unit_of_work)
+from fangkong.clikit import (at_or_now, err, handle_errors, operator, out, parse_date, parse_time, progress,
+                             step_bars, unit_of_work)
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
@@ -173,7 +173,8 @@ def import_cmd(
 
         # a lake table is validated in one pass, then written one day partition at a time
         results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file,
-                                         source=source, progress=step_bars(bar, lambda table: f"{table} days"))
+                                         source=source, progress=step_bars(bar, lambda table: f"{table} days"),
+                                         actor=operator())
         bar.update(task, total=len(results), completed=len(results), description="import")
     table = Table(title="import")
     for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):

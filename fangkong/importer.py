@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
@@ -75,9 +76,11 @@ def _import_testing(session: Session, settings: Settings, table: str, tf, *, str
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,
                   on_file: Callable[[str, Path], None] | None = None, source: str | None = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[ImportResult]:
-    """Import each table found in the folder; each file is its own unit (committed before the next);
-    `progress(table, days done, days)` follows a lake table's day partitions."""
+                  progress: Callable[[str, int, int], None] | None = None,
+                  actor: str = "import") -> list[ImportResult]:
+    """Import each table found in the folder; each file is its own unit (committed before the next), with
+    one audit entry (who, which file, its counts) in the same transaction; `progress(table, days done, days)`
+    follows a lake table's day partitions."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
     found = [(t, p) for t in ORDER if (p := find_table_file(folder, t)) is not None]
@@ -89,8 +92,11 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
         if on_file:
             on_file(table, path)
         with session_factory() as session:
-            results.append(import_table(session, settings, table, path, strict=strict, source=source,
-                                        progress=progress))
+            r = import_table(session, settings, table, path, strict=strict, source=source, progress=progress)
+            audit(session, actor, "import.file", table, path.name[:100], after={
+                "rows": r.rows, "inserted": r.inserted, "unchanged": r.unchanged, "rejected": r.rejected,
+                "committed": r.committed, "source": source})
+            results.append(r)
         _crash_point(table)
     return results
 

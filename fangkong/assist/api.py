@@ -14,8 +14,10 @@ from fangkong.assist import service
 from fangkong.assist.models import AssistRequest
 from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
 from fangkong.cases import service as case_service
+from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.db.masking import Foreign
+from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 
 router = APIRouter(prefix="/api/assist", tags=["assistance requests"])
 RequestNo = Annotated[str, Path(max_length=20)]
@@ -37,7 +39,7 @@ def receive(session: SessionDep, body: RequestIn):
     or phone refuses the whole request (422, nothing stored)."""
     req = service.receive(session, ref=body.request_id, issuer=body.issuing_jurisdiction, reason=body.reason,
                           persons=[service.PersonIn(**p.model_dump()) for p in body.persons], now=utcnow(),
-                          source="api", actor=body.by)
+                          source="api", actor=actor_of(session))
     return _read(req)
 
 
@@ -55,8 +57,13 @@ def get_request(session: SessionDep, request_no: RequestNo):
 
 @router.get("/requests/{request_no}/export", response_class=Response)
 def export(session: SessionDep, settings: SettingsDep, request_no: RequestNo):
-    """The request in the exchange CSV: to send (outbound) or to report back (inbound, with outcomes)."""
-    rows = service.export_rows(service.get_request(session, request_no), settings.zone)
+    """The request in the exchange CSV: to send (outbound) or to report back (inbound, with outcomes). Masked
+    like the JSON view (full names, ID numbers and phones only with ?unmask=true&reason=..., pii:unmask);
+    another district's rows carry none; every export is audited with its row count."""
+    foreign = Foreign(session)
+    rows = service.export_rows(service.get_request(session, request_no), settings.zone, hidden=foreign.community)
+    audit_export(session, actor_of(session), "assist_request", request_no, rows=len(rows), fmt="csv",
+                 unmasked=pii.unmasked())
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=service.CSV_COLUMNS)
     w.writeheader()
@@ -70,7 +77,7 @@ def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)
     """What the community found at the door, with its time; closes the person's verification task."""
     row = service.get_person_row(session, row_id)
     service.record_outcome(session, row, body.outcome, at=body.at or utcnow(), jurisdiction=body.jurisdiction,
-                           note=body.note, actor=body.by)
+                           note=body.note, actor=actor_of(session))
     return _read(row.request)
 
 
@@ -78,4 +85,4 @@ def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)
 def outbound(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: OutboundIn):
     """Push the case's risk persons who live outside `home` (and phone-only ones) to their jurisdictions."""
     case = case_service.get_case(session, case_id)
-    return [_read(r) for r in service.outbound_for_case(session, case, home=body.home, now=utcnow(), actor=body.by)]
+    return [_read(r) for r in service.outbound_for_case(session, case, home=body.home, now=utcnow(), actor=actor_of(session))]

@@ -13,6 +13,7 @@ from rich.table import Table
 from fangkong.assist import service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
+from fangkong.db.audit import audit, audit_export
 from fangkong.db.core import utcnow
 from fangkong.lake.files import read_table_file
 from fangkong.protocol.idnumber import mask
@@ -33,6 +34,9 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="CSV in the exchange fo
     tf = read_table_file(file, required=service.REQUIRED, known=set(service.CSV_COLUMNS))
     with unit_of_work() as session:
         r = service.import_requests(session, tf, now=utcnow(), strict=strict, actor=operator())
+        audit(session, operator(), "import.file", "assist_requests", file.name[:100], after={
+            "rows": r.rows, "inserted": r.inserted, "unchanged": r.unchanged, "rejected": r.rejected,
+            "committed": r.committed})
     err.print(f"{file.name}: {r.rows} rows, {r.inserted} persons received, {r.unchanged} already known, "
               f"{r.rejected} rejected" + ("" if r.committed else " (nothing received: --strict)"))
     for w in r.warnings or []:
@@ -99,6 +103,7 @@ def export_cmd(request_id: str, out_file: Annotated[Path | None, typer.Option("-
     s = get_settings()
     with unit_of_work() as session:
         rows = service.export_rows(service.get_request(session, request_id), s.zone)
+        audit_export(session, operator(), "assist_request", request_id, rows=len(rows), fmt="csv", unmasked=True)
     fh = out_file.open("w", newline="", encoding="utf-8") if out_file else sys.stdout
     w = csv.DictWriter(fh, fieldnames=service.CSV_COLUMNS)
     w.writeheader()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from fangkong.assist import inputs
 from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
+from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.times import Happened, HappenedDate, PlannedDate
 
@@ -58,7 +58,7 @@ def arrival(session: SessionDep, settings: SettingsDep, body: ArrivalIn) -> dict
     """An arrival from a key area: the edition's arrival measure (and its tests) from the arrival."""
     a = inputs.register_arrival(session, body.person_id, from_area=body.from_area, risk_level=body.risk_level,
                                 arrived_at=_aware(body.arrived_at, settings), now=utcnow(),
-                                edition=load_edition(settings.edition), tz=settings.zone, source="api", actor="api")
+                                edition=load_edition(settings.edition), tz=settings.zone, source="api", actor=actor_of(session))
     return {"id": a.id, "person_id": body.person_id, "risk_level": a.risk_level, "arrived_at": a.arrived_at}
 
 
@@ -67,21 +67,21 @@ def drug_purchase(session: SessionDep, settings: SettingsDep, body: DrugIn) -> d
     """A 四类药品 purchase from a pharmacy: the buyer's community has them tested within 24 h."""
     d = inputs.record_drug_purchase(session, pharmacy=body.pharmacy,
                                     person=PersonIn(body.name, body.id_number, body.phone), drug_class=body.drug_class,
-                                    bought_at=_aware(body.bought_at, settings), now=utcnow(), actor="api")
+                                    bought_at=_aware(body.bought_at, settings), now=utcnow(), actor=actor_of(session))
     return {"id": d.id, "matched": d.person_fk is not None, "task_id": d.task_fk}
 
 
 @router.post("/fever-reports", status_code=201)
 def fever_report(session: SessionDep, settings: SettingsDep, body: FeverIn) -> dict:
     f = inputs.record_fever(session, body.person_id, clinic=body.clinic, seen_at=_aware(body.seen_at, settings),
-                            temperature=body.temperature, now=utcnow(), actor="api")
+                            temperature=body.temperature, now=utcnow(), actor=actor_of(session))
     return {"id": f.id, "task_id": f.task_fk}
 
 
 @router.post("/vaccinations", status_code=201)
 def vaccination(session: SessionDep, settings: SettingsDep, body: VaccinationIn) -> dict:
     v = inputs.record_vaccination(session, body.person_id, dose=body.dose, on=body.on, product=body.product,
-                                  today=utcnow().astimezone(settings.zone).date(), actor="api")
+                                  today=utcnow().astimezone(settings.zone).date(), actor=actor_of(session))
     return {"id": v.id, "person_id": body.person_id, "dose": v.dose, "on": v.vaccinated_on.isoformat()}
 
 

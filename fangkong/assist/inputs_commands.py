@@ -11,6 +11,7 @@ import typer
 from fangkong.assist import inputs
 from fangkong.assist.service import PersonIn
 from fangkong.clikit import err, handle_errors, operator, parse_date, parse_time, unit_of_work
+from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, InvalidInput
 from fangkong.lake.files import read_table_file
@@ -89,6 +90,8 @@ def import_cmd(table: Annotated[str, typer.Argument(help="arrivals, drug_purchas
                 done += 1
             except FangkongError as exc:
                 bad.append(f"{file.name}:{row['_line']}: {exc.message}")
+        audit(session, operator(), "import.file", table, file.name[:100],
+              after={"rows": done + len(bad), "inserted": done, "rejected": len(bad), "committed": True})
     err.print(f"{file.name}: {done} rows recorded, {len(bad)} rejected")
     for line in bad:
         err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)

@@ -22,7 +22,7 @@ class RequestIn(BaseModel):
     issuing_jurisdiction: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)
     persons: list[PersonIn] = Field(min_length=1, max_length=10_000)
-    by: str = Field("api", min_length=1, max_length=100)
+    by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
 class OutcomeIn(BaseModel):
@@ -30,12 +30,12 @@ class OutcomeIn(BaseModel):
     at: Happened | None = None
     jurisdiction: str | None = Field(None, max_length=32, description="the verifier's community (checked)")
     note: str | None = Field(None, max_length=500)
-    by: str = Field(min_length=1, max_length=100)
+    by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
 class OutboundIn(BaseModel):
     home: str = Field(pattern=r"^\d{2,12}$", description="our jurisdiction code prefix, e.g. 1401")
-    by: str = Field("api", min_length=1, max_length=100)
+    by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
 class PersonRead(BaseModel):

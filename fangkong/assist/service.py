@@ -4,12 +4,14 @@ outcomes reported back; outbound requests for risk persons who live elsewhere; o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong import pii
 from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
@@ -230,14 +232,24 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
     return out
 
 
-def export_rows(req: AssistRequest, tz) -> list[dict]:
+def export_rows(req: AssistRequest, tz, *, hidden: Callable[[str | None], bool] = lambda community: False
+                ) -> list[dict]:
     """The request in the exchange format: an outbound request to send, or an inbound one with outcomes.
+    Names, ID numbers and phones are masked as on the pages (fangkong.pii: unmasked only for the CLI and a
+    request allowed to unmask); a row whose community is `hidden` (another district's) shows none of them.
     Text that a spreadsheet would run as a formula (= + - @ first) is exported with a leading '."""
     return [{k: _cell(v) for k, v in {
         "request_id": req.ref, "issuing_jurisdiction": req.issuer, "recipient_jurisdiction": req.recipient or "",
-        "reason": req.reason, "name": p.name or "", "id_number": p.id_number or "", "phone": p.phone or "",
+        "reason": req.reason, **_personal(p, hidden(p.community)),
         "outcome": p.outcome or "", "outcome_at": p.outcome_at.astimezone(tz).isoformat() if p.outcome_at else "",
         "note": p.note or ""}.items()} for p in req.persons]
+
+
+def _personal(p: AssistPerson, hidden: bool) -> dict:
+    if hidden:
+        return {"name": "", "id_number": "", "phone": ""}
+    return {"name": pii.name(p.name) or "", "id_number": pii.id_number(p.id_number) or "",
+            "phone": pii.phone(p.phone) or ""}
 
 
 def _cell(value: object) -> object:

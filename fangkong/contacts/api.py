@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 
@@ -28,7 +28,7 @@ def list_risk_persons(session: SessionDep, page: Page, category: CategoryQ = Non
 @router.patch("/risk-persons/{risk_id}", response_model=RiskPersonRead)
 def override(session: SessionDep, risk_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: RiskPersonOverride):
     risk = service.get_risk_person(session, risk_id)
-    return RiskPersonRead.of(service.override_category(session, risk, body.category, reason=body.reason, actor="api"))
+    return RiskPersonRead.of(service.override_category(session, risk, body.category, reason=body.reason, actor=actor_of(session)))
 
 
 @router.get("/chains", tags=["cases"])

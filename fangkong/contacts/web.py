@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -9,10 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
+from fangkong.db.masking import Foreign, mask_other_districts
+from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import FangkongError
-from fangkong.people import service as people_service
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.lake.queries import Lake
+from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.webkit import lang_of, templates
 
@@ -40,10 +42,14 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
         v = venues.get(p["venue_id"])
         p.update(kind=v.kind if v else "cell", lat=v.lat if v else None, lon=v.lon if v else None)
     risks = service.risk_persons(session, case=case, category=category or None, limit=PAGE, offset=(page - 1) * PAGE)
+    g = chains.cluster_of(session, case.case_no)
+    # a contact who lives in another district, and the other district's cases of the cluster, are masked
+    chain = mask_other_districts(session, copy.deepcopy({"nodes": g.nodes, "edges": [e.__dict__ for e in g.edges]}))
     return templates.TemplateResponse(request, "case.html", {
         "lang": lang_of(request), "case": case, "points": points, "risks": risks, "category": category,
+        "foreign": _foreign(session, risks),
         "counts": service.category_counts(session, case=case), "page": page,
-        "chain": chains.cluster_of(session, case.case_no),
+        "chain": chain,
         "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"]}
                    for p in points if p["lat"] is not None]})
 
@@ -55,5 +61,12 @@ def override(request: Request, session: SessionDep, case_id: Annotated[str, Path
              reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """HTMX: override one risk person's category (audited) and return its refreshed row."""
     risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason,
-                                     actor="web")
-    return templates.TemplateResponse(request, "case_risk_row.html", {"lang": lang_of(request), "r": risk})
+                                     actor=actor_of(session))
+    return templates.TemplateResponse(request, "case_risk_row.html", {"lang": lang_of(request), "r": risk,
+                                                                      "foreign": _foreign(session, [risk])})
+
+
+def _foreign(session, risks) -> Foreign:
+    """Which of the rows' persons (and evidence's via persons) live outside the user's jurisdiction."""
+    return Foreign(session, persons={p for r in risks for p in [r.person.person_id if r.person else None,
+                                                                   *(e.get("via") for e in r.evidence or [])] if p})

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 from fangkong.db.scope import ACTOR_KEY
 
-__all__ = ["AuditEntry", "audit"]
+__all__ = ["AuditEntry", "audit", "audit_export"]
 
 
 class AuditEntry(Base):
@@ -32,6 +32,13 @@ def audit(session: Session, actor: str, action: str, entity: str, entity_id: obj
     actor = session.info.get(ACTOR_KEY) or actor
     session.add(AuditEntry(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
                            before=before, after=after))
+
+
+def audit_export(session: Session, actor: str, entity: str, entity_id: object, *, rows: int, fmt: str,
+                 unmasked: bool) -> None:
+    """Every export is logged (who, what, how many rows, whether personal data went out unmasked): a file
+    leaves the system's reach once it is downloaded."""
+    audit(session, actor, "export", entity, entity_id, after={"rows": rows, "format": fmt, "unmasked": unmasked})
 
 
 def _append_only(_mapper, _conn, _entry) -> None:

@@ -31,12 +31,12 @@ def covers(session: Session, code: str | None) -> bool:
     return bool(own) and own.startswith(prefix)
 
 
-def require_inside(session: Session, code: str | None, what: str) -> None:
+def require_inside(session: Session, code: str | None, what: str, verb: str = "change") -> None:
     """Forbidden (403) unless the user's jurisdiction contains `code`; `what` names the object in the message."""
     if not covers(session, code):
         where = f"jurisdiction {code}" if code else "the whole deployment"
         raise Forbidden(f"{what} belongs to {where}, outside your jurisdiction ({scope_of(session)}): "
-                        f"only a user whose jurisdiction covers it may change it")
+                        f"only a user whose jurisdiction covers it may {verb} it")
 
 
 def require_city(session: Session, what: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, FromClause, Join, Select, event, literal, 
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.selectable import Alias
 
+from fangkong.db.audit import audit
 from fangkong.db.models import Base
 from fangkong.db.scope import SCOPE_KEY
 
@@ -155,14 +156,17 @@ def _scope_statement(state: ORMExecuteState) -> None:
 
 
 class unscoped:
-    """`with unscoped(session):` a system step that must see the whole deployment (tracing a case finds
-    contacts wherever they live); what it returns to the user is scoped again by the caller's reads."""
+    """`with unscoped(session, step):` a system step that must see the whole deployment (tracing a case finds
+    contacts wherever they live); what it returns to the user is scoped again by the caller's reads. Done for a
+    user whose jurisdiction is smaller, it is a read outside that user's usual scope: logged (read.unscoped)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, step: str = "system step") -> None:
+        self.session, self.step = session, step
 
     def __enter__(self) -> Session:
         self.saved = self.session.info.pop(SCOPE_KEY, None)
+        if self.saved is not None:
+            audit(self.session, "system", "read.unscoped", "scope", self.saved, after={"step": self.step[:200]})
         return self.session
 
     def __exit__(self, *exc) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
+from fangkong.db.jurisdiction import require_inside
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import capacity, service, sites
@@ -48,7 +49,9 @@ def list_sites(session: SessionDep, jurisdiction: CodeQ = None):
 @router.get("/api/sites/reserve", response_model=ReserveRead)
 def reserve(session: SessionDep, settings: SettingsDep, jurisdiction: Annotated[str, Query(max_length=32,
                                                                                            pattern=r"^\d+$")]):
-    """Rooms per 10 000 residents against the reserve target, with a warning when short."""
+    """Rooms per 10 000 residents against the reserve target, with a warning when short (of the user's own
+    jurisdiction or one inside it: another district's reserve is 403)."""
+    require_inside(session, jurisdiction, f"the room reserve of {jurisdiction}", verb="see")
     return ReserveRead(**asdict(capacity.reserve(session, jurisdiction, per_10k=settings.rooms_per_10k)))
 
 
@@ -56,6 +59,8 @@ def reserve(session: SessionDep, settings: SettingsDep, jurisdiction: Annotated[
 def forecast(session: SessionDep, settings: SettingsDep, days: Annotated[int, Query(ge=1, le=30)] = 7,
              jurisdiction: CodeQ = None):
     """Free rooms at the end of each coming day from scheduled releases."""
+    if jurisdiction:
+        require_inside(session, jurisdiction, f"the room forecast of {jurisdiction}", verb="see")
     rows = capacity.forecast(session, now=utcnow(), tz=settings.zone, days=days, jurisdiction=jurisdiction)
     return [ForecastDay(day=d, free_rooms=n) for d, n in rows]
 

@@ -11,7 +11,7 @@ __all__ = ["PersonRead", "PhoneRead", "KeyRead", "ReviewRead", "ReviewDecision",
            "PhoneOwnerIn", "UnmergeIn"]
 
 PersonKey = Field(min_length=1, max_length=64)
-By = Field(min_length=1, max_length=100, description="who decides (audited)")
+By = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
 class KeyRead(BaseModel):
@@ -58,19 +58,19 @@ class ReviewRead(BaseModel):
 
 class ReviewDecision(BaseModel):
     decision: str = Field(pattern="^(merge|distinct)$")
-    by: str = By
+    by: str | None = By
     reason: str = Field("", max_length=500)
 
 
 class MergeIn(BaseModel):
     survivor: str = PersonKey
     merged: str = PersonKey
-    by: str = By
+    by: str | None = By
     reason: str = Field(min_length=1, max_length=500)
 
 
 class UnmergeIn(BaseModel):
-    by: str = By
+    by: str | None = By
 
 
 class MergeRead(BaseModel):
@@ -90,4 +90,4 @@ class PhoneOwnerIn(BaseModel):
     phone: str = Field(pattern=r"^1\d{10}$")
     valid_from: Happened | None = None
     valid_to: Planned | None = None
-    by: str = By
+    by: str | None = By

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep
+from fangkong.deps import SessionDep, actor_of
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people.api import merge_read, review_read
@@ -17,7 +17,7 @@ from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-By = Annotated[str, Form(min_length=1, max_length=100)]
+By = Annotated[str | None, Form(max_length=100, description="ignored: the signed-in user acts")]
 
 
 @router.get("/people/reviews", response_class=HTMLResponse)
@@ -29,16 +29,16 @@ def reviews_page(request: Request, session: SessionDep):
 
 
 @router.post("/people/reviews/{review_id}")
-def decide(session: SessionDep, review_id: Id, decision: Annotated[str, Form(pattern="^(merge|distinct)$")], by: By,
-           reason: Annotated[str, Form(max_length=500)] = ""):
-    review_service.decide_review(session, review_service.get_review(session, review_id), decision, actor=by,
-                                 now=utcnow(), reason=reason)
+def decide(session: SessionDep, review_id: Id, decision: Annotated[str, Form(pattern="^(merge|distinct)$")],
+           by: By = None, reason: Annotated[str, Form(max_length=500)] = ""):
+    review_service.decide_review(session, review_service.get_review(session, review_id), decision,
+                                 actor=actor_of(session), now=utcnow(), reason=reason)
     return RedirectResponse("/people/reviews", status_code=303)
 
 
 @router.post("/people/merges/{merge_id}/undo")
-def undo(session: SessionDep, merge_id: Id, by: By):
-    merge_service.unmerge(session, merge_service.get_merge(session, merge_id), actor=by, now=utcnow())
+def undo(session: SessionDep, merge_id: Id, by: By = None):
+    merge_service.unmerge(session, merge_service.get_merge(session, merge_id), actor=actor_of(session), now=utcnow())
     return RedirectResponse("/people/reviews", status_code=303)
 
 

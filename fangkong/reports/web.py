@@ -9,7 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fangkong.contacts import service as contact_service
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
+from fangkong.db.audit import audit_export
+from fangkong.db.masking import mask_rows
+from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.reports import exports, service
 from fangkong.reports.board import BoardFilter, board, communities
@@ -33,9 +35,16 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep,
         "lang": lang, "b": b, "day": day, "text": render(b, lang=lang), "rows": exports.figure_rows(b, lang)})
 
 
+def _audit_export(session, b, day: date, fmt: str) -> None:
+    """The bulletin holds figures only (no personal data); its export is logged like every other."""
+    audit_export(session, actor_of(session), "bulletin", day.isoformat(), rows=len(exports.figure_rows(b)), fmt=fmt,
+                 unmasked=False)
+
+
 @router.get("/bulletin.csv")
 def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
     b = service.bulletin(session, day, tz=settings.zone)
+    _audit_export(session, b, day, "csv")
     return Response(exports.to_csv(b, lang_of(request)), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="bulletin-{day}.csv"'})
 
@@ -43,6 +52,7 @@ def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, d
 @router.get("/bulletin.xlsx")
 def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
     b = service.bulletin(session, day, tz=settings.zone)
+    _audit_export(session, b, day, "xlsx")
     return Response(exports.to_xlsx(b, lang_of(request)),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"content-disposition": f'attachment; filename="bulletin-{day}.xlsx"'})
@@ -57,6 +67,7 @@ def board_page(request: Request, session: SessionDep, category: CategoryQ = None
     f = BoardFilter(category=category or None, kind=kind or None, community=community or None,
                     case_id=case_id or None, overdue=overdue, sort=sort)
     total, rows = board(session, f, now=utcnow(), limit=PAGE, offset=(page - 1) * PAGE)
+    rows = mask_rows(session, rows)  # another district's case behind a resident, its residents behind a case
     context = {"lang": lang_of(request), "rows": rows, "total": total, "f": f, "page": page,
                "pages": max(1, -(-total // PAGE)), "communities": communities(session)}
     name = "board_rows.html" if request.headers.get("hx-request") else "board.html"
@@ -72,5 +83,5 @@ def board_bulk(session: SessionDep, ids: Annotated[list[int], Form()],
         raise InvalidInput("at most 1000 risk persons at a time")
     for risk_id in ids:
         contact_service.override_category(session, contact_service.get_risk_person(session, risk_id), category,
-                                          reason=reason, actor="web")
+                                          reason=reason, actor=actor_of(session))
     return RedirectResponse("/risk-persons", status_code=303)

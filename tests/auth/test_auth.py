@@ -106,7 +106,7 @@ def test_scope_is_enforced_in_the_services(server, tmp_path):  # noqa: F811
         assert s.get(Person, 1) is None
         assert {r.person.person_id for r in contact_service.risk_persons(s, case=None, category=None,
                                                                          limit=100, offset=0) if r.person} \
-            <= {f"P{i:05d}" for i in range(11, 18)}
+            <= {f"P{i:05d}" for i in range(11, 18)} | {"P00007"}  # A's resident beside B's case: B's row
     with session_scope() as s, pytest.raises(Forbidden):
         auth_service.authenticate(s, "admin", "nope")
 

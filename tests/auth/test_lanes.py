@@ -7,9 +7,15 @@ Zones need four eyes, and whoever acts is the signed-in user, never a name in th
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from test_api import server  # noqa: F401 - the live uvicorn fixture
-from test_matrix import A, B, world  # noqa: F401 - the two-district world
+from clihelp import fk
+from test_matrix import A, B, TODAY, two_districts, world  # noqa: F401 - the two-district world
 
+from fangkong.clikit import unit_of_work
+from fangkong.db.audit import AuditEntry
+from fangkong.db.masking import OTHER_DISTRICT
+from fangkong.people.models import Person
 from fangkong.protocol.grid import grid_id
 
 BOSS = "省指挥部 李主任"
@@ -102,3 +108,107 @@ def test_a_district_creates_and_changes_only_its_own_places_teams_and_rounds(ser
     _refused(lab.post("/api/testing/rounds", json=round_), "a round of the whole city")
     _refused(lab.post("/api/testing/rounds", json=round_ | {"communities": [A, B]}), "a round across districts")
     assert lab.post("/api/testing/rounds", json=round_ | {"communities": [A]}).status_code == 201
+
+
+def test_what_a_district_is_shown_masks_the_other_district(server, world):  # noqa: F811
+    """P00017 (district B) sat beside A's case, P00007 (A) beside B's: each district sees its resident's risk
+    row, task and assistance row, and the other district's case and persons only as 外区."""
+    ca, cb = world["cases"][A], world["cases"][B]
+    a, b = server.client_for("epidemiologist", A), server.client_for("epidemiologist", B)
+    # the admin sees the links across the line
+    rows = server.get("/api/risk-persons", params={"limit": 1000}).json()
+    assert {(r["case_id"], r["person_id"]) for r in rows} >= {(ca, "P00017"), (cb, "P00007")}
+    # district B: its resident's risk row, its case masked; district A: its case's contact in B masked
+    mine = [r for r in b.get("/api/risk-persons", params={"limit": 1000}).json() if r["person_id"] == "P00017"]
+    assert mine and all(r["case_id"] == OTHER_DISTRICT for r in mine)
+    assert all(e["via"] in (OTHER_DISTRICT, "P00017") or e["via"] > "P00010" for r in mine for e in r["evidence"])
+    theirs = [r for r in a.get("/api/risk-persons", params={"case_id": ca, "limit": 1000}).json()
+              if r["person_id"] == OTHER_DISTRICT]
+    assert theirs and all(r["phone_masked"] is None for r in theirs)
+    for client, other_case in ((a, cb), (b, ca)):
+        for path in ("/api/risk-persons", "/api/tasks", "/api/measures", "/api/chains", "/api/assist/requests",
+                     "/api/verifications"):
+            r = client.get(path, params={"limit": 1000})
+            assert r.status_code == 200 and other_case not in r.text, (path, r.text[:300])
+    tasks = b.get("/api/tasks", params={"limit": 1000}).json()
+    assert any(t["person_id"] == "P00017" and t["case_id"] == OTHER_DISTRICT for t in tasks)
+    asked = b.get("/api/assist/requests").json()
+    assert asked and all(p["person_id"] in ("P00017", OTHER_DISTRICT, None) for q in asked for p in q["persons"])
+    assert all(q["ref"].startswith(OTHER_DISTRICT) for q in asked if q["direction"] == "outbound" and q["recipient"]
+               and q["recipient"].startswith(B))
+    # pages too: the board and the case page
+    board = b.get("/risk-persons", headers={"accept": "text/html"})
+    assert board.status_code == 200 and "P00017" in board.text and ca not in board.text
+    page = a.get(f"/cases/{ca}", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "P00017" not in page.text and OTHER_DISTRICT in page.text
+    # aggregates of another district: refused, the own one answered
+    iso = server.client_for("isolation", A)
+    r = iso.get("/api/sites/reserve", params={"jurisdiction": B})
+    assert r.status_code == 403 and "outside your jurisdiction" in r.json()["detail"]
+    assert iso.get("/api/sites/reserve", params={"jurisdiction": "1401"}).status_code == 403
+    assert iso.get("/api/sites/forecast", params={"jurisdiction": B}).status_code == 403
+    assert iso.get("/api/sites/reserve", params={"jurisdiction": A}).status_code == 200
+
+
+def test_whoever_acts_is_the_signed_in_user_not_the_body(server, world):  # noqa: F811
+    epi, verifier = server.client_for("epidemiologist", A), server.client_for("verifier", A)
+    inbound = {"request_id": "JZ-1", "issuing_jurisdiction": "1407", "reason": "晋中协查", "by": BOSS,
+               "persons": [{"phone": "13010000003"}]}
+    assert epi.post("/api/assist/requests", json=inbound).status_code == 201
+    row = next(p for q in verifier.get("/api/assist/requests").json() for p in q["persons"]
+               if p["person_id"] == "P00003" and q["direction"] == "inbound")
+    r = verifier.post(f"/api/assist/persons/{row['id']}/outcome", json={"outcome": "found_placed", "by": BOSS})
+    assert r.status_code == 200, r.text
+    assert server.get(f"/api/tasks/{row['task_id']}").json()["done_by"] == f"verifier_{A}"
+    log = server.get("/api/audit", params={"action": "assist."}).json()
+    assert {e["actor"] for e in log if e["action"] in ("assist.inbound", "assist.outcome")} <= {
+        f"epidemiologist_{A}", f"verifier_{A}"} and BOSS not in str(log)
+    # a trace reads the whole city on the district user's behalf: logged with the user
+    assert epi.post(f"/api/cases/{world['cases'][A]}/trace").status_code == 200
+    log = server.get("/api/audit", params={"action": "read.unscoped"}).json()
+    assert [(e["actor"], e["entity_id"], e["after"]["step"]) for e in log] == [
+        (f"epidemiologist_{A}", A, f"trace {world['cases'][A]}")]
+
+
+def _full(pid: str) -> tuple[str, str]:
+    with unit_of_work() as s:
+        p = s.scalar(select(Person).where(Person.person_id == pid))
+        return p.phone, p.id_number
+
+
+def test_exports_are_masked_like_the_pages_and_audited(server, world):  # noqa: F811
+    commander, epi = server.client_for("commander", A), server.client_for("epidemiologist", A)
+    phone, id_number = _full("P00007")  # district A's resident in district B's request
+    req = next(q["request_id"] for q in commander.get("/api/assist/requests").json()
+               if any(p["person_id"] == "P00007" for p in q["persons"]))
+    url = f"/api/assist/requests/{req}/export"
+    r = commander.get(url)
+    assert r.status_code == 200 and phone not in r.text and id_number not in r.text and "****" in r.text
+    assert commander.get(url, params={"unmask": "true", "reason": "发函给外市"}).status_code == 403
+    r = epi.get(url, params={"unmask": "true", "reason": "发函给外市"})
+    assert r.status_code == 200 and phone in r.text and id_number in r.text
+    # the district's own request names a resident of district B: that row carries nothing personal for A
+    own = next(q["request_id"] for q in epi.get("/api/assist/requests").json()
+               if q["direction"] == "outbound" and (q["recipient"] or "").startswith(B))
+    r = epi.get(f"/api/assist/requests/{own}/export", params={"unmask": "true", "reason": "发函给外市"})
+    assert r.status_code == 200 and not {*_full("P00017")} & {*r.text.replace(",", "\n").split()}
+    assert commander.get("/bulletin.csv", params={"day": TODAY.isoformat()}).status_code == 200
+    log = server.get("/api/audit", params={"action": "export"}).json()
+    seen = {(e["actor"], e["entity"], e["entity_id"], e["after"]["unmasked"]) for e in log}
+    assert {(f"commander_{A}", "assist_request", req, False), (f"epidemiologist_{A}", "assist_request", req, True),
+            (f"commander_{A}", "bulletin", TODAY.isoformat(), False)} <= seen
+    assert all(e["after"]["rows"] >= 1 for e in log)
+
+
+def test_every_import_run_is_audited_with_its_counts(env, tmp_path):
+    folder = two_districts(tmp_path / "city")
+    assert fk("import", folder).exit_code == 0
+    assert fk("import", folder).exit_code == 0  # again: nothing new, still logged
+    with unit_of_work() as s:
+        log = s.scalars(select(AuditEntry).where(AuditEntry.action == "import.file").order_by(AuditEntry.id)).all()
+        rows = [(e.actor, e.entity, e.entity_id, e.after["rows"], e.after["inserted"], e.after["unchanged"])
+                for e in log]
+    assert {r[1] for r in rows} == {"persons", "venues", "venue_visits", "cell_dwells"}
+    assert len(rows) == 8 and all(r[0].startswith("cli") for r in rows)
+    persons = [r for r in rows if r[1] == "persons"]
+    assert [(p[3], p[4], p[5]) for p in persons] == [(14, 14, 0), (14, 0, 14)]

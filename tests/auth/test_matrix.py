@@ -24,6 +24,7 @@ from fangkong.auth import policy
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
+from fangkong.db.masking import OTHER_DISTRICT
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
 from fangkong.protocol.roles import ROLES, permissions_of
@@ -54,7 +55,11 @@ def _district(folder, first: int, community: str, family: str, venue_ids: tuple[
 def two_districts(folder):
     pa, va, xa = _district(folder, 1, "140105001001", "甲", ("V1", "V2"), 37.87)
     pb, vb, xb = _district(folder, 11, "140106002003", "乙", ("V3", "V4"), 37.70)
-    return write_city(folder, pa + pb, va + vb, xa + xb, [])
+    # one resident of each district sat beside the other district's case: each trace finds the other's resident
+    d1 = DAY1.isoformat()
+    cross = [{"person_id": who, "venue_id": vid, "enter_at": f"{d1}T12:10", "leave_at": f"{d1}T12:40"}
+             for who, vid in (("P00017", "V1"), ("P00007", "V3"))]
+    return write_city(folder, pa + pb, va + vb, xa + xb + cross, [])
 
 
 def _declare_and_trace(client, pid: str) -> str:
@@ -84,6 +89,9 @@ def world(server, tmp_path):  # noqa: F811
     for z in zones:  # the city's commander approves both districts' zones: their residents are placed too
         assert city.post(f"/api/zones/{z['zone_id']}/approve", json={}).status_code == 200
     zone_a = next((z["zone_id"] for z in zones if z["case_id"] == ca), "Z000001")
+    # each district asks the other to find its case's contact there (协查): assistance rows across the line
+    for case_no, home in ((ca, A), (cb, B)):
+        assert server.post(f"/api/assist/cases/{case_no}/outbound", json={"home": home}).status_code == 201
     with unit_of_work() as s:
         case_a = s.scalar(select(Case).where(Case.case_no == ca))
         risk = s.scalars(select(RiskPerson).where(RiskPerson.case_fk == case_a.id)).first()
@@ -199,8 +207,9 @@ def test_writes_inside_and_outside_the_jurisdiction(server, world):  # noqa: F81
     assert server.client_for("verifier", B).post(f"/api/verifications/{ids['task_id']}/outcome",
                                                  json={"outcome": "found", "by": "x"}).status_code in (404, 422)
     # lists are cut, not refused: each district sees its own risk persons only
-    mine = {r["person_id"] for r in inside.get("/api/risk-persons").json()}
-    theirs = {r["person_id"] for r in outside.get("/api/risk-persons").json()}
+    # (a contact of the district's case living in the other district is shown, masked: 外区)
+    mine = {r["person_id"] for r in inside.get("/api/risk-persons").json()} - {OTHER_DISTRICT}
+    theirs = {r["person_id"] for r in outside.get("/api/risk-persons").json()} - {OTHER_DISTRICT}
     assert mine and theirs and not (mine & theirs)
     assert all(p < "P00010" for p in mine if p) and all(p > "P00010" for p in theirs if p)
     # aggregates are cut too: the district's bulletin counts its own case, the admin's both

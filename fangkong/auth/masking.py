@@ -1,0 +1,67 @@
+"""Every API answer to a district user has another district's case and person ids masked (fangkong.db.masking).
+
+A pure ASGI middleware inside the auth middleware (it needs the principal): a JSON answer under /api/ to a
+user with a jurisdiction is parsed, masked and sent again. Rows are cut by the data layer already; this masks
+the ids that visible rows name (a risk person's case, an edge's source case, an assistance row's person), so no
+route can forget it. The whole deployment (admin) and public routes pass untouched.
+"""
+
+from __future__ import annotations
+
+import json
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fangkong.db.core import session_scope
+from fangkong.db.masking import mask_other_districts
+from fangkong.db.scope import Principal, bind, current_principal
+
+__all__ = ["OtherDistrictMask"]
+
+
+def _masked(body: bytes, principal: Principal) -> bytes:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body
+    with session_scope() as session:
+        mask_other_districts(bind(session, principal), payload)
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class OtherDistrictMask:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = current_principal()
+        if scope["type"] != "http" or not scope["path"].startswith("/api/") or principal is None \
+                or not principal.prefix:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def wrapped(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+                if ctype.startswith(b"application/json"):
+                    start = message
+                    return
+                await send(message)
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = await anyio.to_thread.run_sync(_masked, b"".join(chunks), principal)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, wrapped)
