@@ -20,6 +20,8 @@ from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
 from fangkong.codes.api import router as codes_router
+from fangkong.codes.citizen_api import router as citizen_router
+from fangkong.auth.devices_api import router as devices_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
@@ -79,6 +81,8 @@ app.include_router(tasks_router)
 app.include_router(measures_more)
 app.include_router(people_router)
 app.include_router(auth_router)
+app.include_router(citizen_router)
+app.include_router(devices_router)
 app.include_router(auth_web)
 for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-centre pages (issue 7)
     app.include_router(r)

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from fangkong import flows, importer
 from fangkong.auth.commands import audit_app, users_app
+from fangkong.auth.devices_commands import devices_app
+from fangkong.codes.citizen_commands import app as citizens_app
 from fangkong.cases import service as case_service
 from fangkong.clikit import (at_or_now, err, handle_errors, operator, out, parse_date, parse_time, progress,
                              step_bars, unit_of_work)
@@ -69,6 +71,8 @@ app.add_typer(checkins_app, name="checkins")
 app.add_typer(hospitals_app, name="hospitals")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(devices_app, name="devices")
+app.add_typer(citizens_app, name="citizens")
 app.command("demo")(demo)
 
 

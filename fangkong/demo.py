@@ -18,6 +18,7 @@ from rich.table import Table
 
 from fangkong import flows, importer
 from fangkong.assist import service as assist_service
+from fangkong.auth import devices
 from fangkong.auth import service as auth_service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
@@ -27,6 +28,7 @@ from fangkong.i18n import t
 from fangkong.measures import service as measure_service
 from fangkong.measures import standby
 from fangkong.people import review as review_service
+from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.idnumber import mask_phone
 from fangkong.protocol.pooling import assign_tubes, testing_rule
@@ -246,7 +248,9 @@ def demo(
                                                 per_10k=settings.rooms_per_10k))
         codes = code_service.colour_counts(session)
     with unit_of_work() as session:
-        logins = demo_users(session, district=cases[0].trace.case.person.community[:6] if cases else "")
+        logins = demo_users(session, district=cases[0].trace.case.person.community[:6] if cases else "",
+                            citizen=summary.index_person_id)
+        gates = demo_devices(session)
     timings["total"] = time.perf_counter() - t_all
     _print_summary(summary, results, cases, timings, response, codes)
     out.rule("通报" if lang == "zh" else "Bulletin")
@@ -258,6 +262,8 @@ def demo(
     out.print(f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(logins), highlight=False)
     out.print(f"log in at {url}/login; API: curl -X POST {url}/api/auth/token -H 'content-type: application/json' "
               f"-d '{{\"username\": \"commander\", \"password\": \"{DEMO_PASSWORD}\"}}'", highlight=False)
+    out.print("demo devices (docs/security.md; a device sends the code token of GET /api/me/code-token): "
+              + "; ".join(gates), highlight=False, soft_wrap=True)
     out.print(f"data: {folder}  (use it with FANGKONG_DEMO=1 FANGKONG_DATABASE_URL={os.environ['FANGKONG_DATABASE_URL']} "
               f"FANGKONG_LAKE={settings.lake} FANGKONG_NOW={os.environ['FANGKONG_NOW']})", highlight=False)
     if serve:
@@ -269,15 +275,27 @@ def demo(
 DEMO_PASSWORD = "fangkong-demo"
 
 
-def demo_users(session, *, district: str) -> list[str]:
+def demo_users(session, *, district: str, citizen: str) -> list[str]:
     """One demo account per role (docs/security.md): the whole city for most, one district for the verifier
-    (it sees that district's people only), no staff rights for the citizen."""
+    (it sees that district's people only); the citizen is the person `citizen` and sees only themselves."""
     made = []
     for role in ("commander", "epidemiologist", "analyst", "verifier", "lab", "isolation", "admin", "citizen"):
         where = district if role == "verifier" else ""
-        auth_service.create_user(session, role, role=role, password=DEMO_PASSWORD, jurisdiction=where, actor="demo")
-        made.append(f"{role}" + (f" ({where})" if where else ""))
+        auth_service.create_user(session, role, role=role, password=DEMO_PASSWORD, jurisdiction=where, actor="demo",
+                                 person_id=citizen if role == "citizen" else None)
+        made.append(f"{role}" + (f" ({where})" if where else "") + (f" (= {citizen})" if role == "citizen" else ""))
     return made
+
+
+def demo_devices(session) -> list[str]:
+    """A venue's scanner at the city's first venue and a checkpoint's reader, with their tokens (demo only:
+    a real office hands each token to its device once)."""
+    venue = min(people_service.venue_ids(session))
+    lines = []
+    for kind, where in (("venue", venue), ("checkpoint", None)):
+        device, raw = devices.issue_device(session, kind=kind, venue_id=where, label="demo", actor="demo")
+        lines.append(f"{kind} {device.device_id}{' at ' + where if where else ''}: {raw}")
+    return lines
 
 
 def _print_risk_areas(lang: str) -> None:

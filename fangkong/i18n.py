@@ -28,6 +28,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "demo_banner": ("演示部署：数据为合成数据，账号为演示账号（fangkong demo 打印其密码）",
                     "Demo deployment: synthetic data and demo accounts (fangkong demo prints their password)"),
     "login": ("登录", "Log in"),
+    "otp_sms": ("【防控】您的登录验证码为{code}，5分钟内有效，请勿告诉他人。",
+                "[fangkong] Your sign-in code is {code}, valid for 5 minutes. Do not share it."),
     "logout": ("退出", "Log out"),
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),

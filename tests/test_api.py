@@ -18,11 +18,12 @@ from fangkong.auth import service as auth_service
 from fangkong.clikit import unit_of_work
 
 
-def make_user(username: str, role: str, jurisdiction: str = "", password: str = "test-password") -> str:
-    """A user in the current store and a bearer token for it."""
+def make_user(username: str, role: str, jurisdiction: str = "", password: str = "test-password",
+              person: str | None = None) -> str:
+    """A user in the current store and a bearer token for it (a citizen is bound to `person`)."""
     with unit_of_work() as s:
         user = auth_service.create_user(s, username, role=role, password=password, jurisdiction=jurisdiction,
-                                        actor="test")
+                                        actor="test", person_id=person)
         return auth_service.issue_token(s, user, label="test")
 
 
@@ -48,10 +49,11 @@ def server(env):
     extra: list[httpx.Client] = []
     made: dict[tuple[str, str], str] = {}
 
-    def client_for(role: str, jurisdiction: str = "", username: str | None = None) -> httpx.Client:
+    def client_for(role: str, jurisdiction: str = "", username: str | None = None,
+                   person: str | None = None) -> httpx.Client:
         key = (role, jurisdiction)
         if key not in made:
-            made[key] = make_user(username or f"{role}_{jurisdiction or 'all'}", role, jurisdiction)
+            made[key] = make_user(username or f"{role}_{jurisdiction or 'all'}", role, jurisdiction, person=person)
         extra.append(httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {made[key]}"}))
         return extra[-1]
 

@@ -18,6 +18,7 @@ def test_demo_runs_end_to_end_and_prints_the_bulletin(tmp_path):
     assert "本市疫情防控办通报" in out
     assert "新增本土感染者2例" in out and "隔离管控中发现1例" in out
     assert "http://127.0.0.1:8000/" in out
+    assert "citizen (= P" in out and "venue D000001 at " in out and "checkpoint D000002: fkd_" in out
     assert (tmp_path / "demo" / "fangkong.db").is_file()
     assert any((tmp_path / "demo" / "lake" / "venue_visits").glob("day=*/*.parquet"))
     assert "trace C000001" in r.stderr  # the timings table

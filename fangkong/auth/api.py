@@ -69,7 +69,7 @@ def list_users(session: SessionDep):
 @router.post("/users", response_model=UserRead, status_code=201)
 def create_user(session: SessionDep, body: UserCreate):
     return service.create_user(session, body.username, role=body.role, password=body.password,
-                               jurisdiction=body.jurisdiction, actor=actor_of(session))
+                               jurisdiction=body.jurisdiction, actor=actor_of(session), person_id=body.person_id)
 
 
 @router.patch("/users/{username}", response_model=UserRead)

@@ -37,13 +37,15 @@ def create(username: str,
            jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="administrative code, e.g. 140105; "
                                                      "'' = the whole deployment")] = "",
            password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from "
-                                                        "stdin (scripts); otherwise prompt")] = False) -> None:
+                                                        "stdin (scripts); otherwise prompt")] = False,
+           person: Annotated[str | None, typer.Option("--person", help="role citizen: the person id the account "
+                                                      "is (they see and scan as that person only)")] = None) -> None:
     """A new user. Example: `echo 's3cret-pass' | fangkong users create wang --role commander
-    --jurisdiction 1401 --password-stdin`"""
+    --jurisdiction 1401 --password-stdin`; a citizen: `... users create li --role citizen --person P0000042`"""
     password = _password(password_stdin)
     with unit_of_work() as session:
         user = service.create_user(session, username, role=role, password=password, jurisdiction=jurisdiction,
-                                   actor=operator())
+                                   actor=operator(), person_id=person)
         out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}",
                   highlight=False)
 

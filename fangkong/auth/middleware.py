@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fangkong.auth import policy, service
+from fangkong.auth import devices, policy, service
 from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
 from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
@@ -26,11 +26,21 @@ def _resolve(headers: dict[str, str]) -> tuple[Principal | None, str]:
     auth = headers.get("authorization", "")
     with session_scope() as session:
         if auth[:7].lower() == "bearer ":
-            return service.principal_for_token(session, auth[7:].strip()), "bearer"
+            raw = auth[7:].strip()
+            if devices.is_device_token(raw):
+                return devices.principal_for_device(raw, session), "bearer"
+            return service.principal_for_token(session, raw), "bearer"
         cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
         if cookie:
             return service.principal_for_cookie(session, cookie), "cookie"
     return None, ""
+
+
+def _cached_device(headers: dict[str, str]) -> Principal | None:
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer " and devices.is_device_token(raw := auth[7:].strip()):
+        return devices.cached_principal(raw)
+    return None
 
 
 def _cookie(header: str, name: str) -> str | None:
@@ -78,7 +88,9 @@ class AuthMiddleware:
                 reset_principal(token)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        principal, credential = await anyio.to_thread.run_sync(_resolve, headers)
+        # a device scanning at a gate: from the process's cache, without a worker-thread hop (auth/devices.py)
+        device = _cached_device(headers)
+        principal, credential = (device, "bearer") if device else await anyio.to_thread.run_sync(_resolve, headers)
         page = not path.startswith("/api") and "text/html" in headers.get("accept", "")
         if principal is None:
             if page and method in ("GET", "HEAD"):

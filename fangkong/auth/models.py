@@ -1,15 +1,17 @@
-"""Tables of the auth domain: users (argon2 password hashes) and API tokens (only a hash of each is kept)."""
+"""Tables of the auth domain: users (argon2 password hashes), API tokens and device tokens (only a hash of each
+is kept), citizens' one-time sign-in codes."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["ApiToken", "AuthSession", "User"]
+__all__ = ["ApiToken", "AuthSession", "CitizenOtp", "Device", "DeviceKind", "User"]
 
 
 class User(Base):
@@ -25,6 +27,14 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
+    #: a citizen's account is bound to the one person they are: they see and scan as that person only
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+
+    person = relationship("Person", lazy="joined")
+
+    @property
+    def person_id(self) -> str | None:
+        return self.person.person_id if self.person is not None else None
 
 
 class ApiToken(Base):
@@ -59,3 +69,49 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", lazy="joined")
+
+
+class DeviceKind(StrEnum):
+    VENUE = "venue"            # a venue's scanner: records scans at its venue
+    CHECKPOINT = "checkpoint"  # a checkpoint's reader: two-code checks
+
+
+class Device(Base):
+    """A venue's or a checkpoint's device; its bearer token is shown once, only a hash of it is kept."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[DeviceKind] = mapped_column(String(12))
+    #: the venue a venue device scans at (a checkpoint has none)
+    venue_fk: Mapped[int | None] = mapped_column(ForeignKey("venue.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+    venue = relationship("Venue", lazy="joined")
+
+    @property
+    def venue_id(self) -> str | None:
+        return self.venue.venue_id if self.venue is not None else None
+
+
+class CitizenOtp(Base):
+    """A one-time sign-in code sent to a phone: only keyed hashes of the phone and the code are kept; it
+    expires, and wrong tries burn it (fangkong/auth/otp.py)."""
+
+    __tablename__ = "citizen_otp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    #: used to sign in, burned by wrong tries, or replaced by a newer code: never accepted again
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

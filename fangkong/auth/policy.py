@@ -9,12 +9,11 @@ __all__ = ["PUBLIC", "RULES", "SIGNED_IN", "is_public", "permission_for"]
 #: any signed-in user, whatever the role (who am I, log out)
 SIGNED_IN = "signed-in"
 
-#: (methods, path pattern): no user needed. The citizen-facing routes: venue scans, one's own code, the
-#: signed personal check-in links; and the machinery: health, docs, static files, the login itself.
+#: (methods, path pattern): no user needed. The citizen's sign-in (a one-time code to the registered phone)
+#: and the signed personal check-in links; the machinery: health, docs, static files, the login itself. Scans,
+#: codes and two-code checks are not public: a citizen signs in, a device carries its token (docs/security.md).
 PUBLIC: list[tuple[str, re.Pattern]] = [(m, re.compile(p)) for m, p in [
-    ("POST", r"/api/scans"),
-    ("GET", r"/api/persons/[^/]+/code"),
-    ("POST", r"/api/two-code-checks"),
+    ("POST", r"/api/citizen/(otp|session)"),
     ("GET|POST", r"/api/checkin/[^/]+"),
     ("GET|POST", r"/checkin/[^/]+"),
     ("GET", r"/api/health"),
@@ -31,7 +30,13 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/api/auth/me", SIGNED_IN),
     # one's own tokens: list, revoke the one used, revoke one by id (an admin: anyone's; the service checks)
     ("GET|DELETE", r"/api/auth/tokens?(/\d+)?", SIGNED_IN),
-    ("*", r"/api/users(/.*)?", "users:admin"),
+    ("*", r"/api/(users|devices)(/.*)?", "users:admin"),
+    # health codes: a citizen as themselves, a venue's device scanning, a checkpoint or staff checking
+    ("GET", r"/api/me/(code|code-token)", "self:code"),
+    ("POST", r"/api/me/scans", "self:code"),
+    ("POST", r"/api/scans", "scans:device"),
+    ("POST", r"/api/two-code-checks", "codes:check"),
+    ("GET", rf"/api/persons{_R}/code", "codes:read"),
     ("GET", r"/api/audit", "audit:read"),
     # cases and their investigation
     ("POST", rf"/api/cases{_R}/trace", "trace:run"),

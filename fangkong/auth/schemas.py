@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AuditRead", "MeRead", "TokenIn", "TokenOut", "TokenRead", "UserCreate", "UserRead", "UserUpdate"]
+__all__ = ["AuditRead", "DeviceCreate", "DeviceIssued", "DeviceRead", "MeRead", "TokenIn", "TokenOut", "TokenRead",
+           "UserCreate", "UserRead", "UserUpdate"]
 
 Code = Field("", pattern=r"^\d{0,12}$", description="administrative code of the jurisdiction ('' = all)")
 
@@ -49,6 +50,7 @@ class UserRead(BaseModel):
     active: bool
     created_at: datetime
     created_by: str
+    person_id: str | None = Field(None, description="a citizen's account: the person it is bound to")
 
 
 class UserCreate(BaseModel):
@@ -59,6 +61,8 @@ class UserCreate(BaseModel):
     jurisdiction: str = Code
     #: the policy (length, common passwords, the username) is checked by the service, with its message
     password: str = Field(min_length=1, max_length=256)
+    person_id: str | None = Field(None, min_length=1, max_length=64,
+                                  description="role citizen: the one person the account is (required)")
 
 
 class UserUpdate(BaseModel):
@@ -88,3 +92,27 @@ class AuditRead(BaseModel):
     entity_id: str
     before: dict | None
     after: dict | None
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(venue|checkpoint)$")
+    venue_id: str | None = Field(None, min_length=1, max_length=64, description="a venue device's venue")
+    label: str | None = Field(None, max_length=100)
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    device_id: str
+    kind: str
+    venue_id: str | None
+    label: str | None
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+
+
+class DeviceIssued(DeviceRead):
+    token: str = Field(description="`Authorization: Bearer ...` for the device; shown this once, only a hash is kept")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.auth.models import ApiToken, AuthSession, User
 from fangkong.db.audit import AuditEntry, audit
-from fangkong.db.core import utcnow
+from fangkong.db.core import Base, utcnow
 from fangkong.db.scope import Principal
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.i18n import t
@@ -76,16 +76,32 @@ def check_password(password: str, username: str) -> None:
         raise InvalidInput(f"{t(problem, 'zh')} / {t(problem, 'en')}")
 
 
+def _person_fk(session: Session, role: str, person_id: str | None) -> int | None:
+    """A citizen's account is bound to exactly one person; no other role is bound to one."""
+    if role != "citizen":
+        if person_id:
+            raise InvalidInput("only a citizen's account is bound to a person")
+        return None
+    if not person_id:
+        raise InvalidInput("a citizen's account needs the person it belongs to (--person)")
+    person = Base.metadata.tables["person"]   # the people domain sits above auth: its table, not its model
+    fk = session.scalar(select(person.c.id).where(person.c.person_id == person_id))
+    if fk is None:
+        raise NotFound(f"unknown person {person_id!r}")
+    return fk
+
+
 def create_user(session: Session, username: str, *, role: str, password: str, jurisdiction: str = "",
-                actor: str) -> User:
-    """A new user; the password is kept as an argon2 hash only."""
+                actor: str, person_id: str | None = None) -> User:
+    """A new user; the password is kept as an argon2 hash only. A citizen names the person they are."""
     code = _check(role, jurisdiction, password, username)
+    person_fk = _person_fk(session, role, person_id)
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise InvalidInput("a username is 1–64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"user {username!r} exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role, jurisdiction=code,
-                active=True, created_by=actor)
+                active=True, created_by=actor, person_fk=person_fk)
     session.add(user)
     session.flush()
     audit(session, actor, "user.create", "user", username, after=_public(user))
@@ -93,7 +109,8 @@ def create_user(session: Session, username: str, *, role: str, password: str, ju
 
 
 def _public(user: User) -> dict:
-    return {"username": user.username, "role": user.role, "jurisdiction": user.jurisdiction, "active": user.active}
+    out = {"username": user.username, "role": user.role, "jurisdiction": user.jurisdiction, "active": user.active}
+    return out | ({"person_fk": user.person_fk} if user.person_fk else {})
 
 
 def get_user(session: Session, username: str) -> User:
@@ -153,8 +170,10 @@ def issue_token(session: Session, user: User, *, label: str | None = None, days:
 
 
 def principal_of(user: User) -> Principal:
+    # a citizen's account stripped of its person (merged away) keeps no rights: it would otherwise be no one
+    perms = permissions_of(user.role) if user.role != "citizen" or user.person_id else frozenset()
     return Principal(username=user.username, role=user.role, prefix=scope_prefix(user.role, user.jurisdiction),
-                     permissions=permissions_of(user.role))
+                     permissions=perms, person_id=user.person_id if user.role == "citizen" else None)
 
 
 def principal_for_token(session: Session, raw: str, now: datetime | None = None) -> Principal | None:

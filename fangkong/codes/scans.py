@@ -13,10 +13,13 @@ from fangkong.errors import InvalidInput
 from fangkong.lake.append import VisitLog
 from fangkong.protocol.edition import Edition
 
-__all__ = ["CLOCK_SKEW", "ScanAnswer", "code_of", "record_scan", "scan_time"]
+__all__ = ["CLOCK_SKEW", "SCAN_WINDOW", "ScanAnswer", "code_of", "record_scan", "scan_time"]
 
 #: a phone's clock may run a little ahead of the server's; more than this is a time in the future
 CLOCK_SKEW = timedelta(minutes=2)
+#: a live scan is of now: a device may queue a few minutes when the network drops, no more. Older scans are
+#: data, not scans: they come in through the audited `fangkong import`
+SCAN_WINDOW = timedelta(minutes=5)
 
 
 @dataclass
@@ -29,14 +32,19 @@ class ScanAnswer:
     reasons: list[str]
 
 
-def scan_time(at: datetime | None, now: datetime, tz: ZoneInfo) -> datetime:
-    """The scan's time: now when not given, the deployment's zone when naive; never in the future."""
+def scan_time(at: datetime | None, now: datetime, tz: ZoneInfo, what: str = "scan") -> datetime:
+    """The scan's time: now when not given, the deployment's zone when naive; never in the future, never more
+    than SCAN_WINDOW ago."""
     if at is None:
         return now
     if at.tzinfo is None:
         at = at.replace(tzinfo=tz)
-    if at > now + CLOCK_SKEW:
-        raise InvalidInput(f"scan time {at.astimezone(tz).isoformat()} is in the future")
+    ahead = at - now
+    if ahead > CLOCK_SKEW:
+        raise InvalidInput(f"{what} time {at.isoformat()} is in the future")
+    if -ahead > SCAN_WINDOW:
+        raise InvalidInput(f"{what} time {at.isoformat()} is more than {SCAN_WINDOW.seconds // 60} minutes ago: "
+                           "a live scan is of now; older scans come in through `fangkong import` (audited)")
     return at
 
 

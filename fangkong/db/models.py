@@ -32,3 +32,7 @@ __all__ += ["PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge"]
 from fangkong.auth.models import ApiToken, AuthSession, User  # noqa: E402
 
 __all__ += ["User", "ApiToken", "AuthSession"]
+from fangkong.auth.models import CitizenOtp, Device  # noqa: E402
+from fangkong.db.outbox import OutboxMessage  # noqa: E402
+
+__all__ += ["CitizenOtp", "Device", "OutboxMessage"]

@@ -34,6 +34,10 @@ class Principal:
     permissions: frozenset[str] = field(default_factory=frozenset)
     #: this request asked to see personal data unmasked, was allowed, and was audited
     unmask: bool = False
+    #: a citizen: the one person they are (their own code, their own scans); None for staff and devices
+    person_id: str | None = None
+    #: a venue's scanning device: the venue its scans are recorded at
+    venue_id: str | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

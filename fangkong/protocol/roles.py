@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 __all__ = [
+    "DEVICE_KINDS",
+    "DEVICE_PERMISSIONS",
     "LEVELS",
     "PERMISSIONS",
     "ROLES",
     "ROLE_PERMISSIONS",
+    "SELF_AND_DEVICE",
     "in_subtree",
     "normalise_code",
     "permissions_of",
@@ -16,32 +19,48 @@ __all__ = [
 #: code length of each level: province 2, city 4, district 6, subdistrict 9, community 12
 LEVELS = (2, 4, 6, 9, 12)
 
+#: what only a citizen (about themselves) or a device (at its post) does: no staff role holds these
+SELF_AND_DEVICE = ("scans:device", "self:code")
+
 #: every permission a route or a service can ask for
 PERMISSIONS = (
     "assist:read", "assist:write", "audit:read", "bulletin:publish", "bulletin:read", "cases:read", "cases:write",
-    "inputs:write", "measures:read", "measures:write", "people:read", "people:write", "pii:unmask", "risk:read",
-    "risk:write", "sites:read", "sites:write", "tasks:read", "teams:write", "testing:read", "testing:write",
-    "trace:run", "users:admin", "verify:write", "zones:approve", "zones:read", "zones:write",
+    "codes:check", "codes:read", "inputs:write", "measures:read", "measures:write", "people:read", "people:write",
+    "pii:unmask", "risk:read", "risk:write", "scans:device", "self:code", "sites:read", "sites:write", "tasks:read",
+    "teams:write", "testing:read", "testing:write", "trace:run", "users:admin", "verify:write", "zones:approve",
+    "zones:read", "zones:write",
 )
 
 _STAFF_READ = frozenset({"assist:read", "bulletin:read", "cases:read", "measures:read", "people:read", "risk:read",
                          "sites:read", "tasks:read", "testing:read", "zones:read"})
+#: whoever reads persons reads their codes with the reasons, and runs a full two-code check (GB/T 38962: the
+#: reasons and the trips are for the person and for staff with the right, not for a checkpoint)
+_CODES = frozenset({"codes:read", "codes:check"})
 
 #: DOMAIN.md §1: what each role does decides what it may do; the citizen has no staff permission at all
+#: the citizen only sees and scans as the one person their account is bound to
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(PERMISSIONS),
-    "commander": _STAFF_READ | {"zones:write", "zones:approve", "bulletin:publish"},
-    "epidemiologist": _STAFF_READ | {"cases:write", "trace:run", "risk:write", "measures:write", "teams:write",
-                                     "assist:write", "inputs:write", "pii:unmask"},
-    "analyst": _STAFF_READ | {"trace:run", "people:write", "pii:unmask"},
-    "verifier": frozenset({"assist:read", "bulletin:read", "measures:read", "people:read", "risk:read", "tasks:read",
-                           "verify:write", "pii:unmask"}),
-    "lab": frozenset({"bulletin:read", "people:read", "testing:read", "testing:write"}),
-    "isolation": frozenset({"bulletin:read", "cases:read", "measures:read", "measures:write", "people:read",
-                            "sites:read", "sites:write", "tasks:read", "pii:unmask"}),
-    "citizen": frozenset(),
+    "admin": frozenset(PERMISSIONS) - set(SELF_AND_DEVICE),
+    "commander": _STAFF_READ | _CODES | {"zones:write", "zones:approve", "bulletin:publish"},
+    "epidemiologist": _STAFF_READ | _CODES | {"cases:write", "trace:run", "risk:write", "measures:write",
+                                              "teams:write", "assist:write", "inputs:write", "pii:unmask"},
+    "analyst": _STAFF_READ | _CODES | {"trace:run", "people:write", "pii:unmask"},
+    "verifier": _CODES | {"assist:read", "bulletin:read", "measures:read", "people:read", "risk:read", "tasks:read",
+                          "verify:write", "pii:unmask"},
+    "lab": _CODES | {"bulletin:read", "people:read", "testing:read", "testing:write"},
+    "isolation": _CODES | {"bulletin:read", "cases:read", "measures:read", "measures:write", "people:read",
+                           "sites:read", "sites:write", "tasks:read", "pii:unmask"},
+    "citizen": frozenset({"self:code"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
+
+#: devices are not users: a venue's scanner records scans at its venue, a checkpoint's reader runs two-code
+#: checks; both learn a pass decision and a colour only (their tokens: fangkong/auth/devices.py)
+DEVICE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "venue": frozenset({"scans:device"}),
+    "checkpoint": frozenset({"codes:check"}),
+}
+DEVICE_KINDS = tuple(DEVICE_PERMISSIONS)
 
 
 def permissions_of(role: str) -> frozenset[str]:

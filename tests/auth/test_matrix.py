@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders.city import person, venue, write_city
+from builders.identity import bearer, device_token
 from clihelp import fk
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.db.masking import OTHER_DISTRICT
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
-from fangkong.protocol.roles import ROLES, permissions_of
+from fangkong.protocol.roles import DEVICE_PERMISSIONS, ROLES, permissions_of
 from fangkong.tasks.models import Task
 
 A, B = "140105", "140106"
@@ -123,17 +124,28 @@ def _fill(path: str, ids: dict) -> tuple[str, set[str]]:
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(ids.get(m.group(1), 1)), path), names
 
 
+#: each district's citizen is one of its residents; its devices stand at one of its venues
+CITIZEN = {A: "P00003", B: "P00013"}
+VENUE = {A: "V1", B: "V3"}
+DEVICES = tuple(f"device:{kind}" for kind in DEVICE_PERMISSIONS)
+
+
+def _permissions(who: str) -> frozenset[str]:
+    return DEVICE_PERMISSIONS[who.split(":")[1]] if who in DEVICES else permissions_of(who)
+
+
 def _jobs(ids: dict):
-    """(who, method, template, path, params, allowed): anonymous once per non-public route, then every role on
-    both sides. A body-less write that the role may do would run for real: the scoped-write test covers those."""
+    """(who, method, template, path, params, allowed): anonymous once per non-public route, then every role and
+    device on both sides. A body-less write that the role may do would run for real: the scoped-write test
+    covers those."""
     for method, template, has_body in _routes():
         path, params = _fill(template, ids)
         public = policy.is_public(method, path)
         needed = policy.permission_for(method, path)
         if not public:
             yield None, method, template, path, params, False
-        for role in ROLES:
-            allowed = public or needed == policy.SIGNED_IN or needed in permissions_of(role)
+        for role in ROLES + DEVICES:
+            allowed = public or needed == policy.SIGNED_IN or needed in _permissions(role)
             if method in WRITE and allowed and not has_body and not public:
                 continue
             for side in (A, B):
@@ -142,7 +154,11 @@ def _jobs(ids: dict):
 
 def test_every_route_every_role_both_sides(server, world, capsys):  # noqa: F811
     ids, marks = world["ids"], world["marks"]
-    clients = {(role, side): server.client_for(role, side) for role in ROLES for side in (A, B)}
+    clients = {(role, side): server.client_for(role, side, person=CITIZEN[side] if role == "citizen" else None)
+               for role in ROLES for side in (A, B)}
+    for side in (A, B):
+        clients[("device:venue", side)] = bearer(server, device_token("venue", VENUE[side]))
+        clients[("device:checkpoint", side)] = bearer(server, device_token("checkpoint"))
     clients[None] = server.anonymous()
     jobs = list(_jobs(ids))
 
@@ -179,7 +195,8 @@ def test_every_route_every_role_both_sides(server, world, capsys):  # noqa: F811
             leaks.append(f"{where}: district {A}'s record answered 200 to district {B}")
     endpoints = len({(j[1], j[2]) for j in jobs})
     with capsys.disabled():
-        print(f"\nauth matrix: {endpoints} endpoints × {len(ROLES)} roles × 2 sides + anonymous = {len(jobs)} "
+        print(f"\nauth matrix: {endpoints} endpoints × {len(ROLES)} roles and {len(DEVICES)} devices × 2 sides + "
+              f"anonymous = {len(jobs)} "
               f"checks, {len(leaks)} leaks, {len(problems)} problems")
     assert not leaks, "\n".join(leaks)
     assert not problems, "\n".join(problems)

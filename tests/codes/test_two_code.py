@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from builders.identity import bearer, code_token, device_token
 from builders.zones import zone_city
 from clihelp import fk
 from hypothesis import given
@@ -84,3 +85,19 @@ def test_cli_and_api_two_code_check(server, env, tmp_path):  # noqa: F811
     r = server.post("/api/two-code-checks", json={"person_id": "P00005", "at": "2099-01-01T00:00:00+08:00"})
     assert r.status_code == 422 and "is in the future" in r.json()["detail"]
     assert server.post("/api/two-code-checks", json={"person_id": ""}).status_code == 422
+
+
+def test_a_checkpoint_learns_the_decision_and_the_colour_only(server, env, tmp_path):  # noqa: F811
+    assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
+    gate = bearer(server, device_token("checkpoint"))
+    r = gate.post("/api/two-code-checks", json={"code_token": code_token("P00005")})
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"at", "passed", "colour"} and r.json()["colour"] == "green" and not r.json()["passed"]
+    assert "北京" not in r.text and "reasons" not in r.text and "negative_test_at" not in r.text
+    # the person id alone is never enough, and a checkpoint checks now, not some other day
+    assert gate.post("/api/two-code-checks", json={"person_id": "P00005"}).status_code == 403
+    r = gate.post("/api/two-code-checks", json={"code_token": code_token("P00005"), "at": "2022-03-11T12:00:00+08:00"})
+    assert r.status_code == 422
+    # staff with codes:read still see everything, for a code token too
+    full = server.post("/api/two-code-checks", json={"code_token": code_token("P00005")}).json()
+    assert full["person_id"] == "P00005" and {"reasons", "travel_card", "negative_test_at"} <= set(full)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fangkong.protocol.roles import (LEVELS, PERMISSIONS, ROLE_PERMISSIONS, in_subtree, normalise_code,
-                                     permissions_of, scope_prefix)
+from fangkong.protocol.roles import (DEVICE_PERMISSIONS, LEVELS, PERMISSIONS, ROLE_PERMISSIONS, SELF_AND_DEVICE,
+                                     in_subtree, normalise_code, permissions_of, scope_prefix)
 
 
 def test_every_role_is_known_and_only_admin_manages_users():
@@ -16,7 +16,10 @@ def test_every_role_is_known_and_only_admin_manages_users():
     for role, perms in ROLE_PERMISSIONS.items():
         assert perms <= set(PERMISSIONS), role
         assert ("users:admin" in perms) == (role == "admin")
-    assert permissions_of("citizen") == frozenset() and permissions_of("nobody") == frozenset()
+    assert permissions_of("citizen") == {"self:code"} and permissions_of("nobody") == frozenset()
+    # only a citizen acts as themselves and only a device scans: no staff role, not even the admin
+    assert all(not (perms & set(SELF_AND_DEVICE)) for role, perms in ROLE_PERMISSIONS.items() if role != "citizen")
+    assert all(perms <= set(PERMISSIONS) for perms in DEVICE_PERMISSIONS.values())
     assert "zones:approve" in permissions_of("commander") and "pii:unmask" not in permissions_of("commander")
     assert "testing:write" in permissions_of("lab") and "cases:write" not in permissions_of("lab")
 

@@ -14,6 +14,7 @@ import uuid
 import httpx
 import pytest
 import uvicorn
+from builders.identity import code_token, device_token
 from clihelp import fk
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
@@ -45,13 +46,14 @@ def test_n_plus_first_request_is_429_and_another_client_is_not_limited(server, t
     assert took < 4.0, "the machine is too slow for a five-second window"
     assert [r.status_code for r in rs] == [200] * BURST + [429]
     assert int(rs[-1].headers["Retry-After"]) >= 1 and "too many requests" in rs[-1].json()["detail"]
-    # the scans route shares the client's bucket: it is empty now
-    r = server.post("/api/scans", json={"person_id": "P00001", "venue_id": "V1"})
+    # the scans route shares the client's bucket: it is empty now (a venue's device on the same address)
+    gate = {"Authorization": f"Bearer {device_token('venue', 'V1')}"}
+    r = server.post("/api/scans", json={"code_token": code_token("P00001")}, headers=gate)
     assert r.status_code == 429 and r.headers["Retry-After"]
     other = httpx.Client(base_url=server.base_url, headers=server.headers,
                          transport=httpx.HTTPTransport(local_address="127.0.0.2"))
     with other:
-        rs, _ = burst(other, 3, "POST", "/api/scans", json={"person_id": "P00002", "venue_id": "V1"})
+        rs, _ = burst(other, 3, "POST", "/api/scans", json={"code_token": code_token("P00002")}, headers=gate)
         assert [r.status_code for r in rs] == [201] * 3
         assert other.get("/api/persons/P00002/code").status_code == 200
     time.sleep(5.05)   # one token in five seconds: the first client may go on
