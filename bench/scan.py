@@ -125,7 +125,7 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
     with unit_of_work() as s:
         out["devices"] = [devices.issue_device(s, kind="venue", venue_id=v, label="bench", actor="bench")[1]
                           for v in venues[:devices_n]]
-        staff = auth_service.create_user(s, "bench", role="commander", password="bench-password-1", actor="bench")
+        staff = auth_service.create_user(s, "bench", role="commander", password="quiet-lantern-42", actor="bench")
         out["staff"] = auth_service.issue_token(s, staff, label="bench")
         fks = {p: fk for p, fk in s.execute(select(Person.person_id, Person.id).where(
             Person.person_id.in_(persons[:citizens_n])))}
