@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, out, parse_date, unit_of_work
+from fangkong.clikit import err, handle_errors, operator, out, parse_date, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
@@ -34,12 +34,14 @@ def _place(text: str) -> tuple[str, str, str]:
 @handle_errors
 def propose(level: Annotated[str, typer.Argument(help="sealed, controlled or precaution")],
             places: Annotated[list[str] | None, typer.Argument(help="venue:V0000012 or grid:4729:12345")] = None,
-            name: str | None = None, by: By = "cli") -> None:
+            name: str | None = None,
+            by: Annotated[str | None, typer.Option("--by", help="who proposes (default: the local operator)")]
+            = None) -> None:
     """Propose a zone of these places; prints its id. Example: `fangkong zones propose sealed venue:V0000012`"""
     s = get_settings()
     with unit_of_work() as session:
         zone = service.create_zone(session, level=level, places=[_place(p) for p in places or []], name=name,
-                                   edition=load_edition(s.edition), now=utcnow(), actor=by)
+                                   edition=load_edition(s.edition), now=utcnow(), actor=by or operator())
         zone_no = zone.zone_no
     print(zone_no)
 
@@ -82,11 +84,12 @@ def lift(zone_id: str, by: By) -> None:
 @handle_errors
 def record_round(zone_id: str, day: Annotated[str, typer.Option(help="the round's day, e.g. 2022-03-21")],
                  tested: Annotated[int, typer.Option(min=0)], positive: Annotated[int, typer.Option(min=0)] = 0,
-                 by: By = "cli") -> None:
+                 by: Annotated[str | None, typer.Option("--by", help="who records (default: the local operator)")]
+                 = None) -> None:
     """Record a testing round over a zone. Example: `fangkong zones round Z000001 --day 2022-03-21 --tested 812`"""
     with unit_of_work() as session:
         service.record_round(session, service.get_zone(session, zone_id), day=parse_date(day, "--day"),
-                             tested=tested, positive=positive, now=utcnow(), actor=by)
+                             tested=tested, positive=positive, now=utcnow(), actor=by or operator())
     err.print(f"{zone_id}: round of {day} recorded")
 
 

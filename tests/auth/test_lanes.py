@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from test_api import server  # noqa: F401 - the live uvicorn fixture
+from builders.zones import zone_city
 from clihelp import fk
 from test_matrix import A, B, TODAY, two_districts, world  # noqa: F401 - the two-district world
 
-from fangkong.clikit import unit_of_work
+from fangkong.clikit import operator, unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.masking import OTHER_DISTRICT
 from fangkong.people.models import Person
@@ -212,3 +213,15 @@ def test_every_import_run_is_audited_with_its_counts(env, tmp_path):
     assert len(rows) == 8 and all(r[0].startswith("cli") for r in rows)
     persons = [r for r in rows if r[1] == "persons"]
     assert [(p[3], p[4], p[5]) for p in persons] == [(14, 14, 0), (14, 0, 14)]
+
+
+def test_the_cli_proposes_as_the_local_operator_and_four_eyes_hold_there_too(env, tmp_path):
+    assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
+    r = fk("zones", "propose", "sealed", "venue:VSHOP")
+    assert r.exit_code == 0 and r.stdout.strip() == "Z000001"
+    r = fk("zones", "approve", "Z000001", "--by", operator())
+    assert r.exit_code == 1 and "four eyes" in r.output
+    assert fk("zones", "approve", "Z000001", "--by", "王指挥").exit_code == 0
+    with unit_of_work() as s:
+        actors = {e.action: e.actor for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "zone"))}
+    assert actors == {"zone.propose": operator(), "zone.approve": "王指挥"}
