@@ -5,6 +5,9 @@ loaded into Python, filtered, sorted and paged there (the peers' slow lists).
 
     .venv/bin/python bench/pages.py [--persons 1000000] [--risk 10000]
 
+The pages are read as a signed-in admin (a bearer token made for the run). tests/reliability/test_flood.py
+runs this at a tiny size (--persons 2000 --risk 100 --repeat 1) in `make test`.
+
 The command-centre pages (/isolation, /testing, /zones, /verify) get their records from bench/ops_data.py:
 2 500 isolation rooms, a verification task per risk person, a citywide round of every person in pools of 10
 with lab results, 44 zones.
@@ -13,6 +16,7 @@ with lab results, 44 zones.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import socket
@@ -24,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, machine, point_settings  # noqa: E402
-from ops_data import build_ops  # noqa: E402
+from common import OUT, machine, point_settings
+from ops_data import build_ops
 
 
 def build(persons: int, risk: int) -> dict:
@@ -92,11 +96,13 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--risk", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--dir", type=Path, default=None, help="where the store is built (wiped first)")
     args = ap.parse_args()
-    folder = OUT / f"pages-{args.persons}-{args.risk}"
+    folder = args.dir or OUT / f"pages-{args.persons}-{args.risk}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     point_settings(folder)
+    os.environ["FANGKONG_DEMO"] = "1"   # generated data: the server may start with the demo secret
     import httpx
     import uvicorn
 
@@ -107,6 +113,12 @@ def main() -> None:
     upgrade(get_settings().database_url)
     t0 = time.perf_counter()
     ops = build(args.persons, args.risk)
+    with unit_of_work() as s:   # every page needs a signed-in user since the logins came (issue 14)
+        from fangkong.auth import service as auth_service
+
+        admin = auth_service.create_user(s, "bench-admin", role="admin", password="bench-" + "k7P" * 8,
+                                         actor="bench")
+        auth = {"Authorization": f"Bearer {auth_service.issue_token(s, admin, label='bench')}"}
     print(f"machine: {machine()}; store: SQLite; built {args.persons:,} persons, {args.risk:,} risk persons, "
           f"measures and 3 tests each, {ops} in {time.perf_counter() - t0:.0f} s")
     sock = socket.socket()
@@ -127,7 +139,7 @@ def main() -> None:
     # first = the warm-up request: for /testing/progress it is the one that counts the round (then kept 60 s)
     print(f"{'page':58} {'median ms':>10} {'max ms':>8} {'first ms':>9}")
     worst = 0.0
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=auth) as client:
         for url in pages:
             t = time.perf_counter()
             client.get(url)  # warm
@@ -144,7 +156,7 @@ def main() -> None:
         t = time.perf_counter()
         naive_board(s, page=40)
         naive = (time.perf_counter() - t) * 1000
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=auth) as client:
         t = time.perf_counter()
         client.get("/risk-persons?category=secondary&page=40")
         ours = (time.perf_counter() - t) * 1000

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from clihelp import fk
@@ -188,3 +193,32 @@ def test_a_link_signed_with_the_demo_secret_is_refused_by_a_real_server(server, 
     anon = server.anonymous()
     assert anon.get(real).status_code == 200
     assert anon.get(forged).status_code in (403, 404), anon.get(forged).text
+
+
+BENCH = Path(__file__).parents[2] / "bench"
+
+
+def _bench(script: str, tmp_path: Path, *args: str) -> str:
+    """A bench script at a tiny size, as a user runs it (its own process; no timings are checked)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANGKONG_")}
+    r = subprocess.run([sys.executable, str(BENCH / script), "--dir", str(tmp_path / "bench"), *args],
+                       capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r.stdout
+
+
+def test_the_flood_bench_runs_at_tiny_size(tmp_path):
+    out = _bench("flood.py", tmp_path, "--seconds", "2", "--clients", "20", "--persons", "500", "--risk", "50",
+                 "--baseline", "1")
+    result = json.loads(out.strip().splitlines()[-1].removeprefix("RESULT "))
+    assert result["alone"]["n"] > 0 and result["flooded"]["n"] > 0, out
+    assert set(result["alone"]["statuses"]) == {"200"} and set(result["flooded"]["statuses"]) == {"200"}, out
+    assert sum(result["flood"].values()) > 0 and "500" not in result["flood"], out
+    assert "5xx other" not in result["flood"], out
+    for line in ("commander alone", "commander under the flood", "flood: 20 clients", "target"):
+        assert line in out, out
+
+
+def test_the_pages_bench_signs_in_and_runs_at_tiny_size(tmp_path):
+    out = _bench("pages.py", tmp_path, "--persons", "2000", "--risk", "100", "--repeat", "1")
+    assert "slowest page median" in out and "board page 40" in out, out
