@@ -2,8 +2,8 @@
 
 `fangkong serve` (one uvicorn worker, real HTTP) on a generated city; N anonymous clients, each from its own
 loopback address (so the per-client rate limit alone cannot stop them: the bulkhead must), send two-code
-checks, code reads, scans, forged check-in links and wrong logins as fast as the server answers, for
---seconds. Meanwhile a commander (bearer token, another process) reads GET /api/cases, /api/risk-persons and
+checks and scans with forged tokens, own-code reads with a forged citizen token, sign-in code requests for
+random phones, forged check-in links and wrong logins as fast as the server answers, for --seconds. Meanwhile a commander (bearer token, another process) reads GET /api/cases, /api/risk-persons and
 /api/bulletin in a loop. The same commander loop first runs alone for --baseline seconds: its latency with no
 flood is the yardstick. Target: commander p99 < 1 s under the flood, and the flood gets 429/503, never 500.
 
@@ -98,13 +98,15 @@ def _address(i: int) -> str:
 
 
 async def _exchange(conn: list, address: str, host: str, port: int, method: str, path: str,
-                    body: bytes | None) -> int:
+                    body: bytes | None, bearer: str | None) -> int:
     """One request on the client's keep-alive connection (reopened when the server closed it): a raw HTTP/1.1
     exchange, so that 200 clients cost the flooding process little CPU (the server is what is measured)."""
     if conn[0] is None:
         conn[0] = await asyncio.open_connection(host, port, local_addr=(address, 0))
     reader, writer = conn[0]
     head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    if bearer:
+        head += f"Authorization: Bearer {bearer}\r\n"
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     writer.write(head.encode() + b"\r\n" + (body or b""))
@@ -140,19 +142,22 @@ async def _flood_client(i: int, url: str, deadline: float, persons: list[str], c
     host, port = url.removeprefix("http://").split(":")
     address, conn = _address(i % addresses), [None]
     while time.monotonic() < deadline:
-        pid = rng.choice(persons)
         kind = rng.random()
-        if kind < 0.4:
-            req = ("POST", "/api/two-code-checks", json.dumps({"person_id": pid}).encode())
-        elif kind < 0.6:
-            req = ("GET", f"/api/persons/{pid}/code", None)
+        forged = f"fk_{rng.getrandbits(128):032x}"   # no such token: refused after a look-up in the records
+        if kind < 0.3:
+            req = ("POST", "/api/two-code-checks", json.dumps({"code_token": forged}).encode(), None)
+        elif kind < 0.5:
+            req = ("GET", "/api/me/code", None, forged)
+        elif kind < 0.7:
+            req = ("POST", "/api/scans", json.dumps({"code_token": forged}).encode(), forged)
         elif kind < 0.8:
-            req = ("POST", "/api/scans", json.dumps({"person_id": pid, "venue_id": "V0000001"}).encode())
+            req = ("POST", "/api/citizen/otp", json.dumps({"phone": f"139{rng.randrange(10**8):08d}"}).encode(),
+                   None)
         elif kind < 0.9:
-            req = ("GET", f"/checkin/{rng.randrange(10**6)}.forged-signature", None)
+            req = ("GET", f"/checkin/{rng.randrange(10**6)}.forged-signature", None, None)
         else:
             req = ("POST", "/api/auth/token",
-                   json.dumps({"username": f"u{rng.randrange(1000)}", "password": "guess-123456"}).encode())
+                   json.dumps({"username": f"u{rng.randrange(1000)}", "password": "guess-123456"}).encode(), None)
         t = time.perf_counter()
         try:
             s = await asyncio.wait_for(_exchange(conn, address, host, int(port), *req), 10)
@@ -207,10 +212,12 @@ def _warm(url: str, persons: list[str]) -> None:
     import httpx
 
     with httpx.Client(base_url=url, timeout=120, transport=httpx.HTTPTransport(local_address="127.2.0.1")) as c:
-        for pid in persons[:3]:
-            c.post("/api/two-code-checks", json={"person_id": pid})
-            c.get(f"/api/persons/{pid}/code")
-            c.post("/api/scans", json={"person_id": pid, "venue_id": "V0000001"})
+        forged = {"Authorization": "Bearer fk_forged-for-the-warm-up"}
+        for _ in range(3):
+            c.post("/api/two-code-checks", json={"code_token": "forged-token"})
+            c.get("/api/me/code", headers=forged)
+            c.post("/api/scans", json={"code_token": "forged-token"}, headers=forged)
+        c.post("/api/citizen/otp", json={"phone": "13900000000"})
         c.get("/checkin/1.forged-signature")
         c.post("/api/auth/token", json={"username": "nobody", "password": "guess-123456"})
     time.sleep(2)

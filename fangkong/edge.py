@@ -27,10 +27,10 @@ log = logging.getLogger("fangkong.edge")
 
 #: public machinery that is not limited: static files, the health probe, the API docs
 _MACHINERY = re.compile(r"/(static/.*|api/health|docs|redoc|openapi\.json|docs/oauth2-redirect)")
-#: the citizen- and device-facing routes, limited whatever identity they come to need (fangkong.auth.policy
-#: may move them from public to "signed in as a citizen or a device"): a flood comes there first
-_EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|checkin/[^/]+|auth/token)"
-                   r"|/checkin/[^/]+|/login")
+#: the citizen- and device-facing routes, limited and bulkheaded although most now need a citizen's or a
+#: device's token (fangkong.auth.policy): there are many of those, and a flood comes there first
+_EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|me(/.*)?|checkin/[^/]+"
+                   r"|auth/token)|/checkin/[^/]+|/login")
 
 
 def is_edge(method: str, path: str, is_public: Callable[[str, str], bool]) -> bool:

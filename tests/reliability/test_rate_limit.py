@@ -155,7 +155,8 @@ def edge_routes() -> list[tuple[str, str]]:
 def test_every_public_route_is_limited_per_client(server, monkeypatch):  # noqa: F811
     routes = edge_routes()
     assert {("POST", "/api/scans"), ("GET", "/api/persons/x1/code"), ("POST", "/api/two-code-checks"),
-            ("POST", "/api/auth/token"), ("POST", "/login"), ("GET", "/checkin/x1")} <= set(routes), routes
+            ("POST", "/api/auth/token"), ("POST", "/login"), ("GET", "/checkin/x1"), ("GET", "/api/me/code"),
+            ("POST", "/api/citizen/otp")} <= set(routes), routes
     limit(monkeypatch, f"0.01/s burst {BURST}")
     for i, (method, path) in enumerate(routes):
         # a client of its own per route (the bucket is per client, shared by the public routes)
@@ -220,6 +221,6 @@ def test_the_server_limits_through_redis(server, monkeypatch):  # noqa: F811
     redis.Redis.from_url(REDIS_URL).delete("fangkong:rate:" + address)
     with httpx.Client(base_url=server.base_url, timeout=30,
                       transport=httpx.HTTPTransport(local_address=address)) as c:
-        codes = [c.get("/api/persons/nobody/code").status_code for _ in range(BURST + 1)]
-    assert codes == [404] * BURST + [429]
+        codes = [c.get("/checkin/1.forged-link").status_code for _ in range(BURST + 1)]
+    assert codes == [404] * BURST + [429], codes
     assert redis.Redis.from_url(REDIS_URL).exists("fangkong:rate:" + address)   # counted there, not here
