@@ -9,7 +9,8 @@ from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from fangkong import __version__, flows
 from fangkong.auth import policy
@@ -29,7 +30,7 @@ from fangkong.edge import EdgeGuard
 from fangkong.db.scoping import unscoped
 from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep, actor_of
-from fangkong.errors import FangkongError, InvalidInput
+from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
 from fangkong.reports.api import router as reports_router
@@ -123,6 +124,29 @@ def unstorable_value(request: Request, exc: DataError):
     the input's fault, answered like any other invalid input; the request's transaction was rolled back."""
     reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
     return fangkong_error(request, InvalidInput(f"invalid input: a value cannot be stored ({reason})"))
+
+
+@app.exception_handler(StaleDataError)
+def concurrent_edit(request: Request, exc: StaleDataError):
+    """Two people saved the same record at once: the version check let one through, this one found the row
+    changed under it (optimistic locking, docs/security.md); its transaction was rolled back, nothing mixed."""
+    return fangkong_error(request, Conflict("someone else changed this record at the same moment; nothing of "
+                                            "yours was saved: reload it and try again"))
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+@app.exception_handler(IntegrityError)
+def duplicate_write(request: Request, exc: IntegrityError):
+    """A unique key taken between this request's check and its write (two writes of one record at once):
+    409 like the check's own answer. Any other integrity error is a bug and stays a 500."""
+    if not _unique_violation(exc):
+        raise exc
+    return fangkong_error(request, Conflict("this record was written by someone else at the same moment; "
+                                            "nothing of yours was saved: reload it and try again"))
 
 
 @app.exception_handler(RequestValidationError)

@@ -179,10 +179,11 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
                                                  Task.status == "open"))
         if task is not None:
             task_service.close_task(session, task, "done", at=now, actor=actor)
+    case_no = inv.case.case_no  # read before the flush: after a failed one the session refuses every load
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"investigation of case {inv.case.case_no} was changed by someone else at the same time; "
+        raise Conflict(f"investigation of case {case_no} was changed by someone else at the same time; "
                        "reload and try again") from None
     audit(session, actor, "investigation.update", "case", inv.case.case_no, before=before,
           after=investigation_state(inv))

@@ -28,7 +28,10 @@ def list_risk_persons(session: SessionDep, page: Page, category: CategoryQ = Non
 @router.patch("/risk-persons/{risk_id}", response_model=RiskPersonRead)
 def override(session: SessionDep, risk_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: RiskPersonOverride):
     risk = service.get_risk_person(session, risk_id)
-    return RiskPersonRead.of(service.override_category(session, risk, body.category, reason=body.reason, actor=actor_of(session)))
+    risk = service.override_category(session, risk, body.category, reason=body.reason, actor=actor_of(session),
+                                     version=body.version)
+    session.flush()  # the version check runs here: a simultaneous override is refused before we answer
+    return RiskPersonRead.of(risk)
 
 
 @router.get("/chains", tags=["cases"])

@@ -32,6 +32,11 @@ class RiskPerson(Base):
     last_exposure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     placed_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: optimistic locking: every ORM update bumps it and checks it, so two overrides made from the same read
+    #: cannot both land (one's category with the other's reason); bulk-stored rows get the server default
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     person = relationship("Person", lazy="joined")
     case = relationship("Case", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -58,6 +58,8 @@ class RiskPersonRead(BaseModel):
     found_at: datetime
     placed_deadline_at: datetime | None
     evidence: list[Evidence]
+    #: send it back with an override: a record changed since is refused with 409 and its current state
+    version: int = 1
 
     @classmethod
     def of(cls, r) -> RiskPersonRead:
@@ -65,7 +67,7 @@ class RiskPersonRead(BaseModel):
                    phone_masked=pii.phone(r.phone), category=r.category, found_category=r.found_category,
                    override_reason=r.override_reason, first_exposure_at=r.first_exposure_at,
                    last_exposure_at=r.last_exposure_at, found_at=r.found_at,
-                   placed_deadline_at=r.placed_deadline_at, evidence=r.evidence)
+                   placed_deadline_at=r.placed_deadline_at, evidence=r.evidence, version=r.version or 1)
 
 
 class RiskPersonOverride(BaseModel):
@@ -73,3 +75,6 @@ class RiskPersonOverride(BaseModel):
 
     category: Category
     reason: str = Field(min_length=1, max_length=500)
+    #: the version you read (GET /api/risk-persons): someone else's change since is refused with 409 and the
+    #: current state. Without it the override still never mixes with a simultaneous one (one of them gets 409)
+    version: int | None = Field(None, ge=1, le=2**31)

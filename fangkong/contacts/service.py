@@ -18,7 +18,7 @@ from fangkong.contacts import assemble, dwell_cache, steps, worker
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
-from fangkong.errors import InvalidInput, NotFound
+from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
@@ -277,12 +277,18 @@ def category_counts(session: Session, *, case: Case | None = None) -> dict[str, 
 
 
 def override_category(session: Session, risk: RiskPerson, category: str, *, reason: str,
-                      actor: str) -> RiskPerson:
-    """An epidemiologist's decision replaces the computed category; audited with the reason."""
+                      actor: str, version: int | None = None) -> RiskPerson:
+    """An epidemiologist's decision replaces the computed category; audited with the reason. With the
+    `version` the caller read, a record changed since is refused (Conflict with its current state)."""
     if category not in CATEGORIES:
         raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}")
     if not reason.strip():
         raise InvalidInput("an override needs a reason")
+    if version is not None and version != risk.version:
+        raise Conflict(f"risk person {risk.id} was changed by someone else (version {risk.version}, you sent "
+                       f"{version}); reload and try again",
+                       details=[{"id": risk.id, "version": risk.version, "category": risk.category,
+                                 "override_reason": risk.override_reason}])
     before = {"category": risk.category}
     risk.category, risk.override_reason = category, reason.strip()
     audit(session, actor, "risk_person.override", "risk_person", risk.id, before=before,

@@ -49,7 +49,9 @@ def escalate(session: SessionDep, measure_id: MeasureId, body: EscalateIn):
 @router.post("/{measure_id}/extend", response_model=MeasureRead)
 def extend(session: SessionDep, settings: SettingsDep, measure_id: MeasureId, body: ExtendIn):
     """A new exposure: the period and tests restart from it."""
-    m = lifecycle.extend(session, service.get_measure(session, measure_id), exposure_at=body.exposure_at,
+    m = service.get_measure(session, measure_id)
+    service.check_version(m, body.version)
+    m = lifecycle.extend(session, m, exposure_at=body.exposure_at,
                          edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), reason=body.reason,
                          actor=actor_of(session))
     return MeasureRead.of(m)

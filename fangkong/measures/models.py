@@ -58,9 +58,14 @@ class Measure(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     #: its end needs results (every scheduled test negative): it never ends by time alone
     needs_results: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: optimistic locking: two extensions, releases or escalations of one measure at once cannot both land
+    #: (two successors, or a released measure extended); bulk-stored rows get the server default
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     person = relationship("Person", lazy="joined")
     tests = relationship("TestTask", back_populates="measure", order_by="TestTask.due_date")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class TestTask(Base):

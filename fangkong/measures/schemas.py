@@ -34,13 +34,16 @@ class MeasureRead(BaseModel):
     status: str
     edition: str
     tests: list[TestRead]
+    #: send it back with an extension: a measure changed since is refused with 409 and its current state
+    version: int = 1
+
     @classmethod
     def of(cls, m) -> MeasureRead:
         return cls(id=m.id, person_id=m.person.person_id, category=m.category, kind=m.kind, then_kind=m.then_kind,
                    place=m.place, last_exposure_at=m.last_exposure_at, start_at=m.start_at,
                    phase_end_at=m.phase_end_at, end_at=m.end_at, status=m.status, edition=m.edition,
                    tests=[TestRead(id=t.id, due_date=t.due_date, result=t.result, result_at=t.result_at)
-                          for t in m.tests])
+                          for t in m.tests], version=m.version or 1)
 
 
 class OutcomeIn(BaseModel):
@@ -66,6 +69,8 @@ class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     exposure_at: AwareHappened
     reason: str = Field(min_length=1, max_length=500)
+    #: the version you read: a measure changed since is refused with 409 and its current state
+    version: int | None = Field(None, ge=1, le=2**31)
 
 
 class ResultIn(BaseModel):

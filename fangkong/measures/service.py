@@ -13,7 +13,7 @@ from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.errors import InvalidInput, NotFound
+from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
@@ -108,6 +108,15 @@ def list_measures(session: Session, *, status: str | None = "active", kind: str 
     if kind:
         q = q.where(Measure.kind == kind)
     return list(session.scalars(q))
+
+
+def check_version(m: Measure, version: int | None) -> None:
+    """Optimistic locking: the caller read `version`; a measure changed since is refused with its state."""
+    if version is not None and version != m.version:
+        raise Conflict(f"measure {m.id} was changed by someone else (version {m.version}, you sent {version}); "
+                       "reload and try again",
+                       details=[{"id": m.id, "version": m.version, "status": m.status, "kind": m.kind,
+                                 "end_at": m.end_at.isoformat()}])
 
 
 def get_measure(session: Session, measure_id: int) -> Measure:
