@@ -17,6 +17,9 @@ from fangkong.settings import get_settings
 
 # the servers the tests start refuse the demo secret (fangkong.settings.unsafe_secret): a test deployment's own
 os.environ.setdefault("FANGKONG_SECRET_KEY", "test-only-secret-" + "0123456789abcdef" * 2)
+# the public pool's 0.5 s wait is for a flood; the permission matrix's six overlapping probes on a loaded CI
+# machine once got a 503 from it (the tests of the bulkhead itself set their own bounds)
+os.environ.setdefault("FANGKONG_PUBLIC_POOL_TIMEOUT", "10")
 
 PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
