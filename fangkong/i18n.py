@@ -314,6 +314,12 @@ _TABLE: dict[str, tuple[str, str]] = {
     "now": ("现在", "now"),
     "lon": ("经度", "longitude"),
     "lat": ("纬度", "latitude"),
+    # the issued bulletin (issue 23)
+    "bulletin_draft": ("草稿：本通报尚未发布，数字按当日24时的记录计算", "Draft: not issued yet; figures counted "
+                       "from the records as of the day's end"),
+    "bulletin_issued": ("第{v}版，{at}由{by}发布", "Version {v}, issued {at} by {by}"),
+    "bulletin_correction": ("更正版本，更正说明：{reason}", "A correction: {reason}"),
+    "bulletin_superseded": ("本通报已更正，请以第{v}版为准", "This bulletin has been corrected: see version {v}"),
 }
 
 

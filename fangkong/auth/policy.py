@@ -77,6 +77,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/api/(persons|match-reviews|merges)(/.*)?", "people:write"),
     # reports
     ("GET", r"/api/bulletin(/.*)?", "bulletin:read"),
+    ("POST", r"/api/bulletin", "bulletin:publish"),
     # pages
     ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
     ("GET", r"/risk-persons", "risk:read"),

@@ -36,3 +36,6 @@ from fangkong.auth.models import CitizenOtp, Device  # noqa: E402
 from fangkong.db.outbox import OutboxMessage  # noqa: E402
 
 __all__ += ["CitizenOtp", "Device", "OutboxMessage"]
+from fangkong.reports.models import IssuedBulletin  # noqa: E402
+
+__all__ += ["IssuedBulletin"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,6 +62,16 @@ class Bulletin:
         d["day"] = self.day.isoformat()
         d["last_community_case_day"] = self.last_community_case_day.isoformat() if self.last_community_case_day else None
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Bulletin:
+        """The figures of an issued bulletin, as stored by `as_dict` (fields added later keep their default)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in d.items() if k in known}
+        values["day"] = date.fromisoformat(d["day"])
+        last = d.get("last_community_case_day")
+        values["last_community_case_day"] = date.fromisoformat(last) if last else None
+        return cls(**values)
 
 
 def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -102,6 +102,15 @@ def _zones_en(z: dict) -> list[str]:
     return [line + "."]
 
 
-def render(b: Bulletin, *, lang: str = "zh", area: str | None = None) -> str:
+def render(b: Bulletin, *, lang: str = "zh", area: str | None = None,
+           correction: tuple[int, str | None] | None = None) -> str:
+    """The bulletin's text; `correction` = (version, reason) marks a corrected version (更正) as such."""
     area = area or ("本市" if lang != "en" else "City")
-    return _en(b, area) if lang == "en" else _zh(b, area)
+    text = _en(b, area) if lang == "en" else _zh(b, area)
+    if correction is None:
+        return text
+    version, reason = correction
+    title, rest = text.split("\n", 1)
+    if lang == "en":
+        return f"{title} (correction, version {version})\n{rest}\nCorrection: {reason or ''}".rstrip()
+    return f"{title}（更正，第{version}版）\n{rest}\n更正说明：{reason or ''}".rstrip("：")

@@ -13,9 +13,8 @@ from fangkong.db.audit import audit_export
 from fangkong.db.masking import mask_rows
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
-from fangkong.reports import exports, service
+from fangkong.reports import exports, issued
 from fangkong.reports.board import BoardFilter, board, communities
-from fangkong.reports.text import render
 from fangkong.webkit import lang_of, templates
 from fangkong.protocol.times import PlannedDate
 
@@ -25,14 +24,21 @@ CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|ove
 KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
 
 
+VersionQ = Annotated[int | None, Query(ge=1, le=10_000)]
+
+
 @router.get("/bulletin", response_class=HTMLResponse)
-def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep,
-                  day: PlannedDate | None = None):
+def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate | None = None,
+                  version: VersionQ = None):
+    """The day's bulletin as issued (the last version, or the one asked), saying when it is a correction or
+    has been corrected since; a draft counted now as of D 24:00 when it has not been issued."""
     lang = lang_of(request)
     day = day or utcnow().astimezone(settings.zone).date()
-    b = service.bulletin(session, day, tz=settings.zone)
+    shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version)
     return templates.TemplateResponse(request, "bulletin.html", {
-        "lang": lang, "b": b, "day": day, "text": render(b, lang=lang), "rows": exports.figure_rows(b, lang)})
+        "lang": lang, "b": shown.figures, "day": day, "text": shown.text, "issued": shown.issued,
+        "latest_version": shown.latest_version, "tz": settings.zone,
+        "rows": exports.figure_rows(shown.figures, lang)})
 
 
 def _audit_export(session, b, day: date, fmt: str) -> None:
@@ -42,16 +48,18 @@ def _audit_export(session, b, day: date, fmt: str) -> None:
 
 
 @router.get("/bulletin.csv")
-def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
-    b = service.bulletin(session, day, tz=settings.zone)
+def bulletin_csv(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate,
+                 version: VersionQ = None):
+    b = issued.shown(session, day, tz=settings.zone, version=version).figures
     _audit_export(session, b, day, "csv")
     return Response(exports.to_csv(b, lang_of(request)), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="bulletin-{day}.csv"'})
 
 
 @router.get("/bulletin.xlsx")
-def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate):
-    b = service.bulletin(session, day, tz=settings.zone)
+def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, day: PlannedDate,
+                  version: VersionQ = None):
+    b = issued.shown(session, day, tz=settings.zone, version=version).figures
     _audit_export(session, b, day, "xlsx")
     return Response(exports.to_xlsx(b, lang_of(request)),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

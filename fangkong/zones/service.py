@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import case as sql_case, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -391,15 +391,17 @@ def resident_count(session: Session, zone: Zone) -> int:
 
 def counts_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """For the bulletin: sealed and controlled zones approved in [start, end) by level, zones lifted in it,
-    and the zones open at `end` by their level now."""
+    and the zones open at `end` by the level they had then (as of `end`, whatever happened since)."""
     strict = Zone.initial_level != "precaution"
     new = dict(session.execute(select(Zone.initial_level, func.count(Zone.id)).where(
         strict, Zone.approved_at >= start, Zone.approved_at < end).group_by(Zone.initial_level)).all())
     lifted = select(func.count(Zone.id)).where(strict, Zone.status == "lifted", Zone.closed_at >= start,
                                                Zone.closed_at < end)
-    open_ = dict(session.execute(select(Zone.level, func.count(Zone.id)).where(
+    # the level a zone had at `end`: its initial level until it was lowered (the one step down there is)
+    level_then = sql_case((Zone.lowered_at < end, Zone.level), else_=Zone.initial_level)
+    open_ = dict(session.execute(select(level_then, func.count(Zone.id)).where(
         Zone.approved_at < end, Zone.status.in_(("approved", "lifted")),
-        Zone.closed_at.is_(None) | (Zone.closed_at >= end)).group_by(Zone.level)).all())
+        Zone.closed_at.is_(None) | (Zone.closed_at >= end)).group_by(level_then)).all())
     return {"new_high": new.get("sealed", 0), "new_medium": new.get("controlled", 0),
             "lifted": session.scalar(lifted) or 0, "open_high": open_.get("sealed", 0),
             "open_medium": open_.get("controlled", 0), "open_low": open_.get("precaution", 0)}
