@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.codes.service import person_code
@@ -18,6 +18,7 @@ from fangkong.measures.models import TestTask
 from fangkong.people import service as people_service
 from fangkong.protocol.cities import cell_centre, city_of
 from fangkong.protocol.edition import Edition
+from fangkong.protocol.twocode import card_rule, proof_holds, reasons, scheduled_sample_at
 from fangkong.testing.models import LabResult, Sample
 from fangkong.zones import service as zone_service
 
@@ -66,22 +67,27 @@ def _risk_cities(session: Session) -> set[str]:
     return out
 
 
-def _last_negative(session: Session, person_fk: int, since: datetime, until: datetime) -> datetime | None:
-    """The latest negative sample of the person in [since, until]: a lab result of their tube (pooled or
-    single), or a scheduled test recorded negative (its due day stands for the sample time)."""
-    lab = session.scalar(select(func.max(Sample.sampled_at)).join(LabResult, LabResult.tube_fk == Sample.tube_fk)
-                         .where(Sample.person_fk == person_fk, LabResult.result == "negative",
-                                Sample.sampled_at >= since, Sample.sampled_at <= until))
-    task = session.scalar(select(func.max(TestTask.result_at)).where(
-        TestTask.person_fk == person_fk, TestTask.result == "negative", TestTask.result_at >= since,
-        TestTask.result_at <= until))
-    return max((t for t in (lab, task) if t is not None), default=None)
+def _last_negative(session: Session, person_fk: int, at: datetime, hours: int, tz: ZoneInfo) -> datetime | None:
+    """When the latest negative sample that proves the check at `at` was taken (protocol.twocode.proof_holds:
+    sampled within `hours`, result known by `at`): a lab result of the person's tube (pooled or single), or a
+    scheduled test recorded negative (sampled, at the earliest, at the start of its due day)."""
+    since = at - timedelta(hours=hours)
+    lab = [t for t, rep in session.execute(
+        select(Sample.sampled_at, LabResult.reported_at).join(LabResult, LabResult.tube_fk == Sample.tube_fk)
+        .where(Sample.person_fk == person_fk, LabResult.result == "negative", Sample.sampled_at >= since,
+               Sample.sampled_at <= at)) if proof_holds(t, rep, at, hours)]
+    tasks = [scheduled_sample_at(due, done, tz) for due, done in session.execute(
+        select(TestTask.due_date, TestTask.result_at).where(
+            TestTask.person_fk == person_fk, TestTask.result == "negative", TestTask.result_at.is_not(None),
+            TestTask.result_at <= at, TestTask.due_date >= since.astimezone(tz).date()))]
+    return max([*lab, *(t for t in tasks if proof_holds(t, t, at, hours))], default=None)
 
 
 def two_code_check(session: Session, lake: Lake, person_id: str, *, at: datetime | None, now: datetime,
                    edition: Edition, tz: ZoneInfo) -> TwoCodeResult:
-    """Pass only with an admitted colour, a travel card without a risk city, and a negative test within
-    `negative_test_hours`; every failing part is a reason."""
+    """Pass only with an admitted colour, the travel card the rule of the day asks for (no starred city before
+    2022-06-29; no card at all from 2022-12-13), and a negative test sampled within `negative_test_hours`;
+    every failing part is a reason (protocol.twocode)."""
     at = at or now
     if at.tzinfo is None:
         at = at.replace(tzinfo=tz)
@@ -91,18 +97,16 @@ def two_code_check(session: Session, lake: Lake, person_id: str, *, at: datetime
     code = person_code(session, person_id, edition=edition, now=at, tz=tz)
     result = TwoCodeResult(person_id=person_id, at=at, passed=False, colour=code.colour,
                            code_reasons=[r["label"] for r in code.reasons])
-    if code.colour not in edition.raw["codes"].get("entry_allowed", ["green"]):
-        result.reasons.append(f"code:{code.colour}")
-    if person.phone:
-        risky = _risk_cities(session)
+    rule = card_rule(at)
+    if rule.card and person.phone:
+        risky = _risk_cities(session) if rule.star else set()
         result.travel_card = [dict(c, risk_area=c["city"] in risky)
                               for c in travel_card(lake, person.phone, at=at, edition=edition)]
-        result.reasons += [f"risk_city:{c['city']}" for c in result.travel_card if c["risk_area"]]
-    else:
-        result.reasons.append("no_travel_card")
     hours = int(edition.raw.get("checks", {}).get("negative_test_hours", 48))
-    result.negative_test_at = _last_negative(session, person.id, at - timedelta(hours=hours), at)
-    if result.negative_test_at is None:
-        result.reasons.append(f"no_negative_test_{hours}h")
+    result.negative_test_at = _last_negative(session, person.id, at, hours, tz)
+    result.reasons = reasons(colour=code.colour, allowed=edition.raw["codes"].get("entry_allowed", ["green"]),
+                             rule=rule, has_phone=bool(person.phone),
+                             starred_cities=[c["city"] for c in result.travel_card if c["risk_area"]],
+                             proof=result.negative_test_at is not None, hours=hours)
     result.passed = not result.reasons
     return result
