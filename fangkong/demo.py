@@ -150,7 +150,10 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
                 measure_service.record_test_result(session, task, "negative", at=at)
         if positive is not None:
             pid = positive.measure.person.person_id
-            second = case_service.report_positive(session, pid, sampled_at=sampled + timedelta(hours=1), now=at)
+            # swabbed at the isolation site just after being placed (the first case's trace + 10 min): found
+            # under control because the measure was in force when the sample was taken (issue 23)
+            swabbed = case.declared_at + timedelta(minutes=40)
+            second = case_service.report_positive(session, pid, sampled_at=min(swabbed, at), now=at)
             case_service.recheck(session, second, positive=True, isolated_at=at, now=at + timedelta(hours=1),
                                  onset_date=sampled.astimezone(settings.zone).date())
             cases.append(flows.respond(session, settings, second, now=at + timedelta(hours=1, minutes=30)))

@@ -6,21 +6,30 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case as sql_case, func, select
+from sqlalchemy import and_, case as sql_case, func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
+from fangkong.measures import obligations
 from fangkong.measures.models import HospitalAdmission, IsolationSite, Measure, Room, RoomStay, TestTask
-from fangkong.protocol.edition import CATEGORIES
+from fangkong.protocol.edition import CATEGORIES, Edition, load_edition
+from fangkong.protocol.lifecycle import results_met_at
+from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
+from fangkong.zones.models import Zone, ZoneResident
 
-__all__ = ["Bulletin", "bulletin", "CONTROL_KINDS"]
+__all__ = ["Bulletin", "bulletin", "CONTROL_KINDS", "in_force_at"]
 
-#: a case found while under one of these measures was found under control, not in the community (社会面)
-CONTROL_KINDS = ("centralized_isolation", "home_isolation", "home_monitoring")
+#: a case sampled while under one of these measures was found under control, not in the community (社会面);
+#: health monitoring (健康监测, 三天两检) leaves the person free to go about, so it is not control
+CONTROL_KINDS = ("centralized_isolation", "home_isolation", "home_monitoring", "temporary_control")
+#: 社会面清零 when no case was found in the community for this many days (seed 001, 山南: 3 days)
+COMMUNITY_ZERO_DAYS = 3
+#: ends after which a measure's scheduled tests still count for its person (the others were superseded)
+_KEEPS_TESTS = ("released", "zone_lifted", "retest_negative", "became_case")
 
 
 @dataclass
@@ -56,6 +65,11 @@ class Bulletin:
     rooms_total: int = 0
     #: designated-hospital beds occupied at the day's end (admitted, not discharged)
     hospital_beds_used: int = 0
+    #: cases discharged from hospital by the day's end (cumulative)
+    discharged: int = 0
+    #: 社会面清零: days without a community case that reach it, and whether the day has reached it
+    community_zero_days: int = COMMUNITY_ZERO_DAYS
+    community_zero: bool = False
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -79,18 +93,49 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _under_control_at(case: Case) -> object:
-    """SQL: the case's person had an active (not replaced-before) control measure when it was declared."""
-    return (select(Measure.id).where(Measure.person_fk == case.person_fk, Measure.kind.in_(CONTROL_KINDS),
-                                     Measure.status.in_(("active", "became_case")),
-                                     Measure.start_at <= case.declared_at, Measure.end_at > case.declared_at)
-            .exists())
+def in_force_at(at) -> object:
+    """SQL: a measure (obligation) row in force at `at`, from its history (measures.obligations.in_force): from
+    its start until it actually ended, or while not ended until its nominal end unless its end needs results.
+    `at` may be a column (a case's sampling time) or an instant."""
+    return and_(Measure.start_at <= at, or_(Measure.ended_at.is_(None), Measure.ended_at > at),
+                or_(Measure.needs_results, Measure.end_at > at))
+
+
+def _under_measure_at_sampling() -> object:
+    """SQL: the case's person was under a control measure when the case's positive sample was taken."""
+    return (select(Measure.id).where(Measure.person_fk == Case.person_fk, Measure.kind.in_(CONTROL_KINDS),
+                                     in_force_at(Case.sampled_at)).exists())
+
+
+def _in_zone_at_sampling() -> object:
+    """SQL: the case's person lived in a sealed or controlled zone approved before the sample and not lifted by
+    then (zone residents are fixed at approval; precaution zones have none)."""
+    return (select(ZoneResident.person_fk).join(Zone, Zone.id == ZoneResident.zone_fk)
+            .where(ZoneResident.person_fk == Case.person_fk, Zone.approved_at <= Case.sampled_at,
+                   Zone.status.in_(("approved", "lifted")),
+                   or_(Zone.closed_at.is_(None), Zone.closed_at > Case.sampled_at)).exists())
 
 
 def _declared_cases(session: Session, until: datetime) -> list[tuple[Case, bool]]:
-    q = (select(Case, _under_control_at(Case)).where(Case.status.in_(DECLARED), Case.declared_at < until)
-         .order_by(Case.declared_at))
-    return [(c, bool(ctrl)) for c, ctrl in session.execute(q)]
+    """Cases declared before `until`, each with whether it was found under control (隔离管控中发现): the
+    person's state when sampled decides, not when declared (DOMAIN.md §10)."""
+    ctrl = or_(_under_measure_at_sampling(), _in_zone_at_sampling())
+    q = (select(Case, ctrl).where(Case.status.in_(DECLARED), Case.declared_at < until)
+         .order_by(Case.declared_at, Case.id))
+    return [(c, bool(under)) for c, under in session.execute(q)]
+
+
+def _found_under(session: Session, case: Case) -> str | None:
+    """Why a case counts as found under control, for the day's case list: measure:<category> or zone:<no>."""
+    m = session.scalar(select(Measure.category).where(Measure.person_fk == case.person_fk,
+                                                      Measure.kind.in_(CONTROL_KINDS),
+                                                      in_force_at(case.sampled_at)).order_by(Measure.id))
+    if m is not None:
+        return f"measure:{m}"
+    z = session.scalar(select(Zone.zone_no).join(ZoneResident, ZoneResident.zone_fk == Zone.id).where(
+        ZoneResident.person_fk == case.person_fk, Zone.approved_at <= case.sampled_at,
+        or_(Zone.closed_at.is_(None), Zone.closed_at > case.sampled_at)).order_by(Zone.id))
+    return f"zone:{z}" if z is not None else None
 
 
 def _traced(session: Session, until: datetime, since: datetime | None = None) -> dict[str, int]:
@@ -122,8 +167,10 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
                          func.max(sql_case((and_(known, TestTask.result == "positive"), 1), else_=0)).label("pos"),
                          func.max(sql_case((and_(due, ~negative_known), 1), else_=0)).label("open"),
                          func.max(sql_case((and_(due, negative_known), 1), else_=0)).label("neg"))
-                  .join(Measure).where(Measure.status != "replaced", Measure.start_at < until,
-                                       TestTask.person_fk.in_(traced))
+                  .join(Measure).where(Measure.start_at < until, TestTask.person_fk.in_(traced),
+                                       # a measure superseded by then left its tests to its successor
+                                       or_(Measure.ended_at.is_(None), Measure.ended_at >= until,
+                                           Measure.end_reason.in_(_KEEPS_TESTS)))
                   .group_by(TestTask.person_fk).subquery())
     positive, negative = session.execute(select(
         func.count().filter(per_person.c.pos == 1),
@@ -131,20 +178,42 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
     return {"positive": positive, "negative": negative, "pending": traced_total - positive - negative}
 
 
-def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
-    """The figures of the day, up to the end of that day in the deployment's zone."""
+def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, int], dict[str, int]]:
+    """Measures in force at `at` by kind and by category, from their history. An obligation whose end needs
+    results and whose results had met it by `at` is over, though no one has released it yet."""
+    kinds = dict(session.execute(select(Measure.kind, func.count()).where(in_force_at(at))
+                                 .group_by(Measure.kind)).all())
+    cats = dict(session.execute(select(Measure.category, func.count()).where(in_force_at(at))
+                                .group_by(Measure.category)).all())
+    late = session.execute(select(Measure.id, Measure.kind, Measure.category, Measure.end_at).where(
+        in_force_at(at), Measure.needs_results, Measure.end_at <= at)).all()
+    tests = obligations.tests_of(session, [r.id for r in late]) if late else {}
+    for r in late:
+        if results_met_at(tests.get(r.id, []), end_at=r.end_at, at=at, tz=tz) is not None:
+            kinds[r.kind] -= 1
+            cats[r.category] -= 1
+    return kinds, cats
+
+
+def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | None = None) -> Bulletin:
+    """The figures of the day as of its end (D 24:00 in the deployment's zone), counted from the records'
+    history: measures in force then, zones at their level then, cases declared by then, admissions not yet
+    discharged then; what happened later does not change them."""
     if not 2000 <= day.year <= 2200:
         raise InvalidInput(f"no bulletin for {day}: the day must lie between 2000 and 2200")
+    edition = edition or load_edition(get_settings().edition)
+    zero_days = int(edition.raw.get("bulletin", {}).get("community_zero_days", COMMUNITY_ZERO_DAYS))
     start, end = _day_bounds(day, tz)
     cases = _declared_cases(session, end)
     today = [(c, ctrl) for c, ctrl in cases if c.declared_at >= start]
     community_days = [c.declared_at.astimezone(tz).date() for c, ctrl in cases if not ctrl]
     last_comm = max(community_days) if community_days else None
+    since = (day - last_comm).days if last_comm else None
     traced = _traced(session, end)
     new_traced = sum(_traced(session, end, since=start).values())
     tests = _test_status(session, day, end, sum(traced.values()))
-    active = and_(Measure.status == "active", Measure.start_at < end, Measure.end_at > end)
-    kinds = {k: v for k, v in session.execute(select(Measure.kind, func.count()).where(active).group_by(Measure.kind))}
+    kinds, cats = _kinds_at(session, end, tz)
+    beds = _rooms_and_beds(session, end)
     return Bulletin(
         day=day,
         new_confirmed=sum(1 for c, _ in today if c.status == "confirmed"),
@@ -159,22 +228,24 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo) -> Bulletin:
         isolation_in_site=kinds.get("centralized_isolation", 0),
         isolation_at_home=kinds.get("home_isolation", 0),
         monitoring=kinds.get("home_monitoring", 0) + kinds.get("health_monitoring", 0),
-        hospital_cases=len(cases),
-        days_since_community_case=(day - last_comm).days if last_comm else None,
+        hospital_cases=beds["hospital_beds_used"],
+        days_since_community_case=since,
         last_community_case_day=last_comm,
         cases=[{"case_id": c.case_no, "status": c.status, "community": c.person.community,
-                "under_control": ctrl, "sex": c.person.sex,
-                "age": _age(c.person.birth_date, day)} for c, ctrl in today],
+                "under_control": ctrl, "found_under": _found_under(session, c) if ctrl else None,
+                "sex": c.person.sex, "age": _age(c.person.birth_date, day)} for c, ctrl in today],
         temporary_control=kinds.get("temporary_control", 0),
         environmental=testing_service.environmental_counts(session, day, tz=tz),
-        zones=dict(zone_service.counts_between(session, start, end),
-                   sealed_residents=kinds_by_category(session, "sealed_resident", end)),
-        **_rooms_and_beds(session, end),
+        zones=dict(zone_service.counts_between(session, start, end), sealed_residents=cats.get("sealed_resident", 0)),
+        community_zero_days=zero_days,
+        community_zero=since is not None and since >= zero_days,
+        **beds,
     )
 
 
 def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:
-    """Rooms occupied and hospital beds used at `end`, counted from the stays and admissions themselves."""
+    """Rooms occupied and hospital beds used at `end`, counted from the stays and admissions themselves, and
+    the cases discharged by then."""
     used = session.scalar(select(func.count(func.distinct(RoomStay.room_fk))).where(
         RoomStay.assigned_at < end, (RoomStay.left_at.is_(None)) | (RoomStay.left_at > end))) or 0
     total = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk)
@@ -182,13 +253,9 @@ def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:
     beds = session.scalar(select(func.count(HospitalAdmission.id)).where(
         HospitalAdmission.admitted_at < end,
         (HospitalAdmission.discharged_at.is_(None)) | (HospitalAdmission.discharged_at > end))) or 0
-    return {"rooms_used": used, "rooms_total": total, "hospital_beds_used": beds}
-
-
-def kinds_by_category(session: Session, category: str, end: datetime) -> int:
-    """Active measures of one category at `end` (sealed-zone residents are counted apart from contacts)."""
-    return session.scalar(select(func.count(Measure.id)).where(
-        Measure.category == category, Measure.status == "active", Measure.start_at < end, Measure.end_at > end)) or 0
+    out = session.scalar(select(func.count(func.distinct(HospitalAdmission.case_fk))).where(
+        HospitalAdmission.discharged_at <= end)) or 0
+    return {"rooms_used": used, "rooms_total": total, "hospital_beds_used": beds, "discharged": out}
 
 
 def _age(birth: date | None, day: date) -> int | None:

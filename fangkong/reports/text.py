@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fangkong.i18n import t
 from fangkong.reports.service import Bulletin
 
@@ -19,7 +21,7 @@ def _zh(b: Bulletin, area: str) -> str:
                      f"隔离管控中发现{b.new_under_control}例。")
     else:
         lines.append(f"{d}0—24时，{area}无新增本土感染者。")
-    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases}例，均在定点医院隔离治疗（{b.hospital_cases}例）。")
+    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases}例{_hospital_zh(b)}。")
     lines.append(f"截至目前，共追踪管控风险人员{b.traced_total}人（当日新增{b.new_traced}人），其中，"
                  f"密接者{cat['close']}人，次密接者{cat['secondary']}人，时空伴随者{cat['companion']}人，"
                  f"轨迹重合人员{cat['overlap']}人。")
@@ -35,12 +37,17 @@ def _zh(b: Bulletin, area: str) -> str:
         lines.append(f"累计采集环境样本{env['total']}份（当日{env['new']}份），其中阴性{env['negative']}份、"
                      f"弱阳性{env['weak_positive']}份、阳性{env['positive']}份，{env['pending']}份结果待出。")
     lines.extend(_zones_zh(b.zones))
-    if b.days_since_community_case is None:
+    n = b.days_since_community_case
+    if n is None:
         lines.append("社会面尚未发现感染者。")
-    elif b.days_since_community_case == 0:
+    elif n == 0:
         lines.append("今日社会面发现感染者，社会面清零天数归零。")
+    elif b.community_zero:
+        first = b.last_community_case_day + timedelta(days=1)
+        lines.append(f"{first.month}月{first.day}日0时至{d}24时，{area}连续{n}天未发生社会面新增感染病例，"
+                     "实现“社会面清零”。")
     else:
-        lines.append(f"社会面已连续{b.days_since_community_case}天无新增感染者。")
+        lines.append(f"社会面已连续{n}天无新增感染者。")
     return "\n".join(lines)
 
 
@@ -54,7 +61,7 @@ def _en(b: Bulletin, area: str) -> str:
                      f"{b.new_under_control} found under control.")
     else:
         lines.append(f"No new local cases on {b.day:%Y-%m-%d}.")
-    lines.append(f"Cumulative local cases: {b.total_cases}, all treated in designated hospitals ({b.hospital_cases}).")
+    lines.append(f"Cumulative local cases: {b.total_cases}{_hospital_en(b)}.")
     lines.append(f"Risk persons traced and under measures: {b.traced_total} ({b.new_traced} new today): "
                  f"{cat['close']} {t('close', 'en')}, {cat['secondary']} {t('secondary', 'en')}, "
                  f"{cat['companion']} {t('companion', 'en')}, {cat['overlap']} {t('overlap', 'en')}.")
@@ -72,13 +79,44 @@ def _en(b: Bulletin, area: str) -> str:
         lines.append(f"Environmental samples: {env['total']} ({env['new']} today): {env['negative']} negative, "
                      f"{env['weak_positive']} weak positive, {env['positive']} positive, {env['pending']} pending.")
     lines.extend(_zones_en(b.zones))
-    if b.days_since_community_case is None:
+    n = b.days_since_community_case
+    if n is None:
         lines.append("No case has been found in the community.")
-    elif b.days_since_community_case == 0:
+    elif n == 0:
         lines.append("A case was found in the community today: the community-zero counter restarts.")
+    elif b.community_zero:
+        first = b.last_community_case_day + timedelta(days=1)
+        lines.append(f"No new community case for {n} consecutive days ({first:%Y-%m-%d} 00:00 to "
+                     f"{b.day:%Y-%m-%d} 24:00): community zero (社会面清零) reached.")
     else:
-        lines.append(f"Days without a new community case: {b.days_since_community_case}.")
+        lines.append(f"Days without a new community case: {n}.")
     return "\n".join(lines)
+
+
+def _hospital_zh(b: Bulletin) -> str:
+    """Where the cases are: admissions in force at the day's end, not every case ever declared."""
+    out = f"，累计出院{b.discharged}例" if b.discharged else ""
+    current = b.total_cases - b.discharged
+    if b.total_cases and current <= 0:
+        return out + "，均已出院"
+    if current and b.hospital_cases >= current:
+        return out + f"；现有{current}例，均在定点医院隔离治疗"
+    if current:
+        return out + f"；现有{current}例，其中{b.hospital_cases}例在定点医院隔离治疗，{current - b.hospital_cases}例待转运"
+    return out
+
+
+def _hospital_en(b: Bulletin) -> str:
+    out = f", {b.discharged} discharged" if b.discharged else ""
+    current = b.total_cases - b.discharged
+    if b.total_cases and current <= 0:
+        return out + ", all discharged"
+    if current and b.hospital_cases >= current:
+        return out + f"; {current} current, all treated in designated hospitals"
+    if current:
+        return (out + f"; {current} current: {b.hospital_cases} in designated hospitals, "
+                f"{current - b.hospital_cases} awaiting transfer")
+    return out
 
 
 def _zones_zh(z: dict) -> list[str]:
