@@ -58,8 +58,7 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
     edition = load_edition(settings.edition)
     investigations = []
     for case in cases:
-        ended = measure_service.end_for_case(session, case.person_fk, now=now, actor=actor)
-        if ended is not None:
+        for ended in measure_service.end_for_case(session, case.person_fk, now=now, actor=actor):
             sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
         investigations.append(team_service.open_investigation(session, case, now=now, actor=actor))  # at once
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline

@@ -23,6 +23,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "green": ("绿码", "green"),
     "case": ("感染者", "case"),
     "overdue_test": ("应检未检", "overdue test"),
+    "release_overdue": ("期满未解除（检测结果未齐或异常）", "past its end, not released (results missing or not negative)"),
     "app_title": ("防控指挥平台", "Epidemic command platform"),
     "overview": ("总览", "Overview"),
     "demo_banner": ("演示部署：数据为合成数据，账号为演示账号（fangkong demo 打印其密码）",

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
+from fangkong.measures import obligations as obligation_service
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people import service as people_service
 from fangkong.people.service import chunks
-from fangkong.protocol.codes import Code, Reason, code_colour
+from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
@@ -37,17 +37,26 @@ class CodeView:
 
 
 def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: ZoneInfo) -> dict[int, list[Reason]]:
-    """Every status that can colour a code, per person: open cases, active measures, overdue tests (and the
-    next test that will be overdue if not taken), residence in an approved zone."""
+    """Every reason that can colour a code, per person, from the obligations in force at `now` (measures.
+    obligations.in_force): open cases; each measure in force, until its nominal end (the earliest instant it
+    can end), or with no end and a `release_overdue` note once past it while its results are not all in and
+    negative (nothing whose end needs results ends by time alone); overdue tests of the obligations in force
+    (and the next test that will be overdue if not taken); residence in an approved zone."""
     out: dict[int, list[Reason]] = {fk: [] for fk in person_fks}
     today = now.astimezone(tz).date()
+    for fk, obligations in obligation_service.in_force(session, person_fks, now, tz=tz).items():
+        for o in obligations:
+            if o.kind == "case":
+                out[fk].append(Reason("suspected" if o.label == "suspected" else "case", None))
+            elif o.kind == "measure":
+                if o.overdue:
+                    out[fk].extend([Reason(o.label, None), Reason(RELEASE_OVERDUE, None)])
+                else:
+                    out[fk].append(Reason(o.label, o.end_at))
     for part in chunks(sorted(set(person_fks))):
-        for c in session.scalars(select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out")):
-            out[c.person_fk].append(Reason("suspected" if c.status == "suspected" else "case", None))
-        for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.status == "active")):
-            out[m.person_fk].append(Reason(m.category, m.end_at))
         pending = (select(TestTask.person_fk, func.min(TestTask.due_date)).join(Measure)
-                   .where(TestTask.person_fk.in_(part), TestTask.result == "pending", Measure.status == "active")
+                   .where(TestTask.person_fk.in_(part), TestTask.result == "pending", Measure.ended_at.is_(None),
+                          Measure.start_at <= now)
                    .group_by(TestTask.person_fk))
         for fk, due in session.execute(pending):
             # overdue from the start of the day after it was due; until then a reason ahead (next change)
@@ -103,7 +112,7 @@ def refresh(session: Session, *, edition: Edition, now: datetime, tz: ZoneInfo) 
     due = set(session.scalars(select(HealthCode.person_fk).where(HealthCode.changes_at <= now)))
     today = now.astimezone(tz).date()
     due.update(session.scalars(select(TestTask.person_fk).join(Measure).where(
-        TestTask.result == "pending", TestTask.due_date < today, Measure.status == "active").distinct()))
+        TestTask.result == "pending", TestTask.due_date < today, Measure.ended_at.is_(None)).distinct()))
     return recompute(session, sorted(due), edition=edition, now=now, tz=tz)
 
 

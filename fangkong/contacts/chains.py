@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.cases.models import DECLARED, Case
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import ChainEdge, RiskPerson
 from fangkong.protocol.classify import rank
 
 __all__ = ["Edge", "Graph", "chains", "cluster_of"]
@@ -42,6 +42,17 @@ def _edges(session: Session) -> tuple[dict[str, Case], list[Edge]]:
         if case.case_no not in best or key < best[case.case_no][0]:
             best[case.case_no] = (key, Edge(src_no, case.case_no, cat, evidence[:5]))
     cases = {c.case_no: c for c in session.scalars(select(Case).where(Case.status.in_(DECLARED)))}
+    # a case met by another case's trace (never a risk person): the earlier-declared of the two is the source
+    by_id = {c.id: c for c in cases.values()}
+    for a_fk, b_fk, cat, evidence in session.execute(select(ChainEdge.case_fk, ChainEdge.target_case_fk,
+                                                            ChainEdge.category, ChainEdge.evidence)):
+        a, b = by_id.get(a_fk), by_id.get(b_fk)
+        if a is None or b is None:
+            continue
+        src, case = sorted((a, b), key=lambda c: (c.declared_at, c.case_no))
+        key = (rank(cat), src.declared_at, src.case_no)
+        if case.case_no not in best or key < best[case.case_no][0]:
+            best[case.case_no] = (key, Edge(src.case_no, case.case_no, cat, evidence[:5]))
     return cases, [e for _, e in sorted(best.values(), key=lambda x: x[1].target)]
 
 

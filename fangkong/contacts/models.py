@@ -1,4 +1,5 @@
-"""The risk_person table: one row per (case, person or phone), highest category, all its evidence."""
+"""The risk_person table: one row per (case, person or phone), highest category, all its evidence; and the chain
+edges: a case met by another case's trace (never a risk person)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["RiskPerson"]
+__all__ = ["RiskPerson", "ChainEdge"]
 
 
 class RiskPerson(Base):
@@ -40,3 +41,24 @@ class RiskPerson(Base):
     case = relationship("Case", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ChainEdge(Base):
+    """A declared case met by another case's trace: a transmission-chain edge (a likely source), not a contact.
+
+    A case is never a risk person (DOMAIN.md §5): no measure, no room, no door check, not counted as 密接. The
+    meeting's category and evidence are kept here, so chains.py still links the two cases."""
+
+    __tablename__ = "chain_edge"
+    __table_args__ = (UniqueConstraint("case_fk", "target_case_fk", name="uq_chain_edge_case_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the traced case (its leading column serves look-ups by case and the re-trace's delete)
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    #: the case it met
+    target_case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[list] = mapped_column(JSONType)
+    last_exposure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

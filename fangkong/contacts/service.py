@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import Case
+from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts import assemble, dwell_cache, steps, worker
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import ChainEdge, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
 from fangkong.errors import Conflict, InvalidInput, NotFound
@@ -136,6 +136,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     seeds = {c.case_no: steps.new_seed(c, edition, tz, now, days_before) for c in cases}
     if not seeds:
         return []
+    cases_met = _declared_cases(session, now)
     dwell = dwell_cache.dwell_table(session, edition, dwell_cache.cache_dir(lake))
     # the grid branch needs no session: its lake queries run on the worker while this thread does the venues
     phones = steps.who_table([(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone])
@@ -166,14 +167,16 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     pending = _assembly(session, lake, batches[0], companions, n_parts, tz)
     for n, batch in enumerate(batches):
         parts = pending
-        session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_([sd.case.id for sd in batch.values()])))
-        done = [parts[0].result()]
+        ids = [sd.case.id for sd in batch.values()]
+        session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_(ids)))
+        session.execute(delete(ChainEdge).where(ChainEdge.case_fk.in_(ids)))
+        done = [_not_cases(session, parts[0].result(), cases_met, now)]
         if n + 1 < len(batches):
             companions = worker.soon(lake, steps.companions, meetings, steps.seed_table(batches[n + 1]), owners)
             pending = _assembly(session, lake, batches[n + 1], companions, n_parts, tz)
         _store(session, done[0], now)
         for part in parts[1:]:
-            done.append(part.result())
+            done.append(_not_cases(session, part.result(), cases_met, now))
             _store(session, done[-1], now)
         rows = pa.concat_tables(done if keep_evidence else [d.drop_columns(["evidence"]) for d in done])
         for k, sd in batch.items():
@@ -211,6 +214,28 @@ _ASSEMBLE_CASES = 5
 #: persons: 89 672 meetings, 29 503 risk persons)
 _PART_ROWS = 25_000
 _PARTS_MAX = 4
+
+
+def _declared_cases(session: Session, now: datetime) -> dict[int, int]:
+    """person record id → case id of every case declared (and not ruled out) by `now`: a few hundred at most."""
+    return dict(session.execute(select(Case.person_fk, Case.id).where(Case.status.in_(DECLARED),
+                                                                      Case.declared_at <= now)).all())
+
+
+def _not_cases(session: Session, rows: pa.Table, cases: dict[int, int], now: datetime) -> pa.Table:
+    """The rows that are not declared cases; a case met is stored as a chain edge (a likely source of one of
+    the two), never as a risk person: it gets no measure, room, transfer or door check and no 密接 count."""
+    if not cases or rows.num_rows == 0:
+        return rows
+    hit = pc.fill_null(pc.is_in(rows.column("person_fk"), value_set=pa.array(list(cases), pa.int64())), False)
+    met = rows.filter(hit)
+    for case_fk, fk, r, evidence, last_s in zip(*(met.column(c).to_pylist() for c in
+                                                 ("case_fk", "person_fk", "rank", "evidence", "last_s")), strict=True):
+        if cases[fk] != case_fk:
+            session.add(ChainEdge(case_fk=case_fk, target_case_fk=cases[fk], person_fk=fk, category=CATEGORIES[r],
+                                  evidence=json.loads(evidence), last_exposure_at=steps.from_epoch(int(last_s)),
+                                  found_at=now))
+    return rows.filter(pc.invert(hit))
 
 
 def _rows_of(rows: pa.Table, key: str) -> pa.Table:

@@ -2,7 +2,7 @@
 
 from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode, HealthCodeChange
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import ChainEdge, RiskPerson
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import Base
 from fangkong.measures.models import (CheckIn, EscalationStep, Hospital, HospitalAdmission, IsolationSite,  # noqa: F401
@@ -11,7 +11,7 @@ from fangkong.people.models import Person, Venue
 from fangkong.testing.models import (EnvironmentalSample, Lab, LabResult, ResultConflict, RetestTask, RoundPoint,
                                      Sample, SamplingPoint, TestingRound, Tube)
 
-__all__ = ["Base", "AuditEntry", "Case", "HealthCode", "HealthCodeChange", "RiskPerson", "Measure", "TestTask",
+__all__ = ["Base", "AuditEntry", "Case", "HealthCode", "HealthCodeChange", "RiskPerson", "ChainEdge", "Measure", "TestTask",
            "Person", "Venue"]
 __all__ += ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sample", "LabResult",
             "EnvironmentalSample", "RetestTask", "ResultConflict"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,10 +11,14 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.db.audit import audit
+from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
-from fangkong.protocol.hospitals import DEFAULT_PLAN, PlanState, Step, plan_state
+from fangkong.measures import service as measure_service
+from fangkong.protocol.edition import Edition, load_edition
+from fangkong.protocol.hospitals import DEFAULT_PLAN, DischargeSample, PlanState, Step, discharge_refusal, plan_state
+from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
 
@@ -105,14 +110,34 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
     return a
 
 
-def discharge(session: Session, case: Case, *, at: datetime, actor: str = "system") -> HospitalAdmission:
+def discharge(session: Session, case: Case, *, at: datetime, samples: Sequence[DischargeSample] = (),
+              edition: Edition | None = None, actor: str = "system") -> HospitalAdmission:
+    """Discharge a case when the edition's criteria are met by its last samples (edition 9: two, 24 h apart,
+    Ct ≥ 35); refused with what is missing otherwise. The case's obligation ends at discharge and the edition's
+    post-discharge monitoring starts (edition 9: 7 days home health monitoring), so the code follows it."""
     a = _open_admission(session, case)
     if a is None:
         raise Conflict(f"case {case.case_no} is not in a hospital")
     if at < a.admitted_at:
         raise InvalidInput("discharge time is before the admission")
+    settings = get_settings()
+    edition = edition or load_edition(settings.edition)
+    rule = edition.raw.get("discharge", {})
+    if rule:
+        if any(s.sampled_at > at or s.sampled_at < a.admitted_at for s in samples):
+            raise InvalidInput("discharge samples must be taken during the stay, before the discharge")
+        why = discharge_refusal(samples, ct_min=rule["ct_min"], needed=rule["samples"],
+                                hours_apart=rule["hours_apart"])
+        if why:
+            raise InvalidInput(f"case {case.case_no} does not meet edition {edition.name}'s discharge criteria: {why}")
     a.discharged_at = at
-    audit(session, actor, "hospital.discharge", "case", case.case_no, after={"hospital": a.hospital.hospital_id})
+    audit(session, actor, "hospital.discharge", "case", case.case_no,
+          after={"hospital": a.hospital.hospital_id, "samples": [(s.sampled_at.isoformat(), s.ct) for s in samples]})
+    if "post_discharge" in edition.measures:
+        measure_service.assign_for_persons(session, [case.person_fk], "post_discharge", last_exposure_at=at,
+                                           edition=edition, tz=settings.zone, now=at,
+                                           source=("discharge", case.case_no), actor=actor)
+    mark_changed(session, [case.person_fk], at)
     return a
 
 

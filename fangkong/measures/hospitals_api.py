@@ -12,6 +12,7 @@ from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import hospitals
+from fangkong.protocol.hospitals import DischargeSample
 from fangkong.protocol.times import AwareHappened
 
 router = APIRouter(tags=["hospitals"])
@@ -55,9 +56,18 @@ class Admission(BaseModel):
     at: AwareHappened | None = None
 
 
+class DischargeSampleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sampled_at: AwareHappened
+    #: the lower of the N and ORF1ab Ct values; null = no amplification
+    ct: float | None = Field(default=None, ge=0, le=60)
+
+
 class Discharge(BaseModel):
     model_config = ConfigDict(extra="forbid")
     at: AwareHappened | None = None
+    #: the last samples of the stay (the edition's discharge criteria read them)
+    samples: list[DischargeSampleIn] = Field(default_factory=list, max_length=20)
 
 
 class StepIn(BaseModel):
@@ -134,6 +144,7 @@ def admit(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], bod
 
 @router.post("/api/cases/{case_id}/discharge", response_model=HospitalRead)
 def discharge(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: Discharge):
-    a = hospitals.discharge(session, case_service.get_case(session, case_id), at=_when(body.at), actor=actor_of(session))
+    a = hospitals.discharge(session, case_service.get_case(session, case_id), at=_when(body.at),
+                            samples=[DischargeSample(x.sampled_at, x.ct) for x in body.samples], actor=actor_of(session))
     session.flush()
     return _read(session, a.hospital.hospital_id)

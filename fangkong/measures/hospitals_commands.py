@@ -11,6 +11,7 @@ from fangkong.cases import service as case_service
 from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.measures import hospitals
+from fangkong.protocol.hospitals import DischargeSample
 
 app = typer.Typer(help="Designated hospitals (定点医院): beds, admissions, escalation plan.", no_args_is_help=True)
 AtOpt = Annotated[str | None, typer.Option(help="when (default now)")]
@@ -93,8 +94,21 @@ def admit_cmd(case_id: str, hospital_id: str,
 
 @app.command("discharge")
 @handle_errors
-def discharge_cmd(case_id: str, at: AtOpt = None) -> None:
-    """Discharge a case. Example: `fangkong hospitals discharge C000001`"""
+def discharge_cmd(case_id: str, at: AtOpt = None,
+                  sample: Annotated[list[str] | None, typer.Option(
+                      help="a discharge sample TIME=CT (the lower of N and ORF1ab; 'none' = no amplification), "
+                           "repeated")] = None) -> None:
+    """Discharge a case meeting the edition's criteria (edition 9: two samples 24 h apart, Ct ≥ 35); starts its
+    post-discharge monitoring. Example: `fangkong hospitals discharge C000001 --sample 2022-03-20T08:00=36
+    --sample 2022-03-21T09:00=none`"""
+    samples = []
+    for text in sample or []:
+        when, _, ct = text.partition("=")
+        try:
+            value = None if ct.strip().lower() == "none" else float(ct)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r}: give TIME=CT, e.g. 2022-03-20T08:00=36") from None
+        samples.append(DischargeSample(parse_time(when, "--sample"), value))
     with unit_of_work() as session:
         hospitals.discharge(session, case_service.get_case(session, case_id), at=parse_time(at, "--at") or utcnow(),
-                            actor=operator())
+                            samples=samples, actor=operator())

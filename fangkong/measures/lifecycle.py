@@ -21,7 +21,7 @@ from fangkong.measures.models import Measure, TestTask
 from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
-from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, release_decision, upstream_verdict
+from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, Test, release_decision, resolved, upstream_verdict
 from fangkong.protocol.measures import measure_for, strictness
 
 __all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",
@@ -123,9 +123,9 @@ def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInf
     _active(m)
     rule = edition.measures.get(m.category)
     required = rule.upstream_tests_required if rule else 0
+    tests = resolved([Test(t.id, t.due_date, t.result, t.result_at, t.resample_of) for t in m.tests])
     return release_decision(now=now, phase_end_at=m.phase_end_at, end_at=m.end_at, then_kind=m.then_kind,
-                            tests=[(t.due_date, t.result) for t in m.tests], tz=tz,
-                            upstream=_upstream(session, m, required))
+                            tests=[(t.due, t.result) for t in tests], tz=tz, upstream=_upstream(session, m, required))
 
 
 def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,

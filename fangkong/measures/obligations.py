@@ -68,11 +68,13 @@ def tests_of(session: Session, measure_ids: list[int]) -> dict[int, list[Test]]:
 
 
 def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> list[tuple[int, Obligation]]:
-    q = select(Measure).where(
+    # the columns, not Measure objects (each joins its person): a bad day recolours hundreds of thousands
+    q = select(Measure.id, Measure.person_fk, Measure.category, Measure.kind, Measure.start_at, Measure.end_at,
+               Measure.source_kind, Measure.source_ref, Measure.needs_results, Measure.case_fk).where(
         Measure.person_fk.in_(part), Measure.start_at <= at,
         or_(Measure.ended_at.is_(None), Measure.ended_at > at),
         or_(Measure.needs_results, Measure.end_at > at))
-    rows = list(session.scalars(q))
+    rows = session.execute(q).all()
     # only the obligations past their nominal end need their tests read: few, against a bad day's thousands
     late = [m.id for m in rows if m.needs_results and m.end_at <= at]
     tests = tests_of(session, late) if late else {}

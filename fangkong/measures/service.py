@@ -1,4 +1,4 @@
-"""Measure services: give every risk person the edition's measure, keep the stricter one, record tests."""
+"""Measure services: give every risk person the edition's measure as an obligation beside the others, record tests."""
 
 from __future__ import annotations
 
@@ -14,15 +14,28 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.measures import sites
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
 from fangkong.people.service import chunks
+from fangkong.settings import get_settings
+from fangkong.tasks import service as task_service
+from fangkong.tasks.models import Task
 from fangkong.protocol.edition import Edition
-from fangkong.protocol.measures import MeasurePlan, measure_for, stricter
+from fangkong.protocol.measures import covers, measure_for, strictness
 
-__all__ = ["AssignResult", "assign_for_case", "active_measures", "list_measures", "record_test_result",
-           "tests_due", "get_measure", "end_for_case"]
+__all__ = [
+    "AssignResult",
+    "active_measures",
+    "all_active",
+    "assign_for_case",
+    "end_for_case",
+    "get_measure",
+    "list_measures",
+    "record_test_result",
+    "tests_due",
+]
 
 _AT_SITE = ("centralized_isolation",)
 
@@ -37,32 +50,50 @@ class AssignResult:
     expired: int = 0
 
 
-def _plan_of(m: Measure) -> MeasurePlan:
-    return MeasurePlan(category=m.category, kind=m.kind, start_at=m.start_at, phase_end_at=m.phase_end_at,
-                       end_at=m.end_at, then_kind=m.then_kind, test_dates=tuple(t.due_date for t in m.tests))
-
-
 def active_measures(session: Session, person_fks: list[int]) -> dict[int, Measure]:
-    out: dict[int, Measure] = {}
+    """The measure each person is shown: the strictest in force (then the latest end); see all_active."""
+    return {fk: ms[0] for fk, ms in all_active(session, person_fks).items()}
+
+
+def all_active(session: Session, person_fks: list[int]) -> dict[int, list[Measure]]:
+    """Every measure in force (not ended) per person, strictest first (then the latest end)."""
+    out: dict[int, list[Measure]] = {}
     for part in chunks(sorted(set(person_fks))):
-        for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.status == "active")):
-            out[m.person_fk] = m
+        for m in session.scalars(select(Measure).where(Measure.person_fk.in_(part), Measure.ended_at.is_(None))):
+            out.setdefault(m.person_fk, []).append(m)
+    for ms in out.values():
+        ms.sort(key=lambda m: (strictness(m.kind), -m.end_at.timestamp(), m.id))
     return out
+
+
+def _admit(session: Session, current: list[Measure], new: Measure, *, now: datetime) -> str:
+    """Add `new` beside the person's obligations in force unless one of its category covers it; one of its
+    category that it outlasts ends (`extended`) and hands over its room. Returns created | kept | replaced."""
+    same = [m for m in current if m.category == new.category]
+    if any(covers(m.kind, m.end_at, new.kind, new.end_at) for m in same):
+        return "kept"
+    session.add(new)
+    session.flush()
+    for m in same:
+        end_obligation(session, m, at=now, reason="extended")
+        sites.repoint(session, m, new)
+    current.append(new)
+    return "replaced" if same else "created"
 
 
 def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo, now: datetime,
                     actor: str = "system") -> AssignResult:
-    """Every registered risk person of the case gets the edition's measure for their category.
-
-    A person already under a measure keeps the stricter one (or the later end for the same kind);
-    the replaced measure stays on record with status `replaced`. Periods run from the last exposure.
+    """Every registered risk person of the case gets the edition's measure for their category, as an obligation
+    beside the others in force (a sealed-zone residence, another case's contact measure): nothing is overwritten.
+    One of the same category that covers it (as strict, ending no earlier) keeps the new one from being added;
+    one it outlasts ends as `extended`. Periods run from the last exposure.
     """
     result = AssignResult()
     # the columns the rule reads, not RiskPerson objects: a case in a dense city has ~30 000 risk persons, and
     # loading them whole (their evidence parsed, person and case joined) took 3.8 s of a 1 M-person city's trace
     risks = session.execute(select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category,
                                    RiskPerson.last_exposure_at).where(RiskPerson.case_fk == case.id)).all()
-    current = active_measures(session, [r.person_fk for r in risks if r.person_fk])
+    current = all_active(session, [r.person_fk for r in risks if r.person_fk])
     for risk in risks:
         if risk.person_fk is None:
             result.phone_only += 1
@@ -71,33 +102,27 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
         if plan.end_at <= now:
             result.expired += 1
             continue
-        old = current.get(risk.person_fk)
-        if old is not None and stricter(_plan_of(old), plan) is not plan:
-            result.kept += 1
-            continue
-        if old is not None:
-            end_obligation(session, old, at=now, reason="replaced")
-            result.replaced += 1
         m = Measure(person_fk=risk.person_fk, case_fk=case.id, risk_person_fk=risk.id, category=risk.category,
                     kind=plan.kind, then_kind=plan.then_kind, place="site" if plan.kind in _AT_SITE else "home",
                     last_exposure_at=risk.last_exposure_at, start_at=plan.start_at,
                     phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active", edition=edition.name,
                     source_kind="contact", source_ref=case.case_no, needs_results=bool(plan.test_dates))
         m.tests = [TestTask(person_fk=risk.person_fk, due_date=d) for d in plan.test_dates]
-        session.add(m)
-        current[risk.person_fk] = m
-        result.created += 1
+        outcome = _admit(session, current.setdefault(risk.person_fk, []), m, now=now)
+        setattr(result, outcome, getattr(result, outcome) + 1)
     session.flush()
     audit(session, actor, "measures.assign", "case", case.case_no, after=vars(result))
     return result
 
 
-def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str = "system") -> Measure | None:
-    """A person under a measure who becomes a case leaves it for the hospital (status `became_case`)."""
-    m = active_measures(session, [person_fk]).get(person_fk)
-    if m is not None:
-        end_obligation(session, m, at=now, reason="became_case", actor=actor)
-    return m
+def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str = "system") -> list[Measure]:
+    """A person who becomes a case leaves every contact obligation (and pool hold) for the hospital: each ends
+    with reason `became_case`. Zone residence, arrival and other obligations stay (DOMAIN.md §5)."""
+    ended = []
+    for m in session.scalars(select(Measure).where(Measure.person_fk == person_fk, Measure.ended_at.is_(None))):
+        if m.category in CONTACT_CATEGORIES or m.kind == TEMPORARY_CONTROL:
+            ended.append(end_obligation(session, m, at=now, reason="became_case", actor=actor))
+    return ended
 
 
 def list_measures(session: Session, *, status: str | None = "active", kind: str | None = None,
@@ -142,8 +167,32 @@ def record_test_result(session: Session, task: TestTask, result: str, *, at: dat
         raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten")
     task.result, task.result_at = result, at
     audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
+    if result == "invalid":
+        _resample(session, task, at=at, actor=actor)
+    if task.resample_of is not None:
+        for open_ in session.scalars(select(Task).where(Task.kind == "resample", Task.status == "open",
+                                                        Task.person_fk == task.person_fk,
+                                                        Task.measure_fk == task.measure_fk)):
+            task_service.close_task(session, open_, "done", at=at, actor=actor, note=f"re-sample {result}")
     mark_changed(session, [task.person_fk], at)  # an overdue test no longer colours the code
     return task
+
+
+def _resample(session: Session, task: TestTask, *, at: datetime, actor: str) -> TestTask:
+    """An invalid result is sampled again at once: a new test due the same day stands for it (its result is the
+    one the release reads), and the person's community gets a `resample` task (due the same day); missing, the
+    re-sample is overdue from the next day and colours the code like any test."""
+    tz = get_settings().zone
+    again = TestTask(measure_fk=task.measure_fk, person_fk=task.person_fk, due_date=at.astimezone(tz).date(),
+                     resample_of=task.id)
+    session.add(again)
+    session.flush()
+    community = session.scalar(select(Person.community).where(Person.id == task.person_fk)) or "unknown"
+    task_service.open_task(session, "resample", "resampled", owner=task_service.Owner("community", community, community),
+                           start=at, jurisdiction=community, person_fk=task.person_fk, measure_fk=task.measure_fk,
+                           note=f"test {task.id} invalid: re-sample as test {again.id}")
+    audit(session, actor, "test.resample", "test_task", again.id, after={"of": task.id})
+    return again
 
 
 def count_by_kind(session: Session) -> dict[str, int]:
@@ -188,7 +237,7 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
                            actor: str = "system") -> int:
     """End the holds of these persons (a negative single re-test): status `released` at `at`."""
     lifted = 0
-    for m in active_measures(session, person_fks).values():
+    for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.kind == TEMPORARY_CONTROL:
             m.phase_end_at, m.end_at = max(at, m.start_at), max(at, m.start_at)
             end_obligation(session, m, at=at, reason="retest_negative")
@@ -201,29 +250,22 @@ def assign_for_persons(session: Session, person_fks: list[int], category: str, *
                        edition: Edition, tz: ZoneInfo, now: datetime, case_fk: int | None = None,
                        source: tuple[str, str | None] = ("zone", None), actor: str = "system") -> AssignResult:
     """The edition's measure for a group found without a trace (sealed-zone residents: `sealed_resident`),
-    counted from `last_exposure_at`; a person already under a stricter or longer measure keeps it."""
+    counted from `last_exposure_at`, beside the person's other obligations (see assign_for_case)."""
     result = AssignResult()
     plan = measure_for(edition, category, last_exposure_at=last_exposure_at, found_at=now, tz=tz)
     if plan.end_at <= now:
         result.expired = len(set(person_fks))
         return result
-    current = active_measures(session, person_fks)
+    current = all_active(session, person_fks)
     for fk in sorted(set(person_fks)):
-        old = current.get(fk)
-        if old is not None and stricter(_plan_of(old), plan) is not plan:
-            result.kept += 1
-            continue
-        if old is not None:
-            end_obligation(session, old, at=now, reason="replaced")
-            result.replaced += 1
         m = Measure(person_fk=fk, case_fk=case_fk, category=category, kind=plan.kind, then_kind=plan.then_kind,
                     place="site" if plan.kind in _AT_SITE else "home", last_exposure_at=last_exposure_at,
                     start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active",
                     edition=edition.name, source_kind=source[0], source_ref=source[1],
                     needs_results=bool(plan.test_dates) and source[0] != "zone")
         m.tests = [TestTask(person_fk=fk, due_date=d) for d in plan.test_dates]
-        session.add(m)
-        result.created += 1
+        outcome = _admit(session, current.setdefault(fk, []), m, now=now)
+        setattr(result, outcome, getattr(result, outcome) + 1)
     session.flush()
     audit(session, actor, "measures.assign_group", "category", category, after=vars(result))
     return result
@@ -233,7 +275,7 @@ def release_for_persons(session: Session, person_fks: list[int], category: str, 
                         reason: str, actor: str = "system") -> int:
     """End the active measures of this category whose cause has ended (a lifted zone): status `released`."""
     released = 0
-    for m in active_measures(session, person_fks).values():
+    for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.category == category:
             end_obligation(session, m, at=now, reason="zone_lifted" if category == "sealed_resident" else "released")
             released += 1

@@ -215,6 +215,11 @@ def assign_rooms(session: Session, *, now: datetime, actor: str = "system") -> A
     report = AssignReport()
     if not waiting:
         return report
+    # a person under two centralized obligations (two cases' close contact) takes one room: the first waiting
+    once: dict[int, Measure] = {}
+    for m in waiting:
+        once.setdefault(m.person_fk, m)
+    waiting = list(once.values())
     groups: dict[str, list[Measure]] = {}
     for m in waiting:
         groups.setdefault(_group_key(m.person), []).append(m)
@@ -272,7 +277,14 @@ def arrive(session: Session, person: Person, *, at: datetime, actor: str = "syst
 
 def vacate(session: Session, m: Measure, *, at: datetime, reason: str, actor: str = "system") -> int:
     """The person leaves the site (released, stepped down, became a case, withdrawn): their room is freed and
-    any open transfer or room task for them is cancelled."""
+    any open transfer or room task for them is cancelled; unless another centralized obligation of theirs is
+    still in force, which then keeps the room."""
+    other = session.scalar(select(Measure).where(Measure.person_fk == m.person_fk, Measure.id != m.id,
+                                                 Measure.ended_at.is_(None), Measure.kind == _CENTRALIZED)
+                           .order_by(Measure.end_at.desc()).limit(1))
+    if other is not None:
+        repoint(session, m, other)
+        return 0
     left = 0
     for stay in session.scalars(select(RoomStay).where(RoomStay.person_fk == m.person_fk, RoomStay.left_at.is_(None))):
         stay.left_at = max(at, stay.assigned_at)

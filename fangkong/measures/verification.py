@@ -91,10 +91,19 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
 
 
 def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
-    """The person at the address is not the one traced: the measure this trace gave them is withdrawn."""
-    m = session.scalar(select(Measure).where(Measure.person_fk == task.person_fk, Measure.case_fk == task.case_fk,
-                                             Measure.status == "active"))
-    if m is not None:
+    """The person at the address is not the one traced: the obligations this trace gave them are withdrawn, and
+    so are those of everyone found only through them (a secondary contact whose every piece of evidence is via
+    this person): each re-evaluated, their other obligations untouched."""
+    person_id = session.scalar(select(Person.person_id).where(Person.id == task.person_fk))
+    ms = list(session.scalars(select(Measure).where(Measure.person_fk == task.person_fk,
+                                                    Measure.case_fk == task.case_fk, Measure.ended_at.is_(None))))
+    rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
+                           .where(Measure.case_fk == task.case_fk, Measure.ended_at.is_(None),
+                                  Measure.person_fk != task.person_fk)).all()
+    ms += [m for m, evidence in rows
+           if evidence and all(ev.get("via") == person_id and ev.get("kind") in ("venue", "household")
+                               for ev in evidence) and m.category == "secondary"]
+    for m in ms:
         end_obligation(session, m, at=at, reason="withdrawn")
         sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
         audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",

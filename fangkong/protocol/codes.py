@@ -8,9 +8,12 @@ from datetime import datetime
 
 from fangkong.protocol.edition import Edition
 
-__all__ = ["Reason", "Code", "code_colour", "COLOURS"]
+__all__ = ["Reason", "Code", "code_colour", "COLOURS", "RELEASE_OVERDUE"]
 
 COLOURS = ("red", "yellow", "green")
+#: a note, not a colour: an obligation is past its nominal end and not released (its results are missing,
+#: invalid or not negative); shown beside the reasons of the colour it keeps
+RELEASE_OVERDUE = "release_overdue"
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ def code_colour(edition: Edition, reasons: Iterable[Reason], now: datetime) -> C
         mine = [r for r in live if r.label in labels]
         if mine:
             ends = [r.until for r in mine]
-            return Code(colour, tuple(mine), _sooner(None if None in ends else max(ends), ahead, stricter))
+            notes = tuple(r for r in live if r.label == RELEASE_OVERDUE)
+            return Code(colour, tuple(mine) + notes, _sooner(None if None in ends else max(ends), ahead, stricter))
         stricter.extend(labels)
     return Code("green", (), _sooner(None, ahead, stricter))
 

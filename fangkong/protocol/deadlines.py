@@ -29,6 +29,7 @@ DEFAULT_DEADLINES: dict[str, timedelta] = {
 #: steps whose default is "the same day" rather than a number of hours
 _SAME_DAY_DEFAULTS: dict[str, str] = {
     "verified": SAME_DAY,                         # a pushed risk person → checked at the door (落地核查)
+    "resampled": SAME_DAY,                        # an invalid scheduled test → sampled again; [U] deployment setting
 }
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhm])")

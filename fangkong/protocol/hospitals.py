@@ -1,11 +1,12 @@
-"""Designated hospitals: the escalation plan by active case count, and where the plan stands now."""
+"""Designated hospitals: the escalation plan by active case count, where the plan stands now, discharge criteria."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-__all__ = ["Step", "DEFAULT_PLAN", "PlanState", "plan_state"]
+__all__ = ["Step", "DEFAULT_PLAN", "PlanState", "plan_state", "DischargeSample", "discharge_refusal"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,30 @@ def plan_state(active_cases: int, steps: Sequence[Step]) -> PlanState:
     upcoming = [s for s in ordered if active_cases <= s.threshold]
     nxt = upcoming[0] if upcoming else None
     return PlanState(active_cases, in_force, nxt, nxt.threshold - active_cases + 1 if nxt else None)
+
+
+@dataclass(frozen=True)
+class DischargeSample:
+    sampled_at: datetime
+    #: the higher-risk of the N and ORF1ab Ct values (the lower number); None = no amplification (negative)
+    ct: float | None
+
+
+def discharge_refusal(samples: Sequence[DischargeSample], *, ct_min: float, needed: int, hours_apart: float
+                      ) -> str | None:
+    """Why a case may not be discharged yet under the edition's criteria, or None when it may: the last `needed`
+    samples, consecutive, each at least `hours_apart` after the one before, all with Ct ≥ `ct_min` (诊疗方案
+    第九版: two samples, 24 h apart, Ct ≥ 35; 第八版: Ct ≥ 40; PROTOCOL-NOTES §7)."""
+    ordered = sorted(samples, key=lambda s: s.sampled_at)
+    if len(ordered) < needed:
+        return f"discharge needs {needed} consecutive samples with Ct ≥ {ct_min:g}, {hours_apart:g} h apart; " \
+               f"{len(ordered)} given"
+    last = ordered[-needed:]
+    low = [s for s in last if s.ct is not None and s.ct < ct_min]
+    if low:
+        return f"the sample of {low[0].sampled_at.isoformat()} has Ct {low[0].ct:g} < {ct_min:g}"
+    for a, b in zip(last, last[1:], strict=False):
+        if b.sampled_at - a.sampled_at < timedelta(hours=hours_apart):
+            return f"the samples of {a.sampled_at.isoformat()} and {b.sampled_at.isoformat()} are less than " \
+                   f"{hours_apart:g} h apart"
+    return None

@@ -84,14 +84,15 @@ class Test:
 
 def resolved(tests: Sequence[Test]) -> list[Test]:
     """Each scheduled test with the result that stands for it: an invalid test's re-sample (and that one's
-    re-sample, and so on) stands for it, on the original due date; the re-samples themselves are not listed."""
+    re-sample, and so on) stands for it once it has a result, on the original due date (until then the test
+    stays invalid); the re-samples themselves are not listed."""
     by_origin = {t.resample_of: t for t in sorted(tests, key=lambda t: t.id) if t.resample_of is not None}
     out = []
     for t in tests:
         if t.resample_of is not None:
             continue
         last = t
-        while last.result == "invalid" and last.id in by_origin:
+        while last.result == "invalid" and last.id in by_origin and by_origin[last.id].result != "pending":
             last = by_origin[last.id]
         out.append(Test(t.id, t.due, last.result, last.result_at, None))
     return out

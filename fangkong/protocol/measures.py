@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fangkong.protocol.edition import MEASURE_KINDS, Edition
 
-__all__ = ["MeasurePlan", "measure_for", "stricter", "strictness"]
+__all__ = ["MeasurePlan", "covers", "measure_for", "stricter", "strictness"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,11 @@ def stricter(current: MeasurePlan | None, new: MeasurePlan) -> MeasurePlan:
     if b < a or (b == a and new.end_at > current.end_at):
         return new
     return current
+
+
+def covers(kind: str, end_at: datetime, new_kind: str, new_end_at: datetime) -> bool:
+    """Whether an obligation in force of the same category already covers a new one (at least as strict, ending
+    no earlier): then nothing is added. Otherwise the new one is added, and an obligation of the same category
+    it outlasts ends as `extended` (a new exposure restarts the clock, never shortens it); obligations of other
+    categories are never touched (DOMAIN.md §5: nothing is overwritten)."""
+    return strictness(kind) <= strictness(new_kind) and end_at >= new_end_at

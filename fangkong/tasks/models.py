@@ -15,9 +15,10 @@ __all__ = ["CLOSED", "INVESTIGATION_STATUSES", "OWNER_KINDS", "TASK_KINDS", "TAS
 #: team_assignment: a case waits for a tracing team; investigation: the team finds and places the
 #: close contacts; verification: a community checks a risk person at the door (落地核查); transfer: a
 #: person is brought to their isolation room; room_needed: no free room was found; case_transfer: a
-#: case is brought to a designated hospital; symptom_alert: a check-in reported symptoms
+#: case is brought to a designated hospital; symptom_alert: a check-in reported symptoms; resample: a scheduled
+#: test came back invalid and the person is sampled again
 TASK_KINDS = ("team_assignment", "investigation", "verification", "transfer", "room_needed", "case_transfer",
-              "symptom_alert")
+              "symptom_alert", "resample")
 #: open → done, or one of the verification outcomes; cancelled when its cause went away
 TASK_STATUSES = ("open", "done", "forwarded", "not_found", "wrong_person", "cancelled")
 CLOSED = TASK_STATUSES[1:]

@@ -74,7 +74,7 @@ class _Ctx:
                 self.tasks.setdefault(t.person_fk, []).append(t)
             self.scheduled.update(s.scalars(
                 select(TestTask.person_fk).join(Measure).where(TestTask.person_fk.in_(part),
-                                                               TestTask.result == "pending", Measure.status == "active")))
+                                                               TestTask.result == "pending", Measure.ended_at.is_(None))))
             self.held.update(s.scalars(select(Measure.person_fk).where(
                 Measure.person_fk.in_(part), Measure.status == "active",
                 Measure.kind == measure_service.TEMPORARY_CONTROL)))
@@ -110,10 +110,14 @@ def _record_scheduled(c: _Ctx, lr: LabResult, sample: Sample) -> None:
     day = sample.sampled_at.astimezone(c.tz).date()
     tasks = list(c.session.scalars(
         select(TestTask).join(Measure).where(TestTask.person_fk == sample.person_fk, TestTask.result == "pending",
-                                             TestTask.due_date <= day, Measure.status == "active")
-        .order_by(TestTask.due_date)))
-    if tasks:
-        task = next((t for t in tasks if t.due_date == day), tasks[0])
+                                             TestTask.due_date <= day, Measure.ended_at.is_(None))
+        .order_by(TestTask.due_date, TestTask.id)))
+    # one swab answers each obligation in force (a contact measure and a sealed-zone residence both test today)
+    by_measure: dict[int, list[TestTask]] = {}
+    for t in tasks:
+        by_measure.setdefault(t.measure_fk, []).append(t)
+    for mine in by_measure.values():
+        task = next((t for t in mine if t.due_date == day), mine[0])
         measure_service.record_test_result(c.session, task, mapped, at=lr.reported_at, actor=c.actor)
         c.out.tests_recorded += 1
 

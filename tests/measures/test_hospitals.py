@@ -11,7 +11,11 @@ from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, NotFound
 from fangkong.measures import hospitals
 from fangkong.tasks.models import Task
+from fangkong.protocol.hospitals import DischargeSample
 from test_api import server  # noqa: F401 - the real-HTTP fixture
+
+#: two samples 24 h apart with Ct ≥ 35 (edition 9's discharge criteria), during a stay admitted at at(1)
+OK_SAMPLES = [DischargeSample(at(2), 36.0), DischargeSample(at(27), None)]
 
 
 def test_a_declared_case_gets_a_transfer_task_closed_by_admission(env, tmp_path):
@@ -47,7 +51,7 @@ def test_full_hospitals_and_unknown_ones_are_refused(env, tmp_path):
             hospitals.get_hospital(s, "H2")
         with pytest.raises(Conflict, match="already registered"):
             hospitals.add_hospital(s, "H1", name="x", jurisdiction="140105", beds=1)
-        hospitals.discharge(s, c1, at=at(30))
+        hospitals.discharge(s, c1, at=at(30), samples=OK_SAMPLES)
         with pytest.raises(Conflict, match="is not in a hospital"):
             hospitals.discharge(s, c1, at=at(31))
         hospitals.admit(s, c2, h, at=at(31))
@@ -66,7 +70,7 @@ def test_escalation_plan_by_active_cases(env, tmp_path):
         state = hospitals.plan(s)
         assert state.active_cases == 2 and [x.threshold for x in state.in_force] == [1] and state.next_step is None
         hospitals.admit(s, c1, h, at=at(1))
-        hospitals.discharge(s, c1, at=at(2))
+        hospitals.discharge(s, c1, at=at(30), samples=OK_SAMPLES)
         state = hospitals.plan(s)
         assert state.active_cases == 1 and state.in_force == () and state.cases_to_next == 1
 
@@ -80,7 +84,9 @@ def test_hospitals_over_http_and_cli(server, tmp_path):  # noqa: F811
     case_id = traced_city(tmp_path / "city")
     r = server.post(f"/api/cases/{case_id}/admit", json={"hospital_id": "NOPE"})
     assert r.status_code == 404
-    r = server.post(f"/api/cases/{case_id}/admit", json={"hospital_id": "H4", "negative_pressure": True})
+    admitted = TRACED_AT + timedelta(hours=2)
+    r = server.post(f"/api/cases/{case_id}/admit", json={"hospital_id": "H4", "negative_pressure": True,
+                                                          "at": admitted.isoformat()})
     assert r.status_code == 200 and r.json()["beds_used"] == 1 and r.json()["negative_pressure_used"] == 1
     assert server.post(f"/api/cases/{case_id}/admit", json={"hospital_id": "H4"}).status_code == 409
     plan = server.get("/api/hospitals/plan").json()
@@ -89,7 +95,12 @@ def test_hospitals_over_http_and_cli(server, tmp_path):  # noqa: F811
     assert r.status_code == 200 and r.json()["in_force"][0]["threshold"] == 0
     assert server.put("/api/hospitals/plan/0", json={"action": ""}).status_code == 422
     assert server.delete("/api/hospitals/plan/7").status_code == 404
-    assert server.post(f"/api/cases/{case_id}/discharge", json={}).json()["beds_used"] == 0
+    r = server.post(f"/api/cases/{case_id}/discharge", json={})
+    assert r.status_code == 422 and "discharge criteria" in r.text and "2 consecutive samples" in r.text
+    samples = [{"sampled_at": (admitted + timedelta(hours=h)).isoformat(), "ct": ct} for h, ct in ((3, 36), (28, None))]
+    assert server.post(f"/api/cases/{case_id}/discharge",
+                       json={"samples": samples, "at": (admitted + timedelta(hours=30)).isoformat()}
+                       ).json()["beds_used"] == 0
     r = fk("hospitals", "plan")
     assert r.exit_code == 0 and "active cases: 0" in r.stdout and "启用负压病房" in r.stdout
     assert fk("hospitals", "step", "0", "--remove").exit_code == 0

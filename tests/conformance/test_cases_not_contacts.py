@@ -1,0 +1,43 @@
+"""Rule: a case is never a risk person (DOMAIN.md §5). A declared case met by another case's trace is a chain
+edge (likely source), with no measure, room, transfer or door check, and is not counted as 密接; declaring a
+case ends the person's contact obligations (issue 23, reproduction 1)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from conformance.scenario import at, code, obligations, ok
+from fangkong.clikit import unit_of_work
+from fangkong.contacts import chains
+from fangkong.contacts.models import RiskPerson
+from fangkong.people.models import Person
+from fangkong.tasks.models import Task
+from test_flow import city
+
+
+def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(env, tmp_path, monkeypatch):
+    at(monkeypatch, "2022-03-11T21:00+08:00")
+    ok("import", city(tmp_path / "city"))
+    first = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at", "2022-03-11T20:00")
+    ok("trace", first)
+    assert obligations("P00003") == [("close", "centralized_isolation", None)]
+    # P00003 (close contact of the first) tests positive: his trace meets P00001 at V1, already a case
+    at(monkeypatch, "2022-03-12T21:00+08:00")
+    second = ok("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00")
+    doc = json.loads(ok("trace", second, "--format", "json"))
+    assert "P00001" not in {r["person_id"] for r in doc["risk_persons"]}
+    assert "P00004" in {r["person_id"] for r in doc["risk_persons"]}  # the others met are still contacts
+    with unit_of_work() as s:
+        p1 = s.scalar(select(Person.id).where(Person.person_id == "P00001"))
+        assert s.scalar(select(func.count(RiskPerson.id)).where(RiskPerson.person_fk == p1)) == 0
+        kinds = set(s.scalars(select(Task.kind).where(Task.person_fk == p1)))
+        assert kinds <= {"case_transfer"}  # no door check, no transfer to a site, no room task
+        edges = {(e.source, e.target, e.category) for e in chains.chains(s).edges}
+        assert (first, second, "close") in edges
+    assert obligations("P00001", active_only=False) == []
+    assert code("P00001")["reasons"] == ["case"]
+    # declaring P00003 ended his contact obligation (became_case); his code is the case's
+    assert obligations("P00003", active_only=False) == [("close", "centralized_isolation", "became_case")]
+    assert code("P00003") == {"colour": "red", "reasons": ["case"], "changes_at": None}
