@@ -60,7 +60,7 @@ def test_a_past_bulletin_printed_again_is_the_text_issued(env, tmp_path, monkeyp
     assert first.exit_code == 0 and "issued version 1" in first.stderr
     assert "目前高风险区1个、中风险区1个、低风险区1个" in first.stdout
     issued = json.loads(fk("report", "bulletin", "--date", "2022-03-12", "--format", "json").stdout)
-    assert issued["issued"]["version"] == 1 and issued["zones"]["sealed_residents"] == 3  # with close contact P00002
+    assert issued["issued"]["version"] == 1 and issued["zones"]["sealed_residents"] == 3  # P00002 too
     _lower_then_lift_the_sealed_zone()
     _clock(monkeypatch, "2022-03-25T09:00+08:00")
     again = fk("report", "bulletin", "--date", "2022-03-12")
