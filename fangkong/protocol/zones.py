@@ -34,6 +34,10 @@ class RoundResult:
     all_negative: bool
     #: every result is in (an incomplete round is not all negative yet, and says so)
     complete: bool = True
+    #: residents the round tested, of the zone's residents (None: not known): a round that leaves residents
+    #: out is no round of the zone (issue 23: 1 of 20 tested lowered a zone)
+    tested: int | None = None
+    residents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,12 @@ def _round_missing(edition: Edition, state: ZoneState, day_n: date, now: datetim
     if not rounds:
         where = f"within {within} days before lifting" if within is not None else f"on or after day {day_n}"
         return f"no testing round {where}"
-    if not rounds[-1].complete:
-        return f"the round of {rounds[-1].day} still has results outstanding"
+    last = rounds[-1]
+    if last.tested is not None and last.residents and last.tested < last.residents:
+        return (f"the round of {last.day} tested {last.tested} of the zone's {last.residents} residents: "
+                "every resident must be tested")
+    if not last.complete:
+        return f"the round of {last.day} still has results outstanding"
     if not rounds[-1].all_negative:
         return f"the round of {rounds[-1].day} was not all negative"
     return None

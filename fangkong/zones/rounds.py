@@ -50,7 +50,9 @@ def rounds_of(session: Session, zone: Zone, tz: ZoneInfo) -> tuple[RoundResult, 
     """Recorded rounds, plus each day the residents' scheduled zone tests were due: a day is an all-negative
     round when every resident test due that day has a result and all are negative. A recorded round wins."""
     since = zone.clock_from.astimezone(tz).date() if zone.clock_from else date.min
-    out = {r.day: RoundResult(r.day, r.complete and r.positive == 0 and r.tested > 0, r.complete or r.positive > 0)
+    count = session.scalar(select(func.count()).where(ZoneResident.zone_fk == zone.id)) or 0
+    out = {r.day: RoundResult(r.day, r.complete and r.positive == 0 and r.tested > 0, r.complete or r.positive > 0,
+                              tested=r.tested, residents=count)
            for r in session.scalars(select(ZoneRound).where(ZoneRound.zone_fk == zone.id, ZoneRound.day >= since))}
     residents = select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)
     q = (select(TestTask.due_date, func.count(), func.count().filter(TestTask.result == "negative"),

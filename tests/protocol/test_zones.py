@@ -132,3 +132,13 @@ def test_property_every_place_gets_one_level_and_home_is_sealed(home, stays, lim
     assert set(plan) == set(home) | set(stays)
     assert all(plan[h] == "sealed" for h in home)
     assert all((plan[p] == "sealed") == (p in home or s >= limit) for p, s in stays.items())
+
+
+def test_a_round_that_leaves_residents_out_is_no_round_of_the_zone():
+    start = datetime(2022, 3, 12, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    part = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 19), True, tested=1, residents=20),))
+    c = lift_check(load_edition("9"), part, now=start + timedelta(days=8), tz=ZoneInfo("Asia/Shanghai"))
+    assert not c.met and c.missing == ("the round of 2022-03-19 tested 1 of the zone's 20 residents: every resident "
+                                       "must be tested",)
+    whole = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 19), True, tested=20, residents=20),))
+    assert lift_check(load_edition("9"), whole, now=start + timedelta(days=8), tz=ZoneInfo("Asia/Shanghai")).met
