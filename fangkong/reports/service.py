@@ -14,7 +14,7 @@ from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
 from fangkong.measures.models import HospitalAdmission, IsolationSite, Measure, Room, RoomStay, TestTask
-from fangkong.protocol.edition import CATEGORIES, Edition, load_edition
+from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
 from fangkong.protocol.lifecycle import results_met_at
 from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
@@ -179,20 +179,32 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
 
 
 def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, int], dict[str, int]]:
-    """Measures in force at `at` by kind and by category, from their history. An obligation whose end needs
-    results and whose results had met it by `at` is over, though no one has released it yet."""
-    kinds = dict(session.execute(select(Measure.kind, func.count()).where(in_force_at(at))
-                                 .group_by(Measure.kind)).all())
-    cats = dict(session.execute(select(Measure.category, func.count()).where(in_force_at(at))
-                                .group_by(Measure.category)).all())
-    late = session.execute(select(Measure.id, Measure.kind, Measure.category, Measure.end_at).where(
-        in_force_at(at), Measure.needs_results, Measure.end_at <= at)).all()
+    """Persons under a measure at `at`, each counted once under the strictest kind in force (a close contact
+    living in a sealed zone holds both obligations, and is one person in 集中隔离, not two people), and persons
+    by category of obligation (封控区居民 counts every resident, whatever else they are under). An obligation
+    whose end needs results and whose results had met it by `at` is over, though no one has released it yet."""
+    rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category,
+                                  Measure.needs_results, Measure.end_at).where(in_force_at(at))).all()
+    late = [r for r in rows if r.needs_results and r.end_at <= at]
     tests = obligations.tests_of(session, [r.id for r in late]) if late else {}
-    for r in late:
-        if results_met_at(tests.get(r.id, []), end_at=r.end_at, at=at, tz=tz) is not None:
-            kinds[r.kind] -= 1
-            cats[r.category] -= 1
-    return kinds, cats
+    over = {r.id for r in late if results_met_at(tests.get(r.id, []), end_at=r.end_at, at=at, tz=tz) is not None}
+    strictest: dict[int, str] = {}
+    by_category: dict[str, set[int]] = {}
+    for r in rows:
+        if r.id in over:
+            continue
+        held = strictest.get(r.person_fk)
+        if held is None or _rank(r.kind) < _rank(held):
+            strictest[r.person_fk] = r.kind
+        by_category.setdefault(r.category, set()).add(r.person_fk)
+    kinds: dict[str, int] = {}
+    for kind in strictest.values():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds, {c: len(persons) for c, persons in by_category.items()}
+
+
+def _rank(kind: str) -> int:
+    return MEASURE_KINDS.index(kind) if kind in MEASURE_KINDS else len(MEASURE_KINDS)
 
 
 def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | None = None) -> Bulletin:

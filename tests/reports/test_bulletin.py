@@ -56,8 +56,16 @@ def test_figures_equal_direct_counts(outbreak):
                                              ON m.id = t.measure_fk WHERE t.result = 'positive' AND t.person_fk IN
                                              (SELECT person_fk FROM risk_person)""")
         assert b.tests_positive + b.tests_negative + b.tests_pending == b.traced_total
+        # persons, each under the strictest kind in force (several obligations may be in force for one person)
+        stricter = {"centralized_isolation": "()", "home_isolation": "('centralized_isolation')"}
         for kind, figure in (("centralized_isolation", b.isolation_in_site), ("home_isolation", b.isolation_at_home)):
-            assert figure == one(s, "SELECT count(*) FROM measure WHERE status = 'active' AND kind = :k", k=kind)
+            assert figure == one(s, f"""SELECT count(DISTINCT person_fk) FROM measure m WHERE status = 'active'
+                                        AND kind = :k AND NOT EXISTS (SELECT 1 FROM measure o WHERE
+                                        o.person_fk = m.person_fk AND o.status = 'active'
+                                        AND o.kind IN {stricter[kind] if kind != 'centralized_isolation' else "('')"})""",
+                                 k=kind)
+        assert b.isolation_in_site + b.isolation_at_home + b.monitoring == one(
+            s, "SELECT count(DISTINCT person_fk) FROM measure WHERE status = 'active' AND kind <> 'temporary_control'")
         assert b.new_community + b.new_under_control == b.new_confirmed + b.new_asymptomatic == 2
         assert b.new_under_control == 1  # the close contact who tested positive in isolation
         assert b.days_since_community_case == 0
