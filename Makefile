@@ -13,6 +13,7 @@ demo: setup
 test:
 	@bash scripts/bootstrap.sh --test
 	.venv/bin/lint-imports
+	.venv/bin/ruff check --select F,E9 fangkong tests bench   # pyflakes: unused and undefined names, repeated keys
 	$(PY) -m pytest $(ARGS)
 
 bench: setup

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Select, Table
 from sqlalchemy.orm import Session

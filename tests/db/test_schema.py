@@ -25,3 +25,10 @@ def test_every_foreign_key_with_a_delete_action_is_indexed(tmp_path):
                     missing.append(f"{table}.{fk['constrained_columns'][0]}")
     assert checked >= 2
     assert missing == []
+
+
+def test_the_migrations_have_exactly_one_head():
+    """A new migration revises the one head; two heads mean two people's migrations whose order nobody chose."""
+    from fangkong.db.migrate import heads
+
+    assert len(heads()) == 1, f"several heads: {sorted(heads())}"

@@ -100,7 +100,7 @@ def test_bad_merges_change_nothing(env, tmp_path):
         assert s.scalar(select(func.count(PersonMerge.id))) == 0
 
 
-def test_review_queue_over_http(server, tmp_path):
+def test_review_queue_over_http(server, tmp_path):  # noqa: F811
     traced(tmp_path)
     dup = [{**person(4), "person_id": "VC-4", "id_number": "", "phone": "", "address": "别处"}]
     assert fk("import", write_city(tmp_path / "vc", dup, [venue("V1")], []), "--source", "venue_codes").exit_code == 0

@@ -7,7 +7,7 @@ from clihelp import fk
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 
-def test_planner_and_its_bad_input(server):
+def test_planner_and_its_bad_input(server):  # noqa: F811
     r = server.get("/api/testing/plan", params={"persons": 10_000_000, "prevalence": 0.001, "points": 4000,
                                                  "labs": "own:143000,contract:80000", "pool_size": 10})
     assert r.status_code == 200, r.text
@@ -20,7 +20,7 @@ def test_planner_and_its_bad_input(server):
         assert server.get("/api/testing/plan", params=q).status_code == 422, bad
 
 
-def test_rounds_results_and_follow_ups(server, tmp_path):
+def test_rounds_results_and_follow_ups(server, tmp_path):  # noqa: F811
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     assert server.post("/api/testing/points", json={"point_id": "PT1", "community": "140105001001",
                                                     "tables": 4}).status_code == 201
@@ -54,7 +54,7 @@ def test_rounds_results_and_follow_ups(server, tmp_path):
     assert server.post("/api/testing/conflicts/999/resolve", json={"result": "maybe", "reviewer": "x"}).status_code == 422
 
 
-def test_environmental_samples_and_bad_input(server):
+def test_environmental_samples_and_bad_input(server):  # noqa: F811
     ok = {"tube_id": "E1", "place_kind": "hotel_room", "place_ref": "隔离酒店 1203", "sampled_at": "2022-03-14T09:00:00+08:00"}
     assert server.post("/api/testing/environmental", json=ok).status_code == 201
     assert server.post("/api/testing/environmental", json=ok).status_code == 409
