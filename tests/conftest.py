@@ -101,3 +101,15 @@ def wipe_records() -> None:
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with full token buckets. The process keeps one limiter per setting, so without this the
+    logins of earlier tests (all from 127.0.0.1) spent a later test's tokens, and the suite's order decided whether
+    tests/auth/test_holes.py signed in or got a 429."""
+    from fangkong import ratelimit
+
+    for limiter in (ratelimit.limiter_for, ratelimit._login_limiter, ratelimit._account_limiter):
+        limiter.cache_clear()
+    yield
