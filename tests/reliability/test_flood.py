@@ -165,13 +165,20 @@ def test_serve_refuses_the_demo_secret_outside_demo_mode(sqlite_env, monkeypatch
     assert "FANGKONG_SECRET_KEY" in r.output and "refusing to start" in r.output
     # the app itself refuses too, however it is served (uvicorn fangkong.api:app, a process manager)
     with pytest.raises(RuntimeError, match="FANGKONG_SECRET_KEY"):
-        asyncio.run(_start_app())
+        _start_app()
     monkeypatch.setenv("FANGKONG_DEMO", "1")   # `fangkong demo` serves with it
     get_settings.cache_clear()
-    asyncio.run(_start_app())
+    _start_app()
 
 
-async def _start_app() -> None:
+def _start_app() -> None:
+    """The app's start-up, on a thread of its own: in the full suite an earlier test (a browser driven through
+    Playwright's sync API) can leave this thread inside a running event loop, where asyncio.run refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _lifespan()).result()
+
+
+async def _lifespan() -> None:
     from fangkong.api import app, lifespan
 
     async with lifespan(app):
