@@ -178,7 +178,7 @@ def _redis_or_skip() -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL} (FANGKONG_TEST_REDIS_URL) for the shared limiter: {exc}")
+        pytest.fail(f"the shared limiter needs Redis at {REDIS_URL} (FANGKONG_TEST_REDIS_URL): {exc}")
 
 
 def test_two_processes_share_a_clients_bucket_through_redis():
