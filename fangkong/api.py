@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import __version__, flows
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router

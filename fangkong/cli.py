@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import flows, importer
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices_commands import devices_app

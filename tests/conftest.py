@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from fangkong.db.core import get_engine
 from fangkong.db.migrate import upgrade
-from fangkong.db.models import Base
+from fangkong.models import Base
 from fangkong.settings import get_settings
 
 # the servers the tests start refuse the demo secret (fangkong.settings.unsafe_secret): a test deployment's own

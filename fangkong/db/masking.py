@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.db.models import Base
+from fangkong.db.core import Base
 from fangkong.db.scope import SCOPE_KEY, scope_of
 from fangkong.protocol.roles import normalise_code
 

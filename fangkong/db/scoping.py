@@ -1,129 +1,34 @@
 """Jurisdiction scoping in the data layer: every query of a scoped session sees only its subtree.
 
 A session bound to a principal (fangkong.db.scope.bind) carries the principal's jurisdiction prefix. Every
-SELECT, UPDATE and DELETE it executes (ORM or Core) gets a WHERE clause on its primary table, from the table
-below, so no service can forget it: a record outside the subtree is simply not there (NotFound), a list or a
-count leaves it out. What a visible record links to (a risk person's case, a measure's person) is loaded with
-it: the rows are scoped, not every join.
-
-Visible persons: residents of the subtree (person.community under the prefix), plus persons pushed to it:
-a task owned by a jurisdiction in the subtree (verification, assistance), an assistance row routed to one of
-its communities. Everything about a person (cases, measures, codes, samples, ...) follows the person.
+SELECT, UPDATE and DELETE it executes (ORM or Core) gets a WHERE clause on its primary table, from the rules
+of fangkong.models.scoping, so no service can forget it: a record outside the subtree is simply not there
+(NotFound), a list or a count leaves it out. What a visible record links to (a risk person's case, a measure's
+person) is loaded with it: the rows are scoped, not every join.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from sqlalchemy import ColumnElement, FromClause, Join, Select, event, literal, or_, select, union
+from sqlalchemy import ColumnElement, FromClause, Join, Select, event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.selectable import Alias
 
 from fangkong.db.audit import audit
-from fangkong.db.models import Base
 from fangkong.db.scope import SCOPE_KEY
 
-__all__ = ["RULES", "scoped_tables", "unscoped", "visible_case_ids", "visible_person_ids"]
+__all__ = ["RULES", "unscoped", "use"]
 
-_T = Base.metadata.tables
-
-
-def visible_person_ids(p: str) -> Select:
-    person, task, ap = _T["person"], _T["task"], _T["assist_person"]
-    return union(select(person.c.id).where(person.c.community.startswith(p)),
-                 select(task.c.person_fk).where(task.c.jurisdiction.startswith(p), task.c.person_fk.is_not(None)),
-                 select(ap.c.person_fk).where(ap.c.community.startswith(p), ap.c.person_fk.is_not(None)))
+#: table name → its WHERE clause for prefix p; given by the models registry above the domains, which alone knows
+#: every domain's tables (fangkong.models.scoping)
+RULES: dict[str, Callable[[FromClause, str], ColumnElement]] = {}
 
 
-def visible_case_ids(p: str) -> Select:
-    case = _T["case"]
-    return select(case.c.id).where(case.c.person_fk.in_(visible_person_ids(p)))
-
-
-def _by_person(column: str = "person_fk") -> Callable[[FromClause, str], ColumnElement]:
-    return lambda t, p: t.c[column].in_(visible_person_ids(p))
-
-
-def _by_case(t: FromClause, p: str) -> ColumnElement:
-    return t.c.case_fk.in_(visible_case_ids(p))
-
-
-def _related(t: FromClause, p: str) -> ColumnElement:
-    """A place or team of a jurisdiction: seen from inside its subtree and from above it."""
-    return or_(t.c.jurisdiction.startswith(p), literal(p).startswith(t.c.jurisdiction))
-
-
-def _person(t, p):
-    pushed = union(select(_T["task"].c.person_fk).where(_T["task"].c.jurisdiction.startswith(p)),
-                   select(_T["assist_person"].c.person_fk).where(_T["assist_person"].c.community.startswith(p)))
-    return or_(t.c.community.startswith(p), t.c.id.in_(pushed))
-
-
-def _risk_person(t, p):
-    return or_(t.c.person_fk.in_(visible_person_ids(p)), t.c.case_fk.in_(visible_case_ids(p)))
-
-
-def _task(t, p):
-    return or_(t.c.jurisdiction.startswith(p), t.c.person_fk.in_(visible_person_ids(p)),
-               t.c.case_fk.in_(visible_case_ids(p)))
-
-
-def _assist_request(t, p):
-    ap = _T["assist_person"]
-    return or_(t.c.recipient.startswith(p), t.c.case_fk.in_(visible_case_ids(p)),
-               t.c.id.in_(select(ap.c.request_fk).where(ap.c.community.startswith(p))))
-
-
-def _assist_person(t, p):
-    ar = _T["assist_request"]
-    return or_(t.c.community.startswith(p), t.c.person_fk.in_(visible_person_ids(p)),
-               t.c.request_fk.in_(select(ar.c.id).where(ar.c.case_fk.in_(visible_case_ids(p)))))
-
-
-def _zone(t, p):
-    return or_(t.c.case_fk.is_(None), t.c.case_fk.in_(visible_case_ids(p)))
-
-
-def _match_review(t, p):
-    return or_(t.c.person_fk.in_(visible_person_ids(p)), t.c.candidate_fk.in_(visible_person_ids(p)))
-
-
-#: table → its WHERE clause for prefix p. Tables not listed hold no personal data (venues, labs, rounds,
-#: tubes, editions) or are guarded by a permission instead (users, tokens, the audit log).
-RULES: dict[str, Callable[[FromClause, str], ColumnElement]] = {
-    "person": _person,
-    "case": _by_person(),
-    "risk_person": _risk_person,
-    "measure": _by_person(),
-    "test_task": _by_person(),
-    "check_in": _by_person(),
-    "room_stay": _by_person(),
-    "health_code": _by_person(),
-    "health_code_change": _by_person(),
-    "sample": _by_person(),
-    "zone_resident": _by_person(),
-    "arrival": _by_person(),
-    "drug_purchase": _by_person(),
-    "fever_report": _by_person(),
-    "vaccination": _by_person(),
-    "person_source_key": _by_person(),
-    "person_phone": _by_person(),
-    "person_merge": _by_person("survivor_id"),
-    "match_review": _match_review,
-    "hospital_admission": _by_case,
-    "investigation": _by_case,
-    "task": _task,
-    "assist_request": _assist_request,
-    "assist_person": _assist_person,
-    "zone": _zone,
-    "tracing_team": _related,
-    "isolation_site": _related,
-    "hospital": _related,
-}
-
-
-def scoped_tables() -> set[str]:
-    return set(RULES)
+def use(rules: Mapping[str, Callable[[FromClause, str], ColumnElement]]) -> None:
+    """Cut scoped sessions' queries by these rules (fangkong.models calls it once, when imported)."""
+    RULES.clear()
+    RULES.update(rules)
 
 
 def _primary(f: FromClause) -> FromClause:
@@ -143,6 +48,8 @@ def _scope_statement(state: ORMExecuteState) -> None:
     p = state.session.info.get(SCOPE_KEY)
     if not p or state.is_relationship_load or state.execution_options.get("fangkong_unscoped"):
         return
+    if not RULES:  # a scoped session must never see everything because the rules were not given
+        raise RuntimeError("no jurisdiction rules: import fangkong.models before a scoped session queries")
     stmt = state.statement
     if state.is_select and isinstance(stmt, Select):
         criteria = [RULES[name](f, p) for f in map(_primary, stmt.get_final_froms())

@@ -1,8 +1,9 @@
 """Merging two person records into one and undoing it: every record naming the merged person follows the survivor.
 
 The people domain sits below every domain that refers to a person, so it cannot import their models; it finds
-them instead as the foreign keys to person.id in the one metadata every model registers in. Whatever a later
-domain adds that refers to a person is moved by a merge without a change here.
+them instead as the foreign keys to person.id among every registered table (fangkong.db.registry, complete once
+the models registry fangkong.models is imported). Whatever a later domain adds that refers to a person is moved
+by a merge without a change here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import date, datetime
 from sqlalchemy import PrimaryKeyConstraint, Table, UniqueConstraint, and_, exists, select, tuple_
 from sqlalchemy.orm import Session
 
+from fangkong.db import registry
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.db.models import Base
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonMerge, PersonSourceKey
 from fangkong.people.persons_import import as_data
@@ -53,8 +54,8 @@ def _restore(session: Session, table: Table, rows: list[dict]) -> None:
 
 def _referencing(target: str) -> list[tuple[Table, str]]:
     """(table, column) of every foreign key to <target>.id."""
-    goal = Base.metadata.tables[target].c.id
-    return [(t, c.name) for t in Base.metadata.sorted_tables for c in t.columns
+    goal = registry.tables()[target].c.id
+    return [(t, c.name) for t in registry.sorted_tables() for c in t.columns
             if any(fk.column is goal for fk in c.foreign_keys)]
 
 
@@ -96,7 +97,7 @@ def _move(session: Session, table: Table, col: str, old: int, new: int, moved: d
 
 def _move_back(session: Session, key: str, rows: list[list], old: int) -> None:
     name, col = key.split(".")
-    table = Base.metadata.tables[name]
+    table = registry.tables()[name]
     pk = _pk(table)
     for part in range(0, len(rows), 1000):
         session.execute(table.update().where(tuple_(*[table.c[k] for k in pk]).in_(
@@ -106,9 +107,7 @@ def _move_back(session: Session, key: str, rows: list[list], old: int) -> None:
 def _risk_persons(session: Session, survivor: Person, merged: Person, record: dict) -> None:
     """A risk person's key names the person ("p:<person_id>"): rename the merged person's, and where one case
     lists both, keep one row with the higher category and all evidence (measures and tasks follow it)."""
-    if _RISK not in Base.metadata.tables:
-        return
-    t = Base.metadata.tables[_RISK]
+    t = registry.tables()[_RISK]
     old_who, new_who = "p:" + merged.person_id, "p:" + survivor.person_id
     for row in session.execute(select(t).where(t.c.who == old_who)).all():
         keep = session.execute(select(t).where(t.c.case_fk == row.case_fk, t.c.who == new_who)).first()
@@ -131,15 +130,13 @@ def _risk_persons(session: Session, survivor: Person, merged: Person, record: di
 
 
 def _unrisk(session: Session, survivor: Person, merged_person_id: str, record: dict) -> None:
-    if _RISK not in Base.metadata.tables:
-        return
-    t = Base.metadata.tables[_RISK]
+    t = registry.tables()[_RISK]
     for c in reversed(record["combined"]):
         kept = {k: _dec(v) for k, v in c["kept"].items()}
         session.execute(t.update().where(t.c.id == kept["id"]).values(kept))
         _restore(session, t, [c["dropped"]])
         for name, col, ids in c["refs"]:
-            ref = Base.metadata.tables[name]
+            ref = registry.tables()[name]
             session.execute(ref.update().where(ref.c[_pk(ref)[0]].in_(ids)).values({col: c["dropped"]["id"]}))
     if record["renamed"]:
         session.execute(t.update().where(t.c.id.in_(record["renamed"])).values(who="p:" + merged_person_id))
@@ -226,7 +223,7 @@ def unmerge(session: Session, m: PersonMerge, *, actor: str, now: datetime) -> P
         if not key.startswith("_"):
             _move_back(session, key, rows, m.merged_id)
     for name, rows in m.set_aside.items():
-        _restore(session, Base.metadata.tables[name], rows)
+        _restore(session, registry.tables()[name], rows)
     m.undone_at, m.undone_by = now, actor
     review = session.get(MatchReview, m.review_fk) if m.review_fk else None
     if review is not None:  # the analyst's "same person" is withdrawn: the question is open again

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from fangkong.clikit import unit_of_work
 from fangkong.db.core import get_engine
-from fangkong.db.models import Base
+from fangkong.models import Base
 from fangkong.lake import store
 from fangkong.lake.schemas import TABLES
 

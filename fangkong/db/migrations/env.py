@@ -3,7 +3,7 @@
 from alembic import context
 
 from fangkong.db.core import engine_for
-from fangkong.db.models import Base
+from fangkong.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,113 @@
+"""Every table of every domain, in one sorted registry above the domains (Polar's polar/models/__init__.py).
+
+Imported by the top only: api, cli, the Alembic environment and the tests. Importing it registers every table
+in the one metadata, marks the set complete for the data-layer steps that must see them all (a person merge,
+fangkong.db.registry) and gives the jurisdiction scope its rules (fangkong.models.scoping).
+"""
+
+from fangkong.assist.models import (
+    Arrival,
+    AssistPerson,
+    AssistRequest,
+    DrugPurchase,
+    FeverReport,
+    Vaccination,
+)
+from fangkong.auth.models import ApiToken, AuthSession, CitizenOtp, Device, User
+from fangkong.cases.models import Case
+from fangkong.codes.models import HealthCode, HealthCodeChange, StatusVersion
+from fangkong.contacts.models import ChainEdge, RiskPerson
+from fangkong.db import registry
+from fangkong.db.audit import AuditEntry
+from fangkong.db.core import Base
+from fangkong.db.outbox import OutboxMessage
+from fangkong.db.scoping import use as use_scope_rules
+from fangkong.measures.models import (
+    CheckIn,
+    EscalationStep,
+    Hospital,
+    HospitalAdmission,
+    IsolationSite,
+    Measure,
+    Room,
+    RoomStay,
+    SiteStaff,
+    TestTask,
+)
+from fangkong.models.scoping import RULES
+from fangkong.people.models import MatchReview, Person, PersonMerge, PersonPhone, PersonSourceKey, Venue
+from fangkong.reports.models import IssuedBulletin
+from fangkong.tasks.models import Investigation, Task, TracingTeam
+from fangkong.testing.models import (
+    EnvironmentalSample,
+    Lab,
+    LabResult,
+    ResultConflict,
+    RetestTask,
+    RoundPoint,
+    Sample,
+    SamplingPoint,
+    TestingRound,
+    Tube,
+)
+from fangkong.zones.models import Zone, ZonePlace, ZoneResident, ZoneRound
+
+__all__ = [
+    "ApiToken",
+    "Arrival",
+    "AssistPerson",
+    "AssistRequest",
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "Case",
+    "ChainEdge",
+    "CheckIn",
+    "CitizenOtp",
+    "Device",
+    "DrugPurchase",
+    "EnvironmentalSample",
+    "EscalationStep",
+    "FeverReport",
+    "HealthCode",
+    "HealthCodeChange",
+    "Hospital",
+    "HospitalAdmission",
+    "Investigation",
+    "IsolationSite",
+    "IssuedBulletin",
+    "Lab",
+    "LabResult",
+    "MatchReview",
+    "Measure",
+    "OutboxMessage",
+    "Person",
+    "PersonMerge",
+    "PersonPhone",
+    "PersonSourceKey",
+    "ResultConflict",
+    "RetestTask",
+    "RiskPerson",
+    "Room",
+    "RoomStay",
+    "RoundPoint",
+    "Sample",
+    "SamplingPoint",
+    "SiteStaff",
+    "StatusVersion",
+    "Task",
+    "TestTask",
+    "TestingRound",
+    "TracingTeam",
+    "Tube",
+    "User",
+    "Vaccination",
+    "Venue",
+    "Zone",
+    "ZonePlace",
+    "ZoneResident",
+    "ZoneRound",
+]
+
+registry.complete()
+use_scope_rules(RULES)
