@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn,
                            TimeElapsedColumn)
+from rich.table import Table
 from sqlalchemy.orm import Session
 
+from fangkong import i18n
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.errors import FangkongError
@@ -21,7 +23,7 @@ from fangkong.protocol.times import check_date, check_time
 from fangkong.settings import get_settings
 
 __all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
-           "operator", "at_or_now", "today"]
+           "operator", "at_or_now", "today", "task_table"]
 
 out = Console()
 err = Console(stderr=True)
@@ -116,3 +118,24 @@ def step_bars(bar: Progress, label: Callable[[str], str]) -> Callable[[str, int,
         bar.update(tasks[step], completed=done, total=total)
 
     return report
+
+
+def task_table(rows, now, lang: str, title: str, *, version: bool = False, status: bool = False) -> Table:
+    """Tasks as a table: owner, subject, deadline and how late. Tasks are every domain's work against the clock
+    (tasks, verification, ...), so their table is part of the CLI kit, not of one domain's commands."""
+    tz = get_settings().zone
+    table = Table(title=title)
+    cols = ["id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"]
+    if status:
+        cols.insert(2, "status")
+    for col in cols + (["version"] if version else []):
+        table.add_column(col)
+    for task in rows:
+        late = int((now - task.due_at).total_seconds() // 60) if task.status == "open" else 0
+        row = [str(task.id), i18n.t(task.kind, lang), task.owner_name or task.owner_ref, task.jurisdiction or "",
+               task.case.case_no if task.case else "", task.person.person_id if task.person else "",
+               task.due_at.astimezone(tz).strftime("%m-%d %H:%M"), f"{late // 60}h{late % 60:02d}m" if late > 0 else ""]
+        if status:
+            row.insert(2, task.status)
+        table.add_row(*row, *((str(task.version),) if version else ()))
+    return table

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
+from fangkong.clikit import handle_errors, operator, out, parse_time, task_table, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.measures import verification
 from fangkong.tasks import service as task_service
-from fangkong.tasks.commands import task_table
 
 app = typer.Typer(help="Community verification (落地核查): find each risk person at the door, record the outcome.",
                   no_args_is_help=True)

@@ -5,38 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.clikit import handle_errors, out, parse_time, task_table, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.i18n import t
-from fangkong.settings import get_settings
 from fangkong.tasks import service
 from fangkong.tasks.models import TASK_KINDS
 
 app = typer.Typer(help="Tasks against the clock (DOMAIN.md §3): who must do what by when.", no_args_is_help=True)
 
 KindOpt = Annotated[str | None, typer.Option(help=", ".join(TASK_KINDS))]
-
-
-def task_table(rows, now, lang: str, title: str, *, version: bool = False, status: bool = False) -> Table:
-    """Tasks as a table: owner, subject, deadline and how late (other domains' commands reuse it)."""
-    tz = get_settings().zone
-    table = Table(title=title)
-    cols = ["id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"]
-    if status:
-        cols.insert(2, "status")
-    for col in cols + (["version"] if version else []):
-        table.add_column(col)
-    for task in rows:
-        late = int((now - task.due_at).total_seconds() // 60) if task.status == "open" else 0
-        row = [str(task.id), t(task.kind, lang), task.owner_name or task.owner_ref, task.jurisdiction or "",
-               task.case.case_no if task.case else "", task.person.person_id if task.person else "",
-               task.due_at.astimezone(tz).strftime("%m-%d %H:%M"), f"{late // 60}h{late % 60:02d}m" if late > 0 else ""]
-        if status:
-            row.insert(2, task.status)
-        table.add_row(*row, *((str(task.version),) if version else ()))
-    return table
 
 
 def _kind(kind: str | None) -> str | None:
