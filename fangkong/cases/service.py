@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
@@ -15,7 +15,7 @@ from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
 from fangkong.tasks.service import deadline
 
-__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "count_cases", "declared_on"]
+__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "declared_on"]
 
 
 def _open_case(session: Session, person_fk: int) -> Case | None:
@@ -108,7 +108,3 @@ def declared_on(session: Session, day: date, *, tz) -> list[Case]:
     q = (select(Case).where(Case.status.in_(DECLARED), Case.declared_at >= start,
                             Case.declared_at < start + timedelta(days=1)).order_by(Case.declared_at, Case.id))
     return list(session.scalars(q))
-
-
-def count_cases(session: Session) -> int:
-    return session.scalar(select(func.count(Case.id))) or 0

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
@@ -28,7 +28,7 @@ from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
 from fangkong.protocol.window import Window
 
-__all__ = ["Found", "TraceResult", "category_counts", "cell_trajectory", "count_risk_persons", "get_risk_person",
+__all__ = ["Found", "TraceResult", "category_counts", "cell_trajectory", "get_risk_person",
            "override_category", "risk_persons", "trace", "trace_many", "trajectory"]
 
 
@@ -326,10 +326,6 @@ def get_risk_person(session: Session, risk_id: int) -> RiskPerson:
     if risk is None:
         raise NotFound(f"unknown risk person {risk_id}")
     return risk
-
-
-def count_risk_persons(session: Session) -> int:
-    return session.scalar(select(func.count(RiskPerson.id))) or 0
 
 
 def trajectory(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo) -> list[dict]:

@@ -9,13 +9,19 @@ json_each(:json))`; both use the column's index.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-__all__ = ["one_of"]
+__all__ = ["chunks", "one_of"]
+
+
+def chunks(seq: Sequence, size: int = 5000) -> Iterator[Sequence]:
+    """`seq` in slices of `size`: values bound one per parameter, writes a slice at a time."""
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
 
 
 def one_of(session: Session, column, values: Iterable, *, rows: int | None = None) -> ColumnElement[bool]:

@@ -109,7 +109,8 @@ class VisitLog:
         """Journals left by a process that is gone (crashed or killed) are published now."""
         n = 0
         for path in sorted(self._dir.glob(f"{_TABLE}.*.jsonl")):
-            if path.name.split(".")[1] != str(os.getpid()) and _alive(int(path.name.split(".")[1])):
+            pid = int(path.name.split(".")[1])
+            if pid != os.getpid() and store.process_alive(pid):
                 continue
             n += write_visits(self.lake, _journal_rows(path), self.tz)
             path.unlink()
@@ -156,16 +157,6 @@ class VisitLog:
                     self.flush()
                 except Exception:  # noqa: BLE001 - retried next round; the journal keeps the rows
                     pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _journal_rows(path: Path) -> list[tuple]:

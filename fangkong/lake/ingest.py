@@ -263,7 +263,3 @@ def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict:
     """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
     return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, SORTED_COLUMNS["cell_dwells"],
                    "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={}, progress=progress)
-
-
-def lake_days(lake: Path, table: str) -> list[date]:
-    return sorted(store.day_dirs(lake, table))

@@ -104,7 +104,7 @@ def _purge_journals(folder: Path, cutoff: date, zone: ZoneInfo, *, dry_run: bool
     """
     dropped = 0
     for path in sorted(folder.glob("venue_visits.*.jsonl")):
-        if _alive(int(path.name.split(".")[1])):
+        if store.process_alive(int(path.name.split(".")[1])):
             continue
         keep, old = [], 0
         for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
@@ -118,15 +118,3 @@ def _purge_journals(folder: Path, cutoff: date, zone: ZoneInfo, *, dry_run: bool
             os.replace(tmp, path)
         dropped += old
     return dropped
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -15,7 +15,8 @@ from pathlib import Path
 
 __all__ = ["BY_PERSON", "table_dir", "day_dirs", "files_for_days", "person_files_for_days", "read_meta", "write_meta",
            "staging_dir", "publish", "all_files", "purge_before", "token_of", "REPLACED", "markers", "marker_active",
-           "live_names", "write_marker", "write_lock", "INDEX", "write_index", "read_indexes"]
+           "live_names", "write_marker", "write_lock", "INDEX", "write_index", "read_indexes",
+           "process_alive"]
 
 #: each day folder holds the rows sorted by place (venue or grid cell, then time: what co-presence reads) and,
 #: in this sub-folder, a twin of each file with the same rows sorted by person (what a person's own trajectory
@@ -263,3 +264,16 @@ def purge_before(lake: Path, table: str, cutoff: date) -> list[date]:
             shutil.rmtree(d)
             gone.append(day)
     return sorted(gone)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a journal's writer: its journal is left to it while it lives)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, run by another user
+        return True
+    return True

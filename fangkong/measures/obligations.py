@@ -23,7 +23,7 @@ from fangkong.cases.models import Case
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.measures.models import HospitalAdmission, Measure, TestTask
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.protocol.lifecycle import Test, results_met_at
 from fangkong.settings import get_settings
 

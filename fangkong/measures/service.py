@@ -18,7 +18,7 @@ from fangkong.measures import sites
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
@@ -199,10 +199,6 @@ def count_by_kind(session: Session) -> dict[str, int]:
     rows = session.execute(select(Measure.kind, func.count()).where(Measure.status == "active")
                            .group_by(Measure.kind))
     return {k: v for k, v in rows}
-
-
-def person_of(session: Session, person_fk: int) -> Person:
-    return session.get(Person, person_fk)
 
 
 #: 临时管控: the short hold in place of everyone in a reactive pooled tube, until their single re-test

@@ -15,7 +15,7 @@ from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import SITE_STATUSES, STAFF_ROLES, IsolationSite, Measure, Room, RoomStay, SiteStaff
 from fangkong.people.models import Person, Venue
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.protocol.sites import Group, SiteRooms, plan_rooms
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task

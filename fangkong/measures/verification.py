@@ -15,7 +15,7 @@ from fangkong.measures import sites
 from fangkong.measures.models import Measure
 from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
 

@@ -15,21 +15,17 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.bulk import insert_arrow, select_arrow
 from fangkong.db.core import utcnow
+from fangkong.db.sets import chunks
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
 from fangkong.protocol import idnumber
 from fangkong.protocol.matching import Thresholds
 
-__all__ = ["MatchOutcome", "PERSON_ROWS", "first_rows", "import_person_rows", "as_data", "chunks"]
+__all__ = ["MatchOutcome", "PERSON_ROWS", "first_rows", "import_person_rows", "as_data"]
 
 _REG_COLS = (Person.id, Person.name, Person.id_number, Person.phone, Person.birth_date, Person.sex, Person.address,
              Person.community)
-
-
-def chunks(seq, size: int = 5000):
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 @dataclass

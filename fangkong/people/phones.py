@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
-from fangkong.db.sets import one_of
+from fangkong.db.sets import chunks, one_of
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.people.models import Person, PersonPhone, PersonSourceKey
@@ -29,11 +29,6 @@ PHONE_FIELDS = ("person_id", "phone", "valid_from", "valid_to")
 _PHONE = re.compile(r"^1\d{10}$")
 _NEVER = datetime.min.replace(tzinfo=UTC)
 _EVER = datetime.max.replace(tzinfo=UTC)
-
-
-def _chunks(seq, size: int = 5000):
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 class PersonRef(NamedTuple):
@@ -249,7 +244,7 @@ def import_person_phones(session: Session, tf: TableFile, *, tz: ZoneInfo, stric
     rows = [(r["_line"], *_clean(r, tz)) for r in tf.table.to_pylist()]
     keys = sorted({r["person_id"] for _, r, e in rows if r})
     persons: dict[str, Person] = {}
-    for part in _chunks(keys):
+    for part in chunks(keys):
         persons.update((p.person_id, p) for p in session.scalars(select(Person).where(Person.person_id.in_(part))))
         persons.update((k, p) for k, p in session.execute(
             select(PersonSourceKey.key, Person).join(Person, Person.id == PersonSourceKey.person_fk)
@@ -278,7 +273,7 @@ def _check_owners(session: Session, file: str, good: list, result: ImportResult,
     """Each row against the stored owners of its phone and the rows accepted before it in the file."""
     owners: dict[str, list[PersonPhone]] = {}
     phones = sorted({row["phone"] for _, row, _ in good})
-    for part in _chunks(phones):
+    for part in chunks(phones):
         for ph in session.scalars(select(PersonPhone).where(PersonPhone.phone.in_(part), PersonPhone.owner.is_(True))):
             owners.setdefault(ph.phone, []).append(ph)
     holders = {p.id: p.person_id for _, _, p in good}

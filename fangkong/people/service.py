@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import numpy as np
@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fangkong.db.bulk import select_arrow
-from fangkong.db.sets import one_of
+from fangkong.db.sets import chunks, one_of
 from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
@@ -25,15 +25,10 @@ from fangkong.protocol.matching import Thresholds
 
 __all__ = ["import_persons", "import_venues", "import_person_phones", "get_person", "persons_by_ids",
            "persons_by_phones", "phone_owners", "owner_candidates", "PhoneOwners", "PersonRef", "MatchOutcome", "household_members", "keys_of", "known_keys",
-           "source_keys", "venue_ids", "venue_kinds", "venues_by_ids", "chunks"]
+           "source_keys", "venue_ids", "venue_kinds", "venues_by_ids"]
 
 _PHONE = re.compile(r"^1\d{10}$")
 _SOURCE = re.compile(r"^[\w-]{1,40}$")
-
-
-def chunks(seq: Sequence, size: int = 5000) -> Iterable[Sequence]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 def _clean_person(row: dict) -> tuple[dict | None, str | None]:

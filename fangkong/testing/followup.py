@@ -16,7 +16,7 @@ from fangkong.db.changes import mark_changed
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.protocol.pooling import FollowUp, TestingRule, follow_up
 from fangkong.testing.models import LabResult, RetestTask, Sample, Tube
 

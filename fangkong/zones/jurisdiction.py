@@ -17,7 +17,7 @@ from fangkong.db.jurisdiction import require_inside
 from fangkong.db.scope import scope_of
 from fangkong.errors import Forbidden
 from fangkong.people.models import Venue
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.protocol.grid import DEG_LAT, grid_id
 from fangkong.zones.models import Zone
 

@@ -20,7 +20,7 @@ from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, Venue
-from fangkong.people.service import chunks
+from fangkong.db.sets import chunks
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.grid import grid_id
 from fangkong.protocol.zones import (
