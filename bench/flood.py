@@ -43,23 +43,34 @@ def _free_port() -> int:
     return port
 
 
-def _serve(folder: Path, env: dict) -> tuple[subprocess.Popen, str]:
+def _up(url: str, proc: subprocess.Popen) -> bool:
     import httpx
 
-    port = _free_port()
-    exe = Path(sys.executable).parent / "fangkong"
-    log = open(folder / "server.log", "w")  # noqa: SIM115 - kept open for the server's life
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
             if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                return proc, url
+                return True
         except httpx.TransportError:
             pass
         if proc.poll() is not None:
-            break
+            return False
         time.sleep(0.1)
+    return False
+
+
+def _serve(folder: Path, env: dict, one_port: bool) -> tuple[subprocess.Popen, str, str]:
+    """`fangkong serve`: the staff's URL and the public's (the same with --one-port)."""
+    port, public_port = _free_port(), _free_port()
+    exe = Path(sys.executable).parent / "fangkong"
+    log = open(folder / "server.log", "w")  # noqa: SIM115 - kept open for the server's life
+    command = [str(exe), "serve", "--port", str(port)]
+    if not one_port:
+        command += ["--public-port", str(public_port)]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    public = url if one_port else f"http://127.0.0.1:{public_port}"
+    if _up(url, proc) and _up(public, proc):
+        return proc, url, public
     proc.kill()
     raise SystemExit(f"fangkong serve did not start: see {folder / 'server.log'}")
 
@@ -143,7 +154,9 @@ async def _flood_client(i: int, url: str, deadline: float, persons: list[str], c
     address, conn = _address(i % addresses), [None]
     while time.monotonic() < deadline:
         kind = rng.random()
-        forged = f"fk_{rng.getrandbits(128):032x}"   # no such token: refused after a look-up in the records
+        # no such token: one in the old shape (no signature), one in the signed shape with a wrong signature
+        forged = (f"fk_{rng.getrandbits(128):032x}" if rng.random() < 0.5 else
+                  f"fk_{rng.getrandbits(256):064x}.{rng.getrandbits(128):032x}")
         if kind < 0.3:
             req = ("POST", "/api/two-code-checks", json.dumps({"code_token": forged}).encode(), None)
         elif kind < 0.5:
@@ -184,6 +197,10 @@ async def _flood(url: str, clients: int, seconds: float, persons: list[str], add
     await asyncio.gather(*(_flood_client(i, url, deadline, persons, counts, latencies, addresses)
                            for i in range(clients)))
     return counts, {k: round(statistics.median(v), 1) for k, v in latencies.items()}
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _summary(rows: list) -> dict:
@@ -251,6 +268,9 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=20_000)
     ap.add_argument("--risk", type=int, default=2_000)
     ap.add_argument("--dir", type=Path, default=None, help="where the city is built (wiped first)")
+    ap.add_argument("--one-port", action="store_true",
+                    help="one listener for everyone, as before the public port (default: `fangkong serve "
+                         "--public-port`, the flood on the public port, the commander on the staff's)")
     args = ap.parse_args()
     addresses = args.addresses or args.clients
     baseline = args.baseline or min(15.0, args.seconds / 4)
@@ -262,18 +282,20 @@ def main() -> None:
     t0 = time.perf_counter()
     token = build(args.persons, args.risk)
     print(f"machine: {machine()}; store: SQLite; built {args.persons:,} persons, {args.risk:,} risk persons "
-          f"in {time.perf_counter() - t0:.0f} s; server: fangkong serve, one uvicorn worker", flush=True)
+          f"in {time.perf_counter() - t0:.0f} s; server: fangkong serve "
+          + ("on one port (one process)" if args.one_port else "--public-port (a staff process and a public one)")
+          + f"; load average {_load()}", flush=True)
     persons = [f"P{i:07d}" for i in range(args.persons)]
-    proc, url = _serve(folder, dict(os.environ))
+    proc, url, public = _serve(folder, dict(os.environ), args.one_port)
     try:
-        _warm(url, persons)
+        _warm(public, persons)
         p, q = _run_commander(url, token, baseline)
         alone = _summary(q.get())
         p.join()
         print(_line(f"commander alone ({baseline:.0f} s)", alone), flush=True)
         p, q = _run_commander(url, token, args.seconds)
         t = time.perf_counter()
-        counts, medians = asyncio.run(_flood(url, args.clients, args.seconds, persons, addresses))
+        counts, medians = asyncio.run(_flood(public, args.clients, args.seconds, persons, addresses))
         took = time.perf_counter() - t
         flooded = _summary(q.get())
         p.join()
@@ -282,6 +304,7 @@ def main() -> None:
         proc.wait(30)
     total = sum(counts.values())
     print(_line(f"commander under the flood ({args.seconds:.0f} s)", flooded))
+    print(f"load average at the end: {_load()}")
     ratio = flooded["p99"] / alone["p99"] if flooded["n"] and alone["n"] and alone["p99"] else None
     print(f"commander p99 flooded / alone: {ratio:.1f}x" if ratio else "commander p99 ratio: n/a")
     print(f"flood: {args.clients} clients from {addresses} addresses, {total:,} answers in {took:.0f} s "
@@ -293,6 +316,7 @@ def main() -> None:
     print(f"target (commander p99 < 1 s, no 500 anywhere): {'met' if met else 'NOT met'}")
     print("RESULT " + json.dumps({"alone": alone, "flooded": flooded, "ratio": ratio, "flood": dict(counts), "flood_median_ms": medians,
                                   "clients": args.clients, "addresses": addresses, "seconds": args.seconds,
+                                  "one_port": args.one_port, "load": _load(),
                                   "met": met}))
 
 

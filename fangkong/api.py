@@ -27,7 +27,7 @@ from fangkong.auth.devices_api import router as devices_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.db.core import utcnow
-from fangkong.edge import EdgeGuard
+from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.db.scoping import unscoped
 from fangkong.db.migrate import ensure_current
 from fangkong.deps import SessionDep, SettingsDep, actor_of
@@ -154,3 +154,8 @@ def duplicate_write(request: Request, exc: IntegrityError):
 def validation_error(request: Request, exc: RequestValidationError):
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
     return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
+
+
+#: the same app as the public listener serves it (`fangkong serve --public-port`): the citizens' and devices'
+#: routes only, in a process of its own, so that a flood there cannot slow the staff's (fangkong/edge.py)
+public_app = PublicListener(app)

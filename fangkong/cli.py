@@ -335,8 +335,21 @@ def trace_cmd(
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+@handle_errors
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          public_port: Annotated[int | None, typer.Option(
+              help="serve the citizens' and devices' routes on this port, from a process of their own (default "
+                   "FANGKONG_PUBLIC_PORT; 0 = one port for everything)")] = None,
+          public_host: Annotated[str | None, typer.Option(
+              help="the public port's address (default FANGKONG_PUBLIC_HOST, else --host)")] = None,
+          listener: Annotated[str, typer.Option(hidden=True, help="all | public (the public process itself)")]
+          = "all") -> None:
     """Serve the web app and the API (OpenAPI docs at /docs). Example: `fangkong serve --port 8000`
+
+    With --public-port 8001 (or FANGKONG_PUBLIC_PORT), the citizens' and devices' routes (scans, codes,
+    two-code checks, check-ins, citizen sign-in) are also served on 8001 by a process of their own at a
+    lower priority, which answers 404 to everything else: open 8001 to the public, keep 8000 for the office,
+    and a flood of the public port does not slow the staff (docs/operations.md).
 
     Behind a reverse proxy, set FANGKONG_TRUSTED_PROXIES to its address: the client (rate limit, audit)
     is then read from X-Forwarded-For, which is believed from no one else.
@@ -344,14 +357,39 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from fangkong.ratelimit import proxy_options
+    from fangkong.serving import PublicProcess, lower_priority, public_command
     from fangkong.settings import unsafe_secret
 
-    if reason := unsafe_secret(get_settings()):
+    settings = get_settings()
+    if reason := unsafe_secret(settings):
         err.print(f"refusing to start: {reason}", highlight=False, markup=False)
         raise typer.Exit(2)
-    uvicorn.run("fangkong.api:app", host=host, port=port, log_level="info",
-                **proxy_options(get_settings().trusted_proxies))
+    options = {"log_level": "info", **proxy_options(settings.trusted_proxies)}
+    if listener == "public":
+        lower_priority(settings.public_nice)
+        workers = settings.public_workers
+        uvicorn.run("fangkong.api:public_app", host=host, port=port, workers=workers if workers > 1 else None,
+                    **options)
+        return
+    if listener != "all":
+        raise InvalidInput("--listener must be all or public")
+    public_port = settings.public_port if public_port is None else public_port
+    if not public_port:
+        uvicorn.run("fangkong.api:app", host=host, port=port, **options)
+        return
+    if public_port == port:
+        raise InvalidInput("--public-port must differ from --port")
+    public = PublicProcess(public_command(public_host or settings.public_host or host, public_port))
+    public.start()
+    try:
+        uvicorn.run("fangkong.api:app", host=host, port=port, **options)
+    finally:
+        public.stop()
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":   # the public listener's process: python -m fangkong.cli serve --listener public
+    main()

@@ -21,7 +21,7 @@ from fangkong.db.core import request_limits
 from fangkong.ratelimit import limiter_for, retry_after
 from fangkong.settings import get_settings
 
-__all__ = ["EdgeGuard", "is_edge", "overload"]
+__all__ = ["PUBLIC_LISTENER_KEY", "EdgeGuard", "PublicListener", "is_edge", "on_public_listener", "overload"]
 
 log = logging.getLogger("fangkong.edge")
 
@@ -31,6 +31,39 @@ _MACHINERY = re.compile(r"/(static/.*|api/health|docs|redoc|openapi\.json|docs/o
 #: device's token (fangkong.auth.policy): there are many of those, and a flood comes there first
 _EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|me(/.*)?|checkin/[^/]+"
                    r"|auth/token)|/checkin/[^/]+|/login")
+
+
+#: what the public listener serves (`fangkong serve --public-port`, docs/operations.md): the citizens' and the
+#: devices' routes, the sign-ins and token routes they use, the check-in pages and their static files, the
+#: health probe. Everything else is staff work, answered 404 there before any other layer runs
+_PUBLIC_LISTENER = re.compile(r"/api/(scans|two-code-checks|citizen/(otp|session)|me/(code|code-token|scans)"
+                              r"|checkin/[^/]+|auth/(token|me|tokens(/\d+)?)|health)|/checkin/[^/]+|/static/.+")
+#: set in the ASGI scope of every request the public listener lets in (the auth middleware reads it)
+PUBLIC_LISTENER_KEY = "fangkong.public_listener"
+
+
+def on_public_listener(path: str) -> bool:
+    """The public listener serves this path (any method: the routes themselves answer 405)."""
+    return bool(_PUBLIC_LISTENER.fullmatch(path))
+
+
+class PublicListener:
+    """The app as the public listener serves it (`fangkong.api:public_app`): a staff route is answered 404 here,
+    before the edge guard, the auth look-up or any route, for the price of one regular expression; what it
+    lets in is marked in the scope so that the auth middleware can be stricter (fangkong/auth/middleware.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            if scope["type"] != "http" or not on_public_listener(scope["path"]):
+                if scope["type"] == "http":
+                    await _answer(send, 404, "not found on this address (staff work has an address of its own)",
+                                  scope["path"])
+                return
+            scope[PUBLIC_LISTENER_KEY] = True
+        await self.app(scope, receive, send)
 
 
 def is_edge(method: str, path: str, is_public: Callable[[str, str], bool]) -> bool:

@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     #: seconds a read (GET, or any public route) may run one SQL statement (PostgreSQL statement_timeout;
     #: 503 + Retry-After past it); 0 = none. Writes and the CLI (imports, trace) have none
     statement_timeout: float = Field(15.0, ge=0, le=3600)
+    #: a second listener for the citizen- and device-facing routes only (docs/operations.md, "two listeners"):
+    #: `fangkong serve` then runs it in a process of its own on this port, and the main port (staff) keeps
+    #: working whatever floods this one. 0 = one listener serves everything (the demo's default)
+    public_port: int = Field(0, ge=0, le=65535)
+    #: the public listener's address (empty = the main listener's --host)
+    public_host: str = ""
+    #: worker processes behind the public port
+    public_workers: int = Field(1, ge=1, le=64)
+    #: the public process's OS priority (nice, 0-19): higher = yields the CPU to the staff process
+    public_nice: int = Field(10, ge=0, le=19)
 
     @field_validator("deadlines")
     @classmethod

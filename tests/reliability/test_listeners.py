@@ -1,0 +1,149 @@
+"""Two listeners (`fangkong serve --public-port`): the public one serves the citizens' and devices' routes only,
+from a process of its own at a lower priority, and a flood there leaves the staff's process alone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from test_api import make_user
+
+from fangkong.edge import on_public_listener
+
+NOBODY = {"phone": "13999999999"}
+
+
+def _port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class _Uvicorn:
+    """One app (an import string) on a loopback port, in a thread of this process."""
+
+    def __init__(self, app: str) -> None:
+        self.port = _port()
+        self.srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.srv.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(400):
+            if self.srv.started:
+                break
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.srv.should_exit = True
+        self.thread.join(10)
+
+
+STAFF_ROUTES = [("GET", "/api/cases"), ("GET", "/api/risk-persons"), ("GET", "/api/users"), ("GET", "/api/audit"),
+                ("POST", "/api/cases/C000001/trace"), ("GET", "/api/persons/P0000001/code"), ("GET", "/docs"),
+                ("GET", "/openapi.json"), ("GET", "/login"), ("GET", "/"), ("GET", "/risk-persons"),
+                ("GET", "/api/bulletin?day=2022-03-14")]
+
+
+def test_the_public_listener_refuses_staff_routes_and_the_staff_listener_serves_them(sqlite_env):
+    admin = {"Authorization": f"Bearer {make_user('admin', 'admin')}"}
+    with _Uvicorn("fangkong.api:public_app") as public, _Uvicorn("fangkong.api:app") as staff:
+        with httpx.Client(base_url=public, timeout=30) as pub, httpx.Client(base_url=staff, timeout=30) as st:
+            for method, path in STAFF_ROUTES:
+                # even with an admin's token: staff work is not done through the public address
+                r = pub.request(method, path, headers=admin)
+                assert r.status_code == 404, (method, path, r.text)
+                if method == "GET" and "P0000001" not in path:   # the others' subjects do not exist here
+                    assert st.request(method, path, headers=admin).status_code == 200, (method, path)
+            # what citizens and devices use is served there, with the same rules as on one port
+            assert pub.get("/api/health").status_code == 200
+            assert pub.post("/api/citizen/otp", json=NOBODY).status_code == 202
+            assert pub.get("/api/me/code").status_code == 401
+            assert pub.post("/api/two-code-checks", json={"code_token": "x"}).status_code == 401
+            assert pub.get("/api/auth/me", headers=admin).status_code == 200
+            r = pub.get("/checkin/1.forged")
+            assert r.status_code in (403, 404) and "address of its own" not in r.text   # the route said so
+            # the staff listener serves the public routes too (the office's own devices, the demo)
+            assert st.post("/api/citizen/otp", json=NOBODY).status_code == 202
+
+
+@pytest.mark.parametrize("path", ["/api/cases", "/api/cases/C1", "/api/devices", "/api/users/admin", "/api/me",
+                                  "/api/persons/P1/code", "/api/auth/tokenx", "/static", "/checkin/a/b",
+                                  "/api/checkins/alerts", "/api/healthz", "/docs"])
+def test_staff_paths_are_not_on_the_public_listener(path):
+    assert not on_public_listener(path)
+
+
+@pytest.mark.parametrize("path", ["/api/scans", "/api/two-code-checks", "/api/citizen/otp", "/api/citizen/session",
+                                  "/api/me/code", "/api/me/code-token", "/api/me/scans", "/api/checkin/1.abc",
+                                  "/checkin/1.abc", "/api/auth/token", "/api/auth/me", "/api/auth/tokens",
+                                  "/api/auth/tokens/3", "/api/health", "/static/app.css"])
+def test_citizen_and_device_paths_are_on_the_public_listener(path):
+    assert on_public_listener(path)
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def _up(url: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree in /proc")
+def test_serve_with_a_public_port_runs_the_public_routes_in_a_lower_priority_process(sqlite_env, monkeypatch):
+    monkeypatch.setenv("FANGKONG_DEMO", "1")   # the demo secret is fine for this server
+    monkeypatch.setenv("FANGKONG_PUBLIC_NICE", "7")
+    admin = {"Authorization": f"Bearer {make_user('admin', 'admin')}"}
+    port, public_port = _port(), _port()
+    exe = Path(sys.executable).parent / "fangkong"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--public-port", str(public_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staff, public = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{public_port}"
+    try:
+        assert _up(staff) and _up(public)
+        assert httpx.get(staff + "/api/cases", headers=admin).status_code == 200
+        assert httpx.get(public + "/api/cases", headers=admin).status_code == 404
+        assert httpx.post(public + "/api/citizen/otp", json=NOBODY).status_code == 202
+        [child] = _children(proc.pid)
+        assert os.getpriority(os.PRIO_PROCESS, child) - os.getpriority(os.PRIO_PROCESS, proc.pid) == 7
+        # the public process killed outright (as for memory): the main one starts it again, staff work goes on
+        os.kill(child, signal.SIGKILL)
+        assert httpx.get(staff + "/api/cases", headers=admin).status_code == 200
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _children(proc.pid) in ([], [child]):
+            time.sleep(0.1)
+        [again] = _children(proc.pid)
+        assert again != child and _up(public)
+        assert httpx.post(public + "/api/citizen/otp", json=NOBODY).status_code == 202
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    # the public process ends with the main one
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Path(f"/proc/{again}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{again}").exists() or "Z" in Path(f"/proc/{again}/stat").read_text().split()[2]
