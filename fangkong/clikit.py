@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 
 import typer
@@ -47,7 +47,7 @@ def parse_time(text: str | None, name: str, *, planned: bool = False) -> datetim
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2022-03-14T09:30", param_hint=name) from None
     try:
-        check_time(t, now=datetime.now(UTC), planned=planned)
+        check_time(t, now=utcnow(), planned=planned)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=name) from None
     return t if t.tzinfo else t.replace(tzinfo=get_settings().zone)
@@ -73,7 +73,7 @@ def parse_date(text: str | None, name: str, *, planned: bool = False) -> date | 
         raise typer.BadParameter(f"{text!r} is not an ISO date, e.g. 2022-03-14", param_hint=name) from None
     try:
         # the latest local day anywhere is at most one day past UTC's
-        return check_date(d, today=datetime.now(UTC).date() + timedelta(days=1), planned=planned)
+        return check_date(d, today=utcnow().date() + timedelta(days=1), planned=planned)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=name) from None
 

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from fangkong.protocol import times
 from fangkong.settings import get_settings
 
 __all__ = [
@@ -78,6 +79,9 @@ def utcnow() -> datetime:
     if offset is None:
         offset = _OFFSETS.setdefault(start, start - real)
     return real + offset
+
+
+times.use_clock(utcnow)   # the plausible-time checks of every API schema read the deployment's clock
 
 
 def engine_for(url: str, *, pool_size: int | None = None, max_overflow: int | None = None,

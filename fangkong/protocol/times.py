@@ -8,13 +8,14 @@ A pure rule plus the pydantic types every API schema uses, so a case sampled 999
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
 
 __all__ = ["EARLIEST", "HAPPENED_MARGIN", "PLANNED_HORIZON", "AwareHappened", "AwarePlanned", "Happened",
-           "HappenedDate", "Planned", "PlannedDate", "check_date", "check_time"]
+           "HappenedDate", "Planned", "PlannedDate", "check_date", "check_time", "use_clock"]
 
 #: the first cases of COVID-19 were reported in December 2019: nothing this office records is older
 EARLIEST = datetime(2019, 12, 1, tzinfo=UTC)
@@ -57,8 +58,24 @@ def check_date(d: date, *, today: date, planned: bool = False) -> date:
     return d
 
 
-def _now() -> datetime:
+def _real_now() -> datetime:
     return datetime.now(UTC)
+
+
+#: the clock the pydantic types below read; the deployment's own (fangkong.db.core.utcnow, FANGKONG_NOW in a
+#: drill) is installed by the record store when it is imported: this module stays pure, below the settings
+_clock: Callable[[], datetime] = _real_now
+
+
+def use_clock(clock: Callable[[], datetime]) -> None:
+    """Read "now" from `clock` (an aware datetime) from here on: a drill whose clock was moved (FANGKONG_NOW)
+    accepts its own times, and refuses real times that lie ahead of it."""
+    global _clock
+    _clock = clock
+
+
+def _now() -> datetime:
+    return _clock()
 
 
 def _happened(t: datetime) -> datetime:

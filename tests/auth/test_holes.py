@@ -192,3 +192,28 @@ def test_a_bearer_token_is_listed_and_revoked(server):  # noqa: F811
     assert server.anonymous().get("/api/auth/me", headers={"Authorization": f"Bearer {raw3}"}).status_code == 401
     with unit_of_work() as s:
         assert len([e for e in auth_service.audit_entries(s, action="token.revoke")]) == 3
+
+
+def test_a_drill_with_a_moved_clock_accepts_its_own_times(server, tmp_path, monkeypatch):  # noqa: F811
+    """The plausible-time checks read the deployment's clock (FANGKONG_NOW), not the machine's: a drill set 10
+    days ahead records its cases at its own hour, and refuses real times past its clock the same way."""
+    from datetime import UTC, datetime, timedelta
+
+    from clihelp import set_clock
+
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    drill = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+    set_clock(monkeypatch, drill.isoformat())
+    sampled = (drill - timedelta(hours=2)).isoformat()
+    r = server.post("/api/cases", json={"person_id": "P00001", "sampled_at": sampled})
+    assert r.status_code == 201, r.text
+    r = fk("case", "declare", "P00002", "--sampled-at", (drill - timedelta(hours=1)).isoformat())
+    assert r.exit_code == 0, r.output
+    # past the drill's clock + 1 day is as implausible as past the real clock's
+    late = (drill + timedelta(days=3)).isoformat()
+    r = server.post("/api/cases", json={"person_id": "P00003", "sampled_at": late})
+    assert r.status_code == 422 and "implausible" in r.text, r.text
+    # a drill set in the past refuses what lies after its own day
+    set_clock(monkeypatch, "2022-03-14T12:00:00+08:00")
+    r = server.post("/api/cases", json={"person_id": "P00004", "sampled_at": "2022-03-20T08:00:00+08:00"})
+    assert r.status_code == 422 and "implausible" in r.text, r.text
