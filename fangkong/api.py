@@ -23,6 +23,7 @@ from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizen_api import router as citizen_router
+from fangkong.codes.service import install_recolour
 from fangkong.auth.devices_api import router as devices_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
@@ -51,6 +52,10 @@ from fangkong.assist.web import router as verify_web
 from fangkong.measures.sites_web import router as isolation_web
 from fangkong.testing.web import router as testing_web
 from fangkong.zones.web import router as zones_web
+
+# every request's session recolours the codes its status changes touched, before it commits
+install_recolour()
+
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):

@@ -15,6 +15,7 @@ from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices_commands import devices_app
 from fangkong.codes.citizen_commands import app as citizens_app
 from fangkong.cases import service as case_service
+from fangkong.codes.service import install_recolour
 from fangkong.clikit import (at_or_now, err, handle_errors, operator, out, parse_date, parse_time, progress,
                              step_bars, unit_of_work)
 from fangkong.db.core import utcnow
@@ -39,6 +40,9 @@ from fangkong.measures.sites_commands import app as sites_app
 from fangkong.measures.checkins_commands import app as checkins_app
 from fangkong.measures.hospitals_commands import app as hospitals_app
 from fangkong.demo import demo
+
+# every command's session recolours the codes its status changes touched, before it commits
+install_recolour()
 
 #: when a command's event happened; default the clock's now (FANGKONG_NOW in a drill, docs/cli.md)
 AtOpt = Annotated[str | None, typer.Option("--at", help="when it happened (default: now by the clock)")]

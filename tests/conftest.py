@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from fangkong.codes.service import install_recolour
 from fangkong.db.core import get_engine
 from fangkong.db.migrate import upgrade
 from fangkong.models import Base
@@ -20,6 +21,9 @@ os.environ.setdefault("FANGKONG_SECRET_KEY", "test-only-secret-" + "0123456789ab
 # the public pool's 0.5 s wait is for a flood; the permission matrix's six overlapping probes on a loaded CI
 # machine once got a 503 from it (the tests of the bulkhead itself set their own bounds)
 os.environ.setdefault("FANGKONG_PUBLIC_POOL_TIMEOUT", "10")
+
+# services called straight from a test recolour codes on commit, as under the API and the CLI
+install_recolour()
 
 PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from fangkong.codes.models import HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
@@ -20,7 +20,8 @@ from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
 
-__all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS"]
+__all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS",
+           "install_recolour"]
 
 _ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
 #: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
@@ -116,7 +117,6 @@ def refresh(session: Session, *, edition: Edition, now: datetime, tz: ZoneInfo) 
     return recompute(session, sorted(due), edition=edition, now=now, tz=tz)
 
 
-@event.listens_for(Session, "before_commit")
 def _recompute_changed(session: Session) -> None:
     """Every status change (measure, test, case, zone) marked in this unit of work recolours those codes,
     at the time of the change, before the commit (db/changes.py says why it is done this way)."""
@@ -126,9 +126,17 @@ def _recompute_changed(session: Session) -> None:
         recompute(session, sorted(fks), edition=load_edition(s.edition), now=at, tz=s.zone)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changed(session: Session) -> None:
     take_changed(session)
+
+
+def install_recolour(target: type[Session] | sessionmaker = Session) -> None:
+    """Recolour, before each commit, the codes whose persons' statuses the unit of work changed (db/changes.py
+    says why it is done this way). api, cli and the test set-up install it on every session (the Session
+    class) when they start; nothing does it by being imported. Installing it twice changes nothing."""
+    if not event.contains(target, "before_commit", _recompute_changed):
+        event.listen(target, "before_commit", _recompute_changed)
+        event.listen(target, "after_rollback", _forget_changed)
 
 
 def colour_counts(session: Session) -> dict[str, int]:

@@ -1,0 +1,47 @@
+"""Codes recolour on commit because api and cli install it when they start, not because something imported
+codes.service (each check runs in a fresh interpreter: this test process has it installed by conftest)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+_CHECK = """
+import {module}
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from fangkong.codes import service
+print(event.contains(Session, "before_commit", service._recompute_changed),
+      event.contains(Session, "after_rollback", service._forget_changed))
+"""
+
+
+def _installed_after_import(module: str) -> str:
+    done = subprocess.run([sys.executable, "-c", _CHECK.format(module=module)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("module", ["fangkong.api", "fangkong.cli"])
+def test_a_session_of_the_api_and_of_the_cli_recolours(module):
+    assert _installed_after_import(module) == "True True"
+
+
+def test_importing_the_codes_service_installs_nothing():
+    assert _installed_after_import("fangkong.codes.service") == "False False"
+
+
+def test_installing_twice_recolours_once(monkeypatch, sqlite_env):
+    from fangkong.codes import service
+    from fangkong.db.core import session_scope
+
+    taken = []
+    monkeypatch.setattr(service, "take_changed", lambda session: taken.append(session) or (set(), None))
+    service.install_recolour()
+    service.install_recolour()
+    with session_scope():
+        pass
+    assert len(taken) == 1
