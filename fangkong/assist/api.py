@@ -23,6 +23,10 @@ router = APIRouter(prefix="/api/assist", tags=["assistance requests"])
 RequestNo = Annotated[str, Path(max_length=20)]
 
 
+def _aware(t, settings):
+    return t if t is None or t.tzinfo else t.replace(tzinfo=settings.zone)
+
+
 def _read(req: AssistRequest) -> RequestRead:
     return RequestRead(
         request_id=req.request_no, direction=req.direction, ref=req.ref, issuer=req.issuer, recipient=req.recipient,
@@ -30,15 +34,17 @@ def _read(req: AssistRequest) -> RequestRead:
         persons=[{"id": p.id, "name": pii.name(p.name), "id_number": pii.id_number(p.id_number),
                   "phone": pii.phone(p.phone),
                   "person_id": p.person.person_id if p.person else None, "community": p.community,
+                  "last_exposure_at": p.last_exposure_at,
                   "task_id": p.task_fk, "outcome": p.outcome, "outcome_at": p.outcome_at} for p in req.persons])
 
 
 @router.post("/requests", response_model=RequestRead, status_code=201)
-def receive(session: SessionDep, body: RequestIn):
+def receive(session: SessionDep, settings: SettingsDep, body: RequestIn):
     """An inbound request: each person becomes a same-day check by their community; a malformed ID number
     or phone refuses the whole request (422, nothing stored)."""
     req = service.receive(session, ref=body.request_id, issuer=body.issuing_jurisdiction, reason=body.reason,
-                          persons=[service.PersonIn(**p.model_dump()) for p in body.persons], now=utcnow(),
+                          persons=[service.PersonIn(**{**p.model_dump(), "last_exposure_at": _aware(
+                              p.last_exposure_at, settings)}) for p in body.persons], now=utcnow(),
                           source="api", actor=actor_of(session))
     return _read(req)
 
@@ -77,7 +83,8 @@ def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)
     """What the community found at the door, with its time; closes the person's verification task."""
     row = service.get_person_row(session, row_id)
     service.record_outcome(session, row, body.outcome, at=body.at or utcnow(), jurisdiction=body.jurisdiction,
-                           note=body.note, actor=actor_of(session))
+                           note=body.note, person_id=body.person_id, community=body.community,
+                           actor=actor_of(session))
     return _read(row.request)
 
 

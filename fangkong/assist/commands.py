@@ -68,12 +68,18 @@ def list_cmd(direction: Annotated[str | None, typer.Option(help="inbound or outb
 def outcome_cmd(row_id: int, outcome: str, by: Annotated[str, typer.Option("--by")],
                 at: Annotated[str | None, typer.Option(help="when it was found (default now)")] = None,
                 jurisdiction: Annotated[str | None, typer.Option(help="the verifier's community")] = None,
-                note: str | None = None) -> None:
-    """Report what was found for one person of a request. Example: `fangkong assist outcome 12 found_placed --by 社区`"""
+                note: str | None = None,
+                person_id: Annotated[str | None, typer.Option(
+                    "--person-id", help="found: the registered person it is (a row no one matched)")] = None,
+                community: Annotated[str | None, typer.Option(
+                    help="found: register the person in this community (a row no one matched)")] = None) -> None:
+    """Report what was found for one person of a request. Found, the person is placed under the measure of the
+    category the request states; wrong_person withdraws it. Example: `fangkong assist outcome 12 found_placed --by 社区`"""
     with unit_of_work() as session:
         row = service.get_person_row(session, row_id)
         service.record_outcome(session, row, outcome, at=parse_time(at, "--at") or utcnow(),
-                               jurisdiction=jurisdiction, note=note, actor=by)
+                               jurisdiction=jurisdiction, note=note, person_id=person_id, community=community,
+                               actor=by)
         who = mask(row.id_number) or row.phone
     err.print(f"{row_id} ({who}): {outcome}")
 

@@ -60,6 +60,8 @@ class AssistPerson(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     phone: Mapped[str | None] = mapped_column(String(11), index=True)
+    #: the last exposure the issuer states (the period of the stated category's measure counts from it)
+    last_exposure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the registered person matched by ID number, else by phone (inbound), or the risk person (outbound)
     person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     #: the community the person was routed to ("" when no registered person matched)

@@ -15,6 +15,7 @@ class PersonIn(BaseModel):
     name: str | None = Field(None, max_length=100)
     id_number: str | None = Field(None, max_length=18)
     phone: str | None = Field(None, max_length=11)
+    last_exposure_at: Happened | None = Field(None, description="the last exposure the issuer states")
 
 
 class RequestIn(BaseModel):
@@ -30,6 +31,10 @@ class OutcomeIn(BaseModel):
     at: Happened | None = None
     jurisdiction: str | None = Field(None, max_length=32, description="the verifier's community (checked)")
     note: str | None = Field(None, max_length=500)
+    person_id: str | None = Field(None, min_length=1, max_length=64,
+                                  description="found: the registered person it is (a row no one matched)")
+    community: str | None = Field(None, pattern=r"^\d{6,12}$",
+                                  description="found: register the person in this community (no one matched)")
     by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
@@ -45,6 +50,7 @@ class PersonRead(BaseModel):
     phone: str | None = Field(description="masked")
     person_id: str | None
     community: str | None
+    last_exposure_at: datetime | None = None
     task_id: int | None
     outcome: str | None
     outcome_at: datetime | None

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +17,17 @@ from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
-from fangkong.errors import InvalidInput, NotFound
+from fangkong.db.changes import mark_changed
+from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile
+from fangkong.measures import service as measure_service
+from fangkong.measures.models import Measure
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol import idnumber
+from fangkong.protocol.assist import stated_category
+from fangkong.protocol.edition import Edition, load_edition
+from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 
 __all__ = [
@@ -34,6 +41,7 @@ __all__ = [
     "get_person_row",
     "get_request",
     "import_requests",
+    "obligation_of",
     "list_requests",
     "match_person",
     "outbound_for_case",
@@ -44,7 +52,7 @@ __all__ = [
 
 #: the exchange format, the same in and out (docs/zones.md, "Regional assistance")
 CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "reason", "name", "id_number",
-               "phone", "outcome", "outcome_at", "note")
+               "phone", "last_exposure_at", "outcome", "outcome_at", "note")
 REQUIRED = {"request_id", "issuing_jurisdiction", "reason"}
 _PHONE = re.compile(r"^1\d{10}$")
 #: an outcome closes the person's verification task with this status
@@ -53,11 +61,17 @@ TASK_STATUS = {"found_placed": "done", "found_negative": "done", "not_found": "n
 _UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
 
 
+#: outcomes at which the person was found at the door (an unmatched person is linked or registered then)
+FOUND = ("found_placed", "found_negative")
+
+
 @dataclass(frozen=True)
 class PersonIn:
     name: str | None = None
     id_number: str | None = None
     phone: str | None = None
+    #: the last exposure the issuer states (the measure's period counts from it); unknown: the request's arrival
+    last_exposure_at: datetime | None = None
 
 
 def check_person(p: PersonIn) -> str | None:
@@ -73,7 +87,8 @@ def check_person(p: PersonIn) -> str | None:
 
 def clean_person(p: PersonIn) -> PersonIn:
     s = lambda v: (v or "").strip() or None
-    return PersonIn(name=s(p.name), id_number=(s(p.id_number) or "").upper() or None, phone=s(p.phone))
+    return PersonIn(name=s(p.name), id_number=(s(p.id_number) or "").upper() or None, phone=s(p.phone),
+                    last_exposure_at=p.last_exposure_at)
 
 
 def match_person(session: Session, p: PersonIn) -> Person | None:
@@ -85,10 +100,15 @@ def match_person(session: Session, p: PersonIn) -> Person | None:
 
 
 def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: list[PersonIn], now: datetime,
-            source: str | None = None, actor: str = "system") -> AssistRequest:
+            source: str | None = None, edition: Edition | None = None, tz: ZoneInfo | None = None,
+            actor: str = "system") -> AssistRequest:
     """An inbound request: every person is matched (ID number, else phone) and becomes a same-day
-    verification task of their community (unmatched: the district's police). A bad ID number or phone
-    refuses the whole request; receiving the same request again adds only people it did not have."""
+    verification task of their community (unmatched: the district's police). When the reason states a risk
+    category (密接, 次密接, ...: protocol.assist), a matched person is placed at once under the edition's
+    measure of that category, counted from the stated last exposure (or the request's arrival): an obligation
+    with source `request` beside their others; an unmatched one when the door check finds them
+    (record_outcome). A bad ID number or phone refuses the whole request; receiving the same request again
+    adds only people it did not have."""
     ref, issuer, reason = (ref or "").strip(), (issuer or "").strip(), (reason or "").strip()
     for name, value, limit in (("request_id", ref, 64), ("issuing_jurisdiction", issuer, 64), ("reason", reason, 500)):
         if not value or len(value) > limit:
@@ -96,7 +116,7 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
     if not persons:
         raise InvalidInput("a request names at least one person")
     persons = [clean_person(p) for p in persons]
-    errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := check_person(p))]
+    errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := check_person(p) or _check_exposure(p, now))]
     if errors:
         raise InvalidInput("; ".join(errors), details=errors)
     req = session.scalar(select(AssistRequest).where(AssistRequest.direction == "inbound",
@@ -113,7 +133,9 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
         if (p.id_number, p.phone) in have:
             continue
         have.add((p.id_number, p.phone))
-        _route(session, req, p, now)
+        row = _route(session, req, p, now)
+        if row.person is not None:
+            place(session, row, at=now, edition=edition, tz=tz, actor=actor)
         added += 1
     session.flush()
     audit(session, actor, "assist.receive", "assist_request", req.request_no,
@@ -130,25 +152,75 @@ def _route(session: Session, req: AssistRequest, p: PersonIn, now: datetime) -> 
                                   note=f"协查 {req.issuer} {req.ref}: {req.reason}"[:500])
     session.flush()
     row = AssistPerson(request_fk=req.id, name=p.name, id_number=p.id_number, phone=p.phone,
-                       person_fk=person.id if person else None, community=community, task_fk=task.id)
+                       last_exposure_at=p.last_exposure_at, person_fk=person.id if person else None,
+                       community=community, task_fk=task.id)
     session.add(row)
     req.persons.append(row)
+    row.person = person
     return row
 
 
+def _check_exposure(p: PersonIn, now: datetime) -> str | None:
+    t = p.last_exposure_at
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        return "last_exposure_at must carry a time zone"
+    return f"last_exposure_at {t.isoformat()} is after the request arrived" if t > now else None
+
+
+def obligation_of(session: Session, row: AssistPerson) -> Measure | None:
+    """The obligation in force this request placed its person under (source `request`, the request's number)."""
+    if row.person_fk is None:
+        return None
+    return session.scalar(select(Measure).where(
+        Measure.person_fk == row.person_fk, Measure.source_kind == "request",
+        Measure.source_ref == row.request.request_no, Measure.ended_at.is_(None)).order_by(Measure.id.desc()))
+
+
+def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition | None = None,
+          tz: ZoneInfo | None = None, actor: str = "system") -> Measure | None:
+    """Put the row's (matched or found) person under the edition's measure of the category the request states,
+    from the stated last exposure (else the request's arrival; the period then runs longer than it should,
+    never shorter), found at `at`: an obligation beside their others, linked to the row's door-check task.
+    Nothing when the reason states no category, when the edition has no measure for it (the 20 measures
+    identify no secondary contacts), when the period has already run out, or when the person is a case (a case
+    is never a risk person). Returns the obligation in force from the request, if any."""
+    req, person = row.request, row.person
+    category = stated_category(req.reason)
+    settings = get_settings()
+    edition = edition or load_edition(settings.edition)
+    tz = tz or settings.zone
+    if category is None or category not in edition.measures or person is None:
+        return None
+    if session.scalar(select(Case.id).where(Case.person_fk == person.id, Case.status != "ruled_out")) is not None:
+        return None
+    exposure = min(row.last_exposure_at or req.received_at, at)
+    measure_service.assign_for_persons(session, [person.id], category, last_exposure_at=exposure, edition=edition,
+                                       tz=tz, now=at, source=("request", req.request_no), actor=actor)
+    m = obligation_of(session, row)
+    if m is not None and row.task_fk is not None:
+        task = task_service.get_task(session, row.task_fk)
+        task.measure_fk = m.id
+    mark_changed(session, [person.id], at)
+    return m
+
+
 def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: bool = False,
-                    actor: str = "system") -> ImportResult:
+                    edition: Edition | None = None, tz: ZoneInfo | None = None, actor: str = "system") -> ImportResult:
     """Inbound requests from a CSV (rows sharing request_id + issuing_jurisdiction are one request); a bad
     row is reported with its line, the good rows are received (none with strict)."""
     result = ImportResult(table="assist_requests", file=tf.path.name, rows=tf.table.num_rows, errors=[],
                           warnings=list(tf.warnings))
     groups: dict[tuple[str, str], tuple[str, list[PersonIn]]] = {}
+    zone = get_settings().zone
     for row in tf.table.to_pylist():
-        p = clean_person(PersonIn(row.get("name"), row.get("id_number"), row.get("phone")))
+        exposure, bad_time = _exposure(row.get("last_exposure_at"), zone)
+        p = clean_person(PersonIn(row.get("name"), row.get("id_number"), row.get("phone"), exposure))
         key = ((row.get("issuing_jurisdiction") or "").strip(), (row.get("request_id") or "").strip())
         reason = (row.get("reason") or "").strip()
         err = ("request_id is empty" if not key[1] else "issuing_jurisdiction is empty" if not key[0]
-               else "reason is empty" if not reason else check_person(p))
+               else "reason is empty" if not reason else bad_time or check_person(p) or _check_exposure(p, now))
         if err:
             result.errors.append(RowError(tf.path.name, row["_line"], err))
             continue
@@ -159,11 +231,24 @@ def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: b
     for (issuer, ref), (reason, persons) in groups.items():
         before = _count(session, issuer, ref)
         receive(session, ref=ref, issuer=issuer, reason=reason, persons=persons, now=now, source=tf.path.name,
-                actor=actor)
+                edition=edition, tz=tz, actor=actor)
         added = _count(session, issuer, ref) - before
         result.inserted += added
         result.unchanged += len(persons) - added
     return result
+
+
+def _exposure(value: object, zone: ZoneInfo) -> tuple[datetime | None, str | None]:
+    """The optional last_exposure_at of a row (ISO 8601; without an offset in the deployment's zone)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)), None
+    try:
+        t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"last_exposure_at {value!r} is not an ISO 8601 time"
+    return (t if t.tzinfo else t.replace(tzinfo=zone)), None
 
 
 def _count(session: Session, issuer: str, ref: str) -> int:
@@ -173,21 +258,59 @@ def _count(session: Session, issuer: str, ref: str) -> int:
 
 
 def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: datetime, jurisdiction: str | None,
-                   note: str | None = None, actor: str) -> AssistPerson:
-    """The community's finding, reported back to the issuer: closes the person's verification task."""
+                   note: str | None = None, person_id: str | None = None, community: str | None = None,
+                   edition: Edition | None = None, tz: ZoneInfo | None = None, actor: str) -> AssistPerson:
+    """The community's finding, reported back to the issuer: closes the person's verification task.
+
+    Found (found_placed, found_negative): a person the request could not match is linked to the registered
+    person the verifier names (`person_id`), else to the person its ID number or phone now matches, else
+    registered from the request's name, ID number and phone in `community`; then placed under the stated
+    category's measure from `at` (see place). wrong_person: the obligation the request placed is withdrawn and
+    the person's code re-evaluated; their other obligations stay."""
     if outcome not in OUTCOMES:
         raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
     if row.request.direction != "inbound":
         raise InvalidInput("outcomes are recorded on inbound requests; outbound ones come back from the recipient")
     if at < row.request.received_at:
         raise InvalidInput(f"outcome time {at.isoformat()} is before the request arrived")
+    if community is not None and not (community.isdigit() and 6 <= len(community) <= 12):
+        raise InvalidInput(f"community {community!r} must be a jurisdiction code of 6–12 digits")
+    if (person_id or community) and (outcome not in FOUND or row.person_fk is not None):
+        raise InvalidInput("a person is linked or registered only when found, and only for a row no registered "
+                           "person matched")
     task = task_service.get_task(session, row.task_fk)
     if jurisdiction is not None:
         task_service.check_jurisdiction(task, jurisdiction)
+    linked = _link(session, row, person_id, community) if outcome in FOUND and row.person_fk is None else None
     task_service.close_task(session, task, TASK_STATUS[outcome], at=at, actor=actor, note=note)
     row.outcome, row.outcome_at, row.note = outcome, at, (note or None) and note[:500]
-    audit(session, actor, "assist.outcome", "assist_person", row.id, after={"outcome": outcome})
+    if linked is not None:
+        task.person_fk = linked.id
+        place(session, row, at=at, edition=edition, tz=tz, actor=actor)
+    if outcome == "wrong_person" and (m := obligation_of(session, row)) is not None:
+        measure_service.withdraw(session, m, at=at, reason="wrong_person", actor=actor)
+    audit(session, actor, "assist.outcome", "assist_person", row.id,
+          after={"outcome": outcome, **({"person": linked.person_id} if linked else {})})
     return row
+
+
+def _link(session: Session, row: AssistPerson, person_id: str | None, community: str | None) -> Person:
+    """The person found at the door for a row no registered person matched."""
+    if person_id:
+        person = people_service.get_person(session, person_id)
+    else:
+        person = match_person(session, PersonIn(row.name, row.id_number, row.phone))
+    if person is None:
+        key = f"{row.request.request_no}-{row.id}"
+        if session.scalar(select(Person.id).where(Person.person_id == key)) is not None:
+            raise Conflict(f"person {key} is already registered")
+        person = Person(person_id=key, source="assist", name=row.name, id_number=row.id_number, phone=row.phone,
+                        community=community)
+        session.add(person)
+        session.flush()
+    row.person_fk, row.person = person.id, person
+    row.community = person.community or community or ""
+    return person
 
 
 def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
@@ -224,7 +347,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
             req.persons.append(AssistPerson(name=p.name if p else None, id_number=p.id_number if p else None,
                                             phone=p.phone if p else r.phone, person_fk=r.person_fk,
                                             community=p.community if p else None,
-                                            note=r.category))
+                                            last_exposure_at=r.last_exposure_at, note=r.category))
         audit(session, actor, "assist.outbound", "assist_request", req.request_no,
               after={"case": case.case_no, "recipient": recipient, "persons": len(risks)})
         out.append(req)
@@ -241,6 +364,7 @@ def export_rows(req: AssistRequest, tz, *, hidden: Callable[[str | None], bool] 
     return [{k: _cell(v) for k, v in {
         "request_id": req.ref, "issuing_jurisdiction": req.issuer, "recipient_jurisdiction": req.recipient or "",
         "reason": req.reason, **_personal(p, hidden(p.community)),
+        "last_exposure_at": p.last_exposure_at.astimezone(tz).isoformat() if p.last_exposure_at else "",
         "outcome": p.outcome or "", "outcome_at": p.outcome_at.astimezone(tz).isoformat() if p.outcome_at else "",
         "note": p.note or ""}.items()} for p in req.persons]
 

@@ -35,6 +35,7 @@ __all__ = [
     "list_measures",
     "record_test_result",
     "tests_due",
+    "withdraw",
 ]
 
 _AT_SITE = ("centralized_isolation",)
@@ -123,6 +124,16 @@ def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str 
         if m.category in CONTACT_CATEGORIES or m.kind == TEMPORARY_CONTROL:
             ended.append(end_obligation(session, m, at=now, reason="became_case", actor=actor))
     return ended
+
+
+def withdraw(session: Session, m: Measure, *, at: datetime, reason: str, actor: str = "system") -> Measure:
+    """The obligation was placed on the wrong person (a door check found someone else): it ends as `withdrawn`,
+    their room is freed unless another centralized obligation keeps it, and their code is re-evaluated; their
+    other obligations stay."""
+    end_obligation(session, m, at=at, reason="withdrawn")
+    sites.vacate(session, m, at=at, reason=reason, actor=actor)
+    audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": reason})
+    return m
 
 
 def list_measures(session: Session, *, status: str | None = "active", kind: str | None = None,

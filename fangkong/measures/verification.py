@@ -14,6 +14,7 @@ from fangkong.errors import InvalidInput
 from fangkong.measures import sites
 from fangkong.measures.models import Measure
 from fangkong.measures.obligations import end_obligation
+from fangkong.measures.service import withdraw
 from fangkong.people.models import Person
 from fangkong.db.sets import chunks
 from fangkong.tasks import service as task_service
@@ -94,6 +95,12 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
     """The person at the address is not the one traced: the obligations this trace gave them are withdrawn, and
     so are those of everyone found only through them (a secondary contact whose every piece of evidence is via
     this person): each re-evaluated, their other obligations untouched."""
+    if task.case_fk is None:
+        # a door check of an assistance request (协查): only the obligation the request placed is withdrawn
+        m = session.get(Measure, task.measure_fk) if task.measure_fk else None
+        if m is not None and m.ended_at is None and m.source_kind == "request":
+            withdraw(session, m, at=at, reason="wrong_person", actor=actor)
+        return
     person_id = session.scalar(select(Person.person_id).where(Person.id == task.person_fk))
     ms = list(session.scalars(select(Measure).where(Measure.person_fk == task.person_fk,
                                                     Measure.case_fk == task.case_fk, Measure.ended_at.is_(None))))

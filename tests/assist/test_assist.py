@@ -88,7 +88,7 @@ def test_outcomes_are_reported_back_in_the_same_format(env, tmp_path):
         assert s.get(Task, row.task_fk).status == "done"
         rows = service.export_rows(req, TZ)
     assert rows == [{"request_id": "BJ-7", "issuing_jurisdiction": "北京市朝阳区", "recipient_jurisdiction": "",
-                     "reason": "时空伴随", "name": "人4", "id_number": _id_of(4), "phone": "",
+                     "reason": "时空伴随", "name": "人4", "id_number": _id_of(4), "phone": "", "last_exposure_at": "",
                      "outcome": "found_negative", "outcome_at": "2022-03-12T15:00:00+08:00", "note": "居家，已采样"}]
 
 
