@@ -29,7 +29,7 @@ def dwell_table(session: Session, edition: Edition, cache: Path | None = None) -
     changed (an import reports a conflicting row and keeps the stored one) and venues are only added, so the
     count, the lowest and highest ids and their venue_ids, and the count per kind tell whether the venues
     changed (they differ after a store is emptied and refilled, as tests do). With `cache` (a folder of the
-    lake) the table is also kept on disk, so a new process does not load the venues again (0.4 s at 1 M)."""
+    lake) the table is also kept on disk, so a new process does not load the venues again."""
     count, lo, hi = session.execute(select(func.count(Venue.id), func.min(Venue.id), func.max(Venue.id))).one()
     ends = tuple(session.scalars(select(Venue.venue_id).where(Venue.id.in_([lo, hi])).order_by(Venue.id))) \
         if count else ()

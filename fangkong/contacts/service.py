@@ -130,8 +130,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     One lake query per step serves every case (a bad day's cases in one pass); each case's answer is
     the same as tracing it alone. Re-tracing replaces a case's risk persons; categories an
     epidemiologist overrode stay overridden. keep_evidence False: the results keep counts and record ids but
-    not the evidence, which is stored (a bad day's evidence is gigabytes at city scale: 5.4 M companions
-    for 100 cases at 1 M persons).
+    not the evidence, which is stored (a bad day's evidence is gigabytes at city scale).
     """
     seeds = {c.case_no: steps.new_seed(c, edition, tz, now, days_before) for c in cases}
     if not seeds:
@@ -148,8 +147,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     contacts = steps.secondary_query(session, lake, seeds, dwell, edition.venue_overlap_min * 60) \
         if edition.identify_secondary else None
     meetings = meetings.result()
-    # every phone met by any case named in one look-up: a bad day's cases share most of their phones (100 cases
-    # at 1 M persons: 5.4 M meetings, a look-up per batch of cases cost 20.2 s, one for all 5.7 s)
+    # every phone met by any case named in one look-up: a bad day's cases share most of their phones
     owners = people_service.owner_candidates(session, pc.unique(meetings.column("person_id")).to_pylist())
     keys = list(seeds)
     batches = [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]}  # a bad day's millions of rows: memory
@@ -161,8 +159,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     steps.overlaps(seeds, same_day)
     results: list[TraceResult] = []
     # a batch is assembled on the worker (DuckDB and Arrow, no session) while this thread stores the one before
-    # (SQLite's executemany, PostgreSQL's COPY): 100 cases at 1 M persons spent 26 s assembling, 43 s storing;
-    # a batch of many rows is assembled in parts, so that its own first part is stored while the next is assembled
+    # (SQLite's executemany, PostgreSQL's COPY); a batch of many rows is assembled in parts, so that its own first part is stored while the next is assembled
     n_parts = min(_PARTS_MAX, 1 + meetings.num_rows // _PART_ROWS)
     pending = _assembly(session, lake, batches[0], companions, n_parts, tz)
     for n, batch in enumerate(batches):
@@ -210,8 +207,7 @@ def _assembled(evidence: Future, i: int, seed_table: pa.Table, overrides: pa.Tab
 
 #: cases assembled and stored together (a case in a dense city has ~50 000 risk-person rows)
 _ASSEMBLE_CASES = 5
-#: a batch's assembly is cut into parts of about this many phone meetings, at most _PARTS_MAX (one case at 1 M
-#: persons: 89 672 meetings, 29 503 risk persons)
+#: a batch's assembly is cut into parts of about this many phone meetings, at most _PARTS_MAX
 _PART_ROWS = 25_000
 _PARTS_MAX = 4
 

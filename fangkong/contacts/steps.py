@@ -176,7 +176,7 @@ def grid_meetings(lake, who: pa.Table, seed_table: pa.Table, noise_bounds: pa.Ta
     the cases (`who`: each case's phone over its window); the noise filter applied when the deployment sets it.
     Lake work only, no session: it runs on the worker thread (worker.soon). The co-presence rows' `via` (the
     case's phone, known from the key) is dropped: a bad day's meetings are held until every case is stored
-    (13.6 M rows for 100 cases at 1 M persons, `via` 205 MB of their 973 MB)."""
+    (a fifth of their memory)."""
     if who.num_rows == 0:
         return lake.co_presence(ANCHOR_SCHEMA.empty_table(), pa.table({}), min_s, cells=True).drop_columns(["via"])
     anchors = lake.own_intervals(who, pa.table({}), cells=True)

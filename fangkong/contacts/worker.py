@@ -52,8 +52,8 @@ def soon(lake: Lake, fn, *args) -> Future:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off while a trace runs: a city-scale trace makes hundreds of thousands of
-    short-lived tuples (rows fetched, evidence pieces), and each collection they trigger walks the whole heap
-    (15-20 % of a warm trace at 1 M persons). Reference counting still frees them; cycles wait until the end."""
+    short-lived tuples (rows fetched, evidence pieces), and each collection they trigger walks the whole heap.
+    Reference counting still frees them; cycles wait until the end."""
     paused = gc.isenabled()
     gc.disable()
     try:

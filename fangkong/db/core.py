@@ -112,7 +112,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
-    # a bad day's trace writes gigabytes in one transaction (2.4 GB of risk persons for 100 cases at 1 M persons)
+    # a bad day's trace writes gigabytes in one transaction (bench/RESULTS.md)
     # and the WAL file kept that size after its checkpoint; this truncates it back to 64 MB when it is reset
     cur.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cur.close()

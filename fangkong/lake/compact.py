@@ -37,7 +37,7 @@ from fangkong.lake.ingest import SORTED_COLUMNS, connect, sql_quote, write_sorte
 
 __all__ = ["Compacted", "compact", "GRACE_S"]
 
-#: retired files are kept this long for traces that listed them before the swap (a 1 M-person trace: 2 s)
+#: retired files are kept this long for traces that listed them before the swap (a trace takes seconds)
 GRACE_S = 3600
 
 @dataclass

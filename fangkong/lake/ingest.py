@@ -172,8 +172,8 @@ def sql_quote(path: str | Path) -> str:
 ROW_GROUP_ROWS = 8192
 #: a day is written as shards of this many rows, contiguous ranges of its sort order, each shard's first and last
 #: key in the day's index (store.write_index): a query opens only the shards that can hold its places or persons.
-#: One file per day made every query open, and check the statistics of, every row group of the day (871 for a
-#: 1 M-person city's dwells, 8 900 at 10 M: ~0.1 ms each, per query and day, even with nothing to read)
+#: One file per day made every query open, and check the statistics of, every row group of the day, even with
+#: nothing to read (bench/RESULTS.md)
 SHARD_ROWS = 128 * ROW_GROUP_ROWS
 
 

@@ -371,7 +371,7 @@ class Lake:
         `bounds` (key, lo, hi). Returns (key, person_id = phone, place, hours).
 
         The few cells prune the files sorted by place; the phones (tens of thousands in a dense city) are a
-        joined table, not a literal list: an IN of 29 000 phones over the by-person files took 14 s at 1 M."""
+        joined table, not a literal list (a literal IN over the by-person files was 35 times slower: bench/RESULTS.md)."""
         bounds = bounds.filter(pc.less(bounds.column("lo"), bounds.column("hi")))
         wanted = wanted.filter(pc.is_in(wanted.column("key"), value_set=bounds.column("key")))
         if wanted.num_rows == 0:

@@ -91,7 +91,7 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
     """
     result = AssignResult()
     # the columns the rule reads, not RiskPerson objects: a case in a dense city has ~30 000 risk persons, and
-    # loading them whole (their evidence parsed, person and case joined) took 3.8 s of a 1 M-person city's trace
+    # loading them whole (their evidence parsed, person and case joined) cost more than the trace (bench/RESULTS.md)
     risks = session.execute(select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category,
                                    RiskPerson.last_exposure_at).where(RiskPerson.case_fk == case.id)).all()
     current = all_active(session, [r.person_fk for r in risks if r.person_fk])

@@ -92,8 +92,7 @@ def _ceil_epoch(t: datetime | None, default: int) -> int:
 
 
 #: above this share of the registered persons, the phones wanted are read in one pass over the phone index and
-#: picked in Arrow, not looked up one by one: a bad day's cases meet most of a city's phones (100 cases at 1 M
-#: persons: 954 100 phones, 6.0 s looked up one by one, 3.7-4.8 s in one pass)
+#: picked in Arrow, not looked up one by one: a bad day's cases meet most of a city's phones (bench/RESULTS.md)
 SCAN_SHARE = 0.25
 #: rows of the phone index read at a time by a scan (bounded memory at 10 M persons)
 _SCAN_SLICE = 200_000
