@@ -18,8 +18,16 @@ def build_ops(s, persons: int, base, *, sampled: int) -> dict:
     from fangkong.measures.models import Hospital, HospitalAdmission, IsolationSite, Measure, Room, RoomStay
     from fangkong.people.models import Person, Venue
     from fangkong.tasks.models import Task
-    from fangkong.testing.models import (Lab, LabResult, RetestTask, RoundPoint, Sample, SamplingPoint, TestingRound,
-                                         Tube)
+    from fangkong.testing.models import (
+        Lab,
+        LabResult,
+        RetestTask,
+        RoundPoint,
+        Sample,
+        SamplingPoint,
+        TestingRound,
+        Tube,
+    )
     from fangkong.zones.models import Zone, ZonePlace
 
     rng = random.Random(2)

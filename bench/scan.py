@@ -110,6 +110,8 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
     sign in by code, and hashing a thousand passwords would take the bench a minute)."""
     from datetime import timedelta as td
 
+    from sqlalchemy import select
+
     from fangkong.auth import devices
     from fangkong.auth import service as auth_service
     from fangkong.auth.models import User
@@ -118,7 +120,6 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
     from fangkong.db.core import utcnow
     from fangkong.people.models import Person
     from fangkong.settings import get_settings
-    from sqlalchemy import select
 
     secret, now = get_settings().secret_key, utcnow()
     out = {"tokens": [make_token(p, secret=secret, now=now, ttl=td(hours=1))[0] for p in persons]}

@@ -368,10 +368,10 @@ def main() -> None:
               f"peak RSS so far {peak_rss_mb():,.0f} MB", flush=True)
     rss = peak_rss_mb()
 
+    from fangkong.db.core import session_scope
     from fangkong.people import service as people_service
     from fangkong.protocol.edition import load_edition
     from fangkong.settings import get_settings
-    from fangkong.db.core import session_scope
 
     edition = load_edition(get_settings().edition)
     with session_scope() as session:
@@ -392,7 +392,7 @@ def main() -> None:
     # a companion is a phone met in the case's cells that is nobody closer (its holder's highest category)
     closer = {pid for cat, pid, _ in result.light if cat in ("close", "secondary")}
     comp_d -= closer
-    comp_ours = {pid if pid is not None else ph for (cat, pid, _), ph in zip(result.light, result.phones)
+    comp_ours = {pid if pid is not None else ph for (cat, pid, _), ph in zip(result.light, result.phones, strict=False)
                  if cat == "companion"}
     same_d = close_d == close_ours and sec_d == sec_ours and comp_d == comp_ours
     t["duckdb_all"] = t["duckdb_naive"] + t["duckdb_companions"]

@@ -14,43 +14,43 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import __version__, flows
+from fangkong.assist.api import router as assist_router
+from fangkong.assist.inputs_api import router as inputs_router
+from fangkong.assist.web import router as verify_web
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router
+from fangkong.auth.devices_api import router as devices_router
 from fangkong.auth.masking import OtherDistrictMask
 from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
+from fangkong.cases.teams_api import router as teams_router
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizen_api import router as citizen_router
 from fangkong.codes.service import install_recolour
-from fangkong.auth.devices_api import router as devices_router
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
+from fangkong.contacts.web import router as contacts_web
 from fangkong.db.core import utcnow
-from fangkong.edge import EdgeGuard, PublicListener
-from fangkong.db.scoping import unscoped
 from fangkong.db.migrate import ensure_current
+from fangkong.db.scoping import unscoped
 from fangkong.deps import SessionDep, SettingsDep, actor_of
+from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
-from fangkong.reports.api import router as reports_router
-from fangkong.testing.api import router as testing_router
-from fangkong.cases.teams_api import router as teams_router
-from fangkong.tasks.api import router as tasks_router
-from fangkong.settings import get_settings, unsafe_secret
-from fangkong.web import pages
-from fangkong.contacts.web import router as contacts_web
-from fangkong.reports.web import router as reports_web
+from fangkong.measures.sites_web import router as isolation_web
 from fangkong.people.web import router as people_router
+from fangkong.reports.api import router as reports_router
+from fangkong.reports.web import router as reports_web
+from fangkong.settings import get_settings, unsafe_secret
+from fangkong.tasks.api import router as tasks_router
+from fangkong.testing.api import router as testing_router
+from fangkong.testing.web import router as testing_web
+from fangkong.web import pages
 from fangkong.webkit import STATIC_DIR
 from fangkong.zones.api import router as zones_router
-from fangkong.assist.api import router as assist_router
-from fangkong.assist.inputs_api import router as inputs_router
-from fangkong.assist.web import router as verify_web
-from fangkong.measures.sites_web import router as isolation_web
-from fangkong.testing.web import router as testing_web
 from fangkong.zones.web import router as zones_web
 
 # every request's session recolours the codes its status changes touched, before it commits

@@ -11,35 +11,45 @@ from rich.table import Table
 
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import flows, importer
+from fangkong.assist.commands import app as assist_app
+from fangkong.assist.inputs_commands import app as inputs_app
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices_commands import devices_app
-from fangkong.codes.citizen_commands import app as citizens_app
 from fangkong.cases import service as case_service
+from fangkong.cases.teams_commands import app as teams_app
+from fangkong.clikit import (
+    at_or_now,
+    err,
+    handle_errors,
+    operator,
+    out,
+    parse_date,
+    parse_time,
+    progress,
+    step_bars,
+    unit_of_work,
+)
+from fangkong.codes.citizen_commands import app as citizens_app
+from fangkong.codes.commands import app as codes_app
 from fangkong.codes.service import install_recolour
-from fangkong.clikit import (at_or_now, err, handle_errors, operator, out, parse_date, parse_time, progress,
-                             step_bars, unit_of_work)
+from fangkong.contacts.commands import app as investigation_app
 from fangkong.db.core import utcnow
+from fangkong.demo import demo
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
 from fangkong.lake import compact, retention
+from fangkong.measures.checkins_commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
-from fangkong.codes.commands import app as codes_app
-from fangkong.zones.commands import app as zones_app
-from fangkong.assist.commands import app as assist_app
-from fangkong.assist.inputs_commands import app as inputs_app
+from fangkong.measures.hospitals_commands import app as hospitals_app
+from fangkong.measures.sites_commands import app as sites_app
+from fangkong.measures.verification_commands import app as verify_app
+from fangkong.people.commands import app as people_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
 from fangkong.sim.commands import app as sim_app
-from fangkong.testing.commands import app as testing_app
-from fangkong.cases.teams_commands import app as teams_app
 from fangkong.tasks.commands import app as tasks_app
-from fangkong.contacts.commands import app as investigation_app
-from fangkong.measures.verification_commands import app as verify_app
-from fangkong.people.commands import app as people_app
-from fangkong.measures.sites_commands import app as sites_app
-from fangkong.measures.checkins_commands import app as checkins_app
-from fangkong.measures.hospitals_commands import app as hospitals_app
-from fangkong.demo import demo
+from fangkong.testing.commands import app as testing_app
+from fangkong.zones.commands import app as zones_app
 
 # every command's session recolours the codes its status changes touched, before it commits
 install_recolour()

@@ -9,15 +9,15 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import teams as team_service
 from fangkong.cases.models import Case
-from fangkong.tasks.models import Investigation
 from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
-from fangkong.measures import service as measure_service
 from fangkong.measures import hospitals, sites, verification
+from fangkong.measures import service as measure_service
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
+from fangkong.tasks.models import Investigation
 from fangkong.zones import service as zone_service
 
 __all__ = ["Response", "respond", "respond_many", "lake_for", "trace_case"]

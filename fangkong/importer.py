@@ -12,8 +12,15 @@ from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
-from fangkong.lake.files import ImportResult, find_table_file, open_parquet_source, read_table_file, stream_table_file
-from fangkong.lake.schemas import INCOMING, TABLES as LAKE_TABLES
+from fangkong.lake.files import (
+    ImportResult,
+    find_table_file,
+    open_parquet_source,
+    read_table_file,
+    stream_table_file,
+)
+from fangkong.lake.schemas import INCOMING
+from fangkong.lake.schemas import TABLES as LAKE_TABLES
 from fangkong.people import service as people_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS
 from fangkong.people.phones import PHONE_FIELDS

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import uvicorn
-
-from test_flow import city
 from clihelp import fk
+from test_flow import city
+
 from fangkong.auth import service as auth_service
 from fangkong.clikit import unit_of_work
 

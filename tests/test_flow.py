@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
-
 from builders.city import person, venue, write_city
 from clihelp import fk, set_clock
+from sqlalchemy import func, select
+
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode

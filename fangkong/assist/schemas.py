@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
 from fangkong.protocol.times import Happened
 
 __all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead"]

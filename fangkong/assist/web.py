@@ -14,10 +14,10 @@ from fangkong.assist import service as assist_service
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
+from fangkong.i18n import t
 from fangkong.measures import verification
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
-from fangkong.i18n import t
 from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)

@@ -7,13 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from fangkong.auth import service
+from fangkong.auth.schemas import (
+    AuditRead,
+    MeRead,
+    TokenIn,
+    TokenOut,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from fangkong.auth.web import set_device_cookie
-from fangkong.auth.schemas import (AuditRead, MeRead, TokenIn, TokenOut, TokenRead, UserCreate, UserRead,
-                                   UserUpdate)
 from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
-from fangkong.ratelimit import check_login
 from fangkong.protocol.times import Happened
+from fangkong.ratelimit import check_login
 
 router = APIRouter(prefix="/api", tags=["auth"])
 Username = Annotated[str, Path(min_length=1, max_length=64)]

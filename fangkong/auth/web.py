@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fangkong.auth import service
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Forbidden, TooManyRequests
-from fangkong.ratelimit import check_login
 from fangkong.i18n import t
+from fangkong.ratelimit import check_login
 from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)

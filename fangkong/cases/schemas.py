@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from fangkong.protocol.times import AwareHappened, HappenedDate
 
 __all__ = ["CaseCreate", "CaseRead"]

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.cases import service, teams
-from fangkong.cases.teams_schemas import InvestigationRead, InvestigationUpdate, TeamCreate, TeamRead, TeamUpdate
+from fangkong.cases.teams_schemas import (
+    InvestigationRead,
+    InvestigationUpdate,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+)
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, actor_of
 

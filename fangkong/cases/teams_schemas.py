@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["MemberIn", "TeamCreate", "TeamUpdate", "TeamRead", "TrajectoryPoint", "InvestigationUpdate",

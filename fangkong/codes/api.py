@@ -19,8 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from fangkong.codes import scans, twocode
 from fangkong.codes.cache import code_book
-from fangkong.codes.schemas import (CodeRead, DeviceScanIn, DeviceScanRead, TwoCodeIn, TwoCodePass,
-                                    TwoCodeRead)
+from fangkong.codes.schemas import CodeRead, DeviceScanIn, DeviceScanRead, TwoCodeIn, TwoCodePass, TwoCodeRead
 from fangkong.codes.tokens import read_token
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.scope import ANONYMOUS, Principal, bind, current_principal

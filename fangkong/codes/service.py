@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fangkong.codes.models import HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
+from fangkong.db.sets import chunks
 from fangkong.measures import obligations as obligation_service
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people import service as people_service
-from fangkong.db.sets import chunks
 from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings

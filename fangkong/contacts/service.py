@@ -24,9 +24,9 @@ from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.people.phones import PersonRef
 from fangkong.protocol.classify import rank
-from fangkong.tasks.service import deadline
 from fangkong.protocol.edition import CATEGORIES, Edition
 from fangkong.protocol.window import Window
+from fangkong.tasks.service import deadline
 
 __all__ = ["Found", "TraceResult", "category_counts", "cell_trajectory", "get_risk_person",
            "override_category", "risk_persons", "trace", "trace_many", "trajectory"]

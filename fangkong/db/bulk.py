@@ -88,6 +88,6 @@ def select_arrow(session: Session, stmt: Select, schema: pa.Schema, *, part: int
     rows at a time: a city's ten million rows never exist as Python tuples at once."""
     batches = []
     for rows in session.execute(stmt.execution_options(yield_per=part)).partitions():
-        batches.append(pa.record_batch([pa.array(col, f.type) for col, f in zip(zip(*rows), schema, strict=True)],
+        batches.append(pa.record_batch([pa.array(col, f.type) for col, f in zip(zip(*rows, strict=False), schema, strict=True)],
                                        schema=schema))
     return pa.Table.from_batches(batches, schema)

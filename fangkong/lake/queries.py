@@ -6,14 +6,13 @@ integer arithmetic here is exact, and the same on DuckDB and Spark.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from pathlib import Path
-
 import hashlib
 import os
 import threading
 import uuid
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import ibis

@@ -14,10 +14,17 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
 from fangkong.measures import service as measure_service
+from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
 from fangkong.protocol.edition import Edition, load_edition
-from fangkong.protocol.hospitals import DEFAULT_PLAN, DischargeSample, PlanState, Step, discharge_refusal, plan_state
+from fangkong.protocol.hospitals import (
+    DEFAULT_PLAN,
+    DischargeSample,
+    PlanState,
+    Step,
+    discharge_refusal,
+    plan_state,
+)
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task

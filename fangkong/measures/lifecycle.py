@@ -21,7 +21,14 @@ from fangkong.measures.models import Measure, TestTask
 from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
-from fangkong.protocol.lifecycle import ESCALATED_KIND, Decision, Test, release_decision, resolved, upstream_verdict
+from fangkong.protocol.lifecycle import (
+    ESCALATED_KIND,
+    Decision,
+    Test,
+    release_decision,
+    resolved,
+    upstream_verdict,
+)
 from fangkong.protocol.measures import measure_for, strictness
 
 __all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.measures.models import HospitalAdmission, Measure, TestTask
 from fangkong.db.sets import chunks
+from fangkong.measures.models import HospitalAdmission, Measure, TestTask
 from fangkong.protocol.lifecycle import Test, results_met_at
 from fangkong.settings import get_settings
 

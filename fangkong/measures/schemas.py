@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["DecisionRead", "EscalateIn", "ExtendIn", "MeasureRead", "OutcomeIn", "ResultIn", "TestRead"]

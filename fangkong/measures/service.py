@@ -13,17 +13,17 @@ from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import sites
 from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
-from fangkong.db.sets import chunks
+from fangkong.protocol.edition import Edition
+from fangkong.protocol.measures import covers, measure_for, strictness
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
-from fangkong.protocol.edition import Edition
-from fangkong.protocol.measures import covers, measure_for, strictness
 
 __all__ = [
     "AssignResult",

@@ -12,10 +12,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import require_inside
-from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures.models import SITE_STATUSES, STAFF_ROLES, IsolationSite, Measure, Room, RoomStay, SiteStaff
-from fangkong.people.models import Person, Venue
 from fangkong.db.sets import chunks
+from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.measures.models import (
+    SITE_STATUSES,
+    STAFF_ROLES,
+    IsolationSite,
+    Measure,
+    Room,
+    RoomStay,
+    SiteStaff,
+)
+from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import Group, SiteRooms, plan_rooms
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task

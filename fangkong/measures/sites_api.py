@@ -12,8 +12,19 @@ from fangkong.db.jurisdiction import require_inside
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import capacity, service, sites
-from fangkong.measures.sites_schemas import (Arrival, AssignReportRead, ForecastDay, ReserveRead, RoomAssign,
-                                             RoomsAdd, SiteCreate, SiteRead, SiteUpdate, StaffAdd, StayRead)
+from fangkong.measures.sites_schemas import (
+    Arrival,
+    AssignReportRead,
+    ForecastDay,
+    ReserveRead,
+    RoomAssign,
+    RoomsAdd,
+    SiteCreate,
+    SiteRead,
+    SiteUpdate,
+    StaffAdd,
+    StayRead,
+)
 from fangkong.people import service as people_service
 
 router = APIRouter(tags=["isolation sites"])

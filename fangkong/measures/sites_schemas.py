@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["SiteCreate", "SiteUpdate", "RoomsAdd", "StaffAdd", "SiteRead", "ReserveRead", "ForecastDay",

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
 from fangkong.measures import sites
 from fangkong.measures.models import Measure
 from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
 from fangkong.people.models import Person
-from fangkong.db.sets import chunks
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
 

@@ -16,8 +16,17 @@ from fangkong.people import review as review_service
 from fangkong.people import service
 from fangkong.people.models import MatchReview, Person, PersonMerge
 from fangkong.people.phones import add_owner, phones_of
-from fangkong.people.schemas import (KeyRead, MergeIn, MergeRead, PersonRead, PhoneOwnerIn, PhoneRead, ReviewDecision,
-                                     ReviewRead, UnmergeIn)
+from fangkong.people.schemas import (
+    KeyRead,
+    MergeIn,
+    MergeRead,
+    PersonRead,
+    PhoneOwnerIn,
+    PhoneRead,
+    ReviewDecision,
+    ReviewRead,
+    UnmergeIn,
+)
 
 router = APIRouter(tags=["people"])
 PersonKey = Annotated[str, Path(min_length=1, max_length=64)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+
 from fangkong.protocol.times import Happened, Planned
 
 __all__ = ["PersonRead", "PhoneRead", "KeyRead", "ReviewRead", "ReviewDecision", "MergeIn", "MergeRead",

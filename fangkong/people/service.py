@@ -18,8 +18,14 @@ from fangkong.errors import InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
 from fangkong.people.persons_import import PERSON_ROWS, MatchOutcome, first_rows, import_person_rows
-from fangkong.people.phones import (REF_COLUMNS, PersonRef, PhoneOwners, import_person_phones, owner_candidates,
-                                    phone_owners)
+from fangkong.people.phones import (
+    REF_COLUMNS,
+    PersonRef,
+    PhoneOwners,
+    import_person_phones,
+    owner_candidates,
+    phone_owners,
+)
 from fangkong.protocol import idnumber
 from fangkong.protocol.matching import Thresholds
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from fangkong.protocol.edition import CATEGORIES
 
 __all__ = ["rank"]

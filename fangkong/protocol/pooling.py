@@ -215,7 +215,7 @@ def plan_round(rule: TestingRule, *, persons: int, prevalence: float, points: in
     first_h = max(sampling_h, first / per_hour) + rule.ship_hours + rule.test_hours
     retest_h = (tests - first) / per_hour + rule.ship_hours + rule.test_hours if k > 1 else 0.0
     shares = split_by_capacity(first, list(labs.values()))
-    lab_rows = tuple(LabShare(lid, cap, n, n / (cap / 24)) for (lid, cap), n in zip(labs.items(), shares))
+    lab_rows = tuple(LabShare(lid, cap, n, n / (cap / 24)) for (lid, cap), n in zip(labs.items(), shares, strict=False))
     warnings = []
     if tests > capacity:
         warnings.append(f"expected tests {tests:,.0f} exceed the labs' daily capacity {capacity:,}: "

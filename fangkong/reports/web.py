@@ -9,15 +9,15 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fangkong.contacts import service as contact_service
-from fangkong.db.core import utcnow
 from fangkong.db.audit import audit_export
+from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
 from fangkong.reports.board import BoardFilter, board, communities
 from fangkong.webkit import lang_of, templates
-from fangkong.protocol.times import PlannedDate
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep
+from fangkong.protocol.times import AwarePlanned
 from fangkong.tasks import service
 from fangkong.tasks.models import TASK_KINDS, TASK_STATUSES
 from fangkong.tasks.schemas import TaskRead
-from fangkong.protocol.times import AwarePlanned
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 KindQ = Annotated[str | None, Query(pattern=f"^({'|'.join(TASK_KINDS)})$")]

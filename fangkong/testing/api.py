@@ -13,8 +13,20 @@ from fangkong.errors import InvalidInput
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
 from fangkong.testing import service
-from fangkong.testing.schemas import (ConflictRead, EnvCreate, EnvRead, LabCreate, LabRead, PlanRead, PointCreate,
-                                      PointRead, ResolveIn, RetestRead, RoundCreate, RoundRead)
+from fangkong.testing.schemas import (
+    ConflictRead,
+    EnvCreate,
+    EnvRead,
+    LabCreate,
+    LabRead,
+    PlanRead,
+    PointCreate,
+    PointRead,
+    ResolveIn,
+    RetestRead,
+    RoundCreate,
+    RoundRead,
+)
 
 router = APIRouter(prefix="/api/testing", tags=["testing"])
 RoundId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.db.changes import mark_changed
+from fangkong.db.sets import chunks
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
-from fangkong.db.sets import chunks
 from fangkong.protocol.pooling import FollowUp, TestingRule, follow_up
 from fangkong.testing.models import LabResult, RetestTask, Sample, Tube
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
+
 from fangkong.protocol.times import Happened, PlannedDate
 
 __all__ = ["PointCreate", "PointRead", "LabCreate", "LabRead", "RoundCreate", "RoundRead", "EnvCreate", "EnvRead",

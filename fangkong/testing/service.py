@@ -20,10 +20,27 @@ from fangkong.people.models import Person
 from fangkong.protocol.pooling import RESULTS, RoundPlan, TestingRule, plan_round
 from fangkong.testing import results_import, samples_import
 from fangkong.testing.followup import Outcome, apply_results
-from fangkong.testing.models import (ENV_PLACES, LAB_KINDS, ROUND_KINDS, EnvironmentalSample, Lab, LabResult,
-                                     ResultConflict, RetestTask, SamplingPoint, TestingRound, Tube)
-from fangkong.testing.progress import (environmental_counts, not_sampled, people_in_area, round_persons,
-                                       round_progress, turnaround)
+from fangkong.testing.models import (
+    ENV_PLACES,
+    LAB_KINDS,
+    ROUND_KINDS,
+    EnvironmentalSample,
+    Lab,
+    LabResult,
+    ResultConflict,
+    RetestTask,
+    SamplingPoint,
+    TestingRound,
+    Tube,
+)
+from fangkong.testing.progress import (
+    environmental_counts,
+    not_sampled,
+    people_in_area,
+    round_persons,
+    round_progress,
+    turnaround,
+)
 
 __all__ = ["LabImportResult", "create_round", "get_round", "list_rounds", "add_point", "list_points", "add_lab",
            "list_labs", "register_environmental", "list_environmental", "import_samples", "import_lab_results",

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.jurisdiction import require_inside
 from fangkong.db.scope import scope_of
+from fangkong.db.sets import chunks
 from fangkong.errors import Forbidden
 from fangkong.people.models import Venue
-from fangkong.db.sets import chunks
 from fangkong.protocol.grid import DEG_LAT, grid_id
 from fangkong.zones.models import Zone
 

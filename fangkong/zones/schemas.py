@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
 from fangkong.protocol.times import HappenedDate
 
 __all__ = [

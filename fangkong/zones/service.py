@@ -8,19 +8,20 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import case as sql_case, func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import acting
+from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, Venue
-from fangkong.db.sets import chunks
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.grid import grid_id
 from fangkong.protocol.zones import (

@@ -7,11 +7,11 @@ Zones need four eyes, and whoever acts is the signed-in user, never a name in th
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from test_api import server  # noqa: F401 - the live uvicorn fixture
 from builders.zones import zone_city
 from clihelp import fk
-from test_matrix import A, B, TODAY, two_districts, world  # noqa: F401 - the two-district world
+from sqlalchemy import select
+from test_api import server  # noqa: F401 - the live uvicorn fixture
+from test_matrix import TODAY, A, B, two_districts, world  # noqa: F401 - the two-district world
 
 from fangkong.clikit import operator, unit_of_work
 from fangkong.db.audit import AuditEntry

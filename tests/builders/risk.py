@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from builders.city import person, venue, write_city
 from clihelp import fk
+
+from builders.city import person, venue, write_city
 from fangkong.cases import service as case_service
 from fangkong.cases import teams
 
@@ -49,10 +50,11 @@ TRACED_AT = datetime(2022, 3, 11, 21, 0, tzinfo=TZ)
 def traced_city(folder: Path, now: datetime = TRACED_AT) -> str:
     """tests/test_flow.py's city imported, P00001 declared and traced at `now`; returns the case id.
     Risk persons: P00002, P00003 close; P00004, P00006 secondary; P00007 companion; P00005 overlap."""
+    from test_flow import city
+
     from fangkong import flows
     from fangkong.clikit import unit_of_work
     from fangkong.settings import get_settings
-    from test_flow import city
 
     assert fk("import", city(folder)).exit_code == 0
     with unit_of_work() as s:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from clihelp import fk, set_clock
 from sqlalchemy import select
 
-from clihelp import fk, set_clock
 from fangkong.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.people.models import Person

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
-
 from conformance.scenario import at, code, obligations, ok
+from sqlalchemy import func, select
+from test_flow import city
+
 from fangkong.clikit import unit_of_work
 from fangkong.contacts import chains
 from fangkong.contacts.models import RiskPerson
 from fangkong.people.models import Person
 from fangkong.tasks.models import Task
-from test_flow import city
 
 
 def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(env, tmp_path, monkeypatch):

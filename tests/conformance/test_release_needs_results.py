@@ -6,12 +6,12 @@ missing one is overdue and shows (issue 23, reproduction 5). Edition 9: close co
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from conformance.scenario import at, code, ok, scheduled
+from sqlalchemy import select
+from test_flow import city
+
 from fangkong.clikit import unit_of_work
 from fangkong.tasks.models import Task
-from test_flow import city
 
 
 def test_an_invalid_test_keeps_the_close_contact_red_until_its_re_sample_is_negative(env, tmp_path, monkeypatch):

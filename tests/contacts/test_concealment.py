@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from clihelp import fk
-from fangkong.cases import service as case_service, teams
+from test_flow import city
+
+from fangkong.cases import service as case_service
+from fangkong.cases import teams
 from fangkong.clikit import unit_of_work
 from fangkong.db.core import utcnow
-from test_flow import city
 
 
 def test_diff_lists_what_the_case_did_not_declare(env, tmp_path):

@@ -7,10 +7,10 @@ import shutil
 from datetime import datetime, timedelta
 
 import pytest
-
 from builders.city import write_city
 from contacts.brute import brute_trace
 from contacts.test_trace_exact import BASE, TZ, _as_csv_rows, random_city
+
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work

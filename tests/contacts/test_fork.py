@@ -11,10 +11,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+from test_flow import declare_and_trace
 
 from fangkong.contacts import steps, worker
 from fangkong.lake.queries import Lake
-from test_flow import declare_and_trace
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -6,11 +6,12 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
-
 from builders.city import person, venue, write_city
 from conftest import wipe_records
 from contacts.brute import brute_trace
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work
@@ -47,7 +48,7 @@ def random_city(rng: random.Random, tag: str):
         row = (p["person_id"], rng.choice(venues)["venue_id"], s, leave)
         if row not in seen:
             seen.add(row)
-            visits.append(dict(zip(("person_id", "venue_id", "enter_at", "leave_at"), row)))
+            visits.append(dict(zip(("person_id", "venue_id", "enter_at", "leave_at"), row, strict=False)))
     cells = [grid_id(37.87 + 0.0075 * k, 112.55) for k in range(3)]
     phones = [p["phone"] for p in persons if p["phone"]] + ["13000000001", "13000000002"]
     dwells, seen = [], set()
@@ -56,7 +57,7 @@ def random_city(rng: random.Random, tag: str):
         row = (rng.choice(phones), rng.choice(cells), s, s + timedelta(minutes=rng.randint(1, 300)))
         if row not in seen:
             seen.add(row)
-            dwells.append(dict(zip(("phone", "grid_id", "start_at", "end_at"), row)))
+            dwells.append(dict(zip(("phone", "grid_id", "start_at", "end_at"), row, strict=False)))
     return persons, venues, kinds, visits, dwells
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from builders.risk import T0, declare, import_people
 from sqlalchemy import select
 
-from builders.risk import T0, declare, import_people
 from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.bulk import insert_arrow

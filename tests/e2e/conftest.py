@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from test_api import server  # noqa: F401 - the real-HTTP server fixture
 
 from fangkong import importer
 from fangkong.clikit import unit_of_work
 from fangkong.demo import run_outbreak_day
 from fangkong.sim.city import generate_city
-from test_api import server  # noqa: F401 - the real-HTTP server fixture
 
 SHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

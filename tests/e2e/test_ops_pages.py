@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from e2e.conftest import SHOTS
 from sqlalchemy import func, select
 
-from e2e.conftest import SHOTS
 from fangkong import importer
 from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry

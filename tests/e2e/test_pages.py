@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from e2e.conftest import SHOTS
 from sqlalchemy import select
 
-from e2e.conftest import SHOTS
 from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import AuditEntry
@@ -55,7 +55,7 @@ def test_board_filters_and_bulk(page, outbreak):
     total = int(page.locator("#total").inner_text().split()[0])
     assert total > 0
     page.select_option("select[name=category]", "close")
-    page.wait_for_function("document.querySelector('#total').innerText.split(' ')[0] != %d" % total)
+    page.wait_for_function(f"document.querySelector('#total').innerText.split(' ')[0] != {total}")
     close = int(page.locator("#total").inner_text().split()[0])
     assert 0 < close < total
     shot(page, "board-close")

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from clihelp import fk
+from test_flow import declare_and_trace
+
 from fangkong.lake import compact, store
 from fangkong.lake.append import write_visits
-from test_flow import declare_and_trace
 
 TZ = ZoneInfo("Asia/Shanghai")
 TABLES = ("venue_visits", "cell_dwells")

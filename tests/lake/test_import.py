@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
-
 from builders.city import person, venue, write_city, write_csv
 from clihelp import fk
+from sqlalchemy import func, select
+
 from fangkong.clikit import unit_of_work
 from fangkong.lake import store
 from fangkong.people.models import Person, Venue

@@ -3,17 +3,17 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from builders.risk import TZ, add_team, traced_city
 from clihelp import fk
+from sqlalchemy import select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+from test_lifecycle import E9, measure_of, results
+
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import checkins, lifecycle
 from fangkong.settings import get_settings
 from fangkong.tasks.models import Task
-from test_api import server  # noqa: F401 - the real-HTTP fixture
-from test_lifecycle import E9, measure_of, results
 
 NOON = datetime(2022, 3, 12, 12, tzinfo=TZ)
 

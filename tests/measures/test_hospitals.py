@@ -3,16 +3,16 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-
-from builders.risk import TRACED_AT, declare, import_people, at, traced_city
+from builders.risk import TRACED_AT, at, declare, import_people, traced_city
 from clihelp import fk
+from sqlalchemy import select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, NotFound
 from fangkong.measures import hospitals
-from fangkong.tasks.models import Task
 from fangkong.protocol.hospitals import DischargeSample
-from test_api import server  # noqa: F401 - the real-HTTP fixture
+from fangkong.tasks.models import Task
 
 #: two samples 24 h apart with Ct ≥ 35 (edition 9's discharge criteria), during a stay admitted at at(1)
 OK_SAMPLES = [DischargeSample(at(2), 36.0), DischargeSample(at(27), None)]

@@ -3,9 +3,10 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from builders.risk import TRACED_AT, TZ, traced_city
+from sqlalchemy import func, select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
@@ -14,7 +15,6 @@ from fangkong.measures import lifecycle
 from fangkong.measures.models import Measure
 from fangkong.people.models import Person
 from fangkong.protocol.edition import load_edition
-from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 E9 = load_edition("9")
 

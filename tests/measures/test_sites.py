@@ -3,18 +3,18 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from builders.risk import TRACED_AT, TZ, traced_city
 from clihelp import fk
+from sqlalchemy import select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+from test_lifecycle import measure_of, results
+
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import capacity, lifecycle, sites
 from fangkong.people.service import get_person
 from fangkong.protocol.edition import load_edition
 from fangkong.tasks.models import Task
-from test_api import server  # noqa: F401 - the real-HTTP fixture
-from test_lifecycle import measure_of, results
 
 E9 = load_edition("9")
 

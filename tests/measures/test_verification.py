@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-
+from builders.risk import TRACED_AT, traced_city
 from clihelp import fk
+from sqlalchemy import func, select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+
 from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.db.core import session_scope
@@ -15,8 +17,6 @@ from fangkong.measures.models import Measure
 from fangkong.protocol.edition import load_edition
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
-from test_api import server  # noqa: F401 - the real-HTTP fixture
-from builders.risk import TRACED_AT, traced_city
 
 HOME = "140105001001"
 

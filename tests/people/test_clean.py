@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fangkong.lake.files import ImportResult, TableFile
 from fangkong.people import service

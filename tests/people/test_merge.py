@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from builders.city import person, venue, write_city
 from clihelp import fk
+from sqlalchemy import func, select
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+
 from fangkong import flows
 from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work
@@ -20,7 +21,6 @@ from fangkong.measures.models import Measure
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, PersonMerge
 from fangkong.settings import get_settings
-from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2022, 3, 11, 21, 0, tzinfo=TZ)

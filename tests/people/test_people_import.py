@@ -6,10 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
-
 from builders.city import person, venue, write_city, write_csv
 from clihelp import fk
+from sqlalchemy import func, select
+
 from fangkong.clikit import unit_of_work
 from fangkong.people import phones
 from fangkong.people import service as people_service

@@ -6,7 +6,8 @@ import random
 from datetime import date
 
 import pyarrow as pa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve, resolve_rows
 from fangkong.protocol.idnumber import make

@@ -1,6 +1,7 @@
 """Check-in rules: well-formed reports, when a report alerts, the signed personal link."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fangkong.protocol.checkins import FEVER_FROM, SYMPTOMS, check_report, is_alert, sign, verify
 

@@ -4,10 +4,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fangkong.protocol.deadlines import (DEFAULT_DEADLINES, SAME_DAY, deadline_table, due_at, format_deadline,
-                                         parse_deadline)
+from fangkong.protocol.deadlines import (
+    DEFAULT_DEADLINES,
+    SAME_DAY,
+    deadline_table,
+    due_at,
+    format_deadline,
+    parse_deadline,
+)
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -1,6 +1,7 @@
 """The hospital escalation plan: steps in force above their threshold, the next step and how far it is."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fangkong.protocol.hospitals import DEFAULT_PLAN, Step, plan_state
 

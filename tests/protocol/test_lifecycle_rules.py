@@ -3,7 +3,8 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.lifecycle import release_decision, upstream_verdict

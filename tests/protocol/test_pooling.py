@@ -4,13 +4,23 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fangkong.protocol.edition import available_editions, load_edition
 from fangkong.protocol import pooling
-from fangkong.protocol.pooling import (RESULTS, assign_tubes, best_allowed_size, expected_tests, follow_up,
-                                       needs_single_tube, optimal_pool_size, plan_round, result_from_ct,
-                                       split_by_capacity)
+from fangkong.protocol.edition import available_editions, load_edition
+from fangkong.protocol.pooling import (
+    RESULTS,
+    assign_tubes,
+    best_allowed_size,
+    expected_tests,
+    follow_up,
+    needs_single_tube,
+    optimal_pool_size,
+    plan_round,
+    result_from_ct,
+    split_by_capacity,
+)
 
 RULE = pooling.testing_rule(load_edition("9"))
 prevalence = st.floats(min_value=1e-6, max_value=0.999, allow_nan=False)
@@ -118,7 +128,7 @@ def test_expected_tests_at_least_one_per_tube(n, p, k):
 def test_split_by_capacity_sums_and_is_fair(total, caps):
     out = split_by_capacity(total, caps)
     assert sum(out) == total
-    assert all(abs(n - total * c / sum(caps)) < 1 for n, c in zip(out, caps))
+    assert all(abs(n - total * c / sum(caps)) < 1 for n, c in zip(out, caps, strict=False))
 
 
 @given(st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=200), st.integers(1, 20))

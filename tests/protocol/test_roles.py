@@ -6,8 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fangkong.protocol.roles import (DEVICE_PERMISSIONS, LEVELS, PERMISSIONS, ROLE_PERMISSIONS, SELF_AND_DEVICE,
-                                     in_subtree, normalise_code, permissions_of, scope_prefix)
+from fangkong.protocol.roles import (
+    DEVICE_PERMISSIONS,
+    LEVELS,
+    PERMISSIONS,
+    ROLE_PERMISSIONS,
+    SELF_AND_DEVICE,
+    in_subtree,
+    normalise_code,
+    permissions_of,
+    scope_prefix,
+)
 
 
 def test_every_role_is_known_and_only_admin_manages_users():

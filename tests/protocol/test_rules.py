@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fangkong.protocol.codes import Reason, code_colour
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, load_edition

@@ -3,10 +3,18 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fangkong.protocol.sites import (Group, SiteRooms, distance_km, free_room_forecast, plan_rooms, reserve_needed,
-                                     reserve_ratio)
+from fangkong.protocol.sites import (
+    Group,
+    SiteRooms,
+    distance_km,
+    free_room_forecast,
+    plan_rooms,
+    reserve_needed,
+    reserve_ratio,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -15,9 +15,9 @@ from sqlalchemy import text
 
 from fangkong.clikit import unit_of_work
 from fangkong.db.core import get_engine
-from fangkong.models import Base
 from fangkong.lake import store
 from fangkong.lake.schemas import TABLES
+from fangkong.models import Base
 
 _RECORDS = {
     "persons": "SELECT person_id, name, id_number, phone, household_id, community, address, birth_date, sex "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,7 +70,7 @@ def test_two_overrides_of_one_risk_person_never_mix(server, traced):  # noqa: F8
         version = _risk(server, traced, rid)["version"]
         bodies = [{"category": "secondary", "reason": f"A{i} table apart", "version": version},
                   {"category": "overlap", "reason": f"B{i} other floor", "version": version}]
-        answers = _at_once(lambda: server.patch(url, json=bodies[0]), lambda: other.patch(url, json=bodies[1]))
+        answers = _at_once(partial(server.patch, url, json=bodies[0]), partial(other.patch, url, json=bodies[1]))
         won = bodies[_one_wins(answers)]
         # the loser sees what is there now when its stale version was checked (when it ran second)
         for state in next(r for r in answers if r.status_code == 409).json()["errors"]:
@@ -97,7 +98,7 @@ def test_two_saves_of_one_investigation(server, tmp_path):  # noqa: F811
     for i in range(ROUNDS):
         version = server.get(url).json()["version"]
         bodies = [{"version": version, "notes": f"A{i}"}, {"version": version, "notes": f"B{i}"}]
-        answers = _at_once(lambda: server.patch(url, json=bodies[0]), lambda: other.patch(url, json=bodies[1]))
+        answers = _at_once(partial(server.patch, url, json=bodies[0]), partial(other.patch, url, json=bodies[1]))
         won = bodies[_one_wins(answers)]
         after = server.get(url).json()
         assert after["notes"] == won["notes"] and after["version"] == version + 1
@@ -110,7 +111,7 @@ def test_two_rounds_of_one_zone_on_one_day(server, world):  # noqa: F811
     for i in range(ROUNDS):
         day = (TODAY - timedelta(days=ROUNDS - i)).isoformat()
         bodies = [{"day": day, "tested": 100, "positive": 0}, {"day": day, "tested": 200, "positive": 1}]
-        answers = _at_once(lambda: server.post(url, json=bodies[0]), lambda: other.post(url, json=bodies[1]))
+        answers = _at_once(partial(server.post, url, json=bodies[0]), partial(other.post, url, json=bodies[1]))
         _one_wins(answers, ok=201)
 
 
@@ -123,7 +124,7 @@ def test_two_extensions_of_one_measure(server, world):  # noqa: F811
         exposure = (datetime.now(TZ) - timedelta(minutes=30 - i)).isoformat(timespec="seconds")
         body = {"exposure_at": exposure, "reason": "a positive household member", "version": m["version"]}
         url = f"/api/measures/{m['id']}/extend"
-        answers = _at_once(lambda: server.post(url, json=body), lambda: other.post(url, json=body))
+        answers = _at_once(partial(server.post, url, json=body), partial(other.post, url, json=body))
         m = answers[_one_wins(answers)].json()
         active = [x for x in server.get("/api/measures", params={"limit": 1000}).json() if x["person_id"] == person]
         assert [x["id"] for x in active] == [m["id"]]
@@ -148,6 +149,6 @@ def test_two_people_put_in_one_free_room(server, world):  # noqa: F811
         room = f"{i + 1:03d}"
         bodies = [{"measure_id": a["id"], "site_id": "S1", "room_no": room},
                   {"measure_id": b["id"], "site_id": "S1", "room_no": room}]
-        answers = _at_once(lambda: server.post("/api/rooms/assign", json=bodies[0]),
-                           lambda: other.post("/api/rooms/assign", json=bodies[1]))
+        answers = _at_once(partial(server.post, "/api/rooms/assign", json=bodies[0]),
+                           partial(other.post, "/api/rooms/assign", json=bodies[1]))
         _one_wins(answers, ok=201)

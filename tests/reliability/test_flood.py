@@ -20,7 +20,6 @@ from test_api import server  # noqa: F401 - the live uvicorn fixture
 from fangkong.db.core import get_engine, request_limits, session_scope
 from fangkong.settings import DEMO_SECRET, get_settings
 
-
 #: a public route that reads the records without a sign-in (since the identities of issue 22, codes and two-code
 #: checks need a citizen, a device or a user): a citizen's sign-in code asked for a phone nobody registered
 NOBODY = {"phone": "13999999999"}

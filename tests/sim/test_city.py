@@ -203,8 +203,15 @@ def test_a_city_larger_than_the_layout_is_stretched_to_keep_its_density():
     random draws; smaller cities keep the layout, so a seed still gives the city it always gave."""
     import numpy as np
 
-    from fangkong.sim.population import (CENTRE, KM_LAT, KM_LON, LAYOUT_PERSONS, layout_scale, make_areas,
-                                         make_population)
+    from fangkong.sim.population import (
+        CENTRE,
+        KM_LAT,
+        KM_LON,
+        LAYOUT_PERSONS,
+        layout_scale,
+        make_areas,
+        make_population,
+    )
 
     assert layout_scale(2_000) == layout_scale(LAYOUT_PERSONS) == 1.0
     assert layout_scale(4 * LAYOUT_PERSONS) == 2.0

@@ -1,9 +1,10 @@
 """Tasks and teams over real HTTP: overdue with owners, team registration, the investigation record, 409s."""
 
-from builders.risk import declare, import_people, at
+from builders.risk import at, declare, import_people
+from test_api import server  # noqa: F401 - the real-HTTP fixture
+
 from fangkong.cases import teams
 from fangkong.clikit import unit_of_work
-from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 TEAM = {"team_id": "T1", "name": "小店一队", "jurisdiction": "140105", "max_cases": 1,
         "members": [{"name": "张伟", "role": "cdc"}, {"name": "李娜", "role": "medical"},

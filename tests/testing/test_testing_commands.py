@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from builders.testing import persons_file, pooled, result, results_file, samples_file, setup_round
 from clihelp import fk
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from builders.testing import RULE, persons_file, pooled, result, results_file, samples_file, setup_round, swab
 from clihelp import fk
+from sqlalchemy import select
+
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.clikit import unit_of_work

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from builders.testing import persons_file, pooled, result, results_file, samples_file, setup_round, swab
 from clihelp import fk
+from sqlalchemy import func, select
+
 from fangkong.clikit import unit_of_work
 from fangkong.testing.models import LabResult, ResultConflict, Sample, Tube
 

@@ -1,13 +1,13 @@
 """spine: people, cases, risk persons, measures, codes, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 18:22:02.289243
 """
-from alembic import op
 import sqlalchemy as sa
-import fangkong.db.core
+from alembic import op
 
+import fangkong.db.core
 
 revision = '0001'
 down_revision = None

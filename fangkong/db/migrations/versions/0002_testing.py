@@ -4,10 +4,10 @@ Revision ID: 0002_testing
 Revises: 0001
 Create Date: 2026-11-23 18:48:01.495404
 """
-from alembic import op
 import sqlalchemy as sa
-import fangkong.db.core
+from alembic import op
 
+import fangkong.db.core
 
 revision = '0002_testing'
 down_revision = '0001'

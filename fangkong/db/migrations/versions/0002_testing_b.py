@@ -5,9 +5,8 @@ million-row insert spent most of its time on those (bench/lab_import.py)
 Revision ID: 0002_testing_b
 Revises: 0002_testing
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_testing_b'
 down_revision = '0002_testing'

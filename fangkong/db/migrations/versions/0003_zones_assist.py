@@ -4,10 +4,10 @@ Revision ID: 0003_zones_assist
 Revises: 0001
 Create Date: 2026-11-23 19:27:55.221627
 """
-from alembic import op
 import sqlalchemy as sa
-import fangkong.db.core
+from alembic import op
 
+import fangkong.db.core
 
 revision = '0003_zones_assist'
 down_revision = '0001'

@@ -3,10 +3,10 @@
 Revision ID: 0004_risk_management
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-import fangkong.db.core
+from alembic import op
 
+import fangkong.db.core
 
 revision = '0004_risk_management'
 down_revision = '0001'

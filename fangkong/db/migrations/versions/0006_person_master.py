@@ -3,8 +3,8 @@
 Revision ID: 0006_person_master
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fangkong.db.core
 

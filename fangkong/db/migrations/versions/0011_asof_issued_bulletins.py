@@ -3,8 +3,8 @@
 Revision ID: 0011_asof_bulletins
 Revises: 0010_risk_person_children_index
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fangkong.db.core
 

@@ -4,8 +4,8 @@ the other gets 409, never a mixed row). Existing rows start at 1.
 Revision ID: 0012_holes_versions
 Revises: 0011_holes
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0012_holes_versions"
 down_revision = "0011_holes"
