@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fangkong.protocol.assist import CATEGORY_WORDS, stated_category
 from fangkong.protocol.edition import CATEGORIES
