@@ -329,6 +329,9 @@ def trace_cmd(
                 if cases else []
             bar.advance(task)
         done = [(r.trace, r.trace.counts(), r.measures, r.codes) for r in responses]
+        warnings = [w for r in responses for w in r.zones.warnings]
+    for w in warnings:  # a derived step skipped (zones drawing): the trace itself is stored
+        err.print(f"warning: {w}", highlight=False, markup=False, soft_wrap=True)
     if format == "json":  # one case at a time: a bad day's risk persons are never all Python objects at once
         for trace, *_ in done:
             print(json.dumps(trace.as_json(), ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -12,13 +13,22 @@ from fangkong.protocol.edition import Edition
 __all__ = [
     "LEVELS",
     "RISK_OF",
+    "Drawing",
     "LiftCheck",
     "RoundResult",
     "ZoneState",
     "clean_day",
+    "county_of",
+    "county_name",
+    "drawing",
+    "home_part",
+    "is_grid_cell",
     "lift_check",
     "plan_places",
+    "plan_places_for",
     "surrounding_cells",
+    "zone_label",
+    "zone_levels",
 ]
 
 #: strictest first; each level is published as a risk level (9th edition merged the two vocabularies)
@@ -85,17 +95,114 @@ def plan_places(home: Iterable[str], stays: Mapping[str, int], *, sealed_stay_s:
     return out
 
 
+def plan_places_for(edition: Edition, home: Iterable[str], stays: Mapping[str, int]) -> dict[str, str]:
+    """plan_places with the edition's drawing: an edition with no medium level (the 20 measures) zones no
+    visited place that is not sealed (they are not 管控区: there is none)."""
+    d = drawing(edition)
+    plan = plan_places(home, stays, sealed_stay_s=d.sealed_stay_s)
+    return {p: lvl for p, lvl in plan.items() if lvl in d.levels}
+
+
+_CELL = re.compile(r"^-?\d{1,7}:-?\d{1,7}$")
+
+
+def is_grid_cell(ref: str) -> bool:
+    """Is `ref` one of our generator's "row:col" cell ids (a feed may name its cells as it likes: G035031)?"""
+    return bool(_CELL.match(ref or ""))
+
+
 def surrounding_cells(cells: Iterable[str], ring: int) -> set[str]:
     """Grid cells within `ring` rows and columns of each cell ("row:col" ids), the cells included.
 
     The column width changes slowly with latitude, so neighbouring columns are the same numbers ±1:
-    close enough for drawing a precaution area around a few cells.
+    close enough for drawing a precaution area around a few cells. A cell whose id is not "row:col" (a
+    carrier's own cell name) has no known neighbours: it is skipped (the caller warns, issue 27).
     """
     out = set()
     for cell in cells:
+        if not is_grid_cell(cell):
+            continue
         row, col = (int(x) for x in cell.split(":"))
         out.update(f"{row + dr}:{col + dc}" for dr in range(-ring, ring + 1) for dc in range(-ring, ring + 1))
     return out
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """How an edition draws zones from a case's places (edition data `[zones]`, PROTOCOL-NOTES §3-4)."""
+
+    #: the levels the edition publishes, strictest first
+    levels: tuple[str, ...]
+    #: the case's home: "compound" (小区/村, 9th edition and 三区) or "building" / "unit" (楼栋 / 单元, 二十条)
+    home_by: str
+    #: the low area: "district" (the rest of the county/district) or "rings" (grid cells around the places)
+    low_area: str
+    sealed_stay_s: int
+    ring: int
+    labels: Mapping[str, str]
+
+
+_DEFAULT_LABELS = {"sealed": "封控区（高风险区）", "controlled": "管控区（中风险区）", "precaution": "防范区（低风险区）"}
+
+
+def drawing(edition: Edition) -> Drawing:
+    z = edition.zones
+    levels = tuple(lv for lv in LEVELS if lv in z.get("levels", LEVELS))
+    home_by = str(z.get("home_by", "compound"))
+    if home_by not in ("compound", "building", "unit"):
+        raise ValueError(f"edition {edition.name}: [zones] home_by must be compound, building or unit")
+    low = str(z.get("low_area", "rings"))
+    if low not in ("district", "rings"):
+        raise ValueError(f"edition {edition.name}: [zones] low_area must be district or rings")
+    return Drawing(levels=levels, home_by=home_by, low_area=low, sealed_stay_s=int(z.get("sealed_stay_min", 240)) * 60,
+                   ring=int(z.get("precaution_ring_cells", 1)), labels={**_DEFAULT_LABELS, **z.get("labels", {})})
+
+
+def zone_levels(edition: Edition) -> tuple[str, ...]:
+    return drawing(edition).levels
+
+
+def zone_label(edition: Edition, level: str) -> str:
+    return drawing(edition).labels[level]
+
+
+#: a building (楼栋) in an address: 3号楼, 3栋, 3幢, 3座, 三号楼; and its unit (单元)
+_BUILDING = re.compile(r"([0-9A-Za-z一二三四五六七八九十百零〇-]{1,8}(?:号楼|栋|幢|座))")
+_UNIT = re.compile(r"\s*([0-9A-Za-z一二三四五六七八九十零〇]{1,4}单元)")
+
+
+def home_part(address: str | None, compound: str, by: str) -> str | None:
+    """The part of `compound` an address lives in: its building ("3号楼"), or building and unit ("3号楼1单元")
+    when `by` is "unit"; None when the address does not name the compound or names no building after it.
+    Spaces inside the part are dropped ("5栋 1单元" → "5栋1单元")."""
+    if not address or not compound or compound not in address:
+        return None
+    rest = address[address.index(compound) + len(compound):].lstrip(" ,，")
+    m = _BUILDING.match(rest)
+    if m is None:
+        return None
+    part = m.group(1)
+    if by == "unit" and (u := _UNIT.match(rest[m.end():])):
+        part += u.group(1)
+    return part
+
+
+def county_of(code: str | None) -> str | None:
+    """The county/district (县级) code of a jurisdiction code: its first 6 digits (GB/T 2260), or None when the
+    code is not an administrative code that deep."""
+    code = (code or "").strip()
+    if len(code) < 6 or not code.isdigit() or code[4:6] == "00":
+        return None
+    return code[:6]
+
+
+_COUNTY = re.compile(r"(?:省|自治区)?[^省市]{0,8}?市([^市区县旗]{1,6}?(?:区|县|旗))")
+
+
+def county_name(address: str | None) -> str | None:
+    """The county/district named in an address after its city ("太原市迎泽区…" → "迎泽区"), if any."""
+    m = _COUNTY.search(address or "")
+    return m.group(1) if m else None
 
 
 def _step(edition: Edition, state: ZoneState) -> tuple[int, bool, str | None]:

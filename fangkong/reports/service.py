@@ -16,6 +16,7 @@ from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
 from fangkong.measures.models import HospitalAdmission, IsolationSite, Measure, Room, RoomStay, TestTask
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
+from fangkong.protocol.zones import zone_levels
 from fangkong.protocol.lifecycle import results_met_at
 from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
@@ -249,11 +250,21 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
                 "sex": c.person.sex, "age": _age(c.person.birth_date, day)} for c, ctrl in today],
         temporary_control=kinds.get("temporary_control", 0),
         environmental=testing_service.environmental_counts(session, day, tz=tz),
-        zones=dict(zone_service.counts_between(session, start, end), sealed_residents=cats.get("sealed_resident", 0)),
+        zones=_zone_figures(zone_service.counts_between(session, start, end), edition,
+                            sealed_residents=cats.get("sealed_resident", 0)),
         community_zero_days=zero_days,
         community_zero=since is not None and since >= zero_days,
         **beds,
     )
+
+
+def _zone_figures(counts: dict[str, int], edition: Edition, *, sealed_residents: int) -> dict[str, int]:
+    """The zone figures the edition publishes: without medium-risk areas (the 20 measures: 高/低 only) the
+    medium lines are left out, unless a medium zone drawn under an earlier edition is still counted."""
+    out = dict(counts, sealed_residents=sealed_residents)
+    if "controlled" not in zone_levels(edition) and not (out["new_medium"] or out["open_medium"]):
+        del out["new_medium"], out["open_medium"]
+    return out
 
 
 def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:

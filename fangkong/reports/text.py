@@ -122,6 +122,12 @@ def _hospital_en(b: Bulletin) -> str:
 def _zones_zh(z: dict) -> list[str]:
     if not z or not any(z.values()):
         return []
+    if "new_medium" not in z:  # an edition with high and low risk areas only (二十条)
+        line = (f"当日新增高风险区{z['new_high']}个，解除{z['lifted']}个；目前高风险区{z['open_high']}个、"
+                f"低风险区{z['open_low']}个")
+        if z.get("sealed_residents"):
+            line += f"，高风险区居民{z['sealed_residents']}人足不出户、每日核酸（计入居家隔离医学观察）"
+        return [line + "。"]
     line = (f"当日新增封控区{z['new_high']}个、管控区{z['new_medium']}个，解除{z['lifted']}个；目前高风险区"
             f"{z['open_high']}个、中风险区{z['open_medium']}个、低风险区{z['open_low']}个")
     if z.get("sealed_residents"):
@@ -132,8 +138,12 @@ def _zones_zh(z: dict) -> list[str]:
 def _zones_en(z: dict) -> list[str]:
     if not z or not any(z.values()):
         return []
-    line = (f"Zones: {z['new_high']} sealed and {z['new_medium']} controlled today, {z['lifted']} lifted; "
-            f"open: {z['open_high']} high-risk, {z['open_medium']} medium-risk, {z['open_low']} low-risk areas")
+    if "new_medium" not in z:  # high and low risk areas only (the 20 measures)
+        line = (f"Risk areas: {z['new_high']} high-risk today, {z['lifted']} lifted; "
+                f"open: {z['open_high']} high-risk, {z['open_low']} low-risk areas")
+    else:
+        line = (f"Zones: {z['new_high']} sealed and {z['new_medium']} controlled today, {z['lifted']} lifted; "
+                f"open: {z['open_high']} high-risk, {z['open_medium']} medium-risk, {z['open_low']} low-risk areas")
     if z.get("sealed_residents"):
         line += (f"; {z['sealed_residents']} sealed-zone residents stay home with daily tests "
                  "(counted under home isolation)")

@@ -25,15 +25,17 @@ By = Annotated[str, typer.Option("--by", help="who decides (audited)")]
 
 def _place(text: str) -> tuple[str, str, str]:
     kind, _, ref = text.partition(":")
-    if kind not in ("venue", "grid") or not ref:
-        raise InvalidInput(f"place {text!r} must be venue:VENUE_ID or grid:ROW:COL")
+    if kind not in ("venue", "grid", "building", "district") or not ref:
+        raise InvalidInput(f"place {text!r} must be venue:VENUE_ID, grid:ROW:COL, building:VENUE_ID/3号楼 "
+                           "or district:140105")
     return kind, ref, "manual"
 
 
 @app.command("propose")
 @handle_errors
 def propose(level: Annotated[str, typer.Argument(help="sealed, controlled or precaution")],
-            places: Annotated[list[str] | None, typer.Argument(help="venue:V0000012 or grid:4729:12345")] = None,
+            places: Annotated[list[str] | None, typer.Argument(
+                help="venue:V0000012, grid:4729:12345, building:V0000012/3号楼[1单元] or district:140105")] = None,
             name: str | None = None,
             by: Annotated[str | None, typer.Option("--by", help="who proposes (default: the local operator)")]
             = None) -> None:

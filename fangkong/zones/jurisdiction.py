@@ -1,7 +1,7 @@
 """Whose a zone is: the communities of its places (and of its case), checked before a user proposes or decides.
 
-A venue is in its community; a grid cell in the communities of the venues located in it; a case's zone also
-in the case's community. A district user proposes, approves, rejects, lowers, lifts and records rounds only
+A venue is in its community (a building in its compound's); a grid cell in the communities of the venues
+located in it; a district place in that district; a case's zone also in the case's community. A district user proposes, approves, rejects, lowers, lifts and records rounds only
 for zones wholly inside its jurisdiction; a zone across districts (or of cells with no known venue and no
 case) needs a user whose jurisdiction covers all of it (fangkong.db.jurisdiction).
 """
@@ -43,12 +43,15 @@ def place_codes(session: Session, places: list[tuple[str, str]], case_community:
                 has_case: bool = False) -> set[str | None]:
     """The communities of (kind, ref) places; a case's community too. Empty: nothing located."""
     codes: set[str | None] = set()
-    venue_ids = sorted({ref for kind, ref in places if kind == "venue"})
+    venue_ids = sorted({ref if kind == "venue" else ref.rpartition("/")[0]
+                        for kind, ref in places if kind in ("venue", "building")})
     for part in chunks(venue_ids):
         codes.update(session.scalars(select(Venue.community).where(Venue.venue_id.in_(part))))
     for kind, ref in places:
         if kind == "grid":
             codes |= _cell_codes(session, ref)
+        elif kind == "district":  # the rest of a county/district: the district's own code
+            codes.add(ref)
     if has_case:
         codes.add(case_community)
     return codes

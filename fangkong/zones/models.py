@@ -13,10 +13,13 @@ __all__ = ["PLACE_KINDS", "PLACE_REASONS", "ZONE_STATUSES", "Zone", "ZonePlace",
 
 #: proposed → approved (by a commander) → lifted; a proposal may be rejected instead
 ZONE_STATUSES = ("proposed", "approved", "lifted", "rejected")
-PLACE_KINDS = ("venue", "grid")
-#: why a place is in its zone: the case's home compound (or home cell), a long stay, a visit, the
-#: area around them, or a commander's choice
-PLACE_REASONS = ("home", "long_stay", "visit", "surroundings", "manual")
+#: venue: a venue_id; grid: a grid cell id (ours "row:col", or a carrier's own cell name); building: a building
+#: (楼栋) or unit (单元) of a residential compound, "VENUE_ID/3号楼" or "VENUE_ID/3号楼1单元"; district: the rest of
+#: a county/district (its 6-digit code) outside the stricter zones (防范区 / 低风险区)
+PLACE_KINDS = ("venue", "grid", "building", "district")
+#: why a place is in its zone: the case's home compound (or home cell, or building), a long stay, a visit,
+#: the area around them (rings of cells), the rest of the district, or a commander's choice
+PLACE_REASONS = ("home", "long_stay", "visit", "surroundings", "district", "manual")
 
 
 class Zone(Base):
@@ -65,7 +68,7 @@ class ZonePlace(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    #: venue_id or grid cell id
+    #: venue_id, grid cell id, VENUE_ID/building or a district code (PLACE_KINDS)
     ref: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(20))
@@ -97,3 +100,4 @@ class ZoneRound(Base):
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(100))
+

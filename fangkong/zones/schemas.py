@@ -25,8 +25,9 @@ Level = Literal["sealed", "controlled", "precaution"]
 
 
 class PlaceIn(BaseModel):
-    kind: Literal["venue", "grid"]
-    ref: str = Field(min_length=1, max_length=64, description="venue_id, or a grid cell id like 4729:12345")
+    kind: Literal["venue", "grid", "building", "district"]
+    ref: str = Field(min_length=1, max_length=64, description="venue_id, a grid cell id like 4729:12345, "
+                     "VENUE_ID/3号楼 (a building, or 3号楼1单元 a unit) or a district code like 140105")
 
 
 class ZoneCreate(BaseModel):

@@ -27,14 +27,20 @@ from fangkong.protocol.grid import grid_id
 from fangkong.protocol.zones import (
     LEVELS,
     RISK_OF,
+    Drawing,
     LiftCheck,
     ZoneState,
+    county_name,
+    county_of,
+    drawing,
+    home_part,
+    is_grid_cell,
     lift_check,
-    plan_places,
+    plan_places_for,
     surrounding_cells,
 )
 from fangkong.zones import queries
-from fangkong.zones.jurisdiction import require_places_inside, require_zone_inside, zone_inside
+from fangkong.zones.jurisdiction import place_codes, require_places_inside, require_zone_inside, zone_inside
 from fangkong.zones.models import PLACE_KINDS, Zone, ZonePlace, ZoneResident
 from fangkong.zones.rounds import contacts_clear, record_round, rounds_of
 
@@ -64,14 +70,18 @@ __all__ = [
 #: zones that hold places: a proposal not yet decided, or an approved zone not yet lifted
 OPEN = ("proposed", "approved")
 _GRID = re.compile(r"^-?\d{1,7}:-?\d{1,7}$")
+#: a cell id as a feed may write it (docs/formats.md: text): no blanks
+_ANY_CELL = re.compile(r"^\S{1,64}$")
+_DISTRICT = re.compile(r"^\d{6}$")
 _INSTANT = timedelta(microseconds=1)
-_LABEL = {"sealed": "封控区（高风险区）", "controlled": "管控区（中风险区）", "precaution": "防范区（低风险区）"}
 
 
 @dataclass
 class Proposal:
     created: list[Zone] = field(default_factory=list)
     restarted: list[Zone] = field(default_factory=list)
+    #: what could not be drawn, for the user to see (a ring around an opaque cell, a home with no building)
+    warnings: list[str] = field(default_factory=list)
 
 
 def get_zone(session: Session, zone_no: str) -> Zone:
@@ -103,39 +113,58 @@ def home_of(session: Session, person: Person) -> Venue | None:
     return max(found, key=lambda v: (len(v.name), v.venue_id)) if found else None
 
 
-def _places(session: Session, places: list[tuple[str, str, str]]) -> list[ZonePlace]:
-    """(kind, ref, reason) → ZonePlace rows; an unknown venue or a malformed cell id is refused."""
+def _venue_of(kind: str, ref: str) -> str | None:
+    """The venue a place is (venue) or lies in (building "VENUE_ID/3号楼")."""
+    return ref if kind == "venue" else ref.rpartition("/")[0] if kind == "building" else None
+
+
+def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: bool = False,
+            names: dict[tuple[str, str], str] | None = None) -> list[ZonePlace]:
+    """(kind, ref, reason) → ZonePlace rows; an unknown venue, a malformed cell id or district code is refused.
+    A commander's cell must be one of ours ("row:col"); a cell drawn from the lake may be a feed's own name
+    (`any_cell`)."""
     if not places:
         raise InvalidInput("a zone needs at least one place (a venue or a grid cell)")
-    venues = {v.venue_id: v for part in chunks(sorted({r for k, r, _ in places if k == "venue"}))
-              for v in session.scalars(select(Venue).where(Venue.venue_id.in_(part)))}
+    ids = sorted({v for k, r, _ in places if (v := _venue_of(k, r))})
+    venues = {v.venue_id: v for part in chunks(ids) for v in session.scalars(select(Venue).where(Venue.venue_id.in_(part)))}
     out, seen = [], set()
     for kind, ref, reason in places:
         if kind not in PLACE_KINDS:
-            raise InvalidInput(f"place kind must be venue or grid, got {kind!r}")
-        if kind == "venue" and ref not in venues:
-            raise NotFound(f"unknown venue {ref!r}")
-        if kind == "grid" and not _GRID.match(ref):
+            raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, got {kind!r}")
+        if kind in ("venue", "building") and _venue_of(kind, ref) not in venues:
+            raise NotFound(f"unknown venue {_venue_of(kind, ref)!r}")
+        if kind == "building" and not ref.rpartition("/")[2]:
+            raise InvalidInput(f"building {ref!r} must be VENUE_ID/BUILDING, e.g. V0000012/3号楼")
+        if kind == "grid" and not (_ANY_CELL if any_cell else _GRID).match(ref):
             raise InvalidInput(f"grid cell {ref!r} is not a cell id like 4729:12345")
+        if kind == "district" and not _DISTRICT.match(ref):
+            raise InvalidInput(f"district {ref!r} is not a 6-digit county/district code like 140105")
         if (kind, ref) not in seen:
             seen.add((kind, ref))
-            name = venues[ref].name if kind == "venue" else f"网格 {ref}"
+            name = (names or {}).get((kind, ref)) or (
+                venues[ref].name if kind == "venue" else f"{venues[_venue_of(kind, ref)].name}{ref.rpartition('/')[2]}"
+                if kind == "building" else f"{ref}其余区域" if kind == "district" else f"网格 {ref}")
             out.append(ZonePlace(kind=kind, ref=ref, name=name, reason=reason))
     return out
 
 
 def create_zone(session: Session, *, level: str, places: list[tuple[str, str, str]], name: str | None = None,
                 edition: Edition, now: datetime, case: Case | None = None, note: str | None = None,
-                actor: str = "system") -> Zone:
+                actor: str = "system", names: dict[tuple[str, str], str] | None = None) -> Zone:
     """A proposed zone of these places (kind, ref, reason); a commander approves it. A user's own zone must lie
-    inside the user's jurisdiction (a case's zones are drawn by the system from the case's places)."""
+    inside the user's jurisdiction (a case's zones are drawn by the system from the case's places). The level
+    must be one the edition publishes (the 20 measures have no 中风险区)."""
     actor = acting(session, actor)
+    d = drawing(edition)
     if case is None:
         require_places_inside(session, [(k, r) for k, r, _ in places], "a place of this zone")
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
-    rows = _places(session, places)
-    zone = Zone(name=name or f"{case.case_no + ' ' if case else ''}{_LABEL[level]}", level=level,
+    if level not in d.levels:
+        raise InvalidInput(f"edition {edition.name} has no {level} zones ({RISK_OF[level]}-risk areas): "
+                           f"its levels are {', '.join(d.levels)}")
+    rows = _places(session, places, any_cell=case is not None, names=names)
+    zone = Zone(name=name or f"{case.case_no + ' ' if case else ''}{d.labels[level]}", level=level,
                 initial_level=level, status="proposed", case_fk=case.id if case else None, proposed_at=now,
                 proposed_by=actor, edition=edition.name, note=note, places=rows)
     session.add(zone)
@@ -153,8 +182,10 @@ def _open_places(session: Session) -> dict[tuple[str, str], list[Zone]]:
     return out
 
 
-def _case_places(session: Session, case: Case, lake: Lake, edition: Edition) -> tuple[dict, set]:
-    """(place → level, homes) of a traced case: its home compound (or home cell) and the venues it stayed at."""
+def _case_places(session: Session, case: Case, lake: Lake, edition: Edition, d: Drawing,
+                 warnings: list[str]) -> tuple[dict, set]:
+    """(place → level, homes) of a traced case: its home (compound, or building by edition; else home cell) and
+    the venues it stayed at, at the edition's levels."""
     if case.window_start is None or case.window_end is None:
         raise Conflict(f"case {case.case_no} has not been traced yet: trace it first")
     ws, we = int(case.window_start.timestamp()), int(case.window_end.timestamp())
@@ -164,15 +195,23 @@ def _case_places(session: Session, case: Case, lake: Lake, edition: Edition) -> 
     stays = {("venue", v): s for v, s in queries.stays(lake, case.person.person_id, ws, we, dwell).items()}
     home = home_of(session, case.person)
     homes = {("venue", home.venue_id)} if home else set()
+    if home and d.home_by != "compound":
+        part = home_part(case.person.address, home.name, d.home_by)
+        if part:
+            # drawn by building, "不得随意扩大": the compound itself is not zoned for the case's own scans there
+            homes = {("building", f"{home.venue_id}/{part}")}
+            stays.pop(("venue", home.venue_id), None)
+        else:
+            warnings.append(f"{case.case_no}: the address names no building of {home.name}: the whole compound "
+                            f"{home.venue_id} is proposed; narrow it to the building before approval")
     if not homes and case.person.phone and (cell := queries.home_cell(lake, case.person.phone, ws, we)):
         homes = {("grid", cell)}
-    plan = plan_places(homes, stays, sealed_stay_s=int(edition.zones.get("sealed_stay_min", 240)) * 60)
-    return plan, homes
+    return plan_places_for(edition, homes, stays), homes
 
 
 def _cells_of(session: Session, places: list[tuple[str, str]]) -> set[str]:
     cells = {ref for kind, ref in places if kind == "grid"}
-    ids = sorted(ref for kind, ref in places if kind == "venue")
+    ids = sorted({v for kind, ref in places if kind != "grid" and (v := _venue_of(kind, ref))})
     for part in chunks(ids):
         for lat, lon in session.execute(select(Venue.lat, Venue.lon).where(Venue.venue_id.in_(part))):
             if lat is not None and lon is not None:
@@ -182,26 +221,58 @@ def _cells_of(session: Session, places: list[tuple[str, str]]) -> set[str]:
 
 def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo, now: datetime,
                      actor: str = "system") -> Proposal:
-    """Draw zones from a traced case: home and long stays sealed, other venues controlled, the cells around
-    them precaution. Places already in an open zone as strict or stricter are not proposed again; every
-    open zone the case touches (a place, or the case lives in it) restarts its clock."""
-    plan, homes = _case_places(session, case, lake, edition)
-    result = Proposal(restarted=_restart(session, case, set(plan), edition=edition, tz=tz, now=now, actor=actor))
+    """Draw zones from a traced case by the edition (PROTOCOL-NOTES §3-4): its home (compound; building in the
+    20 measures) and long stays sealed, other venues controlled (not in an edition without medium areas), and the
+    rest of its county/district precaution (low risk). Places already in an open zone as strict or stricter are
+    not proposed again; every open zone the case touches (a place, or the case lives in it) restarts its clock.
+    What cannot be drawn is skipped with a warning (Proposal.warnings), never failing the trace."""
+    d = drawing(edition)
+    warnings: list[str] = []
+    plan, homes = _case_places(session, case, lake, edition, d, warnings)
+    result = Proposal(restarted=_restart(session, case, set(plan), edition=edition, tz=tz, now=now, actor=actor),
+                      warnings=warnings)
     held = _open_places(session)
-    by_level: dict[str, list[tuple[str, str, str]]] = {lvl: [] for lvl in LEVELS}
+    by_level: dict[str, list[tuple[str, str, str]]] = {lvl: [] for lvl in d.levels}
     for place, level in sorted(plan.items()):
         if any(LEVELS.index(z.level) <= LEVELS.index(level) for z in held.get(place, [])):
             continue
         reason = "home" if place in homes else "long_stay" if level == "sealed" else "visit"
         by_level[level].append((*place, reason))
-    ring = int(edition.zones.get("precaution_ring_cells", 1))
-    cells = surrounding_cells(_cells_of(session, list(plan)), ring) if ring >= 0 else set()
-    by_level["precaution"] = [("grid", c, "surroundings") for c in sorted(cells) if ("grid", c) not in held]
-    for level in LEVELS:
+    names: dict[tuple[str, str], str] = {}
+    if "precaution" in d.levels and plan:
+        by_level["precaution"] = _low_area(session, case, plan, d, held, names, warnings)
+    for level in d.levels:
         if by_level[level]:
             result.created.append(create_zone(session, level=level, places=by_level[level], edition=edition,
-                                              now=now, case=case, actor=actor))
+                                              now=now, case=case, actor=actor, names=names))
+    for w in warnings:
+        audit(session, actor, "zone.draw_warning", "case", case.case_no, after={"warning": w})
     return result
+
+
+def _low_area(session: Session, case: Case, plan: dict, d: Drawing, held: dict, names: dict,
+              warnings: list[str]) -> list[tuple[str, str, str]]:
+    """The precaution (low-risk) area around a case's places: the rest of its county/district (PROTOCOL-NOTES
+    §3: "所在县（市、区、旗）的其他地区"; §4: 防范区), or, when the district is unknown or the edition asks for
+    rings, the grid cells around the places (a cell named by a feed, not "row:col", has no ring: skipped)."""
+    person = case.person
+    district = county_of(person.community) if d.low_area == "district" else None
+    if district is not None:
+        place = ("district", district)
+        county = county_name(person.address)
+        names[place] = f"{county}（{district}）其余区域" if county else f"{district}其余区域"
+        return [] if place in held else [(*place, "district")]
+    if d.low_area == "district":
+        warnings.append(f"{case.case_no}: the case's county/district is unknown (community "
+                        f"{person.community or '-'}): the low-risk area is drawn as rings of grid cells")
+    if d.ring < 0:
+        return []
+    cells = _cells_of(session, list(plan))
+    if opaque := sorted(c for c in cells if not is_grid_cell(c)):
+        warnings.append(f"{case.case_no}: no precaution ring around grid cell(s) {', '.join(opaque[:5])}"
+                        f"{' …' if len(opaque) > 5 else ''}: not row:col cell ids, their neighbours are unknown")
+    ring = surrounding_cells(cells, d.ring)
+    return [("grid", c, "surroundings") for c in sorted(ring) if ("grid", c) not in held]
 
 
 def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo, now: datetime,
@@ -229,9 +300,10 @@ def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz:
 
 
 def _residents(session: Session, zone: Zone) -> set[int]:
-    """People whose home compound is a place of the zone, or lies in one of its grid cells."""
+    """People whose home compound is a place of the zone or lies in one of its grid cells, and the people of
+    its buildings (the building, or building and unit, their address names after the compound's name)."""
     venue_refs = [p.ref for p in zone.places if p.kind == "venue"]
-    cells = {p.ref for p in zone.places if p.kind == "grid"}
+    cells = {p.ref for p in zone.places if p.kind == "grid" and is_grid_cell(p.ref)}
     compounds = []
     for part in chunks(venue_refs):
         compounds += session.scalars(select(Venue).where(Venue.venue_id.in_(part), Venue.kind == "residential"))
@@ -240,11 +312,23 @@ def _residents(session: Session, zone: Zone) -> set[int]:
                       if v.lat is not None and v.lon is not None and grid_id(v.lat, v.lon) in cells]
     out: set[int] = set()
     for v in {v.id: v for v in compounds if v.name}.values():
-        q = select(Person.id).where(Person.address.contains(v.name, autoescape=True))
-        if v.community:
-            q = q.where(Person.community == v.community)
-        out.update(session.scalars(q))
+        out.update(fk for fk, _ in _addresses(session, v))
+    buildings = [p.ref.rpartition("/") for p in zone.places if p.kind == "building"]
+    for vid, _, part in buildings:
+        v = session.scalar(select(Venue).where(Venue.venue_id == vid))
+        if v is None or not v.name:
+            continue
+        by = "unit" if part.endswith("单元") else "building"
+        out.update(fk for fk, address in _addresses(session, v) if home_part(address, v.name, by) == part)
     return out
+
+
+def _addresses(session: Session, v: Venue) -> list[tuple[int, str]]:
+    """(person, address) of the people whose address names compound `v` (of its community, when known)."""
+    q = select(Person.id, Person.address).where(Person.address.contains(v.name, autoescape=True))
+    if v.community:
+        q = q.where(Person.community == v.community)
+    return [tuple(r) for r in session.execute(q)]
 
 
 def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: Edition, tz: ZoneInfo,
@@ -296,13 +380,31 @@ def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: s
     return zone
 
 
+def _districts(session: Session, zone: Zone) -> set[str]:
+    """The counties/districts a zone lies in: its district places, its places' communities, its case's."""
+    out = {p.ref for p in zone.places if p.kind == "district"}
+    case = zone.case
+    codes = place_codes(session, [(p.kind, p.ref) for p in zone.places if p.kind != "district"],
+                        case.person.community if case is not None and case.person is not None else None,
+                        has_case=case is not None)
+    return out | {c for code in codes if (c := county_of(code))}
+
+
+def _open_stricter(session: Session, zone: Zone) -> int:
+    """Approved sealed or controlled zones a precaution zone waits for: those of its district (防范区 /
+    低风险区 = the rest of the district: lifted when every stricter zone of the district is), else (a ring of
+    cells) those of the same case."""
+    q = select(Zone).where(Zone.status == "approved", Zone.level != "precaution")
+    districts = {p.ref for p in zone.places if p.kind == "district"}
+    if districts:
+        return sum(1 for z in session.scalars(q) if _districts(session, z) & districts)
+    if zone.case_fk is not None:
+        q = q.where(Zone.case_fk == zone.case_fk)
+    return len(list(session.scalars(q)))
+
+
 def _state(session: Session, zone: Zone, edition: Edition, tz: ZoneInfo, now: datetime) -> ZoneState:
-    stricter = 0
-    if zone.level == "precaution":
-        q = select(func.count(Zone.id)).where(Zone.status == "approved", Zone.level != "precaution")
-        if zone.case_fk is not None:
-            q = q.where(Zone.case_fk == zone.case_fk)
-        stricter = session.scalar(q) or 0
+    stricter = _open_stricter(session, zone) if zone.level == "precaution" else 0
     return ZoneState(level=zone.level, was_sealed=zone.was_sealed, clock_from=zone.clock_from,
                      rounds=rounds_of(session, zone, tz), open_stricter_zones=stricter,
                      contacts_clear=contacts_clear(session, zone, edition, now=now, tz=tz))
@@ -372,11 +474,16 @@ def venue_sealed(session: Session, venue_id: str) -> bool:
 
 
 def open_strict_places(session: Session) -> list[tuple[str, float | None, float | None, str]]:
-    """(kind, lat, lon, ref) of every place of an approved sealed or controlled zone (venues located)."""
-    q = (select(ZonePlace.kind, Venue.lat, Venue.lon, ZonePlace.ref).join(Zone)
-         .outerjoin(Venue, (ZonePlace.kind == "venue") & (Venue.venue_id == ZonePlace.ref))
+    """(kind, lat, lon, ref) of every place of an approved sealed or controlled zone (venues and buildings
+    located at their venue)."""
+    q = (select(ZonePlace.kind, ZonePlace.ref).join(Zone)
          .where(Zone.status == "approved", Zone.level.in_(("sealed", "controlled"))))
-    return [tuple(r) for r in session.execute(q)]
+    rows = [tuple(r) for r in session.execute(q)]
+    ids = sorted({v for k, r in rows if (v := _venue_of(k, r))})
+    where = {vid: (lat, lon) for part in chunks(ids)
+             for vid, lat, lon in session.execute(select(Venue.venue_id, Venue.lat, Venue.lon)
+                                                  .where(Venue.venue_id.in_(part)))}
+    return [(k, *where.get(_venue_of(k, r) or "", (None, None)), r) for k, r in rows]
 
 
 def sealed_venues(session: Session) -> set[str]:

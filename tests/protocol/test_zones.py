@@ -11,9 +11,16 @@ from fangkong.protocol.zones import (
     RoundResult,
     ZoneState,
     clean_day,
+    county_name,
+    county_of,
+    drawing,
+    home_part,
+    is_grid_cell,
     lift_check,
     plan_places,
+    plan_places_for,
     surrounding_cells,
+    zone_label,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -142,3 +149,72 @@ def test_a_round_that_leaves_residents_out_is_no_round_of_the_zone():
                                        "must be tested",)
     whole = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 19), True, tested=20, residents=20),))
     assert lift_check(load_edition("9"), whole, now=start + timedelta(days=8), tz=ZoneInfo("Asia/Shanghai")).met
+
+
+# --- drawing by edition (issue 23, reproduction 8; PROTOCOL-NOTES §3-4) ---
+
+def test_editions_draw_their_own_levels_home_and_low_area():
+    assert drawing(E8).levels == drawing(E9).levels == ("sealed", "controlled", "precaution")
+    assert drawing(E20).levels == ("sealed", "precaution")
+    assert drawing(E8).home_by == drawing(E9).home_by == "compound" and drawing(E20).home_by == "building"
+    assert {drawing(e).low_area for e in (E8, E9, E20)} == {"district"}
+    assert zone_label(E20, "sealed") == "高风险区" and zone_label(E9, "controlled") == "管控区（中风险区）"
+
+
+def test_the_20_measures_zone_no_visit_as_medium():
+    stays = {"OFFICE": 8 * 3600, "SHOP": 1800}
+    assert plan_places_for(E9, {"HOME"}, stays) == {"HOME": "sealed", "OFFICE": "sealed", "SHOP": "controlled"}
+    assert plan_places_for(E20, {"HOME"}, stays) == {"HOME": "sealed", "OFFICE": "sealed"}
+
+
+@given(st.sets(st.text("ABC", min_size=1, max_size=2), max_size=3),
+       st.dictionaries(st.text("ABCD", min_size=1, max_size=2), st.integers(0, 10 * 3600), max_size=5))
+def test_property_an_edition_draws_only_its_levels_and_drops_only_medium(home, stays):
+    for e in (E8, E9, E20):
+        plan = plan_places_for(e, home, stays)
+        full = plan_places(home, stays, sealed_stay_s=drawing(e).sealed_stay_s)
+        assert set(plan.values()) <= set(drawing(e).levels)
+        assert plan == {p: lv for p, lv in full.items() if lv in drawing(e).levels}
+        assert all(plan[h] == "sealed" for h in home)
+
+
+def test_home_part_reads_the_building_or_unit_after_the_compound():
+    a = "太原市迎泽区龙城花园12号楼3单元101室"
+    assert home_part(a, "龙城花园", "building") == "12号楼"
+    assert home_part(a, "龙城花园", "unit") == "12号楼3单元"
+    assert home_part("场所R1 5栋 1单元", "场所R1", "unit") == "5栋1单元"
+    assert home_part("龙城花园三幢", "龙城花园", "unit") == "三幢"  # no unit named: the building
+    assert home_part("太原市迎泽区龙城花园", "龙城花园", "building") is None
+    assert home_part("汾河小区5号楼", "龙城花园", "building") is None
+    assert home_part(None, "龙城花园", "building") is None
+
+
+@given(st.integers(1, 999), st.integers(1, 99), st.sampled_from(["号楼", "栋", "幢", "座"]),
+       st.text("路街号室0123456789", max_size=6))
+def test_property_the_building_read_is_the_one_written_and_no_other(b, u, word, tail):
+    a = f"太原市迎泽区龙城花园{b}{word}{u}单元{tail}"
+    assert home_part(a, "龙城花园", "building") == f"{b}{word}"
+    assert home_part(a, "龙城花园", "unit") == f"{b}{word}{u}单元"
+    other = f"太原市迎泽区龙城花园{b + 1}{word}{u}单元{tail}"
+    assert home_part(other, "龙城花园", "building") != home_part(a, "龙城花园", "building")
+
+
+def test_county_of_and_its_name():
+    assert county_of("140105001001") == "140105" and county_of("140105") == "140105"
+    assert county_of("1401") is None and county_of("140100") is None and county_of("") is None
+    assert county_of(None) is None and county_of("abc105001001") is None
+    assert county_name("太原市迎泽区龙城花园1号楼") == "迎泽区" and county_name("迎泽街1号") is None
+
+
+def test_rings_skip_cells_that_are_not_row_col():
+    assert surrounding_cells(["G035031"], 1) == set()
+    assert surrounding_cells(["G035031", "10:20"], 0) == {"10:20"}
+    assert not is_grid_cell("G035031") and not is_grid_cell("1:2:3") and is_grid_cell("-4:12345")
+
+
+@given(st.lists(st.one_of(st.text(max_size=8), st.builds(lambda r, c: f"{r}:{c}", st.integers(-99, 99),
+                                                           st.integers(-99, 99))), max_size=5), st.integers(0, 2))
+def test_property_rings_never_fail_and_hold_every_row_col_cell(cells, ring):
+    out = surrounding_cells(cells, ring)
+    assert {c for c in cells if is_grid_cell(c)} <= out
+    assert len(out) <= (2 * ring + 1) ** 2 * len(cells)

@@ -38,7 +38,7 @@ def test_cli_zone_with_no_places_or_unknown_place_is_refused(env, tmp_path):
     r = fk("zones", "propose", "sealed", "venue:NOPE")
     assert r.exit_code == 1 and "unknown venue 'NOPE'" in r.output
     r = fk("zones", "propose", "sealed", "house:1")
-    assert r.exit_code == 1 and "must be venue:VENUE_ID or grid:ROW:COL" in r.output
+    assert r.exit_code == 1 and "must be venue:VENUE_ID, grid:ROW:COL" in r.output
     with unit_of_work() as s:
         assert s.scalar(select(func.count(Zone.id))) == 0
     r = fk("zones", "propose", "controlled", "venue:VSHOP", "grid:47290:123")

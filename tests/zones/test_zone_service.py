@@ -39,7 +39,8 @@ def _approve_sealed(session, when):
     return zone
 
 
-def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_surroundings_precaution(env, tmp_path):
+def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_the_rest_of_the_district_precaution(env,
+                                                                                                         tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         zones = _zones(s)
@@ -47,9 +48,9 @@ def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_surrounding
         assert all(z.status == "proposed" and z.case.case_no == "C000001" for z in zones.values())
         assert {(p.ref, p.reason) for p in zones["sealed"].places} == {("VHOME", "home"), ("VOFFICE", "long_stay")}
         assert {(p.ref, p.reason) for p in zones["controlled"].places} == {("VSHOP", "visit")}
-        cells = {p.ref for p in zones["precaution"].places}
-        assert all(p.kind == "grid" and p.reason == "surroundings" for p in zones["precaution"].places)
-        assert 9 <= len(cells) <= 27
+        # 防范区 / 低风险区: the rest of the case's district (PROTOCOL-NOTES §3-4), not rings of cells
+        assert [(p.kind, p.ref, p.reason, p.name) for p in zones["precaution"].places] == [
+            ("district", "140105", "district", "迎泽区（140105）其余区域")]
 
 
 def test_tracing_again_proposes_nothing_new(env, tmp_path):
