@@ -152,13 +152,15 @@ class EdgeGuard:
 
 def overload(exc: BaseException) -> str | None:
     """Retry-After for an error that means "too busy now", not "broken": no free connection in the pool, or a
-    statement cancelled by its time-out (PostgreSQL 57014), SQLite still locked after its busy_timeout; None
+    statement cancelled by its time-out (PostgreSQL 57014, SQLite's progress handler), SQLite still locked after its busy_timeout; None
     for any other error."""
     if isinstance(exc, PoolTimeout):
         return "2"
     if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "57014":
         return "5"
     if isinstance(exc, DBAPIError) and "database is locked" in str(exc.orig):   # SQLite past busy_timeout
+        return "5"
+    if isinstance(exc, DBAPIError) and str(exc.orig) == "interrupted":   # SQLite past the time-out (db.core)
         return "5"
     return None
 

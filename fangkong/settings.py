@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     public_pool_timeout: float = Field(0.5, gt=0, le=60)
     #: public requests in flight at once in one server process; the next gets 503 + Retry-After at once
     public_max_inflight: int = Field(16, ge=1, le=100_000)
-    #: seconds a read (GET, or any public route) may run one SQL statement (PostgreSQL statement_timeout;
+    #: seconds a read (GET, or any public route) may run one SQL statement (PostgreSQL statement_timeout, SQLite a progress handler;
     #: 503 + Retry-After past it); 0 = none. Writes and the CLI (imports, trace) have none
     statement_timeout: float = Field(15.0, ge=0, le=3600)
     #: a second listener for the citizen- and device-facing routes only (docs/operations.md, "two listeners"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,8 @@ def engine_for(url: str, *, pool_size: int | None = None, max_overflow: int | No
     engine = create_engine(url, **pool)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _sqlite_statement_start)
+        event.listen(engine, "checkin", _sqlite_no_deadline)
     return engine
 
 
@@ -116,6 +119,42 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # and the WAL file kept that size after its checkpoint; this truncates it back to 64 MB when it is reset
     cur.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cur.close()
+
+
+#: SQLite has no statement_timeout: a read's connection gets a progress handler, called every this many virtual
+#: machine instructions (well under a millisecond), that interrupts the statement once its time is up
+_PROGRESS_STEPS = 10_000
+#: connection.info keys: the time-out of the session that holds the connection, the running statement's deadline
+_SQLITE_TIMEOUT, _SQLITE_DEADLINE = "fangkong.sqlite_timeout_s", "fangkong.sqlite_deadline"
+
+
+def _sqlite_arm(connection, seconds: float) -> None:
+    """A statement time-out of `seconds` on this SQLite connection (0: none) for the session that holds it."""
+    info, raw = connection.info, connection.connection.dbapi_connection
+    if seconds:
+        info[_SQLITE_TIMEOUT], info[_SQLITE_DEADLINE] = seconds, None
+        raw.set_progress_handler(lambda: _sqlite_overdue(info), _PROGRESS_STEPS)
+    elif info.pop(_SQLITE_TIMEOUT, None):
+        raw.set_progress_handler(None, 0)
+
+
+def _sqlite_overdue(info: dict) -> int:
+    """The progress handler: non-zero interrupts the statement (sqlite3.OperationalError: interrupted)."""
+    deadline = info.get(_SQLITE_DEADLINE)
+    return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+
+def _sqlite_statement_start(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    seconds = conn.info.get(_SQLITE_TIMEOUT)
+    if seconds:
+        conn.info[_SQLITE_DEADLINE] = time.monotonic() + seconds
+
+
+def _sqlite_no_deadline(dbapi_conn, record) -> None:
+    """Back in the pool: the next session (a write, the CLI) must not inherit a read's time-out."""
+    if record.info.pop(_SQLITE_TIMEOUT, None):
+        record.info.pop(_SQLITE_DEADLINE, None)
+        dbapi_conn.set_progress_handler(None, 0)
 
 
 @lru_cache
@@ -156,7 +195,9 @@ def _public_twin(engine: Engine) -> Engine:
 @event.listens_for(Session, "after_begin")
 def _statement_timeout(session: Session, _transaction, connection) -> None:
     ms = session.info.get("fangkong.statement_timeout_ms")
-    if ms and connection.dialect.name == "postgresql":   # SQLite: busy_timeout bounds the waits (a pragma above)
+    if connection.dialect.name == "sqlite":   # every session arms or disarms its connection (pooled, reused)
+        _sqlite_arm(connection, (ms or 0) / 1000)
+    elif ms and connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(ms)}")
 
 

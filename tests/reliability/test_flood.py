@@ -121,6 +121,62 @@ def test_a_read_past_its_statement_timeout_is_503(server, monkeypatch):  # noqa:
     assert server.get("/api/cases").status_code == 200
 
 
+#: a read that runs for seconds on SQLite (a recursive count), whatever the records
+_SLOW = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n) SELECT count(*) FROM c")
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_sqlite_read_past_its_statement_timeout_is_interrupted(env):
+    """SQLite has no statement_timeout: a read's session interrupts its statement from a progress handler; a
+    session without a time-out on the same pooled connection (a write, the CLI) runs as long as it needs."""
+    from sqlalchemy.exc import OperationalError
+
+    from fangkong.edge import overload
+
+    engine = get_engine()   # the one engine of this store: its connections are reused below
+    t0 = time.monotonic()
+    with pytest.raises(OperationalError) as caught:
+        with request_limits(public=False, statement_timeout=0.2), session_scope(engine) as s:
+            s.execute(_SLOW, {"n": 3 * 10**7}).scalar()
+    took = time.monotonic() - t0
+    assert took < 3, f"the read ran {took:.1f} s past its 0.2 s time-out"
+    assert overload(caught.value) == "5"   # the edge answers 503 + Retry-After
+    # the next sessions on the pool's connections carry no time-out of the read before
+    with session_scope(engine) as s:
+        t0 = time.monotonic()
+        assert s.execute(_SLOW, {"n": 2_000_000}).scalar() == 2_000_000
+        assert time.monotonic() - t0 > 0.2, "the query is too fast to show the time-out is gone"
+    with request_limits(public=False, statement_timeout=30), session_scope(engine) as s:
+        assert s.execute(_SLOW, {"n": 1000}).scalar() == 1000   # a read within its time-out
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_slow_sqlite_read_is_503_with_retry_after(env, monkeypatch):
+    """Through the edge guard as the app has it: a GET whose statement passes FANGKONG_STATEMENT_TIMEOUT."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from fangkong.edge import EdgeGuard
+
+    monkeypatch.setenv("FANGKONG_STATEMENT_TIMEOUT", "0.2")
+    get_settings.cache_clear()
+
+    def slow(request):
+        with session_scope() as s:
+            return JSONResponse({"n": s.execute(_SLOW, {"n": int(request.query_params["n"])}).scalar()})
+
+    app = Starlette(routes=[Route("/api/slow", slow)],   # the guard where the app has it, outermost but one
+                    middleware=[Middleware(EdgeGuard, is_public=lambda method, path: False)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/slow", params={"n": 3 * 10**7})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
+        assert "busy" in r.json()["detail"]
+        assert client.get("/api/slow", params={"n": 100}).json() == {"n": 100}
+
+
 def _guard():
     from fangkong.api import app
     from fangkong.edge import EdgeGuard
