@@ -1,9 +1,9 @@
 """Per-client rate limits, token buckets: the public routes (fangkong/edge.py) and the logins.
 
 In process by default: the middleware runs on the event loop, one request at a time, so the buckets need no
-lock and a request costs one dict look-up and a few float operations. With FANGKONG_REDIS_URL set, the public
-routes' buckets live in Redis (one Lua script per request), so the worker processes of an office count one
-client together; if Redis does not answer, each process counts alone until it does again (logged, never
+lock and a request costs one dict look-up and a few float operations. With FANGKONG_REDIS_URL set, the
+public routes' buckets and the logins' live in Redis (one Lua script per request), so the worker processes
+of an office count one client together; if Redis does not answer, each process counts alone until it does again (logged, never
 an error to the client). The client is the TCP peer as the server reports it; behind a
 reverse proxy, `fangkong serve` lets uvicorn read X-Forwarded-For from the peers listed in
 FANGKONG_TRUSTED_PROXIES (and from nobody else: anyone can write that header).
@@ -106,6 +106,7 @@ class RedisBucket:
         self._down_until = 0.0
         # a redis.asyncio client belongs to one event loop (tests run one server after another, each its own)
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._sync = None   # a blocking client, for code on a worker thread (the logins)
 
     def _script(self):
         loop = asyncio.get_running_loop()
@@ -132,6 +133,27 @@ class RedisBucket:
             self._down_until = time.monotonic() + _RETRY_REDIS_S
             return self.local.take(client)
 
+    def take(self, client: str) -> float:
+        """As acquire(), blocking: for a route that runs on a worker thread (the login routes)."""
+        if time.monotonic() < self._down_until:
+            return self.local.take(client)
+        try:
+            if self._sync is None:
+                import redis
+
+                self._sync = redis.Redis.from_url(self.url, socket_connect_timeout=0.25,
+                                                  socket_timeout=0.25).register_script(_TAKE)
+            return float(self._sync(keys=[self.prefix + client], args=[self.rate, self.burst]))
+        except Exception as exc:
+            from redis.exceptions import RedisError
+
+            if not isinstance(exc, RedisError | OSError):
+                raise
+            log.warning("login limit: Redis at %s failed (%s); counting in this process for %.0f s",
+                        self.url, exc, _RETRY_REDIS_S)
+            self._down_until = time.monotonic() + _RETRY_REDIS_S
+            return self.local.take(client)
+
 
 @lru_cache
 def limiter_for(rate_limit: str, redis_url: str = "") -> TokenBucket | RedisBucket | None:
@@ -154,9 +176,11 @@ def proxy_options(trusted_proxies: str) -> dict:
 
 
 @lru_cache
-def _login_limiter(rate_limit: str) -> TokenBucket | None:
+def _login_limiter(rate_limit: str, redis_url: str = "") -> TokenBucket | RedisBucket | None:
     parsed = parse_rate(rate_limit)
-    return TokenBucket(*parsed) if parsed else None
+    if not parsed:
+        return None
+    return RedisBucket(redis_url, *parsed, prefix="fangkong:login:") if redis_url else TokenBucket(*parsed)
 
 
 #: the account-wide bucket is this many times the client's: one client can never drain it (it refills
@@ -165,24 +189,31 @@ ACCOUNT_FACTOR = 10
 
 
 @lru_cache
-def _account_limiter(rate_limit: str) -> TokenBucket | None:
+def _account_limiter(rate_limit: str, redis_url: str = "") -> TokenBucket | RedisBucket | None:
     parsed = parse_rate(rate_limit)
-    return TokenBucket(parsed[0] * ACCOUNT_FACTOR, parsed[1] * ACCOUNT_FACTOR) if parsed else None
+    if not parsed:
+        return None
+    rate, burst = parsed[0] * ACCOUNT_FACTOR, parsed[1] * ACCOUNT_FACTOR
+    return RedisBucket(redis_url, rate, burst, prefix="fangkong:login:") if redis_url else TokenBucket(rate, burst)
 
 
-def check_login(rate_limit: str, client: str, username: str, *, proven: bool = False) -> None:
+def check_login(rate_limit: str, client: str, username: str, *, proven: bool = False,
+                redis_url: str = "") -> None:
     """Password guessing is slowed (FANGKONG_LOGIN_RATE_LIMIT) without handing the attacker a lock-out:
 
     - per client, over every account: a client that guesses runs out of tokens, for itself only;
     - per account, over every client, ten times larger: only a crowd of clients guessing one account drains
       it, and even then a client that has `proven` an earlier success on this account (the signed device
-      cookie the login sets, docs/security.md) is not refused. Raises TooManyRequests."""
-    limiter = _login_limiter(rate_limit)
+      cookie the login sets, docs/security.md) is not refused.
+
+    With `redis_url` (FANGKONG_REDIS_URL) both buckets live in Redis, shared by the office's worker processes
+    like the public routes' (else a client would get a burst per process). Raises TooManyRequests."""
+    limiter = _login_limiter(rate_limit, redis_url)
     if limiter is None:
         return
     wait = limiter.take("client:" + client)
     if not proven:
-        wait = max(wait, _account_limiter(rate_limit).take("user:" + username.strip().lower()))
+        wait = max(wait, _account_limiter(rate_limit, redis_url).take("user:" + username.strip().lower()))
     if wait:
         raise TooManyRequests("too many login attempts: wait and try again (see Retry-After)",
                               retry_after=retry_after(wait))

@@ -33,7 +33,8 @@ def token(request: Request, response: Response, session: SessionDep, settings: S
     """A bearer token for `Authorization: Bearer ...` (shown once; only its hash is kept)."""
     check_login(settings.login_rate_limit, request.client.host if request.client else "", body.username,
                 proven=service.device_proves(request.cookies.get(service.DEVICE_COOKIE), body.username,
-                                             settings.secret_key))
+                                             settings.secret_key),
+                redis_url=settings.redis_url)
     user = service.authenticate(session, body.username, body.password)
     raw = service.issue_token(session, user, label=body.label, days=body.days)
     set_device_cookie(request, response, user.username, settings.secret_key)

@@ -36,7 +36,8 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
     try:
         check_login(settings.login_rate_limit, request.client.host if request.client else "", username,
                     proven=service.device_proves(request.cookies.get(service.DEVICE_COOKIE), username,
-                                                 settings.secret_key))
+                                                 settings.secret_key),
+                    redis_url=settings.redis_url)
     except TooManyRequests as exc:
         return templates.TemplateResponse(request, "login.html", {"lang": lang, "next": _safe_next(next),
                                                                   "error": t("too_many_logins", lang),

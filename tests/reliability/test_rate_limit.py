@@ -233,3 +233,44 @@ def test_the_server_limits_through_redis(server, monkeypatch):  # noqa: F811
         codes = [c.get("/checkin/1.forged-link").status_code for _ in range(BURST + 1)]
     assert codes == [404] * BURST + [429], codes
     assert redis.Redis.from_url(REDIS_URL).exists("fangkong:rate:" + address)   # counted there, not here
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_login_buckets_are_shared_through_redis(server, monkeypatch):  # noqa: F811
+    """With FANGKONG_REDIS_URL the login limits are counted in Redis like the public routes': a client that
+    spent its guesses in one worker process is refused by the next one too (a process that has never seen it:
+    here, this process's buckets forgotten), and the account-wide bucket is shared the same way."""
+    _redis_or_skip()
+    import redis
+
+    from fangkong import ratelimit
+
+    shared = redis.Redis.from_url(REDIS_URL)
+    address, user = "127.0.3.1", f"guessed-{uuid.uuid4().hex[:8]}"
+    shared.delete(f"fangkong:login:client:{address}", f"fangkong:login:user:{user}")
+    monkeypatch.setenv("FANGKONG_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("FANGKONG_LOGIN_RATE_LIMIT", "0.01/s burst 3")
+    get_settings.cache_clear()
+
+    def another_process() -> None:
+        ratelimit._login_limiter.cache_clear()
+        ratelimit._account_limiter.cache_clear()
+
+    with httpx.Client(base_url=server.base_url, timeout=30,
+                      transport=httpx.HTTPTransport(local_address=address)) as c:
+        guess = lambda: c.post("/api/auth/token", json={"username": user, "password": "x"}).status_code  # noqa: E731
+        codes = [guess() for _ in range(3)]
+        another_process()
+        codes.append(guess())
+        page = c.post("/login", data={"username": user, "password": "x"}, follow_redirects=False)
+    assert codes == [403, 403, 403, 429], codes
+    assert page.status_code == 429 and page.headers["Retry-After"]
+    assert shared.exists(f"fangkong:login:client:{address}")   # counted there, not here
+    assert shared.exists(f"fangkong:login:user:{user}")
+    # Redis down: each process counts alone, a login never fails for it
+    monkeypatch.setenv("FANGKONG_REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=server.base_url, timeout=30,
+                      transport=httpx.HTTPTransport(local_address="127.0.3.2")) as c:
+        r = c.post("/api/auth/token", json={"username": "admin", "password": "test-password"})
+    assert r.status_code == 200, r.text
