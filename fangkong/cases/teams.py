@@ -14,7 +14,16 @@ from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import INVESTIGATION_STATUSES, TEAM_STATUSES, Investigation, Task, TracingTeam
+from fangkong.tasks.models import (
+    INVESTIGATION_STATUSES,
+    TEAM_STATUSES,
+    Investigation,
+    InvestigationStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+    TracingTeam,
+)
 
 __all__ = ["register_team", "set_team_status", "team_loads", "list_teams", "get_team", "open_investigation",
            "assign_waiting", "update_investigation", "get_investigation", "list_investigations",
@@ -96,8 +105,9 @@ def _pick(session: Session, community: str | None) -> TracingTeam | None:
 
 def _assign(session: Session, inv: Investigation, team: TracingTeam, now: datetime, actor: str) -> None:
     inv.team, inv.team_fk, inv.status, inv.assigned_at = team, team.id, "assigned", now
-    waiting = session.scalar(select(Task).where(Task.case_fk == inv.case_fk, Task.kind == "team_assignment",
-                                                Task.status == "open"))
+    waiting = session.scalar(select(Task).where(Task.case_fk == inv.case_fk,
+                                                Task.kind == TaskKind.TEAM_ASSIGNMENT,
+                                                Task.status == TaskStatus.OPEN))
     if waiting is None:
         waiting = task_service.open_task(
             session, "team_assignment", "team_assigned", owner=task_service.Owner("team", team.team_id, team.name),
@@ -139,7 +149,7 @@ def open_investigation(session: Session, case: Case, *, now: datetime, actor: st
 
 def assign_waiting(session: Session, *, now: datetime, actor: str = "system") -> int:
     """Give waiting cases (oldest first) a team now free; returns how many got one."""
-    waiting = session.scalars(select(Investigation).where(Investigation.status == "waiting")
+    waiting = session.scalars(select(Investigation).where(Investigation.status == InvestigationStatus.WAITING)
                               .order_by(Investigation.started_at, Investigation.id))
     assigned = 0
     for inv in list(waiting):
@@ -173,10 +183,11 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
         inv.notes = notes
     if declared_trajectory is not None:
         inv.declared_trajectory = declared_trajectory
-    if inv.status == "closed" and inv.closed_at is None:
+    if inv.status == InvestigationStatus.CLOSED and inv.closed_at is None:
         inv.closed_at = now
-        task = session.scalar(select(Task).where(Task.case_fk == inv.case_fk, Task.kind == "investigation",
-                                                 Task.status == "open"))
+        task = session.scalar(select(Task).where(Task.case_fk == inv.case_fk,
+                                                 Task.kind == TaskKind.INVESTIGATION,
+                                                 Task.status == TaskStatus.OPEN))
         if task is not None:
             task_service.close_task(session, task, "done", at=now, actor=actor)
     case_no = inv.case.case_no  # read before the flush: after a failed one the session refuses every load
@@ -187,7 +198,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
                        "reload and try again") from None
     audit(session, actor, "investigation.update", "case", inv.case.case_no, before=before,
           after=investigation_state(inv))
-    if inv.status == "closed":
+    if inv.status == InvestigationStatus.CLOSED:
         assign_waiting(session, now=now, actor=actor)
     return inv
 
@@ -195,7 +206,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
 def _check_step(inv: Investigation, status: str) -> None:
     if status not in INVESTIGATION_STATUSES[1:]:
         raise InvalidInput(f"status must be one of {', '.join(INVESTIGATION_STATUSES[1:])}")
-    if inv.status == "waiting":
+    if inv.status == InvestigationStatus.WAITING:
         raise Conflict(f"case {inv.case.case_no} has no team yet; its investigation cannot move on")
     if INVESTIGATION_STATUSES.index(status) < INVESTIGATION_STATUSES.index(inv.status):
         raise Conflict(f"investigation of case {inv.case.case_no} is {inv.status}; it cannot go back to {status}")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.protocol.times import AwareHappened
+from fangkong.tasks.models import InvestigationStatus, TeamStatus
 
 __all__ = ["MemberIn", "TeamCreate", "TeamUpdate", "TeamRead", "TrajectoryPoint", "InvestigationUpdate",
            "InvestigationRead"]
@@ -42,7 +43,7 @@ class TeamRead(BaseModel):
     jurisdiction: str
     members: list[dict]
     max_cases: int
-    status: str
+    status: TeamStatus
     open_cases: int
 
     @classmethod
@@ -74,7 +75,7 @@ class InvestigationUpdate(BaseModel):
 class InvestigationRead(BaseModel):
     case_id: str
     team: str | None
-    status: str
+    status: InvestigationStatus
     notes: str | None
     declared_trajectory: list[dict]
     started_at: datetime

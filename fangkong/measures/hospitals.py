@@ -27,7 +27,7 @@ from fangkong.protocol.hospitals import (
 )
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = ["add_hospital", "get_hospital", "HospitalBeds", "hospital_beds", "admit", "discharge", "open_transfer",
            "active_cases", "plan", "set_step", "remove_step", "steps", "beds_used"]
@@ -108,8 +108,9 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
     a = HospitalAdmission(case_fk=case.id, hospital_fk=hospital.id, negative_pressure=negative_pressure,
                           admitted_at=at)
     session.add(a)
-    for task in session.scalars(select(Task).where(Task.case_fk == case.id, Task.kind == "case_transfer",
-                                                   Task.status == "open")):
+    for task in session.scalars(select(Task).where(Task.case_fk == case.id,
+                                                   Task.kind == TaskKind.CASE_TRANSFER,
+                                                   Task.status == TaskStatus.OPEN)):
         task_service.close_task(session, task, "done", at=at, actor=actor, note=f"admitted to {hospital.hospital_id}")
     audit(session, actor, "hospital.admit", "case", case.case_no, after={"hospital": hospital.hospital_id,
                                                                        "negative_pressure": negative_pressure})
@@ -152,7 +153,7 @@ def open_transfer(session: Session, case: Case, *, now: datetime) -> Task | None
     """The case's transfer to a designated hospital, due by its placement deadline (1 h from the positive
     result), owned by the designated hospital of its jurisdiction with the most free beds (or the district)."""
     if case.placed_deadline_at is None or _open_admission(session, case) is not None or session.scalar(
-            select(Task.id).where(Task.case_fk == case.id, Task.kind == "case_transfer")):
+            select(Task.id).where(Task.case_fk == case.id, Task.kind == TaskKind.CASE_TRANSFER)):
         return None
     community = case.person.community or ""
     fits = [b for b in hospital_beds(session) if b.hospital.designated and b.free > 0]

@@ -23,7 +23,7 @@ from fangkong.protocol.edition import Edition
 from fangkong.protocol.measures import covers, measure_for, strictness
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = [
     "AssignResult",
@@ -181,7 +181,8 @@ def record_test_result(session: Session, task: TestTask, result: str, *, at: dat
     if result == "invalid":
         _resample(session, task, at=at, actor=actor)
     if task.resample_of is not None:
-        for open_ in session.scalars(select(Task).where(Task.kind == "resample", Task.status == "open",
+        for open_ in session.scalars(select(Task).where(Task.kind == TaskKind.RESAMPLE,
+                                                        Task.status == TaskStatus.OPEN,
                                                         Task.person_fk == task.person_fk,
                                                         Task.measure_fk == task.measure_fk)):
             task_service.close_task(session, open_, "done", at=at, actor=actor, note=f"re-sample {result}")

@@ -26,7 +26,7 @@ from fangkong.measures.models import (
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import Group, SiteRooms, plan_rooms
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = ["add_site", "update_site", "add_rooms", "add_staff", "get_site", "list_sites", "assign_room",
            "assign_rooms", "AssignReport", "arrive", "vacate", "repoint", "open_stay", "get_room"]
@@ -136,8 +136,9 @@ def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: d
     room.household_key, room.occupants = _group_key(person), room.occupants + 1
     stay = RoomStay(room_fk=room.id, person_fk=m.person_fk, measure_fk=m.id, assigned_at=now)
     session.add(stay)
-    for waiting in session.scalars(select(Task).where(Task.person_fk == m.person_fk, Task.kind == "room_needed",
-                                                      Task.status == "open")):
+    for waiting in session.scalars(select(Task).where(Task.person_fk == m.person_fk,
+                                                      Task.kind == TaskKind.ROOM_NEEDED,
+                                                      Task.status == TaskStatus.OPEN)):
         task_service.close_task(session, waiting, "done", at=now, actor=actor, note=f"room in {site.site_id}")
     start = _identified_at(session, m)
     task_service.open_task(session, "transfer", "contact_centralized",
@@ -256,8 +257,8 @@ def assign_rooms(session: Session, *, now: datetime, actor: str = "system") -> A
 
 
 def _room_needed(session: Session, m: Measure, now: datetime) -> None:
-    if session.scalar(select(Task.id).where(Task.person_fk == m.person_fk, Task.kind == "room_needed",
-                                            Task.status == "open")):
+    if session.scalar(select(Task.id).where(Task.person_fk == m.person_fk, Task.kind == TaskKind.ROOM_NEEDED,
+                                            Task.status == TaskStatus.OPEN)):
         return
     district = (m.person.community or "")[:6] or "unknown"
     task_service.open_task(session, "room_needed", "contact_centralized",
@@ -276,8 +277,9 @@ def arrive(session: Session, person: Person, *, at: datetime, actor: str = "syst
     if at < stay.assigned_at:
         raise InvalidInput("arrival time is before the room was assigned")
     stay.arrived_at = at
-    for task in session.scalars(select(Task).where(Task.person_fk == person.id, Task.kind == "transfer",
-                                                   Task.status == "open")):
+    for task in session.scalars(select(Task).where(Task.person_fk == person.id,
+                                                   Task.kind == TaskKind.TRANSFER,
+                                                   Task.status == TaskStatus.OPEN)):
         task_service.close_task(session, task, "done", at=at, actor=actor)
     audit(session, actor, "room.arrive", "person", person.person_id, after={"room": stay.room.room_no})
     return stay
@@ -301,8 +303,9 @@ def vacate(session: Session, m: Measure, *, at: datetime, reason: str, actor: st
         if room.occupants == 0:
             room.household_key = None
         left += 1
-    for task in session.scalars(select(Task).where(Task.person_fk == m.person_fk, Task.status == "open",
-                                                   Task.kind.in_(("transfer", "room_needed")))):
+    for task in session.scalars(select(Task).where(Task.person_fk == m.person_fk,
+                                                   Task.status == TaskStatus.OPEN,
+                                                   Task.kind.in_((TaskKind.TRANSFER, TaskKind.ROOM_NEEDED)))):
         task_service.close_task(session, task, "cancelled", at=at, actor=actor, note=reason)
     if left:
         audit(session, actor, "room.vacate", "measure", m.id, after={"reason": reason, "at": at.isoformat()})

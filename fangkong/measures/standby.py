@@ -16,7 +16,7 @@ from fangkong.measures.models import Hospital, RoomStay
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import reserve_needed
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Investigation, Task, TracingTeam
+from fangkong.tasks.models import Investigation, Task, TaskKind, TaskStatus, TracingTeam
 
 __all__ = ["prepare_city", "field_work", "Figures", "figures", "rows"]
 
@@ -79,7 +79,8 @@ def field_work(session: Session, cases: list[Case], *, now: datetime, actor: str
     for case in cases:
         if h is not None and case.declared_at and case.declared_at + timedelta(minutes=30) <= now:
             hospitals.admit(session, case, h, at=case.declared_at + timedelta(minutes=30), actor=actor)
-    checks = session.scalars(select(Task).where(Task.kind == "verification", Task.status == "open").order_by(Task.id))
+    checks = session.scalars(select(Task).where(Task.kind == TaskKind.VERIFICATION,
+                                                Task.status == TaskStatus.OPEN).order_by(Task.id))
     for i, task in enumerate(list(checks)):
         done_at = task.started_at + timedelta(hours=2)
         if i % 10 != 9 and done_at <= now:
@@ -114,14 +115,14 @@ def figures(session: Session, *, at: datetime, per_10k: float) -> Figures:
     """The response at a glance: teams, rooms used and the reserve ratio, transfers, beds, overdue by kind."""
     city = next(iter(sorted(_districts(session))), "")[:4]
     reserve = capacity.reserve(session, city, per_10k=per_10k)
-    transfers = dict(session.execute(select(Task.status, func.count()).where(Task.kind == "transfer")
+    transfers = dict(session.execute(select(Task.status, func.count()).where(Task.kind == TaskKind.TRANSFER)
                                      .group_by(Task.status)).all())
     return Figures(teams=session.scalar(select(func.count(TracingTeam.id))) or 0, rooms_total=reserve.rooms,
                    rooms_used=capacity.rooms_used(session, at), reserve_per_10k=reserve.per_10k,
                    reserve_warning=reserve.warning, transfers_open=transfers.get("open", 0),
                    transfers_done=transfers.get("done", 0),
                    waiting_for_room=session.scalar(select(func.count(Task.id)).where(
-                       Task.kind == "room_needed", Task.status == "open")) or 0, beds_used=hospitals.beds_used(session, at),
+                       Task.kind == TaskKind.ROOM_NEEDED, Task.status == TaskStatus.OPEN)) or 0, beds_used=hospitals.beds_used(session, at),
                    overdue=task_service.overdue_counts(session, now=at))
 
 

@@ -18,7 +18,7 @@ from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
 from fangkong.people.models import Person
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = ["OUTCOMES", "list_verifications", "open_for_case", "queue_counts", "record_outcome", "risk_categories"]
 
@@ -34,7 +34,8 @@ def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "
         select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category, RiskPerson.placed_deadline_at,
                RiskPerson.found_at)
         .where(RiskPerson.case_fk == case.id, RiskPerson.person_fk.is_not(None))).all()
-    have = set(session.scalars(select(Task.person_fk).where(Task.case_fk == case.id, Task.kind == "verification")))
+    have = set(session.scalars(select(Task.person_fk).where(Task.case_fk == case.id,
+                                                            Task.kind == TaskKind.VERIFICATION)))
     todo = [r for r in risks if r.person_fk not in have]
     if not todo:
         return 0
@@ -65,7 +66,7 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
     verifier's jurisdiction (403), the version they saw (409 with the current state), the outcome.
     `moved` forwards the person to the community they moved to; `wrong_person` withdraws the measure the
     task placed them under. Returns the closed task."""
-    if task.kind != "verification":
+    if task.kind != TaskKind.VERIFICATION:
         raise InvalidInput(f"task {task.id} is a {task.kind} task, not a verification")
     task_service.check_jurisdiction(task, jurisdiction)
     task_service.check_version(task, version)
@@ -127,10 +128,10 @@ def list_verifications(session: Session, *, now: datetime, jurisdiction: str | N
 def queue_counts(session: Session, *, now: datetime, since: datetime) -> list[dict]:
     """Per community: verification tasks open, open past their deadline, and closed since `since` (the start
     of the verifiers' day), most open first (one aggregate query)."""
-    is_open = Task.status == "open"
+    is_open = Task.status == TaskStatus.OPEN
     q = (select(Task.jurisdiction, func.count().filter(is_open), func.count().filter(is_open, Task.due_at < now),
                 func.count().filter(~is_open))
-         .where(Task.kind == "verification", or_(is_open, Task.done_at >= since))
+         .where(Task.kind == TaskKind.VERIFICATION, or_(is_open, Task.done_at >= since))
          .group_by(Task.jurisdiction))
     rows = [{"community": c, "open": o, "overdue": late, "done": d} for c, o, late, d in session.execute(q) if c]
     return sorted(rows, key=lambda r: (-r["open"], r["community"]))

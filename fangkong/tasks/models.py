@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,19 +11,49 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
 __all__ = ["CLOSED", "INVESTIGATION_STATUSES", "OWNER_KINDS", "TASK_KINDS", "TASK_STATUSES", "TEAM_STATUSES",
-           "Investigation", "Task", "TracingTeam"]
+           "Investigation", "InvestigationStatus", "OwnerKind", "Task", "TaskKind", "TaskStatus",
+           "TeamStatus", "TracingTeam"]
 
-#: team_assignment: a case waits for a tracing team; investigation: the team finds and places the
-#: close contacts; verification: a community checks a risk person at the door (落地核查); transfer: a
-#: person is brought to their isolation room; room_needed: no free room was found; case_transfer: a
-#: case is brought to a designated hospital; symptom_alert: a check-in reported symptoms; resample: a scheduled
-#: test came back invalid and the person is sampled again
-TASK_KINDS = ("team_assignment", "investigation", "verification", "transfer", "room_needed", "case_transfer",
-              "symptom_alert", "resample")
-#: open → done, or one of the verification outcomes; cancelled when its cause went away
-TASK_STATUSES = ("open", "done", "forwarded", "not_found", "wrong_person", "cancelled")
+class TaskKind(StrEnum):
+    """team_assignment: a case waits for a tracing team; investigation: the team finds and places the close
+    contacts; verification: a community checks a risk person at the door (落地核查); transfer: a person is
+    brought to their isolation room; room_needed: no free room was found; case_transfer: a case is brought to
+    a designated hospital; symptom_alert: a check-in reported symptoms; resample: a scheduled test came back
+    invalid and the person is sampled again"""
+
+    TEAM_ASSIGNMENT = "team_assignment"
+    INVESTIGATION = "investigation"
+    VERIFICATION = "verification"
+    TRANSFER = "transfer"
+    ROOM_NEEDED = "room_needed"
+    CASE_TRANSFER = "case_transfer"
+    SYMPTOM_ALERT = "symptom_alert"
+    RESAMPLE = "resample"
+
+
+class TaskStatus(StrEnum):
+    """open → done, or one of the verification outcomes; cancelled when its cause went away"""
+
+    OPEN = "open"
+    DONE = "done"
+    FORWARDED = "forwarded"
+    NOT_FOUND = "not_found"
+    WRONG_PERSON = "wrong_person"
+    CANCELLED = "cancelled"
+
+
+class OwnerKind(StrEnum):
+    TEAM = "team"
+    COMMUNITY = "community"
+    DISTRICT = "district"
+    SITE = "site"
+    HOSPITAL = "hospital"
+
+
+TASK_KINDS = tuple(m.value for m in TaskKind)
+TASK_STATUSES = tuple(m.value for m in TaskStatus)
 CLOSED = TASK_STATUSES[1:]
-OWNER_KINDS = ("team", "community", "district", "site", "hospital")
+OWNER_KINDS = tuple(m.value for m in OwnerKind)
 
 
 class Task(Base):
@@ -33,7 +64,7 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(30), index=True)
     #: the deadline step of the clock it runs against (protocol.deadlines)
     step: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
     #: jurisdiction code the task belongs to (a community for a verification); scopes who may close it
     jurisdiction: Mapped[str | None] = mapped_column(String(32), index=True)
     owner_kind: Mapped[str] = mapped_column(String(20))
@@ -62,12 +93,29 @@ class Task(Base):
     __mapper_args__ = {"version_id_col": version}
 
     def is_overdue(self, now: datetime) -> bool:
-        return self.status == "open" and self.due_at < now
+        return self.status == TaskStatus.OPEN and self.due_at < now
 
-#: on_duty teams take new cases; off_duty teams keep their open cases but get no new one
-TEAM_STATUSES = ("on_duty", "off_duty")
-#: waiting (no free team) → assigned → interviewing → trajectory_confirmed → closed (contacts confirmed)
-INVESTIGATION_STATUSES = ("waiting", "assigned", "interviewing", "trajectory_confirmed", "closed")
+
+class TeamStatus(StrEnum):
+    """on_duty teams take new cases; off_duty teams keep their open cases but get no new one"""
+
+    ON_DUTY = "on_duty"
+    OFF_DUTY = "off_duty"
+
+
+class InvestigationStatus(StrEnum):
+    """waiting (no free team) → assigned → interviewing → trajectory_confirmed → closed (contacts
+    confirmed)"""
+
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    INTERVIEWING = "interviewing"
+    TRAJECTORY_CONFIRMED = "trajectory_confirmed"
+    CLOSED = "closed"
+
+
+TEAM_STATUSES = tuple(m.value for m in TeamStatus)
+INVESTIGATION_STATUSES = tuple(m.value for m in InvestigationStatus)
 
 
 class TracingTeam(Base):
@@ -82,7 +130,7 @@ class TracingTeam(Base):
     members: Mapped[list] = mapped_column(JSONType)
     #: open investigations the team can carry at once
     max_cases: Mapped[int] = mapped_column(Integer, default=2)
-    status: Mapped[str] = mapped_column(String(20), default="on_duty")
+    status: Mapped[str] = mapped_column(String(20), default=TeamStatus.ON_DUTY)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -92,7 +140,7 @@ class Investigation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_fk: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
     team_fk: Mapped[int | None] = mapped_column(ForeignKey("tracing_team.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30), index=True, default="waiting")
+    status: Mapped[str] = mapped_column(String(30), index=True, default=InvestigationStatus.WAITING)
     notes: Mapped[str | None] = mapped_column(Text)
     #: the trajectory the case declared at the interview: [{"place", "start", "end", "note"}]
     declared_trajectory: Mapped[list] = mapped_column(JSONType, default=list)

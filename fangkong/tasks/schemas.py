@@ -6,16 +6,18 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from fangkong.tasks.models import OwnerKind, TaskKind, TaskStatus
+
 __all__ = ["TaskRead"]
 
 
 class TaskRead(BaseModel):
     id: int
-    kind: str
+    kind: TaskKind
     step: str
-    status: str
+    status: TaskStatus
     jurisdiction: str | None
-    owner_kind: str
+    owner_kind: OwnerKind
     owner: str
     owner_name: str | None
     case_id: str | None
@@ -31,7 +33,7 @@ class TaskRead(BaseModel):
 
     @classmethod
     def of(cls, task, now: datetime) -> TaskRead:
-        late = (now - task.due_at) if task.status == "open" else (task.done_at or now) - task.due_at
+        late = (now - task.due_at) if task.status == TaskStatus.OPEN else (task.done_at or now) - task.due_at
         return cls(id=task.id, kind=task.kind, step=task.step, status=task.status, jurisdiction=task.jurisdiction,
                    owner_kind=task.owner_kind, owner=task.owner_ref, owner_name=task.owner_name,
                    case_id=task.case.case_no if task.case else None,

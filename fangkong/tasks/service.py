@@ -13,7 +13,7 @@ from fangkong.db.audit import audit
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.protocol.deadlines import due_at
 from fangkong.settings import Settings, get_settings
-from fangkong.tasks.models import CLOSED, OWNER_KINDS, TASK_KINDS, Task
+from fangkong.tasks.models import CLOSED, OWNER_KINDS, TASK_KINDS, Task, TaskStatus
 
 __all__ = ["Owner", "deadline", "open_task", "close_task", "get_task", "list_tasks", "overdue_counts",
            "check_version", "check_jurisdiction", "task_state", "covers", "flush_versioned"]
@@ -57,7 +57,7 @@ def close_task(session: Session, task: Task, status: str, *, at: datetime, actor
     """Close an open task with an outcome; a closed task is never reopened or closed twice."""
     if status not in CLOSED:
         raise InvalidInput(f"status must be one of {', '.join(CLOSED)}")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict(f"task {task.id} is already {task.status}", details=[task_state(task)])
     before = {"status": task.status}
     task.status, task.done_at, task.done_by = status, at, actor
@@ -120,7 +120,7 @@ def list_tasks(session: Session, *, now: datetime, overdue: bool = False, status
     subject are columns of the task or joined in), so the dashboard stays fast at any size."""
     q = select(Task).order_by(Task.due_at, Task.id).limit(limit).offset(offset)
     if overdue:
-        q = q.where(Task.status == "open", Task.due_at < now)
+        q = q.where(Task.status == TaskStatus.OPEN, Task.due_at < now)
     elif status:
         q = q.where(Task.status == status)
     if kind:
@@ -136,6 +136,7 @@ def list_tasks(session: Session, *, now: datetime, overdue: bool = False, status
 
 def overdue_counts(session: Session, *, now: datetime) -> dict[str, int]:
     """Open tasks past their deadline, per kind (one aggregate query)."""
-    rows = session.execute(select(Task.kind, func.count()).where(Task.status == "open", Task.due_at < now)
+    rows = session.execute(select(Task.kind, func.count()).where(Task.status == TaskStatus.OPEN,
+                                                                 Task.due_at < now)
                            .group_by(Task.kind))
     return {k: n for k, n in rows}
