@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fangkong import pii
 from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
-from fangkong.cases.models import Case
+from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
@@ -193,7 +193,8 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
     tz = tz or settings.zone
     if category is None or category not in edition.measures or person is None:
         return None
-    if session.scalar(select(Case.id).where(Case.person_fk == person.id, Case.status != "ruled_out")) is not None:
+    if session.scalar(select(Case.id).where(Case.person_fk == person.id,
+                                            Case.status != CaseStatus.RULED_OUT)) is not None:
         return None
     exposure = min(row.last_exposure_at or req.received_at, at)
     measure_service.assign_for_persons(session, [person.id], category, last_exposure_at=exposure, edition=edition,

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["Case", "CASE_STATUSES", "DECLARED"]
+__all__ = ["CASE_STATUSES", "DECLARED", "Case", "CaseStatus"]
 
-#: suspected → (re-check) → confirmed | asymptomatic, or ruled_out
-CASE_STATUSES = ("suspected", "confirmed", "asymptomatic", "ruled_out")
-DECLARED = ("confirmed", "asymptomatic")
+
+class CaseStatus(StrEnum):
+    """suspected → (re-check) → confirmed | asymptomatic, or ruled_out"""
+
+    SUSPECTED = "suspected"
+    CONFIRMED = "confirmed"
+    ASYMPTOMATIC = "asymptomatic"
+    RULED_OUT = "ruled_out"
+
+
+CASE_STATUSES = tuple(m.value for m in CaseStatus)
+DECLARED = (CaseStatus.CONFIRMED.value, CaseStatus.ASYMPTOMATIC.value)
 
 
 class Case(Base):

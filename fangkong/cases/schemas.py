@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.cases.models import CaseStatus
 from fangkong.protocol.times import AwareHappened, HappenedDate
 
 __all__ = ["CaseCreate", "CaseRead"]
@@ -25,7 +26,7 @@ class CaseCreate(BaseModel):
 class CaseRead(BaseModel):
     case_id: str
     person_id: str
-    status: str
+    status: CaseStatus
     severity: str | None
     sampled_at: datetime
     onset_date: date | None

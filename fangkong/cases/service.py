@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import DECLARED, Case
+from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.core import utcnow
@@ -19,7 +19,8 @@ __all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases
 
 
 def _open_case(session: Session, person_fk: int) -> Case | None:
-    return session.scalar(select(Case).where(Case.person_fk == person_fk, Case.status != "ruled_out"))
+    return session.scalar(select(Case).where(Case.person_fk == person_fk,
+                                             Case.status != CaseStatus.RULED_OUT))
 
 
 def _check_times(sampled_at: datetime, isolated_at: datetime | None) -> None:
@@ -35,7 +36,7 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime, n
     if _open_case(session, person.id):
         raise Conflict(f"person {person_id} already has an open case")
     now = now or utcnow()
-    case = Case(person_fk=person.id, status="suspected", sampled_at=sampled_at, reported_at=now,
+    case = Case(person_fk=person.id, status=CaseStatus.SUSPECTED, sampled_at=sampled_at, reported_at=now,
                 placed_deadline_at=deadline("case_placed", now))
     session.add(case)
     session.flush()
@@ -48,14 +49,14 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime, n
 def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | None = None,
             isolated_at: datetime | None = None, now: datetime | None = None, actor: str = "system") -> Case:
     """复核: a positive re-check declares the case (confirmed if symptomatic, else asymptomatic)."""
-    if case.status != "suspected":
+    if case.status != CaseStatus.SUSPECTED:
         raise Conflict(f"case {case.case_no} is {case.status}, not awaiting a re-check")
     now = now or utcnow()
     before = {"status": case.status}
     if not positive:
-        case.status = "ruled_out"
+        case.status = CaseStatus.RULED_OUT
     else:
-        case.status = "confirmed" if onset_date else "asymptomatic"
+        case.status = CaseStatus.CONFIRMED if onset_date else CaseStatus.ASYMPTOMATIC
         case.onset_date = onset_date
         case.isolated_at = isolated_at
         case.declared_at = now

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import DECLARED, Case
+from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import require_city, require_inside
@@ -90,7 +90,7 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
           actor: str = "system") -> HospitalAdmission:
     """A case admitted to a designated hospital: refused when the hospital (or its negative-pressure beds) is
     full or the case is already in a hospital. Closes the case's transfer task."""
-    if case.status == "ruled_out":
+    if case.status == CaseStatus.RULED_OUT:
         raise Conflict(f"case {case.case_no} was ruled out at its re-check")
     if not hospital.designated:
         raise Conflict(f"hospital {hospital.hospital_id} is not a designated hospital")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
-from fangkong.cases.models import Case
+from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
@@ -116,7 +116,8 @@ def _upstream(session: Session, m: Measure, required: int) -> str:
         person = session.scalar(select(Person).where(Person.person_id == person_id))
         if person is None:
             continue
-        if session.scalar(select(Case.id).where(Case.person_fk == person.id, Case.status != "ruled_out")):
+        if session.scalar(select(Case.id).where(Case.person_fk == person.id,
+                                                Case.status != CaseStatus.RULED_OUT)):
             results.append(["positive"])
             continue
         close = session.scalar(select(Measure).where(Measure.person_fk == person.id, Measure.category == "close",
@@ -221,7 +222,8 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
     if result != "positive":
         return None
     person = task.measure.person
-    case = session.scalar(select(Case).where(Case.person_fk == person.id, Case.status != "ruled_out"))
+    case = session.scalar(select(Case).where(Case.person_fk == person.id,
+                                             Case.status != CaseStatus.RULED_OUT))
     if case is None:
         case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at, actor=actor)
     _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at, actor=actor)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import Case
+from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
@@ -94,7 +94,8 @@ def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> 
 
 def _cases(session: Session, part: list[int], at: datetime) -> list[tuple[int, Obligation]]:
     """An open case is an obligation from its positive report until its discharge from hospital."""
-    cases = list(session.scalars(select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out",
+    cases = list(session.scalars(select(Case).where(Case.person_fk.in_(part),
+                                                    Case.status != CaseStatus.RULED_OUT,
                                                     Case.reported_at <= at)))
     if not cases:
         return []

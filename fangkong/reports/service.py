@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import DECLARED, Case
+from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
@@ -230,8 +230,8 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
     beds = _rooms_and_beds(session, end)
     return Bulletin(
         day=day,
-        new_confirmed=sum(1 for c, _ in today if c.status == "confirmed"),
-        new_asymptomatic=sum(1 for c, _ in today if c.status == "asymptomatic"),
+        new_confirmed=sum(1 for c, _ in today if c.status == CaseStatus.CONFIRMED),
+        new_asymptomatic=sum(1 for c, _ in today if c.status == CaseStatus.ASYMPTOMATIC),
         new_community=sum(1 for _, ctrl in today if not ctrl),
         new_under_control=sum(1 for _, ctrl in today if ctrl),
         total_cases=len(cases),

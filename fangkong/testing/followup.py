@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
-from fangkong.cases.models import Case
+from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.measures import service as measure_service
@@ -68,7 +68,7 @@ class _Ctx:
         s = self.session
         for part in chunks(sorted(set(person_fks))):
             self.cases.update((c.person_fk, c) for c in s.scalars(
-                select(Case).where(Case.person_fk.in_(part), Case.status != "ruled_out")))
+                select(Case).where(Case.person_fk.in_(part), Case.status != CaseStatus.RULED_OUT)))
             for t in s.scalars(select(RetestTask).where(RetestTask.person_fk.in_(part), RetestTask.status == "open")
                                .order_by(RetestTask.id)):
                 self.tasks.setdefault(t.person_fk, []).append(t)
@@ -162,7 +162,8 @@ def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answere
         c.cases[sample.person_fk] = case
         c.out.suspected.append(case.case_no)
         _ask_retest(c, sample.person_fk, tube, "recheck", True, at)
-    elif case.status == "suspected" and sample.sampled_at >= case.sampled_at and tube.id != _case_tube(c, case):
+    elif (case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at
+         and tube.id != _case_tube(c, case)):
         case_service.recheck(c.session, case, positive=True, isolated_at=_hold_start(c, sample.person_fk, at),
                              now=at, actor=c.actor)
         c.out.declared.append(case.case_no)
@@ -179,7 +180,7 @@ def _case_tube(c: _Ctx, case: Case) -> int | None:
 
 def _single_negative(c: _Ctx, lr: LabResult, sample: Sample) -> None:
     case = _open_case(c, sample.person_fk)
-    if case is not None and case.status == "suspected" and sample.sampled_at >= case.sampled_at:
+    if case is not None and case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at:
         case_service.recheck(c.session, case, positive=False, now=lr.reported_at, actor=c.actor)
         del c.cases[sample.person_fk]
         c.out.ruled_out.append(case.case_no)
@@ -200,7 +201,8 @@ def _apply_one(c: _Ctx, tube: Tube, lr: LabResult, samples: list[Sample]) -> Non
         return
     pooled, at = tube.members > 1, lr.reported_at
     # a declared case is in hospital, outside testing's hands
-    samples = [s for s in samples if getattr(_open_case(c, s.person_fk), "status", "suspected") == "suspected"]
+    samples = [s for s in samples if getattr(_open_case(c, s.person_fk), "status",
+                                             CaseStatus.SUSPECTED) == CaseStatus.SUSPECTED]
     if fu.hold and samples:
         _hold(c, tube, lr, [s.person_fk for s in samples])
     for sample in samples:

@@ -12,7 +12,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import Case
+from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import acting
@@ -338,7 +338,7 @@ def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: 
     cases = set()
     for part in chunks(fks):
         cases.update(session.scalars(select(Case.person_fk).where(Case.person_fk.in_(part),
-                                                                  Case.status != "ruled_out")))
+                                                                  Case.status != CaseStatus.RULED_OUT)))
     people = [fk for fk in fks if fk not in cases]
     measure_service.assign_for_persons(session, people, "sealed_resident", last_exposure_at=start, edition=edition,
                                        tz=tz, now=now, case_fk=zone.case_fk, actor=actor)
