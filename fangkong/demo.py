@@ -23,6 +23,7 @@ from fangkong.auth import service as auth_service
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.codes import service as code_service
+from fangkong.contacts.models import RiskCategory
 from fangkong.db.migrate import upgrade
 from fangkong.i18n import t
 from fangkong.measures import service as measure_service
@@ -138,7 +139,8 @@ def run_outbreak_day(settings, summary, timings: dict) -> tuple[date, list]:
         timings["round"] = time.perf_counter() - t0
         first = flows.respond(session, settings, case, now=case.declared_at + timedelta(minutes=30))
         cases = [first]
-        close = {f.person.id for f in first.trace.found if f.category == "close" and f.person is not None}
+        close = {f.person.id for f in first.trace.found if f.category == RiskCategory.CLOSE
+                 and f.person is not None}
         tests = measure_service.tests_due(session, sampled.astimezone(settings.zone).date())
         # the close contacts' first single-tube tests of the day: one comes back positive
         positive = next((task for task in tests if task.person_fk in close), None)

@@ -21,7 +21,7 @@ from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.measures import service as measure_service
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, SourceKind
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol import idnumber
@@ -174,7 +174,7 @@ def obligation_of(session: Session, row: AssistPerson) -> Measure | None:
     if row.person_fk is None:
         return None
     return session.scalar(select(Measure).where(
-        Measure.person_fk == row.person_fk, Measure.source_kind == "request",
+        Measure.person_fk == row.person_fk, Measure.source_kind == SourceKind.REQUEST,
         Measure.source_ref == row.request.request_no, Measure.ended_at.is_(None)).order_by(Measure.id.desc()))
 
 

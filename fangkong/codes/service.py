@@ -13,7 +13,7 @@ from fangkong.codes.models import HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
 from fangkong.db.sets import chunks
 from fangkong.measures import obligations as obligation_service
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import Measure, TestResult, TestTask
 from fangkong.people import service as people_service
 from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
 from fangkong.protocol.edition import Edition, load_edition
@@ -56,7 +56,8 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
                     out[fk].append(Reason(o.label, o.end_at))
     for part in chunks(sorted(set(person_fks))):
         pending = (select(TestTask.person_fk, func.min(TestTask.due_date)).join(Measure)
-                   .where(TestTask.person_fk.in_(part), TestTask.result == "pending", Measure.ended_at.is_(None),
+                   .where(TestTask.person_fk.in_(part), TestTask.result == TestResult.PENDING,
+                          Measure.ended_at.is_(None),
                           Measure.start_at <= now)
                    .group_by(TestTask.person_fk))
         for fk, due in session.execute(pending):
@@ -113,7 +114,8 @@ def refresh(session: Session, *, edition: Edition, now: datetime, tz: ZoneInfo) 
     due = set(session.scalars(select(HealthCode.person_fk).where(HealthCode.changes_at <= now)))
     today = now.astimezone(tz).date()
     due.update(session.scalars(select(TestTask.person_fk).join(Measure).where(
-        TestTask.result == "pending", TestTask.due_date < today, Measure.ended_at.is_(None)).distinct()))
+        TestTask.result == TestResult.PENDING, TestTask.due_date < today,
+        Measure.ended_at.is_(None)).distinct()))
     return recompute(session, sorted(due), edition=edition, now=now, tz=tz)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fangkong.codes.service import person_code
 from fangkong.errors import InvalidInput
 from fangkong.lake.queries import Lake
-from fangkong.measures.models import TestTask
+from fangkong.measures.models import TestResult, TestTask
 from fangkong.people import service as people_service
 from fangkong.protocol.cities import cell_centre, city_of
 from fangkong.protocol.edition import Edition
@@ -79,7 +79,8 @@ def _last_negative(session: Session, person_fk: int, at: datetime, hours: int, t
                Sample.sampled_at <= at)) if proof_holds(t, rep, at, hours)]
     tasks = [scheduled_sample_at(due, done, tz) for due, done in session.execute(
         select(TestTask.due_date, TestTask.result_at).where(
-            TestTask.person_fk == person_fk, TestTask.result == "negative", TestTask.result_at.is_not(None),
+            TestTask.person_fk == person_fk, TestTask.result == TestResult.NEGATIVE,
+            TestTask.result_at.is_not(None),
             TestTask.result_at <= at, TestTask.due_date >= since.astimezone(tz).date()))]
     return max([*lab, *(t for t in tasks if proof_holds(t, t, at, hours))], default=None)
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
+from fangkong.contacts.models import CATEGORY_PATTERN
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
 from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api", tags=["risk persons"])
-CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)$")]
+CategoryQ = Annotated[str | None, Query(pattern=CATEGORY_PATTERN)]
 
 
 @router.get("/risk-persons", response_model=list[RiskPersonRead])

@@ -4,13 +4,28 @@ edges: a case met by another case's trace (never a risk person)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["RiskPerson", "ChainEdge"]
+__all__ = ["CATEGORY_PATTERN", "CATEGORY_PATTERN_OR_EMPTY", "ChainEdge", "RiskCategory", "RiskPerson"]
+
+
+class RiskCategory(StrEnum):
+    """A risk person's category, strictest first (protocol.edition.CATEGORIES' order: rank 0 = close)."""
+
+    CLOSE = "close"
+    SECONDARY = "secondary"
+    COMPANION = "companion"
+    OVERLAP = "overlap"
+
+
+#: a category as a query or form field, validated by FastAPI; the _OR_EMPTY one for a filter left blank
+CATEGORY_PATTERN = f"^({'|'.join(RiskCategory)})$"
+CATEGORY_PATTERN_OR_EMPTY = f"^({'|'.join(RiskCategory)})?$"
 
 
 class RiskPerson(Base):

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
+from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.masking import Foreign, mask_other_districts
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import FangkongError
@@ -25,7 +26,7 @@ PAGE = 100
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, session: SessionDep, settings: SettingsDep,
               case_id: Annotated[str, Path(max_length=20)],
-              category: Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)?$")] = None,
+              category: Annotated[str | None, Query(pattern=CATEGORY_PATTERN_OR_EMPTY)] = None,
               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     case = case_service.get_case(session, case_id)
     lake, edition = Lake.from_settings(settings, case.sampled_at), load_edition(case.edition or settings.edition)
@@ -57,7 +58,7 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
 @router.post("/cases/{case_id}/risk/{risk_id}", response_class=HTMLResponse)
 def override(request: Request, session: SessionDep, case_id: Annotated[str, Path(max_length=20)],
              risk_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-             category: Annotated[str, Form(pattern="^(close|secondary|companion|overlap)$")],
+             category: Annotated[str, Form(pattern=CATEGORY_PATTERN)],
              reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """HTMX: override one risk person's category (audited) and return its refreshed row."""
     risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason,

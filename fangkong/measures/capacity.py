@@ -10,7 +10,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay
+from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay, SiteStatus
 from fangkong.people.models import Person
 from fangkong.protocol.sites import free_room_forecast, reserve_needed, reserve_ratio
 
@@ -51,7 +51,8 @@ def occupancy(session: Session, *, jurisdiction: str | None = None) -> list[Site
         persons, arrived = people.get(site.id, (0, 0))
         out.append(SiteOccupancy(site.site_id, site.name, site.jurisdiction, site.status,
                                  site.three_zones_two_channels, n, ins or 0, occ or 0,
-                                 (free or 0) if site.status == "open" else 0, persons, arrived, len(site.staff)))
+                                 (free or 0) if site.status == SiteStatus.OPEN else 0, persons, arrived,
+                                 len(site.staff)))
     return out
 
 
@@ -75,7 +76,8 @@ def reserve(session: Session, jurisdiction: str, *, per_10k: float) -> Reserve:
     in_area = (Person.community >= jurisdiction) & (Person.community < upper) if upper else Person.community.is_not(None)
     residents = session.scalar(select(func.count(Person.id)).where(in_area)) or 0
     rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk).where(
-        IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True), IsolationSite.status != "closed",
+        IsolationSite.jurisdiction.startswith(jurisdiction,
+                                              autoescape=True), IsolationSite.status != SiteStatus.CLOSED,
         Room.in_service)) or 0
     needed = reserve_needed(residents, per_10k)
     ratio = reserve_ratio(rooms, residents)
@@ -90,7 +92,7 @@ def forecast(session: Session, *, now: datetime, tz: ZoneInfo, days: int = 7,
              jurisdiction: str | None = None) -> list[tuple[date, int]]:
     """Free rooms at the end of each of the next days from scheduled releases: a room frees when the last of
     its occupants' centralized phase ends (one aggregate query)."""
-    sites = select(IsolationSite.id).where(IsolationSite.status == "open")
+    sites = select(IsolationSite.id).where(IsolationSite.status == SiteStatus.OPEN)
     if jurisdiction:
         sites = sites.where(IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True))
     free_now = session.scalar(select(func.count(Room.id)).where(Room.site_fk.in_(sites), Room.in_service,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fangkong.db.audit import audit
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
-from fangkong.measures.models import CheckIn, Measure
+from fangkong.measures.models import CheckIn, Measure, MeasureStatus
 from fangkong.people.models import Person
 from fangkong.protocol.checkins import check_report, is_alert, sign, verify
 from fangkong.tasks import service as task_service
@@ -55,7 +55,7 @@ def record(session: Session, m: Measure, *, temperature: float | None, symptoms:
            tz: ZoneInfo) -> CheckIn:
     """Today's report of a person under an active measure (one a day); symptoms or a fever open an alert
     task for the team, due by the clock's `symptom_followed_up`."""
-    if m.status != "active" or m.kind == measure_service.TEMPORARY_CONTROL:
+    if m.status != MeasureStatus.ACTIVE or m.kind == measure_service.TEMPORARY_CONTROL:
         raise Conflict("this measure has ended; no check-in is needed")
     problem = check_report(temperature, symptoms)
     if problem:
@@ -86,7 +86,8 @@ def non_reporters(session: Session, *, day: date, by_hour: int, tz: ZoneInfo, ju
                   limit: int = 100, offset: int = 0) -> list[Measure]:
     """People under a measure since before the day's cut-off hour who have not reported that day (one query)."""
     cutoff = datetime.combine(day, time(by_hour), tzinfo=tz)
-    q = (select(Measure).where(Measure.status == "active", Measure.kind != measure_service.TEMPORARY_CONTROL,
+    q = (select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
+                               Measure.kind != measure_service.TEMPORARY_CONTROL,
                                Measure.start_at <= cutoff, Measure.end_at > cutoff, ~_checked(day))
          .order_by(Measure.id).limit(limit).offset(offset))
     if jurisdiction:
@@ -103,7 +104,8 @@ def alerts(session: Session, *, day: date, limit: int = 100, offset: int = 0) ->
 
 def links(session: Session, *, secret: str, limit: int = 100, offset: int = 0) -> list[tuple[Measure, str]]:
     """Active measures with the personal link to send to each person."""
-    q = (select(Measure).where(Measure.status == "active", Measure.kind != measure_service.TEMPORARY_CONTROL)
+    q = (select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
+                               Measure.kind != measure_service.TEMPORARY_CONTROL)
          .order_by(Measure.id).limit(limit).offset(offset))
     return [(m, link_for(m, secret)) for m in session.scalars(q)]
 

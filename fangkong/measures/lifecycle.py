@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case, CaseStatus
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures import sites
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
@@ -41,7 +41,7 @@ def _state(m: Measure) -> dict:
 
 
 def _active(m: Measure) -> None:
-    if m.status != "active":
+    if m.status != MeasureStatus.ACTIVE:
         raise Conflict(f"measure {m.id} is {m.status}, not active")
 
 
@@ -54,7 +54,8 @@ def _successor(session: Session, old: Measure, *, kind: str, category: str, now:
                   place="site" if kind == ESCALATED_KIND else "home",
                   last_exposure_at=changes.get("last_exposure_at", old.last_exposure_at), start_at=now,
                   phase_end_at=changes.get("phase_end_at", old.phase_end_at), end_at=changes.get("end_at", old.end_at),
-                  status="active", edition=old.edition, created_at=now, source_kind=old.source_kind,
+                  status=MeasureStatus.ACTIVE, edition=old.edition, created_at=now,
+                  source_kind=old.source_kind,
                   source_ref=old.source_ref, needs_results=changes.get("needs_results", old.needs_results))
     end_obligation(session, old, at=now, reason=reason)
     session.add(new)
@@ -107,7 +108,7 @@ def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edit
 
 def _upstream(session: Session, m: Measure, required: int) -> str:
     """The verdict on the close contacts this secondary contact was found through (their first tests)."""
-    if required <= 0 or m.category != "secondary" or m.risk_person_fk is None:
+    if required <= 0 or m.category != RiskCategory.SECONDARY or m.risk_person_fk is None:
         return "negative"
     risk = session.get(RiskPerson, m.risk_person_fk)
     vias = sorted({ev["via"] for ev in (risk.evidence if risk else []) if ev.get("via")})
@@ -120,8 +121,10 @@ def _upstream(session: Session, m: Measure, required: int) -> str:
                                                 Case.status != CaseStatus.RULED_OUT)):
             results.append(["positive"])
             continue
-        close = session.scalar(select(Measure).where(Measure.person_fk == person.id, Measure.category == "close",
-                                                     Measure.status != "replaced").order_by(Measure.id.desc()))
+        close = session.scalar(select(Measure).where(Measure.person_fk == person.id,
+                                                     Measure.category == RiskCategory.CLOSE,
+                                                     Measure.status != MeasureStatus.REPLACED)
+                                                    .order_by(Measure.id.desc()))
         results.append([t.result for t in close.tests] if close else [])
     return upstream_verdict(results, required)
 
@@ -190,7 +193,8 @@ def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: dateti
                 actor: str = "system") -> ReleaseReport:
     """Apply the rules to every active measure whose period or first phase is over (a daily run)."""
     report = ReleaseReport()
-    q = (select(Measure).where(Measure.status == "active", Measure.kind != measure_service.TEMPORARY_CONTROL,
+    q = (select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
+                               Measure.kind != measure_service.TEMPORARY_CONTROL,
                                (Measure.end_at <= now) | (Measure.then_kind.is_not(None) & (Measure.phase_end_at <= now)))
          .order_by(Measure.id))
     for m in list(session.scalars(q)):
@@ -219,7 +223,7 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
     """A scheduled test's result. A positive one turns the person into a (suspected) case for the re-check,
     and upgrades at once the secondary contacts found through them when it is one of their first tests."""
     measure_service.record_test_result(session, task, result, at=at, actor=actor)
-    if result != "positive":
+    if result != TestResult.POSITIVE:
         return None
     person = task.measure.person
     case = session.scalar(select(Case).where(Case.person_fk == person.id,
@@ -233,7 +237,8 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
 def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime,
                             actor: str) -> int:
     rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
-                           .where(Measure.status == "active", Measure.category == "secondary")).all()
+                           .where(Measure.status == MeasureStatus.ACTIVE,
+                                  Measure.category == RiskCategory.SECONDARY)).all()
     upgraded = 0
     for m, evidence in rows:
         if any(ev.get("via") == person_id for ev in evidence or []):

@@ -3,27 +3,87 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["Measure", "TestTask", "TEST_RESULTS", "SOURCE_KINDS", "END_REASONS", "IsolationSite", "SiteStaff", "Room", "RoomStay", "Hospital",
-           "HospitalAdmission", "EscalationStep", "CheckIn", "SITE_STATUSES", "STAFF_ROLES"]
+__all__ = ["END_REASONS", "SITE_STATUSES", "SOURCE_KINDS", "STAFF_ROLES", "TEST_RESULTS", "CheckIn",
+           "EndReason", "EscalationStep", "Hospital", "HospitalAdmission", "IsolationSite", "Measure",
+           "MeasureStatus", "Room", "RoomStay", "SiteStaff", "SiteStatus", "SourceKind", "StaffRole",
+           "TestResult", "TestTask"]
 
-#: preparing (being fitted out) → open (takes people) → closed; only open sites get new people
-SITE_STATUSES = ("preparing", "open", "closed")
-STAFF_ROLES = ("manager", "medical", "security", "cleaning", "logistics")
+class SiteStatus(StrEnum):
+    """preparing (being fitted out) → open (takes people) → closed; only open sites get new people"""
 
-TEST_RESULTS = ("pending", "negative", "positive", "suspected", "invalid")
+    PREPARING = "preparing"
+    OPEN = "open"
+    CLOSED = "closed"
 
-#: what an obligation comes from: a case's trace (contact link), a zone, a pooled tube, an assistance request,
-#: an arrival registration, a hospital discharge
-SOURCE_KINDS = ("contact", "zone", "tube", "request", "arrival", "discharge")
-#: why an obligation ended (`status` keeps the older, coarser word)
-END_REASONS = ("released", "replaced", "escalated", "extended", "upgraded", "stepped_down", "became_case",
-               "withdrawn", "zone_lifted", "retest_negative")
+
+class StaffRole(StrEnum):
+    MANAGER = "manager"
+    MEDICAL = "medical"
+    SECURITY = "security"
+    CLEANING = "cleaning"
+    LOGISTICS = "logistics"
+
+
+class TestResult(StrEnum):
+    __test__ = False  # a vocabulary, not a pytest test class
+
+    PENDING = "pending"
+    NEGATIVE = "negative"
+    POSITIVE = "positive"
+    SUSPECTED = "suspected"
+    INVALID = "invalid"
+
+
+class SourceKind(StrEnum):
+    """What an obligation comes from: a case's trace (contact link), a zone, a pooled tube, an assistance
+    request, an arrival registration, a hospital discharge"""
+
+    CONTACT = "contact"
+    ZONE = "zone"
+    TUBE = "tube"
+    REQUEST = "request"
+    ARRIVAL = "arrival"
+    DISCHARGE = "discharge"
+
+
+class EndReason(StrEnum):
+    """Why an obligation ended (`status` keeps the older, coarser word: MeasureStatus)"""
+
+    RELEASED = "released"
+    REPLACED = "replaced"
+    ESCALATED = "escalated"
+    EXTENDED = "extended"
+    UPGRADED = "upgraded"
+    STEPPED_DOWN = "stepped_down"
+    BECAME_CASE = "became_case"
+    WITHDRAWN = "withdrawn"
+    ZONE_LIFTED = "zone_lifted"
+    RETEST_NEGATIVE = "retest_negative"
+
+
+class MeasureStatus(StrEnum):
+    """active → replaced (by its successor: escalated, extended, upgraded, stepped down) | became_case |
+    released | withdrawn; `active` exactly while `ended_at` is empty"""
+
+    ACTIVE = "active"
+    REPLACED = "replaced"
+    BECAME_CASE = "became_case"
+    RELEASED = "released"
+    WITHDRAWN = "withdrawn"
+
+
+SITE_STATUSES = tuple(m.value for m in SiteStatus)
+STAFF_ROLES = tuple(m.value for m in StaffRole)
+TEST_RESULTS = tuple(m.value for m in TestResult)
+SOURCE_KINDS = tuple(m.value for m in SourceKind)
+END_REASONS = tuple(m.value for m in EndReason)
 
 
 class Measure(Base):
@@ -45,9 +105,8 @@ class Measure(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     phase_end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: active → replaced (by its successor: escalated, extended, upgraded, stepped down) | became_case | released
-    #: | withdrawn; `active` exactly while `ended_at` is empty
-    status: Mapped[str] = mapped_column(String(20), index=True, default="active")
+    #: MeasureStatus; `active` exactly while `ended_at` is empty
+    status: Mapped[str] = mapped_column(String(20), index=True, default=MeasureStatus.ACTIVE)
     edition: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: what placed the obligation (SOURCE_KINDS) and its key there (case no., zone id, tube id, request id)
@@ -76,7 +135,7 @@ class TestTask(Base):
     measure_fk: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
     person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    result: Mapped[str] = mapped_column(String(20), default="pending")
+    result: Mapped[str] = mapped_column(String(20), default=TestResult.PENDING)
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the invalid test this one re-samples (its result stands for that test's)
     resample_of: Mapped[int | None] = mapped_column(ForeignKey("test_task.id"), index=True)
@@ -99,7 +158,7 @@ class IsolationSite(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     #: 三区两通道: clean / buffer / contaminated zones with separate staff and resident passages
     three_zones_two_channels: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=SiteStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rooms = relationship("Room", back_populates="site", order_by="Room.room_no")

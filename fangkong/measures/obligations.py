@@ -20,17 +20,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case, CaseStatus
+from fangkong.contacts.models import RiskCategory
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
-from fangkong.measures.models import HospitalAdmission, Measure, TestTask
+from fangkong.measures.models import EndReason, HospitalAdmission, Measure, MeasureStatus, TestTask
 from fangkong.protocol.lifecycle import Test, results_met_at
 from fangkong.settings import get_settings
 
 __all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "tests_of"]
 
 #: the categories a trace gives (a contact link): declaring the person a case ends these
-CONTACT_CATEGORIES = ("close", "secondary", "companion", "overlap")
+CONTACT_CATEGORIES = tuple(m.value for m in RiskCategory)
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,10 @@ def end_obligation(session: Session, m: Measure, *, at: datetime, reason: str, s
     released, or replaced for a successor). Audited when an actor is given; the code is recomputed."""
     m.ended_at = max(at, m.start_at)
     m.end_reason = reason
-    m.status = status or ("released" if reason in ("released", "zone_lifted", "retest_negative") else
-                          reason if reason in ("became_case", "withdrawn") else "replaced")
+    released = (EndReason.RELEASED, EndReason.ZONE_LIFTED, EndReason.RETEST_NEGATIVE)
+    m.status = status or (MeasureStatus.RELEASED if reason in released else
+                          MeasureStatus(reason) if reason in (EndReason.BECAME_CASE, EndReason.WITHDRAWN) else
+                          MeasureStatus.REPLACED)
     if actor is not None:
         audit(session, actor, f"measure.{reason}", "measure", m.id, after={"at": m.ended_at.isoformat()})
     mark_changed(session, [m.person_fk], at)

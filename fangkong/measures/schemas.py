@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.measures.models import MeasureStatus, TestResult
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["DecisionRead", "EscalateIn", "ExtendIn", "MeasureRead", "OutcomeIn", "ResultIn", "TestRead"]
@@ -16,7 +17,7 @@ class TestRead(BaseModel):
     __test__ = False
     id: int
     due_date: date
-    result: str
+    result: TestResult
     result_at: datetime | None
 
 
@@ -31,7 +32,7 @@ class MeasureRead(BaseModel):
     start_at: datetime
     phase_end_at: datetime
     end_at: datetime
-    status: str
+    status: MeasureStatus
     edition: str
     tests: list[TestRead]
     #: send it back with an extension: a measure changed since is refused with 409 and its current state

@@ -16,7 +16,7 @@ from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import sites
-from fangkong.measures.models import TEST_RESULTS, Measure, TestTask
+from fangkong.measures.models import TEST_RESULTS, Measure, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
@@ -106,7 +106,8 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
         m = Measure(person_fk=risk.person_fk, case_fk=case.id, risk_person_fk=risk.id, category=risk.category,
                     kind=plan.kind, then_kind=plan.then_kind, place="site" if plan.kind in _AT_SITE else "home",
                     last_exposure_at=risk.last_exposure_at, start_at=plan.start_at,
-                    phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active", edition=edition.name,
+                    phase_end_at=plan.phase_end_at, end_at=plan.end_at, status=MeasureStatus.ACTIVE,
+                    edition=edition.name,
                     source_kind="contact", source_ref=case.case_no, needs_results=bool(plan.test_dates))
         m.tests = [TestTask(person_fk=risk.person_fk, due_date=d) for d in plan.test_dates]
         outcome = _admit(session, current.setdefault(risk.person_fk, []), m, now=now)
@@ -163,22 +164,22 @@ def get_measure(session: Session, measure_id: int) -> Measure:
 
 
 def tests_due(session: Session, day: date, *, pending_only: bool = True) -> list[TestTask]:
-    q = select(TestTask).join(Measure).where(TestTask.due_date == day, Measure.status == "active")
+    q = select(TestTask).join(Measure).where(TestTask.due_date == day, Measure.status == MeasureStatus.ACTIVE)
     if pending_only:
-        q = q.where(TestTask.result == "pending")
+        q = q.where(TestTask.result == TestResult.PENDING)
     return list(session.scalars(q.order_by(TestTask.id)))
 
 
 def record_test_result(session: Session, task: TestTask, result: str, *, at: datetime,
                        actor: str = "system") -> TestTask:
     """A scheduled test's result; a second, different result for the same test is a conflict to review."""
-    if result not in TEST_RESULTS or result == "pending":
+    if result not in TEST_RESULTS or result == TestResult.PENDING:
         raise InvalidInput(f"result must be one of {', '.join(TEST_RESULTS[1:])}")
-    if task.result not in ("pending", result):
+    if task.result not in (TestResult.PENDING, result):
         raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten")
     task.result, task.result_at = result, at
     audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
-    if result == "invalid":
+    if result == TestResult.INVALID:
         _resample(session, task, at=at, actor=actor)
     if task.resample_of is not None:
         for open_ in session.scalars(select(Task).where(Task.kind == TaskKind.RESAMPLE,
@@ -208,7 +209,7 @@ def _resample(session: Session, task: TestTask, *, at: datetime, actor: str) -> 
 
 
 def count_by_kind(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Measure.kind, func.count()).where(Measure.status == "active")
+    rows = session.execute(select(Measure.kind, func.count()).where(Measure.status == MeasureStatus.ACTIVE)
                            .group_by(Measure.kind))
     return {k: v for k, v in rows}
 
@@ -230,7 +231,8 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
         if m.kind == TEMPORARY_CONTROL and m.end_at < until:
             m.phase_end_at = m.end_at = until
     rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
-                 start_at=since, phase_end_at=until, end_at=until, status="active", edition=edition, created_at=since,
+                 start_at=since, phase_end_at=until, end_at=until, status=MeasureStatus.ACTIVE,
+                 edition=edition, created_at=since,
                  source_kind="tube", source_ref=reason[:64], needs_results=False)
             for fk in fresh]
     for part in chunks(rows):
@@ -268,7 +270,8 @@ def assign_for_persons(session: Session, person_fks: list[int], category: str, *
     for fk in sorted(set(person_fks)):
         m = Measure(person_fk=fk, case_fk=case_fk, category=category, kind=plan.kind, then_kind=plan.then_kind,
                     place="site" if plan.kind in _AT_SITE else "home", last_exposure_at=last_exposure_at,
-                    start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at, status="active",
+                    start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at,
+                    status=MeasureStatus.ACTIVE,
                     edition=edition.name, source_kind=source[0], source_ref=source[1],
                     needs_results=bool(plan.test_dates) and source[0] != "zone")
         m.tests = [TestTask(person_fk=fk, due_date=d) for d in plan.test_dates]

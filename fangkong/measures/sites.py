@@ -19,9 +19,11 @@ from fangkong.measures.models import (
     STAFF_ROLES,
     IsolationSite,
     Measure,
+    MeasureStatus,
     Room,
     RoomStay,
     SiteStaff,
+    SiteStatus,
 )
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import Group, SiteRooms, plan_rooms
@@ -149,7 +151,7 @@ def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: d
 
 
 def _check_measure(session: Session, m: Measure) -> None:
-    if m.status != "active":
+    if m.status != MeasureStatus.ACTIVE:
         raise Conflict(f"measure {m.id} is {m.status}, not active")
     if m.kind != _CENTRALIZED:
         raise InvalidInput(f"measure {m.id} is {m.kind}: only centralized isolation takes a room (escalate it first)")
@@ -164,7 +166,7 @@ def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str,
     """Put a person under centralized isolation in a given room: refused when the room is taken (by another
     household, or full), out of service, or the site is not open. Opens the 8 h transfer task."""
     _check_measure(session, m)
-    if site.status != "open":
+    if site.status != SiteStatus.OPEN:
         raise Conflict(f"site {site.site_id} is {site.status}; it takes no one")
     room = get_room(session, site, room_no)
     if not room.in_service:
@@ -205,7 +207,7 @@ def _centroids(session: Session, communities: set[str]) -> dict[str, tuple[float
 
 def _free_rooms(session: Session) -> list[SiteRooms]:
     sites = {s.id: SiteRooms(s.site_id, s.jurisdiction, s.lat, s.lon)
-             for s in session.scalars(select(IsolationSite).where(IsolationSite.status == "open"))}
+             for s in session.scalars(select(IsolationSite).where(IsolationSite.status == SiteStatus.OPEN))}
     q = (select(Room.id, Room.site_fk, Room.beds).where(Room.site_fk.in_(list(sites)), Room.in_service,
                                                         Room.occupants == 0).order_by(Room.site_fk, Room.room_no))
     for room_id, site_fk, beds in session.execute(q):
@@ -218,7 +220,8 @@ def assign_rooms(session: Session, *, now: datetime, actor: str = "system") -> A
     open site with enough free rooms, earliest identified first; each gets a transfer task (8 h from being
     identified). Those who fit nowhere get one open `room_needed` task for their district."""
     has_room = select(RoomStay.person_fk).where(RoomStay.left_at.is_(None))
-    waiting = list(session.scalars(select(Measure).where(Measure.status == "active", Measure.kind == _CENTRALIZED,
+    waiting = list(session.scalars(select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
+                                                         Measure.kind == _CENTRALIZED,
                                                          Measure.person_fk.not_in(has_room))
                                    .order_by(Measure.start_at, Measure.id)))
     report = AssignReport()

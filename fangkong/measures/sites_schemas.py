@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.measures.models import SiteStatus
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["SiteCreate", "SiteUpdate", "RoomsAdd", "StaffAdd", "SiteRead", "ReserveRead", "ForecastDay",
@@ -53,7 +54,7 @@ class SiteRead(BaseModel):
     site_id: str
     name: str
     jurisdiction: str
-    status: str
+    status: SiteStatus
     three_zones_two_channels: bool
     rooms: int
     in_service: int

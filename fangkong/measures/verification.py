@@ -8,12 +8,12 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
 from fangkong.measures import sites
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, MeasureStatus, SourceKind
 from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
 from fangkong.people.models import Person
@@ -44,13 +44,14 @@ def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "
     for part in chunks(fks):
         communities.update(session.execute(select(Person.id, Person.community).where(Person.id.in_(part))).all())
         measures.update(session.execute(select(Measure.person_fk, Measure.id).where(
-            Measure.person_fk.in_(part), Measure.status == "active")).all())
+            Measure.person_fk.in_(part), Measure.status == MeasureStatus.ACTIVE)).all())
     rows = []
     for r in todo:
         community = communities.get(r.person_fk) or "unknown"
         step, due = ("contacts_placed", r.placed_deadline_at) if r.placed_deadline_at else (
             "verified", task_service.deadline("verified", r.found_at))
-        rows.append(dict(kind="verification", step=step, status="open", jurisdiction=community,
+        rows.append(dict(kind=TaskKind.VERIFICATION, step=step, status=TaskStatus.OPEN,
+                         jurisdiction=community,
                          owner_kind="community", owner_ref=community, owner_name=community, case_fk=case.id,
                          person_fk=r.person_fk, risk_person_fk=r.id, measure_fk=measures.get(r.person_fk),
                          started_at=r.found_at, due_at=due, created_at=now, version=1))
@@ -99,7 +100,7 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
     if task.case_fk is None:
         # a door check of an assistance request (协查): only the obligation the request placed is withdrawn
         m = session.get(Measure, task.measure_fk) if task.measure_fk else None
-        if m is not None and m.ended_at is None and m.source_kind == "request":
+        if m is not None and m.ended_at is None and m.source_kind == SourceKind.REQUEST:
             withdraw(session, m, at=at, reason="wrong_person", actor=actor)
         return
     person_id = session.scalar(select(Person.person_id).where(Person.id == task.person_fk))
@@ -110,7 +111,7 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
                                   Measure.person_fk != task.person_fk)).all()
     ms += [m for m, evidence in rows
            if evidence and all(ev.get("via") == person_id and ev.get("kind") in ("venue", "household")
-                               for ev in evidence) and m.category == "secondary"]
+                               for ev in evidence) and m.category == RiskCategory.SECONDARY]
     for m in ms:
         end_obligation(session, m, at=at, reason="withdrawn")
         sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)

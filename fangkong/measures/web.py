@@ -11,6 +11,7 @@ from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.measures import checkins, service
+from fangkong.measures.models import MeasureStatus
 from fangkong.protocol.checkins import SYMPTOMS
 from fangkong.protocol.idnumber import mask_name
 from fangkong.webkit import lang_of, templates
@@ -22,7 +23,7 @@ Token = Annotated[str, Path(max_length=64, pattern=r"^[\w.-]+$")]
 def _page(request: Request, session, settings, m, *, error: str | None = None, status: int = 200):
     lang = lang_of(request)
     day = utcnow().astimezone(settings.zone).date()
-    active = m.status == "active" and m.kind != service.TEMPORARY_CONTROL
+    active = m.status == MeasureStatus.ACTIVE and m.kind != service.TEMPORARY_CONTROL
     return templates.TemplateResponse(request, "checkin.html", {
         "lang": lang, "measure": m, "name": mask_name(m.person.name) if m.person.name else m.person.person_id,
         "report": checkins.today_report(session, m, day), "active": active, "symptoms": SYMPTOMS, "error": error},

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.reports.service import CONTROL_KINDS
 
 __all__ = ["epi_curve", "category_by_measure"]
@@ -20,7 +20,7 @@ __all__ = ["epi_curve", "category_by_measure"]
 def epi_curve(session: Session, *, until: date, days: int, tz: ZoneInfo) -> list[dict]:
     """New cases per day for the `days` days ending on `until`: found in the community vs under control."""
     under = (select(Measure.id).where(Measure.person_fk == Case.person_fk, Measure.kind.in_(CONTROL_KINDS),
-                                      Measure.status.in_(("active", "became_case")),
+                                      Measure.status.in_((MeasureStatus.ACTIVE, MeasureStatus.BECAME_CASE)),
                                       Measure.start_at <= Case.declared_at, Measure.end_at > Case.declared_at)
              .exists())
     rows = session.execute(select(Case.declared_at, under).where(Case.status.in_(DECLARED),
@@ -37,7 +37,8 @@ def epi_curve(session: Session, *, until: date, days: int, tz: ZoneInfo) -> list
 def category_by_measure(session: Session) -> dict[str, dict[str, int]]:
     """Risk persons (one row per case and person) by category and their current measure, one GROUP BY."""
     q = (select(RiskPerson.category, Measure.kind, func.count())
-         .outerjoin(Measure, (Measure.person_fk == RiskPerson.person_fk) & (Measure.status == "active"))
+         .outerjoin(Measure,
+                    (Measure.person_fk == RiskPerson.person_fk) & (Measure.status == MeasureStatus.ACTIVE))
          .group_by(RiskPerson.category, Measure.kind))
     out: dict[str, dict[str, int]] = {}
     for cat, kind, n in session.execute(q):

@@ -14,7 +14,16 @@ from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
-from fangkong.measures.models import HospitalAdmission, IsolationSite, Measure, Room, RoomStay, TestTask
+from fangkong.measures.models import (
+    HospitalAdmission,
+    IsolationSite,
+    Measure,
+    Room,
+    RoomStay,
+    SiteStatus,
+    TestResult,
+    TestTask,
+)
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
 from fangkong.protocol.zones import zone_levels
 from fangkong.protocol.lifecycle import results_met_at
@@ -164,9 +173,10 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
               .distinct())
     known = and_(TestTask.result_at.is_not(None), TestTask.result_at < until)
     due = TestTask.due_date <= day_end
-    negative_known = and_(known, TestTask.result == "negative")
+    negative_known = and_(known, TestTask.result == TestResult.NEGATIVE)
     per_person = (select(TestTask.person_fk,
-                         func.max(sql_case((and_(known, TestTask.result == "positive"), 1), else_=0)).label("pos"),
+                         func.max(sql_case((and_(known, TestTask.result == TestResult.POSITIVE), 1),
+                                           else_=0)).label("pos"),
                          func.max(sql_case((and_(due, ~negative_known), 1), else_=0)).label("open"),
                          func.max(sql_case((and_(due, negative_known), 1), else_=0)).label("neg"))
                   .join(Measure).where(Measure.start_at < until, TestTask.person_fk.in_(traced),
@@ -273,7 +283,7 @@ def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:
     used = session.scalar(select(func.count(func.distinct(RoomStay.room_fk))).where(
         RoomStay.assigned_at < end, (RoomStay.left_at.is_(None)) | (RoomStay.left_at > end))) or 0
     total = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk)
-                           .where(IsolationSite.status == "open", Room.in_service)) or 0
+                           .where(IsolationSite.status == SiteStatus.OPEN, Room.in_service)) or 0
     beds = session.scalar(select(func.count(HospitalAdmission.id)).where(
         HospitalAdmission.admitted_at < end,
         (HospitalAdmission.discharged_at.is_(None)) | (HospitalAdmission.discharged_at > end))) or 0

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fangkong.contacts import service as contact_service
+from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
@@ -21,7 +22,7 @@ from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-CategoryQ = Annotated[str | None, Query(pattern="^(close|secondary|companion|overlap)?$")]
+CategoryQ = Annotated[str | None, Query(pattern=CATEGORY_PATTERN_OR_EMPTY)]
 KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
 
 
@@ -85,7 +86,7 @@ def board_page(request: Request, session: SessionDep, category: CategoryQ = None
 
 @router.post("/risk-persons/bulk")
 def board_bulk(session: SessionDep, ids: Annotated[list[int], Form()],
-               category: Annotated[str, Form(pattern="^(close|secondary|companion|overlap)$")],
+               category: Annotated[str, Form(pattern=CATEGORY_PATTERN)],
                reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """Bulk action: set the category of the selected risk persons, each change audited with the reason."""
     if len(ids) > 1000:

@@ -15,7 +15,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.measures import service as measure_service
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
 from fangkong.people.models import Person
 from fangkong.protocol.pooling import FollowUp, TestingRule, follow_up
 from fangkong.testing.models import LabResult, RetestTask, Sample, Tube
@@ -74,9 +74,10 @@ class _Ctx:
                 self.tasks.setdefault(t.person_fk, []).append(t)
             self.scheduled.update(s.scalars(
                 select(TestTask.person_fk).join(Measure).where(TestTask.person_fk.in_(part),
-                                                               TestTask.result == "pending", Measure.ended_at.is_(None))))
+                                                               TestTask.result == TestResult.PENDING,
+                                                               Measure.ended_at.is_(None))))
             self.held.update(s.scalars(select(Measure.person_fk).where(
-                Measure.person_fk.in_(part), Measure.status == "active",
+                Measure.person_fk.in_(part), Measure.status == MeasureStatus.ACTIVE,
                 Measure.kind == measure_service.TEMPORARY_CONTROL)))
 
 
@@ -109,7 +110,8 @@ def _record_scheduled(c: _Ctx, lr: LabResult, sample: Sample) -> None:
         return
     day = sample.sampled_at.astimezone(c.tz).date()
     tasks = list(c.session.scalars(
-        select(TestTask).join(Measure).where(TestTask.person_fk == sample.person_fk, TestTask.result == "pending",
+        select(TestTask).join(Measure).where(TestTask.person_fk == sample.person_fk,
+                                             TestTask.result == TestResult.PENDING,
                                              TestTask.due_date <= day, Measure.ended_at.is_(None))
         .order_by(TestTask.due_date, TestTask.id)))
     # one swab answers each obligation in force (a contact measure and a sealed-zone residence both test today)

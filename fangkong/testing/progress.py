@@ -9,7 +9,7 @@ import numpy as np
 from sqlalchemy import and_, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
 from fangkong.testing.models import Lab, LabResult, Sample, TestingRound, Tube
 
@@ -36,7 +36,8 @@ def round_persons(session: Session, rnd: TestingRound) -> tuple[int, int]:
     """People living in the round's area, and how many of them are key groups (under a measure: single tubes)."""
     people = session.scalar(select(func.count(Person.id)).where(_in_area(rnd))) or 0
     key = session.scalar(select(func.count(distinct(Measure.person_fk))).join(Person, Person.id == Measure.person_fk)
-                         .where(_in_area(rnd), Measure.status == "active", Measure.kind != "temporary_control")) or 0
+                         .where(_in_area(rnd), Measure.status == MeasureStatus.ACTIVE,
+                                Measure.kind != "temporary_control")) or 0
     return people, key
 
 

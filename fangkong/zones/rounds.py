@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import acting
 from fangkong.errors import Conflict, InvalidInput
-from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
 from fangkong.protocol.zones import RoundResult
 from fangkong.zones.jurisdiction import require_zone_inside
 from fangkong.zones.models import Zone, ZoneResident, ZoneRound
@@ -55,10 +55,10 @@ def rounds_of(session: Session, zone: Zone, tz: ZoneInfo) -> tuple[RoundResult, 
                               tested=r.tested, residents=count)
            for r in session.scalars(select(ZoneRound).where(ZoneRound.zone_fk == zone.id, ZoneRound.day >= since))}
     residents = select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)
-    q = (select(TestTask.due_date, func.count(), func.count().filter(TestTask.result == "negative"),
-                func.count().filter(TestTask.result == "pending"))
+    q = (select(TestTask.due_date, func.count(), func.count().filter(TestTask.result == TestResult.NEGATIVE),
+                func.count().filter(TestTask.result == TestResult.PENDING))
          .join(Measure).where(TestTask.person_fk.in_(residents), Measure.category == "sealed_resident",
-                              Measure.status != "replaced", TestTask.due_date >= since)
+                              Measure.status != MeasureStatus.REPLACED, TestTask.due_date >= since)
          .group_by(TestTask.due_date))
     for day, due, negative, pending in session.execute(q):
         # a positive settles the round even while other results are outstanding
@@ -73,7 +73,7 @@ def contacts_clear(session: Session, zone: Zone, edition, *, now: datetime, tz: 
         return True
     refs = {p.ref for p in zone.places if p.kind == "venue"}
     risks = [r for r in session.scalars(select(RiskPerson).where(RiskPerson.case_fk == zone.case_fk,
-                                                                 RiskPerson.category == "close"))
+                                                                 RiskPerson.category == RiskCategory.CLOSE))
              if any(ev.get("place") in refs for ev in r.evidence or [])]
     if any(r.last_exposure_at + timedelta(days=int(days)) > now for r in risks):
         return False
@@ -82,5 +82,5 @@ def contacts_clear(session: Session, zone: Zone, edition, *, now: datetime, tz: 
         return True
     today = now.astimezone(tz).date()
     open_tests = select(func.count(TestTask.id)).where(TestTask.person_fk.in_(fks), TestTask.due_date <= today,
-                                                       TestTask.result != "negative")
+                                                       TestTask.result != TestResult.NEGATIVE)
     return not session.scalar(open_tests)
