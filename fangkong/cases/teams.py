@@ -22,6 +22,7 @@ from fangkong.tasks.models import (
     Task,
     TaskKind,
     TaskStatus,
+    TeamStatus,
     TracingTeam,
 )
 
@@ -66,7 +67,7 @@ def set_team_status(session: Session, team: TracingTeam, status: str, *, now: da
     before = {"status": team.status}
     team.status = status
     audit(session, actor, "team.status", "tracing_team", team.team_id, before=before, after={"status": status})
-    if status == "on_duty":
+    if status == TeamStatus.ON_DUTY:
         assign_waiting(session, now=now, actor=actor)
     return team
 
@@ -98,7 +99,7 @@ def get_team(session: Session, team_id: str) -> TracingTeam:
 
 
 def _pick(session: Session, community: str | None) -> TracingTeam | None:
-    loads = [(tm, n) for tm, n in team_loads(session) if tm.status == "on_duty"]
+    loads = [(tm, n) for tm, n in team_loads(session) if tm.status == TeamStatus.ON_DUTY]
     key = pick_team([TeamLoad(tm.team_id, tm.jurisdiction, n, tm.max_cases) for tm, n in loads], community)
     return next((tm for tm, _ in loads if tm.team_id == key), None)
 

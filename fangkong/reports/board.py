@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
 
 __all__ = ["BoardFilter", "BoardRow", "board", "communities", "SORTS"]
@@ -53,7 +53,8 @@ def _query(f: BoardFilter, now: datetime):
                 Case.case_no, m.kind, m.end_at)
          .join(Case, Case.id == RiskPerson.case_fk)
          .outerjoin(Person, Person.id == RiskPerson.person_fk)
-         .outerjoin(m, and_(m.person_fk == RiskPerson.person_fk, m.status.in_(("active", "became_case")))))
+         .outerjoin(m, and_(m.person_fk == RiskPerson.person_fk,
+                            m.status.in_((MeasureStatus.ACTIVE, MeasureStatus.BECAME_CASE)))))
     if f.category:
         q = q.where(RiskPerson.category == f.category)
     if f.kind:
