@@ -16,7 +16,7 @@ from fangkong.protocol.idnumber import mask
 from fangkong.protocol.pooling import RoundPlan, testing_rule
 from fangkong.settings import get_settings
 from fangkong.testing import service
-from fangkong.testing.models import ENV_PLACES, ROUND_KINDS
+from fangkong.testing.models import ENV_PLACES, ROUND_KINDS, ConflictStatus
 
 app = typer.Typer(help="Mass testing and the lab: rounds, pooled tubes, labs, results, re-tests.",
                   no_args_is_help=True)
@@ -227,7 +227,7 @@ def conflicts_cmd(status: str = "open", limit: int = 50) -> None:
             table.add_column(col)
         for c in service.list_conflicts(session, status=status or None, limit=limit):
             table.add_row(str(c.id), c.tube.tube_id, c.stored_result or "-", c.new_result, f"{c.source}:{c.line}",
-                          c.status if c.status == "open" else f"{c.status}: {c.resolution}")
+                          c.status if c.status == ConflictStatus.OPEN else f"{c.status}: {c.resolution}")
     out.print(table)
 
 

@@ -18,7 +18,7 @@ from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
 from fangkong.people.models import Person
 from fangkong.protocol.pooling import FollowUp, TestingRule, follow_up
-from fangkong.testing.models import LabResult, RetestTask, Sample, Tube
+from fangkong.testing.models import LabResult, RetestReason, RetestStatus, RetestTask, Sample, Tube, TubeKind
 
 __all__ = ["Outcome", "apply_results"]
 
@@ -69,7 +69,8 @@ class _Ctx:
         for part in chunks(sorted(set(person_fks))):
             self.cases.update((c.person_fk, c) for c in s.scalars(
                 select(Case).where(Case.person_fk.in_(part), Case.status != CaseStatus.RULED_OUT)))
-            for t in s.scalars(select(RetestTask).where(RetestTask.person_fk.in_(part), RetestTask.status == "open")
+            for t in s.scalars(select(RetestTask).where(RetestTask.person_fk.in_(part),
+                                                        RetestTask.status == RetestStatus.OPEN)
                                .order_by(RetestTask.id)):
                 self.tasks.setdefault(t.person_fk, []).append(t)
             self.scheduled.update(s.scalars(
@@ -86,7 +87,7 @@ def _open_case(c: _Ctx, person_fk: int) -> Case | None:
 
 
 def _open_tasks(c: _Ctx, person_fk: int) -> list[RetestTask]:
-    return [t for t in c.tasks.get(person_fk, ()) if t.status == "open"]
+    return [t for t in c.tasks.get(person_fk, ()) if t.status == RetestStatus.OPEN]
 
 
 def _answer_tasks(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample) -> list[RetestTask]:
@@ -97,7 +98,8 @@ def _answer_tasks(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample) -> list[Re
             continue
         if sample.sampled_at < task.origin.sampled_at:
             continue
-        task.status, task.done_tube_fk, task.result, task.done_at = "done", tube.id, lr.result, lr.reported_at
+        task.status, task.done_tube_fk = RetestStatus.DONE, tube.id
+        task.result, task.done_at = lr.result, lr.reported_at
         done.append(task)
     c.out.retests_done += len(done)
     return done
@@ -128,7 +130,7 @@ def _ask_retest(c: _Ctx, person_fk: int, tube: Tube, reason: str, single: bool, 
     if any(t.reason == reason for t in _open_tasks(c, person_fk)):
         return
     task = RetestTask(person_fk=person_fk, origin_tube_fk=tube.id, origin=tube, reason=reason, single=single,
-                      status="open", created_at=at)
+                      status=RetestStatus.OPEN, created_at=at)
     c.session.add(task)
     c.tasks.setdefault(person_fk, []).append(task)
     c.out.retests += 1
@@ -170,13 +172,13 @@ def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answere
                              now=at, actor=c.actor)
         c.out.declared.append(case.case_no)
         for task in _open_tasks(c, sample.person_fk):
-            task.status, task.done_at = "cancelled", at
+            task.status, task.done_at = RetestStatus.CANCELLED, at
 
 
 def _case_tube(c: _Ctx, case: Case) -> int | None:
     """The tube whose positive made the case suspected (its own result is not a re-check)."""
     return c.session.scalar(select(RetestTask.origin_tube_fk).where(RetestTask.person_fk == case.person_fk,
-                                                                    RetestTask.reason == "recheck")
+                                                                    RetestTask.reason == RetestReason.RECHECK)
                             .order_by(RetestTask.id.desc()).limit(1))
 
 
@@ -198,8 +200,8 @@ def _hold(c: _Ctx, tube: Tube, lr: LabResult, person_fks: list[int]) -> None:
 
 
 def _apply_one(c: _Ctx, tube: Tube, lr: LabResult, samples: list[Sample]) -> None:
-    fu: FollowUp = follow_up(lr.result, members=tube.members, environmental=tube.kind == "environment")
-    if tube.kind == "environment":
+    fu: FollowUp = follow_up(lr.result, members=tube.members, environmental=tube.kind == TubeKind.ENVIRONMENT)
+    if tube.kind == TubeKind.ENVIRONMENT:
         return
     pooled, at = tube.members > 1, lr.reported_at
     # a declared case is in hospital, outside testing's hands

@@ -3,23 +3,77 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["TestingRound", "SamplingPoint", "RoundPoint", "Lab", "Tube", "Sample", "LabResult",
-           "EnvironmentalSample", "RetestTask", "ResultConflict", "ROUND_KINDS", "TUBE_KINDS", "LAB_KINDS",
-           "RETEST_REASONS", "ENV_PLACES", "SAMPLE_FIELDS", "RESULT_FIELDS"]
+__all__ = ["ENV_PLACES", "LAB_KINDS", "RESULT_FIELDS", "RETEST_REASONS", "ROUND_KINDS", "SAMPLE_FIELDS",
+           "TUBE_KINDS", "ConflictStatus", "EnvPlace", "EnvironmentalSample", "Lab", "LabKind", "LabResult",
+           "ResultConflict", "RetestReason", "RetestStatus", "RetestTask", "RoundKind", "RoundPoint",
+           "Sample", "SamplingPoint", "TestingRound", "Tube", "TubeKind"]
 
-#: 全员核酸, 三日三检, a zone's round, a key group's round (e.g. port workers daily)
-ROUND_KINDS = ("mass", "three_in_three", "zone", "key_group")
-TUBE_KINDS = ("single", "pool", "environment")
-LAB_KINDS = ("own", "contracted")
-RETEST_REASONS = ("pool_positive", "recheck", "repeat", "resample")
-#: 物表: case homes, hotel (isolation) rooms, venues, transfer vehicles, imported goods (cold chain)
-ENV_PLACES = ("case_home", "hotel_room", "venue", "vehicle", "cold_chain", "other")
+
+class RoundKind(StrEnum):
+    """全员核酸, 三日三检, a zone's round, a key group's round (e.g. port workers daily)"""
+
+    MASS = "mass"
+    THREE_IN_THREE = "three_in_three"
+    ZONE = "zone"
+    KEY_GROUP = "key_group"
+
+
+class TubeKind(StrEnum):
+    SINGLE = "single"
+    POOL = "pool"
+    ENVIRONMENT = "environment"
+
+
+class LabKind(StrEnum):
+    OWN = "own"
+    CONTRACTED = "contracted"
+
+
+class RetestReason(StrEnum):
+    POOL_POSITIVE = "pool_positive"
+    RECHECK = "recheck"
+    REPEAT = "repeat"
+    RESAMPLE = "resample"
+
+
+class EnvPlace(StrEnum):
+    """物表: case homes, hotel (isolation) rooms, venues, transfer vehicles, imported goods (cold chain)"""
+
+    CASE_HOME = "case_home"
+    HOTEL_ROOM = "hotel_room"
+    VENUE = "venue"
+    VEHICLE = "vehicle"
+    COLD_CHAIN = "cold_chain"
+    OTHER = "other"
+
+
+class RetestStatus(StrEnum):
+    """open → done (a later tube of this person has a result) | cancelled (became a case)"""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ConflictStatus(StrEnum):
+    """open → resolved (a person chose the result; audited)"""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+ROUND_KINDS = tuple(m.value for m in RoundKind)
+TUBE_KINDS = tuple(m.value for m in TubeKind)
+LAB_KINDS = tuple(m.value for m in LabKind)
+RETEST_REASONS = tuple(m.value for m in RetestReason)
+ENV_PLACES = tuple(m.value for m in EnvPlace)
 #: FORMATS.md columns
 SAMPLE_FIELDS = ("tube_id", "person_id", "sampled_at", "point_id", "round_id")
 RESULT_FIELDS = ("tube_id", "result", "ct_orf1ab", "ct_n", "lab_id", "received_at", "tested_at", "reported_at")
@@ -142,8 +196,8 @@ class RetestTask(Base):
     origin_tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"), index=True)
     reason: Mapped[str] = mapped_column(String(16))
     single: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: open → done (a later tube of this person has a result) | cancelled (became a case)
-    status: Mapped[str] = mapped_column(String(12), index=True, default="open")
+    #: RetestStatus
+    status: Mapped[str] = mapped_column(String(12), index=True, default=RetestStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_tube_fk: Mapped[int | None] = mapped_column(ForeignKey("tube.id"))
     result: Mapped[str | None] = mapped_column(String(16))
@@ -165,8 +219,8 @@ class ResultConflict(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     line: Mapped[int | None] = mapped_column(Integer)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: open → resolved (a person chose the result; audited)
-    status: Mapped[str] = mapped_column(String(12), index=True, default="open")
+    #: ConflictStatus
+    status: Mapped[str] = mapped_column(String(12), index=True, default=ConflictStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

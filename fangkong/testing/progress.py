@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
-from fangkong.testing.models import Lab, LabResult, Sample, TestingRound, Tube
+from fangkong.testing.models import Lab, LabResult, Sample, TestingRound, Tube, TubeKind
 
 __all__ = ["people_in_area", "round_persons", "round_progress", "not_sampled", "turnaround", "environmental_counts", "STAGES",
            "REACTIVE"]
@@ -127,9 +127,10 @@ def environmental_counts(session: Session, day: date, *, tz: ZoneInfo) -> dict[s
     end = start + timedelta(days=1)
     base = (select(func.count(Tube.id).label("n"), LabResult.result)
             .outerjoin(LabResult, and_(LabResult.tube_fk == Tube.id, LabResult.reported_at < end))
-            .where(Tube.kind == "environment", Tube.sampled_at < end).group_by(LabResult.result))
+            .where(Tube.kind == TubeKind.ENVIRONMENT, Tube.sampled_at < end).group_by(LabResult.result))
     by = {r: n for n, r in session.execute(base)}
-    new = session.scalar(select(func.count(Tube.id)).where(Tube.kind == "environment", Tube.sampled_at >= start,
+    new = session.scalar(select(func.count(Tube.id)).where(Tube.kind == TubeKind.ENVIRONMENT,
+                                                           Tube.sampled_at >= start,
                                                            Tube.sampled_at < end)) or 0
     return {"total": sum(by.values()), "new": new, "negative": by.get("negative", 0),
             "weak_positive": by.get("weak_positive", 0), "positive": by.get("positive", 0),

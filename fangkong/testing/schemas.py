@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from fangkong.protocol.times import Happened, PlannedDate
+from fangkong.testing.models import ConflictStatus, EnvPlace, LabKind, RetestReason, RetestStatus, RoundKind
 
 __all__ = ["PointCreate", "PointRead", "LabCreate", "LabRead", "RoundCreate", "RoundRead", "EnvCreate", "EnvRead",
            "RetestRead", "ConflictRead", "ResolveIn", "PlanRead"]
@@ -39,7 +40,7 @@ class PointRead(PointCreate):
 class LabCreate(BaseModel):
     lab_id: Id
     name: str | None = Field(None, max_length=200)
-    kind: str = Field("own", pattern="^(own|contracted)$")
+    kind: str = Field("own", pattern=f"^({'|'.join(LabKind)})$")
     daily_capacity: int = Field(ge=1, le=10_000_000)
 
 
@@ -50,7 +51,7 @@ class LabRead(LabCreate):
 class RoundCreate(BaseModel):
     round_id: Id
     name: str = Field(min_length=1, max_length=200)
-    kind: str = Field("mass", pattern="^(mass|three_in_three|zone|key_group)$")
+    kind: str = Field("mass", pattern=f"^({'|'.join(RoundKind)})$")
     start_date: PlannedDate
     end_date: PlannedDate | None = None
     point_ids: list[Id] = Field(max_length=10_000)
@@ -61,7 +62,7 @@ class RoundCreate(BaseModel):
 class RoundRead(BaseModel):
     round_id: str
     name: str
-    kind: str
+    kind: RoundKind
     start_date: date
     end_date: date
     pool_size: int
@@ -78,7 +79,7 @@ class RoundRead(BaseModel):
 
 class EnvCreate(BaseModel):
     tube_id: Id
-    place_kind: str = Field(pattern="^(case_home|hotel_room|venue|vehicle|cold_chain|other)$")
+    place_kind: str = Field(pattern=f"^({'|'.join(EnvPlace)})$")
     place_ref: str | None = Field(None, max_length=200)
     case_id: str | None = Field(None, max_length=20)
     sampled_at: Aware
@@ -87,7 +88,7 @@ class EnvCreate(BaseModel):
 
 class EnvRead(BaseModel):
     tube_id: str
-    place_kind: str
+    place_kind: EnvPlace
     place_ref: str | None
     sampled_at: datetime
     result: str | None
@@ -96,10 +97,10 @@ class EnvRead(BaseModel):
 class RetestRead(BaseModel):
     id: int
     person_id: str
-    reason: str
+    reason: RetestReason
     single: bool
     origin_tube_id: str
-    status: str
+    status: RetestStatus
     result: str | None
     created_at: datetime
 
@@ -116,7 +117,7 @@ class ConflictRead(BaseModel):
     new_result: str
     source: str | None
     line: int | None
-    status: str
+    status: ConflictStatus
     resolution: str | None
 
     @classmethod

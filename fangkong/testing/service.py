@@ -24,6 +24,7 @@ from fangkong.testing.models import (
     ENV_PLACES,
     LAB_KINDS,
     ROUND_KINDS,
+    ConflictStatus,
     EnvironmentalSample,
     Lab,
     LabResult,
@@ -243,7 +244,7 @@ def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: T
     conflict = session.get(ResultConflict, conflict_id)
     if conflict is None:
         raise NotFound(f"unknown conflict {conflict_id}")
-    if conflict.status != "open":
+    if conflict.status != ConflictStatus.OPEN:
         raise Conflict(f"conflict {conflict_id} is already resolved ({conflict.resolution})")
     stored = session.scalar(select(LabResult).where(LabResult.tube_fk == conflict.tube_fk))
     outcome = None
@@ -260,8 +261,8 @@ def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: T
               after={"result": result, "conflict": conflict_id})
         outcome = apply_results(session, [conflict.tube_fk], rule=rule, edition=edition, tz=tz, actor=actor)
     for c in session.scalars(select(ResultConflict).where(ResultConflict.tube_fk == conflict.tube_fk,
-                                                          ResultConflict.status == "open")):
-        c.status, c.resolution, c.resolved_by, c.resolved_at = "resolved", result, actor, now
+                                                          ResultConflict.status == ConflictStatus.OPEN)):
+        c.status, c.resolution, c.resolved_by, c.resolved_at = ConflictStatus.RESOLVED, result, actor, now
     return conflict, outcome
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.deps import SessionDep
 from fangkong.testing import service
+from fangkong.testing.models import RetestStatus
 from fangkong.testing.progress import REACTIVE
 from fangkong.webkit import lang_of, templates
 
@@ -36,7 +37,7 @@ def _pools(retests) -> list[dict]:
                                                 "sampled_at": r.origin.sampled_at, "members": 0, "done": 0,
                                                 "positive": 0})
         p["members"] += 1
-        p["done"] += r.status == "done"
+        p["done"] += r.status == RetestStatus.DONE
         p["positive"] += r.result in REACTIVE
     return list(pools.values())
 
