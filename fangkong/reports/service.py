@@ -25,8 +25,8 @@ from fangkong.measures.models import (
     TestTask,
 )
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
-from fangkong.protocol.zones import zone_levels
 from fangkong.protocol.lifecycle import results_met_at
+from fangkong.protocol.zones import zone_levels
 from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
