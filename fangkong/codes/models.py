@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime
 
-__all__ = ["HealthCode", "HealthCodeChange", "StatusVersion", "WATCHED_TABLES"]
+__all__ = ["WATCHED_TABLES", "CodeColour", "HealthCode", "HealthCodeChange", "StatusVersion"]
+
+
+class CodeColour(StrEnum):
+    """A health code's colour (protocol.codes.COLOURS, strictest first)"""
+
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
 
 
 class HealthCode(Base):

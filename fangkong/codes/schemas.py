@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fangkong.codes.models import CodeColour
 
 __all__ = ["CitizenCodeIn", "CitizenPhoneIn", "CitizenTokenOut", "CodeRead", "CodeReason", "CodeTokenRead",
            "DeviceScanIn", "DeviceScanRead", "MyScanIn", "ScanRead", "TwoCodeIn", "TwoCodePass", "TwoCodeRead"]
@@ -20,7 +21,7 @@ class CodeReason(BaseModel):
 
 class CodeRead(BaseModel):
     person_id: str
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
     reasons: list[CodeReason]
     changes_at: datetime | None
     computed_at: datetime
@@ -43,7 +44,7 @@ class DeviceScanRead(BaseModel):
 
     venue_id: str
     at: datetime
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
     entry_allowed: bool
 
 
@@ -57,7 +58,7 @@ class ScanRead(BaseModel):
     person_id: str
     venue_id: str
     at: datetime
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
     entry_allowed: bool
     reasons: list[str]
 
@@ -83,14 +84,14 @@ class TwoCodePass(BaseModel):
 
     at: datetime
     passed: bool
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
 
 
 class TwoCodeRead(BaseModel):
     person_id: str
     at: datetime
     passed: bool
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
     reasons: list[str] = Field(description="why it failed: code:<colour>, risk_city:<city>, no_travel_card, "
                                            "no_negative_test_48h")
     code_reasons: list[str]
@@ -101,7 +102,7 @@ class TwoCodeRead(BaseModel):
 class CodeTokenRead(BaseModel):
     token: str = Field(description="show it as the QR of the health code; a device reads it")
     expires_at: datetime
-    colour: Literal["red", "yellow", "green"]
+    colour: CodeColour
 
 
 class CitizenPhoneIn(BaseModel):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fangkong.codes.models import HealthCode, HealthCodeChange
+from fangkong.codes.models import CodeColour, HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
 from fangkong.db.sets import chunks
 from fangkong.measures import obligations as obligation_service
@@ -85,7 +85,7 @@ def recompute(session: Session, person_fks: list[int], *, edition: Edition, now:
         reasons_json = _as_json(code, tz)
         counts[code.colour] += 1
         old = stored.get(fk)
-        if old is None and code.colour == "green":
+        if old is None and code.colour == CodeColour.GREEN:
             continue
         if old is None:
             old = HealthCode(person_fk=fk)

@@ -17,7 +17,14 @@ from fangkong.db import registry
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonMerge, PersonSourceKey
+from fangkong.people.models import (
+    PERSON_FIELDS,
+    MatchReview,
+    Person,
+    PersonMerge,
+    PersonSourceKey,
+    ReviewStatus,
+)
 from fangkong.people.persons_import import as_data
 from fangkong.protocol.classify import rank
 from fangkong.protocol.idnumber import mask
@@ -227,7 +234,7 @@ def unmerge(session: Session, m: PersonMerge, *, actor: str, now: datetime) -> P
     m.undone_at, m.undone_by = now, actor
     review = session.get(MatchReview, m.review_fk) if m.review_fk else None
     if review is not None:  # the analyst's "same person" is withdrawn: the question is open again
-        review.status, review.decided_by, review.decided_at = "open", None, None
+        review.status, review.decided_by, review.decided_at = ReviewStatus.OPEN, None, None
     session.flush()
     audit(session, actor, "person.unmerge", "person", m.merged_person_id, before={"merge": m.id},
           after={"survivor": m.survivor_person_id})

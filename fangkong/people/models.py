@@ -4,14 +4,15 @@ merges, and venue."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["Person", "PersonSourceKey", "PersonPhone", "MatchReview", "PersonMerge", "Venue", "PERSON_FIELDS",
-           "VENUE_FIELDS", "VENUE_KINDS", "REVIEW_STATUSES"]
+__all__ = ["PERSON_FIELDS", "REVIEW_STATUSES", "VENUE_FIELDS", "VENUE_KINDS", "MatchReview", "Person",
+           "PersonMerge", "PersonPhone", "PersonSourceKey", "ReviewStatus", "Venue"]
 
 PERSON_FIELDS = ("person_id", "name", "id_number", "phone", "household_id", "community", "address",
                  "birth_date", "sex")
@@ -20,7 +21,15 @@ VENUE_KINDS = ("school", "hotel", "restaurant", "shop", "office", "hospital", "t
                "residential", "other")
 
 
-REVIEW_STATUSES = ("open", "merged", "distinct")
+class ReviewStatus(StrEnum):
+    """A possible duplicate waits (open) until an analyst says same person (merged) or not (distinct)"""
+
+    OPEN = "open"
+    MERGED = "merged"
+    DISTINCT = "distinct"
+
+
+REVIEW_STATUSES = tuple(m.value for m in ReviewStatus)
 
 
 class Person(Base):
@@ -104,7 +113,7 @@ class MatchReview(Base):
     candidate_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[dict] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ReviewStatus.OPEN, index=True)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from fangkong.db.audit import audit
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people.merge import merge
-from fangkong.people.models import REVIEW_STATUSES, MatchReview, Person
+from fangkong.people.models import REVIEW_STATUSES, MatchReview, Person, ReviewStatus
 
 __all__ = ["list_reviews", "get_review", "decide_review", "review_counts"]
 
@@ -42,7 +42,7 @@ def decide_review(session: Session, review: MatchReview, decision: str, *, actor
     """`merge`: the reviewed person is merged into the candidate (undo with unmerge); `distinct`: two people."""
     if decision not in ("merge", "distinct"):
         raise InvalidInput("decision must be merge or distinct")
-    if review.status != "open":
+    if review.status != ReviewStatus.OPEN:
         raise Conflict(f"match review {review.id} was already decided ({review.status} by {review.decided_by})")
     person = session.get(Person, review.person_fk) if review.person_fk else None
     candidate = session.get(Person, review.candidate_fk) if review.candidate_fk else None
@@ -54,7 +54,7 @@ def decide_review(session: Session, review: MatchReview, decision: str, *, actor
                                                             f"{review.score:.2f})", actor=actor, now=now,
               review_fk=review_id)
         review = get_review(session, review_id)
-    review.status = "merged" if decision == "merge" else "distinct"
+    review.status = ReviewStatus.MERGED if decision == "merge" else ReviewStatus.DISTINCT
     review.decided_by, review.decided_at = actor, now
     audit(session, actor, "match_review.decide", "match_review", review_id, after={"decision": review.status,
                                                                                   "reason": reason})

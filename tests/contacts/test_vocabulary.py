@@ -1,4 +1,4 @@
-"""The risk categories have one vocabulary: the enum on the model, in the protocol's order, and one pattern."""
+"""One vocabulary: the enums on the models match the protocol's orders, and the category has one pattern."""
 
 from __future__ import annotations
 
@@ -20,3 +20,10 @@ def test_the_patterns_take_exactly_the_categories():
     assert re.fullmatch(CATEGORY_PATTERN_OR_EMPTY, "") and not re.fullmatch(CATEGORY_PATTERN, "")
     for other in ("Close", "close ", "sealed_resident", "closeX"):
         assert not re.search(CATEGORY_PATTERN, other) and not re.search(CATEGORY_PATTERN_OR_EMPTY, other)
+
+
+def test_the_code_colours_are_the_protocols():
+    from fangkong.codes.models import CodeColour
+    from fangkong.protocol.codes import COLOURS
+
+    assert tuple(CodeColour) == COLOURS
