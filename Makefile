@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is set up by them.
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test test-fast lint bench setup clean
 
 PY := .venv/bin/python
 ARGS ?=
@@ -17,6 +17,11 @@ test:
 # pylint errors; E501 (line length) stays out: reflowing every long line would touch most files at once
 	.venv/bin/ruff check --select F,E9,I,B,UP,W,PLE fangkong tests bench
 	$(PY) -m pytest $(ARGS)
+
+# the lane to run while working (docs/testing.md): SQLite only, no browser, reliability or slow tests
+test-fast: setup
+	.venv/bin/ruff check --select F,E9,I,B,UP,W,PLE fangkong tests bench
+	$(PY) -m pytest -m "not slow and not e2e and not reliability and not postgres" $(ARGS)
 
 bench: setup
 	$(PY) bench/trace.py

@@ -1,4 +1,11 @@
-"""Test set-up: every test that needs records runs on SQLite and on PostgreSQL, migrated once per run."""
+"""Test set-up: a test that needs records runs on SQLite, and also on PostgreSQL where the store matters.
+
+The `env` fixture gives settings pointing at a clean store and an empty lake. A test (or a module, with
+`pytestmark = pytest.mark.both_stores`) marked `both_stores` runs once per store; any other runs on SQLite;
+`@pytest.mark.parametrize("env", ["postgres"], indirect=True)` picks stores by hand. `--all-stores` runs every
+test on both. Every PostgreSQL run is marked `postgres` (`-m "not postgres"` leaves them out). The directories
+tests/e2e and tests/reliability mark their tests `e2e` and `reliability`. docs/testing.md explains the lanes.
+Each store is migrated once per run (and per xdist worker)."""
 
 from __future__ import annotations
 
@@ -62,10 +69,47 @@ def _truncate_pg(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+STORES = ("sqlite", "postgres")
+_MARKED_BY_FOLDER = ("e2e", "reliability")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all-stores", action="store_true",
+                     help="run every test that uses `env` on SQLite and PostgreSQL, not only those marked both_stores")
+
+
+def pytest_generate_tests(metafunc):
+    """`env` is parametrised here: both stores where marked (or with --all-stores), else SQLite alone; a test that
+    parametrises `env` itself keeps its own list."""
+    if "env" not in metafunc.fixturenames:
+        return
+    if any("env" in _argnames(m) for m in metafunc.definition.iter_markers("parametrize")):
+        return
+    both = metafunc.config.getoption("all_stores") or metafunc.definition.get_closest_marker("both_stores")
+    metafunc.parametrize("env", STORES if both else STORES[:1], indirect=True)
+
+
+def _argnames(mark) -> list[str]:
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).parent
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params
+        if params and params.get("env") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        parts = Path(item.fspath).relative_to(root).parts if Path(item.fspath).is_relative_to(root) else ()
+        for name in _MARKED_BY_FOLDER:
+            if name in parts[:-1]:
+                item.add_marker(getattr(pytest.mark, name))
+
+
+@pytest.fixture
 def env(request, tmp_path, monkeypatch, sqlite_template):
-    """Settings pointing at a clean database of the given kind and an empty lake in tmp_path."""
-    if request.param == "sqlite":
+    """Settings pointing at a clean store (SQLite, or PostgreSQL where parametrised) and an empty lake in tmp_path."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         db = tmp_path / "fangkong.db"
         shutil.copy(sqlite_template, db)
         url = f"sqlite:///{db}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from builders.city import person, venue, write_city
 from clihelp import fk, set_clock
 from sqlalchemy import func, select
@@ -13,6 +14,8 @@ from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
 from fangkong.contacts.models import RiskPerson
 from fangkong.measures.models import Measure, TestTask
+
+pytestmark = pytest.mark.both_stores
 
 
 def city(folder):

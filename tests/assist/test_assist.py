@@ -1,4 +1,4 @@
-"""Regional assistance (协查) on both databases: inbound routed to communities as same-day checks with
+"""Regional assistance (协查): inbound routed to communities as same-day checks with
 outcomes reported back, outbound for risk persons living elsewhere, one CSV format; bad input refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Other inputs on both databases: arrivals (measure + code), 四类药品 purchases and fever visits (community
+"""Other inputs: arrivals (measure + code), 四类药品 purchases and fever visits (community
 tasks), vaccinations (coverage figures); bad rows reported with their line, nothing half-written."""
 
 from __future__ import annotations

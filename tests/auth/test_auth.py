@@ -21,6 +21,8 @@ from fangkong.db.scope import Principal, bind
 from fangkong.errors import Forbidden, NotFound
 from fangkong.people.models import Person
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_token_me_and_wrong_password(server):  # noqa: F811
     anon = server.anonymous()

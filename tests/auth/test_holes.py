@@ -1,4 +1,4 @@
-"""The smaller holes of issue 22, each as a hostile client would try it over real HTTP, on both stores:
+"""The smaller holes of issue 22, each as a hostile client would try it over real HTTP (SQLite):
 CSRF by the credential used, plausible times, the password policy, the lock-out, logout and revocation."""
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Zones need four eyes, and whoever acts is the signed-in user, never a name in th
 
 from __future__ import annotations
 
+import pytest
 from builders.zones import zone_city
 from clihelp import fk
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from fangkong.db.audit import AuditEntry
 from fangkong.db.masking import OTHER_DISTRICT
 from fangkong.people.models import Person
 from fangkong.protocol.grid import grid_id
+
+pytestmark = pytest.mark.both_stores
 
 BOSS = "省指挥部 李主任"
 

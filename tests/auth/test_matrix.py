@@ -31,6 +31,8 @@ from fangkong.people.models import Person
 from fangkong.protocol.roles import DEVICE_PERMISSIONS, ROLES, permissions_of
 from fangkong.tasks.models import Task
 
+pytestmark = pytest.mark.both_stores
+
 A, B = "140105", "140106"
 # the outbreak is recent, so its measures and test tasks are still running today
 #: the office's calendar day (Asia/Shanghai), not the machine's: between 16:00 and 24:00 UTC they differ

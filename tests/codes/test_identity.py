@@ -1,4 +1,4 @@
-"""Identities at the edges, tried as a hostile client would (issue 22), over real HTTP on SQLite and PostgreSQL.
+"""Identities at the edges, tried as a hostile client would (issue 22), over real HTTP.
 
 Before: anyone wrote any person's location into the lake at any time (1970 too), and read anyone's colour,
 reasons, travel cities and test time by enumerable person ids. Now a scan comes from the citizen themself or

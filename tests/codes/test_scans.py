@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pytest
 from builders.city import write_csv
 from builders.identity import bearer, citizen_token, code_token, device_token
 from builders.zones import traced_case, zone_city
@@ -15,6 +16,8 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.lake import store
 from fangkong.lake.append import flush_pending
+
+pytestmark = pytest.mark.both_stores
 
 TZ = ZoneInfo("Asia/Shanghai")
 

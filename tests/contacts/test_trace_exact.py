@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from builders.city import person, venue, write_city
 from conftest import wipe_records
 from contacts.brute import brute_trace
@@ -19,6 +20,8 @@ from fangkong.contacts import service as contact_service
 from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import grid_id
+
+pytestmark = pytest.mark.both_stores
 
 TZ = ZoneInfo("Asia/Shanghai")
 KINDS = ["restaurant", "shop", "office", "school", "hotel", "transport", "hospital", "testing_site", "residential"]

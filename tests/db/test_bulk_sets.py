@@ -16,6 +16,8 @@ from fangkong.db.bulk import insert_arrow
 from fangkong.db.sets import one_of
 from fangkong.people.models import Person
 
+pytestmark = pytest.mark.both_stores
+
 
 def _rows(case_fk: int, person_fk: int, n: int) -> pa.Table:
     ts = pa.timestamp("us", tz="UTC")

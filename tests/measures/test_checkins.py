@@ -1,4 +1,4 @@
-"""Daily check-ins on both databases: one report a day, alerts to the team, non-reporters, the mobile page."""
+"""Daily check-ins: one report a day, alerts to the team, non-reporters, the mobile page."""
 
 from datetime import date, datetime, timedelta
 

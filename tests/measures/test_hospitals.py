@@ -1,4 +1,4 @@
-"""Designated hospitals on both databases: beds, a transfer task per case, admission refusals, the plan."""
+"""Designated hospitals: beds, a transfer task per case, admission refusals, the plan."""
 
 from datetime import timedelta
 

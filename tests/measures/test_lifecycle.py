@@ -1,4 +1,4 @@
-"""The measure lifecycle on both databases: escalation, extension, release rules, upgrade, positive → case."""
+"""The measure lifecycle: escalation, extension, release rules, upgrade, positive → case."""
 
 from datetime import datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Obligations in force at an instant (measures.obligations.in_force): read back from history on both stores."""
+"""Obligations in force at an instant (measures.obligations.in_force): read back from history."""
 
 from datetime import timedelta
 

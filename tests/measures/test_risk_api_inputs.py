@@ -1,4 +1,4 @@
-"""Odd input to the issue-6 routes is a clear 4xx, never a 500 (over real HTTP, both databases)."""
+"""Odd input to the issue-6 routes is a clear 4xx, never a 500 (over real HTTP)."""
 
 import pytest
 from test_api import server  # noqa: F401 - the real-HTTP fixture

@@ -1,4 +1,4 @@
-"""Isolation sites and rooms on both databases: automatic assignment, taken rooms, transfer tasks, capacity."""
+"""Isolation sites and rooms: automatic assignment, taken rooms, transfer tasks, capacity."""
 
 from datetime import date, datetime, timedelta
 

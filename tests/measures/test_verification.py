@@ -1,4 +1,4 @@
-"""Community verification (落地核查) on both databases: tasks per risk person, outcomes, 403, 409, forwarding."""
+"""Community verification (落地核查): tasks per risk person, outcomes, 403, 409, forwarding."""
 
 from datetime import timedelta
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from builders.city import person, venue, write_city
 from clihelp import fk
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from fangkong.measures.models import Measure
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, PersonMerge
 from fangkong.settings import get_settings
+
+pytestmark = pytest.mark.both_stores
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2022, 3, 11, 21, 0, tzinfo=TZ)

@@ -15,6 +15,8 @@ from fangkong.people import phones
 from fangkong.people import service as people_service
 from fangkong.people.models import MatchReview, Person, PersonPhone, PersonSourceKey
 
+pytestmark = pytest.mark.both_stores
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 

@@ -23,6 +23,8 @@ from test_flow import city
 from fangkong.cases import teams
 from fangkong.clikit import unit_of_work
 
+pytestmark = pytest.mark.both_stores
+
 ROUNDS = 4
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -14,6 +14,8 @@ from clihelp import fk
 from storesnap import snapshot
 from test_flow import city
 
+pytestmark = pytest.mark.both_stores
+
 TABLES = ("persons", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
 
 

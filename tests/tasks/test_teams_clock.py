@@ -1,4 +1,4 @@
-"""Tracing teams and the clock on both databases: one team per case at once, waiting cases, overdue tasks."""
+"""Tracing teams and the clock: one team per case at once, waiting cases, overdue tasks."""
 
 from datetime import timedelta
 

@@ -6,6 +6,8 @@ import pytest
 from builders.testing import persons_file, pooled, result, results_file, samples_file, setup_round
 from clihelp import fk
 
+pytestmark = pytest.mark.both_stores
+
 
 def flat(r) -> str:
     return " ".join(r.output.split())

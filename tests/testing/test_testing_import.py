@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from builders.testing import persons_file, pooled, result, results_file, samples_file, setup_round, swab
 from clihelp import fk
 from sqlalchemy import func, select
 
 from fangkong.clikit import unit_of_work
 from fangkong.testing.models import LabResult, ResultConflict, Sample, Tube
+
+pytestmark = pytest.mark.both_stores
 
 
 def count(model) -> int:

@@ -1,4 +1,4 @@
-"""Zones on both databases: proposal from a traced case, approval, residents' measures and codes, lifting."""
+"""Zones: proposal from a traced case, approval, residents' measures and codes, lifting."""
 
 from __future__ import annotations
 
