@@ -12,6 +12,7 @@ import httpx
 import pytest
 import uvicorn
 from clihelp import fk
+from liveclient import SERVER_KEEP_ALIVE, live_client
 from test_flow import city
 
 from fangkong.auth import service as auth_service
@@ -32,13 +33,15 @@ def server(env):
     """uvicorn on a loopback port; the client signs in as an admin (whole deployment) by default.
 
     `server.client_for(role, jurisdiction)` gives a client of another user (created on first use);
-    `server.anonymous()` one without credentials."""
+    `server.anonymous()` one without credentials. The clients re-send an idempotent request once when the server
+    dropped its keep-alive connection (tests/liveclient.py)."""
     admin_token = make_user("admin", "admin")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning",
+                                        timeout_keep_alive=SERVER_KEEP_ALIVE))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     for _ in range(200):
@@ -54,14 +57,14 @@ def server(env):
         key = (role, jurisdiction)
         if key not in made:
             made[key] = make_user(username or f"{role}_{jurisdiction or 'all'}", role, jurisdiction, person=person)
-        extra.append(httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {made[key]}"}))
+        extra.append(live_client(base_url, headers={"Authorization": f"Bearer {made[key]}"}))
         return extra[-1]
 
     def anonymous() -> httpx.Client:
-        extra.append(httpx.Client(base_url=base_url, timeout=30))
+        extra.append(live_client(base_url))
         return extra[-1]
 
-    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {admin_token}"}) as client:
+    with live_client(base_url, headers={"Authorization": f"Bearer {admin_token}"}) as client:
         client.client_for, client.anonymous = client_for, anonymous
         yield client
     for c in extra:
