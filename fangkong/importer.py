@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +34,6 @@ __all__ = ["ORDER", "import_folder", "import_table"]
 
 #: tables in the order they must be read (visits and samples refer to persons and venues, results to samples)
 ORDER = ("persons", "person_phones", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
-#: the record tables read before the first lake table: FANGKONG_CRASH_AT=after_records stops after them
-_LAST_RECORDS = "venues"
 _RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS)),
             "samples": ({"tube_id", "person_id", "sampled_at"}, set(SAMPLE_FIELDS)),
             "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS)),
@@ -104,14 +101,4 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
                 "rows": r.rows, "inserted": r.inserted, "unchanged": r.unchanged, "rejected": r.rejected,
                 "committed": r.committed, "source": source})
             results.append(r)
-        _crash_point(table)
     return results
-
-
-def _crash_point(table: str) -> None:
-    """Test hook (tests/reliability/test_crash.py): FANGKONG_CRASH_AT=after_<table> (or after_records, after
-    the record tables and before the lake's) ends the process right after that file is committed, the way a
-    kill would: no clean-up, no exit handlers. Unset in production; costs one look-up per file."""
-    point = os.environ.get("FANGKONG_CRASH_AT")
-    if point and point in (f"after_{table}", "after_records" if table == _LAST_RECORDS else None):
-        os._exit(137)

@@ -1,14 +1,13 @@
 """A killed import leaves the store as before or after it, and running it again completes it (FORMATS.md).
 
 `fangkong import` runs as a subprocess over a generated city (2 000 persons, their venues, tens of thousands of lake rows);
-it is killed with SIGKILL once the lake has started writing, or stops itself at a test hook
-(FANGKONG_CRASH_AT, importer.py) between the record write and the lake write; the re-run must leave the
-same counts and content hashes as one clean import.
+it is killed with SIGKILL once the lake has started writing, or dies right after a given file was committed (the
+fault injection of tests/reliability/faults.py, between the record write and the lake write); the re-run must
+leave the same counts and content hashes as one clean import, on both stores.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -17,11 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+from faults import CRASHED, crashing_cli
 from storesnap import records, snapshot, wipe_records
 
 from fangkong.sim.city import generate_city
 
 _CLI = "from fangkong.cli import main; main()"
+
+pytestmark = [pytest.mark.both_stores, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,8 @@ def big_city(tmp_path_factory) -> Path:
     return folder
 
 
-def run_import(folder: Path, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", _CLI, "import", str(folder)], env=os.environ | env,
+def run_import(folder: Path, crash: str | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", crashing_cli(crash) if crash else _CLI, "import", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -59,11 +61,11 @@ def test_killed_or_crashed_imports_converge_to_one_clean_import(env, big_city):
     assert clean["persons"][0] > 1500 and clean["lake.venue_visits"][0] > 5000 and clean["lake.cell_dwells"][0]
     clean_store(env)
 
-    # the test hook: stopped after the record tables (before any lake write), then after the first lake table
+    # dead right after the record tables (before any lake write), then right after the first lake table
     for point in ("after_records", "after_venue_visits"):
-        p = run_import(big_city, FANGKONG_CRASH_AT=point)
+        p = run_import(big_city, crash=point)
         _, err = p.communicate(timeout=300)
-        assert p.returncode == 137, err[-2000:]
+        assert p.returncode == CRASHED, err[-2000:]
         half = snapshot(env)
         assert half["persons"] == clean["persons"] and half["venues"] == clean["venues"]
         assert half["lake.venue_visits"][0] == (clean["lake.venue_visits"][0] if point != "after_records" else 0)
