@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -39,9 +40,16 @@ def current(url: str) -> set[str]:
 
 
 def heads() -> set[str]:
+    return set(_heads())
+
+
+@lru_cache(maxsize=1)
+def _heads() -> frozenset[str]:
+    """Read once per process: it loads every migration script (tens of ms), and every command's first session
+    asks (ensure_current), once per store; the scripts do not change under a running process."""
     from alembic.script import ScriptDirectory
 
-    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 _checked: set[str] = set()
