@@ -15,10 +15,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from fangkong.codes.service import install_recolour
-from fangkong.db.core import get_engine
+from fangkong.db import core
+from fangkong.db.core import engine_for, get_engine
 from fangkong.db.migrate import upgrade
 from fangkong.models import Base
 from fangkong.settings import get_settings
@@ -42,9 +43,8 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A throw-away database for this run, migrated once; dropped at the end."""
+def _throwaway_pg() -> str:
+    """A new database for this run (and xdist worker), migrated once; dropped at the end of the run."""
     name = f"fangkong_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -52,13 +52,26 @@ def pg_url() -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - say exactly why the PostgreSQL half cannot run
         pytest.fail(f"PostgreSQL is required for the test suite ({PG_ADMIN_URL}): {exc}")
+    admin.dispose()
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
-    yield url
+    return url
+
+
+def _drop_pg(url: str) -> None:
     get_engine.cache_clear()
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A throw-away database for this run, migrated once; dropped at the end."""
+    url = _throwaway_pg()
+    yield url
+    _drop_pg(url)
 
 
 def _truncate_pg(url: str) -> None:
@@ -70,6 +83,9 @@ def _truncate_pg(url: str) -> None:
 
 
 STORES = ("sqlite", "postgres")
+#: the fixtures parametrised by store: `env` (a clean copy of the store per test) and `rollback_env` (one store per
+#: run, each test inside a transaction rolled back at its end)
+STORE_FIXTURES = ("env", "rollback_env")
 _MARKED_BY_FOLDER = ("e2e", "reliability")
 
 
@@ -81,12 +97,13 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     """`env` is parametrised here: both stores where marked (or with --all-stores), else SQLite alone; a test that
     parametrises `env` itself keeps its own list."""
-    if "env" not in metafunc.fixturenames:
-        return
-    if any("env" in _argnames(m) for m in metafunc.definition.iter_markers("parametrize")):
-        return
-    both = metafunc.config.getoption("all_stores") or metafunc.definition.get_closest_marker("both_stores")
-    metafunc.parametrize("env", STORES if both else STORES[:1], indirect=True)
+    for name in STORE_FIXTURES:
+        if name not in metafunc.fixturenames:
+            continue
+        if any(name in _argnames(m) for m in metafunc.definition.iter_markers("parametrize")):
+            continue
+        both = metafunc.config.getoption("all_stores") or metafunc.definition.get_closest_marker("both_stores")
+        metafunc.parametrize(name, STORES if both else STORES[:1], indirect=True)
 
 
 def _argnames(mark) -> list[str]:
@@ -98,7 +115,7 @@ def pytest_collection_modifyitems(config, items):
     root = Path(__file__).parent
     for item in items:
         params = getattr(item, "callspec", None) and item.callspec.params
-        if params and params.get("env") == "postgres":
+        if params and "postgres" in (params.get("env"), params.get("rollback_env")):
             item.add_marker(pytest.mark.postgres)
         parts = Path(item.fspath).relative_to(root).parts if Path(item.fspath).is_relative_to(root) else ()
         for name in _MARKED_BY_FOLDER:
@@ -138,6 +155,69 @@ def sqlite_env(tmp_path, monkeypatch, sqlite_template):
     get_settings.cache_clear()
     get_engine.cache_clear()
     yield get_settings()
+    get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def _rollback_engines(tmp_path_factory, sqlite_template):
+    """One engine per store for the whole run (SQLAlchemy's compiled-statement cache stays warm from test to test),
+    over a store no test commits to: a copy of the SQLite template, a second PostgreSQL database."""
+    db = tmp_path_factory.mktemp("rollback") / "fangkong.db"
+    shutil.copy(sqlite_template, db)
+    engines = {"sqlite": engine_for(f"sqlite:///{db}")}
+    # pysqlite begins a transaction only before a write and knows no SAVEPOINT of its own: let SQLAlchemy say BEGIN
+    event.listen(engines["sqlite"], "connect", lambda dbapi_conn, _record: setattr(dbapi_conn, "isolation_level", None))
+    event.listen(engines["sqlite"], "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    pg = []
+
+    def of(store: str):
+        if store == "postgres" and store not in engines:
+            pg.append(_throwaway_pg())
+            engines[store] = engine_for(pg[0])
+        return engines[store]
+
+    yield of
+    for engine in engines.values():
+        engine.dispose()
+    for url in pg:
+        _drop_pg(url)
+
+
+@pytest.fixture
+def rollback_env(request, tmp_path, monkeypatch, _rollback_engines):
+    """Settings like `env`'s, but the store is shared by the run and every session the test opens in this process
+    (unit_of_work, session_scope, the CLI run in-process) joins one transaction, rolled back at the end: each
+    commit is a SAVEPOINT released (SQLAlchemy's join_transaction_mode="create_savepoint", STYLE.md §6).
+
+    For tests whose work stays in this process and on this thread's connection: no live server, no subprocess,
+    no second connection that must see the test's writes (the code cache's own connection, PostgreSQL's
+    LISTEN). The lake is tmp_path's, as with `env`. The process caches keyed by the store's URL (a trace's
+    venue dwells, a round's figures) assume a store only grows: they are emptied, since a rollback shrinks it."""
+    from fangkong.contacts import dwell_cache
+    from fangkong.testing import web as testing_web
+
+    dwell_cache._DWELLS.clear()
+    testing_web._figures.clear()
+    engine = _rollback_engines(getattr(request, "param", "sqlite"))
+    monkeypatch.setenv("FANGKONG_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("FANGKONG_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("FANGKONG_EDITION", "9")
+    monkeypatch.setenv("FANGKONG_TZ", "Asia/Shanghai")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    conn = engine.connect()
+    outer = conn.begin()
+    sessionmaker = core.sessionmaker
+
+    def joined(*args, bind=None, **kw):
+        return sessionmaker(*args, bind=conn, join_transaction_mode="create_savepoint", **kw)
+
+    monkeypatch.setattr(core, "sessionmaker", joined)
+    yield get_settings()
+    outer.rollback()
+    conn.close()
     get_engine().dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()

@@ -33,7 +33,7 @@ def dwell_table(session: Session, edition: Edition, cache: Path | None = None) -
     count, lo, hi = session.execute(select(func.count(Venue.id), func.min(Venue.id), func.max(Venue.id))).one()
     ends = tuple(session.scalars(select(Venue.venue_id).where(Venue.id.in_([lo, hi])).order_by(Venue.id))) \
         if count else ()
-    key = (str(session.get_bind().url), tuple(sorted(edition.dwell_min.items())), count, lo, hi, ends)
+    key = (str(session.get_bind().engine.url), tuple(sorted(edition.dwell_min.items())), count, lo, hi, ends)
     table = _DWELLS.get(key)
     if table is not None:
         return table

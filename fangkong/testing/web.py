@@ -72,7 +72,7 @@ def round_progress(request: Request, session: SessionDep, round_id: Annotated[st
 
 def _round_figures(session: Session, rnd, *, fresh: bool) -> tuple[datetime, dict, list]:
     """The round's progress and turnaround, counted at most once a minute per round and database."""
-    key = (str(session.get_bind().url), rnd.id, rnd.round_id)
+    key = (str(session.get_bind().engine.url), rnd.id, rnd.round_id)
     hit = _figures.get(key)
     if hit and not fresh and time.monotonic() - hit[0] < FIGURES_TTL_S:
         return hit[1], hit[2], hit[3]

@@ -1,4 +1,4 @@
-"""Tracing teams and the clock: one team per case at once, waiting cases, overdue tasks."""
+"""Tracing teams and the clock: one team per case at once, waiting cases, overdue tasks (each test rolled back)."""
 
 from datetime import timedelta
 
@@ -16,7 +16,7 @@ from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Investigation, Task
 
 
-def test_new_case_gets_least_loaded_free_team_with_deadlines(env, tmp_path):
+def test_new_case_gets_least_loaded_free_team_with_deadlines(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         add_team(s, "T1")
@@ -37,7 +37,7 @@ def test_new_case_gets_least_loaded_free_team_with_deadlines(env, tmp_path):
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "investigation.assigned")) == 3
 
 
-def test_no_free_team_leaves_a_task_for_the_district_until_a_team_comes(env, tmp_path):
+def test_no_free_team_leaves_a_task_for_the_district_until_a_team_comes(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         add_team(s, "T1", max_cases=1)
@@ -54,7 +54,7 @@ def test_no_free_team_leaves_a_task_for_the_district_until_a_team_comes(env, tmp
         assert done.status == "done" and done.done_at > done.due_at  # late, and the record says so
 
 
-def test_closing_an_investigation_frees_the_team_for_a_waiting_case(env, tmp_path):
+def test_closing_an_investigation_frees_the_team_for_a_waiting_case(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         add_team(s, "T1", max_cases=1)
@@ -69,7 +69,7 @@ def test_closing_an_investigation_frees_the_team_for_a_waiting_case(env, tmp_pat
         assert task.status == "done" and task.done_at == at(2) and task.done_at <= task.due_at
 
 
-def test_stale_investigation_update_is_409_with_current_state(env, tmp_path):
+def test_stale_investigation_update_is_409_with_current_state(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         add_team(s, "T1")
@@ -84,7 +84,7 @@ def test_stale_investigation_update_is_409_with_current_state(env, tmp_path):
             teams.update_investigation(s, inv, version=inv.version, now=at(1), status="interviewing")
 
 
-def test_bad_teams_are_refused_and_nothing_is_stored(env, tmp_path):
+def test_bad_teams_are_refused_and_nothing_is_stored(rollback_env, tmp_path):
     with unit_of_work() as s:
         with pytest.raises(InvalidInput, match="1 police"):
             teams.register_team(s, "T9", name="x", jurisdiction="140105", members=MEMBERS[:2], now=T0)
@@ -95,7 +95,7 @@ def test_bad_teams_are_refused_and_nothing_is_stored(env, tmp_path):
         assert s.scalar(select(func.count(Investigation.id))) == 0
 
 
-def test_deadlines_come_from_the_deployment(env, tmp_path, monkeypatch):
+def test_deadlines_come_from_the_deployment(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_DEADLINES", '{"contacts_placed": "2h", "team_assigned": "15m"}')
     get_settings.cache_clear()
     import_people(tmp_path / "city")
@@ -115,7 +115,7 @@ def test_a_malformed_deadline_setting_is_refused(monkeypatch):
         get_settings.cache_clear()
 
 
-def test_cli_teams_and_overdue(env, tmp_path):
+def test_cli_teams_and_overdue(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     r = fk("teams", "add", "T1", "--name", "小店一队", "--jurisdiction", "140105", "--member", "张伟:cdc",
            "--member", "李娜:medical", "--member", "王强:police", "--max-cases", "1")
@@ -140,7 +140,7 @@ def test_cli_teams_and_overdue(env, tmp_path):
     assert r.exit_code == 2
 
 
-def test_trace_gives_the_case_a_team(env, tmp_path):
+def test_trace_gives_the_case_a_team(rollback_env, tmp_path):
     from test_flow import declare_and_trace
 
     from fangkong.cases import service as case_service
