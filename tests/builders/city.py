@@ -44,3 +44,18 @@ def write_city(folder: Path, persons: list[dict], venues: list[dict], visits: li
     if dwells is not None:
         write_csv(folder / "cell_dwells.csv", dwells, ["phone", "grid_id", "lat", "lon", "start_at", "end_at"])
     return folder
+
+
+def load(folder: Path) -> Path:
+    """Import a folder of FORMATS.md files in this process, for a test that only needs the data in the store (no
+    command line to parse, no progress bars); a rejected row fails the test. Tests of the import itself type
+    `clihelp.fk("import", folder)` as a user would. What lab results set in motion (a re-check declaring a case, its
+    trace) is the CLI's doing and not done here: import lab results with `fk`."""
+    from fangkong import importer
+    from fangkong.clikit import unit_of_work
+    from fangkong.settings import get_settings
+
+    results = importer.import_folder(unit_of_work, get_settings(), folder, actor="test")
+    rejected = [e for r in results for e in (r.errors or [])]
+    assert not rejected, rejected[:5]
+    return folder

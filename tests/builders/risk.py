@@ -6,9 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from clihelp import fk
-
-from builders.city import person, venue, write_city
+from builders.city import load, person, venue, write_city
 from fangkong.cases import service as case_service
 from fangkong.cases import teams
 
@@ -28,10 +26,7 @@ def import_people(folder: Path, n: int = 12, communities: dict[int, str] | None 
     communities = communities or {}
     persons = [person(i, household=f"H{(i + 1) // 2}", community=communities.get(i, "140105001001"))
                for i in range(1, n + 1)]
-    path = write_city(folder, persons, [venue("V1")], [])
-    r = fk("import", path)
-    assert r.exit_code == 0, r.output
-    return path
+    return load(write_city(folder, persons, [venue("V1")], []))
 
 
 def add_team(session, team_id: str, jurisdiction: str = "140105", max_cases: int = 2, now: datetime = T0):
@@ -56,7 +51,7 @@ def traced_city(folder: Path, now: datetime = TRACED_AT) -> str:
     from fangkong.clikit import unit_of_work
     from fangkong.settings import get_settings
 
-    assert fk("import", city(folder)).exit_code == 0
+    load(city(folder))
     with unit_of_work() as s:
         case = case_service.declare_case(s, "P00001", sampled_at=datetime(2022, 3, 11, 8, tzinfo=TZ),
                                          isolated_at=datetime(2022, 3, 11, 20, tzinfo=TZ), now=now)
