@@ -1,13 +1,16 @@
 """Load test: anonymous clients flood the public routes while a commander works (issue 22).
 
-`fangkong serve` (one uvicorn worker, real HTTP) on a generated city; N anonymous clients, each from its own
-loopback address (so the per-client rate limit alone cannot stop them: the bulkhead must), send two-code
-checks and scans with forged tokens, own-code reads with a forged citizen token, sign-in code requests for
-random phones, forged check-in links and wrong logins as fast as the server answers, for --seconds. Meanwhile a commander (bearer token, another process) reads GET /api/cases, /api/risk-persons and
-/api/bulletin in a loop. The same commander loop first runs alone for --baseline seconds: its latency with no
-flood is the yardstick. Target: commander p99 < 1 s under the flood, and the flood gets 429/503, never 500.
+`fangkong serve --public-port` (real HTTP: the staff's process and the public listener's process, as an office
+open to the public runs it; --one-port: one process for everyone, as before) on a generated city; N anonymous
+clients, each from its own loopback address (so the per-client rate limit alone cannot stop them: the bulkhead
+must), send to the public port two-code checks and scans with forged tokens (half without a signature, half
+with a wrong one), own-code reads with a forged citizen token, sign-in code requests for random phones, forged
+check-in links and wrong logins as fast as the server answers, for --seconds. Meanwhile a commander (bearer
+token, another process) reads GET /api/cases, /api/risk-persons and /api/bulletin in a loop on the staff port.
+The same commander loop first runs alone for --baseline seconds: its latency with no flood is the yardstick.
+Target: commander p99 < 1 s under the flood, and the flood gets 429/503 (or 401/404), never 500.
 
-    .venv/bin/python bench/flood.py [--seconds 60] [--clients 200] [--persons 20000] [--risk 2000]
+    .venv/bin/python bench/flood.py [--seconds 60] [--clients 200] [--persons 20000] [--risk 2000] [--one-port]
 
 The last line is RESULT {json} (read by tests/reliability/test_flood.py, which runs this at a tiny size).
 """

@@ -237,7 +237,9 @@ def _fresh_rate_limits():
     logins of earlier tests (all from 127.0.0.1) spent a later test's tokens, and the suite's order decided whether
     tests/auth/test_holes.py signed in or got a 429."""
     from fangkong import ratelimit
+    from fangkong.auth import credentials
 
     for limiter in (ratelimit.limiter_for, ratelimit._login_limiter, ratelimit._account_limiter):
         limiter.cache_clear()
+    credentials.forget_bad()   # and no credential remembered as refused by an earlier test's records
     yield

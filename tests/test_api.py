@@ -28,6 +28,30 @@ def make_user(username: str, role: str, jurisdiction: str = "", password: str = 
         return auth_service.issue_token(s, user, label="test")
 
 
+class LiveApp:
+    """One app (an import string) on a loopback port, in a thread of this process."""
+
+    def __init__(self, app: str) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.srv.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(400):
+            if self.srv.started:
+                break
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.srv.should_exit = True
+        self.thread.join(10)
+
+
 @pytest.fixture
 def server(env):
     """uvicorn on a loopback port; the client signs in as an admin (whole deployment) by default.

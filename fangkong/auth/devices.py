@@ -12,13 +12,13 @@ that made it (the entry is dropped when the revocation commits) and within `CACH
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 from datetime import datetime
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from fangkong.auth import credentials
 from fangkong.auth.models import Device, DeviceKind
 from fangkong.db.audit import audit
 from fangkong.db.core import Base, session_scope, utcnow
@@ -76,7 +76,7 @@ def issue_device(session: Session, *, kind: str, venue_id: str | None, label: st
             raise NotFound(f"unknown venue {venue_id!r}")
     elif venue_id:
         raise InvalidInput("a checkpoint device is bound to no venue")
-    raw = PREFIX + secrets.token_urlsafe(32)
+    raw = credentials.mint(PREFIX)
     number = (session.scalar(select(func.max(Device.id))) or 0) + 1
     device = Device(device_id=f"D{number:06d}", kind=kind, venue_fk=venue_fk, label=label, token_hash=_hash(raw),
                     created_at=now or utcnow(), created_by=actor)

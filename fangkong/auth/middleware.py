@@ -13,27 +13,49 @@ from urllib.parse import parse_qs, quote, urlsplit
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fangkong.auth import devices, policy, service
+from fangkong.auth import credentials, devices, policy, service
 from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
 from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
+from fangkong.edge import PUBLIC_LISTENER_KEY
 
 __all__ = ["AuthMiddleware"]
 
 
-def _resolve(headers: dict[str, str]) -> tuple[Principal | None, str]:
-    """The principal and the credential that proved it: "bearer", "cookie" or "" (none)."""
+def _credential(headers: dict[str, str]) -> tuple[str, str] | None:
+    """The credential the request carries: ("bearer", token) or ("cookie", session), or None (nothing to
+    look up). A bearer token wins over a cookie."""
     auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return "bearer", auth[7:].strip()
+    cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
+    return ("cookie", cookie) if cookie else None
+
+
+def _refused_at_once(raw: str, public_listener: bool) -> bool:
+    """A credential refused on the event loop, without a thread or the records (auth/credentials.py): a
+    forged signature, one looked up and refused lately, or (on the public listener) one with no signature."""
+    verdict = credentials.signature(raw)
+    if verdict == credentials.FORGED or verdict == credentials.UNSIGNED and public_listener:
+        return True
+    return credentials.known_bad(raw)
+
+
+def _resolve(kind: str, raw: str) -> Principal | None:
+    """The principal of a credential that passed the quick checks (a read of the records, on a worker
+    thread); a refused one is remembered (auth/credentials.py)."""
     with session_scope() as session:
-        if auth[:7].lower() == "bearer ":
-            raw = auth[7:].strip()
-            if devices.is_device_token(raw):
-                return devices.principal_for_device(raw, session), "bearer"
-            return service.principal_for_token(session, raw), "bearer"
-        cookie = _cookie(headers.get("cookie", ""), service.SESSION_COOKIE)
-        if cookie:
-            return service.principal_for_cookie(session, cookie), "cookie"
-    return None, ""
+        if kind == "bearer" and devices.is_device_token(raw):
+            principal = devices.principal_for_device(raw, session)
+        elif kind == "bearer":
+            principal = service.principal_for_token(session, raw)
+        else:
+            principal = service.principal_for_cookie(session, raw)
+        # one the records never held stays unknown (new ones are random); a revoked or expired one is not
+        # remembered (a drill's clock may be set back)
+        if principal is None and not service.credential_exists(session, kind, raw):
+            credentials.remember_bad(raw)
+    return principal
 
 
 def _cached_device(headers: dict[str, str]) -> Principal | None:
@@ -90,7 +112,13 @@ class AuthMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         # a device scanning at a gate: from the process's cache, without a worker-thread hop (auth/devices.py)
         device = _cached_device(headers)
-        principal, credential = (device, "bearer") if device else await anyio.to_thread.run_sync(_resolve, headers)
+        found = _credential(headers)
+        if device:
+            principal, credential = device, "bearer"
+        elif found is None or _refused_at_once(found[1], scope.get(PUBLIC_LISTENER_KEY, False)):
+            principal, credential = None, ""   # nothing, or nothing good: a 401 without a look-up
+        else:
+            principal, credential = await anyio.to_thread.run_sync(_resolve, *found), found[0]
         page = not path.startswith("/api") and "text/html" in headers.get("accept", "")
         if principal is None:
             if page and method in ("GET", "HEAD"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -11,7 +10,8 @@ from pwdlib import PasswordHash
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from fangkong.auth.models import ApiToken, AuthSession, User
+from fangkong.auth import credentials
+from fangkong.auth.models import ApiToken, AuthSession, Device, User
 from fangkong.db.audit import AuditEntry, audit
 from fangkong.db.core import Base, utcnow
 from fangkong.db.scope import Principal
@@ -29,6 +29,7 @@ __all__ = [
     "authenticate",
     "check_password",
     "create_user",
+    "credential_exists",
     "device_cookie",
     "device_proves",
     "get_user",
@@ -161,7 +162,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 def issue_token(session: Session, user: User, *, label: str | None = None, days: float | None = 30) -> str:
     """A new bearer token for the user; only its hash is stored, the token is shown once."""
-    raw = "fk_" + secrets.token_urlsafe(32)
+    raw = credentials.mint("fk_")   # signed: a forged one is refused before any look-up (auth/credentials.py)
     expires = utcnow() + timedelta(days=days) if days else None
     session.add(ApiToken(token_hash=_token_hash(raw), user_fk=user.id, label=label, expires_at=expires))
     audit(session, user.username, "token.issue", "user", user.username, after={"label": label,
@@ -184,6 +185,18 @@ def principal_for_token(session: Session, raw: str, now: datetime | None = None)
     if token.last_used_at is None or now - token.last_used_at > _LAST_USE_STEP:
         token.last_used_at = now
     return principal_of(token.user)
+
+
+def credential_exists(session: Session, kind: str, raw: str) -> bool:
+    """The records hold this bearer token, device token ("bearer") or page session ("cookie"), in any state."""
+    h = _token_hash(raw)
+    if kind == "cookie":
+        q = select(AuthSession.id).where(AuthSession.session_hash == h)
+    elif raw.startswith("fkd_"):
+        q = select(Device.id).where(Device.token_hash == h)
+    else:
+        q = select(ApiToken.id).where(ApiToken.token_hash == h)
+    return session.scalar(q.limit(1)) is not None
 
 
 #: the last use of a token is written at most this often (a script's every request would be a write)
@@ -225,7 +238,7 @@ def revoke_token(session: Session, token: ApiToken, *, actor: str) -> ApiToken:
 def start_session(session: Session, user: User, now: datetime | None = None) -> str:
     """A new page session for the user: the cookie's value (random; only its hash is stored)."""
     now = now or utcnow()
-    raw = "s_" + secrets.token_urlsafe(32)
+    raw = credentials.mint("s_")
     # the user's sessions that ended long ago are forgotten here, so the table does not grow
     session.execute(delete(AuthSession).where(AuthSession.user_fk == user.id, AuthSession.expires_at < now))
     session.add(AuthSession(session_hash=_token_hash(raw), user_fk=user.id, created_at=now,

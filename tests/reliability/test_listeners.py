@@ -8,14 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from test_api import make_user
+from test_api import LiveApp, make_user
 
 from fangkong.edge import on_public_listener
 
@@ -30,27 +28,6 @@ def _port() -> int:
     return port
 
 
-class _Uvicorn:
-    """One app (an import string) on a loopback port, in a thread of this process."""
-
-    def __init__(self, app: str) -> None:
-        self.port = _port()
-        self.srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.srv.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        for _ in range(400):
-            if self.srv.started:
-                break
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc) -> None:
-        self.srv.should_exit = True
-        self.thread.join(10)
-
-
 STAFF_ROUTES = [("GET", "/api/cases"), ("GET", "/api/risk-persons"), ("GET", "/api/users"), ("GET", "/api/audit"),
                 ("POST", "/api/cases/C000001/trace"), ("GET", "/api/persons/P0000001/code"), ("GET", "/docs"),
                 ("GET", "/openapi.json"), ("GET", "/login"), ("GET", "/"), ("GET", "/risk-persons"),
@@ -59,7 +36,7 @@ STAFF_ROUTES = [("GET", "/api/cases"), ("GET", "/api/risk-persons"), ("GET", "/a
 
 def test_the_public_listener_refuses_staff_routes_and_the_staff_listener_serves_them(sqlite_env):
     admin = {"Authorization": f"Bearer {make_user('admin', 'admin')}"}
-    with _Uvicorn("fangkong.api:public_app") as public, _Uvicorn("fangkong.api:app") as staff:
+    with LiveApp("fangkong.api:public_app") as public, LiveApp("fangkong.api:app") as staff:
         with httpx.Client(base_url=public, timeout=30) as pub, httpx.Client(base_url=staff, timeout=30) as st:
             for method, path in STAFF_ROUTES:
                 # even with an admin's token: staff work is not done through the public address
