@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from fangkong import i18n
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.migrate import ensure_current
+from fangkong.db.scope import bind
 from fangkong.errors import FangkongError
 from fangkong.protocol.times import check_date, check_time
 from fangkong.settings import get_settings
@@ -100,13 +101,17 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """One transaction per command: committed at the end, rolled back on any error.
+def unit_of_work(actor: str | None = None) -> Iterator[Session]:
+    """One transaction per command: committed at the end, rolled back on any error. `actor`: who the command
+    writes as (its --by, else the local operator) for the services that read it from the session
+    (fangkong.db.scope.acting).
 
     A new or older store is migrated first, so `fangkong import` works on a fresh machine.
     """
     ensure_current(get_settings().database_url)
     with session_scope() as session:
+        if actor:
+            bind(session, None, actor=actor)
         yield session
 
 

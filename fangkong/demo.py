@@ -176,10 +176,10 @@ def _second_source(settings, summary, folder: Path, seed: int) -> str:
     if any(r.errors for r in results):
         raise RuntimeError(f"demo data rejected: {next(e for r in results for e in r.errors)}")
     outcome = next(r.outcome for r in results if r.table == "persons")
-    with unit_of_work() as session:
+    with unit_of_work(actor="demo analyst") as session:
         reviews = review_service.list_reviews(session, status="open")
         for r in reviews:
-            review_service.decide_review(session, r, "merge", actor="demo analyst", reason="confirmed by phone",
+            review_service.decide_review(session, r, "merge", reason="confirmed by phone",
                                          now=summary.index_sampled_at - timedelta(days=1))
     return (f"identity (second source venue_codes): {outcome.by_id_number} linked by ID number, {outcome.by_score} "
             f"by match score, {len(reviews)} reviewed → merged, {outcome.new} new; phone {mask_phone(src.phone)} "

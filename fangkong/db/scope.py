@@ -12,6 +12,7 @@ __all__ = [
     "ANONYMOUS",
     "SCOPE_KEY",
     "Principal",
+    "acting",
     "bind",
     "current_principal",
     "reset_principal",
@@ -78,3 +79,10 @@ def bind(session: Session, principal: Principal | None, actor: str | None = None
 def scope_of(session: Session) -> str | None:
     """The jurisdiction prefix the session's queries are cut to (None = everything)."""
     return session.info.get(SCOPE_KEY)
+
+
+def acting(session: Session) -> str:
+    """Who writes through this session, for audit trails and decided_by columns: the signed-in user (bind, for
+    every request), the CLI's operator or --by (clikit.unit_of_work), "system" for a job bound to nobody.
+    Services read it here instead of taking an `actor` parameter (STYLE.md rule 11)."""
+    return session.info.get(ACTOR_KEY) or "system"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fangkong import pii
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people import service
@@ -73,7 +73,7 @@ def add_phone(session: SessionDep, settings: SettingsDep, person_id: PersonKey, 
     """The person owned this phone over [valid_from, valid_to): 409 when someone else owned it then."""
     ph = add_owner(session, service.get_person(session, person_id), body.phone,
                    valid_from=_aware(body.valid_from, settings), valid_to=_aware(body.valid_to, settings),
-                   source="api", actor=actor_of(session), tz=settings.zone)
+                   source="api", tz=settings.zone)
     return PhoneRead(phone=pii.phone(ph.phone), owner=True, valid_from=ph.valid_from, valid_to=ph.valid_to,
                      source=ph.source)
 
@@ -89,7 +89,7 @@ def list_reviews(session: SessionDep, page: Page,
 def decide_review(session: SessionDep, review_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReviewDecision):
     """An analyst's decision on a grey-band match: merge (same person) or distinct."""
     r = review_service.decide_review(session, review_service.get_review(session, review_id), body.decision,
-                                     actor=actor_of(session), now=utcnow(), reason=body.reason)
+                                     now=utcnow(), reason=body.reason)
     return review_read(session, r)
 
 
@@ -97,7 +97,7 @@ def decide_review(session: SessionDep, review_id: Annotated[int, Path(ge=1, le=2
 def merge(session: SessionDep, body: MergeIn):
     """Merge `merged` into `survivor` (audited, reversible with /api/merges/{id}/undo)."""
     m = merge_service.merge(session, service.get_person(session, body.survivor), service.get_person(session, body.merged),
-                            reason=body.reason, actor=actor_of(session), now=utcnow())
+                            reason=body.reason, now=utcnow())
     return merge_read(m)
 
 
@@ -109,5 +109,5 @@ def get_merge(session: SessionDep, merge_id: Annotated[int, Path(ge=1, le=2**31 
 @router.post("/api/merges/{merge_id}/undo", response_model=MergeRead)
 def undo_merge(session: SessionDep, merge_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UnmergeIn):
     m = merge_service.get_merge(session, merge_id)
-    merge_service.unmerge(session, m, actor=actor_of(session), now=utcnow())
+    merge_service.unmerge(session, m, now=utcnow())
     return merge_read(merge_service.get_merge(session, merge_id))

@@ -68,9 +68,9 @@ def reviews(status: Annotated[str, typer.Option(help="open, merged or distinct")
 def decide(review_id: int, decision: Annotated[str, typer.Argument(help="merge or distinct")], by: By,
            reason: Annotated[str, typer.Option(help="why (audited)")] = "") -> None:
     """Decide a match review. Example: `fangkong people decide 3 merge --by 李分析`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         r = review_service.decide_review(session, review_service.get_review(session, review_id), decision,
-                                         actor=by, now=utcnow(), reason=reason)
+                                         now=utcnow(), reason=reason)
         status = r.status
     err.print(f"match review {review_id}: {status}")
 
@@ -84,9 +84,9 @@ def merge(survivor: Annotated[str, typer.Argument(help="the record that stays (a
 
     Example: `fangkong people merge P0000012 VC-0000007 --by 李分析 --reason "same ID card seen at the door"`
     """
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         m = merge_service.merge(session, service.get_person(session, survivor), service.get_person(session, merged),
-                                reason=reason, actor=by, now=utcnow())
+                                reason=reason, now=utcnow())
         moved = {k: len(v) for k, v in m.moved.items() if not k.startswith("_") and v}
         merge_id, names = m.id, (m.merged_person_id, m.survivor_person_id)
     err.print(f"merge {merge_id}: {names[0]} merged into {names[1]}; moved " +
@@ -105,10 +105,10 @@ def unmerge(person_id: Annotated[str | None, typer.Argument(help="the person_id 
     """
     if (person_id is None) == (merge_id is None):
         raise typer.BadParameter("give the merged person_id or --merge ID")
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         m = (merge_service.get_merge(session, merge_id) if merge_id is not None
              else merge_service.active_merge_of(session, person_id))
-        merge_service.unmerge(session, m, actor=by, now=utcnow())
+        merge_service.unmerge(session, m, now=utcnow())
         names = (m.merged_person_id, m.survivor_person_id, m.id)
     err.print(f"merge {names[2]} undone: {names[0]} is again apart from {names[1]}", highlight=False)
 
@@ -123,8 +123,8 @@ def phone(person_id: str, number: str, by: By,
     Example: `fangkong people phone P0000012 13812345678 --from 2022-03-05 --by 工信`
     """
     s = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         add_owner(session, service.get_person(session, person_id), number,
                   valid_from=parse_time(since, "--from"),
-                  valid_to=parse_time(until, "--to", planned=True), source="cli", actor=by, tz=s.zone)
+                  valid_to=parse_time(until, "--to", planned=True), source="cli", tz=s.zone)
     err.print(f"{person_id}: phone {mask_phone(number)} recorded")

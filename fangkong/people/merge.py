@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from fangkong.db import registry
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people.models import (
     PERSON_FIELDS,
@@ -149,10 +150,12 @@ def _unrisk(session: Session, survivor: Person, merged_person_id: str, record: d
         session.execute(t.update().where(t.c.id.in_(record["renamed"])).values(who="p:" + merged_person_id))
 
 
-def merge(session: Session, survivor: Person, merged: Person, *, reason: str, actor: str, now: datetime,
+def merge(session: Session, survivor: Person, merged: Person, *, reason: str, now: datetime,
           review_fk: int | None = None) -> PersonMerge:
     """Merge `merged` into `survivor`: its keys, phones, cases, risk persons, measures, tests, codes and every
-    other record naming it move to the survivor; its own record is kept in the merge for `unmerge`."""
+    other record naming it move to the survivor; its own record is kept in the merge for `unmerge`. Done by
+    the session's actor (fangkong.db.scope.acting)."""
+    actor = acting(session)
     if survivor.id == merged.id:
         raise InvalidInput(f"cannot merge person {survivor.person_id} with themself")
     if not reason or not reason.strip():
@@ -207,8 +210,9 @@ def active_merge_of(session: Session, person_id: str) -> PersonMerge:
     return m
 
 
-def unmerge(session: Session, m: PersonMerge, *, actor: str, now: datetime) -> Person:
+def unmerge(session: Session, m: PersonMerge, *, now: datetime) -> Person:
     """Undo a merge: the merged person is back with its own keys, phones and records; returns it."""
+    actor = acting(session)
     if m.undone_at is not None:
         raise Conflict(f"merge {m.id} was already undone ({m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by})")
     later = session.scalar(select(PersonMerge).where(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks, one_of
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.lake.files import ImportResult, RowError, TableFile
@@ -190,8 +191,9 @@ def _span(ph: PersonPhone, tz: ZoneInfo | None = None) -> str:
 
 
 def add_owner(session: Session, person: Person, phone: str, *, valid_from: datetime | None,
-              valid_to: datetime | None, source: str, actor: str, tz: ZoneInfo | None = None) -> PersonPhone:
-    """Record that `person` owned `phone` over [valid_from, valid_to); a phone has one owner at a time."""
+              valid_to: datetime | None, source: str, tz: ZoneInfo | None = None) -> PersonPhone:
+    """Record that `person` owned `phone` over [valid_from, valid_to); a phone has one owner at a time (by the
+    session's actor)."""
     if not _PHONE.match(phone or ""):
         raise InvalidInput(f"phone {phone!r} is not an 11-digit mainland mobile number")
     if valid_from and valid_to and valid_to <= valid_from:
@@ -205,7 +207,7 @@ def add_owner(session: Session, person: Person, phone: str, *, valid_from: datet
                      source=source)
     session.add(ph)
     session.flush()
-    audit(session, actor, "person.phone", "person", person.person_id, after={
+    audit(session, acting(session), "person.phone", "person", person.person_id, after={
         "phone": mask_phone(phone), "valid_from": valid_from and valid_from.isoformat(),
         "valid_to": valid_to and valid_to.isoformat()})
     return ph

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people.merge import merge
 from fangkong.people.models import REVIEW_STATUSES, MatchReview, Person, ReviewStatus
@@ -37,9 +38,11 @@ def get_review(session: Session, review_id: int) -> MatchReview:
     return r
 
 
-def decide_review(session: Session, review: MatchReview, decision: str, *, actor: str, now: datetime,
+def decide_review(session: Session, review: MatchReview, decision: str, *, now: datetime,
                   reason: str = "") -> MatchReview:
-    """`merge`: the reviewed person is merged into the candidate (undo with unmerge); `distinct`: two people."""
+    """`merge`: the reviewed person is merged into the candidate (undo with unmerge); `distinct`: two people.
+    Decided by the session's actor (fangkong.db.scope.acting)."""
+    actor = acting(session)
     if decision not in ("merge", "distinct"):
         raise InvalidInput("decision must be merge or distinct")
     if review.status != ReviewStatus.OPEN:
@@ -51,7 +54,7 @@ def decide_review(session: Session, review: MatchReview, decision: str, *, actor
     review_id = review.id
     if decision == "merge":
         merge(session, candidate, person, reason=reason or f"match review {review_id}: same person (score "
-                                                            f"{review.score:.2f})", actor=actor, now=now,
+                                                            f"{review.score:.2f})", now=now,
               review_fk=review_id)
         review = get_review(session, review_id)
     review.status = ReviewStatus.MERGED if decision == "merge" else ReviewStatus.DISTINCT

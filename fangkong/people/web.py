@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, actor_of
+from fangkong.deps import SessionDep
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people.api import merge_read, review_read
@@ -32,13 +32,13 @@ def reviews_page(request: Request, session: SessionDep):
 def decide(session: SessionDep, review_id: Id, decision: Annotated[str, Form(pattern="^(merge|distinct)$")],
            by: By = None, reason: Annotated[str, Form(max_length=500)] = ""):
     review_service.decide_review(session, review_service.get_review(session, review_id), decision,
-                                 actor=actor_of(session), now=utcnow(), reason=reason)
+                                 now=utcnow(), reason=reason)
     return RedirectResponse("/people/reviews", status_code=303)
 
 
 @router.post("/people/merges/{merge_id}/undo")
 def undo(session: SessionDep, merge_id: Id, by: By = None):
-    merge_service.unmerge(session, merge_service.get_merge(session, merge_id), actor=actor_of(session), now=utcnow())
+    merge_service.unmerge(session, merge_service.get_merge(session, merge_id), now=utcnow())
     return RedirectResponse("/people/reviews", status_code=303)
 
 

@@ -1,4 +1,5 @@
-"""The models registry above the domains: every table in it, sorted; the data layer refuses a partial set."""
+"""The models registry above the domains: every table in it, sorted; the data layer refuses a partial set; who
+acts is read from the session."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_a_scoped_session_without_rules_refuses_to_query(monkeypatch, sqlite_env
             session.scalars(select(Person)).all()
         session.info.pop(SCOPE_KEY)
         assert session.scalars(select(Person)).all() == []  # unscoped sessions (CLI, jobs) need no rules
+
+
+def test_who_acts_is_read_from_the_session():
+    from fangkong.db.scope import Principal, acting, bind
+
+    assert acting(Session()) == "system"  # a job bound to nobody
+    assert acting(bind(Session(), None, actor="李分析")) == "李分析"  # the CLI's --by or operator
+    assert acting(bind(Session(), Principal(username="wang", role="admin", prefix=None))) == "wang"

@@ -80,9 +80,14 @@ def test_merge_moves_records_to_the_survivor_and_unmerge_restores_them(env, tmp_
     with unit_of_work() as s:
         assert people_service.get_person(s, "P00004").person_id == "P00003"  # the old key still finds the person
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "person.merge")) == 1
+        # who merged is the command's --by, read from its session (no actor parameter)
+        assert s.scalar(select(PersonMerge.actor)) == "李分析"
+        assert s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "person.merge")) == "李分析"
     r = fk("people", "unmerge", "P00004", "--by", "李分析")
     assert r.exit_code == 0, r.output
     assert state() == before
+    with unit_of_work() as s:
+        assert s.scalar(select(PersonMerge.undone_by)) == "李分析"
     r = fk("people", "unmerge", "--merge", "1", "--by", "李分析")
     assert r.exit_code == 1 and "merge 1 was already undone" in r.output
 
