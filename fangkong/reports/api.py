@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fangkong.db.core import utcnow
-from fangkong.deps import LangDep, SessionDep, SettingsDep, actor_of
+from fangkong.deps import LangDep, SessionDep, SettingsDep
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import issued
 
@@ -33,6 +33,5 @@ def bulletin(session: SessionDep, settings: SettingsDep, day: PlannedDate, lang:
 def issue_bulletin(session: SessionDep, settings: SettingsDep, body: BulletinIssue, lang: LangDep = "zh") -> dict:
     """Issue the day's bulletin once the day has ended (409 before, or when already issued), or a correction
     with its reason (409 when its figures are unchanged)."""
-    row = issued.issue(session, body.day, tz=settings.zone, now=utcnow(), actor=actor_of(session),
-                       reason=body.reason)
+    row = issued.issue(session, body.day, tz=settings.zone, now=utcnow(), reason=body.reason)
     return issued.shown(session, body.day, tz=settings.zone, lang=lang, version=row.version).as_dict()

@@ -48,12 +48,12 @@ def bulletin_cmd(
     settings = get_settings()
     day = parse_date(date, "--date", planned=True) or today()
     now = utcnow()
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         if reissue:
-            issued.issue(session, day, tz=settings.zone, now=now, actor=operator(), reason=reason)
+            issued.issue(session, day, tz=settings.zone, now=now, reason=reason)
         elif not draft and version is None and not issued.versions(session, day) \
                 and now >= issued.day_end(day, settings.zone):
-            issued.issue(session, day, tz=settings.zone, now=now, actor=operator())
+            issued.issue(session, day, tz=settings.zone, now=now)
         shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version, draft=draft)
         meta = shown.as_dict()
     err.print(_note(meta["issued"], day), highlight=False)

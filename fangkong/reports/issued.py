@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
-from fangkong.db.scope import scope_of
+from fangkong.db.scope import acting, scope_of
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.reports.models import IssuedBulletin
 from fangkong.reports.service import Bulletin, bulletin
@@ -41,12 +41,13 @@ def _texts(b: Bulletin, version: int, reason: str | None) -> tuple[str, str]:
     return render(b, lang="zh", correction=correction), render(b, lang="en", correction=correction)
 
 
-def issue(session: Session, day: date, *, tz: ZoneInfo, now: datetime, actor: str,
-          reason: str | None = None) -> IssuedBulletin:
+def issue(session: Session, day: date, *, tz: ZoneInfo, now: datetime, reason: str | None = None) -> IssuedBulletin:
     """Issue the bulletin of `day` (version 1), or, with a reason, a correction (the next version).
 
     The figures are those of D 24:00, computed from the records' history, so the day must have ended; the text
-    is stored as issued and never changes. A correction whose figures equal the last version's is refused."""
+    is stored as issued and never changes. A correction whose figures equal the last version's is refused.
+    Issued by the session's actor (fangkong.db.scope.acting)."""
+    actor = acting(session)
     end = day_end(day, tz)
     if now < end:
         raise Conflict(f"the bulletin of {day} is issued once the day has ended (from {end.isoformat()})")

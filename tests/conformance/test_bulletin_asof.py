@@ -16,6 +16,7 @@ from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import load_edition
+from fangkong.reports.models import IssuedBulletin
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
 
@@ -99,6 +100,9 @@ def test_a_correction_is_a_new_marked_version_and_the_page_says_so(server, env, 
     r = fk("report", "bulletin", "--date", "2022-03-12", "--reissue", "--reason", "补报病例1例")
     assert r.exit_code == 0 and "issued version 2" in r.stderr and "（更正，第2版）" in r.stdout
     assert "更正说明：补报病例1例" in r.stdout and "累计报告本土感染者2例" in r.stdout
+    with unit_of_work() as s:  # who issued is read from the session: the signed-in user, the CLI's operator
+        by = dict(s.execute(select(IssuedBulletin.version, IssuedBulletin.issued_by)).all())
+    assert by[1] == "admin" and by[2].startswith("cli")
     got = server.get("/api/bulletin", params={"day": "2022-03-12"}).json()
     assert got["issued"]["version"] == 2 and got["issued"]["correction"] and got["figures"]["total_cases"] == 2
     old = server.get("/api/bulletin", params={"day": "2022-03-12", "version": 1, "lang": "en"}).json()

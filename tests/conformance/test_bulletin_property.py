@@ -63,8 +63,8 @@ def test_property_a_past_bulletin_does_not_change_with_what_happens_after(sqlite
         with unit_of_work() as s:
             for z in zone_service.list_zones(s):
                 zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 12, 9), actor="王指挥")
-    with unit_of_work() as s:
-        first = issued.issue(s, DAY, tz=TZ, now=at(2022, 3, 13, 8), actor="指挥部")
+    with unit_of_work(actor="指挥部") as s:
+        first = issued.issue(s, DAY, tz=TZ, now=at(2022, 3, 13, 8))
         text, figures = first.text_zh, first.figures
     for kind, hours, which in sorted(events, key=lambda e: e[1]):
         with unit_of_work() as s:
