@@ -113,6 +113,8 @@ def test_declare_trace_and_read_back(server, tmp_path):
     rid = r.json()[0]["id"]
     r = server.patch(f"/api/risk-persons/{rid}", json={"category": "secondary", "reason": "wore a mask, table apart"})
     assert r.status_code == 200 and r.json()["category"] == "secondary" and r.json()["found_category"] == "close"
+    log = server.get("/api/audit", params={"action": "risk_person.override"}).json()
+    assert [e["actor"] for e in log] == ["admin"]  # the signed-in user, from the request's session
     assert server.get(f"/api/cases/{case_id}").json()["status"] == "asymptomatic"
     assert server.get("/api/measures").status_code == 200
     code = server.get("/api/persons/P00001/code").json()

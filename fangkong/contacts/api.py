@@ -10,7 +10,7 @@ from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 
@@ -29,8 +29,7 @@ def list_risk_persons(session: SessionDep, page: Page, category: CategoryQ = Non
 @router.patch("/risk-persons/{risk_id}", response_model=RiskPersonRead)
 def override(session: SessionDep, risk_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: RiskPersonOverride):
     risk = service.get_risk_person(session, risk_id)
-    risk = service.override_category(session, risk, body.category, reason=body.reason, actor=actor_of(session),
-                                     version=body.version)
+    risk = service.override_category(session, risk, body.category, reason=body.reason, version=body.version)
     session.flush()  # the version check runs here: a simultaneous override is refused before we answer
     return RiskPersonRead.of(risk)
 

@@ -18,6 +18,7 @@ from fangkong.contacts import assemble, dwell_cache, steps, worker
 from fangkong.contacts.models import ChainEdge, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
@@ -298,9 +299,10 @@ def category_counts(session: Session, *, case: Case | None = None) -> dict[str, 
 
 
 def override_category(session: Session, risk: RiskPerson, category: str, *, reason: str,
-                      actor: str, version: int | None = None) -> RiskPerson:
-    """An epidemiologist's decision replaces the computed category; audited with the reason. With the
-    `version` the caller read, a record changed since is refused (Conflict with its current state)."""
+                      version: int | None = None) -> RiskPerson:
+    """An epidemiologist's decision replaces the computed category; audited with the reason, by the session's
+    actor. With the `version` the caller read, a record changed since is refused (Conflict with its current
+    state)."""
     if category not in CATEGORIES:
         raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}")
     if not reason.strip():
@@ -312,7 +314,7 @@ def override_category(session: Session, risk: RiskPerson, category: str, *, reas
                                  "override_reason": risk.override_reason}])
     before = {"category": risk.category}
     risk.category, risk.override_reason = category, reason.strip()
-    audit(session, actor, "risk_person.override", "risk_person", risk.id, before=before,
+    audit(session, acting(session), "risk_person.override", "risk_person", risk.id, before=before,
           after={"category": category, "reason": reason})
     return risk
 

@@ -93,5 +93,5 @@ def board_bulk(session: SessionDep, ids: Annotated[list[int], Form()],
         raise InvalidInput("at most 1000 risk persons at a time")
     for risk_id in ids:
         contact_service.override_category(session, contact_service.get_risk_person(session, risk_id), category,
-                                          reason=reason, actor=actor_of(session))
+                                          reason=reason)
     return RedirectResponse("/risk-persons", status_code=303)
