@@ -240,6 +240,7 @@ def case_declare(
     last_negative_at: Annotated[str | None, typer.Option(
         "--last-negative-at", help="last negative sample, for a case found by serial screening")] = None,
     severity: Annotated[str | None, typer.Option(help="轻型 mild / 普通型 moderate / 重型 severe / 危重型 critical")] = None,
+    imported: Annotated[bool, typer.Option("--imported", help="an imported case (境外输入), e.g. found at the port")] = False,
     at: AtOpt = None,
 ) -> None:
     """Declare a case and print its id (a confirmed case when an onset date is given, else asymptomatic).
@@ -251,7 +252,7 @@ def case_declare(
             session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
             onset_date=parse_date(onset_date, "--onset-date"), isolated_at=parse_time(isolated_at, "--isolated-at"),
             last_negative_at=parse_time(last_negative_at, "--last-negative-at"), severity=severity,
-            now=at_or_now(at))
+            imported=imported, now=at_or_now(at))
         case_no = case.case_no
     print(case_no)
 

@@ -9,19 +9,32 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from fangkong.assist.models import DRUG_CLASSES, RISK_LEVELS, Arrival, DrugPurchase, FeverReport, Vaccination
+from fangkong.assist.models import (
+    DRUG_CLASSES,
+    RISK_LEVELS,
+    Arrival,
+    DrugPurchase,
+    FeverReport,
+    InboundArrival,
+    Vaccination,
+)
 from fangkong.assist.service import PersonIn, check_person, clean_person, match_person
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.measures import service as measure_service
+from fangkong.measures.models import SourceKind
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.vaccination import PRIMARY_DOSES, born_by, primary_done_by
 from fangkong.tasks import service as task_service
 
-__all__ = ["coverage", "record_drug_purchase", "record_fever", "record_vaccination", "register_arrival"]
+__all__ = ["INBOUND", "coverage", "record_drug_purchase", "record_fever", "record_vaccination", "register_arrival",
+           "register_inbound"]
+
+#: the measure category of an inbound traveller (editions' [measures.inbound])
+INBOUND = "inbound"
 
 _SKEW = timedelta(minutes=2)
 _UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
@@ -65,10 +78,42 @@ def register_arrival(session: Session, person_id: str, *, from_area: str, risk_l
                   arrived_at=arrived_at, registered_at=now, source=source)
     session.add(row)
     measure_service.assign_for_persons(session, [person.id], f"arrival_{risk_level}", last_exposure_at=arrived_at,
-                                       edition=edition, tz=tz, now=now, source=("arrival", None), actor=actor)
+                                       edition=edition, tz=tz, now=now, source=(SourceKind.ARRIVAL, None), actor=actor)
     mark_changed(session, [person.id], now)
     audit(session, actor, "arrival.register", "person", person_id, after={"from": from_area, "level": risk_level})
     session.flush()
+    return row
+
+
+def register_inbound(session: Session, person_id: str, *, from_country: str, entered_at: datetime, now: datetime,
+                     edition: Edition, tz: ZoneInfo, port: str | None = None, flight: str | None = None,
+                     source: str | None = None, actor: str = "system") -> InboundArrival:
+    """An inbound traveller (境外输入 arrival): the edition's `inbound` measure counted from entry (14+7 in
+    edition 8, 7+3 in 9, 5+3 in the 20 measures: centralized isolation, then home), with its tests, as an
+    obligation (`source_kind` arrival, `source_ref` inbound:<id>) beside the person's others. Registering the same
+    entry again changes nothing; the same entry with other data is refused, never overwritten."""
+    from_country = (from_country or "").strip()
+    if not from_country:
+        raise InvalidInput("from_country is empty")
+    _not_future("entered_at", entered_at, now)
+    clean = lambda v, n: (v or "").strip()[:n] or None  # noqa: E731
+    port, flight = clean(port, 100), clean(flight, 40)
+    person = people_service.get_person(session, person_id)
+    old = session.scalar(select(InboundArrival).where(InboundArrival.person_fk == person.id,
+                                                      InboundArrival.entered_at == entered_at))
+    if old is not None:
+        if (old.from_country, old.port, old.flight) != (from_country[:100], port, flight):
+            raise Conflict(f"inbound arrival of {person_id} at {entered_at.isoformat()} is already registered from "
+                           f"{old.from_country}; not overwritten")
+        return old
+    row = InboundArrival(person_fk=person.id, from_country=from_country[:100], port=port, flight=flight,
+                         entered_at=entered_at, registered_at=now, source=source)
+    session.add(row)
+    session.flush()
+    measure_service.assign_for_persons(session, [person.id], INBOUND, last_exposure_at=entered_at, edition=edition,
+                                       tz=tz, now=now, source=(SourceKind.ARRIVAL, f"inbound:{row.id}"), actor=actor)
+    mark_changed(session, [person.id], now)
+    audit(session, actor, "inbound_arrival.register", "person", person_id, after={"from": from_country})
     return row
 
 

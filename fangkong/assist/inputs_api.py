@@ -26,6 +26,14 @@ class ArrivalIn(BaseModel):
     arrived_at: Happened
 
 
+class InboundIn(BaseModel):
+    person_id: PersonId
+    from_country: str = Field(min_length=1, max_length=100)
+    entered_at: Happened
+    port: str | None = Field(None, max_length=100)
+    flight: str | None = Field(None, max_length=40)
+
+
 class DrugIn(BaseModel):
     pharmacy: str = Field(min_length=1, max_length=200)
     name: str | None = Field(None, max_length=100)
@@ -60,6 +68,17 @@ def arrival(session: SessionDep, settings: SettingsDep, body: ArrivalIn) -> dict
                                 arrived_at=_aware(body.arrived_at, settings), now=utcnow(),
                                 edition=load_edition(settings.edition), tz=settings.zone, source="api", actor=actor_of(session))
     return {"id": a.id, "person_id": body.person_id, "risk_level": a.risk_level, "arrived_at": a.arrived_at}
+
+
+@router.post("/inbound-arrivals", status_code=201)
+def inbound_arrival(session: SessionDep, settings: SettingsDep, body: InboundIn) -> dict:
+    """An inbound traveller (境外输入): the edition's inbound measure (centralized, then home; with its tests) from
+    entry; the same entry again changes nothing, with other data it is refused (409)."""
+    a = inputs.register_inbound(session, body.person_id, from_country=body.from_country,
+                                entered_at=_aware(body.entered_at, settings), port=body.port, flight=body.flight,
+                                now=utcnow(), edition=load_edition(settings.edition), tz=settings.zone, source="api",
+                                actor=actor_of(session))
+    return {"id": a.id, "person_id": body.person_id, "from_country": a.from_country, "entered_at": a.entered_at}
 
 
 @router.post("/drug-purchases", status_code=201)

@@ -18,13 +18,16 @@ from fangkong.lake.files import read_table_file
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings
 
-app = typer.Typer(help="Other inputs: key-area arrivals, 四类药品 purchases, fever clinics, vaccinations.",
+app = typer.Typer(help="Other inputs: key-area arrivals, inbound travellers (境外输入), 四类药品 purchases, fever clinics, "
+                       "vaccinations.",
                   no_args_is_help=True)
 
 #: table → (required columns, known columns) of an input file (docs/zones.md, "Other inputs")
 TABLES = {
     "arrivals": ({"person_id", "from_area", "risk_level", "arrived_at"}, {"person_id", "from_area", "risk_level",
                                                                           "arrived_at"}),
+    "inbound_arrivals": ({"person_id", "from_country", "entered_at"},
+                         {"person_id", "from_country", "entered_at", "port", "flight"}),
     "drug_purchases": ({"pharmacy", "drug_class", "bought_at"}, {"pharmacy", "name", "id_number", "phone",
                                                                  "drug_class", "bought_at"}),
     "fever_reports": ({"person_id", "clinic", "seen_at"}, {"person_id", "clinic", "seen_at", "temperature"}),
@@ -45,6 +48,11 @@ def _row(session, table: str, row: dict, now, settings) -> None:
                                 risk_level=row["risk_level"] or "", arrived_at=_time(row["arrived_at"], "arrived_at"),
                                 now=now, edition=load_edition(settings.edition), tz=settings.zone, source="file",
                                 actor=operator())
+    elif table == "inbound_arrivals":
+        inputs.register_inbound(session, row["person_id"], from_country=row["from_country"] or "",
+                                entered_at=_time(row["entered_at"], "entered_at"), port=row["port"],
+                                flight=row["flight"], now=now, edition=load_edition(settings.edition), tz=settings.zone,
+                                source="file", actor=operator())
     elif table == "drug_purchases":
         inputs.record_drug_purchase(session, pharmacy=row["pharmacy"] or "",
                                     person=PersonIn(row["name"], row["id_number"], row["phone"]),
@@ -71,7 +79,8 @@ def _row(session, table: str, row: dict, now, settings) -> None:
 
 @app.command("import")
 @handle_errors
-def import_cmd(table: Annotated[str, typer.Argument(help="arrivals, drug_purchases, fever_reports or vaccinations")],
+def import_cmd(table: Annotated[str, typer.Argument(
+        help="arrivals, inbound_arrivals, drug_purchases, fever_reports or vaccinations")],
                file: Path) -> None:
     """Import one input file (CSV or Parquet); each bad row is reported with its line, the others are kept.
 

@@ -19,6 +19,7 @@ __all__ = [
     "AssistRequest",
     "DrugPurchase",
     "FeverReport",
+    "InboundArrival",
     "Vaccination",
 ]
 
@@ -91,6 +92,26 @@ class Arrival(Base):
     #: the area's risk level when the person left it: high / medium / low
     risk_level: Mapped[str] = mapped_column(String(10))
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class InboundArrival(Base):
+    """An inbound traveller (境外输入 arrival, 入境人员): the person gets the edition's `inbound` measure from entry
+    (集中隔离 then home, with its tests); a case found while it is in force is imported (境外输入) in the bulletin."""
+
+    __tablename__ = "inbound_arrival"
+    __table_args__ = (UniqueConstraint("person_fk", "entered_at", name="uq_inbound_arrival_person_entered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    #: the country or region the traveller comes from
+    from_country: Mapped[str] = mapped_column(String(100))
+    #: 入境口岸: the port of entry (airport, land port), and the flight or vehicle
+    port: Mapped[str | None] = mapped_column(String(100))
+    flight: Mapped[str | None] = mapped_column(String(40))
+    #: entry into the country: the measure's period counts from it
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     source: Mapped[str | None] = mapped_column(String(200))
 

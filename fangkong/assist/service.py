@@ -198,7 +198,7 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
         return None
     exposure = min(row.last_exposure_at or req.received_at, at)
     measure_service.assign_for_persons(session, [person.id], category, last_exposure_at=exposure, edition=edition,
-                                       tz=tz, now=at, source=("request", req.request_no), actor=actor)
+                                       tz=tz, now=at, source=(SourceKind.REQUEST, req.request_no), actor=actor)
     m = obligation_of(session, row)
     if m is not None and row.task_fk is not None:
         task = task_service.get_task(session, row.task_fk)

@@ -71,7 +71,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/api/assist(/.*)?", "assist:read"),
     ("POST", r"/api/assist(/.*)?", "assist:write"),
     ("GET", r"/api/vaccinations/coverage", "bulletin:read"),
-    ("POST", r"/api/(arrivals|drug-purchases|fever-reports|vaccinations)", "inputs:write"),
+    ("POST", r"/api/(arrivals|inbound-arrivals|drug-purchases|fever-reports|vaccinations)", "inputs:write"),
     # people
     ("GET", r"/api/(persons|match-reviews|merges)(/.*)?", "people:read"),
     ("POST", r"/api/(persons|match-reviews|merges)(/.*)?", "people:write"),

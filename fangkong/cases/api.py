@@ -29,5 +29,6 @@ def read_case(session: SessionDep, case_id: str):
 def declare_case(session: SessionDep, body: CaseCreate):
     case = service.declare_case(session, body.person_id, sampled_at=body.sampled_at, onset_date=body.onset_date,
                                 isolated_at=body.isolated_at, last_negative_at=body.last_negative_at,
-                                severity=body.severity, now=utcnow(), actor=actor_of(session))
+                                severity=body.severity, imported=body.imported, now=utcnow(),
+                                actor=actor_of(session))
     return CaseRead.of(case)

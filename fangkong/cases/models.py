@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
@@ -45,5 +45,8 @@ class Case(Base):
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edition: Mapped[str | None] = mapped_column(String(10))
+    #: declared imported (境外输入) by the epidemiologist; a case found under an inbound traveller's measure is
+    #: imported without it (reports.service)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     person = relationship("Person", lazy="joined")

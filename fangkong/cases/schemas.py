@@ -21,6 +21,7 @@ class CaseCreate(BaseModel):
     isolated_at: AwareHappened | None = None
     last_negative_at: AwareHappened | None = None
     severity: str | None = Field(None, max_length=20)
+    imported: bool = Field(False, description="an imported case (境外输入), e.g. found at the port of entry")
 
 
 class CaseRead(BaseModel):
@@ -35,10 +36,11 @@ class CaseRead(BaseModel):
     traced_at: datetime | None
     window_start: datetime | None
     window_end: datetime | None
+    imported: bool = False
 
     @classmethod
     def of(cls, c) -> CaseRead:
         return cls(case_id=c.case_no, person_id=c.person.person_id, status=c.status, severity=c.severity,
                    sampled_at=c.sampled_at, onset_date=c.onset_date, isolated_at=c.isolated_at,
                    declared_at=c.declared_at, traced_at=c.traced_at, window_start=c.window_start,
-                   window_end=c.window_end)
+                   window_end=c.window_end, imported=bool(c.imported))

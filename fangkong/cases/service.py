@@ -67,8 +67,10 @@ def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | 
 
 def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onset_date: date | None = None,
                  isolated_at: datetime | None = None, last_negative_at: datetime | None = None,
-                 severity: str | None = None, now: datetime | None = None, actor: str = "system") -> Case:
-    """Declare a case directly (an epidemiologist's decision after the re-check)."""
+                 severity: str | None = None, imported: bool = False, now: datetime | None = None,
+                 actor: str = "system") -> Case:
+    """Declare a case directly (an epidemiologist's decision after the re-check); `imported` declares it an
+    imported case (境外输入: infected abroad, e.g. found at the port of entry)."""
     _check_times(sampled_at, isolated_at)
     now = now or utcnow()
     if last_negative_at is not None and last_negative_at > sampled_at:
@@ -81,6 +83,7 @@ def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onse
         case = report_positive(session, person_id, sampled_at=sampled_at, now=now, actor=actor)
     case.last_negative_at = last_negative_at
     case.severity = severity
+    case.imported = imported
     return recheck(session, case, positive=True, onset_date=onset_date, isolated_at=isolated_at, now=now,
                    actor=actor)
 

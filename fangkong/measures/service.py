@@ -16,7 +16,7 @@ from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import sites
-from fangkong.measures.models import TEST_RESULTS, Measure, MeasureStatus, TestResult, TestTask
+from fangkong.measures.models import TEST_RESULTS, EndReason, Measure, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
@@ -131,7 +131,7 @@ def withdraw(session: Session, m: Measure, *, at: datetime, reason: str, actor: 
     """The obligation was placed on the wrong person (a door check found someone else): it ends as `withdrawn`,
     their room is freed unless another centralized obligation keeps it, and their code is re-evaluated; their
     other obligations stay."""
-    end_obligation(session, m, at=at, reason="withdrawn")
+    end_obligation(session, m, at=at, reason=EndReason.WITHDRAWN)
     sites.vacate(session, m, at=at, reason=reason, actor=actor)
     audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": reason})
     return m

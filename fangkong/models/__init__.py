@@ -11,6 +11,7 @@ from fangkong.assist.models import (
     AssistRequest,
     DrugPurchase,
     FeverReport,
+    InboundArrival,
     Vaccination,
 )
 from fangkong.auth.models import ApiToken, AuthSession, CitizenOtp, Device, User
@@ -73,6 +74,7 @@ __all__ = [
     "HealthCodeChange",
     "Hospital",
     "HospitalAdmission",
+    "InboundArrival",
     "Investigation",
     "IsolationSite",
     "IssuedBulletin",

@@ -95,6 +95,7 @@ RULES: dict[str, Callable[[FromClause, str], ColumnElement]] = {
     "sample": _by_person(),
     "zone_resident": _by_person(),
     "arrival": _by_person(),
+    "inbound_arrival": _by_person(),
     "drug_purchase": _by_person(),
     "fever_report": _by_person(),
     "vaccination": _by_person(),

@@ -29,6 +29,9 @@ class MeasureRule:
     then_days: int = 0
     then_test_days: tuple[int, ...] = ()
     upstream_tests_required: int = 0
+    #: samples taken together on the release test day of the first phase (edition 8's 双采双检: 2); each is
+    #: its own scheduled test and every one must be negative
+    release_samples: int = 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def load_edition(name: str) -> Edition:
             then_days=m.get("then_days", 0),
             then_test_days=tuple(m.get("then_test_days", ())),
             upstream_tests_required=m.get("upstream_tests_required", 0),
+            release_samples=m.get("release_samples", 1),
         )
         for who, m in raw["measures"].items()
     }

@@ -40,7 +40,8 @@ def measure_for(
 
     Periods count from the last exposure: day 1 is the calendar day after it, and the period ends
     at the end of day `days`. Test day n falls on that day n; a test day already past when the
-    person is found is done on the day they are found (缺几天补几天), never dropped.
+    person is found is done on the day they are found (缺几天补几天), never dropped. A rule with
+    `release_samples` n > 1 (edition 8's 双采双检) has n tests on the last test day of its first phase.
     """
     rule = edition.measures[category]
     exposed = last_exposure_at.astimezone(tz).date()
@@ -50,6 +51,10 @@ def measure_for(
     days = [exposed + timedelta(days=n) for n in rule.test_days]
     days += [exposed + timedelta(days=rule.days + n) for n in rule.then_test_days]
     dates = sorted({max(d, found_day) for d in days if end > found_at})
+    if rule.release_samples > 1 and rule.test_days and end > found_at:
+        # 双采双检 (edition 8): the release test of the first phase is sampled twice together, two tests
+        release_day = max(exposed + timedelta(days=max(rule.test_days)), found_day)
+        dates = sorted(dates + [release_day] * (rule.release_samples - 1))
     return MeasurePlan(
         category=category,
         kind=rule.kind,

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from fangkong.cases.models import DECLARED, Case, CaseStatus
+from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
@@ -26,6 +26,7 @@ from fangkong.measures.models import (
 )
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
 from fangkong.protocol.lifecycle import results_met_at
+from fangkong.protocol.origin import INBOUND_CATEGORIES, is_imported, split
 from fangkong.protocol.zones import zone_levels
 from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
@@ -81,6 +82,11 @@ class Bulletin:
     #: 社会面清零: days without a community case that reach it, and whether the day has reached it
     community_zero_days: int = COMMUNITY_ZERO_DAYS
     community_zero: bool = False
+    #: of the day's new cases, the imported ones (境外输入; new_confirmed / new_asymptomatic count all, and
+    #: new_community / new_under_control only the local ones, 本土); total_imported of total_cases
+    new_imported_confirmed: int = 0
+    new_imported_asymptomatic: int = 0
+    total_imported: int = 0
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -127,13 +133,23 @@ def _in_zone_at_sampling() -> object:
                    or_(Zone.closed_at.is_(None), Zone.closed_at > Case.sampled_at)).exists())
 
 
-def _declared_cases(session: Session, until: datetime) -> list[tuple[Case, bool]]:
-    """Cases declared before `until`, each with whether it was found under control (隔离管控中发现): the
-    person's state when sampled decides, not when declared (DOMAIN.md §10)."""
+def _under_inbound_at_sampling() -> object:
+    """SQL: an inbound traveller's obligation of the case's person was in force when the positive sample was
+    taken (the closed loop after entry: the case is imported)."""
+    return (select(Measure.id).where(Measure.person_fk == Case.person_fk,
+                                     Measure.category.in_(sorted(INBOUND_CATEGORIES)),
+                                     in_force_at(Case.sampled_at)).exists())
+
+
+def _declared_cases(session: Session, until: datetime) -> list[tuple[Case, bool, bool]]:
+    """Cases declared before `until`, each with whether it was found under control (隔离管控中发现) and whether
+    it is imported (境外输入): the person's state when sampled decides, not when declared (DOMAIN.md §10)."""
     ctrl = or_(_under_measure_at_sampling(), _in_zone_at_sampling())
-    q = (select(Case, ctrl).where(Case.status.in_(DECLARED), Case.declared_at < until)
+    q = (select(Case, ctrl, _under_inbound_at_sampling()).where(Case.status.in_(DECLARED), Case.declared_at < until)
          .order_by(Case.declared_at, Case.id))
-    return [(c, bool(under)) for c, under in session.execute(q)]
+    return [(c, bool(under), is_imported(declared_imported=bool(c.imported),
+                                         categories_at_sampling=["inbound"] if inbound else []))
+            for c, under, inbound in session.execute(q)]
 
 
 def _found_under(session: Session, case: Case) -> str | None:
@@ -229,8 +245,10 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
     zero_days = int(edition.raw.get("bulletin", {}).get("community_zero_days", COMMUNITY_ZERO_DAYS))
     start, end = _day_bounds(day, tz)
     cases = _declared_cases(session, end)
-    today = [(c, ctrl) for c, ctrl in cases if c.declared_at >= start]
-    community_days = [c.declared_at.astimezone(tz).date() for c, ctrl in cases if not ctrl]
+    today = [(c, ctrl, imp) for c, ctrl, imp in cases if c.declared_at >= start]
+    new = split((c.status, imp, ctrl) for c, ctrl, imp in today)
+    # 社会面 is a local case's: an imported one was found in the inbound closed loop or at the port
+    community_days = [c.declared_at.astimezone(tz).date() for c, ctrl, imp in cases if not ctrl and not imp]
     last_comm = max(community_days) if community_days else None
     since = (day - last_comm).days if last_comm else None
     traced = _traced(session, end)
@@ -240,10 +258,13 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
     beds = _rooms_and_beds(session, end)
     return Bulletin(
         day=day,
-        new_confirmed=sum(1 for c, _ in today if c.status == CaseStatus.CONFIRMED),
-        new_asymptomatic=sum(1 for c, _ in today if c.status == CaseStatus.ASYMPTOMATIC),
-        new_community=sum(1 for _, ctrl in today if not ctrl),
-        new_under_control=sum(1 for _, ctrl in today if ctrl),
+        new_confirmed=new.imported_confirmed + new.local_confirmed,
+        new_asymptomatic=new.imported_asymptomatic + new.local_asymptomatic,
+        new_community=new.local_community,
+        new_under_control=new.local_under_control,
+        new_imported_confirmed=new.imported_confirmed,
+        new_imported_asymptomatic=new.imported_asymptomatic,
+        total_imported=sum(1 for _, _, imp in cases if imp),
         total_cases=len(cases),
         traced_total=sum(traced.values()),
         traced_by_category=traced,
@@ -256,8 +277,9 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
         days_since_community_case=since,
         last_community_case_day=last_comm,
         cases=[{"case_id": c.case_no, "status": c.status, "community": c.person.community,
-                "under_control": ctrl, "found_under": _found_under(session, c) if ctrl else None,
-                "sex": c.person.sex, "age": _age(c.person.birth_date, day)} for c, ctrl in today],
+                "imported": imp, "under_control": ctrl and not imp,
+                "found_under": _found_under(session, c) if ctrl and not imp else None,
+                "sex": c.person.sex, "age": _age(c.person.birth_date, day)} for c, ctrl, imp in today],
         temporary_control=kinds.get("temporary_control", 0),
         environmental=testing_service.environmental_counts(session, day, tz=tz),
         zones=_zone_figures(zone_service.counts_between(session, start, end), edition,

@@ -14,14 +14,20 @@ def _zh(b: Bulletin, area: str) -> str:
     d = f"{b.day.month}月{b.day.day}日"
     cat = b.traced_by_category
     lines = [f"{area}疫情防控办通报（{b.day:%Y年%m月%d日}）", ""]
-    new = b.new_confirmed + b.new_asymptomatic
+    confirmed, asymptomatic = _local(b)
+    new = confirmed + asymptomatic
     if new:
-        lines.append(f"{d}0—24时，{area}新增本土感染者{new}例，其中确诊病例{b.new_confirmed}例、"
-                     f"无症状感染者{b.new_asymptomatic}例；社会面发现{b.new_community}例，"
+        lines.append(f"{d}0—24时，{area}新增本土感染者{new}例，其中确诊病例{confirmed}例、"
+                     f"无症状感染者{asymptomatic}例；社会面发现{b.new_community}例，"
                      f"隔离管控中发现{b.new_under_control}例。")
     else:
         lines.append(f"{d}0—24时，{area}无新增本土感染者。")
-    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases}例{_hospital_zh(b)}。")
+    imported = b.new_imported_confirmed + b.new_imported_asymptomatic
+    if imported:
+        lines.append(f"新增境外输入感染者{imported}例，其中确诊病例{b.new_imported_confirmed}例、"
+                     f"无症状感染者{b.new_imported_asymptomatic}例。")
+    also = f"、境外输入感染者{b.total_imported}例" if b.total_imported else ""
+    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases - b.total_imported}例{also}{_hospital_zh(b)}。")
     lines.append(f"截至目前，共追踪管控风险人员{b.traced_total}人（当日新增{b.new_traced}人），其中，"
                  f"密接者{cat['close']}人，次密接者{cat['secondary']}人，时空伴随者{cat['companion']}人，"
                  f"轨迹重合人员{cat['overlap']}人。")
@@ -54,14 +60,20 @@ def _zh(b: Bulletin, area: str) -> str:
 def _en(b: Bulletin, area: str) -> str:
     cat = b.traced_by_category
     lines = [f"{area} epidemic control office bulletin, {b.day:%Y-%m-%d}", ""]
-    new = b.new_confirmed + b.new_asymptomatic
+    confirmed, asymptomatic = _local(b)
+    new = confirmed + asymptomatic
     if new:
-        lines.append(f"New local cases on {b.day:%Y-%m-%d}: {new} ({b.new_confirmed} confirmed, "
-                     f"{b.new_asymptomatic} asymptomatic); {b.new_community} found in the community, "
+        lines.append(f"New local cases on {b.day:%Y-%m-%d}: {new} ({confirmed} confirmed, "
+                     f"{asymptomatic} asymptomatic); {b.new_community} found in the community, "
                      f"{b.new_under_control} found under control.")
     else:
         lines.append(f"No new local cases on {b.day:%Y-%m-%d}.")
-    lines.append(f"Cumulative local cases: {b.total_cases}{_hospital_en(b)}.")
+    imported = b.new_imported_confirmed + b.new_imported_asymptomatic
+    if imported:
+        lines.append(f"New imported cases (境外输入): {imported} ({b.new_imported_confirmed} confirmed, "
+                     f"{b.new_imported_asymptomatic} asymptomatic).")
+    also = f"; cumulative imported cases: {b.total_imported}" if b.total_imported else ""
+    lines.append(f"Cumulative local cases: {b.total_cases - b.total_imported}{also}{_hospital_en(b)}.")
     lines.append(f"Risk persons traced and under measures: {b.traced_total} ({b.new_traced} new today): "
                  f"{cat['close']} {t('close', 'en')}, {cat['secondary']} {t('secondary', 'en')}, "
                  f"{cat['companion']} {t('companion', 'en')}, {cat['overlap']} {t('overlap', 'en')}.")
@@ -91,6 +103,11 @@ def _en(b: Bulletin, area: str) -> str:
     else:
         lines.append(f"Days without a new community case: {n}.")
     return "\n".join(lines)
+
+
+def _local(b: Bulletin) -> tuple[int, int]:
+    """The day's new local (本土) cases, confirmed and asymptomatic: the new cases less the imported ones."""
+    return b.new_confirmed - b.new_imported_confirmed, b.new_asymptomatic - b.new_imported_asymptomatic
 
 
 def _hospital_zh(b: Bulletin) -> str:

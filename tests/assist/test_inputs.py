@@ -143,3 +143,24 @@ def test_input_files_and_api(server, env, tmp_path):  # noqa: F811
     later = (datetime.now(TZ) + timedelta(days=2)).isoformat()
     assert server.post("/api/fever-reports", json={"person_id": "P00006", "clinic": "c", "seen_at": later}
                        ).status_code == 422
+
+
+def test_inbound_travellers_over_the_api(server, env, tmp_path, monkeypatch):  # noqa: F811
+    """POST /api/inbound-arrivals: the edition's inbound measure from entry; the same entry again changes nothing,
+    with other data it is refused (409); a bad body stores nothing (422)."""
+    from clihelp import set_clock
+
+    set_clock(monkeypatch, "2022-03-12T10:00+08:00")
+    assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
+    body = {"person_id": "P00006", "from_country": "新加坡", "entered_at": "2022-03-11T15:00:00+08:00",
+            "port": "太原武宿国际机场", "flight": "CZ358"}
+    r = server.post("/api/inbound-arrivals", json=body)
+    assert r.status_code == 201 and r.json()["from_country"] == "新加坡"
+    assert server.post("/api/inbound-arrivals", json=body).status_code == 201
+    assert server.post("/api/inbound-arrivals", json=dict(body, from_country="日本")).status_code == 409
+    assert server.post("/api/inbound-arrivals", json=dict(body, from_country="")).status_code == 422
+    assert server.post("/api/inbound-arrivals", json=dict(body, person_id="P09999")).status_code == 404
+    with unit_of_work() as s:
+        ms = list(s.scalars(select(Measure).where(Measure.category == "inbound")))
+        assert [(m.kind, m.then_kind, m.source_kind, len(m.tests)) for m in ms] == [
+            ("centralized_isolation", "home_monitoring", "arrival", 6)]
