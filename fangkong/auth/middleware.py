@@ -58,11 +58,14 @@ def _resolve(kind: str, raw: str) -> Principal | None:
     return principal
 
 
-def _cached_device(headers: dict[str, str]) -> Principal | None:
+def _cached(headers: dict[str, str]) -> Principal | None:
+    """A bearer token's principal from the process's cache: a device's (auth/devices.py) or a user's
+    (service.TOKEN_CACHE_TTL), or None to read it from the records."""
     auth = headers.get("authorization", "")
-    if auth[:7].lower() == "bearer " and devices.is_device_token(raw := auth[7:].strip()):
-        return devices.cached_principal(raw)
-    return None
+    if auth[:7].lower() != "bearer ":
+        return None
+    raw = auth[7:].strip()
+    return devices.cached_principal(raw) if devices.is_device_token(raw) else service.cached_token_principal(raw)
 
 
 def _cookie(header: str, name: str) -> str | None:
@@ -110,11 +113,12 @@ class AuthMiddleware:
                 reset_principal(token)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        # a device scanning at a gate: from the process's cache, without a worker-thread hop (auth/devices.py)
-        device = _cached_device(headers)
+        # a device scanning at a gate, a script's burst of reads: from the process's cache, without a
+        # worker-thread hop or a look-up (auth/devices.py, service.cached_token_principal)
+        cached = _cached(headers)
         found = _credential(headers)
-        if device:
-            principal, credential = device, "bearer"
+        if cached:
+            principal, credential = cached, "bearer"
         elif found is None or _refused_at_once(found[1], scope.get(PUBLIC_LISTENER_KEY, False)):
             principal, credential = None, ""   # nothing, or nothing good: a 401 without a look-up
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -26,7 +27,9 @@ __all__ = [
     "SESSION_COOKIE",
     "SESSION_MAX_AGE",
     "audit_entries",
+    "TOKEN_CACHE_TTL",
     "authenticate",
+    "cached_token_principal",
     "check_password",
     "create_user",
     "credential_exists",
@@ -128,6 +131,7 @@ def list_users(session: Session) -> list[User]:
 def update_user(session: Session, user: User, *, actor: str, role: str | None = None,
                 jurisdiction: str | None = None, active: bool | None = None, password: str | None = None) -> User:
     """Change a user's role, jurisdiction, password or active flag (audited; a password is never logged)."""
+    _forget_tokens()   # this process's cached principals may carry the old role or jurisdiction
     before = _public(user)
     code = _check(role or user.role, user.jurisdiction if jurisdiction is None else jurisdiction, password,
                   user.username)
@@ -177,14 +181,59 @@ def principal_of(user: User) -> Principal:
                      permissions=perms, person_id=user.person_id if user.role == "citizen" else None)
 
 
+#: seconds a process answers a user's bearer token from its own cache before reading the token again: a token
+#: revoked (or its user changed) by another process, or the CLI, stops working there within this bound; one
+#: revoked by this process stops at once. A script's burst of requests costs one look-up a second
+TOKEN_CACHE_TTL = 1.0
+_MAX_CACHED = 100_000
+#: token hash → (principal, monotonic time its read began)
+_token_cache: dict[str, tuple[Principal, float]] = {}
+#: hashes of tokens revoked by this process: a read racing the revocation's commit must not cache them again
+_revoked: set[str] = set()
+#: bumped when a user is changed here (role, jurisdiction, password, disabled): a read begun before is not cached
+_generation = [0]
+
+
+def cached_token_principal(raw: str) -> Principal | None:
+    """The principal of a user's bearer token from this process's cache (no I/O: callable on the event loop),
+    or None (not cached, or cached longer than TOKEN_CACHE_TTL ago: read it again)."""
+    hit = _token_cache.get(_token_hash(raw))
+    if hit is None or time.monotonic() - hit[1] > TOKEN_CACHE_TTL:
+        return None
+    return hit[0]
+
+
+def _forget_tokens(*hashes: str) -> None:
+    """Revoked here: out of the cache at once, and never cached again by this process."""
+    _generation[0] += 1
+    if not hashes:
+        _token_cache.clear()
+        return
+    if len(_revoked) >= _MAX_CACHED:
+        _revoked.clear()   # the records say revoked anyway: this only closes a race of a second
+    for h in hashes:
+        _token_cache.pop(h, None)
+        _revoked.add(h)
+
+
 def principal_for_token(session: Session, raw: str, now: datetime | None = None) -> Principal | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
+    token_hash = _token_hash(raw)
+    read_at, generation = time.monotonic(), _generation[0]   # before the read: a change meanwhile wins
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
     now = now or utcnow()
-    if token is None or token.revoked_at or (token.expires_at and token.expires_at < now) or not token.user.active:
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at < now) or not token.user.active \
+            or token_hash in _revoked:
+        _token_cache.pop(token_hash, None)
         return None
     if token.last_used_at is None or now - token.last_used_at > _LAST_USE_STEP:
         token.last_used_at = now
-    return principal_of(token.user)
+    principal = principal_of(token.user)
+    if generation == _generation[0] and (token.expires_at is None
+                                          or token.expires_at - now > timedelta(seconds=TOKEN_CACHE_TTL)):
+        if len(_token_cache) >= _MAX_CACHED:
+            _token_cache.clear()
+        _token_cache[token_hash] = (principal, read_at)
+    return principal
 
 
 def credential_exists(session: Session, kind: str, raw: str) -> bool:
@@ -228,6 +277,7 @@ def get_token(session: Session, token_id: int, *, owner: str | None = None) -> A
 
 def revoke_token(session: Session, token: ApiToken, *, actor: str) -> ApiToken:
     """The token stops working at once (audited); revoking a revoked token changes nothing."""
+    _forget_tokens(token.token_hash)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit(session, actor, "token.revoke", "user", token.user.username,

@@ -89,8 +89,8 @@ def test_an_unknown_unsigned_token_is_looked_up_once_and_an_old_one_still_works(
     assert len(lookups) == 1   # the records said "no such token" once: remembered
     old = {"Authorization": f"Bearer {_legacy_token('admin')}"}
     assert anon.get("/api/cases", headers=old).status_code == 200
-    assert anon.get("/api/cases", headers=old).status_code == 200   # a good one is looked up every time
-    assert len(lookups) == 3
+    assert anon.get("/api/cases", headers=old).status_code == 200   # a good one is never remembered as bad
+    assert 2 <= len(lookups) <= 3   # the second from the process's 1 s token cache, unless a second has passed
 
 
 def test_the_public_listener_refuses_unsigned_credentials_without_a_look_up(sqlite_env, lookups):

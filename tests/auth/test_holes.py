@@ -217,3 +217,86 @@ def test_a_drill_with_a_moved_clock_accepts_its_own_times(server, tmp_path, monk
     set_clock(monkeypatch, "2022-03-14T12:00:00+08:00")
     r = server.post("/api/cases", json={"person_id": "P00004", "sampled_at": "2022-03-20T08:00:00+08:00"})
     assert r.status_code == 422 and "implausible" in r.text, r.text
+
+
+def test_a_script_s_burst_reads_its_token_once_a_second(server, monkeypatch):  # noqa: F811
+    """Users' bearer tokens are cached per process for service.TOKEN_CACHE_TTL: 20 requests in a burst read the
+    token from the records once or twice, not 20 times; a revocation here ends the cached token at once."""
+    from fangkong.auth import middleware
+
+    reads = []
+    real = auth_service.principal_for_token
+    monkeypatch.setattr(auth_service, "principal_for_token", lambda *a, **k: reads.append(1) or real(*a, **k))
+    raw = make_user("burst", "analyst", "140105")
+    script = server.anonymous()
+    script.headers["Authorization"] = f"Bearer {raw}"
+    assert all(script.get("/api/auth/me").status_code == 200 for _ in range(20))
+    assert 1 <= len(reads) <= 5, f"{len(reads)} look-ups for 20 requests"
+    assert middleware._cached({"authorization": f"Bearer {raw}"}).username == "burst"
+    assert script.delete("/api/auth/token").status_code == 200
+    assert script.get("/api/auth/me").status_code == 401   # at once, though it was cached a moment ago
+
+
+def _second_process(tmp_path):
+    """Another server process on the same store (the env fixture's settings are in os.environ)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    log = open(tmp_path / "second.log", "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "fangkong.api:app", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"], stdout=log, stderr=log,
+                            env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError((tmp_path / "second.log").read_text())
+
+
+def test_a_revocation_in_one_process_is_honoured_by_another_within_the_cache_bound(server, tmp_path):  # noqa: F811
+    """Two server processes on one store: a token cached by the second stops working there within
+    TOKEN_CACHE_TTL (+ a request's time) after the first revokes it, and a disabled user's token likewise."""
+    import time
+
+    proc, url = _second_process(tmp_path)
+    try:
+        raw = make_user("two-procs", "analyst", "140105")
+        with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {raw}"}) as other:
+            assert all(other.get("/api/auth/me").status_code == 200 for _ in range(5))   # cached there now
+            with unit_of_work() as s:
+                mine = auth_service.tokens_of(s, "two-procs")[0].id
+            assert server.delete(f"/api/auth/tokens/{mine}").status_code == 200   # revoked in this process
+            revoked_at = time.monotonic()
+            while other.get("/api/auth/me").status_code == 200:
+                assert time.monotonic() - revoked_at < auth_service.TOKEN_CACHE_TTL + 1.0, "still accepted"
+                time.sleep(0.05)
+        raw2 = auth_service_token("two-procs")
+        with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {raw2}"}) as other:
+            assert other.get("/api/auth/me").status_code == 200
+            assert server.patch("/api/users/two-procs", json={"active": False}).status_code == 200
+            changed_at = time.monotonic()
+            while other.get("/api/auth/me").status_code == 200:
+                assert time.monotonic() - changed_at < auth_service.TOKEN_CACHE_TTL + 1.0, "still accepted"
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def auth_service_token(username: str) -> str:
+    with unit_of_work() as s:
+        return auth_service.issue_token(s, auth_service.get_user(s, username), label="again")
