@@ -250,13 +250,14 @@ def build(persons: int, risk: int) -> str:
     from fangkong.auth import service as auth_service
     from fangkong.clikit import unit_of_work
     from fangkong.db.migrate import upgrade
+    from fangkong.db.scope import acting_as
     from fangkong.settings import get_settings
 
     upgrade(get_settings().database_url)
     build_city(persons, risk)
     with unit_of_work() as s:
-        user = auth_service.create_user(s, "flood-commander", role="commander", password="flood-" + "x9Q" * 8,
-                                        actor="bench")
+        with acting_as(s, "bench"):
+            user = auth_service.create_user(s, "flood-commander", role="commander", password="flood-" + "x9Q" * 8)
         return auth_service.issue_token(s, user, label="bench")
 
 

@@ -118,15 +118,17 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
     from fangkong.clikit import unit_of_work
     from fangkong.codes.tokens import make_token
     from fangkong.db.core import utcnow
+    from fangkong.db.scope import acting_as
     from fangkong.people.models import Person
     from fangkong.settings import get_settings
 
     secret, now = get_settings().secret_key, utcnow()
     out = {"tokens": [make_token(p, secret=secret, now=now, ttl=td(hours=1))[0] for p in persons]}
     with unit_of_work() as s:
-        out["devices"] = [devices.issue_device(s, kind="venue", venue_id=v, label="bench", actor="bench")[1]
-                          for v in venues[:devices_n]]
-        staff = auth_service.create_user(s, "bench", role="commander", password="quiet-lantern-42", actor="bench")
+        with acting_as(s, "bench"):
+            out["devices"] = [devices.issue_device(s, kind="venue", venue_id=v, label="bench")[1]
+                              for v in venues[:devices_n]]
+            staff = auth_service.create_user(s, "bench", role="commander", password="quiet-lantern-42")
         out["staff"] = auth_service.issue_token(s, staff, label="bench")
         fks = {p: fk for p, fk in s.execute(select(Person.person_id, Person.id).where(
             Person.person_id.in_(persons[:citizens_n])))}

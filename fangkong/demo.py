@@ -252,7 +252,7 @@ def demo(
         response = standby.rows(standby.figures(session, at=_day_end(settings, summary.index_sampled_at),
                                                 per_10k=settings.rooms_per_10k))
         codes = code_service.colour_counts(session)
-    with unit_of_work() as session:
+    with unit_of_work(actor="demo") as session:
         logins = demo_users(session, district=cases[0].trace.case.person.community[:6] if cases else "",
                             citizen=summary.index_person_id)
         gates = demo_devices(session)
@@ -286,7 +286,7 @@ def demo_users(session, *, district: str, citizen: str) -> list[str]:
     made = []
     for role in ("commander", "epidemiologist", "analyst", "verifier", "lab", "isolation", "admin", "citizen"):
         where = district if role == "verifier" else ""
-        auth_service.create_user(session, role, role=role, password=DEMO_PASSWORD, jurisdiction=where, actor="demo",
+        auth_service.create_user(session, role, role=role, password=DEMO_PASSWORD, jurisdiction=where,
                                  person_id=citizen if role == "citizen" else None)
         made.append(f"{role}" + (f" ({where})" if where else "") + (f" (= {citizen})" if role == "citizen" else ""))
     return made
@@ -298,7 +298,7 @@ def demo_devices(session) -> list[str]:
     venue = min(people_service.venue_ids(session))
     lines = []
     for kind, where in (("venue", venue), ("checkpoint", None)):
-        device, raw = devices.issue_device(session, kind=kind, venue_id=where, label="demo", actor="demo")
+        device, raw = devices.issue_device(session, kind=kind, venue_id=where, label="demo")
         lines.append(f"{kind} {device.device_id}{' at ' + where if where else ''}: {raw}")
     return lines
 

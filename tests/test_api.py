@@ -17,14 +17,16 @@ from test_flow import city
 
 from fangkong.auth import service as auth_service
 from fangkong.clikit import unit_of_work
+from fangkong.db.scope import acting_as
 
 
 def make_user(username: str, role: str, jurisdiction: str = "", password: str = "test-password",
               person: str | None = None) -> str:
     """A user in the current store and a bearer token for it (a citizen is bound to `person`)."""
     with unit_of_work() as s:
-        user = auth_service.create_user(s, username, role=role, password=password, jurisdiction=jurisdiction,
-                                        actor="test", person_id=person)
+        with acting_as(s, "test"):
+            user = auth_service.create_user(s, username, role=role, password=password, jurisdiction=jurisdiction,
+                                            person_id=person)
         return auth_service.issue_token(s, user, label="test")
 
 

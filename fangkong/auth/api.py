@@ -18,7 +18,7 @@ from fangkong.auth.schemas import (
     UserUpdate,
 )
 from fangkong.auth.web import set_device_cookie
-from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep, actor_of
+from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
 from fangkong.protocol.times import Happened
 from fangkong.ratelimit import check_login
@@ -54,14 +54,14 @@ def revoke_this_token(request: Request, session: SessionDep, user: CurrentUser):
     token = service.token_used(session, auth[7:].strip()) if auth[:7].lower() == "bearer " else None
     if token is None:
         raise InvalidInput("this request carries no bearer token to revoke (a page session ends at /logout)")
-    return service.revoke_token(session, token, actor=user.username)
+    return service.revoke_token(session, token)
 
 
 @router.delete("/auth/tokens/{token_id}", response_model=TokenRead)
 def revoke_token(session: SessionDep, user: CurrentUser, token_id: Annotated[int, Path(ge=1, le=2**31)]):
     """Revoke one of your tokens by id (GET /api/auth/tokens); an admin may revoke anyone's."""
     owner = None if user.can("users:admin") else user.username
-    return service.revoke_token(session, service.get_token(session, token_id, owner=owner), actor=user.username)
+    return service.revoke_token(session, service.get_token(session, token_id, owner=owner))
 
 
 @router.get("/auth/me", response_model=MeRead)
@@ -78,13 +78,13 @@ def list_users(session: SessionDep):
 @router.post("/users", response_model=UserRead, status_code=201)
 def create_user(session: SessionDep, body: UserCreate):
     return service.create_user(session, body.username, role=body.role, password=body.password,
-                               jurisdiction=body.jurisdiction, actor=actor_of(session), person_id=body.person_id)
+                               jurisdiction=body.jurisdiction, person_id=body.person_id)
 
 
 @router.patch("/users/{username}", response_model=UserRead)
 def update_user(session: SessionDep, username: Username, body: UserUpdate):
     user = service.get_user(session, username)
-    return service.update_user(session, user, actor=actor_of(session), role=body.role,
+    return service.update_user(session, user, role=body.role,
                                jurisdiction=body.jurisdiction, active=body.active, password=body.password)
 
 

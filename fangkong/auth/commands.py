@@ -43,9 +43,9 @@ def create(username: str,
     """A new user. Example: `echo 's3cret-pass' | fangkong users create wang --role commander
     --jurisdiction 1401 --password-stdin`; a citizen: `... users create li --role citizen --person P0000042`"""
     password = _password(password_stdin)
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         user = service.create_user(session, username, role=role, password=password, jurisdiction=jurisdiction,
-                                   actor=operator(), person_id=person)
+                                   person_id=person)
         out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}",
                   highlight=False)
 
@@ -70,8 +70,8 @@ def update(username: str, role: Annotated[str | None, typer.Option("--role")] = 
            ) -> None:
     """Change a role, jurisdiction, password or disable a user (their tokens stop working)."""
     password = _password(True) if password_stdin else None
-    with unit_of_work() as session:
-        user = service.update_user(session, service.get_user(session, username), actor=operator(), role=role,
+    with unit_of_work(actor=operator()) as session:
+        user = service.update_user(session, service.get_user(session, username), role=role,
                                    jurisdiction=jurisdiction, active=active, password=password)
         out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}, "
                   f"{'active' if user.active else 'disabled'}", highlight=False)
@@ -104,8 +104,8 @@ def tokens(username: str) -> None:
 @handle_errors
 def revoke_token(token_id: int) -> None:
     """Revoke a token by id (`fangkong users tokens NAME` lists them): it stops working at once."""
-    with unit_of_work() as session:
-        token = service.revoke_token(session, service.get_token(session, token_id), actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        token = service.revoke_token(session, service.get_token(session, token_id))
         out.print(f"token {token.id} of {token.user.username} revoked", highlight=False)
 
 

@@ -22,7 +22,7 @@ from fangkong.auth import credentials
 from fangkong.auth.models import Device, DeviceKind
 from fangkong.db.audit import audit
 from fangkong.db.core import Base, session_scope, utcnow
-from fangkong.db.scope import Principal
+from fangkong.db.scope import Principal, acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.roles import DEVICE_PERMISSIONS
 
@@ -59,9 +59,10 @@ def _public(device: Device) -> dict:
             "label": device.label}
 
 
-def issue_device(session: Session, *, kind: str, venue_id: str | None, label: str | None, actor: str,
+def issue_device(session: Session, *, kind: str, venue_id: str | None, label: str | None,
                  now: datetime | None = None) -> tuple[Device, str]:
     """A new device and its token (returned once). A venue device names its venue; a checkpoint none."""
+    actor = acting(session)
     try:
         kind = DeviceKind(kind)
     except ValueError:
@@ -100,8 +101,9 @@ def list_devices(session: Session, *, include_revoked: bool = False) -> list[Dev
     return list(session.scalars(q))
 
 
-def revoke_device(session: Session, device_id: str, *, actor: str, now: datetime | None = None) -> Device:
+def revoke_device(session: Session, device_id: str, *, now: datetime | None = None) -> Device:
     """The device's token stops working: at once in this process once committed, elsewhere within CACHE_TTL."""
+    actor = acting(session)
     device = get_device(session, device_id)
     if device.revoked_at is not None:
         raise Conflict(f"device {device_id} was revoked at {device.revoked_at.isoformat()}")

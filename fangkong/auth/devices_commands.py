@@ -25,8 +25,8 @@ def issue(kind: Annotated[str, typer.Argument(help="venue (records scans at its 
     """A new device token, printed once (only its hash is stored).
 
     Example: `fangkong devices issue venue --venue V0001845 --label "front door"`"""
-    with unit_of_work() as session:
-        device, raw = devices.issue_device(session, kind=kind, venue_id=venue, label=label, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        device, raw = devices.issue_device(session, kind=kind, venue_id=venue, label=label)
         out.print(f"device {device.device_id} ({device.kind}{', venue ' + device.venue_id if device.venue_id else ''})",
                   highlight=False)
     out.print(raw, highlight=False, soft_wrap=True)
@@ -49,6 +49,6 @@ def list_cmd(revoked: Annotated[bool, typer.Option("--revoked", help="also revok
 def revoke(device_id: str) -> None:
     """The device's token stops working (at once on this machine's processes' next look-up, within 30 s on
     running servers). Example: `fangkong devices revoke D000001`"""
-    with unit_of_work() as session:
-        d = devices.revoke_device(session, device_id, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        d = devices.revoke_device(session, device_id)
         out.print(f"device {d.device_id} revoked", highlight=False)

@@ -15,7 +15,7 @@ from fangkong.auth import credentials
 from fangkong.auth.models import ApiToken, AuthSession, Device, User
 from fangkong.db.audit import AuditEntry, audit
 from fangkong.db.core import Base, utcnow
-from fangkong.db.scope import Principal
+from fangkong.db.scope import Principal, acting
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.i18n import t
 from fangkong.protocol.passwords import password_problem
@@ -96,8 +96,10 @@ def _person_fk(session: Session, role: str, person_id: str | None) -> int | None
 
 
 def create_user(session: Session, username: str, *, role: str, password: str, jurisdiction: str = "",
-                actor: str, person_id: str | None = None) -> User:
-    """A new user; the password is kept as an argon2 hash only. A citizen names the person they are."""
+                person_id: str | None = None) -> User:
+    """A new user, made by the session's actor; the password is kept as an argon2 hash only. A citizen names
+    the person they are."""
+    actor = acting(session)
     code = _check(role, jurisdiction, password, username)
     person_fk = _person_fk(session, role, person_id)
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
@@ -128,7 +130,7 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def update_user(session: Session, user: User, *, actor: str, role: str | None = None,
+def update_user(session: Session, user: User, *, role: str | None = None,
                 jurisdiction: str | None = None, active: bool | None = None, password: str | None = None) -> User:
     """Change a user's role, jurisdiction, password or active flag (audited; a password is never logged)."""
     _forget_tokens()   # this process's cached principals may carry the old role or jurisdiction
@@ -146,7 +148,7 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
             token.revoked_at = utcnow()
         session.execute(delete(AuthSession).where(AuthSession.user_fk == user.id))  # and every page session
     after = _public(user) | ({"password": "changed"} if password is not None else {})
-    audit(session, actor, "user.update", "user", user.username, before=before, after=after)
+    audit(session, acting(session), "user.update", "user", user.username, before=before, after=after)
     return user
 
 
@@ -275,12 +277,12 @@ def get_token(session: Session, token_id: int, *, owner: str | None = None) -> A
     return token
 
 
-def revoke_token(session: Session, token: ApiToken, *, actor: str) -> ApiToken:
+def revoke_token(session: Session, token: ApiToken) -> ApiToken:
     """The token stops working at once (audited); revoking a revoked token changes nothing."""
     _forget_tokens(token.token_hash)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit(session, actor, "token.revoke", "user", token.user.username,
+        audit(session, acting(session), "token.revoke", "user", token.user.username,
               after={"token_id": token.id, "label": token.label})
     return token
 

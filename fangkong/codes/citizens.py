@@ -14,6 +14,7 @@ from fangkong.auth import otp
 from fangkong.auth import service as auth_service
 from fangkong.auth.models import User
 from fangkong.db.audit import audit
+from fangkong.db.scope import acting_as
 from fangkong.i18n import t
 from fangkong.people.models import Person, PersonPhone
 from fangkong.protocol.idnumber import mask_phone
@@ -58,9 +59,9 @@ def _account(session: Session, person: Person) -> User:
     user = session.scalar(select(User).where(User.person_fk == person.id, User.role == "citizen")
                           .order_by(User.id).limit(1))
     if user is None:
-        user = auth_service.create_user(session, f"citizen-{person.person_id}"[:64], role="citizen",
-                                        password=secrets.token_urlsafe(32), actor="citizen-sign-in",
-                                        person_id=person.person_id)
+        with acting_as(session, "citizen-sign-in"):
+            user = auth_service.create_user(session, f"citizen-{person.person_id}"[:64], role="citizen",
+                                            password=secrets.token_urlsafe(32), person_id=person.person_id)
     return user
 
 

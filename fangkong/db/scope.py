@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
@@ -13,6 +15,7 @@ __all__ = [
     "SCOPE_KEY",
     "Principal",
     "acting",
+    "acting_as",
     "bind",
     "current_principal",
     "reset_principal",
@@ -86,3 +89,18 @@ def acting(session: Session) -> str:
     every request), the CLI's operator or --by (clikit.unit_of_work), "system" for a job bound to nobody.
     Services read it here instead of taking an `actor` parameter (STYLE.md rule 11)."""
     return session.info.get(ACTOR_KEY) or "system"
+
+
+@contextmanager
+def acting_as(session: Session, actor: str) -> Iterator[Session]:
+    """`with acting_as(session, name):` a step done by `name` when nobody acts through the session (a public
+    route's system step, a test's or benchmark's set-up); a session with a signed-in user or a CLI operator
+    keeps them. Restored afterwards, so the rest of the unit of work is unchanged."""
+    saved = session.info.get(ACTOR_KEY)
+    if saved is None:
+        session.info[ACTOR_KEY] = actor
+    try:
+        yield session
+    finally:
+        if saved is None:
+            session.info.pop(ACTOR_KEY, None)

@@ -14,20 +14,22 @@ from fangkong.clikit import unit_of_work
 from fangkong.codes.tokens import make_token
 from fangkong.db.core import utcnow
 from fangkong.db.outbox import OutboxMessage
+from fangkong.db.scope import acting_as
 from fangkong.settings import get_settings
 
 
 def device_token(kind: str = "venue", venue_id: str | None = None) -> str:
     """A new device of that kind (a venue device at `venue_id`) and its bearer token."""
-    with unit_of_work() as s:
-        return devices.issue_device(s, kind=kind, venue_id=venue_id, label="test", actor="test")[1]
+    with unit_of_work(actor="test") as s:
+        return devices.issue_device(s, kind=kind, venue_id=venue_id, label="test")[1]
 
 
 def citizen_token(person_id: str, username: str | None = None) -> str:
     """An account the office made for the citizen `person_id`, and a bearer token of it."""
     with unit_of_work() as s:
-        user = auth_service.create_user(s, username or f"citizen_{person_id}", role="citizen",
-                                        password="citizen-password-1", actor="test", person_id=person_id)
+        with acting_as(s, "test"):
+            user = auth_service.create_user(s, username or f"citizen_{person_id}", role="citizen",
+                                            password="citizen-password-1", person_id=person_id)
         return auth_service.issue_token(s, user, label="test")
 
 

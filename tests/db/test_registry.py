@@ -49,3 +49,16 @@ def test_who_acts_is_read_from_the_session():
     assert acting(Session()) == "system"  # a job bound to nobody
     assert acting(bind(Session(), None, actor="李分析")) == "李分析"  # the CLI's --by or operator
     assert acting(bind(Session(), Principal(username="wang", role="admin", prefix=None))) == "wang"
+
+
+def test_acting_as_names_a_system_step_only_where_nobody_acts():
+    from fangkong.db.scope import acting, acting_as, bind
+
+    s = Session()
+    with acting_as(s, "citizen-sign-in"):
+        assert acting(s) == "citizen-sign-in"
+    assert acting(s) == "system"  # restored: the rest of the unit of work is unchanged
+    signed_in = bind(Session(), None, actor="wang")
+    with acting_as(signed_in, "citizen-sign-in"):
+        assert acting(signed_in) == "wang"  # a signed-in user or a CLI operator is kept
+    assert acting(signed_in) == "wang"
