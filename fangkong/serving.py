@@ -44,14 +44,19 @@ def lower_priority(nice: int) -> None:
             log.warning("could not lower the public process's priority: %s", exc)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel sends it SIGTERM when the main process dies, however it dies."""
+def _death_signal():
+    """A function for the child between fork and exec (resolved here, in the parent: nothing is imported or
+    loaded in the child, where another thread's lock could be held): the kernel sends the child SIGTERM when
+    the main process dies, however it dies (Linux PR_SET_PDEATHSIG); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)
 
 
 class PublicProcess:
@@ -62,6 +67,7 @@ class PublicProcess:
         self.proc: subprocess.Popen | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()   # a restart and a stop never cross
+        self._preexec = _death_signal()
         self._watcher = threading.Thread(target=self._watch, name="fangkong-public-listener", daemon=True)
 
     def start(self) -> None:
@@ -70,8 +76,7 @@ class PublicProcess:
 
     def _spawn(self) -> None:
         # its own session: a Ctrl-C in the terminal reaches the main process, which ends this one in order
-        self.proc = subprocess.Popen(self.command, start_new_session=True,
-                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.proc = subprocess.Popen(self.command, start_new_session=True, preexec_fn=self._preexec)
         self._started = time.monotonic()
 
     def _watch(self) -> None:

@@ -276,6 +276,7 @@ def test_the_flood_bench_runs_at_tiny_size(tmp_path):
     assert result["alone"]["n"] > 0 and result["flooded"]["n"] > 0, out
     assert set(result["alone"]["statuses"]) == {"200"} and set(result["flooded"]["statuses"]) == {"200"}, out
     assert sum(result["flood"].values()) > 0 and "500" not in result["flood"], out
+    assert result["one_port"] is False, out   # the flood on the public port, the commander on the staff's
     assert "5xx other" not in result["flood"], out
     for line in ("commander alone", "commander under the flood", "flood: 20 clients", "target"):
         assert line in out, out

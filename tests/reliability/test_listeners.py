@@ -124,3 +124,58 @@ def test_serve_with_a_public_port_runs_the_public_routes_in_a_lower_priority_pro
     while time.monotonic() < deadline and Path(f"/proc/{again}").exists():
         time.sleep(0.1)
     assert not Path(f"/proc/{again}").exists() or "Z" in Path(f"/proc/{again}/stat").read_text().split()[2]
+
+
+def _routes() -> list[tuple[str, str]]:
+    """Every (method, concrete path) of the app, path parameters filled in."""
+    import re
+
+    from fangkong.api import app
+
+    out = []
+    for route in app.routes:
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                out.append((method, re.sub(r"\{[^}]+\}", "x1", route.path)))
+    return out
+
+
+def test_the_public_listener_serves_exactly_the_citizens_and_devices_routes():
+    """Generated from the app: a new citizen or device route must be served on the public port, a new staff
+    route must not be (the list in fangkong/edge.py is kept by this test, not by memory)."""
+    from fangkong.auth import policy
+    from fangkong.protocol.roles import DEVICE_PERMISSIONS, ROLE_PERMISSIONS
+
+    outside = set(ROLE_PERMISSIONS["citizen"]).union(*DEVICE_PERMISSIONS.values())
+    staff_pages = {"/login", "/logout", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+    for method, path in _routes():
+        needed = None if policy.is_public(method, path) else policy.permission_for(method, path)
+        citizen_or_device = needed in outside or needed is None and path not in staff_pages \
+            or needed == policy.SIGNED_IN and path.startswith("/api/auth/")
+        assert on_public_listener(path) == citizen_or_device, (method, path, needed)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux's")
+def test_the_public_process_ends_when_the_main_one_is_killed_outright(sqlite_env, monkeypatch):
+    monkeypatch.setenv("FANGKONG_DEMO", "1")
+    port, public_port = _port(), _port()
+    exe = Path(sys.executable).parent / "fangkong"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--public-port", str(public_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _up(f"http://127.0.0.1:{public_port}")
+        [child] = _children(proc.pid)
+    finally:
+        proc.kill()   # SIGKILL: no finally of its own runs; the kernel tells the child
+        proc.wait(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+    except (FileNotFoundError, IndexError):
+        return False
