@@ -68,8 +68,8 @@ def list_points(session: SessionDep, page: Page):
 
 @router.post("/points", response_model=PointRead, status_code=201)
 def add_point(session: SessionDep, body: PointCreate):
-    p = service.add_point(session, body.point_id, name=body.name, community=body.community, tables=body.tables,
-                          actor=actor_of(session))
+    p = service.add_point(session, body.point_id, name=body.name, community=body.community,
+                          tables=body.tables)
     return PointRead(point_id=p.point_id, name=p.name, community=p.community, tables=p.tables)
 
 
@@ -81,8 +81,8 @@ def list_labs(session: SessionDep):
 
 @router.post("/labs", response_model=LabRead, status_code=201)
 def add_lab(session: SessionDep, body: LabCreate):
-    x = service.add_lab(session, body.lab_id, daily_capacity=body.daily_capacity, kind=body.kind, name=body.name,
-                        actor=actor_of(session))
+    x = service.add_lab(session, body.lab_id, daily_capacity=body.daily_capacity, kind=body.kind,
+                        name=body.name)
     return LabRead(lab_id=x.lab_id, name=x.name, kind=x.kind, daily_capacity=x.daily_capacity)
 
 
@@ -95,8 +95,7 @@ def list_rounds(session: SessionDep, page: Page):
 def create_round(session: SessionDep, settings: SettingsDep, body: RoundCreate):
     r = service.create_round(session, body.round_id, rule=_rule(settings), name=body.name, kind=body.kind,
                              start_date=body.start_date, end_date=body.end_date or body.start_date,
-                             point_ids=body.point_ids, pool_size=body.pool_size, communities=body.communities,
-                             actor=actor_of(session))
+                             point_ids=body.point_ids, pool_size=body.pool_size, communities=body.communities)
     return RoundRead.of(r)
 
 
@@ -154,6 +153,6 @@ def environmental(session: SessionDep, page: Page):
 @router.post("/environmental", response_model=EnvRead, status_code=201)
 def add_environmental(session: SessionDep, body: EnvCreate):
     e = service.register_environmental(session, body.tube_id, place_kind=body.place_kind, sampled_at=body.sampled_at,
-                                       place_ref=body.place_ref, case_ref=body.case_id, note=body.note, actor=actor_of(session))
+                                       place_ref=body.place_ref, case_ref=body.case_id, note=body.note)
     return EnvRead(tube_id=e.tube.tube_id, place_kind=e.place_kind, place_ref=e.place_ref,
                    sampled_at=e.tube.sampled_at, result=None)

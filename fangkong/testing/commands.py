@@ -107,8 +107,8 @@ def point_add(point_id: str, community: Annotated[str | None, typer.Option(help=
               tables: Annotated[int, typer.Option(min=1, max=1000, help="sampling tables")] = 1,
               name: str | None = None) -> None:
     """Register a sampling point. Example: `fangkong testing point add PT001 --community 140105001001 --tables 4`"""
-    with unit_of_work() as session:
-        service.add_point(session, point_id, name=name, community=community, tables=tables, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        service.add_point(session, point_id, name=name, community=community, tables=tables)
     err.print(f"point {point_id} registered")
 
 
@@ -117,8 +117,8 @@ def point_add(point_id: str, community: Annotated[str | None, typer.Option(help=
 def lab_add(lab_id: str, capacity: Annotated[int, typer.Option(min=1, help="tubes per day")],
             kind: Annotated[str, typer.Option(help="own or contracted")] = "own", name: str | None = None) -> None:
     """Register a lab. Example: `fangkong testing lab add LAB1 --capacity 48000 --kind own`"""
-    with unit_of_work() as session:
-        service.add_lab(session, lab_id, daily_capacity=capacity, kind=kind, name=name, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        service.add_lab(session, lab_id, daily_capacity=capacity, kind=kind, name=name)
     err.print(f"lab {lab_id} registered")
 
 
@@ -149,10 +149,10 @@ def round_create(
 ) -> None:
     """Create a round. Example: `fangkong testing round create R1 --start 2022-03-14 --point PT001 --point PT002`"""
     first = parse_date(start, "--start", planned=True)
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         service.create_round(session, round_id, rule=_rule(), name=name or round_id, kind=kind, start_date=first,
                              end_date=parse_date(end, "--end", planned=True) if end else first, point_ids=point or [],
-                             pool_size=pool_size, communities=community or [], actor=operator())
+                             pool_size=pool_size, communities=community or [])
     err.print(f"round {round_id} created")
 
 
@@ -254,10 +254,10 @@ def env_add(tube_id: str, place_kind: Annotated[str, typer.Option(help=", ".join
 
     Example: `fangkong testing env add E0001 --place-kind case_home --case C000001 --sampled-at 2022-03-14T15:00`
     """
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         service.register_environmental(session, tube_id, place_kind=place_kind,
                                        sampled_at=parse_time(sampled_at, "--sampled-at"), place_ref=place,
-                                       case_ref=case, note=note, actor=operator())
+                                       case_ref=case, note=note)
     err.print(f"environmental sample {tube_id} registered")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases import service as case_service
+from fangkong.db import scope
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import acting, require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
@@ -66,7 +67,7 @@ def _check_id(value: str, what: str) -> str:
 
 
 def add_point(session: Session, point_id: str, *, name: str | None = None, community: str | None = None,
-              tables: int = 1, actor: str = "system") -> SamplingPoint:
+              tables: int = 1) -> SamplingPoint:
     """Register a sampling point; the same point again is a no-op, different data a conflict. A point of no
     community serves the whole city."""
     if community:
@@ -84,7 +85,8 @@ def add_point(session: Session, point_id: str, *, name: str | None = None, commu
     point = SamplingPoint(point_id=point_id, name=name, community=community, tables=tables)
     session.add(point)
     session.flush()
-    audit(session, actor, "testing.point_add", "sampling_point", point_id, after={"community": community})
+    audit(session, scope.acting(session), "testing.point_add", "sampling_point", point_id,
+          after={"community": community})
     return point
 
 
@@ -92,8 +94,8 @@ def list_points(session: Session, *, limit: int = 100, offset: int = 0) -> list[
     return list(session.scalars(select(SamplingPoint).order_by(SamplingPoint.point_id).limit(limit).offset(offset)))
 
 
-def add_lab(session: Session, lab_id: str, *, daily_capacity: int, kind: str = "own", name: str | None = None,
-            actor: str = "system") -> Lab:
+def add_lab(session: Session, lab_id: str, *, daily_capacity: int, kind: str = "own",
+            name: str | None = None) -> Lab:
     """Register an own or contracted lab with its daily capacity in tubes (seed 000: 48 000/day); labs serve
     the whole city."""
     require_city(session, f"lab {lab_id}")
@@ -110,7 +112,8 @@ def add_lab(session: Session, lab_id: str, *, daily_capacity: int, kind: str = "
     lab = Lab(lab_id=lab_id, name=name, kind=kind, daily_capacity=daily_capacity)
     session.add(lab)
     session.flush()
-    audit(session, actor, "testing.lab_add", "lab", lab_id, after={"kind": kind, "daily_capacity": daily_capacity})
+    audit(session, scope.acting(session), "testing.lab_add", "lab", lab_id,
+          after={"kind": kind, "daily_capacity": daily_capacity})
     return lab
 
 
@@ -120,7 +123,7 @@ def list_labs(session: Session) -> list[Lab]:
 
 def create_round(session: Session, round_id: str, *, rule: TestingRule, name: str, kind: str, start_date: date,
                  end_date: date, point_ids: list[str], pool_size: int = 10, communities: list[str] | None = None,
-                 target_hours: float | None = None, actor: str = "system") -> TestingRound:
+                 target_hours: float | None = None) -> TestingRound:
     """A testing round over an area (communities; none = everyone) with its sampling points and pooling rule."""
     for code in communities or []:
         require_inside(session, code, f"round {round_id}")
@@ -149,7 +152,7 @@ def create_round(session: Session, round_id: str, *, rule: TestingRule, name: st
     rnd.points = points
     session.add(rnd)
     session.flush()
-    audit(session, actor, "testing.round_create", "testing_round", round_id,
+    audit(session, scope.acting(session), "testing.round_create", "testing_round", round_id,
           after={"points": len(points), "pool_size": pool_size, "communities": rnd.communities})
     return rnd
 
@@ -167,8 +170,8 @@ def list_rounds(session: Session, *, limit: int = 100, offset: int = 0) -> list[
 
 
 def register_environmental(session: Session, tube_id: str, *, place_kind: str, sampled_at: datetime,
-                           place_ref: str | None = None, case_ref: str | None = None, note: str | None = None,
-                           actor: str = "system") -> EnvironmentalSample:
+                           place_ref: str | None = None, case_ref: str | None = None,
+                           note: str | None = None) -> EnvironmentalSample:
     """An environmental (物表) swab from a case's home, a hotel room, a venue or a vehicle; its result comes in
     through the lab_results import like any tube's."""
     tube_id = _check_id(tube_id, "tube id")
@@ -184,7 +187,8 @@ def register_environmental(session: Session, tube_id: str, *, place_kind: str, s
                               case_fk=case_fk, note=(note or None) and note[:500])
     session.add(env)
     session.flush()
-    audit(session, actor, "testing.environmental_add", "tube", tube_id, after={"place_kind": place_kind})
+    audit(session, scope.acting(session), "testing.environmental_add", "tube", tube_id,
+          after={"place_kind": place_kind})
     return env
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from builders.testing import persons_file, pooled, result, results_file, samples_file, setup_round
 from clihelp import fk
+from sqlalchemy import select
+
+from fangkong.clikit import unit_of_work
+from fangkong.db.audit import AuditEntry
 
 pytestmark = pytest.mark.both_stores
 
@@ -51,6 +55,11 @@ def test_round_lifecycle_on_the_command_line(env, tmp_path):
     r = fk("testing", "round", "create", "R1", "--start", "2022-03-14", "--point", "PT1", "--pool-size", 10,
            "--name", "第一轮全员核酸")
     assert r.exit_code == 0, r.output
+    with unit_of_work() as s:  # who added them is the command's operator, read from its session
+        by = dict(s.execute(select(AuditEntry.action, AuditEntry.actor)
+                            .where(AuditEntry.action.startswith("testing."))).all())
+    assert set(by) == {"testing.point_add", "testing.lab_add", "testing.round_create"}
+    assert all(actor.startswith("cli") for actor in by.values()), by
     assert fk("testing", "round", "create", "R1", "--start", "2022-03-14", "--point", "PT1").exit_code == 1
     assert fk("testing", "round", "create", "R2", "--start", "2022-03-14", "--point", "PT1",
               "--pool-size", 7).exit_code == 1
