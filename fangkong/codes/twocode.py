@@ -50,6 +50,8 @@ def travel_card(lake: Lake, phone: str, *, at: datetime, edition: Edition) -> li
                     "s": pa.array([int(start.timestamp())], pa.int64()), "e": pa.array([int(at.timestamp())], pa.int64())})
     seconds: dict[tuple[str, str], int] = defaultdict(int)
     for r in lake.own_intervals(who, pa.table({}), cells=True).to_pylist():
+        if not is_grid_cell(r["place"]):  # a carrier's own cell name: no known centre, so no known city
+            continue
         city = city_of(*cell_centre(r["place"]))
         seconds[(city.code, city.name)] += r["e"] - r["s"]
     need = float(checks.get("travel_card_min_hours", 4)) * 3600

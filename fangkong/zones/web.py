@@ -16,6 +16,7 @@ from fangkong.errors import FangkongError
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import cell_centre
+from fangkong.protocol.zones import is_grid_cell
 from fangkong.webkit import lang_of, templates
 from fangkong.zones import service
 from fangkong.zones.models import Zone
@@ -60,8 +61,10 @@ def _points(zones: list[Zone], session) -> list[dict]:
             if p.kind == "venue":
                 v = venues.get(p.ref)
                 lat, lon = (v.lat, v.lon) if v else (None, None)
-            else:
+            elif is_grid_cell(p.ref):  # a building, a district or a feed's own cell name has no known centre
                 lat, lon = cell_centre(p.ref)
+            else:
+                lat, lon = None, None
             if lat is not None and lon is not None:
                 out.append({"name": p.name or p.ref, "zone": z.zone_no, "level": z.level, "status": z.status,
                             "value": [round(lon, 6), round(lat, 6)]})
