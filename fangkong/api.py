@@ -40,7 +40,7 @@ from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
-from fangkong.measures.sites_web import router as isolation_web
+from fangkong.measures.sites.web import router as isolation_web
 from fangkong.people.web import router as people_router
 from fangkong.reports.api import router as reports_router
 from fangkong.reports.web import router as reports_web

@@ -16,9 +16,9 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
-from fangkong.measures import sites
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import end_obligation
+from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.lifecycle import (

@@ -15,9 +15,9 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures import sites
 from fangkong.measures.models import TEST_RESULTS, EndReason, Measure, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
+from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.measures import covers, measure_for, strictness

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import teams
 from fangkong.cases.models import Case
-from fangkong.measures import capacity, hospitals, sites, verification
+from fangkong.measures import hospitals, verification
 from fangkong.measures.models import Hospital, RoomStay
+from fangkong.measures.sites import capacity
+from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import reserve_needed
 from fangkong.tasks import service as task_service

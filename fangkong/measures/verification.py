@@ -12,10 +12,10 @@ from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
-from fangkong.measures import sites
 from fangkong.measures.models import Measure, MeasureStatus, SourceKind
 from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
+from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task, TaskKind, TaskStatus

@@ -14,8 +14,9 @@ from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
 from fangkong.demo import run_outbreak_day
-from fangkong.measures import sites, standby, verification
+from fangkong.measures import standby, verification
 from fangkong.measures.models import IsolationSite
+from fangkong.measures.sites import service as sites
 from fangkong.people.models import Venue
 from fangkong.protocol.edition import load_edition
 from fangkong.sim.city import generate_city

@@ -11,7 +11,9 @@ from test_lifecycle import measure_of, results
 
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures import capacity, lifecycle, sites
+from fangkong.measures import lifecycle
+from fangkong.measures.sites import capacity
+from fangkong.measures.sites import service as sites
 from fangkong.people.service import get_person
 from fangkong.protocol.edition import load_edition
 from fangkong.tasks.models import Task

@@ -9,7 +9,9 @@ from rich.table import Table
 
 from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.measures import capacity, service, sites
+from fangkong.measures import service
+from fangkong.measures.sites import capacity
+from fangkong.measures.sites import service as sites
 from fangkong.people import service as people_service
 from fangkong.settings import get_settings
 

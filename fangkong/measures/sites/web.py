@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
-from fangkong.measures import capacity, hospitals
+from fangkong.measures import hospitals
+from fangkong.measures.sites import capacity
 from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)

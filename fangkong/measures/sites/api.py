@@ -11,8 +11,10 @@ from fangkong.db.core import utcnow
 from fangkong.db.jurisdiction import require_inside
 from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
-from fangkong.measures import capacity, service, sites
-from fangkong.measures.sites_schemas import (
+from fangkong.measures import service
+from fangkong.measures.sites import capacity
+from fangkong.measures.sites import service as sites
+from fangkong.measures.sites.schemas import (
     Arrival,
     AssignReportRead,
     ForecastDay,
