@@ -13,6 +13,7 @@ from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.jurisdiction import require_city, require_inside
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
@@ -42,7 +43,7 @@ def get_hospital(session: Session, hospital_id: str) -> Hospital:
 
 def add_hospital(session: Session, hospital_id: str, *, name: str, jurisdiction: str, beds: int,
                  negative_pressure_beds: int = 0, lat: float | None = None, lon: float | None = None,
-                 designated: bool = True, actor: str = "system") -> Hospital:
+                 designated: bool = True) -> Hospital:
     require_inside(session, jurisdiction, f"hospital {hospital_id}")
     if session.scalar(select(Hospital.id).where(Hospital.hospital_id == hospital_id)):
         raise Conflict(f"hospital {hospital_id} is already registered")
@@ -52,7 +53,7 @@ def add_hospital(session: Session, hospital_id: str, *, name: str, jurisdiction:
                  negative_pressure_beds=negative_pressure_beds, lat=lat, lon=lon, designated=designated)
     session.add(h)
     session.flush()
-    audit(session, actor, "hospital.add", "hospital", hospital_id, after={"beds": beds,
+    audit(session, acting(session), "hospital.add", "hospital", hospital_id, after={"beds": beds,
                                                                          "negative_pressure_beds": negative_pressure_beds})
     return h
 
@@ -182,7 +183,7 @@ def plan(session: Session) -> PlanState:
     return plan_state(active_cases(session), steps(session))
 
 
-def set_step(session: Session, threshold: int, *, action: str, beds: int = 0, actor: str = "system") -> EscalationStep:
+def set_step(session: Session, threshold: int, *, action: str, beds: int = 0) -> EscalationStep:
     """Add or replace the step for `threshold` (the first one set replaces the default plan); the plan is the
     whole city's, so only a user whose jurisdiction covers the city changes it."""
     require_city(session, "the hospital escalation plan")
@@ -194,17 +195,18 @@ def set_step(session: Session, threshold: int, *, action: str, beds: int = 0, ac
         session.add(step)
     else:
         step.action, step.beds = action, beds
-    audit(session, actor, "hospital.plan_step", "escalation_step", threshold, after={"action": action, "beds": beds})
+    audit(session, acting(session), "hospital.plan_step", "escalation_step", threshold,
+          after={"action": action, "beds": beds})
     return step
 
 
-def remove_step(session: Session, threshold: int, *, actor: str = "system") -> None:
+def remove_step(session: Session, threshold: int) -> None:
     require_city(session, "the hospital escalation plan")
     step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
     if step is None:
         raise NotFound(f"no plan step at {threshold} cases")
     session.delete(step)
-    audit(session, actor, "hospital.plan_step_removed", "escalation_step", threshold)
+    audit(session, acting(session), "hospital.plan_step_removed", "escalation_step", threshold)
 
 
 def beds_used(session: Session, at: datetime) -> int:

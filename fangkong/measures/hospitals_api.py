@@ -104,7 +104,7 @@ def _when(at):
 def add_hospital(session: SessionDep, body: HospitalCreate):
     h = hospitals.add_hospital(session, body.hospital_id, name=body.name, jurisdiction=body.jurisdiction,
                                beds=body.beds, negative_pressure_beds=body.negative_pressure_beds, lat=body.lat,
-                               lon=body.lon, designated=body.designated, actor=actor_of(session))
+                               lon=body.lon, designated=body.designated)
     return _read(session, h.hospital_id)
 
 
@@ -121,14 +121,14 @@ def read_plan(session: SessionDep):
 
 @router.put("/api/hospitals/plan/{threshold}", response_model=PlanRead)
 def set_step(session: SessionDep, threshold: Annotated[int, Path(ge=0, le=10_000_000)], body: StepIn):
-    hospitals.set_step(session, threshold, action=body.action, beds=body.beds, actor=actor_of(session))
+    hospitals.set_step(session, threshold, action=body.action, beds=body.beds)
     session.flush()
     return PlanRead(**hospitals.state_of(hospitals.plan(session)))
 
 
 @router.delete("/api/hospitals/plan/{threshold}", response_model=PlanRead)
 def remove_step(session: SessionDep, threshold: Annotated[int, Path(ge=0, le=10_000_000)]):
-    hospitals.remove_step(session, threshold, actor=actor_of(session))
+    hospitals.remove_step(session, threshold)
     session.flush()
     return PlanRead(**hospitals.state_of(hospitals.plan(session)))
 

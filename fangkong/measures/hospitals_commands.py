@@ -26,9 +26,9 @@ def add_cmd(hospital_id: str, name: Annotated[str, typer.Option()],
             lat: float | None = None, lon: float | None = None) -> None:
     """Register a designated hospital. Example: `fangkong hospitals add H4 --name 第四医院 --jurisdiction 1401
     --beds 300 --negative-pressure 40`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         hospitals.add_hospital(session, hospital_id, name=name, jurisdiction=jurisdiction, beds=beds,
-                               negative_pressure_beds=negative_pressure, lat=lat, lon=lon, actor=operator())
+                               negative_pressure_beds=negative_pressure, lat=lat, lon=lon)
 
 
 @app.command("list")
@@ -71,13 +71,13 @@ def step_cmd(threshold: Annotated[int, typer.Argument(min=0, max=10_000_000, hel
 
     Example: `fangkong hospitals step 100 "腾空第四医院1号楼" --beds 200`
     """
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         if remove:
-            hospitals.remove_step(session, threshold, actor=operator())
+            hospitals.remove_step(session, threshold)
         else:
             if not action:
                 raise typer.BadParameter("give the action of the step", param_hint="ACTION")
-            hospitals.set_step(session, threshold, action=action, beds=beds, actor=operator())
+            hospitals.set_step(session, threshold, action=action, beds=beds)
 
 
 @app.command("admit")

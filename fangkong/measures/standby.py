@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases import teams
 from fangkong.cases.models import Case
+from fangkong.db.scope import acting_as
 from fangkong.measures import hospitals, verification
 from fangkong.measures.models import Hospital, RoomStay
 from fangkong.measures.sites import capacity
@@ -57,17 +58,19 @@ def prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_d
             if need <= 0:
                 break
             rooms = min(_SITE_ROOMS, need)
-            sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
-                           jurisdiction=district, lat=hotel.lat, lon=hotel.lon, three_zones_two_channels=True,
-                           rooms=rooms, actor=actor)
+            with acting_as(session, actor):
+                sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
+                               jurisdiction=district, lat=hotel.lat, lon=hotel.lon,
+                               three_zones_two_channels=True, rooms=rooms)
             need -= rooms
             made["sites"] += 1
             made["rooms"] += rooms
     total = sum(_districts(session).values())
     city = next(iter(sorted(_districts(session))), "140100")[:4]
-    hospitals.add_hospital(session, "H-DESIGNATED", name="定点医院", jurisdiction=city,
-                           beds=max(50, reserve_needed(total, 5)), negative_pressure_beds=max(10, reserve_needed(total, 1)),
-                           actor=actor)
+    with acting_as(session, actor):
+        hospitals.add_hospital(session, "H-DESIGNATED", name="定点医院", jurisdiction=city,
+                               beds=max(50, reserve_needed(total, 5)),
+                               negative_pressure_beds=max(10, reserve_needed(total, 1)))
     made["hospitals"] = 1
     return made
 

@@ -67,7 +67,7 @@ def test_isolation_page_and_language(page, outbreak):
     with unit_of_work() as s:
         site = s.scalars(select(IsolationSite).order_by(IsolationSite.site_id)).first()
         district = site.jurisdiction[:6]
-        sites.update_site(s, site, status="closed", actor="test")
+        sites.update_site(s, site, status="closed")
     page.goto("/isolation")
     assert page.locator(f"[data-warning='{district}']").count() == 1
     assert page.errors == []

@@ -162,6 +162,8 @@ def test_sites_over_http_and_cli(server, tmp_path):  # noqa: F811
     r = server.post("/api/rooms/assign", json={"measure_id": m2, "site_id": "NOPE", "room_no": "001"})
     assert r.status_code == 404 and "unknown site 'NOPE'" in r.json()["detail"]
     assert server.post("/api/sites/NEAR/rooms", json={"count": 2}).json()["rooms"] == 3
+    log = server.get("/api/audit", params={"action": "site."}).json()
+    assert {e["actor"] for e in log} == {"admin"}  # site.add, site.staff, site.rooms: the signed-in user
     r = server.post("/api/rooms/assign-all")
     assert r.status_code == 200 and r.json() == {"assigned": 1, "no_room": 0, "by_site": {"NEAR": 1}}
     r = server.post("/api/rooms/arrive", json={"person_id": "P00003"})

@@ -49,7 +49,7 @@ def _stay(stay, site_id: str) -> StayRead:
 def add_site(session: SessionDep, body: SiteCreate):
     site = sites.add_site(session, body.site_id, name=body.name, jurisdiction=body.jurisdiction, lat=body.lat,
                           lon=body.lon, address=body.address, three_zones_two_channels=body.three_zones_two_channels,
-                          status=body.status, rooms=body.rooms, beds=body.beds, actor=actor_of(session))
+                          status=body.status, rooms=body.rooms, beds=body.beds)
     return _read(session, site.site_id)
 
 
@@ -86,21 +86,21 @@ def read_site(session: SessionDep, site_id: SiteId):
 @router.patch("/api/sites/{site_id}", response_model=SiteRead)
 def update_site(session: SessionDep, site_id: SiteId, body: SiteUpdate):
     site = sites.update_site(session, sites.get_site(session, site_id), status=body.status,
-                             three_zones_two_channels=body.three_zones_two_channels, actor=actor_of(session))
+                             three_zones_two_channels=body.three_zones_two_channels)
     return _read(session, site.site_id)
 
 
 @router.post("/api/sites/{site_id}/rooms", response_model=SiteRead)
 def add_rooms(session: SessionDep, site_id: SiteId, body: RoomsAdd):
     site = sites.get_site(session, site_id)
-    sites.add_rooms(session, site, body.count, beds=body.beds, actor=actor_of(session))
+    sites.add_rooms(session, site, body.count, beds=body.beds)
     return _read(session, site.site_id)
 
 
 @router.post("/api/sites/{site_id}/staff", response_model=SiteRead)
 def add_staff(session: SessionDep, site_id: SiteId, body: StaffAdd):
     site = sites.get_site(session, site_id)
-    sites.add_staff(session, site, name=body.name, role=body.role, phone=body.phone, actor=actor_of(session))
+    sites.add_staff(session, site, name=body.name, role=body.role, phone=body.phone)
     session.flush()
     session.refresh(site)
     return _read(session, site.site_id)

@@ -34,10 +34,10 @@ def add_cmd(site_id: str, name: Annotated[str, typer.Option()],
             status: Annotated[str, typer.Option(help="preparing, open or closed")] = "open") -> None:
     """Register a site with its rooms. Example: `fangkong sites add S01 --name 迎泽宾馆 --jurisdiction 140106
     --rooms 120 --lat 37.86 --lon 112.56 --three-zones`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         site = sites.add_site(session, site_id, name=name, jurisdiction=jurisdiction, lat=lat, lon=lon,
                               address=address, three_zones_two_channels=three_zones, status=status, rooms=rooms,
-                              beds=beds, actor=operator())
+                              beds=beds)
         out.print(site.site_id)
 
 
@@ -62,8 +62,8 @@ def list_cmd(jurisdiction: str | None = None) -> None:
 def rooms_cmd(site_id: str, count: Annotated[int, typer.Argument(min=1, max=5000)],
               beds: Annotated[int, typer.Option(min=1, max=10)] = 1) -> None:
     """Add rooms to a site. Example: `fangkong sites rooms S01 30 --beds 2`"""
-    with unit_of_work() as session:
-        sites.add_rooms(session, sites.get_site(session, site_id), count, beds=beds, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        sites.add_rooms(session, sites.get_site(session, site_id), count, beds=beds)
 
 
 @app.command("staff")
@@ -71,9 +71,8 @@ def rooms_cmd(site_id: str, count: Annotated[int, typer.Argument(min=1, max=5000
 def staff_cmd(site_id: str, name: str, role: Annotated[str, typer.Argument(
         help="manager, medical, security, cleaning, logistics")], phone: str | None = None) -> None:
     """Add a staff member. Example: `fangkong sites staff S01 赵敏 medical`"""
-    with unit_of_work() as session:
-        sites.add_staff(session, sites.get_site(session, site_id), name=name, role=role, phone=phone,
-                        actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        sites.add_staff(session, sites.get_site(session, site_id), name=name, role=role, phone=phone)
 
 
 @app.command("status")
@@ -81,9 +80,9 @@ def staff_cmd(site_id: str, name: str, role: Annotated[str, typer.Argument(
 def status_cmd(site_id: str, status: Annotated[str | None, typer.Argument(help="preparing, open, closed")] = None,
                three_zones: Annotated[bool | None, typer.Option("--three-zones/--no-three-zones")] = None) -> None:
     """Open or close a site, or set its 三区两通道 flag. Example: `fangkong sites status S01 closed`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         sites.update_site(session, sites.get_site(session, site_id), status=status,
-                          three_zones_two_channels=three_zones, actor=operator())
+                          three_zones_two_channels=three_zones)
 
 
 @app.command("reserve")

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import require_inside
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import (
@@ -45,7 +46,7 @@ def get_site(session: Session, site_id: str) -> IsolationSite:
 
 def add_site(session: Session, site_id: str, *, name: str, jurisdiction: str, lat: float | None = None,
              lon: float | None = None, address: str | None = None, three_zones_two_channels: bool = False,
-             status: str = "open", rooms: int = 0, beds: int = 1, actor: str = "system") -> IsolationSite:
+             status: str = "open", rooms: int = 0, beds: int = 1) -> IsolationSite:
     """A new isolation site, with `rooms` rooms numbered 001, 002, … of `beds` beds each."""
     require_inside(session, jurisdiction, f"site {site_id}")
     if session.scalar(select(IsolationSite.id).where(IsolationSite.site_id == site_id)):
@@ -56,15 +57,15 @@ def add_site(session: Session, site_id: str, *, name: str, jurisdiction: str, la
                          three_zones_two_channels=three_zones_two_channels, status=status)
     session.add(site)
     session.flush()
-    audit(session, actor, "site.add", "isolatiosite", site_id, after={"jurisdiction": jurisdiction,
+    audit(session, acting(session), "site.add", "isolatiosite", site_id, after={"jurisdiction": jurisdiction,
                                                                        "three_zones_two_channels": three_zones_two_channels})
     if rooms:
-        add_rooms(session, site, rooms, beds=beds, actor=actor)
+        add_rooms(session, site, rooms, beds=beds)
     return site
 
 
 def update_site(session: Session, site: IsolationSite, *, status: str | None = None,
-                three_zones_two_channels: bool | None = None, actor: str = "system") -> IsolationSite:
+                three_zones_two_channels: bool | None = None) -> IsolationSite:
     require_inside(session, site.jurisdiction, f"site {site.site_id}")
     before = {"status": site.status, "three_zones_two_channels": site.three_zones_two_channels}
     if status is not None:
@@ -73,12 +74,12 @@ def update_site(session: Session, site: IsolationSite, *, status: str | None = N
         site.status = status
     if three_zones_two_channels is not None:
         site.three_zones_two_channels = three_zones_two_channels
-    audit(session, actor, "site.update", "isolatiosite", site.site_id, before=before,
+    audit(session, acting(session), "site.update", "isolatiosite", site.site_id, before=before,
           after={"status": site.status, "three_zones_two_channels": site.three_zones_two_channels})
     return site
 
 
-def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 1, actor: str = "system") -> int:
+def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 1) -> int:
     """Add `count` rooms after the site's last number."""
     require_inside(session, site.jurisdiction, f"site {site.site_id}")
     if not 1 <= count <= 5000 or not 1 <= beds <= 10:
@@ -88,18 +89,20 @@ def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 
     session.add_all([Room(site_fk=site.id, room_no=f"{n:0{width}d}", beds=beds, in_service=True, occupants=0)
                      for n in range(have + 1, have + count + 1)])
     session.flush()
-    audit(session, actor, "site.rooms", "isolatiosite", site.site_id, after={"added": count, "beds": beds})
+    audit(session, acting(session), "site.rooms", "isolatiosite", site.site_id,
+          after={"added": count, "beds": beds})
     return count
 
 
-def add_staff(session: Session, site: IsolationSite, *, name: str, role: str, phone: str | None = None,
-              actor: str = "system") -> SiteStaff:
+def add_staff(session: Session, site: IsolationSite, *, name: str, role: str,
+              phone: str | None = None) -> SiteStaff:
     require_inside(session, site.jurisdiction, f"site {site.site_id}")
     if role not in STAFF_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(STAFF_ROLES)}")
     staff = SiteStaff(site_fk=site.id, name=name, role=role, phone=phone)
     session.add(staff)
-    audit(session, actor, "site.staff", "isolatiosite", site.site_id, after={"name": name, "role": role})
+    audit(session, acting(session), "site.staff", "isolatiosite", site.site_id,
+          after={"name": name, "role": role})
     return staff
 
 
