@@ -47,5 +47,6 @@ def require_city(session: Session, what: str) -> None:
 
 def acting(session: Session, actor: str) -> str:
     """Who a write is by: the signed-in user of the session when there is one, else the caller's name (the CLI's
-    operator, a job). A name in a request body never wins over the user."""
+    operator, a job). A name in a request body never wins over the user. For the services that still take an
+    actor parameter; the others read fangkong.db.scope.acting(session) and take none (STYLE.md rule 11)."""
     return session.info.get(ACTOR_KEY) or actor
