@@ -53,15 +53,18 @@ def _row(session, settings, zone: Zone, now: datetime) -> dict:
 
 
 def _points(zones: list[Zone], session) -> list[dict]:
-    """Map points: each place of the shown zones at its venue's position or its grid cell's centre."""
-    venues = people_service.venues_by_ids(session, {p.ref for z in zones for p in z.places if p.kind == "venue"})
+    """Map points: each place of the shown zones at its venue's position (a building at its compound's) or its grid
+    cell's centre; a district (the rest of a county) and a cell named by a feed (not row:col) have no point."""
+    venue_of = {(p.kind, p.ref): p.ref if p.kind == "venue" else p.ref.rpartition("/")[0]
+                for z in zones for p in z.places if p.kind in ("venue", "building")}
+    venues = people_service.venues_by_ids(session, set(venue_of.values()))
     out = []
     for z in zones:
         for p in z.places:
-            if p.kind == "venue":
-                v = venues.get(p.ref)
+            if (p.kind, p.ref) in venue_of:
+                v = venues.get(venue_of[(p.kind, p.ref)])
                 lat, lon = (v.lat, v.lon) if v else (None, None)
-            elif is_grid_cell(p.ref):  # a building, a district or a feed's own cell name has no known centre
+            elif p.kind == "grid" and is_grid_cell(p.ref):
                 lat, lon = cell_centre(p.ref)
             else:
                 lat, lon = None, None
