@@ -113,6 +113,13 @@ _TABLE: dict[str, tuple[str, str]] = {
     "zones_sealed": ("新增封控管控区", "zones sealed"),
     "zones_lifted": ("解除封控管控区", "zones lifted"),
     "venue_sealed": ("场所位于封控区", "venue in a sealed zone"),
+    # a resident not tested in a zone's round, accounted for (protocol.zones.ABSENCE_REASONS)
+    "absence_moved_out": ("已搬离", "moved out"),
+    "absence_in_hospital": ("住院", "in hospital"),
+    "absence_isolated_elsewhere": ("在外隔离", "in isolation elsewhere"),
+    "absence_died": ("死亡", "died"),
+    "absence_not_found": ("查无此人", "not found"),
+    "absence_case": ("感染者（治疗中）", "a case (under treatment)"),
     # tasks, teams, sites, hospitals, check-ins (issue 6)
     "tasks": ("任务", "Tasks"),
     "overdue_tasks": ("超时任务", "Overdue tasks"),

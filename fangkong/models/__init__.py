@@ -51,7 +51,7 @@ from fangkong.testing.models import (
     TestingRound,
     Tube,
 )
-from fangkong.zones.models import Zone, ZonePlace, ZoneResident, ZoneRound
+from fangkong.zones.models import Zone, ZoneAbsence, ZonePlace, ZoneResident, ZoneRound
 
 __all__ = [
     "ApiToken",
@@ -106,6 +106,7 @@ __all__ = [
     "Vaccination",
     "Venue",
     "Zone",
+    "ZoneAbsence",
     "ZonePlace",
     "ZoneResident",
     "ZoneRound",

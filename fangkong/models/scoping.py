@@ -94,6 +94,7 @@ RULES: dict[str, Callable[[FromClause, str], ColumnElement]] = {
     "health_code_change": _by_person(),
     "sample": _by_person(),
     "zone_resident": _by_person(),
+    "zone_absence": _by_person(),
     "arrival": _by_person(),
     "inbound_arrival": _by_person(),
     "drug_purchase": _by_person(),

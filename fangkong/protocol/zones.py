@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 from fangkong.protocol.edition import Edition
 
 __all__ = [
+    "ABSENCE_REASONS",
     "LEVELS",
     "RISK_OF",
     "Drawing",
     "LiftCheck",
+    "ResidentDuty",
     "RoundResult",
     "ZoneState",
     "clean_day",
@@ -26,10 +28,16 @@ __all__ = [
     "lift_check",
     "plan_places",
     "plan_places_for",
+    "resident_blockers",
+    "round_cover",
     "surrounding_cells",
     "zone_label",
     "zone_levels",
 ]
+
+#: why a resident of a zone is not tested in a round and still counts as accounted for (issue 23); the labels
+#: are in fangkong/i18n.py (absence_<reason>). "case" is given by the system to a resident who is a case.
+ABSENCE_REASONS = ("moved_out", "in_hospital", "isolated_elsewhere", "died", "not_found")
 
 #: strictest first; each level is published as a risk level (9th edition merged the two vocabularies)
 LEVELS = ("sealed", "controlled", "precaution")
@@ -48,6 +56,23 @@ class RoundResult:
     #: out is no round of the zone (issue 23: 1 of 20 tested lowered a zone)
     tested: int | None = None
     residents: int | None = None
+    #: residents not tested but accounted for with a reason (moved out, in hospital, a case, …)
+    accounted: int = 0
+    #: residents neither tested nor accounted for, by person id, when the round knows who it tested
+    unaccounted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResidentDuty:
+    """A risk person living in a zone with an obligation in force that still needs results (or a pool hold)."""
+
+    person_id: str
+    #: the obligation's category: close, secondary, companion, overlap, inbound, pool_member, …
+    category: str
+    #: the case it comes from, when any
+    source: str | None = None
+    #: past its nominal end, its results still missing or not negative
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,8 @@ class ZoneState:
     contacts_clear: bool = True
     #: precaution zones stay while a sealed or controlled zone of the same outbreak is open
     open_stricter_zones: int = 0
+    #: risk persons living in the zone whose obligations still need results, whatever their evidence
+    resident_duties: tuple[ResidentDuty, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,9 +255,13 @@ def _round_missing(edition: Edition, state: ZoneState, day_n: date, now: datetim
         where = f"within {within} days before lifting" if within is not None else f"on or after day {day_n}"
         return f"no testing round {where}"
     last = rounds[-1]
-    if last.tested is not None and last.residents and last.tested < last.residents:
-        return (f"the round of {last.day} tested {last.tested} of the zone's {last.residents} residents: "
-                "every resident must be tested")
+    if last.tested is not None and last.residents and last.tested + last.accounted < last.residents:
+        who = ""
+        if last.unaccounted:
+            more = f" and {len(last.unaccounted) - 10} more" if len(last.unaccounted) > 10 else ""
+            who = f" (not tested, no reason recorded: {', '.join(last.unaccounted[:10])}{more})"
+        return (f"the round of {last.day} tested {last.tested} of the zone's {last.residents} residents and "
+                f"accounted for {last.accounted}: every resident must be tested or accounted for with a reason{who}")
     if not last.complete:
         return f"the round of {last.day} still has results outstanding"
     if not rounds[-1].all_negative:
@@ -257,4 +288,31 @@ def lift_check(edition: Edition, state: ZoneState, *, now: datetime, tz: ZoneInf
     if "sealed_lift_days" in edition.zones and to_level is None and not state.contacts_clear:
         missing.append(f"a close contact from the zone is within {edition.zones['sealed_lift_days']} days "
                        "of exposure or not yet negative")
+    if to_level is None and (m := resident_blockers(state.resident_duties)):
+        missing.append(m)
     return LiftCheck(not missing, to_level, due, tuple(missing))
+
+
+def round_cover(residents: Iterable[str], tested: Iterable[str], accounted: Mapping[str, str]
+                ) -> tuple[int, int, tuple[str, ...]]:
+    """(tested, accounted for, unaccounted) of a round over a zone's residents: a resident tested counts as
+    tested; one not tested counts when a reason is recorded for him; the others are unaccounted (sorted).
+    People who are not residents count for nothing."""
+    people = set(residents)
+    done = people & set(tested)
+    excused = {p for p in people - done if accounted.get(p)}
+    return len(done), len(excused), tuple(sorted(people - done - excused))
+
+
+def resident_blockers(duties: Iterable[ResidentDuty]) -> str | None:
+    """Why a zone may not be lifted while risk persons living in it still need results (issue 23: lifting checks
+    every risk person living in the zone, whatever their evidence), listing them; None when there are none."""
+    rows = sorted(set(duties), key=lambda d: (d.person_id, d.category, d.source or ""))
+    if not rows:
+        return None
+    names = [f"{d.person_id} ({d.category}{' of ' + d.source if d.source else ''}{', overdue' if d.overdue else ''})"
+             for d in rows]
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    people = len({d.person_id for d in rows})
+    return (f"{people} risk person{'s' if people != 1 else ''} living in the zone still "
+            f"need{'s' if people == 1 else ''} results: {', '.join(names[:10])}{more}")

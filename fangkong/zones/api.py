@@ -14,7 +14,17 @@ from fangkong.protocol.zones import RISK_OF, LiftCheck
 from fangkong.settings import Settings
 from fangkong.zones import service
 from fangkong.zones.models import Zone
-from fangkong.zones.schemas import Decision, Rejection, RiskArea, RoundIn, StepRead, ZoneCreate, ZoneRead
+from fangkong.zones.schemas import (
+    AbsenceDayIn,
+    AbsenceRead,
+    Decision,
+    Rejection,
+    RiskArea,
+    RoundIn,
+    StepRead,
+    ZoneCreate,
+    ZoneRead,
+)
 
 router = APIRouter(tags=["zones"])
 ZoneId = Annotated[str, Path(max_length=20)]
@@ -86,11 +96,32 @@ def lift(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Deci
 
 @router.post("/api/zones/{zone_id}/rounds", status_code=201)
 def record_round(session: SessionDep, zone_id: ZoneId, body: RoundIn) -> dict:
+    """A testing round over the zone, with the residents it did not test, each accounted for with a reason
+    (`absent`): tested + accounted for must cover the zone's residents for the round to count."""
     zone = service.get_zone(session, zone_id)
     r = service.record_round(session, zone, day=body.day, tested=body.tested, positive=body.positive,
                              complete=body.complete, now=utcnow(), actor=actor_of(session))
+    for a in body.absent:
+        service.record_absence(session, zone, day=body.day, person_id=a.person_id, reason=a.reason, note=a.note,
+                               now=utcnow(), actor=actor_of(session))
     return {"zone_id": zone.zone_no, "day": r.day.isoformat(), "tested": r.tested, "positive": r.positive,
-            "complete": r.complete}
+            "complete": r.complete, "absent": len(body.absent)}
+
+
+@router.post("/api/zones/{zone_id}/absences", response_model=AbsenceRead, status_code=201)
+def record_absence(session: SessionDep, zone_id: ZoneId, body: AbsenceDayIn):
+    """Account for a resident not tested in the zone's round of a day (moved_out, in_hospital,
+    isolated_elsewhere, died, not_found); another reason for the same day is a 409, never overwritten."""
+    zone = service.get_zone(session, zone_id)
+    a = service.record_absence(session, zone, day=body.day, person_id=body.person_id, reason=body.reason,
+                               note=body.note, now=utcnow(), actor=actor_of(session))
+    return AbsenceRead(day=a.day, person_id=body.person_id, reason=a.reason, note=a.note, recorded_by=a.recorded_by)
+
+
+@router.get("/api/zones/{zone_id}/absences", response_model=list[AbsenceRead])
+def list_absences(session: SessionDep, zone_id: ZoneId):
+    """The zone's residents accounted for, by day."""
+    return service.absences_of(session, service.get_zone(session, zone_id))
 
 
 @router.post("/api/zones/review", response_model=list[dict])

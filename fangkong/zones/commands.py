@@ -13,7 +13,7 @@ from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
 from fangkong.protocol.edition import load_edition
-from fangkong.protocol.zones import RISK_OF
+from fangkong.protocol.zones import ABSENCE_REASONS, RISK_OF
 from fangkong.settings import get_settings
 from fangkong.zones import service
 
@@ -82,17 +82,71 @@ def lift(zone_id: str, by: By) -> None:
     err.print(f"{zone_id}: {state}")
 
 
+def _absent(text: str) -> tuple[str, str]:
+    person_id, _, reason = text.partition("=")
+    if not person_id or not reason:
+        raise InvalidInput(f"--absent {text!r} must be PERSON_ID=REASON, reason one of {', '.join(ABSENCE_REASONS)}")
+    return person_id, reason
+
+
 @app.command("round")
 @handle_errors
 def record_round(zone_id: str, day: Annotated[str, typer.Option(help="the round's day, e.g. 2022-03-21")],
                  tested: Annotated[int, typer.Option(min=0)], positive: Annotated[int, typer.Option(min=0)] = 0,
+                 absent: Annotated[list[str] | None, typer.Option(
+                     "--absent", help="a resident not tested, PERSON_ID=REASON (" + ", ".join(ABSENCE_REASONS)
+                     + "); repeat it")] = None,
                  by: Annotated[str | None, typer.Option("--by", help="who records (default: the local operator)")]
                  = None) -> None:
-    """Record a testing round over a zone. Example: `fangkong zones round Z000001 --day 2022-03-21 --tested 812`"""
+    """Record a testing round over a zone, and the residents it did not test with their reasons: a round counts
+    for lowering or lifting when tested + accounted for cover the residents. Example:
+    `fangkong zones round Z000001 --day 2022-03-21 --tested 810 --absent P0000042=in_hospital
+    --absent P0000043=moved_out`"""
+    rows = [_absent(a) for a in absent or []]
+    when = parse_date(day, "--day")
     with unit_of_work() as session:
-        service.record_round(session, service.get_zone(session, zone_id), day=parse_date(day, "--day"),
-                             tested=tested, positive=positive, now=utcnow(), actor=by or operator())
-    err.print(f"{zone_id}: round of {day} recorded")
+        zone = service.get_zone(session, zone_id)
+        service.record_round(session, zone, day=when, tested=tested, positive=positive, now=utcnow(),
+                             actor=by or operator())
+        for person_id, reason in rows:
+            service.record_absence(session, zone, day=when, person_id=person_id, reason=reason, now=utcnow(),
+                                   actor=by or operator())
+    err.print(f"{zone_id}: round of {day} recorded" + (f", {len(rows)} residents accounted for" if rows else ""))
+
+
+@app.command("absent")
+@handle_errors
+def record_absence(zone_id: str, person_id: str,
+                   day: Annotated[str, typer.Option(help="the round's day, e.g. 2022-03-21")],
+                   reason: Annotated[str, typer.Option(help=", ".join(ABSENCE_REASONS))],
+                   note: str | None = None,
+                   by: Annotated[str | None, typer.Option("--by", help="who records (default: the local operator)")]
+                   = None) -> None:
+    """Account for a resident not tested in the zone's round of a day, with a reason. Example:
+    `fangkong zones absent Z000001 P0000042 --day 2022-03-21 --reason in_hospital --note 省人民医院`"""
+    with unit_of_work() as session:
+        service.record_absence(session, service.get_zone(session, zone_id), day=parse_date(day, "--day"),
+                               person_id=person_id, reason=reason, note=note, now=utcnow(), actor=by or operator())
+    err.print(f"{zone_id}: {person_id} accounted for on {day} ({reason})")
+
+
+@app.command("absences")
+@handle_errors
+def list_absences(zone_id: str, format: Annotated[str, typer.Option("--format")] = "table",
+                  lang: str = "zh") -> None:
+    """The zone's residents accounted for, by day. Example: `fangkong zones absences Z000001 --format json`"""
+    with unit_of_work() as session:
+        rows = service.absences_of(session, service.get_zone(session, zone_id))
+    if format == "json":
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"{zone_id} absences")
+    for col in ("day", "person", "reason", "note", "by"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["day"]), r["person_id"], t("absence_" + r["reason"], lang), r["note"] or "",
+                      r["recorded_by"])
+    out.print(table)
 
 
 @app.command("review")

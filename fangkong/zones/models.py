@@ -101,3 +101,19 @@ class ZoneRound(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(100))
 
+
+class ZoneAbsence(Base):
+    """A resident not tested in the zone's round of a day, accounted for with a reason (protocol.zones.
+    ABSENCE_REASONS: moved out, in hospital, in isolation elsewhere, died, not found). Never overwritten."""
+
+    __tablename__ = "zone_absence"
+    __table_args__ = (UniqueConstraint("zone_fk", "day", "person_fk", name="uq_zone_absence_zone_day_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(100))

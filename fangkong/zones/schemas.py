@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from fangkong.protocol.times import HappenedDate
+from fangkong.protocol.zones import ABSENCE_REASONS
 
 __all__ = [
+    "AbsenceDayIn",
+    "AbsenceIn",
+    "AbsenceRead",
     "Decision",
     "PlaceIn",
     "PlaceRead",
@@ -44,11 +48,33 @@ class Rejection(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class AbsenceIn(BaseModel):
+    """A resident not tested in the round, accounted for with a reason."""
+
+    person_id: str = Field(min_length=1, max_length=64)
+    reason: Literal[ABSENCE_REASONS] = Field(description="moved_out, in_hospital, isolated_elsewhere, died, not_found")
+    note: str | None = Field(None, max_length=500)
+
+
+class AbsenceDayIn(AbsenceIn):
+    day: HappenedDate
+
+
+class AbsenceRead(BaseModel):
+    day: date
+    person_id: str
+    reason: str
+    note: str | None
+    recorded_by: str
+
+
 class RoundIn(BaseModel):
     day: HappenedDate
     tested: int = Field(ge=0, le=100_000_000)
     positive: int = Field(ge=0, le=100_000_000)
     complete: bool = True
+    #: the residents not tested that day, each with a reason: tested + accounted for must cover the residents
+    absent: list[AbsenceIn] = Field(default_factory=list, max_length=100_000)
 
 
 class PlaceRead(BaseModel):

@@ -42,11 +42,19 @@ from fangkong.protocol.zones import (
 from fangkong.zones import queries
 from fangkong.zones.jurisdiction import place_codes, require_places_inside, require_zone_inside, zone_inside
 from fangkong.zones.models import PLACE_KINDS, Zone, ZonePlace, ZoneResident
-from fangkong.zones.rounds import contacts_clear, record_round, rounds_of
+from fangkong.zones.rounds import (
+    absences_of,
+    contacts_clear,
+    record_absence,
+    record_round,
+    resident_duties,
+    rounds_of,
+)
 
 __all__ = [
     "OPEN",
     "Proposal",
+    "absences_of",
     "approve",
     "check",
     "counts_between",
@@ -56,6 +64,7 @@ __all__ = [
     "list_zones",
     "open_strict_places",
     "propose_for_case",
+    "record_absence",
     "record_round",
     "reject",
     "residence_levels",
@@ -407,7 +416,9 @@ def _state(session: Session, zone: Zone, edition: Edition, tz: ZoneInfo, now: da
     stricter = _open_stricter(session, zone) if zone.level == "precaution" else 0
     return ZoneState(level=zone.level, was_sealed=zone.was_sealed, clock_from=zone.clock_from,
                      rounds=rounds_of(session, zone, tz), open_stricter_zones=stricter,
-                     contacts_clear=contacts_clear(session, zone, edition, now=now, tz=tz))
+                     contacts_clear=contacts_clear(session, zone, edition, now=now, tz=tz),
+                     resident_duties=resident_duties(session, zone, now=now, tz=tz) if zone.level != "precaution"
+                     else ())
 
 
 def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> LiftCheck:

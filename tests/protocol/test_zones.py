@@ -10,6 +10,7 @@ from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import (
     RoundResult,
     ZoneState,
+    ResidentDuty,
     clean_day,
     county_name,
     county_of,
@@ -19,6 +20,8 @@ from fangkong.protocol.zones import (
     lift_check,
     plan_places,
     plan_places_for,
+    resident_blockers,
+    round_cover,
     surrounding_cells,
     zone_label,
 )
@@ -145,8 +148,8 @@ def test_a_round_that_leaves_residents_out_is_no_round_of_the_zone():
     start = datetime(2022, 3, 12, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
     part = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 19), True, tested=1, residents=20),))
     c = lift_check(load_edition("9"), part, now=start + timedelta(days=8), tz=ZoneInfo("Asia/Shanghai"))
-    assert not c.met and c.missing == ("the round of 2022-03-19 tested 1 of the zone's 20 residents: every resident "
-                                       "must be tested",)
+    assert not c.met and c.missing == ("the round of 2022-03-19 tested 1 of the zone's 20 residents and accounted "
+                                       "for 0: every resident must be tested or accounted for with a reason",)
     whole = ZoneState("sealed", False, start, rounds=(RoundResult(date(2022, 3, 19), True, tested=20, residents=20),))
     assert lift_check(load_edition("9"), whole, now=start + timedelta(days=8), tz=ZoneInfo("Asia/Shanghai")).met
 
@@ -218,3 +221,58 @@ def test_property_rings_never_fail_and_hold_every_row_col_cell(cells, ring):
     out = surrounding_cells(cells, ring)
     assert {c for c in cells if is_grid_cell(c)} <= out
     assert len(out) <= (2 * ring + 1) ** 2 * len(cells)
+
+
+# --- lifting rounds cover the residents; residents' results hold the lifting (issue 23, reproduction 7) ---
+
+def test_a_round_with_the_absent_accounted_for_covers_the_zone_and_names_who_is_left():
+    start = at(2022, 3, 12, 9)
+    short = RoundResult(date(2022, 3, 19), True, tested=17, residents=20, accounted=2, unaccounted=("P00009",))
+    c = lift_check(E9, ZoneState("sealed", False, start, rounds=(short,)), now=start + timedelta(days=8), tz=TZ)
+    assert c.missing == ("the round of 2022-03-19 tested 17 of the zone's 20 residents and accounted for 2: every "
+                         "resident must be tested or accounted for with a reason (not tested, no reason recorded: "
+                         "P00009)",)
+    full = RoundResult(date(2022, 3, 19), True, tested=17, residents=20, accounted=3)
+    assert lift_check(E9, ZoneState("sealed", False, start, rounds=(full,)), now=start + timedelta(days=8), tz=TZ).met
+
+
+def test_round_cover_counts_tested_then_accounted_then_names_the_rest():
+    assert round_cover(["a", "b", "c", "d"], ["a", "x"], {"a": "died", "b": "moved_out", "x": "in_hospital"}) == (
+        1, 1, ("c", "d"))
+    assert round_cover([], ["a"], {}) == (0, 0, ())
+
+
+@given(st.sets(st.sampled_from("abcdefgh")), st.sets(st.sampled_from("abcdefghxy")),
+       st.dictionaries(st.sampled_from("abcdefghxy"), st.sampled_from(["moved_out", "died", ""])))
+def test_property_every_resident_is_exactly_one_of_tested_accounted_or_named(residents, tested, reasons):
+    t, a, left = round_cover(residents, tested, reasons)
+    assert t + a + len(left) == len(residents)
+    assert set(left) <= residents and not set(left) & tested
+    assert all(not reasons.get(p) for p in left)
+    assert list(left) == sorted(left)
+
+
+def test_lifting_waits_for_every_risk_person_living_in_the_zone_lowering_does_not():
+    start = at(2022, 3, 12, 9)
+    rounds = (RoundResult(date(2022, 3, 19), True),)
+    duties = (ResidentDuty("P00004", "secondary", "C000002"), ResidentDuty("P00002", "close", "C000001", True))
+    high = ZoneState("sealed", False, start, rounds=rounds, resident_duties=duties)
+    assert lift_check(E9, high, now=at(2022, 3, 20, 9), tz=TZ).met  # lowered to medium: no such condition
+    medium = ZoneState("controlled", True, at(2022, 3, 20, 9), resident_duties=duties)
+    c = lift_check(E9, medium, now=at(2022, 3, 24, 9), tz=TZ)
+    assert c.missing == ("2 risk persons living in the zone still need results: P00002 (close of C000001, overdue), "
+                         "P00004 (secondary of C000002)",)
+    assert lift_check(E9, ZoneState("controlled", True, at(2022, 3, 20, 9)), now=at(2022, 3, 24, 9), tz=TZ).met
+    # the 20 measures lift a high area directly: the residents hold it
+    c20 = lift_check(E20, ZoneState("sealed", False, start, resident_duties=duties[:1]), now=at(2022, 3, 18, 9),
+                     tz=TZ)
+    assert c20.missing == ("1 risk person living in the zone still needs results: P00004 (secondary of C000002)",)
+
+
+@given(st.lists(st.builds(ResidentDuty, st.sampled_from(["P1", "P2", "P3"]), st.sampled_from(["close", "inbound"]),
+                          st.sampled_from([None, "C000001"]), st.booleans()), max_size=6))
+def test_property_resident_blockers_name_every_person_and_only_when_there_are_some(duties):
+    m = resident_blockers(duties)
+    assert (m is None) == (not duties)
+    for d in duties:
+        assert d.person_id in m

@@ -77,3 +77,25 @@ def test_api_zones_lifecycle_and_bad_input(server, tmp_path):  # noqa: F811
     r = server.post("/api/zones/Z000002/rounds", json={"day": "2022-03-19", "tested": 1, "positive": 0, "by": "x"})
     assert r.status_code == 409  # not approved yet
     assert len(server.get("/api/zones").json()) == 3
+
+
+def test_api_round_with_residents_accounted_for(server, tmp_path):  # noqa: F811
+    """Issue 23: the residents a round did not test are accounted for with a reason, through the API too."""
+    traced_case(tmp_path)
+    assert server.post("/api/zones/Z000001/approve", json={}).status_code == 200
+    r = server.post("/api/zones/Z000001/rounds", json={"day": "2022-03-19", "tested": 2, "positive": 0,
+                                                        "absent": [{"person_id": "P00003", "reason": "in_hospital"}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["absent"] == 1
+    r = server.post("/api/zones/Z000001/absences", json={"day": "2022-03-19", "person_id": "P00004",
+                                                          "reason": "moved_out", "note": "搬至杏花岭区"})
+    assert r.status_code == 201 and r.json()["reason"] == "moved_out" and r.json()["recorded_by"] == "admin"
+    again = {"day": "2022-03-19", "person_id": "P00004", "reason": "died"}
+    assert server.post("/api/zones/Z000001/absences", json=again).status_code == 409
+    bad = {"day": "2022-03-19", "person_id": "P00004", "reason": "away"}
+    assert server.post("/api/zones/Z000001/absences", json=bad).status_code == 422
+    outsider = {"day": "2022-03-19", "person_id": "P00005", "reason": "moved_out"}
+    r = server.post("/api/zones/Z000001/absences", json=outsider)
+    assert r.status_code == 422 and "is not a resident" in r.json()["detail"]
+    rows = server.get("/api/zones/Z000001/absences").json()
+    assert [(a["person_id"], a["reason"]) for a in rows] == [("P00003", "in_hospital"), ("P00004", "moved_out")]

@@ -106,6 +106,14 @@ def test_lifting_is_refused_until_met_then_lowered_then_lifted(env, tmp_path):
         assert code.colour == "yellow" and [r["label"] for r in code.reasons] == ["overdue_test", "release_overdue"]
         with pytest.raises(Conflict, match="cannot be lifted yet: 2 of 3 days"):
             service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 22, 23), actor="王指挥")
+        # lifting checks every risk person living in the zone (issue 23): two still lack their results
+        with pytest.raises(Conflict, match=r"cannot be lifted yet: 2 risk persons living in the zone still need "
+                                           r"results: P00002 \(close of C000001, overdue\), P00004 \(overlap of "
+                                           r"C000001, overdue\)$"):
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1), actor="王指挥")
+        for task in s.scalars(select(TestTask).join(Measure).where(Measure.category.in_(("close", "overlap")))):
+            task.result, task.result_at = "negative", datetime.combine(task.due_date, datetime.min.time(), TZ)
+        s.flush()
         service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1), actor="王指挥")
         assert zone.status == "lifted" and zone.closed_by == "王指挥"
         assert service.risk_areas(s) == []
