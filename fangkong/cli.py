@@ -40,7 +40,7 @@ from fangkong.i18n import t
 from fangkong.lake import compact, retention
 from fangkong.measures.checkins_commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
-from fangkong.measures.hospitals_commands import app as hospitals_app
+from fangkong.measures.hospitals.commands import app as hospitals_app
 from fangkong.measures.sites.commands import app as sites_app
 from fangkong.measures.verification_commands import app as verify_app
 from fangkong.people.commands import app as people_app

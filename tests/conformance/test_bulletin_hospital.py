@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fangkong.cases import service as case_service
 from fangkong.clikit import unit_of_work
-from fangkong.measures import hospitals
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import HospitalAdmission
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,7 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, NotFound
-from fangkong.measures import hospitals
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 from fangkong.tasks.models import Task
 

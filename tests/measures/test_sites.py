@@ -187,7 +187,7 @@ def test_sites_over_http_and_cli(server, tmp_path):  # noqa: F811
 
 
 def test_bulletin_counts_rooms_used_and_hospital_beds(env, tmp_path):
-    from fangkong.measures import hospitals
+    from fangkong.measures.hospitals import service as hospitals
     from fangkong.reports import service as report_service
     from fangkong.reports.text import render
 

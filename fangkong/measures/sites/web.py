@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
-from fangkong.measures import hospitals
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import capacity
 from fangkong.webkit import lang_of, templates
 

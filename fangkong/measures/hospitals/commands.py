@@ -10,7 +10,7 @@ from rich.table import Table
 from fangkong.cases import service as case_service
 from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.measures import hospitals
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 
 app = typer.Typer(help="Designated hospitals (定点医院): beds, admissions, escalation plan.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, actor_of
 from fangkong.errors import InvalidInput
-from fangkong.measures import hospitals
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 from fangkong.protocol.times import AwareHappened
 
