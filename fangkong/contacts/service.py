@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
-from fangkong.contacts import assemble, dwell_cache, steps, worker
+from fangkong.contacts import assemble, dwell_cache, lanes, steps
 from fangkong.contacts.models import ChainEdge, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
@@ -122,7 +121,6 @@ def _overrides(session: Session, seeds: dict[str, steps.Seed]) -> pa.Table:
                      "reason": pa.array([r[3] for r in rows], pa.string())})
 
 
-@worker.gc_paused()
 def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
                now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
                actor: str = "system", keep_evidence: bool = True) -> list[TraceResult]:
@@ -132,78 +130,73 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     the same as tracing it alone. Re-tracing replaces a case's risk persons; categories an
     epidemiologist overrode stay overridden. keep_evidence False: the results keep counts and record ids but
     not the evidence, which is stored (a bad day's evidence is gigabytes at city scale).
+    The lake lane (contacts.lanes) runs what needs no session meanwhile: the grid first, the longest query.
     """
-    seeds = {c.case_no: steps.new_seed(c, edition, tz, now, days_before) for c in cases}
+    seeds = steps.seeds(cases, edition, tz, now, days_before)
     if not seeds:
         return []
+    rules = steps.Rules.of(edition, dwell_cache.dwell_table(session, edition, dwell_cache.cache_dir(lake)),
+                           companion_min_cell_hours)
+    with lanes.fewer_collections():
+        in_cells = lanes.soon(lake, steps.met_in_cells, lake, steps.case_phones(seeds), rules)
+        close = steps.close(session, lake, seeds, rules)
+        contacts = steps.close_contacts(session, seeds, close, rules)
+        at_venues = lanes.soon(lake, steps.met_at_venues, lake, contacts.exposed, rules)
+        holders = steps.holders(session, in_cells.get())  # the companions' phones, named while at_venues runs
+        secondary = steps.secondary(session, seeds, contacts, at_venues.get())
+        overlaps = steps.overlaps(lake.same_day(close.visits, steps.windows(seeds), rules.dwell))
+        found = steps.by_case(close.evidence, secondary, overlaps)
+        return _assemble_and_store(session, lake, seeds, found, in_cells.get(), holders, edition=edition.name,
+                                   tz=tz, now=now, actor=actor, keep_evidence=keep_evidence)
+
+
+def _assemble_and_store(session: Session, lake: Lake, seeds: dict[str, steps.Seed],
+                        found: dict[str, list[steps.Evidence]], met: pa.Table, holders: pa.Table, *, edition: str,
+                        tz: ZoneInfo, now: datetime, actor: str, keep_evidence: bool) -> list[TraceResult]:
+    """Each case's risk persons (its evidence, the companions named, the highest category per person: assemble)
+    stored in place of the earlier ones; a declared case met becomes a chain edge. The cases go in batches (a bad
+    day's millions of rows: memory bounded per batch), each assembled on the lake lane in parts cut by person
+    while this thread stores the part before (SQLite's executemany, PostgreSQL's COPY)."""
     cases_met = _declared_cases(session, now)
-    dwell = dwell_cache.dwell_table(session, edition, dwell_cache.cache_dir(lake))
-    # the grid branch needs no session: its lake queries run on the worker while this thread does the venues
-    phones = steps.who_table([(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone])
-    meetings = worker.soon(lake, steps.grid_meetings, lake, phones, steps.seed_table(seeds),
-                           steps.noise_bounds(seeds), edition.grid_overlap_min * 60, companion_min_cell_hours)
-    anchors = steps.close(session, lake, seeds, dwell, edition.venue_overlap_min * 60)
-    # the close contacts' venue query goes to the worker too, after the grid: this thread meanwhile names the
-    # phones met (SQLite or PostgreSQL), the trace's other long step, instead of waiting for DuckDB
-    contacts = steps.secondary_query(session, lake, seeds, dwell, edition.venue_overlap_min * 60) \
-        if edition.identify_secondary else None
-    meetings = meetings.result()
-    # every phone met by any case named in one look-up: a bad day's cases share most of their phones
-    owners = people_service.owner_candidates(session, pc.unique(meetings.column("person_id")).to_pylist())
+    n_parts = min(_PARTS_MAX, 1 + met.num_rows // _PART_ROWS)
     keys = list(seeds)
-    batches = [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]}  # a bad day's millions of rows: memory
-               for i in range(0, len(keys), _ASSEMBLE_CASES)]      # bounded per batch
-    companions = worker.soon(lake, steps.companions, meetings, steps.seed_table(batches[0]), owners)
-    same_day = lake.same_day(anchors, steps.windows(seeds), dwell)
-    if contacts is not None:
-        steps.secondary(session, seeds, contacts)
-    steps.overlaps(seeds, same_day)
+    batches = [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]} for i in range(0, len(keys), _ASSEMBLE_CASES)]
     results: list[TraceResult] = []
-    # a batch is assembled on the worker (DuckDB and Arrow, no session) while this thread stores the one before
-    # (SQLite's executemany, PostgreSQL's COPY); a batch of many rows is assembled in parts, so that its own first part is stored while the next is assembled
-    n_parts = min(_PARTS_MAX, 1 + meetings.num_rows // _PART_ROWS)
-    pending = _assembly(session, lake, batches[0], companions, n_parts, tz)
-    for n, batch in enumerate(batches):
-        parts = pending
+    for batch, parts in lanes.ahead(batches, lambda b: _assembly(session, lake, b, found, met, holders, n_parts,
+                                                                 tz)):
         ids = [sd.case.id for sd in batch.values()]
         session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_(ids)))
         session.execute(delete(ChainEdge).where(ChainEdge.case_fk.in_(ids)))
-        done = [_not_cases(session, parts[0].result(), cases_met, now)]
-        if n + 1 < len(batches):
-            companions = worker.soon(lake, steps.companions, meetings, steps.seed_table(batches[n + 1]), owners)
-            pending = _assembly(session, lake, batches[n + 1], companions, n_parts, tz)
-        _store(session, done[0], now)
-        for part in parts[1:]:
-            done.append(_not_cases(session, part.result(), cases_met, now))
-            _store(session, done[-1], now)
-        rows = pa.concat_tables(done if keep_evidence else [d.drop_columns(["evidence"]) for d in done])
+        stored = [_store(session, _not_cases(session, rows, cases_met, now), now) for rows in parts]
+        rows = pa.concat_tables(stored if keep_evidence else [r.drop_columns(["evidence"]) for r in stored])
         for k, sd in batch.items():
             case = sd.case
             case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
-                sd.window.end, edition.name
-            result = TraceResult(case=case, edition=edition.name, window=sd.window, rows=_rows_of(rows, k), tz=tz)
+                sd.window.end, edition
+            result = TraceResult(case=case, edition=edition, window=sd.window, rows=_rows_of(rows, k), tz=tz)
             audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
             results.append(result)
     return results
 
 
-def _assembly(session: Session, lake: Lake, batch: dict[str, steps.Seed], companions: Future, n_parts: int,
-              tz: ZoneInfo) -> list[Future]:
-    """A batch's risk rows in n_parts parts (each a Future on the worker), from its small evidence (read here,
-    on the session's thread) and its companions (submitted to the worker before: done when these start)."""
-    small, seed_table = steps.small_evidence(session, batch), steps.seed_table(batch)
+def _assembly(session: Session, lake: Lake, batch: dict[str, steps.Seed], found: dict[str, list[steps.Evidence]],
+              met: pa.Table, holders: pa.Table, n_parts: int, tz: ZoneInfo) -> list[lanes.Later[pa.Table]]:
+    """A batch's risk rows in n_parts parts cut by person, on the lake lane: its companions named, its venue and
+    household evidence (resolved here, with the session) beside them, each part assembled."""
+    cases = steps.seed_table(batch)
+    companions = lanes.soon(lake, steps.companions, met, cases, holders)
+    small = steps.small_evidence(session, [ev for k in batch for ev in found.get(k, ())])
     overrides = _overrides(session, batch)
-    evidence = worker.soon(lake, _by_person, small, companions, n_parts)
-    return [worker.soon(lake, _assembled, evidence, i, seed_table, overrides, tz) for i in range(n_parts)]
+    evidence = lanes.soon(lake, _by_person, small, companions, n_parts)
+    return [lanes.soon(lake, _part, evidence, i, cases, overrides, tz) for i in range(n_parts)]
 
 
-def _by_person(small: pa.Table, companions: Future, n_parts: int) -> list[pa.Table]:
-    return assemble.by_person([small, companions.result()], n_parts)
+def _by_person(small: pa.Table, companions: pa.Table, n_parts: int) -> list[pa.Table]:
+    return assemble.by_person([small, companions], n_parts)
 
 
-def _assembled(evidence: Future, i: int, seed_table: pa.Table, overrides: pa.Table, tz: ZoneInfo) -> pa.Table:
-    """Part i of a batch's risk rows (assemble.risk_rows): Arrow and DuckDB only, so it may run on the worker."""
-    return assemble.risk_rows([evidence.result()[i]], seed_table, overrides, tz)
+def _part(evidence: list[pa.Table], i: int, cases: pa.Table, overrides: pa.Table, tz: ZoneInfo) -> pa.Table:
+    return assemble.risk_rows([evidence[i]], cases, overrides, tz)
 
 
 #: cases assembled and stored together (a case in a dense city has ~50 000 risk-person rows)
@@ -250,9 +243,9 @@ _STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category",
            "first_exposure_at", "last_exposure_at", "found_at", "placed_deadline_at")
 
 
-def _store(session: Session, rows: pa.Table, now: datetime) -> None:
-    """Insert risk persons (`rows`): thousands per case on a bad day, written without ORM objects (COPY on
-    PostgreSQL). The cases' earlier rows were deleted first."""
+def _store(session: Session, rows: pa.Table, now: datetime) -> pa.Table:
+    """Insert risk persons (`rows`, returned): thousands per case on a bad day, written without ORM objects (COPY
+    on PostgreSQL). The cases' earlier rows were deleted first."""
     n = rows.num_rows
     names = pa.array(CATEGORIES, pa.string())
     category = pc.take(names, rows.column("rank"))
@@ -271,6 +264,7 @@ def _store(session: Session, rows: pa.Table, now: datetime) -> None:
                                          pa.scalar(None, pa.timestamp("us", tz="UTC"))),
     })
     insert_arrow(session, RiskPerson.__table__, table.select(list(_STORED)))
+    return rows
 
 
 def risk_persons(session: Session, *, case: Case | None = None, category: str | None = None,

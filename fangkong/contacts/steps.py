@@ -1,13 +1,14 @@
-"""A trace's steps, each one set-based over every case traced together: a case's seed (its window and the
-evidence collected), the venue and household steps (close and secondary contacts, overlaps) and the grid step
-(space-time companions). contacts.service runs them in order and stores what they find."""
+"""A trace's steps, in the order of DOMAIN.md §4, each set-based over every case traced together: the cases'
+windows (seeds), close contacts (venue and household), secondary contacts, space-time companions (the grid) and
+trajectory overlaps. A step returns what it found; a person found by several steps keeps the highest category,
+decided in one place, where the evidence is assembled (contacts.assemble.risk_rows). No step knows about
+threads: contacts.service runs them in order and contacts.lanes decides which thread runs what."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -16,19 +17,20 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts import assemble
-from fangkong.contacts.worker import soon
 from fangkong.errors import Conflict, InvalidInput
-from fangkong.lake.queries import ANCHOR_SCHEMA
+from fangkong.lake.queries import ANCHOR_SCHEMA, Lake
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.people.phones import PersonRef
 from fangkong.protocol.classify import rank
-from fangkong.protocol.edition import CATEGORIES, Edition
+from fangkong.protocol.edition import Edition
+from fangkong.protocol.who import Who, of_person, person_id
 from fangkong.protocol.window import Window, lookback_window
 
-__all__ = ["NOISE_DAYS", "Collector", "Contacts", "Seed", "close", "companions", "co_presence", "epoch", "from_epoch",
-           "grid_meetings", "iso", "new_seed", "noise_bounds", "overlaps", "secondary", "secondary_query",
-           "seed_table", "small_evidence", "tuples", "who_table", "windows"]
+__all__ = ["NOISE_DAYS", "CasePhones", "Close", "CloseContacts", "Evidence", "Rules", "Seed", "by_case",
+           "case_phones", "close", "close_contacts", "companions", "epoch", "from_epoch", "holders", "iso",
+           "met_at_venues", "met_in_cells", "new_seed", "noise_bounds", "overlaps", "secondary", "seed_table",
+           "seeds", "small_evidence", "tuples", "who_table", "windows"]
 
 
 def iso(t: datetime, tz: ZoneInfo) -> str:
@@ -48,31 +50,6 @@ def tuples(t: pa.Table, *columns: str) -> list[tuple]:
     return list(zip(*(t.column(c).to_pylist() for c in columns), strict=True))
 
 
-class Collector:
-    """Evidence per person and category, as (s, e, kind, via, place); a person keeps the highest category."""
-
-    def __init__(self) -> None:
-        self.by_cat: dict[str, dict[str, list[tuple]]] = {c: defaultdict(list) for c in CATEGORIES}
-        self.seen: set[tuple] = set()
-
-    def add(self, category: str, who: str, kind: str, via: str, place: str, s: int, e: int) -> None:
-        """Evidence is a set: the same (kind, via, place, interval) found twice is kept once."""
-        key = (category, who, kind, via, place, s, e)
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        self.by_cat[category][who].append((s, e, kind, via, place))
-
-    def has(self, who: str, *categories: str) -> bool:
-        for c in categories:
-            if who in self.by_cat[c]:
-                return True
-        return False
-
-    def members(self, category: str) -> dict[str, list[tuple]]:
-        return self.by_cat[category]
-
-
 def who_table(rows: list[tuple[str, str, int, int]]) -> pa.Table:
     """(key, via, s, e): which trace, whose presence, over which interval."""
     return pa.table({"key": pa.array([r[0] for r in rows], pa.string()),
@@ -81,9 +58,43 @@ def who_table(rows: list[tuple[str, str, int, int]]) -> pa.Table:
                      "e": pa.array([r[3] for r in rows], pa.int64())})
 
 
+
+@dataclass(frozen=True)
+class Rules:
+    """What a trace reads of its edition (DOMAIN.md §4), and each venue's default dwell (contacts.dwell_cache)."""
+
+    dwell: pa.Table
+    venue_overlap_s: int
+    grid_overlap_s: int
+    #: the deployment's companion noise filter (0: off)
+    min_cell_hours: float
+    secondary: bool
+
+    @classmethod
+    def of(cls, edition: Edition, dwell: pa.Table, min_cell_hours: float) -> Rules:
+        return cls(dwell, edition.venue_overlap_min * 60, edition.grid_overlap_min * 60, min_cell_hours,
+                   edition.identify_secondary)
+
+
+class Evidence(NamedTuple):
+    """One piece of evidence found by a venue or household step: which trace (key), who (the person as the lake
+    or the household names them, resolved to the registered person when assembled), the category, and kind,
+    via, place, [s, e] in epoch seconds."""
+
+    key: str
+    who: Who
+    category: str
+    kind: str
+    via: str
+    place: str
+    s: int
+    e: int
+
+
 @dataclass
 class Seed:
-    """One case being traced: its person, window and the evidence collected so far."""
+    """One case being traced: its person and look-back window ([ws, we] in epoch seconds); `until`: the end of its
+    close contacts' exposure of others (now, or the window's end if later)."""
 
     case: Case
     person: Person
@@ -91,74 +102,151 @@ class Seed:
     ws: int
     we: int
     until: int
-    col: Collector
 
 
-def close(session, lake, seeds: dict[str, Seed], dwell, min_s) -> pa.Table:
-    """Close contacts by venue (one lake query for every case) and household; returns the cases' own visits."""
+def seeds(cases: list[Case], edition: Edition, tz: ZoneInfo, now: datetime,
+          days_before: int | None) -> dict[str, Seed]:
+    """Each case's look-back window, by case number (the trace's key)."""
+    return {c.case_no: new_seed(c, edition, tz, now, days_before) for c in cases}
+
+
+@dataclass(frozen=True)
+class Close:
+    """The close contacts found, and the cases' own venue visits in their windows (which overlaps start from)."""
+
+    evidence: list[Evidence]
+    visits: pa.Table
+
+
+def close(session: Session, lake: Lake, seeds: dict[str, Seed], rules: Rules) -> Close:
+    """Close contacts: at a venue with the case for at least venue_overlap_s inside its window (one lake query
+    for every case), and the case's household."""
     # a case known under several source keys has scans under each (people.service resolves them to one person)
     keys = people_service.source_keys(session, [sd.person for sd in seeds.values()])
-    anchors = lake.own_intervals(who_table([(k, key, sd.ws, sd.we) for k, sd in seeds.items()
-                                            for key in keys[sd.person.id]]), dwell)
-    for k, pid, via, place, s, e in tuples(lake.co_presence(anchors, dwell, min_s), "key", "person_id", "via",
-                                           "place", "s", "e"):
-        seeds[k].col.add("close", "p:" + pid, "venue", via, place, s, e)
+    visits = lake.own_intervals(who_table([(k, key, sd.ws, sd.we) for k, sd in seeds.items()
+                                           for key in keys[sd.person.id]]), rules.dwell)
+    met = lake.co_presence(visits, rules.dwell, rules.venue_overlap_s)
+    found = [Evidence(k, of_person(pid), "close", "venue", via, place, s, e)
+             for k, pid, via, place, s, e in tuples(met, "key", "person_id", "via", "place", "s", "e")]
     households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()],
                                                   light=True)
-    for sd in seeds.values():
+    for k, sd in seeds.items():
         for p in households.get(sd.person.household_id, []) if sd.person.household_id else []:
             if p.id != sd.person.id:
-                sd.col.add("close", "p:" + p.person_id, "household", sd.person.person_id, p.household_id, sd.ws, sd.we)
-    return anchors
+                found.append(Evidence(k, of_person(p.person_id), "close", "household", sd.person.person_id,
+                                      p.household_id, sd.ws, sd.we))
+    return Close(found, visits)
 
 
-@dataclass
-class Contacts:
-    """The close contacts of every case, read from the records, and the lake query of their venues (a Future:
-    it runs on the trace worker while this thread names the phones met)."""
+@dataclass(frozen=True)
+class CloseContacts:
+    """The close contacts of every case as the secondary step needs them: per case, each one's first exposure
+    (by person_id); their records; and `exposed`, (key, source key, first exposure, until) of each."""
 
     firsts: dict[str, dict[str, int]]
     persons: dict[str, Person | PersonRef]
-    venues: Future
+    exposed: pa.Table
 
 
-def secondary_query(session, lake, seeds: dict[str, Seed], dwell, min_s) -> Contacts:
-    """One query for the close contacts of every case: the venue query re-run for each contact at once."""
-    firsts = {k: {who[2:]: min(ev[0] for ev in evs) for who, evs in sd.col.members("close").items()}
-              for k, sd in seeds.items()}
-    contacts = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first},
-                                             light=True)
-    keys = people_service.source_keys(session, contacts.values())  # a contact's scans under each of their keys
-    who: dict[tuple[str, str], int] = {}
+def close_contacts(session: Session, seeds: dict[str, Seed], close: Close, rules: Rules) -> CloseContacts:
+    """The close contacts whose own contacts are secondary ones (none when the edition names no secondary)."""
+    if not rules.secondary:
+        return CloseContacts({}, {}, who_table([]))
+    firsts: dict[str, dict[str, int]] = {k: {} for k in seeds}
+    for ev in close.evidence:
+        first, pid = firsts[ev.key], person_id(ev.who)
+        first[pid] = min(ev.s, first.get(pid, ev.s))
+    persons = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first},
+                                            light=True)
+    keys = people_service.source_keys(session, persons.values())  # a contact's scans under each of their keys
+    exposed: dict[tuple[str, str], int] = {}
     for k, first in firsts.items():
         for pid, s in first.items():
-            for key in keys[contacts[pid].id] if pid in contacts else [pid]:
-                who[(k, key)] = min(s, who.get((k, key), s))
-    return Contacts(firsts, contacts, soon(lake, co_presence, lake, who_table(
-        [(k, key, s, seeds[k].until) for (k, key), s in sorted(who.items())]), dwell, min_s))
+            for key in keys[persons[pid].id] if pid in persons else [pid]:
+                exposed[(k, key)] = min(s, exposed.get((k, key), s))
+    return CloseContacts(firsts, persons, who_table([(k, key, s, seeds[k].until)
+                                                     for (k, key), s in sorted(exposed.items())]))
 
 
-def co_presence(lake, who: pa.Table, dwell, min_s) -> pa.Table:
-    """Who was at a venue with `who` over their intervals (Lake.co_presence of their own visits): lake only."""
-    return lake.co_presence(lake.own_intervals(who, dwell), dwell, min_s)
+def met_at_venues(lake: Lake, exposed: pa.Table, rules: Rules) -> pa.Table:
+    """Who was at a venue with the close contacts over their exposed intervals (CloseContacts.exposed): the venue
+    query re-run for every contact at once. Lake only."""
+    return lake.co_presence(lake.own_intervals(exposed, rules.dwell), rules.dwell, rules.venue_overlap_s)
 
 
-def secondary(session, seeds: dict[str, Seed], contacts: Contacts) -> None:
-    """Secondary contacts from the contacts' venue query and households: whoever is not already a close one."""
+def secondary(session: Session, seeds: dict[str, Seed], contacts: CloseContacts, met: pa.Table) -> list[Evidence]:
+    """Secondary contacts: at a venue with a close contact from their first exposure on (`met`: met_at_venues),
+    and the close contacts' households. A close contact found here again stays a close one (assemble)."""
+    found = [Evidence(k, of_person(pid), "secondary", "venue", via, place, s, e)
+             for k, pid, via, place, s, e in tuples(met, "key", "person_id", "via", "place", "s", "e")]
+    if not contacts.persons:
+        return found
     households = people_service.household_members(session, [p.household_id for p in contacts.persons.values()],
                                                   light=True)
-    for k, pid, via, place, s, e in tuples(contacts.venues.result(), "key", "person_id", "via", "place", "s", "e"):
-        sd, key = seeds[k], "p:" + pid
-        if pid != sd.person.person_id and not sd.col.has(key, "close"):
-            sd.col.add("secondary", key, "venue", via, place, s, e)
     for k, first in contacts.firsts.items():
-        sd = seeds[k]
         for pid in sorted(first):
             contact = contacts.persons.get(pid)
             for p in households.get(contact.household_id, []) if contact and contact.household_id else []:
-                key = "p:" + p.person_id
-                if p.id != sd.person.id and p.person_id != pid and not sd.col.has(key, "close"):
-                    sd.col.add("secondary", key, "household", pid, p.household_id, first[pid], sd.until)
+                found.append(Evidence(k, of_person(p.person_id), "secondary", "household", pid, p.household_id,
+                                      first[pid], seeds[k].until))
+    return found
+
+
+@dataclass(frozen=True)
+class CasePhones:
+    """What the grid query needs of the cases, read from their records here (it runs on the lake lane): each
+    phone over its case's window (who_table), the cases (seed_table) and the noise filter's bounds."""
+
+    who: pa.Table
+    cases: pa.Table
+    bounds: pa.Table
+
+
+def case_phones(seeds: dict[str, Seed]) -> CasePhones:
+    return CasePhones(who_table([(k, sd.person.phone, sd.ws, sd.we) for k, sd in seeds.items() if sd.person.phone]),
+                      seed_table(seeds), noise_bounds(seeds))
+
+
+def met_in_cells(lake: Lake, phones: CasePhones, rules: Rules) -> pa.Table:
+    """Every phone in a case's cells long enough (key, person_id = phone, place, s, e): one lake query for all
+    the cases; the noise filter applied when the deployment sets it. Lake only. The co-presence rows' `via` (the
+    case's phone, known from the key) is dropped: a bad day's meetings are held until every case is stored."""
+    if phones.who.num_rows == 0:
+        return lake.co_presence(ANCHOR_SCHEMA.empty_table(), pa.table({}), rules.grid_overlap_s,
+                                cells=True).drop_columns(["via"])
+    anchors = lake.own_intervals(phones.who, pa.table({}), cells=True)
+    found = lake.co_presence(anchors, pa.table({}), rules.grid_overlap_s, cells=True)
+    if rules.min_cell_hours > 0 and found.num_rows:
+        found = assemble.noise_filter(found, phones.cases, cell_hours(lake, phones.bounds, phones.cases, found),
+                                      rules.min_cell_hours)
+    return found.drop_columns(["via"])
+
+
+def holders(session: Session, met: pa.Table) -> pa.Table:
+    """Who may have held each phone met (people.phones.owner_candidates): every case's phones in one look-up, since
+    a bad day's cases share most of their phones."""
+    return people_service.owner_candidates(session, pc.unique(met.column("person_id")).to_pylist())
+
+
+def companions(met: pa.Table, cases: pa.Table, holders: pa.Table) -> pa.Table:
+    """Space-time companions of the cases in `cases` (a seed_table), as evidence (assemble.EVIDENCE): tens of
+    thousands of phones per case, each named by its holder at the time. Arrow and DuckDB only."""
+    met = met.filter(pc.is_in(met.column("key"), value_set=cases.column("key")))
+    return assemble.holders(met, cases, holders, rank("companion"))
+
+
+def overlaps(same_day: pa.Table) -> list[Evidence]:
+    """Trajectory overlaps: at a venue of the case on the same calendar day inside its window (Lake.same_day)."""
+    return [Evidence(k, of_person(pid), "overlap", "venue", via, place, s, e)
+            for k, pid, via, place, s, e in tuples(same_day, "key", "person_id", "via", "place", "s", "e")]
+
+
+def by_case(*found: list[Evidence]) -> dict[str, list[Evidence]]:
+    out: dict[str, list[Evidence]] = {}
+    for evidence in found:
+        for ev in evidence:
+            out.setdefault(ev.key, []).append(ev)
+    return out
 
 
 def seed_table(seeds: dict[str, Seed]) -> pa.Table:
@@ -168,30 +256,6 @@ def seed_table(seeds: dict[str, Seed]) -> pa.Table:
                      "case_person_id": pa.array([sd.person.person_id for sd in seeds.values()], pa.string()),
                      "case_phone": pa.array([sd.person.phone for sd in seeds.values()], pa.string())},
                     schema=assemble.SEEDS)
-
-
-def grid_meetings(lake, who: pa.Table, seed_table: pa.Table, noise_bounds: pa.Table, min_s,
-                  min_cell_hours) -> pa.Table:
-    """Every phone in a case's cells long enough (key, person_id = phone, place, s, e): one lake query for all
-    the cases (`who`: each case's phone over its window); the noise filter applied when the deployment sets it.
-    Lake work only, no session: it runs on the worker thread (worker.soon). The co-presence rows' `via` (the
-    case's phone, known from the key) is dropped: a bad day's meetings are held until every case is stored
-    (a fifth of their memory)."""
-    if who.num_rows == 0:
-        return lake.co_presence(ANCHOR_SCHEMA.empty_table(), pa.table({}), min_s, cells=True).drop_columns(["via"])
-    anchors = lake.own_intervals(who, pa.table({}), cells=True)
-    found = lake.co_presence(anchors, pa.table({}), min_s, cells=True)
-    if min_cell_hours > 0 and found.num_rows:
-        found = assemble.noise_filter(found, seed_table, cell_hours(lake, noise_bounds, seed_table, found),
-                                      min_cell_hours)
-    return found.drop_columns(["via"])
-
-
-def companions(found: pa.Table, seed_table: pa.Table, owners: pa.Table) -> pa.Table:
-    """Companion evidence (assemble.EVIDENCE) of the cases in seed_table, set-based: tens of thousands of
-    phones per case, each named by its holder at the time (`owners`: the candidates of every phone met)."""
-    found = found.filter(pc.is_in(found.column("key"), value_set=seed_table.column("key")))
-    return assemble.holders(found, seed_table, owners, rank("companion"))
 
 
 #: the noise filter counts a phone's hours in a cell over the 14 days up to the end of the case's window
@@ -205,7 +269,7 @@ def noise_bounds(seeds: dict[str, Seed]) -> pa.Table:
                      "hi": pa.array([sd.we for sd in seeds.values()], pa.int64())})
 
 
-def cell_hours(lake, bounds: pa.Table, seed_table: pa.Table, found: pa.Table) -> pa.Table:
+def cell_hours(lake: Lake, bounds: pa.Table, seed_table: pa.Table, found: pa.Table) -> pa.Table:
     """Per case: hours each phone met and the case's phone spent in each cell met, over the case's `bounds`
     (noise_bounds), stays clipped to them (Chengdu's noise filter: 最近14天内累计停留); one lake query for
     every case."""
@@ -224,34 +288,24 @@ def windows(seeds: dict[str, Seed]) -> pa.Table:
                      "we": pa.array([sd.we for sd in seeds.values()], pa.int64())})
 
 
-def overlaps(seeds: dict[str, Seed], same_day: pa.Table) -> None:
-    """Overlap evidence from the lake's same-day rows (Lake.same_day): whoever is not already a closer contact."""
-    for k, pid, via, place, s, e in tuples(same_day, "key", "person_id", "via", "place", "s", "e"):
-        sd, key = seeds[k], "p:" + pid
-        if pid != sd.person.person_id and not sd.col.has(key, "close", "secondary", "companion"):
-            sd.col.add("overlap", key, "venue", via, place, s, e)
-
-
-def small_evidence(session: Session, seeds: dict[str, Seed]) -> pa.Table:
-    """The venue and household evidence collected per case (hundreds of persons), with each scan key resolved
-    to its person (people.service): source keys of one person are one risk person."""
-    cats = [c for c in CATEGORIES if c != "companion"]
-    ids = {who[2:] for sd in seeds.values() for c in cats for who in sd.col.members(c) if who.startswith("p:")}
-    persons = people_service.persons_by_ids(session, ids, light=True)
+def small_evidence(session: Session, found: list[Evidence]) -> pa.Table:
+    """The venue and household evidence (hundreds of persons per case) as assemble.EVIDENCE, each person as the
+    lake or household names them resolved to their record (people.service): a person's source keys are one
+    risk person. A person_id the register does not know stays as found."""
+    persons = people_service.persons_by_ids(session, {person_id(ev.who) for ev in found}, light=True)
+    ranks = {c: rank(c) for c in ("close", "secondary", "overlap")}
     rows = []
-    for k, sd in seeds.items():
-        for category in cats:
-            r = rank(category)
-            for who, evs in sd.col.members(category).items():
-                p = persons.get(who[2:]) if who.startswith("p:") else None
-                head = (k, "p:" + p.person_id, r, p.id, p.person_id, p.phone, p.household_id) if p else \
-                    (k, who, r, None, None, who[2:], None)
-                rows.extend(head + (kind, via, place, s, e) for s, e, kind, via, place in evs)
+    for ev in found:
+        pid = person_id(ev.who)
+        p = persons.get(pid)
+        head = (ev.key, of_person(p.person_id), ranks[ev.category], p.id, p.person_id, p.phone, p.household_id) \
+            if p else (ev.key, ev.who, ranks[ev.category], None, None, pid, None)
+        rows.append(head + (ev.kind, ev.via, ev.place, ev.s, ev.e))
     return assemble.evidence_table(rows)
 
 
 def new_seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_before: int | None) -> Seed:
-    """A declared case ready to be traced: its look-back window (DOMAIN.md §4) and an empty collector."""
+    """A declared case ready to be traced: its look-back window (DOMAIN.md §4)."""
     if case.status not in DECLARED:
         raise Conflict(f"case {case.case_no} is {case.status}; only a declared case is traced")
     end = case.isolated_at or case.declared_at or now
@@ -261,5 +315,4 @@ def new_seed(case: Case, edition: Edition, tz: ZoneInfo, now: datetime, days_bef
     except ValueError as exc:
         raise InvalidInput(f"case {case.case_no}: {exc}") from None
     ws, we = epoch(window.start), epoch(window.end)
-    return Seed(case=case, person=case.person, window=window, ws=ws, we=we, until=max(epoch(now), we),
-                col=Collector())
+    return Seed(case=case, person=case.person, window=window, ws=ws, we=we, until=max(epoch(now), we))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 from test_flow import declare_and_trace
 
-from fangkong.contacts import steps, worker
+from fangkong.contacts import lanes, steps
 from fangkong.lake.queries import Lake
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -23,7 +23,7 @@ def _visits(lake: Lake) -> list[dict]:
     who = steps.who_table([("k", "P00001", int(datetime(2022, 3, 9, tzinfo=TZ).timestamp()),
                                int(datetime(2022, 3, 12, tzinfo=TZ).timestamp()))])
     dwell = pa.table({"venue_id": ["V1", "V2"], "dwell_s": [3600, 1800]})
-    on_worker = worker.soon(lake, lake.own_intervals, who, dwell).result(timeout=60)
+    on_worker = lanes.soon(lake, lake.own_intervals, who, dwell).get(timeout=60)
     here = lake.own_intervals(who, dwell)
     assert on_worker.equals(here)
     return here.to_pylist()

@@ -125,3 +125,19 @@ def _trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hou
     for cat in ("close", "secondary", "companion", "overlap"):
         assert {k: v for k, v in have.items() if v[0] == cat} == {k: v for k, v in want.items() if v[0] == cat}, cat
     assert case_p["person_id"] not in have
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), edition=st.sampled_from(["9", "8", "20"]),
+       min_cell_hours=st.sampled_from([0.0, 4.5]), part_rows=st.sampled_from([contact_service._PART_ROWS, 1]))
+def test_trace_equals_brute_force_serially(env, tmp_path_factory, monkeypatch, seed, edition, min_cell_hours,
+                                           part_rows):
+    """FANGKONG_TRACE_SERIAL=1 (contacts.lanes: every step on the calling thread, for debugging) gives the same
+    answers as brute force, as the two lanes do."""
+    monkeypatch.setenv("FANGKONG_TRACE_SERIAL", "1")
+    default_part = contact_service._PART_ROWS
+    contact_service._PART_ROWS = part_rows
+    try:
+        _trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours)
+    finally:
+        contact_service._PART_ROWS = default_part
