@@ -101,24 +101,32 @@ def _parts(items: Sequence[A], start: Callable[[A], list[Later[T]]], started: di
         yield part.get()
 
 
-_FROZEN = [0]
-_FROZEN_LOCK = threading.Lock()
+#: the youngest generation's threshold while a trace runs (Python's default: 700 allocations)
+TRACE_GEN0_THRESHOLD = 50_000
+_TRACES = [0]
+_SAVED_THRESHOLD: list[tuple[int, int, int]] = []
+_TRACES_LOCK = threading.Lock()
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """While a trace runs, the cyclic garbage collector skips the objects that existed before it (gc.freeze):
-    a trace makes hundreds of thousands of short-lived tuples (rows fetched, evidence pieces), and each full
-    collection they trigger would walk the whole heap of the process. It stays on for what the trace and the
-    other threads make meanwhile; the last trace to end gives the frozen objects back to it (gc.unfreeze)."""
-    with _FROZEN_LOCK:
-        if _FROZEN[0] == 0:
+    """While a trace runs, the cyclic garbage collector skips the objects that existed before it (gc.freeze) and
+    makes its youngest pass every TRACE_GEN0_THRESHOLD allocations: a trace makes hundreds of thousands of
+    short-lived tuples (rows fetched, evidence pieces), whose collections walked the whole heap of the process
+    (bench/RESULTS.md). The collector stays on, for this thread and the others; the last trace to end restores
+    the threshold and gives the frozen objects back to it (gc.unfreeze)."""
+    with _TRACES_LOCK:
+        if _TRACES[0] == 0:
             gc.freeze()
-        _FROZEN[0] += 1
+            _SAVED_THRESHOLD[:] = [gc.get_threshold()]
+            first, *older = _SAVED_THRESHOLD[0]
+            gc.set_threshold(max(first, TRACE_GEN0_THRESHOLD), *older)
+        _TRACES[0] += 1
     try:
         yield
     finally:
-        with _FROZEN_LOCK:
-            _FROZEN[0] -= 1
-            if _FROZEN[0] == 0:
+        with _TRACES_LOCK:
+            _TRACES[0] -= 1
+            if _TRACES[0] == 0:
+                gc.set_threshold(*_SAVED_THRESHOLD.pop())
                 gc.unfreeze()

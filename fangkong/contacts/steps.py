@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts import assemble
+from fangkong.contacts.models import RiskCategory
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.lake.queries import ANCHOR_SCHEMA, Lake
 from fangkong.people import service as people_service
@@ -83,7 +84,7 @@ class Evidence(NamedTuple):
 
     key: str
     who: Who
-    category: str
+    category: RiskCategory
     kind: str
     via: str
     place: str
@@ -126,14 +127,14 @@ def close(session: Session, lake: Lake, seeds: dict[str, Seed], rules: Rules) ->
     visits = lake.own_intervals(who_table([(k, key, sd.ws, sd.we) for k, sd in seeds.items()
                                            for key in keys[sd.person.id]]), rules.dwell)
     met = lake.co_presence(visits, rules.dwell, rules.venue_overlap_s)
-    found = [Evidence(k, of_person(pid), "close", "venue", via, place, s, e)
+    found = [Evidence(k, of_person(pid), RiskCategory.CLOSE, "venue", via, place, s, e)
              for k, pid, via, place, s, e in tuples(met, "key", "person_id", "via", "place", "s", "e")]
     households = people_service.household_members(session, [sd.person.household_id for sd in seeds.values()],
                                                   light=True)
     for k, sd in seeds.items():
         for p in households.get(sd.person.household_id, []) if sd.person.household_id else []:
             if p.id != sd.person.id:
-                found.append(Evidence(k, of_person(p.person_id), "close", "household", sd.person.person_id,
+                found.append(Evidence(k, of_person(p.person_id), RiskCategory.CLOSE, "household", sd.person.person_id,
                                       p.household_id, sd.ws, sd.we))
     return Close(found, visits)
 
@@ -177,7 +178,7 @@ def met_at_venues(lake: Lake, exposed: pa.Table, rules: Rules) -> pa.Table:
 def secondary(session: Session, seeds: dict[str, Seed], contacts: CloseContacts, met: pa.Table) -> list[Evidence]:
     """Secondary contacts: at a venue with a close contact from their first exposure on (`met`: met_at_venues),
     and the close contacts' households. A close contact found here again stays a close one (assemble)."""
-    found = [Evidence(k, of_person(pid), "secondary", "venue", via, place, s, e)
+    found = [Evidence(k, of_person(pid), RiskCategory.SECONDARY, "venue", via, place, s, e)
              for k, pid, via, place, s, e in tuples(met, "key", "person_id", "via", "place", "s", "e")]
     if not contacts.persons:
         return found
@@ -187,7 +188,7 @@ def secondary(session: Session, seeds: dict[str, Seed], contacts: CloseContacts,
         for pid in sorted(first):
             contact = contacts.persons.get(pid)
             for p in households.get(contact.household_id, []) if contact and contact.household_id else []:
-                found.append(Evidence(k, of_person(p.person_id), "secondary", "household", pid, p.household_id,
+                found.append(Evidence(k, of_person(p.person_id), RiskCategory.SECONDARY, "household", pid, p.household_id,
                                       first[pid], seeds[k].until))
     return found
 
@@ -232,12 +233,12 @@ def companions(met: pa.Table, cases: pa.Table, holders: pa.Table) -> pa.Table:
     """Space-time companions of the cases in `cases` (a seed_table), as evidence (assemble.EVIDENCE): tens of
     thousands of phones per case, each named by its holder at the time. Arrow and DuckDB only."""
     met = met.filter(pc.is_in(met.column("key"), value_set=cases.column("key")))
-    return assemble.holders(met, cases, holders, rank("companion"))
+    return assemble.holders(met, cases, holders, rank(RiskCategory.COMPANION))
 
 
 def overlaps(same_day: pa.Table) -> list[Evidence]:
     """Trajectory overlaps: at a venue of the case on the same calendar day inside its window (Lake.same_day)."""
-    return [Evidence(k, of_person(pid), "overlap", "venue", via, place, s, e)
+    return [Evidence(k, of_person(pid), RiskCategory.OVERLAP, "venue", via, place, s, e)
             for k, pid, via, place, s, e in tuples(same_day, "key", "person_id", "via", "place", "s", "e")]
 
 
@@ -293,7 +294,7 @@ def small_evidence(session: Session, found: list[Evidence]) -> pa.Table:
     lake or household names them resolved to their record (people.service): a person's source keys are one
     risk person. A person_id the register does not know stays as found."""
     persons = people_service.persons_by_ids(session, {person_id(ev.who) for ev in found}, light=True)
-    ranks = {c: rank(c) for c in ("close", "secondary", "overlap")}
+    ranks = {c: rank(c) for c in RiskCategory}
     rows = []
     for ev in found:
         pid = person_id(ev.who)
