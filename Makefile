@@ -18,10 +18,11 @@ test:
 	.venv/bin/ruff check --select F,E9,I,B,UP,W,PLE fangkong tests bench
 	$(PY) -m pytest $(ARGS)
 
-# the lane to run while working (docs/testing.md): SQLite only, no browser, reliability or slow tests
+# the lane to run while working (docs/testing.md): SQLite only, no browser, reliability or slow tests, on two
+# processes (pytest-xdist; a module's tests stay on one)
 test-fast: setup
 	.venv/bin/ruff check --select F,E9,I,B,UP,W,PLE fangkong tests bench
-	$(PY) -m pytest -m "not slow and not e2e and not reliability and not postgres" $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow and not e2e and not reliability and not postgres" $(ARGS)
 
 bench: setup
 	$(PY) bench/trace.py

@@ -15,8 +15,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, event, text
 
+from fangkong.auth import service as auth_service
 from fangkong.codes.service import install_recolour
 from fangkong.db import core
 from fangkong.db.core import engine_for, get_engine
@@ -32,6 +35,12 @@ os.environ.setdefault("FANGKONG_PUBLIC_POOL_TIMEOUT", "10")
 
 # services called straight from a test recolour codes on commit, as under the API and the CLI
 install_recolour()
+
+# passwords are argon2 as in production, with its cheapest parameters: the recommended 64 MiB and three passes
+# cost 0.1-0.2 s a hash or a check on a quiet machine (~1 s under load), and every live-server test makes users
+# and signs them in (the matrix: a user per role and side). Hashes carry their parameters: checks are the same.
+auth_service._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+auth_service._DUMMY = auth_service._hasher.hash("fangkong-no-such-user")
 
 PG_ADMIN_URL = os.environ.get("FANGKONG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 
 def test_demo_runs_end_to_end_and_prints_the_bulletin(tmp_path):
     exe = Path(sys.executable).parent / "fangkong"

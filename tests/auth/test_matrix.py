@@ -31,7 +31,7 @@ from fangkong.people.models import Person
 from fangkong.protocol.roles import DEVICE_PERMISSIONS, ROLES, permissions_of
 from fangkong.tasks.models import Task
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.both_stores, pytest.mark.slow]
 
 A, B = "140105", "140106"
 # the outbreak is recent, so its measures and test tasks are still running today

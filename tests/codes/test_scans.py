@@ -103,6 +103,7 @@ def test_a_cached_code_follows_a_write_from_elsewhere(server, env, tmp_path):  #
     assert r.json()["colour"] == "red" and not r.json()["entry_allowed"]
 
 
+@pytest.mark.slow
 def test_a_write_from_another_process_reaches_the_cache(server, env, tmp_path):  # noqa: F811
     import os
     import subprocess

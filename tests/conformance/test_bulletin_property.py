@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from builders.zones import traced_case
 from conftest import wipe_records
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,8 @@ from fangkong.protocol.edition import load_edition
 from fangkong.reports import issued
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
+
+pytestmark = pytest.mark.slow
 
 TZ = ZoneInfo("Asia/Shanghai")
 E9 = load_edition("9")

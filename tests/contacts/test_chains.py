@@ -32,6 +32,7 @@ def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
         assert {n["case_id"] for n in one.nodes} == {first, second, third}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("per_batch", "part_rows"), [(5, service._PART_ROWS), (1, service._PART_ROWS), (2, 1)])
 def test_all_new_traces_a_day_together_like_one_by_one(env, tmp_path, monkeypatch, per_batch, part_rows):
     """per_batch 1: each case assembled and stored in its own batch, the phones' holders looked up once for all;

@@ -17,6 +17,8 @@ from fangkong.clikit import unit_of_work
 from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", autouse=True)
 def java():

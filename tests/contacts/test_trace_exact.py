@@ -21,7 +21,7 @@ from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import grid_id
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.both_stores, pytest.mark.slow]
 
 TZ = ZoneInfo("Asia/Shanghai")
 KINDS = ["restaurant", "shop", "office", "school", "hotel", "transport", "hospital", "testing_site", "residential"]

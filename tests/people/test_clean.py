@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,7 @@ def _by_rows(tf: TableFile, result: ImportResult) -> pa.Table:
     return service._clean_each(tf.table, service._clean_person, service._LIMITS["person_id"], tf.path.name, result)
 
 
+@pytest.mark.slow
 @given(st.lists(_ROW, max_size=30), st.integers(1, 7))
 @settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_columnar_cleaning_equals_row_by_row(rows, size):

@@ -6,6 +6,7 @@ import random
 from datetime import date
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ def person(rng: random.Random, i: int) -> dict:
             "id_number": rng.choice([None, None, make("140105", born, 100 + rng.randint(0, 3))])}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.5, 0.95), st.floats(0.2, 0.5), st.sampled_from([1, 3, 7, 500_000]))
 def test_vectorised_equals_row_by_row(seed, link, review, chunk):

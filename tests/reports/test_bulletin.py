@@ -15,6 +15,8 @@ from fangkong.reports import service
 from fangkong.reports.text import render
 from fangkong.sim.city import generate_city
 
+pytestmark = pytest.mark.slow
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 
