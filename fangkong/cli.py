@@ -38,7 +38,7 @@ from fangkong.demo import demo
 from fangkong.errors import InvalidInput
 from fangkong.i18n import t
 from fangkong.lake import compact, retention
-from fangkong.measures.checkins_commands import app as checkins_app
+from fangkong.measures.checkins.commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
 from fangkong.measures.hospitals.commands import app as hospitals_app
 from fangkong.measures.sites.commands import app as sites_app

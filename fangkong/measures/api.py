@@ -11,12 +11,12 @@ from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
 from fangkong.measures import lifecycle, service
-from fangkong.measures.checkins_api import router as checkins_router
+from fangkong.measures.checkins.api import router as checkins_router
+from fangkong.measures.checkins.web import router as checkin_page
 from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
 from fangkong.measures.sites.api import router as sites_router
 from fangkong.measures.verification_api import router as verification_router
-from fangkong.measures.web import router as checkin_page
 from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])

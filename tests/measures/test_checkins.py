@@ -11,7 +11,8 @@ from test_lifecycle import E9, measure_of, results
 
 from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures import checkins, lifecycle
+from fangkong.measures import lifecycle
+from fangkong.measures.checkins import service as checkins
 from fangkong.settings import get_settings
 from fangkong.tasks.models import Task
 

@@ -245,7 +245,7 @@ def test_a_link_signed_with_the_demo_secret_is_refused_by_a_real_server(server, 
     from builders.risk import traced_city
 
     from fangkong.clikit import unit_of_work
-    from fangkong.measures import checkins
+    from fangkong.measures.checkins import service as checkins
     from fangkong.measures.models import Measure
 
     traced_city(tmp_path / "city")

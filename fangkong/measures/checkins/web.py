@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Conflict, InvalidInput
-from fangkong.measures import checkins, service
+from fangkong.measures import service
+from fangkong.measures.checkins import service as checkins
 from fangkong.measures.models import MeasureStatus
 from fangkong.protocol.checkins import SYMPTOMS
 from fangkong.protocol.idnumber import mask_name

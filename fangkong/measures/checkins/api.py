@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
-from fangkong.measures import checkins, service
+from fangkong.measures import service
+from fangkong.measures.checkins import service as checkins
 from fangkong.protocol.checkins import SYMPTOMS
 from fangkong.protocol.times import PlannedDate
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from fangkong.clikit import handle_errors, out, parse_date, parse_time, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.measures import checkins
+from fangkong.measures.checkins import service as checkins
 from fangkong.settings import get_settings
 
 app = typer.Typer(help="Daily health check-ins by people under a measure (temperature, symptoms).",
