@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import (
+    ResidentDuty,
     RoundResult,
     ZoneState,
-    ResidentDuty,
     clean_day,
     county_name,
     county_of,
