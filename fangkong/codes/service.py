@@ -19,13 +19,15 @@ from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.zones import service as zone_service
+from fangkong.zones.models import ZoneLevel
 
 __all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS",
            "install_recolour"]
 
 _ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
 #: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
-ZONE_REASONS = {"sealed": "high_risk_area", "controlled": "medium_risk_area", "precaution": "low_risk_area"}
+ZONE_REASONS = {ZoneLevel.SEALED: "high_risk_area", ZoneLevel.CONTROLLED: "medium_risk_area",
+                ZoneLevel.PRECAUTION: "low_risk_area"}
 
 
 @dataclass

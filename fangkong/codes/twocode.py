@@ -22,6 +22,7 @@ from fangkong.protocol.twocode import card_rule, proof_holds, reasons, scheduled
 from fangkong.protocol.zones import is_grid_cell
 from fangkong.testing.models import LabResult, Sample
 from fangkong.zones import service as zone_service
+from fangkong.zones.models import PlaceKind
 
 __all__ = ["TwoCodeResult", "travel_card", "two_code_check"]
 
@@ -63,7 +64,7 @@ def _risk_cities(session: Session) -> set[str]:
     """Names of cities holding a place of an approved sealed or controlled zone (the travel card's star)."""
     out = set()
     for kind, lat, lon, ref in zone_service.open_strict_places(session):
-        if kind == "grid" and is_grid_cell(ref):  # a feed's own cell name has no known centre
+        if kind == PlaceKind.GRID and is_grid_cell(ref):  # a feed's own cell name has no known centre
             lat, lon = cell_centre(ref)
         if lat is not None and lon is not None:
             out.add(city_of(lat, lon).name)

@@ -31,7 +31,7 @@ from fangkong.protocol.zones import zone_levels
 from fangkong.settings import get_settings
 from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
-from fangkong.zones.models import Zone, ZoneResident
+from fangkong.zones.models import Zone, ZoneLevel, ZoneResident, ZoneStatus
 
 __all__ = ["Bulletin", "bulletin", "CONTROL_KINDS", "in_force_at"]
 
@@ -129,7 +129,7 @@ def _in_zone_at_sampling() -> object:
     then (zone residents are fixed at approval; precaution zones have none)."""
     return (select(ZoneResident.person_fk).join(Zone, Zone.id == ZoneResident.zone_fk)
             .where(ZoneResident.person_fk == Case.person_fk, Zone.approved_at <= Case.sampled_at,
-                   Zone.status.in_(("approved", "lifted")),
+                   Zone.status.in_((ZoneStatus.APPROVED, ZoneStatus.LIFTED)),
                    or_(Zone.closed_at.is_(None), Zone.closed_at > Case.sampled_at)).exists())
 
 
@@ -294,7 +294,7 @@ def _zone_figures(counts: dict[str, int], edition: Edition, *, sealed_residents:
     """The zone figures the edition publishes: without medium-risk areas (the 20 measures: 高/低 only) the
     medium lines are left out, unless a medium zone drawn under an earlier edition is still counted."""
     out = dict(counts, sealed_residents=sealed_residents)
-    if "controlled" not in zone_levels(edition) and not (out["new_medium"] or out["open_medium"]):
+    if ZoneLevel.CONTROLLED not in zone_levels(edition) and not (out["new_medium"] or out["open_medium"]):
         del out["new_medium"], out["open_medium"]
     return out
 

@@ -13,7 +13,7 @@ from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import RISK_OF, LiftCheck
 from fangkong.settings import Settings
 from fangkong.zones import service
-from fangkong.zones.models import Zone
+from fangkong.zones.models import LEVEL_PATTERN, STATUS_PATTERN, PlaceReason, Zone, ZoneStatus
 from fangkong.zones.schemas import (
     AbsenceDayIn,
     AbsenceRead,
@@ -33,12 +33,12 @@ ZoneId = Annotated[str, Path(max_length=20)]
 def _step(c: LiftCheck | None) -> StepRead | None:
     if c is None:
         return None
-    return StepRead(met=c.met, to=c.to_level or "lifted", due_at=c.due_at, missing=list(c.missing))
+    return StepRead(met=c.met, to=c.to_level or ZoneStatus.LIFTED, due_at=c.due_at, missing=list(c.missing))
 
 
 def zone_read(session: Session, settings: Settings, zone: Zone) -> ZoneRead:
     check = None
-    if zone.status == "approved":
+    if zone.status == ZoneStatus.APPROVED:
         check = service.check(session, zone, edition=load_edition(settings.edition), tz=settings.zone, now=utcnow())
     return ZoneRead(zone_id=zone.zone_no, name=zone.name, level=zone.level, risk=RISK_OF[zone.level],
                     status=zone.status, case_id=zone.case.case_no if zone.case else None,
@@ -51,8 +51,8 @@ def zone_read(session: Session, settings: Settings, zone: Zone) -> ZoneRead:
 
 @router.get("/api/zones", response_model=list[ZoneRead])
 def list_zones(session: SessionDep, settings: SettingsDep, page: Page,
-               status: Annotated[str | None, Query(pattern="^(proposed|approved|lifted|rejected)$")] = None,
-               level: Annotated[str | None, Query(pattern="^(sealed|controlled|precaution)$")] = None):
+               status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+               level: Annotated[str | None, Query(pattern=LEVEL_PATTERN)] = None):
     zones = service.list_zones(session, status=status, level=level, limit=page.limit, offset=page.offset)
     return [zone_read(session, settings, z) for z in zones]
 
@@ -60,7 +60,7 @@ def list_zones(session: SessionDep, settings: SettingsDep, page: Page,
 @router.post("/api/zones", response_model=ZoneRead, status_code=201)
 def propose(session: SessionDep, settings: SettingsDep, body: ZoneCreate):
     """A commander's own zone (places by venue_id or grid cell); it still needs an approval."""
-    zone = service.create_zone(session, level=body.level, places=[(p.kind, p.ref, "manual") for p in body.places],
+    zone = service.create_zone(session, level=body.level, places=[(p.kind, p.ref, PlaceReason.MANUAL) for p in body.places],
                                name=body.name, edition=load_edition(settings.edition), now=utcnow(), actor=actor_of(session))
     return zone_read(session, settings, zone)
 

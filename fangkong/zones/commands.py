@@ -16,6 +16,7 @@ from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import ABSENCE_REASONS, RISK_OF
 from fangkong.settings import get_settings
 from fangkong.zones import service
+from fangkong.zones.models import PLACE_KINDS, PlaceReason, ZoneStatus
 
 app = typer.Typer(help="Zones: sealed / controlled / precaution (封控区/管控区/防范区) and the risk-area list.",
                   no_args_is_help=True)
@@ -25,10 +26,10 @@ By = Annotated[str, typer.Option("--by", help="who decides (audited)")]
 
 def _place(text: str) -> tuple[str, str, str]:
     kind, _, ref = text.partition(":")
-    if kind not in ("venue", "grid", "building", "district") or not ref:
+    if kind not in PLACE_KINDS or not ref:
         raise InvalidInput(f"place {text!r} must be venue:VENUE_ID, grid:ROW:COL, building:VENUE_ID/3号楼 "
                            "or district:140105")
-    return kind, ref, "manual"
+    return kind, ref, PlaceReason.MANUAL
 
 
 @app.command("propose")
@@ -78,7 +79,7 @@ def lift(zone_id: str, by: By) -> None:
     with unit_of_work() as session:
         zone = service.step(session, service.get_zone(session, zone_id), edition=load_edition(s.edition),
                             tz=s.zone, now=utcnow(), actor=by)
-        state = zone.level if zone.status == "approved" else zone.status
+        state = zone.level if zone.status == ZoneStatus.APPROVED else zone.status
     err.print(f"{zone_id}: {state}")
 
 
@@ -155,7 +156,7 @@ def review() -> None:
     """Check every approved zone and propose the steps that are met. Example: `fangkong zones review`"""
     s = get_settings()
     with unit_of_work() as session:
-        rows = [(z.zone_no, z.level, c.met, c.to_level or "lifted", "; ".join(c.missing))
+        rows = [(z.zone_no, z.level, c.met, c.to_level or ZoneStatus.LIFTED, "; ".join(c.missing))
                 for z, c in service.review(session, edition=load_edition(s.edition), tz=s.zone, now=utcnow())]
     table = Table(title="zones review")
     for col in ("zone", "level", "next", "met", "missing"):

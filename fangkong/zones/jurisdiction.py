@@ -19,7 +19,7 @@ from fangkong.db.sets import chunks
 from fangkong.errors import Forbidden
 from fangkong.people.models import Venue
 from fangkong.protocol.grid import DEG_LAT, grid_id
-from fangkong.zones.models import Zone
+from fangkong.zones.models import PlaceKind, Zone
 
 __all__ = ["place_codes", "require_places_inside", "require_zone_inside", "zone_inside"]
 
@@ -43,14 +43,14 @@ def place_codes(session: Session, places: list[tuple[str, str]], case_community:
                 has_case: bool = False) -> set[str | None]:
     """The communities of (kind, ref) places; a case's community too. Empty: nothing located."""
     codes: set[str | None] = set()
-    venue_ids = sorted({ref if kind == "venue" else ref.rpartition("/")[0]
-                        for kind, ref in places if kind in ("venue", "building")})
+    venue_ids = sorted({ref if kind == PlaceKind.VENUE else ref.rpartition("/")[0]
+                        for kind, ref in places if kind in (PlaceKind.VENUE, PlaceKind.BUILDING)})
     for part in chunks(venue_ids):
         codes.update(session.scalars(select(Venue.community).where(Venue.venue_id.in_(part))))
     for kind, ref in places:
-        if kind == "grid":
+        if kind == PlaceKind.GRID:
             codes |= _cell_codes(session, ref)
-        elif kind == "district":  # the rest of a county/district: the district's own code
+        elif kind == PlaceKind.DISTRICT:  # the rest of a county/district: the district's own code
             codes.add(ref)
     if has_case:
         codes.add(case_community)

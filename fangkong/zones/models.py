@@ -3,23 +3,68 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["PLACE_KINDS", "PLACE_REASONS", "ZONE_STATUSES", "Zone", "ZonePlace", "ZoneResident", "ZoneRound"]
+__all__ = ["LEVEL_PATTERN", "LEVEL_PATTERN_OR_EMPTY", "PLACE_KINDS", "PLACE_REASONS", "STATUS_PATTERN",
+           "STATUS_PATTERN_OR_EMPTY", "ZONE_LEVELS", "ZONE_STATUSES", "PlaceKind", "PlaceReason", "Zone", "ZoneLevel",
+           "ZonePlace", "ZoneResident", "ZoneRound", "ZoneStatus"]
 
-#: proposed → approved (by a commander) → lifted; a proposal may be rejected instead
-ZONE_STATUSES = ("proposed", "approved", "lifted", "rejected")
-#: venue: a venue_id; grid: a grid cell id (ours "row:col", or a carrier's own cell name); building: a building
-#: (楼栋) or unit (单元) of a residential compound, "VENUE_ID/3号楼" or "VENUE_ID/3号楼1单元"; district: the rest of
-#: a county/district (its 6-digit code) outside the stricter zones (防范区 / 低风险区)
-PLACE_KINDS = ("venue", "grid", "building", "district")
-#: why a place is in its zone: the case's home compound (or home cell, or building), a long stay, a visit,
-#: the area around them (rings of cells), the rest of the district, or a commander's choice
-PLACE_REASONS = ("home", "long_stay", "visit", "surroundings", "district", "manual")
+
+class ZoneStatus(StrEnum):
+    """proposed → approved (by a commander) → lifted; a proposal may be rejected instead"""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    LIFTED = "lifted"
+    REJECTED = "rejected"
+
+
+class ZoneLevel(StrEnum):
+    """sealed (封控区, high risk) / controlled (管控区, medium) / precaution (防范区, low); strictest first, as
+    protocol.zones.LEVELS"""
+
+    SEALED = "sealed"
+    CONTROLLED = "controlled"
+    PRECAUTION = "precaution"
+
+
+class PlaceKind(StrEnum):
+    """venue: a venue_id; grid: a grid cell id (ours "row:col", or a carrier's own cell name); building: a
+    building (楼栋) or unit (单元) of a residential compound, "VENUE_ID/3号楼" or "VENUE_ID/3号楼1单元"; district:
+    the rest of a county/district (its 6-digit code) outside the stricter zones (防范区 / 低风险区)"""
+
+    VENUE = "venue"
+    GRID = "grid"
+    BUILDING = "building"
+    DISTRICT = "district"
+
+
+class PlaceReason(StrEnum):
+    """why a place is in its zone: the case's home compound (or home cell, or building), a long stay, a visit,
+    the area around them (rings of cells), the rest of the district, or a commander's choice"""
+
+    HOME = "home"
+    LONG_STAY = "long_stay"
+    VISIT = "visit"
+    SURROUNDINGS = "surroundings"
+    DISTRICT = "district"
+    MANUAL = "manual"
+
+
+ZONE_STATUSES = tuple(m.value for m in ZoneStatus)
+ZONE_LEVELS = tuple(m.value for m in ZoneLevel)
+PLACE_KINDS = tuple(m.value for m in PlaceKind)
+PLACE_REASONS = tuple(m.value for m in PlaceReason)
+#: query-parameter patterns (the pages also take an empty value: no filter)
+STATUS_PATTERN = f"^({'|'.join(ZoneStatus)})$"
+STATUS_PATTERN_OR_EMPTY = f"^({'|'.join(ZoneStatus)})?$"
+LEVEL_PATTERN = f"^({'|'.join(ZoneLevel)})$"
+LEVEL_PATTERN_OR_EMPTY = f"^({'|'.join(ZoneLevel)})?$"
 
 
 class Zone(Base):
@@ -31,7 +76,7 @@ class Zone(Base):
     #: sealed (封控区, high risk) / controlled (管控区, medium) / precaution (防范区, low)
     level: Mapped[str] = mapped_column(String(20), index=True)
     initial_level: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True, default="proposed")
+    status: Mapped[str] = mapped_column(String(20), index=True, default=ZoneStatus.PROPOSED)
     #: the case whose places drew the zone (None for a commander's own zone)
     case_fk: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -54,11 +99,11 @@ class Zone(Base):
 
     @property
     def was_sealed(self) -> bool:
-        return self.initial_level == "sealed" and self.level != "sealed"
+        return self.initial_level == ZoneLevel.SEALED and self.level != ZoneLevel.SEALED
 
     @property
     def is_open(self) -> bool:
-        return self.status == "approved"
+        return self.status == ZoneStatus.APPROVED
 
 
 class ZonePlace(Base):

@@ -21,7 +21,7 @@ from fangkong.people.models import Person
 from fangkong.people.service import chunks
 from fangkong.protocol.zones import ABSENCE_REASONS, ResidentDuty, RoundResult, round_cover
 from fangkong.zones.jurisdiction import require_zone_inside
-from fangkong.zones.models import Zone, ZoneAbsence, ZoneResident, ZoneRound
+from fangkong.zones.models import PlaceKind, Zone, ZoneAbsence, ZoneResident, ZoneRound, ZoneStatus
 
 __all__ = ["absences_of", "contacts_clear", "record_absence", "record_round", "resident_duties", "rounds_of"]
 
@@ -42,7 +42,7 @@ def record_absence(session: Session, zone: Zone, *, day: date, person_id: str, r
     actor = acting(session, actor)
     if reason not in ABSENCE_REASONS:
         raise InvalidInput(f"absence reason must be one of {', '.join(ABSENCE_REASONS)}, got {reason!r}")
-    if zone.status != "approved":
+    if zone.status != ZoneStatus.APPROVED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}; absences are recorded for approved zones")
     person = session.scalar(select(Person).where(Person.person_id == person_id))
     if person is None:
@@ -80,7 +80,7 @@ def record_round(session: Session, zone: Zone, *, day: date, tested: int, positi
     actor = acting(session, actor)
     if tested < 0 or positive < 0 or positive > tested:
         raise InvalidInput(f"a round needs 0 ≤ positive ≤ tested, got tested={tested} positive={positive}")
-    if zone.status != "approved":
+    if zone.status != ZoneStatus.APPROVED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}; rounds are recorded for approved zones")
     old = session.scalar(select(ZoneRound).where(ZoneRound.zone_fk == zone.id, ZoneRound.day == day))
     if old is not None:
@@ -175,7 +175,7 @@ def contacts_clear(session: Session, zone: Zone, edition, *, now: datetime, tz: 
     days = edition.zones.get("sealed_lift_days")
     if days is None:
         return True
-    refs = {p.ref for p in zone.places if p.kind == "venue"}
+    refs = {p.ref for p in zone.places if p.kind == PlaceKind.VENUE}
     risks = [r for r in session.scalars(select(RiskPerson).where(RiskPerson.case_fk == zone.case_fk,
                                                                  RiskPerson.category == RiskCategory.CLOSE))
              if any(ev.get("place") in refs for ev in r.evidence or [])]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from fangkong.protocol.times import HappenedDate
 from fangkong.protocol.zones import ABSENCE_REASONS
+from fangkong.zones.models import PlaceKind, PlaceReason, ZoneLevel, ZoneStatus
 
 __all__ = [
     "AbsenceDayIn",
@@ -25,11 +26,11 @@ __all__ = [
     "ZoneRead",
 ]
 
-Level = Literal["sealed", "controlled", "precaution"]
+Level = ZoneLevel
 
 
 class PlaceIn(BaseModel):
-    kind: Literal["venue", "grid", "building", "district"]
+    kind: PlaceKind
     ref: str = Field(min_length=1, max_length=64, description="venue_id, a grid cell id like 4729:12345, "
                      "VENUE_ID/3号楼 (a building, or 3号楼1单元 a unit) or a district code like 140105")
 
@@ -78,10 +79,10 @@ class RoundIn(BaseModel):
 
 
 class PlaceRead(BaseModel):
-    kind: str
+    kind: PlaceKind
     ref: str
     name: str | None
-    reason: str
+    reason: PlaceReason
 
 
 class StepRead(BaseModel):
@@ -96,7 +97,7 @@ class ZoneRead(BaseModel):
     name: str
     level: Level
     risk: Literal["high", "medium", "low"]
-    status: Literal["proposed", "approved", "lifted", "rejected"]
+    status: ZoneStatus
     case_id: str | None
     proposed_at: datetime
     approved_at: datetime | None

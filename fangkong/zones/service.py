@@ -41,7 +41,16 @@ from fangkong.protocol.zones import (
 )
 from fangkong.zones import queries
 from fangkong.zones.jurisdiction import place_codes, require_places_inside, require_zone_inside, zone_inside
-from fangkong.zones.models import PLACE_KINDS, Zone, ZonePlace, ZoneResident
+from fangkong.zones.models import (
+    PLACE_KINDS,
+    PlaceKind,
+    PlaceReason,
+    Zone,
+    ZoneLevel,
+    ZonePlace,
+    ZoneResident,
+    ZoneStatus,
+)
 from fangkong.zones.rounds import (
     absences_of,
     contacts_clear,
@@ -77,7 +86,7 @@ __all__ = [
 ]
 
 #: zones that hold places: a proposal not yet decided, or an approved zone not yet lifted
-OPEN = ("proposed", "approved")
+OPEN = (ZoneStatus.PROPOSED, ZoneStatus.APPROVED)
 _GRID = re.compile(r"^-?\d{1,7}:-?\d{1,7}$")
 #: a cell id as a feed may write it (docs/formats.md: text): no blanks
 _ANY_CELL = re.compile(r"^\S{1,64}$")
@@ -124,7 +133,7 @@ def home_of(session: Session, person: Person) -> Venue | None:
 
 def _venue_of(kind: str, ref: str) -> str | None:
     """The venue a place is (venue) or lies in (building "VENUE_ID/3号楼")."""
-    return ref if kind == "venue" else ref.rpartition("/")[0] if kind == "building" else None
+    return ref if kind == PlaceKind.VENUE else ref.rpartition("/")[0] if kind == PlaceKind.BUILDING else None
 
 
 def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: bool = False,
@@ -140,19 +149,19 @@ def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: b
     for kind, ref, reason in places:
         if kind not in PLACE_KINDS:
             raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, got {kind!r}")
-        if kind in ("venue", "building") and _venue_of(kind, ref) not in venues:
+        if kind in (PlaceKind.VENUE, PlaceKind.BUILDING) and _venue_of(kind, ref) not in venues:
             raise NotFound(f"unknown venue {_venue_of(kind, ref)!r}")
-        if kind == "building" and not ref.rpartition("/")[2]:
+        if kind == PlaceKind.BUILDING and not ref.rpartition("/")[2]:
             raise InvalidInput(f"building {ref!r} must be VENUE_ID/BUILDING, e.g. V0000012/3号楼")
-        if kind == "grid" and not (_ANY_CELL if any_cell else _GRID).match(ref):
+        if kind == PlaceKind.GRID and not (_ANY_CELL if any_cell else _GRID).match(ref):
             raise InvalidInput(f"grid cell {ref!r} is not a cell id like 4729:12345")
-        if kind == "district" and not _DISTRICT.match(ref):
+        if kind == PlaceKind.DISTRICT and not _DISTRICT.match(ref):
             raise InvalidInput(f"district {ref!r} is not a 6-digit county/district code like 140105")
         if (kind, ref) not in seen:
             seen.add((kind, ref))
             name = (names or {}).get((kind, ref)) or (
-                venues[ref].name if kind == "venue" else f"{venues[_venue_of(kind, ref)].name}{ref.rpartition('/')[2]}"
-                if kind == "building" else f"{ref}其余区域" if kind == "district" else f"网格 {ref}")
+                venues[ref].name if kind == PlaceKind.VENUE else f"{venues[_venue_of(kind, ref)].name}{ref.rpartition('/')[2]}"
+                if kind == PlaceKind.BUILDING else f"{ref}其余区域" if kind == PlaceKind.DISTRICT else f"网格 {ref}")
             out.append(ZonePlace(kind=kind, ref=ref, name=name, reason=reason))
     return out
 
@@ -174,7 +183,7 @@ def create_zone(session: Session, *, level: str, places: list[tuple[str, str, st
                            f"its levels are {', '.join(d.levels)}")
     rows = _places(session, places, any_cell=case is not None, names=names)
     zone = Zone(name=name or f"{case.case_no + ' ' if case else ''}{d.labels[level]}", level=level,
-                initial_level=level, status="proposed", case_fk=case.id if case else None, proposed_at=now,
+                initial_level=level, status=ZoneStatus.PROPOSED, case_fk=case.id if case else None, proposed_at=now,
                 proposed_by=actor, edition=edition.name, note=note, places=rows)
     session.add(zone)
     session.flush()
@@ -201,26 +210,26 @@ def _case_places(session: Session, case: Case, lake: Lake, edition: Edition, d: 
     kinds = people_service.venue_kinds(session)
     dwell = pa.table({"venue_id": pa.array(list(kinds), pa.string()),
                       "dwell_s": pa.array([edition.dwell_for(k) * 60 for k in kinds.values()], pa.int64())})
-    stays = {("venue", v): s for v, s in queries.stays(lake, case.person.person_id, ws, we, dwell).items()}
+    stays = {(PlaceKind.VENUE, v): s for v, s in queries.stays(lake, case.person.person_id, ws, we, dwell).items()}
     home = home_of(session, case.person)
-    homes = {("venue", home.venue_id)} if home else set()
+    homes = {(PlaceKind.VENUE, home.venue_id)} if home else set()
     if home and d.home_by != "compound":
         part = home_part(case.person.address, home.name, d.home_by)
         if part:
             # drawn by building, "不得随意扩大": the compound itself is not zoned for the case's own scans there
-            homes = {("building", f"{home.venue_id}/{part}")}
-            stays.pop(("venue", home.venue_id), None)
+            homes = {(PlaceKind.BUILDING, f"{home.venue_id}/{part}")}
+            stays.pop((PlaceKind.VENUE, home.venue_id), None)
         else:
             warnings.append(f"{case.case_no}: the address names no building of {home.name}: the whole compound "
                             f"{home.venue_id} is proposed; narrow it to the building before approval")
     if not homes and case.person.phone and (cell := queries.home_cell(lake, case.person.phone, ws, we)):
-        homes = {("grid", cell)}
+        homes = {(PlaceKind.GRID, cell)}
     return plan_places_for(edition, homes, stays), homes
 
 
 def _cells_of(session: Session, places: list[tuple[str, str]]) -> set[str]:
-    cells = {ref for kind, ref in places if kind == "grid"}
-    ids = sorted({v for kind, ref in places if kind != "grid" and (v := _venue_of(kind, ref))})
+    cells = {ref for kind, ref in places if kind == PlaceKind.GRID}
+    ids = sorted({v for kind, ref in places if kind != PlaceKind.GRID and (v := _venue_of(kind, ref))})
     for part in chunks(ids):
         for lat, lon in session.execute(select(Venue.lat, Venue.lon).where(Venue.venue_id.in_(part))):
             if lat is not None and lon is not None:
@@ -245,11 +254,12 @@ def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Editi
     for place, level in sorted(plan.items()):
         if any(LEVELS.index(z.level) <= LEVELS.index(level) for z in held.get(place, [])):
             continue
-        reason = "home" if place in homes else "long_stay" if level == "sealed" else "visit"
+        reason = (PlaceReason.HOME if place in homes else PlaceReason.LONG_STAY if level == ZoneLevel.SEALED
+                  else PlaceReason.VISIT)
         by_level[level].append((*place, reason))
     names: dict[tuple[str, str], str] = {}
-    if "precaution" in d.levels and plan:
-        by_level["precaution"] = _low_area(session, case, plan, d, held, names, warnings)
+    if ZoneLevel.PRECAUTION in d.levels and plan:
+        by_level[ZoneLevel.PRECAUTION] = _low_area(session, case, plan, d, held, names, warnings)
     for level in d.levels:
         if by_level[level]:
             result.created.append(create_zone(session, level=level, places=by_level[level], edition=edition,
@@ -267,10 +277,10 @@ def _low_area(session: Session, case: Case, plan: dict, d: Drawing, held: dict, 
     person = case.person
     district = county_of(person.community) if d.low_area == "district" else None
     if district is not None:
-        place = ("district", district)
+        place = (PlaceKind.DISTRICT, district)
         county = county_name(person.address)
         names[place] = f"{county}（{district}）其余区域" if county else f"{district}其余区域"
-        return [] if place in held else [(*place, "district")]
+        return [] if place in held else [(*place, PlaceReason.DISTRICT)]
     if d.low_area == "district":
         warnings.append(f"{case.case_no}: the case's county/district is unknown (community "
                         f"{person.community or '-'}): the low-risk area is drawn as rings of grid cells")
@@ -281,7 +291,7 @@ def _low_area(session: Session, case: Case, plan: dict, d: Drawing, held: dict, 
         warnings.append(f"{case.case_no}: no precaution ring around grid cell(s) {', '.join(opaque[:5])}"
                         f"{' …' if len(opaque) > 5 else ''}: not row:col cell ids, their neighbours are unknown")
     ring = surrounding_cells(cells, d.ring)
-    return [("grid", c, "surroundings") for c in sorted(ring) if ("grid", c) not in held]
+    return [(PlaceKind.GRID, c, PlaceReason.SURROUNDINGS) for c in sorted(ring) if (PlaceKind.GRID, c) not in held]
 
 
 def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo, now: datetime,
@@ -294,13 +304,13 @@ def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz:
     out = []
     for zone in sorted({z.id: z for z in touched}.values(), key=lambda z: z.id):
         # a proposal's clock starts at approval; the zone's own case does not restart it
-        if zone.status != "approved" or zone.level == "precaution" or zone.case_fk == case.id \
+        if zone.status != ZoneStatus.APPROVED or zone.level == ZoneLevel.PRECAUTION or zone.case_fk == case.id \
                 or zone.clock_from >= at:
             continue
         before = {"clock_from": zone.clock_from.isoformat()}
         zone.clock_from = at
         zone.step_proposed_at = None
-        if zone.level == "sealed":
+        if zone.level == ZoneLevel.SEALED:
             _place_residents(session, zone, start=at, edition=edition, tz=tz, now=now, actor=actor)
         audit(session, actor, "zone.clock_restart", "zone", zone.zone_no, before=before,
               after={"case": case.case_no, "at": at.isoformat()})
@@ -311,8 +321,8 @@ def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz:
 def _residents(session: Session, zone: Zone) -> set[int]:
     """People whose home compound is a place of the zone or lies in one of its grid cells, and the people of
     its buildings (the building, or building and unit, their address names after the compound's name)."""
-    venue_refs = [p.ref for p in zone.places if p.kind == "venue"]
-    cells = {p.ref for p in zone.places if p.kind == "grid" and is_grid_cell(p.ref)}
+    venue_refs = [p.ref for p in zone.places if p.kind == PlaceKind.VENUE]
+    cells = {p.ref for p in zone.places if p.kind == PlaceKind.GRID and is_grid_cell(p.ref)}
     compounds = []
     for part in chunks(venue_refs):
         compounds += session.scalars(select(Venue).where(Venue.venue_id.in_(part), Venue.kind == "residential"))
@@ -322,7 +332,7 @@ def _residents(session: Session, zone: Zone) -> set[int]:
     out: set[int] = set()
     for v in {v.id: v for v in compounds if v.name}.values():
         out.update(fk for fk, _ in _addresses(session, v))
-    buildings = [p.ref.rpartition("/") for p in zone.places if p.kind == "building"]
+    buildings = [p.ref.rpartition("/") for p in zone.places if p.kind == PlaceKind.BUILDING]
     for vid, _, part in buildings:
         v = session.scalar(select(Venue).where(Venue.venue_id == vid))
         if v is None or not v.name:
@@ -359,41 +369,41 @@ def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now
     placed under the zone's measure; the lifting clock starts now. Four eyes: not by the user who proposed it."""
     actor = acting(session, actor)
     require_zone_inside(session, zone)
-    if zone.status != "proposed":
+    if zone.status != ZoneStatus.PROPOSED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
     if actor == zone.proposed_by:
         raise Forbidden(f"zone {zone.zone_no} was proposed by {actor}: another user must approve it (four eyes)")
-    zone.status, zone.approved_at, zone.approved_by = "approved", now, actor
+    zone.status, zone.approved_at, zone.approved_by = ZoneStatus.APPROVED, now, actor
     zone.clock_from = now
-    if zone.level != "precaution":
+    if zone.level != ZoneLevel.PRECAUTION:
         fks = _residents(session, zone)
         session.add_all(ZoneResident(zone_fk=zone.id, person_fk=fk) for fk in sorted(fks))
         session.flush()
-        if zone.level == "sealed":
+        if zone.level == ZoneLevel.SEALED:
             _place_residents(session, zone, start=now, edition=edition, tz=tz, now=now, actor=actor)
         mark_changed(session, fks, now)
-    audit(session, actor, "zone.approve", "zone", zone.zone_no, before={"status": "proposed"},
-          after={"status": "approved", "level": zone.level})
+    audit(session, actor, "zone.approve", "zone", zone.zone_no, before={"status": ZoneStatus.PROPOSED},
+          after={"status": ZoneStatus.APPROVED, "level": zone.level})
     return zone
 
 
 def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: str) -> Zone:
     actor = acting(session, actor)
     require_zone_inside(session, zone)
-    if zone.status != "proposed":
+    if zone.status != ZoneStatus.PROPOSED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
     if not reason.strip():
         raise InvalidInput("a rejection needs a reason")
-    zone.status, zone.closed_at, zone.closed_by, zone.note = "rejected", now, actor, reason.strip()[:500]
+    zone.status, zone.closed_at, zone.closed_by, zone.note = ZoneStatus.REJECTED, now, actor, reason.strip()[:500]
     audit(session, actor, "zone.reject", "zone", zone.zone_no, after={"reason": reason})
     return zone
 
 
 def _districts(session: Session, zone: Zone) -> set[str]:
     """The counties/districts a zone lies in: its district places, its places' communities, its case's."""
-    out = {p.ref for p in zone.places if p.kind == "district"}
+    out = {p.ref for p in zone.places if p.kind == PlaceKind.DISTRICT}
     case = zone.case
-    codes = place_codes(session, [(p.kind, p.ref) for p in zone.places if p.kind != "district"],
+    codes = place_codes(session, [(p.kind, p.ref) for p in zone.places if p.kind != PlaceKind.DISTRICT],
                         case.person.community if case is not None and case.person is not None else None,
                         has_case=case is not None)
     return out | {c for code in codes if (c := county_of(code))}
@@ -403,8 +413,8 @@ def _open_stricter(session: Session, zone: Zone) -> int:
     """Approved sealed or controlled zones a precaution zone waits for: those of its district (防范区 /
     低风险区 = the rest of the district: lifted when every stricter zone of the district is), else (a ring of
     cells) those of the same case."""
-    q = select(Zone).where(Zone.status == "approved", Zone.level != "precaution")
-    districts = {p.ref for p in zone.places if p.kind == "district"}
+    q = select(Zone).where(Zone.status == ZoneStatus.APPROVED, Zone.level != ZoneLevel.PRECAUTION)
+    districts = {p.ref for p in zone.places if p.kind == PlaceKind.DISTRICT}
     if districts:
         return sum(1 for z in session.scalars(q) if _districts(session, z) & districts)
     if zone.case_fk is not None:
@@ -413,17 +423,17 @@ def _open_stricter(session: Session, zone: Zone) -> int:
 
 
 def _state(session: Session, zone: Zone, edition: Edition, tz: ZoneInfo, now: datetime) -> ZoneState:
-    stricter = _open_stricter(session, zone) if zone.level == "precaution" else 0
+    stricter = _open_stricter(session, zone) if zone.level == ZoneLevel.PRECAUTION else 0
     return ZoneState(level=zone.level, was_sealed=zone.was_sealed, clock_from=zone.clock_from,
                      rounds=rounds_of(session, zone, tz), open_stricter_zones=stricter,
                      contacts_clear=contacts_clear(session, zone, edition, now=now, tz=tz),
-                     resident_duties=resident_duties(session, zone, now=now, tz=tz) if zone.level != "precaution"
+                     resident_duties=resident_duties(session, zone, now=now, tz=tz) if zone.level != ZoneLevel.PRECAUTION
                      else ())
 
 
 def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> LiftCheck:
     """Whether the zone's next step (lower to controlled, or lift) is met now, and what is missing."""
-    if zone.status != "approved":
+    if zone.status != ZoneStatus.APPROVED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}; only an approved zone is lowered or lifted")
     return lift_check(edition, _state(session, zone, edition, tz, now), now=now, tz=tz)
 
@@ -433,12 +443,12 @@ def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
     """Check every approved zone; a step found met is proposed to the commander (once, audited): for a district
     user, only the zones inside its jurisdiction."""
     out = []
-    for zone in list_zones(session, status="approved", limit=100_000):
+    for zone in list_zones(session, status=ZoneStatus.APPROVED, limit=100_000):
         c = check(session, zone, edition=edition, tz=tz, now=now)
         if c.met and zone.step_proposed_at is None and zone_inside(session, zone):
             zone.step_proposed_at = now
             audit(session, actor, "zone.step_proposed", "zone", zone.zone_no,
-                  after={"to": c.to_level or "lifted"})
+                  after={"to": c.to_level or ZoneStatus.LIFTED})
         out.append((zone, c))
     return out
 
@@ -453,14 +463,14 @@ def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: d
         raise Conflict(f"zone {zone.zone_no} cannot be {verb} yet: " + "; ".join(c.missing))
     before = {"level": zone.level, "status": zone.status}
     fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
-    if zone.level == "sealed":
+    if zone.level == ZoneLevel.SEALED:
         measure_service.release_for_persons(session, fks, "sealed_resident", now=now,
                                             reason=f"zone {zone.zone_no} {verb}", actor=actor)
     if c.to_level:
         # the next step's day 1 is the day after the last clean day of this one
         zone.level, zone.lowered_at, zone.clock_from = c.to_level, now, min(now, c.due_at) - _INSTANT
     else:
-        zone.status, zone.closed_at, zone.closed_by = "lifted", now, actor
+        zone.status, zone.closed_at, zone.closed_by = ZoneStatus.LIFTED, now, actor
     zone.step_proposed_at = None
     mark_changed(session, fks, now)
     audit(session, actor, f"zone.{verb}", "zone", zone.zone_no, before=before,
@@ -470,7 +480,7 @@ def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: d
 
 def risk_areas(session: Session) -> list[dict]:
     """The published list (高/中/低风险区): approved zones, strictest first, with their places."""
-    zones = sorted(list_zones(session, status="approved", limit=100_000),
+    zones = sorted(list_zones(session, status=ZoneStatus.APPROVED, limit=100_000),
                    key=lambda z: (LEVELS.index(z.level), z.approved_at, z.id))
     return [{"zone_id": z.zone_no, "name": z.name, "level": z.level, "risk": RISK_OF[z.level],
              "since": z.approved_at, "places": [{"kind": p.kind, "ref": p.ref, "name": p.name} for p in z.places]}
@@ -479,8 +489,8 @@ def risk_areas(session: Session) -> list[dict]:
 
 def venue_sealed(session: Session, venue_id: str) -> bool:
     """Is the venue a place of an approved sealed zone (no one may enter)?"""
-    q = (select(ZonePlace.id).join(Zone).where(ZonePlace.kind == "venue", ZonePlace.ref == venue_id,
-                                                Zone.status == "approved", Zone.level == "sealed").limit(1))
+    q = (select(ZonePlace.id).join(Zone).where(ZonePlace.kind == PlaceKind.VENUE, ZonePlace.ref == venue_id,
+                                                Zone.status == ZoneStatus.APPROVED, Zone.level == ZoneLevel.SEALED).limit(1))
     return session.scalar(q) is not None
 
 
@@ -488,7 +498,7 @@ def open_strict_places(session: Session) -> list[tuple[str, float | None, float 
     """(kind, lat, lon, ref) of every place of an approved sealed or controlled zone (venues and buildings
     located at their venue)."""
     q = (select(ZonePlace.kind, ZonePlace.ref).join(Zone)
-         .where(Zone.status == "approved", Zone.level.in_(("sealed", "controlled"))))
+         .where(Zone.status == ZoneStatus.APPROVED, Zone.level.in_((ZoneLevel.SEALED, ZoneLevel.CONTROLLED))))
     rows = [tuple(r) for r in session.execute(q)]
     ids = sorted({v for k, r in rows if (v := _venue_of(k, r))})
     where = {vid: (lat, lon) for part in chunks(ids)
@@ -499,8 +509,8 @@ def open_strict_places(session: Session) -> list[tuple[str, float | None, float 
 
 def sealed_venues(session: Session) -> set[str]:
     """Venue ids of every approved sealed zone."""
-    q = (select(ZonePlace.ref).join(Zone).where(ZonePlace.kind == "venue", Zone.status == "approved",
-                                                 Zone.level == "sealed"))
+    q = (select(ZonePlace.ref).join(Zone).where(ZonePlace.kind == PlaceKind.VENUE, Zone.status == ZoneStatus.APPROVED,
+                                                 Zone.level == ZoneLevel.SEALED))
     return set(session.scalars(q))
 
 
@@ -511,19 +521,19 @@ def resident_count(session: Session, zone: Zone) -> int:
 def counts_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """For the bulletin: sealed and controlled zones approved in [start, end) by level, zones lifted in it,
     and the zones open at `end` by the level they had then (as of `end`, whatever happened since)."""
-    strict = Zone.initial_level != "precaution"
+    strict = Zone.initial_level != ZoneLevel.PRECAUTION
     new = dict(session.execute(select(Zone.initial_level, func.count(Zone.id)).where(
         strict, Zone.approved_at >= start, Zone.approved_at < end).group_by(Zone.initial_level)).all())
-    lifted = select(func.count(Zone.id)).where(strict, Zone.status == "lifted", Zone.closed_at >= start,
+    lifted = select(func.count(Zone.id)).where(strict, Zone.status == ZoneStatus.LIFTED, Zone.closed_at >= start,
                                                Zone.closed_at < end)
     # the level a zone had at `end`: its initial level until it was lowered (the one step down there is)
     level_then = sql_case((Zone.lowered_at < end, Zone.level), else_=Zone.initial_level)
     open_ = dict(session.execute(select(level_then, func.count(Zone.id)).where(
-        Zone.approved_at < end, Zone.status.in_(("approved", "lifted")),
+        Zone.approved_at < end, Zone.status.in_((ZoneStatus.APPROVED, ZoneStatus.LIFTED)),
         Zone.closed_at.is_(None) | (Zone.closed_at >= end)).group_by(level_then)).all())
-    return {"new_high": new.get("sealed", 0), "new_medium": new.get("controlled", 0),
-            "lifted": session.scalar(lifted) or 0, "open_high": open_.get("sealed", 0),
-            "open_medium": open_.get("controlled", 0), "open_low": open_.get("precaution", 0)}
+    return {"new_high": new.get(ZoneLevel.SEALED, 0), "new_medium": new.get(ZoneLevel.CONTROLLED, 0),
+            "lifted": session.scalar(lifted) or 0, "open_high": open_.get(ZoneLevel.SEALED, 0),
+            "open_medium": open_.get(ZoneLevel.CONTROLLED, 0), "open_low": open_.get(ZoneLevel.PRECAUTION, 0)}
 
 
 def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[str]]:
@@ -531,7 +541,7 @@ def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[
     out: dict[int, list[str]] = {}
     for part in chunks(sorted(set(person_fks))):
         q = (select(ZoneResident.person_fk, Zone.level).join(Zone)
-             .where(ZoneResident.person_fk.in_(part), Zone.status == "approved"))
+             .where(ZoneResident.person_fk.in_(part), Zone.status == ZoneStatus.APPROVED))
         for fk, level in session.execute(q):
             out.setdefault(fk, []).append(level)
     return out

@@ -19,7 +19,7 @@ from fangkong.protocol.grid import cell_centre
 from fangkong.protocol.zones import is_grid_cell
 from fangkong.webkit import lang_of, templates
 from fangkong.zones import service
-from fangkong.zones.models import Zone
+from fangkong.zones.models import LEVEL_PATTERN_OR_EMPTY, STATUS_PATTERN_OR_EMPTY, PlaceKind, Zone, ZoneStatus
 
 router = APIRouter(include_in_schema=False)
 #: zones a page: each approved one is checked against its edition for the countdown
@@ -34,7 +34,7 @@ def actor_of(session) -> str:
 
 def _countdown(session, settings, zone: Zone, now: datetime) -> dict | None:
     """The next step of an approved zone on its own edition: days left on the clock and what else is missing."""
-    if zone.status != "approved":
+    if zone.status != ZoneStatus.APPROVED:
         return None
     try:
         c = service.check(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
@@ -43,20 +43,20 @@ def _countdown(session, settings, zone: Zone, now: datetime) -> dict | None:
         return None
     left = max(0, math.ceil((c.due_at - now).total_seconds() / 86400)) if c.due_at else 0
     clock = [m for m in c.missing if "days without" in m]
-    return {"met": c.met, "to": c.to_level or "lifted", "due_at": c.due_at, "days_left": left,
+    return {"met": c.met, "to": c.to_level or ZoneStatus.LIFTED, "due_at": c.due_at, "days_left": left,
             "other": [m for m in c.missing if m not in clock]}
 
 
 def _row(session, settings, zone: Zone, now: datetime) -> dict:
     return {"z": zone, "step": _countdown(session, settings, zone, now),
-            "residents": service.resident_count(session, zone) if zone.status != "proposed" else None}
+            "residents": service.resident_count(session, zone) if zone.status != ZoneStatus.PROPOSED else None}
 
 
 def _points(zones: list[Zone], session) -> list[dict]:
     """Map points: each place of the shown zones at its venue's position (a building at its compound's) or its grid
     cell's centre; a district (the rest of a county) and a cell named by a feed (not row:col) have no point."""
-    venue_of = {(p.kind, p.ref): p.ref if p.kind == "venue" else p.ref.rpartition("/")[0]
-                for z in zones for p in z.places if p.kind in ("venue", "building")}
+    venue_of = {(p.kind, p.ref): p.ref if p.kind == PlaceKind.VENUE else p.ref.rpartition("/")[0]
+                for z in zones for p in z.places if p.kind in (PlaceKind.VENUE, PlaceKind.BUILDING)}
     venues = people_service.venues_by_ids(session, set(venue_of.values()))
     out = []
     for z in zones:
@@ -64,7 +64,7 @@ def _points(zones: list[Zone], session) -> list[dict]:
             if (p.kind, p.ref) in venue_of:
                 v = venues.get(venue_of[(p.kind, p.ref)])
                 lat, lon = (v.lat, v.lon) if v else (None, None)
-            elif p.kind == "grid" and is_grid_cell(p.ref):
+            elif p.kind == PlaceKind.GRID and is_grid_cell(p.ref):
                 lat, lon = cell_centre(p.ref)
             else:
                 lat, lon = None, None
@@ -76,8 +76,8 @@ def _points(zones: list[Zone], session) -> list[dict]:
 
 @router.get("/zones", response_class=HTMLResponse)
 def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
-               status: Annotated[str | None, Query(pattern="^(proposed|approved|lifted|rejected)?$")] = None,
-               level: Annotated[str | None, Query(pattern="^(sealed|controlled|precaution)?$")] = None,
+               status: Annotated[str | None, Query(pattern=STATUS_PATTERN_OR_EMPTY)] = None,
+               level: Annotated[str | None, Query(pattern=LEVEL_PATTERN_OR_EMPTY)] = None,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     now = utcnow()
     zones = service.list_zones(session, status=status or None, level=level or None, limit=PAGE + 1,
