@@ -42,7 +42,7 @@ from fangkong.measures.checkins.commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
 from fangkong.measures.hospitals.commands import app as hospitals_app
 from fangkong.measures.sites.commands import app as sites_app
-from fangkong.measures.verification_commands import app as verify_app
+from fangkong.measures.verification.commands import app as verify_app
 from fangkong.people.commands import app as people_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings

@@ -14,9 +14,9 @@ from fangkong.contacts import service as contact_service
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
-from fangkong.measures import verification
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import service as sites
+from fangkong.measures.verification import service as verification
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
 from fangkong.tasks.models import Investigation

@@ -15,7 +15,7 @@ from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
 from fangkong.i18n import t
-from fangkong.measures import verification
+from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
 from fangkong.webkit import lang_of, templates

@@ -16,7 +16,7 @@ from fangkong.measures.checkins.web import router as checkin_page
 from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
 from fangkong.measures.sites.api import router as sites_router
-from fangkong.measures.verification_api import router as verification_router
+from fangkong.measures.verification.api import router as verification_router
 from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from fangkong.cases import teams
 from fangkong.cases.models import Case
 from fangkong.db.scope import acting_as
-from fangkong.measures import verification
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Hospital, RoomStay
 from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites
+from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import reserve_needed
 from fangkong.tasks import service as task_service

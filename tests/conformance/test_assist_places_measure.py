@@ -96,7 +96,7 @@ def test_the_door_check_queue_withdraws_the_requests_obligation_alone(env, tmp_p
     ok("import", city(tmp_path / "city"))
     ok("assist", "import", _requests(tmp_path))
     from fangkong.assist.models import AssistPerson as AP
-    from fangkong.measures import verification
+    from fangkong.measures.verification import service as verification
     from fangkong.tasks import service as task_service
 
     at(monkeypatch, "2022-03-12T11:00+08:00")

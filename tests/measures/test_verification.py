@@ -12,8 +12,8 @@ from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.db.core import session_scope
 from fangkong.errors import Conflict, Forbidden, InvalidInput
-from fangkong.measures import verification
 from fangkong.measures.models import Measure
+from fangkong.measures.verification import service as verification
 from fangkong.protocol.edition import load_edition
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task

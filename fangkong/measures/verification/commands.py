@@ -8,7 +8,7 @@ import typer
 
 from fangkong.clikit import handle_errors, operator, out, parse_time, task_table, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.measures import verification
+from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 
 app = typer.Typer(help="Community verification (落地核查): find each risk person at the door, record the outcome.",

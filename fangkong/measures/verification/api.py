@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from fangkong.db.core import utcnow
 from fangkong.deps import Page, SessionDep, actor_of
 from fangkong.errors import InvalidInput
-from fangkong.measures import verification
 from fangkong.measures.schemas import OutcomeIn
+from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 from fangkong.tasks.schemas import TaskRead
 
