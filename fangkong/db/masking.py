@@ -2,7 +2,7 @@
 
 Rows a district sees can name records it may not see: a risk person of its case who lives elsewhere, the case
 of another district behind its resident's task or measure, the other persons of an assistance request, the
-source case of a chain edge. An id is *foreign* when it exists in the deployment but the user's scope does not
+source case of a chain edge, the venue or household where a contact met a case. An id is *foreign* when it exists in the deployment but the user's scope does not
 see it (fangkong.db.scoping); foreign case and person ids are replaced by OTHER_DISTRICT, and the personal
 fields beside a foreign person (name, phone, ID number) are dropped. Ids nobody has (a venue, a free-text
 reference) are left alone. The whole deployment (admin, CLI) sees everything.
@@ -22,13 +22,15 @@ from fangkong.db.core import Base
 from fangkong.db.scope import SCOPE_KEY, scope_of
 from fangkong.protocol.roles import normalise_code
 
-__all__ = ["CASE_KEYS", "OTHER_DISTRICT", "PERSON_KEYS", "Foreign", "foreign_ids", "mask_other_districts",
-           "mask_rows"]
+__all__ = ["CASE_KEYS", "OTHER_DISTRICT", "PERSON_KEYS", "PLACE_KEYS", "Foreign", "foreign_ids", "foreign_places",
+           "mask_other_districts", "mask_page", "mask_rows"]
 
 OTHER_DISTRICT = "外区"
 #: JSON keys whose value is a case number / a person id
 CASE_KEYS = frozenset({"case_id", "source", "target", "source_case_id", "case"})
 PERSON_KEYS = frozenset({"person_id", "via", "survivor_id", "candidate_id"})
+#: evidence places: a venue id or a household id (masked when they belong to another district)
+PLACE_KEYS = frozenset({"place"})
 #: free-text fields that may name a case ("C000001 风险人员协查", "C000001-140106-0")
 TEXT_KEYS = frozenset({"ref", "reason", "note"})
 _CASE_NO = re.compile(r"C\d{6,}")
@@ -52,6 +54,27 @@ def _present(session: Session, column, values: list[str], scoped: bool) -> set[s
     return found
 
 
+def foreign_places(session: Session, places: Iterable[str]) -> set[str]:
+    """The evidence places (a venue id, a household id) among these that belong to another district: a venue
+    whose community lies outside the user's jurisdiction, a household none of whose members the user sees.
+    Other places (grid cells, free text) are nobody's and are left alone."""
+    prefix = scope_of(session)
+    wanted = sorted({v for v in places if isinstance(v, str) and v and v != OTHER_DISTRICT})
+    if not prefix or not wanted:
+        return set()
+    venue, person = _T["venue"], _T["person"]
+    out: set[str] = set()
+    for i in range(0, len(wanted), _CHUNK):
+        part = wanted[i:i + _CHUNK]
+        out.update(session.scalars(select(venue.c.venue_id).where(
+            venue.c.venue_id.in_(part), venue.c.community.is_not(None),
+            ~venue.c.community.startswith(prefix))))
+    households = _present(session, person.c.household_id, wanted, scoped=False)
+    if households:
+        out |= households - _present(session, person.c.household_id, sorted(households), scoped=True)
+    return out
+
+
 def foreign_ids(session: Session, *, cases: Iterable[str] = (), persons: Iterable[str] = ()) -> tuple[set, set]:
     """(case numbers, person ids) among these that exist but lie outside the session's scope."""
     if not scope_of(session):
@@ -70,9 +93,15 @@ def foreign_ids(session: Session, *, cases: Iterable[str] = (), persons: Iterabl
 class Foreign:
     """The foreign ids of one payload, looked up once: `.case(x)` and `.person(x)` give what may be shown."""
 
-    def __init__(self, session: Session, cases: Iterable[str] = (), persons: Iterable[str] = ()) -> None:
+    def __init__(self, session: Session, cases: Iterable[str] = (), persons: Iterable[str] = (),
+                 places: Iterable[str] = ()) -> None:
         self.prefix = scope_of(session)
         self.cases, self.persons = foreign_ids(session, cases=cases, persons=persons)
+        self.places = foreign_places(session, places)
+
+    def place(self, value: str | None) -> str | None:
+        """An evidence place (venue, household) as the user may see it: another district's is 外区."""
+        return OTHER_DISTRICT if value in self.places else value
 
     def case(self, value: str | None) -> str | None:
         return OTHER_DISTRICT if value in self.cases else value
@@ -90,21 +119,23 @@ class Foreign:
             return False
 
 
-def _collect(node: Any, cases: set, persons: set) -> None:
+def _collect(node: Any, cases: set, persons: set, places: set | None = None) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
             if isinstance(v, str):
-                if k in CASE_KEYS:
+                if k in PLACE_KEYS and places is not None:
+                    places.add(v)
+                elif k in CASE_KEYS:
                     cases.add(v)
                 elif k in PERSON_KEYS:
                     persons.add(v)
                 elif k in TEXT_KEYS:
                     cases.update(_CASE_NO.findall(v))
             else:
-                _collect(v, cases, persons)
+                _collect(v, cases, persons, places)
     elif isinstance(node, list):
         for v in node:
-            _collect(v, cases, persons)
+            _collect(v, cases, persons, places)
 
 
 def _rewrite(node: Any, f: Foreign) -> None:
@@ -113,7 +144,9 @@ def _rewrite(node: Any, f: Foreign) -> None:
         foreign_person = person_row and (node.get("person_id") in f.persons or f.community(node.get("community")))
         for k, v in node.items():
             if isinstance(v, str):
-                if k in CASE_KEYS:
+                if k in PLACE_KEYS:
+                    node[k] = f.place(v)
+                elif k in CASE_KEYS:
                     node[k] = f.case(v)
                 elif k in PERSON_KEYS:
                     node[k] = f.person(v)
@@ -138,9 +171,10 @@ def mask_other_districts(session: Session, payload: Any) -> Any:
         return payload
     cases: set = set()
     persons: set = set()
-    _collect(payload, cases, persons)
-    if cases or persons:
-        _rewrite(payload, Foreign(session, cases, persons))
+    places: set = set()
+    _collect(payload, cases, persons, places)
+    if cases or persons or places:
+        _rewrite(payload, Foreign(session, cases, persons, places))
     elif isinstance(payload, (dict, list)):
         _rewrite(payload, Foreign(session))  # persons of other communities without an id
     return payload
@@ -162,3 +196,24 @@ def mask_rows(session: Session, rows: list, *, personal: tuple[str, ...] = ("nam
             change.update({"person_id": OTHER_DISTRICT if pid else None}, **{k: None for k in personal})
         out.append(dataclasses.replace(r, **change) if change else r)
     return out
+
+
+#: a case number or a person id in a page's text, not inside a longer word or number
+_PAGE_IDS = re.compile(r"(?<![A-Za-z0-9_])(C\d{6,}|P\d{5,})(?![0-9])")
+
+
+def mask_page(session: Session, page: str) -> str:
+    """A page's HTML as a district user may see it: every case number and person id it names that exists but
+    lies outside the user's scope becomes OTHER_DISTRICT (the personal fields are the templates' to drop: a
+    page draws only rows the data layer let through)."""
+    if not scope_of(session):
+        return page
+    found = set(_PAGE_IDS.findall(page))
+    if not found:
+        return page
+    cases, persons = foreign_ids(session, cases=[x for x in found if x[0] == "C"],
+                                 persons=[x for x in found if x[0] == "P"])
+    hidden = cases | persons
+    if not hidden:
+        return page
+    return _PAGE_IDS.sub(lambda m: OTHER_DISTRICT if m.group(1) in hidden else m.group(0), page)
