@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import __version__, flows
@@ -29,6 +30,7 @@ from fangkong.cases.teams_api import router as teams_router
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizen_api import router as citizen_router
 from fangkong.codes.service import install_recolour
+from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.contacts.web import router as contacts_web
@@ -49,7 +51,7 @@ from fangkong.tasks.api import router as tasks_router
 from fangkong.testing.api import router as testing_router
 from fangkong.testing.web import router as testing_web
 from fangkong.web import pages
-from fangkong.webkit import STATIC_DIR
+from fangkong.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.zones.api import router as zones_router
 from fangkong.zones.web import router as zones_web
 
@@ -91,7 +93,7 @@ app.include_router(auth_router)
 app.include_router(citizen_router)
 app.include_router(devices_router)
 app.include_router(auth_web)
-for r in (isolation_web, testing_web, zones_web, verify_web):  # the command-centre pages (issue 7)
+for r in (isolation_web, testing_web, zones_web, verify_web, codes_web):  # the command-centre pages (issue 7)
     app.include_router(r)
 
 
@@ -110,16 +112,15 @@ def health() -> dict:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+    return response_kind(request.url.path, request.headers) != "json"
 
 
 @app.exception_handler(FangkongError)
 def fangkong_error(request: Request, exc: FangkongError):
-    """One handler: JSON for the API, a page for a browser, a fragment for HTMX."""
+    """One handler: JSON for the API, a page for a browser, a fragment for HTMX (fangkong/webkit.py)."""
     headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
     if _wants_html(request):
-        return HTMLResponse(pages.error_html(request, exc.status_code, exc.message), status_code=exc.status_code,
-                            headers=headers)
+        return error_response(request, exc.status_code, exc.message, headers=headers)
     return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code,
                         headers=headers)
 
@@ -157,8 +158,21 @@ def duplicate_write(request: Request, exc: IntegrityError):
 
 @app.exception_handler(RequestValidationError)
 def validation_error(request: Request, exc: RequestValidationError):
+    """Bad input: JSON for the API; for a page, the fields and what is wrong with them in the user's language."""
+    if _wants_html(request):
+        return error_response(request, 422, "invalid input", lines=validation_messages(exc.errors(),
+                                                                                        lang_of(request)))
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
     return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
+
+
+@app.exception_handler(StarletteHTTPException)
+def http_error(request: Request, exc: StarletteHTTPException):
+    """A missing page (404), a method a route does not take (405): a page for a browser, JSON for the API."""
+    headers = getattr(exc, "headers", None)
+    if _wants_html(request):
+        return error_response(request, exc.status_code, str(exc.detail), headers=headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 #: the same app as the public listener serves it (`fangkong serve --public-port`): the citizens' and devices'

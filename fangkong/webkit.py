@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fangkong import pii
@@ -12,7 +13,7 @@ from fangkong.db.scope import current_principal
 from fangkong.i18n import t
 from fangkong.settings import get_settings
 
-__all__ = ["STATIC_DIR", "lang_of", "templates"]
+__all__ = ["STATIC_DIR", "error_response", "lang_of", "response_kind", "templates", "validation_messages"]
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent / "web" / "templates")
@@ -36,3 +37,73 @@ def lang_of(request: Request) -> str:
     """?lang= wins, then the cookie; Chinese by default."""
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     return lang if lang in ("zh", "en") else "zh"
+
+
+def response_kind(path: str, headers) -> str:
+    """How an error is answered: "json" for /api/ routes and scripts, "fragment" for an HTMX call, "page" for a
+    browser. A page route never answers a browser (or HTMX) with JSON."""
+    if path.startswith("/api"):
+        return "json"
+    if headers.get("hx-request"):
+        return "fragment"
+    return "page" if "text/html" in headers.get("accept", "") else "json"
+
+
+#: the pydantic error types of the common bad inputs → the translation of their message
+_VALIDATION_KEYS = {
+    "missing": "val_missing", "int_parsing": "val_number", "int_type": "val_number", "float_parsing": "val_number",
+    "float_type": "val_number", "decimal_parsing": "val_number", "int_from_float": "val_number",
+    "date_parsing": "val_date", "date_from_datetime_parsing": "val_date", "date_from_datetime_inexact": "val_date",
+    "date_type": "val_date", "datetime_parsing": "val_datetime", "datetime_from_date_parsing": "val_datetime",
+    "datetime_type": "val_datetime", "string_too_long": "val_too_long", "string_pattern_mismatch": "val_pattern",
+    "greater_than": "val_range", "greater_than_equal": "val_range", "less_than": "val_range",
+    "less_than_equal": "val_range", "literal_error": "val_choice", "enum": "val_choice",
+}
+
+
+def validation_messages(errors: list[dict], lang: str) -> list[str]:
+    """FastAPI's validation errors as sentences in the user's language: the field by its label, the input."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("query", "body", "path", "header", "cookie")]
+        name = loc[-1] if loc else ""
+        label = t(f"field_{name}", lang)
+        field = name if label == f"field_{name}" else label
+        value = e.get("input")
+        shown = value if isinstance(value, str | int | float) else ""
+        key = _VALIDATION_KEYS.get(e.get("type", ""), "val_other")
+        if key == "val_other" and e.get("type") == "value_error":  # our own validators: their message, translated
+            key = "val_date" if name == "day" else key           # when we know it (a planned day is a date)
+        out.append(t(key, lang).format(field=field or "?", input=str(shown)[:60]))
+    return out
+
+
+def error_response(request: Request, status: int, message: str = "", *, kind: str | None = None,
+                   lines: list[str] | None = None, headers: dict | None = None) -> HTMLResponse:
+    """A refusal, a missing page or bad input as a full page in the user's language, or (HTMX) a fragment
+    shown in the layout's message area. The technical message (English, from the services) is kept under
+    "technical details"; the user reads the translated title and hint."""
+    lang = lang_of(request)
+    kind = kind or response_kind(request.url.path, request.headers)
+    me = current_principal()
+    role = getattr(me, "role", "") or ""
+    hint_key = f"err_hint_{status}" if t(f"err_hint_{status}", lang) != f"err_hint_{status}" else "err_hint_other"
+    perm = ""
+    if status == 403:
+        perm = message.rpartition("it needs ")[2] if "it needs " in message else ""
+        hint_key = "err_hint_403" if perm and role else "err_hint_403_other"
+    hint = t(hint_key, lang).format(role=t(f"role_{role}", lang), perm=perm)
+    title = t(f"err_title_{status}", lang)
+    if title == f"err_title_{status}":
+        title = t("err_title_500" if status >= 500 else "err_title_400", lang)
+    context = {"request": request, "lang": lang, "status": status, "title": title, "hint": hint,
+               "lines": lines or [], "message": message if message not in (lines or []) else "",
+               "signed_in": bool(role and role != "anonymous")}
+    out = dict(headers or {})
+    if kind == "fragment":
+        # shown in the layout's #flash area, whatever the element that asked (base.html lets it swap)
+        out.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML", "HX-Error": str(status)})
+        body = templates.get_template("error_fragment.html").render(context)
+    else:
+        body = templates.get_template("error.html").render(context)
+    return HTMLResponse(body, status_code=status, headers=out)

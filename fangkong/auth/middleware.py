@@ -11,13 +11,17 @@ import json
 from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio.to_thread
+from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fangkong.auth import credentials, devices, policy, service
+from fangkong.auth.web import landing
 from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
 from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
 from fangkong.edge import PUBLIC_LISTENER_KEY
+from fangkong.webkit import error_response, response_kind
 
 __all__ = ["AuthMiddleware"]
 
@@ -123,34 +127,49 @@ class AuthMiddleware:
             principal, credential = None, ""   # nothing, or nothing good: a 401 without a look-up
         else:
             principal, credential = await anyio.to_thread.run_sync(_resolve, *found), found[0]
-        page = not path.startswith("/api") and "text/html" in headers.get("accept", "")
+        kind = response_kind(path, headers)
+        page = kind != "json"
         if principal is None:
-            if page and method in ("GET", "HEAD"):
+            if kind == "fragment":  # an HTMX call after the session ended: the whole page goes to the login
+                target = headers.get("hx-current-url") or "/"
+                await _send(send, 401, b"", "text/plain", [(b"hx-redirect", f"/login?next={quote(urlsplit(target).path or '/')}".encode())])
+            elif page and method in ("GET", "HEAD"):
                 target = path + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
                 await _send(send, 303, b"", "text/plain", [(b"location", f"/login?next={quote(target)}".encode())])
             else:
                 await _deny(send, 401, "sign in first: a bearer token (POST /api/auth/token) or the login page",
-                            page, [(b"www-authenticate", b"Bearer")])
+                            page, [(b"www-authenticate", b"Bearer")], scope=scope)
             return
         if method not in _SAFE and credential == "cookie" and not _same_origin(headers):
             # a page's form or HTMX call signed in by cookie, sent from another site (CSRF): SameSite=Lax
             # already keeps the cookie off most such requests; the Origin check closes the rest. Decided by
             # the credential that signed the request in, not by the headers present: a junk Authorization
             # header next to the cookie must not switch the check off
-            await _deny(send, 403, "this request came from another site (Origin does not match Host)", page)
+            await _deny(send, 403, "this request came from another site (Origin does not match Host)", page,
+                        scope=scope, principal=principal)
             return
         needed = policy.permission_for(method, path)
         if needed != policy.SIGNED_IN and not principal.can(needed):
-            await _deny(send, 403, f"your role ({principal.role}) may not do this: it needs {needed}", page)
-            return
+            if not policy.named(method, path) and not _routed(scope):
+                pass  # no such page: the app answers 404 (a refusal would say it exists)
+            elif path == "/" and kind == "page" and method in ("GET", "HEAD"):
+                # the overview is not this role's: its own work instead (a citizen's code)
+                await _send(send, 303, b"", "text/plain", [(b"location", landing(principal.role).encode())])
+                return
+            else:
+                await _deny(send, 403, f"your role ({principal.role}) may not do this: it needs {needed}", page,
+                            scope=scope, principal=principal)
+                return
         query = parse_qs(scope["query_string"].decode("latin-1"))
         if query.get("unmask", [""])[0].lower() in ("1", "true", "yes"):
             reason = (query.get("reason", [""])[0]).strip()
             if not principal.can("pii:unmask"):
-                await _deny(send, 403, f"your role ({principal.role}) may not unmask personal data", page)
+                await _deny(send, 403, f"your role ({principal.role}) may not unmask personal data", page,
+                            scope=scope, principal=principal)
                 return
             if len(reason) < 4:
-                await _deny(send, 422, "unmasking needs a reason (?reason=..., audited)", page)
+                await _deny(send, 422, "unmasking needs a reason (?reason=..., audited)", page, scope=scope,
+                            principal=principal)
                 return
             await anyio.to_thread.run_sync(_audit_unmask, principal, method, path, reason[:300])
             principal = principal.unmasked()
@@ -161,8 +180,27 @@ class AuthMiddleware:
             reset_principal(token)
 
 
-async def _deny(send: Send, status: int, message: str, page: bool, extra: list | None = None) -> None:
-    if page:
+def _routed(scope: Scope) -> bool:
+    """Does the app have a route for this path (any method)? Asked only of a request no policy rule names."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", ())
+    return any(r.matches(scope)[0] != Match.NONE for r in routes)
+
+
+async def _deny(send: Send, status: int, message: str, page: bool, extra: list | None = None, *,
+                scope: Scope | None = None, principal: Principal | None = None) -> None:
+    if page and scope is not None:
+        # the refusal as a page (or an HTMX fragment) in the user's language, with the user's own menu
+        token = set_principal(principal) if principal else None
+        try:
+            response = error_response(Request(scope), status, message)
+        finally:
+            if token is not None:
+                reset_principal(token)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
+                   if k not in ("content-length", "content-type")]
+        await _send(send, status, response.body, "text/html; charset=utf-8", [*headers, *(extra or [])])
+    elif page:
         body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><p>{status}: {message}</p>"
                 f"<p><a href=\"/login\">login</a></p>").encode()
         await _send(send, status, body, "text/html; charset=utf-8", extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PUBLIC", "RULES", "SIGNED_IN", "is_public", "permission_for"]
+__all__ = ["PUBLIC", "RULES", "SIGNED_IN", "is_public", "named", "permission_for"]
 
 #: any signed-in user, whatever the role (who am I, log out)
 SIGNED_IN = "signed-in"
@@ -79,6 +79,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/api/bulletin(/.*)?", "bulletin:read"),
     ("POST", r"/api/bulletin", "bulletin:publish"),
     # pages
+    ("GET", r"/me", "self:code"),
     ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
     ("GET", r"/risk-persons", "risk:read"),
     ("POST", r"/risk-persons/.*", "risk:write"),
@@ -104,6 +105,11 @@ def _methods_match(spec: str, method: str) -> bool:
 
 def is_public(method: str, path: str) -> bool:
     return any(_methods_match(m, method) and p.fullmatch(path) for m, p in PUBLIC)
+
+
+def named(method: str, path: str) -> bool:
+    """Does a rule name this request (else it falls to the deny-by-default users:admin)?"""
+    return any(_methods_match(m, method) and p.fullmatch(path) for m, p, _ in RULES)
 
 
 def permission_for(method: str, path: str) -> str:

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fangkong.auth import service
+from fangkong.auth import policy, service
+from fangkong.db.scope import current_principal
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Forbidden, TooManyRequests
 from fangkong.i18n import t
@@ -15,6 +16,39 @@ from fangkong.ratelimit import check_login
 from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
+
+#: the layout's menu (href, label): an entry is shown to whoever holds the permission its page needs
+#: (policy.RULES, the one table), or the one named here when the page is for those who act on it
+MENU: list[tuple[str, str, str | None]] = [
+    ("/", "overview", None), ("/risk-persons", "board", None), ("/bulletin", "bulletin", None),
+    ("/isolation", "nav_isolation", None), ("/testing", "nav_testing", None), ("/zones", "nav_zones", None),
+    ("/verify", "nav_verify", "verify:write"), ("/people/reviews", "nav_reviews", "people:write"),
+    ("/me", "nav_me", None), ("/docs", "api_docs", "users:admin"),
+]
+
+#: where each role lands after signing in: its own work (issue 25)
+LANDING = {"verifier": "/verify", "lab": "/testing", "isolation": "/isolation", "citizen": "/me",
+           "analyst": "/people/reviews"}
+
+
+def menu() -> list[tuple[str, str]]:
+    """The menu entries the signed-in user may open; none for the anonymous."""
+    me = current_principal()
+    if me is None or me.role == "anonymous":
+        return []
+    return [(href, key) for href, key, perm in MENU if me.can(perm or policy.permission_for("GET", href))]
+
+
+def landing(role: str | None = None) -> str:
+    """The signed-in user's own work (the overview for the command roles)."""
+    if role is None:
+        me = current_principal()
+        role = me.role if me else ""
+    return LANDING.get(role or "", "/")
+
+
+templates.env.globals["menu"] = menu
+templates.env.globals["landing"] = landing
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,7 +83,8 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
         return templates.TemplateResponse(request, "login.html", {"lang": lang, "next": _safe_next(next),
                                                                   "error": t("wrong_login", lang),
                                                                   "username": username}, status_code=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    response = RedirectResponse(landing(user.role) if target == "/" else target, status_code=303)
     response.set_cookie(service.SESSION_COOKIE, service.start_session(session, user),
                         max_age=service.SESSION_MAX_AGE, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")

@@ -47,7 +47,3 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
         response.set_cookie("lang", lang, samesite="lax")
     return response
 
-
-def error_html(request: Request, status: int, message: str) -> str:
-    lang = lang_of(request)
-    return templates.get_template("error.html").render(request=request, lang=lang, status=status, message=message)
