@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
@@ -67,7 +68,7 @@ async def lifespan(_app: FastAPI):
     yield
 
 
-app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan,
+app = FastAPI(title="fangkong 防控", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
               description="Trace every case within hours, manage risk persons, publish the daily bulletin.")
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 # every request: who is asking (bearer token or session cookie) and may they (fangkong/auth/policy.py)
@@ -104,6 +105,23 @@ def trace_case(session: SessionDep, settings: SettingsDep, case_id: Annotated[st
     # contacts are found wherever they live (out-of-area ones become assist requests): logged as read.unscoped
     with unscoped(session, f"trace {case.case_no}"):
         return flows.respond(session, settings, case, now=utcnow(), actor=actor_of(session)).trace.as_json()
+
+
+@app.get("/docs", include_in_schema=False)
+def swagger_ui():
+    """The API docs from the app's own copy of Swagger UI (fangkong/web/static/swagger-ui, swagger-ui-dist
+    5.36.0): they work without the internet. No ReDoc (it loads fonts and scripts from elsewhere)."""
+    return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} · API",
+                               swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                               swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+                               oauth2_redirect_url="/docs/oauth2-redirect",
+                               swagger_ui_parameters={"validatorUrl": None})
+
+
+@app.get("/docs/oauth2-redirect", include_in_schema=False)
+def swagger_ui_redirect():
+    return get_swagger_ui_oauth2_redirect_html()
 
 
 @app.get("/api/health", tags=["meta"])
