@@ -27,7 +27,6 @@ from fangkong.contacts.models import RiskCategory
 from fangkong.db.migrate import upgrade
 from fangkong.i18n import t
 from fangkong.measures import service as measure_service
-from fangkong.measures import standby
 from fangkong.people import review as review_service
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
@@ -36,6 +35,7 @@ from fangkong.protocol.pooling import assign_tubes, testing_rule
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
 from fangkong.settings import get_settings
+from fangkong.sim import standby
 from fangkong.sim.commands import run_with_bars
 from fangkong.sim.sources import second_source
 from fangkong.testing import service as testing_service

@@ -14,12 +14,12 @@ from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
 from fangkong.demo import run_outbreak_day
-from fangkong.measures import standby
 from fangkong.measures.models import IsolationSite
 from fangkong.measures.sites import service as sites
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Venue
 from fangkong.protocol.edition import load_edition
+from fangkong.sim import standby
 from fangkong.sim.city import generate_city
 from fangkong.tasks.models import Task
 from fangkong.zones import service as zone_service
