@@ -140,7 +140,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
     with lanes.fewer_collections():
         in_cells = lanes.soon(lake, steps.met_in_cells, lake, steps.case_phones(seeds), rules)
         close = steps.close(session, lake, seeds, rules)
-        contacts = steps.close_contacts(session, seeds, close, rules)
+        contacts = steps.close_contacts(session, seeds, close, rules, _declared_cases(session, now))
         at_venues = lanes.soon(lake, steps.met_at_venues, lake, contacts.exposed, rules)
         holders = steps.holders(session, in_cells.get())  # the companions' phones, named while at_venues runs
         secondary = steps.secondary(session, seeds, contacts, at_venues.get())

@@ -6,6 +6,7 @@ threads: contacts.service runs them in order and contacts.lanes decides which th
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -149,8 +150,11 @@ class CloseContacts:
     exposed: pa.Table
 
 
-def close_contacts(session: Session, seeds: dict[str, Seed], close: Close, rules: Rules) -> CloseContacts:
-    """The close contacts whose own contacts are secondary ones (none when the edition names no secondary)."""
+def close_contacts(session: Session, seeds: dict[str, Seed], close: Close, rules: Rules,
+                   cases: Collection[int] = ()) -> CloseContacts:
+    """The close contacts whose own contacts are secondary ones (none when the edition names no secondary). A
+    declared case met (`cases`: their person record ids) is a chain edge, not a close contact: whom he met is his
+    own trace's business, never another case's secondary contacts (issue 23)."""
     if not rules.secondary:
         return CloseContacts({}, {}, who_table([]))
     firsts: dict[str, dict[str, int]] = {k: {} for k in seeds}
@@ -159,6 +163,9 @@ def close_contacts(session: Session, seeds: dict[str, Seed], close: Close, rules
         first[pid] = min(ev.s, first.get(pid, ev.s))
     persons = people_service.persons_by_ids(session, {pid for first in firsts.values() for pid in first},
                                             light=True)
+    if cases:
+        met = {pid for pid, p in persons.items() if p.id in cases}
+        firsts = {k: {pid: s for pid, s in first.items() if pid not in met} for k, first in firsts.items()}
     keys = people_service.source_keys(session, persons.values())  # a contact's scans under each of their keys
     exposed: dict[tuple[str, str], int] = {}
     for k, first in firsts.items():

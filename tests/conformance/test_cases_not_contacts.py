@@ -41,3 +41,24 @@ def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(env, tm
     # declaring P00003 ended his contact obligation (became_case); his code is the case's
     assert obligations("P00003", active_only=False) == [("close", "centralized_isolation", "became_case")]
     assert code("P00003") == {"colour": "red", "reasons": ["case"], "changes_at": None}
+
+
+def test_whom_a_case_met_is_not_another_cases_secondary_contact(env, tmp_path, monkeypatch):
+    """P00002, household member of the case P00001, is declared too: P00001 is a chain edge of his trace, so the
+    people P00001 met (his own close contacts, P00003 at V1) are not P00002's secondary contacts, and P00003, met
+    by P00003's trace through P00001, does not make P00002 his (issue 23: cases are never risk persons, and
+    nobody is found through one)."""
+    at(monkeypatch, "2022-03-11T21:00+08:00")
+    ok("import", city(tmp_path / "city"))
+    ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+                   "2022-03-11T20:00"))
+    at(monkeypatch, "2022-03-11T21:15+08:00")
+    doc = json.loads(ok("trace", ok("case", "declare", "P00002", "--sampled-at", "2022-03-11T08:00"), "--format",
+                        "json"))
+    assert doc["risk_persons"] == []
+    assert obligations("P00003") == [("close", "centralized_isolation", None)]  # no secondary one beside it
+    at(monkeypatch, "2022-03-12T21:00+08:00")
+    doc = json.loads(ok("trace", ok("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00"), "--format",
+                        "json"))
+    assert {r["person_id"]: r["category"] for r in doc["risk_persons"]} == {"P00004": "close", "P00006": "close",
+                                                                         "P00005": "overlap"}
