@@ -165,9 +165,10 @@ def _assemble_and_store(session: Session, lake: Lake, seeds: dict[str, steps.See
     for batch, parts in lanes.ahead(batches, lambda b: _assembly(session, lake, b, found, met, holders, n_parts,
                                                                  tz)):
         ids = [sd.case.id for sd in batch.values()]
+        first_found = _first_found(session, ids)
         session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_(ids)))
         session.execute(delete(ChainEdge).where(ChainEdge.case_fk.in_(ids)))
-        stored = [_store(session, _not_cases(session, rows, cases_met, now), now) for rows in parts]
+        stored = [_store(session, _not_cases(session, rows, cases_met, now), now, first_found) for rows in parts]
         rows = pa.concat_tables(stored if keep_evidence else [r.drop_columns(["evidence"]) for r in stored])
         for k, sd in batch.items():
             case = sd.case
@@ -243,10 +244,32 @@ _STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category",
            "first_exposure_at", "last_exposure_at", "found_at", "placed_deadline_at")
 
 
-def _store(session: Session, rows: pa.Table, now: datetime) -> pa.Table:
+def _first_found(session: Session, case_ids: list[int]) -> pa.Table | None:
+    """When each (case, who) of an earlier trace of these cases was found: a re-trace keeps it, so that the
+    bulletin of an earlier day, counted again from the records, still counts them as found then. None when the
+    cases were never traced (a first trace, the bad day's usual path)."""
+    rows = session.execute(select(RiskPerson.case_fk, RiskPerson.who, RiskPerson.found_at)
+                           .where(RiskPerson.case_fk.in_(case_ids))).all()
+    if not rows:
+        return None
+    return pa.table({"key": pa.array([f"{c}|{w}" for c, w, _ in rows], pa.string()),
+                     "found_at": pa.array([f for _, _, f in rows], pa.timestamp("us", tz="UTC"))})
+
+
+def _found_at(rows: pa.Table, now: datetime, first_found: pa.Table | None) -> pa.Array:
+    """`now`, or the instant an earlier trace of the case found the same person, if earlier."""
+    now_ = pa.scalar(now, pa.timestamp("us", tz="UTC"))
+    if first_found is None or rows.num_rows == 0:
+        return pa.array([now] * rows.num_rows, pa.timestamp("us", tz="UTC"))
+    keys = pc.binary_join_element_wise(pc.cast(rows.column("case_fk"), pa.string()), rows.column("who"), "|")
+    earlier = pc.take(first_found.column("found_at"), pc.index_in(keys, value_set=first_found.column("key")))
+    earlier = pc.fill_null(earlier, now_)
+    return pc.if_else(pc.less(earlier, now_), earlier, now_)
+
+
+def _store(session: Session, rows: pa.Table, now: datetime, first_found: pa.Table | None = None) -> pa.Table:
     """Insert risk persons (`rows`, returned): thousands per case on a bad day, written without ORM objects (COPY
-    on PostgreSQL). The cases' earlier rows were deleted first."""
-    n = rows.num_rows
+    on PostgreSQL). The cases' earlier rows were deleted first (`first_found`: when they had been found)."""
     names = pa.array(CATEGORIES, pa.string())
     category = pc.take(names, rows.column("rank"))
     at = pa.timestamp("s", tz="UTC")
@@ -258,7 +281,7 @@ def _store(session: Session, rows: pa.Table, now: datetime) -> pa.Table:
         "evidence": rows.column("evidence"),
         "first_exposure_at": pc.cast(rows.column("first_s"), pa.int64()).cast(at),
         "last_exposure_at": pc.cast(rows.column("last_s"), pa.int64()).cast(at),
-        "found_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "found_at": _found_at(rows, now, first_found),
         "placed_deadline_at": pc.if_else(pc.equal(category, "close"),
                                          pa.scalar(placed_due, pa.timestamp("us", tz="UTC")),
                                          pa.scalar(None, pa.timestamp("us", tz="UTC"))),
