@@ -222,14 +222,17 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
                             edition: str, reason: str, actor: str = "system") -> int:
     """Hold these persons in place from `since` to `until` (category `pool_member`); bulk, for whole pools.
 
-    A person already under a measure keeps it (it is at least as strict as a hold at home); a person
-    already on hold has it extended to the later end, never shortened.
+    The hold is an obligation beside the person's others (issue 23: nothing is overwritten): a person under an
+    overlap's health monitoring, free to go about, is held all the same. A person already on hold until `until`
+    or later keeps that hold; one on hold until earlier has it end as `extended` and a new one added.
     """
-    current = active_measures(session, person_fks)
-    fresh = [fk for fk in sorted(set(person_fks)) if fk not in current]
-    for m in current.values():
-        if m.kind == TEMPORARY_CONTROL and m.end_at < until:
-            m.phase_end_at = m.end_at = until
+    holds: dict[int, list[Measure]] = {}
+    for fk, ms in all_active(session, person_fks).items():
+        holds[fk] = [m for m in ms if m.kind == TEMPORARY_CONTROL and m.end_at > since]
+    fresh = [fk for fk in sorted(set(person_fks)) if not any(m.end_at >= until for m in holds.get(fk, []))]
+    for fk in fresh:
+        for m in holds.get(fk, []):
+            end_obligation(session, m, at=since, reason="extended")
     rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
                  start_at=since, phase_end_at=until, end_at=until, status=MeasureStatus.ACTIVE,
                  edition=edition, created_at=since,
@@ -240,7 +243,23 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
     if fresh:
         audit(session, actor, "measures.temporary_control", "persons", len(fresh),
               after={"reason": reason, "until": until.isoformat()})
+        mark_changed(session, fresh, since)
     return len(fresh)
+
+
+def hold_started_at(session: Session, person_fk: int) -> datetime | None:
+    """When the person's hold in force began: a hold extended by a later tube (the earlier row ended `extended` at
+    the later one's start) counts from the first one's start. None when not on hold."""
+    holds = list(session.scalars(select(Measure).where(Measure.person_fk == person_fk,
+                                                       Measure.kind == TEMPORARY_CONTROL)))
+    live = [m.start_at for m in holds if m.ended_at is None]
+    if not live:
+        return None
+    start = min(live)
+    extended = {m.ended_at: m.start_at for m in holds if m.end_reason == "extended"}
+    while start in extended and extended[start] < start:
+        start = extended[start]
+    return start
 
 
 def lift_temporary_control(session: Session, person_fks: list[int], *, at: datetime, reason: str,

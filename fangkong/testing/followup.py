@@ -150,8 +150,7 @@ def _first_positive_sample(c: _Ctx, sample: Sample, answered: list[RetestTask]) 
 def _hold_start(c: _Ctx, person_fk: int, default: datetime) -> datetime:
     if person_fk not in c.held:
         return default
-    m = measure_service.active_measures(c.session, [person_fk]).get(person_fk)
-    return m.start_at if m is not None and m.kind == measure_service.TEMPORARY_CONTROL else default
+    return measure_service.hold_started_at(c.session, person_fk) or default
 
 
 def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answered: list[RetestTask]) -> None:
