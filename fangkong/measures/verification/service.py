@@ -106,12 +106,15 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
     person_id = session.scalar(select(Person.person_id).where(Person.id == task.person_fk))
     ms = list(session.scalars(select(Measure).where(Measure.person_fk == task.person_fk,
                                                     Measure.case_fk == task.case_fk, Measure.ended_at.is_(None))))
-    rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
+    rows = session.execute(select(Measure, RiskPerson.evidence, RiskPerson.category)
+                           .join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
                            .where(Measure.case_fk == task.case_fk, Measure.ended_at.is_(None),
                                   Measure.person_fk != task.person_fk)).all()
-    ms += [m for m, evidence in rows
+    # the trace's category, not the obligation's: a secondary contact upgraded to close because this person tested
+    # positive holds a close obligation that came only through him
+    ms += [m for m, evidence, category in rows
            if evidence and all(ev.get("via") == person_id and ev.get("kind") in ("venue", "household")
-                               for ev in evidence) and m.category == RiskCategory.SECONDARY]
+                               for ev in evidence) and category == RiskCategory.SECONDARY]
     for m in ms:
         end_obligation(session, m, at=at, reason="withdrawn")
         sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
