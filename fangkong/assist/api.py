@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from fangkong import pii
 from fangkong.assist import service
-from fangkong.assist.models import AssistRequest
+from fangkong.assist.models import DIRECTION_PATTERN, AssistRequest
 from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
 from fangkong.cases import service as case_service
 from fangkong.db.audit import audit_export
@@ -51,7 +51,7 @@ def receive(session: SessionDep, settings: SettingsDep, body: RequestIn):
 
 @router.get("/requests", response_model=list[RequestRead])
 def list_requests(session: SessionDep, page: Page,
-                  direction: Annotated[str | None, Query(pattern="^(inbound|outbound)$")] = None):
+                  direction: Annotated[str | None, Query(pattern=DIRECTION_PATTERN)] = None):
     return [_read(r) for r in service.list_requests(session, direction=direction, limit=page.limit,
                                                     offset=page.offset)]
 

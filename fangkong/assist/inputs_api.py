@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fangkong.assist import inputs
+from fangkong.assist.models import AreaRisk, DrugClass
 from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep, actor_of
@@ -22,7 +23,7 @@ PersonId = Annotated[str, Field(min_length=1, max_length=64)]
 class ArrivalIn(BaseModel):
     person_id: PersonId
     from_area: str = Field(min_length=1, max_length=200)
-    risk_level: Literal["high", "medium", "low"]
+    risk_level: AreaRisk
     arrived_at: Happened
 
 
@@ -39,7 +40,7 @@ class DrugIn(BaseModel):
     name: str | None = Field(None, max_length=100)
     id_number: str | None = Field(None, max_length=18)
     phone: str | None = Field(None, max_length=11)
-    drug_class: Literal["antipyretic", "cough", "antiviral", "antibiotic"]
+    drug_class: DrugClass
     bought_at: Happened
 
 

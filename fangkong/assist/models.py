@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,23 +12,63 @@ from fangkong.db.core import Base, UTCDateTime, utcnow
 
 __all__ = [
     "DIRECTIONS",
+    "DIRECTION_PATTERN",
     "DRUG_CLASSES",
     "OUTCOMES",
     "RISK_LEVELS",
+    "AreaRisk",
     "Arrival",
+    "AssistDirection",
+    "AssistOutcome",
     "AssistPerson",
     "AssistRequest",
+    "DrugClass",
     "DrugPurchase",
     "FeverReport",
     "InboundArrival",
     "Vaccination",
 ]
 
-DIRECTIONS = ("inbound", "outbound")
-#: what the community found at the door (reported back to the issuer); `moved_away` = lives elsewhere now
-OUTCOMES = ("found_placed", "found_negative", "not_found", "moved_away", "wrong_person")
-DRUG_CLASSES = ("antipyretic", "cough", "antiviral", "antibiotic")
-RISK_LEVELS = ("high", "medium", "low")
+
+class AssistDirection(StrEnum):
+    """inbound: another jurisdiction asks us to find its people; outbound: we ask for people who live elsewhere"""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class AssistOutcome(StrEnum):
+    """what the community found at the door (reported back to the issuer); `moved_away` = lives elsewhere now"""
+
+    FOUND_PLACED = "found_placed"
+    FOUND_NEGATIVE = "found_negative"
+    NOT_FOUND = "not_found"
+    MOVED_AWAY = "moved_away"
+    WRONG_PERSON = "wrong_person"
+
+
+class DrugClass(StrEnum):
+    """四类药品: the four drug classes whose real-name purchases are reported"""
+
+    ANTIPYRETIC = "antipyretic"
+    COUGH = "cough"
+    ANTIVIRAL = "antiviral"
+    ANTIBIOTIC = "antibiotic"
+
+
+class AreaRisk(StrEnum):
+    """the risk level of the area an arrival comes from"""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+DIRECTIONS = tuple(m.value for m in AssistDirection)
+OUTCOMES = tuple(m.value for m in AssistOutcome)
+DRUG_CLASSES = tuple(m.value for m in DrugClass)
+RISK_LEVELS = tuple(m.value for m in AreaRisk)
+DIRECTION_PATTERN = f"^({'|'.join(AssistDirection)})$"
 
 
 class AssistRequest(Base):
@@ -38,7 +79,7 @@ class AssistRequest(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_no: Mapped[str | None] = mapped_column(String(20), unique=True)
-    direction: Mapped[str] = mapped_column(String(10), index=True)
+    direction: Mapped[str] = mapped_column(String(10), index=True)  # AssistDirection
     #: the issuer's own reference (request_id column of the CSV format)
     ref: Mapped[str] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(64))
@@ -69,7 +110,7 @@ class AssistPerson(Base):
     community: Mapped[str | None] = mapped_column(String(32), index=True)
     #: the same-day verification task (inbound)
     task_fk: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
-    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # AssistOutcome
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(500))
 

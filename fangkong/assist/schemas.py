@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.protocol.times import Happened
 
 __all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead"]
@@ -28,7 +28,7 @@ class RequestIn(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    outcome: Literal["found_placed", "found_negative", "not_found", "moved_away", "wrong_person"]
+    outcome: AssistOutcome
     at: Happened | None = None
     jurisdiction: str | None = Field(None, max_length=32, description="the verifier's community (checked)")
     note: str | None = Field(None, max_length=500)
@@ -59,7 +59,7 @@ class PersonRead(BaseModel):
 
 class RequestRead(BaseModel):
     request_id: str
-    direction: Literal["inbound", "outbound"]
+    direction: AssistDirection
     ref: str
     issuer: str
     recipient: str | None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong import pii
-from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
+from fangkong.assist.models import OUTCOMES, AssistDirection, AssistOutcome, AssistPerson, AssistRequest
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
@@ -29,6 +29,7 @@ from fangkong.protocol.assist import stated_category
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
+from fangkong.tasks.models import TaskStatus
 
 __all__ = [
     "CSV_COLUMNS",
@@ -56,13 +57,14 @@ CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "
 REQUIRED = {"request_id", "issuing_jurisdiction", "reason"}
 _PHONE = re.compile(r"^1\d{10}$")
 #: an outcome closes the person's verification task with this status
-TASK_STATUS = {"found_placed": "done", "found_negative": "done", "not_found": "not_found",
-               "moved_away": "forwarded", "wrong_person": "wrong_person"}
+TASK_STATUS = {AssistOutcome.FOUND_PLACED: TaskStatus.DONE, AssistOutcome.FOUND_NEGATIVE: TaskStatus.DONE,
+               AssistOutcome.NOT_FOUND: TaskStatus.NOT_FOUND, AssistOutcome.MOVED_AWAY: TaskStatus.FORWARDED,
+               AssistOutcome.WRONG_PERSON: TaskStatus.WRONG_PERSON}
 _UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
 
 
 #: outcomes at which the person was found at the door (an unmatched person is linked or registered then)
-FOUND = ("found_placed", "found_negative")
+FOUND = (AssistOutcome.FOUND_PLACED, AssistOutcome.FOUND_NEGATIVE)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,10 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
     errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := check_person(p) or _check_exposure(p, now))]
     if errors:
         raise InvalidInput("; ".join(errors), details=errors)
-    req = session.scalar(select(AssistRequest).where(AssistRequest.direction == "inbound",
+    req = session.scalar(select(AssistRequest).where(AssistRequest.direction == AssistDirection.INBOUND,
                                                      AssistRequest.issuer == issuer, AssistRequest.ref == ref))
     if req is None:
-        req = AssistRequest(direction="inbound", ref=ref, issuer=issuer, reason=reason, received_at=now,
+        req = AssistRequest(direction=AssistDirection.INBOUND, ref=ref, issuer=issuer, reason=reason, received_at=now,
                             source=source, created_by=actor)
         session.add(req)
         session.flush()
@@ -253,7 +255,7 @@ def _exposure(value: object, zone: ZoneInfo) -> tuple[datetime | None, str | Non
 
 
 def _count(session: Session, issuer: str, ref: str) -> int:
-    req = session.scalar(select(AssistRequest).where(AssistRequest.direction == "inbound",
+    req = session.scalar(select(AssistRequest).where(AssistRequest.direction == AssistDirection.INBOUND,
                                                      AssistRequest.issuer == issuer, AssistRequest.ref == ref))
     return len(req.persons) if req else 0
 
@@ -270,7 +272,7 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     the person's code re-evaluated; their other obligations stay."""
     if outcome not in OUTCOMES:
         raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
-    if row.request.direction != "inbound":
+    if row.request.direction != AssistDirection.INBOUND:
         raise InvalidInput("outcomes are recorded on inbound requests; outbound ones come back from the recipient")
     if at < row.request.received_at:
         raise InvalidInput(f"outcome time {at.isoformat()} is before the request arrived")
@@ -288,7 +290,7 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     if linked is not None:
         task.person_fk = linked.id
         place(session, row, at=at, edition=edition, tz=tz, actor=actor)
-    if outcome == "wrong_person" and (m := obligation_of(session, row)) is not None:
+    if outcome == AssistOutcome.WRONG_PERSON and (m := obligation_of(session, row)) is not None:
         measure_service.withdraw(session, m, at=at, reason="wrong_person", actor=actor)
     audit(session, actor, "assist.outcome", "assist_person", row.id,
           after={"outcome": outcome, **({"person": linked.person_id} if linked else {})})
@@ -324,7 +326,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
         raise InvalidInput(f"home jurisdiction {home!r} must be a code prefix such as 1401")
     key = lambda person_fk, phone: person_fk or f"t:{phone}"
     pushed = {key(p.person_fk, p.phone) for p in session.scalars(
-        select(AssistPerson).join(AssistRequest).where(AssistRequest.direction == "outbound",
+        select(AssistPerson).join(AssistRequest).where(AssistRequest.direction == AssistDirection.OUTBOUND,
                                                        AssistRequest.case_fk == case.id))}
     groups: dict[str, list[RiskPerson]] = {}
     for r in session.scalars(select(RiskPerson).where(RiskPerson.case_fk == case.id).order_by(RiskPerson.id)):
@@ -337,7 +339,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
             groups.setdefault(community[:6], []).append(r)
     out = []
     for recipient, risks in sorted(groups.items()):
-        req = AssistRequest(direction="outbound", ref=f"{case.case_no}-{recipient or 'phone'}-{len(pushed)}",
+        req = AssistRequest(direction=AssistDirection.OUTBOUND, ref=f"{case.case_no}-{recipient or 'phone'}-{len(pushed)}",
                             issuer=home, recipient=recipient, reason=f"{case.case_no} 风险人员协查",
                             case_fk=case.id, received_at=now, created_by=actor)
         session.add(req)

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from fangkong.assist import service as assist_service
+from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.db.core import utcnow
 from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
 from fangkong.i18n import t
+from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
@@ -24,8 +26,11 @@ router = APIRouter(include_in_schema=False)
 PAGE = 30
 Community = Annotated[str, Query(max_length=32, pattern=r"^\d*$")]
 #: the queue's outcomes → an assistance request's outcome reported back to its issuer
-ASSIST_OUTCOME = {"found_placed": "found_placed", "moved": "moved_away", "not_found": "not_found",
-                  "wrong_person": "wrong_person"}
+ASSIST_OUTCOME = {VerificationOutcome.FOUND_PLACED: AssistOutcome.FOUND_PLACED,
+                  VerificationOutcome.MOVED: AssistOutcome.MOVED_AWAY,
+                  VerificationOutcome.NOT_FOUND: AssistOutcome.NOT_FOUND,
+                  VerificationOutcome.WRONG_PERSON: AssistOutcome.WRONG_PERSON}
+_OUTCOME_PATTERN = f"^({'|'.join(VerificationOutcome)})$"
 
 
 def _actor(session: Session) -> str:
@@ -81,14 +86,14 @@ def verify_page(request: Request, session: SessionDep, settings: SettingsDep, co
 def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
             to_community: str | None, actor: str) -> None:
     row = assist_service.row_for_task(session, task.id)
-    if row is None or row.request.direction != "inbound" or outcome not in ASSIST_OUTCOME:
+    if row is None or row.request.direction != AssistDirection.INBOUND or outcome not in ASSIST_OUTCOME:
         verification.record_outcome(session, task, outcome, jurisdiction=jurisdiction, version=version, at=at,
                                     to_community=to_community or None, actor=actor)
         return
     # a person pushed to us by another jurisdiction (协查): the finding goes back to the issuer as well
     task_service.check_jurisdiction(task, jurisdiction)
     task_service.check_version(task, version)
-    note = f"moved to {to_community}" if outcome == "moved" and to_community else None
+    note = f"moved to {to_community}" if outcome == VerificationOutcome.MOVED and to_community else None
     assist_service.record_outcome(session, row, ASSIST_OUTCOME[outcome], at=at, jurisdiction=jurisdiction, note=note,
                                   actor=actor)
     task_service.flush_versioned(session, task)
@@ -96,7 +101,7 @@ def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, ve
 
 @router.post("/verify/{task_id}", response_class=HTMLResponse)
 def record(request: Request, session: SessionDep, settings: SettingsDep, task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-           outcome: Annotated[str, Form(pattern="^(found_placed|moved|not_found|wrong_person)$")],
+           outcome: Annotated[str, Form(pattern=_OUTCOME_PATTERN)],
            version: Annotated[int, Form(ge=1, le=2**31 - 1)], community: Annotated[str, Form(max_length=32)] = "",
            to_community: Annotated[str, Form(max_length=32)] = ""):
     """HTMX: one outcome for one task; the row comes back closed, or with the refusal (403 / 409 / 422) and the

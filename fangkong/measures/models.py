@@ -13,7 +13,7 @@ from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 __all__ = ["END_REASONS", "SITE_STATUSES", "SOURCE_KINDS", "STAFF_ROLES", "TEST_RESULTS", "CheckIn",
            "EndReason", "EscalationStep", "Hospital", "HospitalAdmission", "IsolationSite", "Measure",
            "MeasureStatus", "Room", "RoomStay", "SiteStaff", "SiteStatus", "SourceKind", "StaffRole",
-           "TestResult", "TestTask"]
+           "TestResult", "TestTask", "VerificationOutcome"]
 
 class SiteStatus(StrEnum):
     """preparing (being fitted out) → open (takes people) → closed; only open sites get new people"""
@@ -77,6 +77,16 @@ class MeasureStatus(StrEnum):
     BECAME_CASE = "became_case"
     RELEASED = "released"
     WITHDRAWN = "withdrawn"
+
+
+class VerificationOutcome(StrEnum):
+    """What a verifier found at the door (落地核查): the person placed under their measure, moved to another
+    community (the task is forwarded there), not found, or not the person named (the measure is withdrawn)"""
+
+    FOUND_PLACED = "found_placed"
+    MOVED = "moved"
+    NOT_FOUND = "not_found"
+    WRONG_PERSON = "wrong_person"
 
 
 SITE_STATUSES = tuple(m.value for m in SiteStatus)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fangkong.measures.models import MeasureStatus, TestResult
+from fangkong.measures.models import MeasureStatus, TestResult, VerificationOutcome
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["DecisionRead", "EscalateIn", "ExtendIn", "MeasureRead", "OutcomeIn", "ResultIn", "TestRead"]
@@ -51,7 +51,7 @@ class OutcomeIn(BaseModel):
     """A verifier's finding at the door (落地核查)."""
 
     model_config = ConfigDict(extra="forbid")
-    outcome: Literal["found_placed", "moved", "not_found", "wrong_person"]
+    outcome: VerificationOutcome
     #: the verifier's jurisdiction code: only the task's community (or a jurisdiction above it) may answer
     jurisdiction: str = Field(min_length=2, max_length=32, pattern=r"^\d+$")
     #: the task version the verifier read; a stale one is refused with 409 and the current state

@@ -13,7 +13,7 @@ from fangkong.cases import teams
 from fangkong.cases.models import Case
 from fangkong.db.scope import acting_as
 from fangkong.measures.hospitals import service as hospitals
-from fangkong.measures.models import Hospital, RoomStay
+from fangkong.measures.models import Hospital, RoomStay, VerificationOutcome
 from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites
 from fangkong.measures.verification import service as verification
@@ -90,7 +90,7 @@ def field_work(session: Session, cases: list[Case], *, now: datetime, actor: str
     for i, task in enumerate(list(checks)):
         done_at = task.started_at + timedelta(hours=2)
         if i % 10 != 9 and done_at <= now:
-            verification.record_outcome(session, task, "found_placed", jurisdiction=task.jurisdiction or "",
+            verification.record_outcome(session, task, VerificationOutcome.FOUND_PLACED, jurisdiction=task.jurisdiction or "",
                                         version=task.version, at=done_at, actor=actor)
     stays = session.scalars(select(RoomStay).where(RoomStay.arrived_at.is_(None), RoomStay.left_at.is_(None))
                             .order_by(RoomStay.id))

@@ -12,18 +12,19 @@ from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
-from fangkong.measures.models import Measure, MeasureStatus, SourceKind
+from fangkong.measures.models import Measure, MeasureStatus, SourceKind, VerificationOutcome
 from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
 from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task, TaskKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = ["OUTCOMES", "list_verifications", "open_for_case", "queue_counts", "record_outcome", "risk_categories"]
 
 #: what the verifier found at the door → the task's closing status
-OUTCOMES = {"found_placed": "done", "moved": "forwarded", "not_found": "not_found", "wrong_person": "wrong_person"}
+OUTCOMES = {VerificationOutcome.FOUND_PLACED: TaskStatus.DONE, VerificationOutcome.MOVED: TaskStatus.FORWARDED,
+            VerificationOutcome.NOT_FOUND: TaskStatus.NOT_FOUND, VerificationOutcome.WRONG_PERSON: TaskStatus.WRONG_PERSON}
 
 
 def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "system") -> int:
@@ -75,19 +76,21 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
         raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
     if at < task.started_at:
         raise InvalidInput(f"outcome time {at.isoformat()} is before the task began ({task.started_at.isoformat()})")
-    if outcome == "moved" and not (to_community and to_community.isdigit() and 6 <= len(to_community) <= 12):
+    if outcome == VerificationOutcome.MOVED and not (to_community and to_community.isdigit() and 6 <= len(to_community) <= 12):
         raise InvalidInput("a person who moved is forwarded: give the community code they moved to (to_community)")
-    if outcome == "moved" and to_community == task.jurisdiction:
+    if outcome == VerificationOutcome.MOVED and to_community == task.jurisdiction:
         raise InvalidInput(f"the person is forwarded to another community, not back to {to_community}")
     task_service.close_task(session, task, OUTCOMES[outcome], at=at, actor=actor,
-                            note=note or (f"moved to {to_community}" if outcome == "moved" else None))
-    if outcome == "moved":
+                            note=note or (f"moved to {to_community}" if outcome == VerificationOutcome.MOVED
+                                          else None))
+    if outcome == VerificationOutcome.MOVED:
         task_service.open_task(
-            session, "verification", task.step, owner=task_service.Owner("community", to_community, to_community),
+            session, TaskKind.VERIFICATION, task.step,
+            owner=task_service.Owner(OwnerKind.COMMUNITY, to_community, to_community),
             start=at, due=task.due_at if task.step == "contacts_placed" else None, jurisdiction=to_community,
             case_fk=task.case_fk, person_fk=task.person_fk, risk_person_fk=task.risk_person_fk,
             measure_fk=task.measure_fk, parent_fk=task.id, note=f"forwarded from {task.jurisdiction}")
-    if outcome == "wrong_person":
+    if outcome == VerificationOutcome.WRONG_PERSON:
         _withdraw(session, task, at, actor)
     task_service.flush_versioned(session, task)
     return task
