@@ -16,7 +16,9 @@ def fk(*args: str):
 
 def set_clock(monkeypatch, when: str) -> None:
     """Run what follows at `when` (FANGKONG_NOW, an ISO instant): the clock starts there and runs on."""
+    from fangkong.db.core import restart_clock
     from fangkong.settings import get_settings
 
     monkeypatch.setenv("FANGKONG_NOW", when)
     get_settings.cache_clear()
+    restart_clock()

@@ -247,8 +247,10 @@ def _fresh_rate_limits():
     tests/auth/test_holes.py signed in or got a 429."""
     from fangkong import ratelimit
     from fangkong.auth import credentials
+    from fangkong.db.core import restart_clock
 
     for limiter in (ratelimit.limiter_for, ratelimit._login_limiter, ratelimit._account_limiter):
         limiter.cache_clear()
     credentials.forget_bad()   # and no credential remembered as refused by an earlier test's records
+    restart_clock()   # and a FANGKONG_NOW instant an earlier test used starts afresh, not where that test left it
     yield

@@ -25,6 +25,7 @@ __all__ = [
     "engine_for",
     "get_engine",
     "request_limits",
+    "restart_clock",
     "session_scope",
     "utcnow",
 ]
@@ -80,6 +81,12 @@ def utcnow() -> datetime:
     if offset is None:
         offset = _OFFSETS.setdefault(start, start - real)
     return real + offset
+
+
+def restart_clock() -> None:
+    """Forget where the FANGKONG_NOW clocks have run to: the next read starts each again at its instant (a test
+    or a drill that sets an instant already used earlier in this process starts there, not minutes later)."""
+    _OFFSETS.clear()
 
 
 times.use_clock(utcnow)   # the plausible-time checks of every API schema read the deployment's clock

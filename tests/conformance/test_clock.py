@@ -65,3 +65,15 @@ def test_pages_and_api_read_as_of_the_drill(server, env, tmp_path, monkeypatch):
     assert fk("case", "declare", "P00001", "--sampled-at", "2022-03-12T08:00").exit_code == 0
     page = server.get("/bulletin")
     assert page.status_code == 200 and "3月12日0—24时，本市新增本土感染者1例" in page.text
+
+
+def test_an_instant_set_again_starts_there_not_where_it_ran_to(monkeypatch):
+    import time
+
+    from clihelp import set_clock
+
+    set_clock(monkeypatch, DRILL)
+    utcnow()
+    time.sleep(1.2)   # the drill clock runs on meanwhile
+    set_clock(monkeypatch, DRILL)   # a later test (or step) sets the same instant
+    assert utcnow() - datetime.fromisoformat(DRILL) < timedelta(seconds=1)
