@@ -78,23 +78,15 @@ app.add_middleware(AuthMiddleware)
 # outermost (added last): body limit, rate limit and bulkhead of the public routes, overload → 503, all
 # before the auth look-up or any route runs (fangkong/edge.py)
 app.add_middleware(EdgeGuard, is_public=policy.is_public)
-# the venue-scan and code routes first: every gate calls them, and routes are matched in order
-for r in (codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
-          reports_web):
-    app.include_router(r)
-app.include_router(zones_router)
-app.include_router(assist_router)
-app.include_router(inputs_router)
-app.include_router(testing_router)
-app.include_router(teams_router)
-app.include_router(tasks_router)
-app.include_router(measures_more)
-app.include_router(people_router)
-app.include_router(auth_router)
-app.include_router(citizen_router)
-app.include_router(devices_router)
-app.include_router(auth_web)
-for r in (isolation_web, testing_web, zones_web, verify_web, codes_web):  # the command-centre pages (issue 7)
+#: every router, mounted in this order: routes are matched in order, so the venue-scan and code routes come
+#: first (every gate calls them); the command-centre pages (issue 7) last
+ROUTERS = (
+    codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
+    reports_web, zones_router, assist_router, inputs_router, testing_router, teams_router, tasks_router,
+    measures_more, people_router, auth_router, citizen_router, devices_router, auth_web,
+    isolation_web, testing_web, zones_web, verify_web, codes_web,
+)
+for r in ROUTERS:
     app.include_router(r)
 
 
