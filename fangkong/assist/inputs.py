@@ -29,6 +29,7 @@ from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.vaccination import PRIMARY_DOSES, born_by, primary_done_by
 from fangkong.tasks import service as task_service
+from fangkong.tasks.models import OwnerKind
 
 __all__ = ["INBOUND", "coverage", "record_drug_purchase", "record_fever", "record_vaccination", "register_arrival",
            "register_inbound"]
@@ -37,7 +38,7 @@ __all__ = ["INBOUND", "coverage", "record_drug_purchase", "record_fever", "recor
 INBOUND = "inbound"
 
 _SKEW = timedelta(minutes=2)
-_UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
+_UNMATCHED = task_service.Owner(OwnerKind.DISTRICT, "unmatched", "未登记人员（公安协查）")
 
 
 def _not_future(name: str, t: datetime, now: datetime) -> None:

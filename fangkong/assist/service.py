@@ -29,7 +29,7 @@ from fangkong.protocol.assist import stated_category
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import TaskStatus
+from fangkong.tasks.models import OwnerKind, TaskStatus
 
 __all__ = [
     "CSV_COLUMNS",
@@ -60,7 +60,7 @@ _PHONE = re.compile(r"^1\d{10}$")
 TASK_STATUS = {AssistOutcome.FOUND_PLACED: TaskStatus.DONE, AssistOutcome.FOUND_NEGATIVE: TaskStatus.DONE,
                AssistOutcome.NOT_FOUND: TaskStatus.NOT_FOUND, AssistOutcome.MOVED_AWAY: TaskStatus.FORWARDED,
                AssistOutcome.WRONG_PERSON: TaskStatus.WRONG_PERSON}
-_UNMATCHED = task_service.Owner("district", "unmatched", "未登记人员（公安协查）")
+_UNMATCHED = task_service.Owner(OwnerKind.DISTRICT, "unmatched", "未登记人员（公安协查）")
 
 
 #: outcomes at which the person was found at the door (an unmatched person is linked or registered then)

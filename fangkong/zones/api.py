@@ -60,7 +60,8 @@ def list_zones(session: SessionDep, settings: SettingsDep, page: Page,
 @router.post("/api/zones", response_model=ZoneRead, status_code=201)
 def propose(session: SessionDep, settings: SettingsDep, body: ZoneCreate):
     """A commander's own zone (places by venue_id or grid cell); it still needs an approval."""
-    zone = service.create_zone(session, level=body.level, places=[(p.kind, p.ref, PlaceReason.MANUAL) for p in body.places],
+    places = [(p.kind, p.ref, PlaceReason.MANUAL) for p in body.places]
+    zone = service.create_zone(session, level=body.level, places=places,
                                name=body.name, edition=load_edition(settings.edition), now=utcnow(), actor=actor_of(session))
     return zone_read(session, settings, zone)
 

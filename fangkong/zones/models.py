@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["LEVEL_PATTERN", "LEVEL_PATTERN_OR_EMPTY", "PLACE_KINDS", "PLACE_REASONS", "STATUS_PATTERN",
-           "STATUS_PATTERN_OR_EMPTY", "ZONE_LEVELS", "ZONE_STATUSES", "PlaceKind", "PlaceReason", "Zone", "ZoneLevel",
-           "ZonePlace", "ZoneResident", "ZoneRound", "ZoneStatus"]
+__all__ = ["ABSENCE_REASONS", "LEVEL_PATTERN", "LEVEL_PATTERN_OR_EMPTY", "PLACE_KINDS", "PLACE_REASONS",
+           "STATUS_PATTERN", "STATUS_PATTERN_OR_EMPTY", "ZONE_LEVELS", "ZONE_STATUSES", "AbsenceReason",
+           "PlaceKind", "PlaceReason", "Zone", "ZoneAbsence", "ZoneLevel", "ZonePlace", "ZoneResident",
+           "ZoneRound", "ZoneStatus"]
 
 
 class ZoneStatus(StrEnum):
@@ -56,10 +57,22 @@ class PlaceReason(StrEnum):
     MANUAL = "manual"
 
 
+class AbsenceReason(StrEnum):
+    """why a resident was not tested in a zone's round and still counts as accounted for (protocol.zones.
+    ABSENCE_REASONS, same order; the labels are i18n's absence_<reason>)"""
+
+    MOVED_OUT = "moved_out"
+    IN_HOSPITAL = "in_hospital"
+    ISOLATED_ELSEWHERE = "isolated_elsewhere"
+    DIED = "died"
+    NOT_FOUND = "not_found"
+
+
 ZONE_STATUSES = tuple(m.value for m in ZoneStatus)
 ZONE_LEVELS = tuple(m.value for m in ZoneLevel)
 PLACE_KINDS = tuple(m.value for m in PlaceKind)
 PLACE_REASONS = tuple(m.value for m in PlaceReason)
+ABSENCE_REASONS = tuple(m.value for m in AbsenceReason)
 #: query-parameter patterns (the pages also take an empty value: no filter)
 STATUS_PATTERN = f"^({'|'.join(ZoneStatus)})$"
 STATUS_PATTERN_OR_EMPTY = f"^({'|'.join(ZoneStatus)})?$"
@@ -158,7 +171,7 @@ class ZoneAbsence(Base):
     zone_fk: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
     person_fk: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(30))  # AbsenceReason
     note: Mapped[str | None] = mapped_column(String(500))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(100))

@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fangkong.protocol.times import HappenedDate
-from fangkong.protocol.zones import ABSENCE_REASONS
-from fangkong.zones.models import PlaceKind, PlaceReason, ZoneLevel, ZoneStatus
+from fangkong.zones.models import AbsenceReason, PlaceKind, PlaceReason, ZoneLevel, ZoneStatus
 
 __all__ = [
     "AbsenceDayIn",
@@ -53,7 +52,7 @@ class AbsenceIn(BaseModel):
     """A resident not tested in the round, accounted for with a reason."""
 
     person_id: str = Field(min_length=1, max_length=64)
-    reason: Literal[ABSENCE_REASONS] = Field(description="moved_out, in_hospital, isolated_elsewhere, died, not_found")
+    reason: AbsenceReason = Field(description="moved_out, in_hospital, isolated_elsewhere, died, not_found")
     note: str | None = Field(None, max_length=500)
 
 

@@ -160,8 +160,10 @@ def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: b
         if (kind, ref) not in seen:
             seen.add((kind, ref))
             name = (names or {}).get((kind, ref)) or (
-                venues[ref].name if kind == PlaceKind.VENUE else f"{venues[_venue_of(kind, ref)].name}{ref.rpartition('/')[2]}"
-                if kind == PlaceKind.BUILDING else f"{ref}其余区域" if kind == PlaceKind.DISTRICT else f"网格 {ref}")
+                venues[ref].name if kind == PlaceKind.VENUE
+                else f"{venues[_venue_of(kind, ref)].name}{ref.rpartition('/')[2]}"
+                if kind == PlaceKind.BUILDING
+                else f"{ref}其余区域" if kind == PlaceKind.DISTRICT else f"网格 {ref}")
             out.append(ZonePlace(kind=kind, ref=ref, name=name, reason=reason))
     return out
 
@@ -291,7 +293,8 @@ def _low_area(session: Session, case: Case, plan: dict, d: Drawing, held: dict, 
         warnings.append(f"{case.case_no}: no precaution ring around grid cell(s) {', '.join(opaque[:5])}"
                         f"{' …' if len(opaque) > 5 else ''}: not row:col cell ids, their neighbours are unknown")
     ring = surrounding_cells(cells, d.ring)
-    return [(PlaceKind.GRID, c, PlaceReason.SURROUNDINGS) for c in sorted(ring) if (PlaceKind.GRID, c) not in held]
+    grid = PlaceKind.GRID
+    return [(grid, c, PlaceReason.SURROUNDINGS) for c in sorted(ring) if (grid, c) not in held]
 
 
 def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo, now: datetime,
@@ -394,7 +397,8 @@ def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: s
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
     if not reason.strip():
         raise InvalidInput("a rejection needs a reason")
-    zone.status, zone.closed_at, zone.closed_by, zone.note = ZoneStatus.REJECTED, now, actor, reason.strip()[:500]
+    zone.status, zone.closed_at, zone.closed_by = ZoneStatus.REJECTED, now, actor
+    zone.note = reason.strip()[:500]
     audit(session, actor, "zone.reject", "zone", zone.zone_no, after={"reason": reason})
     return zone
 

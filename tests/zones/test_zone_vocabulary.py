@@ -76,3 +76,12 @@ def test_every_level_and_status_has_its_words():
 def test_a_stored_string_compares_equal_to_its_member():
     assert {"sealed": 1}.get(ZoneLevel.SEALED) == 1 and "approved" == ZoneStatus.APPROVED
     assert f"{PlaceKind.GRID}:{PlaceReason.MANUAL}" == "grid:manual"
+
+
+def test_the_absence_reasons_are_the_protocols_and_worded():
+    from fangkong.protocol.zones import ABSENCE_REASONS as PROTOCOL_REASONS
+    from fangkong.zones.models import ABSENCE_REASONS, AbsenceReason
+
+    assert tuple(AbsenceReason) == PROTOCOL_REASONS == ABSENCE_REASONS
+    for reason in AbsenceReason:
+        assert t(f"absence_{reason}") != f"absence_{reason}"
