@@ -33,9 +33,10 @@ from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.db.core import get_engine
 from fangkong.errors import FangkongError
-from fangkong.measures import lifecycle, verification
+from fangkong.measures import lifecycle
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, TestTask
+from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
 from fangkong.protocol.edition import load_edition
 from fangkong.reports import issued
