@@ -12,7 +12,7 @@ from sqlalchemy import select
 from test_flow import city
 
 from fangkong.clikit import unit_of_work
-from fangkong.measures import verification
+from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
 from fangkong.tasks.models import Task
 
