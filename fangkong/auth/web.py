@@ -47,7 +47,18 @@ def landing(role: str | None = None) -> str:
     return LANDING.get(role or "", "/")
 
 
+def may(method: str, path: str) -> bool:
+    """May the signed-in user send this request (the one policy table)? Pages show a button or a form only
+    where the role may act on it (issue 25: no approve button the epidemiologist cannot use)."""
+    me = current_principal()
+    if me is None or me.role == "anonymous":
+        return False
+    needed = policy.permission_for(method, path)
+    return needed == policy.SIGNED_IN or me.can(needed)
+
+
 templates.env.globals["menu"] = menu
+templates.env.globals["may"] = may
 templates.env.globals["landing"] = landing
 
 
