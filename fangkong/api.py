@@ -130,7 +130,8 @@ def fangkong_error(request: Request, exc: FangkongError):
     """One handler: JSON for the API, a page for a browser, a fragment for HTMX (fangkong/webkit.py)."""
     headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
     if _wants_html(request):
-        return error_response(request, exc.status_code, exc.message, headers=headers)
+        return error_response(request, exc.status_code, exc.message, headers=headers, key=exc.key,
+                              params=exc.params)
     return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code,
                         headers=headers)
 

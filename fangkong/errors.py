@@ -8,10 +8,15 @@ __all__ = ["FangkongError", "NotFound", "Conflict", "InvalidInput", "Forbidden",
 class FangkongError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, details: list | None = None) -> None:
+    def __init__(self, message: str, *, details: list | None = None, key: str | None = None,
+                 params: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        #: the message's key in fangkong/i18n.py (with its `params`): what a page shows the user in their
+        #: language; `message` (English) stays the API's detail and the page's technical details
+        self.key = key
+        self.params = params or {}
 
 
 class NotFound(FangkongError):

@@ -382,6 +382,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "role_lab": ("检测人员", "lab"),
     "role_isolation": ("隔离点管理员", "isolation manager"),
     "role_citizen": ("居民", "citizen"),
+    "verify_need_to_community": ("已搬离的人员需转交：请填写其迁入社区编码（6–12位数字）",
+                                 "a person who moved is forwarded: give the community code they moved to"),
     "nav_me": ("我的健康码", "My code"),
     "nav_reviews": ("人员合并", "Duplicates"),
 }

@@ -79,7 +79,8 @@ def validation_messages(errors: list[dict], lang: str) -> list[str]:
 
 
 def error_response(request: Request, status: int, message: str = "", *, kind: str | None = None,
-                   lines: list[str] | None = None, headers: dict | None = None) -> HTMLResponse:
+                   lines: list[str] | None = None, headers: dict | None = None,
+                   key: str | None = None, params: dict | None = None) -> HTMLResponse:
     """A refusal, a missing page or bad input as a full page in the user's language, or (HTMX) a fragment
     shown in the layout's message area. The technical message (English, from the services) is kept under
     "technical details"; the user reads the translated title and hint."""
@@ -93,6 +94,8 @@ def error_response(request: Request, status: int, message: str = "", *, kind: st
         perm = message.rpartition("it needs ")[2] if "it needs " in message else ""
         hint_key = "err_hint_403" if perm and role else "err_hint_403_other"
     hint = t(hint_key, lang).format(role=t(f"role_{role}", lang), perm=perm)
+    if key:  # the error says what it is in the user's language (FangkongError.key)
+        hint = t(key, lang).format(**(params or {}))
     title = t(f"err_title_{status}", lang)
     if title == f"err_title_{status}":
         title = t("err_title_500" if status >= 500 else "err_title_400", lang)

@@ -104,3 +104,18 @@ def test_the_menu_is_what_the_role_may_open():
         for href in shown:
             assert policy.permission_for("GET", href) in perms or policy.is_public("GET", href), (role, href)
         assert LANDING.get(role, "/") in shown, role  # one lands on a page of one's menu
+
+
+def test_an_error_with_a_key_is_shown_in_the_users_language():
+    """FangkongError(key=...) : the page shows the translation, the API keeps the English message."""
+    from starlette.requests import Request
+
+    from fangkong.errors import InvalidInput
+    from fangkong.webkit import error_response
+
+    exc = InvalidInput("give the community code they moved to (to_community)", key="verify_need_to_community")
+    for lang, want in (("zh", "迁入社区编码"), ("en", "give the community code they moved to")):
+        request = Request({"type": "http", "method": "POST", "path": "/verify/1", "query_string": f"lang={lang}".encode(),
+                           "headers": [(b"accept", b"text/html")]})
+        body = error_response(request, exc.status_code, exc.message, key=exc.key, params=exc.params).body.decode()
+        assert want in body and "输入有误" in body if lang == "zh" else want in body
