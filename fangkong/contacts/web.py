@@ -12,7 +12,7 @@ from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.masking import Foreign, mask_other_districts
-from fangkong.deps import SessionDep, SettingsDep, actor_of
+from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
@@ -61,8 +61,7 @@ def override(request: Request, session: SessionDep, case_id: Annotated[str, Path
              category: Annotated[str, Form(pattern=CATEGORY_PATTERN)],
              reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """HTMX: override one risk person's category (audited) and return its refreshed row."""
-    risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason,
-                                     actor=actor_of(session))
+    risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason)
     return templates.TemplateResponse(request, "case_risk_row.html", {"lang": lang_of(request), "r": risk,
                                                                       "foreign": _foreign(session, [risk])})
 
