@@ -27,7 +27,7 @@ from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
-from fangkong.cases.teams_api import router as teams_router
+from fangkong.cases.teams.api import router as teams_router
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizen_api import router as citizen_router
 from fangkong.codes.service import install_recolour

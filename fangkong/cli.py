@@ -16,7 +16,7 @@ from fangkong.assist.inputs_commands import app as inputs_app
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices_commands import devices_app
 from fangkong.cases import service as case_service
-from fangkong.cases.teams_commands import app as teams_app
+from fangkong.cases.teams.commands import app as teams_app
 from fangkong.clikit import (
     at_or_now,
     err,

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from fangkong.cases import teams as team_service
 from fangkong.cases.models import Case
+from fangkong.cases.teams import service as team_service
 from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.lake import append

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fangkong.cases import teams as team_service
 from fangkong.cases.models import Case
+from fangkong.cases.teams import service as team_service
 from fangkong.contacts import service
 from fangkong.errors import InvalidInput
 from fangkong.lake.queries import Lake

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.cases import teams
 from fangkong.cases.models import Case
+from fangkong.cases.teams import service as teams
 from fangkong.db.scope import acting_as
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Hospital, RoomStay, VerificationOutcome

@@ -8,7 +8,7 @@ from clihelp import fk
 from test_flow import city
 
 from fangkong.cases import service as case_service
-from fangkong.cases import teams
+from fangkong.cases.teams import service as teams
 from fangkong.clikit import unit_of_work
 from fangkong.db.core import utcnow
 

@@ -7,7 +7,7 @@ from builders.risk import MEMBERS, T0, add_team, at, declare, import_people
 from clihelp import fk
 from sqlalchemy import func, select
 
-from fangkong.cases import teams
+from fangkong.cases.teams import service as teams
 from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.errors import Conflict, InvalidInput

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.cases import service, teams
+from fangkong.cases import service
+from fangkong.cases.teams import service as teams
 from fangkong.clikit import handle_errors, operator, out, unit_of_work
 from fangkong.db.core import utcnow
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from fangkong.cases import service, teams
-from fangkong.cases.teams_schemas import (
+from fangkong.cases import service
+from fangkong.cases.teams import service as teams
+from fangkong.cases.teams.schemas import (
     InvestigationRead,
     InvestigationUpdate,
     TeamCreate,
