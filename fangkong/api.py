@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import __version__, flows
 from fangkong.assist.api import router as assist_router
-from fangkong.assist.inputs_api import router as inputs_router
+from fangkong.assist.inputs.api import router as inputs_router
 from fangkong.assist.web import router as verify_web
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router

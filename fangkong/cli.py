@@ -12,7 +12,7 @@ from rich.table import Table
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import flows, importer
 from fangkong.assist.commands import app as assist_app
-from fangkong.assist.inputs_commands import app as inputs_app
+from fangkong.assist.inputs.commands import app as inputs_app
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices_commands import devices_app
 from fangkong.cases import service as case_service

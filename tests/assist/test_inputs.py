@@ -13,7 +13,7 @@ from clihelp import fk
 from sqlalchemy import func, select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.assist import inputs
+from fangkong.assist.inputs import service as inputs
 from fangkong.assist.models import Arrival, DrugPurchase, Vaccination
 from fangkong.assist.service import PersonIn
 from fangkong.clikit import unit_of_work

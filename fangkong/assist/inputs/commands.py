@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fangkong.assist import inputs
+from fangkong.assist.inputs import service as inputs
 from fangkong.assist.service import PersonIn
 from fangkong.clikit import err, handle_errors, operator, parse_date, parse_time, unit_of_work
 from fangkong.db.audit import audit

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from fangkong.assist import inputs
+from fangkong.assist.inputs import service as inputs
 from fangkong.assist.models import AreaRisk, DrugClass
 from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow

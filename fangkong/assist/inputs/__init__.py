@@ -1,0 +1,1 @@
+"""Other inputs (arrivals, 四类药品, fever clinics, vaccinations): their import service, API and CLI."""
