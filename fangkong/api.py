@@ -29,7 +29,7 @@ from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
 from fangkong.cases.teams.api import router as teams_router
 from fangkong.codes.api import router as codes_router
-from fangkong.codes.citizen_api import router as citizen_router
+from fangkong.codes.citizens.api import router as citizen_router
 from fangkong.codes.service import install_recolour
 from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router

@@ -29,7 +29,7 @@ from fangkong.clikit import (
     step_bars,
     unit_of_work,
 )
-from fangkong.codes.citizen_commands import app as citizens_app
+from fangkong.codes.citizens.commands import app as citizens_app
 from fangkong.codes.commands import app as codes_app
 from fangkong.codes.service import install_recolour
 from fangkong.contacts.commands import app as investigation_app

@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from fangkong.codes import citizens, scans
+from fangkong.codes import scans
 from fangkong.codes.cache import code_book
+from fangkong.codes.citizens import service as citizens
 from fangkong.codes.schemas import (
     CitizenCodeIn,
     CitizenPhoneIn,
