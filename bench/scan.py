@@ -112,8 +112,8 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
 
     from sqlalchemy import select
 
-    from fangkong.auth import devices
     from fangkong.auth import service as auth_service
+    from fangkong.auth.devices import service as devices
     from fangkong.auth.models import User
     from fangkong.clikit import unit_of_work
     from fangkong.codes.tokens import make_token

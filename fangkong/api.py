@@ -21,7 +21,7 @@ from fangkong.assist.inputs.api import router as inputs_router
 from fangkong.assist.web import router as verify_web
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router
-from fangkong.auth.devices_api import router as devices_router
+from fangkong.auth.devices.api import router as devices_router
 from fangkong.auth.masking import OtherDistrictMask
 from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web

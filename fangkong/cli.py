@@ -14,7 +14,7 @@ from fangkong import flows, importer
 from fangkong.assist.commands import app as assist_app
 from fangkong.assist.inputs.commands import app as inputs_app
 from fangkong.auth.commands import audit_app, users_app
-from fangkong.auth.devices_commands import devices_app
+from fangkong.auth.devices.commands import devices_app
 from fangkong.cases import service as case_service
 from fangkong.cases.teams.commands import app as teams_app
 from fangkong.clikit import (

@@ -18,8 +18,8 @@ from rich.table import Table
 
 from fangkong import flows, importer
 from fangkong.assist import service as assist_service
-from fangkong.auth import devices
 from fangkong.auth import service as auth_service
+from fangkong.auth.devices import service as devices
 from fangkong.cases import service as case_service
 from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.codes import service as code_service

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fangkong.auth import credentials, devices, policy, service
+from fangkong.auth import credentials, policy, service
+from fangkong.auth.devices import service as devices
 from fangkong.auth.web import landing
 from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
@@ -63,7 +64,7 @@ def _resolve(kind: str, raw: str) -> Principal | None:
 
 
 def _cached(headers: dict[str, str]) -> Principal | None:
-    """A bearer token's principal from the process's cache: a device's (auth/devices.py) or a user's
+    """A bearer token's principal from the process's cache: a device's (auth/devices/service.py) or a user's
     (service.TOKEN_CACHE_TTL), or None to read it from the records."""
     auth = headers.get("authorization", "")
     if auth[:7].lower() != "bearer ":
@@ -118,7 +119,7 @@ class AuthMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         # a device scanning at a gate, a script's burst of reads: from the process's cache, without a
-        # worker-thread hop or a look-up (auth/devices.py, service.cached_token_principal)
+        # worker-thread hop or a look-up (auth/devices/service.py, service.cached_token_principal)
         cached = _cached(headers)
         found = _credential(headers)
         if cached:

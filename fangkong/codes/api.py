@@ -3,8 +3,8 @@
 Scans and code reads are the busiest endpoints, so they run on the event loop and answer from the code cache
 (codes/cache.py); only a cache miss reads the records, in a worker thread. Who scans is read from the code
 token the person's phone shows (codes/tokens.py, checked in process), never from a person id in the body;
-the device is the venue (auth/devices.py, resolved from a per-process cache). A citizen's own routes are in
-codes/citizens/api.py.
+the device is the venue (auth/devices/service.py, resolved from a per-process cache). A citizen's own routes
+are in codes/citizens/api.py.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 ROLES = tuple(ROLE_PERMISSIONS)
 
 #: devices are not users: a venue's scanner records scans at its venue, a checkpoint's reader runs two-code
-#: checks; both learn a pass decision and a colour only (their tokens: fangkong/auth/devices.py)
+#: checks; both learn a pass decision and a colour only (their tokens: fangkong/auth/devices/service.py)
 DEVICE_PERMISSIONS: dict[str, frozenset[str]] = {
     "venue": frozenset({"scans:device"}),
     "checkpoint": frozenset({"codes:check"}),

@@ -8,8 +8,8 @@ from datetime import datetime
 import httpx
 from sqlalchemy import select
 
-from fangkong.auth import devices
 from fangkong.auth import service as auth_service
+from fangkong.auth.devices import service as devices
 from fangkong.clikit import unit_of_work
 from fangkong.codes.tokens import make_token
 from fangkong.db.core import utcnow

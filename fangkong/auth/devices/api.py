@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from fangkong.auth import devices
+from fangkong.auth.devices import service as devices
 from fangkong.auth.schemas import DeviceCreate, DeviceIssued, DeviceRead
 from fangkong.deps import SessionDep
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.auth import devices
+from fangkong.auth.devices import service as devices
 from fangkong.clikit import handle_errors, operator, out, unit_of_work
 
 __all__ = ["devices_app"]

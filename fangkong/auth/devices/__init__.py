@@ -1,0 +1,1 @@
+"""Device tokens (venue gates, checkpoints): issue, list, revoke; the service, API and CLI."""
