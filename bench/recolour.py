@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import sqlite3
 import statistics
 import sys
 import time
@@ -82,7 +82,10 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if not (args.work / "fangkong.db").exists():
-        shutil.copy(args.city / "fangkong.db", args.work / "fangkong.db")
+        # SQLite's backup API, not a file copy: the city's last writes (its declared cases) may still sit in
+        # its -wal file, which a copy of fangkong.db alone leaves behind
+        with sqlite3.connect(args.city / "fangkong.db") as src, sqlite3.connect(args.work / "fangkong.db") as dst:
+            src.backup(dst)
         if not (args.work / "lake").exists():
             os.symlink((args.city / "lake").resolve(), args.work / "lake")
     point_settings(args.work)

@@ -18,6 +18,12 @@ if [ "${1:-}" = "--test" ]; then
     if [ "$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-noto-cjk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }
     else sudo apt-get install -y -q chromium fonts-noto-cjk >/dev/null; fi
   fi
+  # bench/scan.py (run at a tiny size by the tests) drives the server with wrk
+  if ! command -v wrk >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian's wrk for bench/scan.py" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
+    else sudo apt-get install -y -q wrk >/dev/null; fi
+  fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "bootstrap: starting PostgreSQL" >&2
     if command -v pg_ctlcluster >/dev/null 2>&1; then
