@@ -248,9 +248,9 @@ def build(persons: int, risk: int) -> str:
     from pages import build as build_city
 
     from fangkong.auth import service as auth_service
-    from fangkong.clikit import unit_of_work
     from fangkong.db.migrate import upgrade
     from fangkong.db.scope import acting_as
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
 
     upgrade(get_settings().database_url)

@@ -81,7 +81,7 @@ def orm_baseline(rows: list[dict], now: datetime) -> float:
     """The naive way: per row, look the tube up, check for a stored result, add the ORM object, flush."""
     from sqlalchemy import select
 
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.testing.models import Lab, LabResult, Tube
 
     t0 = time.perf_counter()
@@ -105,8 +105,8 @@ def orm_baseline(rows: list[dict], now: datetime) -> float:
 
 def bench_import(args, figures: dict) -> None:
     from fangkong import importer
-    from fangkong.clikit import unit_of_work
     from fangkong.db.migrate import upgrade
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
     from fangkong.testing import service
 
@@ -150,7 +150,7 @@ def bench_import(args, figures: dict) -> None:
 
 def _load_people(settings, folder: Path, figures: dict) -> None:
     from fangkong import importer
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
 
     with timed(figures, "persons (setup)"), unit_of_work() as s:
         importer.import_table(s, settings, "persons", folder / "persons.csv")

@@ -71,8 +71,8 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from fangkong.clikit import unit_of_work
     from fangkong.db.migrate import upgrade
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
     from fangkong.tasks import service
     from fangkong.tasks.models import Task

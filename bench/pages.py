@@ -36,8 +36,8 @@ def build(persons: int, risk: int) -> dict:
     from sqlalchemy import insert
 
     from fangkong.cases.models import Case
-    from fangkong.clikit import unit_of_work
     from fangkong.contacts.models import RiskPerson
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.measures.models import Measure, TestTask
     from fangkong.people.models import Person
     from fangkong.protocol.idnumber import make
@@ -106,9 +106,9 @@ def main() -> None:
     import httpx
     import uvicorn
 
-    from fangkong.clikit import unit_of_work
     from fangkong.db.migrate import upgrade
     from fangkong.db.scope import acting_as
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
 
     upgrade(get_settings().database_url)

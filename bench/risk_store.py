@@ -45,7 +45,7 @@ def _point(url: str, lake: Path) -> None:
 def _cases(folder: Path, n: int) -> list:
     """n declared cases over a small generated register."""
     from fangkong.cases import service as case_service
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.lake.files import stream_table_file
     from fangkong.people import service as people_service
     from fangkong.people.models import PERSON_FIELDS
@@ -84,8 +84,8 @@ def _rows(case_fk: int, n: int, rng: np.random.Generator) -> pa.Table:
 
 def _orm(case_fk: int, rows: pa.Table) -> float:
     """The first attempt: one RiskPerson per row through the session."""
-    from fangkong.clikit import unit_of_work
     from fangkong.contacts.models import RiskPerson
+    from fangkong.kit.clikit import unit_of_work
 
     t0 = time.perf_counter()
     with unit_of_work() as session:
@@ -102,10 +102,10 @@ def _orm(case_fk: int, rows: pa.Table) -> float:
 def _measure(url: str, folder: Path, cases: int, per_case: int) -> dict:
     from sqlalchemy import delete, func, select
 
-    from fangkong.clikit import unit_of_work
     from fangkong.contacts import service as contacts
     from fangkong.contacts.models import RiskPerson
     from fangkong.db.migrate import upgrade
+    from fangkong.kit.clikit import unit_of_work
 
     upgrade(url)
     _point(url, folder / "lake")

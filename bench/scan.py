@@ -115,10 +115,10 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
     from fangkong.auth import service as auth_service
     from fangkong.auth.devices import service as devices
     from fangkong.auth.models import User
-    from fangkong.clikit import unit_of_work
     from fangkong.codes.tokens import make_token
     from fangkong.db.core import utcnow
     from fangkong.db.scope import acting_as
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.people.models import Person
     from fangkong.settings import get_settings
 
@@ -159,9 +159,9 @@ def _city(folder: Path, persons: int) -> tuple[list[str], list[str]]:
     """Generate and import a city, run its index case (trace, measures, codes, zones approved)."""
     from fangkong import flows, importer
     from fangkong.cases import service as case_service
-    from fangkong.clikit import unit_of_work
     from fangkong.db.core import utcnow
     from fangkong.db.migrate import upgrade
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.protocol.edition import load_edition
     from fangkong.settings import get_settings
     from fangkong.sim.city import generate_city

@@ -88,7 +88,7 @@ def _declare(work: Path, city: dict, n: int) -> dict:
             info = json.loads(f.read_text())
             return {**info, "cases": info["cases"][:n]}
     from fangkong.cases import service as case_service
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
 
     sampled = datetime.fromisoformat(city["index_sampled_at"])
     rng = random.Random(n)

@@ -38,9 +38,10 @@ from fangkong.contacts.web import router as contacts_web
 from fangkong.db.core import utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.db.scoping import unscoped
-from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
+from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
 from fangkong.measures.sites.web import router as isolation_web
@@ -52,7 +53,6 @@ from fangkong.tasks.api import router as tasks_router
 from fangkong.testing.api import router as testing_router
 from fangkong.testing.web import router as testing_web
 from fangkong.web import pages
-from fangkong.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.zones.api import router as zones_router
 from fangkong.zones.web import router as zones_web
 
@@ -127,7 +127,7 @@ def _wants_html(request: Request) -> bool:
 
 @app.exception_handler(FangkongError)
 def fangkong_error(request: Request, exc: FangkongError):
-    """One handler: JSON for the API, a page for a browser, a fragment for HTMX (fangkong/webkit.py)."""
+    """One handler: JSON for the API, a page for a browser, a fragment for HTMX (fangkong/kit/webkit.py)."""
     headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
     if _wants_html(request):
         return error_response(request, exc.status_code, exc.message, headers=headers, key=exc.key,

@@ -17,7 +17,14 @@ from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices.commands import devices_app
 from fangkong.cases import service as case_service
 from fangkong.cases.teams.commands import app as teams_app
-from fangkong.clikit import (
+from fangkong.codes.citizens.commands import app as citizens_app
+from fangkong.codes.commands import app as codes_app
+from fangkong.codes.service import install_recolour
+from fangkong.contacts.commands import app as investigation_app
+from fangkong.db.core import utcnow
+from fangkong.demo import demo
+from fangkong.errors import InvalidInput
+from fangkong.kit.clikit import (
     at_or_now,
     err,
     handle_errors,
@@ -29,14 +36,7 @@ from fangkong.clikit import (
     step_bars,
     unit_of_work,
 )
-from fangkong.codes.citizens.commands import app as citizens_app
-from fangkong.codes.commands import app as codes_app
-from fangkong.codes.service import install_recolour
-from fangkong.contacts.commands import app as investigation_app
-from fangkong.db.core import utcnow
-from fangkong.demo import demo
-from fangkong.errors import InvalidInput
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.lake import compact, retention
 from fangkong.measures.checkins.commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
@@ -374,7 +374,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     """
     import uvicorn
 
-    from fangkong.ratelimit import proxy_options
+    from fangkong.kit.ratelimit import proxy_options
     from fangkong.serving import PublicProcess, lower_priority, public_command
     from fangkong.settings import unsafe_secret
 

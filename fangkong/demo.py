@@ -21,11 +21,11 @@ from fangkong.assist import service as assist_service
 from fangkong.auth import service as auth_service
 from fangkong.auth.devices import service as devices
 from fangkong.cases import service as case_service
-from fangkong.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.contacts.models import RiskCategory
 from fangkong.db.migrate import upgrade
-from fangkong.i18n import t
+from fangkong.kit.clikit import err, handle_errors, out, progress, unit_of_work
+from fangkong.kit.i18n import t
 from fangkong.measures import service as measure_service
 from fangkong.people import review as review_service
 from fangkong.people import service as people_service

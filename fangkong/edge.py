@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fangkong.db.core import request_limits
-from fangkong.ratelimit import limiter_for, retry_after
+from fangkong.kit.ratelimit import limiter_for, retry_after
 from fangkong.settings import get_settings
 
 __all__ = ["PUBLIC_LISTENER_KEY", "EdgeGuard", "PublicListener", "is_edge", "on_public_listener", "overload"]

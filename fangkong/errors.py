@@ -13,7 +13,7 @@ class FangkongError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or []
-        #: the message's key in fangkong/i18n.py (with its `params`): what a page shows the user in their
+        #: the message's key in fangkong/kit/i18n.py (with its `params`): what a page shows the user in their
         #: language; `message` (English) stays the API's detail and the page's technical details
         self.key = key
         self.params = params or {}

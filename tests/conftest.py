@@ -245,9 +245,9 @@ def _fresh_rate_limits():
     """Each test starts with full token buckets. The process keeps one limiter per setting, so without this the
     logins of earlier tests (all from 127.0.0.1) spent a later test's tokens, and the suite's order decided whether
     tests/auth/test_holes.py signed in or got a 429."""
-    from fangkong import ratelimit
     from fangkong.auth import credentials
     from fangkong.db.core import restart_clock
+    from fangkong.kit import ratelimit
 
     for limiter in (ratelimit.limiter_for, ratelimit._login_limiter, ratelimit._account_limiter):
         limiter.cache_clear()

@@ -16,8 +16,8 @@ from liveclient import SERVER_KEEP_ALIVE, live_client
 from test_flow import city
 
 from fangkong.auth import service as auth_service
-from fangkong.clikit import unit_of_work
 from fangkong.db.scope import acting_as
+from fangkong.kit.clikit import unit_of_work
 
 
 def make_user(username: str, role: str, jurisdiction: str = "", password: str = "test-password",

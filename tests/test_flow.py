@@ -10,9 +10,9 @@ from clihelp import fk, set_clock
 from sqlalchemy import func, select
 
 from fangkong.cases.models import Case
-from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
 from fangkong.contacts.models import RiskPerson
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 
 pytestmark = pytest.mark.both_stores

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from fangkong import i18n
+from fangkong.kit import i18n
 
 
 def _table_keys() -> list[str]:

@@ -111,7 +111,7 @@ def test_an_error_with_a_key_is_shown_in_the_users_language():
     from starlette.requests import Request
 
     from fangkong.errors import InvalidInput
-    from fangkong.webkit import error_response
+    from fangkong.kit.webkit import error_response
 
     exc = InvalidInput("give the community code they moved to (to_community)", key="verify_need_to_community")
     for lang, want in (("zh", "迁入社区编码"), ("en", "give the community code they moved to")):

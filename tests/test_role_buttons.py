@@ -10,8 +10,8 @@ import pytest
 
 from fangkong.auth.web import may
 from fangkong.db.scope import Principal, reset_principal, set_principal
+from fangkong.kit.webkit import templates
 from fangkong.protocol.roles import permissions_of
-from fangkong.webkit import templates
 
 NOW = datetime(2022, 3, 11, 8, tzinfo=UTC)
 

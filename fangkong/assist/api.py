@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from fangkong import pii
 from fangkong.assist import service
 from fangkong.assist.models import DIRECTION_PATTERN, AssistRequest
 from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
@@ -17,7 +16,8 @@ from fangkong.cases import service as case_service
 from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
 from fangkong.db.masking import Foreign
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.kit import pii
+from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
 
 router = APIRouter(prefix="/api/assist", tags=["assistance requests"])
 RequestNo = Annotated[str, Path(max_length=20)]

@@ -12,9 +12,9 @@ from rich.table import Table
 
 from fangkong.assist import service
 from fangkong.cases import service as case_service
-from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.audit import audit, audit_export
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.lake.files import read_table_file
 from fangkong.protocol.idnumber import mask
 from fangkong.settings import get_settings

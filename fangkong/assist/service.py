@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong import pii
 from fangkong.assist.models import OUTCOMES, AssistDirection, AssistOutcome, AssistPerson, AssistRequest
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.kit import pii
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, SourceKind
@@ -361,7 +361,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
 def export_rows(req: AssistRequest, tz, *, hidden: Callable[[str | None], bool] = lambda community: False
                 ) -> list[dict]:
     """The request in the exchange format: an outbound request to send, or an inbound one with outcomes.
-    Names, ID numbers and phones are masked as on the pages (fangkong.pii: unmasked only for the CLI and a
+    Names, ID numbers and phones are masked as on the pages (fangkong.kit.pii: unmasked only for the CLI and a
     request allowed to unmask); a row whose community is `hidden` (another district's) shows none of them.
     Text that a spreadsheet would run as a formula (= + - @ first) is exported with a leading '."""
     return [{k: _cell(v) for k, v in {

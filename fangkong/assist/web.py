@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from fangkong.assist import service as assist_service
 from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
-from fangkong.i18n import t
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.i18n import t
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Task
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 30

@@ -18,10 +18,10 @@ from fangkong.auth.schemas import (
     UserUpdate,
 )
 from fangkong.auth.web import set_device_cookie
-from fangkong.deps import CurrentUser, Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import CurrentUser, Page, SessionDep, SettingsDep
+from fangkong.kit.ratelimit import check_login
 from fangkong.protocol.times import Happened
-from fangkong.ratelimit import check_login
 
 router = APIRouter(prefix="/api", tags=["auth"])
 Username = Annotated[str, Path(min_length=1, max_length=64)]

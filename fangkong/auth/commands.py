@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from fangkong.auth import service
-from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.errors import InvalidInput
+from fangkong.kit.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.protocol.roles import ROLES
 
 __all__ = ["audit_app", "operator", "users_app"]

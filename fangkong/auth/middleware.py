@@ -22,7 +22,7 @@ from fangkong.db.audit import audit
 from fangkong.db.core import session_scope
 from fangkong.db.scope import ANONYMOUS, Principal, reset_principal, set_principal
 from fangkong.edge import PUBLIC_LISTENER_KEY
-from fangkong.webkit import error_response, response_kind
+from fangkong.kit.webkit import error_response, response_kind
 
 __all__ = ["AuthMiddleware"]
 

@@ -17,7 +17,7 @@ from fangkong.db.audit import AuditEntry, audit
 from fangkong.db.core import Base, utcnow
 from fangkong.db.scope import Principal, acting
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.protocol.passwords import password_problem
 from fangkong.protocol.roles import ROLES, normalise_code, permissions_of, scope_prefix
 
@@ -319,7 +319,7 @@ def principal_for_cookie(session: Session, value: str, now: datetime | None = No
 
 
 #: a browser or client that signed in to an account before carries this; the login's account-wide limit
-#: spares it (fangkong.ratelimit.check_login), so a crowd guessing the account cannot lock its owner out
+#: spares it (fangkong.kit.ratelimit.check_login), so a crowd guessing the account cannot lock its owner out
 DEVICE_COOKIE = "fangkong_device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
 

@@ -9,11 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.auth import policy, service
 from fangkong.db.scope import current_principal
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Forbidden, TooManyRequests
-from fangkong.i18n import t
-from fangkong.ratelimit import check_login
-from fangkong.webkit import lang_of, templates
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.i18n import t
+from fangkong.kit.ratelimit import check_login
+from fangkong.kit.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fangkong.cases import service
 from fangkong.cases.schemas import CaseCreate, CaseRead
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, actor_of
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 

@@ -23,8 +23,8 @@ from fangkong.codes.schemas import CodeRead, DeviceScanIn, DeviceScanRead, TwoCo
 from fangkong.codes.tokens import read_token
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.scope import ANONYMOUS, Principal, bind, current_principal
-from fangkong.deps import CurrentUser, SessionDep, SettingsDep
 from fangkong.errors import Forbidden
+from fangkong.kit.deps import CurrentUser, SessionDep, SettingsDep
 from fangkong.lake.append import visit_log
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, out, parse_time, unit_of_work
 from fangkong.codes import service, twocode
 from fangkong.db.core import utcnow
-from fangkong.i18n import t
+from fangkong.kit.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.kit.i18n import t
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings

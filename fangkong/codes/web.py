@@ -11,8 +11,8 @@ from fangkong.codes.cache import code_book
 from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
 from fangkong.errors import Forbidden
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.settings import get_settings
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,7 +10,7 @@ from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN
 from fangkong.contacts.schemas import RiskPersonOverride, RiskPersonRead
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 

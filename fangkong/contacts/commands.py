@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import handle_errors, out, unit_of_work
 from fangkong.contacts import concealment
+from fangkong.kit.clikit import handle_errors, out, unit_of_work
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings

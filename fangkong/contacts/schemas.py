@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from fangkong import pii
+from fangkong.kit import pii
 
 __all__ = ["Evidence", "RiskPersonOverride", "RiskPersonRead", "TraceOut", "TraceRiskPerson"]
 
@@ -29,7 +29,7 @@ class TraceRiskPerson(BaseModel):
     evidence: list[Evidence]
 
     @field_serializer("phone")
-    def _masked(self, phone: str | None) -> str | None:  # masked unless this request unmasked (fangkong.pii)
+    def _masked(self, phone: str | None) -> str | None:  # masked unless this request unmasked (fangkong.kit.pii)
         return pii.phone(phone)
 
 

@@ -12,12 +12,12 @@ from fangkong.cases import service as case_service
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.masking import Foreign, mask_other_districts
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100

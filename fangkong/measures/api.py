@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.measures import lifecycle, service
 from fangkong.measures.checkins.api import router as checkins_router
 from fangkong.measures.checkins.web import router as checkin_page

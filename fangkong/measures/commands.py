@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.i18n import t
+from fangkong.kit.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
+from fangkong.kit.i18n import t
 from fangkong.measures import lifecycle, service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.idnumber import mask

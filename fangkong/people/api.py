@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from fangkong import pii
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
+from fangkong.kit import pii
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people import service

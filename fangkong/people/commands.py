@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import err, handle_errors, out, parse_time, unit_of_work
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people import service

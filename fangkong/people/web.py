@@ -8,12 +8,12 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep
+from fangkong.kit.deps import SessionDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.people import merge as merge_service
 from fangkong.people import review as review_service
 from fangkong.people.api import merge_read, review_read
 from fangkong.people.api import router as api_router
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

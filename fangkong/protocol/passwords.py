@@ -24,7 +24,7 @@ _LIST = Path(__file__).with_name("common-passwords.txt.gz")
 
 
 class PasswordProblem(StrEnum):
-    """Why a password is refused; each is a key of fangkong.i18n (zh, en)."""
+    """Why a password is refused; each is a key of fangkong.kit.i18n (zh, en)."""
 
     too_short = "password_too_short"
     common = "password_common"

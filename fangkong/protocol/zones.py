@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: why a resident of a zone is not tested in a round and still counts as accounted for (issue 23); the labels
-#: are in fangkong/i18n.py (absence_<reason>). "case" is given by the system to a resident who is a case.
+#: are in fangkong/kit/i18n.py (absence_<reason>). "case" is given by the system to a resident who is a case.
 ABSENCE_REASONS = ("moved_out", "in_hospital", "isolated_elsewhere", "died", "not_found")
 
 #: strictest first; each level is published as a risk level (9th edition merged the two vocabularies)

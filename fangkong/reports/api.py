@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fangkong.db.core import utcnow
-from fangkong.deps import LangDep, SessionDep, SettingsDep
+from fangkong.kit.deps import LangDep, SessionDep, SettingsDep
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import issued
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import err, handle_errors, operator, parse_date, today, unit_of_work
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
+from fangkong.kit.clikit import err, handle_errors, operator, parse_date, today, unit_of_work
 from fangkong.reports import issued
 from fangkong.settings import get_settings
 

@@ -7,7 +7,7 @@ import io
 
 import xlsxwriter
 
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.reports.service import Bulletin
 
 __all__ = ["figure_rows", "to_csv", "to_xlsx", "safe_cell"]

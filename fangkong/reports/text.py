@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.reports.service import Bulletin
 
 __all__ = ["render"]

@@ -13,12 +13,12 @@ from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
-from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
 from fangkong.reports.board import BoardFilter, board, communities
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

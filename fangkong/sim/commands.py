@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import err, handle_errors, progress, step_bars
+from fangkong.kit.clikit import err, handle_errors, progress, step_bars
 
 app = typer.Typer(help="Synthetic cities for demos, tests and benchmarks.", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep
+from fangkong.kit.deps import Page, SessionDep
 from fangkong.protocol.times import AwarePlanned
 from fangkong.tasks import service
 from fangkong.tasks.models import TASK_KINDS, TASK_STATUSES

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, out, parse_time, task_table, unit_of_work
 from fangkong.db.core import utcnow
-from fangkong.i18n import t
+from fangkong.kit.clikit import handle_errors, out, parse_time, task_table, unit_of_work
+from fangkong.kit.i18n import t
 from fangkong.tasks import service
 from fangkong.tasks.models import TASK_KINDS
 

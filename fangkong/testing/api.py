@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
 from fangkong.testing import service

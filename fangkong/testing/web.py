@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from fangkong.deps import SessionDep
+from fangkong.kit.deps import SessionDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.testing import service
 from fangkong.testing.models import RetestStatus
 from fangkong.testing.progress import REACTIVE
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
-from fangkong.i18n import t
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.i18n import t
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import dashboard
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 

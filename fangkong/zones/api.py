@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import RISK_OF, LiftCheck
 from fangkong.settings import Settings

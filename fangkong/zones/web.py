@@ -11,13 +11,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import FangkongError
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import cell_centre
 from fangkong.protocol.zones import is_grid_cell
-from fangkong.webkit import lang_of, templates
 from fangkong.zones import service
 from fangkong.zones.models import LEVEL_PATTERN_OR_EMPTY, STATUS_PATTERN_OR_EMPTY, PlaceKind, Zone, ZoneStatus
 

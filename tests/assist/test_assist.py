@@ -17,8 +17,8 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.assist import service
 from fangkong.assist.models import AssistPerson, AssistRequest
-from fangkong.clikit import unit_of_work
 from fangkong.errors import Forbidden, InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.idnumber import make
 from fangkong.tasks.models import Task
 

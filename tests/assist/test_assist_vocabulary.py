@@ -16,7 +16,7 @@ from fangkong.assist.models import (
     AssistDirection,
     AssistOutcome,
 )
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks.models import TaskStatus

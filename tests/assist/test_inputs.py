@@ -16,9 +16,9 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 from fangkong.assist.inputs import service as inputs
 from fangkong.assist.models import Arrival, DrugPurchase, Vaccination
 from fangkong.assist.service import PersonIn
-from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.errors import Conflict, InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.protocol.edition import load_edition
 from fangkong.tasks.models import Task

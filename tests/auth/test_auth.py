@@ -12,13 +12,13 @@ from fangkong.auth import service as auth_service
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.cli import app as cli
-from fangkong.clikit import unit_of_work
 from fangkong.contacts import service as contact_service
 from fangkong.db import scoping  # noqa: F401 - the scope listener
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import session_scope
 from fangkong.db.scope import Principal, bind
 from fangkong.errors import Forbidden, NotFound
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
 
 pytestmark = pytest.mark.both_stores

@@ -14,7 +14,7 @@ from test_api import LiveApp, make_user, server  # noqa: F401 - the live uvicorn
 
 from fangkong.auth import credentials, middleware
 from fangkong.auth.models import ApiToken, User
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 
 

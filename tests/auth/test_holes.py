@@ -10,7 +10,7 @@ from test_api import make_user, server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
 from fangkong.auth import service as auth_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 
 EVIL = {"Origin": "https://evil.example"}

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_matrix import TODAY, A, B, two_districts, world  # noqa: F401 - the two-district world
 
-from fangkong.clikit import operator, unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.masking import OTHER_DISTRICT
+from fangkong.kit.clikit import operator, unit_of_work
 from fangkong.people.models import Person
 from fangkong.protocol.grid import grid_id
 

@@ -23,9 +23,9 @@ from test_api import server  # noqa: F401 - the live uvicorn fixture
 from fangkong.api import app
 from fangkong.auth import policy
 from fangkong.cases.models import Case
-from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.masking import OTHER_DISTRICT
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
 from fangkong.protocol.roles import DEVICE_PERMISSIONS, ROLES, permissions_of

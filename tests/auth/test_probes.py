@@ -32,7 +32,7 @@ from test_matrix import A, B, world  # noqa: F401 - the two districts' world
 from fangkong.api import app
 from fangkong.assist.models import AssistRequest
 from fangkong.auth import policy
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Venue
 from fangkong.protocol.roles import ROLES, permissions_of
 

@@ -52,7 +52,7 @@ def load(folder: Path) -> Path:
     `clihelp.fk("import", folder)` as a user would. What lab results set in motion (a re-check declaring a case, its
     trace) is the CLI's doing and not done here: import lab results with `fk`."""
     from fangkong import importer
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
 
     results = importer.import_folder(unit_of_work, get_settings(), folder, actor="test")

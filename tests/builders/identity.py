@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from fangkong.auth import service as auth_service
 from fangkong.auth.devices import service as devices
-from fangkong.clikit import unit_of_work
 from fangkong.codes.tokens import make_token
 from fangkong.db.core import utcnow
 from fangkong.db.outbox import OutboxMessage
 from fangkong.db.scope import acting_as
+from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 
 

@@ -48,7 +48,7 @@ def traced_city(folder: Path, now: datetime = TRACED_AT) -> str:
     from test_flow import city
 
     from fangkong import flows
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
 
     load(city(folder))

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from builders.city import PERSON_COLS, person, write_csv
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
 from fangkong.testing import service

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from builders.city import load, person, venue, write_city
 from fangkong import flows
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 
 HOME = "龙城花园"

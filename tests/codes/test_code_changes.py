@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
 from fangkong.codes import service
 from fangkong.codes.models import HealthCode, HealthCodeChange
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import TestTask
 from fangkong.people.service import get_person

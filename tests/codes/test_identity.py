@@ -22,11 +22,11 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 from fangkong.auth import otp
 from fangkong.auth.models import CitizenOtp
 from fangkong.cli import app
-from fangkong.clikit import unit_of_work
 from fangkong.codes.tokens import make_token, read_token
 from fangkong.db.core import utcnow
 from fangkong.db.outbox import OutboxMessage
 from fangkong.errors import InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import store
 from fangkong.lake.append import flush_pending
 from fangkong.people.models import PersonPhone

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.clikit import unit_of_work
 from fangkong.codes import twocode
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake.queries import Lake
 from fangkong.people.service import get_person
 from fangkong.protocol.cities import cell_centre, city_of

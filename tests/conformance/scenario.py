@@ -8,7 +8,7 @@ import json
 from clihelp import fk, set_clock
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.people.models import Person
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from test_flow import city
 
 from fangkong.assist.models import AssistPerson
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.idnumber import make
 
 COLS = ["request_id", "issuing_jurisdiction", "reason", "name", "id_number", "phone", "last_exposure_at"]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import load_edition
 from fangkong.reports.models import IssuedBulletin

@@ -12,7 +12,7 @@ from builders.zones import traced_case
 from clihelp import fk, set_clock
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.zones import service as zone_service
 

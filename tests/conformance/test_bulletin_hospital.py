@@ -12,7 +12,7 @@ from clihelp import fk, set_clock
 from sqlalchemy import select
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import HospitalAdmission
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from fangkong import flows
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
 from fangkong.errors import FangkongError
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.measures.obligations import end_obligation
 from fangkong.protocol.edition import load_edition

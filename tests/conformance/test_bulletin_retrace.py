@@ -12,8 +12,8 @@ from conformance.scenario import at, ok
 from sqlalchemy import select
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
+from fangkong.kit.clikit import unit_of_work
 from fangkong.reports import issued
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,9 @@ from conformance.scenario import at, code, obligations, ok
 from sqlalchemy import func, select
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
 from fangkong.contacts import chains
 from fangkong.contacts.models import RiskPerson
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
 from fangkong.tasks.models import Task
 

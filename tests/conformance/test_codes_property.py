@@ -29,10 +29,10 @@ from test_flow import city
 from fangkong import flows
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
-from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.db.core import get_engine
 from fangkong.errors import FangkongError
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, TestTask

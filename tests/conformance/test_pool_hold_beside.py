@@ -12,7 +12,7 @@ from conformance.scenario import at, code, obligations, ok
 from sqlalchemy import select
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import service as measure_service
 from fangkong.people.models import Person
 

@@ -10,7 +10,7 @@ from conformance.scenario import at, code, ok, scheduled
 from sqlalchemy import select
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.tasks.models import Task
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from builders.city import person, venue, write_city
 from clihelp import fk
 
-from fangkong.clikit import unit_of_work
 from fangkong.codes import twocode
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake.queries import Lake
 from fangkong.people.service import get_person
 from fangkong.protocol.edition import load_edition

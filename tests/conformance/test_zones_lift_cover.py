@@ -89,7 +89,7 @@ def test_a_derived_round_names_the_residents_it_did_not_test(env, tmp_path, monk
     ok("zones", "approve", zone, "--by", "王指挥")
     from sqlalchemy import select
 
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.measures.models import Measure, TestTask
     from fangkong.people.models import Person
 

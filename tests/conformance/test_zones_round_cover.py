@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from builders.zones import traced_case
 
-from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.zones import service as zone_service
 

@@ -8,8 +8,8 @@ import pytest
 from clihelp import fk, set_clock
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
 from fangkong.contacts import chains, service
+from fangkong.kit.clikit import unit_of_work
 
 
 def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):

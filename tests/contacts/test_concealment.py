@@ -9,8 +9,8 @@ from test_flow import city
 
 from fangkong.cases import service as case_service
 from fangkong.cases.teams import service as teams
-from fangkong.clikit import unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import unit_of_work
 
 
 def test_diff_lists_what_the_case_did_not_declare(env, tmp_path):

@@ -13,7 +13,7 @@ from contacts.test_trace_exact import BASE, TZ, _as_csv_rows, random_city
 
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 

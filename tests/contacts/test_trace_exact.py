@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
 from fangkong.contacts import service as contact_service
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import grid_id

@@ -10,10 +10,10 @@ import pytest
 from builders.risk import T0, declare, import_people
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.bulk import insert_arrow
 from fangkong.db.sets import one_of
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
 
 pytestmark = pytest.mark.both_stores

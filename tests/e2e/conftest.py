@@ -10,8 +10,8 @@ from playwright.sync_api import sync_playwright
 from test_api import server  # noqa: F401 - the real-HTTP server fixture
 
 from fangkong import importer
-from fangkong.clikit import unit_of_work
 from fangkong.demo import run_outbreak_day
+from fangkong.kit.clikit import unit_of_work
 from fangkong.sim.city import generate_city
 
 SHOTS = Path(__file__).parent / "screenshots"

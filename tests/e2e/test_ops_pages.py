@@ -10,10 +10,10 @@ from e2e.conftest import SHOTS
 from sqlalchemy import func, select
 
 from fangkong import importer
-from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
 from fangkong.demo import run_outbreak_day
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import IsolationSite
 from fangkong.measures.sites import service as sites
 from fangkong.measures.verification import service as verification

@@ -5,9 +5,9 @@ from __future__ import annotations
 from e2e.conftest import SHOTS
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import AuditEntry
+from fangkong.kit.clikit import unit_of_work
 
 
 def shot(page, name):

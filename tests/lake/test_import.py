@@ -8,7 +8,7 @@ from builders.city import person, venue, write_city, write_csv
 from clihelp import fk
 from sqlalchemy import func, select
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import store
 from fangkong.people.models import Person, Venue
 

@@ -8,8 +8,8 @@ from clihelp import fk
 from sqlalchemy import select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, NotFound
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 from fangkong.tasks.models import Task

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.cases.models import Case
-from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.errors import Conflict, InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures.models import Measure
 from fangkong.people.models import Person

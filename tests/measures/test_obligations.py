@@ -5,7 +5,7 @@ from datetime import timedelta
 from builders.risk import TRACED_AT, TZ, traced_city
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures.models import Measure
 from fangkong.measures.obligations import in_force

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 from test_lifecycle import measure_of, results
 
-from fangkong.clikit import unit_of_work
 from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites

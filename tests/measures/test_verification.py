@@ -8,10 +8,10 @@ from clihelp import fk
 from sqlalchemy import func, select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.db.core import session_scope
 from fangkong.errors import Conflict, Forbidden, InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.measures.verification import service as verification
 from fangkong.protocol.edition import load_edition

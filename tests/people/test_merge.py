@@ -13,11 +13,11 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong import flows
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
 from fangkong.contacts import service as contact_service
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import AuditEntry
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, PersonMerge

@@ -10,7 +10,7 @@ from builders.city import person, venue, write_city, write_csv
 from clihelp import fk
 from sqlalchemy import func, select
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people import phones
 from fangkong.people import service as people_service
 from fangkong.people.models import MatchReview, Person, PersonPhone, PersonSourceKey

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import text
 
-from fangkong.clikit import unit_of_work
 from fangkong.db.core import get_engine
+from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import store
 from fangkong.lake.schemas import TABLES
 from fangkong.models import Base

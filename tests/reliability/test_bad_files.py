@@ -11,7 +11,7 @@ from clihelp import fk
 from sqlalchemy import func, select
 from storesnap import snapshot
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
 
 

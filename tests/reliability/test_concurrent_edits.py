@@ -21,7 +21,7 @@ from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
 from fangkong.cases.teams import service as teams
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 
 pytestmark = pytest.mark.both_stores
 

@@ -244,7 +244,7 @@ async def _lifespan() -> None:
 def test_a_link_signed_with_the_demo_secret_is_refused_by_a_real_server(server, tmp_path):  # noqa: F811
     from builders.risk import traced_city
 
-    from fangkong.clikit import unit_of_work
+    from fangkong.kit.clikit import unit_of_work
     from fangkong.measures.checkins import service as checkins
     from fangkong.measures.models import Measure
 

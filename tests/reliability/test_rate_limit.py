@@ -20,7 +20,7 @@ from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
 from fangkong.errors import InvalidInput
-from fangkong.ratelimit import RedisBucket, TokenBucket, parse_rate, proxy_options
+from fangkong.kit.ratelimit import RedisBucket, TokenBucket, parse_rate, proxy_options
 from fangkong.settings import get_settings
 
 BURST = 10
@@ -213,7 +213,7 @@ def test_a_redis_that_is_down_falls_back_to_counting_in_process(caplog):
     async def run() -> list[float]:
         return [await down.acquire("c") for _ in range(3)]
 
-    with caplog.at_level(logging.WARNING, logger="fangkong.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="fangkong.kit.ratelimit"):
         waits = _run(run())
     assert waits[:2] == [0.0, 0.0] and waits[2] > 1, waits   # still limited, by this process alone
     assert "counting in this process" in caplog.text
@@ -243,7 +243,7 @@ def test_login_buckets_are_shared_through_redis(server, monkeypatch):  # noqa: F
     _redis_or_skip()
     import redis
 
-    from fangkong import ratelimit
+    from fangkong.kit import ratelimit
 
     shared = redis.Redis.from_url(REDIS_URL)
     address, user = "127.0.3.1", f"guessed-{uuid.uuid4().hex[:8]}"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from fangkong import importer
-from fangkong.clikit import unit_of_work
 from fangkong.demo import run_outbreak_day
+from fangkong.kit.clikit import unit_of_work
 from fangkong.reports import service
 from fangkong.reports.text import render
 from fangkong.sim.city import generate_city

@@ -4,7 +4,7 @@ from builders.risk import at, declare, import_people
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.cases.teams import service as teams
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 
 TEAM = {"team_id": "T1", "name": "小店一队", "jurisdiction": "140105", "max_cases": 1,
         "members": [{"name": "张伟", "role": "cdc"}, {"name": "李娜", "role": "medical"},

@@ -8,9 +8,9 @@ from clihelp import fk
 from sqlalchemy import func, select
 
 from fangkong.cases.teams import service as teams
-from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
 from fangkong.errors import Conflict, InvalidInput
+from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import Investigation, Task

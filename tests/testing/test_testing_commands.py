@@ -7,8 +7,8 @@ from builders.testing import persons_file, pooled, result, results_file, samples
 from clihelp import fk
 from sqlalchemy import select
 
-from fangkong.clikit import unit_of_work
 from fangkong.db.audit import AuditEntry
+from fangkong.kit.clikit import unit_of_work
 
 pytestmark = pytest.mark.both_stores
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
-from fangkong.clikit import unit_of_work
 from fangkong.codes.models import HealthCode
 from fangkong.contacts.models import RiskPerson
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
 from fangkong.testing import service

@@ -7,7 +7,7 @@ from builders.testing import persons_file, pooled, result, results_file, samples
 from clihelp import fk
 from sqlalchemy import func, select
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.testing.models import LabResult, ResultConflict, Sample, Tube
 
 pytestmark = pytest.mark.both_stores

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from builders.zones import traced_case
 from sqlalchemy import text
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.reports import service as report_service
 from fangkong.reports.text import render

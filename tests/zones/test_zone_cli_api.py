@@ -9,7 +9,7 @@ from clihelp import fk
 from sqlalchemy import func, select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.zones.models import Zone
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from fangkong import flows
 from fangkong.cases import service as case_service
-from fangkong.clikit import unit_of_work
 from fangkong.codes import service as code_service
 from fangkong.codes.models import HealthCode
 from fangkong.db.audit import AuditEntry
 from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import load_edition
 from fangkong.zones import service

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.protocol.edition import available_editions, load_edition
 from fangkong.protocol.zones import LEVELS, RISK_OF, drawing, zone_label, zone_levels
 from fangkong.zones.models import (

@@ -12,7 +12,7 @@ from fangkong.assist.inputs import service as inputs
 from fangkong.assist.models import AreaRisk, DrugClass
 from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.times import Happened, HappenedDate, PlannedDate
 

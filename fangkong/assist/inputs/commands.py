@@ -10,10 +10,10 @@ import typer
 
 from fangkong.assist.inputs import service as inputs
 from fangkong.assist.service import PersonIn
-from fangkong.clikit import err, handle_errors, operator, parse_date, parse_time, unit_of_work
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, InvalidInput
+from fangkong.kit.clikit import err, handle_errors, operator, parse_date, parse_time, unit_of_work
 from fangkong.lake.files import read_table_file
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.auth.devices import service as devices
 from fangkong.auth.schemas import DeviceCreate, DeviceIssued, DeviceRead
-from fangkong.deps import SessionDep
+from fangkong.kit.deps import SessionDep
 
 router = APIRouter(prefix="/api/devices", tags=["auth"])
 DeviceId = Annotated[str, Path(min_length=1, max_length=20)]

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from fangkong.auth.devices import service as devices
-from fangkong.clikit import handle_errors, operator, out, unit_of_work
+from fangkong.kit.clikit import handle_errors, operator, out, unit_of_work
 
 __all__ = ["devices_app"]
 

@@ -16,7 +16,7 @@ from fangkong.cases.teams.schemas import (
     TeamUpdate,
 )
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, actor_of
 
 router = APIRouter(tags=["teams"])
 TeamId = Annotated[str, Path(max_length=32, pattern=r"^[\w-]+$")]

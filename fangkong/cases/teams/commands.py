@@ -10,8 +10,8 @@ from rich.table import Table
 
 from fangkong.cases import service
 from fangkong.cases.teams import service as teams
-from fangkong.clikit import handle_errors, operator, out, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import handle_errors, operator, out, unit_of_work
 
 app = typer.Typer(help="Tracing teams (流调队) and the investigation of each case.", no_args_is_help=True)
 

@@ -21,8 +21,8 @@ from fangkong.codes.schemas import (
 from fangkong.codes.tokens import make_token
 from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
-from fangkong.deps import LangDep, SessionDep, SettingsDep
 from fangkong.errors import Forbidden
+from fangkong.kit.deps import LangDep, SessionDep, SettingsDep
 from fangkong.lake.append import visit_log
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings

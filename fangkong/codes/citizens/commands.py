@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, out, unit_of_work
 from fangkong.db.outbox import messages
+from fangkong.kit.clikit import handle_errors, out, unit_of_work
 
 __all__ = ["app"]
 

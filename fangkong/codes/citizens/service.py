@@ -15,7 +15,7 @@ from fangkong.auth import service as auth_service
 from fangkong.auth.models import User
 from fangkong.db.audit import audit
 from fangkong.db.scope import acting_as
-from fangkong.i18n import t
+from fangkong.kit.i18n import t
 from fangkong.people.models import Person, PersonPhone
 from fangkong.protocol.idnumber import mask_phone
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, SettingsDep
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.measures import service
 from fangkong.measures.checkins import service as checkins
 from fangkong.protocol.checkins import SYMPTOMS

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import handle_errors, out, parse_date, parse_time, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import handle_errors, out, parse_date, parse_time, unit_of_work
 from fangkong.measures.checkins import service as checkins
 from fangkong.settings import get_settings
 

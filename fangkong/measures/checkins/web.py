@@ -8,14 +8,14 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
 from fangkong.errors import Conflict, InvalidInput
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures import service
 from fangkong.measures.checkins import service as checkins
 from fangkong.measures.models import MeasureStatus
 from fangkong.protocol.checkins import SYMPTOMS
 from fangkong.protocol.idnumber import mask_name
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path(max_length=64, pattern=r"^[\w.-]+$")]

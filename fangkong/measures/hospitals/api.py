@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import SessionDep, actor_of
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 from fangkong.protocol.times import AwareHappened

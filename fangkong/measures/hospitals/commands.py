@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from fangkong.cases import service as case_service
-from fangkong.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.db.jurisdiction import require_inside
-from fangkong.deps import SessionDep, SettingsDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.measures import service
 from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites

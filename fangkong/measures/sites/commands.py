@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fangkong.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import err, handle_errors, operator, out, parse_time, unit_of_work
 from fangkong.measures import service
 from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites

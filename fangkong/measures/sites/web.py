@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
-from fangkong.deps import SessionDep, SettingsDep
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import capacity
-from fangkong.webkit import lang_of, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
-from fangkong.deps import Page, SessionDep, actor_of
 from fangkong.errors import InvalidInput
+from fangkong.kit.deps import Page, SessionDep, actor_of
 from fangkong.measures.schemas import OutcomeIn
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service

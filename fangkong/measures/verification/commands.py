@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from fangkong.clikit import handle_errors, operator, out, parse_time, task_table, unit_of_work
 from fangkong.db.core import utcnow
+from fangkong.kit.clikit import handle_errors, operator, out, parse_time, task_table, unit_of_work
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
 

@@ -8,15 +8,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from fangkong import pii
 from fangkong.db.scope import current_principal
-from fangkong.i18n import t
+from fangkong.kit import pii
+from fangkong.kit.i18n import t
 from fangkong.settings import get_settings
 
 __all__ = ["STATIC_DIR", "error_response", "lang_of", "response_kind", "templates", "validation_messages"]
 
-STATIC_DIR = Path(__file__).parent / "web" / "static"
-templates = Jinja2Templates(directory=Path(__file__).parent / "web" / "templates")
+STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "web" / "templates")
 templates.env.globals["t"] = t
 
 
@@ -26,7 +26,7 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
-# masked unless this request unmasked personal data (permission + reason, audited: fangkong.pii)
+# masked unless this request unmasked personal data (permission + reason, audited: fangkong.kit.pii)
 templates.env.filters["mask_name"] = pii.name
 templates.env.filters["mask_phone"] = pii.phone
 templates.env.filters["mask_id"] = pii.id_number

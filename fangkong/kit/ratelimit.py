@@ -23,7 +23,7 @@ from fangkong.errors import InvalidInput, TooManyRequests
 
 __all__ = ["RedisBucket", "TokenBucket", "check_login", "limiter_for", "parse_rate", "proxy_options"]
 
-log = logging.getLogger("fangkong.ratelimit")
+log = logging.getLogger("fangkong.kit.ratelimit")
 
 _RATE = re.compile(r"^\s*(?:0|(\d+(?:\.\d+)?)\s*/\s*s(?:\s+burst\s+(\d+))?)\s*$")
 #: above this many clients, those whose bucket has refilled are forgotten (a full bucket is no state)

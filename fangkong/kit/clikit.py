@@ -22,11 +22,11 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from fangkong import i18n
 from fangkong.db.core import session_scope, utcnow
 from fangkong.db.migrate import ensure_current
 from fangkong.db.scope import bind
 from fangkong.errors import FangkongError
+from fangkong.kit import i18n
 from fangkong.protocol.times import check_date, check_time
 from fangkong.settings import get_settings
 
