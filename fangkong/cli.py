@@ -348,7 +348,9 @@ def trace_cmd(
             table.add_row(t(cat, lang), f"{n:,}")
         out.print(table)
         out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced, "
-                  f"{m.expired} not placed (period over since the last exposure); "
+                  f"{m.expired} not placed (period over since the last exposure)"
+                  + (f", {m.served} already served" if m.served else "")
+                  + (f", {m.withdrawn} withdrawn (wrong person)" if m.withdrawn else "") + "; "
                   f"{m.phone_only} phone-only companions to verify; codes changed: {codes['changed']}")
 
 

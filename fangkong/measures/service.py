@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -15,7 +15,15 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures.models import TEST_RESULTS, EndReason, Measure, MeasureStatus, TestResult, TestTask
+from fangkong.measures.models import (
+    TEST_RESULTS,
+    EndReason,
+    Measure,
+    MeasureStatus,
+    SourceKind,
+    TestResult,
+    TestTask,
+)
 from fangkong.measures.obligations import CONTACT_CATEGORIES, end_obligation
 from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
@@ -49,6 +57,10 @@ class AssignResult:
     phone_only: int = 0
     #: found only after their period had already run out (counted from the last exposure): no measure
     expired: int = 0
+    #: already served: an ended obligation of the same category covers it (released, stepped down, upgraded ...)
+    served: int = 0
+    #: the door check found the wrong person for this case's link: a re-trace does not place him again
+    withdrawn: int = 0
 
 
 def active_measures(session: Session, person_fks: list[int]) -> dict[int, Measure]:
@@ -82,19 +94,65 @@ def _admit(session: Session, current: list[Measure], new: Measure, *, now: datet
     return "replaced" if same else "created"
 
 
+#: an obligation that ended this way was served (or handed on to its successor): it still covers a new one
+_SERVED = (EndReason.RELEASED, EndReason.REPLACED, EndReason.ESCALATED, EndReason.EXTENDED, EndReason.UPGRADED,
+           EndReason.STEPPED_DOWN)
+
+
+@dataclass(frozen=True)
+class _Ended:
+    case_fk: int | None
+    category: str
+    kind: str
+    end_at: datetime
+    end_reason: str
+
+
+def _ended_contact_obligations(session: Session, person_fks: list[int]) -> dict[int, list[_Ended]]:
+    """The contact obligations of these persons that have ended (what a re-trace must not re-create)."""
+    out: dict[int, list[_Ended]] = {}
+    for part in chunks(sorted(set(person_fks))):
+        q = select(Measure.person_fk, Measure.case_fk, Measure.category, Measure.kind, Measure.end_at,
+                   Measure.end_reason).where(Measure.person_fk.in_(part), Measure.ended_at.is_not(None),
+                                             Measure.category.in_(CONTACT_CATEGORIES))
+        for fk, *rest in session.execute(q):
+            out.setdefault(fk, []).append(_Ended(*rest))
+    return out
+
+
+def _relink(session: Session, case: Case) -> None:
+    """A re-trace replaced the case's risk-person rows (the old ones' links were set to NULL): the case's contact
+    obligations point again at the row of the same person, so an upgrade or a withdrawal through him still finds
+    them."""
+    rp = (select(RiskPerson.id).where(RiskPerson.case_fk == Measure.case_fk, RiskPerson.person_fk == Measure.person_fk)
+          .scalar_subquery())
+    session.execute(update(Measure).where(Measure.case_fk == case.id, Measure.source_kind == SourceKind.CONTACT,
+                                          Measure.risk_person_fk.is_(None)).values(risk_person_fk=rp)
+                    .execution_options(synchronize_session=False))
+
+
 def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo, now: datetime,
                     actor: str = "system") -> AssignResult:
     """Every registered risk person of the case gets the edition's measure for their category, as an obligation
     beside the others in force (a sealed-zone residence, another case's contact measure): nothing is overwritten.
     One of the same category that covers it (as strict, ending no earlier) keeps the new one from being added;
     one it outlasts ends as `extended`. Periods run from the last exposure.
+
+    A re-trace (of this case, or another case's trace reaching the same people) only adds what is new: an
+    obligation of the same category that has ended after being served (released, stepped down, upgraded,
+    extended, escalated) and covers the new one keeps it from being added (`served`), and a person whose link to
+    this case was withdrawn (the door check found the wrong person) is not placed again by this case
+    (`withdrawn`). A later exposure or a higher category is new, and is added.
     """
     result = AssignResult()
+    _relink(session, case)
     # the columns the rule reads, not RiskPerson objects: a case in a dense city has ~30 000 risk persons, and
     # loading them whole (their evidence parsed, person and case joined) cost more than the trace (bench/RESULTS.md)
     risks = session.execute(select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category,
                                    RiskPerson.last_exposure_at).where(RiskPerson.case_fk == case.id)).all()
-    current = all_active(session, [r.person_fk for r in risks if r.person_fk])
+    fks = [r.person_fk for r in risks if r.person_fk]
+    current = all_active(session, fks)
+    ended = _ended_contact_obligations(session, fks)
     for risk in risks:
         if risk.person_fk is None:
             result.phone_only += 1
@@ -102,6 +160,14 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
         plan = measure_for(edition, risk.category, last_exposure_at=risk.last_exposure_at, found_at=now, tz=tz)
         if plan.end_at <= now:
             result.expired += 1
+            continue
+        past = ended.get(risk.person_fk, ())
+        if any(e.case_fk == case.id and e.end_reason == EndReason.WITHDRAWN for e in past):
+            result.withdrawn += 1
+            continue
+        if any(e.category == risk.category and e.end_reason in _SERVED and covers(e.kind, e.end_at, plan.kind,
+                                                                                  plan.end_at) for e in past):
+            result.served += 1
             continue
         m = Measure(person_fk=risk.person_fk, case_fk=case.id, risk_person_fk=risk.id, category=risk.category,
                     kind=plan.kind, then_kind=plan.then_kind, place="site" if plan.kind in _AT_SITE else "home",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -30,7 +30,13 @@ OUTCOMES = {VerificationOutcome.FOUND_PLACED: TaskStatus.DONE, VerificationOutco
 def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "system") -> int:
     """A verification task per registered risk person of the case, owned by their home community: due when
     close contacts must be placed (3 h) or, for the others, the same day. A person already given a task for
-    this case (a re-trace) gets no second one. Returns how many were opened."""
+    this case (a re-trace) gets no second one; its tasks point again at the re-trace's row of the same person.
+    Returns how many were opened."""
+    rp = (select(RiskPerson.id).where(RiskPerson.case_fk == Task.case_fk, RiskPerson.person_fk == Task.person_fk)
+          .scalar_subquery())
+    session.execute(update(Task).where(Task.case_fk == case.id, Task.kind == TaskKind.VERIFICATION,
+                                       Task.risk_person_fk.is_(None)).values(risk_person_fk=rp)
+                    .execution_options(synchronize_session=False))
     risks = session.execute(
         select(RiskPerson.id, RiskPerson.person_fk, RiskPerson.category, RiskPerson.placed_deadline_at,
                RiskPerson.found_at)
