@@ -13,7 +13,7 @@ from conformance.scenario import at, code, obligations, ok, scheduled
 from sqlalchemy import func, select
 from test_flow import city
 
-from fangkong.clikit import unit_of_work
+from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
 from fangkong.tasks.models import Task
