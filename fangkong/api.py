@@ -27,13 +27,13 @@ from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
-from fangkong.cases.teams.api import router as teams_router
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizens.api import router as citizen_router
 from fangkong.codes.service import install_recolour
 from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
+from fangkong.contacts.teams.api import router as teams_router
 from fangkong.contacts.web import router as contacts_web
 from fangkong.db.core import utcnow
 from fangkong.db.migrate import ensure_current

@@ -16,11 +16,10 @@ from fangkong.assist.inputs.commands import app as inputs_app
 from fangkong.auth.commands import audit_app, users_app
 from fangkong.auth.devices.commands import devices_app
 from fangkong.cases import service as case_service
-from fangkong.cases.teams.commands import app as teams_app
 from fangkong.codes.citizens.commands import app as citizens_app
 from fangkong.codes.commands import app as codes_app
 from fangkong.codes.service import install_recolour
-from fangkong.contacts.commands import app as investigation_app
+from fangkong.contacts.teams.commands import app as teams_app
 from fangkong.db.core import utcnow
 from fangkong.demo import demo
 from fangkong.errors import InvalidInput
@@ -78,7 +77,6 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tasks_app, name="tasks")
-app.add_typer(investigation_app, name="investigation")
 app.add_typer(verify_app, name="verify")
 app.add_typer(people_app, name="people")
 app.add_typer(sites_app, name="sites")

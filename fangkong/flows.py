@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
-from fangkong.cases.teams import service as team_service
 from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
+from fangkong.contacts.teams import service as team_service
+from fangkong.contacts.teams.models import Investigation
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
@@ -19,7 +20,6 @@ from fangkong.measures.sites import service as sites
 from fangkong.measures.verification import service as verification
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
-from fangkong.tasks.models import Investigation
 from fangkong.zones import service as zone_service
 
 __all__ = ["Response", "respond", "respond_many", "lake_for", "trace_case"]

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
-from fangkong.cases.teams import service as team_service
 from fangkong.contacts import service
+from fangkong.contacts.teams import service as team_service
 from fangkong.errors import InvalidInput
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import Edition

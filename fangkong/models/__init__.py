@@ -18,6 +18,7 @@ from fangkong.auth.models import ApiToken, AuthSession, CitizenOtp, Device, User
 from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode, HealthCodeChange, StatusVersion
 from fangkong.contacts.models import ChainEdge, RiskPerson
+from fangkong.contacts.teams.models import Investigation, TracingTeam
 from fangkong.db import registry
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import Base
@@ -38,7 +39,7 @@ from fangkong.measures.models import (
 from fangkong.models.scoping import RULES
 from fangkong.people.models import MatchReview, Person, PersonMerge, PersonPhone, PersonSourceKey, Venue
 from fangkong.reports.models import IssuedBulletin
-from fangkong.tasks.models import Investigation, Task, TracingTeam
+from fangkong.tasks.models import Task
 from fangkong.testing.models import (
     EnvironmentalSample,
     Lab,

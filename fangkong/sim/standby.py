@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
-from fangkong.cases.teams import service as teams
+from fangkong.contacts.teams import service as teams
+from fangkong.contacts.teams.models import Investigation, TracingTeam
 from fangkong.db.scope import acting_as
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Hospital, RoomStay, VerificationOutcome
@@ -20,7 +21,7 @@ from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import reserve_needed
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Investigation, Task, TaskKind, TaskStatus, TracingTeam
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = ["prepare_city", "field_work", "Figures", "figures", "rows"]
 

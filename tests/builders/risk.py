@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from builders.city import load, person, venue, write_city
 from fangkong.cases import service as case_service
-from fangkong.cases.teams import service as teams
+from fangkong.contacts.teams import service as teams
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2022, 3, 14, 9, 0, tzinfo=TZ)

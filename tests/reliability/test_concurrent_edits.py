@@ -20,7 +20,7 @@ from tasks.test_tasks_api import TEAM
 from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import city
 
-from fangkong.cases.teams import service as teams
+from fangkong.contacts.teams import service as teams
 from fangkong.kit.clikit import unit_of_work
 
 pytestmark = pytest.mark.both_stores

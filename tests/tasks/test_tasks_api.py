@@ -3,7 +3,7 @@
 from builders.risk import at, declare, import_people
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
-from fangkong.cases.teams import service as teams
+from fangkong.contacts.teams import service as teams
 from fangkong.kit.clikit import unit_of_work
 
 TEAM = {"team_id": "T1", "name": "小店一队", "jurisdiction": "140105", "max_cases": 1,

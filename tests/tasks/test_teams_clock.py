@@ -7,13 +7,14 @@ from builders.risk import MEMBERS, T0, add_team, at, declare, import_people
 from clihelp import fk
 from sqlalchemy import func, select
 
-from fangkong.cases.teams import service as teams
+from fangkong.contacts.teams import service as teams
+from fangkong.contacts.teams.models import Investigation
 from fangkong.db.audit import AuditEntry
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.kit.clikit import unit_of_work
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Investigation, Task
+from fangkong.tasks.models import Task
 
 
 def test_new_case_gets_least_loaded_free_team_with_deadlines(rollback_env, tmp_path):

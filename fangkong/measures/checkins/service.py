@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from fangkong.contacts.teams.models import Investigation
 from fangkong.db.audit import audit
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
@@ -15,7 +16,6 @@ from fangkong.measures.models import CheckIn, Measure, MeasureStatus
 from fangkong.people.models import Person
 from fangkong.protocol.checkins import check_report, is_alert, sign, verify
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Investigation
 
 __all__ = ["link_for", "measure_for_link", "record", "today_report", "non_reporters", "alerts", "links"]
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fangkong.cases import service
-from fangkong.cases.teams import service as teams
-from fangkong.cases.teams.schemas import (
+from fangkong.contacts.teams import service as teams
+from fangkong.contacts.teams.schemas import (
     InvestigationRead,
     InvestigationUpdate,
     TeamCreate,

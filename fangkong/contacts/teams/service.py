@@ -9,22 +9,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from fangkong.cases.models import Case
+from fangkong.contacts.teams.models import (
+    INVESTIGATION_STATUSES,
+    TEAM_STATUSES,
+    Investigation,
+    InvestigationStatus,
+    TeamStatus,
+    TracingTeam,
+)
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import (
-    INVESTIGATION_STATUSES,
-    TEAM_STATUSES,
-    Investigation,
-    InvestigationStatus,
-    Task,
-    TaskKind,
-    TaskStatus,
-    TeamStatus,
-    TracingTeam,
-)
+from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
 __all__ = ["register_team", "set_team_status", "team_loads", "list_teams", "get_team", "open_investigation",
            "assign_waiting", "update_investigation", "get_investigation", "list_investigations",

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.contacts.teams.models import InvestigationStatus, TeamStatus
 from fangkong.protocol.times import AwareHappened
-from fangkong.tasks.models import InvestigationStatus, TeamStatus
 
 __all__ = ["MemberIn", "TeamCreate", "TeamUpdate", "TeamRead", "TrajectoryPoint", "InvestigationUpdate",
            "InvestigationRead"]
