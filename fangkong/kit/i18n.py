@@ -386,6 +386,9 @@ _TABLE: dict[str, tuple[str, str]] = {
                                  "a person who moved is forwarded: give the community code they moved to"),
     "nav_me": ("我的健康码", "My code"),
     "nav_reviews": ("人员合并", "Duplicates"),
+    # the work views (issue 25): one day control, one set of figures, overdue, search, lists
+    "day_control": ("日期", "Day"),
+    "go": ("查看", "Show"),
 }
 
 

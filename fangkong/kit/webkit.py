@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
 from fangkong.kit import pii
 from fangkong.kit.i18n import t
 from fangkong.settings import get_settings
 
-__all__ = ["STATIC_DIR", "error_response", "lang_of", "response_kind", "templates", "validation_messages"]
+__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "response_kind", "templates",
+           "url_with", "validation_messages", "with_day"]
 
 STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "web" / "templates")
@@ -37,6 +41,47 @@ def lang_of(request: Request) -> str:
     """?lang= wins, then the cookie; Chinese by default."""
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     return lang if lang in ("zh", "en") else "zh"
+
+
+def clock_today() -> date:
+    """The office's day by the deployment's clock (FANGKONG_NOW / the drill clock), not the machine's."""
+    return utcnow().astimezone(get_settings().zone).date()
+
+
+def _asked_day(request: Request) -> date | None:
+    raw = request.query_params.get("day") if request is not None else None
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    return day if day and 2000 <= day.year <= 2200 else None
+
+
+def page_day(request: Request) -> date:
+    """The day the pages show (the header's date picker): ?day= when given and valid, else the clock's today."""
+    return _asked_day(request) or clock_today()
+
+
+def with_day(request: Request, href: str) -> str:
+    """A menu link that keeps the day chosen in the header (only when one was chosen: the default is the
+    clock's today on every page anyway)."""
+    day = _asked_day(request)
+    if day is None:
+        return href
+    return f"{href}{'&' if '?' in href else '?'}day={day.isoformat()}"
+
+
+def url_with(request: Request, **changes) -> str:
+    """This page's address with some query parameters changed (None drops one): the language switch keeps
+    every filter, the page number and the day."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+templates.env.globals["page_day"] = page_day
+templates.env.globals["with_day"] = with_day
+templates.env.globals["url_with"] = url_with
 
 
 def response_kind(path: str, headers) -> str:

@@ -15,7 +15,7 @@ from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.errors import InvalidInput
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.webkit import clock_today, lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
 from fangkong.reports.board import BoardFilter, board, communities
@@ -35,7 +35,7 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, 
     """The day's bulletin as issued (the last version, or the one asked), saying when it is a correction or
     has been corrected since; a draft counted now as of D 24:00 when it has not been issued."""
     lang = lang_of(request)
-    day = day or utcnow().astimezone(settings.zone).date()
+    day = day or clock_today()
     shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version)
     return templates.TemplateResponse(request, "bulletin.html", {
         "lang": lang, "b": shown.figures, "day": day, "text": shown.text, "issued": shown.issued,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
-from fangkong.db.core import utcnow
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.webkit import clock_today, lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import dashboard
 from fangkong.reports import service as report_service
@@ -21,18 +19,11 @@ from fangkong.reports.text import render
 router = APIRouter(include_in_schema=False)
 
 
-def _default_day(session, settings) -> date:
-    latest = case_service.list_cases(session, limit=1)
-    if latest and latest[0].declared_at:
-        return latest[0].declared_at.astimezone(settings.zone).date()
-    return utcnow().astimezone(settings.zone).date()  # the office's day by its clock, not the machine's
-
-
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, settings: SettingsDep,
              day: Annotated[PlannedDate | None, Query()] = None):
     lang = lang_of(request)
-    day = day or _default_day(session, settings)
+    day = day or clock_today()  # the header's day control: the clock's today unless a day was chosen
     b = report_service.bulletin(session, day, tz=settings.zone)
     response = templates.TemplateResponse(request, "overview.html", {
         "lang": lang, "b": b, "text": render(b, lang=lang), "day": day,
