@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["CATEGORY_PATTERN", "CATEGORY_PATTERN_OR_EMPTY", "ChainEdge", "RiskCategory", "RiskPerson"]
+__all__ = ["CATEGORY_PATTERN", "CATEGORY_PATTERN_OR_EMPTY", "ChainEdge", "RiskCategory", "RiskPerson", "RiskPersonPast"]
 
 
 class RiskCategory(StrEnum):
@@ -77,3 +77,27 @@ class ChainEdge(Base):
     evidence: Mapped[list] = mapped_column(JSONType)
     last_exposure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RiskPersonPast(Base):
+    """A version of a risk person that a re-trace (or an override) ended: dropped, or given another category.
+
+    A re-trace replaces the case's rows; what an earlier day counted is kept here, so that the bulletin of that
+    day, counted again, counts what was known then (issue 23: a past day's figures do not change). The version
+    was the (case, who)'s from `valid_from` until `until_at`; the current row of the same (case, who), if any,
+    holds from the latest `until_at` on."""
+
+    __tablename__ = "risk_person_past"
+    __table_args__ = (Index("ix_risk_person_past_case_who", "case_fk", "who"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_fk: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    who: Mapped[str] = mapped_column(String(80))
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    #: when the (case, who) was first found (the bulletin's "new that day")
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    until_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: dropped (not found again) | recategorized (found again, another category) | override (an epidemiologist)
+    reason: Mapped[str] = mapped_column(String(20))

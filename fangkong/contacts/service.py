@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts import assemble, dwell_cache, lanes, steps
-from fangkong.contacts.models import ChainEdge, RiskPerson
+from fangkong.contacts.models import ChainEdge, RiskPerson, RiskPersonPast
 from fangkong.db.audit import audit
 from fangkong.db.bulk import insert_arrow
+from fangkong.db.core import utcnow
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
@@ -165,11 +166,13 @@ def _assemble_and_store(session: Session, lake: Lake, seeds: dict[str, steps.See
     for batch, parts in lanes.ahead(batches, lambda b: _assembly(session, lake, b, found, met, holders, n_parts,
                                                                  tz)):
         ids = [sd.case.id for sd in batch.values()]
-        first_found = _first_found(session, ids)
+        earlier = _earlier(session, ids)
+        first_found = _first_found(earlier)
         session.execute(delete(RiskPerson).where(RiskPerson.case_fk.in_(ids)))
         session.execute(delete(ChainEdge).where(ChainEdge.case_fk.in_(ids)))
         stored = [_store(session, _not_cases(session, rows, cases_met, now), now, first_found) for rows in parts]
         rows = pa.concat_tables(stored if keep_evidence else [r.drop_columns(["evidence"]) for r in stored])
+        _keep_past(session, earlier, rows, now)
         for k, sd in batch.items():
             case = sd.case
             case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
@@ -244,16 +247,58 @@ _STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category",
            "first_exposure_at", "last_exposure_at", "found_at", "placed_deadline_at")
 
 
-def _first_found(session: Session, case_ids: list[int]) -> pa.Table | None:
+@dataclass(frozen=True)
+class _Earlier:
+    case_fk: int
+    who: str
+    person_fk: int | None
+    category: str
+    found_at: datetime
+    #: since when this row's category held (its first finding, or the re-trace or override that gave it)
+    since: datetime
+
+
+def _earlier(session: Session, case_ids: list[int]) -> list[_Earlier]:
+    """The rows an earlier trace of these cases stored (none for a first trace, the bad day's usual path)."""
+    rows = session.execute(select(RiskPerson.case_fk, RiskPerson.who, RiskPerson.person_fk, RiskPerson.category,
+                                  RiskPerson.found_at).where(RiskPerson.case_fk.in_(case_ids))).all()
+    if not rows:
+        return []
+    last = dict(((c, w), u) for c, w, u in session.execute(
+        select(RiskPersonPast.case_fk, RiskPersonPast.who, func.max(RiskPersonPast.until_at))
+        .where(RiskPersonPast.case_fk.in_(case_ids)).group_by(RiskPersonPast.case_fk, RiskPersonPast.who)))
+    return [_Earlier(c, w, p, cat, f, max(f, last.get((c, w), f))) for c, w, p, cat, f in rows]
+
+
+def _keep_past(session: Session, earlier: list[_Earlier], rows: pa.Table, now: datetime) -> None:
+    """A re-trace's rows in place of the earlier ones: each earlier row not found again, or found again under
+    another category, is kept as a past version (valid from its `since` until now), so that an earlier day
+    counted again counts what was known then."""
+    if not earlier:
+        return
+    names = pa.array(CATEGORIES, pa.string())
+    new = dict(zip(zip(rows.column("case_fk").to_pylist(), rows.column("who").to_pylist(), strict=True),
+                   pc.take(names, rows.column("rank")).to_pylist(), strict=True)) if rows.num_rows else {}
+    past = []
+    for e in earlier:
+        category = new.get((e.case_fk, e.who))
+        if category == e.category:
+            continue
+        past.append(dict(case_fk=e.case_fk, who=e.who, person_fk=e.person_fk, category=e.category,
+                         found_at=e.found_at, valid_from=e.since, until_at=max(now, e.since),
+                         reason="dropped" if category is None else "recategorized"))
+    if past:
+        session.execute(insert(RiskPersonPast), past)
+
+
+def _first_found(earlier: list[_Earlier]) -> pa.Table | None:
     """When each (case, who) of an earlier trace of these cases was found: a re-trace keeps it, so that the
     bulletin of an earlier day, counted again from the records, still counts them as found then. None when the
     cases were never traced (a first trace, the bad day's usual path)."""
-    rows = session.execute(select(RiskPerson.case_fk, RiskPerson.who, RiskPerson.found_at)
-                           .where(RiskPerson.case_fk.in_(case_ids))).all()
-    if not rows:
+    if not earlier:
         return None
-    return pa.table({"key": pa.array([f"{c}|{w}" for c, w, _ in rows], pa.string()),
-                     "found_at": pa.array([f for _, _, f in rows], pa.timestamp("us", tz="UTC"))})
+    return pa.table({"key": pa.array([f"{e.case_fk}|{e.who}" for e in earlier], pa.string()),
+                     "found_at": pa.array([e.found_at for e in earlier], pa.timestamp("us", tz="UTC"))})
 
 
 def _found_at(rows: pa.Table, now: datetime, first_found: pa.Table | None) -> pa.Array:
@@ -330,6 +375,14 @@ def override_category(session: Session, risk: RiskPerson, category: str, *, reas
                        details=[{"id": risk.id, "version": risk.version, "category": risk.category,
                                  "override_reason": risk.override_reason}])
     before = {"category": risk.category}
+    if category != risk.category:  # the earlier category stays what an earlier day counted
+        now = utcnow()
+        last = session.scalar(select(func.max(RiskPersonPast.until_at)).where(
+            RiskPersonPast.case_fk == risk.case_fk, RiskPersonPast.who == risk.who))
+        since = max(risk.found_at, last or risk.found_at)
+        session.add(RiskPersonPast(case_fk=risk.case_fk, who=risk.who, person_fk=risk.person_fk,
+                                   category=risk.category, found_at=risk.found_at, valid_from=since,
+                                   until_at=max(now, since), reason="override"))
     risk.category, risk.override_reason = category, reason.strip()
     audit(session, acting(session), "risk_person.override", "risk_person", risk.id, before=before,
           after={"category": category, "reason": reason})

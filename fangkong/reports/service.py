@@ -6,12 +6,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskPerson, RiskPersonPast
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
 from fangkong.measures.models import (
@@ -165,18 +165,36 @@ def _found_under(session: Session, case: Case) -> str | None:
     return f"zone:{z}" if z is not None else None
 
 
+def _risk_rows_at(until: datetime):
+    """The risk persons as known just before `until`: (who, person_fk, category) of each (case, who) row found
+    before then, in the version that held then. A re-trace (or an override) after `until` that dropped a row or
+    changed its category kept the earlier version (risk_person_past), so what an earlier day counted is counted
+    again the same."""
+    later = (select(RiskPersonPast.id).where(RiskPersonPast.case_fk == RiskPerson.case_fk,
+                                              RiskPersonPast.who == RiskPerson.who,
+                                              RiskPersonPast.until_at >= until).exists())
+    current = select(RiskPerson.who, RiskPerson.person_fk, RiskPerson.category).where(RiskPerson.found_at < until,
+                                                                                      ~later)
+    past = select(RiskPersonPast.who, RiskPersonPast.person_fk, RiskPersonPast.category).where(
+        RiskPersonPast.valid_from < until, RiskPersonPast.until_at >= until)
+    return union_all(current, past).subquery()
+
+
 def _traced(session: Session, until: datetime, since: datetime | None = None) -> dict[str, int]:
     """Distinct people per highest category among risk persons found before `until`."""
-    best = (select(RiskPerson.who, func.min(sql_case(*((RiskPerson.category == c, i) for i, c in
-                                                        enumerate(CATEGORIES)))).label("r"))
-            .where(RiskPerson.found_at < until).group_by(RiskPerson.who))
+    rows = _risk_rows_at(until)
+    best = (select(rows.c.who, func.min(sql_case(*((rows.c.category == c, i) for i, c in
+                                                    enumerate(CATEGORIES)))).label("r"))
+            .group_by(rows.c.who))
     if since is not None:
-        first = (select(RiskPerson.who).group_by(RiskPerson.who).having(func.min(RiskPerson.found_at) >= since))
-        best = best.where(RiskPerson.who.in_(first))
+        found = union_all(select(RiskPerson.who, RiskPerson.found_at),
+                          select(RiskPersonPast.who, RiskPersonPast.found_at)).subquery()
+        first = (select(found.c.who).group_by(found.c.who).having(func.min(found.c.found_at) >= since))
+        best = best.where(rows.c.who.in_(first))
     sub = best.subquery()
-    rows = session.execute(select(sub.c.r, func.count()).group_by(sub.c.r))
+    rows_ = session.execute(select(sub.c.r, func.count()).group_by(sub.c.r))
     counts = dict.fromkeys(CATEGORIES, 0)
-    for r, n in rows:
+    for r, n in rows_:
         counts[CATEGORIES[r]] = n
     return counts
 
@@ -185,8 +203,8 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
     """The risk persons' test results as known at `until` (the seeds' 核酸检测结果 line, which adds up to the
     risk persons traced): positive if any result was positive; negative if every test due by the day came
     back negative; pending for the rest, including risk persons not placed yet and phones without an owner."""
-    traced = (select(RiskPerson.person_fk).where(RiskPerson.found_at < until, RiskPerson.person_fk.is_not(None))
-              .distinct())
+    rows = _risk_rows_at(until)
+    traced = select(rows.c.person_fk).where(rows.c.person_fk.is_not(None)).distinct()
     known = and_(TestTask.result_at.is_not(None), TestTask.result_at < until)
     due = TestTask.due_date <= day_end
     negative_known = and_(known, TestTask.result == TestResult.NEGATIVE)
