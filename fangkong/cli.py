@@ -41,7 +41,7 @@ from fangkong.measures.checkins.commands import app as checkins_app
 from fangkong.measures.commands import app as measures_app
 from fangkong.measures.hospitals.commands import app as hospitals_app
 from fangkong.measures.sites.commands import app as sites_app
-from fangkong.measures.verification.commands import app as verify_app
+from fangkong.measures.verification.commands import app as verification_app
 from fangkong.people.commands import app as people_app
 from fangkong.reports.commands import app as report_app
 from fangkong.settings import get_settings
@@ -77,7 +77,7 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(testing_app, name="testing")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tasks_app, name="tasks")
-app.add_typer(verify_app, name="verify")
+app.add_typer(verification_app, name="verification")
 app.add_typer(people_app, name="people")
 app.add_typer(sites_app, name="sites")
 app.add_typer(checkins_app, name="checkins")

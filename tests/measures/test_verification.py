@@ -120,11 +120,11 @@ def test_api_and_cli_outcomes(server, tmp_path):  # noqa: F811
     r = server.post(url, json={**body, "outcome": "not_found"})
     assert r.status_code == 409 and r.json()["errors"][0]["status"] == "done"
     other = next(t for t in server.get("/api/verifications").json() if t["person_id"] == "P00003")
-    r = fk("verify", "record", other["id"], "--outcome", "found_placed", "--as", "140106", "--version", "1")
+    r = fk("verification", "record", other["id"], "--outcome", "found_placed", "--as", "140106", "--version", "1")
     assert r.exit_code == 1 and "not to your jurisdiction 140106" in r.output
-    r = fk("verify", "record", other["id"], "--outcome", "found_placed", "--as", HOME, "--version", "1")
+    r = fk("verification", "record", other["id"], "--outcome", "found_placed", "--as", HOME, "--version", "1")
     assert r.exit_code == 0 and "done" in r.stdout
-    r = fk("verify", "list", "--jurisdiction", HOME)
+    r = fk("verification", "list", "--jurisdiction", HOME)
     assert r.exit_code == 0 and "P00004" in r.stdout and "P00003" not in r.stdout
     investigation_tasks = server.get("/api/tasks", params={"kind": "verification", "status": "done"}).json()
     assert {t["person_id"] for t in investigation_tasks} == {"P00002", "P00003"}

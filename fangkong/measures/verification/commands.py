@@ -1,4 +1,4 @@
-"""`fangkong verify …`: a community's door-to-door checks (落地核查) and the verifier's outcomes."""
+"""`fangkong verification …`: a community's door-to-door checks (落地核查) and the verifier's outcomes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def list_cmd(jurisdiction: Annotated[str | None, typer.Option(help="community or
              overdue: bool = False, limit: int = 100, offset: int = 0, lang: str = "zh") -> None:
     """A community's verification tasks, most urgent first (the version column is what `record` needs).
 
-    Example: `fangkong verify list --jurisdiction 140105001001`
+    Example: `fangkong verification list --jurisdiction 140105001001`
     """
     now = utcnow()
     with unit_of_work() as session:
@@ -44,7 +44,7 @@ def record_cmd(
 ) -> None:
     """Record the outcome of a door-to-door check.
 
-    Example: `fangkong verify record 42 --outcome found_placed --as 140105001001 --version 1`
+    Example: `fangkong verification record 42 --outcome found_placed --as 140105001001 --version 1`
     """
     when = parse_time(at, "--at") or utcnow()
     with unit_of_work() as session:
