@@ -42,9 +42,13 @@ from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
-from fangkong.measures.api import more as measures_more
 from fangkong.measures.api import router as measures_router
+from fangkong.measures.checkins.api import router as checkins_router
+from fangkong.measures.checkins.web import router as checkin_page
+from fangkong.measures.hospitals.api import router as hospitals_router
+from fangkong.measures.sites.api import router as sites_router
 from fangkong.measures.sites.web import router as isolation_web
+from fangkong.measures.verification.api import router as verification_router
 from fangkong.people.web import router as people_router
 from fangkong.reports.api import router as reports_router
 from fangkong.reports.web import router as reports_web
@@ -83,7 +87,8 @@ app.add_middleware(EdgeGuard, is_public=policy.is_public)
 ROUTERS = (
     codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
     reports_web, zones_router, assist_router, inputs_router, testing_router, teams_router, tasks_router,
-    measures_more, people_router, auth_router, citizen_router, devices_router, auth_web,
+    verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
+    people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web,
 )
 for r in ROUTERS:

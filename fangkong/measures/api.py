@@ -11,17 +11,10 @@ from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
 from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
 from fangkong.measures import lifecycle, service
-from fangkong.measures.checkins.api import router as checkins_router
-from fangkong.measures.checkins.web import router as checkin_page
-from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
-from fangkong.measures.sites.api import router as sites_router
-from fangkong.measures.verification.api import router as verification_router
 from fangkong.protocol.edition import load_edition
 
 router = APIRouter(prefix="/api/measures", tags=["measures"])
-#: the domain's other routers (verification, sites, hospitals, check-ins), mounted once by fangkong/api.py
-more = APIRouter()
 KindQ = Annotated[str | None, Query(pattern="^(centralized_isolation|home_isolation|home_monitoring|health_monitoring|temporary_control)$")]
 StatusQ = Annotated[str | None, Query(pattern="^(active|replaced|became_case|released|withdrawn)$")]
 MeasureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -84,9 +77,3 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
                             tz=settings.zone, actor=actor_of(session))
     return MeasureRead.of(task.measure)
 
-
-more.include_router(verification_router)
-more.include_router(sites_router)
-more.include_router(checkins_router)
-more.include_router(checkin_page)
-more.include_router(hospitals_router)
