@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from fangkong.lake.duck import thread_connection
 from fangkong.people import phones
+from fangkong.protocol import who
 
 __all__ = ["EVIDENCE", "SEEDS", "OWNERS", "evidence_table", "holders", "noise_filter", "by_person", "risk_rows",
            "iso_times"]
@@ -87,7 +88,8 @@ def holders(found: pa.Table, seeds: pa.Table, owners: pa.Table, rank: int) -> pa
             FROM f LEFT JOIN owners o ON o.phone = f.carrier AND o.vf <= f.s AND f.s < o.vt
             QUALIFY row_number() OVER (PARTITION BY f.rid ORDER BY o.prio, o.vf, o.person_fk) = 1)
         SELECT m.key,
-               CASE WHEN m.person_fk IS NULL THEN 't:' || m.carrier ELSE 'p:' || m.person_id END AS who,
+               CASE WHEN m.person_fk IS NULL THEN '{who.PHONE}' || m.carrier
+                    ELSE '{who.PERSON}' || m.person_id END AS who,
                {int(rank)}::TINYINT AS rank, m.person_fk, m.person_id,
                CASE WHEN m.person_fk IS NULL THEN m.carrier ELSE m.person_phone END AS phone, m.household_id,
                'grid' AS kind, s.case_person_id AS via, m.place, m.s, m.e

@@ -27,6 +27,7 @@ from fangkong.people.models import (
     ReviewStatus,
 )
 from fangkong.people.persons_import import as_data
+from fangkong.protocol import who
 from fangkong.protocol.classify import rank
 from fangkong.protocol.idnumber import mask
 
@@ -116,7 +117,7 @@ def _risk_persons(session: Session, survivor: Person, merged: Person, record: di
     """A risk person's key names the person ("p:<person_id>"): rename the merged person's, and where one case
     lists both, keep one row with the higher category and all evidence (measures and tasks follow it)."""
     t = registry.tables()[_RISK]
-    old_who, new_who = "p:" + merged.person_id, "p:" + survivor.person_id
+    old_who, new_who = who.of_person(merged.person_id), who.of_person(survivor.person_id)
     for row in session.execute(select(t).where(t.c.who == old_who)).all():
         keep = session.execute(select(t).where(t.c.case_fk == row.case_fk, t.c.who == new_who)).first()
         if keep is None:
@@ -147,7 +148,7 @@ def _unrisk(session: Session, survivor: Person, merged_person_id: str, record: d
             ref = registry.tables()[name]
             session.execute(ref.update().where(ref.c[_pk(ref)[0]].in_(ids)).values({col: c["dropped"]["id"]}))
     if record["renamed"]:
-        session.execute(t.update().where(t.c.id.in_(record["renamed"])).values(who="p:" + merged_person_id))
+        session.execute(t.update().where(t.c.id.in_(record["renamed"])).values(who=who.of_person(merged_person_id)))
 
 
 def merge(session: Session, survivor: Person, merged: Person, *, reason: str, now: datetime,
