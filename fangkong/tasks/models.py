@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["CLOSED", "OWNER_KINDS", "TASK_KINDS", "TASK_STATUSES", "OwnerKind", "Task", "TaskKind", "TaskStatus"]
+__all__ = ["CLOSED", "OWNER_KINDS", "TASK_KINDS", "TASK_STATUSES", "OwnerKind", "Task", "TaskKind",
+           "TaskStatus"]
 
 class TaskKind(StrEnum):
     """team_assignment: a case waits for a tracing team; investigation: the team finds and places the close
