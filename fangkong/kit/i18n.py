@@ -389,6 +389,18 @@ _TABLE: dict[str, tuple[str, str]] = {
     # the work views (issue 25): one day control, one set of figures, overdue, search, lists
     "day_control": ("日期", "Day"),
     "go": ("查看", "Show"),
+    "unit_people": ("人", "people"),
+    "unit_cases": ("例", "cases"),
+    "unit_days": ("天", "days"),
+    "unit_records": ("条", "records"),
+    "records_note": ("对应流调记录{n}条（每例感染者的每名风险人员一条，同一人被多例发现计多条）",
+                     "{n} per-case records (one per case and risk person: a person found by two cases is two)"),
+    "counts_people_category": ("按人计：每人只计一次，计入其最高类别（与通报一致）",
+                               "People, each counted once under their highest category (as in the bulletin)"),
+    "counts_people_measure": ("按人计：每人计入其最高类别，及当日24时所受最严管控措施",
+                              "People, by their highest category and the strictest measure in force at the day's end"),
+    "overview_issued": ("数字取自当日已发布通报（第{v}版）", "Figures from the day's issued bulletin (version {v})"),
+    "overview_draft": ("数字与当日通报（草稿，按当日24时记录计算）一致", "Figures as in the day's bulletin (a draft, counted as of the day's end)"),
 }
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.measures.models import Measure, MeasureStatus
-from fangkong.reports.service import CONTROL_KINDS
+from fangkong.protocol.edition import CATEGORIES
+from fangkong.reports.service import CONTROL_KINDS, day_bounds, strictest_at
 
-__all__ = ["epi_curve", "category_by_measure"]
+__all__ = ["epi_curve", "category_by_measure", "people_by_category_and_measure"]
 
 
 def epi_curve(session: Session, *, until: date, days: int, tz: ZoneInfo) -> list[dict]:
@@ -44,3 +45,30 @@ def category_by_measure(session: Session) -> dict[str, dict[str, int]]:
     for cat, kind, n in session.execute(q):
         out.setdefault(cat, {})[kind or "none"] = n
     return out
+
+
+def people_by_category_and_measure(session: Session, day: date, *, tz: ZoneInfo) -> tuple[dict[str, dict[str, int]], int]:
+    """The overview's risk-person chart, on the bulletin's reading (issue 25: one set of figures): the people
+    traced by the day's end, each once under their highest category (as the bulletin's 追踪管控风险人员 line), by
+    the strictest measure in force on them at D 24:00 ("none" when none is, or they are not placed yet). Each
+    category's row adds up to the bulletin's figure for it. Also the per-case records behind them (条): a
+    person found by two cases is two records and one person."""
+    _, end = day_bounds(day, tz)
+    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    best: dict[str, list] = {}  # who → [highest category's rank, their person]
+    records = 0
+    for who, person_fk, cat in session.execute(select(RiskPerson.who, RiskPerson.person_fk, RiskPerson.category)
+                                               .where(RiskPerson.found_at < end)):
+        records += 1
+        held = best.setdefault(who, [len(CATEGORIES), None])
+        held[0] = min(held[0], rank.get(cat, len(CATEGORIES)))
+        held[1] = held[1] if held[1] is not None else person_fk
+    strictest, _ = strictest_at(session, end, tz)
+    out: dict[str, dict[str, int]] = {}
+    for r, person_fk in best.values():
+        if r >= len(CATEGORIES):
+            continue
+        kind = strictest.get(person_fk, "none") if person_fk is not None else "none"
+        row = out.setdefault(CATEGORIES[r], {})
+        row[kind] = row.get(kind, 0) + 1
+    return out, records

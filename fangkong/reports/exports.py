@@ -10,7 +10,7 @@ import xlsxwriter
 from fangkong.kit.i18n import t
 from fangkong.reports.service import Bulletin
 
-__all__ = ["figure_rows", "to_csv", "to_xlsx", "safe_cell"]
+__all__ = ["figure_rows", "figure_unit", "to_csv", "to_xlsx", "safe_cell"]
 
 
 def safe_cell(value: object) -> object:
@@ -18,6 +18,13 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def figure_unit(key: str) -> str:
+    """What a bulletin figure counts (issue 25): cases (例), people (人, each once) or days (天)."""
+    if key.startswith(("new_", "total_")):
+        return "unit_cases"
+    return "unit_days" if key.startswith("days_") else "unit_people"
 
 
 def figure_rows(b: Bulletin, lang: str = "zh") -> list[tuple[str, str, object]]:

@@ -33,7 +33,7 @@ from fangkong.testing import service as testing_service
 from fangkong.zones import service as zone_service
 from fangkong.zones.models import Zone, ZoneLevel, ZoneResident, ZoneStatus
 
-__all__ = ["Bulletin", "bulletin", "CONTROL_KINDS", "in_force_at"]
+__all__ = ["Bulletin", "bulletin", "CONTROL_KINDS", "in_force_at", "day_bounds", "strictest_at"]
 
 #: a case sampled while under one of these measures was found under control, not in the community (社会面);
 #: health monitoring (健康监测, 三天两检) leaves the person free to go about, so it is not control
@@ -105,7 +105,7 @@ class Bulletin:
         return cls(**values)
 
 
-def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz)
     return start, start + timedelta(days=1)
 
@@ -224,11 +224,9 @@ def _test_status(session: Session, day_end: date, until: datetime, traced_total:
     return {"positive": positive, "negative": negative, "pending": traced_total - positive - negative}
 
 
-def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, int], dict[str, int]]:
-    """Persons under a measure at `at`, each counted once under the strictest kind in force (a close contact
-    living in a sealed zone holds both obligations, and is one person in 集中隔离, not two people), and persons
-    by category of obligation (封控区居民 counts every resident, whatever else they are under). An obligation
-    whose end needs results and whose results had met it by `at` is over, though no one has released it yet."""
+def strictest_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[int, str], dict[str, set[int]]]:
+    """Person → the strictest measure kind in force at `at`, and category of obligation → its persons (the one
+    reading of "under a measure" behind the bulletin's figures and the overview's chart)."""
     rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category,
                                   Measure.needs_results, Measure.end_at).where(in_force_at(at))).all()
     late = [r for r in rows if r.needs_results and r.end_at <= at]
@@ -243,6 +241,15 @@ def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, i
         if held is None or _rank(r.kind) < _rank(held):
             strictest[r.person_fk] = r.kind
         by_category.setdefault(r.category, set()).add(r.person_fk)
+    return strictest, by_category
+
+
+def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, int], dict[str, int]]:
+    """Persons under a measure at `at`, each counted once under the strictest kind in force (a close contact
+    living in a sealed zone holds both obligations, and is one person in 集中隔离, not two people), and persons
+    by category of obligation (封控区居民 counts every resident, whatever else they are under). An obligation
+    whose end needs results and whose results had met it by `at` is over, though no one has released it yet."""
+    strictest, by_category = strictest_at(session, at, tz)
     kinds: dict[str, int] = {}
     for kind in strictest.values():
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -261,7 +268,7 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
         raise InvalidInput(f"no bulletin for {day}: the day must lie between 2000 and 2200")
     edition = edition or load_edition(get_settings().edition)
     zero_days = int(edition.raw.get("bulletin", {}).get("community_zero_days", COMMUNITY_ZERO_DAYS))
-    start, end = _day_bounds(day, tz)
+    start, end = day_bounds(day, tz)
     cases = _declared_cases(session, end)
     today = [(c, ctrl, imp) for c, ctrl, imp in cases if c.declared_at >= start]
     new = split((c.status, imp, ctrl) for c, ctrl, imp in today)

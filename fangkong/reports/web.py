@@ -15,6 +15,7 @@ from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.errors import InvalidInput
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.i18n import t
 from fangkong.kit.webkit import clock_today, lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
@@ -40,7 +41,7 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, 
     return templates.TemplateResponse(request, "bulletin.html", {
         "lang": lang, "b": shown.figures, "day": day, "text": shown.text, "issued": shown.issued,
         "latest_version": shown.latest_version, "tz": settings.zone,
-        "rows": exports.figure_rows(shown.figures, lang)})
+        "rows": [(k, label, v, t(exports.figure_unit(k), lang)) for k, label, v in exports.figure_rows(shown.figures, lang)]})
 
 
 def _audit_export(session, b, day: date, fmt: str) -> None:
