@@ -150,7 +150,9 @@ def _header(path: Path) -> list[str]:
 
 def _csv_options(names: list[str]) -> dict:
     return {"read_options": pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=CSV_BLOCK),
-            "convert_options": pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            # only an empty field is null: pyarrow's default null markers ("NA", "null", "N/A", "NaN", "-NaN",
+            # "#N/A"…) are valid ids in the contract (ids are any text; a person "NA" was rejected as empty)
+            "convert_options": pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
                                                     strings_can_be_null=True, quoted_strings_can_be_null=False),
             "parse_options": pacsv.ParseOptions(newlines_in_values=False)}
 
