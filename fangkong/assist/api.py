@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from fangkong.assist import service
 from fangkong.assist.models import DIRECTION_PATTERN, AssistRequest
-from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead
+from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead, WithdrawIn
 from fangkong.cases import service as case_service
 from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
@@ -34,8 +34,9 @@ def _read(req: AssistRequest) -> RequestRead:
         persons=[{"id": p.id, "name": pii.name(p.name), "id_number": pii.id_number(p.id_number),
                   "phone": pii.phone(p.phone),
                   "person_id": p.person.person_id if p.person else None, "community": p.community,
-                  "last_exposure_at": p.last_exposure_at,
-                  "task_id": p.task_fk, "outcome": p.outcome, "outcome_at": p.outcome_at} for p in req.persons])
+                  "last_exposure_at": p.last_exposure_at, "category": p.category,
+                  "task_id": p.task_fk, "outcome": p.outcome, "outcome_at": p.outcome_at,
+                  "withdrawn_at": p.withdrawn_at, "withdrawn_reason": p.withdrawn_reason} for p in req.persons])
 
 
 @router.post("/requests", response_model=RequestRead, status_code=201)
@@ -76,6 +77,16 @@ def export(session: SessionDep, settings: SettingsDep, request_no: RequestNo):
     w.writerows(rows)
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{request_no}.csv"'})
+
+
+@router.post("/requests/{request_no}/withdraw", response_model=RequestRead)
+def withdraw(session: SessionDep, settings: SettingsDep, request_no: RequestNo, body: WithdrawIn):
+    """The issuer withdrew one person of an inbound request (`row`), or all of it: the obligations it placed
+    are withdrawn and open door checks cancelled; audited per person."""
+    req = service.get_request(session, request_no)
+    service.withdraw(session, req, at=_aware(body.at, settings) or utcnow(), reason=body.reason, row_id=body.row,
+                     actor=actor_of(session))
+    return _read(req)
 
 
 @router.post("/persons/{row_id}/outcome", response_model=RequestRead)

@@ -113,6 +113,12 @@ class AssistPerson(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))  # AssistOutcome
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(500))
+    #: the risk category the issuer states for this person (close, secondary, companion, overlap); empty: the
+    #: one the request's reason states (protocol.assist)
+    category: Mapped[str | None] = mapped_column(String(20))
+    #: the issuer withdrew this person from the request (sent by mistake): when, and why (audited)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
 
     request = relationship("AssistRequest", back_populates="persons")
     person = relationship("Person", lazy="joined")

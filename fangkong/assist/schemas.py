@@ -7,9 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from fangkong.assist.models import AssistDirection, AssistOutcome
+from fangkong.contacts.models import CATEGORY_PATTERN
 from fangkong.protocol.times import Happened
 
-__all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead"]
+__all__ = ["OutboundIn", "OutcomeIn", "PersonIn", "PersonRead", "RequestIn", "RequestRead", "WithdrawIn"]
 
 
 class PersonIn(BaseModel):
@@ -17,6 +18,8 @@ class PersonIn(BaseModel):
     id_number: str | None = Field(None, max_length=18)
     phone: str | None = Field(None, max_length=11)
     last_exposure_at: Happened | None = Field(None, description="the last exposure the issuer states")
+    category: str | None = Field(None, pattern=CATEGORY_PATTERN,
+                                 description="the risk category stated for this person (else the reason's)")
 
 
 class RequestIn(BaseModel):
@@ -39,6 +42,12 @@ class OutcomeIn(BaseModel):
     by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
+class WithdrawIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why the issuer withdrew it (audited)")
+    row: int | None = Field(None, ge=1, le=2**31 - 1, description="one person of the request; empty: all")
+    at: Happened | None = None
+
+
 class OutboundIn(BaseModel):
     home: str = Field(pattern=r"^\d{2,12}$", description="our jurisdiction code prefix, e.g. 1401")
     by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
@@ -52,9 +61,12 @@ class PersonRead(BaseModel):
     person_id: str | None
     community: str | None
     last_exposure_at: datetime | None = None
+    category: str | None = None
     task_id: int | None
     outcome: str | None
     outcome_at: datetime | None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
 
 class RequestRead(BaseModel):

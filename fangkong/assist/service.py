@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.assist.models import OUTCOMES, AssistDirection, AssistOutcome, AssistPerson, AssistRequest
 from fangkong.cases.models import Case, CaseStatus
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput, NotFound
@@ -49,11 +49,14 @@ __all__ = [
     "receive",
     "record_outcome",
     "row_for_task",
+    "withdraw",
 ]
 
 #: the exchange format, the same in and out (docs/zones.md, "Regional assistance")
-CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "reason", "name", "id_number",
-               "phone", "last_exposure_at", "outcome", "outcome_at", "note")
+CSV_COLUMNS = ("request_id", "issuing_jurisdiction", "recipient_jurisdiction", "reason", "category", "name",
+               "id_number", "phone", "last_exposure_at", "outcome", "outcome_at", "note")
+#: the values of the optional `category` column (a risk category, as the trace names them)
+CATEGORIES = tuple(m.value for m in RiskCategory)
 REQUIRED = {"request_id", "issuing_jurisdiction", "reason"}
 _PHONE = re.compile(r"^1\d{10}$")
 #: an outcome closes the person's verification task with this status
@@ -74,6 +77,8 @@ class PersonIn:
     phone: str | None = None
     #: the last exposure the issuer states (the measure's period counts from it); unknown: the request's arrival
     last_exposure_at: datetime | None = None
+    #: the risk category stated for this person (CATEGORIES); None: the one the request's reason states
+    category: str | None = None
 
 
 def check_person(p: PersonIn) -> str | None:
@@ -84,13 +89,15 @@ def check_person(p: PersonIn) -> str | None:
         return f"invalid resident ID number {idnumber.mask(p.id_number)} (GB 11643 check failed)"
     if p.phone and not _PHONE.match(p.phone):
         return f"phone {idnumber.mask_phone(p.phone)} is not an 11-digit mainland mobile number"
+    if p.category is not None and p.category not in CATEGORIES:
+        return f"category {p.category[:20]!r} must be one of {', '.join(CATEGORIES)} (or empty)"
     return None
 
 
 def clean_person(p: PersonIn) -> PersonIn:
     s = lambda v: (v or "").strip() or None
     return PersonIn(name=s(p.name), id_number=(s(p.id_number) or "").upper() or None, phone=s(p.phone),
-                    last_exposure_at=p.last_exposure_at)
+                    last_exposure_at=p.last_exposure_at, category=(s(p.category) or "").lower() or None)
 
 
 def match_person(session: Session, p: PersonIn) -> Person | None:
@@ -154,7 +161,8 @@ def _route(session: Session, req: AssistRequest, p: PersonIn, now: datetime) -> 
                                   note=f"协查 {req.issuer} {req.ref}: {req.reason}"[:500])
     session.flush()
     row = AssistPerson(request_fk=req.id, name=p.name, id_number=p.id_number, phone=p.phone,
-                       last_exposure_at=p.last_exposure_at, person_fk=person.id if person else None,
+                       last_exposure_at=p.last_exposure_at, category=p.category,
+                       person_fk=person.id if person else None,
                        community=community, task_fk=task.id)
     session.add(row)
     req.persons.append(row)
@@ -189,7 +197,9 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
     identify no secondary contacts), when the period has already run out, or when the person is a case (a case
     is never a risk person). Returns the obligation in force from the request, if any."""
     req, person = row.request, row.person
-    category = stated_category(req.reason)
+    category = row.category or stated_category(req.reason)
+    if row.withdrawn_at is not None:
+        return None
     settings = get_settings()
     edition = edition or load_edition(settings.edition)
     tz = tz or settings.zone
@@ -219,7 +229,8 @@ def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: b
     zone = get_settings().zone
     for row in tf.table.to_pylist():
         exposure, bad_time = _exposure(row.get("last_exposure_at"), zone)
-        p = clean_person(PersonIn(row.get("name"), row.get("id_number"), row.get("phone"), exposure))
+        p = clean_person(PersonIn(row.get("name"), row.get("id_number"), row.get("phone"), exposure,
+                                  _text(row.get("category"))))
         key = ((row.get("issuing_jurisdiction") or "").strip(), (row.get("request_id") or "").strip())
         reason = (row.get("reason") or "").strip()
         err = ("request_id is empty" if not key[1] else "issuing_jurisdiction is empty" if not key[0]
@@ -254,6 +265,10 @@ def _exposure(value: object, zone: ZoneInfo) -> tuple[datetime | None, str | Non
     return (t if t.tzinfo else t.replace(tzinfo=zone)), None
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _count(session: Session, issuer: str, ref: str) -> int:
     req = session.scalar(select(AssistRequest).where(AssistRequest.direction == AssistDirection.INBOUND,
                                                      AssistRequest.issuer == issuer, AssistRequest.ref == ref))
@@ -281,10 +296,15 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     if (person_id or community) and (outcome not in FOUND or row.person_fk is not None):
         raise InvalidInput("a person is linked or registered only when found, and only for a row no registered "
                            "person matched")
+    if row.withdrawn_at is not None:
+        raise Conflict(f"person {row.id} was withdrawn from request {row.request.request_no} by its issuer "
+                       f"({row.withdrawn_at.isoformat()}): there is nothing to check")
     task = task_service.get_task(session, row.task_fk)
     if jurisdiction is not None:
         task_service.check_jurisdiction(task, jurisdiction)
-    linked = _link(session, row, person_id, community) if outcome in FOUND and row.person_fk is None else None
+    # a person registered at the door lives in the community of the door check that found them
+    where = community or _community_code(task.jurisdiction) or _community_code(jurisdiction)
+    linked = _link(session, row, person_id, where) if outcome in FOUND and row.person_fk is None else None
     task_service.close_task(session, task, TASK_STATUS[outcome], at=at, actor=actor, note=note)
     row.outcome, row.outcome_at, row.note = outcome, at, (note or None) and note[:500]
     if linked is not None:
@@ -297,6 +317,52 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     return row
 
 
+def _community_code(code: str | None) -> str | None:
+    """A jurisdiction code that names a community (12 digits, GB/T 2260 + street + community), else None."""
+    return code if code and code.isdigit() and len(code) == 12 else None
+
+
+def withdraw(session: Session, req: AssistRequest, *, at: datetime, reason: str, row_id: int | None = None,
+             actor: str) -> list[AssistPerson]:
+    """The issuer withdraws a person of an inbound request (`row_id`, sent by mistake), or the whole request:
+    each row is marked withdrawn (when, why), the obligation the request placed is withdrawn (`end_reason`
+    `withdrawn`, the code re-evaluated, the person's other obligations untouched) and an open door check is
+    cancelled; a check already done keeps its outcome. Audited per person. Refused for outbound requests (the
+    recipient records it), a person of another request, or one already withdrawn."""
+    if req.direction != AssistDirection.INBOUND:
+        raise InvalidInput("only an inbound request is withdrawn here; an outbound one is withdrawn by telling "
+                           "its recipient")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput("a withdrawal needs its reason (1–500 characters)")
+    if at < req.received_at:
+        raise InvalidInput(f"withdrawal time {at.isoformat()} is before the request arrived")
+    if row_id is not None:
+        rows = [p for p in req.persons if p.id == row_id]
+        if not rows:
+            raise NotFound(f"request {req.request_no} has no person {row_id}")
+        if rows[0].withdrawn_at is not None:
+            raise Conflict(f"person {row_id} of request {req.request_no} was already withdrawn")
+    else:
+        rows = [p for p in req.persons if p.withdrawn_at is None]
+        if not rows:
+            raise Conflict(f"every person of request {req.request_no} was already withdrawn")
+    for row in rows:
+        m = obligation_of(session, row)
+        if m is not None:
+            measure_service.withdraw(session, m, at=at, reason="request_withdrawn", actor=actor)
+        task = task_service.get_task(session, row.task_fk) if row.task_fk else None
+        if task is not None and task.status == TaskStatus.OPEN:
+            task_service.close_task(session, task, TaskStatus.CANCELLED, at=at, actor=actor,
+                                    note=f"协查撤回: {reason}"[:500])
+        row.withdrawn_at, row.withdrawn_reason = at, reason
+        audit(session, actor, "assist.withdraw", "assist_person", row.id,
+              after={"request": req.request_no, "reason": reason, "at": at.isoformat(),
+                     "obligation": m.id if m is not None else None})
+    session.flush()
+    return rows
+
+
 def _link(session: Session, row: AssistPerson, person_id: str | None, community: str | None) -> Person:
     """The person found at the door for a row no registered person matched."""
     if person_id:
@@ -304,6 +370,9 @@ def _link(session: Session, row: AssistPerson, person_id: str | None, community:
     else:
         person = match_person(session, PersonIn(row.name, row.id_number, row.phone))
     if person is None:
+        if not community:
+            raise InvalidInput("the person found matches no one registered: give the community of the door check "
+                               "that found them (community), where they are registered")
         key = f"{row.request.request_no}-{row.id}"
         if session.scalar(select(Person.id).where(Person.person_id == key)) is not None:
             raise Conflict(f"person {key} is already registered")
@@ -350,7 +419,7 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
             req.persons.append(AssistPerson(name=p.name if p else None, id_number=p.id_number if p else None,
                                             phone=p.phone if p else r.phone, person_fk=r.person_fk,
                                             community=p.community if p else None,
-                                            last_exposure_at=r.last_exposure_at, note=r.category))
+                                            last_exposure_at=r.last_exposure_at, category=r.category))
         audit(session, actor, "assist.outbound", "assist_request", req.request_no,
               after={"case": case.case_no, "recipient": recipient, "persons": len(risks)})
         out.append(req)
@@ -366,7 +435,7 @@ def export_rows(req: AssistRequest, tz, *, hidden: Callable[[str | None], bool] 
     Text that a spreadsheet would run as a formula (= + - @ first) is exported with a leading '."""
     return [{k: _cell(v) for k, v in {
         "request_id": req.ref, "issuing_jurisdiction": req.issuer, "recipient_jurisdiction": req.recipient or "",
-        "reason": req.reason, **_personal(p, hidden(p.community)),
+        "reason": req.reason, "category": p.category or "", **_personal(p, hidden(p.community)),
         "last_exposure_at": p.last_exposure_at.astimezone(tz).isoformat() if p.last_exposure_at else "",
         "outcome": p.outcome or "", "outcome_at": p.outcome_at.astimezone(tz).isoformat() if p.outcome_at else "",
         "note": p.note or ""}.items()} for p in req.persons]

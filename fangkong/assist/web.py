@@ -84,7 +84,7 @@ def verify_page(request: Request, session: SessionDep, settings: SettingsDep, co
 
 
 def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
-            to_community: str | None, actor: str) -> None:
+            to_community: str | None, actor: str, community: str | None = None) -> None:
     row = assist_service.row_for_task(session, task.id)
     if row is None or row.request.direction != AssistDirection.INBOUND or outcome not in ASSIST_OUTCOME:
         verification.record_outcome(session, task, outcome, jurisdiction=jurisdiction, version=version, at=at,
@@ -94,8 +94,9 @@ def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, ve
     task_service.check_jurisdiction(task, jurisdiction)
     task_service.check_version(task, version)
     note = f"moved to {to_community}" if outcome == VerificationOutcome.MOVED and to_community else None
+    found = ASSIST_OUTCOME[outcome] in assist_service.FOUND and row.person_fk is None
     assist_service.record_outcome(session, row, ASSIST_OUTCOME[outcome], at=at, jurisdiction=jurisdiction, note=note,
-                                  actor=actor)
+                                  community=community if found and community else None, actor=actor)
     task_service.flush_versioned(session, task)
 
 
@@ -112,7 +113,8 @@ def record(request: Request, session: SessionDep, settings: SettingsDep, task_id
     error = status = None
     try:
         _record(session, task, outcome, jurisdiction=jurisdiction, version=version, at=now,
-                to_community=to_community.strip(), actor=_actor(session))
+                to_community=to_community.strip(), actor=_actor(session),
+                community=community if community.isdigit() and 6 <= len(community) <= 12 else None)
     except FangkongError as exc:
         session.rollback()
         task = task_service.get_task(session, task_id)

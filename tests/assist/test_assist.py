@@ -88,7 +88,8 @@ def test_outcomes_are_reported_back_in_the_same_format(env, tmp_path):
         assert s.get(Task, row.task_fk).status == "done"
         rows = service.export_rows(req, TZ)
     assert rows == [{"request_id": "BJ-7", "issuing_jurisdiction": "北京市朝阳区", "recipient_jurisdiction": "",
-                     "reason": "时空伴随", "name": "人4", "id_number": _id_of(4), "phone": "", "last_exposure_at": "",
+                     "reason": "时空伴随", "category": "", "name": "人4", "id_number": _id_of(4), "phone": "",
+                     "last_exposure_at": "",
                      "outcome": "found_negative", "outcome_at": "2022-03-12T15:00:00+08:00", "note": "居家，已采样"}]
 
 
@@ -129,8 +130,8 @@ def test_outbound_pushes_people_living_elsewhere_and_exports_them(env, tmp_path)
     assert fk("assist", "outbound", case_id, "--home", "1401").stdout == ""     # not pushed twice
     r = fk("assist", "export", r.stdout.split("\t")[0])
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert [(x["issuing_jurisdiction"], x["recipient_jurisdiction"], x["phone"], x["note"]) for x in rows] == [
-        ("1401", "110105", "13800000006", "close")]
+    assert [(x["issuing_jurisdiction"], x["recipient_jurisdiction"], x["phone"], x["category"], x["note"])
+            for x in rows] == [("1401", "110105", "13800000006", "close", "")]
     with unit_of_work() as s:
         assert s.scalar(select(func.count(AssistPerson.id))) == 1
     assert fk("assist", "outbound", case_id, "--home", "14x").exit_code == 1
