@@ -27,6 +27,7 @@ from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
 from fangkong.cases import service as case_service
 from fangkong.cases.api import router as cases_router
+from fangkong.cases.web import router as case_forms
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizens.api import router as citizen_router
 from fangkong.codes.service import install_recolour
@@ -46,6 +47,7 @@ from fangkong.measures.api import router as measures_router
 from fangkong.measures.checkins.api import router as checkins_router
 from fangkong.measures.checkins.web import router as checkin_page
 from fangkong.measures.hospitals.api import router as hospitals_router
+from fangkong.measures.results_web import router as results_web
 from fangkong.measures.sites.api import router as sites_router
 from fangkong.measures.sites.web import router as isolation_web
 from fangkong.measures.verification.api import router as verification_router
@@ -56,7 +58,7 @@ from fangkong.settings import get_settings, unsafe_secret
 from fangkong.tasks.api import router as tasks_router
 from fangkong.testing.api import router as testing_router
 from fangkong.testing.web import router as testing_web
-from fangkong.web import pages
+from fangkong.web import entry, pages
 from fangkong.zones.api import router as zones_router
 from fangkong.zones.web import router as zones_web
 
@@ -85,11 +87,11 @@ app.add_middleware(EdgeGuard, is_public=policy.is_public)
 #: every router, mounted in this order: routes are matched in order, so the venue-scan and code routes come
 #: first (every gate calls them); the command-centre pages (issue 7) last
 ROUTERS = (
-    codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, contacts_web,
+    codes_router, cases_router, contacts_router, measures_router, reports_router, pages.router, case_forms, contacts_web,
     reports_web, zones_router, assist_router, inputs_router, testing_router, teams_router, tasks_router,
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
-    isolation_web, testing_web, zones_web, verify_web, codes_web,
+    isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web,
 )
 for r in ROUTERS:
     app.include_router(r)

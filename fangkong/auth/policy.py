@@ -83,6 +83,10 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
     ("GET", r"/risk-persons", "risk:read"),
     ("POST", r"/risk-persons/.*", "risk:write"),
+    # the web forms of the day's writes (issue 26): each form's page needs the permission its writes need
+    ("GET", r"/entry", SIGNED_IN),
+    ("GET|POST", r"/cases/new(/positive)?", "cases:write"),
+    ("POST", rf"/cases{_R}/recheck", "cases:write"),
     ("GET", rf"/cases{_R}", "cases:read"),
     ("POST", rf"/cases{_R}/risk/.*", "risk:write"),
     ("GET", r"/people/.*", "people:read"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fangkong.kit.i18n_forms import FORMS
+
 __all__ = ["t", "LANGS"]
 
 LANGS = ("zh", "en")
@@ -405,7 +407,7 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 
 def t(key: str, lang: str = "zh") -> str:
-    pair = _TABLE.get(key)
+    pair = _TABLE.get(key) or FORMS.get(key)
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]

@@ -41,6 +41,7 @@ __all__ = [
     "end_for_case",
     "get_measure",
     "list_measures",
+    "pending_tests",
     "record_test_result",
     "tests_due",
     "withdraw",
@@ -379,3 +380,14 @@ def release_for_persons(session: Session, person_fks: list[int], category: str, 
         audit(session, actor, "measures.release_group", "category", category,
               after={"released": released, "reason": reason, "at": now.isoformat()})
     return released
+
+
+def pending_tests(session: Session, *, up_to: date, person_id: str | None = None, limit: int = 50,
+                  offset: int = 0) -> list[TestTask]:
+    """Scheduled tests of measures in force still waiting for a result and due by `up_to` (the lab's list),
+    the longest waiting first; one person's when `person_id` is given."""
+    q = (select(TestTask).join(Measure).where(TestTask.due_date <= up_to, Measure.status == MeasureStatus.ACTIVE,
+                                              TestTask.result == TestResult.PENDING))
+    if person_id:
+        q = q.join(Person, Person.id == TestTask.person_fk).where(Person.person_id == person_id)
+    return list(session.scalars(q.order_by(TestTask.due_date, TestTask.id).limit(limit).offset(offset)))

@@ -1,0 +1,26 @@
+"""The day's entries (issue 26): the forms the signed-in user's role may fill in, one link each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.auth.web import may
+from fangkong.kit.webkit import lang_of, templates
+
+router = APIRouter(include_in_schema=False)
+
+#: (the form's page, its title, the write that decides who sees it)
+FORMS: list[tuple[str, str, tuple[str, str]]] = [
+    ("/cases/new", "cases_new_title", ("POST", "/cases/new")),
+    ("/testing/results", "results_title", ("POST", "/testing/results/1")),
+]
+
+
+def forms() -> list[tuple[str, str]]:
+    return [(href, key) for href, key, (method, path) in FORMS if may(method, path)]
+
+
+@router.get("/entry", response_class=HTMLResponse)
+def entry_page(request: Request):
+    return templates.TemplateResponse(request, "forms/entry.html", {"lang": lang_of(request), "forms": forms()})
