@@ -138,8 +138,29 @@ def _trace(case_nos: list[str], now: datetime, *, keep_evidence: bool = True):
                                              keep_evidence=keep_evidence)
         session.flush()
         secs = time.perf_counter() - t0
+        met = _cases_met(session, cases)
         session.rollback()  # the results' rows are Arrow columns: readable after the rollback
+    for r in results:
+        r.cases_met = met.get(r.case_no, [])
     return secs, results
+
+
+def _cases_met(session, cases) -> dict[str, list[tuple[str, str, set[str]]]]:
+    """Per case traced: the declared cases its trace met, (category, person_id, evidence kinds) as the risk
+    persons' light rows; a case met is a chain edge, never a risk person (DOMAIN.md §5, docs/rules.md)."""
+    from sqlalchemy import select
+
+    from fangkong.cases.models import Case
+    from fangkong.contacts.models import ChainEdge
+    from fangkong.people.models import Person
+
+    rows = session.execute(select(Case.case_no, ChainEdge.category, Person.person_id, ChainEdge.evidence)
+                           .join(Case, Case.id == ChainEdge.case_fk).join(Person, Person.id == ChainEdge.person_fk)
+                           .where(ChainEdge.case_fk.in_([c.id for c in cases])))
+    out: dict[str, list[tuple[str, str, set[str]]]] = {}
+    for case_no, category, pid, evidence in rows:
+        out.setdefault(case_no, []).append((category, pid, {e["kind"] for e in evidence}))
+    return out
 
 
 def _cold(work: Path, case_nos: list[str], now: datetime, *, warm_imports: bool = True) -> float:
@@ -155,9 +176,10 @@ def _cold(work: Path, case_nos: list[str], now: datetime, *, warm_imports: bool 
 
 
 def _duckdb_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int, dwell: dict, households,
-                     min_s: int = 900):
+                     cases: set[str], min_s: int = 900):
     """A first attempt in DuckDB: SQL over the one generated file per table, a query for the case, then one
-    query per close contact (venue co-presence only)."""
+    query per close contact (venue co-presence only). `cases`: every key of the declared cases' persons; a case
+    met is found like anyone (the caller sets it apart: a chain edge) but exposes nobody through this trace."""
     import duckdb
     import pyarrow as pa
 
@@ -177,7 +199,8 @@ def _duckdb_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int
             first[pid] = ws   # a household member is exposed from the window's start
     secondary = set()
     for pid, f in sorted(first.items()):
-        secondary |= {r[0] for r in con.execute(q, [f, pid, pid, until, f, min_s]).fetchall()}
+        if pid not in cases:
+            secondary |= {r[0] for r in con.execute(q, [f, pid, pid, until, f, min_s]).fetchall()}
     return close_venue, secondary - set(first) - {case_pid}
 
 
@@ -214,8 +237,9 @@ def _duckdb_companions(city_dir: Path, case_pid: str, ws: int, we: int, min_s: i
 
 
 def _pandas_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int, dwell: dict, households,
-                     t: dict):
-    """A first attempt in pandas: the whole visits table in memory, a merge for the case and one per contact."""
+                     cases: set[str], t: dict):
+    """A first attempt in pandas: the whole visits table in memory, a merge for the case and one per contact
+    (`cases`: as in _duckdb_baseline)."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -244,7 +268,8 @@ def _pandas_baseline(city_dir: Path, case_pid: str, ws: int, we: int, until: int
                 first[pid] = ws   # a household member is exposed from the window's start
         secondary = set()
         for pid, f in sorted(first.items()):
-            secondary |= set(exposed(pid, int(f), until).person_id)
+            if pid not in cases:
+                secondary |= set(exposed(pid, int(f), until).person_id)
     return close_venue, secondary - set(first) - {case_pid}
 
 
@@ -275,6 +300,24 @@ def _resolved(close: set[str], secondary: set[str]) -> tuple[set[str], set[str]]
     name = {k: p.person_id for k, p in persons.items()}
     close = {name.get(k, k) for k in close}
     return close, {name.get(k, k) for k in secondary} - close
+
+
+def _declared(now: datetime) -> tuple[set[str], set[str]]:
+    """The persons of the cases declared by `now` (a bad day's): their person_ids, and every source key of theirs
+    (the lake's scans may name a person by a further key). The trace stores a case it meets as a chain edge, not
+    as a risk person, and traces nobody through him (DOMAIN.md §5, docs/rules.md "Cases are never risk persons"):
+    the baselines, which know nothing of cases, are compared with that."""
+    from sqlalchemy import select
+
+    from fangkong.cases.models import DECLARED, Case
+    from fangkong.db.core import session_scope
+    from fangkong.people import service as people_service
+
+    with session_scope() as session:
+        persons = [c.person for c in session.scalars(select(Case).where(Case.status.in_(DECLARED),
+                                                                        Case.declared_at <= now))]
+        keys = people_service.source_keys(session, persons)
+        return {p.person_id for p in persons}, {k for ks in keys.values() for k in ks}
 
 
 def _resolved_keys(keys: set[str]) -> set[str]:
@@ -382,31 +425,39 @@ def main() -> None:
     close_all = {pid for cat, pid, kinds in result.light if cat == "close"}
     sec_ours = {pid for cat, pid, kinds in result.light if cat == "secondary" and "venue" in kinds}
     households = _households(work / "city", {case_pid} | close_all)
+    case_pids, case_keys = _declared(now)
     with timed(t, "duckdb_naive"):
-        close_d, sec_d = _duckdb_baseline(work / "city", case_pid, ws, we, until, dwell, households)
+        close_d, sec_d = _duckdb_baseline(work / "city", case_pid, ws, we, until, dwell, households, case_keys)
     with timed(t, "duckdb_companions"):
         comp_d = _duckdb_companions(work / "city", case_pid, ws, we, edition.grid_overlap_min * 60,
                                     get_settings().companion_min_cell_hours)
     close_d, sec_d = _resolved(close_d, sec_d)
     comp_d = _resolved_keys(comp_d)
     # a companion is a phone met in the case's cells that is nobody closer (its holder's highest category)
-    closer = {pid for cat, pid, _ in result.light if cat in ("close", "secondary")}
+    closer = {pid for cat, pid, _ in result.light + result.cases_met if cat in ("close", "secondary")}
     comp_d -= closer
     comp_ours = {pid if pid is not None else ph for (cat, pid, _), ph in zip(result.light, result.phones, strict=False)
                  if cat == "companion"}
-    same_d = close_d == close_ours and sec_d == sec_ours and comp_d == comp_ours
+    # the other declared cases met (a bad day's) are chain edges, not risk persons: compared with those
+    met_d = {("close", p) for p in close_d & case_pids} | {("secondary", p) for p in sec_d & case_pids} | \
+        {("companion", p) for p in comp_d & case_pids}
+    met_ours = {(cat, pid) for cat, pid, kinds in result.cases_met
+                if cat == "companion" or (cat in ("close", "secondary") and "venue" in kinds)}
+    close_d, sec_d, comp_d = close_d - case_pids, sec_d - case_pids, comp_d - case_pids
+    same_d = close_d == close_ours and sec_d == sec_ours and comp_d == comp_ours and met_d == met_ours
     t["duckdb_all"] = t["duckdb_naive"] + t["duckdb_companions"]
     if not args.no_pandas:
-        close_p, sec_p = _pandas_baseline(work / "city", case_pid, ws, we, until, dwell, households, t)
+        close_p, sec_p = _pandas_baseline(work / "city", case_pid, ws, we, until, dwell, households, case_keys, t)
         close_p, sec_p = _resolved(close_p, sec_p)
-        same_p = close_p == close_ours and sec_p == sec_ours
+        same_p = close_p - case_pids == close_ours and sec_p - case_pids == sec_ours
 
     print(f"baseline DuckDB, one file per table, a query per contact (close + secondary by venue) and one for the "
           f"companions: {t['duckdb_all'] * 1000:.0f} ms ({t['duckdb_naive'] * 1000:.0f} + "
           f"{t['duckdb_companions'] * 1000:.0f}) = {t['duckdb_all'] / best:.1f}x our warm, "
           f"{t['duckdb_all'] / t['cold']:.1f}x our cold; answers equal: {same_d} "
           f"(close {len(close_d)} vs {len(close_ours)}, secondary {len(sec_d)} vs {len(sec_ours)}, "
-          f"companions {len(comp_d)} vs {len(comp_ours)})")
+          f"companions {len(comp_d)} vs {len(comp_ours)}, other cases met {len(met_d)} vs {len(met_ours)}: "
+          f"{sorted(met_d)[:5]})")
     if not args.no_pandas:
         print(f"baseline pandas, one table in memory, a merge per contact: {t['pandas']:.1f} s "
               f"(+ {t['pandas_load']:.1f} s to load, not counted) = {t['pandas'] / best:.0f}x our warm, "
@@ -416,9 +467,11 @@ def main() -> None:
         print(f"  DuckDB baseline only: close {sorted(close_d - close_ours)[:10]}, secondary "
               f"{sorted(sec_d - sec_ours)[:10]}; ours only: close {sorted(close_ours - close_d)[:10]}, "
               f"secondary {sorted(sec_ours - sec_d)[:10]}; companions baseline only {sorted(comp_d - comp_ours)[:5]}, "
-              f"ours only {sorted(comp_ours - comp_d)[:5]}")
+              f"ours only {sorted(comp_ours - comp_d)[:5]}; cases met baseline only {sorted(met_d - met_ours)[:5]}, "
+              f"ours only {sorted(met_ours - met_d)[:5]}")
     if not same_d or (not args.no_pandas and not same_p):
         sys.exit("answers differ")
+    print("answers agree")
 
 
 if __name__ == "__main__":

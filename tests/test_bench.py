@@ -24,7 +24,7 @@ def _trace(tmp: Path) -> list[str]:
 
 #: script → (its tiny arguments, a line its output must hold); recolour reuses trace's city
 TINY = {
-    "trace": (_trace, "answers equal: True"),
+    "trace": (_trace, "answers agree"),
     "recolour": (lambda tmp: ["--city", str(tmp / "city"), "--work", str(tmp / "recolour"), "--cases", "3",
                               "--runs", "1"], "recolour 11 days later"),
     "lab_import": (lambda tmp: ["--rows", "2000", "--baseline-rows", "500", "--persons", "1000"], ""),
