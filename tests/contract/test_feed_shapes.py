@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
-from fangkong.kit.clikit import unit_of_work
 from fangkong.contacts import dwell_cache
+from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import cell_centre, grid_id
 
