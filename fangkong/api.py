@@ -41,6 +41,7 @@ from fangkong.db.migrate import ensure_current
 from fangkong.db.scoping import unscoped
 from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
+from fangkong.jobs.web import router as jobs_web
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.measures.api import router as measures_router
@@ -91,7 +92,7 @@ ROUTERS = (
     reports_web, zones_router, assist_router, inputs_router, testing_router, teams_router, tasks_router,
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
-    isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web,
+    isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
 )
 for r in ROUTERS:
     app.include_router(r)

@@ -23,6 +23,10 @@ from fangkong.contacts.teams.commands import app as teams_app
 from fangkong.db.core import utcnow
 from fangkong.demo import demo
 from fangkong.errors import InvalidInput
+from fangkong.jobs import registry as jobs_registry
+from fangkong.jobs.commands import app as jobs_app
+from fangkong.jobs.commands import worker
+from fangkong.jobs.runner import Scheduler
 from fangkong.kit.clikit import (
     at_or_now,
     err,
@@ -87,6 +91,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(devices_app, name="devices")
 app.add_typer(citizens_app, name="citizens")
 app.command("demo")(demo)
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 @db_app.command("upgrade")
@@ -392,17 +398,23 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if listener != "all":
         raise InvalidInput("--listener must be all or public")
     public_port = settings.public_port if public_port is None else public_port
-    if not public_port:
-        uvicorn.run("fangkong.api:app", host=host, port=port, **options)
-        return
     if public_port == port:
         raise InvalidInput("--public-port must differ from --port")
-    public = PublicProcess(public_command(public_host or settings.public_host or host, public_port))
-    public.start()
+    # the scheduled jobs in a thread of this process (FANGKONG_JOBS=0: only in `fangkong worker` processes)
+    scheduler = Scheduler(jobs_registry.JOBS, settings) if settings.jobs else None
+    public = PublicProcess(public_command(public_host or settings.public_host or host, public_port)) \
+        if public_port else None
+    if public:
+        public.start()
+    if scheduler:
+        scheduler.start()
     try:
         uvicorn.run("fangkong.api:app", host=host, port=port, **options)
     finally:
-        public.stop()
+        if scheduler:
+            scheduler.stop()
+        if public:
+            public.stop()
 
 
 def main() -> None:

@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     public_workers: int = Field(1, ge=1, le=64)
     #: the public process's OS priority (nice, 0-19): higher = yields the CPU to the staff process
     public_nice: int = Field(10, ge=0, le=19)
+    #: scheduled jobs inside `fangkong serve` (docs/operations.md, "Scheduled jobs"); 0 = only in `fangkong worker`
+    jobs: bool = True
+    #: seconds between two looks at the job table (a due job starts within this)
+    jobs_tick: float = Field(5.0, gt=0, le=3600)
+    #: seconds a running job's claim lasts without a heartbeat: a worker killed mid-job loses its claim after
+    #: this, and another worker (or the same one restarted) runs the job again
+    jobs_lease: float = Field(120.0, ge=1, le=86_400)
+    #: where the nightly backup writes (empty = a backups/ folder beside the lake)
+    backup_dir: Path | None = None
+    #: backups kept (the oldest beyond this are deleted)
+    backup_keep: int = Field(7, ge=1, le=365)
 
     @field_validator("deadlines")
     @classmethod

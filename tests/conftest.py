@@ -32,6 +32,9 @@ os.environ.setdefault("FANGKONG_SECRET_KEY", "test-only-secret-" + "0123456789ab
 # the public pool's 0.5 s wait is for a flood; the permission matrix's six overlapping probes on a loaded CI
 # machine once got a 503 from it (the tests of the bulkhead itself set their own bounds)
 os.environ.setdefault("FANGKONG_PUBLIC_POOL_TIMEOUT", "10")
+# the servers the tests start run no scheduled jobs (a recolour or a release-due at the drill clock's now would
+# change what a test checks); the tests of the jobs start workers, or set FANGKONG_JOBS=1, themselves
+os.environ.setdefault("FANGKONG_JOBS", "0")
 
 # services called straight from a test recolour codes on commit, as under the API and the CLI
 install_recolour()

@@ -38,6 +38,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/api/two-code-checks", "codes:check"),
     ("GET", rf"/api/persons{_R}/code", "codes:read"),
     ("GET", r"/api/audit", "audit:read"),
+    ("GET", r"/api/jobs", "jobs:read"),
     # cases and their investigation
     ("POST", rf"/api/cases{_R}/trace", "trace:run"),
     ("GET", rf"/api/cases{_R}/concealment", "trace:run"),
@@ -99,6 +100,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),
     ("POST", r"/zones(/.*)?", "zones:write"),
     ("GET", r"/verify(/.*)?", "tasks:read"),
+    ("GET", r"/jobs", "jobs:read"),
     ("POST", r"/verify(/.*)?", "verify:write"),
 ]]
 

@@ -25,6 +25,7 @@ MENU: list[tuple[str, str, str | None]] = [
     ("/", "overview", None), ("/risk-persons", "board", None), ("/bulletin", "bulletin", None),
     ("/isolation", "nav_isolation", None), ("/testing", "nav_testing", None), ("/zones", "nav_zones", None),
     ("/verify", "nav_verify", "verify:write"), ("/people/reviews", "nav_reviews", "people:write"),
+    ("/jobs", "nav_jobs", None),
     ("/entry", "nav_entry", ENTRY), ("/me", "nav_me", None), ("/docs", "api_docs", "users:admin"),
 ]
 

@@ -40,7 +40,7 @@ def show(person_id: str, format: Annotated[str, typer.Option("--format")] = "tex
 def refresh() -> None:
     """Recompute the stored codes that time has changed (a reason ended, a test became overdue).
 
-    Example: `fangkong codes refresh` (run it from cron every few minutes)."""
+    Example: `fangkong codes refresh` (the scheduled job codes.recolour runs it every minute: docs/operations.md)."""
     s = get_settings()
     with unit_of_work() as session:
         counts = service.refresh(session, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)

@@ -25,7 +25,7 @@ SELF_AND_DEVICE = ("scans:device", "self:code")
 #: every permission a route or a service can ask for
 PERMISSIONS = (
     "assist:read", "assist:write", "audit:read", "bulletin:publish", "bulletin:read", "cases:read", "cases:write",
-    "codes:check", "codes:read", "inputs:write", "measures:read", "measures:write", "people:read", "people:write",
+    "codes:check", "codes:read", "inputs:write", "jobs:read", "measures:read", "measures:write", "people:read", "people:write",
     "pii:unmask", "risk:read", "risk:write", "scans:device", "self:code", "sites:read", "sites:write", "tasks:read",
     "teams:write", "testing:read", "testing:write", "trace:run", "users:admin", "verify:write", "zones:approve",
     "zones:read", "zones:write",
@@ -41,7 +41,7 @@ _CODES = frozenset({"codes:read", "codes:check"})
 #: the citizen only sees and scans as the one person their account is bound to
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS) - set(SELF_AND_DEVICE),
-    "commander": _STAFF_READ | _CODES | {"zones:write", "zones:approve", "bulletin:publish"},
+    "commander": _STAFF_READ | _CODES | {"zones:write", "zones:approve", "bulletin:publish", "jobs:read"},
     "epidemiologist": _STAFF_READ | _CODES | {"cases:write", "trace:run", "risk:write", "measures:write",
                                               "teams:write", "assist:write", "inputs:write", "pii:unmask"},
     "analyst": _STAFF_READ | _CODES | {"trace:run", "people:write", "pii:unmask"},

@@ -83,6 +83,8 @@ class Task(Base):
     done_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the scheduler found it past its deadline and told the commander (once per task)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: optimistic locking: every update bumps it; an update carrying an older version is refused
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -140,3 +140,17 @@ def overdue_counts(session: Session, *, now: datetime) -> dict[str, int]:
                                                                  Task.due_at < now)
                            .group_by(Task.kind))
     return {k: n for k, n in rows}
+
+
+def escalate_overdue(session: Session, *, now: datetime, limit: int = 1000) -> list[Task]:
+    """Open tasks past their deadline not escalated yet: each is marked escalated (once: a task escalated stays
+    so, done or not) and audited; the caller tells the commander. Oldest deadline first, `limit` per call."""
+    tasks = list(session.scalars(select(Task).where(Task.status == TaskStatus.OPEN, Task.due_at < now,
+                                                    Task.escalated_at.is_(None))
+                                 .order_by(Task.due_at, Task.id).limit(limit)).unique())
+    for task in tasks:
+        task.escalated_at = now
+        audit(session, "scheduler", "task.escalate", "task", str(task.id),
+              after={"kind": task.kind, "due_at": task.due_at.isoformat(), "owner": task.owner_name or task.owner_ref})
+    session.flush()
+    return tasks

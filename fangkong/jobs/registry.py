@@ -1,0 +1,85 @@
+"""The office's scheduled jobs: what each does, and when (docs/operations.md, "Scheduled jobs")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fangkong.codes import service as codes_service
+from fangkong.errors import InvalidInput
+from fangkong.jobs.backup import backup
+from fangkong.jobs.runner import Job
+from fangkong.kit.clikit import unit_of_work
+from fangkong.lake import append, compact, retention
+from fangkong.measures import lifecycle
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.schedule import DailyAt, Every
+from fangkong.settings import Settings
+from fangkong.tasks import service as task_service
+
+__all__ = ["JOBS", "by_name"]
+
+
+def recolour(settings: Settings, now: datetime) -> dict:
+    """Codes whose time has come (a reason ended, a test became overdue): `fangkong codes refresh`."""
+    with unit_of_work() as session:
+        return codes_service.refresh(session, edition=load_edition(settings.edition), now=now, tz=settings.zone)
+
+
+def flush_scans(settings: Settings, now: datetime) -> dict:
+    """Scans acknowledged but not yet in the lake (this process's, and journals of servers that are gone)."""
+    return {"published": append.flush_pending(settings.lake, settings.tz)}
+
+
+def release_due(settings: Settings, now: datetime) -> dict:
+    """`fangkong measures release-due`: every measure whose period is over."""
+    with unit_of_work() as session:
+        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=now,
+                                  actor="scheduler")
+    return {"released": r.released, "stepped_down": r.stepped_down, "upgraded": r.upgraded, "blocked": len(r.blocked)}
+
+
+def escalate_overdue(settings: Settings, now: datetime) -> dict:
+    """Open tasks past their deadline: each escalated once (audited; the commander is told)."""
+    with unit_of_work() as session:
+        tasks = task_service.escalate_overdue(session, now=now)
+    return {"escalated": len(tasks)}
+
+
+def purge(settings: Settings, now: datetime) -> dict:
+    """`fangkong lake purge`: raw location data past FANGKONG_RETENTION_DAYS."""
+    cutoff = retention.cutoff_for(now.astimezone(settings.zone).date(), settings.retention_days)
+    gone = retention.purge(settings.lake, cutoff, tz=settings.tz)
+    return {"cutoff": cutoff.isoformat(), "days": sum(1 for p in gone if p.day), "rows": sum(p.rows for p in gone)}
+
+
+def compact_lake(settings: Settings, now: datetime) -> dict:
+    """`fangkong lake compact`: each day of several writes as one."""
+    done = compact.compact(settings.lake)
+    return {"days": sum(1 for c in done if c.rows), "deleted": sum(c.deleted for c in done)}
+
+
+def backup_store(settings: Settings, now: datetime) -> dict:
+    return backup(settings, now)
+
+
+#: in the order a worker looks at them on each pass
+JOBS: list[Job] = [
+    Job("scans.flush", Every(30), flush_scans, "job_scans_flush"),
+    Job("codes.recolour", Every(60), recolour, "job_codes_recolour"),
+    Job("tasks.escalate", Every(60), escalate_overdue, "job_tasks_escalate"),
+    Job("measures.release_due", Every(900), release_due, "job_release_due"),
+    Job("backup", DailyAt(2, 0), backup_store, "job_backup"),
+    Job("lake.purge", DailyAt(3, 0), purge, "job_lake_purge"),
+    Job("lake.compact", DailyAt(3, 30), compact_lake, "job_lake_compact"),
+]
+
+
+def by_name(names: list[str] | None = None) -> list[Job]:
+    """The jobs named (all by default); an unknown name is an error."""
+    if not names:
+        return list(JOBS)
+    known = {j.name: j for j in JOBS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InvalidInput(f"unknown job(s) {', '.join(unknown)}; one of {', '.join(known)}")
+    return [known[n] for n in names]
