@@ -62,3 +62,21 @@ def test_whom_a_case_met_is_not_another_cases_secondary_contact(env, tmp_path, m
                         "json"))
     assert {r["person_id"]: r["category"] for r in doc["risk_persons"]} == {"P00004": "close", "P00006": "close",
                                                                          "P00005": "overlap"}
+
+
+def test_a_case_met_only_in_a_grid_cell_is_a_companion_chain_edge(env, tmp_path, monkeypatch):
+    """A bad day: P00007, whose phone shared a cell with P00001's for an hour (a space-time companion,
+    nothing closer), is declared the same day. Tracing P00001 then stores him as a chain edge of category
+    companion, not as a risk person (bench/trace.py at 200 000 persons with 30 declared: the baseline, which
+    knew nothing of cases, counted 3 such cases as companions)."""
+    at(monkeypatch, "2022-03-11T21:00+08:00")
+    ok("import", city(tmp_path / "city"))
+    first = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+               "2022-03-11T20:00")
+    other = ok("case", "declare", "P00007", "--sampled-at", "2022-03-11T09:00")
+    doc = json.loads(ok("trace", first, "--format", "json"))
+    found = {r["person_id"]: r["category"] for r in doc["risk_persons"]}
+    assert "P00007" not in found and found["P00003"] == "close"  # the others are contacts as before
+    with unit_of_work() as s:
+        edges = {(e.source, e.target, e.category) for e in chains.chains(s).edges}
+    assert edges == {(first, other, "companion")}  # the earlier-declared case is the likely source (rules.md)
