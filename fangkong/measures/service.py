@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
-from fangkong.contacts.models import RiskPerson
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks
@@ -123,10 +123,14 @@ def _ended_contact_obligations(session: Session, person_fks: list[int]) -> dict[
 
 def _relink(session: Session, case: Case) -> None:
     """A re-trace replaced the case's risk-person rows (the old ones' links were set to NULL): the case's contact
-    obligations point again at the row of the same person, so an upgrade or a withdrawal through him still finds
-    them."""
-    rp = (select(RiskPerson.id).where(RiskPerson.case_fk == Measure.case_fk, RiskPerson.person_fk == Measure.person_fk)
-          .scalar_subquery())
+    obligations point again at the row of the same person found under the same category (a close obligation that
+    upgraded a secondary one, at his secondary row), so an upgrade or a withdrawal through him still finds them. A
+    link the re-trace no longer finds (another category, or not found) stays cut: its evidence is not the one the
+    obligation came from."""
+    same = or_(RiskPerson.category == Measure.category,
+               and_(Measure.category == RiskCategory.CLOSE, RiskPerson.category == RiskCategory.SECONDARY))
+    rp = (select(RiskPerson.id).where(RiskPerson.case_fk == Measure.case_fk, RiskPerson.person_fk == Measure.person_fk,
+                                      same).scalar_subquery())
     session.execute(update(Measure).where(Measure.case_fk == case.id, Measure.source_kind == SourceKind.CONTACT,
                                           Measure.risk_person_fk.is_(None)).values(risk_person_fk=rp)
                     .execution_options(synchronize_session=False))

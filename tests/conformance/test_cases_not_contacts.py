@@ -80,3 +80,22 @@ def test_a_case_met_only_in_a_grid_cell_is_a_companion_chain_edge(env, tmp_path,
     with unit_of_work() as s:
         edges = {(e.source, e.target, e.category) for e in chains.chains(s).edges}
     assert edges == {(first, other, "companion")}  # the earlier-declared case is the likely source (rules.md)
+
+
+def test_the_bulletin_does_not_count_a_case_met_as_a_contact(env, tmp_path, monkeypatch):
+    """Reproduction 1, the bulletin's part: the index case met by the second case's trace was counted under 密接,
+    集中隔离 and 结果待出."""
+    at(monkeypatch, "2022-03-11T21:00+08:00")
+    ok("import", city(tmp_path / "city"))
+    ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+                   "2022-03-11T20:00"))
+    at(monkeypatch, "2022-03-12T21:00+08:00")
+    ok("trace", ok("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00"))
+    at(monkeypatch, "2022-03-13T08:00+08:00")
+    d12 = json.loads(ok("report", "bulletin", "--date", "2022-03-12", "--format", "json", "--draft"))
+    # P00002 and P00003 (the first trace), P00004 and P00006 (close of the second); P00001 is no one's contact
+    assert d12["traced_by_category"] == {"close": 4, "secondary": 0, "companion": 1, "overlap": 1}
+    assert d12["traced_total"] == 6
+    assert d12["tests_negative"] + d12["tests_positive"] + d12["tests_pending"] == 6
+    # in centralized isolation at 03-12 24:00: P00002, P00004, P00006 (P00003 left his for the hospital)
+    assert d12["isolation_in_site"] == 3

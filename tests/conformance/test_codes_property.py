@@ -9,6 +9,11 @@ is checked by tests/contacts/test_trace_exact.py): P00001, sampled 03-11 08:00 a
 21:00: P00002 (household) and P00003 (30 min at V1 on 03-10) are close contacts, P00004 (40 min at V1 with
 P00003 on 03-10) and P00006 (30 min at V2 with P00003 on 03-11) secondary contacts through P00003, P00007 a
 companion and P00005 an overlap. P00004 and P00005 live in compound R1, which a sealed zone may cover.
+
+Besides results, declarations, releases, a zone, door checks and pool holds, the events admit and discharge the
+declared cases (two samples 24 h apart: post-discharge monitoring follows), receive inbound assistance requests
+(协查: the stated category's measure at once, never for a case), register inbound travellers (境外输入, 7 + 3) and
+re-trace the declared cases (only what is new is added; a link the door check withdrew stays withdrawn).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from sqlalchemy import select
 from test_flow import city
 
 from fangkong import flows
+from fangkong.assist import service as assist_service
+from fangkong.assist.inputs import service as inputs_service
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.codes import service as code_service
@@ -35,10 +42,12 @@ from fangkong.errors import FangkongError
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures import service as measure_service
+from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Measure, TestTask
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.hospitals import DischargeSample
 from fangkong.reports import issued
 from fangkong.settings import get_settings
 from fangkong.tasks.models import Task
@@ -57,14 +66,22 @@ RULES = {"close": ("centralized_isolation", 7, (1, 2, 3, 5, 7), 3, (3,)),
          "secondary": ("home_isolation", 7, (1, 4, 7), 0, ()),
          "companion": ("health_monitoring", 3, (1, 2), 0, ()),
          "overlap": ("health_monitoring", 3, (1, 2), 0, ()),
-         "sealed_resident": ("home_isolation", 7, (1, 2, 3, 4, 5, 6, 7), 0, ())}
+         "sealed_resident": ("home_isolation", 7, (1, 2, 3, 4, 5, 6, 7), 0, ()),
+         # after discharge: 7 days home health monitoring, no test days in the notes (PROTOCOL-NOTES §7)
+         "post_discharge": ("home_monitoring", 7, (), 0, ()),
+         # 境外输入: 7 days centralized + 3 days home health monitoring, tests as close contacts (§2)
+         "inbound": ("centralized_isolation", 7, (1, 2, 3, 5, 7), 3, (3,))}
 STRICTNESS = ("centralized_isolation", "home_isolation", "home_monitoring", "health_monitoring", "temporary_control")
 #: red for cases, suspected cases, close contacts and high-risk-area residents; yellow for secondary contacts,
 #: companions, pool members on hold and people overdue for a test; overlaps (三天两检) colour nothing
-RED = {"case", "suspected", "close", "sealed_resident", "high_risk_area"}
-YELLOW = {"secondary", "companion", "overdue_test", "pool_member"}
+RED = {"case", "suspected", "close", "sealed_resident", "high_risk_area", "inbound"}
+YELLOW = {"secondary", "companion", "overdue_test", "pool_member", "post_discharge"}
 CONTACT = {"close", "secondary", "companion", "overlap"}
 POOL_HOURS = 48
+#: an obligation that ended so was served, or handed on to its successor: a re-trace does not re-create it
+SERVED = {"released", "replaced", "escalated", "extended", "upgraded", "stepped_down"}
+#: what an inbound assistance request's reason states (protocol.assist): arg → (reason, category)
+REQUEST = {"negative": ("密接", "close"), "invalid": ("次密接", "secondary"), "positive": ("时空伴随", "companion")}
 
 #: P00001's trace: person → (category, the calendar day of the last exposure, through whom)
 P1_TRACE = {"P00002": ("close", date(2022, 3, 11), "P00001"), "P00003": ("close", date(2022, 3, 10), "P00001"),
@@ -121,6 +138,8 @@ class MCase:
     reported: datetime
     declared: datetime | None = None
     sampled: datetime | None = None
+    admitted: datetime | None = None
+    discharged: datetime | None = None
 
 
 class Model:
@@ -130,6 +149,8 @@ class Model:
         self.seq = 0
         self.zone: dict | None = None   # {"level": ..., "status": ...}
         self.withdrawn: set[str] = set()
+        self.requested: set[str] = set()   # persons named by an inbound request
+        self.arrived: set[str] = set()     # persons registered as inbound travellers
 
     def _tests(self, dates) -> list[MTest]:
         out = []
@@ -176,12 +197,55 @@ class Model:
 
     # -- events --
     def trace(self, case: str, found: dict, t: datetime) -> None:
+        """A trace, or a re-trace of the same case: only what is new is added. An obligation of the same category
+        that ended served (upgraded, extended, ...) and covers the new one keeps it out, and so does a link of
+        this case the door check withdrew (docs/rules.md, "A re-trace")."""
         for p, (category, exposed, via) in found.items():
             if self.declared(p, t):
                 continue  # a case met by a trace is a chain edge, never a risk person
             o = self.plan(p, category, exposed, t, source=case, via=via)
-            if o is not None:
-                self.admit(o, t)
+            if o is None:
+                continue
+            ended = [x for x in self.obs if x.person == p and x.ended is not None and x.category in CONTACT]
+            if any(x.source == case and x.end_reason == "withdrawn" for x in ended):
+                continue
+            if any(x.category == category and x.end_reason in SERVED and STRICTNESS.index(x.kind) <=
+                   STRICTNESS.index(o.kind) and x.end >= o.end for x in ended):
+                continue
+            self.admit(o, t)
+
+    def retrace(self, case: str, found: dict, t: datetime) -> None:
+        """The case traced again: a case met is no one's anchor, so those found only through a person declared
+        since are not found again; their obligations stay, but without the link (no upgrade, no withdrawal
+        through him follows it any more)."""
+        found = {p: v for p, v in found.items() if v[2] == case or not self.declared(v[2], t)}
+        for o in self.obs:
+            if o.source == case and o.person not in found:
+                o.via = None
+        self.trace(case, found, t)
+
+    def admit_case(self, p: str, t: datetime) -> None:
+        self.cases[p].admitted = t
+
+    def discharge(self, p: str, t: datetime) -> None:
+        """Discharged: the case's obligation ends, and post-discharge health monitoring starts (7 days)."""
+        self.cases[p].discharged = t
+        self.admit(self.plan(p, "post_discharge", t.astimezone(TZ).date(), t), t)
+
+    def request(self, p: str, category: str, exposed: date, t: datetime) -> None:
+        """An inbound 协查 placing a matched person under the stated category's measure at once (never a case)."""
+        self.requested.add(p)
+        if p in self.cases:
+            return
+        o = self.plan(p, category, exposed, t)
+        if o is not None:
+            self.admit(o, t)
+
+    def arrival(self, p: str, entered: datetime, t: datetime) -> None:
+        self.arrived.add(p)
+        o = self.plan(p, "inbound", entered.astimezone(TZ).date(), t)
+        if o is not None:
+            self.admit(o, t)
 
     def declare(self, p: str, t: datetime) -> None:
         c = self.cases.setdefault(p, MCase(reported=t, sampled=SAMPLED))
@@ -282,7 +346,7 @@ class Model:
     def code(self, p: str, t: datetime) -> tuple[str, list[str]]:
         reasons = []
         c = self.cases.get(p)
-        if c is not None and c.reported <= t:
+        if c is not None and c.reported <= t and (c.discharged is None or c.discharged > t):
             reasons.append("case" if c.declared is not None and c.declared <= t else "suspected")
         today = t.astimezone(TZ).date()
         overdue_test = False
@@ -390,6 +454,44 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
             verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
                                         at=t, actor="社区")
             model.withdraw(p, t)
+        elif kind == "discharge":
+            p = ("P00001", "P00002", "P00003")[which % 3]
+            c = model.cases.get(p)
+            if c is None or not model.declared(p, t) or c.discharged is not None:
+                return
+            case = _case(s, p)
+            if c.admitted is None:
+                hospitals.admit(s, case, hospitals.get_hospital(s, "H1"), at=t, actor="转运组")
+                model.admit_case(p, t)
+            elif t >= c.admitted + timedelta(hours=26):
+                samples = [DischargeSample(c.admitted + timedelta(minutes=30), 36.0),
+                           DischargeSample(c.admitted + timedelta(hours=25), None)]
+                hospitals.discharge(s, case, at=t, samples=samples, edition=E9, actor="医院")
+                model.discharge(p, t)
+        elif kind == "assist":
+            if p in model.requested:
+                return  # one request per person: the same request again adds no one
+            reason, category = REQUEST[arg]
+            exposed = t - timedelta(days=1)
+            assist_service.receive(s, ref=f"SH-{p}", issuer="上海市疾控", reason=reason,
+                                   persons=[assist_service.PersonIn(id_number=person(int(p[1:]))["id_number"],
+                                                                    last_exposure_at=exposed)],
+                                   now=t, edition=E9, tz=TZ, actor="流调组")
+            model.request(p, category, exposed.astimezone(TZ).date(), t)
+        elif kind == "arrival":
+            if p in model.arrived:
+                return
+            entered = t - timedelta(hours=3)
+            inputs_service.register_inbound(s, p, from_country="新加坡", entered_at=entered, now=t, edition=E9, tz=TZ,
+                                            actor="海关")
+            model.arrival(p, entered, t)
+        elif kind == "retrace":
+            p = ("P00001", "P00003")[which % 2]
+            if not model.declared(p, t):
+                return
+            flows.respond(s, s_, _case(s, p), now=t)  # traced again
+            model.retrace(p, P1_TRACE if p == "P00001" else
+                          p3_trace(model.cases[p].sampled.astimezone(TZ).date() - timedelta(days=2)), t)
         elif kind == "pool":
             if arg == "positive":
                 measure_service.place_temporary_control(s, [_fk(s, p)], since=t, until=t + timedelta(hours=POOL_HOURS),
@@ -411,7 +513,8 @@ def _check(model: Model, t: datetime, trail: list) -> None:
 
 
 EVENT = st.tuples(
-    st.sampled_from(["result", "result", "result", "declare", "release_due", "zone", "lift", "withdraw", "pool"]),
+    st.sampled_from(["result", "result", "result", "declare", "release_due", "zone", "lift", "withdraw", "pool",
+                     "discharge", "discharge", "assist", "arrival", "retrace"]),
     st.integers(0, 6), st.sampled_from(["negative", "negative", "negative", "invalid", "positive"]),
     st.integers(1, 14 * 24 * 4))  # quarter-hours after the first trace
 
@@ -430,6 +533,7 @@ def _fresh_store(tmp_path_factory) -> None:
             case = case_service.declare_case(s, "P00001", sampled_at=SAMPLED, isolated_at=SAMPLED + timedelta(hours=12),
                                              now=START - timedelta(minutes=30))
             flows.respond(s, get_settings(), case, now=START)
+            hospitals.add_hospital(s, "H1", name="定点医院", jurisdiction="1401", beds=10)
         get_engine().dispose()
         _TEMPLATE.update(db=str(tmp_path_factory.mktemp("template") / "fangkong.db"), **{"for": url})
         shutil.copy(db, _TEMPLATE["db"])
@@ -441,12 +545,17 @@ def _fresh_store(tmp_path_factory) -> None:
 @settings(max_examples=int(os.environ.get("FANGKONG_PROPERTY_EXAMPLES", "8")), deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck),
           phases=[p for p in Phase if p != Phase.shrink or not os.environ.get("FANGKONG_PROPERTY_NO_SHRINK")])
-@given(st.lists(EVENT, min_size=1, max_size=10))
+@given(st.lists(EVENT, min_size=1, max_size=12))
 # P00003 tests positive (his secondary contacts upgraded), then the door check finds he was the wrong person
 @example([("result", 2, "positive", 4), ("withdraw", 2, "negative", 8)])
 # an overlap (green) in a reactive pool; a secondary contact with an invalid test, then the zone over his home
 @example([("pool", 4, "positive", 4), ("result", 3, "invalid", 20), ("zone", 0, "negative", 30),
           ("result", 3, "negative", 200), ("release_due", 0, "negative", 700), ("lift", 0, "negative", 900)])
+# P00001 admitted and discharged (post-discharge monitoring), a 协查 and an arrival, re-traces after a withdrawal
+@example([("discharge", 0, "negative", 2), ("assist", 4, "negative", 6), ("arrival", 6, "negative", 10),
+          ("withdraw", 2, "negative", 12), ("retrace", 0, "negative", 40), ("discharge", 0, "negative", 200),
+          ("result", 3, "positive", 300), ("retrace", 0, "negative", 320), ("release_due", 0, "negative", 800),
+          ("retrace", 0, "negative", 900)])
 def test_property_the_code_is_the_strictest_colour_over_the_obligations_in_force(sqlite_env, tmp_path_factory, events):
     run(tmp_path_factory, events)
 
