@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     #: backups kept (the oldest beyond this are deleted)
     backup_keep: int = Field(7, ge=1, le=365)
+    #: the inbox folders, one per feed (empty = an inbox/ folder beside the lake): docs/operations.md
+    inbox: Path | None = None
+    #: seconds a dropped file must stay unchanged before it is taken (a sender that does not rename on completion)
+    inbox_settle: float = Field(2.0, ge=0, le=3600)
+    #: take a file only when a marker NAME.ready stands beside it
+    inbox_markers: bool = False
 
     @field_validator("deadlines")
     @classmethod

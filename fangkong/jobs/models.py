@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime
 
-__all__ = ["JobRun", "RunStatus", "ScheduledJob"]
+__all__ = ["InboxFile", "JobRun", "RunStatus", "ScheduledJob"]
 
 
 class RunStatus(StrEnum):
@@ -62,3 +62,23 @@ class JobRun(Base):
     status: Mapped[str] = mapped_column(String(10), default=RunStatus.RUNNING)
     error: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class InboxFile(Base):
+    """One file taken from an inbox folder: what it held and what its import did."""
+
+    __tablename__ = "inbox_file"
+    __table_args__ = (UniqueConstraint("feed", "sha256", name="uq_inbox_file_feed_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: the file as a whole was refused (a missing column, not UTF-8 …)
+    error: Mapped[str | None] = mapped_column(Text)
+    archived_as: Mapped[str] = mapped_column(String(500))

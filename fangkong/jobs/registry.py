@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fangkong.codes import service as codes_service
 from fangkong.errors import InvalidInput
+from fangkong.jobs import inbox
 from fangkong.jobs.backup import backup
 from fangkong.jobs.runner import Job
 from fangkong.kit.clikit import unit_of_work
@@ -64,6 +65,7 @@ def backup_store(settings: Settings, now: datetime) -> dict:
 
 #: in the order a worker looks at them on each pass
 JOBS: list[Job] = [
+    Job("inbox.scan", Every(10), inbox.scan, "job_inbox_scan"),
     Job("scans.flush", Every(30), flush_scans, "job_scans_flush"),
     Job("codes.recolour", Every(60), recolour, "job_codes_recolour"),
     Job("tasks.escalate", Every(60), escalate_overdue, "job_tasks_escalate"),

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
-from fangkong.jobs import registry, service
-from fangkong.kit.deps import SessionDep
+from fangkong.jobs import inbox, registry, service
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.webkit import lang_of, templates
 
 router = APIRouter()
@@ -20,16 +20,16 @@ def jobs_json(session: SessionDep) -> list[dict]:
 
 
 @router.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
-def jobs_page(request: Request, session: SessionDep):
+def jobs_page(request: Request, session: SessionDep, settings: SettingsDep):
     lang = lang_of(request)
     response = templates.TemplateResponse(request, "jobs.html", {
         "lang": lang, "jobs": service.job_views(session, registry.JOBS, now=utcnow()),
-        "failures": service.recent_failures(session, limit=20), "extra": extra_sections(session)})
+        "failures": service.recent_failures(session, limit=20), "extra": extra_sections(session, settings)})
     if "lang" in request.query_params:
         response.set_cookie("lang", lang, samesite="lax")
     return response
 
 
-def extra_sections(session) -> dict:
+def extra_sections(session, settings) -> dict:
     """Further status shown on the jobs page (the inbox folders, the notifications), by section."""
-    return {}
+    return {"inbox": {"template": "jobs_inbox.html", "rows": inbox.status(session, settings)}}

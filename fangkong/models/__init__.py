@@ -24,7 +24,7 @@ from fangkong.db.audit import AuditEntry
 from fangkong.db.core import Base
 from fangkong.db.outbox import OutboxMessage
 from fangkong.db.scoping import use as use_scope_rules
-from fangkong.jobs.models import JobRun, ScheduledJob
+from fangkong.jobs.models import InboxFile, JobRun, ScheduledJob
 from fangkong.measures.models import (
     CheckIn,
     EscalationStep,
@@ -56,6 +56,7 @@ from fangkong.testing.models import (
 from fangkong.zones.models import Zone, ZoneAbsence, ZonePlace, ZoneResident, ZoneRound
 
 __all__ = [
+    "InboxFile",
     "JobRun",
     "ScheduledJob",
     "ApiToken",

@@ -35,6 +35,7 @@ def test_the_jobs_page_shows_runs_and_failures(server, env):  # noqa: F811
     assert 'id="job-backup" class="overdue"' in html and "the SMTP relay refused" in html
     en = commander.get("/jobs", params={"lang": "en"}).text
     assert "Scheduled jobs" in en and "Recolour codes whose time has come" in en and "Recent failures" in en
+    assert "收件目录" in html and 'id="inbox-lab_results"' in html and "Inbox folders" in en   # the inbox's status
     doc = {j["name"]: j for j in commander.get("/api/jobs").json()}
     assert set(doc) == {j.name for j in registry.JOBS}
     assert doc["codes.recolour"]["last_status"] == "ok" and doc["codes.recolour"]["last_duration_s"] >= 0

@@ -89,23 +89,31 @@ def import_cmd(table: Annotated[str, typer.Argument(
         raise InvalidInput(f"table must be one of {', '.join(TABLES)}")
     if not file.is_file():
         raise typer.BadParameter(f"no such file {file}", param_hint="FILE")
-    required, known = TABLES[table]
-    tf = read_table_file(file, required=required, known=known)
-    settings, now, bad, done = get_settings(), utcnow(), [], 0
+    settings, now = get_settings(), utcnow()
     with unit_of_work() as session:
-        for row in tf.table.to_pylist():
-            try:   # every check comes before the first write, so a refused row leaves nothing behind
-                _row(session, table, row, now, settings)
-                done += 1
-            except FangkongError as exc:
-                bad.append(f"{file.name}:{row['_line']}: {exc.message}")
-        audit(session, operator(), "import.file", table, file.name[:100],
-              after={"rows": done + len(bad), "inserted": done, "rejected": len(bad), "committed": True})
+        done, bad = import_input(session, table, file, now=now, settings=settings)
     err.print(f"{file.name}: {done} rows recorded, {len(bad)} rejected")
-    for line in bad:
-        err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+    for line, reason in bad:
+        err.print(f"[red]error:[/] {file.name}:{line}: {reason}", highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(1)
+
+
+def import_input(session, table: str, file: Path, *, now, settings) -> tuple[int, list[tuple[int, str]]]:
+    """One input file in the caller's transaction, audited: rows recorded, and (line, reason) of each refused row
+    (also the inbox folders' way in: fangkong.jobs.inbox)."""
+    required, known = TABLES[table]
+    tf = read_table_file(file, required=required, known=known)
+    bad, done = [], 0
+    for row in tf.table.to_pylist():
+        try:   # every check comes before the first write, so a refused row leaves nothing behind
+            _row(session, table, row, now, settings)
+            done += 1
+        except FangkongError as exc:
+            bad.append((row["_line"], exc.message))
+    audit(session, operator(), "import.file", table, file.name[:100],
+          after={"rows": done + len(bad), "inserted": done, "rejected": len(bad), "committed": True})
+    return done, bad
 
 
 @app.command("coverage")
