@@ -61,6 +61,7 @@ from fangkong.testing.api import router as testing_router
 from fangkong.testing.web import router as testing_web
 from fangkong.web import entry, pages
 from fangkong.zones.api import router as zones_router
+from fangkong.zones.forms_web import router as zone_forms
 from fangkong.zones.web import router as zones_web
 
 # every request's session recolours the codes its status changes touched, before it commits
@@ -93,6 +94,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
+    zone_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

@@ -80,7 +80,8 @@ def refusal_text(exc: FangkongError, lang: str) -> str:
     if exc.key:
         return t(exc.key, lang).format(**exc.params)
     # a refusal of the action itself (a conflict with the record's state) is not someone else's change
-    title = t("form_refused", lang) if exc.status_code == 409 else t(f"err_title_{exc.status_code}", lang)
+    title = {409: t("form_refused", lang), 404: t("form_not_found", lang)}.get(
+        exc.status_code, t(f"err_title_{exc.status_code}", lang))
     return f"{title}: {exc.message}"
 
 

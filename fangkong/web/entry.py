@@ -14,6 +14,8 @@ router = APIRouter(include_in_schema=False)
 FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/cases/new", "cases_new_title", ("POST", "/cases/new")),
     ("/testing/results", "results_title", ("POST", "/testing/results/1")),
+    ("/zones/new", "zone_new_title", ("POST", "/zones/new")),
+    ("/zones?status=proposed", "zone_act_title", ("POST", "/zones/1/approve")),
 ]
 
 

@@ -1,5 +1,5 @@
 """The zones page (commander): a map of the zones' places by level, the list with approval state and the lifting
-countdown of each zone's edition, the published risk-area list; approving a proposed zone through HTMX."""
+countdown of each zone's edition, the published risk-area list. Approving and the other decisions: forms_web.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
@@ -24,12 +24,6 @@ from fangkong.zones.models import LEVEL_PATTERN_OR_EMPTY, STATUS_PATTERN_OR_EMPT
 router = APIRouter(include_in_schema=False)
 #: zones a page: each approved one is checked against its edition for the countdown
 PAGE = 20
-ZoneId = Annotated[str, Path(max_length=20, pattern=r"^[\w-]+$")]
-
-
-def actor_of(session) -> str:
-    """The signed-in user's name where the login (issue 8) bound one to the session, else "web"."""
-    return session.info.get("actor") or "web"
 
 
 def _countdown(session, settings, zone: Zone, now: datetime) -> dict | None:
@@ -87,13 +81,3 @@ def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
         "lang": lang_of(request), "rows": [_row(session, settings, z, now) for z in zones], "more": more,
         "page": page, "status": status or "", "level": level or "", "points": _points(zones, session),
         "risk_areas": service.risk_areas(session)})
-
-
-@router.post("/zones/{zone_id}/approve", response_class=HTMLResponse)
-def approve(request: Request, session: SessionDep, settings: SettingsDep, zone_id: ZoneId):
-    """HTMX: a commander approves a proposed zone (zones.service.approve, audited) and gets its refreshed row."""
-    zone = service.get_zone(session, zone_id)
-    service.approve(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
-                    now=utcnow(), actor=actor_of(session))
-    return templates.TemplateResponse(request, "zone_row.html", {"lang": lang_of(request),
-                                                                 "r": _row(session, settings, zone, utcnow())})

@@ -102,8 +102,10 @@ def test_zones_map_and_approve(page, outbreak):
     assert page.locator("#risk-areas tbody tr").count() > 0
     assert page.locator("#zones .countdown").first.inner_text().strip() != "–"
     shot(page, "zones-zh")
-    page.click(f"#zone-{zone_no} button.approve")
-    page.wait_for_selector(f"#zone-{zone_no}[data-status=approved]")
+    page.click(f"#zone-{zone_no} a.approve")  # the zone's page states the effect, then the approval is confirmed
+    page.wait_for_selector("#approve-effect")
+    page.click("#approve-confirm")
+    page.wait_for_selector("#zone-panels[data-status=approved]")
     with unit_of_work() as s:
         z = s.scalar(select(Zone).where(Zone.zone_no == zone_no))
         assert z.status == "approved" and z.approved_by in WEB_ACTORS
