@@ -9,13 +9,13 @@ from e2e.conftest import SHOTS, login
 from test_api import make_user
 from test_flow import city
 
-ALL = ["/", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/verify", "/people/reviews", "/entry",
-       "/me", "/docs"]
+ALL = ["/", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/verify", "/people/reviews", "/jobs",
+       "/entry", "/me", "/docs"]
 COMMAND = ["/", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones"]
 # role → (the menu it sees, where it lands after signing in)
 ROLES = {
     "admin": ([h for h in ALL if h != "/me"], "/"),
-    "commander": ([*COMMAND, "/entry"], "/"),
+    "commander": ([*COMMAND, "/jobs", "/entry"], "/"),
     "epidemiologist": ([*COMMAND, "/entry"], "/"),
     "analyst": ([*COMMAND, "/people/reviews"], "/people/reviews"),
     "verifier": (["/", "/risk-persons", "/bulletin", "/verify"], "/verify"),
