@@ -29,7 +29,7 @@ from fangkong.protocol.assist import stated_category
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import OwnerKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, TaskKind, TaskStatus
 
 __all__ = [
     "CSV_COLUMNS",
@@ -155,8 +155,8 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
 def _route(session: Session, req: AssistRequest, p: PersonIn, now: datetime) -> AssistPerson:
     person = match_person(session, p)
     community = (person.community if person else None) or ""
-    owner = task_service.Owner("community", community, community) if community else _UNMATCHED
-    task = task_service.open_task(session, "verification", "verified", owner=owner, start=now,
+    owner = task_service.Owner(OwnerKind.COMMUNITY, community, community) if community else _UNMATCHED
+    task = task_service.open_task(session, TaskKind.VERIFICATION, "verified", owner=owner, start=now,
                                   jurisdiction=community or None, person_fk=person.id if person else None,
                                   note=f"协查 {req.issuer} {req.ref}: {req.reason}"[:500])
     session.flush()

@@ -31,7 +31,7 @@ from fangkong.protocol.edition import Edition
 from fangkong.protocol.measures import covers, measure_for, strictness
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task, TaskKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = [
     "AssignResult",
@@ -89,7 +89,7 @@ def _admit(session: Session, current: list[Measure], new: Measure, *, now: datet
     session.add(new)
     session.flush()
     for m in same:
-        end_obligation(session, m, at=now, reason="extended")
+        end_obligation(session, m, at=now, reason=EndReason.EXTENDED)
         sites.repoint(session, m, new)
     current.append(new)
     return "replaced" if same else "created"
@@ -179,7 +179,8 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
                     last_exposure_at=risk.last_exposure_at, start_at=plan.start_at,
                     phase_end_at=plan.phase_end_at, end_at=plan.end_at, status=MeasureStatus.ACTIVE,
                     edition=edition.name,
-                    source_kind="contact", source_ref=case.case_no, needs_results=bool(plan.test_dates))
+                    source_kind=SourceKind.CONTACT, source_ref=case.case_no,
+                    needs_results=bool(plan.test_dates))
         m.tests = [TestTask(person_fk=risk.person_fk, due_date=d) for d in plan.test_dates]
         outcome = _admit(session, current.setdefault(risk.person_fk, []), m, now=now)
         setattr(result, outcome, getattr(result, outcome) + 1)
@@ -194,7 +195,7 @@ def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str 
     ended = []
     for m in session.scalars(select(Measure).where(Measure.person_fk == person_fk, Measure.ended_at.is_(None))):
         if m.category in CONTACT_CATEGORIES or m.kind == TEMPORARY_CONTROL:
-            ended.append(end_obligation(session, m, at=now, reason="became_case", actor=actor))
+            ended.append(end_obligation(session, m, at=now, reason=EndReason.BECAME_CASE, actor=actor))
     return ended
 
 
@@ -272,7 +273,8 @@ def _resample(session: Session, task: TestTask, *, at: datetime, actor: str) -> 
     session.add(again)
     session.flush()
     community = session.scalar(select(Person.community).where(Person.id == task.person_fk)) or "unknown"
-    task_service.open_task(session, "resample", "resampled", owner=task_service.Owner("community", community, community),
+    task_service.open_task(session, TaskKind.RESAMPLE, "resampled",
+                           owner=task_service.Owner(OwnerKind.COMMUNITY, community, community),
                            start=at, jurisdiction=community, person_fk=task.person_fk, measure_fk=task.measure_fk,
                            note=f"test {task.id} invalid: re-sample as test {again.id}")
     audit(session, actor, "test.resample", "test_task", again.id, after={"of": task.id})
@@ -303,11 +305,11 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
     fresh = [fk for fk in sorted(set(person_fks)) if not any(m.end_at >= until for m in holds.get(fk, []))]
     for fk in fresh:
         for m in holds.get(fk, []):
-            end_obligation(session, m, at=since, reason="extended")
+            end_obligation(session, m, at=since, reason=EndReason.EXTENDED)
     rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
                  start_at=since, phase_end_at=until, end_at=until, status=MeasureStatus.ACTIVE,
                  edition=edition, created_at=since,
-                 source_kind="tube", source_ref=reason[:64], needs_results=False)
+                 source_kind=SourceKind.TUBE, source_ref=reason[:64], needs_results=False)
             for fk in fresh]
     for part in chunks(rows):
         session.execute(insert(Measure), list(part))
@@ -327,7 +329,7 @@ def hold_started_at(session: Session, person_fk: int) -> datetime | None:
     if not live:
         return None
     start = min(live)
-    extended = {m.ended_at: m.start_at for m in holds if m.end_reason == "extended"}
+    extended = {m.ended_at: m.start_at for m in holds if m.end_reason == EndReason.EXTENDED}
     while start in extended and extended[start] < start:
         start = extended[start]
     return start
@@ -340,7 +342,7 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
     for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.kind == TEMPORARY_CONTROL:
             m.phase_end_at, m.end_at = max(at, m.start_at), max(at, m.start_at)
-            end_obligation(session, m, at=at, reason="retest_negative")
+            end_obligation(session, m, at=at, reason=EndReason.RETEST_NEGATIVE)
             audit(session, actor, "measure.temporary_control_lifted", "measure", m.id, after={"reason": reason})
             lifted += 1
     return lifted
@@ -348,7 +350,8 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
 
 def assign_for_persons(session: Session, person_fks: list[int], category: str, *, last_exposure_at: datetime,
                        edition: Edition, tz: ZoneInfo, now: datetime, case_fk: int | None = None,
-                       source: tuple[str, str | None] = ("zone", None), actor: str = "system") -> AssignResult:
+                       source: tuple[str, str | None] = (SourceKind.ZONE, None),
+                       actor: str = "system") -> AssignResult:
     """The edition's measure for a group found without a trace (sealed-zone residents: `sealed_resident`),
     counted from `last_exposure_at`, beside the person's other obligations (see assign_for_case)."""
     result = AssignResult()
@@ -363,7 +366,7 @@ def assign_for_persons(session: Session, person_fks: list[int], category: str, *
                     start_at=plan.start_at, phase_end_at=plan.phase_end_at, end_at=plan.end_at,
                     status=MeasureStatus.ACTIVE,
                     edition=edition.name, source_kind=source[0], source_ref=source[1],
-                    needs_results=bool(plan.test_dates) and source[0] != "zone")
+                    needs_results=bool(plan.test_dates) and source[0] != SourceKind.ZONE)
         m.tests = [TestTask(person_fk=fk, due_date=d) for d in plan.test_dates]
         outcome = _admit(session, current.setdefault(fk, []), m, now=now)
         setattr(result, outcome, getattr(result, outcome) + 1)
@@ -378,7 +381,8 @@ def release_for_persons(session: Session, person_fks: list[int], category: str, 
     released = 0
     for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.category == category:
-            end_obligation(session, m, at=now, reason="zone_lifted" if category == "sealed_resident" else "released")
+            end_obligation(session, m, at=now, reason=EndReason.ZONE_LIFTED if category == "sealed_resident"
+                           else EndReason.RELEASED)
             released += 1
     if released:
         audit(session, actor, "measures.release_group", "category", category,

@@ -44,7 +44,8 @@ def open_task(session: Session, kind: str, step: str, *, owner: Owner, start: da
         raise InvalidInput(f"unknown task kind {kind!r}")
     if owner.kind not in OWNER_KINDS:
         raise InvalidInput(f"unknown owner kind {owner.kind!r}")
-    task = Task(kind=kind, step=step, status="open", jurisdiction=jurisdiction, owner_kind=owner.kind,
+    task = Task(kind=kind, step=step, status=TaskStatus.OPEN, jurisdiction=jurisdiction,
+                owner_kind=owner.kind,
                 owner_ref=owner.ref, owner_name=owner.name, case_fk=case_fk, person_fk=person_fk,
                 risk_person_fk=risk_person_fk, measure_fk=measure_fk, parent_fk=parent_fk, started_at=start,
                 due_at=due or deadline(step, start), note=note)

@@ -29,7 +29,7 @@ from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.vaccination import PRIMARY_DOSES, born_by, primary_done_by
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import OwnerKind
+from fangkong.tasks.models import OwnerKind, TaskKind
 
 __all__ = ["INBOUND", "coverage", "record_drug_purchase", "record_fever", "record_vaccination", "register_arrival",
            "register_inbound"]
@@ -50,8 +50,8 @@ def _not_future(name: str, t: datetime, now: datetime) -> None:
 
 def _community_task(session: Session, person: Person | None, step: str, start: datetime, note: str):
     community = (person.community if person else None) or ""
-    owner = task_service.Owner("community", community, community) if community else _UNMATCHED
-    task = task_service.open_task(session, "verification", step, owner=owner, start=start,
+    owner = task_service.Owner(OwnerKind.COMMUNITY, community, community) if community else _UNMATCHED
+    task = task_service.open_task(session, TaskKind.VERIFICATION, step, owner=owner, start=start,
                                   jurisdiction=community or None, person_fk=person.id if person else None,
                                   note=note[:500])
     session.flush()

@@ -22,13 +22,14 @@ from fangkong.db.jurisdiction import require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task, TaskKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = ["register_team", "set_team_status", "team_loads", "list_teams", "get_team", "open_investigation",
            "assign_waiting", "update_investigation", "get_investigation", "list_investigations",
            "investigation_state", "district_of", "load_of"]
 
-_OPEN = ("assigned", "interviewing", "trajectory_confirmed")
+_OPEN = (InvestigationStatus.ASSIGNED, InvestigationStatus.INTERVIEWING,
+         InvestigationStatus.TRAJECTORY_CONFIRMED)
 
 
 def district_of(code: str | None) -> str:
@@ -109,11 +110,13 @@ def _assign(session: Session, inv: Investigation, team: TracingTeam, now: dateti
                                                 Task.status == TaskStatus.OPEN))
     if waiting is None:
         waiting = task_service.open_task(
-            session, "team_assignment", "team_assigned", owner=task_service.Owner("team", team.team_id, team.name),
+            session, TaskKind.TEAM_ASSIGNMENT, "team_assigned",
+            owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
             start=inv.started_at, due=inv.team_due_at, jurisdiction=team.jurisdiction, case_fk=inv.case_fk)
     task_service.close_task(session, waiting, "done", at=now, actor=actor, note=f"team {team.team_id}")
-    task_service.open_task(session, "investigation", "contacts_placed",
-                           owner=task_service.Owner("team", team.team_id, team.name), start=inv.started_at,
+    task_service.open_task(session, TaskKind.INVESTIGATION, "contacts_placed",
+                           owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
+                           start=inv.started_at,
                            due=inv.contacts_due_at, jurisdiction=team.jurisdiction, case_fk=inv.case_fk)
     audit(session, actor, "investigation.assigned", "case", inv.case_fk, after={"team": team.team_id,
                                                                              "at": now.isoformat()})
@@ -126,7 +129,8 @@ def open_investigation(session: Session, case: Case, *, now: datetime, actor: st
     if inv is not None:
         return inv
     start = case.declared_at or now
-    inv = Investigation(case_fk=case.id, status="waiting", declared_trajectory=[], started_at=start,
+    inv = Investigation(case_fk=case.id, status=InvestigationStatus.WAITING, declared_trajectory=[],
+                        started_at=start,
                         team_due_at=task_service.deadline("team_assigned", start),
                         contacts_due_at=task_service.deadline("contacts_placed", start))
     session.add(inv)
@@ -137,8 +141,8 @@ def open_investigation(session: Session, case: Case, *, now: datetime, actor: st
         _assign(session, inv, team, now, actor)
     else:
         district = district_of(community)
-        task_service.open_task(session, "team_assignment", "team_assigned",
-                               owner=task_service.Owner("district", district, None), start=start,
+        task_service.open_task(session, TaskKind.TEAM_ASSIGNMENT, "team_assigned",
+                               owner=task_service.Owner(OwnerKind.DISTRICT, district, None), start=start,
                                due=inv.team_due_at, jurisdiction=community, case_fk=case.id,
                                note="no free tracing team")
         audit(session, actor, "investigation.waiting", "case", case.case_no, after={"community": community})

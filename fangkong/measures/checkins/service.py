@@ -16,6 +16,7 @@ from fangkong.measures.models import CheckIn, Measure, MeasureStatus
 from fangkong.people.models import Person
 from fangkong.protocol.checkins import check_report, is_alert, sign, verify
 from fangkong.tasks import service as task_service
+from fangkong.tasks.models import OwnerKind, TaskKind
 
 __all__ = ["link_for", "measure_for_link", "record", "today_report", "non_reporters", "alerts", "links"]
 
@@ -46,9 +47,9 @@ def _owner(session: Session, m: Measure) -> task_service.Owner:
         inv = session.scalar(select(Investigation).where(Investigation.case_fk == m.case_fk))
         team = inv.team if inv is not None else None
     if team is not None:
-        return task_service.Owner("team", team.team_id, team.name)
+        return task_service.Owner(OwnerKind.TEAM, team.team_id, team.name)
     community = m.person.community or "unknown"
-    return task_service.Owner("community", community, community)
+    return task_service.Owner(OwnerKind.COMMUNITY, community, community)
 
 
 def record(session: Session, m: Measure, *, temperature: float | None, symptoms: list[str], at: datetime,
@@ -70,7 +71,8 @@ def record(session: Session, m: Measure, *, temperature: float | None, symptoms:
     session.add(report)
     session.flush()
     if alert:
-        task_service.open_task(session, "symptom_alert", "symptom_followed_up", owner=_owner(session, m), start=at,
+        task_service.open_task(session, TaskKind.SYMPTOM_ALERT, "symptom_followed_up", owner=_owner(session, m),
+                               start=at,
                                jurisdiction=m.person.community, case_fk=m.case_fk, person_fk=m.person_fk,
                                measure_fk=m.id, note=", ".join(report.symptoms) or f"{temperature} °C")
     audit(session, f"person:{m.person.person_id}", "checkin", "measure", m.id,

@@ -28,7 +28,7 @@ from fangkong.protocol.hospitals import (
 )
 from fangkong.settings import get_settings
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task, TaskKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = ["add_hospital", "get_hospital", "HospitalBeds", "hospital_beds", "admit", "discharge", "open_transfer",
            "active_cases", "plan", "set_step", "remove_step", "steps", "beds_used"]
@@ -160,9 +160,11 @@ def open_transfer(session: Session, case: Case, *, now: datetime) -> Task | None
     fits = [b for b in hospital_beds(session) if b.hospital.designated and b.free > 0]
     local = [b for b in fits if community.startswith(b.hospital.jurisdiction)] or fits
     best = max(local, key=lambda b: (len(b.hospital.jurisdiction), b.free), default=None)
-    owner = (task_service.Owner("hospital", best.hospital.hospital_id, best.hospital.name) if best else
-             task_service.Owner("district", community[:6] or "unknown", None))
-    return task_service.open_task(session, "case_transfer", "case_placed", owner=owner, start=case.reported_at,
+    owner = (task_service.Owner(OwnerKind.HOSPITAL, best.hospital.hospital_id, best.hospital.name)
+             if best else
+             task_service.Owner(OwnerKind.DISTRICT, community[:6] or "unknown", None))
+    return task_service.open_task(session, TaskKind.CASE_TRANSFER, "case_placed", owner=owner,
+                                  start=case.reported_at,
                                   due=case.placed_deadline_at, jurisdiction=community or None, case_fk=case.id,
                                   person_fk=case.person_fk)
 

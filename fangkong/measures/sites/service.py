@@ -29,7 +29,7 @@ from fangkong.measures.models import (
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.sites import Group, SiteRooms, plan_rooms
 from fangkong.tasks import service as task_service
-from fangkong.tasks.models import Task, TaskKind, TaskStatus
+from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = ["add_site", "update_site", "add_rooms", "add_staff", "get_site", "list_sites", "assign_room",
            "assign_rooms", "AssignReport", "arrive", "vacate", "repoint", "open_stay", "get_room"]
@@ -146,8 +146,8 @@ def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: d
                                                       Task.status == TaskStatus.OPEN)):
         task_service.close_task(session, waiting, "done", at=now, actor=actor, note=f"room in {site.site_id}")
     start = _identified_at(session, m)
-    task_service.open_task(session, "transfer", "contact_centralized",
-                           owner=task_service.Owner("site", site.site_id, site.name), start=start,
+    task_service.open_task(session, TaskKind.TRANSFER, "contact_centralized",
+                           owner=task_service.Owner(OwnerKind.SITE, site.site_id, site.name), start=start,
                            jurisdiction=person.community, case_fk=m.case_fk, person_fk=m.person_fk, measure_fk=m.id,
                            note=f"room {room.room_no}")
     return stay
@@ -267,8 +267,9 @@ def _room_needed(session: Session, m: Measure, now: datetime) -> None:
                                             Task.status == TaskStatus.OPEN)):
         return
     district = (m.person.community or "")[:6] or "unknown"
-    task_service.open_task(session, "room_needed", "contact_centralized",
-                           owner=task_service.Owner("district", district, None), start=_identified_at(session, m),
+    task_service.open_task(session, TaskKind.ROOM_NEEDED, "contact_centralized",
+                           owner=task_service.Owner(OwnerKind.DISTRICT, district, None),
+                           start=_identified_at(session, m),
                            jurisdiction=m.person.community, case_fk=m.case_fk, person_fk=m.person_fk,
                            measure_fk=m.id, note="no free isolation room")
 

@@ -12,7 +12,7 @@ from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
-from fangkong.measures.models import Measure, MeasureStatus, SourceKind, VerificationOutcome
+from fangkong.measures.models import EndReason, Measure, MeasureStatus, SourceKind, VerificationOutcome
 from fangkong.measures.obligations import end_obligation
 from fangkong.measures.service import withdraw
 from fangkong.measures.sites import service as sites
@@ -59,7 +59,8 @@ def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "
             "verified", task_service.deadline("verified", r.found_at))
         rows.append(dict(kind=TaskKind.VERIFICATION, step=step, status=TaskStatus.OPEN,
                          jurisdiction=community,
-                         owner_kind="community", owner_ref=community, owner_name=community, case_fk=case.id,
+                         owner_kind=OwnerKind.COMMUNITY, owner_ref=community, owner_name=community,
+                         case_fk=case.id,
                          person_fk=r.person_fk, risk_person_fk=r.id, measure_fk=measures.get(r.person_fk),
                          started_at=r.found_at, due_at=due, created_at=now, version=1))
     for part in chunks(rows):
@@ -125,7 +126,7 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
            if evidence and all(ev.get("via") == person_id and ev.get("kind") in ("venue", "household")
                                for ev in evidence) and category == RiskCategory.SECONDARY]
     for m in ms:
-        end_obligation(session, m, at=at, reason="withdrawn")
+        end_obligation(session, m, at=at, reason=EndReason.WITHDRAWN)
         sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
         audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",
                                                                          "task": task.id})
@@ -134,7 +135,8 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
 def list_verifications(session: Session, *, now: datetime, jurisdiction: str | None = None,
                        status: str | None = "open", overdue: bool = False, limit: int = 100,
                        offset: int = 0) -> list[Task]:
-    return task_service.list_tasks(session, now=now, kind="verification", jurisdiction=jurisdiction, status=status,
+    return task_service.list_tasks(session, now=now, kind=TaskKind.VERIFICATION, jurisdiction=jurisdiction,
+                                   status=status,
                                    overdue=overdue, limit=limit, offset=offset)
 
 
