@@ -13,7 +13,7 @@ from fangkong.codes.models import CodeColour, HealthCode, HealthCodeChange
 from fangkong.db.changes import take_changed
 from fangkong.db.sets import chunks
 from fangkong.measures import obligations as obligation_service
-from fangkong.measures.models import Measure, TestResult, TestTask
+from fangkong.measures.models import Measure, MeasureCategory, TestResult, TestTask
 from fangkong.people import service as people_service
 from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
 from fangkong.protocol.edition import Edition, load_edition
@@ -24,7 +24,8 @@ from fangkong.zones.models import ZoneLevel
 __all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS",
            "install_recolour"]
 
-_ARRIVAL = {"arrival_high", "arrival_medium", "arrival_low", "sealed_resident"}
+_ARRIVAL = {MeasureCategory.ARRIVAL_HIGH, MeasureCategory.ARRIVAL_MEDIUM, MeasureCategory.ARRIVAL_LOW,
+            MeasureCategory.SEALED_RESIDENT}
 #: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
 ZONE_REASONS = {ZoneLevel.SEALED: "high_risk_area", ZoneLevel.CONTROLLED: "medium_risk_area",
                 ZoneLevel.PRECAUTION: "low_risk_area"}

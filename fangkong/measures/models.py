@@ -12,8 +12,8 @@ from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
 __all__ = ["END_REASONS", "SITE_STATUSES", "SOURCE_KINDS", "STAFF_ROLES", "TEST_RESULTS", "CheckIn",
            "EndReason", "EscalationStep", "Hospital", "HospitalAdmission", "IsolationSite", "Measure",
-           "MeasureStatus", "Room", "RoomStay", "SiteStaff", "SiteStatus", "SourceKind", "StaffRole",
-           "TestResult", "TestTask", "VerificationOutcome"]
+           "MeasureCategory", "MeasureStatus", "Room", "RoomStay", "SiteStaff", "SiteStatus", "SourceKind",
+           "StaffRole", "TestResult", "TestTask", "VerificationOutcome"]
 
 class SiteStatus(StrEnum):
     """preparing (being fitted out) → open (takes people) → closed; only open sites get new people"""
@@ -51,6 +51,20 @@ class SourceKind(StrEnum):
     REQUEST = "request"
     ARRIVAL = "arrival"
     DISCHARGE = "discharge"
+
+
+class MeasureCategory(StrEnum):
+    """A measure's category beside the four contact categories (RiskCategory): the edition's measure
+    ([measures.*]) of a person no trace found (an arrival from a risk area, a sealed zone's resident, a
+    discharged case, an inbound traveller), and the hold of a pooled tube's members"""
+
+    ARRIVAL_HIGH = "arrival_high"
+    ARRIVAL_MEDIUM = "arrival_medium"
+    ARRIVAL_LOW = "arrival_low"
+    SEALED_RESIDENT = "sealed_resident"
+    POST_DISCHARGE = "post_discharge"
+    INBOUND = "inbound"
+    POOL_MEMBER = "pool_member"
 
 
 class EndReason(StrEnum):

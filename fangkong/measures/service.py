@@ -19,6 +19,7 @@ from fangkong.measures.models import (
     TEST_RESULTS,
     EndReason,
     Measure,
+    MeasureCategory,
     MeasureStatus,
     SourceKind,
     TestResult,
@@ -306,8 +307,9 @@ def place_temporary_control(session: Session, person_fks: list[int], *, since: d
     for fk in fresh:
         for m in holds.get(fk, []):
             end_obligation(session, m, at=since, reason=EndReason.EXTENDED)
-    rows = [dict(person_fk=fk, category="pool_member", kind=TEMPORARY_CONTROL, place="home", last_exposure_at=since,
-                 start_at=since, phase_end_at=until, end_at=until, status=MeasureStatus.ACTIVE,
+    rows = [dict(person_fk=fk, category=MeasureCategory.POOL_MEMBER, kind=TEMPORARY_CONTROL, place="home",
+                 last_exposure_at=since, start_at=since, phase_end_at=until, end_at=until,
+                 status=MeasureStatus.ACTIVE,
                  edition=edition, created_at=since,
                  source_kind=SourceKind.TUBE, source_ref=reason[:64], needs_results=False)
             for fk in fresh]
@@ -381,8 +383,8 @@ def release_for_persons(session: Session, person_fks: list[int], category: str, 
     released = 0
     for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.category == category:
-            end_obligation(session, m, at=now, reason=EndReason.ZONE_LIFTED if category == "sealed_resident"
-                           else EndReason.RELEASED)
+            lifted = category == MeasureCategory.SEALED_RESIDENT
+            end_obligation(session, m, at=now, reason=EndReason.ZONE_LIFTED if lifted else EndReason.RELEASED)
             released += 1
     if released:
         audit(session, actor, "measures.release_group", "category", category,

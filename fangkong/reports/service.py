@@ -18,6 +18,7 @@ from fangkong.measures.models import (
     HospitalAdmission,
     IsolationSite,
     Measure,
+    MeasureCategory,
     Room,
     RoomStay,
     SiteStatus,
@@ -148,7 +149,7 @@ def _declared_cases(session: Session, until: datetime) -> list[tuple[Case, bool,
     q = (select(Case, ctrl, _under_inbound_at_sampling()).where(Case.status.in_(DECLARED), Case.declared_at < until)
          .order_by(Case.declared_at, Case.id))
     return [(c, bool(under), is_imported(declared_imported=bool(c.imported),
-                                         categories_at_sampling=["inbound"] if inbound else []))
+                                         categories_at_sampling=[MeasureCategory.INBOUND] if inbound else []))
             for c, under, inbound in session.execute(q)]
 
 
@@ -308,7 +309,7 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
         temporary_control=kinds.get("temporary_control", 0),
         environmental=testing_service.environmental_counts(session, day, tz=tz),
         zones=_zone_figures(zone_service.counts_between(session, start, end), edition,
-                            sealed_residents=cats.get("sealed_resident", 0)),
+                            sealed_residents=cats.get(MeasureCategory.SEALED_RESIDENT, 0)),
         community_zero_days=zero_days,
         community_zero=since is not None and since >= zero_days,
         **beds,

@@ -15,7 +15,7 @@ from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
-from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
+from fangkong.measures.models import Measure, MeasureCategory, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import in_force
 from fangkong.people.models import Person
 from fangkong.people.service import chunks
@@ -126,7 +126,8 @@ def rounds_of(session: Session, zone: Zone, tz: ZoneInfo) -> tuple[RoundResult, 
     q = (select(TestTask.due_date, TestTask.person_fk, TestTask.result)
          .join(Measure).where(TestTask.person_fk.in_(select(ZoneResident.person_fk)
                                                        .where(ZoneResident.zone_fk == zone.id)),
-                              Measure.category == "sealed_resident", Measure.status != MeasureStatus.REPLACED,
+                              Measure.category == MeasureCategory.SEALED_RESIDENT,
+                              Measure.status != MeasureStatus.REPLACED,
                               TestTask.due_date >= since))
     by_day: dict[date, list[tuple[int, str]]] = defaultdict(list)
     for day, fk, result in session.execute(q):
@@ -147,7 +148,7 @@ def rounds_of(session: Session, zone: Zone, tz: ZoneInfo) -> tuple[RoundResult, 
 
 #: obligations of a resident that a lifting waits for besides those needing results: a pool member's hold in
 #: place lasts until the single re-test is negative
-_HELD = ("pool_member",)
+_HELD = (MeasureCategory.POOL_MEMBER,)
 
 
 def resident_duties(session: Session, zone: Zone, *, now: datetime, tz: ZoneInfo) -> tuple[ResidentDuty, ...]:
@@ -161,7 +162,8 @@ def resident_duties(session: Session, zone: Zone, *, now: datetime, tz: ZoneInfo
     case_nos: dict[int, str] = {}
     for fk, obligations in in_force(session, list(residents), now, tz=tz).items():
         for o in obligations:
-            if o.kind != "measure" or o.label == "sealed_resident" or not (o.needs_results or o.label in _HELD):
+            if (o.kind != "measure" or o.label == MeasureCategory.SEALED_RESIDENT
+                    or not (o.needs_results or o.label in _HELD)):
                 continue
             if o.case_id is not None and o.case_id not in case_nos:
                 case_nos[o.case_id] = session.scalar(select(Case.case_no).where(Case.id == o.case_id)) or ""

@@ -20,6 +20,7 @@ from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
+from fangkong.measures.models import MeasureCategory
 from fangkong.people import service as people_service
 from fangkong.people.models import Person, Venue
 from fangkong.protocol.edition import Edition
@@ -362,8 +363,9 @@ def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: 
         cases.update(session.scalars(select(Case.person_fk).where(Case.person_fk.in_(part),
                                                                   Case.status != CaseStatus.RULED_OUT)))
     people = [fk for fk in fks if fk not in cases]
-    measure_service.assign_for_persons(session, people, "sealed_resident", last_exposure_at=start, edition=edition,
-                                       tz=tz, now=now, case_fk=zone.case_fk, actor=actor)
+    measure_service.assign_for_persons(session, people, MeasureCategory.SEALED_RESIDENT,
+                                       last_exposure_at=start, edition=edition, tz=tz, now=now,
+                                       case_fk=zone.case_fk, actor=actor)
     mark_changed(session, fks, now)
 
 
@@ -468,7 +470,7 @@ def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: d
     before = {"level": zone.level, "status": zone.status}
     fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
     if zone.level == ZoneLevel.SEALED:
-        measure_service.release_for_persons(session, fks, "sealed_resident", now=now,
+        measure_service.release_for_persons(session, fks, MeasureCategory.SEALED_RESIDENT, now=now,
                                             reason=f"zone {zone.zone_no} {verb}", actor=actor)
     if c.to_level:
         # the next step's day 1 is the day after the last clean day of this one

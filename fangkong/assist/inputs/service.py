@@ -23,7 +23,7 @@ from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.measures import service as measure_service
-from fangkong.measures.models import SourceKind
+from fangkong.measures.models import MeasureCategory, SourceKind
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
@@ -35,7 +35,7 @@ __all__ = ["INBOUND", "coverage", "record_drug_purchase", "record_fever", "recor
            "register_inbound"]
 
 #: the measure category of an inbound traveller (editions' [measures.inbound])
-INBOUND = "inbound"
+INBOUND = MeasureCategory.INBOUND
 
 _SKEW = timedelta(minutes=2)
 _UNMATCHED = task_service.Owner(OwnerKind.DISTRICT, "unmatched", "未登记人员（公安协查）")

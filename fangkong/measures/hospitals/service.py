@@ -16,7 +16,7 @@ from fangkong.db.jurisdiction import require_city, require_inside
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
-from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
+from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission, MeasureCategory
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.protocol.hospitals import (
     DEFAULT_PLAN,
@@ -142,9 +142,9 @@ def discharge(session: Session, case: Case, *, at: datetime, samples: Sequence[D
     a.discharged_at = at
     audit(session, actor, "hospital.discharge", "case", case.case_no,
           after={"hospital": a.hospital.hospital_id, "samples": [(s.sampled_at.isoformat(), s.ct) for s in samples]})
-    if "post_discharge" in edition.measures:
-        measure_service.assign_for_persons(session, [case.person_fk], "post_discharge", last_exposure_at=at,
-                                           edition=edition, tz=settings.zone, now=at,
+    if MeasureCategory.POST_DISCHARGE in edition.measures:
+        measure_service.assign_for_persons(session, [case.person_fk], MeasureCategory.POST_DISCHARGE,
+                                           last_exposure_at=at, edition=edition, tz=settings.zone, now=at,
                                            source=("discharge", case.case_no), actor=actor)
     mark_changed(session, [case.person_fk], at)
     return a
