@@ -27,7 +27,7 @@ def _zh(b: Bulletin, area: str) -> str:
         lines.append(f"新增境外输入感染者{imported}例，其中确诊病例{b.new_imported_confirmed}例、"
                      f"无症状感染者{b.new_imported_asymptomatic}例。")
     also = f"、境外输入感染者{b.total_imported}例" if b.total_imported else ""
-    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases - b.total_imported}例{also}{_hospital_zh(b)}。")
+    lines.append(f"截至{d}24时，累计报告本土感染者{b.total_cases - b.total_imported}例{also}{_hospital(b, 'zh')}。")
     lines.append(f"截至目前，共追踪管控风险人员{b.traced_total}人（当日新增{b.new_traced}人），其中，"
                  f"密接者{cat['close']}人，次密接者{cat['secondary']}人，时空伴随者{cat['companion']}人，"
                  f"轨迹重合人员{cat['overlap']}人。")
@@ -73,7 +73,7 @@ def _en(b: Bulletin, area: str) -> str:
         lines.append(f"New imported cases (境外输入): {imported} ({b.new_imported_confirmed} confirmed, "
                      f"{b.new_imported_asymptomatic} asymptomatic).")
     also = f"; cumulative imported cases: {b.total_imported}" if b.total_imported else ""
-    lines.append(f"Cumulative local cases: {b.total_cases - b.total_imported}{also}{_hospital_en(b)}.")
+    lines.append(f"Cumulative local cases: {b.total_cases - b.total_imported}{also}{_hospital(b, 'en')}.")
     lines.append(f"Risk persons traced and under measures: {b.traced_total} ({b.new_traced} new today): "
                  f"{cat['close']} {t('close', 'en')}, {cat['secondary']} {t('secondary', 'en')}, "
                  f"{cat['companion']} {t('companion', 'en')}, {cat['overlap']} {t('overlap', 'en')}.")
@@ -110,29 +110,29 @@ def _local(b: Bulletin) -> tuple[int, int]:
     return b.new_confirmed - b.new_imported_confirmed, b.new_asymptomatic - b.new_imported_asymptomatic
 
 
-def _hospital_zh(b: Bulletin) -> str:
+#: where the cases are, in each language: discharged so far; all discharged; all current ones in designated
+#: hospitals; some of them, the others awaiting transfer
+_HOSPITAL = {
+    "zh": ("，累计出院{discharged}例", "，均已出院", "；现有{current}例，均在定点医院隔离治疗",
+           "；现有{current}例，其中{hospital}例在定点医院隔离治疗，{waiting}例待转运"),
+    "en": (", {discharged} discharged", ", all discharged", "; {current} current, all treated in designated hospitals",
+           "; {current} current: {hospital} in designated hospitals, {waiting} awaiting transfer"),
+}
+
+
+def _hospital(b: Bulletin, lang: str) -> str:
     """Where the cases are: admissions in force at the day's end, not every case ever declared."""
-    out = f"，累计出院{b.discharged}例" if b.discharged else ""
+    discharged, all_out, all_in, some_in = _HOSPITAL[lang]
     current = b.total_cases - b.discharged
+    figures = {"discharged": b.discharged, "current": current, "hospital": b.hospital_cases,
+               "waiting": current - b.hospital_cases}
+    out = discharged.format(**figures) if b.discharged else ""
     if b.total_cases and current <= 0:
-        return out + "，均已出院"
+        return out + all_out
     if current and b.hospital_cases >= current:
-        return out + f"；现有{current}例，均在定点医院隔离治疗"
+        return out + all_in.format(**figures)
     if current:
-        return out + f"；现有{current}例，其中{b.hospital_cases}例在定点医院隔离治疗，{current - b.hospital_cases}例待转运"
-    return out
-
-
-def _hospital_en(b: Bulletin) -> str:
-    out = f", {b.discharged} discharged" if b.discharged else ""
-    current = b.total_cases - b.discharged
-    if b.total_cases and current <= 0:
-        return out + ", all discharged"
-    if current and b.hospital_cases >= current:
-        return out + f"; {current} current, all treated in designated hospitals"
-    if current:
-        return (out + f"; {current} current: {b.hospital_cases} in designated hospitals, "
-                f"{current - b.hospital_cases} awaiting transfer")
+        return out + some_in.format(**figures)
     return out
 
 
