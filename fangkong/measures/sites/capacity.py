@@ -19,10 +19,12 @@ __all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "forecast", "room
 
 @dataclass
 class SiteOccupancy:
+    """A site's rooms (in service, occupied, free to assign), the people assigned and arrived, its staff."""
+
     site_id: str
     name: str
     jurisdiction: str
-    status: str
+    status: SiteStatus
     three_zones_two_channels: bool
     rooms: int
     in_service: int

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
-from fangkong.measures.models import SiteStatus
+from fangkong.measures.sites.capacity import SiteOccupancy
 from fangkong.protocol.times import AwareHappened
 
 __all__ = ["SiteCreate", "SiteUpdate", "RoomsAdd", "StaffAdd", "SiteRead", "ReserveRead", "ForecastDay",
@@ -50,19 +51,9 @@ class StaffAdd(BaseModel):
     phone: str | None = Field(None, pattern=r"^1\d{10}$")
 
 
-class SiteRead(BaseModel):
-    site_id: str
-    name: str
-    jurisdiction: str
-    status: SiteStatus
-    three_zones_two_channels: bool
-    rooms: int
-    in_service: int
-    occupied: int
-    free: int
-    persons: int
-    arrived: int
-    staff: int
+@dataclass
+class SiteRead(SiteOccupancy):
+    """A site's occupancy as the API answers it: capacity.SiteOccupancy's fields, validated."""
 
 
 class ReserveRead(BaseModel):
