@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,15 @@ def point_settings(folder: Path) -> None:
 
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+def free_port() -> int:
+    """A loopback port free now (the OS picks it; the socket is closed before a server binds it)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
 
 
 def peak_rss_mb() -> float:

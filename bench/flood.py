@@ -24,7 +24,6 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,17 +32,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, machine, point_settings
+from common import OUT, free_port, machine, point_settings
 
 COMMANDER_ROUTES = ["/api/cases", "/api/risk-persons?limit=100", "/api/bulletin?day=2022-03-14"]
-
-
-def _free_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def _up(url: str, proc: subprocess.Popen) -> bool:
@@ -63,7 +54,7 @@ def _up(url: str, proc: subprocess.Popen) -> bool:
 
 def _serve(folder: Path, env: dict, one_port: bool) -> tuple[subprocess.Popen, str, str]:
     """`fangkong serve`: the staff's URL and the public's (the same with --one-port)."""
-    port, public_port = _free_port(), _free_port()
+    port, public_port = free_port(), free_port()
     exe = Path(sys.executable).parent / "fangkong"
     log = open(folder / "server.log", "w")  # noqa: SIM115 - kept open for the server's life
     command = [str(exe), "serve", "--port", str(port)]

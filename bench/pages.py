@@ -19,7 +19,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
 import sys
 import threading
@@ -28,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, machine, point_settings
+from common import OUT, free_port, machine, point_settings
 from ops_data import build_ops
 
 
@@ -122,10 +121,7 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {auth_service.issue_token(s, admin, label='bench')}"}
     print(f"machine: {machine()}; store: SQLite; built {args.persons:,} persons, {args.risk:,} risk persons, "
           f"measures and 3 tests each, {ops} in {time.perf_counter() - t0:.0f} s")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=srv.run, daemon=True).start()
     while not srv.started:

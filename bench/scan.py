@@ -23,7 +23,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, machine, point_settings
+from common import OUT, free_port, machine, point_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,16 +58,8 @@ _ME = """return wrk.format("GET", "/api/me/code", {["Authorization"] = "Bearer "
 _BARE = """return wrk.format("GET", "/bare")"""
 
 
-def _port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _serve(app: str, env: dict) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                              "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
