@@ -12,6 +12,7 @@ from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.contacts.teams import service as team_service
 from fangkong.contacts.teams.models import Investigation
+from fangkong.db.scope import acting_as
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
@@ -62,7 +63,8 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
     for case in cases:
         for ended in measure_service.end_for_case(session, case.person_fk, now=now, actor=actor):
             sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
-        investigations.append(team_service.open_investigation(session, case, now=now, actor=actor))  # at once
+        with acting_as(session, actor):
+            investigations.append(team_service.open_investigation(session, case, now=now))  # at once
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,

@@ -52,8 +52,9 @@ def prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_d
             members = [{"name": f"疾控{i}A", "role": "cdc", "phone": None},
                        {"name": f"医护{i}B", "role": "medical", "phone": None},
                        {"name": f"民警{i}C", "role": "police", "phone": None}]
-            teams.register_team(session, f"T{district}-{i}", name=f"{district}流调{i}队", jurisdiction=district,
-                                members=members, max_cases=2, now=now, actor=actor)
+            with acting_as(session, actor):
+                teams.register_team(session, f"T{district}-{i}", name=f"{district}流调{i}队", jurisdiction=district,
+                                    members=members, max_cases=2, now=now)
             made["teams"] += 1
         need = reserve_needed(residents, per_10k)
         for j, hotel in enumerate(_hotels(session, district)):
@@ -100,8 +101,9 @@ def field_work(session: Session, cases: list[Case], *, now: datetime, actor: str
             sites.arrive(session, stay.person, at=stay.assigned_at + timedelta(hours=4), actor=actor)
     first = session.scalar(select(Investigation).where(Investigation.case_fk == cases[0].id)) if cases else None
     if first is not None and first.team is not None and first.started_at + timedelta(hours=2.5) <= now:
-        teams.update_investigation(session, first, version=first.version, status="closed",
-                                   now=first.started_at + timedelta(hours=2.5), notes="密接已全部落位", actor=actor)
+        with acting_as(session, actor):
+            teams.update_investigation(session, first, version=first.version, status="closed",
+                                       now=first.started_at + timedelta(hours=2.5), notes="密接已全部落位")
 
 
 @dataclass

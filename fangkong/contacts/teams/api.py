@@ -16,7 +16,7 @@ from fangkong.contacts.teams.schemas import (
     TeamUpdate,
 )
 from fangkong.db.core import utcnow
-from fangkong.kit.deps import Page, SessionDep, actor_of
+from fangkong.kit.deps import Page, SessionDep
 
 router = APIRouter(tags=["teams"])
 TeamId = Annotated[str, Path(max_length=32, pattern=r"^[\w-]+$")]
@@ -28,7 +28,7 @@ def register_team(session: SessionDep, body: TeamCreate):
     """A tracing team (2 CDC/medical + 1 police); waiting cases of its jurisdiction go to it at once."""
     team = teams.register_team(session, body.team_id, name=body.name, jurisdiction=body.jurisdiction,
                                members=[m.model_dump() for m in body.members], max_cases=body.max_cases,
-                               now=utcnow(), actor=actor_of(session))
+                               now=utcnow())
     return TeamRead.of(team, teams.load_of(session, team))
 
 
@@ -39,7 +39,7 @@ def list_teams(session: SessionDep):
 
 @router.patch("/api/teams/{team_id}", response_model=TeamRead)
 def update_team(session: SessionDep, team_id: TeamId, body: TeamUpdate):
-    team = teams.set_team_status(session, teams.get_team(session, team_id), body.status, now=utcnow(), actor=actor_of(session))
+    team = teams.set_team_status(session, teams.get_team(session, team_id), body.status, now=utcnow())
     return TeamRead.of(team, teams.load_of(session, team))
 
 
@@ -63,5 +63,5 @@ def update_investigation(session: SessionDep, case_id: CaseId, body: Investigati
     inv = teams.get_investigation(session, service.get_case(session, case_id))
     trajectory = [p.as_json() for p in body.declared_trajectory] if body.declared_trajectory is not None else None
     inv = teams.update_investigation(session, inv, version=body.version, now=utcnow(), status=body.status,
-                                     notes=body.notes, declared_trajectory=trajectory, actor=actor_of(session))
+                                     notes=body.notes, declared_trajectory=trajectory)
     return InvestigationRead.of(inv)

@@ -41,9 +41,9 @@ def add_cmd(team_id: str, name: Annotated[str, typer.Option(help="display name")
     --member 王强:police`
     """
     members = [_member(m) for m in member]
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         team = teams.register_team(session, team_id, name=name, jurisdiction=jurisdiction, members=members,
-                                   max_cases=max_cases, now=utcnow(), actor=operator())
+                                   max_cases=max_cases, now=utcnow())
         out.print(team.team_id)
 
 
@@ -65,9 +65,8 @@ def list_cmd() -> None:
 @handle_errors
 def status_cmd(team_id: str, status: Annotated[str, typer.Argument(help="on_duty or off_duty")]) -> None:
     """Take a team on or off duty. Example: `fangkong teams status T01 off_duty`"""
-    with unit_of_work() as session:
-        teams.set_team_status(session, teams.get_team(session, team_id), status, now=utcnow(),
-                              actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        teams.set_team_status(session, teams.get_team(session, team_id), status, now=utcnow())
 
 
 @app.command("investigation")
@@ -85,14 +84,14 @@ def investigation_cmd(
     Example: `fangkong teams investigation C000001 --status interviewing --notes "到家访谈" --version 2`
     """
     points = _trajectory(trajectory)
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         inv = teams.get_investigation(session, service.get_case(session, case_id))
         if any(x is not None for x in (status, notes, points)):
             if version is None:
                 raise typer.BadParameter("give --version (the version you read) to change the record",
                                          param_hint="--version")
             inv = teams.update_investigation(session, inv, version=version, now=utcnow(), status=status, notes=notes,
-                                             declared_trajectory=points, actor=operator())
+                                             declared_trajectory=points)
         out.print(json.dumps(teams.investigation_state(inv), ensure_ascii=False, indent=1))
 
 

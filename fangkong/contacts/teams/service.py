@@ -1,4 +1,6 @@
-"""Tracing-team services: register teams, give every new case the least-loaded free team, keep its record."""
+"""Tracing-team services: register teams, give every new case the least-loaded free team, keep its record.
+
+Who acts is the session's (db.scope.acting): these functions take no actor (docs/architecture.md, Who acts)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from fangkong.contacts.teams.models import (
 )
 from fangkong.db.audit import audit
 from fangkong.db.jurisdiction import require_inside
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.protocol.teams import TeamLoad, check_members, pick_team
 from fangkong.tasks import service as task_service
@@ -38,7 +41,7 @@ def district_of(code: str | None) -> str:
 
 
 def register_team(session: Session, team_id: str, *, name: str, jurisdiction: str, members: list[dict],
-                  max_cases: int = 2, now: datetime, actor: str = "system") -> TracingTeam:
+                  max_cases: int = 2, now: datetime) -> TracingTeam:
     """A new tracing team; it takes waiting cases of its jurisdiction at once."""
     require_inside(session, jurisdiction, f"team {team_id}")
     if session.scalar(select(TracingTeam.id).where(TracingTeam.team_id == team_id)):
@@ -52,22 +55,22 @@ def register_team(session: Session, team_id: str, *, name: str, jurisdiction: st
                        max_cases=max_cases, status="on_duty", created_at=now)
     session.add(team)
     session.flush()
-    audit(session, actor, "team.register", "tracing_team", team_id, after={"jurisdiction": jurisdiction,
+    audit(session, acting(session), "team.register", "tracing_team", team_id, after={"jurisdiction": jurisdiction,
                                                                          "members": len(members)})
-    assign_waiting(session, now=now, actor=actor)
+    assign_waiting(session, now=now)
     return team
 
 
-def set_team_status(session: Session, team: TracingTeam, status: str, *, now: datetime,
-                    actor: str = "system") -> TracingTeam:
+def set_team_status(session: Session, team: TracingTeam, status: str, *, now: datetime) -> TracingTeam:
     require_inside(session, team.jurisdiction, f"team {team.team_id}")
     if status not in TEAM_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(TEAM_STATUSES)}")
     before = {"status": team.status}
     team.status = status
-    audit(session, actor, "team.status", "tracing_team", team.team_id, before=before, after={"status": status})
+    audit(session, acting(session), "team.status", "tracing_team", team.team_id, before=before,
+          after={"status": status})
     if status == TeamStatus.ON_DUTY:
-        assign_waiting(session, now=now, actor=actor)
+        assign_waiting(session, now=now)
     return team
 
 
@@ -103,7 +106,7 @@ def _pick(session: Session, community: str | None) -> TracingTeam | None:
     return next((tm for tm, _ in loads if tm.team_id == key), None)
 
 
-def _assign(session: Session, inv: Investigation, team: TracingTeam, now: datetime, actor: str) -> None:
+def _assign(session: Session, inv: Investigation, team: TracingTeam, now: datetime) -> None:
     inv.team, inv.team_fk, inv.status, inv.assigned_at = team, team.id, "assigned", now
     waiting = session.scalar(select(Task).where(Task.case_fk == inv.case_fk,
                                                 Task.kind == TaskKind.TEAM_ASSIGNMENT,
@@ -113,16 +116,17 @@ def _assign(session: Session, inv: Investigation, team: TracingTeam, now: dateti
             session, TaskKind.TEAM_ASSIGNMENT, "team_assigned",
             owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
             start=inv.started_at, due=inv.team_due_at, jurisdiction=team.jurisdiction, case_fk=inv.case_fk)
-    task_service.close_task(session, waiting, "done", at=now, actor=actor, note=f"team {team.team_id}")
+    task_service.close_task(session, waiting, "done", at=now, actor=acting(session),
+                            note=f"team {team.team_id}")
     task_service.open_task(session, TaskKind.INVESTIGATION, "contacts_placed",
                            owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
                            start=inv.started_at,
                            due=inv.contacts_due_at, jurisdiction=team.jurisdiction, case_fk=inv.case_fk)
-    audit(session, actor, "investigation.assigned", "case", inv.case_fk, after={"team": team.team_id,
+    audit(session, acting(session), "investigation.assigned", "case", inv.case_fk, after={"team": team.team_id,
                                                                              "at": now.isoformat()})
 
 
-def open_investigation(session: Session, case: Case, *, now: datetime, actor: str = "system") -> Investigation:
+def open_investigation(session: Session, case: Case, *, now: datetime) -> Investigation:
     """The case's investigation (one per case): the least-loaded free team of its jurisdiction at once, or
     an open team-assignment task for the district when every team is busy. Re-running changes nothing."""
     inv = session.scalar(select(Investigation).where(Investigation.case_fk == case.id))
@@ -138,19 +142,19 @@ def open_investigation(session: Session, case: Case, *, now: datetime, actor: st
     community = case.person.community
     team = _pick(session, community)
     if team is not None:
-        _assign(session, inv, team, now, actor)
+        _assign(session, inv, team, now)
     else:
         district = district_of(community)
         task_service.open_task(session, TaskKind.TEAM_ASSIGNMENT, "team_assigned",
                                owner=task_service.Owner(OwnerKind.DISTRICT, district, None), start=start,
                                due=inv.team_due_at, jurisdiction=community, case_fk=case.id,
                                note="no free tracing team")
-        audit(session, actor, "investigation.waiting", "case", case.case_no, after={"community": community})
+        audit(session, acting(session), "investigation.waiting", "case", case.case_no, after={"community": community})
     session.flush()
     return inv
 
 
-def assign_waiting(session: Session, *, now: datetime, actor: str = "system") -> int:
+def assign_waiting(session: Session, *, now: datetime) -> int:
     """Give waiting cases (oldest first) a team now free; returns how many got one."""
     waiting = session.scalars(select(Investigation).where(Investigation.status == InvestigationStatus.WAITING)
                               .order_by(Investigation.started_at, Investigation.id))
@@ -158,7 +162,7 @@ def assign_waiting(session: Session, *, now: datetime, actor: str = "system") ->
     for inv in list(waiting):
         team = _pick(session, inv.case.person.community)
         if team is not None:
-            _assign(session, inv, team, now, actor)
+            _assign(session, inv, team, now)
             session.flush()
             assigned += 1
     return assigned
@@ -171,7 +175,7 @@ def investigation_state(inv: Investigation) -> dict:
 
 def update_investigation(session: Session, inv: Investigation, *, version: int, now: datetime,
                          status: str | None = None, notes: str | None = None,
-                         declared_trajectory: list[dict] | None = None, actor: str = "system") -> Investigation:
+                         declared_trajectory: list[dict] | None = None) -> Investigation:
     """The team's record: notes, declared trajectory, status (forward only). Closing it closes the team's
     task and frees the team. An update from an older version is refused (409 with the current state)."""
     if version != inv.version:
@@ -192,17 +196,17 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
                                                  Task.kind == TaskKind.INVESTIGATION,
                                                  Task.status == TaskStatus.OPEN))
         if task is not None:
-            task_service.close_task(session, task, "done", at=now, actor=actor)
+            task_service.close_task(session, task, "done", at=now, actor=acting(session))
     case_no = inv.case.case_no  # read before the flush: after a failed one the session refuses every load
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(f"investigation of case {case_no} was changed by someone else at the same time; "
                        "reload and try again") from None
-    audit(session, actor, "investigation.update", "case", inv.case.case_no, before=before,
+    audit(session, acting(session), "investigation.update", "case", inv.case.case_no, before=before,
           after=investigation_state(inv))
     if inv.status == InvestigationStatus.CLOSED:
-        assign_waiting(session, now=now, actor=actor)
+        assign_waiting(session, now=now)
     return inv
 
 
