@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
+from fangkong.zones.models import AreaRisk
 
 __all__ = [
     "DIRECTIONS",
@@ -54,14 +55,6 @@ class DrugClass(StrEnum):
     COUGH = "cough"
     ANTIVIRAL = "antiviral"
     ANTIBIOTIC = "antibiotic"
-
-
-class AreaRisk(StrEnum):
-    """the risk level of the area an arrival comes from"""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 DIRECTIONS = tuple(m.value for m in AssistDirection)

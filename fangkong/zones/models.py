@@ -12,7 +12,7 @@ from fangkong.db.core import Base, UTCDateTime, utcnow
 
 __all__ = ["ABSENCE_REASONS", "LEVEL_PATTERN", "LEVEL_PATTERN_OR_EMPTY", "PLACE_KINDS", "PLACE_REASONS",
            "STATUS_PATTERN", "STATUS_PATTERN_OR_EMPTY", "ZONE_LEVELS", "ZONE_STATUSES", "AbsenceReason",
-           "PlaceKind", "PlaceReason", "Zone", "ZoneAbsence", "ZoneLevel", "ZonePlace", "ZoneResident",
+           "AreaRisk", "PlaceKind", "PlaceReason", "Zone", "ZoneAbsence", "ZoneLevel", "ZonePlace", "ZoneResident",
            "ZoneRound", "ZoneStatus"]
 
 
@@ -32,6 +32,15 @@ class ZoneLevel(StrEnum):
     SEALED = "sealed"
     CONTROLLED = "controlled"
     PRECAUTION = "precaution"
+
+
+class AreaRisk(StrEnum):
+    """an area's risk level (高/中/低风险区): a zone's level as the published risk-area list names it
+    (protocol.zones.RISK_OF), and the level of the area an arrival comes from"""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
 
 
 class PlaceKind(StrEnum):

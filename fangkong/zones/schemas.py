@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from fangkong.protocol.times import HappenedDate
-from fangkong.zones.models import AbsenceReason, PlaceKind, PlaceReason, ZoneLevel, ZoneStatus
+from fangkong.zones.models import AbsenceReason, AreaRisk, PlaceKind, PlaceReason, ZoneLevel, ZoneStatus
 
 __all__ = [
     "AbsenceDayIn",
@@ -95,7 +94,7 @@ class ZoneRead(BaseModel):
     zone_id: str
     name: str
     level: Level
-    risk: Literal["high", "medium", "low"]
+    risk: AreaRisk
     status: ZoneStatus
     case_id: str | None
     proposed_at: datetime
@@ -112,6 +111,6 @@ class RiskArea(BaseModel):
     zone_id: str
     name: str
     level: Level
-    risk: Literal["high", "medium", "low"]
+    risk: AreaRisk
     since: datetime
     places: list[dict]
