@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fangkong.cases import service
 from fangkong.cases.schemas import CaseCreate, CaseRead
 from fangkong.db.core import utcnow
-from fangkong.kit.deps import Page, SessionDep, actor_of
+from fangkong.kit.deps import Page, SessionDep
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
@@ -29,6 +29,5 @@ def read_case(session: SessionDep, case_id: str):
 def declare_case(session: SessionDep, body: CaseCreate):
     case = service.declare_case(session, body.person_id, sampled_at=body.sampled_at, onset_date=body.onset_date,
                                 isolated_at=body.isolated_at, last_negative_at=body.last_negative_at,
-                                severity=body.severity, imported=body.imported, now=utcnow(),
-                                actor=actor_of(session))
+                                severity=body.severity, imported=body.imported, now=utcnow())
     return CaseRead.of(case)

@@ -11,6 +11,7 @@ from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
 from fangkong.tasks.service import deadline
@@ -29,8 +30,8 @@ def _check_times(sampled_at: datetime, isolated_at: datetime | None) -> None:
             raise InvalidInput(f"{name} must carry a time zone")
 
 
-def report_positive(session: Session, person_id: str, *, sampled_at: datetime, now: datetime | None = None,
-                    actor: str = "system") -> Case:
+def report_positive(session: Session, person_id: str, *, sampled_at: datetime,
+                    now: datetime | None = None) -> Case:
     """A first positive result: a suspected case (可疑阳性), placed within the deadline, not yet traced."""
     person = people_service.get_person(session, person_id)
     if _open_case(session, person.id):
@@ -41,13 +42,13 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime, n
     session.add(case)
     session.flush()
     case.case_no = f"C{case.id:06d}"
-    audit(session, actor, "case.suspected", "case", case.case_no, after={"person_id": person_id})
+    audit(session, acting(session), "case.suspected", "case", case.case_no, after={"person_id": person_id})
     mark_changed(session, [person.id], now)
     return case
 
 
 def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | None = None,
-            isolated_at: datetime | None = None, now: datetime | None = None, actor: str = "system") -> Case:
+            isolated_at: datetime | None = None, now: datetime | None = None) -> Case:
     """复核: a positive re-check declares the case (confirmed if symptomatic, else asymptomatic)."""
     if case.status != CaseStatus.SUSPECTED:
         raise Conflict(f"case {case.case_no} is {case.status}, not awaiting a re-check")
@@ -60,15 +61,15 @@ def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | 
         case.onset_date = onset_date
         case.isolated_at = isolated_at
         case.declared_at = now
-    audit(session, actor, "case.recheck", "case", case.case_no, before=before, after={"status": case.status})
+    audit(session, acting(session), "case.recheck", "case", case.case_no, before=before,
+          after={"status": case.status})
     mark_changed(session, [case.person_fk], now)
     return case
 
 
 def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onset_date: date | None = None,
                  isolated_at: datetime | None = None, last_negative_at: datetime | None = None,
-                 severity: str | None = None, imported: bool = False, now: datetime | None = None,
-                 actor: str = "system") -> Case:
+                 severity: str | None = None, imported: bool = False, now: datetime | None = None) -> Case:
     """Declare a case directly (an epidemiologist's decision after the re-check); `imported` declares it an
     imported case (境外输入: infected abroad, e.g. found at the port of entry)."""
     _check_times(sampled_at, isolated_at)
@@ -80,12 +81,11 @@ def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onse
     if case is not None and case.status in DECLARED:
         raise Conflict(f"person {person_id} is already case {case.case_no}")
     if case is None:
-        case = report_positive(session, person_id, sampled_at=sampled_at, now=now, actor=actor)
+        case = report_positive(session, person_id, sampled_at=sampled_at, now=now)
     case.last_negative_at = last_negative_at
     case.severity = severity
     case.imported = imported
-    return recheck(session, case, positive=True, onset_date=onset_date, isolated_at=isolated_at, now=now,
-                   actor=actor)
+    return recheck(session, case, positive=True, onset_date=onset_date, isolated_at=isolated_at, now=now)
 
 
 def get_case(session: Session, case_ref: str | int) -> Case:

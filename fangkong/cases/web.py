@@ -13,7 +13,7 @@ from fangkong.cases import service
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.core import utcnow
 from fangkong.errors import Conflict, FangkongError, NotFound
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -78,7 +78,7 @@ def declare(request: Request, session: SessionDep, settings: SettingsDep, person
         try:
             case = service.declare_case(session, form.person_id, sampled_at=zoned(form.sampled_at, settings.zone),
                                         onset_date=form.onset_date, isolated_at=zoned(form.isolated_at, settings.zone),
-                                        imported=form.imported, now=utcnow(), actor=actor_of(session, "web"))
+                                        imported=form.imported, now=utcnow())
             state = FormState(done=case)
         except FangkongError as exc:
             session.rollback()
@@ -95,7 +95,7 @@ def positive(request: Request, session: SessionDep, settings: SettingsDep, perso
     if form is not None:
         try:
             case = service.report_positive(session, form.person_id, sampled_at=zoned(form.sampled_at, settings.zone),
-                                           now=utcnow(), actor=actor_of(session, "web"))
+                                           now=utcnow())
             state = FormState(done=case)
         except FangkongError as exc:
             session.rollback()
@@ -126,8 +126,7 @@ def recheck(request: Request, session: SessionDep, settings: SettingsDep, case_i
         else:
             try:
                 service.recheck(session, case, positive=form.result == "positive", onset_date=form.onset_date,
-                                isolated_at=zoned(form.isolated_at, settings.zone), now=utcnow(),
-                                actor=actor_of(session, "web"))
+                                isolated_at=zoned(form.isolated_at, settings.zone), now=utcnow())
                 state = FormState(done=case)
             except Conflict:
                 session.rollback()

@@ -14,6 +14,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting_as
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
@@ -229,7 +230,8 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
     case = session.scalar(select(Case).where(Case.person_fk == person.id,
                                              Case.status != CaseStatus.RULED_OUT))
     if case is None:
-        case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at, actor=actor)
+        with acting_as(session, actor):
+            case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at)
     _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at, actor=actor)
     return case
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting_as
 from fangkong.db.sets import chunks
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
@@ -159,16 +160,17 @@ def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answere
     at = lr.reported_at
     if case is None:
         person = c.session.get(Person, sample.person_fk)
-        case = case_service.report_positive(c.session, person.person_id,
-                                            sampled_at=_first_positive_sample(c, sample, answered), now=at,
-                                            actor=c.actor)
+        with acting_as(c.session, c.actor):
+            first = _first_positive_sample(c, sample, answered)
+            case = case_service.report_positive(c.session, person.person_id, sampled_at=first, now=at)
         c.cases[sample.person_fk] = case
         c.out.suspected.append(case.case_no)
         _ask_retest(c, sample.person_fk, tube, "recheck", True, at)
     elif (case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at
          and tube.id != _case_tube(c, case)):
-        case_service.recheck(c.session, case, positive=True, isolated_at=_hold_start(c, sample.person_fk, at),
-                             now=at, actor=c.actor)
+        with acting_as(c.session, c.actor):
+            case_service.recheck(c.session, case, positive=True, now=at,
+                                 isolated_at=_hold_start(c, sample.person_fk, at))
         c.out.declared.append(case.case_no)
         for task in _open_tasks(c, sample.person_fk):
             task.status, task.done_at = RetestStatus.CANCELLED, at
@@ -184,7 +186,8 @@ def _case_tube(c: _Ctx, case: Case) -> int | None:
 def _single_negative(c: _Ctx, lr: LabResult, sample: Sample) -> None:
     case = _open_case(c, sample.person_fk)
     if case is not None and case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at:
-        case_service.recheck(c.session, case, positive=False, now=lr.reported_at, actor=c.actor)
+        with acting_as(c.session, c.actor):
+            case_service.recheck(c.session, case, positive=False, now=lr.reported_at)
         del c.cases[sample.person_fk]
         c.out.ruled_out.append(case.case_no)
 

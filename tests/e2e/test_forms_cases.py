@@ -92,8 +92,8 @@ def test_declare_positive_and_recheck_as_the_epidemiologist(browser, server, out
     pg.click(f"#recheck-{c2} button.recheck")
     pg.wait_for_selector(f"#recheck-{c2}[data-status=ruled_out]")
     # someone else re-checks the third while the form is open: the tap is shown the change, not applied twice
-    with unit_of_work() as s:
-        case_service.recheck(s, case_service.get_case(s, c3), positive=True, now=utcnow(), actor="another")
+    with unit_of_work(actor="another") as s:
+        case_service.recheck(s, case_service.get_case(s, c3), positive=True, now=utcnow())
     pg.click(f"#recheck-{c3} button.recheck")
     pg.wait_for_selector(f"#recheck-{c3} .stale")
     stale = pg.locator(f"#recheck-{c3} .stale").inner_text()
