@@ -114,6 +114,23 @@ class Settings(BaseSettings):
     inbox_settle: float = Field(2.0, ge=0, le=3600)
     #: take a file only when a marker NAME.ready stands beside it
     inbox_markers: bool = False
+    #: notifications (docs/operations.md): the office's work-chat robot (JSON POST), every staff notice goes there
+    notify_webhook: str = ""
+    #: SMTP relay for e-mail notices ("" = no e-mail), its port, sender, login, STARTTLS
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "fangkong@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    #: the SMS gateway (HTTP POST {"phone", "text"}; bearer token) for citizens' codes and check-in reminders
+    sms_url: str = ""
+    sms_token: str = ""
+    #: who gets e-mail for what: {"commander": ["a@x"], "team:T01": [...], "verifier:140105001": [...]}
+    #: (verifier keys match a task's community by prefix)
+    notify_emails: dict[str, list[str]] = Field(default_factory=dict)
+    #: attempts before a message is given up (dead); back-off 30 s doubling, at most an hour
+    notify_max_attempts: int = Field(8, ge=1, le=100)
 
     @field_validator("deadlines")
     @classmethod

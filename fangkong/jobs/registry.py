@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fangkong.codes import service as codes_service
 from fangkong.errors import InvalidInput
-from fangkong.jobs import inbox
+from fangkong.jobs import inbox, notify
 from fangkong.jobs.backup import backup
 from fangkong.jobs.runner import Job
 from fangkong.kit.clikit import unit_of_work
@@ -67,6 +67,8 @@ def backup_store(settings: Settings, now: datetime) -> dict:
 JOBS: list[Job] = [
     Job("inbox.scan", Every(10), inbox.scan, "job_inbox_scan"),
     Job("scans.flush", Every(30), flush_scans, "job_scans_flush"),
+    Job("notify.collect", Every(30), notify.collect, "job_notify_collect"),
+    Job("notify.send", Every(10), notify.send, "job_notify_send"),
     Job("codes.recolour", Every(60), recolour, "job_codes_recolour"),
     Job("tasks.escalate", Every(60), escalate_overdue, "job_tasks_escalate"),
     Job("measures.release_due", Every(900), release_due, "job_release_due"),

@@ -405,6 +405,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "overview_draft": ("数字与当日通报（草稿，按当日24时记录计算）一致", "Figures as in the day's bulletin (a draft, counted as of the day's end)"),
     "nav_jobs": ("定时任务", "Scheduled jobs"),
     "job_inbox_scan": ("收件目录导入", "Import the inbox folders"),
+    "job_notify_collect": ("生成通知", "Find who must be told"),
+    "job_notify_send": ("发送通知", "Send notifications"),
     "inbox_folders": ("收件目录", "Inbox folders"),
     "inbox_feed": ("数据源", "Feed"),
     "inbox_folder": ("目录", "Folder"),
