@@ -17,7 +17,7 @@ from fangkong.assist.models import (
 from fangkong.auth.models import ApiToken, AuthSession, CitizenOtp, Device, User
 from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode, HealthCodeChange, StatusVersion
-from fangkong.contacts.models import ChainEdge, RiskPerson
+from fangkong.contacts.models import ChainEdge, RiskPerson, RiskPersonPast
 from fangkong.contacts.teams.models import Investigation, TracingTeam
 from fangkong.db import registry
 from fangkong.db.audit import AuditEntry
@@ -56,9 +56,6 @@ from fangkong.testing.models import (
 from fangkong.zones.models import Zone, ZoneAbsence, ZonePlace, ZoneResident, ZoneRound
 
 __all__ = [
-    "InboxFile",
-    "JobRun",
-    "ScheduledJob",
     "ApiToken",
     "Arrival",
     "AssistPerson",
@@ -80,9 +77,11 @@ __all__ = [
     "Hospital",
     "HospitalAdmission",
     "InboundArrival",
+    "InboxFile",
     "Investigation",
     "IsolationSite",
     "IssuedBulletin",
+    "JobRun",
     "Lab",
     "LabResult",
     "MatchReview",
@@ -95,11 +94,13 @@ __all__ = [
     "ResultConflict",
     "RetestTask",
     "RiskPerson",
+    "RiskPersonPast",
     "Room",
     "RoomStay",
     "RoundPoint",
     "Sample",
     "SamplingPoint",
+    "ScheduledJob",
     "SiteStaff",
     "StatusVersion",
     "Task",
