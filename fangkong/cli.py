@@ -407,6 +407,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if public:
         public.start()
     if scheduler:
+        scheduler.prepare()   # migrate and make the job rows here, before the app's start-up migrates too
         scheduler.start()
     try:
         uvicorn.run("fangkong.api:app", host=host, port=port, **options)
