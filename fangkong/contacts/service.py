@@ -144,27 +144,42 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
         contacts = steps.close_contacts(session, seeds, close, rules, _declared_cases(session, now))
         at_venues = lanes.soon(lake, steps.met_at_venues, lake, contacts.exposed, rules)
         holders = steps.holders(session, in_cells.get())  # the companions' phones, named while at_venues runs
+        batches = _batches(seeds)
+        # the first batch's companions named on the lake lane while this thread finds the secondary contacts
+        named = lanes.soon(lake, steps.companions, in_cells, steps.seed_table(batches[0]), holders)
         secondary = steps.secondary(session, seeds, contacts, at_venues.get())
         overlaps = steps.overlaps(lake.same_day(close.visits, steps.windows(seeds), rules.dwell))
         found = steps.by_case(close.evidence, secondary, overlaps)
-        return _assemble_and_store(session, lake, seeds, found, in_cells.get(), holders, edition=edition.name,
-                                   tz=tz, now=now, actor=actor, keep_evidence=keep_evidence)
+        return _assemble_and_store(session, lake, batches, found, in_cells.get(), holders, named,
+                                   edition=edition.name, tz=tz, now=now, actor=actor,
+                                   keep_evidence=keep_evidence)
 
 
-def _assemble_and_store(session: Session, lake: Lake, seeds: dict[str, steps.Seed],
-                        found: dict[str, list[steps.Evidence]], met: pa.Table, holders: pa.Table, *, edition: str,
-                        tz: ZoneInfo, now: datetime, actor: str, keep_evidence: bool) -> list[TraceResult]:
+def _batches(seeds: dict[str, steps.Seed]) -> list[dict[str, steps.Seed]]:
+    """The cases in batches of _ASSEMBLE_CASES, assembled and stored together (a bad day's millions of rows:
+    memory bounded per batch)."""
+    keys = list(seeds)
+    return [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]} for i in range(0, len(keys), _ASSEMBLE_CASES)]
+
+
+def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, steps.Seed]],
+                        found: dict[str, list[steps.Evidence]], met: pa.Table, holders: pa.Table,
+                        first_named: lanes.Later[pa.Table], *, edition: str, tz: ZoneInfo, now: datetime,
+                        actor: str, keep_evidence: bool) -> list[TraceResult]:
     """Each case's risk persons (its evidence, the companions named, the highest category per person: assemble)
     stored in place of the earlier ones; a declared case met becomes a chain edge. The cases go in batches (a bad
     day's millions of rows: memory bounded per batch), each assembled on the lake lane in parts cut by person
-    while this thread stores the part before (SQLite's executemany, PostgreSQL's COPY)."""
+    while this thread stores the part before (SQLite's executemany, PostgreSQL's COPY). `first_named`: the
+    first batch's companions (steps.companions), handed to the lake lane once the phone holders are named."""
     cases_met = _declared_cases(session, now)
     n_parts = min(_PARTS_MAX, 1 + met.num_rows // _PART_ROWS)
-    keys = list(seeds)
-    batches = [{k: seeds[k] for k in keys[i:i + _ASSEMBLE_CASES]} for i in range(0, len(keys), _ASSEMBLE_CASES)]
     results: list[TraceResult] = []
-    for batch, parts in lanes.ahead(batches, lambda b: _assembly(session, lake, b, found, met, holders, n_parts,
-                                                                 tz)):
+
+    def start(b: dict[str, steps.Seed]) -> list[lanes.Later[pa.Table]]:
+        named = first_named if b is batches[0] else None
+        return _assembly(session, lake, b, found, met, holders, n_parts, tz, named)
+
+    for batch, parts in lanes.ahead(batches, start):
         ids = [sd.case.id for sd in batch.values()]
         earlier = _earlier(session, ids)
         first_found = _first_found(earlier)
@@ -184,11 +199,13 @@ def _assemble_and_store(session: Session, lake: Lake, seeds: dict[str, steps.See
 
 
 def _assembly(session: Session, lake: Lake, batch: dict[str, steps.Seed], found: dict[str, list[steps.Evidence]],
-              met: pa.Table, holders: pa.Table, n_parts: int, tz: ZoneInfo) -> list[lanes.Later[pa.Table]]:
-    """A batch's risk rows in n_parts parts cut by person, on the lake lane: its companions named, its venue and
-    household evidence (resolved here, with the session) beside them, each part assembled."""
+              met: pa.Table, holders: pa.Table, n_parts: int, tz: ZoneInfo,
+              named: lanes.Later[pa.Table] | None = None) -> list[lanes.Later[pa.Table]]:
+    """A batch's risk rows in n_parts parts cut by person, on the lake lane: its companions named (`named`,
+    when already handed over), its venue and household evidence (resolved here, with the session) beside them,
+    each part assembled."""
     cases = steps.seed_table(batch)
-    companions = lanes.soon(lake, steps.companions, met, cases, holders)
+    companions = named if named is not None else lanes.soon(lake, steps.companions, met, cases, holders)
     small = steps.small_evidence(session, [ev for k in batch for ev in found.get(k, ())])
     overrides = _overrides(session, batch)
     evidence = lanes.soon(lake, _by_person, small, companions, n_parts)
