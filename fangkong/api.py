@@ -47,6 +47,7 @@ from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_ki
 from fangkong.measures.api import router as measures_router
 from fangkong.measures.checkins.api import router as checkins_router
 from fangkong.measures.checkins.web import router as checkin_page
+from fangkong.measures.forms_web import router as measure_forms
 from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.results_web import router as results_web
 from fangkong.measures.sites.api import router as sites_router
@@ -94,7 +95,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
-    zone_forms,
+    zone_forms, measure_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

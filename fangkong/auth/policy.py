@@ -96,6 +96,8 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/isolation(/.*)?", "sites:write"),
     ("GET", r"/testing(/.*)?", "testing:read"),
     ("POST", r"/testing(/.*)?", "testing:write"),
+    ("GET", r"/measures/act", "measures:write"),
+    ("POST", rf"/measures{_R}/(escalate|extend|release)", "measures:write"),
     ("GET", r"/zones/new", "zones:write"),
     ("GET", r"/zones(/.*)?", "zones:read"),
     ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),

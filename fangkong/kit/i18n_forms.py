@@ -97,4 +97,18 @@ FORMS: dict[str, tuple[str, str]] = {
     "zone_done_reject": ("已驳回", "Rejected"),
     "zone_done_lift": ("已执行", "Done"),
     "zone_done_round": ("本轮已记录", "Round recorded"),
+    # measures
+    "measures_title": ("管控措施：转集中隔离、延长、解除", "Measures: escalate, extend, release"),
+    "measures_none": ("此人当前无管控措施", "No measure in force for this person"),
+    "field_until": ("截止", "until"),
+    "field_exposure_at": ("新的暴露时间", "new exposure at"),
+    "btn_escalate": ("转集中隔离", "To centralized isolation"),
+    "btn_extend": ("延长", "Extend"),
+    "btn_release": ("确认解除", "Confirm the release"),
+    "measure_release_release": ("期满且检测均阴性：可解除", "Period over, every test negative: may be released"),
+    "measure_release_step_down": ("第一阶段结束：转入下一阶段", "First phase over: steps down to the next phase"),
+    "measure_release_upgrade": ("上游阳性：升级为密切接触者管理", "Upstream positive: upgraded to a close contact"),
+    "measure_done_escalate": ("已转集中隔离", "Escalated to centralized isolation"),
+    "measure_done_extend": ("已延长", "Extended"),
+    "measure_done_release": ("已解除", "Released"),
 }

@@ -15,6 +15,7 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/cases/new", "cases_new_title", ("POST", "/cases/new")),
     ("/testing/results", "results_title", ("POST", "/testing/results/1")),
     ("/zones/new", "zone_new_title", ("POST", "/zones/new")),
+    ("/measures/act", "measures_title", ("POST", "/measures/1/extend")),
     ("/zones?status=proposed", "zone_act_title", ("POST", "/zones/1/approve")),
 ]
 
