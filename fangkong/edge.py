@@ -21,7 +21,8 @@ from fangkong.db.core import request_limits
 from fangkong.kit.ratelimit import limiter_for, retry_after
 from fangkong.settings import get_settings
 
-__all__ = ["PUBLIC_LISTENER_KEY", "EdgeGuard", "PublicListener", "is_edge", "on_public_listener", "overload"]
+__all__ = ["PUBLIC_LISTENER_KEY", "EdgeGuard", "PublicListener", "is_edge", "on_public_listener", "overload",
+           "public_routes"]
 
 log = logging.getLogger("fangkong.edge")
 
@@ -30,16 +31,31 @@ _MACHINERY = re.compile(r"/(static/.*|api/health|docs|redoc|openapi\.json|docs/o
 #: the citizen- and device-facing routes, limited and bulkheaded although most now need a citizen's or a
 #: device's token (fangkong.auth.policy): there are many of those, and a flood comes there first
 _EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|me(/.*)?|checkin/[^/]+"
-                   r"|auth/token)|/checkin/[^/]+|/login")
+                   r"|auth/token)|/checkin/[^/]+|/login|/me")
 
 
 #: what the public listener serves (`fangkong serve --public-port`, docs/operations.md): the citizens' and the
 #: devices' routes, the sign-ins and token routes they use, the check-in pages and their static files, the
 #: health probe. Everything else is staff work, answered 404 there before any other layer runs
 _PUBLIC_LISTENER = re.compile(r"/api/(scans|two-code-checks|citizen/(otp|session)|me/(code|code-token|scans)"
-                              r"|checkin/[^/]+|auth/(token|me|tokens(/\d+)?)|health)|/checkin/[^/]+|/static/.+")
+                              r"|checkin/[^/]+|auth/(token|me|tokens(/\d+)?)|health)|/checkin/[^/]+|/static/.+"
+                              r"|/me|/logout")  # the citizen's own page (code, results, check-in), and signing out
 #: set in the ASGI scope of every request the public listener lets in (the auth middleware reads it)
 PUBLIC_LISTENER_KEY = "fangkong.public_listener"
+
+
+def public_routes(routes) -> list[str]:
+    """"METHOD path" of every route of the app (`app.routes`) that the public listener serves: the list
+    docs/operations.md gives, read from the app itself (tests/reliability/test_listeners.py checks both)."""
+    from fastapi.routing import iter_route_contexts  # only when asked: the edge runs without FastAPI's router
+
+    out = {"GET /static/…"}
+    for rc in iter_route_contexts(routes):
+        sample = re.sub(r"\{[^}]+\}", "1", rc.path)   # a path parameter stands for any one segment
+        if on_public_listener(sample):
+            for method in sorted((getattr(rc.original_route, "methods", None) or set()) - {"HEAD"}):
+                out.add(f"{method} {rc.path}")
+    return sorted(out)
 
 
 def on_public_listener(path: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fangkong.kit.i18n_forms import FORMS
 
-__all__ = ["t", "LANGS"]
+__all__ = ["t", "LANGS", "label", "labels"]
 
 LANGS = ("zh", "en")
 
@@ -445,7 +445,80 @@ _TABLE: dict[str, tuple[str, str]] = {
     "job_backup": ("备份", "Backup"),
     "job_lake_purge": ("位置数据到期清除", "Purge location data past retention"),
     "job_lake_compact": ("数据湖压缩", "Compact the lake"),
+    # accessibility, phones and the remaining English (issue 25)
+    "skip_to_main": ("跳到正文", "Skip to the content"),
+    "menu": ("菜单", "Menu"),
+    "main_menu": ("主菜单", "Main menu"),
+    "figures": ("主要数字", "Key figures"),
+    "select_row": ("选择 {what}", "Select {what}"),
+    "bulk_category": ("批量调整的类别", "Category for the selected"),
+    "sort": ("排序", "Sort"),
+    "chart_data": ("图表数据", "The chart's figures"),
+    "chart_see_table": ("图表，数据见下方表格", "chart; its figures are in the table below"),
+    "day": ("日期", "Day"),
+    "count": ("人数", "Count"),
+    "free_rooms": ("空余房间", "Free rooms"),
+    "chain_from": ("传播自", "From"),
+    "chain_to": ("传播至", "To"),
+    "link_kind": ("关系", "Link"),
+    "map_places": ("场所（经纬度）", "Places (longitude, latitude)"),
+    "turnaround_max": ("最长", "max"),
+    "code_reasons": ("原因", "Why"),
+    "code_changes_at": ("预计变化时间", "Next change"),
+    "my_tests": ("我的核酸检测结果", "My test results"),
+    "my_tests_none": ("暂无检测结果", "no test result yet"),
+    "my_checkin": ("今日健康打卡", "Today's check-in"),
+    "my_checkin_go": ("去打卡", "Check in now"),
+    "my_checkin_done": ("今日已打卡", "Checked in today"),
+    "my_checkin_none": ("您当前没有需要打卡的管控措施", "You are under no measure that asks for a check-in"),
+    "test_sampled_at": ("采样时间", "Sampled"),
+    "test_reported_at": ("报告时间", "Reported"),
+    "checkin_bad_temperature": ("体温 {t} °C 不在正常体温范围内（34–43 °C）", "a temperature of {t} °C is not a body "
+                                "temperature (34–43 °C)"),
+    "checkin_bad_symptom": ("未知症状：{s}", "unknown symptom: {s}"),
+    "checkin_already": ("今日已于 {at} 打卡", "already reported today at {at}"),
+    "verify_not_same_community": ("转交的社区不能是本社区（{c}）", "the person is forwarded to another community, not back "
+                                  "to {c}"),
+    "task_not_ours": ("该任务属于辖区 {theirs}，不在您的辖区（{mine}）内", "this task belongs to jurisdiction {theirs}, "
+                      "not to yours ({mine})"),
+    "task_already_closed": ("该任务已经办结", "this task is already closed"),
+    "zone_map_note": ("地图上的各场所及其所属区域见下方区域列表", "the places on the map, with their zones, are listed below"),
+    "zone_c_no_round_within": ("解封前{n}天内没有检测轮次", "no testing round within {n} days before lifting"),
+    "zone_c_no_round_since": ("{day}及以后没有检测轮次", "no testing round on or after day {day}"),
+    "zone_c_round_short": ("{day}轮次检测了{residents}名居民中的{tested}名，说明原因{accounted}名：每位居民都须检测或说明原因",
+                           "the round of {day} tested {tested} of {residents} residents, {accounted} accounted for"),
+    "zone_c_round_pending": ("{day}轮次仍有结果未出", "the round of {day} still has results outstanding"),
+    "zone_c_round_positive": ("{day}轮次并非全部阴性", "the round of {day} was not all negative"),
+    "zone_c_contacts": ("区内密接距末次暴露不足{n}天或尚未阴性", "a close contact is within {n} days of exposure or not negative"),
+    "zone_c_stricter_open": ("本区域仍有{n}个封控区或管控区未解除", "{n} sealed or controlled zones still open"),
+    "zone_c_residents": ("区内{n}名风险人员尚缺检测结果", "{n} risk persons living in the zone still need results"),
+    "zone_c_other": ("另有一项条件未满足", "another condition is not met"),
+    "place_school": ("学校", "school"),
+    "place_hotel": ("酒店", "hotel"),
+    "place_restaurant": ("餐馆", "restaurant"),
+    "place_shop": ("商店", "shop"),
+    "place_office": ("办公场所", "office"),
+    "place_hospital": ("医院", "hospital"),
+    "place_transport": ("交通", "transport"),
+    "place_testing_site": ("采样点", "testing site"),
+    "place_residential": ("住宅小区", "residential"),
+    "place_other": ("其他场所", "other"),
 }
+
+
+def labels(prefix: str, lang: str = "zh", keys: list[str] | None = None) -> dict[str, str]:
+    """{value: label} of every key under `prefix` (or of `keys`): for a chart's script to translate its codes."""
+    if keys is not None:
+        return {k: t(f"{prefix}{k}", lang) for k in keys}
+    return {k[len(prefix):]: (v[1] if lang == "en" else v[0]) for k, v in _TABLE.items() if k.startswith(prefix)}
+
+
+def label(prefix: str, value: str | None, lang: str = "zh") -> str:
+    """An enum value shown to a user: its translation under `prefix`, else the value itself (a code)."""
+    if not value:
+        return ""
+    key = f"{prefix}{value}"
+    return t(key, lang) if key in _TABLE or key in FORMS else str(value)
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
 from fangkong.kit import pii
-from fangkong.kit.i18n import t
+from fangkong.kit.i18n import label, labels, t
 from fangkong.settings import get_settings
 
 __all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "response_kind", "templates",
@@ -22,6 +22,8 @@ __all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day",
 STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "web" / "templates")
 templates.env.globals["t"] = t
+templates.env.globals["label"] = label
+templates.env.globals["labels"] = labels
 
 
 def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -30,6 +32,19 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
+
+
+def _in_lang(text: str | None, lang: str) -> str:
+    """A label a deployment wrote in both languages, "中文 (English)" (the hospitals' escalation plan): the part in
+    the page's language."""
+    text = text or ""
+    zh, sep, en = text.partition(" (")
+    if not sep or not en.endswith(")"):
+        return text
+    return en[:-1] if lang == "en" else zh
+
+
+templates.env.filters["in_lang"] = _in_lang
 # masked unless this request unmasked personal data (permission + reason, audited: fangkong.kit.pii)
 templates.env.filters["mask_name"] = pii.name
 templates.env.filters["mask_phone"] = pii.phone

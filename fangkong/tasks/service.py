@@ -59,7 +59,8 @@ def close_task(session: Session, task: Task, status: str, *, at: datetime, actor
     if status not in CLOSED:
         raise InvalidInput(f"status must be one of {', '.join(CLOSED)}")
     if task.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task.id} is already {task.status}", details=[task_state(task)])
+        raise Conflict(f"task {task.id} is already {task.status}", details=[task_state(task)],
+                       key="task_already_closed", params={"status": f"task_{task.status}"})
     before = {"status": task.status}
     task.status, task.done_at, task.done_by = status, at, actor
     if note:
@@ -85,7 +86,8 @@ def check_jurisdiction(task: Task, jurisdiction: str) -> None:
     """Only staff of the task's jurisdiction (or a jurisdiction above it) may act on it."""
     if not covers(jurisdiction, task.jurisdiction):
         raise Forbidden(f"task {task.id} belongs to jurisdiction {task.jurisdiction}, "
-                        f"not to your jurisdiction {jurisdiction}")
+                        f"not to your jurisdiction {jurisdiction}", key="task_not_ours",
+                        params={"theirs": task.jurisdiction, "mine": jurisdiction or "–"})
 
 
 def check_version(task: Task, version: int) -> None:

@@ -31,6 +31,7 @@ from fangkong.testing.models import (
     LabResult,
     ResultConflict,
     RetestTask,
+    Sample,
     SamplingPoint,
     TestingRound,
     Tube,
@@ -45,7 +46,7 @@ from fangkong.testing.progress import (
 )
 
 __all__ = ["LabImportResult", "create_round", "get_round", "list_rounds", "add_point", "list_points", "add_lab",
-           "list_labs", "register_environmental", "list_environmental", "import_samples", "import_lab_results",
+           "list_labs", "person_results", "register_environmental", "list_environmental", "import_samples", "import_lab_results",
            "list_retests", "list_conflicts", "resolve_conflict", "plan", "plan_for_round", "round_progress",
            "not_sampled", "turnaround", "environmental_counts", "people_in_area"]
 
@@ -291,6 +292,17 @@ def plan_for_round(session: Session, round_id: str, *, rule: TestingRule, preval
         raise InvalidInput(f"round {round_id}: nobody lives in its area")
     return plan(rule, persons=people, prevalence=prevalence, points=max(1, len(rnd.points)), labs=labs,
                 single_tube_persons=key, pool_size=rnd.pool_size)
+
+
+def person_results(session: Session, person_fk: int, *, limit: int = 10) -> list[dict]:
+    """One person's latest samples with their tube's result (None while pending), newest first: what a citizen
+    sees of their own tests on /me. A pooled tube's reactive result is the pool's, not yet the person's."""
+    rows = session.execute(
+        select(Sample.sampled_at, Tube.kind, Tube.members, LabResult.result, LabResult.reported_at)
+        .join(Tube, Tube.id == Sample.tube_fk).outerjoin(LabResult, LabResult.tube_fk == Tube.id)
+        .where(Sample.person_fk == person_fk).order_by(Sample.sampled_at.desc()).limit(limit))
+    return [{"sampled_at": at, "pooled": members > 1, "result": result, "reported_at": reported}
+            for at, kind, members, result, reported in rows]
 
 
 def count_persons(session: Session) -> int:

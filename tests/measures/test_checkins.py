@@ -79,11 +79,14 @@ def test_mobile_page_api_and_cli(server, tmp_path):  # noqa: F811
     assert page.status_code == 200 and "每日健康打卡" in page.text and 'name="symptoms"' in page.text
     assert "English" in page.text and "Daily health check-in" in server.get(path, params={"lang": "en"}).text
     r = server.post(path, data={"temperature": "hot"})
-    assert r.status_code == 422 and "not a number" in r.text
+    assert r.status_code == 422 and "体温：“hot”不是数字" in r.text   # in the page's language (issue 25)
+    assert "is not a number" in server.post(path, data={"temperature": "hot"}, params={"lang": "en"}).text
+    r = server.post(path, data={"temperature": "48"})
+    assert r.status_code == 422 and "不在正常体温范围内" in r.text and "body temperature" not in r.text
     r = server.post(path, data={"temperature": "37.9", "symptoms": ["cough", "fatigue"]})
     assert r.status_code == 200 and "今日已打卡" in r.text and "工作人员将尽快联系您" in r.text
     r = server.post(path, data={"temperature": "36.5"})
-    assert r.status_code == 409 and "already reported today" in r.text
+    assert r.status_code == 409 and "今日已于" in r.text and "already" not in r.text
     assert server.get(path[:-2] + "xx").status_code == 404
     token = path.rsplit("/", 1)[1]
     with unit_of_work() as s:

@@ -4,6 +4,7 @@ from a process of its own at a lower priority, and a flood there leaves the staf
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from test_api import LiveApp, make_user
 
-from fangkong.edge import on_public_listener
+from fangkong.edge import on_public_listener, public_routes
 
 NOBODY = {"phone": "13999999999"}
 
@@ -54,6 +55,38 @@ def test_the_public_listener_refuses_staff_routes_and_the_staff_listener_serves_
             assert r.status_code in (403, 404) and "address of its own" not in r.text   # the route said so
             # the staff listener serves the public routes too (the office's own devices, the demo)
             assert st.post("/api/citizen/otp", json=NOBODY).status_code == 202
+
+
+#: what may be on the public listener at all: the citizens' and devices' routes, their sign-ins, the check-in pages,
+#: the citizen's own page, static files, the health probe (docs/security.md, "Abuse resistance")
+_PUBLIC_KINDS = re.compile(r"(GET|POST|DELETE) (/api/(scans|two-code-checks|citizen/\w+|me/[\w-]+|checkin/\{token\}"
+                           r"|auth/(token|me|tokens(/\{token_id\})?)|health)|/checkin/\{token\}|/me|/logout|/static/…)")
+
+
+def test_the_public_route_list_is_read_from_the_app_and_documented():
+    from fangkong.api import app
+
+    routes = public_routes(app.routes)
+    assert "GET /me" in routes and "POST /api/citizen/session" in routes and "GET /checkin/{token}" in routes
+    assert [r for r in routes if not _PUBLIC_KINDS.fullmatch(r)] == []          # no staff route slipped in
+    doc = (Path(__file__).parents[2] / "docs" / "operations.md").read_text()
+    block = doc.split("<!-- public routes: begin -->")[1].split("<!-- public routes: end -->")[0]
+    assert block.strip().strip("`").split() == " ".join(routes).split(), "docs/operations.md: python scripts/public_routes.py"
+
+
+def test_the_citizens_own_page_is_on_the_public_listener(sqlite_env, tmp_path):
+    from clihelp import fk
+    from test_flow import city
+
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    citizen = {"Authorization": f"Bearer {make_user('citizen', 'citizen', person='P00001')}"}
+    staff = {"Authorization": f"Bearer {make_user('commander', 'commander')}"}
+    with LiveApp("fangkong.api:public_app") as public, httpx.Client(base_url=public, timeout=30) as pub:
+        r = pub.get("/me", headers={**citizen, "Accept": "text/html"})
+        assert r.status_code == 200 and 'id="my-code"' in r.text and 'id="my-tests"' in r.text, r.text[:300]
+        assert pub.get("/me", headers={**staff, "Accept": "text/html"}).status_code == 403   # bound to no person
+        assert pub.get("/me", headers={"Accept": "text/html"}).status_code in (303, 401)   # anonymous: no page
+        assert pub.get("/login").status_code == 404 and pub.get("/", headers=citizen).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/api/cases", "/api/cases/C1", "/api/devices", "/api/users/admin", "/api/me",

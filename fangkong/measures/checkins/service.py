@@ -14,7 +14,7 @@ from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import CheckIn, Measure, MeasureStatus
 from fangkong.people.models import Person
-from fangkong.protocol.checkins import check_report, is_alert, sign, verify
+from fangkong.protocol.checkins import SYMPTOMS, check_report, is_alert, sign, verify
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import OwnerKind, TaskKind
 
@@ -57,14 +57,17 @@ def record(session: Session, m: Measure, *, temperature: float | None, symptoms:
     """Today's report of a person under an active measure (one a day); symptoms or a fever open an alert
     task for the team, due by the clock's `symptom_followed_up`."""
     if m.status != MeasureStatus.ACTIVE or m.kind == measure_service.TEMPORARY_CONTROL:
-        raise Conflict("this measure has ended; no check-in is needed")
+        raise Conflict("this measure has ended; no check-in is needed", key="checkin_ended")
     problem = check_report(temperature, symptoms)
     if problem:
-        raise InvalidInput(problem)
+        unknown = sorted(set(symptoms) - set(SYMPTOMS))
+        raise InvalidInput(problem, key="checkin_bad_symptom" if unknown else "checkin_bad_temperature",
+                           params={"s": unknown[0]} if unknown else {"t": temperature})
     day = at.astimezone(tz).date()
     done = today_report(session, m, day)
     if done is not None:
-        raise Conflict(f"already reported today at {done.at.astimezone(tz):%H:%M}")
+        at_ = f"{done.at.astimezone(tz):%H:%M}"
+        raise Conflict(f"already reported today at {at_}", key="checkin_already", params={"at": at_})
     alert = is_alert(temperature, symptoms)
     report = CheckIn(measure_fk=m.id, person_fk=m.person_fk, day=day, at=at, temperature=temperature,
                      symptoms=sorted(set(symptoms)), alert=alert)

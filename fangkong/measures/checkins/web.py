@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fangkong.db.core import utcnow
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures import service
 from fangkong.measures.checkins import service as checkins
@@ -44,10 +45,14 @@ def checkin_submit(request: Request, session: SessionDep, settings: SettingsDep,
     try:
         value = float(temperature.replace(",", ".")) if temperature.strip() else None
     except ValueError:
-        return _page(request, session, settings, m, error=f"{temperature!r}: not a number", status=422)
+        lang = lang_of(request)
+        return _page(request, session, settings, m, status=422, error=t("val_number", lang).format(
+            field=t("field_temperature", lang), input=temperature[:10]))
     try:
         checkins.record(session, m, temperature=value, symptoms=list(symptoms or [])[:20], at=utcnow(),
                         tz=settings.zone)
     except (InvalidInput, Conflict) as exc:  # shown on the form, in the person's own page
-        return _page(request, session, settings, m, error=exc.message, status=exc.status_code)
+        lang = lang_of(request)
+        error = t(exc.key, lang).format(**exc.params) if exc.key else exc.message
+        return _page(request, session, settings, m, error=error, status=exc.status_code)
     return _page(request, session, settings, m)

@@ -84,9 +84,11 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
     if at < task.started_at:
         raise InvalidInput(f"outcome time {at.isoformat()} is before the task began ({task.started_at.isoformat()})")
     if outcome == VerificationOutcome.MOVED and not (to_community and to_community.isdigit() and 6 <= len(to_community) <= 12):
-        raise InvalidInput("a person who moved is forwarded: give the community code they moved to (to_community)")
+        raise InvalidInput("a person who moved is forwarded: give the community code they moved to (to_community)",
+                           key="verify_need_to_community")
     if outcome == VerificationOutcome.MOVED and to_community == task.jurisdiction:
-        raise InvalidInput(f"the person is forwarded to another community, not back to {to_community}")
+        raise InvalidInput(f"the person is forwarded to another community, not back to {to_community}",
+                           key="verify_not_same_community", params={"c": to_community})
     task_service.close_task(session, task, OUTCOMES[outcome], at=at, actor=actor,
                             note=note or (f"moved to {to_community}" if outcome == VerificationOutcome.MOVED
                                           else None))
