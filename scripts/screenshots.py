@@ -1,5 +1,6 @@
 """The screenshots of docs/pages.md: each demo role's landing page, in Chinese, on a desktop (1440×900) and on a
-phone (390×844), as small JPEGs under docs/img/ (Chromium's own encoder, no image tool needed).
+phone (390×844), as PNGs under docs/img/ of less than 150 KB each (Chromium's own encoder, no image tool: a
+picture over the limit is taken again at a smaller scale).
 
     .venv/bin/python scripts/screenshots.py [--persons 3000] [--out docs/img]
 
@@ -48,6 +49,28 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float = 900) -> None:
     sys.exit("fangkong demo did not serve in time")
 
 
+def _shoot_one(browser, base: str, role: str, viewport: dict, scale: float, path: Path) -> str:
+    """Sign in as `role` and photograph the top of the page it lands on; the page's address."""
+    context = browser.new_context(base_url=base, viewport=viewport, device_scale_factor=scale)
+    context.add_cookies([{"name": "lang", "value": "zh", "url": base}])
+    pg = context.new_page()
+    pg.goto("/login")
+    pg.fill("input[name=username]", role)
+    pg.fill("input[name=password]", PASSWORD)
+    pg.click("#login-submit")
+    pg.wait_for_load_state("networkidle")
+    if pg.locator("#round-progress[hx-trigger]").count():
+        pg.wait_for_selector("#progress", timeout=60_000)
+    if role == "verifier" and pg.locator("#community option").count() > 1:   # their queue, not the picker
+        pg.select_option("#community", index=1)
+        pg.wait_for_selector("#verify-list")
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(path))
+    url = pg.url
+    context.close()
+    return url
+
+
 def shoot(base: str, out: Path) -> list[Path]:
     made = []
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,30 +78,13 @@ def shoot(base: str, out: Path) -> list[Path]:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         for role in ROLES:
             for name, viewport in VIEWPORTS.items():
-                context = browser.new_context(base_url=base, viewport=viewport, device_scale_factor=1)
-                context.add_cookies([{"name": "lang", "value": "zh", "url": base}])
-                pg = context.new_page()
-                pg.goto("/login")
-                pg.fill("input[name=username]", role)
-                pg.fill("input[name=password]", PASSWORD)
-                pg.click("#login-submit")
-                pg.wait_for_load_state("networkidle")
-                if pg.locator("#round-progress[hx-trigger]").count():
-                    pg.wait_for_selector("#progress", timeout=60_000)
-                if role == "verifier" and pg.locator("#community option").count() > 1:   # their queue, not the picker
-                    pg.select_option("#community", index=1)
-                    pg.wait_for_selector("#verify-list")
-                pg.wait_for_timeout(300)
-                path = out / f"{role}-{name}.jpg"
-                quality = 70
-                while True:
-                    pg.screenshot(path=str(path), type="jpeg", quality=quality)
-                    if path.stat().st_size < LIMIT or quality <= 30:
+                path = out / f"{role}-{name}.png"
+                for scale in (1, 0.85, 0.7, 0.55):   # a smaller picture while it is over the limit
+                    url = _shoot_one(browser, base, role, viewport, scale, path)
+                    if path.stat().st_size < LIMIT:
                         break
-                    quality -= 10
-                print(f"{path}  {path.stat().st_size // 1024} KB  ({pg.url})")
+                print(f"{path}  {path.stat().st_size // 1024} KB  scale {scale}  ({url})")
                 made.append(path)
-                context.close()
         browser.close()
     return made
 

@@ -503,6 +503,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "place_testing_site": ("采样点", "testing site"),
     "place_residential": ("住宅小区", "residential"),
     "place_other": ("其他场所", "other"),
+    "place_cell": ("基站网格", "grid cell"),
 }
 
 
