@@ -503,6 +503,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "place_testing_site": ("采样点", "testing site"),
     "place_residential": ("住宅小区", "residential"),
     "place_other": ("其他场所", "other"),
+    "every_n": ("每{n}{unit}", "every {n} {unit}"),
+    "daily_at": ("每天 {at}", "daily {at}"),
+    "seconds_short": ("秒", "s"),
     "place_cell": ("基站网格", "grid cell"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -45,6 +46,22 @@ def _in_lang(text: str | None, lang: str) -> str:
 
 
 templates.env.filters["in_lang"] = _in_lang
+
+_UNITS = {"h": "hours_short", "min": "minutes_short", "s": "seconds_short"}
+
+
+def _schedule(text: str, lang: str) -> str:
+    """A job's schedule (fangkong.protocol.schedule: "every 10 min", "daily 02:00") in the page's language."""
+    if lang == "en":
+        return text
+    if m := re.fullmatch(r"every (\S+) (h|min|s)", text):
+        return t("every_n", lang).format(n=m[1], unit=t(_UNITS[m[2]], lang))
+    if m := re.fullmatch(r"daily (\d\d:\d\d)", text):
+        return t("daily_at", lang).format(at=m[1])
+    return text
+
+
+templates.env.filters["schedule"] = _schedule
 # masked unless this request unmasked personal data (permission + reason, audited: fangkong.kit.pii)
 templates.env.filters["mask_name"] = pii.name
 templates.env.filters["mask_phone"] = pii.phone
