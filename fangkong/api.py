@@ -46,6 +46,7 @@ from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.measures.api import router as measures_router
 from fangkong.measures.checkins.api import router as checkins_router
+from fangkong.measures.checkins.followup_web import router as followup_web
 from fangkong.measures.checkins.web import router as checkin_page
 from fangkong.measures.forms_web import router as measure_forms
 from fangkong.measures.hospitals.api import router as hospitals_router
@@ -58,6 +59,7 @@ from fangkong.reports.api import router as reports_router
 from fangkong.reports.web import router as reports_web
 from fangkong.settings import get_settings, unsafe_secret
 from fangkong.tasks.api import router as tasks_router
+from fangkong.tasks.web import router as tasks_web
 from fangkong.testing.api import router as testing_router
 from fangkong.testing.web import router as testing_web
 from fangkong.web import entry, pages
@@ -95,7 +97,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
-    zone_forms, measure_forms,
+    zone_forms, measure_forms, tasks_web, followup_web,
 )
 for r in ROUTERS:
     app.include_router(r)

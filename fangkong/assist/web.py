@@ -67,6 +67,11 @@ def _rows(session: Session, tasks: list[Task], now: datetime, lang: str) -> list
 def _counts(session: Session, settings, community: str, now: datetime) -> tuple[list[dict], dict | None]:
     since = datetime.combine(now.astimezone(settings.zone).date(), time(0), tzinfo=settings.zone)
     counts = verification.queue_counts(session, now=now, since=since)
+    # a district sees the checks its cases caused in other districts' communities (their owners do them): the
+    # picker lists the verifier's own communities only (issue 25)
+    prefix = session.info.get("scope")
+    if prefix:
+        counts = [c for c in counts if c["community"].startswith(prefix)]
     return counts, next((c for c in counts if c["community"] == community), None)
 
 

@@ -82,7 +82,9 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     # pages
     ("GET", r"/me", "self:code"),
     ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
-    ("GET", r"/risk-persons", "risk:read"),
+    ("GET", r"/risk-persons(\.csv|\.xlsx)?", "risk:read"),
+    ("GET", r"/cases", "cases:read"),
+    ("GET", r"/search", "people:read"),
     ("POST", r"/risk-persons/.*", "risk:write"),
     # the web forms of the day's writes (issue 26): each form's page needs the permission its writes need
     ("GET", r"/entry", SIGNED_IN),
@@ -104,6 +106,8 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/zones(/.*)?", "zones:write"),
     ("GET", r"/verify(/.*)?", "tasks:read"),
     ("GET", r"/jobs", "jobs:read"),
+    ("GET", r"/tasks", "tasks:read"),
+    ("GET", r"/followup", "measures:read"),
     ("POST", r"/verify(/.*)?", "verify:write"),
 ]]
 

@@ -22,11 +22,13 @@ ENTRY = "cases:write|testing:write|zones:write|measures:write|sites:write|assist
 #: the layout's menu (href, label): an entry is shown to whoever holds the permission its page needs
 #: (policy.RULES, the one table), or the one named here when the page is for those who act on it
 MENU: list[tuple[str, str, str | None]] = [
-    ("/", "overview", None), ("/risk-persons", "board", None), ("/bulletin", "bulletin", None),
+    ("/", "overview", None), ("/cases", "nav_cases", None), ("/risk-persons", "board", None),
+    ("/bulletin", "bulletin", None),
     ("/isolation", "nav_isolation", None), ("/testing", "nav_testing", None), ("/zones", "nav_zones", None),
+    ("/tasks", "nav_tasks", None), ("/followup", "nav_followup", None),
     ("/verify", "nav_verify", "verify:write"), ("/people/reviews", "nav_reviews", "people:write"),
-    ("/jobs", "nav_jobs", None),
-    ("/entry", "nav_entry", ENTRY), ("/me", "nav_me", None), ("/docs", "api_docs", "users:admin"),
+    ("/jobs", "nav_jobs", None), ("/entry", "nav_entry", ENTRY), ("/search", "nav_search", None),
+    ("/me", "nav_me", None), ("/docs", "api_docs", "users:admin"),
 ]
 
 #: where each role lands after signing in: its own work (issue 25)

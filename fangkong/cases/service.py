@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case, CaseStatus
@@ -14,9 +14,11 @@ from fangkong.db.core import utcnow
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
+from fangkong.people.models import Person
 from fangkong.tasks.service import deadline
 
-__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "declared_on"]
+__all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "declared_on", "case_page",
+           "of_persons", "CASE_SORTS"]
 
 
 def _open_case(session: Session, person_fk: int) -> Case | None:
@@ -104,6 +106,33 @@ def list_cases(session: Session, *, status: str | None = None, limit: int = 100,
     if status:
         q = q.where(Case.status == status)
     return list(session.scalars(q))
+
+
+#: the case list's sortable columns (issue 25): key → (column, descending first)
+CASE_SORTS = {"case": (Case.id, True), "declared": (Case.declared_at, True), "sampled": (Case.sampled_at, True),
+              "status": (Case.status, False)}
+
+
+def case_page(session: Session, *, status: str | None = None, community: str | None = None, sort: str = "case",
+              desc: bool | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Case]]:
+    """(total, one page of cases), filtered, sorted and counted in the database (cut to the jurisdiction)."""
+    q = select(Case)
+    if status:
+        q = q.where(Case.status == status)
+    if community:
+        q = q.where(Case.person_fk.in_(select(Person.id).where(Person.community == community)))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    column, first_desc = CASE_SORTS.get(sort, CASE_SORTS["case"])
+    down = first_desc if desc is None else desc
+    q = q.order_by(column.desc() if down else column.asc(), Case.id.desc()).limit(limit).offset(offset)
+    return total, list(session.scalars(q))
+
+
+def of_persons(session: Session, person_fks: list[int]) -> list[Case]:
+    """The cases of these persons (the search's answer)."""
+    if not person_fks:
+        return []
+    return list(session.scalars(select(Case).where(Case.person_fk.in_(person_fks)).order_by(Case.id)))
 
 
 def declared_on(session: Session, day: date, *, tz) -> list[Case]:

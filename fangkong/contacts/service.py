@@ -29,7 +29,7 @@ from fangkong.protocol.edition import CATEGORIES, Edition
 from fangkong.protocol.window import Window
 from fangkong.tasks.service import deadline
 
-__all__ = ["Found", "TraceResult", "category_counts", "cell_trajectory", "get_risk_person",
+__all__ = ["Found", "TraceResult", "category_counts", "risk_counts", "records_of", "cell_trajectory", "get_risk_person",
            "override_category", "risk_persons", "trace", "trace_many", "trajectory"]
 
 
@@ -360,6 +360,26 @@ def risk_persons(session: Session, *, case: Case | None = None, category: str | 
     if category:
         q = q.where(RiskPerson.category == category)
     return list(session.scalars(q))
+
+
+def records_of(session: Session, person_fks: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """person → its risk-person records [(case number, category)], for the search's answer."""
+    if not person_fks:
+        return {}
+    out: dict[int, list[tuple[str, str]]] = {}
+    q = (select(RiskPerson.person_fk, Case.case_no, RiskPerson.category).join(Case, Case.id == RiskPerson.case_fk)
+         .where(RiskPerson.person_fk.in_(person_fks)).order_by(Case.id))
+    for pfk, case_no, cat in session.execute(q):
+        out.setdefault(pfk, []).append((case_no, cat))
+    return out
+
+
+def risk_counts(session: Session, case_fks: list[int]) -> dict[int, int]:
+    """Risk persons (per-case records) per case, for the case list (one aggregate query)."""
+    if not case_fks:
+        return {}
+    q = select(RiskPerson.case_fk, func.count()).where(RiskPerson.case_fk.in_(case_fks)).group_by(RiskPerson.case_fk)
+    return dict(session.execute(q).all())
 
 
 def category_counts(session: Session, *, case: Case | None = None) -> dict[str, int]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
+from fangkong.cases.models import CASE_STATUSES
 from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.masking import Foreign, mask_other_districts
@@ -21,6 +22,24 @@ from fangkong.protocol.edition import load_edition
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100
+LIST_PAGE = 50
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_list(request: Request, session: SessionDep,
+              status: Annotated[str | None, Query(pattern="^[a-z_]{0,20}$")] = None,
+              community: Annotated[str | None, Query(max_length=32, pattern=r"^\d*$")] = None,
+              sort: Annotated[str, Query(pattern="^(case|declared|sampled|status)$")] = "case",
+              desc: bool | None = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    """The case list (epidemiologist, commander): filtered by status and community, sorted by a column header,
+    numbered pages; each case links to its page. Cut to the user's jurisdiction."""
+    total, cases = case_service.case_page(session, status=status or None, community=community or None, sort=sort,
+                                          desc=desc, limit=LIST_PAGE, offset=(page - 1) * LIST_PAGE)
+    risks = service.risk_counts(session, [c.id for c in cases])
+    return templates.TemplateResponse(request, "cases.html", {
+        "lang": lang_of(request), "cases": cases, "total": total, "page": page,
+        "pages": max(1, -(-total // LIST_PAGE)), "status": status or "", "community": community or "",
+        "sort": sort, "desc": desc, "risks": risks, "statuses": CASE_STATUSES})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

@@ -15,10 +15,11 @@ from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
 from fangkong.kit import pii
 from fangkong.kit.i18n import label, labels, t
+from fangkong.protocol.places import place_name
 from fangkong.settings import get_settings
 
 __all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "response_kind", "templates",
-           "url_with", "validation_messages", "with_day"]
+           "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
 
 STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "web" / "templates")
@@ -111,6 +112,39 @@ def url_with(request: Request, **changes) -> str:
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
+def span(minutes: int, lang: str) -> str:
+    """A time left or overdue as staff read it: days and hours, hours and minutes, or minutes."""
+    m = abs(int(minutes))
+    d, h = t("days_short", lang), t("hours_short", lang)
+    sep = " " if lang == "en" else ""
+    if m >= 1440:
+        return f"{m // 1440}{sep}{d}{sep}{m % 1440 // 60}{sep}{h}"
+    if m >= 60:
+        return f"{m // 60}{sep}{h}{sep}{m % 60}{sep}{t('minutes_short', lang)}"
+    return f"{m}{sep}{t('minutes_short', lang)}"
+
+
+def minutes_late(due, now) -> int:
+    """Minutes past a deadline (negative: minutes left)."""
+    return int((now - due).total_seconds() // 60)
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and `around` either side of the current one; None
+    stands for a gap (…)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for last, n in zip([None, *shown], shown, strict=False):
+        if last is not None and n - last > 1:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+templates.env.globals["page_numbers"] = page_numbers
+templates.env.globals["span"] = span
+templates.env.globals["place_name"] = place_name
+templates.env.globals["minutes_late"] = minutes_late
 templates.env.globals["page_day"] = page_day
 templates.env.globals["with_day"] = with_day
 templates.env.globals["url_with"] = url_with

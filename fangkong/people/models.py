@@ -43,7 +43,8 @@ class Person(Base):
     person_id: Mapped[str] = mapped_column(String(64), unique=True)
     #: the source system person_id came from (`fangkong import --source`); null = the default import
     source: Mapped[str | None] = mapped_column(String(40))
-    name: Mapped[str | None] = mapped_column(String(100))
+    #: indexed: the people search by name (issue 25)
+    name: Mapped[str | None] = mapped_column(String(100), index=True)
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     phone: Mapped[str | None] = mapped_column(String(11))
     household_id: Mapped[str | None] = mapped_column(String(64), index=True)

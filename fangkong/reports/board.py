@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
+from fangkong.tasks.models import Task, TaskStatus
 
 __all__ = ["BoardFilter", "BoardRow", "board", "communities", "SORTS"]
 
-SORTS = {"found": RiskPerson.found_at.desc(), "deadline": RiskPerson.placed_deadline_at.asc(),
-         "category": RiskPerson.category.asc(), "person": Person.person_id.asc()}
+#: sortable columns: key → (column, descending by default)
+SORTS = {"found": (RiskPerson.found_at, True), "deadline": (RiskPerson.placed_deadline_at, False),
+         "category": (RiskPerson.category, False), "person": (Person.person_id, False),
+         "case": (Case.case_no, False), "community": (Person.community, False)}
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,11 @@ class BoardFilter:
     case_id: str | None = None
     overdue: bool = False
     sort: str = "found"
+    #: None: the column's own default direction
+    desc: bool | None = None
+
+    def descending(self) -> bool:
+        return SORTS.get(self.sort, SORTS["found"])[1] if self.desc is None else self.desc
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,11 @@ def _query(f: BoardFilter, now: datetime):
         q = q.where(Person.community == f.community)
     if f.case_id:
         q = q.where(Case.case_no == f.case_id.upper())
-    overdue = and_(RiskPerson.placed_deadline_at < now, m.id.is_(None))
+    # late (the SLA board's reading, the same as /verify's): a task on this risk person (its door-to-door check,
+    # its transfer) open past its deadline, or not placed under any measure by its placement deadline
+    late_task = (select(Task.id).where(Task.risk_person_fk == RiskPerson.id, Task.status == TaskStatus.OPEN,
+                                       Task.due_at < now).exists())
+    overdue = or_(late_task, and_(RiskPerson.placed_deadline_at < now, m.id.is_(None)))
     if f.overdue:
         q = q.where(overdue)
     return q, overdue
@@ -73,7 +85,9 @@ def board(session: Session, f: BoardFilter, *, now: datetime, limit: int = 50, o
     """(total matching, one page of rows); everything filtered, sorted and counted in the database."""
     q, overdue = _query(f, now)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    q = q.add_columns(overdue.label("late")).order_by(SORTS.get(f.sort, SORTS["found"]), RiskPerson.id)
+    column = SORTS.get(f.sort, SORTS["found"])[0]
+    q = q.add_columns(overdue.label("late")).order_by(column.desc() if f.descending() else column.asc(),
+                                                      RiskPerson.id)
     rows = []
     for r in session.execute(q.limit(limit).offset(offset)):
         rows.append(BoardRow(risk_id=r.id, case_id=r.case_no, person_id=r.person_id, name=r.name,

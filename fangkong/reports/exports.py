@@ -7,10 +7,13 @@ import io
 
 import xlsxwriter
 
+from fangkong.kit import pii
 from fangkong.kit.i18n import t
+from fangkong.protocol.places import place_name
 from fangkong.reports.service import Bulletin
+from fangkong.settings import get_settings
 
-__all__ = ["figure_rows", "figure_unit", "to_csv", "to_xlsx", "safe_cell"]
+__all__ = ["board_table", "figure_rows", "figure_unit", "table_csv", "table_xlsx", "to_csv", "to_xlsx", "safe_cell"]
 
 
 def safe_cell(value: object) -> object:
@@ -69,5 +72,41 @@ def to_xlsx(b: Bulletin, lang: str = "zh") -> bytes:
         if value is not None:
             sheet.write_number(row, 2, value)
     sheet.set_column(0, 1, 28)
+    book.close()
+    return buf.getvalue()
+
+
+def board_table(rows: list, lang: str = "zh") -> list[list[object]]:
+    """The risk persons board as a table (a header row, then a row each), masked as the page shows it."""
+    local = get_settings().zone
+    when = lambda v: v.astimezone(local).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
+    out: list[list[object]] = [[t(k, lang) for k in ("case_id", "person", "name", "phone", "community", "category",
+                                                     "measure", "checkin_until", "found_at", "deadline", "overdue")]]
+    for r in rows:
+        out.append([r.case_id, r.person_id or "", pii.name(r.name) or "", pii.phone(r.phone) or "",
+                    place_name(r.community, lang), t(r.category, lang), t(r.measure_kind, lang) if r.measure_kind else "",
+                    when(r.measure_end), when(r.found_at), when(r.deadline), t("yes" if r.overdue else "no", lang)])
+    return out
+
+
+def table_csv(table: list[list[object]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    for row in table:
+        w.writerow([safe_cell(v) for v in row])
+    return "\ufeff" + buf.getvalue()
+
+
+def table_xlsx(table: list[list[object]], title: str) -> bytes:
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "constant_memory": True})
+    sheet = book.add_worksheet(title[:31])
+    bold = book.add_format({"bold": True})
+    for i, row in enumerate(table):
+        for j, v in enumerate(row):
+            if isinstance(v, int | float):
+                sheet.write_number(i, j, v)
+            else:
+                sheet.write_string(i, j, str(safe_cell(v)), bold if i == 0 else None)
     book.close()
     return buf.getvalue()

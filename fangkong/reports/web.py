@@ -14,15 +14,19 @@ from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.errors import InvalidInput
+from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import clock_today, lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
-from fangkong.reports.board import BoardFilter, board, communities
+from fangkong.reports.board import SORTS, BoardFilter, board, communities
+from fangkong.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
+#: an export holds every row of the filter, up to this many (a district's board; the whole city's is an API job)
+EXPORT_MAX = 100_000
 CategoryQ = Annotated[str | None, Query(pattern=CATEGORY_PATTERN_OR_EMPTY)]
 KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
 
@@ -69,20 +73,67 @@ def bulletin_xlsx(request: Request, session: SessionDep, settings: SettingsDep, 
                     headers={"content-disposition": f'attachment; filename="bulletin-{day}.xlsx"'})
 
 
+SortQ = Annotated[str, Query(pattern=f"^({'|'.join(SORTS)})$")]
+
+
+def _board_filter(category, kind, community, case_id, overdue, sort, desc) -> BoardFilter:
+    return BoardFilter(category=category or None, kind=kind or None, community=community or None,
+                       case_id=case_id or None, overdue=overdue, sort=sort, desc=desc)
+
+
 @router.get("/risk-persons", response_class=HTMLResponse)
 def board_page(request: Request, session: SessionDep, category: CategoryQ = None, kind: KindQ = None,
                community: Annotated[str | None, Query(max_length=32)] = None,
                case_id: Annotated[str | None, Query(max_length=20)] = None,
-               overdue: bool = False, sort: Annotated[str, Query(pattern="^(found|deadline|category|person)$")] = "found",
+               overdue: bool = False, sort: SortQ = "found", desc: bool | None = None,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1):
-    f = BoardFilter(category=category or None, kind=kind or None, community=community or None,
-                    case_id=case_id or None, overdue=overdue, sort=sort)
+    f = _board_filter(category, kind, community, case_id, overdue, sort, desc)
     total, rows = board(session, f, now=utcnow(), limit=PAGE, offset=(page - 1) * PAGE)
     rows = mask_rows(session, rows)  # another district's case behind a resident, its residents behind a case
     context = {"lang": lang_of(request), "rows": rows, "total": total, "f": f, "page": page,
                "pages": max(1, -(-total // PAGE)), "communities": communities(session)}
     name = "board_rows.html" if request.headers.get("hx-request") else "board.html"
     return templates.TemplateResponse(request, name, context)
+
+
+def _board_export(request: Request, session, f: BoardFilter, fmt: str) -> Response:
+    """The board's rows as filtered, every page (at most EXPORT_MAX), masked as the page is and audited."""
+    lang = lang_of(request)
+    total, rows = board(session, f, now=utcnow(), limit=EXPORT_MAX)
+    rows = mask_rows(session, rows)
+    table = exports.board_table(rows, lang)
+    audit_export(session, actor_of(session), "risk_persons", _describe(f), rows=len(rows), fmt=fmt,
+                 unmasked=pii.unmasked())
+    name = f"risk-persons-{utcnow().astimezone(get_settings().zone):%Y%m%d-%H%M}.{fmt}"
+    headers = {"content-disposition": f'attachment; filename="{name}"', "x-total-count": str(total)}
+    if fmt == "csv":
+        return Response(exports.table_csv(table), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(exports.table_xlsx(table, t("board", lang)), headers=headers,
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _describe(f: BoardFilter) -> str:
+    parts = [f"{k}={v}" for k, v in (("category", f.category), ("kind", f.kind), ("community", f.community),
+                                     ("case_id", f.case_id)) if v]
+    return "&".join([*parts, *(["overdue"] if f.overdue else [])])[:200] or "all"
+
+
+@router.get("/risk-persons.csv")
+def board_csv(request: Request, session: SessionDep, category: CategoryQ = None, kind: KindQ = None,
+              community: Annotated[str | None, Query(max_length=32)] = None,
+              case_id: Annotated[str | None, Query(max_length=20)] = None, overdue: bool = False,
+              sort: SortQ = "found", desc: bool | None = None):
+    return _board_export(request, session, _board_filter(category, kind, community, case_id, overdue, sort, desc),
+                         "csv")
+
+
+@router.get("/risk-persons.xlsx")
+def board_xlsx(request: Request, session: SessionDep, category: CategoryQ = None, kind: KindQ = None,
+               community: Annotated[str | None, Query(max_length=32)] = None,
+               case_id: Annotated[str | None, Query(max_length=20)] = None, overdue: bool = False,
+               sort: SortQ = "found", desc: bool | None = None):
+    return _board_export(request, session, _board_filter(category, kind, community, case_id, overdue, sort, desc),
+                         "xlsx")
 
 
 @router.post("/risk-persons/bulk")

@@ -8,11 +8,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.cases import service as case_service
+from fangkong.contacts import service as contact_service
+from fangkong.db.audit import audit
+from fangkong.db.core import utcnow
+from fangkong.errors import NotFound
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import clock_today, lang_of, templates
+from fangkong.people import search
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import dashboard, issued
+from fangkong.reports.service import day_bounds
+from fangkong.tasks import sla
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,8 +33,12 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
     shown = issued.shown(session, day, tz=settings.zone, lang=lang)
     b = shown.figures
     by_measure, records = dashboard.people_by_category_and_measure(session, day, tz=settings.zone)
+    # the SLA board's figure: tasks open past their deadline now, or at the end of a past day
+    at = min(utcnow(), day_bounds(day, settings.zone)[1])
+    overdue = sla.overdue_at(session, at)
     response = templates.TemplateResponse(request, "overview.html", {
         "lang": lang, "b": b, "text": shown.text, "day": day, "issued": shown.issued, "records": records,
+        "overdue": overdue, "overdue_now": at == utcnow() or day >= clock_today(),
         "categories": [(t(c, lang), n) for c, n in b.traced_by_category.items()],
         "cases": case_service.list_cases(session, limit=20),
         "curve": dashboard.epi_curve(session, until=day, days=14, tz=settings.zone),
@@ -39,3 +50,26 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
         response.set_cookie("lang", lang, samesite="lax")
     return response
 
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, session: SessionDep, q: Annotated[str, Query(max_length=64)] = ""):
+    """One search box (issue 25): a person id or any source key, a phone, an ID number, a name, or a case number.
+    The answers are masked as the role's pages are, cut to the user's jurisdiction, and every search is audited
+    (what kind of key, a masked form of it, how many found)."""
+    q = q.strip()
+    kind = search.classify(q) if q else ""
+    people, cases = [], []
+    if q:
+        people = search.find_people(session, q)
+        if kind == "case":
+            try:
+                cases = [case_service.get_case(session, q)]
+            except NotFound:
+                cases = []
+        cases += [c for c in case_service.of_persons(session, [p.id for p in people]) if c not in cases]
+        audit(session, "web", "search", "person", kind, after={"query": search.masked_query(q, kind),
+                                                               "people": len(people), "cases": len(cases)})
+    records = contact_service.records_of(session, [p.id for p in people])
+    return templates.TemplateResponse(request, "search.html", {
+        "lang": lang_of(request), "q": q, "kind": kind, "people": people, "cases": cases, "records": records})

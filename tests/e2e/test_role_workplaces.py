@@ -9,18 +9,18 @@ from e2e.conftest import SHOTS, login
 from test_api import make_user
 from test_flow import city
 
-ALL = ["/", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/verify", "/people/reviews", "/jobs",
-       "/entry", "/me", "/docs"]
-COMMAND = ["/", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones"]
+ALL = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/tasks", "/followup",
+       "/verify", "/people/reviews", "/jobs", "/entry", "/search", "/me", "/docs"]
+COMMAND = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/tasks", "/followup"]
 # role → (the menu it sees, where it lands after signing in)
 ROLES = {
     "admin": ([h for h in ALL if h != "/me"], "/"),
-    "commander": ([*COMMAND, "/jobs", "/entry"], "/"),
-    "epidemiologist": ([*COMMAND, "/entry"], "/"),
-    "analyst": ([*COMMAND, "/people/reviews"], "/people/reviews"),
-    "verifier": (["/", "/risk-persons", "/bulletin", "/verify"], "/verify"),
-    "lab": (["/", "/bulletin", "/testing", "/entry"], "/testing"),
-    "isolation": (["/", "/bulletin", "/isolation", "/entry"], "/isolation"),
+    "commander": ([*COMMAND, "/jobs", "/entry", "/search"], "/"),
+    "epidemiologist": ([*COMMAND, "/entry", "/search"], "/"),
+    "analyst": ([*COMMAND, "/people/reviews", "/search"], "/people/reviews"),
+    "verifier": (["/", "/risk-persons", "/bulletin", "/tasks", "/followup", "/verify", "/search"], "/verify"),
+    "lab": (["/", "/bulletin", "/testing", "/entry", "/search"], "/testing"),
+    "isolation": (["/", "/cases", "/bulletin", "/isolation", "/tasks", "/followup", "/entry", "/search"], "/isolation"),
     "citizen": (["/me"], "/me"),
 }
 

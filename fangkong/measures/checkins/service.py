@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.contacts.teams.models import Investigation
@@ -18,7 +18,11 @@ from fangkong.protocol.checkins import SYMPTOMS, check_report, is_alert, sign, v
 from fangkong.tasks import service as task_service
 from fangkong.tasks.models import OwnerKind, TaskKind
 
-__all__ = ["link_for", "measure_for_link", "record", "today_report", "non_reporters", "alerts", "links"]
+__all__ = ["link_for", "measure_for_link", "record", "today_report", "non_reporters", "alerts", "links",
+           "followup_counts", "followup_people", "FOLLOWUP_STATES"]
+
+#: the daily follow-up (Go.Data's): reported today, not yet today, lost (no report yesterday nor today)
+FOLLOWUP_STATES = ("checked_in", "not_yet", "lost")
 
 
 def link_for(m: Measure, secret: str) -> str:
@@ -114,3 +118,51 @@ def links(session: Session, *, secret: str, limit: int = 100, offset: int = 0) -
          .order_by(Measure.id).limit(limit).offset(offset))
     return [(m, link_for(m, secret)) for m in session.scalars(q)]
 
+
+
+def _followed(day: date, tz: ZoneInfo):
+    """SQL: the measure asks for a daily check-in on `day` (active, in force at some time that day, not a
+    pool's hold in place)."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return and_(Measure.status == MeasureStatus.ACTIVE, Measure.kind != measure_service.TEMPORARY_CONTROL,
+                Measure.start_at < start + timedelta(days=1), Measure.end_at > start)
+
+
+def _lost(day: date, tz: ZoneInfo):
+    """SQL: under the measure since before yesterday and reported neither yesterday nor today."""
+    yesterday = datetime.combine(day - timedelta(days=1), time(0), tzinfo=tz)
+    return and_(~_checked(day), ~_checked(day - timedelta(days=1)), Measure.start_at < yesterday)
+
+
+def followup_counts(session: Session, *, day: date, tz: ZoneInfo) -> list[dict]:
+    """Per community: people followed that day (one row per measure asking for a check-in), checked in, not yet,
+    lost, and symptom alerts; the communities with the most people lost or not yet first (one aggregate query)."""
+    checked, lost = _checked(day), _lost(day, tz)
+    alert = exists().where(CheckIn.measure_fk == Measure.id, CheckIn.day == day, CheckIn.alert)
+    q = (select(Person.community, func.count(), func.count().filter(checked), func.count().filter(~checked, ~lost),
+                func.count().filter(lost), func.count().filter(alert))
+         .join(Person, Person.id == Measure.person_fk).where(_followed(day, tz)).group_by(Person.community))
+    rows = [{"community": c or "", "followed": n, "checked_in": ok, "not_yet": wait, "lost": gone, "alerts": a}
+            for c, n, ok, wait, gone, a in session.execute(q)]
+    return sorted(rows, key=lambda r: (-r["lost"], -r["not_yet"], r["community"]))
+
+
+def followup_people(session: Session, *, day: date, tz: ZoneInfo, community: str | None = None,
+                    state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[tuple]]:
+    """The people followed that day, with their state: (total, [(measure, state, last report or None)])."""
+    checked, lost = _checked(day), _lost(day, tz)
+    last = (select(func.max(CheckIn.at)).where(CheckIn.measure_fk == Measure.id).correlate(Measure)
+            .scalar_subquery())
+    q = select(Measure, checked, lost, last).join(Person, Person.id == Measure.person_fk).where(_followed(day, tz))
+    if community:
+        q = q.where(Person.community == community)
+    if state == "checked_in":
+        q = q.where(checked)
+    elif state == "not_yet":
+        q = q.where(~checked, ~lost)
+    elif state == "lost":
+        q = q.where(lost)
+    total = session.scalar(select(func.count()).select_from(q.with_only_columns(Measure.id).subquery())) or 0
+    rows = session.execute(q.order_by(or_(checked, ~lost), Measure.start_at, Measure.id).limit(limit)
+                           .offset(offset)).all()
+    return total, [(m, "checked_in" if ok else ("lost" if gone else "not_yet"), at) for m, ok, gone, at in rows]

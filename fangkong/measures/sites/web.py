@@ -13,9 +13,12 @@ from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import capacity
+from fangkong.tasks import sla
+from fangkong.tasks.models import TaskKind
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
+QUEUE = 20  # the most urgent first; the SLA board (/tasks) pages through the rest
 CodeQ = Annotated[str | None, Query(max_length=32, pattern=r"^\d*$")]
 
 
@@ -43,4 +46,11 @@ def isolation_page(request: Request, session: SessionDep, settings: SettingsDep,
         "pages": max(1, -(-len(sites) // PAGE)), "totals": totals, "reserves": reserves,
         "per_10k": settings.rooms_per_10k, "jurisdiction": jurisdiction or "",
         "forecast": [{"day": d.isoformat(), "free": n} for d, n in forecast],
-        "beds": hospitals.hospital_beds(session), "plan": hospitals.plan(session)})
+        "beds": hospitals.hospital_beds(session), "plan": hospitals.plan(session), "now": now,
+        # issue 25: who waits for a room, and the transfers under way, each against its deadline (DOMAIN.md §3)
+        "waiting": sla.task_list(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open", limit=QUEUE),
+        "waiting_total": sla.count_tasks(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open"),
+        "transfers": sla.task_list(session, now=now, kind=TaskKind.TRANSFER, state="open", limit=QUEUE)
+        + sla.task_list(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open", limit=QUEUE),
+        "transfers_total": sla.count_tasks(session, now=now, kind=TaskKind.TRANSFER, state="open")
+        + sla.count_tasks(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open")})

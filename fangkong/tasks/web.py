@@ -1,0 +1,38 @@
+"""The SLA board (issue 25): every open task against its deadline (DOMAIN.md §3), per kind and per owner (a
+tracing team, a community, a site, a hospital), overdue and due soon, each a link to its list with the owner and
+how late. Scoped to the user's jurisdiction by the session, like every read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fangkong.db.core import utcnow
+from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.kit.webkit import lang_of, templates
+from fangkong.protocol.deadlines import format_deadline
+from fangkong.tasks import sla
+from fangkong.tasks.models import TASK_KINDS
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+OWNERS = 25  # the most overdue owners; the list below pages through every task
+KindQ = Annotated[str | None, Query(pattern=f"^({'|'.join(TASK_KINDS)})?$")]
+StateQ = Annotated[str, Query(pattern="^(overdue|due_soon|open)$")]
+
+
+@router.get("/tasks", response_class=HTMLResponse)
+def tasks_page(request: Request, session: SessionDep, settings: SettingsDep, kind: KindQ = None,
+               owner: Annotated[str | None, Query(max_length=64, pattern=r"^[\w-]*$")] = None,
+               state: StateQ = "overdue", page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    now, lang = utcnow(), lang_of(request)
+    total = sla.count_tasks(session, now=now, kind=kind or None, owner=owner or None, state=state)
+    rows = sla.task_list(session, now=now, kind=kind or None, owner=owner or None, state=state, limit=PAGE,
+                         offset=(page - 1) * PAGE)
+    clock = [(step, format_deadline(d)) for step, d in settings.clock().items()]
+    return templates.TemplateResponse(request, "tasks.html", {
+        "lang": lang, "now": now, "kinds": sla.by_kind(session, now=now), "owners": sla.by_owner(session, now=now, kind=kind or None, limit=OWNERS),
+        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE)), "kind": kind or "",
+        "owner": owner or "", "state": state, "clock": clock, "soon_h": int(sla.DUE_SOON.total_seconds() // 3600)})
