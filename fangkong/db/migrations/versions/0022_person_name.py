@@ -1,13 +1,13 @@
 """person_name: an index on person.name, for the people search by name (issue 25: one search box, under 300 ms
 at 1 000 000 persons).
 
-Revision ID: 0021_person_name
-Revises: 0020_inbox_file
+Revision ID: 0022_person_name
+Revises: 0021_outbox_delivery
 """
 from alembic import op
 
-revision = "0021_person_name"
-down_revision = "0020_inbox_file"
+revision = "0022_person_name"
+down_revision = "0021_outbox_delivery"
 branch_labels = None
 depends_on = None
 
