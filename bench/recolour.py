@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True, help="this checkout's copy of the store")
     ap.add_argument("--cases", type=int, default=100)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--prepare", action="store_true", help="copy, migrate and place the bad day only (no timing)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if not (args.work / "fangkong.db").exists():
@@ -100,6 +101,8 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}", flush=True)
     info = _respond(args.work, cases["cases"], now)
     print(f"bad day placed once: respond_many of {len(cases['cases'])} cases {info['respond_s']:.1f} s", flush=True)
+    if args.prepare:
+        return
     for label, at in (("bad day", now + timedelta(hours=1)), ("11 days later", now + timedelta(days=11))):
         secs, n, counts = _recolour(at, args.runs)
         print(f"recolour {label}: {n:,} persons, best {min(secs) * 1000:.0f} ms / median "
