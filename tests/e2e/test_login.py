@@ -21,7 +21,7 @@ def test_login_wrong_then_right(browser, server):
     pg.click("#login-submit")
     pg.wait_for_load_state()
     assert pg.url.endswith("/risk-persons")
-    assert "admin" in pg.locator("#user").inner_text()
+    assert "系统管理员" in pg.locator("#user").inner_text()  # the role in the page language (username == role here)
     pg.goto("/")
     assert pg.locator("h1").count() > 0
     SHOTS.mkdir(exist_ok=True)
