@@ -35,7 +35,6 @@ FORMS: dict[str, tuple[str, str]] = {
     "case_declared": ("已报告病例 {case}（{status}）", "Case {case} declared ({status})"),
     "case_suspected_recorded": ("已登记可疑阳性 {case}，待复核", "Suspected case {case} recorded, awaiting its re-check"),
     "case_rechecked": ("已复核：{status}", "Re-checked: {status}"),
-    "ruled_out": ("已排除", "ruled out"),
     "btn_declare": ("报告", "Declare"),
     "btn_record": ("登记", "Record"),
     "btn_recheck": ("复核", "Re-check"),
