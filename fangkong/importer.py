@@ -20,6 +20,7 @@ from fangkong.lake.files import (
 )
 from fangkong.lake.schemas import INCOMING
 from fangkong.lake.schemas import TABLES as LAKE_TABLES
+from fangkong.people import places as people_places
 from fangkong.people import service as people_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS
 from fangkong.people.phones import PHONE_FIELDS
@@ -32,12 +33,14 @@ from fangkong.testing.models import RESULT_FIELDS, SAMPLE_FIELDS
 
 __all__ = ["ORDER", "import_folder", "import_table"]
 
-#: tables in the order they must be read (visits and samples refer to persons and venues, results to samples)
-ORDER = ("persons", "person_phones", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
+#: tables in the order they must be read (visits and samples refer to persons and venues, results to samples;
+#: the names of the jurisdictions refer to nothing)
+ORDER = ("place_names", "persons", "person_phones", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
 _RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS)),
             "samples": ({"tube_id", "person_id", "sampled_at"}, set(SAMPLE_FIELDS)),
             "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS)),
-            "person_phones": ({"person_id", "phone"}, set(PHONE_FIELDS))}
+            "person_phones": ({"person_id", "phone"}, set(PHONE_FIELDS)),
+            "place_names": ({"code", "name"}, set(people_places.FIELDS))}
 
 
 def import_table(session: Session, settings: Settings, table: str, path: Path, *, strict: bool = False,
@@ -52,6 +55,8 @@ def import_table(session: Session, settings: Settings, table: str, path: Path, *
         tf = stream_table_file(path, required=required, known=known)  # a register: read a block at a time
     else:
         tf = read_table_file(path, required=required, known=known)
+    if table == "place_names":
+        return people_places.import_place_names(settings.lake, tf, strict=strict)
     if table == "persons":
         return people_service.import_persons(session, tf, strict=strict, source=source, thresholds=Thresholds(
             link=settings.match_link, review=settings.match_review))

@@ -15,11 +15,11 @@ from fangkong.db.core import utcnow
 from fangkong.db.scope import current_principal
 from fangkong.kit import pii
 from fangkong.kit.i18n import label, labels, t
-from fangkong.protocol.places import place_name
+from fangkong.protocol import places
 from fangkong.settings import get_settings
 
-__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "response_kind", "templates",
-           "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
+__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "place_name", "response_kind",
+           "templates", "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
 
 STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "web" / "templates")
@@ -68,6 +68,12 @@ templates.env.filters["mask_name"] = pii.name
 templates.env.filters["mask_phone"] = pii.phone
 templates.env.filters["mask_id"] = pii.id_number
 templates.env.globals["principal"] = current_principal
+
+
+def place_name(code: str | None, lang: str = "zh") -> str:
+    """A jurisdiction code by its name: the deployment's FANGKONG_PLACE_NAMES, the imported place_names table
+    (kept in the lake folder), the built-in districts; else spelled from its district (protocol/places.py)."""
+    return places.place_name(code, lang, places.names_from(get_settings().lake))
 
 
 def lang_of(request: Request) -> str:

@@ -3,7 +3,10 @@
 A code is read by its levels (GB/T 2260 and the statistical division codes: 2 province, 4 city, 6 district,
 9 subdistrict (街道), 12 community (社区/村)). A deployment names its own in FANGKONG_PLACE_NAMES (a CSV of
 `code,name[,name_en]`, e.g. the civil-affairs bureau's list); a code it does not name is spelled from its
-district's name and its numbers ("小店区 03街道 001社区"), never shown bare."""
+district's name and its numbers ("小店区 03街道 001社区"), never shown bare.
+
+A data feed names them too: `fangkong import DIR` takes a `place_names` table (docs/formats.md; the synthetic city
+writes one) and keeps it as NAMES_FILE in the store's lake folder. FANGKONG_PLACE_NAMES wins over it."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["place_name", "load_names", "DISTRICT_NAMES"]
+__all__ = ["DISTRICT_NAMES", "NAMES_FILE", "check_name_row", "load_names", "names_from", "place_name"]
+
+#: the imported place_names table, kept in the lake folder (fangkong.people.places writes it)
+NAMES_FILE = "place_names.csv"
 
 #: the districts of the synthetic city (太原, fangkong.sim.names.DISTRICTS), public administrative names
 DISTRICT_NAMES: dict[str, tuple[str, str]] = {
@@ -22,17 +28,55 @@ DISTRICT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+def check_name_row(code: str | None, name: str | None, name_en: str | None = None) -> str | None:
+    """Why a row of a place_names table is refused (None: it is good): a code of 2, 4, 6, 9 or 12 digits, a name
+    of at most 64 characters."""
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+        return f"code {code!r}: not a jurisdiction code of 2, 4, 6, 9 or 12 digits"
+    if not name:
+        return "name is empty"
+    if len(name) > 64 or len((name_en or "").strip()) > 64:
+        return "name longer than 64 characters"
+    return None
+
+
+def _read(path: str, names: dict[str, tuple[str, str]]) -> None:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for row in csv.reader(f):
+            if len(row) >= 2 and row[0].strip().isdigit() and row[1].strip():
+                zh = row[1].strip()
+                names[row[0].strip()] = (zh, (row[2].strip() if len(row) > 2 and row[2].strip() else zh))
+
+
 @lru_cache(maxsize=8)
-def load_names(path: str | None) -> dict[str, tuple[str, str]]:
-    """code → (Chinese name, English name) from the deployment's CSV, over the built-in districts."""
+def _load(*files: tuple[str, int]) -> dict[str, tuple[str, str]]:
     names = dict(DISTRICT_NAMES)
-    if path and Path(path).is_file():
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            for row in csv.reader(f):
-                if len(row) >= 2 and row[0].strip().isdigit():
-                    zh = row[1].strip()
-                    names[row[0].strip()] = (zh, (row[2].strip() if len(row) > 2 and row[2].strip() else zh))
+    for path, _mtime in files:
+        _read(path, names)
     return names
+
+
+def _stamped(*paths: str | Path | None) -> list[tuple[str, int]]:
+    out = []
+    for p in paths:
+        if p:
+            try:
+                out.append((str(p), Path(p).stat().st_mtime_ns))
+            except OSError:
+                pass
+    return out
+
+
+def load_names(path: str | Path | None) -> dict[str, tuple[str, str]]:
+    """code → (Chinese name, English name) from the deployment's CSV, over the built-in districts."""
+    return _load(*_stamped(path))
+
+
+def names_from(lake: Path | None) -> dict[str, tuple[str, str]]:
+    """The names in force: the built-in districts, then those imported (NAMES_FILE in the lake folder), then
+    FANGKONG_PLACE_NAMES; read again when a file changes."""
+    return _load(*_stamped(Path(lake) / NAMES_FILE if lake else None, os.environ.get("FANGKONG_PLACE_NAMES")))
 
 
 def place_name(code: str | None, lang: str = "zh", names: dict[str, tuple[str, str]] | None = None) -> str:
@@ -42,7 +86,7 @@ def place_name(code: str | None, lang: str = "zh", names: dict[str, tuple[str, s
     code = str(code).strip()
     if not code.isdigit():
         return code
-    names = names if names is not None else load_names(os.environ.get("FANGKONG_PLACE_NAMES"))
+    names = names if names is not None else names_from(None)
     i = 1 if lang == "en" else 0
     if code in names:
         return names[code][i]

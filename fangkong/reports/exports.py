@@ -9,7 +9,7 @@ import xlsxwriter
 
 from fangkong.kit import pii
 from fangkong.kit.i18n import t
-from fangkong.protocol.places import place_name
+from fangkong.kit.webkit import place_name
 from fangkong.reports.service import Bulletin
 from fangkong.settings import get_settings
 

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
-    "DISTRICTS", "SURNAMES", "SURNAME_WEIGHTS", "compound_names", "full_names", "join", "numbered",
-    "phone_numbers", "place_names", "streets", "venue_names",
+    "DISTRICTS", "SURNAMES", "SURNAME_WEIGHTS", "compound_names", "full_names", "jurisdiction_names", "join",
+    "numbered", "phone_numbers", "place_names", "streets", "venue_names",
 ]
 
 #: Taiyuan's urban districts: code, name, offset of the centre from the city centre in km (north, east),
@@ -36,6 +36,12 @@ SURNAME_WEIGHTS = _w / _w.sum()
 _MALE = list("伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欣晨阳建国志文博天海峰亮")
 _FEMALE = list("芳娜敏静丽艳娟霞秀玲桂英慧琳雪梅莉燕红晶婷颖倩瑶怡佳欣悦蕾薇洁琪璐萍")
 _PLACE = list("龙城汾河晋阳并州锦绣长风和平富康阳光金桂翠苑滨河御景东湖南华学府迎泽柳巷府东新民双塔漪汾")
+#: the place words' readings, for the English names of subdistricts and communities (汾河 → Fenhe)
+_PINYIN = {"龙": "long", "城": "cheng", "汾": "fen", "河": "he", "晋": "jin", "阳": "yang", "并": "bing", "州": "zhou",
+           "锦": "jin", "绣": "xiu", "长": "chang", "风": "feng", "和": "he", "平": "ping", "富": "fu", "康": "kang",
+           "光": "guang", "金": "jin", "桂": "gui", "翠": "cui", "苑": "yuan", "滨": "bin", "御": "yu", "景": "jing",
+           "东": "dong", "湖": "hu", "南": "nan", "华": "hua", "学": "xue", "府": "fu", "迎": "ying", "泽": "ze",
+           "柳": "liu", "巷": "xiang", "新": "xin", "民": "min", "双": "shuang", "塔": "ta", "漪": "yi"}
 _COMPOUND = ["花园", "小区", "家园", "苑", "新村", "公寓", "华府", "嘉园", "雅居", "名邸"]
 _STREETS = [
     "长风街", "滨河东路", "府西街", "迎泽大街", "并州路", "建设路", "解放路", "五一路", "平阳路", "体育路",
@@ -124,3 +130,21 @@ def venue_names(rng: np.random.Generator, kinds: list[str], fixed: dict[int, str
         patterns = _VENUE_WORDS[kind]
         names.append(patterns[pick[i] % len(patterns)].format(p=places[i], s=street[i], n=numbers[i]))
     return names
+
+
+def jurisdiction_names(rng: np.random.Generator, subdistricts: int, communities: int
+                       ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(Chinese, English) names of the subdistricts (汾河街道, Fenhe Subdistrict) and communities (锦绣社区, Jinxiu
+    Community), two place words each, no two alike in the city (a few with a number once the words run out)."""
+    chars = sorted(set(_PLACE))
+    words = [a + b for a in chars for b in chars if a != b]
+    picked = [words[i] for i in rng.permutation(len(words))[: subdistricts + communities]]
+    while len(picked) < subdistricts + communities:  # more than the words make: numbered
+        picked.append(f"{words[len(picked) % len(words)]}{len(picked) // len(words) + 1}")
+
+    def en(word: str) -> str:
+        return "".join(_PINYIN.get(c, c) for c in word).capitalize()
+
+    subs = [(w + "街道", f"{en(w)} Subdistrict") for w in picked[:subdistricts]]
+    comms = [(w + "社区", f"{en(w)} Community") for w in picked[subdistricts:]]
+    return subs, comms

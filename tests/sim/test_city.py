@@ -63,7 +63,7 @@ def _header(path: Path) -> list[str]:
 def test_same_seed_same_files_and_other_seed_other_city(city, tmp_path):
     summary = city[0]
     again = generate_city(tmp_path / "again", persons=PERSONS, days=DAYS, seed=SEED, start=START)
-    for name in ("persons", "venues"):
+    for name in ("place_names", "persons", "venues"):
         assert again.files[name].read_bytes() == summary.files[name].read_bytes()
     for name in ("venue_visits", "cell_dwells"):
         assert pq.read_table(again.files[name]).equals(pq.read_table(summary.files[name]))
@@ -75,7 +75,8 @@ def test_same_seed_same_files_and_other_seed_other_city(city, tmp_path):
 
 def test_files_have_the_contract_columns_and_types(city, visits, dwells):
     files = city[0].files
-    assert set(files) == {"persons", "venues", "venue_visits", "cell_dwells"}
+    assert set(files) == {"place_names", "persons", "venues", "venue_visits", "cell_dwells"}
+    assert _header(files["place_names"]) == ["code", "name", "name_en"]
     assert _header(files["persons"]) == ["person_id", "name", "id_number", "phone", "household_id",
                                          "community", "address", "birth_date", "sex"]
     assert _header(files["venues"]) == ["venue_id", "name", "kind", "lat", "lon", "community"]
@@ -230,3 +231,20 @@ def test_a_city_larger_than_the_layout_is_stretched_to_keep_its_density():
         east = (pop.compound_lon - areas.comm_lon[pop.compound_community]) / KM_LON
         spreads.append(np.hypot(north, east).mean())
     assert spreads[1] == pytest.approx(2 * spreads[0], rel=1e-9)
+
+
+def test_every_community_and_subdistrict_is_named_once_in_chinese(city, persons, venues):
+    """Issue 25: communities by name. Each code the persons and venues use has a row of place_names.csv, the
+    community's name ends in 社区, its subdistrict's in 街道, no two alike; every row passes the importer's check."""
+    from fangkong.protocol.places import check_name_row
+
+    with city[0].files["place_names"].open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert all(check_name_row(r["code"], r["name"], r["name_en"]) is None for r in rows)
+    names = {r["code"]: r for r in rows}
+    used = {p["community"] for p in persons} | {v["community"] for v in venues if v["community"]}
+    assert used <= set(names)
+    assert all(names[c]["name"].endswith("社区") and names[c[:9]]["name"].endswith("街道") for c in used)
+    assert all(names[c]["name_en"].endswith(" Community") for c in used)
+    communities = [r["name"] for r in rows if len(r["code"]) == 12]
+    assert len(communities) == len(set(communities))
