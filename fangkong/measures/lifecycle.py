@@ -18,9 +18,8 @@ from fangkong.db.scope import acting_as
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
-from fangkong.measures.obligations import end_obligation
+from fangkong.measures.obligations import end_obligation, upstream_at
 from fangkong.measures.sites import service as sites
-from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.lifecycle import (
     ESCALATED_KIND,
@@ -28,7 +27,6 @@ from fangkong.protocol.lifecycle import (
     Test,
     release_decision,
     resolved,
-    upstream_verdict,
 )
 from fangkong.protocol.measures import measure_for, strictness
 
@@ -107,27 +105,12 @@ def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edit
     return new
 
 
-def _upstream(session: Session, m: Measure, required: int) -> str:
-    """The verdict on the close contacts this secondary contact was found through (their first tests)."""
-    if required <= 0 or m.category != RiskCategory.SECONDARY or m.risk_person_fk is None:
+def _upstream(session: Session, m: Measure, required: int, at: datetime) -> str:
+    """The verdict on the close contacts this secondary contact was found through (their first tests, an
+    invalid one's re-sample standing for it), as known at `at` (measures.obligations.upstream_at)."""
+    if m.category != RiskCategory.SECONDARY:
         return "negative"
-    risk = session.get(RiskPerson, m.risk_person_fk)
-    vias = sorted({ev["via"] for ev in (risk.evidence if risk else []) if ev.get("via")})
-    results = []
-    for person_id in vias:
-        person = session.scalar(select(Person).where(Person.person_id == person_id))
-        if person is None:
-            continue
-        if session.scalar(select(Case.id).where(Case.person_fk == person.id,
-                                                Case.status != CaseStatus.RULED_OUT)):
-            results.append(["positive"])
-            continue
-        close = session.scalar(select(Measure).where(Measure.person_fk == person.id,
-                                                     Measure.category == RiskCategory.CLOSE,
-                                                     Measure.status != MeasureStatus.REPLACED)
-                                                    .order_by(Measure.id.desc()))
-        results.append([t.result for t in close.tests] if close else [])
-    return upstream_verdict(results, required)
+    return upstream_at(session, {m.id: (m.risk_person_fk, required)}, at)[m.id]
 
 
 def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Decision:
@@ -137,7 +120,8 @@ def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInf
     required = rule.upstream_tests_required if rule else 0
     tests = resolved([Test(t.id, t.due_date, t.result, t.result_at, t.resample_of) for t in m.tests])
     return release_decision(now=now, phase_end_at=m.phase_end_at, end_at=m.end_at, then_kind=m.then_kind,
-                            tests=[(t.due, t.result) for t in tests], tz=tz, upstream=_upstream(session, m, required))
+                            tests=[(t.due, t.result) for t in tests], tz=tz,
+                            upstream=_upstream(session, m, required, now))
 
 
 def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
@@ -241,11 +225,15 @@ def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Editio
     rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
                            .where(Measure.status == MeasureStatus.ACTIVE,
                                   Measure.category == RiskCategory.SECONDARY)).all()
+    rule = edition.measures.get("secondary")
+    required = rule.upstream_tests_required if rule else 0
+    mine = [m for m, evidence in rows if any(ev.get("via") == person_id for ev in evidence or [])]
+    if not mine or not required:
+        return 0
+    verdicts = upstream_at(session, {m.id: (m.risk_person_fk, required) for m in mine}, now)
     upgraded = 0
-    for m, evidence in rows:
-        if any(ev.get("via") == person_id for ev in evidence or []):
-            rule = edition.measures.get("secondary")
-            if rule and rule.upstream_tests_required and _upstream(session, m, rule.upstream_tests_required) == "positive":
-                upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
-                upgraded += 1
+    for m in mine:
+        if verdicts[m.id] == "positive":
+            upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
+            upgraded += 1
     return upgraded

@@ -20,15 +20,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case, CaseStatus
-from fangkong.contacts.models import RiskCategory
+from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.db.sets import chunks
+from fangkong.db.sets import chunks, one_of
 from fangkong.measures.models import EndReason, HospitalAdmission, Measure, MeasureStatus, TestTask
-from fangkong.protocol.lifecycle import Test, results_met_at
+from fangkong.people.models import Person
+from fangkong.protocol.lifecycle import Test, first_results, results_met_at, upstream_verdict
 from fangkong.settings import get_settings
 
-__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "tests_of"]
+__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "tests_of", "upstream_at"]
 
 #: the categories a trace gives (a contact link): declaring the person a case ends these
 CONTACT_CATEGORIES = tuple(m.value for m in RiskCategory)
@@ -65,6 +66,82 @@ def tests_of(session: Session, measure_ids: list[int]) -> dict[int, list[Test]]:
                    TestTask.resample_of).where(TestTask.measure_fk.in_(part))
         for mfk, tid, due, result, result_at, of in session.execute(q):
             out[mfk].append(Test(tid, due, result, result_at, of))
+    return out
+
+
+#: a row that ended so, by `at`, was no longer the close contact's: a new exposure gave him new first tests
+_SUPERSEDED = (EndReason.EXTENDED, EndReason.REPLACED)
+#: a row that ended so handed its scheduled tests on to its successor (lifecycle.escalate, lifecycle.release)
+_HANDS_ON_TESTS = (EndReason.ESCALATED, EndReason.STEPPED_DOWN)
+
+
+def _close_rows_at(session: Session, person_fks: list[int], at: datetime) -> dict[int, int]:
+    """Person → the close-contact measure row whose first tests count at `at`: the newest one started by `at`
+    and not superseded by then (extended, replaced), followed to the successor its tests moved to when it was
+    escalated or stepped down (at any time: the tests live on the successor now)."""
+    rows: dict[int, list] = defaultdict(list)
+    for part in chunks(sorted(set(person_fks))):
+        q = select(Measure.id, Measure.person_fk, Measure.start_at, Measure.ended_at, Measure.end_reason).where(
+            one_of(session, Measure.person_fk, part), Measure.category == RiskCategory.CLOSE)
+        for r in session.execute(q):
+            rows[r.person_fk].append(r)
+    out = {}
+    for fk, mine in rows.items():
+        mine.sort(key=lambda r: r.id)
+        held = [r for r in mine if r.start_at <= at and not (
+            r.ended_at is not None and r.ended_at <= at and r.end_reason in _SUPERSEDED)]
+        if not held:
+            continue
+        row = held[-1]
+        while row.end_reason in _HANDS_ON_TESTS:
+            after = [r for r in mine if r.id > row.id and r.start_at == row.ended_at]
+            if not after:
+                break
+            row = after[0]
+        out[fk] = row.id
+    return out
+
+
+def upstream_at(session: Session, secondaries: dict[int, tuple[int | None, int]], at: datetime) -> dict[int, str]:
+    """For secondary-contact measures (id → (risk-person row, first tests required of the close contacts)):
+    the verdict on the close contacts each was found through (protocol.lifecycle.upstream_verdict), as known at
+    `at`: `positive` when one of them had become a case by then (reported, not ruled out) or one of his first
+    tests was positive, `negative` when all their first tests were negative (an invalid one's re-sample standing
+    for it), else `pending`. A measure with no link to a risk person, or none required, is `negative`. A few
+    queries for the whole batch, not one per measure."""
+    out = {mid: "negative" for mid, (rp, required) in secondaries.items() if rp is None or required <= 0}
+    todo = {mid: (rp, required) for mid, (rp, required) in secondaries.items() if mid not in out}
+    if not todo:
+        return out
+    vias: dict[int, list[str]] = {}
+    for part in chunks(sorted({rp for rp, _ in todo.values()})):
+        for rp, evidence in session.execute(select(RiskPerson.id, RiskPerson.evidence)
+                                            .where(one_of(session, RiskPerson.id, part))):
+            vias[rp] = sorted({ev["via"] for ev in evidence or [] if ev.get("via")})
+    names = sorted({v for vs in vias.values() for v in vs})
+    fk_of: dict[str, int] = {}
+    for part in chunks(names):
+        fk_of.update(session.execute(select(Person.person_id, Person.id).where(one_of(session, Person.person_id,
+                                                                                      part))).all())
+    fks = sorted(set(fk_of.values()))
+    cases: set[int] = set()
+    for part in chunks(fks):
+        cases.update(session.scalars(select(Case.person_fk).where(one_of(session, Case.person_fk, part),
+                                                                  Case.status != CaseStatus.RULED_OUT,
+                                                                  Case.reported_at <= at)))
+    heads = _close_rows_at(session, [fk for fk in fks if fk not in cases], at)
+    tests = tests_of(session, list(heads.values()))
+    for mid, (rp, required) in todo.items():
+        results = []
+        for name in vias.get(rp, []):
+            fk = fk_of.get(name)
+            if fk is None:
+                continue
+            if fk in cases:
+                results.append(["positive"])
+            else:
+                results.append(first_results(tests.get(heads[fk], []), required, at) if fk in heads else [])
+        out[mid] = upstream_verdict(results, required)
     return out
 
 

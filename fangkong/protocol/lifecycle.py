@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,8 @@ __all__ = [
     "ESCALATED_KIND",
     "Decision",
     "Test",
+    "as_of",
+    "first_results",
     "release_decision",
     "required",
     "resolved",
@@ -117,3 +119,18 @@ def results_met_at(tests: Sequence[Test], *, end_at: datetime, at: datetime, tz:
     if any(t.result != "negative" or t.result_at is None or t.result_at > at for t in needed):
         return None
     return max([end_at, *(t.result_at for t in needed)])
+
+
+def as_of(tests: Sequence[Test], at: datetime) -> list[Test]:
+    """The tests as they were known at `at`: a result that came in after `at` is still pending then (a result
+    without its instant is taken as known)."""
+    return [t if t.result_at is None or t.result_at <= at else replace(t, result="pending", result_at=None)
+            for t in tests]
+
+
+def first_results(tests: Sequence[Test], required: int, at: datetime | None = None) -> list[str]:
+    """A close contact's first `required` scheduled tests' results in due order (what a secondary contact's
+    release waits for, `upstream_verdict`): an invalid test's re-sample stands for it once it has a result, and
+    the re-samples are not tests of their own; as known at `at` when given."""
+    known = as_of(tests, at) if at is not None else list(tests)
+    return [t.result for t in sorted(resolved(known), key=lambda t: (t.due, t.id))][:required]

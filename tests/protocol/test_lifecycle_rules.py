@@ -91,3 +91,39 @@ def test_sealed_residents_are_tested_every_day_in_each_edition():
         assert len(days) == e.measures["sealed_resident"].days
         assert all(b - a == timedelta(days=1) for a, b in zip(days, days[1:], strict=False))
         assert days[0] == date(2022, 3, 11)
+
+
+def test_a_close_contacts_first_tests_count_a_re_sample_for_an_invalid_test_as_known_then():
+    from fangkong.protocol.lifecycle import Test, first_results
+
+    at = datetime(2022, 3, 12, 10, tzinfo=TZ)
+    tests = [Test(1, date(2022, 3, 11), "invalid", at), Test(2, date(2022, 3, 12), "negative", at),
+             Test(3, date(2022, 3, 13), "pending"), Test(9, date(2022, 3, 12), "negative", at + timedelta(hours=5), 1)]
+    assert first_results(tests, 2) == ["negative", "negative"]  # the re-sample stands for day 1, on day 1
+    assert upstream_verdict([first_results(tests, 2)], 2) == "negative"
+    assert first_results(tests, 2, at + timedelta(hours=1)) == ["invalid", "negative"]  # not in yet then
+    assert first_results(tests, 2, at - timedelta(hours=1)) == ["pending", "pending"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from(["negative", "positive", "invalid", "pending"]),
+                          st.integers(0, 48), st.booleans()), max_size=8), st.integers(0, 48), st.integers(0, 48),
+       st.integers(1, 3))
+def test_first_results_known_at_an_instant_only_fill_in_later(rows, h1, h2, required):
+    """A result known at an instant is still there later (an invalid one may give way to its re-sample's), and
+    nothing that came in after the instant is read."""
+    from fangkong.protocol.lifecycle import Test, first_results
+
+    t0 = datetime(2022, 3, 11, tzinfo=TZ)
+    tests = []
+    for i, (d, r, h, again) in enumerate(rows):
+        of = next((t.id for t in reversed(tests) if t.result == "invalid" and t.resample_of is None), None) \
+            if again else None
+        tests.append(Test(i, date(2022, 3, 11) + timedelta(days=d), r,
+                          None if r == "pending" else t0 + timedelta(hours=h), of))
+    early, late = sorted((t0 + timedelta(hours=h1), t0 + timedelta(hours=h2)))
+    before, after = first_results(tests, required, early), first_results(tests, required, late)
+    assert len(before) == len(after) == min(required, len([t for t in tests if t.resample_of is None]))
+    for a, b in zip(before, after, strict=True):
+        assert a == "pending" or a == b or (a == "invalid" and b != "pending")
+    known = [t for t in tests if t.result_at is None or t.result_at <= early]
+    assert set(before) - {"pending"} <= {t.result for t in known}
