@@ -152,6 +152,7 @@ def _city(folder: Path, persons: int) -> tuple[list[str], list[str]]:
     from fangkong.cases import service as case_service
     from fangkong.db.core import utcnow
     from fangkong.db.migrate import upgrade
+    from fangkong.db.scope import acting_as
     from fangkong.kit.clikit import unit_of_work
     from fangkong.protocol.edition import load_edition
     from fangkong.settings import get_settings
@@ -169,8 +170,8 @@ def _city(folder: Path, persons: int) -> tuple[list[str], list[str]]:
                                          isolated_at=s.index_sampled_at + timedelta(hours=6), now=now)
         r = flows.respond(session, settings, case, now=now)
         for z in r.zones.created:
-            zone_service.approve(session, z, edition=load_edition(settings.edition), tz=settings.zone, now=now,
-                                 actor="bench")
+            with acting_as(session, "bench"):
+                zone_service.approve(session, z, edition=load_edition(settings.edition), tz=settings.zone, now=now)
     import pyarrow.csv as pc
 
     persons_ids = pc.read_csv(folder / "city" / "persons.csv").column("person_id").to_pylist()

@@ -24,6 +24,7 @@ from fangkong.cases import service as case_service
 from fangkong.codes import service as code_service
 from fangkong.contacts.models import RiskCategory
 from fangkong.db.migrate import upgrade
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import err, handle_errors, out, progress, unit_of_work
 from fangkong.kit.i18n import t
 from fangkong.measures import service as measure_service
@@ -201,7 +202,8 @@ def _contain(session, settings, cases, *, now: datetime) -> tuple[int, int]:
     requests = persons = 0
     for r in cases:
         for zone in r.zones.created:
-            zone_service.approve(session, zone, edition=edition, tz=settings.zone, now=now, actor="指挥部")
+            with acting_as(session, "指挥部"):
+                zone_service.approve(session, zone, edition=edition, tz=settings.zone, now=now)
         pushed = assist_service.outbound_for_case(session, r.trace.case, home=home, now=now, actor="demo")
         requests += len(pushed)
         persons += sum(len(req.persons) for req in pushed)

@@ -78,8 +78,9 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
         rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
         people = [case.person_fk] + result.person_fks()
         codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
-        zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now,
-                                              actor=actor)
+        with acting_as(session, actor):
+            zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone,
+                                                  now=now)
         out.append(Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation,
                             rooms=rooms))
     return out

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
-from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.zones import RISK_OF, LiftCheck
 from fangkong.settings import Settings
@@ -62,7 +62,7 @@ def propose(session: SessionDep, settings: SettingsDep, body: ZoneCreate):
     """A commander's own zone (places by venue_id or grid cell); it still needs an approval."""
     places = [(p.kind, p.ref, PlaceReason.MANUAL) for p in body.places]
     zone = service.create_zone(session, level=body.level, places=places,
-                               name=body.name, edition=load_edition(settings.edition), now=utcnow(), actor=actor_of(session))
+                               name=body.name, edition=load_edition(settings.edition), now=utcnow())
     return zone_read(session, settings, zone)
 
 
@@ -75,14 +75,13 @@ def get_zone(session: SessionDep, settings: SettingsDep, zone_id: ZoneId):
 def approve(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Decision):
     """Publish the zone; sealed-zone residents get the zone's measure and their codes turn red."""
     zone = service.approve(session, service.get_zone(session, zone_id), edition=load_edition(settings.edition),
-                           tz=settings.zone, now=utcnow(), actor=actor_of(session))
+                           tz=settings.zone, now=utcnow())
     return zone_read(session, settings, zone)
 
 
 @router.post("/api/zones/{zone_id}/reject", response_model=ZoneRead)
 def reject(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Rejection):
-    zone = service.reject(session, service.get_zone(session, zone_id), reason=body.reason, now=utcnow(),
-                          actor=actor_of(session))
+    zone = service.reject(session, service.get_zone(session, zone_id), reason=body.reason, now=utcnow())
     return zone_read(session, settings, zone)
 
 
@@ -91,7 +90,7 @@ def lift(session: SessionDep, settings: SettingsDep, zone_id: ZoneId, body: Deci
     """The zone's next step: a sealed zone is lowered to controlled (9th edition) or lifted; 409 with the
     reason when the condition is not met."""
     zone = service.step(session, service.get_zone(session, zone_id), edition=load_edition(settings.edition),
-                        tz=settings.zone, now=utcnow(), actor=actor_of(session))
+                        tz=settings.zone, now=utcnow())
     return zone_read(session, settings, zone)
 
 
@@ -101,10 +100,10 @@ def record_round(session: SessionDep, zone_id: ZoneId, body: RoundIn) -> dict:
     (`absent`): tested + accounted for must cover the zone's residents for the round to count."""
     zone = service.get_zone(session, zone_id)
     r = service.record_round(session, zone, day=body.day, tested=body.tested, positive=body.positive,
-                             complete=body.complete, now=utcnow(), actor=actor_of(session))
+                             complete=body.complete, now=utcnow())
     for a in body.absent:
         service.record_absence(session, zone, day=body.day, person_id=a.person_id, reason=a.reason, note=a.note,
-                               now=utcnow(), actor=actor_of(session))
+                               now=utcnow())
     return {"zone_id": zone.zone_no, "day": r.day.isoformat(), "tested": r.tested, "positive": r.positive,
             "complete": r.complete, "absent": len(body.absent)}
 
@@ -115,7 +114,7 @@ def record_absence(session: SessionDep, zone_id: ZoneId, body: AbsenceDayIn):
     isolated_elsewhere, died, not_found); another reason for the same day is a 409, never overwritten."""
     zone = service.get_zone(session, zone_id)
     a = service.record_absence(session, zone, day=body.day, person_id=body.person_id, reason=body.reason,
-                               note=body.note, now=utcnow(), actor=actor_of(session))
+                               note=body.note, now=utcnow())
     return AbsenceRead(day=a.day, person_id=body.person_id, reason=a.reason, note=a.note, recorded_by=a.recorded_by)
 
 

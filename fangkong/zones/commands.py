@@ -42,9 +42,9 @@ def propose(level: Annotated[str, typer.Argument(help="sealed, controlled or pre
             = None) -> None:
     """Propose a zone of these places; prints its id. Example: `fangkong zones propose sealed venue:V0000012`"""
     s = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=by or operator()) as session:
         zone = service.create_zone(session, level=level, places=[_place(p) for p in places or []], name=name,
-                                   edition=load_edition(s.edition), now=utcnow(), actor=by or operator())
+                                   edition=load_edition(s.edition), now=utcnow())
         zone_no = zone.zone_no
     print(zone_no)
 
@@ -54,9 +54,9 @@ def propose(level: Annotated[str, typer.Argument(help="sealed, controlled or pre
 def approve(zone_id: str, by: By) -> None:
     """Approve (publish) a proposed zone. Example: `fangkong zones approve Z000001 --by 王指挥`"""
     s = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         zone = service.approve(session, service.get_zone(session, zone_id), edition=load_edition(s.edition),
-                               tz=s.zone, now=utcnow(), actor=by)
+                               tz=s.zone, now=utcnow())
         n = service.resident_count(session, zone)
     err.print(f"{zone_id}: approved, {n} residents")
 
@@ -65,8 +65,8 @@ def approve(zone_id: str, by: By) -> None:
 @handle_errors
 def reject(zone_id: str, reason: Annotated[str, typer.Option(help="why (audited)")], by: By) -> None:
     """Reject a proposed zone. Example: `fangkong zones reject Z000003 --reason "已在管控" --by 王指挥`"""
-    with unit_of_work() as session:
-        service.reject(session, service.get_zone(session, zone_id), reason=reason, now=utcnow(), actor=by)
+    with unit_of_work(actor=by) as session:
+        service.reject(session, service.get_zone(session, zone_id), reason=reason, now=utcnow())
     err.print(f"{zone_id}: rejected")
 
 
@@ -76,9 +76,9 @@ def lift(zone_id: str, by: By) -> None:
     """Lower a sealed zone to controlled, or lift a zone, when its edition's condition is met; otherwise
     refused with what is missing. Example: `fangkong zones lift Z000001 --by 王指挥`"""
     s = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         zone = service.step(session, service.get_zone(session, zone_id), edition=load_edition(s.edition),
-                            tz=s.zone, now=utcnow(), actor=by)
+                            tz=s.zone, now=utcnow())
         state = zone.level if zone.status == ZoneStatus.APPROVED else zone.status
     err.print(f"{zone_id}: {state}")
 
@@ -105,13 +105,11 @@ def record_round(zone_id: str, day: Annotated[str, typer.Option(help="the round'
     --absent P0000043=moved_out`"""
     rows = [_absent(a) for a in absent or []]
     when = parse_date(day, "--day")
-    with unit_of_work() as session:
+    with unit_of_work(actor=by or operator()) as session:
         zone = service.get_zone(session, zone_id)
-        service.record_round(session, zone, day=when, tested=tested, positive=positive, now=utcnow(),
-                             actor=by or operator())
+        service.record_round(session, zone, day=when, tested=tested, positive=positive, now=utcnow())
         for person_id, reason in rows:
-            service.record_absence(session, zone, day=when, person_id=person_id, reason=reason, now=utcnow(),
-                                   actor=by or operator())
+            service.record_absence(session, zone, day=when, person_id=person_id, reason=reason, now=utcnow())
     err.print(f"{zone_id}: round of {day} recorded" + (f", {len(rows)} residents accounted for" if rows else ""))
 
 
@@ -125,9 +123,9 @@ def record_absence(zone_id: str, person_id: str,
                    = None) -> None:
     """Account for a resident not tested in the zone's round of a day, with a reason. Example:
     `fangkong zones absent Z000001 P0000042 --day 2022-03-21 --reason in_hospital --note 省人民医院`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=by or operator()) as session:
         service.record_absence(session, service.get_zone(session, zone_id), day=parse_date(day, "--day"),
-                               person_id=person_id, reason=reason, note=note, now=utcnow(), actor=by or operator())
+                               person_id=person_id, reason=reason, note=note, now=utcnow())
     err.print(f"{zone_id}: {person_id} accounted for on {day} ({reason})")
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from fangkong.db.core import utcnow
 from fangkong.errors import Conflict, FangkongError
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, parse, refusal_text, render_form
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -112,8 +112,7 @@ def propose(request: Request, session: SessionDep, settings: SettingsDep, level:
         try:
             zone = service.create_zone(session, level=form.level, name=form.name,
                                        places=[(*p.split(":", 1), PlaceReason.MANUAL) for p in form.places],
-                                       edition=load_edition(settings.edition), now=utcnow(),
-                                       actor=actor_of(session, "web"))
+                                       edition=load_edition(settings.edition), now=utcnow())
             state = FormState(done=zone)
         except FangkongError as exc:
             session.rollback()
@@ -157,21 +156,25 @@ def _decide(request: Request, session, settings, zone_id: str, name: str, model,
                        state=state)
 
 
+def _confirmed(request: Request, session, settings, zone_id: str, name: str, seen: str, decide) -> HTMLResponse:
+    """A decision the form confirmed: `decide(session, zone, edition=, tz=, now=)` under the zone's edition."""
+    def act(zone, _form):
+        decide(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone, now=utcnow())
+    return _decide(request, session, settings, zone_id, name, DecideForm, {"seen": seen, "confirm": "1"}, act)
+
+
 @router.post("/zones/{zone_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, session: SessionDep, settings: SettingsDep, zone_id: ZoneId,
             seen: Annotated[str, Form(max_length=40)] = ""):
     """HTMX: approve a proposed zone (zones.service.approve) after its confirmation stated whom it places."""
-    def act(zone, _form):
-        service.approve(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
-                        now=utcnow(), actor=actor_of(session, "web"))
-    return _decide(request, session, settings, zone_id, "approve", DecideForm, {"seen": seen, "confirm": "1"}, act)
+    return _confirmed(request, session, settings, zone_id, "approve", seen, service.approve)
 
 
 @router.post("/zones/{zone_id}/reject", response_class=HTMLResponse)
 def reject(request: Request, session: SessionDep, settings: SettingsDep, zone_id: ZoneId,
            seen: Annotated[str, Form(max_length=40)] = "", reason: Annotated[str, Form(max_length=500)] = ""):
     def act(zone, form):
-        service.reject(session, zone, reason=form.reason, now=utcnow(), actor=actor_of(session, "web"))
+        service.reject(session, zone, reason=form.reason, now=utcnow())
     return _decide(request, session, settings, zone_id, "reject", RejectForm, {"seen": seen, "reason": reason}, act)
 
 
@@ -179,10 +182,7 @@ def reject(request: Request, session: SessionDep, settings: SettingsDep, zone_id
 def lift(request: Request, session: SessionDep, settings: SettingsDep, zone_id: ZoneId,
          seen: Annotated[str, Form(max_length=40)] = ""):
     """HTMX: lower a sealed zone to controlled, or lift it (zones.service.step), after the confirmation."""
-    def act(zone, _form):
-        service.step(session, zone, edition=load_edition(zone.edition or settings.edition), tz=settings.zone,
-                     now=utcnow(), actor=actor_of(session, "web"))
-    return _decide(request, session, settings, zone_id, "lift", DecideForm, {"seen": seen, "confirm": "1"}, act)
+    return _confirmed(request, session, settings, zone_id, "lift", seen, service.step)
 
 
 @router.post("/zones/{zone_id}/round", response_class=HTMLResponse)
@@ -192,13 +192,11 @@ def record_round(request: Request, session: SessionDep, settings: SettingsDep, z
     """HTMX: a testing round over the zone and the residents it did not test (as `fangkong zones round`): the
     first submission states how many of the residents it covers, the confirmation records it."""
     def act(zone, form: RoundForm):
-        now, who = utcnow(), actor_of(session, "web")
-        service.record_round(session, zone, day=form.day, tested=form.tested, positive=form.positive, now=now,
-                             actor=who)
+        now = utcnow()
+        service.record_round(session, zone, day=form.day, tested=form.tested, positive=form.positive, now=now)
         for row in form.absent:
             person_id, _, reason = row.partition("=")
-            service.record_absence(session, zone, day=form.day, person_id=person_id, reason=reason, now=now,
-                                   actor=who)
+            service.record_absence(session, zone, day=form.day, person_id=person_id, reason=reason, now=now)
     return _decide(request, session, settings, zone_id, "round", RoundForm,
                    {"day": day, "tested": tested, "positive": positive, "absent": absent, "seen": seen,
                     "confirm": confirm}, act,

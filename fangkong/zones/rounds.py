@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
-from fangkong.db.jurisdiction import acting
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import Measure, MeasureCategory, MeasureStatus, TestResult, TestTask
 from fangkong.measures.obligations import in_force
@@ -34,12 +34,12 @@ def _residents(session: Session, zone: Zone) -> dict[int, str]:
 
 
 def record_absence(session: Session, zone: Zone, *, day: date, person_id: str, reason: str,
-                   note: str | None = None, now: datetime, actor: str) -> ZoneAbsence:
+                   note: str | None = None, now: datetime) -> ZoneAbsence:
     """Account for a resident not tested in the zone's round of `day`, with a reason (protocol.zones.
     ABSENCE_REASONS). The same again changes nothing; another reason for the same day is refused, never
     overwritten."""
     require_zone_inside(session, zone)
-    actor = acting(session, actor)
+    actor = acting(session)
     if reason not in ABSENCE_REASONS:
         raise InvalidInput(f"absence reason must be one of {', '.join(ABSENCE_REASONS)}, got {reason!r}")
     if zone.status != ZoneStatus.APPROVED:
@@ -74,10 +74,10 @@ def absences_of(session: Session, zone: Zone) -> list[dict]:
 
 
 def record_round(session: Session, zone: Zone, *, day: date, tested: int, positive: int, complete: bool = True,
-                 now: datetime, actor: str) -> ZoneRound:
+                 now: datetime) -> ZoneRound:
     """A testing round over the zone (from the testing team); the same day twice with other figures is refused."""
     require_zone_inside(session, zone)
-    actor = acting(session, actor)
+    actor = acting(session)
     if tested < 0 or positive < 0 or positive > tested:
         raise InvalidInput(f"a round needs 0 ≤ positive ≤ tested, got tested={tested} positive={positive}")
     if zone.status != ZoneStatus.APPROVED:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.db.jurisdiction import acting
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.lake.queries import Lake
@@ -171,11 +171,11 @@ def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: b
 
 def create_zone(session: Session, *, level: str, places: list[tuple[str, str, str]], name: str | None = None,
                 edition: Edition, now: datetime, case: Case | None = None, note: str | None = None,
-                actor: str = "system", names: dict[tuple[str, str], str] | None = None) -> Zone:
+                names: dict[tuple[str, str], str] | None = None) -> Zone:
     """A proposed zone of these places (kind, ref, reason); a commander approves it. A user's own zone must lie
     inside the user's jurisdiction (a case's zones are drawn by the system from the case's places). The level
     must be one the edition publishes (the 20 measures have no 中风险区)."""
-    actor = acting(session, actor)
+    actor = acting(session)
     d = drawing(edition)
     if case is None:
         require_places_inside(session, [(k, r) for k, r, _ in places], "a place of this zone")
@@ -240,8 +240,8 @@ def _cells_of(session: Session, places: list[tuple[str, str]]) -> set[str]:
     return cells
 
 
-def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo, now: datetime,
-                     actor: str = "system") -> Proposal:
+def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo,
+                     now: datetime) -> Proposal:
     """Draw zones from a traced case by the edition (PROTOCOL-NOTES §3-4): its home (compound; building in the
     20 measures) and long stays sealed, other venues controlled (not in an edition without medium areas), and the
     rest of its county/district precaution (low risk). Places already in an open zone as strict or stricter are
@@ -250,7 +250,7 @@ def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Editi
     d = drawing(edition)
     warnings: list[str] = []
     plan, homes = _case_places(session, case, lake, edition, d, warnings)
-    result = Proposal(restarted=_restart(session, case, set(plan), edition=edition, tz=tz, now=now, actor=actor),
+    result = Proposal(restarted=_restart(session, case, set(plan), edition=edition, tz=tz, now=now),
                       warnings=warnings)
     held = _open_places(session)
     by_level: dict[str, list[tuple[str, str, str]]] = {lvl: [] for lvl in d.levels}
@@ -266,9 +266,9 @@ def propose_for_case(session: Session, case: Case, *, lake: Lake, edition: Editi
     for level in d.levels:
         if by_level[level]:
             result.created.append(create_zone(session, level=level, places=by_level[level], edition=edition,
-                                              now=now, case=case, actor=actor, names=names))
+                                              now=now, case=case, names=names))
     for w in warnings:
-        audit(session, actor, "zone.draw_warning", "case", case.case_no, after={"warning": w})
+        audit(session, acting(session), "zone.draw_warning", "case", case.case_no, after={"warning": w})
     return result
 
 
@@ -298,8 +298,8 @@ def _low_area(session: Session, case: Case, plan: dict, d: Drawing, held: dict, 
     return [(grid, c, PlaceReason.SURROUNDINGS) for c in sorted(ring) if (grid, c) not in held]
 
 
-def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo, now: datetime,
-             actor: str) -> list[Zone]:
+def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz: ZoneInfo,
+             now: datetime) -> list[Zone]:
     """Any new case inside an open zone restarts its clock; its residents' measures run again from then."""
     at = case.declared_at or now
     lives_in = set(session.scalars(select(ZoneResident.zone_fk).where(ZoneResident.person_fk == case.person_fk)))
@@ -315,8 +315,8 @@ def _restart(session: Session, case: Case, places: set, *, edition: Edition, tz:
         zone.clock_from = at
         zone.step_proposed_at = None
         if zone.level == ZoneLevel.SEALED:
-            _place_residents(session, zone, start=at, edition=edition, tz=tz, now=now, actor=actor)
-        audit(session, actor, "zone.clock_restart", "zone", zone.zone_no, before=before,
+            _place_residents(session, zone, start=at, edition=edition, tz=tz, now=now)
+        audit(session, acting(session), "zone.clock_restart", "zone", zone.zone_no, before=before,
               after={"case": case.case_no, "at": at.isoformat()})
         out.append(zone)
     return out
@@ -355,7 +355,7 @@ def _addresses(session: Session, v: Venue) -> list[tuple[int, str]]:
 
 
 def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: Edition, tz: ZoneInfo,
-                     now: datetime, actor: str) -> None:
+                     now: datetime) -> None:
     """Sealed-zone residents (not cases) get the edition's `sealed_resident` measure from `start`."""
     fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
     cases = set()
@@ -365,14 +365,14 @@ def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: 
     people = [fk for fk in fks if fk not in cases]
     measure_service.assign_for_persons(session, people, MeasureCategory.SEALED_RESIDENT,
                                        last_exposure_at=start, edition=edition, tz=tz, now=now,
-                                       case_fk=zone.case_fk, actor=actor)
+                                       case_fk=zone.case_fk, actor=acting(session))
     mark_changed(session, fks, now)
 
 
-def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
+def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Zone:
     """A commander approves a proposed zone: it is published, its residents are fixed and, in a sealed zone,
     placed under the zone's measure; the lifting clock starts now. Four eyes: not by the user who proposed it."""
-    actor = acting(session, actor)
+    actor = acting(session)
     require_zone_inside(session, zone)
     if zone.status != ZoneStatus.PROPOSED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
@@ -385,15 +385,15 @@ def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now
         session.add_all(ZoneResident(zone_fk=zone.id, person_fk=fk) for fk in sorted(fks))
         session.flush()
         if zone.level == ZoneLevel.SEALED:
-            _place_residents(session, zone, start=now, edition=edition, tz=tz, now=now, actor=actor)
+            _place_residents(session, zone, start=now, edition=edition, tz=tz, now=now)
         mark_changed(session, fks, now)
     audit(session, actor, "zone.approve", "zone", zone.zone_no, before={"status": ZoneStatus.PROPOSED},
           after={"status": ZoneStatus.APPROVED, "level": zone.level})
     return zone
 
 
-def reject(session: Session, zone: Zone, *, reason: str, now: datetime, actor: str) -> Zone:
-    actor = acting(session, actor)
+def reject(session: Session, zone: Zone, *, reason: str, now: datetime) -> Zone:
+    actor = acting(session)
     require_zone_inside(session, zone)
     if zone.status != ZoneStatus.PROPOSED:
         raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
@@ -444,8 +444,7 @@ def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: 
     return lift_check(edition, _state(session, zone, edition, tz, now), now=now, tz=tz)
 
 
-def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
-           actor: str = "system") -> list[tuple[Zone, LiftCheck]]:
+def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime) -> list[tuple[Zone, LiftCheck]]:
     """Check every approved zone; a step found met is proposed to the commander (once, audited): for a district
     user, only the zones inside its jurisdiction."""
     out = []
@@ -453,15 +452,15 @@ def review(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
         c = check(session, zone, edition=edition, tz=tz, now=now)
         if c.met and zone.step_proposed_at is None and zone_inside(session, zone):
             zone.step_proposed_at = now
-            audit(session, actor, "zone.step_proposed", "zone", zone.zone_no,
+            audit(session, acting(session), "zone.step_proposed", "zone", zone.zone_no,
                   after={"to": c.to_level or ZoneStatus.LIFTED})
         out.append((zone, c))
     return out
 
 
-def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime, actor: str) -> Zone:
+def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Zone:
     """Lower a sealed zone to controlled, or lift a zone, when its condition is met; refused with the reason."""
-    actor = acting(session, actor)
+    actor = acting(session)
     require_zone_inside(session, zone)
     c = check(session, zone, edition=edition, tz=tz, now=now)
     verb = "lowered" if c.to_level else "lifted"

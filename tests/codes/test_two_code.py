@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.codes import twocode
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.lake.queries import Lake
 from fangkong.people.service import get_person
@@ -68,7 +69,8 @@ def test_pass_needs_green_a_clean_travel_card_and_a_recent_negative_test(env, tm
         assert _check(s, "P00005", at(2022, 3, 12, 9)).reasons == ["no_negative_test_48h"]   # 49 h later
         zone = zone_service.create_zone(s, level="controlled", places=[("venue", "VSHOP", "manual")], edition=E9,
                                         now=at(2022, 3, 11, 8))
-        zone_service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 11, 9), actor="王指挥")
+        with acting_as(s, "王指挥"):
+            zone_service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 11, 9))
         r = _check(s, "P00005", at(2022, 3, 11, 12))
         assert not r.passed and r.reasons == ["risk_city:太原市"] and r.travel_card[1]["risk_area"]
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.cases import service as case_service
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.protocol.edition import load_edition
@@ -34,9 +35,9 @@ def _clock(monkeypatch, when: str) -> None:
 
 
 def _approve_all(when):
-    with unit_of_work() as s:
+    with unit_of_work(actor="王指挥") as s:
         for z in zone_service.list_zones(s):
-            zone_service.approve(s, z, edition=E9, tz=TZ, now=when, actor="王指挥")
+            zone_service.approve(s, z, edition=E9, tz=TZ, now=when)
 
 
 def _lower_then_lift_the_sealed_zone():
@@ -46,13 +47,15 @@ def _lower_then_lift_the_sealed_zone():
         for task in s.scalars(select(TestTask).join(Measure).where(Measure.category == "sealed_resident")):
             task.result, task.result_at = "negative", at(2022, 3, 19, 18)
         sealed = next(z for z in zone_service.list_zones(s) if z.level == "sealed")
-        zone_service.step(s, sealed, edition=E9, tz=TZ, now=at(2022, 3, 20, 11), actor="王指挥")
+        with acting_as(s, "王指挥"):
+            zone_service.step(s, sealed, edition=E9, tz=TZ, now=at(2022, 3, 20, 11))
         # the risk persons living in the zone have their results before it is lifted (issue 23)
         for task in s.scalars(select(TestTask).join(Measure).where(Measure.category != "sealed_resident",
                                                                     TestTask.result == "pending")):
             task.result, task.result_at = "negative", at(2022, 3, 22, 18)
         s.flush()
-        zone_service.step(s, sealed, edition=E9, tz=TZ, now=at(2022, 3, 23, 1), actor="王指挥")
+        with acting_as(s, "王指挥"):
+            zone_service.step(s, sealed, edition=E9, tz=TZ, now=at(2022, 3, 23, 1))
         assert sealed.status == "lifted"
 
 

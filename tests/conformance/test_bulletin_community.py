@@ -12,6 +12,7 @@ from builders.zones import traced_case
 from clihelp import fk, set_clock
 
 from fangkong.cases import service as case_service
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.edition import load_edition
 from fangkong.zones import service as zone_service
@@ -37,7 +38,8 @@ def test_found_under_control_is_decided_at_sampling(env, tmp_path, monkeypatch):
         # the commander's own controlled zone over 龙城花园 (where P00001-P00004 live), approved 03-12 09:00
         fen = zone_service.create_zone(s, level="controlled", places=[("venue", "VHOME", "manual")], edition=E9,
                                        now=at(2022, 3, 12, 8))
-        zone_service.approve(s, fen, edition=E9, tz=TZ, now=at(2022, 3, 12, 9), actor="王指挥")
+        with acting_as(s, "王指挥"):
+            zone_service.approve(s, fen, edition=E9, tz=TZ, now=at(2022, 3, 12, 9))
         fen_no = fen.zone_no
         # P00002 was swabbed at 19:00 on 03-11, two hours before the trace made him a close contact
         case_service.declare_case(s, "P00002", sampled_at=at(2022, 3, 11, 19), now=at(2022, 3, 12, 10))
@@ -69,7 +71,8 @@ def test_a_case_sampled_under_a_measure_is_found_under_control(env, tmp_path, mo
         case_service.declare_case(s, "P00002", sampled_at=at(2022, 3, 12, 8), now=at(2022, 3, 12, 12))
         # P00003 lives in 龙城花园; the zone is approved at 09:00 on 03-13, after her sample of 08:00
         for z in zone_service.list_zones(s):
-            zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 13, 9), actor="王指挥")
+            with acting_as(s, "王指挥"):
+                zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 13, 9))
         case_service.declare_case(s, "P00003", sampled_at=at(2022, 3, 13, 8), now=at(2022, 3, 13, 20))
         # P00004, her neighbour, sampled at 10:00, after the approval placed him under the zone's measure
         case_service.declare_case(s, "P00004", sampled_at=at(2022, 3, 13, 10), now=at(2022, 3, 13, 21))

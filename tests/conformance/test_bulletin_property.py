@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from fangkong import flows
 from fangkong.cases import service as case_service
+from fangkong.db.scope import acting_as
 from fangkong.errors import FangkongError
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure
@@ -51,7 +52,8 @@ def _apply(s, kind: str, hours: int, which: int) -> None:
                 end_obligation(s, live[which % len(live)], at=when, reason="released")
         else:
             for z in zone_service.list_zones(s, status="proposed"):
-                zone_service.approve(s, z, edition=E9, tz=TZ, now=when, actor="王指挥")
+                with acting_as(s, "王指挥"):
+                    zone_service.approve(s, z, edition=E9, tz=TZ, now=when)
     except FangkongError:
         pass  # a refused event (already a case, ...) changes nothing
 
@@ -63,9 +65,9 @@ def test_property_a_past_bulletin_does_not_change_with_what_happens_after(sqlite
     wipe_records()
     traced_case(tmp_path_factory.mktemp("city"))
     if approve_on_d:
-        with unit_of_work() as s:
+        with unit_of_work(actor="王指挥") as s:
             for z in zone_service.list_zones(s):
-                zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 12, 9), actor="王指挥")
+                zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 12, 9))
     with unit_of_work(actor="指挥部") as s:
         first = issued.issue(s, DAY, tz=TZ, now=at(2022, 3, 13, 8))
         text, figures = first.text_zh, first.figures

@@ -38,6 +38,7 @@ from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.codes import service as code_service
 from fangkong.db.core import get_engine
+from fangkong.db.scope import acting_as
 from fangkong.errors import FangkongError
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
@@ -433,16 +434,19 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
         elif kind == "zone":
             if model.zone is not None:
                 return
-            zone = zone_service.create_zone(s, level="sealed", places=[("venue", "R1", "病例居住小区")], edition=E9,
-                                            now=t, actor="流调组")
-            zone_service.approve(s, zone, edition=E9, tz=TZ, now=t, actor="王指挥")
+            with acting_as(s, "流调组"):
+                zone = zone_service.create_zone(s, level="sealed", places=[("venue", "R1", "病例居住小区")], edition=E9,
+                                                now=t)
+            with acting_as(s, "王指挥"):
+                zone_service.approve(s, zone, edition=E9, tz=TZ, now=t)
             model.approve_zone(t)
         elif kind == "lift":
             if model.zone is None or model.zone["status"] != "approved":
                 return
             zone = zone_service.list_zones(s, status="approved")[0]
             try:
-                zone_service.step(s, zone, edition=E9, tz=TZ, now=t, actor="王指挥")
+                with acting_as(s, "王指挥"):
+                    zone_service.step(s, zone, edition=E9, tz=TZ, now=t)
             except FangkongError:
                 return  # its condition is not met: the zone stays as it was
             model.zone_step(zone.level, zone.status, t)

@@ -111,15 +111,14 @@ def test_propose_approve_with_its_effect_and_a_round(browser, server, outbreak):
 
 def test_a_zone_rejected_meanwhile_and_a_refused_role(browser, server, outbreak):
     venue_id = _a_compound_with_residents()
-    with unit_of_work() as s:
+    with unit_of_work(actor="test") as s:
         zone_no = zone_service.create_zone(s, level="controlled", places=[("venue", venue_id, "manual")],
-                                           edition=load_edition("9"), now=utcnow(), actor="test").zone_no
+                                           edition=load_edition("9"), now=utcnow()).zone_no
     context, pg = _as(browser, server, "commander", "commander")
     pg.goto(f"/zones/{zone_no}/act?lang=en")
     assert "residents of the controlled zone" in pg.locator("#approve-effect").inner_text()
-    with unit_of_work() as s:
-        zone_service.reject(s, zone_service.get_zone(s, zone_no), reason="already controlled", now=utcnow(),
-                            actor="other commander")
+    with unit_of_work(actor="other commander") as s:
+        zone_service.reject(s, zone_service.get_zone(s, zone_no), reason="already controlled", now=utcnow())
     pg.click("#approve-confirm")
     pg.wait_for_selector("#approve-outcome .stale")
     stale = pg.locator("#approve-outcome .stale").inner_text()
@@ -131,9 +130,9 @@ def test_a_zone_rejected_meanwhile_and_a_refused_role(browser, server, outbreak)
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "zone.approve", AuditEntry.entity_id == zone_no)) == 0
     context.close()
-    with unit_of_work() as s:
+    with unit_of_work(actor="test") as s:
         other = zone_service.create_zone(s, level="controlled", places=[("venue", venue_id, "manual")],
-                                         edition=load_edition("9"), now=utcnow(), actor="test").zone_no
+                                         edition=load_edition("9"), now=utcnow()).zone_no
     context, pg = _as(browser, server, "epi", "epidemiologist")
     pg.goto(f"/zones/{other}/act")
     assert pg.locator("#approve-panel").count() == 0 and pg.locator("#zone-panels").count() == 1

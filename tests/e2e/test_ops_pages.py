@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from fangkong import importer
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting_as
 from fangkong.demo import run_outbreak_day
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import IsolationSite
@@ -93,8 +94,9 @@ def test_testing_page(page, outbreak):
 def test_zones_map_and_approve(page, outbreak):
     with unit_of_work() as s:
         venue = s.scalars(select(Venue).where(Venue.lat.is_not(None)).order_by(Venue.id)).first()
-        zone = zone_service.create_zone(s, level="controlled", places=[("venue", venue.venue_id, "manual")],
-                                        name="测试管控区", edition=load_edition("9"), now=utcnow(), actor="test")
+        with acting_as(s, "test"):
+            zone = zone_service.create_zone(s, level="controlled", places=[("venue", venue.venue_id, "manual")],
+                                            name="测试管控区", edition=load_edition("9"), now=utcnow())
         zone_no = zone.zone_no
     page.goto("/zones")
     page.wait_for_selector("#zone-map canvas")

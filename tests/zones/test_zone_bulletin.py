@@ -20,9 +20,9 @@ E9 = load_edition("9")
 
 def test_zone_figures_in_the_bulletin(env, tmp_path):
     traced_case(tmp_path)
-    with unit_of_work() as s:
+    with unit_of_work(actor="王指挥") as s:
         for z in service.list_zones(s):
-            service.approve(s, z, edition=E9, tz=TZ, now=datetime(2022, 3, 12, 9, tzinfo=TZ), actor="王指挥")
+            service.approve(s, z, edition=E9, tz=TZ, now=datetime(2022, 3, 12, 9, tzinfo=TZ))
     with unit_of_work() as s:
         b = report_service.bulletin(s, date(2022, 3, 12), tz=TZ)
         approved = s.execute(text("SELECT initial_level, count(*) FROM zone WHERE status = 'approved' "

@@ -14,6 +14,7 @@ from fangkong.cases import service as case_service
 from fangkong.codes import service as code_service
 from fangkong.codes.models import HealthCode
 from fangkong.db.audit import AuditEntry
+from fangkong.db.scope import acting_as
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
@@ -35,7 +36,8 @@ def _zones(session) -> dict[str, Zone]:
 
 def _approve_sealed(session, when):
     zone = _zones(session)["sealed"]
-    service.approve(session, zone, edition=E9, tz=TZ, now=when, actor="王指挥")
+    with acting_as(session, "王指挥"):
+        service.approve(session, zone, edition=E9, tz=TZ, now=when)
     return zone
 
 
@@ -88,33 +90,33 @@ def _negative_tests(s, until: date):
 
 def test_lifting_is_refused_until_met_then_lowered_then_lifted(env, tmp_path):
     traced_case(tmp_path)
-    with unit_of_work() as s:
+    with unit_of_work(actor="王指挥") as s:
         zone = _approve_sealed(s, at(2022, 3, 12, 9))
         with pytest.raises(Conflict, match=r"cannot be lowered yet: 2 of 7 days without a new infection"):
-            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 15, 10), actor="王指挥")
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 15, 10))
         with pytest.raises(Conflict, match="the round of 2022-03-19 still has results outstanding"):
-            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20, 10), actor="王指挥")
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20, 10))
         _negative_tests(s, date(2022, 3, 19))
         assert [(z.zone_no, c.met) for z, c in service.review(s, edition=E9, tz=TZ, now=at(2022, 3, 20, 10))
                 if z.id == zone.id] == [(zone.zone_no, True)]
         assert zone.step_proposed_at == at(2022, 3, 20, 10)
-        service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20, 11), actor="王指挥")
+        service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20, 11))
         assert zone.level == "controlled" and zone.status == "approved"
         assert s.scalar(select(func.count(Measure.id)).where(Measure.status == "released")) == 3
         code = code_service.person_code(s, "P00004", edition=E9, now=at(2022, 3, 20, 12), tz=TZ)
         # the zone's obligation ended; his own contact measure (kept beside it, issue 23) still lacks its tests
         assert code.colour == "yellow" and [r["label"] for r in code.reasons] == ["overdue_test", "release_overdue"]
         with pytest.raises(Conflict, match="cannot be lifted yet: 2 of 3 days"):
-            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 22, 23), actor="王指挥")
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 22, 23))
         # lifting checks every risk person living in the zone (issue 23): two still lack their results
         with pytest.raises(Conflict, match=r"cannot be lifted yet: 2 risk persons living in the zone still need "
                                            r"results: P00002 \(close of C000001, overdue\), P00004 \(overlap of "
                                            r"C000001, overdue\)$"):
-            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1), actor="王指挥")
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1))
         for task in s.scalars(select(TestTask).join(Measure).where(Measure.category.in_(("close", "overlap")))):
             task.result, task.result_at = "negative", datetime.combine(task.due_date, datetime.min.time(), TZ)
         s.flush()
-        service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1), actor="王指挥")
+        service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 23, 1))
         assert zone.status == "lifted" and zone.closed_by == "王指挥"
         assert service.risk_areas(s) == []
 
@@ -138,19 +140,19 @@ def test_a_new_case_inside_restarts_the_clock_and_the_residents_measures(env, tm
 
 def test_precaution_zone_lifts_only_after_the_stricter_zones(env, tmp_path):
     traced_case(tmp_path)
-    with unit_of_work() as s:
+    with unit_of_work(actor="王指挥") as s:
         zones = _zones(s)
         for z in zones.values():
-            service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 12, 9), actor="王指挥")
+            service.approve(s, z, edition=E9, tz=TZ, now=at(2022, 3, 12, 9))
         with pytest.raises(Conflict, match="2 sealed or controlled zones of the area are still open"):
-            service.step(s, zones["precaution"], edition=E9, tz=TZ, now=at(2022, 3, 13), actor="王指挥")
+            service.step(s, zones["precaution"], edition=E9, tz=TZ, now=at(2022, 3, 13))
         assert service.counts_between(s, at(2022, 3, 12), at(2022, 3, 13)) == {
             "new_high": 1, "new_medium": 1, "lifted": 0, "open_high": 1, "open_medium": 1, "open_low": 1}
 
 
 def test_bad_zones_are_refused_and_nothing_is_written(env, tmp_path):
     traced_case(tmp_path)
-    with unit_of_work() as s:
+    with unit_of_work(actor="x") as s:
         before = s.scalar(select(func.count(Zone.id)))
         with pytest.raises(InvalidInput, match="a zone needs at least one place"):
             service.create_zone(s, level="sealed", places=[], edition=E9, now=at(2022, 3, 12))
@@ -166,25 +168,24 @@ def test_bad_zones_are_refused_and_nothing_is_written(env, tmp_path):
         assert s.scalar(select(func.count(Zone.id))) == before
         zone = _zones(s)["controlled"]
         with pytest.raises(Conflict, match="only an approved zone"):
-            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 4, 1), actor="x")
+            service.step(s, zone, edition=E9, tz=TZ, now=at(2022, 4, 1))
         with pytest.raises(InvalidInput, match="needs a reason"):
-            service.reject(s, zone, reason=" ", now=at(2022, 3, 12), actor="x")
-        service.reject(s, zone, reason="已在管控", now=at(2022, 3, 12), actor="x")
+            service.reject(s, zone, reason=" ", now=at(2022, 3, 12))
+        service.reject(s, zone, reason="已在管控", now=at(2022, 3, 12))
         with pytest.raises(Conflict, match="is rejected, not awaiting approval"):
-            service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 12), actor="x")
+            service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 12))
 
 
 def test_recorded_round_counts_and_is_not_overwritten(env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         zone = _zones(s)["controlled"]
-        service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 12, 9), actor="王指挥")
+        with acting_as(s, "王指挥"):
+            service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 12, 9))
         with pytest.raises(InvalidInput, match="0 ≤ positive ≤ tested"):
-            service.record_round(s, zone, day=date(2022, 3, 19), tested=3, positive=5, now=at(2022, 3, 19),
-                                 actor="x")
-        service.record_round(s, zone, day=date(2022, 3, 19), tested=120, positive=0, now=at(2022, 3, 19),
-                             actor="检测组")
+            service.record_round(s, zone, day=date(2022, 3, 19), tested=3, positive=5, now=at(2022, 3, 19))
+        with acting_as(s, "检测组"):
+            service.record_round(s, zone, day=date(2022, 3, 19), tested=120, positive=0, now=at(2022, 3, 19))
         with pytest.raises(Conflict, match="already has a complete round"):
-            service.record_round(s, zone, day=date(2022, 3, 19), tested=121, positive=0, now=at(2022, 3, 19),
-                                 actor="x")
+            service.record_round(s, zone, day=date(2022, 3, 19), tested=121, positive=0, now=at(2022, 3, 19))
         assert service.check(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20) + timedelta(minutes=1)).met
