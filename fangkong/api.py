@@ -30,6 +30,7 @@ from fangkong.cases.api import router as cases_router
 from fangkong.cases.web import router as case_forms
 from fangkong.codes.api import router as codes_router
 from fangkong.codes.citizens.api import router as citizen_router
+from fangkong.codes.citizens.web import router as citizen_web
 from fangkong.codes.service import install_recolour
 from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router
@@ -97,7 +98,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
-    zone_forms, measure_forms, tasks_web, followup_web,
+    zone_forms, measure_forms, tasks_web, followup_web, citizen_web,
 )
 for r in ROUTERS:
     app.include_router(r)

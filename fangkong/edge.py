@@ -31,7 +31,7 @@ _MACHINERY = re.compile(r"/(static/.*|api/health|docs|redoc|openapi\.json|docs/o
 #: the citizen- and device-facing routes, limited and bulkheaded although most now need a citizen's or a
 #: device's token (fangkong.auth.policy): there are many of those, and a flood comes there first
 _EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)?|me(/.*)?|checkin/[^/]+"
-                   r"|auth/token)|/checkin/[^/]+|/login|/me")
+                   r"|auth/token)|/checkin/[^/]+|/login|/me|/citizen/login")
 
 
 #: what the public listener serves (`fangkong serve --public-port`, docs/operations.md): the citizens' and the
@@ -39,7 +39,8 @@ _EDGE = re.compile(r"/api/(scans|two-code-checks|persons/[^/]+/code|citizen(/.*)
 #: health probe. Everything else is staff work, answered 404 there before any other layer runs
 _PUBLIC_LISTENER = re.compile(r"/api/(scans|two-code-checks|citizen/(otp|session)|me/(code|code-token|scans)"
                               r"|checkin/[^/]+|auth/(token|me|tokens(/\d+)?)|health)|/checkin/[^/]+|/static/.+"
-                              r"|/me|/logout")  # the citizen's own page (code, results, check-in), and signing out
+                              r"|/me|/logout|/citizen/login")  # the citizen's sign-in and own page (code, results,
+                                                                 # check-in), and signing out
 #: set in the ASGI scope of every request the public listener lets in (the auth middleware reads it)
 PUBLIC_LISTENER_KEY = "fangkong.public_listener"
 

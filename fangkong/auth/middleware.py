@@ -131,12 +131,14 @@ class AuthMiddleware:
         kind = response_kind(path, headers)
         page = kind != "json"
         if principal is None:
+            # a citizen's page (and anything on the public port) signs in with the phone, staff with a password
+            login = "/citizen/login" if scope.get(PUBLIC_LISTENER_KEY, False) or path == "/me" else "/login"
             if kind == "fragment":  # an HTMX call after the session ended: the whole page goes to the login
                 target = headers.get("hx-current-url") or "/"
-                await _send(send, 401, b"", "text/plain", [(b"hx-redirect", f"/login?next={quote(urlsplit(target).path or '/')}".encode())])
+                await _send(send, 401, b"", "text/plain", [(b"hx-redirect", f"{login}?next={quote(urlsplit(target).path or '/')}".encode())])
             elif page and method in ("GET", "HEAD"):
                 target = path + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
-                await _send(send, 303, b"", "text/plain", [(b"location", f"/login?next={quote(target)}".encode())])
+                await _send(send, 303, b"", "text/plain", [(b"location", f"{login}?next={quote(target)}".encode())])
             else:
                 await _deny(send, 401, "sign in first: a bearer token (POST /api/auth/token) or the login page",
                             page, [(b"www-authenticate", b"Bearer")], scope=scope)

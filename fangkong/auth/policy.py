@@ -14,6 +14,7 @@ SIGNED_IN = "signed-in"
 #: codes and two-code checks are not public: a citizen signs in, a device carries its token (docs/security.md).
 PUBLIC: list[tuple[str, re.Pattern]] = [(m, re.compile(p)) for m, p in [
     ("POST", r"/api/citizen/(otp|session)"),
+    ("GET|POST", r"/citizen/login"),
     ("GET|POST", r"/api/checkin/[^/]+"),
     ("GET|POST", r"/checkin/[^/]+"),
     ("GET", r"/api/health"),

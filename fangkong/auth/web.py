@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fangkong.auth import policy, service
 from fangkong.db.scope import current_principal
+from fangkong.edge import PUBLIC_LISTENER_KEY
 from fangkong.errors import Forbidden, TooManyRequests
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
@@ -66,6 +67,8 @@ def may(method: str, path: str) -> bool:
 templates.env.globals["menu"] = menu
 templates.env.globals["may"] = may
 templates.env.globals["landing"] = landing
+templates.env.globals["login_path"] = lambda request: (
+    "/citizen/login" if request.scope.get(PUBLIC_LISTENER_KEY, False) or request.url.path == "/me" else "/login")
 
 
 def _safe_next(target: str | None) -> str:
@@ -119,7 +122,8 @@ def set_device_cookie(request: Request, response: Response, username: str, secre
 @router.api_route("/logout", methods=["GET", "POST"])
 def logout(request: Request, session: SessionDep):
     """The session ends on the server at once: the same cookie, replayed, signs nothing in any more."""
-    service.end_session(session, request.cookies.get(service.SESSION_COOKIE))
-    response = RedirectResponse("/login", status_code=303)
+    name = service.end_session(session, request.cookies.get(service.SESSION_COOKIE))
+    citizen = request.scope.get(PUBLIC_LISTENER_KEY, False) or bool(name) and service.get_user(session, name).role == "citizen"
+    response = RedirectResponse("/citizen/login" if citizen else "/login", status_code=303)
     response.delete_cookie(service.SESSION_COOKIE)
     return response

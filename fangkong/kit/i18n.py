@@ -568,6 +568,24 @@ _TABLE: dict[str, tuple[str, str]] = {
     "daily_at": ("每天 {at}", "daily {at}"),
     "seconds_short": ("秒", "s"),
     "place_cell": ("基站网格", "grid cell"),
+    # the citizen's sign-in page (issue 25): phone and a one-time code, on the public port
+    "cz_title": ("市民登录", "Citizen sign-in"),
+    "cz_intro": ("使用登记的手机号登录，查看本人健康码、检测结果和健康打卡。",
+                 "Sign in with your registered mobile number to see your health code, test results and check-in."),
+    "cz_phone": ("手机号", "Mobile number"),
+    "cz_code": ("验证码", "Code"),
+    "cz_send": ("获取验证码", "Send me a code"),
+    "cz_sign_in": ("登录", "Sign in"),
+    "cz_other_phone": ("换一个手机号", "Use another number"),
+    "cz_resend": ("重新获取验证码", "Send a new code"),
+    "cz_sent": ("如该手机号已登记在您名下，验证码已通过短信发送，5分钟内有效。",
+                "If this number is registered to you, a code is on its way by SMS: it is valid for 5 minutes."),
+    "cz_bad_phone": ("请输入11位手机号（以1开头）", "Enter an 11-digit mobile number (starting with 1)"),
+    "cz_bad_code": ("请输入短信中的6位数字验证码", "Enter the 6 digits of the SMS"),
+    "cz_wrong_code": ("验证码错误或已过期，请重新获取（同一验证码错误5次即失效）",
+                      "Wrong or expired code: ask for a new one (five wrong tries burn a code)"),
+    "cz_wait": ("刚刚已发送过验证码，请{n}秒后再试", "A code was sent a moment ago: try again in {n} seconds"),
+    "cz_no_account": ("该账号不可用，请联系社区", "This account cannot sign in: ask your community"),
 }
 
 

@@ -81,7 +81,7 @@ def walk(browser, server, w: World, *, lang: str = "zh", viewport: dict | None =
         context.add_cookies([{"name": "lang", "value": lang, "url": str(server.base_url)}])
         pg = context.new_page()
         if role == "anonymous":
-            paths = ["/login", w.checkin]
+            paths = ["/login", "/citizen/login", w.checkin]
         else:
             login(pg, role)
             menu = pg.locator("#menu a").evaluate_all("as => as.map(a => a.getAttribute('href'))")

@@ -58,9 +58,10 @@ def test_the_public_listener_refuses_staff_routes_and_the_staff_listener_serves_
 
 
 #: what may be on the public listener at all: the citizens' and devices' routes, their sign-ins, the check-in pages,
-#: the citizen's own page, static files, the health probe (docs/security.md, "Abuse resistance")
+#: the citizen's sign-in page and own page, static files, the health probe (docs/security.md, "Abuse resistance")
 _PUBLIC_KINDS = re.compile(r"(GET|POST|DELETE) (/api/(scans|two-code-checks|citizen/\w+|me/[\w-]+|checkin/\{token\}"
-                           r"|auth/(token|me|tokens(/\{token_id\})?)|health)|/checkin/\{token\}|/me|/logout|/static/…)")
+                           r"|auth/(token|me|tokens(/\{token_id\})?)|health)|/checkin/\{token\}|/me|/logout|/citizen/login"
+                           r"|/static/…)")
 
 
 def test_the_public_route_list_is_read_from_the_app_and_documented():
@@ -85,7 +86,9 @@ def test_the_citizens_own_page_is_on_the_public_listener(sqlite_env, tmp_path):
         r = pub.get("/me", headers={**citizen, "Accept": "text/html"})
         assert r.status_code == 200 and 'id="my-code"' in r.text and 'id="my-tests"' in r.text, r.text[:300]
         assert pub.get("/me", headers={**staff, "Accept": "text/html"}).status_code == 403   # bound to no person
-        assert pub.get("/me", headers={"Accept": "text/html"}).status_code in (303, 401)   # anonymous: no page
+        anonymous = pub.get("/me", headers={"Accept": "text/html"})     # anonymous: the citizen's sign-in page
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/citizen/login?next=/me"
+        assert pub.get("/citizen/login").status_code == 200
         assert pub.get("/login").status_code == 404 and pub.get("/", headers=citizen).status_code == 404
 
 

@@ -19,7 +19,7 @@ from fangkong.kit.i18n import t
 from fangkong.people.models import Person, PersonPhone
 from fangkong.protocol.idnumber import mask_phone
 
-__all__ = ["PHONE", "SESSION_DAYS", "holder_of", "request_code", "sign_in"]
+__all__ = ["PHONE", "SESSION_DAYS", "account_for_code", "holder_of", "request_code", "sign_in"]
 
 PHONE = re.compile(r"^1\d{10}$")
 #: a citizen's phone stays signed in this long (the health code is opened many times a day)
@@ -65,9 +65,11 @@ def _account(session: Session, person: Person) -> User:
     return user
 
 
-def sign_in(session: Session, phone: str, code: str, *, secret: str, now: datetime) -> tuple[User, str] | None:
-    """The citizen account and a new bearer token when `code` is the phone's live code, else None (the wrong
-    try is counted: the caller must commit it even though it refuses)."""
+def account_for_code(session: Session, phone: str, code: str, *, secret: str, now: datetime,
+                     how: str = "token") -> User | None:
+    """The citizen account when `code` is the phone's live code (the code spent, the sign-in audited with `how`:
+    "token" for the API, "page" for the sign-in page's session), else None (the wrong try is counted: the caller
+    must commit it even though it refuses)."""
     person_fk = otp.check_code(session, phone, code, secret=secret, now=now)
     if person_fk is None:
         return None
@@ -77,6 +79,15 @@ def sign_in(session: Session, phone: str, code: str, *, secret: str, now: dateti
     user = _account(session, person)
     if not user.active:
         return None
-    raw = auth_service.issue_token(session, user, label="citizen sign-in code", days=SESSION_DAYS)
-    audit(session, user.username, "citizen.sign_in", "person", person.person_id, after={"phone": mask_phone(phone)})
-    return user, raw
+    audit(session, user.username, "citizen.sign_in", "person", person.person_id,
+          after={"phone": mask_phone(phone), **({"via": how} if how != "token" else {})})
+    return user
+
+
+def sign_in(session: Session, phone: str, code: str, *, secret: str, now: datetime) -> tuple[User, str] | None:
+    """The citizen account and a new bearer token when `code` is the phone's live code, else None (the wrong
+    try is counted: the caller must commit it even though it refuses)."""
+    user = account_for_code(session, phone, code, secret=secret, now=now)
+    if user is None:
+        return None
+    return user, auth_service.issue_token(session, user, label="citizen sign-in code", days=SESSION_DAYS)
