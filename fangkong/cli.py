@@ -7,26 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
-from fangkong import flows, importer
-from fangkong.assist.commands import app as assist_app
-from fangkong.assist.inputs.commands import app as inputs_app
-from fangkong.auth.commands import audit_app, users_app
-from fangkong.auth.devices.commands import devices_app
-from fangkong.cases import service as case_service
-from fangkong.codes.citizens.commands import app as citizens_app
-from fangkong.codes.commands import app as codes_app
-from fangkong.codes.service import install_recolour
-from fangkong.contacts.teams.commands import app as teams_app
-from fangkong.db.core import utcnow
-from fangkong.demo import demo
 from fangkong.errors import InvalidInput
-from fangkong.jobs import registry as jobs_registry
-from fangkong.jobs.commands import app as jobs_app
-from fangkong.jobs.commands import worker
-from fangkong.jobs.runner import Scheduler
 from fangkong.kit.clikit import (
     at_or_now,
     err,
@@ -39,23 +21,56 @@ from fangkong.kit.clikit import (
     step_bars,
     unit_of_work,
 )
-from fangkong.kit.i18n import t
-from fangkong.lake import compact, retention
-from fangkong.measures.checkins.commands import app as checkins_app
-from fangkong.measures.commands import app as measures_app
-from fangkong.measures.hospitals.commands import app as hospitals_app
-from fangkong.measures.sites.commands import app as sites_app
-from fangkong.measures.verification.commands import app as verification_app
-from fangkong.people.commands import app as people_app
-from fangkong.reports.commands import app as report_app
-from fangkong.settings import get_settings
-from fangkong.sim.commands import app as sim_app
-from fangkong.tasks.commands import app as tasks_app
-from fangkong.testing.commands import app as testing_app
-from fangkong.zones.commands import app as zones_app
+from fangkong.kit.lazycli import Lazy, LazyGroup
 
-# every command's session recolours the codes its status changes touched, before it commits
-install_recolour()
+# Each domain's commands are imported when typed (fangkong.kit.lazycli): `fangkong --help` and a light command
+# start without SQLAlchemy's models, ibis, DuckDB or pyarrow (tests/test_startup.py). The helps are the
+# commands' own first lines (the test keeps them equal). Imports of this module's own commands are in their bodies.
+_LAZY = {
+    "demo": Lazy("fangkong.demo:demo", "Generate a synthetic city, run an outbreak day through the whole flow, "
+                 "print the bulletin, serve."),
+    "worker": Lazy("fangkong.jobs.commands:worker", "Run the scheduled jobs in this process until stopped (SIGTERM "
+                   "or Ctrl-C let the job under way finish). Several workers may run against one PostgreSQL store: "
+                   "each due run is done by one of them."),
+    "measures": Lazy("fangkong.measures.commands:app", "Measures: isolation and monitoring orders with their test "
+                     "days."),
+    "codes": Lazy("fangkong.codes.commands:app", "Health codes (red / yellow / green), derived from records."),
+    "zones": Lazy("fangkong.zones.commands:app", "Zones: sealed / controlled / precaution (封控区/管控区/防范区) and "
+                  "the risk-area list."),
+    "assist": Lazy("fangkong.assist.commands:app", "Regional assistance requests (区域协查): in, out, outcomes."),
+    "inputs": Lazy("fangkong.assist.inputs.commands:app", "Other inputs: key-area arrivals, inbound travellers "
+                   "(境外输入), 四类药品 purchases, fever clinics, vaccinations."),
+    "report": Lazy("fangkong.reports.commands:app", "Reports: the daily bulletin (通报)."),
+    "sim": Lazy("fangkong.sim.commands:app", "Synthetic cities for demos, tests and benchmarks."),
+    "testing": Lazy("fangkong.testing.commands:app", "Mass testing and the lab: rounds, pooled tubes, labs, results, "
+                    "re-tests."),
+    "teams": Lazy("fangkong.contacts.teams.commands:app", "Tracing teams (流调队) and the investigation of each case."),
+    "tasks": Lazy("fangkong.tasks.commands:app", "Tasks against the clock (DOMAIN.md §3): who must do what by when."),
+    "verification": Lazy("fangkong.measures.verification.commands:app", "Community verification (落地核查): find each "
+                         "risk person at the door, record the outcome."),
+    "people": Lazy("fangkong.people.commands:app", "People: one record per person across sources (keys, phones, "
+                   "match reviews, merges)."),
+    "sites": Lazy("fangkong.measures.sites.commands:app", "Isolation sites (集中隔离点): rooms, staff, occupancy, "
+                  "reserve, room assignment."),
+    "checkins": Lazy("fangkong.measures.checkins.commands:app", "Daily health check-ins by people under a measure "
+                     "(temperature, symptoms)."),
+    "hospitals": Lazy("fangkong.measures.hospitals.commands:app", "Designated hospitals (定点医院): beds, admissions, "
+                      "escalation plan."),
+    "users": Lazy("fangkong.auth.commands:users_app", "Users: roles, jurisdictions, passwords, API tokens "
+                  "(docs/security.md)."),
+    "audit": Lazy("fangkong.auth.commands:audit_app", "The audit log: every write, who, when, before/after."),
+    "devices": Lazy("fangkong.auth.devices.commands:devices_app", "Device tokens of venue scanners and checkpoint "
+                    "readers (docs/security.md)."),
+    "citizens": Lazy("fangkong.codes.citizens.commands:app", "Citizens: sign-in codes sent to registered phones "
+                     "(docs/security.md)."),
+    "jobs": Lazy("fangkong.jobs.commands:app", "Scheduled jobs (docs/operations.md): their state; run one now."),
+}
+
+
+class _Root(LazyGroup):
+    lazy = _LAZY
+    order = ("demo", "worker", "import", "trace", "serve", "db", "lake", "case")
+
 
 #: when a command's event happened; default the clock's now (FANGKONG_NOW in a drill, docs/cli.md)
 AtOpt = Annotated[str | None, typer.Option("--at", help="when it happened (default: now by the clock)")]
@@ -63,7 +78,7 @@ AtOpt = Annotated[str | None, typer.Option("--at", help="when it happened (defau
 app = typer.Typer(
     help="防控 fangkong — trace every case within hours, manage risk persons, publish the daily bulletin.\n\n"
          "Quick start: `fangkong demo` generates a city, runs an outbreak day and serves the web app.",
-    no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False)
+    no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False, cls=_Root)
 db_app = typer.Typer(help="The record store (SQLite or PostgreSQL, FANGKONG_DATABASE_URL).", no_args_is_help=True)
 case_app = typer.Typer(help="Cases: declare a positive person a case.", no_args_is_help=True)
 lake_app = typer.Typer(help="The location lake (FANGKONG_LAKE): venue visits and carrier dwells by day.",
@@ -71,28 +86,17 @@ lake_app = typer.Typer(help="The location lake (FANGKONG_LAKE): venue visits and
 app.add_typer(db_app, name="db")
 app.add_typer(lake_app, name="lake")
 app.add_typer(case_app, name="case")
-app.add_typer(measures_app, name="measures")
-app.add_typer(codes_app, name="codes")
-app.add_typer(zones_app, name="zones")
-app.add_typer(assist_app, name="assist")
-app.add_typer(inputs_app, name="inputs")
-app.add_typer(report_app, name="report")
-app.add_typer(sim_app, name="sim")
-app.add_typer(testing_app, name="testing")
-app.add_typer(teams_app, name="teams")
-app.add_typer(tasks_app, name="tasks")
-app.add_typer(verification_app, name="verification")
-app.add_typer(people_app, name="people")
-app.add_typer(sites_app, name="sites")
-app.add_typer(checkins_app, name="checkins")
-app.add_typer(hospitals_app, name="hospitals")
-app.add_typer(users_app, name="users")
-app.add_typer(audit_app, name="audit")
-app.add_typer(devices_app, name="devices")
-app.add_typer(citizens_app, name="citizens")
-app.command("demo")(demo)
-app.add_typer(jobs_app, name="jobs")
-app.command("worker")(worker)
+
+
+@app.callback()
+def _start() -> None:
+    # before any command (not for `fangkong --help`): the models registry (every table, the jurisdiction rules;
+    # the mappers' relationships name each other), and every command's session recolours the codes its status
+    # changes touched, before it commits
+    import fangkong.models  # noqa: F401
+    from fangkong.codes.recolour import install_recolour
+
+    install_recolour()
 
 
 @db_app.command("upgrade")
@@ -100,6 +104,7 @@ app.command("worker")(worker)
 def db_upgrade() -> None:
     """Create or migrate every table (Alembic). Example: `fangkong db upgrade`"""
     from fangkong.db.migrate import upgrade
+    from fangkong.settings import get_settings
 
     upgrade(get_settings().database_url)
     err.print(f"database at head: {get_settings().database_url}")
@@ -119,6 +124,12 @@ def lake_purge(
 
     Example: `fangkong lake purge` (keeps 21 days); `fangkong lake purge --before 2022-03-01`
     """
+    from rich.table import Table
+
+    from fangkong.db.core import utcnow
+    from fangkong.lake import retention
+    from fangkong.settings import get_settings
+
     settings = get_settings()
     if before is not None and retention_days is not None:
         raise InvalidInput("give --before or --retention-days, not both")
@@ -147,7 +158,7 @@ def lake_compact(
                                               "before the importer sorted each day whole, 2026-12-04, or cut it "
                                               "into indexed shards, 2026-12-05)")] = False,
     grace: Annotated[int, typer.Option("--grace", min=0, help="seconds a retired file is kept for traces "
-                                       "that listed it before the swap")] = compact.GRACE_S,
+                                       "that listed it before the swap")] = 3600,  # lake.compact.GRACE_S (tests/test_startup.py)
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be rewritten, change nothing")] = False,
 ) -> None:
     """Rewrite each day's lake files (one write per import, one per scan flush) as one write: shards sorted by
@@ -158,6 +169,11 @@ def lake_compact(
     Example: `fangkong lake compact`; `fangkong lake compact --all` once after upgrading a lake written before
     2026-12-05; `fangkong lake compact --day 2022-03-12 --dry-run`
     """
+    from rich.table import Table
+
+    from fangkong.lake import compact
+    from fangkong.settings import get_settings
+
     settings = get_settings()
     days = {parse_date(d, "--day") for d in day} if day else None
     with progress() as bar:
@@ -187,6 +203,11 @@ def import_cmd(
 
     Example: `fangkong import ./data/city` — re-running it changes nothing.
     """
+    from rich.table import Table
+
+    from fangkong import importer
+    from fangkong.settings import get_settings
+
     settings = get_settings()
     with progress() as bar:
         task = bar.add_task("import", total=None)
@@ -221,6 +242,11 @@ def import_cmd(
 
 def _lab_follow_ups(settings, results) -> None:
     """What new lab results set in motion; a case declared by its re-check is traced at once (the main flow)."""
+    from fangkong import flows
+    from fangkong.cases import service as case_service
+    from fangkong.db.core import utcnow
+    from fangkong.kit.i18n import t
+
     for r in results:
         outcome = getattr(r, "outcome", None)
         if outcome is None:
@@ -251,6 +277,8 @@ def case_declare(
 
     Example: `fangkong case declare P0000042 --sampled-at 2022-03-14T08:30 --isolated-at 2022-03-14T20:00`
     """
+    from fangkong.cases import service as case_service
+
     with unit_of_work() as session:
         case = case_service.declare_case(
             session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
@@ -272,6 +300,8 @@ def case_positive(
 
     Example: `fangkong case positive P0000042 --sampled-at 2022-03-14T08:30`
     """
+    from fangkong.cases import service as case_service
+
     with unit_of_work() as session:
         case = case_service.report_positive(session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
                                             now=at_or_now(at))
@@ -289,6 +319,8 @@ def case_recheck(
     at: AtOpt = None,
 ) -> None:
     """The re-check (复核) of a suspected case. Example: `fangkong case recheck C000001 --result positive`"""
+    from fangkong.cases import service as case_service
+
     if result not in ("positive", "negative"):
         raise InvalidInput("--result must be positive or negative")
     with unit_of_work() as session:
@@ -316,6 +348,13 @@ def trace_cmd(
     their health code recomputed. Examples: `fangkong trace C000001 --format json`;
     `fangkong trace --all-new --day 2022-03-14` (a bad day's cases in one pass; JSON: one object per line).
     """
+    from rich.table import Table
+
+    from fangkong import flows
+    from fangkong.cases import service as case_service
+    from fangkong.kit.i18n import t
+    from fangkong.settings import get_settings
+
     if format not in ("table", "json"):
         raise InvalidInput("--format must be table or json")
     if (case_id is None) == (not all_new):
@@ -380,9 +419,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     """
     import uvicorn
 
+    from fangkong.jobs import registry as jobs_registry
+    from fangkong.jobs.runner import Scheduler
     from fangkong.kit.ratelimit import proxy_options
     from fangkong.serving import PublicProcess, lower_priority, public_command
-    from fangkong.settings import unsafe_secret
+    from fangkong.settings import get_settings, unsafe_secret
 
     settings = get_settings()
     if reason := unsafe_secret(settings):

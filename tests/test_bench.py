@@ -32,6 +32,7 @@ TINY = {
     "persons_clean": (lambda tmp: ["--persons", "2000"], ""),
     "resolve": (lambda tmp: ["--register", "2000", "--incoming", "500", "--subset", "100"], ""),
     "risk_store": (lambda tmp: ["--cases", "2", "--per-case", "100", "--store", "both"], ""),
+    "startup": (lambda tmp: ["--runs", "1"], "fangkong codes show P1"),
     "scan": (lambda tmp: ["--persons", "500", "--seconds", "1", "--rounds", "1", "--connections", "4",
                           "--people", "50", "--devices", "2", "--citizens", "5"], "POST /api/scans (device)"),
 }

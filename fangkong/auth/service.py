@@ -54,7 +54,9 @@ SESSION_COOKIE = "fangkong_session"
 SESSION_MAX_AGE = 12 * 3600
 _hasher = PasswordHash.recommended()
 # verifying against a dummy hash for unknown users keeps the answer time the same (no username probing)
-_DUMMY = _hasher.hash("fangkong-no-such-user")
+# (a constant made once with PasswordHash.recommended(): hashing it at import cost every command and server start
+# 0.1-0.9 s, issue 27; a check against it costs what a check against a user's hash costs)
+_DUMMY = "$argon2id$v=19$m=65536,t=3,p=4$BALYfRwjDZKl7myTTcbKdg$li5KlWRE7RZHb6m0lNYZy8d/zm5WpbiCCNwsNIjhtrY"
 
 
 def _token_hash(raw: str) -> str:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from fangkong.codes import service, twocode
+from fangkong.codes import service
 from fangkong.db.core import utcnow
 from fangkong.kit.clikit import handle_errors, out, parse_time, unit_of_work
 from fangkong.kit.i18n import t
-from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
 from fangkong.settings import get_settings
 
@@ -55,6 +54,9 @@ def check(person_id: str, at: Annotated[str | None, typer.Option(help="check tim
     """Two-code check (验双码): colour + travel card + negative test within 48 h; exit 0 pass, 2 fail.
 
     Example: `fangkong codes check P0000042 --format json`"""
+    from fangkong.codes import twocode  # the lake (ibis, DuckDB): only this command reads it
+    from fangkong.lake.queries import Lake
+
     s = get_settings()
     when = parse_time(at, "--at")
     with unit_of_work() as session:

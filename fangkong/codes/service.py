@@ -6,20 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, func, insert, inspect, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import Session
 
 from fangkong.codes.models import CodeColour, HealthCode, HealthCodeChange
-from fangkong.db.changes import take_changed
+from fangkong.codes.recolour import _forget_changed, _recompute_changed, install_recolour  # noqa: F401 - here for api, cli, tests
 from fangkong.db.sets import chunks, one_of
 from fangkong.measures import obligations as obligation_service
 from fangkong.measures.models import Measure, MeasureCategory, TestResult, TestTask
-from fangkong.people import service as people_service
+from fangkong.people.lookup import get_person
 from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
-from fangkong.protocol.edition import Edition, load_edition
-from fangkong.settings import get_settings
-from fangkong.zones import service as zone_service
+from fangkong.protocol.edition import Edition
 from fangkong.zones.models import ZoneLevel
+from fangkong.zones.residence import residence_levels
 
 __all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS",
            "install_recolour"]
@@ -67,7 +66,7 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
             # overdue from the start of the day after it was due; until then a reason ahead (next change)
             since = datetime.combine(due + timedelta(days=1), time(0), tzinfo=tz)
             out[fk].append(Reason("overdue_test", None, since=since if due >= today else None))
-        for fk, levels in zone_service.residence_levels(session, list(part)).items():
+        for fk, levels in residence_levels(session, list(part)).items():
             out[fk].extend(Reason(ZONE_REASONS[level], None) for level in sorted(set(levels)))
     return out
 
@@ -134,7 +133,7 @@ def recompute(session: Session, person_fks: list[int], *, edition: Edition, now:
 
 def person_code(session: Session, person_id: str, *, edition: Edition, now: datetime, tz: ZoneInfo) -> CodeView:
     """A person's colour right now, derived live from their records (never a stale stored colour)."""
-    person = people_service.get_person(session, person_id)
+    person = get_person(session, person_id)
     code = code_colour(edition, reasons_for(session, [person.id], now=now, tz=tz)[person.id], now)
     return CodeView(person_id=person.person_id, colour=code.colour, reasons=_as_json(code, tz),
                     changes_at=code.changes_at, computed_at=now)
@@ -149,28 +148,6 @@ def refresh(session: Session, *, edition: Edition, now: datetime, tz: ZoneInfo) 
         TestTask.result == TestResult.PENDING, TestTask.due_date < today,
         Measure.ended_at.is_(None)).distinct()))
     return recompute(session, sorted(due), edition=edition, now=now, tz=tz)
-
-
-def _recompute_changed(session: Session) -> None:
-    """Every status change (measure, test, case, zone) marked in this unit of work recolours those codes,
-    at the time of the change, before the commit (db/changes.py says why it is done this way)."""
-    fks, at = take_changed(session)
-    if fks:
-        s = get_settings()
-        recompute(session, sorted(fks), edition=load_edition(s.edition), now=at, tz=s.zone)
-
-
-def _forget_changed(session: Session) -> None:
-    take_changed(session)
-
-
-def install_recolour(target: type[Session] | sessionmaker = Session) -> None:
-    """Recolour, before each commit, the codes whose persons' statuses the unit of work changed (db/changes.py
-    says why it is done this way). api, cli and the test set-up install it on every session (the Session
-    class) when they start; nothing does it by being imported. Installing it twice changes nothing."""
-    if not event.contains(target, "before_commit", _recompute_changed):
-        event.listen(target, "before_commit", _recompute_changed)
-        event.listen(target, "after_rollback", _forget_changed)
 
 
 def colour_counts(session: Session) -> dict[str, int]:

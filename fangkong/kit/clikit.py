@@ -7,28 +7,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import wraps
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from fangkong.db.core import session_scope, utcnow
-from fangkong.db.migrate import ensure_current
-from fangkong.db.scope import bind
 from fangkong.errors import FangkongError
-from fangkong.kit import i18n
-from fangkong.protocol.times import check_date, check_time
-from fangkong.settings import get_settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+    from sqlalchemy.orm import Session
+
+# Everything heavier than typer and rich's console (SQLAlchemy, the settings, the migrations) is imported by the
+# function that uses it: every command imports this kit, `fangkong --help` too (tests/test_startup.py).
 
 __all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
            "operator", "at_or_now", "today", "task_table"]
@@ -50,6 +42,10 @@ def parse_time(text: str | None, name: str, *, planned: bool = False) -> datetim
     (fangkong.protocol.times): from 2019-12-01 to now + 1 day, or to now + 1 year for a `planned` time."""
     if text is None:
         return None
+    from fangkong.db.core import utcnow
+    from fangkong.protocol.times import check_time
+    from fangkong.settings import get_settings
+
     try:
         t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -63,11 +59,16 @@ def parse_time(text: str | None, name: str, *, planned: bool = False) -> datetim
 
 def at_or_now(text: str | None, name: str = "--at") -> datetime:
     """A command's `--at` time, else the clock's now (FANGKONG_NOW in a drill, docs/cli.md)."""
+    from fangkong.db.core import utcnow
+
     return parse_time(text, name) or utcnow()
 
 
 def today() -> date:
     """The office's day by the clock (FANGKONG_NOW in a drill), in the deployment's zone."""
+    from fangkong.db.core import utcnow
+    from fangkong.settings import get_settings
+
     return utcnow().astimezone(get_settings().zone).date()
 
 
@@ -75,6 +76,9 @@ def parse_date(text: str | None, name: str, *, planned: bool = False) -> date | 
     """An ISO date, plausible like parse_time's times (a day that happened, or a `planned` day)."""
     if text is None:
         return None
+    from fangkong.db.core import utcnow
+    from fangkong.protocol.times import check_date
+
     try:
         d = date.fromisoformat(text.strip())
     except ValueError:
@@ -108,6 +112,11 @@ def unit_of_work(actor: str | None = None) -> Iterator[Session]:
 
     A new or older store is migrated first, so `fangkong import` works on a fresh machine.
     """
+    from fangkong.db.core import session_scope
+    from fangkong.db.migrate import ensure_current
+    from fangkong.db.scope import bind
+    from fangkong.settings import get_settings
+
     ensure_current(get_settings().database_url)
     with session_scope() as session:
         if actor:
@@ -116,12 +125,23 @@ def unit_of_work(actor: str | None = None) -> Iterator[Session]:
 
 
 def progress(console: Console | None = None) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console or err)
 
 
 def step_bars(bar: Progress, label: Callable[[str], str]) -> Callable[[str, int, int], None]:
     """A progress callback (step, done, total) that keeps one bar per step, titled label(step)."""
+    from rich.progress import TaskID
+
     tasks: dict[str, TaskID] = {}
 
     def report(step: str, done: int, total: int) -> None:
@@ -135,6 +155,11 @@ def step_bars(bar: Progress, label: Callable[[str], str]) -> Callable[[str, int,
 def task_table(rows, now, lang: str, title: str, *, version: bool = False, status: bool = False) -> Table:
     """Tasks as a table: owner, subject, deadline and how late. Tasks are every domain's work against the clock
     (tasks, verification, ...), so their table is part of the CLI kit, not of one domain's commands."""
+    from rich.table import Table
+
+    from fangkong.kit import i18n
+    from fangkong.settings import get_settings
+
     tz = get_settings().zone
     table = Table(title=title)
     cols = ["id", "task", "owner", "jurisdiction", "case", "person", "due", "late by"]

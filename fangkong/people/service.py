@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.bulk import select_arrow
 from fangkong.db.sets import chunks, one_of
-from fangkong.errors import InvalidInput, NotFound
+from fangkong.errors import InvalidInput
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
+from fangkong.people.lookup import get_person  # noqa: F401 - part of this service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS, VENUE_KINDS, Person, PersonSourceKey, Venue
 from fangkong.people.persons_import import PERSON_ROWS, MatchOutcome, first_rows, import_person_rows
 from fangkong.people.phones import (
@@ -234,17 +235,6 @@ def import_venues(session: Session, tf: TableFile, *, strict: bool = False) -> I
         session.execute(insert(Venue), list(part))
     result.inserted = len(new)
     return result
-
-
-def get_person(session: Session, person_id: str) -> Person:
-    """The person known under this key (their own person_id or any further source key)."""
-    person = session.scalar(select(Person).where(Person.person_id == person_id))
-    if person is None:
-        person = session.scalar(select(Person).join(PersonSourceKey, PersonSourceKey.person_fk == Person.id)
-                                .where(PersonSourceKey.key == person_id))
-    if person is None:
-        raise NotFound(f"unknown person {person_id!r}")
-    return person
 
 
 def persons_by_ids(session: Session, person_ids: Iterable[str], *, light: bool = False) -> dict[str, Person]:

@@ -52,6 +52,7 @@ from fangkong.zones.models import (
     ZoneResident,
     ZoneStatus,
 )
+from fangkong.zones.residence import residence_levels  # noqa: F401 - part of this service
 from fangkong.zones.rounds import (
     absences_of,
     contacts_clear,
@@ -540,14 +541,4 @@ def counts_between(session: Session, start: datetime, end: datetime) -> dict[str
             "lifted": session.scalar(lifted) or 0, "open_high": open_.get(ZoneLevel.SEALED, 0),
             "open_medium": open_.get(ZoneLevel.CONTROLLED, 0), "open_low": open_.get(ZoneLevel.PRECAUTION, 0)}
 
-
-def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[str]]:
-    """Levels of the approved zones each person lives in (their health code shows them)."""
-    out: dict[int, list[str]] = {}
-    for part in chunks(sorted(set(person_fks))):
-        q = (select(ZoneResident.person_fk, Zone.level).join(Zone)
-             .where(ZoneResident.person_fk.in_(part), Zone.status == ZoneStatus.APPROVED))
-        for fk, level in session.execute(q):
-            out.setdefault(fk, []).append(level)
-    return out
 

@@ -1,5 +1,6 @@
-"""Codes recolour on commit because api and cli install it when they start, not because something imported
-codes.service (each check runs in a fresh interpreter: this test process has it installed by conftest)."""
+"""Codes recolour on commit because api and cli install it when they start (the cli before any command runs, not
+for `fangkong --help`), not because something imported codes.service (each check runs in a fresh interpreter:
+this test process has it installed by conftest)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 _CHECK = """
-import {module}
+{start}
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from fangkong.codes import service
@@ -18,8 +19,14 @@ print(event.contains(Session, "before_commit", service._recompute_changed),
 """
 
 
+_STARTS = {"fangkong.api": "import fangkong.api",
+           "fangkong.cli": "from typer.testing import CliRunner\nfrom fangkong.cli import app\n"
+                           "assert CliRunner().invoke(app, ['jobs', '--help']).exit_code == 0",
+           "fangkong.codes.service": "import fangkong.codes.service"}
+
+
 def _installed_after_import(module: str) -> str:
-    done = subprocess.run([sys.executable, "-c", _CHECK.format(module=module)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", _CHECK.format(start=_STARTS[module])], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -35,7 +42,7 @@ def test_importing_the_codes_service_installs_nothing():
 
 
 def test_installing_twice_recolours_once(monkeypatch, sqlite_env):
-    from fangkong.codes import service
+    from fangkong.codes import recolour as service
     from fangkong.db.core import session_scope
 
     taken = []

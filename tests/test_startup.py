@@ -1,0 +1,115 @@
+"""Start-up (issue 27): `fangkong --help` imports no domain command and none of the heavy libraries, a light command
+(`codes show`) only what it uses, and the lazy table of fangkong.cli says what the commands themselves say.
+Each check runs `fangkong` in a fresh interpreter: this test process has imported everything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from fangkong.cli import _LAZY, app
+
+#: what `fangkong --help` paid before (3.2 s of imports): none of it is needed to list the commands
+HEAVY = ("ibis", "duckdb", "pyarrow", "numpy", "pandas", "polars", "fastapi", "sqlalchemy", "alembic",
+         "pydantic_settings", "fangkong.models", "fangkong.codes.service")
+#: a health code shown reads the records only: no lake, no import machinery, no migration tool at head
+NOT_FOR_CODES_SHOW = ("ibis", "duckdb", "pyarrow", "numpy", "pandas", "polars", "fastapi", "alembic",
+                      "fangkong.zones.service", "fangkong.people.service", "fangkong.lake.queries")
+
+_RUN = """
+import json, sys
+from fangkong.cli import main
+watch = json.loads(sys.argv[2])
+sys.argv = ["fangkong", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+print("\\n" + json.dumps(sorted(m for m in watch if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def _imported(args: list[str], watch: tuple[str, ...]) -> tuple[list[str], str]:
+    done = subprocess.run([sys.executable, "-c", _RUN, json.dumps(args), json.dumps(watch)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    return json.loads(done.stderr.strip().splitlines()[-1]), done.stdout
+
+
+def test_help_imports_nothing_heavy():
+    imported, out = _imported(["--help"], HEAVY)
+    assert "codes" in out and "worker" in out
+    assert imported == []
+
+
+def test_codes_show_imports_only_what_it_uses(sqlite_env):
+    imported, out = _imported(["codes", "show", "P-none"], NOT_FOR_CODES_SHOW)
+    assert imported == []
+
+
+def test_the_lazy_helps_are_the_commands_own():
+    group = typer.main.get_command(app)
+    for name, lazy in _LAZY.items():
+        real = group.load(name)
+        first = (real.help or "").split("\n\n")[0]
+        assert " ".join(first.split()) == " ".join(lazy.help.split()), name
+
+
+def test_the_help_lists_every_command_once_in_order():
+    group = typer.main.get_command(app)
+    names = group.list_commands(None)
+    assert len(names) == len(set(names))
+    assert names[:8] == list(group.order)
+    assert set(names) == set(group.commands) | set(_LAZY)
+
+
+def test_a_mistyped_command_suggests_the_lazy_ones():
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["code", "show", "P1"])
+    assert result.exit_code == 2
+    assert "codes" in result.output
+
+
+def test_the_compact_grace_default_is_the_lakes():
+    from fangkong.lake.compact import GRACE_S
+
+    lake = typer.main.get_command(app).commands["lake"]
+    grace = next(p for p in lake.commands["compact"].params if p.name == "grace")
+    assert grace.default == GRACE_S
+
+
+def test_the_plain_heads_are_alembics():
+    from fangkong.db import migrate
+
+    assert migrate._plain_heads() == frozenset(migrate.heads())
+
+
+def test_a_store_behind_is_still_migrated(tmp_path):
+    """The shortcut of ensure_current never skips a migration: a store one revision behind is brought to head."""
+    from alembic import command
+
+    from fangkong.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    migrate.upgrade(url)
+    command.downgrade(migrate.alembic_config(url), "-1")
+    assert migrate._stored_versions(url) != migrate._plain_heads()
+    migrate.ensure_current(url)
+    assert migrate.current(url) == migrate.heads()
+
+
+@pytest.mark.parametrize("password", ["fangkong-no-such-user", "x"])
+def test_the_dummy_hash_is_a_real_hash_of_the_recommended_kind(password):
+    from pwdlib import PasswordHash
+
+    from fangkong.auth import service
+
+    hasher = PasswordHash.recommended()
+    stored = "$argon2id$v=19$m=65536,t=3,p=4$BALYfRwjDZKl7myTTcbKdg$li5KlWRE7RZHb6m0lNYZy8d/zm5WpbiCCNwsNIjhtrY"
+    assert hasher.verify(password, stored) == (password == "fangkong-no-such-user")
+    assert f'_DUMMY = "{stored}"' in Path(service.__file__).read_text()  # (tests/conftest.py sets a cheaper one)
