@@ -48,6 +48,7 @@ _LAZY = {
     "tasks": Lazy("fangkong.tasks.commands:app", "Tasks against the clock (DOMAIN.md §3): who must do what by when."),
     "verification": Lazy("fangkong.measures.verification.commands:app", "Community verification (落地核查): find each "
                          "risk person at the door, record the outcome."),
+    "boundaries": Lazy("fangkong.people.boundaries.commands:app", "Jurisdiction boundaries (GeoJSON) drawn on the map."),
     "people": Lazy("fangkong.people.commands:app", "People: one record per person across sources (keys, phones, "
                    "match reviews, merges)."),
     "sites": Lazy("fangkong.measures.sites.commands:app", "Isolation sites (集中隔离点): rooms, staff, occupancy, "

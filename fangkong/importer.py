@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting_as
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
 from fangkong.lake.files import (
@@ -22,6 +23,7 @@ from fangkong.lake.schemas import INCOMING
 from fangkong.lake.schemas import TABLES as LAKE_TABLES
 from fangkong.people import places as people_places
 from fangkong.people import service as people_service
+from fangkong.people.boundaries import service as boundary_service
 from fangkong.people.models import PERSON_FIELDS, VENUE_FIELDS
 from fangkong.people.phones import PHONE_FIELDS
 from fangkong.protocol.edition import load_edition
@@ -36,6 +38,8 @@ __all__ = ["ORDER", "import_folder", "import_table"]
 #: tables in the order they must be read (visits and samples refer to persons and venues, results to samples;
 #: the names of the jurisdictions refer to nothing)
 ORDER = ("place_names", "persons", "person_phones", "venues", "venue_visits", "cell_dwells", "samples", "lab_results")
+#: jurisdiction boundaries (GeoJSON), read first when the folder has them
+BOUNDARIES = "boundaries.geojson"
 _RECORDS = {"persons": ({"person_id"}, set(PERSON_FIELDS)), "venues": ({"venue_id", "kind"}, set(VENUE_FIELDS)),
             "samples": ({"tube_id", "person_id", "sampled_at"}, set(SAMPLE_FIELDS)),
             "lab_results": ({"tube_id", "result", "reported_at"}, set(RESULT_FIELDS)),
@@ -93,6 +97,8 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
     found = [(t, p) for t in ORDER if (p := find_table_file(folder, t)) is not None]
+    if (folder / BOUNDARIES).is_file():  # the jurisdictions' polygons, for the map (docs/formats.md)
+        found.insert(0, ("boundaries", folder / BOUNDARIES))
     if not found:
         raise InvalidInput(f"{folder}: no table file found (expected one of "
                            f"{', '.join(t + '.csv' for t in ORDER)} or .parquet)")
@@ -100,6 +106,10 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
     for table, path in found:
         if on_file:
             on_file(table, path)
+        if table == "boundaries":
+            with session_factory() as session, acting_as(session, actor):  # audited by the service
+                results.append(boundary_service.import_boundaries(session, path, strict=strict))
+            continue
         with session_factory() as session:
             r = import_table(session, settings, table, path, strict=strict, source=source, progress=progress)
             audit(session, actor, "import.file", table, path.name[:100], after={

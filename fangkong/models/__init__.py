@@ -38,6 +38,7 @@ from fangkong.measures.models import (
     TestTask,
 )
 from fangkong.models.scoping import RULES
+from fangkong.people.boundaries.models import Boundary
 from fangkong.people.models import MatchReview, Person, PersonMerge, PersonPhone, PersonSourceKey, Venue
 from fangkong.reports.models import IssuedBulletin
 from fangkong.tasks.models import Task
@@ -63,6 +64,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Base",
+    "Boundary",
     "Case",
     "ChainEdge",
     "CheckIn",

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from fangkong.protocol.idnumber import make
 from fangkong.protocol.places import DISTRICT_NAMES
+from fangkong.sim.boundaries import write_boundaries
 from fangkong.sim.carrier import day_dwells
 from fangkong.sim.movement import day_visits
 from fangkong.sim.names import DISTRICTS, full_names, join, jurisdiction_names, numbered, streets
@@ -205,15 +206,19 @@ def _index_case(seed: int, pop: Population, recent: np.ndarray, last_day: date,
     return int(candidates[rng.integers(len(candidates))]), sampled
 
 
-def _write_place_names(path: Path, seed: int, areas: Areas) -> Path:
-    """place_names.csv (docs/formats.md): the city, its districts, subdistricts and communities by name, drawn
-    from their own random stream (the city itself stays the same for a seed)."""
+def _place_name_rows(seed: int, areas: Areas) -> list[tuple[str, str, str]]:
+    """The city, its districts, subdistricts and communities by name (code, Chinese, English), drawn from their own
+    random stream (the city itself stays the same for a seed)."""
     comm = [str(c) for c in areas.comm_code]
     subs = sorted({c[:9] for c in comm})
     sub_names, comm_names = jurisdiction_names(np.random.default_rng([seed, 9]), len(subs), len(comm))
-    rows = [("1401", "太原市", "Taiyuan"), *((code, name, DISTRICT_NAMES[code][1]) for code, name, *_ in DISTRICTS),
+    return [("1401", "太原市", "Taiyuan"), *((code, name, DISTRICT_NAMES[code][1]) for code, name, *_ in DISTRICTS),
             *((c, *n) for c, n in zip(subs, sub_names, strict=True)),
             *((c, *n) for c, n in zip(comm, comm_names, strict=True))]
+
+
+def _write_place_names(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """place_names.csv (docs/formats.md)."""
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(("code", "name", "name_en"))
@@ -233,7 +238,8 @@ def _build(seed: int, persons: int, start: date) -> _City:
 def generate_city(out: Path, *, persons: int = 100_000, days: int = 14, seed: int = 7,
                   start: date = date(2022, 3, 1), tz: str = "Asia/Shanghai",
                   progress: Progress | None = None) -> CitySummary:
-    """Write place_names.csv, persons.csv, venues.csv, venue_visits.parquet and cell_dwells.parquet into `out`.
+    """Write place_names.csv, persons.csv, venues.csv, venue_visits.parquet, cell_dwells.parquet and
+    boundaries.geojson (the jurisdictions' polygons, named as in place_names.csv) into `out`.
 
     The same seed gives the same files; memory grows with the population, not with `days`.
     """
@@ -245,9 +251,12 @@ def generate_city(out: Path, *, persons: int = 100_000, days: int = 14, seed: in
     zone = ZoneInfo(tz)
     city = _build(seed, persons, start)
     report("venues", city.venues.size, city.venues.size)
-    files = {"place_names": _write_place_names(out / "place_names.csv", seed, city.areas),
+    names = _place_name_rows(seed, city.areas)
+    files = {"place_names": _write_place_names(out / "place_names.csv", names),
              "persons": _write_csv(out / "persons.csv", PERSON_COLUMNS, _person_tables(seed, city, report)),
-             "venues": _write_csv(out / "venues.csv", VENUE_COLUMNS, [_venue_table(city)])}
+             "venues": _write_csv(out / "venues.csv", VENUE_COLUMNS, [_venue_table(city)]),
+             "boundaries": write_boundaries(out / "boundaries.geojson", city.areas, city.venues,
+                                            {code: name for code, name, _ in names})}
     visits, dwells, recent = _simulate(out, seed, city, start, days, zone, report)
     files |= {"venue_visits": out / "venue_visits.parquet", "cell_dwells": out / "cell_dwells.parquet"}
     index, sampled_at = _index_case(seed, city.pop, recent, start + timedelta(days=days - 1), zone)

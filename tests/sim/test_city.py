@@ -63,7 +63,7 @@ def _header(path: Path) -> list[str]:
 def test_same_seed_same_files_and_other_seed_other_city(city, tmp_path):
     summary = city[0]
     again = generate_city(tmp_path / "again", persons=PERSONS, days=DAYS, seed=SEED, start=START)
-    for name in ("place_names", "persons", "venues"):
+    for name in ("place_names", "persons", "venues", "boundaries"):
         assert again.files[name].read_bytes() == summary.files[name].read_bytes()
     for name in ("venue_visits", "cell_dwells"):
         assert pq.read_table(again.files[name]).equals(pq.read_table(summary.files[name]))
@@ -75,7 +75,7 @@ def test_same_seed_same_files_and_other_seed_other_city(city, tmp_path):
 
 def test_files_have_the_contract_columns_and_types(city, visits, dwells):
     files = city[0].files
-    assert set(files) == {"place_names", "persons", "venues", "venue_visits", "cell_dwells"}
+    assert set(files) == {"place_names", "persons", "venues", "venue_visits", "cell_dwells", "boundaries"}
     assert _header(files["place_names"]) == ["code", "name", "name_en"]
     assert _header(files["persons"]) == ["person_id", "name", "id_number", "phone", "household_id",
                                          "community", "address", "birth_date", "sex"]
@@ -248,3 +248,33 @@ def test_every_community_and_subdistrict_is_named_once_in_chinese(city, persons,
     assert all(names[c]["name_en"].endswith(" Community") for c in used)
     communities = [r["name"] for r in rows if len(r["code"]) == 12]
     assert len(communities) == len(set(communities))
+
+
+def _inside(lon: float, lat: float, rings: list) -> bool:
+    hit = False
+    for ring in rings:
+        for (x0, y0), (x1, y1) in pairwise(ring):
+            if (y0 > lat) != (y1 > lat) and lon < x0 + (lat - y0) * (x1 - x0) / (y1 - y0):
+                hit = not hit
+    return hit
+
+
+def test_boundaries_nest_and_hold_their_venues(city, venues):
+    """boundaries.geojson: the city, its districts, subdistricts and communities; every feature valid for the
+    import; every venue in the city's outline, most in their own district (the communities' venues overlap)."""
+    from fangkong.protocol.boundaries import feature_lines, parse_collection, shape_of
+
+    text = city[0].files["boundaries"].read_text(encoding="utf-8")
+    features = parse_collection(text)
+    assert feature_lines(text) == list(range(2, len(features) + 2))  # one feature a line
+    shapes = {s.code: s for s in map(shape_of, features)}
+    levels = Counter(s.level for s in shapes.values())
+    assert levels["city"] == 1 and levels["district"] == 6 and levels["subdistrict"] > 20 and levels["community"] > 150
+    assert {v["community"] for v in venues} <= set(shapes)
+    assert all(s.code[:6] in shapes and s.code[:9] in shapes for s in shapes.values() if s.level == "community")
+
+    def within(v, code) -> bool:
+        return _inside(float(v["lon"]), float(v["lat"]), [r for p in shapes[code].geometry["coordinates"] for r in p])
+
+    assert all(within(v, "1401") for v in venues)
+    assert sum(within(v, v["community"][:6]) for v in venues) >= 0.8 * len(venues)

@@ -1,0 +1,1 @@
+"""Jurisdiction boundaries (GeoJSON polygons of the city, its districts, subdistricts and communities)."""
