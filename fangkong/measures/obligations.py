@@ -26,10 +26,11 @@ from fangkong.db.changes import mark_changed
 from fangkong.db.sets import chunks, one_of
 from fangkong.measures.models import EndReason, HospitalAdmission, Measure, MeasureStatus, TestTask
 from fangkong.people.models import Person
+from fangkong.protocol.edition import load_edition
 from fangkong.protocol.lifecycle import Test, first_results, results_met_at, upstream_verdict
 from fangkong.settings import get_settings
 
-__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "tests_of", "upstream_at"]
+__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "met_by_results", "tests_of", "upstream_at"]
 
 #: the categories a trace gives (a contact link): declaring the person a case ends these
 CONTACT_CATEGORIES = tuple(m.value for m in RiskCategory)
@@ -145,29 +146,48 @@ def upstream_at(session: Session, secondaries: dict[int, tuple[int | None, int]]
     return out
 
 
+def _upstream_required(edition: str) -> int:
+    rule = load_edition(edition).measures.get(RiskCategory.SECONDARY)
+    return rule.upstream_tests_required if rule else 0
+
+
 def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> list[tuple[int, Obligation]]:
     # the columns, not Measure objects (each joins its person): a bad day recolours hundreds of thousands
     q = select(Measure.id, Measure.person_fk, Measure.category, Measure.kind, Measure.start_at, Measure.end_at,
-               Measure.source_kind, Measure.source_ref, Measure.needs_results, Measure.case_fk).where(
+               Measure.source_kind, Measure.source_ref, Measure.needs_results, Measure.case_fk,
+               Measure.risk_person_fk, Measure.edition).where(
         Measure.person_fk.in_(part), Measure.start_at <= at,
         or_(Measure.ended_at.is_(None), Measure.ended_at > at),
         or_(Measure.needs_results, Measure.end_at > at))
     rows = session.execute(q).all()
     # only the obligations past their nominal end need their tests read: few, against a bad day's thousands
-    late = [m.id for m in rows if m.needs_results and m.end_at <= at]
-    tests = tests_of(session, late) if late else {}
+    over = met_by_results(session, [m for m in rows if m.needs_results and m.end_at <= at], at, tz)
     out = []
     for m in rows:
-        overdue = False
-        if m.needs_results and m.end_at <= at:
-            if results_met_at(tests.get(m.id, []), end_at=m.end_at, at=at, tz=tz) is not None:
-                continue  # its end condition was met: over, though no one has released it yet
-            overdue = True
+        overdue = m.needs_results and m.end_at <= at
+        if overdue and m.id in over:
+            continue  # its end condition was met: over, though no one has released it yet
         out.append((m.person_fk, Obligation(
             "measure", m.category, m.start_at, m.end_at, measure_kind=m.kind, source_kind=m.source_kind,
             source_ref=m.source_ref, needs_results=m.needs_results, overdue=overdue, measure_id=m.id,
             case_id=m.case_fk)))
     return out
+
+
+def met_by_results(session: Session, late: list, at: datetime, tz: ZoneInfo) -> set[int]:
+    """Of these obligation rows past their nominal end whose end needs results (each with `id`, `end_at`,
+    `category`, `risk_person_fk`, `edition`), the ids of those whose end condition was met by `at`: every
+    required test negative with its result in (protocol.lifecycle.results_met_at), and, for a secondary
+    contact found through close contacts, their first tests negative too, as known at `at` (upstream_at): what
+    release-due would refuse at `at` is still in force then. One batch of queries for them all."""
+    if not late:
+        return set()
+    tests = tests_of(session, [m.id for m in late])
+    met = [m for m in late if results_met_at(tests.get(m.id, []), end_at=m.end_at, at=at, tz=tz) is not None]
+    waiting = {m.id: (m.risk_person_fk, _upstream_required(m.edition)) for m in met
+               if m.category == RiskCategory.SECONDARY and m.risk_person_fk is not None}
+    verdicts = upstream_at(session, waiting, at) if waiting else {}
+    return {m.id for m in met if verdicts.get(m.id, "negative") == "negative"}
 
 
 def _cases(session: Session, part: list[int], at: datetime) -> list[tuple[int, Obligation]]:
@@ -203,7 +223,8 @@ def in_force(session: Session, person_fks: list[int], at: datetime, *, tz: ZoneI
     A measure row is in force from `start_at` until `ended_at`; while `ended_at` is empty, until its nominal
     `end_at` when `needs_results` is false, else until its results met the end condition as known at `at`
     (every required test negative, an invalid test's re-sample standing for it; protocol.lifecycle.
-    results_met_at): such an obligation past its nominal end is listed with `overdue=True`. A case (not ruled
+    results_met_at; for a secondary contact, the first tests of the close contacts he was found through as
+    well: met_by_results): such an obligation past its nominal end is listed with `overdue=True`. A case (not ruled
     out) is in force from its positive report until its discharge, labelled by its status at `at`
     (suspected until declared); a hospital stay from admission to discharge. Zone residence is not here
     (codes.service reads it from the zones' tables). `at` may be any instant: past ones answer from history

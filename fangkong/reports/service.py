@@ -26,7 +26,6 @@ from fangkong.measures.models import (
     TestTask,
 )
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
-from fangkong.protocol.lifecycle import results_met_at
 from fangkong.protocol.origin import INBOUND_CATEGORIES, is_imported, split
 from fangkong.protocol.zones import zone_levels
 from fangkong.settings import get_settings
@@ -229,10 +228,9 @@ def strictest_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[int
     """Person → the strictest measure kind in force at `at`, and category of obligation → its persons (the one
     reading of "under a measure" behind the bulletin's figures and the overview's chart)."""
     rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category,
-                                  Measure.needs_results, Measure.end_at).where(in_force_at(at))).all()
-    late = [r for r in rows if r.needs_results and r.end_at <= at]
-    tests = obligations.tests_of(session, [r.id for r in late]) if late else {}
-    over = {r.id for r in late if results_met_at(tests.get(r.id, []), end_at=r.end_at, at=at, tz=tz) is not None}
+                                  Measure.needs_results, Measure.end_at, Measure.risk_person_fk, Measure.edition)
+                           .where(in_force_at(at))).all()
+    over = obligations.met_by_results(session, [r for r in rows if r.needs_results and r.end_at <= at], at, tz)
     strictest: dict[int, str] = {}
     by_category: dict[str, set[int]] = {}
     for r in rows:

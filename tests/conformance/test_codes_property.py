@@ -334,13 +334,45 @@ class Model:
                 return False
         return True
 
+    @staticmethod
+    def known(test: MTest, t: datetime) -> str:
+        return test.result if test.result_at is not None and test.result_at <= t else "pending"
+
+    def upstream(self, o: MOb, t: datetime) -> str:
+        """Edition 9 (PROTOCOL-NOTES §2): a secondary contact found through a close contact is released only once
+        that close contact's first two tests are negative (an invalid one's re-sample standing for it), as known
+        at t; `positive` once the close contact is a case. Others wait for no one."""
+        if o.category != "secondary" or o.via is None:
+            return "negative"
+        c = self.cases.get(o.via)
+        if c is not None and c.reported <= t:
+            return "positive"
+        # his close-contact obligation then: the newest begun by t that a new exposure had not superseded by t
+        held = [x for x in self.obs if x.person == o.via and x.category == "close" and x.start <= t
+                and not (x.ended is not None and x.ended <= t and x.end_reason == "extended")]
+        if not held:
+            return "pending"
+        firsts = []
+        for test in sorted((x for x in held[-1].tests if x.resample_of is None), key=lambda x: (x.due, x.seq))[:2]:
+            stand = test
+            while self.known(stand, t) == "invalid":
+                again = [x for x in held[-1].tests if x.resample_of == stand.seq and self.known(x, t) != "pending"]
+                if not again:
+                    break
+                stand = again[0]
+            firsts.append(self.known(stand, t))
+        if "positive" in firsts:
+            return "positive"
+        return "negative" if firsts == ["negative", "negative"] else "pending"
+
     def in_force(self, o: MOb, t: datetime) -> tuple[bool, bool]:
-        """(in force, overdue: past its nominal end and kept by its results)."""
+        """(in force, overdue: past its nominal end and kept by its results, or by the close contact's first tests
+        a secondary contact waits for)."""
         if o.start > t or (o.ended is not None and o.ended <= t):
             return False, False
         if t < o.end:
             return True, False
-        if o.needs_results and not self.met(o, t):
+        if o.needs_results and not (self.met(o, t) and self.upstream(o, t) == "negative"):
             return True, True
         return False, False
 
@@ -560,6 +592,11 @@ def _fresh_store(tmp_path_factory) -> None:
           ("withdraw", 2, "negative", 12), ("retrace", 0, "negative", 40), ("discharge", 0, "negative", 200),
           ("result", 3, "positive", 300), ("retrace", 0, "negative", 320), ("release_due", 0, "negative", 800),
           ("retrace", 0, "negative", 900)])
+# P00003's day-1 test invalid: P00004 (secondary through him) stays yellow past his own period with his own tests
+# negative, until P00003's re-sample and day-2 test are negative
+@example([("result", 2, "invalid", 4), ("result", 3, "negative", 8), ("result", 3, "negative", 210),
+          ("result", 3, "negative", 540), ("release_due", 0, "negative", 600), ("result", 2, "negative", 800),
+          ("result", 2, "negative", 810)])
 def test_property_the_code_is_the_strictest_colour_over_the_obligations_in_force(sqlite_env, tmp_path_factory, events):
     run(tmp_path_factory, events)
 

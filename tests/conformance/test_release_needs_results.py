@@ -55,6 +55,8 @@ def test_a_missing_test_keeps_a_secondary_contact_yellow_past_the_end(env, tmp_p
     at(monkeypatch, "2022-03-12T10:00+08:00")
     for test_id, _, _, _ in rest:
         ok("measures", "result", str(test_id), "negative")
+    for test_id, _, _, _ in scheduled("P00003")[:2]:  # the first two tests of his close contact (9th edition)
+        ok("measures", "result", str(test_id), "negative")
     at(monkeypatch, "2022-03-19T01:00+08:00")
     assert code("P00004") == {"colour": "yellow", "reasons": ["overdue_test", "release_overdue", "secondary"],
                               "changes_at": None}

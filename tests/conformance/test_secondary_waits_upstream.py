@@ -40,3 +40,27 @@ def test_the_re_sample_of_the_close_contacts_invalid_first_test_counts_for_the_r
     ok("measures", "release-due")
     assert obligations("P00004") == []  # released: the close contact's first two tests are negative
 
+
+def test_a_secondary_contact_stays_yellow_while_his_close_contacts_first_tests_refuse_his_release(
+        env, tmp_path, monkeypatch):
+    _traced(tmp_path, monkeypatch)
+    day1, day2, *_ = scheduled("P00003")
+    at(monkeypatch, "2022-03-12T10:00+08:00")
+    ok("measures", "result", str(day1[0]), "invalid")  # re-sampled at once; the re-sample is not taken yet
+    ok("measures", "result", str(day2[0]), "negative")
+    _own_tests_negative("P00004")
+    at(monkeypatch, "2022-03-17T23:00+08:00")
+    assert code("P00004") == {"colour": "yellow", "reasons": ["secondary"], "changes_at": "2022-03-18T00:00:00+08:00"}
+    at(monkeypatch, "2022-03-18T01:00+08:00")  # his own period and tests are done; his close contact's are not
+    held = {"colour": "yellow", "reasons": ["release_overdue", "secondary"], "changes_at": None}
+    assert code("P00004") == held
+    ok("measures", "release-due")
+    assert obligations("P00004") == [("secondary", "home_isolation", None)]  # refused: still under his measure
+    at(monkeypatch, "2022-03-19T09:00+08:00")
+    assert code("P00004") == held
+    (again,) = [t for t in scheduled("P00003") if t[3] == day1[0]]
+    ok("measures", "result", str(again[0]), "negative")
+    at(monkeypatch, "2022-03-19T10:00+08:00")
+    assert code("P00004")["colour"] == "green"
+    ok("measures", "release-due")
+    assert obligations("P00004") == []
