@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     #: backups kept (the oldest beyond this are deleted)
     backup_keep: int = Field(7, ge=1, le=365)
+    #: the pg_dump a PostgreSQL store's backup runs (empty = pg_dump on PATH, else the newest
+    #: /usr/lib/postgresql/*/bin/pg_dump); it must be as new as the server
+    pg_dump: Path | None = None
     #: the inbox folders, one per feed (empty = an inbox/ folder beside the lake): docs/operations.md
     inbox: Path | None = None
     #: seconds a dropped file must stay unchanged before it is taken (a sender that does not rename on completion)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -15,14 +17,14 @@ from fangkong.errors import InvalidInput
 from fangkong.lake import store
 from fangkong.settings import Settings
 
-__all__ = ["backup", "backup_root"]
+__all__ = ["backup", "backup_root", "find_pg_dump"]
 
 
 def backup_root(settings: Settings) -> Path:
     return settings.backup_dir or Path(settings.lake).resolve().parent / "backups"
 
 
-def _records(url: str, dest: Path) -> str:
+def _records(url: str, dest: Path, configured: Path | None = None) -> str:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         src = sqlite3.connect(u.database)
@@ -34,15 +36,47 @@ def _records(url: str, dest: Path) -> str:
         finally:
             src.close()
         return "fangkong.db"
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise InvalidInput("pg_dump is not installed: install the PostgreSQL client (apt-get install "
-                           "postgresql-client) or back the database up with the server's own tools")
+    pg_dump = find_pg_dump(configured)
     env = {**os.environ, **({"PGPASSWORD": u.password} if u.password else {})}
     plain = u.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    subprocess.run([pg_dump, "-Fc", "-f", str(dest / "fangkong.dump"), plain], check=True, env=env,
-                   capture_output=True, timeout=6 * 3600)
+    out = dest / "fangkong.dump"
+    try:
+        done = subprocess.run([str(pg_dump), "-Fc", "-f", str(out), plain], env=env, capture_output=True, text=True,
+                              timeout=6 * 3600, check=False)
+    except OSError as exc:
+        raise InvalidInput(f"{pg_dump} could not be run: {exc}") from None
+    if done.returncode != 0:   # e.g. "server version mismatch": a pg_dump older than the server
+        raise InvalidInput(f"{pg_dump} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+                           + (" (set FANGKONG_PG_DUMP to a pg_dump as new as the server)"
+                              if "version mismatch" in done.stderr else ""))
     return "fangkong.dump"
+
+
+#: where Debian, Ubuntu and the PGDG packages put each version's client programs (newest wins)
+PG_BIN_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/bin")
+
+
+def find_pg_dump(configured: Path | None = None, *, globs: tuple[str, ...] | None = None) -> Path:
+    """The pg_dump to run: FANGKONG_PG_DUMP if set, else pg_dump on PATH, else the newest under `globs`."""
+    if configured is not None:
+        if not (Path(configured).is_file() and os.access(configured, os.X_OK)):
+            raise InvalidInput(f"FANGKONG_PG_DUMP={configured} is not an executable pg_dump")
+        return Path(configured)
+    if found := shutil.which("pg_dump"):
+        return Path(found)
+    candidates = [Path(d) / "pg_dump" for pattern in (PG_BIN_GLOBS if globs is None else globs)
+                  for d in glob.glob(pattern)]
+    candidates = [c for c in candidates if c.is_file() and os.access(c, os.X_OK)]
+    if candidates:
+        return max(candidates, key=lambda c: _version_key(c.parent.parent.name))
+    raise InvalidInput("pg_dump is not installed, and a PostgreSQL store is backed up with it: install the "
+                       "PostgreSQL client as new as the server (apt-get install postgresql-client) or set "
+                       "FANGKONG_PG_DUMP to its path; docs/operations.md, \"Backup and restore\"")
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    digits = re.findall(r"\d+", name)
+    return tuple(int(d) for d in digits) or (0,)
 
 
 def _lake(lake: Path, dest: Path) -> int:
@@ -81,7 +115,7 @@ def backup(settings: Settings, now: datetime) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        records = _records(settings.database_url, tmp)
+        records = _records(settings.database_url, tmp, settings.pg_dump)
         files = _lake(Path(settings.lake), tmp / "lake")
         os.replace(tmp, root / name)
     except BaseException:
