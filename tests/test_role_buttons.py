@@ -8,6 +8,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
+import fangkong.zones.web  # noqa: F401 - registers the zone rows' zone_condition filter (run alone, nothing else does)
 from fangkong.auth.web import may
 from fangkong.db.scope import Principal, reset_principal, set_principal
 from fangkong.kit.webkit import templates

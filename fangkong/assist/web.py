@@ -14,9 +14,11 @@ from fangkong.assist import service as assist_service
 from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError
+from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
+from fangkong.kit.webkit import lang_of, place_name, span, templates
 from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
@@ -43,24 +45,12 @@ def _jurisdiction(session: Session, community: str) -> str:
     return session.info.get("scope") or community
 
 
-def _span(minutes: int, lang: str) -> str:
-    """A time left or overdue, as a verifier reads it: days and hours, hours and minutes, or minutes."""
-    m = abs(minutes)
-    d, h = t("days_short", lang), t("hours_short", lang)
-    sep = " " if lang == "en" else ""
-    if m >= 1440:
-        return f"{m // 1440}{sep}{d}{sep}{m % 1440 // 60}{sep}{h}"
-    if m >= 60:
-        return f"{m // 60}{sep}{h}{sep}{m % 60}{sep}{t('minutes_short', lang)}"
-    return f"{m}{sep}{t('minutes_short', lang)}"
-
-
 def _rows(session: Session, tasks: list[Task], now: datetime, lang: str) -> list[dict]:
     cats = verification.risk_categories(session, tasks)
     out = []
     for task in tasks:
         late = int((now - task.due_at).total_seconds() // 60)
-        out.append({"task": task, "category": cats.get(task.id), "late_min": late, "span": _span(late, lang)})
+        out.append({"task": task, "category": cats.get(task.id), "late_min": late, "span": span(late, lang)})
     return out
 
 
@@ -77,15 +67,36 @@ def _counts(session: Session, settings, community: str, now: datetime) -> tuple[
 
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(request: Request, session: SessionDep, settings: SettingsDep, community: Community = "",
-                page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
     now, lang = utcnow(), lang_of(request)
     counts, chosen = _counts(session, settings, community, now)
+    if export:
+        return _export(request, session, community, counts, now, lang)
     tasks = verification.list_verifications(session, now=now, jurisdiction=community, limit=PAGE + 1,
                                             offset=(page - 1) * PAGE) if community else []
     context = {"lang": lang, "community": community, "counts": counts, "page": page, "chosen": chosen,
                "more": len(tasks) > PAGE, "rows": _rows(session, tasks[:PAGE], now, lang)}
     name = "verify_queue.html" if request.headers.get("hx-request") else "verify.html"
     return templates.TemplateResponse(request, name, context)
+
+
+def _export(request: Request, session: Session, community: str, counts: list[dict], now: datetime, lang: str):
+    """The chosen community's open checks (each with the person masked, its deadline and how late), else the
+    communities' counts (kit/listexport.py)."""
+    if not community:
+        return export_list(request, session, entity="verification", title="nav_verify",
+                           header=["community", "verify_open", "verify_overdue", "verify_done_today"],
+                           rows=[[place_name(c["community"], lang), c["open"], c["overdue"], c["done"]] for c in counts])
+    rows = _rows(session, verification.list_verifications(session, now=now, jurisdiction=community, limit=EXPORT_MAX),
+                 now, lang)
+    return export_list(request, session, entity="verification", title="nav_verify", header=[
+        "community", "person", "name", "phone", "address", "category", "case_id", "deadline", "overdue"], rows=[
+        [place_name(community, lang), r["task"].person.person_id if r["task"].person else "",
+         pii.name(r["task"].person.name) or "" if r["task"].person else "",
+         pii.phone(r["task"].person.phone) or "" if r["task"].person else "",
+         (r["task"].person.address or "") if r["task"].person else "", t(r["category"], lang) if r["category"] else "",
+         r["task"].case.case_no if r["task"].case else "", when(r["task"].due_at),
+         r["span"] if r["late_min"] > 0 else ""] for r in rows])
 
 
 def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,

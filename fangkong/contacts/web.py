@@ -14,8 +14,11 @@ from fangkong.contacts import chains, concealment, service
 from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.masking import Foreign, mask_other_districts
 from fangkong.errors import FangkongError
+from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.i18n import t
+from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
+from fangkong.kit.webkit import lang_of, place_name, templates
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
@@ -30,12 +33,21 @@ def case_list(request: Request, session: SessionDep,
               status: Annotated[str | None, Query(pattern="^[a-z_]{0,20}$")] = None,
               community: Annotated[str | None, Query(max_length=32, pattern=r"^\d*$")] = None,
               sort: Annotated[str, Query(pattern="^(case|declared|sampled|status)$")] = "case",
-              desc: bool | None = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+              desc: bool | None = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
     """The case list (epidemiologist, commander): filtered by status and community, sorted by a column header,
-    numbered pages; each case links to its page. Cut to the user's jurisdiction."""
+    numbered pages; each case links to its page. Cut to the user's jurisdiction. ?export=csv|xlsx: every case the
+    filters select, as a file (kit/listexport.py)."""
+    limit, offset = (EXPORT_MAX, 0) if export else (LIST_PAGE, (page - 1) * LIST_PAGE)
     total, cases = case_service.case_page(session, status=status or None, community=community or None, sort=sort,
-                                          desc=desc, limit=LIST_PAGE, offset=(page - 1) * LIST_PAGE)
+                                          desc=desc, limit=limit, offset=offset)
     risks = service.risk_counts(session, [c.id for c in cases])
+    if export:
+        lang = lang_of(request)
+        return export_list(request, session, entity="cases", title="case_list", total=total, header=[
+            "case_id", "status", "person", "name", "community", "sampled_at", "declared_at", "risk_records"], rows=[
+            [c.case_no, t(c.status, lang), c.person.person_id, pii.name(c.person.name) or "",
+             place_name(c.person.community, lang), when(c.sampled_at), when(c.declared_at), risks.get(c.id, 0)]
+            for c in cases])
     return templates.TemplateResponse(request, "cases.html", {
         "lang": lang_of(request), "cases": cases, "total": total, "page": page,
         "pages": max(1, -(-total // LIST_PAGE)), "status": status or "", "community": community or "",

@@ -568,6 +568,12 @@ _TABLE: dict[str, tuple[str, str]] = {
     "daily_at": ("每天 {at}", "daily {at}"),
     "seconds_short": ("秒", "s"),
     "place_cell": ("基站网格", "grid cell"),
+    # exports of the lists (issue 25, kit/listexport.py): their column heads
+    "minutes_late": ("超时分钟数", "Minutes late"),
+    "risk_records": ("风险人员记录（条）", "Risk-person records"),
+    "zone_id": ("编号", "Zone"),
+    "zone_lift_due": ("可调整日期", "Next step due"),
+    "site_id": ("隔离点编号", "Site id"),
     # the citizen's sign-in page (issue 25): phone and a one-time code, on the public port
     "cz_title": ("市民登录", "Citizen sign-in"),
     "cz_intro": ("使用登记的手机号登录，查看本人健康码、检测结果和健康打卡。",

@@ -9,18 +9,12 @@ import xlsxwriter
 
 from fangkong.kit import pii
 from fangkong.kit.i18n import t
+from fangkong.kit.listexport import safe_cell, table_csv, table_xlsx
 from fangkong.kit.webkit import place_name
 from fangkong.reports.service import Bulletin
 from fangkong.settings import get_settings
 
-__all__ = ["board_table", "figure_rows", "figure_unit", "table_csv", "table_xlsx", "to_csv", "to_xlsx", "safe_cell"]
-
-
-def safe_cell(value: object) -> object:
-    """A text starting with = + - @ would run as a formula in a spreadsheet: prefix it with '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+__all__ = ["BOARD_HEADER", "board_rows", "board_table", "figure_rows", "figure_unit", "table_csv", "table_xlsx", "to_csv", "to_xlsx", "safe_cell"]
 
 
 def figure_unit(key: str) -> str:
@@ -76,37 +70,21 @@ def to_xlsx(b: Bulletin, lang: str = "zh") -> bytes:
     return buf.getvalue()
 
 
-def board_table(rows: list, lang: str = "zh") -> list[list[object]]:
-    """The risk persons board as a table (a header row, then a row each), masked as the page shows it."""
+#: the board's columns (translation keys), as the page shows them
+BOARD_HEADER = ("case_id", "person", "name", "phone", "community", "category", "measure", "checkin_until", "found_at",
+                "deadline", "overdue")
+
+
+def board_rows(rows: list, lang: str = "zh") -> list[list[object]]:
+    """The risk persons board's rows as cells, masked as the page shows them."""
     local = get_settings().zone
     when = lambda v: v.astimezone(local).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
-    out: list[list[object]] = [[t(k, lang) for k in ("case_id", "person", "name", "phone", "community", "category",
-                                                     "measure", "checkin_until", "found_at", "deadline", "overdue")]]
-    for r in rows:
-        out.append([r.case_id, r.person_id or "", pii.name(r.name) or "", pii.phone(r.phone) or "",
-                    place_name(r.community, lang), t(r.category, lang), t(r.measure_kind, lang) if r.measure_kind else "",
-                    when(r.measure_end), when(r.found_at), when(r.deadline), t("yes" if r.overdue else "no", lang)])
-    return out
+    return [[r.case_id, r.person_id or "", pii.name(r.name) or "", pii.phone(r.phone) or "",
+             place_name(r.community, lang), t(r.category, lang), t(r.measure_kind, lang) if r.measure_kind else "",
+             when(r.measure_end), when(r.found_at), when(r.deadline), t("yes" if r.overdue else "no", lang)]
+            for r in rows]
 
 
-def table_csv(table: list[list[object]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    for row in table:
-        w.writerow([safe_cell(v) for v in row])
-    return "\ufeff" + buf.getvalue()
-
-
-def table_xlsx(table: list[list[object]], title: str) -> bytes:
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "constant_memory": True})
-    sheet = book.add_worksheet(title[:31])
-    bold = book.add_format({"bold": True})
-    for i, row in enumerate(table):
-        for j, v in enumerate(row):
-            if isinstance(v, int | float):
-                sheet.write_number(i, j, v)
-            else:
-                sheet.write_string(i, j, str(safe_cell(v)), bold if i == 0 else None)
-    book.close()
-    return buf.getvalue()
+def board_table(rows: list, lang: str = "zh") -> list[list[object]]:
+    """The risk persons board as a table (a header row, then a row each), masked as the page shows it."""
+    return [[t(k, lang) for k in BOARD_HEADER], *board_rows(rows, lang)]

@@ -14,19 +14,16 @@ from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.errors import InvalidInput
-from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.i18n import t
+from fangkong.kit.listexport import EXPORT_MAX, export_list
 from fangkong.kit.webkit import clock_today, lang_of, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
 from fangkong.reports.board import SORTS, BoardFilter, board, communities
-from fangkong.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-#: an export holds every row of the filter, up to this many (a district's board; the whole city's is an API job)
-EXPORT_MAX = 100_000
 CategoryQ = Annotated[str | None, Query(pattern=CATEGORY_PATTERN_OR_EMPTY)]
 KindQ = Annotated[str | None, Query(pattern="^[a-z_]{0,40}$")]
 
@@ -97,19 +94,13 @@ def board_page(request: Request, session: SessionDep, category: CategoryQ = None
 
 
 def _board_export(request: Request, session, f: BoardFilter, fmt: str) -> Response:
-    """The board's rows as filtered, every page (at most EXPORT_MAX), masked as the page is and audited."""
-    lang = lang_of(request)
+    """The board's rows as filtered, every page (at most EXPORT_MAX), masked as the page is and audited
+    (kit/listexport.py, as every list's export)."""
     total, rows = board(session, f, now=utcnow(), limit=EXPORT_MAX)
     rows = mask_rows(session, rows)
-    table = exports.board_table(rows, lang)
-    audit_export(session, actor_of(session), "risk_persons", _describe(f), rows=len(rows), fmt=fmt,
-                 unmasked=pii.unmasked())
-    name = f"risk-persons-{utcnow().astimezone(get_settings().zone):%Y%m%d-%H%M}.{fmt}"
-    headers = {"content-disposition": f'attachment; filename="{name}"', "x-total-count": str(total)}
-    if fmt == "csv":
-        return Response(exports.table_csv(table), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(exports.table_xlsx(table, t("board", lang)), headers=headers,
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return export_list(request, session, entity="risk_persons", title="board", header=exports.BOARD_HEADER,
+                       rows=exports.board_rows(rows, lang_of(request)), total=total, fmt=fmt,
+                       filters=_describe(f))
 
 
 def _describe(f: BoardFilter) -> str:

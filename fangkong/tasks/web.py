@@ -10,8 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
+from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.i18n import t
+from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
+from fangkong.kit.webkit import lang_of, minutes_late, place_name, span, templates
 from fangkong.protocol.deadlines import format_deadline
 from fangkong.tasks import sla
 from fangkong.tasks.models import TASK_KINDS
@@ -26,11 +29,20 @@ StateQ = Annotated[str, Query(pattern="^(overdue|due_soon|open)$")]
 @router.get("/tasks", response_class=HTMLResponse)
 def tasks_page(request: Request, session: SessionDep, settings: SettingsDep, kind: KindQ = None,
                owner: Annotated[str | None, Query(max_length=64, pattern=r"^[\w-]*$")] = None,
-               state: StateQ = "overdue", page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+               state: StateQ = "overdue", page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
     now, lang = utcnow(), lang_of(request)
     total = sla.count_tasks(session, now=now, kind=kind or None, owner=owner or None, state=state)
-    rows = sla.task_list(session, now=now, kind=kind or None, owner=owner or None, state=state, limit=PAGE,
-                         offset=(page - 1) * PAGE)
+    limit, offset = (EXPORT_MAX, 0) if export else (PAGE, (page - 1) * PAGE)
+    rows = sla.task_list(session, now=now, kind=kind or None, owner=owner or None, state=state, limit=limit,
+                         offset=offset)
+    if export:  # the list below the figures, every task the filters select (kit/listexport.py)
+        return export_list(request, session, entity="tasks", title="nav_tasks", total=total, header=[
+            "kind", "sla_owner", "person", "name", "case_id", "deadline", "minutes_late", "overdue"], rows=[
+            [t(tk.kind, lang), f"{t('owner_' + tk.owner_kind, lang)} · {place_name(tk.owner_name or tk.owner_ref, lang)}",
+             tk.person.person_id if tk.person else "", pii.name(tk.person.name) or "" if tk.person else "",
+             tk.case.case_no if tk.case else "", when(tk.due_at), max(0, minutes_late(tk.due_at, now)),
+             span(minutes_late(tk.due_at, now), lang) if minutes_late(tk.due_at, now) > 0 else ""]
+            for tk in rows])
     clock = [(step, format_deadline(d)) for step, d in settings.clock().items()]
     return templates.TemplateResponse(request, "tasks.html", {
         "lang": lang, "now": now, "kinds": sla.by_kind(session, now=now), "owners": sla.by_owner(session, now=now, kind=kind or None, limit=OWNERS),

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.i18n import t
+from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
+from fangkong.kit.webkit import lang_of, place_name, templates
 from fangkong.testing import service
 from fangkong.testing.models import RetestStatus
 from fangkong.testing.progress import REACTIVE
@@ -44,8 +47,16 @@ def _pools(retests) -> list[dict]:
 
 @router.get("/testing", response_class=HTMLResponse)
 def testing_page(request: Request, session: SessionDep, round_id: RoundQ = None, page: PageQ = 1,
-                 retest_page: PageQ = 1):
-    """The page; the round's figures (aggregates over every sample of the round) load into it after."""
+                 retest_page: PageQ = 1, export: ExportQ = None):
+    """The page; the round's figures (aggregates over every sample of the round) load into it after.
+    ?export=csv|xlsx: the open re-tests, every one (kit/listexport.py)."""
+    if export:
+        lang = lang_of(request)
+        return export_list(request, session, entity="retests", title="test_retests", header=[
+            "person", "name", "community", "test_reason", "test_tube", "time"], rows=[
+            [r.person.person_id, pii.name(r.person.name) or "", place_name(r.person.community, lang), t(r.reason, lang),
+             r.origin.tube_id, when(r.created_at)]
+            for r in service.list_retests(session, status="open", limit=EXPORT_MAX)])
     rounds = service.list_rounds(session, limit=20)
     rnd = service.get_round(session, round_id) if round_id else (rounds[0] if rounds else None)
     return templates.TemplateResponse(request, "testing.html", {

@@ -15,6 +15,7 @@ from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
+from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
@@ -101,8 +102,10 @@ def _points(zones: list[Zone], session) -> list[dict]:
 def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
                status: Annotated[str | None, Query(pattern=STATUS_PATTERN_OR_EMPTY)] = None,
                level: Annotated[str | None, Query(pattern=LEVEL_PATTERN_OR_EMPTY)] = None,
-               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
     now = utcnow()
+    if export:
+        return _export(request, session, settings, now, status=status or None, level=level or None)
     zones = service.list_zones(session, status=status or None, level=level or None, limit=PAGE + 1,
                                offset=(page - 1) * PAGE)
     more, zones = len(zones) > PAGE, zones[:PAGE]
@@ -110,3 +113,27 @@ def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
         "lang": lang_of(request), "rows": [_row(session, settings, z, now) for z in zones], "more": more,
         "page": page, "status": status or "", "level": level or "", "points": _points(zones, session),
         "risk_areas": service.risk_areas(session)})
+
+
+def _export(request: Request, session, settings, now: datetime, *, status: str | None, level: str | None):
+    """Every zone the filters select, with its lifting countdown (kit/listexport.py)."""
+    lang = lang_of(request)
+    rows = [_row(session, settings, z, now)
+            for z in service.list_zones(session, status=status, level=level, limit=min(EXPORT_MAX, 5000))]
+
+    def lifting(step: dict | None) -> str:
+        if not step:
+            return ""
+        if step["met"]:
+            return t("zone_ready", lang).format(step=t("zone_to_" + step["to"], lang))
+        left = t("zone_days_left", lang).format(n=step["days_left"]) if step["days_left"] else ""
+        return " · ".join(x for x in [t("zone_to_" + step["to"], lang), left,
+                                      *(zone_condition(o, lang) for o in step["other"])] if x)
+
+    return export_list(request, session, entity="zones", title="nav_zones", header=[
+        "zone_id", "zone_name", "zone_level", "zone_places", "zone_residents", "zone_start", "zone_approval",
+        "zone_lifting", "zone_lift_due"], rows=[
+        [r["z"].zone_no, r["z"].name or "", t(r["z"].level, lang), len(r["z"].places),
+         "" if r["residents"] is None else r["residents"], when(r["z"].approved_at or r["z"].proposed_at),
+         t("zone_" + r["z"].status, lang), lifting(r["step"]), when(r["step"]["due_at"]) if r["step"] else ""]
+        for r in rows])

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from fangkong.db.core import utcnow
 from fangkong.kit.deps import SessionDep, SettingsDep
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.i18n import t
+from fangkong.kit.listexport import ExportQ, export_list
+from fangkong.kit.webkit import lang_of, place_name, templates
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import capacity
 from fangkong.tasks import sla
@@ -33,9 +35,17 @@ def _jurisdictions(settings, sites: list[capacity.SiteOccupancy], chosen: str | 
 
 @router.get("/isolation", response_class=HTMLResponse)
 def isolation_page(request: Request, session: SessionDep, settings: SettingsDep, jurisdiction: CodeQ = None,
-                   page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+                   page: Annotated[int, Query(ge=1, le=10_000)] = 1, export: ExportQ = None):
     now = utcnow()
     sites = capacity.occupancy(session, jurisdiction=jurisdiction or None)
+    if export:  # the sites with their rooms (kit/listexport.py)
+        lang = lang_of(request)
+        return export_list(request, session, entity="sites", title="iso_sites", header=[
+            "iso_site", "site_id", "jurisdiction", "status", "iso_in_service", "iso_used", "iso_free", "iso_assigned",
+            "iso_arrived", "iso_layout", "iso_staff"], rows=[
+            [s.name, s.site_id, place_name(s.jurisdiction, lang), t("site_" + s.status, lang), s.in_service, s.occupied,
+             s.free, s.persons, s.arrived, t("yes" if s.three_zones_two_channels else "no", lang), s.staff]
+            for s in sites])
     totals = {"in_service": sum(s.in_service for s in sites), "occupied": sum(s.occupied for s in sites),
               "free": sum(s.free for s in sites)}
     reserves = [capacity.reserve(session, j, per_10k=settings.rooms_per_10k)
