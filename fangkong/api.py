@@ -53,6 +53,7 @@ from fangkong.measures.forms_web import router as measure_forms
 from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.results_web import router as results_web
 from fangkong.measures.sites.api import router as sites_router
+from fangkong.measures.sites.forms_web import router as room_forms
 from fangkong.measures.sites.web import router as isolation_web
 from fangkong.measures.verification.api import router as verification_router
 from fangkong.people.web import router as people_router
@@ -98,7 +99,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
-    zone_forms, measure_forms, tasks_web, followup_web, citizen_web,
+    zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

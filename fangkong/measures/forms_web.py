@@ -43,7 +43,7 @@ class ReleaseForm(BaseModel):
 
 
 def _changed(m: Measure, seen: int, lang: str) -> list[tuple[str, str, str]]:
-    return [(t("measure", lang), f"v{seen}", f"{t(m.kind, lang)} · {t('field_status', lang)} {m.status} · "
+    return [(t("measure", lang), f"v{seen}", f"{t(m.kind, lang)} · {t('field_status', lang)} {t('mstatus_' + m.status, lang)} · "
              f"{local(m.end_at)} · v{m.version}")]
 
 

@@ -41,7 +41,7 @@ def _state(m: Measure) -> dict:
 
 def _active(m: Measure) -> None:
     if m.status != MeasureStatus.ACTIVE:
-        raise Conflict(f"measure {m.id} is {m.status}, not active")
+        raise Conflict(f"measure {m.id} is {m.status}, not active", key="room_measure_ended", params={"measure": m.id})
 
 
 def _successor(session: Session, old: Measure, *, kind: str, category: str, now: datetime, reason: str,
@@ -69,9 +69,9 @@ def escalate(session: Session, m: Measure, *, now: datetime, reason: str, actor:
     tests move with the person."""
     _active(m)
     if m.kind == ESCALATED_KIND:
-        raise Conflict(f"measure {m.id} is already centralized isolation")
+        raise Conflict(f"measure {m.id} is already centralized isolation", key="measure_r_centralized")
     if not reason.strip():
-        raise InvalidInput("give the reason for escalating")
+        raise InvalidInput("give the reason for escalating", key="measure_r_reason")
     before = _state(m)
     new = _successor(session, m, kind=ESCALATED_KIND, category=m.category, now=now, reason="escalated")
     session.execute(update(TestTask).where(TestTask.measure_fk == m.id).values(measure_fk=new.id))
@@ -86,11 +86,12 @@ def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edit
     """A new exposure restarts the clock: the edition's period and tests counted from it (never shorter)."""
     _active(m)
     if exposure_at <= m.last_exposure_at:
-        raise InvalidInput(f"the new exposure must be after the last one ({m.last_exposure_at.isoformat()})")
+        raise InvalidInput(f"the new exposure must be after the last one ({m.last_exposure_at.isoformat()})",
+                           key="measure_r_exposure_before")
     if exposure_at > now:
-        raise InvalidInput("the new exposure is in the future")
+        raise InvalidInput("the new exposure is in the future", key="measure_r_exposure_future")
     if m.category not in edition.measures:
-        raise InvalidInput(f"edition {edition.name} has no measure for category {m.category}")
+        raise InvalidInput(f"edition {edition.name} has no measure for category {m.category}", key="measure_r_category")
     plan = measure_for(edition, m.category, last_exposure_at=exposure_at, found_at=now, tz=tz)
     kind = min(m.kind, plan.kind, key=strictness)
     before = _state(m)
@@ -130,7 +131,8 @@ def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
     nothing changed. Returns the decision and the person's measure afterwards."""
     decision = check_release(session, m, edition=edition, tz=tz, now=now)
     if decision.action == "refuse":
-        raise InvalidInput(f"measure {m.id} cannot end yet: {decision.reason}")
+        raise InvalidInput(f"measure {m.id} cannot end yet: {decision.reason}", key=decision.key or None,
+                           params=decision.args)
     if decision.action == "upgrade":
         return decision, upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
     before = _state(m)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,13 @@ class Decision:
     #: (a secondary contact becomes a close contact), refuse (not yet: `reason` says why)
     action: str
     reason: str
+    #: the reason's key in the translation table and its parameters (what a page shows in its language)
+    key: str = field(default="", compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return dict(self.params)
 
 
 def upstream_verdict(results: Sequence[Sequence[str]], required: int) -> str:
@@ -60,16 +67,19 @@ def release_decision(*, now: datetime, phase_end_at: datetime, end_at: datetime,
         action, until = "step_down", phase_end_at
     else:
         ends = phase_end_at if then_kind else end_at
-        return Decision("refuse", f"the period runs until {ends.astimezone(tz):%Y-%m-%d %H:%M}")
+        until_text = f"{ends.astimezone(tz):%Y-%m-%d %H:%M}"
+        return Decision("refuse", f"the period runs until {until_text}", "release_r_period", (("until", until_text),))
     last_day = until.astimezone(tz).date()
     due = sorted((d, r) for d, r in tests if d < last_day or (d == last_day and until.astimezone(tz).hour > 0))
     for d, result in due:
         if result == "positive":
-            return Decision("refuse", f"the test of {d} is positive: the person is a case")
+            return Decision("refuse", f"the test of {d} is positive: the person is a case", "release_r_positive",
+                            (("day", str(d)),))
         if result != "negative":
-            return Decision("refuse", f"the test of {d} is {'missing' if result == 'pending' else result}")
+            word = "missing" if result == "pending" else result
+            return Decision("refuse", f"the test of {d} is {word}", f"release_r_{word}", (("day", str(d)),))
     if upstream != "negative":
-        return Decision("refuse", "waiting for the close contact's first tests")
+        return Decision("refuse", "waiting for the close contact's first tests", "release_r_upstream")
     return Decision(action, "full period, every scheduled test negative")
 
 

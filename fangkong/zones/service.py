@@ -144,21 +144,25 @@ def _places(session: Session, places: list[tuple[str, str, str]], *, any_cell: b
     A commander's cell must be one of ours ("row:col"); a cell drawn from the lake may be a feed's own name
     (`any_cell`)."""
     if not places:
-        raise InvalidInput("a zone needs at least one place (a venue or a grid cell)")
+        raise InvalidInput("a zone needs at least one place (a venue or a grid cell)", key="zone_r_no_place")
     ids = sorted({v for k, r, _ in places if (v := _venue_of(k, r))})
     venues = {v.venue_id: v for part in chunks(ids) for v in session.scalars(select(Venue).where(Venue.venue_id.in_(part)))}
     out, seen = [], set()
     for kind, ref, reason in places:
         if kind not in PLACE_KINDS:
-            raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, got {kind!r}")
+            raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, got {kind!r}", key="zone_r_kind",
+                               params={"kind": kind})
         if kind in (PlaceKind.VENUE, PlaceKind.BUILDING) and _venue_of(kind, ref) not in venues:
-            raise NotFound(f"unknown venue {_venue_of(kind, ref)!r}")
+            raise NotFound(f"unknown venue {_venue_of(kind, ref)!r}", key="zone_r_venue",
+                           params={"venue": _venue_of(kind, ref)})
         if kind == PlaceKind.BUILDING and not ref.rpartition("/")[2]:
-            raise InvalidInput(f"building {ref!r} must be VENUE_ID/BUILDING, e.g. V0000012/3号楼")
+            raise InvalidInput(f"building {ref!r} must be VENUE_ID/BUILDING, e.g. V0000012/3号楼", key="zone_r_building",
+                               params={"ref": ref})
         if kind == PlaceKind.GRID and not (_ANY_CELL if any_cell else _GRID).match(ref):
-            raise InvalidInput(f"grid cell {ref!r} is not a cell id like 4729:12345")
+            raise InvalidInput(f"grid cell {ref!r} is not a cell id like 4729:12345", key="zone_r_grid", params={"ref": ref})
         if kind == PlaceKind.DISTRICT and not _DISTRICT.match(ref):
-            raise InvalidInput(f"district {ref!r} is not a 6-digit county/district code like 140105")
+            raise InvalidInput(f"district {ref!r} is not a 6-digit county/district code like 140105", key="zone_r_district",
+                               params={"ref": ref})
         if (kind, ref) not in seen:
             seen.add((kind, ref))
             name = (names or {}).get((kind, ref)) or (
@@ -184,7 +188,7 @@ def create_zone(session: Session, *, level: str, places: list[tuple[str, str, st
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     if level not in d.levels:
         raise InvalidInput(f"edition {edition.name} has no {level} zones ({RISK_OF[level]}-risk areas): "
-                           f"its levels are {', '.join(d.levels)}")
+                           f"its levels are {', '.join(d.levels)}", key="zone_r_level", params={"level": level})
     rows = _places(session, places, any_cell=case is not None, names=names)
     zone = Zone(name=name or f"{case.case_no + ' ' if case else ''}{d.labels[level]}", level=level,
                 initial_level=level, status=ZoneStatus.PROPOSED, case_fk=case.id if case else None, proposed_at=now,
@@ -376,9 +380,11 @@ def approve(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now
     actor = acting(session)
     require_zone_inside(session, zone)
     if zone.status != ZoneStatus.PROPOSED:
-        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval", key="zone_r_not_proposed",
+                       params={"zone": zone.zone_no})
     if actor == zone.proposed_by:
-        raise Forbidden(f"zone {zone.zone_no} was proposed by {actor}: another user must approve it (four eyes)")
+        raise Forbidden(f"zone {zone.zone_no} was proposed by {actor}: another user must approve it (four eyes)",
+                        key="zone_r_four_eyes", params={"zone": zone.zone_no})
     zone.status, zone.approved_at, zone.approved_by = ZoneStatus.APPROVED, now, actor
     zone.clock_from = now
     if zone.level != ZoneLevel.PRECAUTION:
@@ -397,9 +403,10 @@ def reject(session: Session, zone: Zone, *, reason: str, now: datetime) -> Zone:
     actor = acting(session)
     require_zone_inside(session, zone)
     if zone.status != ZoneStatus.PROPOSED:
-        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval")
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}, not awaiting approval", key="zone_r_not_proposed",
+                       params={"zone": zone.zone_no})
     if not reason.strip():
-        raise InvalidInput("a rejection needs a reason")
+        raise InvalidInput("a rejection needs a reason", key="zone_r_reason")
     zone.status, zone.closed_at, zone.closed_by = ZoneStatus.REJECTED, now, actor
     zone.note = reason.strip()[:500]
     audit(session, actor, "zone.reject", "zone", zone.zone_no, after={"reason": reason})
@@ -441,7 +448,8 @@ def _state(session: Session, zone: Zone, edition: Edition, tz: ZoneInfo, now: da
 def check(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: datetime) -> LiftCheck:
     """Whether the zone's next step (lower to controlled, or lift) is met now, and what is missing."""
     if zone.status != ZoneStatus.APPROVED:
-        raise Conflict(f"zone {zone.zone_no} is {zone.status}; only an approved zone is lowered or lifted")
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}; only an approved zone is lowered or lifted",
+                       key="zone_r_not_approved", params={"zone": zone.zone_no})
     return lift_check(edition, _state(session, zone, edition, tz, now), now=now, tz=tz)
 
 
@@ -466,7 +474,8 @@ def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: d
     c = check(session, zone, edition=edition, tz=tz, now=now)
     verb = "lowered" if c.to_level else "lifted"
     if not c.met:
-        raise Conflict(f"zone {zone.zone_no} cannot be {verb} yet: " + "; ".join(c.missing))
+        raise Conflict(f"zone {zone.zone_no} cannot be {verb} yet: " + "; ".join(c.missing), key="zone_r_not_yet",
+                       params={"zone": zone.zone_no, "n": len(c.missing)})
     before = {"level": zone.level, "status": zone.status}
     fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
     if zone.level == ZoneLevel.SEALED:

@@ -4,6 +4,8 @@ by someone else since the page was loaded is shown (409), not changed again; the
 
 from __future__ import annotations
 
+import re
+
 from e2e.conftest import SHOTS, login
 from sqlalchemy import select
 from test_api import make_user
@@ -38,6 +40,9 @@ def test_escalate_extend_and_a_stale_measure(browser, server, outbreak):
     pg.wait_for_selector(f"#measure-{m1}")
     SHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SHOTS / "form-measures-zh.png"), full_page=True)
+    # why it cannot be released yet, in the page's language (not the rule's English)
+    why = pg.locator(f"#measure-{m1} .release-refused").inner_text()
+    assert why and not re.search("[A-Za-z]", why), why
     pg.click(f"#measure-{m1} button.extend")
     pg.wait_for_selector(f"#extend-{m1}-reason-err")
     assert pg.locator(f"#extend-{m1}-reason-err").inner_text() == "缺少必填项：理由"

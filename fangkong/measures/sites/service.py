@@ -116,7 +116,8 @@ def list_sites(session: Session, *, jurisdiction: str | None = None) -> list[Iso
 def get_room(session: Session, site: IsolationSite, room_no: str) -> Room:
     room = session.scalar(select(Room).where(Room.site_fk == site.id, Room.room_no == room_no))
     if room is None:
-        raise NotFound(f"site {site.site_id} has no room {room_no!r}")
+        raise NotFound(f"site {site.site_id} has no room {room_no!r}", key="room_unknown",
+                       params={"site": site.site_id, "room": room_no})
     return room
 
 
@@ -155,13 +156,16 @@ def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: d
 
 def _check_measure(session: Session, m: Measure) -> None:
     if m.status != MeasureStatus.ACTIVE:
-        raise Conflict(f"measure {m.id} is {m.status}, not active")
+        raise Conflict(f"measure {m.id} is {m.status}, not active", key="room_measure_ended", params={"measure": m.id})
     if m.kind != _CENTRALIZED:
-        raise InvalidInput(f"measure {m.id} is {m.kind}: only centralized isolation takes a room (escalate it first)")
+        raise InvalidInput(f"measure {m.id} is {m.kind}: only centralized isolation takes a room (escalate it first)",
+                           key="room_not_centralized", params={"measure": m.id})
     stay = open_stay(session, m.person_fk)
     if stay is not None:
-        raise Conflict(f"person {m.person.person_id} is already in room {stay.room.room_no} "
-                       f"of site {session.get(IsolationSite, stay.room.site_fk).site_id}")
+        site_id = session.get(IsolationSite, stay.room.site_fk).site_id
+        raise Conflict(f"person {m.person.person_id} is already in room {stay.room.room_no} of site {site_id}",
+                       key="room_person_placed",
+                       params={"person": m.person.person_id, "room": stay.room.room_no, "site": site_id})
 
 
 def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str, *, now: datetime,
@@ -170,13 +174,17 @@ def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str,
     household, or full), out of service, or the site is not open. Opens the 8 h transfer task."""
     _check_measure(session, m)
     if site.status != SiteStatus.OPEN:
-        raise Conflict(f"site {site.site_id} is {site.status}; it takes no one")
+        raise Conflict(f"site {site.site_id} is {site.status}; it takes no one", key="room_site_closed",
+                       params={"site": site.site_id})
     room = get_room(session, site, room_no)
     if not room.in_service:
-        raise Conflict(f"room {room_no} of site {site.site_id} is out of service")
+        raise Conflict(f"room {room_no} of site {site.site_id} is out of service", key="room_out_of_service",
+                       params={"site": site.site_id, "room": room_no})
     key = _group_key(m.person)
     if room.occupants and (room.household_key != key or room.occupants >= room.beds):
-        raise Conflict(f"room {room_no} of site {site.site_id} is taken ({room.occupants}/{room.beds} beds)")
+        raise Conflict(f"room {room_no} of site {site.site_id} is taken ({room.occupants}/{room.beds} beds)",
+                       key="room_taken", params={"site": site.site_id, "room": room_no, "occupants": room.occupants,
+                                                 "beds": room.beds})
     stay = _place(session, m, room, site, now, actor)
     _flush_rooms(session)
     audit(session, actor, "room.assign", "measure", m.id, after={"site": site.site_id, "room": room_no})
@@ -187,7 +195,8 @@ def _flush_rooms(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("a room was taken by someone else at the same time; nothing was assigned, try again") from None
+        raise Conflict("a room was taken by someone else at the same time; nothing was assigned, try again",
+                       key="room_race") from None
 
 
 @dataclass
@@ -278,11 +287,13 @@ def arrive(session: Session, person: Person, *, at: datetime, actor: str = "syst
     """The person reached their room: the transfer task is done at `at`."""
     stay = open_stay(session, person.id)
     if stay is None:
-        raise NotFound(f"person {person.person_id} has no room assigned")
+        raise NotFound(f"person {person.person_id} has no room assigned", key="room_none_assigned",
+                       params={"person": person.person_id})
     if stay.arrived_at is not None:
-        raise Conflict(f"person {person.person_id} arrived already at {stay.arrived_at.isoformat()}")
+        raise Conflict(f"person {person.person_id} arrived already at {stay.arrived_at.isoformat()}",
+                       key="room_arrived_already", params={"person": person.person_id})
     if at < stay.assigned_at:
-        raise InvalidInput("arrival time is before the room was assigned")
+        raise InvalidInput("arrival time is before the room was assigned", key="room_arrival_early")
     stay.arrived_at = at
     for task in session.scalars(select(Task).where(Task.person_fk == person.id,
                                                    Task.kind == TaskKind.TRANSFER,

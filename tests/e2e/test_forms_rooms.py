@@ -1,0 +1,157 @@
+"""The room forms (issue 26) in Chromium, as the isolation-site manager: a person waiting for a room is refused
+beside the field (no site; a taken room, in Chinese), then placed (the stay, its transfer task and the audit
+checked); a person placed by someone else meanwhile is shown (409), not placed twice; everyone else is placed
+after a confirmation stating how many people and free rooms; an arrival in the future is refused, a real one
+closes the transfer task; the page fits a phone; the epidemiologist may not. One outbreak for the module."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from e2e.conftest import SHOTS, login
+from sqlalchemy import func, select
+from test_api import make_user
+
+from fangkong import importer
+from fangkong.db.audit import AuditEntry
+from fangkong.db.core import utcnow
+from fangkong.demo import run_outbreak_day
+from fangkong.kit.clikit import unit_of_work
+from fangkong.measures import lifecycle
+from fangkong.measures.models import Measure, Room, RoomStay
+from fangkong.measures.sites import service as sites
+from fangkong.measures.sites.forms_web import waiting_count
+from fangkong.sim import standby
+from fangkong.sim.city import generate_city
+from fangkong.tasks.models import Task
+
+
+@pytest.fixture
+def outbreak_with_sites(sqlite_env, tmp_path):
+    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
+    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
+    with unit_of_work() as s:
+        standby.prepare_city(s, per_10k=sqlite_env.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
+    run_outbreak_day(sqlite_env, summary, {})
+
+
+_MADE: set[str] = set()
+
+
+def _as(browser, server, role: str, width: int = 1280):
+    if role not in _MADE:
+        make_user(role, role)
+        _MADE.add(role)
+    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    login(pg, role)
+    return context, pg
+
+
+def _escalated(n: int) -> list[tuple[int, str]]:
+    """n people under home isolation escalated to centralized: they wait for a room."""
+    with unit_of_work() as s:
+        homes = s.scalars(select(Measure).where(Measure.status == "active", Measure.kind == "home_isolation")
+                          .order_by(Measure.id).limit(n)).all()
+        return [(lifecycle.escalate(s, m, now=utcnow(), reason="no room at home", actor="epi").id,
+                 m.person.person_id) for m in homes]
+
+
+def test_assign_arrive_all_and_a_stale_person(browser, server, outbreak_with_sites):
+    (m1, p1), (m2, p2), *_ = _escalated(4)
+    with unit_of_work() as s:
+        taken = s.scalar(select(Room).where(Room.occupants > 0).order_by(Room.id).limit(1))
+        taken_site, taken_no = taken.site.site_id, taken.room_no
+        # a small new site: the outbreak has filled the standing ones
+        site = sites.add_site(s, "S-E2E", name="体育馆临时隔离点", jurisdiction=taken.site.jurisdiction, rooms=3)
+        site_id, free = site.site_id, ["001", "002"]
+    ctx, pg = _as(browser, server, "isolation")
+    pg.goto("/entry")
+    pg.click("#entry-forms a[href='/isolation/rooms']")
+    pg.fill("#rooms-person", p1)
+    pg.click("#rooms-find")
+    pg.wait_for_selector(f"#wait-{m1}")
+    pg.click(f"#wait-{m1} button.assign")
+    pg.wait_for_selector(f"#assign-{m1}-site_id-err")
+    assert pg.locator(f"#assign-{m1}-site_id-err").inner_text() == "缺少必填项：隔离点"
+    pg.select_option(f"#assign-{m1}-site_id", taken_site)
+    pg.fill(f"#assign-{m1}-room_no", taken_no)
+    with pg.expect_response(lambda r: r.request.method == "POST"):
+        pg.click(f"#wait-{m1} button.assign")
+    pg.wait_for_selector(f"#assign-{m1}-room_no-err")
+    assert pg.locator(f"#assign-{m1}-site_id-err").count() == 0
+    assert "已有人" in pg.locator(f"#assign-{m1}-room_no-err").inner_text()
+    pg.select_option(f"#assign-{m1}-site_id", site_id)
+    pg.fill(f"#assign-{m1}-room_no", free[0])
+    pg.click(f"#wait-{m1} button.assign")
+    pg.wait_for_selector(f"#wait-{m1}-done")
+    with unit_of_work() as s:
+        m = s.get(Measure, m1)
+        stay = sites.open_stay(s, m.person_fk)
+        assert stay.room.room_no == free[0] and stay.room.site.site_id == site_id and stay.measure_fk == m1
+        assert s.scalar(select(Task).where(Task.person_fk == m.person_fk, Task.kind == "transfer",
+                                           Task.status == "open")) is not None
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "room.assign", AuditEntry.entity_id == str(m1)))
+        assert entry.actor == "isolation"
+        stay_id = stay.id
+    # someone else places the second person while the page is open
+    pg.goto(f"/isolation/rooms?person={p2}")
+    pg.wait_for_selector(f"#wait-{m2}")
+    with unit_of_work() as s:
+        sites.assign_room(s, s.get(Measure, m2), sites.get_site(s, site_id), free[1], now=utcnow(), actor="another")
+    pg.select_option(f"#assign-{m2}-site_id", site_id)
+    pg.fill(f"#assign-{m2}-room_no", free[0])
+    pg.click(f"#wait-{m2} button.assign")
+    pg.wait_for_selector(f"#wait-{m2} .stale")
+    assert f"{site_id} {free[1]}" in pg.locator(f"#wait-{m2} .stale").inner_text()
+    with unit_of_work() as s:
+        assert s.scalar(select(func.count(RoomStay.id)).where(RoomStay.measure_fk == m2)) == 1
+    SHOTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "form-rooms-zh.png"), full_page=True)
+    # everyone else at once, after the confirmation says how many
+    pg.reload()
+    with unit_of_work() as s:
+        waiting = waiting_count(s)
+    assert waiting >= 2 and int(pg.locator("#all-effect").get_attribute("data-waiting")) == waiting
+    assert f"为 {waiting} 名" in pg.locator("#all-effect").inner_text()
+    pg.click("#all-confirm")
+    pg.wait_for_selector("#all-done")
+    placed, left = (int(pg.locator("#all-done").get_attribute(f"data-{k}")) for k in ("assigned", "none"))
+    assert placed >= 1 and placed + left == waiting     # the new site's last room, at least
+    with unit_of_work() as s:
+        assert waiting_count(s) == left
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "room.assign_all")
+                        .order_by(AuditEntry.id.desc())).actor == "isolation"
+    # the first person's arrival: not in the future, then now
+    pg.goto(f"/isolation/rooms?person={p1}")
+    pg.fill(f"#arrive-{stay_id}-at", (utcnow() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT%H:%M"))
+    pg.click(f"#stay-{stay_id} button.arrive")
+    pg.wait_for_selector(f"#arrive-{stay_id}-at-err")
+    assert pg.locator(f"#arrive-{stay_id}-at-err").inner_text() == "到达时间不能晚于现在"
+    assert pg.locator(f"#arrive-{stay_id}-at").get_attribute("type") == "datetime-local"
+    pg.fill(f"#arrive-{stay_id}-at", "")
+    pg.click(f"#stay-{stay_id} button.arrive")
+    pg.wait_for_selector(f"#stay-{stay_id}-done")
+    with unit_of_work() as s:
+        stay = s.get(RoomStay, stay_id)
+        assert stay.arrived_at is not None
+        assert s.scalar(select(Task).where(Task.person_fk == stay.person_fk, Task.kind == "transfer",
+                                           Task.status == "open")) is None
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "room.arrive")
+                        .order_by(AuditEntry.id.desc())).actor == "isolation"
+    assert pg.errors == []
+    ctx.close()
+    # on a phone, in English: nothing wider than the screen
+    ctx, pg = _as(browser, server, "isolation", width=390)
+    pg.goto("/isolation/rooms?lang=en")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "Assign" in pg.content()
+    ctx.close()
+    ctx, pg = _as(browser, server, "epidemiologist")
+    assert pg.request.get("/isolation/rooms").status == 403
+    assert pg.request.post(f"/isolation/rooms/arrive/{stay_id}", form={"at": ""},
+                           headers={"HX-Request": "true"}).status == 403
+    ctx.close()
