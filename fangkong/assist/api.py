@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from fangkong.assist import service
 from fangkong.assist.models import DIRECTION_PATTERN, AssistRequest
-from fangkong.assist.schemas import OutboundIn, OutcomeIn, RequestIn, RequestRead, WithdrawIn
+from fangkong.assist.schemas import HandOverIn, OutboundIn, OutcomeIn, RequestIn, RequestRead, WithdrawIn
 from fangkong.cases import service as case_service
 from fangkong.db.audit import audit_export
 from fangkong.db.core import utcnow
@@ -96,6 +96,16 @@ def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)
     service.record_outcome(session, row, body.outcome, at=body.at or utcnow(), jurisdiction=body.jurisdiction,
                            note=body.note, person_id=body.person_id, community=body.community,
                            actor=actor_of(session))
+    return _read(row.request)
+
+
+@router.post("/persons/{row_id}/community", response_model=RequestRead)
+def hand_over(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: HandOverIn):
+    """The police located an unmatched person: his door check goes to the community where he is (inside the
+    user's jurisdiction), whose verifier closes it."""
+    row = service.get_person_row(session, row_id)
+    service.hand_over(session, row, body.community, at=body.at or utcnow(), version=body.version,
+                      jurisdiction=session.info.get("scope") or None, actor=actor_of(session))
     return _read(row.request)
 
 

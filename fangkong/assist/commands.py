@@ -84,6 +84,23 @@ def outcome_cmd(row_id: int, outcome: str, by: Annotated[str, typer.Option("--by
     err.print(f"{row_id} ({who}): {outcome}")
 
 
+@app.command("hand-over")
+@handle_errors
+def hand_over_cmd(row_id: int, community: Annotated[str, typer.Option(help="the community where the person is")],
+                  by: Annotated[str, typer.Option("--by")],
+                  at: Annotated[str | None, typer.Option(help="when (default now)")] = None,
+                  jurisdiction: Annotated[str | None, typer.Option(help="yours: must contain the community")] = None
+                  ) -> None:
+    """The police located a person of a request whom no one registered matched: his door check goes to the
+    community where he is, whose verifier closes it. Example: `fangkong assist hand-over 12 --community
+    140105001001 --by 派出所`"""
+    with unit_of_work() as session:
+        row = service.get_person_row(session, row_id)
+        service.hand_over(session, row, community, at=parse_time(at, "--at") or utcnow(), jurisdiction=jurisdiction,
+                          actor=by)
+    err.print(f"{row_id}: door check handed to community {community}")
+
+
 @app.command("withdraw")
 @handle_errors
 def withdraw_cmd(request_no: str, reason: Annotated[str, typer.Option(help="why the issuer withdrew it")],

@@ -42,6 +42,12 @@ class OutcomeIn(BaseModel):
     by: str | None = Field(None, max_length=100, description="ignored: the signed-in user acts (audited)")
 
 
+class HandOverIn(BaseModel):
+    community: str = Field(pattern=r"^\d{12}$", description="the community where the police located the person")
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description="the door check's version you saw")
+    at: Happened | None = None
+
+
 class WithdrawIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why the issuer withdrew it (audited)")
     row: int | None = Field(None, ge=1, le=2**31 - 1, description="one person of the request; empty: all")

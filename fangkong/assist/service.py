@@ -17,7 +17,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.kit import pii
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.measures import service as measure_service
@@ -47,6 +47,7 @@ __all__ = [
     "match_person",
     "outbound_for_case",
     "receive",
+    "hand_over",
     "record_outcome",
     "row_for_task",
     "withdraw",
@@ -314,6 +315,40 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
         measure_service.withdraw(session, m, at=at, reason="wrong_person", actor=actor)
     audit(session, actor, "assist.outcome", "assist_person", row.id,
           after={"outcome": outcome, **({"person": linked.person_id} if linked else {})})
+    return row
+
+
+def hand_over(session: Session, row: AssistPerson, community: str, *, at: datetime, jurisdiction: str | None,
+              version: int | None = None, actor: str) -> AssistPerson:
+    """The district's police located a person of an inbound request whom no registered person matched: his door
+    check (theirs until then, with no jurisdiction) goes to the community where he is, so that community's
+    verifier finds him and closes it on the verification page (registering him there, record_outcome); a
+    verifier of another community is refused as for any check. Only an open check of an unmatched row with no
+    community yet; the acting user's `jurisdiction`, when given, must contain the community; `version`, when
+    given, is the check's version the user saw (409 otherwise). Audited."""
+    if not _community_code(community):
+        raise InvalidInput(f"community {community!r} must be a community code of 12 digits")
+    if row.request.direction != AssistDirection.INBOUND:
+        raise InvalidInput("only an inbound request's door check is handed to a community")
+    if row.person_fk is not None:
+        raise InvalidInput(f"person {row.id} matched a registered person: the check is already his community's")
+    if row.withdrawn_at is not None:
+        raise Conflict(f"person {row.id} was withdrawn from request {row.request.request_no} by its issuer")
+    task = task_service.get_task(session, row.task_fk)
+    if version is not None:
+        task_service.check_version(task, version)
+    if task.status != TaskStatus.OPEN or task.jurisdiction:
+        raise Conflict(f"the door check of person {row.id} is {task.status}"
+                       + (f", with community {task.jurisdiction}" if task.jurisdiction else ""),
+                       details=[task_service.task_state(task)])
+    if jurisdiction is not None and not task_service.covers(jurisdiction, community):
+        raise Forbidden(f"community {community} is not in your jurisdiction {jurisdiction or '–'}")
+    task.jurisdiction = community
+    task.owner_kind, task.owner_ref, task.owner_name = OwnerKind.COMMUNITY, community, community
+    row.community = community
+    audit(session, actor, "assist.hand_over", "assist_person", row.id, after={"community": community,
+                                                                             "task": task.id, "at": at.isoformat()})
+    task_service.flush_versioned(session, task)
     return row
 
 
