@@ -78,14 +78,16 @@ def list_users(session: SessionDep):
 @router.post("/users", response_model=UserRead, status_code=201)
 def create_user(session: SessionDep, body: UserCreate):
     return service.create_user(session, body.username, role=body.role, password=body.password,
-                               jurisdiction=body.jurisdiction, person_id=body.person_id)
+                               jurisdiction=body.jurisdiction, person_id=body.person_id, email=body.email,
+                               phone=body.phone, webhook=body.webhook, team=body.team)
 
 
 @router.patch("/users/{username}", response_model=UserRead)
 def update_user(session: SessionDep, username: Username, body: UserUpdate):
     user = service.get_user(session, username)
     return service.update_user(session, user, role=body.role,
-                               jurisdiction=body.jurisdiction, active=body.active, password=body.password)
+                               jurisdiction=body.jurisdiction, active=body.active, password=body.password,
+                               email=body.email, phone=body.phone, webhook=body.webhook, team=body.team)
 
 
 @router.get("/audit", response_model=list[AuditRead])

@@ -21,6 +21,14 @@ users_app = typer.Typer(help="Users: roles, jurisdictions, passwords, API tokens
 audit_app = typer.Typer(help="The audit log: every write, who, when, before/after.", no_args_is_help=True)
 
 
+EmailOpt = Annotated[str | None, typer.Option("--email", help="notifications by e-mail ('' clears)")]
+PhoneOpt = Annotated[str | None, typer.Option("--phone", help="notifications by SMS ('' clears)")]
+WebhookOpt = Annotated[str | None, typer.Option("--webhook", help="notifications to a personal work-chat robot, "
+                                                "an http(s) URL ('' clears)")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="the tracing team (team_id) the user works in: told "
+                                             "when a case is assigned to it ('' clears)")]
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -39,13 +47,15 @@ def create(username: str,
            password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from "
                                                         "stdin (scripts); otherwise prompt")] = False,
            person: Annotated[str | None, typer.Option("--person", help="role citizen: the person id the account "
-                                                      "is (they see and scan as that person only)")] = None) -> None:
+                                                      "is (they see and scan as that person only)")] = None,
+           email: EmailOpt = None, phone: PhoneOpt = None, webhook: WebhookOpt = None, team: TeamOpt = None) -> None:
     """A new user. Example: `echo 's3cret-pass' | fangkong users create wang --role commander
-    --jurisdiction 1401 --password-stdin`; a citizen: `... users create li --role citizen --person P0000042`"""
+    --jurisdiction 1401 --password-stdin --email wang@office.example --phone 13800000001`; a citizen:
+    `... users create li --role citizen --person P0000042`"""
     password = _password(password_stdin)
     with unit_of_work(actor=operator()) as session:
         user = service.create_user(session, username, role=role, password=password, jurisdiction=jurisdiction,
-                                   person_id=person)
+                                   person_id=person, email=email, phone=phone, webhook=webhook, team=team)
         out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}",
                   highlight=False)
 
@@ -53,11 +63,13 @@ def create(username: str,
 @users_app.command("list")
 @handle_errors
 def list_cmd() -> None:
-    """Every user with role, jurisdiction and whether active."""
+    """Every user with role, jurisdiction, whether active, team and contacts."""
     with unit_of_work() as session:
-        table = Table("username", "role", "jurisdiction", "active", "created by")
+        table = Table("username", "role", "jurisdiction", "active", "team", "contacts", "created by")
         for u in service.list_users(session):
-            table.add_row(u.username, u.role, u.jurisdiction or "(all)", "yes" if u.active else "no", u.created_by)
+            contacts = ", ".join(c for c in (u.email, u.phone, "webhook" if u.webhook else None) if c)
+            table.add_row(u.username, u.role, u.jurisdiction or "(all)", "yes" if u.active else "no", u.team_id or "",
+                          contacts, u.created_by)
         out.print(table)
 
 
@@ -67,12 +79,15 @@ def update(username: str, role: Annotated[str | None, typer.Option("--role")] = 
            jurisdiction: Annotated[str | None, typer.Option("--jurisdiction")] = None,
            active: Annotated[bool | None, typer.Option("--active/--disabled")] = None,
            password_stdin: Annotated[bool, typer.Option("--password-stdin", help="set a new password")] = False,
+           email: EmailOpt = None, phone: PhoneOpt = None, webhook: WebhookOpt = None, team: TeamOpt = None,
            ) -> None:
-    """Change a role, jurisdiction, password or disable a user (their tokens stop working)."""
+    """Change a role, jurisdiction, password, contacts or team, or disable a user (their tokens stop working).
+    Example: `fangkong users update wang --email wang@office.example --webhook ''`"""
     password = _password(True) if password_stdin else None
     with unit_of_work(actor=operator()) as session:
         user = service.update_user(session, service.get_user(session, username), role=role,
-                                   jurisdiction=jurisdiction, active=active, password=password)
+                                   jurisdiction=jurisdiction, active=active, password=password, email=email,
+                                   phone=phone, webhook=webhook, team=team)
         out.print(f"user {user.username}: {user.role}, jurisdiction {user.jurisdiction or '(all)'}, "
                   f"{'active' if user.active else 'disabled'}", highlight=False)
 

@@ -30,6 +30,14 @@ class User(Base):
     #: a citizen's account is bound to the one person they are: they see and scan as that person only
     person_fk: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
 
+    #: where notifications reach this user (fangkong/jobs/notify.py): e-mail, a phone for SMS, a webhook (a
+    #: personal work-chat robot); none set = the deployment's FANGKONG_NOTIFY_EMAILS for their audience
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    webhook: Mapped[str | None] = mapped_column(String(200))
+    #: the tracing team (contacts.teams team_id) the user works in: told when a case is assigned to it
+    team_id: Mapped[str | None] = mapped_column(String(32))
+
     person = relationship("Person", lazy="joined")
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +52,17 @@ class UserRead(BaseModel):
     created_at: datetime
     created_by: str
     person_id: str | None = Field(None, description="a citizen's account: the person it is bound to")
+    email: str | None = Field(None, description="notifications by e-mail")
+    phone: str | None = Field(None, description="notifications by SMS")
+    webhook: str | None = Field(None, description="notifications to a personal work-chat robot (JSON POST)")
+    team_id: str | None = Field(None, description="the tracing team the user works in (told of its cases)")
+
+
+#: a user's contacts (docs/operations.md, "Notifications"): checked by the service, with its message; "" clears one
+ContactEmail = Annotated[str | None, Field(max_length=254, description="e-mail for notifications")]
+ContactPhone = Annotated[str | None, Field(max_length=30, description="phone for SMS notifications")]
+ContactWebhook = Annotated[str | None, Field(max_length=200, description="a personal work-chat robot (http(s) URL)")]
+ContactTeam = Annotated[str | None, Field(max_length=32, description="the tracing team (team_id) the user works in")]
 
 
 class UserCreate(BaseModel):
@@ -63,6 +75,10 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=256)
     person_id: str | None = Field(None, min_length=1, max_length=64,
                                   description="role citizen: the one person the account is (required)")
+    email: ContactEmail = None
+    phone: ContactPhone = None
+    webhook: ContactWebhook = None
+    team: ContactTeam = None
 
 
 class UserUpdate(BaseModel):
@@ -72,6 +88,10 @@ class UserUpdate(BaseModel):
     jurisdiction: str | None = Field(None, pattern=r"^\d{0,12}$")
     active: bool | None = None
     password: str | None = Field(None, min_length=1, max_length=256)
+    email: ContactEmail = None
+    phone: ContactPhone = None
+    webhook: ContactWebhook = None
+    team: ContactTeam = None
 
 
 class MeRead(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pwdlib import PasswordHash
@@ -18,6 +19,7 @@ from fangkong.db.core import Base, utcnow
 from fangkong.db.scope import Principal, acting
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.kit.i18n import t
+from fangkong.protocol import contacts as contact_rules
 from fangkong.protocol.passwords import password_problem
 from fangkong.protocol.roles import ROLES, normalise_code, permissions_of, scope_prefix
 
@@ -98,27 +100,46 @@ def _person_fk(session: Session, role: str, person_id: str | None) -> int | None
 
 
 def create_user(session: Session, username: str, *, role: str, password: str, jurisdiction: str = "",
-                person_id: str | None = None) -> User:
+                person_id: str | None = None, email: str | None = None, phone: str | None = None,
+                webhook: str | None = None, team: str | None = None) -> User:
     """A new user, made by the session's actor; the password is kept as an argon2 hash only. A citizen names
-    the person they are."""
+    the person they are. A staff user's contacts (e-mail, phone for SMS, webhook) and tracing team say where their
+    notifications go (fangkong/jobs/notify.py)."""
     actor = acting(session)
     code = _check(role, jurisdiction, password, username)
+    contacts = _contacts(email=email, phone=phone, webhook=webhook, team=team)
     person_fk = _person_fk(session, role, person_id)
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise InvalidInput("a username is 1–64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"user {username!r} exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role, jurisdiction=code,
-                active=True, created_by=actor, person_fk=person_fk)
+                active=True, created_by=actor, person_fk=person_fk, **contacts)
     session.add(user)
     session.flush()
     audit(session, actor, "user.create", "user", username, after=_public(user))
     return user
 
 
+def _contacts(**given: str | None) -> dict[str, str | None]:
+    """The contact fields given (None = not given), checked; '' clears one. Keys as the User's columns."""
+    out = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        try:
+            out["team_id" if name == "team" else name] = getattr(contact_rules, name)(value)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    return out
+
+
 def _public(user: User) -> dict:
     out = {"username": user.username, "role": user.role, "jurisdiction": user.jurisdiction, "active": user.active}
-    return out | ({"person_fk": user.person_fk} if user.person_fk else {})
+    contacts = {"email": user.email, "phone": user.phone, "team_id": user.team_id,
+                # a robot's URL carries its key: the audit says where it points, not the key
+                "webhook": urlsplit(user.webhook).hostname if user.webhook else None}
+    return out | ({"person_fk": user.person_fk} if user.person_fk else {}) | {k: v for k, v in contacts.items() if v}
 
 
 def get_user(session: Session, username: str) -> User:
@@ -133,13 +154,19 @@ def list_users(session: Session) -> list[User]:
 
 
 def update_user(session: Session, user: User, *, role: str | None = None,
-                jurisdiction: str | None = None, active: bool | None = None, password: str | None = None) -> User:
-    """Change a user's role, jurisdiction, password or active flag (audited; a password is never logged)."""
+                jurisdiction: str | None = None, active: bool | None = None, password: str | None = None,
+                email: str | None = None, phone: str | None = None, webhook: str | None = None,
+                team: str | None = None) -> User:
+    """Change a user's role, jurisdiction, password, active flag or contacts ('' clears one) (audited; a
+    password is never logged)."""
     _forget_tokens()   # this process's cached principals may carry the old role or jurisdiction
     before = _public(user)
     code = _check(role or user.role, user.jurisdiction if jurisdiction is None else jurisdiction, password,
                   user.username)
+    contacts = _contacts(email=email, phone=phone, webhook=webhook, team=team)
     user.role, user.jurisdiction = role or user.role, code
+    for name, value in contacts.items():
+        setattr(user, name, value)
     if active is not None:
         user.active = active
     if password is not None:

@@ -4,7 +4,10 @@ back-off and an audit entry per message (`notify.send`). docs/operations.md, "No
 Who gets what: the tracing team when a case is assigned to it, the community's verifiers for each new door check
 (落地核查), the commander when a task's deadline passes (escalated by `tasks.escalate`), a monitored person who has
 not checked in by the day's hour (an SMS reminder). Staff notices go to the office's work-chat robot (webhook) and
-to the e-mail addresses configured for the audience; reminders go by SMS. Each cause is written once per channel
+to the responsible users' own contacts (e-mail, SMS, a personal robot: `fangkong users update NAME --email …`):
+the team's members (users of that team), the verifiers whose jurisdiction holds the community, the commanders
+whose jurisdiction holds the task's. When none of them has a contact, to the e-mail addresses configured for the
+audience (FANGKONG_NOTIFY_EMAILS). Reminders go by SMS. Each cause is written once per channel
 and recipient (outbox de-duplication key), however often a pass sees it. Messages name records (case numbers,
 person ids, communities), never a name or an ID number.
 """
@@ -19,17 +22,20 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import object_session
 
+from fangkong.auth.models import User
 from fangkong.contacts.teams.models import Investigation, InvestigationStatus, TracingTeam
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
 from fangkong.db.outbox import OutboxMessage, enqueue_once
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.checkins import service as checkins
+from fangkong.protocol.roles import in_subtree
 from fangkong.settings import Settings
 from fangkong.tasks.models import Task, TaskKind, TaskStatus
 
-__all__ = ["Channel", "SmsGateway", "Smtp", "Webhook", "channels", "collect", "send"]
+__all__ = ["Channel", "SmsGateway", "Smtp", "UserHook", "Webhook", "channels", "collect", "responsible", "send"]
 
 TIMEOUT_S = 10.0
 
@@ -96,9 +102,25 @@ class SmsGateway:
               {"Authorization": f"Bearer {self.token}"} if self.token else None)
 
 
+class UserHook:
+    """A user's own work-chat robot (User.webhook), shaped as Webhook; the message's recipient is the username,
+    the URL (it carries the robot's key) is read when sending, so it stays out of the outbox and the audit."""
+
+    name = "hook"
+
+    def send(self, msg: OutboxMessage) -> None:
+        session = object_session(msg)
+        url = session.scalar(select(User.webhook).where(User.username == msg.recipient)) if session else None
+        if not url:
+            raise LookupError(f"user {msg.recipient!r} has no webhook")
+        _post(url, {"msgtype": "text", "text": {"content": f"{msg.subject or ''}\n{msg.body}".strip()},
+                    "kind": msg.kind, "subject": msg.subject, "recipient": msg.recipient, "id": msg.id})
+
+
 def channels(settings: Settings) -> dict[str, Channel]:
-    """The configured channels; a message for one not configured stays pending."""
-    out: dict[str, Channel] = {}
+    """The configured channels; a message for one not configured stays pending. Users' own robots need no
+    configuration."""
+    out: dict[str, Channel] = {"hook": UserHook()}
     if settings.notify_webhook:
         out["webhook"] = Webhook(settings.notify_webhook)
     if settings.smtp_host:
@@ -163,11 +185,32 @@ def _emails(settings: Settings, audience: str) -> list[str]:
                    if k.startswith("verifier:") and code.startswith(k.split(":", 1)[1]) for a in addrs})
 
 
+def responsible(session, audience: str, code: str | None) -> list[User]:
+    """The active users an audience's notice is for: `team:<id>` its members (User.team_id), `verifier:<code>`
+    the verifiers whose jurisdiction holds the community, `commander` the commanders whose jurisdiction holds the
+    task's (`code`; a task with none: the deployment-wide commanders)."""
+    q = select(User).where(User.active.is_(True)).order_by(User.username)
+    if audience.startswith("team:"):
+        return list(session.scalars(q.where(User.team_id == audience.split(":", 1)[1])))
+    role = "verifier" if audience.startswith("verifier:") else audience
+    return [u for u in session.scalars(q.where(User.role == role)) if in_subtree(u.jurisdiction, code)]
+
+
+def _targets(settings: Settings, audience: str, users: list[User]) -> list[tuple[str, str]]:
+    """(channel, recipient) of a staff notice: the work chat, and the users' own contacts, or, when none of them
+    has one, the audience's configured e-mail addresses."""
+    targets = [("webhook", audience)] if settings.notify_webhook else []
+    own = [(channel, recipient) for u in users
+           for channel, recipient in (("smtp", u.email), ("sms", u.phone), ("hook", u.username if u.webhook else None))
+           if recipient]
+    return targets + (own or [("smtp", a) for a in _emails(settings, audience)])
+
+
 def _notice(session, settings: Settings, audience: str, *, kind: str, key: str, subject: str, body: str,
-            now: datetime) -> int:
-    """A staff notice to the work chat and to the audience's e-mail addresses, each once; audited when new."""
-    targets = ([("webhook", audience)] if settings.notify_webhook else []) + \
-        [("smtp", a) for a in _emails(settings, audience)]
+            now: datetime, code: str | None = None) -> int:
+    """A staff notice to the work chat and to the responsible users' contacts (or the audience's configured
+    e-mail addresses), each once; audited when new."""
+    targets = _targets(settings, audience, responsible(session, audience, code))
     new = 0
     for channel, recipient in targets:
         if enqueue_once(session, channel, recipient, body, kind=kind, dedup_key=key, subject=subject, now=now):
@@ -197,12 +240,12 @@ def collect(settings: Settings, now: datetime) -> dict:
             who = task.person.person_id if task.person else "-"
             counts["verification"] += _notice(
                 session, settings, f"verifier:{task.jurisdiction or ''}", kind="verification",
-                key=f"verification:{task.id}", subject=f"落地核查 {who}",
+                key=f"verification:{task.id}", subject=f"落地核查 {who}", code=task.jurisdiction,
                 body=f"新的落地核查：人员 {who}，社区 {task.jurisdiction}，"
                      f"请于 {task.due_at.astimezone(tz):%m-%d %H:%M} 前完成（任务 {task.id}）。", now=now)
         for task in session.scalars(select(Task).where(Task.escalated_at.is_not(None), Task.escalated_at >= since)):
             counts["overdue"] += _notice(
-                session, settings, "commander", kind="overdue", key=f"overdue:{task.id}",
+                session, settings, "commander", kind="overdue", key=f"overdue:{task.id}", code=task.jurisdiction,
                 subject=f"超时 {task.kind} #{task.id}",
                 body=f"任务 {task.id}（{task.kind}，{task.owner_name or task.owner_ref}）已于 "
                      f"{task.due_at.astimezone(tz):%m-%d %H:%M} 超时未完成。", now=now)

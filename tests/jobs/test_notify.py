@@ -7,6 +7,8 @@ import json
 import socket
 import threading
 from datetime import datetime, timedelta
+from email import message_from_string
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
@@ -127,3 +129,75 @@ def test_a_message_is_given_up_after_the_last_attempt(env, receivers):
     with unit_of_work() as s:
         (msg,) = s.scalars(select(OutboxMessage))
         assert (msg.status, msg.attempts) == ("dead", 2) and "500" in msg.last_error
+
+
+def _staff(s, username: str, role: str, jurisdiction: str = "", **contacts):
+    from fangkong.auth import service as auth_service
+    from fangkong.db.scope import bind
+
+    bind(s, None, actor="test")
+    user = auth_service.create_user(s, username, role=role, password="long-password-1", jurisdiction=jurisdiction,
+                                    **contacts)
+    return user
+
+
+@pytest.mark.both_stores
+def test_notices_go_to_the_responsible_users_own_contacts(env, tmp_path, receivers):
+    """The team's members, the verifiers whose jurisdiction holds the community and the commanders whose
+    jurisdiction holds the task are told on their own e-mail, phone and robot; users of another team or place, or
+    disabled, are not; FANGKONG_NOTIFY_EMAILS is used only for an audience none of whose users has a contact."""
+    http, smtp, box = receivers
+    base = f"http://127.0.0.1:{http.server_port}"
+    with unit_of_work() as s:
+        add_team(s, "T01")
+        _staff(s, "t01a", "epidemiologist", "140105", team="T01", email="t01a@office.test", webhook=f"{base}/t01a")
+        _staff(s, "t02a", "epidemiologist", "140105", team="T02", email="t02a@office.test")
+        _staff(s, "v1", "verifier", "140105", phone="139 0000 0001", email="v1@office.test")
+        _staff(s, "v9", "verifier", "140106", email="v9@office.test")             # another district
+        off = _staff(s, "v0", "verifier", "140105", email="v0@office.test")
+        off.active = False                                                      # disabled
+        _staff(s, "cmd", "commander", "", email="cmd@office.test")
+    traced_city(tmp_path / "city")
+    now = datetime(2022, 3, 12, 15, 0, tzinfo=TZ)
+    with unit_of_work() as s:
+        assert task_service.escalate_overdue(s, now=now)
+    settings = env.model_copy(update={
+        "notify_webhook": f"{base}/hook", "sms_url": f"{base}/sms", "sms_token": "gw-secret",
+        "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_from": "fangkong@office.test",
+        "notify_emails": {"commander": ["env-cmd@office.test"], "team:T01": ["env-t01@office.test"],
+                          "verifier:140105": ["env-v@office.test"]}})
+    first = notify.collect(settings, now)
+    assert all(first[k] > 0 for k in ("team_assignment", "verification", "overdue")), first
+    assert notify.collect(settings, now) == dict.fromkeys(first, 0)
+    sent = notify.send(settings, utcnow())
+    assert sent["failed"] == 0 and sent["dead"] == 0
+    mails = {}
+    for tos, content in box.mails:
+        for r in tos:
+            mails.setdefault(r, []).append(content)
+    assert set(mails) == {"t01a@office.test", "v1@office.test", "cmd@office.test"}
+    subjects = [message_from_string(m, policy=default)["subject"] for m in mails["t01a@office.test"]]
+    assert subjects and all(sub.startswith("流调任务") for sub in subjects)
+    personal = [d for p, d, _ in http.got if p == "/t01a"]
+    assert personal and {d["kind"] for d in personal} == {"team_assignment"} and personal[0]["recipient"] == "t01a"
+    sms = [(d, auth) for p, d, auth in http.got if p == "/sms"]
+    staff_sms = [d for d, auth in sms if d["phone"] == "13900000001"]
+    assert staff_sms and all("落地核查" in d["text"] for d in staff_sms) and all(a == "Bearer gw-secret" for _, a in sms)
+    assert {d["kind"] for p, d, _ in http.got if p == "/hook"} == {"team_assignment", "verification", "overdue"}
+    with unit_of_work() as s:
+        assert f"{base}/t01a" not in str(s.scalars(select(AuditEntry.after)).all())   # the robot's URL stays out
+        assert set(s.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+def test_an_audience_whose_users_have_no_contact_falls_back_to_the_setting(env):
+    with unit_of_work() as s:
+        _staff(s, "cmd", "commander", "")                       # no contact
+        _staff(s, "cmd2", "commander", "1401", email="c2@office.test")   # holds only 1401's tasks
+    settings = env.model_copy(update={"notify_emails": {"commander": ["env-cmd@office.test"]}})
+    with unit_of_work() as s:
+        users = notify.responsible(s, "commander", "140105001001")
+        assert [u.username for u in users] == ["cmd", "cmd2"]
+        assert notify._targets(settings, "commander", users) == [("smtp", "c2@office.test")]
+        users = notify.responsible(s, "commander", "140205001001")   # another city: cmd2 does not hold it
+        assert notify._targets(settings, "commander", users) == [("smtp", "env-cmd@office.test")]
+        assert notify._targets(settings, "team:T09", notify.responsible(s, "team:T09", None)) == []
