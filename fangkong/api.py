@@ -36,6 +36,7 @@ from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router
 from fangkong.contacts.schemas import TraceOut
 from fangkong.contacts.teams.api import router as teams_router
+from fangkong.contacts.teams.forms_web import router as investigation_forms
 from fangkong.contacts.web import router as contacts_web
 from fangkong.db.core import utcnow
 from fangkong.db.migrate import ensure_current
@@ -100,6 +101,7 @@ ROUTERS = (
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
+    investigation_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

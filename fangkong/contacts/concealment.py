@@ -59,15 +59,21 @@ def _covered(place: str, name: str | None, s: datetime, e: datetime, declared) -
     return False
 
 
-def undeclared(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo) -> list[Point]:
+def undeclared(session: Session, case: Case, *, lake: Lake, edition: Edition, tz: ZoneInfo,
+               declared_entries: list[dict] | None = None) -> list[Point]:
     """Every data point of the case's window — venue scans and carrier cells — marked declared or not.
 
     A point counts as declared when the interview named the same venue (by id or name) or cell and a
     time span that touches it (or no time at all). The undeclared ones are what seed 003 calls 瞒报.
+    `declared_entries` compares a declaration not saved yet (the investigation form, as the team types) instead
+    of the investigation's.
     """
     if case.window_start is None:
-        raise InvalidInput(f"case {case.case_no} has not been traced yet: its window is not set")
-    declared = parse_declared(team_service.get_investigation(session, case).declared_trajectory or [], tz)
+        raise InvalidInput(f"case {case.case_no} has not been traced yet: its window is not set",
+                           key="inv_not_traced", params={"case": case.case_no})
+    if declared_entries is None:
+        declared_entries = team_service.get_investigation(session, case).declared_trajectory or []
+    declared = parse_declared(declared_entries, tz)
     points = [Point("venue_scan", p["venue_id"], p["name"], p["start"], p["end"],
                     _covered(p["venue_id"], p["name"], p["start"], p["end"], declared))
               for p in service.trajectory(session, case, lake=lake, edition=edition, tz=tz)]

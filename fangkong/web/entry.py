@@ -17,6 +17,7 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/zones/new", "zone_new_title", ("POST", "/zones/new")),
     ("/measures/act", "measures_title", ("POST", "/measures/1/extend")),
     ("/zones?status=proposed", "zone_act_title", ("POST", "/zones/1/approve")),
+    ("/cases", "inv_title", ("POST", "/cases/C000001/investigation")),
     ("/isolation/rooms", "rooms_title", ("POST", "/isolation/rooms/assign-all")),
 ]
 

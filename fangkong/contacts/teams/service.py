@@ -214,9 +214,11 @@ def _check_step(inv: Investigation, status: str) -> None:
     if status not in INVESTIGATION_STATUSES[1:]:
         raise InvalidInput(f"status must be one of {', '.join(INVESTIGATION_STATUSES[1:])}")
     if inv.status == InvestigationStatus.WAITING:
-        raise Conflict(f"case {inv.case.case_no} has no team yet; its investigation cannot move on")
+        raise Conflict(f"case {inv.case.case_no} has no team yet; its investigation cannot move on",
+                       key="inv_no_team", params={"case": inv.case.case_no})
     if INVESTIGATION_STATUSES.index(status) < INVESTIGATION_STATUSES.index(inv.status):
-        raise Conflict(f"investigation of case {inv.case.case_no} is {inv.status}; it cannot go back to {status}")
+        raise Conflict(f"investigation of case {inv.case.case_no} is {inv.status}; it cannot go back to {status}",
+                       key="inv_no_back", params={"case": inv.case.case_no})
 
 
 def get_investigation(session: Session, case: Case) -> Investigation:
