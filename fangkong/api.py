@@ -44,7 +44,7 @@ from fangkong.db.scoping import unscoped
 from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.jobs.web import router as jobs_web
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
 from fangkong.measures.api import router as measures_router
 from fangkong.measures.checkins.api import router as checkins_router
@@ -113,7 +113,7 @@ def trace_case(session: SessionDep, settings: SettingsDep, case_id: Annotated[st
     case = case_service.get_case(session, case_id)  # in the caller's jurisdiction, or 404
     # contacts are found wherever they live (out-of-area ones become assist requests): logged as read.unscoped
     with unscoped(session, f"trace {case.case_no}"):
-        return flows.respond(session, settings, case, now=utcnow(), actor=actor_of(session)).trace.as_json()
+        return flows.respond(session, settings, case, now=utcnow()).trace.as_json()
 
 
 @app.get("/docs", include_in_schema=False)

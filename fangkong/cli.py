@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -217,9 +218,9 @@ def import_cmd(
             bar.update(task, description=f"import {path.name}")
 
         # a lake table is validated in one pass, then written one day partition at a time
-        results = importer.import_folder(unit_of_work, settings, folder, strict=strict, on_file=on_file,
-                                         source=source, progress=step_bars(bar, lambda table: f"{table} days"),
-                                         actor=operator())
+        results = importer.import_folder(partial(unit_of_work, actor=operator()), settings, folder, strict=strict,
+                                         on_file=on_file, source=source,
+                                         progress=step_bars(bar, lambda table: f"{table} days"))
         bar.update(task, total=len(results), completed=len(results), description="import")
     table = Table(title="import")
     for col in ("file", "rows", "new", "unchanged", "rejected", "committed"):

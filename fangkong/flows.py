@@ -12,7 +12,7 @@ from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.contacts.teams import service as team_service
 from fangkong.contacts.teams.models import Investigation
-from fangkong.db.scope import acting_as
+from fangkong.db.scope import acting
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
@@ -41,34 +41,33 @@ def lake_for(settings: Settings, at: datetime | None = None) -> Lake:
     return Lake.from_settings(settings, at)
 
 
-def trace_case(session: Session, settings: Settings, case: Case, *, now: datetime,
-               actor: str = "system") -> contact_service.TraceResult:
+def trace_case(session: Session, settings: Settings, case: Case, *, now: datetime) -> contact_service.TraceResult:
     return contact_service.trace(session, case, lake=lake_for(settings, case.sampled_at),
                                  edition=load_edition(settings.edition), tz=settings.zone, now=now,
-                                 companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor)
+                                 companion_min_cell_hours=settings.companion_min_cell_hours)
 
 
-def respond(session: Session, settings: Settings, case: Case, *, now: datetime, actor: str = "system") -> Response:
+def respond(session: Session, settings: Settings, case: Case, *, now: datetime) -> Response:
     """Everything that follows a declared case, in one transaction: trace, place everyone, recolour codes,
     propose zones from the case's places (a commander approves them)."""
-    return respond_many(session, settings, [case], now=now, actor=actor)[0]
+    return respond_many(session, settings, [case], now=now)[0]
 
 
 def respond_many(session: Session, settings: Settings, cases: list[Case], *, now: datetime,
-                 actor: str = "system", keep_evidence: bool = True) -> list[Response]:
+                 keep_evidence: bool = True) -> list[Response]:
     """The same for a bad day's cases: traced together (one lake query per step), then each placed.
     keep_evidence: as contacts.service.trace_many (False when only counts are shown)."""
     edition = load_edition(settings.edition)
+    actor = acting(session)
     investigations = []
     for case in cases:
         for ended in measure_service.end_for_case(session, case.person_fk, now=now, actor=actor):
             sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
-        with acting_as(session, actor):
-            investigations.append(team_service.open_investigation(session, case, now=now))  # at once
+        investigations.append(team_service.open_investigation(session, case, now=now))  # at once
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
-                                         companion_min_cell_hours=settings.companion_min_cell_hours, actor=actor,
+                                         companion_min_cell_hours=settings.companion_min_cell_hours,
                                          keep_evidence=keep_evidence)
     out = []
     for case, result, investigation in zip(cases, results, investigations, strict=True):
@@ -78,9 +77,7 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
         rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
         people = [case.person_fk] + result.person_fks()
         codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
-        with acting_as(session, actor):
-            zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone,
-                                                  now=now)
+        zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now)
         out.append(Response(trace=result, measures=assigned, codes=codes, zones=zones, investigation=investigation,
                             rooms=rooms))
     return out

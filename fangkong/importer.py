@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
-from fangkong.db.scope import acting_as
+from fangkong.db.scope import acting, acting_as
 from fangkong.errors import InvalidInput
 from fangkong.lake import ingest
 from fangkong.lake.files import (
@@ -89,11 +89,11 @@ def _import_testing(session: Session, settings: Settings, table: str, tf, *, str
 
 def import_folder(session_factory: Callable, settings: Settings, folder: Path, *, strict: bool = False,
                   on_file: Callable[[str, Path], None] | None = None, source: str | None = None,
-                  progress: Callable[[str, int, int], None] | None = None,
-                  actor: str = "import") -> list[ImportResult]:
+                  progress: Callable[[str, int, int], None] | None = None) -> list[ImportResult]:
     """Import each table found in the folder; each file is its own unit (committed before the next), with
     one audit entry (who, which file, its counts) in the same transaction; `progress(table, days done, days)`
-    follows a lake table's day partitions."""
+    follows a lake table's day partitions. Who imports: the sessions' actor (`session_factory` binds it, e.g.
+    the CLI's operator), else "import"."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
     found = [(t, p) for t in ORDER if (p := find_table_file(folder, t)) is not None]
@@ -107,12 +107,12 @@ def import_folder(session_factory: Callable, settings: Settings, folder: Path, *
         if on_file:
             on_file(table, path)
         if table == "boundaries":
-            with session_factory() as session, acting_as(session, actor):  # audited by the service
+            with session_factory() as session, acting_as(session, "import"):  # audited by the service
                 results.append(boundary_service.import_boundaries(session, path, strict=strict))
             continue
-        with session_factory() as session:
+        with session_factory() as session, acting_as(session, "import"):
             r = import_table(session, settings, table, path, strict=strict, source=source, progress=progress)
-            audit(session, actor, "import.file", table, path.name[:100], after={
+            audit(session, acting(session), "import.file", table, path.name[:100], after={
                 "rows": r.rows, "inserted": r.inserted, "unchanged": r.unchanged, "rejected": r.rejected,
                 "committed": r.committed, "source": source})
             results.append(r)

@@ -124,7 +124,7 @@ def _overrides(session: Session, seeds: dict[str, steps.Seed]) -> pa.Table:
 
 def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edition, tz: ZoneInfo,
                now: datetime, companion_min_cell_hours: float = 0.0, days_before: int | None = None,
-               actor: str = "system", keep_evidence: bool = True) -> list[TraceResult]:
+               keep_evidence: bool = True) -> list[TraceResult]:
     """Trace declared cases together, exactly per DOMAIN.md §4, and store the risk persons of each.
 
     One lake query per step serves every case (a bad day's cases in one pass); each case's answer is
@@ -151,7 +151,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
         overlaps = steps.overlaps(lake.same_day(close.visits, steps.windows(seeds), rules.dwell))
         found = steps.by_case(close.evidence, secondary, overlaps)
         return _assemble_and_store(session, lake, batches, found, in_cells.get(), holders, named,
-                                   edition=edition.name, tz=tz, now=now, actor=actor,
+                                   edition=edition.name, tz=tz, now=now,
                                    keep_evidence=keep_evidence)
 
 
@@ -165,7 +165,7 @@ def _batches(seeds: dict[str, steps.Seed]) -> list[dict[str, steps.Seed]]:
 def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, steps.Seed]],
                         found: dict[str, list[steps.Evidence]], met: pa.Table, holders: pa.Table,
                         first_named: lanes.Later[pa.Table], *, edition: str, tz: ZoneInfo, now: datetime,
-                        actor: str, keep_evidence: bool) -> list[TraceResult]:
+                        keep_evidence: bool) -> list[TraceResult]:
     """Each case's risk persons (its evidence, the companions named, the highest category per person: assemble)
     stored in place of the earlier ones; a declared case met becomes a chain edge. The cases go in batches (a bad
     day's millions of rows: memory bounded per batch), each assembled on the lake lane in parts cut by person
@@ -193,7 +193,7 @@ def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, st
             case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
                 sd.window.end, edition
             result = TraceResult(case=case, edition=edition, window=sd.window, rows=_rows_of(rows, k), tz=tz)
-            audit(session, actor, "case.trace", "case", case.case_no, after=result.counts())
+            audit(session, acting(session), "case.trace", "case", case.case_no, after=result.counts())
             results.append(result)
     return results
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.teams import service as teams
 from fangkong.contacts.teams.models import Investigation, TracingTeam
-from fangkong.db.scope import acting_as
+from fangkong.db.scope import acting, acting_as
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Hospital, RoomStay, VerificationOutcome
 from fangkong.measures.sites import capacity
@@ -26,6 +26,7 @@ from fangkong.tasks.models import Task, TaskKind, TaskStatus
 __all__ = ["prepare_city", "field_work", "Figures", "figures", "rows"]
 
 _SITE_ROOMS = 150  # a typical requisitioned hotel
+DEMO = "demo"  # who the demo's resources and field work are by when the session names nobody
 
 
 def _districts(session: Session) -> dict[str, int]:
@@ -42,68 +43,75 @@ def _hotels(session: Session, district: str) -> list[Venue]:
     return list(session.scalars(q))
 
 
-def prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_district: int = 2,
-                 actor: str = "demo") -> dict[str, int]:
+def prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_district: int = 2) -> dict[str, int]:
     """Per district: tracing teams (2 CDC/medical + 1 police), isolation sites at its hotels holding the
-    reserve (rooms per 10 000 residents), 三区两通道 in place; one designated hospital for the city."""
+    reserve (rooms per 10 000 residents), 三区两通道 in place; one designated hospital for the city. Done by the
+    session's actor, else "demo"."""
+    with acting_as(session, DEMO):
+        return _prepare_city(session, per_10k=per_10k, now=now, teams_per_district=teams_per_district)
+
+
+def _prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_district: int) -> dict[str, int]:
     made = {"teams": 0, "sites": 0, "rooms": 0, "hospitals": 0}
     for district, residents in sorted(_districts(session).items()):
         for i in range(1, teams_per_district + 1):
             members = [{"name": f"疾控{i}A", "role": "cdc", "phone": None},
                        {"name": f"医护{i}B", "role": "medical", "phone": None},
                        {"name": f"民警{i}C", "role": "police", "phone": None}]
-            with acting_as(session, actor):
-                teams.register_team(session, f"T{district}-{i}", name=f"{district}流调{i}队", jurisdiction=district,
-                                    members=members, max_cases=2, now=now)
+            teams.register_team(session, f"T{district}-{i}", name=f"{district}流调{i}队", jurisdiction=district,
+                                members=members, max_cases=2, now=now)
             made["teams"] += 1
         need = reserve_needed(residents, per_10k)
         for j, hotel in enumerate(_hotels(session, district)):
             if need <= 0:
                 break
             rooms = min(_SITE_ROOMS, need)
-            with acting_as(session, actor):
-                sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
-                               jurisdiction=district, lat=hotel.lat, lon=hotel.lon,
-                               three_zones_two_channels=True, rooms=rooms)
+            sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
+                           jurisdiction=district, lat=hotel.lat, lon=hotel.lon,
+                           three_zones_two_channels=True, rooms=rooms)
             need -= rooms
             made["sites"] += 1
             made["rooms"] += rooms
     total = sum(_districts(session).values())
     city = next(iter(sorted(_districts(session))), "140100")[:4]
-    with acting_as(session, actor):
-        hospitals.add_hospital(session, "H-DESIGNATED", name="定点医院", jurisdiction=city,
-                               beds=max(50, reserve_needed(total, 5)),
-                               negative_pressure_beds=max(10, reserve_needed(total, 1)))
+    hospitals.add_hospital(session, "H-DESIGNATED", name="定点医院", jurisdiction=city,
+                           beds=max(50, reserve_needed(total, 5)),
+                           negative_pressure_beds=max(10, reserve_needed(total, 1)))
     made["hospitals"] = 1
     return made
 
 
-def field_work(session: Session, cases: list[Case], *, now: datetime, actor: str = "demo") -> None:
+def field_work(session: Session, cases: list[Case], *, now: datetime) -> None:
     """What the teams report during the day (deterministic): cases admitted 30 min after being declared; nine
     in ten door checks done two hours after the person was found; three in four transfers arrived four hours
     after the room was assigned; the first case's investigation closed 2½ h after it began. The rest stays
-    open and shows up in the overdue list."""
+    open and shows up in the overdue list. Done by the session's actor, else "demo"."""
+    with acting_as(session, DEMO):
+        _field_work(session, cases, now=now)
+
+
+def _field_work(session: Session, cases: list[Case], *, now: datetime) -> None:
     h = session.scalar(select(Hospital).where(Hospital.designated).order_by(Hospital.id).limit(1))
     for case in cases:
         if h is not None and case.declared_at and case.declared_at + timedelta(minutes=30) <= now:
-            hospitals.admit(session, case, h, at=case.declared_at + timedelta(minutes=30), actor=actor)
+            hospitals.admit(session, case, h, at=case.declared_at + timedelta(minutes=30),
+                           actor=acting(session))
     checks = session.scalars(select(Task).where(Task.kind == TaskKind.VERIFICATION,
                                                 Task.status == TaskStatus.OPEN).order_by(Task.id))
     for i, task in enumerate(list(checks)):
         done_at = task.started_at + timedelta(hours=2)
         if i % 10 != 9 and done_at <= now:
             verification.record_outcome(session, task, VerificationOutcome.FOUND_PLACED, jurisdiction=task.jurisdiction or "",
-                                        version=task.version, at=done_at, actor=actor)
+                                        version=task.version, at=done_at, actor=acting(session))
     stays = session.scalars(select(RoomStay).where(RoomStay.arrived_at.is_(None), RoomStay.left_at.is_(None))
                             .order_by(RoomStay.id))
     for i, stay in enumerate(list(stays)):
         if i % 4 != 3 and stay.assigned_at + timedelta(hours=4) <= now:
-            sites.arrive(session, stay.person, at=stay.assigned_at + timedelta(hours=4), actor=actor)
+            sites.arrive(session, stay.person, at=stay.assigned_at + timedelta(hours=4), actor=acting(session))
     first = session.scalar(select(Investigation).where(Investigation.case_fk == cases[0].id)) if cases else None
     if first is not None and first.team is not None and first.started_at + timedelta(hours=2.5) <= now:
-        with acting_as(session, actor):
-            teams.update_investigation(session, first, version=first.version, status="closed",
-                                       now=first.started_at + timedelta(hours=2.5), notes="密接已全部落位")
+        teams.update_investigation(session, first, version=first.version, status="closed",
+                                   now=first.started_at + timedelta(hours=2.5), notes="密接已全部落位")
 
 
 @dataclass

@@ -51,11 +51,13 @@ def load(folder: Path) -> Path:
     command line to parse, no progress bars); a rejected row fails the test. Tests of the import itself type
     `clihelp.fk("import", folder)` as a user would. What lab results set in motion (a re-check declaring a case, its
     trace) is the CLI's doing and not done here: import lab results with `fk`."""
+    from functools import partial
+
     from fangkong import importer
     from fangkong.kit.clikit import unit_of_work
     from fangkong.settings import get_settings
 
-    results = importer.import_folder(unit_of_work, get_settings(), folder, actor="test")
+    results = importer.import_folder(partial(unit_of_work, actor="test"), get_settings(), folder)
     rejected = [e for r in results for e in (r.errors or [])]
     assert not rejected, rejected[:5]
     return folder
