@@ -58,7 +58,7 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
                     out[fk].append(Reason(o.label, o.end_at))
     for part in chunks(sorted(set(person_fks))):
         pending = (select(TestTask.person_fk, func.min(TestTask.due_date)).join(Measure)
-                   .where(TestTask.person_fk.in_(part), TestTask.result == TestResult.PENDING,
+                   .where(one_of(session, TestTask.person_fk, part), TestTask.result == TestResult.PENDING,
                           Measure.ended_at.is_(None),
                           Measure.start_at <= now)
                    .group_by(TestTask.person_fk))

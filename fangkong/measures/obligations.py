@@ -64,7 +64,7 @@ def tests_of(session: Session, measure_ids: list[int]) -> dict[int, list[Test]]:
     out: dict[int, list[Test]] = defaultdict(list)
     for part in chunks(sorted(set(measure_ids))):
         q = select(TestTask.measure_fk, TestTask.id, TestTask.due_date, TestTask.result, TestTask.result_at,
-                   TestTask.resample_of).where(TestTask.measure_fk.in_(part))
+                   TestTask.resample_of).where(one_of(session, TestTask.measure_fk, part))
         for mfk, tid, due, result, result_at, of in session.execute(q):
             out[mfk].append(Test(tid, due, result, result_at, of))
     return out
@@ -156,7 +156,7 @@ def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> 
     q = select(Measure.id, Measure.person_fk, Measure.category, Measure.kind, Measure.start_at, Measure.end_at,
                Measure.source_kind, Measure.source_ref, Measure.needs_results, Measure.case_fk,
                Measure.risk_person_fk, Measure.edition).where(
-        Measure.person_fk.in_(part), Measure.start_at <= at,
+        one_of(session, Measure.person_fk, part), Measure.start_at <= at,
         or_(Measure.ended_at.is_(None), Measure.ended_at > at),
         or_(Measure.needs_results, Measure.end_at > at))
     rows = session.execute(q).all()
@@ -192,26 +192,30 @@ def met_by_results(session: Session, late: list, at: datetime, tz: ZoneInfo) -> 
 
 def _cases(session: Session, part: list[int], at: datetime) -> list[tuple[int, Obligation]]:
     """An open case is an obligation from its positive report until its discharge from hospital."""
-    cases = list(session.scalars(select(Case).where(Case.person_fk.in_(part),
-                                                    Case.status != CaseStatus.RULED_OUT,
-                                                    Case.reported_at <= at)))
+    # the columns, not Case and HospitalAdmission objects (an admission joins its hospital and its case)
+    cases = session.execute(select(Case.id, Case.person_fk, Case.status, Case.case_no, Case.reported_at,
+                                   Case.declared_at).where(one_of(session, Case.person_fk, part),
+                                                           Case.status != CaseStatus.RULED_OUT,
+                                                           Case.reported_at <= at)).all()
     if not cases:
         return []
-    stays: dict[int, list[HospitalAdmission]] = defaultdict(list)
-    for a in session.scalars(select(HospitalAdmission).where(HospitalAdmission.case_fk.in_([c.id for c in cases]),
-                                                             HospitalAdmission.admitted_at <= at)
-                             .order_by(HospitalAdmission.admitted_at)):
-        stays[a.case_fk].append(a)
+    last: dict[int, tuple[datetime, datetime | None]] = {}
+    for case_fk, admitted, discharged in session.execute(
+            select(HospitalAdmission.case_fk, HospitalAdmission.admitted_at, HospitalAdmission.discharged_at)
+            .where(one_of(session, HospitalAdmission.case_fk, [c.id for c in cases]),
+                   HospitalAdmission.admitted_at <= at)
+            .order_by(HospitalAdmission.admitted_at, HospitalAdmission.id)):
+        last[case_fk] = (admitted, discharged)  # the latest admission by then
     out = []
     for c in cases:
-        last = stays[c.id][-1] if stays[c.id] else None
-        if last is not None and last.discharged_at is not None and last.discharged_at <= at:
+        stay = last.get(c.id)
+        if stay is not None and stay[1] is not None and stay[1] <= at:
             continue  # discharged: what follows is the post-discharge monitoring obligation
         label = c.status if c.declared_at is not None and c.declared_at <= at else "suspected"
         out.append((c.person_fk, Obligation("case", label, c.reported_at, None, source_kind="case",
                                             source_ref=c.case_no, case_id=c.id)))
-        if last is not None and (last.discharged_at is None or last.discharged_at > at):
-            out.append((c.person_fk, Obligation("hospital_stay", "hospital", last.admitted_at, None,
+        if stay is not None:
+            out.append((c.person_fk, Obligation("hospital_stay", "hospital", stay[0], None,
                                                 source_kind="case", source_ref=c.case_no, case_id=c.id)))
     return out
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.db.sets import chunks
+from fangkong.db.sets import chunks, one_of
 from fangkong.zones.models import Zone, ZoneResident, ZoneStatus
 
 __all__ = ["residence_levels"]
@@ -17,7 +17,7 @@ def residence_levels(session: Session, person_fks: list[int]) -> dict[int, list[
     out: dict[int, list[str]] = {}
     for part in chunks(sorted(set(person_fks))):
         q = (select(ZoneResident.person_fk, Zone.level).join(Zone)
-             .where(ZoneResident.person_fk.in_(part), Zone.status == ZoneStatus.APPROVED))
+             .where(one_of(session, ZoneResident.person_fk, part), Zone.status == ZoneStatus.APPROVED))
         for fk, level in session.execute(q):
             out.setdefault(fk, []).append(level)
     return out
