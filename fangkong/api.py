@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import fangkong.models  # noqa: F401 - the models registry: every table, the jurisdiction rules
 from fangkong import __version__, flows
 from fangkong.assist.api import router as assist_router
+from fangkong.assist.forms_web import router as assist_forms
 from fangkong.assist.inputs.api import router as inputs_router
 from fangkong.assist.web import router as verify_web
 from fangkong.auth import policy
@@ -101,7 +102,7 @@ ROUTERS = (
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
-    investigation_forms,
+    investigation_forms, assist_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

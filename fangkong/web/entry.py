@@ -18,6 +18,8 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/measures/act", "measures_title", ("POST", "/measures/1/extend")),
     ("/zones?status=proposed", "zone_act_title", ("POST", "/zones/1/approve")),
     ("/cases", "inv_title", ("POST", "/cases/C000001/investigation")),
+    ("/assist/new", "assist_new_title", ("POST", "/assist/new")),
+    ("/assist", "assist_title", ("POST", "/assist/requests/A1/persons/1/outcome")),
     ("/isolation/rooms", "rooms_title", ("POST", "/isolation/rooms/assign-all")),
 ]
 
