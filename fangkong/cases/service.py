@@ -37,7 +37,7 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime,
     """A first positive result: a suspected case (可疑阳性), placed within the deadline, not yet traced."""
     person = people_service.get_person(session, person_id)
     if _open_case(session, person.id):
-        raise Conflict(f"person {person_id} already has an open case")
+        raise Conflict(f"person {person_id} already has an open case", key="err_open_case", params={"person": person_id})
     now = now or utcnow()
     case = Case(person_fk=person.id, status=CaseStatus.SUSPECTED, sampled_at=sampled_at, reported_at=now,
                 placed_deadline_at=deadline("case_placed", now))
@@ -53,7 +53,8 @@ def recheck(session: Session, case: Case, *, positive: bool, onset_date: date | 
             isolated_at: datetime | None = None, now: datetime | None = None) -> Case:
     """复核: a positive re-check declares the case (confirmed if symptomatic, else asymptomatic)."""
     if case.status != CaseStatus.SUSPECTED:
-        raise Conflict(f"case {case.case_no} is {case.status}, not awaiting a re-check")
+        raise Conflict(f"case {case.case_no} is {case.status}, not awaiting a re-check", key="err_not_awaiting_recheck",
+                       params={"case": case.case_no})
     now = now or utcnow()
     before = {"status": case.status}
     if not positive:
@@ -77,11 +78,12 @@ def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onse
     _check_times(sampled_at, isolated_at)
     now = now or utcnow()
     if last_negative_at is not None and last_negative_at > sampled_at:
-        raise InvalidInput("last negative sample is after the positive sample")
+        raise InvalidInput("last negative sample is after the positive sample", key="err_negative_after_positive")
     person = people_service.get_person(session, person_id)
     case = _open_case(session, person.id)
     if case is not None and case.status in DECLARED:
-        raise Conflict(f"person {person_id} is already case {case.case_no}")
+        raise Conflict(f"person {person_id} is already case {case.case_no}", key="err_already_case",
+                       params={"person": person_id, "case": case.case_no})
     if case is None:
         case = report_positive(session, person_id, sampled_at=sampled_at, now=now)
     case.last_negative_at = last_negative_at
@@ -97,7 +99,7 @@ def get_case(session: Session, case_ref: str | int) -> Case:
     if case is None and ref.isdigit() and len(ref) < 12:
         case = session.get(Case, int(ref))
     if case is None:
-        raise NotFound(f"unknown case {ref!r}")
+        raise NotFound(f"unknown case {ref!r}", key="err_unknown_case", params={"case": ref})
     return case
 
 

@@ -61,7 +61,9 @@ def _person_refusal(state: FormState, exc: FangkongError, lang: str) -> None:
     if isinstance(exc, NotFound):
         state.errors["person_id"] = t("form_no_person", lang).format(person=state.values.get("person_id"))
     elif isinstance(exc, Conflict):
-        state.refusal = f"{t('case_exists', lang).format(person=state.values.get('person_id'))} ({exc.message})"
+        state.refusal = t("case_exists", lang).format(person=state.values.get("person_id"))
+        if exc.key:  # which: an open case, or already this case (issue 25: in the user's language, not English)
+            state.refusal += f"（{refusal_text(exc, lang)}）" if lang == "zh" else f" ({refusal_text(exc, lang)})"
     else:
         state.refusal = refusal_text(exc, lang)
 

@@ -41,20 +41,24 @@ def record_absence(session: Session, zone: Zone, *, day: date, person_id: str, r
     require_zone_inside(session, zone)
     actor = acting(session)
     if reason not in ABSENCE_REASONS:
-        raise InvalidInput(f"absence reason must be one of {', '.join(ABSENCE_REASONS)}, got {reason!r}")
+        raise InvalidInput(f"absence reason must be one of {', '.join(ABSENCE_REASONS)}, got {reason!r}", key="err_bad_absence",
+                           params={"input": reason})
     if zone.status != ZoneStatus.APPROVED:
-        raise Conflict(f"zone {zone.zone_no} is {zone.status}; absences are recorded for approved zones")
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}; absences are recorded for approved zones",
+                       key="err_zone_not_approved", params={"zone": zone.zone_no})
     person = session.scalar(select(Person).where(Person.person_id == person_id))
     if person is None:
-        raise NotFound(f"unknown person {person_id!r}")
+        raise NotFound(f"unknown person {person_id!r}", key="form_no_person", params={"person": person_id})
     if person.id not in _residents(session, zone):
-        raise InvalidInput(f"{person_id} is not a resident of zone {zone.zone_no}: only residents are accounted for")
+        raise InvalidInput(f"{person_id} is not a resident of zone {zone.zone_no}: only residents are accounted for",
+                           key="err_not_resident", params={"person": person_id, "zone": zone.zone_no})
     old = session.scalar(select(ZoneAbsence).where(ZoneAbsence.zone_fk == zone.id, ZoneAbsence.day == day,
                                                    ZoneAbsence.person_fk == person.id))
     if old is not None:
         if old.reason != reason:
             raise Conflict(f"{person_id} is already accounted for in the round of {day} of zone {zone.zone_no} "
-                           f"({old.reason}); not overwritten")
+                           f"({old.reason}); not overwritten", key="err_already_accounted",
+                           params={"person": person_id, "day": day})
         return old
     row = ZoneAbsence(zone_fk=zone.id, day=day, person_fk=person.id, reason=reason,
                       note=(note or "").strip()[:500] or None, recorded_at=now, recorded_by=actor)
@@ -79,14 +83,17 @@ def record_round(session: Session, zone: Zone, *, day: date, tested: int, positi
     require_zone_inside(session, zone)
     actor = acting(session)
     if tested < 0 or positive < 0 or positive > tested:
-        raise InvalidInput(f"a round needs 0 ≤ positive ≤ tested, got tested={tested} positive={positive}")
+        raise InvalidInput(f"a round needs 0 ≤ positive ≤ tested, got tested={tested} positive={positive}",
+                           key="err_round_counts", params={"tested": tested, "positive": positive})
     if zone.status != ZoneStatus.APPROVED:
-        raise Conflict(f"zone {zone.zone_no} is {zone.status}; rounds are recorded for approved zones")
+        raise Conflict(f"zone {zone.zone_no} is {zone.status}; rounds are recorded for approved zones",
+                       key="err_zone_not_approved", params={"zone": zone.zone_no})
     old = session.scalar(select(ZoneRound).where(ZoneRound.zone_fk == zone.id, ZoneRound.day == day))
     if old is not None:
         if (old.tested, old.positive, old.complete) != (tested, positive, complete) and old.complete:
             raise Conflict(f"zone {zone.zone_no} already has a complete round on {day} "
-                           f"({old.tested} tested, {old.positive} positive); not overwritten")
+                           f"({old.tested} tested, {old.positive} positive); not overwritten",
+                           key="err_round_complete", params={"zone": zone.zone_no, "day": day})
         old.tested, old.positive, old.complete, old.recorded_at = tested, positive, complete, now
         row = old
     else:

@@ -107,7 +107,7 @@ class Proposal:
 def get_zone(session: Session, zone_no: str) -> Zone:
     zone = session.scalar(select(Zone).where(Zone.zone_no == zone_no))
     if zone is None:
-        raise NotFound(f"unknown zone {zone_no!r}")
+        raise NotFound(f"unknown zone {zone_no!r}", key="err_unknown_zone", params={"zone": zone_no})
     return zone
 
 
@@ -185,7 +185,7 @@ def create_zone(session: Session, *, level: str, places: list[tuple[str, str, st
     if case is None:
         require_places_inside(session, [(k, r) for k, r, _ in places], "a place of this zone")
     if level not in LEVELS:
-        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}", key="err_bad_level", params={"input": level})
     if level not in d.levels:
         raise InvalidInput(f"edition {edition.name} has no {level} zones ({RISK_OF[level]}-risk areas): "
                            f"its levels are {', '.join(d.levels)}", key="zone_r_level", params={"level": level})
@@ -213,7 +213,8 @@ def _case_places(session: Session, case: Case, lake: Lake, edition: Edition, d: 
     """(place → level, homes) of a traced case: its home (compound, or building by edition; else home cell) and
     the venues it stayed at, at the edition's levels."""
     if case.window_start is None or case.window_end is None:
-        raise Conflict(f"case {case.case_no} has not been traced yet: trace it first")
+        raise Conflict(f"case {case.case_no} has not been traced yet: trace it first", key="err_not_traced",
+                       params={"case": case.case_no})
     ws, we = int(case.window_start.timestamp()), int(case.window_end.timestamp())
     kinds = people_service.venue_kinds(session)
     dwell = pa.table({"venue_id": pa.array(list(kinds), pa.string()),
