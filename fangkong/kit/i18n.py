@@ -601,7 +601,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "field_sort": ("排序", "sort"), "field_state": ("状态", "state"), "field_step": ("步骤", "step"),
     "field_symptoms": ("症状", "symptoms"), "field_task_id": ("任务编号", "task"),
     "field_to_community": ("迁入社区编码", "community moved to"), "field_token": ("链接", "link"),
-    "field_zone_id": ("区域编号", "zone"),
+    "field_zone_id": ("区域编号", "zone"), "field_notes": ("备注", "notes"), "field_stay_id": ("入住记录编号", "stay"),
     # codes shown to users: place kinds of a zone, the categories a code's reason names
     "zplace_venue": ("场所", "venue"),
     "zplace_grid": ("网格", "grid cell"),
