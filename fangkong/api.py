@@ -23,6 +23,7 @@ from fangkong.assist.web import router as verify_web
 from fangkong.auth import policy
 from fangkong.auth.api import router as auth_router
 from fangkong.auth.devices.api import router as devices_router
+from fangkong.auth.forms_web import router as user_forms
 from fangkong.auth.masking import OtherDistrictMask
 from fangkong.auth.middleware import AuthMiddleware
 from fangkong.auth.web import router as auth_web
@@ -102,7 +103,7 @@ ROUTERS = (
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
-    investigation_forms, assist_forms,
+    investigation_forms, assist_forms, user_forms,
 )
 for r in ROUTERS:
     app.include_router(r)

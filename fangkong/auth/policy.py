@@ -111,6 +111,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", rf"/assist/requests{_R}/persons{_R}/outcome", "verify:write"),
     ("POST", rf"/assist/requests{_R}(/persons{_R})?/withdraw", "assist:write"),
     ("GET", rf"/assist(/requests{_R})?", "assist:read"),
+    ("GET|POST", r"/users(/[^/]+)?", "users:admin"),
     ("GET", r"/verify(/.*)?", "tasks:read"),
     ("GET", r"/jobs", "jobs:read"),
     ("GET", r"/tasks", "tasks:read"),
