@@ -10,6 +10,8 @@ home isolation until 03-18 00:00; tests on 03-11, 14 and 17)."""
 
 from __future__ import annotations
 
+import json
+
 from conformance.scenario import at, code, obligations, ok, scheduled
 from test_flow import city
 
@@ -58,6 +60,9 @@ def test_a_secondary_contact_stays_yellow_while_his_close_contacts_first_tests_r
     assert obligations("P00004") == [("secondary", "home_isolation", None)]  # refused: still under his measure
     at(monkeypatch, "2022-03-19T09:00+08:00")
     assert code("P00004") == held
+    # the bulletin of 03-18 (as of 24:00) counts him under home isolation with P00006 (his own tests missing)
+    figures = json.loads(ok("report", "bulletin", "--date", "2022-03-18", "--format", "json", "--draft"))
+    assert figures["isolation_at_home"] == 2
     (again,) = [t for t in scheduled("P00003") if t[3] == day1[0]]
     ok("measures", "result", str(again[0]), "negative")
     at(monkeypatch, "2022-03-19T10:00+08:00")
