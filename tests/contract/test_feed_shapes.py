@@ -5,14 +5,23 @@ Ids of any text (digits with leading zeros, `NA`, `null`, commas, quotes, CJK), 
 absent beside lat/lon, times with an offset, in UTC `Z` or naive local, Parquet with typed timestamps with or
 without a zone, CSV with a BOM and CRLF line ends, extra columns, visits without `leave_at`. Each shape goes
 through the importer service (`fangkong import`'s own path) and `fangkong trace`'s flow. 15 examples a store
-(~25 s each on a quiet machine); FANGKONG_CONTRACT_EXAMPLES=200 for a longer hunt."""
+(~25 s each on a quiet machine); FANGKONG_CONTRACT_EXAMPLES=200 for a longer hunt.
+
+Both engines (docs/spark.md): the property runs on DuckDB, or on PySpark with FANGKONG_CONTRACT_ENGINE=pyspark
+(each example then pays Spark's fixed costs); a fixed set of shapes always runs on PySpark too, and one shape goes
+through the commands themselves (`fangkong import`, `case declare`, `trace --format json` in subprocesses) on
+each engine."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -218,6 +227,82 @@ def _distinct(draw_list):
          opaque_cells=["G035031", "G035032", "G035033"])
 def test_every_shape_traces_as_brute_force(env, tmp_path_factory, seed, shape, person_ids, household_ids, venue_ids,
                                            opaque_cells):
+    engine = os.environ.get("FANGKONG_CONTRACT_ENGINE", "duckdb")
+    _traces_as_brute_force(env.model_copy(update={"engine": engine}), tmp_path_factory.mktemp("shape"), seed, shape,
+                           person_ids, household_ids, venue_ids, opaque_cells)
+
+
+def _all(fmt: str) -> dict:
+    return dict.fromkeys(("persons", "venues", "venue_visits", "cell_dwells"), fmt)
+
+
+#: shapes that always run on PySpark (and through the CLI): each time form, grid form, format and CSV option once
+FIXED = {
+    "csv-tricky-ids-opaque-grid": dict(
+        seed=1, shape={"format": _all("csv"), "bom": True, "crlf": True, "extra": True, "shuffle_columns": True,
+                       "times": {"enter_at": "utc_z", "leave_at": "other_offset", "start_at": "naive_local",
+                                 "end_at": "offset"}, "grid": "opaque", "leave_at": "some"},
+        person_ids=["NA", "0001", "null", "人员１", "a,b", 'say "hi"'], household_ids=["N/A", "0"],
+        venue_ids=["NaN", "1e3"], opaque_cells=["G035031", "G035032", "5269:12363"]),
+    "parquet-typed-times-mixed-grid": dict(
+        seed=2, shape={"format": _all("parquet"), "bom": False, "crlf": False, "extra": True,
+                       "shuffle_columns": False,
+                       "times": {"enter_at": "ts_naive_local", "leave_at": "ts_utc", "start_at": "ts_local_zone",
+                                 "end_at": "ts_naive_local"}, "grid": "mixed", "leave_at": "all_empty"},
+        person_ids=["P1", "P2", "P3", "P4", "P5"], household_ids=["H1", "H2"], venue_ids=["V1"],
+        opaque_cells=["G035031", "G035032", "G035033"]),
+    "mixed-formats-latlon-no-leave": dict(
+        seed=7, shape={"format": {"persons": "parquet", "venues": "csv", "venue_visits": "csv",
+                                  "cell_dwells": "parquet"}, "bom": False, "crlf": True, "extra": False,
+                       "shuffle_columns": True,
+                       "times": {"enter_at": "naive_space", "leave_at": "minutes_only", "start_at": "text_offset",
+                                 "end_at": "text_naive"}, "grid": "latlon", "leave_at": "none_column"},
+        person_ids=["1", "2", "3", "4", "5", "6", "7", "8"], household_ids=["h"], venue_ids=["v1", "v2", "v3"],
+        opaque_cells=["c1", "c2", "c3"]),
+    "csv-rowcol-grid": dict(
+        seed=12, shape={"format": {"persons": "csv", "venues": "parquet", "venue_visits": "parquet",
+                                   "cell_dwells": "csv"}, "bom": True, "crlf": False, "extra": True,
+                        "shuffle_columns": False,
+                        "times": {"enter_at": "ts_utc", "leave_at": "text_offset", "start_at": "utc_z",
+                                  "end_at": "minutes_only"}, "grid": "rowcol", "leave_at": "some"},
+        person_ids=["甲", "乙", "丙", "丁", "戊", "己", "庚"], household_ids=["H1", "H2", "H3"],
+        venue_ids=["V1", "V2"], opaque_cells=["x", "y", "z"]),
+}
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)   # the engine reads the lake; the store is not its subject
+@pytest.mark.parametrize("name", list(FIXED))
+def test_fixed_shapes_trace_as_brute_force_on_pyspark(env, tmp_path, name, java):
+    _traces_as_brute_force(env.model_copy(update={"engine": "pyspark"}), tmp_path, **FIXED[name])
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("engine", ["duckdb", "pyspark"])
+def test_a_shape_through_the_commands_traces_as_brute_force(env, tmp_path, monkeypatch, engine, request):
+    """`fangkong import FOLDER`, `fangkong case declare`, `fangkong trace --format json`, each a new process as a
+    user types them, on a feed in the tricky CSV shape (BOM, CRLF, ids that look like nulls and numbers, opaque
+    grid ids, times in three forms)."""
+    if engine == "pyspark":
+        request.getfixturevalue("java")
+    monkeypatch.setenv("FANGKONG_ENGINE", engine)
+    _traces_as_brute_force(env, tmp_path, via_cli=True, **FIXED["csv-tricky-ids-opaque-grid"])
+
+
+@pytest.fixture
+def java():
+    if shutil.which("java") is None:
+        pytest.fail("the PySpark engine needs Java 17+ (`apt-get install openjdk-17-jre-headless`)")
+
+
+def _fk(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", "from fangkong.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"fangkong {' '.join(map(str, args))}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def _traces_as_brute_force(settings_, folder, seed, shape, person_ids, household_ids, venue_ids, opaque_cells, *,
+                           via_cli: bool = False):
     wipe_records()
     # the per-process venue dwell table is keyed by the venues' count and end ids, which assumes venues are only
     # added; a store emptied and refilled with the same ids but other kinds (this test's examples) must not hit it
@@ -225,22 +310,28 @@ def test_every_shape_traces_as_brute_force(env, tmp_path_factory, seed, shape, p
     rng = random.Random(seed)
     persons, venues, kinds, visits, dwells, cells = make_city(rng, person_ids, household_ids, venue_ids,
                                                               opaque_cells, shape["leave_at"])
-    folder = tmp_path_factory.mktemp("shape")
-    settings_ = env.model_copy(update={"lake": folder / "lake"})
+    settings_ = settings_.model_copy(update={"lake": folder / "lake"})
     brute_dwells = write_shaped(folder, shape, persons, venues, visits, dwells, cells, opaque_cells, rng)
-    results = importer.import_folder(unit_of_work, settings_, folder)
-    rejected = [str(e) for r in results for e in r.errors or []]
-    assert not rejected, rejected
-    assert {r.table: r.rows for r in results} == {"persons": len(persons), "venues": len(venues),
-                                                  "venue_visits": len(visits), "cell_dwells": len(dwells)}
     case_p = rng.choice(persons)
     sampled = BASE + timedelta(days=3, hours=rng.randint(0, 23))
     isolated = sampled + timedelta(hours=rng.randint(0, 30))
     now = BASE + timedelta(days=6)
-    with unit_of_work() as session:
-        case = case_service.declare_case(session, case_p["person_id"], sampled_at=sampled, isolated_at=isolated,
-                                         now=now)
-        got = flows.trace_case(session, settings_, case, now=now).as_json()
+    if via_cli:
+        os.environ["FANGKONG_LAKE"] = str(settings_.lake)   # (the env fixture's monkeypatch restores it)
+        _fk("import", folder)
+        case_no = _fk("case", "declare", case_p["person_id"], "--sampled-at", sampled.isoformat(),
+                      "--isolated-at", isolated.isoformat(), "--at", now.isoformat()).strip()
+        got = json.loads(_fk("trace", case_no, "--format", "json", "--at", now.isoformat()))
+    else:
+        results = importer.import_folder(unit_of_work, settings_, folder)
+        rejected = [str(e) for r in results for e in r.errors or []]
+        assert not rejected, rejected
+        assert {r.table: r.rows for r in results} == {"persons": len(persons), "venues": len(venues),
+                                                      "venue_visits": len(visits), "cell_dwells": len(dwells)}
+        with unit_of_work() as session:
+            case = case_service.declare_case(session, case_p["person_id"], sampled_at=sampled,
+                                             isolated_at=isolated, now=now)
+            got = flows.trace_case(session, settings_, case, now=now).as_json()
     ws = datetime.combine(sampled.date() - timedelta(days=2), datetime.min.time(), tzinfo=TZ)
     want = brute_trace(persons=persons, venues=kinds, visits=visits, dwells=brute_dwells,
                        case_pid=case_p["person_id"], ws=ws, we=isolated, until=max(now, isolated),
