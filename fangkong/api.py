@@ -66,6 +66,7 @@ from fangkong.settings import get_settings, unsafe_secret
 from fangkong.tasks.api import router as tasks_router
 from fangkong.tasks.web import router as tasks_web
 from fangkong.testing.api import router as testing_router
+from fangkong.testing.setup_web import router as testing_setup
 from fangkong.testing.web import router as testing_web
 from fangkong.web import entry, pages
 from fangkong.zones.api import router as zones_router
@@ -103,7 +104,7 @@ ROUTERS = (
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
-    investigation_forms, assist_forms, user_forms,
+    investigation_forms, assist_forms, user_forms, testing_setup,
 )
 for r in ROUTERS:
     app.include_router(r)

@@ -99,6 +99,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/isolation/rooms", "sites:write"),
     ("GET", r"/isolation(/.*)?", "sites:read"),
     ("POST", r"/isolation(/.*)?", "sites:write"),
+    ("GET", r"/testing/setup", "testing:write"),
     ("GET", r"/testing(/.*)?", "testing:read"),
     ("POST", r"/testing(/.*)?", "testing:write"),
     ("GET", r"/measures/act", "measures:write"),

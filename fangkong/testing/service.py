@@ -137,13 +137,15 @@ def create_round(session: Session, round_id: str, *, rule: TestingRule, name: st
         raise InvalidInput(f"round {round_id}: end date {end_date} is before start date {start_date}")
     if pool_size not in rule.pool_sizes:
         raise InvalidInput(f"round {round_id}: pool size must be one of {', '.join(map(str, rule.pool_sizes))} "
-                           "(validated pools; 1 = every tube single)")
+                           "(validated pools; 1 = every tube single)", key="round_r_pool",
+                           params={"sizes": "、".join(map(str, rule.pool_sizes))})
     if not point_ids:
         raise InvalidInput(f"round {round_id} has no sampling points: add at least one (--point)")
     points = list(session.scalars(select(SamplingPoint).where(SamplingPoint.point_id.in_(set(point_ids)))))
     unknown = sorted(set(point_ids) - {p.point_id for p in points})
     if unknown:
-        raise InvalidInput(f"round {round_id}: unknown sampling point(s) {', '.join(unknown[:10])}")
+        raise InvalidInput(f"round {round_id}: unknown sampling point(s) {', '.join(unknown[:10])}",
+                           key="round_r_points", params={"points": "、".join(unknown[:10])})
     if session.scalar(select(TestingRound.id).where(TestingRound.round_id == round_id)) is not None:
         raise Conflict(f"round {round_id} already exists")
     rnd = TestingRound(round_id=round_id, name=name[:200], kind=kind, communities=sorted(set(communities or [])),

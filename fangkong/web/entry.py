@@ -20,6 +20,7 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/cases", "inv_title", ("POST", "/cases/C000001/investigation")),
     ("/assist/new", "assist_new_title", ("POST", "/assist/new")),
     ("/assist", "assist_title", ("POST", "/assist/requests/A1/persons/1/outcome")),
+    ("/testing/setup", "setup_title", ("POST", "/testing/setup/round")),
     ("/users", "users_title", ("POST", "/users/new")),
     ("/isolation/rooms", "rooms_title", ("POST", "/isolation/rooms/assign-all")),
 ]
