@@ -18,7 +18,7 @@ from fangkong.db.scope import acting_as
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
-from fangkong.measures.obligations import end_obligation, upstream_at
+from fangkong.measures.obligations import end_obligation, tests_of, upstream_at
 from fangkong.measures.sites import service as sites
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.lifecycle import (
@@ -114,22 +114,27 @@ def _upstream(session: Session, m: Measure, required: int, at: datetime) -> str:
     return upstream_at(session, {m.id: (m.risk_person_fk, required)}, at)[m.id]
 
 
-def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Decision:
-    """What the rules allow for this measure now (nothing is changed)."""
+def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
+                  upstream: str | None = None, tests: list[Test] | None = None) -> Decision:
+    """What the rules allow for this measure now (nothing is changed). `upstream` (the verdict on the close
+    contacts a secondary contact waits for) and `tests` (the measure's scheduled tests) when the caller read
+    them for a batch (release_due); else they are read here."""
     _active(m)
-    rule = edition.measures.get(m.category)
-    required = rule.upstream_tests_required if rule else 0
-    tests = resolved([Test(t.id, t.due_date, t.result, t.result_at, t.resample_of) for t in m.tests])
+    if upstream is None:
+        rule = edition.measures.get(m.category)
+        upstream = _upstream(session, m, rule.upstream_tests_required if rule else 0, now)
+    if tests is None:
+        tests = [Test(t.id, t.due_date, t.result, t.result_at, t.resample_of) for t in m.tests]
     return release_decision(now=now, phase_end_at=m.phase_end_at, end_at=m.end_at, then_kind=m.then_kind,
-                            tests=[(t.due, t.result) for t in tests], tz=tz,
-                            upstream=_upstream(session, m, required, now))
+                            tests=[(t.due, t.result) for t in resolved(tests)], tz=tz, upstream=upstream)
 
 
 def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
-            actor: str = "system") -> tuple[Decision, Measure]:
+            actor: str = "system", decision: Decision | None = None) -> tuple[Decision, Measure]:
     """Release (or step down, or upgrade) when the rules allow it; otherwise InvalidInput with the reason and
-    nothing changed. Returns the decision and the person's measure afterwards."""
-    decision = check_release(session, m, edition=edition, tz=tz, now=now)
+    nothing changed. Returns the decision and the person's measure afterwards. `decision`: check_release's,
+    when the caller has just asked it."""
+    decision = decision or check_release(session, m, edition=edition, tz=tz, now=now)
     if decision.action == "refuse":
         raise InvalidInput(f"measure {m.id} cannot end yet: {decision.reason}", key=decision.key or None,
                            params=decision.args)
@@ -184,12 +189,20 @@ def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: dateti
                                Measure.kind != measure_service.TEMPORARY_CONTROL,
                                (Measure.end_at <= now) | (Measure.then_kind.is_not(None) & (Measure.phase_end_at <= now)))
          .order_by(Measure.id))
-    for m in list(session.scalars(q)):
-        decision = check_release(session, m, edition=edition, tz=tz, now=now)
+    due = list(session.scalars(q))
+    # the verdicts on the close contacts and the scheduled tests of the whole run in a few queries, not per measure
+    rule = edition.measures.get(RiskCategory.SECONDARY)
+    required = rule.upstream_tests_required if rule else 0
+    verdicts = upstream_at(session, {m.id: (m.risk_person_fk, required) for m in due
+                                     if m.category == RiskCategory.SECONDARY}, now)
+    tests = tests_of(session, [m.id for m in due])
+    for m in due:
+        decision = check_release(session, m, edition=edition, tz=tz, now=now, upstream=verdicts.get(m.id, "negative"),
+                                 tests=tests.get(m.id, []))
         if decision.action == "refuse":
             report.blocked.append((m.id, m.person.person_id, decision.reason))
             continue
-        release(session, m, edition=edition, tz=tz, now=now, actor=actor)
+        release(session, m, edition=edition, tz=tz, now=now, actor=actor, decision=decision)
         counter = _COUNTERS[decision.action]
         setattr(report, counter, getattr(report, counter) + 1)
     return report
