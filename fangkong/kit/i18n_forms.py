@@ -336,4 +336,21 @@ FORMS: dict[str, tuple[str, str]] = {
     "lab_kind_contracted": ("第三方", "contracted"),
     "round_r_pool": ("混采人数须为 {sizes} 之一", "the pool size must be one of {sizes}"),
     "round_r_points": ("未登记的采样点：{points}", "unknown sampling points: {points}"),
+    # hospitals
+    "hospf_title": ("定点医院与扩容预案", "Designated hospitals and the escalation plan"),
+    "hosp_new": ("登记定点医院", "Register a designated hospital"),
+    "hosp_free": ("空余床位", "free beds"),
+    "hospf_plan": ("床位扩容预案", "Bed escalation plan"),
+    "hosp_plan_hint": ("在院病例 {n} 例；在院病例超过阈值即启动该步", "{n} active cases; a step applies above its threshold"),
+    "hosp_remove": ("删除", "Remove"),
+    "hosp_default": ("默认预案", "default plan"),
+    "hosp_step_hint": ("同一阈值再次登记即替换该步；首次登记即替换默认预案", "the same threshold again replaces its step; "
+                       "the first step set replaces the default plan"),
+    "hosp_step_at": ("阈值 {n} 的预案", "the step at {n}"),
+    "hosp_np_over": ("负压床位不能多于总床位", "negative-pressure beds cannot exceed the beds"),
+    "field_hospital_id": ("医院编号", "hospital id"),
+    "field_beds": ("床位", "beds"),
+    "field_negative_pressure_beds": ("负压床位", "negative-pressure beds"),
+    "field_threshold": ("在院病例阈值", "active cases above"),
+    "field_action": ("措施", "action"),
 }

@@ -21,6 +21,7 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/assist/new", "assist_new_title", ("POST", "/assist/new")),
     ("/assist", "assist_title", ("POST", "/assist/requests/A1/persons/1/outcome")),
     ("/testing/setup", "setup_title", ("POST", "/testing/setup/round")),
+    ("/isolation/hospitals", "hospf_title", ("POST", "/isolation/hospitals/new")),
     ("/users", "users_title", ("POST", "/users/new")),
     ("/isolation/rooms", "rooms_title", ("POST", "/isolation/rooms/assign-all")),
 ]
