@@ -237,14 +237,18 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
 
 def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime,
                             actor: str) -> int:
-    rows = session.execute(select(Measure, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
-                           .where(Measure.status == MeasureStatus.ACTIVE,
-                                  Measure.category == RiskCategory.SECONDARY)).all()
     rule = edition.measures.get("secondary")
     required = rule.upstream_tests_required if rule else 0
-    mine = [m for m, evidence in rows if any(ev.get("via") == person_id for ev in evidence or [])]
-    if not mine or not required:
+    if not required:
         return 0
+    # ids and evidence only: every active secondary contact is looked at, and only his own are loaded whole
+    rows = session.execute(select(Measure.id, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
+                           .where(Measure.status == MeasureStatus.ACTIVE,
+                                  Measure.category == RiskCategory.SECONDARY)).all()
+    ids = [mid for mid, evidence in rows if any(ev.get("via") == person_id for ev in evidence or [])]
+    if not ids:
+        return 0
+    mine = list(session.scalars(select(Measure).where(Measure.id.in_(ids)).order_by(Measure.id)))
     verdicts = upstream_at(session, {m.id: (m.risk_person_fk, required) for m in mine}, now)
     upgraded = 0
     for m in mine:
