@@ -6,13 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from builders.outbreak import outbreak as cached_outbreak
 from playwright.sync_api import sync_playwright
 from test_api import server  # noqa: F401 - the real-HTTP server fixture
-
-from fangkong import importer
-from fangkong.demo import run_outbreak_day
-from fangkong.kit.clikit import unit_of_work
-from fangkong.sim.city import generate_city
 
 SHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -20,10 +16,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.fixture
 def outbreak(sqlite_env, tmp_path):
-    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
-    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
-    day, cases = run_outbreak_day(sqlite_env, summary, {})
-    return day, [c.trace.case.case_no for c in cases]
+    return cached_outbreak(sqlite_env, tmp_path)
 
 
 @pytest.fixture

@@ -6,33 +6,23 @@ lab may not. One outbreak for the module."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
+from builders.outbreak import outbreak as cached_outbreak
 from e2e.conftest import SHOTS, login
 from sqlalchemy import select
 from test_api import make_user
 
-from fangkong import importer
 from fangkong.cases.models import Case
 from fangkong.contacts.teams import service as teams
 from fangkong.contacts.teams.models import Investigation
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
-from fangkong.demo import run_outbreak_day
 from fangkong.kit.clikit import unit_of_work
-from fangkong.sim import standby
-from fangkong.sim.city import generate_city
 
 
 @pytest.fixture
 def outbreak_with_teams(sqlite_env, tmp_path):
-    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
-    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
-    with unit_of_work() as s:
-        standby.prepare_city(s, per_10k=sqlite_env.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
-    _, cases = run_outbreak_day(sqlite_env, summary, {})
-    return [c.trace.case.case_no for c in cases]
+    return cached_outbreak(sqlite_env, tmp_path, standby=True)[1]
 
 
 def _as(browser, server, role: str, width: int = 1280):

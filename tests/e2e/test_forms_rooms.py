@@ -9,31 +9,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from builders.outbreak import outbreak as cached_outbreak
 from e2e.conftest import SHOTS, login
 from sqlalchemy import func, select
 from test_api import make_user
 
-from fangkong import importer
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
-from fangkong.demo import run_outbreak_day
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures import lifecycle
 from fangkong.measures.models import Measure, Room, RoomStay
 from fangkong.measures.sites import service as sites
 from fangkong.measures.sites.forms_web import waiting_count
-from fangkong.sim import standby
-from fangkong.sim.city import generate_city
 from fangkong.tasks.models import Task
 
 
 @pytest.fixture
 def outbreak_with_sites(sqlite_env, tmp_path):
-    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
-    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
-    with unit_of_work() as s:
-        standby.prepare_city(s, per_10k=sqlite_env.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
-    run_outbreak_day(sqlite_env, summary, {})
+    cached_outbreak(sqlite_env, tmp_path, standby=True)
 
 
 _MADE: set[str] = set()

@@ -3,25 +3,20 @@ console errors, show the outbreak's records, switch language, and their one-tap 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
+from builders.outbreak import outbreak as cached_outbreak
 from e2e.conftest import SHOTS
 from sqlalchemy import func, select
 
-from fangkong import importer
 from fangkong.db.audit import AuditEntry
 from fangkong.db.core import utcnow
 from fangkong.db.scope import acting_as
-from fangkong.demo import run_outbreak_day
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import IsolationSite
 from fangkong.measures.sites import service as sites
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Venue
 from fangkong.protocol.edition import load_edition
-from fangkong.sim import standby
-from fangkong.sim.city import generate_city
 from fangkong.tasks.models import Task
 from fangkong.zones import service as zone_service
 from fangkong.zones.models import Zone
@@ -30,12 +25,7 @@ from fangkong.zones.models import Zone
 @pytest.fixture
 def outbreak(sqlite_env, tmp_path):
     """conftest's outbreak as `fangkong demo` runs it: teams, isolation sites and a hospital stand ready first."""
-    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
-    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
-    with unit_of_work() as s:
-        standby.prepare_city(s, per_10k=sqlite_env.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
-    day, cases = run_outbreak_day(sqlite_env, summary, {})
-    return day, [c.trace.case.case_no for c in cases]
+    return cached_outbreak(sqlite_env, tmp_path, standby=True)
 
 
 def shot(page, name):

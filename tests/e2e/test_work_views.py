@@ -195,18 +195,9 @@ def test_overdue_board_agrees_with_verify(browser, server, outbreak, monkeypatch
 @pytest.fixture
 def outbreak_with_sites(sqlite_env, tmp_path):
     """The outbreak as `fangkong demo` runs it: teams, isolation sites and a hospital stand ready first."""
-    from fangkong import importer
-    from fangkong.demo import run_outbreak_day
-    from fangkong.kit.clikit import unit_of_work
-    from fangkong.sim import standby
-    from fangkong.sim.city import generate_city
+    from builders.outbreak import outbreak as cached_outbreak
 
-    summary = generate_city(tmp_path / "city", persons=2000, days=4, seed=5)
-    importer.import_folder(unit_of_work, sqlite_env, tmp_path / "city")
-    with unit_of_work() as s:
-        standby.prepare_city(s, per_10k=sqlite_env.rooms_per_10k, now=summary.index_sampled_at - timedelta(days=1))
-    day, cases = run_outbreak_day(sqlite_env, summary, {})
-    return day, [c.trace.case.case_no for c in cases]
+    return cached_outbreak(sqlite_env, tmp_path, standby=True)
 
 
 def test_isolation_queue_and_followup(browser, server, outbreak_with_sites, monkeypatch):
