@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from fangkong.assist import service
 from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
+from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, NotFound
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
@@ -51,6 +52,13 @@ class PersonForm(BaseModel):
     phone: str | None = Field(None, max_length=11)
     last_exposure_at: Happened | None = None
     category: str | None = Field(None, pattern=f"^({'|'.join(service.CATEGORIES)})$")
+
+
+class OutboundForm(BaseModel):
+    case_id: str = Field(min_length=1, max_length=20, pattern=r"^[\w-]+$")
+    home: str = Field(pattern=r"^\d{2,12}$")
+    seen: int | None = Field(None, ge=0, le=1_000_000)
+    confirm: bool = False
 
 
 class WithdrawForm(BaseModel):
@@ -101,10 +109,41 @@ def requests_page(request: Request, session: SessionDep):
         "lang": lang_of(request), "requests": service.list_requests(session, limit=200)})
 
 
-def _new_context(lang: str, state: FormState, rows: list[dict] | None = None) -> dict:
+def _new_context(lang: str, state: FormState, rows: list[dict] | None = None,
+                 outbound: FormState | None = None) -> dict:
     rows = [r for r in rows or [] if any(str(v).strip() for v in r.values())]
     blank = {"name": "", "id_number": "", "phone": "", "last_exposure_at": "", "category": ""}
-    return {"lang": lang, "state": state, "rows": rows + [blank] * BLANK, "categories": service.CATEGORIES}
+    return {"lang": lang, "state": state, "rows": rows + [blank] * BLANK, "categories": service.CATEGORIES,
+            "outbound": outbound or FormState()}
+
+
+@router.post("/assist/outbound", response_class=HTMLResponse)
+def outbound(request: Request, session: SessionDep, case_id: Text = "", home: Text = "", seen: Text = "",
+             confirm: Text = ""):
+    """HTMX: requests to other jurisdictions for a case's risk persons living outside ours (assist.service.
+    outbound_for_case, as POST /api/assist/cases/{id}/outbound): the first submission states whom it pushes
+    where, the confirmation sends them; a number changed since the preview is shown, not sent."""
+    lang = lang_of(request)
+    form, state = parse(OutboundForm, {"case_id": case_id, "home": home, "seen": seen, "confirm": confirm}, lang)
+    if form is not None:
+        try:
+            case = case_service.get_case(session, form.case_id)
+            groups, pushed = service.outbound_groups(session, case, home=form.home)
+            n = sum(len(v) for v in groups.values())
+            if form.confirm and form.seen is not None and form.seen != n:
+                state.stale = [(t("assist_to_push", lang), str(form.seen), str(n))]
+            elif form.confirm:
+                reqs = service.outbound_for_case(session, case, home=form.home, now=utcnow(),
+                                                 actor=actor_of(session, "web"))
+                state = FormState(done=[r.request_no for r in reqs])
+            else:
+                state.values.update(confirming=True, effect={
+                    "n": n, "places": len([k for k in groups if k]), "phones": len(groups.get("", [])),
+                    "before": len(pushed)}, seen=str(n))
+        except FangkongError as exc:
+            session.rollback()
+            state.errors["case_id" if exc.status_code == 404 else "home"] = refusal_text(exc, lang)
+    return render_form(request, "forms/assist_outbound.html", {"lang": lang, "outbound": state}, state=state)
 
 
 @router.get("/assist/new", response_class=HTMLResponse)

@@ -33,6 +33,7 @@ from fangkong.tasks.models import OwnerKind, TaskKind, TaskStatus
 
 __all__ = [
     "CSV_COLUMNS",
+    "outbound_groups",
     "REQUIRED",
     "TASK_STATUS",
     "PersonIn",
@@ -420,15 +421,13 @@ def _link(session: Session, row: AssistPerson, person_id: str | None, community:
     return person
 
 
-def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
-                      actor: str = "system") -> list[AssistRequest]:
-    """Requests to other jurisdictions for the case's risk persons who do not live under `home` (a code
-    prefix, e.g. 1401): one per county (first 6 digits of their community); phone-only persons (a carrier
-    record without a registered owner) go in one request with no recipient, for the platform to route by
-    number. A person already pushed for this case is not pushed again."""
+def outbound_groups(session: Session, case: Case, *, home: str) -> tuple[dict[str, list[RiskPerson]], set]:
+    """Whom outbound_for_case would push, by recipient county ('' = phone-only persons), and who was pushed
+    before for this case (read only: the web form states it before it is done)."""
     if home and not home.isdigit():
-        raise InvalidInput(f"home jurisdiction {home!r} must be a code prefix such as 1401")
-    key = lambda person_fk, phone: person_fk or f"t:{phone}"
+        raise InvalidInput(f"home jurisdiction {home!r} must be a code prefix such as 1401", key="assist_r_home",
+                           params={"home": home})
+    key = lambda person_fk, phone: person_fk or f"t:{phone}"  # noqa: E731
     pushed = {key(p.person_fk, p.phone) for p in session.scalars(
         select(AssistPerson).join(AssistRequest).where(AssistRequest.direction == AssistDirection.OUTBOUND,
                                                        AssistRequest.case_fk == case.id))}
@@ -441,6 +440,16 @@ def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
             groups.setdefault("", []).append(r)
         elif home and community and not community.startswith(home):
             groups.setdefault(community[:6], []).append(r)
+    return groups, pushed
+
+
+def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
+                      actor: str = "system") -> list[AssistRequest]:
+    """Requests to other jurisdictions for the case's risk persons who do not live under `home` (a code
+    prefix, e.g. 1401): one per county (first 6 digits of their community); phone-only persons (a carrier
+    record without a registered owner) go in one request with no recipient, for the platform to route by
+    number. A person already pushed for this case is not pushed again."""
+    groups, pushed = outbound_groups(session, case, home=home)
     out = []
     for recipient, risks in sorted(groups.items()):
         req = AssistRequest(direction=AssistDirection.OUTBOUND, ref=f"{case.case_no}-{recipient or 'phone'}-{len(pushed)}",

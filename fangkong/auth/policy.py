@@ -109,6 +109,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),
     ("POST", r"/zones(/.*)?", "zones:write"),
     ("GET|POST", r"/assist/new", "assist:write"),
+    ("POST", r"/assist/outbound", "assist:write"),
     ("POST", rf"/assist/requests{_R}/persons{_R}/outcome", "verify:write"),
     ("POST", rf"/assist/requests{_R}(/persons{_R})?/withdraw", "assist:write"),
     ("GET", rf"/assist(/requests{_R})?", "assist:read"),

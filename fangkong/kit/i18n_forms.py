@@ -353,4 +353,16 @@ FORMS: dict[str, tuple[str, str]] = {
     "field_negative_pressure_beds": ("负压床位", "negative-pressure beds"),
     "field_threshold": ("在院病例阈值", "active cases above"),
     "field_action": ("措施", "action"),
+    "assist_out_title": ("向外地发出协查：病例的外地风险人员", "Issue requests: a case's risk persons living elsewhere"),
+    "assist_out_hint": ("填写病例编号与本地辖区代码前缀（如 1401）：居住在本地以外的风险人员按区县各发一份协查，仅有手机号的人员交平台按号码分发",
+                        "the case and our jurisdiction's code prefix (e.g. 1401): the risk persons living elsewhere go "
+                        "in one request per county; phone-only ones in one request routed by number"),
+    "assist_out_effect": ("确认后：发出 {n} 人的协查，涉及 {places} 个区县，另有 {phones} 人仅有手机号；此前已发出的 {before} 人不再重复。",
+                          "Confirming it: {n} people pushed, to {places} counties, {phones} of them phone-only; the "
+                          "{before} pushed before are not pushed again."),
+    "assist_out_confirm": ("确认发出", "Confirm and send"),
+    "assist_out_done": ("已发出 {n} 份协查：", "{n} requests issued:"),
+    "assist_to_push": ("待发出人数", "people to push"),
+    "assist_r_home": ("本地辖区“{home}”应为代码前缀，如 1401", "our jurisdiction '{home}' must be a code prefix such as 1401"),
+    "field_home": ("本地辖区代码前缀", "our jurisdiction (code prefix)"),
 }

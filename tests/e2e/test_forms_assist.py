@@ -13,6 +13,7 @@ from test_api import make_user
 
 from fangkong.assist import service
 from fangkong.assist.models import AssistRequest
+from fangkong.cases import service as case_service
 from fangkong.db.audit import AuditEntry
 from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
@@ -124,6 +125,29 @@ def test_receive_outcome_withdraw_and_a_stale_row(browser, server, outbreak):
         assert all(p.withdrawn_at is not None for p in req.persons)
         assert all(service.obligation_of(s, p) is None for p in req.persons)
         assert {e.actor for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "assist.withdraw"))} == \
+            {"epidemiologist"}
+    # a case's risk persons living outside our subdistrict: previewed (the service's own grouping), then issued
+    _, cases = outbreak
+    with unit_of_work() as s:
+        case = case_service.get_case(s, cases[0])
+        home = case.person.community[:9]
+        groups, _ = service.outbound_groups(s, case, home=home)
+        expected = sum(len(v) for v in groups.values())
+    pg.goto("/assist/new")
+    pg.fill("#outbound-case_id", "C999999")
+    pg.fill("#outbound-home", home)
+    _post(pg, "#outbound-submit")
+    assert "未找到" in pg.locator("#outbound-case_id-err").inner_text()
+    pg.fill("#outbound-case_id", cases[0])
+    _post(pg, "#outbound-submit")
+    assert int(pg.locator("#outbound-effect").get_attribute("data-n")) == expected > 0
+    _post(pg, "#outbound-confirm")
+    issued = pg.locator("#outbound-done").get_attribute("data-requests").split(",")
+    with unit_of_work() as s:
+        reqs = [service.get_request(s, no) for no in issued]
+        assert sum(len(r.persons) for r in reqs) == expected and {r.direction for r in reqs} == {"outbound"}
+        assert {e.actor for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "assist.outbound",
+                                                                    AuditEntry.entity_id.in_(issued)))} == \
             {"epidemiologist"}
     assert pg.errors == []
     epi.close()
