@@ -71,6 +71,10 @@ def test_the_verifier_of_the_community_it_was_handed_to_closes_an_unmatched_pers
     r = other.post(f"/verify/{task_id}", data={"outcome": "found_placed", "version": task.version,
                                               "community": OTHER}, headers=HTMX)
     assert r.status_code == 404  # a verifier of another community: outside his sight (docs/security.md)
+    city_wide = server.client_for("verifier", "")  # sees every check; acts for the community his queue is on
+    r = city_wide.post(f"/verify/{task_id}", data={"outcome": "found_placed", "version": task.version,
+                                                   "community": OTHER}, headers=HTMX)
+    assert r.status_code == 403  # another community's queue
     r = home.post(f"/verify/{task_id}", data={"outcome": "found_placed", "version": task.version,
                                              "community": HOME}, headers=HTMX)
     assert r.status_code == 200, r.text
