@@ -57,3 +57,111 @@ def page(browser, server):  # noqa: F811
     login(pg)
     yield pg
     context.close()
+
+
+class Shared:
+    """The world every page walk reads (walk.build_world: the demo's outbreak day at 1 200 persons, sites, zones,
+    a testing round, a user per role), built once a run and served by one server in a process of its own
+    (tests/e2e/serve_world.py). Tests read it only: each makes no change another could see."""
+
+    def __init__(self, world, base_url: str, db_url: str) -> None:
+        self.world, self.base_url, self.db_url = world, base_url, db_url
+        self._clients: list = []
+        self._engine = None
+
+    def client_for(self, role: str):
+        """An HTTP client signed in as the world's user of this role (a bearer token)."""
+        from liveclient import live_client
+
+        self._clients.append(live_client(self.base_url, headers={"Authorization": f"Bearer {self.world.tokens[role]}"}))
+        return self._clients[-1]
+
+    def session(self):
+        """A session on the world's store (reads: the audit, a task), apart from the test's own settings."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        self._engine = self._engine or create_engine(self.db_url)
+        return Session(self._engine)
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory, sqlite_template):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from e2e.walk import build_world
+    from liveclient import SERVER_KEEP_ALIVE
+    from test_api import make_user
+
+    from fangkong.db.core import get_engine
+    from fangkong.settings import get_settings
+
+    root = tmp_path_factory.mktemp("shared-world")
+    db = root / "fangkong.db"
+    shutil.copy(sqlite_template, db)
+    env = {"FANGKONG_DATABASE_URL": f"sqlite:///{db}", "FANGKONG_LAKE": str(root / "lake")}
+    with pytest.MonkeyPatch.context() as mp:   # the world is built in this process, on its own store
+        for k, v in env.items():
+            mp.setenv(k, v)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        try:
+            admin = make_user("admin", "admin")
+            world = build_world(get_settings(), root)
+            world.tokens["admin"] = admin
+        finally:
+            get_engine().dispose()
+            get_engine.cache_clear()
+            get_settings.cache_clear()
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "serve_world.py"), str(port),
+                             str(SERVER_KEEP_ALIVE)], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base_url + "/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"the shared world's server exited: {(root / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+        s = Shared(world, base_url, env["FANGKONG_DATABASE_URL"])
+        yield s
+        s.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def zh_phone_walk(browser, shared):
+    """Each page of each role (and the anonymous pages) opened once in Chinese at 390×844, every check made on it
+    (width, screenshot, English words, axe, the menu's fold): the phone-width, accessibility and language tests
+    each read their part."""
+    from e2e.walk import PHONE, walk_and_look
+
+    SHOTS.mkdir(exist_ok=True)
+    return walk_and_look(browser, shared, shared.world, SHOTS, lang="zh", viewport=PHONE)

@@ -4,10 +4,7 @@ an HTMX call that is refused shows the refusal in the layout's message area."""
 
 from __future__ import annotations
 
-from clihelp import fk
 from e2e.conftest import SHOTS, login
-from test_api import make_user
-from test_flow import city
 
 ALL = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/tasks", "/followup",
        "/verify", "/people/reviews", "/jobs", "/entry", "/search", "/me", "/docs"]
@@ -29,11 +26,10 @@ def _context(browser, server):
     return browser.new_context(base_url=str(server.base_url), viewport={"width": 1280, "height": 900})
 
 
-def test_each_role_lands_on_its_work_with_its_own_menu(browser, server, tmp_path):
-    assert fk("import", city(tmp_path / "city")).exit_code == 0
-    for role in ROLES:
-        if role != "admin":   # the server fixture made the admin
-            make_user(role, role, person="P00001" if role == "citizen" else None)
+def test_each_role_lands_on_its_work_with_its_own_menu(browser, shared):
+    """The session's world (tests/e2e/conftest.py `shared`) has a user per role; the citizen's is bound to a
+    person under a measure."""
+    server = shared
     for role, (menu, landing) in ROLES.items():
         context = _context(browser, server)
         pg = context.new_page()
@@ -51,8 +47,8 @@ def test_each_role_lands_on_its_work_with_its_own_menu(browser, server, tmp_path
         context.close()
 
 
-def test_refusal_missing_page_and_bad_input_in_the_users_language(browser, server):
-    make_user("verifier", "verifier", "140105")
+def test_refusal_missing_page_and_bad_input_in_the_users_language(browser, shared):
+    server = shared   # its verifier works in one community of its world
     context = _context(browser, server)
     pg = context.new_page()
     login(pg, "verifier")

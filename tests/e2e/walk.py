@@ -1,12 +1,15 @@
 """Every page as each role sees it (issue 25): an outbreak with sites, zones and a testing round, one user per
 role, and a walk that opens each page the role's menu holds (plus the case page, the login and check-in pages
 and a missing page) in a fresh browser context, in the language and at the viewport asked. The phone-width,
-accessibility and language tests walk it and check each page they land on."""
+accessibility and language tests read one walk of it (tests/e2e/conftest.py `zh_phone_walk`): one world and one
+server for the whole run (`shared`), each page of each role opened once in Chinese on a phone and every check made
+on it, then the English pages once each."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from e2e.conftest import login
@@ -34,6 +37,8 @@ class World:
     community: str        # a community with open door-to-door checks
     checkin: str          # a personal check-in link
     person: str           # the citizen's person (under a measure)
+    tokens: dict[str, str] = field(default_factory=dict)   # role → a bearer token of the role's user
+    task: tuple[int, int] = (0, 0)                          # an open verification task of `community`, its version
 
 
 def build_world(env, tmp_path, persons: int = 1200) -> World:
@@ -47,12 +52,12 @@ def build_world(env, tmp_path, persons: int = 1200) -> World:
         m = s.scalars(select(Measure).where(Measure.status == MeasureStatus.ACTIVE, Measure.kind != "temporary_control")
                       .order_by(Measure.id)).first()
         link, person = checkins.link_for(m, env.secret_key), m.person.person_id
-        community = s.scalar(select(Task.jurisdiction).where(Task.kind == "verification", Task.status == "open")
-                             .order_by(Task.id)) or ""
-    for role in ROLES[1:]:
-        make_user(role, role, jurisdiction=community if role == "verifier" else "",
-                  person=person if role == "citizen" else None)
-    return World(str(day), cases[0].trace.case.case_no, community, link, person)
+        task = s.scalars(select(Task).where(Task.kind == "verification", Task.status == "open")
+                         .order_by(Task.id)).first()
+        community, task = (task.jurisdiction, (task.id, task.version)) if task else ("", (0, 0))
+    tokens = {role: make_user(role, role, jurisdiction=community if role == "verifier" else "",
+                              person=person if role == "citizen" else None) for role in ROLES[1:]}
+    return World(str(day), cases[0].trace.case.case_no, community, link, person, tokens, task)
 
 
 def pages_of(role: str, w: World, menu: list[str]) -> list[str]:
@@ -73,9 +78,12 @@ class Visit:
 
 
 def walk(browser, server, w: World, *, lang: str = "zh", viewport: dict | None = None,
-         roles: list[str] | None = None) -> Iterator[Visit]:
-    """Each page of each role, loaded (the testing round's figures and the charts included)."""
+         roles: list[str] | None = None, once: bool = False) -> Iterator[Visit]:
+    """Each page of each role, loaded (the testing round's figures and the charts included); `once`: a page an
+    earlier role opened is not opened again (the role changes the menu and the buttons, which the Chinese walk
+    checks for every role)."""
     viewport = viewport or DESKTOP
+    seen: set[str] = set()
     for role in [*(roles or ROLES), "anonymous"]:
         context = browser.new_context(base_url=str(server.base_url), viewport=viewport)
         context.add_cookies([{"name": "lang", "value": lang, "url": str(server.base_url)}])
@@ -87,6 +95,9 @@ def walk(browser, server, w: World, *, lang: str = "zh", viewport: dict | None =
             menu = pg.locator("#menu a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
             paths = pages_of(role, w, [h.split("?")[0] for h in menu if h.split("?")[0] != "/docs"])
         for path in paths:
+            if once and path in seen:
+                continue
+            seen.add(path)
             pg.goto(path)
             settle(pg)
             yield Visit(role, path, lang, pg)
@@ -106,4 +117,94 @@ def each(browser, server, w: World, check: Callable[[Visit], list[str]], **kw) -
     out = []
     for v in walk(browser, server, w, **kw):
         out += [f"{v.role} {v.lang} {v.path}: {p}" for p in check(v)]
+    return out
+
+
+# --- what is checked on each page (the phone-width, accessibility and language tests) -------------------------
+
+#: the page's width (wider than the viewport: the phone scrolls sideways)
+WIDTH = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+#: axe-core's serious and critical violations (the app's own copy, /static/axe/axe.min.js)
+AXE_RUN = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+    .map(v => v.id + ' (' + v.impact + ', ' + v.nodes.length + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+}"""
+#: the text a user reads (and a screen reader is told): the menu's too, folded on a phone
+TEXT = """() => {
+  const parts = [document.title, document.body.innerText];
+  for (const a of document.querySelectorAll('#menu a')) parts.push(a.textContent);
+  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], img[alt]'))
+    parts.push(el.getAttribute('aria-label') || '', el.getAttribute('placeholder') || '', el.getAttribute('title') || '',
+               el.getAttribute('alt') || '');
+  for (const el of document.querySelectorAll('option')) parts.push(el.textContent);
+  return parts.join('\\n');
+}"""
+#: words that stay as they are on a Chinese page: the brand and the CLI command named in the demo banner, the
+#: language switch, file formats, percentiles, units; the demo's user names (an identifier, like a case id);
+ALLOWED = {"fangkong", "demo", "English", "CSV", "XLSX", "HTMX", "°C", "p50", "p90", "p99", "ID", *ROLES,
+           "backup"}   # the backup job's id, in the tooltip of its row on /jobs (the others have a dot: codes.recolour)
+#: a word of two letters or more (a snake_case code too), not part of an identifier (letters touching digits,
+#: '-', '.', '/', '@')
+WORD = re.compile(r"(?<![\w./@-])[A-Za-z][A-Za-z_']*[A-Za-z](?![\w./@-])")
+
+
+def english_words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text) if w not in ALLOWED}
+
+
+def axe(pg) -> list[str]:
+    pg.add_script_tag(url="/static/axe/axe.min.js")
+    return pg.evaluate(AXE_RUN)
+
+
+def shot_name(v: Visit) -> str:
+    return f"phone-{v.lang}-{v.role}-{v.path.strip('/').replace('/', '_').replace('?', '_')[:30] or 'home'}.png"
+
+
+def menu_folds(pg) -> list[str]:
+    """On a phone the menu folds into a button and opens from it."""
+    out = []
+    toggle = pg.locator("#menu-toggle")
+    if pg.locator("#menu").is_visible():
+        out.append("the menu is not folded")
+    toggle.click()
+    if not pg.locator("#menu a").first.is_visible() or toggle.get_attribute("aria-expanded") != "true":
+        out.append("the menu button does not open it")
+    return out
+
+
+@dataclass
+class Seen:
+    """What one visit found: the page's width, its English words (a Chinese page), its axe violations, and
+    whether the menu folded (the first page of each signed-in role)."""
+    role: str
+    path: str
+    lang: str
+    width: int
+    words: set[str]
+    axe: list[str]
+    menu: list[str] | None
+
+
+def look(v: Visit, shots=None, *, fold: bool = False) -> Seen:
+    """Every check on one page, in the order that leaves the page as loaded for each: width, screenshot, text,
+    axe, then the menu button (which opens the menu)."""
+    width = v.page.evaluate(WIDTH)
+    if shots is not None:
+        v.page.screenshot(path=str(shots / shot_name(v)), full_page=True)
+    words = english_words(v.page.evaluate(TEXT)) if v.lang == "zh" else set()
+    violations = axe(v.page)
+    menu = menu_folds(v.page) if fold and v.page.locator("#menu-toggle").count() else None
+    return Seen(v.role, v.path, v.lang, width, words, violations, menu)
+
+
+def walk_and_look(browser, server, w: World, shots=None, **kw) -> list[Seen]:
+    """A walk with every check made on each page (the menu's fold on the first page of each role)."""
+    out, folded = [], set()
+    for v in walk(browser, server, w, **kw):
+        fold = v.role not in folded and v.role != "anonymous"
+        out.append(look(v, shots, fold=fold))
+        if out[-1].menu is not None:
+            folded.add(v.role)
     return out
