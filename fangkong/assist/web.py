@@ -3,7 +3,7 @@ with its deadline, and one tap per outcome, written through the verification ser
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -18,7 +18,7 @@ from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, place_name, span, templates
+from fangkong.kit.webkit import lang_of, page_now, past_day, place_name, span, templates
 from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
@@ -54,9 +54,11 @@ def _rows(session: Session, tasks: list[Task], now: datetime, lang: str) -> list
     return out
 
 
-def _counts(session: Session, settings, community: str, now: datetime) -> tuple[list[dict], dict | None]:
-    since = datetime.combine(now.astimezone(settings.zone).date(), time(0), tzinfo=settings.zone)
-    counts = verification.queue_counts(session, now=now, since=since)
+def _counts(session: Session, settings, community: str, now: datetime,
+            past: bool = False) -> tuple[list[dict], dict | None]:
+    day = (now - timedelta(microseconds=1)) if past else now   # a past day's end is the next day's 00:00
+    since = datetime.combine(day.astimezone(settings.zone).date(), time(0), tzinfo=settings.zone)
+    counts = verification.queue_counts(session, now=now, since=since, past=past)
     # a district sees the checks its cases caused in other districts' communities (their owners do them): the
     # picker lists the verifier's own communities only (issue 25)
     prefix = session.info.get("scope")
@@ -68,27 +70,29 @@ def _counts(session: Session, settings, community: str, now: datetime) -> tuple[
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(request: Request, session: SessionDep, settings: SettingsDep, community: Community = "",
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
-    now, lang = utcnow(), lang_of(request)
-    counts, chosen = _counts(session, settings, community, now)
+    # the header's day: a past one's queue as it stood at its end (open then, done that day)
+    now, lang, past = page_now(request), lang_of(request), past_day(request) is not None
+    counts, chosen = _counts(session, settings, community, now, past)
     if export:
-        return _export(request, session, community, counts, now, lang)
+        return _export(request, session, community, counts, now, lang, past)
     tasks = verification.list_verifications(session, now=now, jurisdiction=community, limit=PAGE + 1,
-                                            offset=(page - 1) * PAGE) if community else []
+                                            offset=(page - 1) * PAGE, past=past) if community else []
     context = {"lang": lang, "community": community, "counts": counts, "page": page, "chosen": chosen,
                "more": len(tasks) > PAGE, "rows": _rows(session, tasks[:PAGE], now, lang)}
     name = "verify_queue.html" if request.headers.get("hx-request") else "verify.html"
     return templates.TemplateResponse(request, name, context)
 
 
-def _export(request: Request, session: Session, community: str, counts: list[dict], now: datetime, lang: str):
+def _export(request: Request, session: Session, community: str, counts: list[dict], now: datetime, lang: str,
+            past: bool):
     """The chosen community's open checks (each with the person masked, its deadline and how late), else the
     communities' counts (kit/listexport.py)."""
     if not community:
         return export_list(request, session, entity="verification", title="nav_verify",
                            header=["community", "verify_open", "verify_overdue", "verify_done_today"],
                            rows=[[place_name(c["community"], lang), c["open"], c["overdue"], c["done"]] for c in counts])
-    rows = _rows(session, verification.list_verifications(session, now=now, jurisdiction=community, limit=EXPORT_MAX),
-                 now, lang)
+    rows = _rows(session, verification.list_verifications(session, now=now, jurisdiction=community, limit=EXPORT_MAX,
+                                                          past=past), now, lang)
     return export_list(request, session, entity="verification", title="nav_verify", header=[
         "community", "person", "name", "phone", "address", "category", "case_id", "deadline", "overdue"], rows=[
         [place_name(community, lang), r["task"].person.person_id if r["task"].person else "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case, CaseStatus
@@ -116,9 +116,13 @@ CASE_SORTS = {"case": (Case.id, True), "declared": (Case.declared_at, True), "sa
 
 
 def case_page(session: Session, *, status: str | None = None, community: str | None = None, sort: str = "case",
-              desc: bool | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Case]]:
-    """(total, one page of cases), filtered, sorted and counted in the database (cut to the jurisdiction)."""
+              desc: bool | None = None, limit: int = 50, offset: int = 0,
+              until: datetime | None = None) -> tuple[int, list[Case]]:
+    """(total, one page of cases), filtered, sorted and counted in the database (cut to the jurisdiction);
+    `until`: those known by then (declared, or sampled when not declared: a past day's list)."""
     q = select(Case)
+    if until is not None:
+        q = q.where(or_(Case.declared_at <= until, and_(Case.declared_at.is_(None), Case.sampled_at <= until)))
     if status:
         q = q.where(Case.status == status)
     if community:

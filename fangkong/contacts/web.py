@@ -18,7 +18,7 @@ from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, place_name, templates
+from fangkong.kit.webkit import lang_of, page_now, past_day, place_name, templates
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
@@ -39,7 +39,8 @@ def case_list(request: Request, session: SessionDep,
     filters select, as a file (kit/listexport.py)."""
     limit, offset = (EXPORT_MAX, 0) if export else (LIST_PAGE, (page - 1) * LIST_PAGE)
     total, cases = case_service.case_page(session, status=status or None, community=community or None, sort=sort,
-                                          desc=desc, limit=limit, offset=offset)
+                                          desc=desc, limit=limit, offset=offset,   # a past day: known by its end
+                                          until=page_now(request) if past_day(request) else None)
     risks = service.risk_counts(session, [c.id for c in cases])
     if export:
         lang = lang_of(request)

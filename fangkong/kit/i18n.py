@@ -609,6 +609,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "zplace_district": ("区县", "district"),
     "post_discharge": ("出院后健康监测", "post-discharge monitoring"),
     "inbound": ("入境人员", "inbound traveller"),
+    # the header's day control on every page (issue 25)
+    "as_of_day_end": ("正在查看 {day} 日终（24:00）时的情况：当时未办结、超时、等待中的事项，当日之前已知的病例和风险人员。",
+                      "Showing the end of {day} (24:00): what was open, late or waiting then, the cases and risk persons known by then."),
+    "back_to_today": ("回到今天", "Back to today"),
     # exports of the lists (issue 25, kit/listexport.py): their column heads
     "minutes_late": ("超时分钟数", "Minutes late"),
     "risk_records": ("风险人员记录（条）", "Risk-person records"),

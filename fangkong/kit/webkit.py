@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,7 +18,8 @@ from fangkong.kit.i18n import label, labels, t
 from fangkong.protocol import places
 from fangkong.settings import get_settings
 
-__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "place_name", "response_kind",
+__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "page_now", "past_day", "place_name",
+           "response_kind",
            "templates", "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
 
 STATIC_DIR = Path(__file__).parent.parent / "web" / "static"
@@ -88,7 +89,12 @@ def clock_today() -> date:
 
 
 def _asked_day(request: Request) -> date | None:
-    raw = request.query_params.get("day") if request is not None else None
+    """?day=, else the day the header's picker chose earlier in this browser session (its `day` cookie, set by
+    the picker's script, dropped by "back to today"): a day chosen is kept while moving between pages, whatever
+    the link."""
+    if request is None:
+        return None
+    raw = request.query_params.get("day") or request.cookies.get("day")
     try:
         day = date.fromisoformat(raw) if raw else None
     except ValueError:
@@ -99,6 +105,22 @@ def _asked_day(request: Request) -> date | None:
 def page_day(request: Request) -> date:
     """The day the pages show (the header's date picker): ?day= when given and valid, else the clock's today."""
     return _asked_day(request) or clock_today()
+
+
+def past_day(request: Request) -> date | None:
+    """The day chosen in the header when it is before the clock's today (None: today, or none chosen)."""
+    day = _asked_day(request) if request is not None else None
+    return day if day is not None and day < clock_today() else None
+
+
+def page_now(request: Request) -> datetime:
+    """The instant a page shows (issue 25: one day control for every page): now, or the end of the day chosen in
+    the header when that day is past (what was open, overdue, waiting at its 24:00). A later day is today: no
+    page shows what has not happened."""
+    day = past_day(request)
+    if day is None:
+        return utcnow()
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=get_settings().zone).astimezone(UTC)
 
 
 def with_day(request: Request, href: str) -> str:
@@ -153,6 +175,7 @@ templates.env.globals["place_name"] = place_name
 templates.env.globals["minutes_late"] = minutes_late
 templates.env.globals["page_day"] = page_day
 templates.env.globals["with_day"] = with_day
+templates.env.globals["past_day"] = past_day
 templates.env.globals["url_with"] = url_with
 
 

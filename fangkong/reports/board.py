@@ -12,7 +12,8 @@ from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
-from fangkong.tasks.models import Task, TaskStatus
+from fangkong.tasks.models import Task
+from fangkong.tasks.sla import open_as_of
 
 __all__ = ["BoardFilter", "BoardRow", "board", "communities", "SORTS"]
 
@@ -54,7 +55,7 @@ class BoardRow:
     measure_end: datetime | None
 
 
-def _query(f: BoardFilter, now: datetime):
+def _query(f: BoardFilter, now: datetime, past: bool = False):
     m = aliased(Measure)
     q = (select(RiskPerson.id, RiskPerson.phone, RiskPerson.category, RiskPerson.override_reason,
                 RiskPerson.found_at, RiskPerson.placed_deadline_at, Person.person_id, Person.name, Person.community,
@@ -71,9 +72,11 @@ def _query(f: BoardFilter, now: datetime):
         q = q.where(Person.community == f.community)
     if f.case_id:
         q = q.where(Case.case_no == f.case_id.upper())
+    if past:   # a past day (the pages' day control): the risk persons found by its end, late as of then
+        q = q.where(RiskPerson.found_at <= now)
     # late (the SLA board's reading, the same as /verify's): a task on this risk person (its door-to-door check,
     # its transfer) open past its deadline, or not placed under any measure by its placement deadline
-    late_task = (select(Task.id).where(Task.risk_person_fk == RiskPerson.id, Task.status == TaskStatus.OPEN,
+    late_task = (select(Task.id).where(Task.risk_person_fk == RiskPerson.id, open_as_of(now, past),
                                        Task.due_at < now).exists())
     overdue = or_(late_task, and_(RiskPerson.placed_deadline_at < now, m.id.is_(None)))
     if f.overdue:
@@ -81,9 +84,11 @@ def _query(f: BoardFilter, now: datetime):
     return q, overdue
 
 
-def board(session: Session, f: BoardFilter, *, now: datetime, limit: int = 50, offset: int = 0) -> tuple[int, list[BoardRow]]:
-    """(total matching, one page of rows); everything filtered, sorted and counted in the database."""
-    q, overdue = _query(f, now)
+def board(session: Session, f: BoardFilter, *, now: datetime, limit: int = 50, offset: int = 0,
+          past: bool = False) -> tuple[int, list[BoardRow]]:
+    """(total matching, one page of rows); everything filtered, sorted and counted in the database. `past`: as
+    of `now`, a past day's end (found by then, late then; the measures are those in force now)."""
+    q, overdue = _query(f, now, past)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     column = SORTS.get(f.sort, SORTS["found"])[0]
     q = q.add_columns(overdue.label("late")).order_by(column.desc() if f.descending() else column.asc(),

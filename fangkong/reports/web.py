@@ -11,13 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fangkong.contacts import service as contact_service
 from fangkong.contacts.models import CATEGORY_PATTERN, CATEGORY_PATTERN_OR_EMPTY
 from fangkong.db.audit import audit_export
-from fangkong.db.core import utcnow
 from fangkong.db.masking import mask_rows
 from fangkong.errors import InvalidInput
 from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, export_list
-from fangkong.kit.webkit import clock_today, lang_of, templates
+from fangkong.kit.webkit import lang_of, page_day, page_now, past_day, templates
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import exports, issued
 from fangkong.reports.board import SORTS, BoardFilter, board, communities
@@ -37,7 +36,7 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, 
     """The day's bulletin as issued (the last version, or the one asked), saying when it is a correction or
     has been corrected since; a draft counted now as of D 24:00 when it has not been issued."""
     lang = lang_of(request)
-    day = day or clock_today()
+    day = day or page_day(request)
     shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version)
     return templates.TemplateResponse(request, "bulletin.html", {
         "lang": lang, "b": shown.figures, "day": day, "text": shown.text, "issued": shown.issued,
@@ -85,7 +84,8 @@ def board_page(request: Request, session: SessionDep, category: CategoryQ = None
                overdue: bool = False, sort: SortQ = "found", desc: bool | None = None,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     f = _board_filter(category, kind, community, case_id, overdue, sort, desc)
-    total, rows = board(session, f, now=utcnow(), limit=PAGE, offset=(page - 1) * PAGE)
+    total, rows = board(session, f, now=page_now(request), limit=PAGE, offset=(page - 1) * PAGE,
+                        past=past_day(request) is not None)
     rows = mask_rows(session, rows)  # another district's case behind a resident, its residents behind a case
     context = {"lang": lang_of(request), "rows": rows, "total": total, "f": f, "page": page,
                "pages": max(1, -(-total // PAGE)), "communities": communities(session)}
@@ -96,7 +96,7 @@ def board_page(request: Request, session: SessionDep, category: CategoryQ = None
 def _board_export(request: Request, session, f: BoardFilter, fmt: str) -> Response:
     """The board's rows as filtered, every page (at most EXPORT_MAX), masked as the page is and audited
     (kit/listexport.py, as every list's export)."""
-    total, rows = board(session, f, now=utcnow(), limit=EXPORT_MAX)
+    total, rows = board(session, f, now=page_now(request), limit=EXPORT_MAX, past=past_day(request) is not None)
     rows = mask_rows(session, rows)
     return export_list(request, session, entity="risk_persons", title="board", header=exports.BOARD_HEADER,
                        rows=exports.board_rows(rows, lang_of(request)), total=total, fmt=fmt,

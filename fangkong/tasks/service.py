@@ -13,6 +13,7 @@ from fangkong.db.audit import audit
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.protocol.deadlines import due_at
 from fangkong.settings import Settings, get_settings
+from fangkong.tasks import sla
 from fangkong.tasks.models import CLOSED, OWNER_KINDS, TASK_KINDS, Task, TaskStatus
 
 __all__ = ["Owner", "deadline", "open_task", "close_task", "get_task", "list_tasks", "overdue_counts",
@@ -118,12 +119,14 @@ def task_state(task: Task) -> dict:
 
 def list_tasks(session: Session, *, now: datetime, overdue: bool = False, status: str | None = "open",
                kind: str | None = None, owner: str | None = None, jurisdiction: str | None = None,
-               case_fk: int | None = None, limit: int = 100, offset: int = 0) -> list[Task]:
+               case_fk: int | None = None, limit: int = 100, offset: int = 0, past: bool = False) -> list[Task]:
     """Tasks, most overdue first; `overdue` keeps the open ones past their deadline. One query (owner and
     subject are columns of the task or joined in), so the dashboard stays fast at any size."""
     q = select(Task).order_by(Task.due_at, Task.id).limit(limit).offset(offset)
     if overdue:
-        q = q.where(Task.status == TaskStatus.OPEN, Task.due_at < now)
+        q = q.where(sla.open_as_of(now, past), Task.due_at < now)
+    elif status == TaskStatus.OPEN:
+        q = q.where(sla.open_as_of(now, past))   # `past`: what was open at `now` (the pages' day control)
     elif status:
         q = q.where(Task.status == status)
     if kind:

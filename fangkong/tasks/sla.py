@@ -14,7 +14,7 @@ from fangkong.db.scope import scope_of
 from fangkong.people.models import Person
 from fangkong.tasks.models import Task, TaskStatus
 
-__all__ = ["DUE_SOON", "OwnerLoad", "by_owner", "by_kind", "overdue_at", "task_list", "count_tasks"]
+__all__ = ["DUE_SOON", "OwnerLoad", "by_owner", "by_kind", "open_as_of", "overdue_at", "task_list", "count_tasks"]
 
 #: an open task due within this long is "due soon" (the board's amber line)
 DUE_SOON = timedelta(hours=2)
@@ -36,6 +36,12 @@ def _open_at(at: datetime):
                 or_(Task.status == TaskStatus.OPEN, Task.done_at.is_not(None)))
 
 
+def open_as_of(at: datetime, past: bool = False):
+    """SQL: the task is open (the status column); `past`: it was open at `at`, from the tasks' own history (a past
+    day's pages, the header's day control: what was open at the day's end)."""
+    return _open_at(at) if past else Task.status == TaskStatus.OPEN
+
+
 def overdue_at(session: Session, at: datetime) -> dict[str, int]:
     """Tasks open and past their deadline at `at`, per kind (one aggregate query): now for today, the day's end
     for a past day (the demo's "overdue at day end")."""
@@ -44,9 +50,10 @@ def overdue_at(session: Session, at: datetime) -> dict[str, int]:
     return {k: n for k, n in rows}
 
 
-def by_kind(session: Session, *, now: datetime, soon: timedelta = DUE_SOON) -> dict[str, dict[str, int]]:
-    """Open tasks per kind: open, overdue, due soon (one aggregate query)."""
-    is_open = Task.status == TaskStatus.OPEN
+def by_kind(session: Session, *, now: datetime, soon: timedelta = DUE_SOON, past: bool = False
+            ) -> dict[str, dict[str, int]]:
+    """Open tasks per kind (at `now`: open_as_of): open, overdue, due soon (one aggregate query)."""
+    is_open = open_as_of(now, past)
     q = (select(Task.kind, func.count(), func.count().filter(Task.due_at < now),
                 func.count().filter(Task.due_at >= now, Task.due_at < now + soon))
          .where(is_open).group_by(Task.kind))
@@ -65,20 +72,20 @@ class OwnerLoad:
 
 
 def by_owner(session: Session, *, now: datetime, kind: str | None = None, soon: timedelta = DUE_SOON,
-             limit: int = 100) -> list[OwnerLoad]:
+             limit: int = 100, past: bool = False) -> list[OwnerLoad]:
     """Per owner, its open tasks, how many are overdue and how many due soon, most overdue first."""
     late = func.count().filter(Task.due_at < now)
     q = (select(Task.owner_kind, Task.owner_ref, func.max(Task.owner_name), func.count(), late,
                 func.count().filter(Task.due_at >= now, Task.due_at < now + soon), func.min(Task.due_at))
-         .where(Task.status == TaskStatus.OPEN).group_by(Task.owner_kind, Task.owner_ref)
+         .where(open_as_of(now, past)).group_by(Task.owner_kind, Task.owner_ref)
          .order_by(late.desc(), func.count().desc(), Task.owner_ref).limit(limit))
     if kind:
         q = q.where(Task.kind == kind)
     return [OwnerLoad(*row) for row in session.execute(_scoped(session, q))]
 
 
-def _filtered(q, *, now: datetime, kind: str | None, owner: str | None, state: str, soon: timedelta):
-    q = q.where(Task.status == TaskStatus.OPEN)
+def _filtered(q, *, now: datetime, kind: str | None, owner: str | None, state: str, soon: timedelta, past: bool):
+    q = q.where(open_as_of(now, past))
     if state == "overdue":
         q = q.where(Task.due_at < now)
     elif state == "due_soon":
@@ -91,13 +98,15 @@ def _filtered(q, *, now: datetime, kind: str | None, owner: str | None, state: s
 
 
 def count_tasks(session: Session, *, now: datetime, kind: str | None = None, owner: str | None = None,
-                state: str = "overdue", soon: timedelta = DUE_SOON) -> int:
-    q = _filtered(select(func.count(Task.id)), now=now, kind=kind, owner=owner, state=state, soon=soon)
+                state: str = "overdue", soon: timedelta = DUE_SOON, past: bool = False) -> int:
+    q = _filtered(select(func.count(Task.id)), now=now, kind=kind, owner=owner, state=state, soon=soon, past=past)
     return session.scalar(_scoped(session, q)) or 0
 
 
 def task_list(session: Session, *, now: datetime, kind: str | None = None, owner: str | None = None,
-              state: str = "overdue", soon: timedelta = DUE_SOON, limit: int = 50, offset: int = 0) -> list[Task]:
+              state: str = "overdue", soon: timedelta = DUE_SOON, limit: int = 50, offset: int = 0,
+              past: bool = False) -> list[Task]:
     """The open tasks of a kind / an owner, overdue or due soon (or all open), the most overdue first."""
-    q = _scoped(session, _filtered(select(Task), now=now, kind=kind, owner=owner, state=state, soon=soon))
+    q = _scoped(session, _filtered(select(Task), now=now, kind=kind, owner=owner, state=state, soon=soon,
+                                   past=past))
     return list(session.scalars(q.order_by(Task.due_at, Task.id).limit(limit).offset(offset)).unique())

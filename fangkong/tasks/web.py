@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fangkong.db.core import utcnow
 from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, minutes_late, place_name, span, templates
+from fangkong.kit.webkit import lang_of, minutes_late, page_now, past_day, place_name, span, templates
 from fangkong.protocol.deadlines import format_deadline
 from fangkong.tasks import sla
 from fangkong.tasks.models import TASK_KINDS
@@ -30,11 +29,11 @@ StateQ = Annotated[str, Query(pattern="^(overdue|due_soon|open)$")]
 def tasks_page(request: Request, session: SessionDep, settings: SettingsDep, kind: KindQ = None,
                owner: Annotated[str | None, Query(max_length=64, pattern=r"^[\w-]*$")] = None,
                state: StateQ = "overdue", page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
-    now, lang = utcnow(), lang_of(request)
-    total = sla.count_tasks(session, now=now, kind=kind or None, owner=owner or None, state=state)
+    now, lang, past = page_now(request), lang_of(request), past_day(request) is not None   # the header's day
+    total = sla.count_tasks(session, now=now, kind=kind or None, owner=owner or None, state=state, past=past)
     limit, offset = (EXPORT_MAX, 0) if export else (PAGE, (page - 1) * PAGE)
     rows = sla.task_list(session, now=now, kind=kind or None, owner=owner or None, state=state, limit=limit,
-                         offset=offset)
+                         offset=offset, past=past)
     if export:  # the list below the figures, every task the filters select (kit/listexport.py)
         return export_list(request, session, entity="tasks", title="nav_tasks", total=total, header=[
             "kind", "sla_owner", "person", "name", "case_id", "deadline", "minutes_late", "overdue"], rows=[
@@ -45,6 +44,7 @@ def tasks_page(request: Request, session: SessionDep, settings: SettingsDep, kin
             for tk in rows])
     clock = [(step, format_deadline(d)) for step, d in settings.clock().items()]
     return templates.TemplateResponse(request, "tasks.html", {
-        "lang": lang, "now": now, "kinds": sla.by_kind(session, now=now), "owners": sla.by_owner(session, now=now, kind=kind or None, limit=OWNERS),
+        "lang": lang, "now": now, "kinds": sla.by_kind(session, now=now, past=past),
+        "owners": sla.by_owner(session, now=now, kind=kind or None, limit=OWNERS, past=past),
         "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE)), "kind": kind or "",
         "owner": owner or "", "state": state, "clock": clock, "soon_h": int(sla.DUE_SOON.total_seconds() // 3600)})

@@ -15,7 +15,7 @@ from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, place_name, templates
+from fangkong.kit.webkit import lang_of, past_day, place_name, templates
 from fangkong.testing import service
 from fangkong.testing.models import RetestStatus
 from fangkong.testing.progress import REACTIVE
@@ -58,7 +58,9 @@ def testing_page(request: Request, session: SessionDep, round_id: RoundQ = None,
              r.origin.tube_id, when(r.created_at)]
             for r in service.list_retests(session, status="open", limit=EXPORT_MAX)])
     rounds = service.list_rounds(session, limit=20)
-    rnd = service.get_round(session, round_id) if round_id else (rounds[0] if rounds else None)
+    day = past_day(request)   # the header's day: a past one shows its round (the latest begun by then)
+    shown = [r for r in rounds if day is None or r.start_date <= day]
+    rnd = service.get_round(session, round_id) if round_id else (shown[0] if shown else None)
     return templates.TemplateResponse(request, "testing.html", {
         "lang": lang_of(request), "rounds": rounds, "rnd": rnd, "page": page, "retest_page": retest_page,
         "pools": _pools(service.list_retests(session, status=None, reason="pool_positive", limit=500)),

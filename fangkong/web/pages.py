@@ -14,7 +14,7 @@ from fangkong.db.core import utcnow
 from fangkong.errors import NotFound
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
-from fangkong.kit.webkit import clock_today, lang_of, templates
+from fangkong.kit.webkit import clock_today, lang_of, page_day, templates
 from fangkong.people import search
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import dashboard, issued
@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 def overview(request: Request, session: SessionDep, settings: SettingsDep,
              day: Annotated[PlannedDate | None, Query()] = None):
     lang = lang_of(request)
-    day = day or clock_today()  # the header's day control: the clock's today unless a day was chosen
+    day = day or page_day(request)  # the header's day control: the clock's today unless a day was chosen
     # the same service as /bulletin: the issued figures of the day (or its draft), so the two pages agree
     shown = issued.shown(session, day, tz=settings.zone, lang=lang)
     b = shown.figures

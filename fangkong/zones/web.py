@@ -11,12 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.webkit import lang_of, page_now, templates
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import cell_centre
@@ -103,7 +102,7 @@ def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
                status: Annotated[str | None, Query(pattern=STATUS_PATTERN_OR_EMPTY)] = None,
                level: Annotated[str | None, Query(pattern=LEVEL_PATTERN_OR_EMPTY)] = None,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
-    now = utcnow()
+    now = page_now(request)   # the header's day: a past one's countdown as it stood at its end
     if export:
         return _export(request, session, settings, now, status=status or None, level=level or None)
     zones = service.list_zones(session, status=status or None, level=level or None, limit=PAGE + 1,

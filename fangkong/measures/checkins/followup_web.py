@@ -14,7 +14,7 @@ from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import clock_today, lang_of, place_name, templates
+from fangkong.kit.webkit import lang_of, page_day, place_name, templates
 from fangkong.measures.checkins import service as checkins
 from fangkong.protocol.times import PlannedDate
 
@@ -27,7 +27,7 @@ def followup_page(request: Request, session: SessionDep, settings: SettingsDep, 
                   community: Annotated[str | None, Query(max_length=32, pattern=r"^\d*$")] = None,
                   state: Annotated[str | None, Query(pattern=f"^({'|'.join(checkins.FOLLOWUP_STATES)})?$")] = None,
                   page: Annotated[int, Query(ge=1, le=100_000)] = 1, export: ExportQ = None):
-    day: date = day or clock_today()
+    day: date = day or page_day(request)
     lang = lang_of(request)
     limit, offset = (EXPORT_MAX, 0) if export else (PAGE, (page - 1) * PAGE)
     total, rows = checkins.followup_people(session, day=day, tz=settings.zone, community=community or None,

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fangkong.db.core import utcnow
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import ExportQ, export_list
-from fangkong.kit.webkit import lang_of, place_name, templates
+from fangkong.kit.webkit import lang_of, page_now, past_day, place_name, templates
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import capacity
 from fangkong.tasks import sla
@@ -36,7 +35,7 @@ def _jurisdictions(settings, sites: list[capacity.SiteOccupancy], chosen: str | 
 @router.get("/isolation", response_class=HTMLResponse)
 def isolation_page(request: Request, session: SessionDep, settings: SettingsDep, jurisdiction: CodeQ = None,
                    page: Annotated[int, Query(ge=1, le=10_000)] = 1, export: ExportQ = None):
-    now = utcnow()
+    now, past = page_now(request), past_day(request) is not None   # the header's day: a past one at its end
     sites = capacity.occupancy(session, jurisdiction=jurisdiction or None)
     if export:  # the sites with their rooms (kit/listexport.py)
         lang = lang_of(request)
@@ -58,9 +57,9 @@ def isolation_page(request: Request, session: SessionDep, settings: SettingsDep,
         "forecast": [{"day": d.isoformat(), "free": n} for d, n in forecast],
         "beds": hospitals.hospital_beds(session), "plan": hospitals.plan(session), "now": now,
         # issue 25: who waits for a room, and the transfers under way, each against its deadline (DOMAIN.md §3)
-        "waiting": sla.task_list(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open", limit=QUEUE),
-        "waiting_total": sla.count_tasks(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open"),
-        "transfers": sla.task_list(session, now=now, kind=TaskKind.TRANSFER, state="open", limit=QUEUE)
-        + sla.task_list(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open", limit=QUEUE),
-        "transfers_total": sla.count_tasks(session, now=now, kind=TaskKind.TRANSFER, state="open")
-        + sla.count_tasks(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open")})
+        "waiting": sla.task_list(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open", limit=QUEUE, past=past),
+        "waiting_total": sla.count_tasks(session, now=now, kind=TaskKind.ROOM_NEEDED, state="open", past=past),
+        "transfers": sla.task_list(session, now=now, kind=TaskKind.TRANSFER, state="open", limit=QUEUE, past=past)
+        + sla.task_list(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open", limit=QUEUE, past=past),
+        "transfers_total": sla.count_tasks(session, now=now, kind=TaskKind.TRANSFER, state="open", past=past)
+        + sla.count_tasks(session, now=now, kind=TaskKind.CASE_TRANSFER, state="open", past=past)})

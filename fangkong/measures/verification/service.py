@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import Case
@@ -18,6 +18,7 @@ from fangkong.measures.service import withdraw
 from fangkong.measures.sites import service as sites
 from fangkong.people.models import Person
 from fangkong.tasks import service as task_service
+from fangkong.tasks import sla
 from fangkong.tasks.models import OwnerKind, Task, TaskKind, TaskStatus
 
 __all__ = ["OUTCOMES", "list_verifications", "open_for_case", "queue_counts", "record_outcome", "risk_categories"]
@@ -136,19 +137,19 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
 
 def list_verifications(session: Session, *, now: datetime, jurisdiction: str | None = None,
                        status: str | None = "open", overdue: bool = False, limit: int = 100,
-                       offset: int = 0) -> list[Task]:
+                       offset: int = 0, past: bool = False) -> list[Task]:
     return task_service.list_tasks(session, now=now, kind=TaskKind.VERIFICATION, jurisdiction=jurisdiction,
-                                   status=status,
-                                   overdue=overdue, limit=limit, offset=offset)
+                                   status=status, overdue=overdue, limit=limit, offset=offset, past=past)
 
 
-def queue_counts(session: Session, *, now: datetime, since: datetime) -> list[dict]:
+def queue_counts(session: Session, *, now: datetime, since: datetime, past: bool = False) -> list[dict]:
     """Per community: verification tasks open, open past their deadline, and closed since `since` (the start
     of the verifiers' day), most open first (one aggregate query)."""
-    is_open = Task.status == TaskStatus.OPEN
+    is_open = sla.open_as_of(now, past)   # `past`: at a past day's end, those open then, done that day
+    done = and_(Task.done_at >= since, Task.done_at <= now)
     q = (select(Task.jurisdiction, func.count().filter(is_open), func.count().filter(is_open, Task.due_at < now),
-                func.count().filter(~is_open))
-         .where(Task.kind == TaskKind.VERIFICATION, or_(is_open, Task.done_at >= since))
+                func.count().filter(done))
+         .where(Task.kind == TaskKind.VERIFICATION, or_(is_open, done))
          .group_by(Task.jurisdiction))
     rows = [{"community": c, "open": o, "overdue": late, "done": d} for c, o, late, d in session.execute(q) if c]
     return sorted(rows, key=lambda r: (-r["open"], r["community"]))
