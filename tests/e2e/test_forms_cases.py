@@ -127,7 +127,7 @@ def test_the_lab_records_a_result_and_may_not_declare(browser, server, outbreak)
     assert pg.locator("#menu a[href='/entry']").count() == 1
     pg.goto("/entry")
     assert pg.locator("#entry-forms a").evaluate_all("as => as.map(a => a.getAttribute('href'))") == [
-        "/testing/results"]
+        "/testing/results", "/testing/setup"]
     pg.goto("/testing/results")
     pg.wait_for_selector(f"#test-{first}")
     pg.screenshot(path=str(SHOTS / "form-results-zh.png"), full_page=True)
