@@ -1,5 +1,8 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is set up by them.
 .PHONY: demo test test-fast lint bench setup clean
+# what a test run or the demo imports is cached as bytecode even where the environment says not to (see
+# scripts/bootstrap.sh): every subprocess would otherwise compile its imports from source
+unexport PYTHONDONTWRITEBYTECODE
 
 PY := .venv/bin/python
 ARGS ?=
