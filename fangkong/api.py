@@ -36,6 +36,7 @@ from fangkong.codes.citizens.web import router as citizen_web
 from fangkong.codes.service import install_recolour
 from fangkong.codes.web import router as codes_web
 from fangkong.contacts.api import router as contacts_router
+from fangkong.contacts.chains_web import router as chains_web
 from fangkong.contacts.schemas import TraceOut
 from fangkong.contacts.teams.api import router as teams_router
 from fangkong.contacts.teams.forms_web import router as investigation_forms
@@ -72,6 +73,7 @@ from fangkong.testing.web import router as testing_web
 from fangkong.web import entry, pages
 from fangkong.zones.api import router as zones_router
 from fangkong.zones.forms_web import router as zone_forms
+from fangkong.zones.map_web import router as map_web
 from fangkong.zones.web import router as zones_web
 
 # every request's session recolours the codes its status changes touched, before it commits
@@ -107,6 +109,7 @@ ROUTERS = (
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
     investigation_forms, assist_forms, user_forms, testing_setup,
     hospital_forms,
+    map_web, chains_web,
 )
 for r in ROUTERS:
     app.include_router(r)

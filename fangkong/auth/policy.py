@@ -85,6 +85,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/(bulletin(\.csv|\.xlsx)?)?", "bulletin:read"),
     ("GET", r"/risk-persons(\.csv|\.xlsx)?", "risk:read"),
     ("GET", r"/cases", "cases:read"),
+    ("GET", r"/chains(/data\.json|/evidence\.json)?", "cases:read"),
     ("GET", r"/search", "people:read"),
     ("POST", r"/risk-persons/.*", "risk:write"),
     # the web forms of the day's writes (issue 26): each form's page needs the permission its writes need
@@ -104,6 +105,10 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", r"/testing(/.*)?", "testing:write"),
     ("GET", r"/measures/act", "measures:write"),
     ("POST", rf"/measures{_R}/(escalate|extend|release)", "measures:write"),
+    # the map (issue 26): the boundaries are geography, for any signed-in page that draws a map (the case page's
+    # isolation readers too); the city map with its zones and venues is the zones' readers'
+    ("GET", r"/map/boundaries\.json", SIGNED_IN),
+    ("GET", r"/map(/venues\.json)?", "zones:read"),
     ("GET", r"/zones/new", "zones:write"),
     ("GET", r"/zones(/.*)?", "zones:read"),
     ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),

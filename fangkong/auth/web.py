@@ -26,6 +26,7 @@ MENU: list[tuple[str, str, str | None]] = [
     ("/", "overview", None), ("/cases", "nav_cases", None), ("/risk-persons", "board", None),
     ("/bulletin", "bulletin", None),
     ("/isolation", "nav_isolation", None), ("/testing", "nav_testing", None), ("/zones", "nav_zones", None),
+    ("/map", "nav_map", None), ("/chains", "nav_chains", None),
     ("/tasks", "nav_tasks", None), ("/followup", "nav_followup", None),
     ("/verify", "nav_verify", "verify:write"), ("/people/reviews", "nav_reviews", "people:write"),
     ("/jobs", "nav_jobs", None), ("/entry", "nav_entry", ENTRY), ("/search", "nav_search", None),

@@ -22,6 +22,8 @@ from fangkong.kit.webkit import lang_of, page_now, past_day, place_name, templat
 from fangkong.lake.queries import Lake
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.grid import cell_ring
+from fangkong.protocol.zones import is_grid_cell
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100
@@ -83,8 +85,10 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
         "foreign": _foreign(session, risks),
         "counts": service.category_counts(session, case=case), "page": page,
         "chain": chain,
-        "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"]}
-                   for p in points if p["lat"] is not None]})
+        "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"],
+                    "start": p["start"].strftime("%m-%d %H:%M")} for p in points if p["lat"] is not None],
+        "cells": [{"name": p["venue_id"], "ring": cell_ring(p["venue_id"])}
+                  for p in points if p["kind"] == "cell" and is_grid_cell(p["venue_id"])]})
 
 
 @router.post("/cases/{case_id}/risk/{risk_id}", response_class=HTMLResponse)

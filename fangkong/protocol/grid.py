@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CELL_M", "DEG_LAT", "cell_centre", "grid_id", "grid_sql"]
+__all__ = ["CELL_M", "DEG_LAT", "cell_centre", "cell_ring", "grid_id", "grid_sql"]
 
 CELL_M = 800.0
 #: one cell's height in degrees of latitude (1° of latitude ≈ 111 320 m)
@@ -24,6 +24,15 @@ def cell_centre(cell: str) -> tuple[float, float]:
     row, col = (int(x) for x in cell.split(":"))
     lat = (row + 0.5) * DEG_LAT
     return lat, (col + 0.5) * DEG_LAT / math.cos(math.radians(lat))
+
+
+def cell_ring(cell: str) -> list[list[float]]:
+    """The cell "row:col" as a closed ring of [lon, lat] corners, counter-clockwise (a square on the map)."""
+    row, col = (int(x) for x in cell.split(":"))
+    lat0, lat1 = row * DEG_LAT, (row + 1) * DEG_LAT
+    width = DEG_LAT / math.cos(math.radians((row + 0.5) * DEG_LAT))
+    lon0, lon1 = col * width, (col + 1) * width
+    return [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
 
 
 def grid_sql(lat: str = "lat", lon: str = "lon") -> str:

@@ -1,4 +1,5 @@
-"""The zones page (commander): a map of the zones' places by level, the list with approval state and the lifting
+"""The zones page (commander): the map of the shown zones as areas by level (static/fkmap.js over the imported
+boundaries), the list with approval state and the lifting
 countdown of each zone's edition, the published risk-area list. Approving and the other decisions: forms_web.py."""
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
 from fangkong.kit.webkit import lang_of, page_now, templates
-from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
-from fangkong.protocol.grid import cell_centre
-from fangkong.protocol.zones import is_grid_cell
+from fangkong.zones import map as zone_map
 from fangkong.zones import service
-from fangkong.zones.models import LEVEL_PATTERN_OR_EMPTY, STATUS_PATTERN_OR_EMPTY, PlaceKind, Zone, ZoneStatus
+from fangkong.zones.models import LEVEL_PATTERN_OR_EMPTY, STATUS_PATTERN_OR_EMPTY, Zone, ZoneStatus
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,28 +74,6 @@ def _row(session, settings, zone: Zone, now: datetime) -> dict:
             "residents": service.resident_count(session, zone) if zone.status != ZoneStatus.PROPOSED else None}
 
 
-def _points(zones: list[Zone], session) -> list[dict]:
-    """Map points: each place of the shown zones at its venue's position (a building at its compound's) or its grid
-    cell's centre; a district (the rest of a county) and a cell named by a feed (not row:col) have no point."""
-    venue_of = {(p.kind, p.ref): p.ref if p.kind == PlaceKind.VENUE else p.ref.rpartition("/")[0]
-                for z in zones for p in z.places if p.kind in (PlaceKind.VENUE, PlaceKind.BUILDING)}
-    venues = people_service.venues_by_ids(session, set(venue_of.values()))
-    out = []
-    for z in zones:
-        for p in z.places:
-            if (p.kind, p.ref) in venue_of:
-                v = venues.get(venue_of[(p.kind, p.ref)])
-                lat, lon = (v.lat, v.lon) if v else (None, None)
-            elif p.kind == PlaceKind.GRID and is_grid_cell(p.ref):
-                lat, lon = cell_centre(p.ref)
-            else:
-                lat, lon = None, None
-            if lat is not None and lon is not None:
-                out.append({"name": p.name or p.ref, "zone": z.zone_no, "level": z.level, "status": z.status,
-                            "value": [round(lon, 6), round(lat, 6)]})
-    return out
-
-
 @router.get("/zones", response_class=HTMLResponse)
 def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
                status: Annotated[str | None, Query(pattern=STATUS_PATTERN_OR_EMPTY)] = None,
@@ -110,7 +87,7 @@ def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
     more, zones = len(zones) > PAGE, zones[:PAGE]
     return templates.TemplateResponse(request, "zones.html", {
         "lang": lang_of(request), "rows": [_row(session, settings, z, now) for z in zones], "more": more,
-        "page": page, "status": status or "", "level": level or "", "points": _points(zones, session),
+        "page": page, "status": status or "", "level": level or "", "areas": zone_map.zone_areas(session, zones),
         "risk_areas": service.risk_areas(session)})
 
 

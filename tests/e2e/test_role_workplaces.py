@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from e2e.conftest import SHOTS, login
 
-ALL = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/tasks", "/followup",
-       "/verify", "/people/reviews", "/jobs", "/entry", "/search", "/me", "/docs"]
-COMMAND = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/tasks", "/followup"]
+ALL = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/map", "/chains", "/tasks",
+       "/followup", "/verify", "/people/reviews", "/jobs", "/entry", "/search", "/me", "/docs"]
+COMMAND = ["/", "/cases", "/risk-persons", "/bulletin", "/isolation", "/testing", "/zones", "/map", "/chains", "/tasks",
+           "/followup"]
 # role → (the menu it sees, where it lands after signing in)
 ROLES = {
     "admin": ([h for h in ALL if h != "/me"], "/"),
@@ -17,7 +18,8 @@ ROLES = {
     "analyst": ([*COMMAND, "/people/reviews", "/search"], "/people/reviews"),
     "verifier": (["/", "/risk-persons", "/bulletin", "/tasks", "/followup", "/verify", "/search"], "/verify"),
     "lab": (["/", "/bulletin", "/testing", "/entry", "/search"], "/testing"),
-    "isolation": (["/", "/cases", "/bulletin", "/isolation", "/tasks", "/followup", "/entry", "/search"], "/isolation"),
+    "isolation": (["/", "/cases", "/bulletin", "/isolation", "/chains", "/tasks", "/followup", "/entry", "/search"],
+                  "/isolation"),
     "citizen": (["/me"], "/me"),
 }
 

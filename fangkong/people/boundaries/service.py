@@ -13,6 +13,7 @@ from fangkong.db.scope import acting
 from fangkong.errors import InvalidInput
 from fangkong.lake.files import ImportResult, RowError
 from fangkong.people.boundaries.models import BOUNDARY_LEVELS, Boundary
+from fangkong.people.models import VENUE_KINDS, Venue
 from fangkong.protocol.boundaries import (
     BoundaryError,
     BoundaryShape,
@@ -21,7 +22,8 @@ from fangkong.protocol.boundaries import (
     shape_of,
 )
 
-__all__ = ["boundaries", "feature_collection", "import_boundaries", "levels_present"]
+__all__ = ["boundaries", "boundaries_by_codes", "feature_collection", "import_boundaries", "levels_present",
+           "venue_points"]
 
 #: a boundary file is read whole: the file a city draws its communities with is a few MB
 MAX_BYTES = 200 * 1024 * 1024
@@ -101,6 +103,20 @@ def boundaries(session: Session, levels: tuple[str, ...] = BOUNDARY_LEVELS) -> l
     order = {lv: i for i, lv in enumerate(BOUNDARY_LEVELS)}
     rows = session.scalars(select(Boundary).where(Boundary.level.in_(levels)))
     return sorted(rows, key=lambda b: (order.get(b.level, 9), b.code))
+
+
+def boundaries_by_codes(session: Session, codes: set[str]) -> list[Boundary]:
+    return list(session.scalars(select(Boundary).where(Boundary.code.in_(sorted(codes))))) if codes else []
+
+
+def venue_points(session: Session) -> dict:
+    """Every venue with a position, in columns for the map: ids, names, kind index (into `kinds`), lon, lat."""
+    rows = session.execute(select(Venue.venue_id, Venue.name, Venue.kind, Venue.lon, Venue.lat)
+                           .where(Venue.lat.is_not(None), Venue.lon.is_not(None)).order_by(Venue.id)).all()
+    kind = {k: i for i, k in enumerate(VENUE_KINDS)}
+    return {"kinds": list(VENUE_KINDS), "id": [r[0] for r in rows], "name": [r[1] or r[0] for r in rows],
+            "kind": [kind.get(r[2], len(VENUE_KINDS) - 1) for r in rows],
+            "lon": [round(r[3], 6) for r in rows], "lat": [round(r[4], 6) for r in rows]}
 
 
 def levels_present(session: Session) -> list[str]:
