@@ -27,6 +27,8 @@ TINY = {
     "trace": (_trace, "answers agree"),
     "recolour": (lambda tmp: ["--city", str(tmp / "city"), "--work", str(tmp / "recolour"), "--cases", "3",
                               "--runs", "1"], "recolour 11 days later"),
+    "map_chains": (lambda tmp: ["--cases", "200", "--contacts", "3", "--persons", "2000", "--repeat", "1",
+                                "--dir", str(tmp / "map-chains")], "chains first render"),
     "lab_import": (lambda tmp: ["--rows", "2000", "--baseline-rows", "500", "--persons", "1000"], ""),
     "overdue": (lambda tmp: ["--tasks", "2000", "--overdue", "100"], ""),
     "persons_clean": (lambda tmp: ["--persons", "2000"], ""),
