@@ -204,7 +204,8 @@ def _contain(session, settings, cases, *, now: datetime) -> tuple[int, int]:
         for zone in r.zones.created:
             with acting_as(session, "指挥部"):
                 zone_service.approve(session, zone, edition=edition, tz=settings.zone, now=now)
-        pushed = assist_service.outbound_for_case(session, r.trace.case, home=home, now=now, actor="demo")
+        with acting_as(session, "demo"):
+            pushed = assist_service.outbound_for_case(session, r.trace.case, home=home, now=now)
         requests += len(pushed)
         persons += sum(len(req.persons) for req in pushed)
     return requests, persons

@@ -46,7 +46,7 @@ def receive(session: SessionDep, settings: SettingsDep, body: RequestIn):
     req = service.receive(session, ref=body.request_id, issuer=body.issuing_jurisdiction, reason=body.reason,
                           persons=[service.PersonIn(**{**p.model_dump(), "last_exposure_at": _aware(
                               p.last_exposure_at, settings)}) for p in body.persons], now=utcnow(),
-                          source="api", actor=actor_of(session))
+                          source="api")
     return _read(req)
 
 
@@ -84,8 +84,7 @@ def withdraw(session: SessionDep, settings: SettingsDep, request_no: RequestNo, 
     """The issuer withdrew one person of an inbound request (`row`), or all of it: the obligations it placed
     are withdrawn and open door checks cancelled; audited per person."""
     req = service.get_request(session, request_no)
-    service.withdraw(session, req, at=_aware(body.at, settings) or utcnow(), reason=body.reason, row_id=body.row,
-                     actor=actor_of(session))
+    service.withdraw(session, req, at=_aware(body.at, settings) or utcnow(), reason=body.reason, row_id=body.row)
     return _read(req)
 
 
@@ -94,8 +93,7 @@ def outcome(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 1)
     """What the community found at the door, with its time; closes the person's verification task."""
     row = service.get_person_row(session, row_id)
     service.record_outcome(session, row, body.outcome, at=body.at or utcnow(), jurisdiction=body.jurisdiction,
-                           note=body.note, person_id=body.person_id, community=body.community,
-                           actor=actor_of(session))
+                           note=body.note, person_id=body.person_id, community=body.community)
     return _read(row.request)
 
 
@@ -105,7 +103,7 @@ def hand_over(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 
     user's jurisdiction), whose verifier closes it."""
     row = service.get_person_row(session, row_id)
     service.hand_over(session, row, body.community, at=body.at or utcnow(), version=body.version,
-                      jurisdiction=session.info.get("scope") or None, actor=actor_of(session))
+                      jurisdiction=session.info.get("scope") or None)
     return _read(row.request)
 
 
@@ -113,4 +111,4 @@ def hand_over(session: SessionDep, row_id: Annotated[int, Path(ge=1, le=2**31 - 
 def outbound(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: OutboundIn):
     """Push the case's risk persons who live outside `home` (and phone-only ones) to their jurisdictions."""
     case = case_service.get_case(session, case_id)
-    return [_read(r) for r in service.outbound_for_case(session, case, home=body.home, now=utcnow(), actor=actor_of(session))]
+    return [_read(r) for r in service.outbound_for_case(session, case, home=body.home, now=utcnow())]

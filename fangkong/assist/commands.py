@@ -32,8 +32,8 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="CSV in the exchange fo
     if not file.is_file():
         raise typer.BadParameter(f"no such file {file}", param_hint="FILE")
     tf = read_table_file(file, required=service.REQUIRED, known=set(service.CSV_COLUMNS))
-    with unit_of_work() as session:
-        r = service.import_requests(session, tf, now=utcnow(), strict=strict, actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        r = service.import_requests(session, tf, now=utcnow(), strict=strict)
         audit(session, operator(), "import.file", "assist_requests", file.name[:100], after={
             "rows": r.rows, "inserted": r.inserted, "unchanged": r.unchanged, "rejected": r.rejected,
             "committed": r.committed})
@@ -75,11 +75,10 @@ def outcome_cmd(row_id: int, outcome: str, by: Annotated[str, typer.Option("--by
                     help="found: register the person in this community (a row no one matched)")] = None) -> None:
     """Report what was found for one person of a request. Found, the person is placed under the measure of the
     category the request states; wrong_person withdraws it. Example: `fangkong assist outcome 12 found_placed --by 社区`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         row = service.get_person_row(session, row_id)
         service.record_outcome(session, row, outcome, at=parse_time(at, "--at") or utcnow(),
-                               jurisdiction=jurisdiction, note=note, person_id=person_id, community=community,
-                               actor=by)
+                               jurisdiction=jurisdiction, note=note, person_id=person_id, community=community)
         who = mask(row.id_number) or row.phone
     err.print(f"{row_id} ({who}): {outcome}")
 
@@ -94,10 +93,9 @@ def hand_over_cmd(row_id: int, community: Annotated[str, typer.Option(help="the 
     """The police located a person of a request whom no one registered matched: his door check goes to the
     community where he is, whose verifier closes it. Example: `fangkong assist hand-over 12 --community
     140105001001 --by 派出所`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         row = service.get_person_row(session, row_id)
-        service.hand_over(session, row, community, at=parse_time(at, "--at") or utcnow(), jurisdiction=jurisdiction,
-                          actor=by)
+        service.hand_over(session, row, community, at=parse_time(at, "--at") or utcnow(), jurisdiction=jurisdiction)
     err.print(f"{row_id}: door check handed to community {community}")
 
 
@@ -111,10 +109,9 @@ def withdraw_cmd(request_no: str, reason: Annotated[str, typer.Option(help="why 
     withdrawn, open door checks cancelled; audited per person.
 
     Example: `fangkong assist withdraw A000001 --row 3 --reason "发函有误" --by 王指挥`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=by) as session:
         req = service.get_request(session, request_no)
-        rows = service.withdraw(session, req, at=parse_time(at, "--at") or utcnow(), reason=reason, row_id=row,
-                                actor=by)
+        rows = service.withdraw(session, req, at=parse_time(at, "--at") or utcnow(), reason=reason, row_id=row)
         ids = [r.id for r in rows]
     err.print(f"{request_no}: withdrawn {len(ids)} ({', '.join(map(str, ids))})")
 
@@ -127,9 +124,8 @@ def outbound_cmd(case_id: str, home: Annotated[str | None, typer.Option(
 
     Example: `fangkong assist outbound C000001 --home 1401`"""
     home = home or get_settings().jurisdiction
-    with unit_of_work() as session:
-        reqs = service.outbound_for_case(session, case_service.get_case(session, case_id), home=home, now=utcnow(),
-                                         actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        reqs = service.outbound_for_case(session, case_service.get_case(session, case_id), home=home, now=utcnow())
         ids = [(r.request_no, r.recipient or "(by phone)", len(r.persons)) for r in reqs]
     for no, recipient, n in ids:
         print(f"{no}\t{recipient}\t{n}")

@@ -20,7 +20,7 @@ from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, NotFound
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -133,8 +133,7 @@ def outbound(request: Request, session: SessionDep, case_id: Text = "", home: Te
             if form.confirm and form.seen is not None and form.seen != n:
                 state.stale = [(t("assist_to_push", lang), str(form.seen), str(n))]
             elif form.confirm:
-                reqs = service.outbound_for_case(session, case, home=form.home, now=utcnow(),
-                                                 actor=actor_of(session, "web"))
+                reqs = service.outbound_for_case(session, case, home=form.home, now=utcnow())
                 state = FormState(done=[r.request_no for r in reqs])
             else:
                 state.values.update(confirming=True, effect={
@@ -169,7 +168,7 @@ def receive(request: Request, session: SessionDep, settings: SettingsDep, ref: T
         if form.confirm:
             try:
                 req = service.receive(session, ref=form.ref, issuer=form.issuer, reason=form.reason, persons=persons,
-                                      now=utcnow(), source="web", actor=actor_of(session, "web"))
+                                      now=utcnow(), source="web")
                 state, rows = FormState(done=req), []
             except FangkongError as exc:
                 session.rollback()
@@ -211,8 +210,7 @@ def withdraw_all(request: Request, session: SessionDep, request_no: RequestNo, r
             state.stale = [(t("assist_live", lang), str(form.seen), str(live))]
         elif form.confirm:
             try:
-                state = FormState(done=len(service.withdraw(session, req, at=utcnow(), reason=form.reason,
-                                                            actor=actor_of(session, "web"))))
+                state = FormState(done=len(service.withdraw(session, req, at=utcnow(), reason=form.reason)))
             except FangkongError as exc:
                 session.rollback()
                 state.refusal = refusal_text(exc, lang)
@@ -251,8 +249,7 @@ def withdraw_one(request: Request, session: SessionDep, request_no: RequestNo, r
             state.stale = changed
         else:
             try:
-                service.withdraw(session, row.request, at=utcnow(), reason=form.reason, row_id=row.id,
-                                 actor=actor_of(session, "web"))
+                service.withdraw(session, row.request, at=utcnow(), reason=form.reason, row_id=row.id)
                 state = FormState(done="withdraw")
             except FangkongError as exc:
                 session.rollback()
@@ -278,8 +275,7 @@ def outcome(request: Request, session: SessionDep, settings: SettingsDep, reques
         else:
             try:
                 service.record_outcome(session, row, form.outcome, at=when, note=form.note,
-                                       jurisdiction=session.info.get("scope") or None, tz=settings.zone,
-                                       actor=actor_of(session, "web"))
+                                       jurisdiction=session.info.get("scope") or None, tz=settings.zone)
                 state = FormState(done=local(when))
             except FangkongError as exc:
                 session.rollback()

@@ -17,6 +17,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.kit import pii
 from fangkong.lake.files import ImportResult, RowError, TableFile
@@ -111,8 +112,7 @@ def match_person(session: Session, p: PersonIn) -> Person | None:
 
 
 def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: list[PersonIn], now: datetime,
-            source: str | None = None, edition: Edition | None = None, tz: ZoneInfo | None = None,
-            actor: str = "system") -> AssistRequest:
+            source: str | None = None, edition: Edition | None = None, tz: ZoneInfo | None = None) -> AssistRequest:
     """An inbound request: every person is matched (ID number, else phone) and becomes a same-day
     verification task of their community (unmatched: the district's police). When the reason states a risk
     category (密接, 次密接, ...: protocol.assist), a matched person is placed at once under the edition's
@@ -120,6 +120,7 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
     with source `request` beside their others; an unmatched one when the door check finds them
     (record_outcome). A bad ID number or phone refuses the whole request; receiving the same request again
     adds only people it did not have."""
+    actor = acting(session)
     ref, issuer, reason = (ref or "").strip(), (issuer or "").strip(), (reason or "").strip()
     for name, value, limit in (("request_id", ref, 64), ("issuing_jurisdiction", issuer, 64), ("reason", reason, 500)):
         if not value or len(value) > limit:
@@ -146,7 +147,7 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
         have.add((p.id_number, p.phone))
         row = _route(session, req, p, now)
         if row.person is not None:
-            place(session, row, at=now, edition=edition, tz=tz, actor=actor)
+            place(session, row, at=now, edition=edition, tz=tz)
         added += 1
     session.flush()
     audit(session, actor, "assist.receive", "assist_request", req.request_no,
@@ -191,13 +192,14 @@ def obligation_of(session: Session, row: AssistPerson) -> Measure | None:
 
 
 def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition | None = None,
-          tz: ZoneInfo | None = None, actor: str = "system") -> Measure | None:
+          tz: ZoneInfo | None = None) -> Measure | None:
     """Put the row's (matched or found) person under the edition's measure of the category the request states,
     from the stated last exposure (else the request's arrival; the period then runs longer than it should,
     never shorter), found at `at`: an obligation beside their others, linked to the row's door-check task.
     Nothing when the reason states no category, when the edition has no measure for it (the 20 measures
     identify no secondary contacts), when the period has already run out, or when the person is a case (a case
     is never a risk person). Returns the obligation in force from the request, if any."""
+    actor = acting(session)
     req, person = row.request, row.person
     category = row.category or stated_category(req.reason)
     if row.withdrawn_at is not None:
@@ -222,7 +224,7 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
 
 
 def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: bool = False,
-                    edition: Edition | None = None, tz: ZoneInfo | None = None, actor: str = "system") -> ImportResult:
+                    edition: Edition | None = None, tz: ZoneInfo | None = None) -> ImportResult:
     """Inbound requests from a CSV (rows sharing request_id + issuing_jurisdiction are one request); a bad
     row is reported with its line, the good rows are received (none with strict)."""
     result = ImportResult(table="assist_requests", file=tf.path.name, rows=tf.table.num_rows, errors=[],
@@ -247,7 +249,7 @@ def import_requests(session: Session, tf: TableFile, *, now: datetime, strict: b
     for (issuer, ref), (reason, persons) in groups.items():
         before = _count(session, issuer, ref)
         receive(session, ref=ref, issuer=issuer, reason=reason, persons=persons, now=now, source=tf.path.name,
-                edition=edition, tz=tz, actor=actor)
+                edition=edition, tz=tz)
         added = _count(session, issuer, ref) - before
         result.inserted += added
         result.unchanged += len(persons) - added
@@ -279,7 +281,7 @@ def _count(session: Session, issuer: str, ref: str) -> int:
 
 def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: datetime, jurisdiction: str | None,
                    note: str | None = None, person_id: str | None = None, community: str | None = None,
-                   edition: Edition | None = None, tz: ZoneInfo | None = None, actor: str) -> AssistPerson:
+                   edition: Edition | None = None, tz: ZoneInfo | None = None) -> AssistPerson:
     """The community's finding, reported back to the issuer: closes the person's verification task.
 
     Found (found_placed, found_negative): a person the request could not match is linked to the registered
@@ -287,6 +289,7 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     registered from the request's name, ID number and phone in `community`; then placed under the stated
     category's measure from `at` (see place). wrong_person: the obligation the request placed is withdrawn and
     the person's code re-evaluated; their other obligations stay."""
+    actor = acting(session)
     if outcome not in OUTCOMES:
         raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
     if row.request.direction != AssistDirection.INBOUND:
@@ -311,7 +314,7 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     row.outcome, row.outcome_at, row.note = outcome, at, (note or None) and note[:500]
     if linked is not None:
         task.person_fk = linked.id
-        place(session, row, at=at, edition=edition, tz=tz, actor=actor)
+        place(session, row, at=at, edition=edition, tz=tz)
     if outcome == AssistOutcome.WRONG_PERSON and (m := obligation_of(session, row)) is not None:
         measure_service.withdraw(session, m, at=at, reason="wrong_person", actor=actor)
     audit(session, actor, "assist.outcome", "assist_person", row.id,
@@ -320,13 +323,14 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
 
 
 def hand_over(session: Session, row: AssistPerson, community: str, *, at: datetime, jurisdiction: str | None,
-              version: int | None = None, actor: str) -> AssistPerson:
+              version: int | None = None) -> AssistPerson:
     """The district's police located a person of an inbound request whom no registered person matched: his door
     check (theirs until then, with no jurisdiction) goes to the community where he is, so that community's
     verifier finds him and closes it on the verification page (registering him there, record_outcome); a
     verifier of another community is refused as for any check. Only an open check of an unmatched row with no
     community yet; the acting user's `jurisdiction`, when given, must contain the community; `version`, when
     given, is the check's version the user saw (409 otherwise). Audited."""
+    actor = acting(session)
     if not _community_code(community):
         raise InvalidInput(f"community {community!r} must be a community code of 12 digits")
     if row.request.direction != AssistDirection.INBOUND:
@@ -358,13 +362,13 @@ def _community_code(code: str | None) -> str | None:
     return code if code and code.isdigit() and len(code) == 12 else None
 
 
-def withdraw(session: Session, req: AssistRequest, *, at: datetime, reason: str, row_id: int | None = None,
-             actor: str) -> list[AssistPerson]:
+def withdraw(session: Session, req: AssistRequest, *, at: datetime, reason: str, row_id: int | None = None) -> list[AssistPerson]:
     """The issuer withdraws a person of an inbound request (`row_id`, sent by mistake), or the whole request:
     each row is marked withdrawn (when, why), the obligation the request placed is withdrawn (`end_reason`
     `withdrawn`, the code re-evaluated, the person's other obligations untouched) and an open door check is
     cancelled; a check already done keeps its outcome. Audited per person. Refused for outbound requests (the
     recipient records it), a person of another request, or one already withdrawn."""
+    actor = acting(session)
     if req.direction != AssistDirection.INBOUND:
         raise InvalidInput("only an inbound request is withdrawn here; an outbound one is withdrawn by telling "
                            "its recipient")
@@ -443,12 +447,12 @@ def outbound_groups(session: Session, case: Case, *, home: str) -> tuple[dict[st
     return groups, pushed
 
 
-def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime,
-                      actor: str = "system") -> list[AssistRequest]:
+def outbound_for_case(session: Session, case: Case, *, home: str, now: datetime) -> list[AssistRequest]:
     """Requests to other jurisdictions for the case's risk persons who do not live under `home` (a code
     prefix, e.g. 1401): one per county (first 6 digits of their community); phone-only persons (a carrier
     record without a registered owner) go in one request with no recipient, for the platform to route by
     number. A person already pushed for this case is not pushed again."""
+    actor = acting(session)
     groups, pushed = outbound_groups(session, case, home=home)
     out = []
     for recipient, risks in sorted(groups.items()):

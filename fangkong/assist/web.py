@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from fangkong.assist import service as assist_service
 from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting
 from fangkong.errors import FangkongError
 from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
@@ -33,11 +34,6 @@ ASSIST_OUTCOME = {VerificationOutcome.FOUND_PLACED: AssistOutcome.FOUND_PLACED,
                   VerificationOutcome.NOT_FOUND: AssistOutcome.NOT_FOUND,
                   VerificationOutcome.WRONG_PERSON: AssistOutcome.WRONG_PERSON}
 _OUTCOME_PATTERN = f"^({'|'.join(VerificationOutcome)})$"
-
-
-def _actor(session: Session) -> str:
-    """The signed-in user's name where the login (issue 8) bound one to the session, else "web"."""
-    return session.info.get("actor") or "web"
 
 
 def _jurisdiction(session: Session, community: str) -> str:
@@ -104,11 +100,11 @@ def _export(request: Request, session: Session, community: str, counts: list[dic
 
 
 def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
-            to_community: str | None, actor: str, community: str | None = None) -> None:
+            to_community: str | None, community: str | None = None) -> None:
     row = assist_service.row_for_task(session, task.id)
     if row is None or row.request.direction != AssistDirection.INBOUND or outcome not in ASSIST_OUTCOME:
         verification.record_outcome(session, task, outcome, jurisdiction=jurisdiction, version=version, at=at,
-                                    to_community=to_community or None, actor=actor)
+                                    to_community=to_community or None, actor=acting(session))
         return
     # a person pushed to us by another jurisdiction (协查): the finding goes back to the issuer as well
     task_service.check_jurisdiction(task, jurisdiction)
@@ -116,7 +112,7 @@ def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, ve
     note = f"moved to {to_community}" if outcome == VerificationOutcome.MOVED and to_community else None
     found = ASSIST_OUTCOME[outcome] in assist_service.FOUND and row.person_fk is None
     assist_service.record_outcome(session, row, ASSIST_OUTCOME[outcome], at=at, jurisdiction=jurisdiction, note=note,
-                                  community=community if found and community else None, actor=actor)
+                                  community=community if found and community else None)
     task_service.flush_versioned(session, task)
 
 
@@ -133,7 +129,7 @@ def record(request: Request, session: SessionDep, settings: SettingsDep, task_id
     error = status = None
     try:
         _record(session, task, outcome, jurisdiction=jurisdiction, version=version, at=now,
-                to_community=to_community.strip(), actor=_actor(session),
+                to_community=to_community.strip(),
                 community=community if community.isdigit() and 6 <= len(community) <= 12 else None)
     except FangkongError as exc:
         session.rollback()

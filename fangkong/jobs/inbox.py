@@ -27,6 +27,7 @@ from fangkong.assist.inputs.commands import import_input
 from fangkong.cases import service as case_service
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
+from fangkong.db.scope import acting_as
 from fangkong.jobs.models import InboxFile
 from fangkong.kit.clikit import unit_of_work
 from fangkong.lake.files import read_table_file
@@ -84,7 +85,8 @@ def _import(feed: str, path: Path, settings: Settings) -> Outcome:
     if feed == "assist_requests":
         tf = read_table_file(path, required=assist_service.REQUIRED, known=set(assist_service.CSV_COLUMNS))
         with unit_of_work() as session:
-            r = assist_service.import_requests(session, tf, now=now, actor="inbox")
+            with acting_as(session, "inbox"):
+                r = assist_service.import_requests(session, tf, now=now)
             audit(session, "inbox", "import.file", feed, path.name[:100], after={
                 "rows": r.rows, "inserted": r.inserted, "rejected": r.rejected, "committed": r.committed})
         return Outcome(r.rows, r.inserted, [(e.line, e.reason) for e in r.errors or []])

@@ -17,6 +17,7 @@ from test_api import server  # noqa: F401 - the real-HTTP fixture
 
 from fangkong.assist import service
 from fangkong.assist.models import AssistPerson, AssistRequest
+from fangkong.db.scope import acting_as
 from fangkong.errors import Forbidden, InvalidInput
 from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.idnumber import make
@@ -77,14 +78,14 @@ def test_outcomes_are_reported_back_in_the_same_format(env, tmp_path):
                               persons=[service.PersonIn("人4", _id_of(4), None)], now=at(2022, 3, 12, 9))
         row = req.persons[0]
         with pytest.raises(Forbidden):
-            service.record_outcome(s, row, "found_placed", at=at(2022, 3, 12, 15), jurisdiction="140105002001",
-                                   actor="x")
+            service.record_outcome(s, row, "found_placed", at=at(2022, 3, 12, 15), jurisdiction="140105002001")
         with pytest.raises(InvalidInput, match="outcome must be one of"):
-            service.record_outcome(s, row, "found", at=at(2022, 3, 12, 15), jurisdiction=None, actor="x")
+            service.record_outcome(s, row, "found", at=at(2022, 3, 12, 15), jurisdiction=None)
         with pytest.raises(InvalidInput, match="before the request arrived"):
-            service.record_outcome(s, row, "not_found", at=at(2022, 3, 12, 8), jurisdiction=None, actor="x")
-        service.record_outcome(s, row, "found_negative", at=at(2022, 3, 12, 15), jurisdiction="140105001001",
-                               note="居家，已采样", actor="社区网格员")
+            service.record_outcome(s, row, "not_found", at=at(2022, 3, 12, 8), jurisdiction=None)
+        with acting_as(s, "社区网格员"):
+            service.record_outcome(s, row, "found_negative", at=at(2022, 3, 12, 15), jurisdiction="140105001001",
+                                   note="居家，已采样")
         assert s.get(Task, row.task_fk).status == "done"
         rows = service.export_rows(req, TZ)
     assert rows == [{"request_id": "BJ-7", "issuing_jurisdiction": "北京市朝阳区", "recipient_jurisdiction": "",

@@ -509,17 +509,18 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
                 return  # one request per person: the same request again adds no one
             reason, category = REQUEST[arg]
             exposed = t - timedelta(days=1)
-            assist_service.receive(s, ref=f"SH-{p}", issuer="上海市疾控", reason=reason,
-                                   persons=[assist_service.PersonIn(id_number=person(int(p[1:]))["id_number"],
-                                                                    last_exposure_at=exposed)],
-                                   now=t, edition=E9, tz=TZ, actor="流调组")
+            with acting_as(s, "流调组"):
+                assist_service.receive(s, ref=f"SH-{p}", issuer="上海市疾控", reason=reason,
+                                       persons=[assist_service.PersonIn(id_number=person(int(p[1:]))["id_number"],
+                                                                        last_exposure_at=exposed)],
+                                       now=t, edition=E9, tz=TZ)
             model.request(p, category, exposed.astimezone(TZ).date(), t)
         elif kind == "arrival":
             if p in model.arrived:
                 return
             entered = t - timedelta(hours=3)
-            inputs_service.register_inbound(s, p, from_country="新加坡", entered_at=entered, now=t, edition=E9, tz=TZ,
-                                            actor="海关")
+            with acting_as(s, "海关"):
+                inputs_service.register_inbound(s, p, from_country="新加坡", entered_at=entered, now=t, edition=E9, tz=TZ)
             model.arrival(p, entered, t)
         elif kind == "retrace":
             p = ("P00001", "P00003")[which % 2]

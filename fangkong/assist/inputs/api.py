@@ -12,7 +12,7 @@ from fangkong.assist.inputs import service as inputs
 from fangkong.assist.models import AreaRisk, DrugClass
 from fangkong.assist.service import PersonIn
 from fangkong.db.core import utcnow
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.times import Happened, HappenedDate, PlannedDate
 
@@ -67,7 +67,7 @@ def arrival(session: SessionDep, settings: SettingsDep, body: ArrivalIn) -> dict
     """An arrival from a key area: the edition's arrival measure (and its tests) from the arrival."""
     a = inputs.register_arrival(session, body.person_id, from_area=body.from_area, risk_level=body.risk_level,
                                 arrived_at=_aware(body.arrived_at, settings), now=utcnow(),
-                                edition=load_edition(settings.edition), tz=settings.zone, source="api", actor=actor_of(session))
+                                edition=load_edition(settings.edition), tz=settings.zone, source="api")
     return {"id": a.id, "person_id": body.person_id, "risk_level": a.risk_level, "arrived_at": a.arrived_at}
 
 
@@ -77,8 +77,7 @@ def inbound_arrival(session: SessionDep, settings: SettingsDep, body: InboundIn)
     entry; the same entry again changes nothing, with other data it is refused (409)."""
     a = inputs.register_inbound(session, body.person_id, from_country=body.from_country,
                                 entered_at=_aware(body.entered_at, settings), port=body.port, flight=body.flight,
-                                now=utcnow(), edition=load_edition(settings.edition), tz=settings.zone, source="api",
-                                actor=actor_of(session))
+                                now=utcnow(), edition=load_edition(settings.edition), tz=settings.zone, source="api")
     return {"id": a.id, "person_id": body.person_id, "from_country": a.from_country, "entered_at": a.entered_at}
 
 
@@ -87,21 +86,21 @@ def drug_purchase(session: SessionDep, settings: SettingsDep, body: DrugIn) -> d
     """A 四类药品 purchase from a pharmacy: the buyer's community has them tested within 24 h."""
     d = inputs.record_drug_purchase(session, pharmacy=body.pharmacy,
                                     person=PersonIn(body.name, body.id_number, body.phone), drug_class=body.drug_class,
-                                    bought_at=_aware(body.bought_at, settings), now=utcnow(), actor=actor_of(session))
+                                    bought_at=_aware(body.bought_at, settings), now=utcnow())
     return {"id": d.id, "matched": d.person_fk is not None, "task_id": d.task_fk}
 
 
 @router.post("/fever-reports", status_code=201)
 def fever_report(session: SessionDep, settings: SettingsDep, body: FeverIn) -> dict:
     f = inputs.record_fever(session, body.person_id, clinic=body.clinic, seen_at=_aware(body.seen_at, settings),
-                            temperature=body.temperature, now=utcnow(), actor=actor_of(session))
+                            temperature=body.temperature, now=utcnow())
     return {"id": f.id, "task_id": f.task_fk}
 
 
 @router.post("/vaccinations", status_code=201)
 def vaccination(session: SessionDep, settings: SettingsDep, body: VaccinationIn) -> dict:
     v = inputs.record_vaccination(session, body.person_id, dose=body.dose, on=body.on, product=body.product,
-                                  today=utcnow().astimezone(settings.zone).date(), actor=actor_of(session))
+                                  today=utcnow().astimezone(settings.zone).date())
     return {"id": v.id, "person_id": body.person_id, "dose": v.dose, "on": v.vaccinated_on.isoformat()}
 
 

@@ -21,6 +21,7 @@ from fangkong.assist.models import (
 from fangkong.assist.service import PersonIn, check_person, clean_person, match_person
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import MeasureCategory, SourceKind
@@ -59,10 +60,10 @@ def _community_task(session: Session, person: Person | None, step: str, start: d
 
 
 def register_arrival(session: Session, person_id: str, *, from_area: str, risk_level: str, arrived_at: datetime,
-                     now: datetime, edition: Edition, tz: ZoneInfo, source: str | None = None,
-                     actor: str = "system") -> Arrival:
+                     now: datetime, edition: Edition, tz: ZoneInfo, source: str | None = None) -> Arrival:
     """An arrival from a key area: the edition's `arrival_<level>` measure from the arrival (its test days
     with it); registering the same arrival again changes nothing."""
+    actor = acting(session)
     if risk_level not in RISK_LEVELS:
         raise InvalidInput(f"risk_level must be one of {', '.join(RISK_LEVELS)}")
     if not (from_area or "").strip():
@@ -88,11 +89,12 @@ def register_arrival(session: Session, person_id: str, *, from_area: str, risk_l
 
 def register_inbound(session: Session, person_id: str, *, from_country: str, entered_at: datetime, now: datetime,
                      edition: Edition, tz: ZoneInfo, port: str | None = None, flight: str | None = None,
-                     source: str | None = None, actor: str = "system") -> InboundArrival:
+                     source: str | None = None) -> InboundArrival:
     """An inbound traveller (境外输入 arrival): the edition's `inbound` measure counted from entry (14+7 in
     edition 8, 7+3 in 9, 5+3 in the 20 measures: centralized isolation, then home), with its tests, as an
     obligation (`source_kind` arrival, `source_ref` inbound:<id>) beside the person's others. Registering the same
     entry again changes nothing; the same entry with other data is refused, never overwritten."""
+    actor = acting(session)
     from_country = (from_country or "").strip()
     if not from_country:
         raise InvalidInput("from_country is empty")
@@ -119,8 +121,9 @@ def register_inbound(session: Session, person_id: str, *, from_country: str, ent
 
 
 def record_drug_purchase(session: Session, *, pharmacy: str, person: PersonIn, drug_class: str,
-                         bought_at: datetime, now: datetime, actor: str = "system") -> DrugPurchase:
+                         bought_at: datetime, now: datetime) -> DrugPurchase:
     """A 四类药品 purchase: the buyer's community has them tested within `drug_buyer_tested` (24 h)."""
+    actor = acting(session)
     if drug_class not in DRUG_CLASSES:
         raise InvalidInput(f"drug_class must be one of {', '.join(DRUG_CLASSES)}")
     if not (pharmacy or "").strip():
@@ -148,8 +151,9 @@ def record_drug_purchase(session: Session, *, pharmacy: str, person: PersonIn, d
 
 
 def record_fever(session: Session, person_id: str, *, clinic: str, seen_at: datetime, temperature: float | None,
-                 now: datetime, actor: str = "system") -> FeverReport:
+                 now: datetime) -> FeverReport:
     """A fever-clinic visit: the person's community follows them up the same day (事不过夜)."""
+    actor = acting(session)
     if not (clinic or "").strip():
         raise InvalidInput("clinic is empty")
     if temperature is not None and not 34.0 <= temperature <= 43.0:
@@ -170,8 +174,9 @@ def record_fever(session: Session, person_id: str, *, clinic: str, seen_at: date
 
 
 def record_vaccination(session: Session, person_id: str, *, dose: int, on: date, product: str | None,
-                       today: date, actor: str = "system") -> Vaccination:
+                       today: date) -> Vaccination:
     """One dose; the same dose again with another date is a conflict, and doses keep their order in time."""
+    actor = acting(session)
     if not 1 <= dose <= 4:
         raise InvalidInput(f"dose must be 1–4, got {dose}")
     if on > today:
