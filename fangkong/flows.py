@@ -12,7 +12,6 @@ from fangkong.codes import service as code_service
 from fangkong.contacts import service as contact_service
 from fangkong.contacts.teams import service as team_service
 from fangkong.contacts.teams.models import Investigation
-from fangkong.db.scope import acting
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
 from fangkong.measures import service as measure_service
@@ -58,11 +57,10 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
     """The same for a bad day's cases: traced together (one lake query per step), then each placed.
     keep_evidence: as contacts.service.trace_many (False when only counts are shown)."""
     edition = load_edition(settings.edition)
-    actor = acting(session)
     investigations = []
     for case in cases:
-        for ended in measure_service.end_for_case(session, case.person_fk, now=now, actor=actor):
-            sites.vacate(session, ended, at=now, reason="became_case", actor=actor)
+        for ended in measure_service.end_for_case(session, case.person_fk, now=now):
+            sites.vacate(session, ended, at=now, reason="became_case")
         investigations.append(team_service.open_investigation(session, case, now=now))  # at once
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
@@ -71,10 +69,9 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
                                          keep_evidence=keep_evidence)
     out = []
     for case, result, investigation in zip(cases, results, investigations, strict=True):
-        assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now,
-                                                   actor=actor)
-        verification.open_for_case(session, case, now=now, actor=actor)  # each person found at the door (落地核查)
-        rooms = sites.assign_rooms(session, now=now, actor=actor)  # nearest free rooms, 8 h transfer tasks
+        assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now)
+        verification.open_for_case(session, case, now=now)  # each person found at the door (落地核查)
+        rooms = sites.assign_rooms(session, now=now)  # nearest free rooms, 8 h transfer tasks
         people = [case.person_fk] + result.person_fks()
         codes = code_service.recompute(session, people, edition=edition, now=now, tz=settings.zone)
         zones = zone_service.propose_for_case(session, case, lake=lake, edition=edition, tz=settings.zone, now=now)

@@ -199,7 +199,6 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
     Nothing when the reason states no category, when the edition has no measure for it (the 20 measures
     identify no secondary contacts), when the period has already run out, or when the person is a case (a case
     is never a risk person). Returns the obligation in force from the request, if any."""
-    actor = acting(session)
     req, person = row.request, row.person
     category = row.category or stated_category(req.reason)
     if row.withdrawn_at is not None:
@@ -214,7 +213,7 @@ def place(session: Session, row: AssistPerson, *, at: datetime, edition: Edition
         return None
     exposure = min(row.last_exposure_at or req.received_at, at)
     measure_service.assign_for_persons(session, [person.id], category, last_exposure_at=exposure, edition=edition,
-                                       tz=tz, now=at, source=(SourceKind.REQUEST, req.request_no), actor=actor)
+                                       tz=tz, now=at, source=(SourceKind.REQUEST, req.request_no))
     m = obligation_of(session, row)
     if m is not None and row.task_fk is not None:
         task = task_service.get_task(session, row.task_fk)
@@ -310,13 +309,13 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     # a person registered at the door lives in the community of the door check that found them
     where = community or _community_code(task.jurisdiction) or _community_code(jurisdiction)
     linked = _link(session, row, person_id, where) if outcome in FOUND and row.person_fk is None else None
-    task_service.close_task(session, task, TASK_STATUS[outcome], at=at, actor=actor, note=note)
+    task_service.close_task(session, task, TASK_STATUS[outcome], at=at, note=note)
     row.outcome, row.outcome_at, row.note = outcome, at, (note or None) and note[:500]
     if linked is not None:
         task.person_fk = linked.id
         place(session, row, at=at, edition=edition, tz=tz)
     if outcome == AssistOutcome.WRONG_PERSON and (m := obligation_of(session, row)) is not None:
-        measure_service.withdraw(session, m, at=at, reason="wrong_person", actor=actor)
+        measure_service.withdraw(session, m, at=at, reason="wrong_person")
     audit(session, actor, "assist.outcome", "assist_person", row.id,
           after={"outcome": outcome, **({"person": linked.person_id} if linked else {})})
     return row
@@ -390,10 +389,10 @@ def withdraw(session: Session, req: AssistRequest, *, at: datetime, reason: str,
     for row in rows:
         m = obligation_of(session, row)
         if m is not None:
-            measure_service.withdraw(session, m, at=at, reason="request_withdrawn", actor=actor)
+            measure_service.withdraw(session, m, at=at, reason="request_withdrawn")
         task = task_service.get_task(session, row.task_fk) if row.task_fk else None
         if task is not None and task.status == TaskStatus.OPEN:
-            task_service.close_task(session, task, TaskStatus.CANCELLED, at=at, actor=actor,
+            task_service.close_task(session, task, TaskStatus.CANCELLED, at=at,
                                     note=f"协查撤回: {reason}"[:500])
         row.withdrawn_at, row.withdrawn_reason = at, reason
         audit(session, actor, "assist.withdraw", "assist_person", row.id,

@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 from fangkong.assist import service as assist_service
 from fangkong.assist.models import AssistDirection, AssistOutcome
 from fangkong.db.core import utcnow
-from fangkong.db.scope import acting
 from fangkong.errors import FangkongError
 from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
-from fangkong.kit.webkit import lang_of, page_now, past_day, place_name, span, templates
+from fangkong.kit.webkit import lang_of, minutes_late, page_now, past_day, place_name, span, templates
 from fangkong.measures.models import VerificationOutcome
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
@@ -45,7 +44,7 @@ def _rows(session: Session, tasks: list[Task], now: datetime, lang: str) -> list
     cats = verification.risk_categories(session, tasks)
     out = []
     for task in tasks:
-        late = int((now - task.due_at).total_seconds() // 60)
+        late = minutes_late(task.due_at, now)
         out.append({"task": task, "category": cats.get(task.id), "late_min": late, "span": span(late, lang)})
     return out
 
@@ -104,7 +103,7 @@ def _record(session: Session, task: Task, outcome: str, *, jurisdiction: str, ve
     row = assist_service.row_for_task(session, task.id)
     if row is None or row.request.direction != AssistDirection.INBOUND or outcome not in ASSIST_OUTCOME:
         verification.record_outcome(session, task, outcome, jurisdiction=jurisdiction, version=version, at=at,
-                                    to_community=to_community or None, actor=acting(session))
+                                    to_community=to_community or None)
         return
     # a person pushed to us by another jurisdiction (协查): the finding goes back to the issuer as well
     task_service.check_jurisdiction(task, jurisdiction)

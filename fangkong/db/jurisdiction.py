@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from fangkong.db.scope import ACTOR_KEY, scope_of
+from fangkong.db.scope import scope_of
 from fangkong.errors import Forbidden
 from fangkong.protocol.roles import normalise_code
 from fangkong.settings import get_settings
 
-__all__ = ["acting", "covers", "require_city", "require_inside"]
+__all__ = ["covers", "require_city", "require_inside"]
 
 
 def covers(session: Session, code: str | None) -> bool:
@@ -44,9 +44,3 @@ def require_city(session: Session, what: str) -> None:
     unset: the whole deployment): for objects of the whole city (labs, the hospital plan, a city-wide round)."""
     require_inside(session, get_settings().jurisdiction, what)
 
-
-def acting(session: Session, actor: str) -> str:
-    """Who a write is by: the signed-in user of the session when there is one, else the caller's name (the CLI's
-    operator, a job). A name in a request body never wins over the user. For the services that still take an
-    actor parameter; the others read fangkong.db.scope.acting(session) and take none (STYLE.md rule 11)."""
-    return session.info.get(ACTOR_KEY) or actor

@@ -33,9 +33,8 @@ def flush_scans(settings: Settings, now: datetime) -> dict:
 
 def release_due(settings: Settings, now: datetime) -> dict:
     """`fangkong measures release-due`: every measure whose period is over."""
-    with unit_of_work() as session:
-        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=now,
-                                  actor="scheduler")
+    with unit_of_work(actor="scheduler") as session:
+        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=now)
     return {"released": r.released, "stepped_down": r.stepped_down, "upgraded": r.upgraded, "blocked": len(r.blocked)}
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
-from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.measures import lifecycle, service
 from fangkong.measures.schemas import DecisionRead, EscalateIn, ExtendIn, MeasureRead, ResultIn
 from fangkong.protocol.edition import load_edition
@@ -34,8 +34,7 @@ def read_measure(session: SessionDep, measure_id: MeasureId):
 @router.post("/{measure_id}/escalate", response_model=MeasureRead)
 def escalate(session: SessionDep, measure_id: MeasureId, body: EscalateIn):
     """Home → centralized isolation for the rest of the period."""
-    m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=utcnow(), reason=body.reason,
-                           actor=actor_of(session))
+    m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=utcnow(), reason=body.reason)
     return MeasureRead.of(m)
 
 
@@ -45,8 +44,7 @@ def extend(session: SessionDep, settings: SettingsDep, measure_id: MeasureId, bo
     m = service.get_measure(session, measure_id)
     service.check_version(m, body.version)
     m = lifecycle.extend(session, m, exposure_at=body.exposure_at,
-                         edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), reason=body.reason,
-                         actor=actor_of(session))
+                         edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), reason=body.reason)
     return MeasureRead.of(m)
 
 
@@ -62,7 +60,7 @@ def check_release(session: SessionDep, settings: SettingsDep, measure_id: Measur
 def release(session: SessionDep, settings: SettingsDep, measure_id: MeasureId):
     """Release after the full period with every scheduled test negative; 422 with the reason otherwise."""
     d, m = lifecycle.release(session, service.get_measure(session, measure_id),
-                             edition=load_edition(settings.edition), tz=settings.zone, now=utcnow(), actor=actor_of(session))
+                             edition=load_edition(settings.edition), tz=settings.zone, now=utcnow())
     return DecisionRead(action=d.action, reason=d.reason, measure=MeasureRead.of(m))
 
 
@@ -74,6 +72,6 @@ def record_result(session: SessionDep, settings: SettingsDep, test_id: MeasureId
     if body.at is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= body.at <= now:
         raise InvalidInput("the result time must lie between 2000 and now")
     lifecycle.record_result(session, task, body.result, at=body.at or now, edition=load_edition(settings.edition),
-                            tz=settings.zone, actor=actor_of(session))
+                            tz=settings.zone)
     return MeasureRead.of(task.measure)
 

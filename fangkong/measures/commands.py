@@ -52,9 +52,8 @@ AtOpt = Annotated[str | None, typer.Option(help="when (default now), e.g. 2022-0
 @handle_errors
 def escalate_cmd(measure_id: int, reason: Annotated[str, typer.Option(help="why (audited)")], at: AtOpt = None) -> None:
     """Home → centralized isolation for the rest of the period. Example: `fangkong measures escalate 12 --reason 家中无独立房间`"""
-    with unit_of_work() as session:
-        m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=_when(at), reason=reason,
-                               actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        m = lifecycle.escalate(session, service.get_measure(session, measure_id), now=_when(at), reason=reason)
         out.print(f"measure {m.id}: {m.kind}")
 
 
@@ -64,10 +63,10 @@ def extend_cmd(measure_id: int, exposure_at: Annotated[str, typer.Option(help="t
                reason: Annotated[str, typer.Option(help="why (audited)")], at: AtOpt = None) -> None:
     """A new exposure restarts the clock. Example: `fangkong measures extend 12 --exposure-at 2022-03-13T09:00 --reason 同楼层阳性`"""
     settings = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         m = lifecycle.extend(session, service.get_measure(session, measure_id),
                              exposure_at=parse_time(exposure_at, "--exposure-at"), edition=load_edition(settings.edition),
-                             tz=settings.zone, now=_when(at), reason=reason, actor=operator())
+                             tz=settings.zone, now=_when(at), reason=reason)
         out.print(f"measure {m.id}: until {m.end_at.astimezone(settings.zone):%Y-%m-%d %H:%M}")
 
 
@@ -79,10 +78,9 @@ def release_cmd(measure_id: int, at: AtOpt = None) -> None:
     Example: `fangkong measures release 12`
     """
     settings = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         d, m = lifecycle.release(session, service.get_measure(session, measure_id),
-                                 edition=load_edition(settings.edition), tz=settings.zone, now=_when(at),
-                                 actor=operator())
+                                 edition=load_edition(settings.edition), tz=settings.zone, now=_when(at))
         out.print(f"measure {m.id}: {d.action} ({d.reason})")
 
 
@@ -94,9 +92,8 @@ def release_due_cmd(at: AtOpt = None) -> None:
     Example: `fangkong measures release-due --at 2022-03-18T00:00`
     """
     settings = get_settings()
-    with unit_of_work() as session:
-        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=_when(at),
-                                  actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        r = lifecycle.release_due(session, edition=load_edition(settings.edition), tz=settings.zone, now=_when(at))
     out.print(f"released {r.released}, stepped down {r.stepped_down}, upgraded {r.upgraded}, blocked {len(r.blocked)}")
     for measure_id, person_id, reason in r.blocked:
         err.print(f"measure {measure_id} ({person_id}): {reason}", highlight=False)
@@ -108,8 +105,7 @@ def result_cmd(test_id: int, result: Annotated[str, typer.Argument(help="negativ
                at: AtOpt = None) -> None:
     """A scheduled test's result; positive opens a suspected case. Example: `fangkong measures result 31 negative`"""
     settings = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         case = lifecycle.record_result(session, lifecycle.get_test(session, test_id), result, at=_when(at),
-                                       edition=load_edition(settings.edition), tz=settings.zone,
-                                       actor=operator())
+                                       edition=load_edition(settings.edition), tz=settings.zone)
         out.print(f"test {test_id}: {result}" + (f"; case {case.case_no} awaits its re-check" if case else ""))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, NotFound
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -99,7 +99,7 @@ def _act(request, session, settings, measure_id: int, name: str, model, data: di
 def escalate(request: Request, session: SessionDep, settings: SettingsDep, measure_id: MeasureId,
              reason: Annotated[str, Form(max_length=500)] = "", version: Version = ""):
     def act(m, form):
-        return lifecycle.escalate(session, m, now=utcnow(), reason=form.reason, actor=actor_of(session, "web"))
+        return lifecycle.escalate(session, m, now=utcnow(), reason=form.reason)
     return _act(request, session, settings, measure_id, "escalate", EscalateForm,
                 {"reason": reason, "version": version}, act)
 
@@ -111,7 +111,7 @@ def extend(request: Request, session: SessionDep, settings: SettingsDep, measure
     def act(m, form):
         return lifecycle.extend(session, m, exposure_at=zoned(form.exposure_at, settings.zone),
                                 edition=load_edition(m.edition or settings.edition), tz=settings.zone, now=utcnow(),
-                                reason=form.reason, actor=actor_of(session, "web"))
+                                reason=form.reason)
     return _act(request, session, settings, measure_id, "extend", ExtendForm,
                 {"exposure_at": exposure_at, "reason": reason, "version": version}, act)
 
@@ -121,5 +121,5 @@ def release(request: Request, session: SessionDep, settings: SettingsDep, measur
             version: Version = ""):
     def act(m, _form):
         return lifecycle.release(session, m, edition=load_edition(m.edition or settings.edition), tz=settings.zone,
-                                 now=utcnow(), actor=actor_of(session, "web"))[1]
+                                 now=utcnow())[1]
     return _act(request, session, settings, measure_id, "release", ReleaseForm, {"version": version}, act)

@@ -14,7 +14,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
-from fangkong.db.scope import acting_as
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
@@ -64,9 +64,10 @@ def _successor(session: Session, old: Measure, *, kind: str, category: str, now:
     return new
 
 
-def escalate(session: Session, m: Measure, *, now: datetime, reason: str, actor: str = "system") -> Measure:
+def escalate(session: Session, m: Measure, *, now: datetime, reason: str) -> Measure:
     """Home → centralized isolation for the rest of the period (e.g. the home is unsuitable); the scheduled
     tests move with the person."""
+    actor = acting(session)
     _active(m)
     if m.kind == ESCALATED_KIND:
         raise Conflict(f"measure {m.id} is already centralized isolation", key="measure_r_centralized")
@@ -82,8 +83,9 @@ def escalate(session: Session, m: Measure, *, now: datetime, reason: str, actor:
 
 
 def extend(session: Session, m: Measure, *, exposure_at: datetime, edition: Edition, tz: ZoneInfo, now: datetime,
-           reason: str, actor: str = "system") -> Measure:
+           reason: str) -> Measure:
     """A new exposure restarts the clock: the edition's period and tests counted from it (never shorter)."""
+    actor = acting(session)
     _active(m)
     if exposure_at <= m.last_exposure_at:
         raise InvalidInput(f"the new exposure must be after the last one ({m.last_exposure_at.isoformat()})",
@@ -129,19 +131,19 @@ def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInf
                             tests=[(t.due, t.result) for t in resolved(tests)], tz=tz, upstream=upstream)
 
 
-def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
-            actor: str = "system", decision: Decision | None = None) -> tuple[Decision, Measure]:
+def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime, decision: Decision | None = None) -> tuple[Decision, Measure]:
     """Release (or step down, or upgrade) when the rules allow it; otherwise InvalidInput with the reason and
     nothing changed. Returns the decision and the person's measure afterwards. `decision`: check_release's,
     when the caller has just asked it."""
+    actor = acting(session)
     decision = decision or check_release(session, m, edition=edition, tz=tz, now=now)
     if decision.action == "refuse":
         raise InvalidInput(f"measure {m.id} cannot end yet: {decision.reason}", key=decision.key or None,
                            params=decision.args)
     if decision.action == "upgrade":
-        return decision, upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
+        return decision, upgrade(session, m, edition=edition, tz=tz, now=now)
     before = _state(m)
-    sites.vacate(session, m, at=now, reason=decision.action, actor=actor)
+    sites.vacate(session, m, at=now, reason=decision.action)
     if decision.action == "release":
         end_obligation(session, m, at=now, reason="released")
     else:
@@ -156,9 +158,9 @@ def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
     return decision, m
 
 
-def upgrade(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime,
-            actor: str = "system") -> Measure:
+def upgrade(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Measure:
     """A secondary contact whose close contact tested positive early becomes a close contact (9th edition)."""
+    actor = acting(session)
     _active(m)
     plan = measure_for(edition, "close", last_exposure_at=m.last_exposure_at, found_at=now, tz=tz)
     before = _state(m)
@@ -181,8 +183,7 @@ class ReleaseReport:
     blocked: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime,
-                actor: str = "system") -> ReleaseReport:
+def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: datetime) -> ReleaseReport:
     """Apply the rules to every active measure whose period or first phase is over (a daily run)."""
     report = ReleaseReport()
     q = (select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
@@ -202,7 +203,7 @@ def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: dateti
         if decision.action == "refuse":
             report.blocked.append((m.id, m.person.person_id, decision.reason))
             continue
-        release(session, m, edition=edition, tz=tz, now=now, actor=actor, decision=decision)
+        release(session, m, edition=edition, tz=tz, now=now, decision=decision)
         counter = _COUNTERS[decision.action]
         setattr(report, counter, getattr(report, counter) + 1)
     return report
@@ -218,25 +219,22 @@ def get_test(session: Session, test_id: int) -> TestTask:
     return task
 
 
-def record_result(session: Session, task: TestTask, result: str, *, at: datetime, edition: Edition, tz: ZoneInfo,
-                  actor: str = "system") -> Case | None:
+def record_result(session: Session, task: TestTask, result: str, *, at: datetime, edition: Edition, tz: ZoneInfo) -> Case | None:
     """A scheduled test's result. A positive one turns the person into a (suspected) case for the re-check,
     and upgrades at once the secondary contacts found through them when it is one of their first tests."""
-    measure_service.record_test_result(session, task, result, at=at, actor=actor)
+    measure_service.record_test_result(session, task, result, at=at)
     if result != TestResult.POSITIVE:
         return None
     person = task.measure.person
     case = session.scalar(select(Case).where(Case.person_fk == person.id,
                                              Case.status != CaseStatus.RULED_OUT))
     if case is None:
-        with acting_as(session, actor):
-            case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at)
-    _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at, actor=actor)
+        case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at)
+    _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at)
     return case
 
 
-def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime,
-                            actor: str) -> int:
+def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime) -> int:
     rule = edition.measures.get("secondary")
     required = rule.upstream_tests_required if rule else 0
     if not required:
@@ -253,6 +251,6 @@ def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Editio
     upgraded = 0
     for m in mine:
         if verdicts[m.id] == "positive":
-            upgrade(session, m, edition=edition, tz=tz, now=now, actor=actor)
+            upgrade(session, m, edition=edition, tz=tz, now=now)
             upgraded += 1
     return upgraded

@@ -23,6 +23,7 @@ from fangkong.cases.models import Case, CaseStatus
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks, one_of
 from fangkong.measures.models import EndReason, HospitalAdmission, Measure, MeasureStatus, TestTask
 from fangkong.people.models import Person
@@ -244,17 +245,17 @@ def in_force(session: Session, person_fks: list[int], at: datetime, *, tz: ZoneI
 
 
 def end_obligation(session: Session, m: Measure, *, at: datetime, reason: str, status: str | None = None,
-                   actor: str | None = None) -> Measure:
+                   audited: bool = False) -> Measure:
     """End one obligation at `at` (its history is kept: the row stays with `ended_at` and `end_reason`); the
     person's other obligations stay in force. `status` is the coarse word kept for older readers (default:
-    released, or replaced for a successor). Audited when an actor is given; the code is recomputed."""
+    released, or replaced for a successor). Audited (by the session's actor) when `audited`; the code is recomputed."""
     m.ended_at = max(at, m.start_at)
     m.end_reason = reason
     released = (EndReason.RELEASED, EndReason.ZONE_LIFTED, EndReason.RETEST_NEGATIVE)
     m.status = status or (MeasureStatus.RELEASED if reason in released else
                           MeasureStatus(reason) if reason in (EndReason.BECAME_CASE, EndReason.WITHDRAWN) else
                           MeasureStatus.REPLACED)
-    if actor is not None:
-        audit(session, actor, f"measure.{reason}", "measure", m.id, after={"at": m.ended_at.isoformat()})
+    if audited:
+        audit(session, acting(session), f"measure.{reason}", "measure", m.id, after={"at": m.ended_at.isoformat()})
     mark_changed(session, [m.person_fk], at)
     return m

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -62,8 +62,7 @@ def record(request: Request, session: SessionDep, settings: SettingsDep, test_id
         else:
             try:
                 case = lifecycle.record_result(session, test, form.result, at=zoned(form.at, settings.zone) or utcnow(),
-                                               edition=load_edition(settings.edition), tz=settings.zone,
-                                               actor=actor_of(session, "web"))
+                                               edition=load_edition(settings.edition), tz=settings.zone)
                 state = FormState(done={"case": case})
             except FangkongError as exc:
                 session.rollback()

@@ -13,6 +13,7 @@ from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
 from fangkong.db.changes import mark_changed
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures.models import (
@@ -137,8 +138,7 @@ def _relink(session: Session, case: Case) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo, now: datetime,
-                    actor: str = "system") -> AssignResult:
+def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo, now: datetime) -> AssignResult:
     """Every registered risk person of the case gets the edition's measure for their category, as an obligation
     beside the others in force (a sealed-zone residence, another case's contact measure): nothing is overwritten.
     One of the same category that covers it (as strict, ending no earlier) keeps the new one from being added;
@@ -150,6 +150,7 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
     this case was withdrawn (the door check found the wrong person) is not placed again by this case
     (`withdrawn`). A later exposure or a higher category is new, and is added.
     """
+    actor = acting(session)
     result = AssignResult()
     _relink(session, case)
     # the columns the rule reads, not RiskPerson objects: a case in a dense city has ~30 000 risk persons, and
@@ -190,22 +191,23 @@ def assign_for_case(session: Session, case: Case, *, edition: Edition, tz: ZoneI
     return result
 
 
-def end_for_case(session: Session, person_fk: int, *, now: datetime, actor: str = "system") -> list[Measure]:
+def end_for_case(session: Session, person_fk: int, *, now: datetime) -> list[Measure]:
     """A person who becomes a case leaves every contact obligation (and pool hold) for the hospital: each ends
     with reason `became_case`. Zone residence, arrival and other obligations stay (DOMAIN.md §5)."""
     ended = []
     for m in session.scalars(select(Measure).where(Measure.person_fk == person_fk, Measure.ended_at.is_(None))):
         if m.category in CONTACT_CATEGORIES or m.kind == TEMPORARY_CONTROL:
-            ended.append(end_obligation(session, m, at=now, reason=EndReason.BECAME_CASE, actor=actor))
+            ended.append(end_obligation(session, m, at=now, reason=EndReason.BECAME_CASE, audited=True))
     return ended
 
 
-def withdraw(session: Session, m: Measure, *, at: datetime, reason: str, actor: str = "system") -> Measure:
+def withdraw(session: Session, m: Measure, *, at: datetime, reason: str) -> Measure:
     """The obligation was placed on the wrong person (a door check found someone else): it ends as `withdrawn`,
     their room is freed unless another centralized obligation keeps it, and their code is re-evaluated; their
     other obligations stay."""
+    actor = acting(session)
     end_obligation(session, m, at=at, reason=EndReason.WITHDRAWN)
-    sites.vacate(session, m, at=at, reason=reason, actor=actor)
+    sites.vacate(session, m, at=at, reason=reason)
     audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": reason})
     return m
 
@@ -243,9 +245,9 @@ def tests_due(session: Session, day: date, *, pending_only: bool = True) -> list
     return list(session.scalars(q.order_by(TestTask.id)))
 
 
-def record_test_result(session: Session, task: TestTask, result: str, *, at: datetime,
-                       actor: str = "system") -> TestTask:
+def record_test_result(session: Session, task: TestTask, result: str, *, at: datetime) -> TestTask:
     """A scheduled test's result; a second, different result for the same test is a conflict to review."""
+    actor = acting(session)
     if result not in TEST_RESULTS or result == TestResult.PENDING:
         raise InvalidInput(f"result must be one of {', '.join(TEST_RESULTS[1:])}")
     if task.result not in (TestResult.PENDING, result):
@@ -253,21 +255,22 @@ def record_test_result(session: Session, task: TestTask, result: str, *, at: dat
     task.result, task.result_at = result, at
     audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
     if result == TestResult.INVALID:
-        _resample(session, task, at=at, actor=actor)
+        _resample(session, task, at=at)
     if task.resample_of is not None:
         for open_ in session.scalars(select(Task).where(Task.kind == TaskKind.RESAMPLE,
                                                         Task.status == TaskStatus.OPEN,
                                                         Task.person_fk == task.person_fk,
                                                         Task.measure_fk == task.measure_fk)):
-            task_service.close_task(session, open_, "done", at=at, actor=actor, note=f"re-sample {result}")
+            task_service.close_task(session, open_, "done", at=at, note=f"re-sample {result}")
     mark_changed(session, [task.person_fk], at)  # an overdue test no longer colours the code
     return task
 
 
-def _resample(session: Session, task: TestTask, *, at: datetime, actor: str) -> TestTask:
+def _resample(session: Session, task: TestTask, *, at: datetime) -> TestTask:
     """An invalid result is sampled again at once: a new test due the same day stands for it (its result is the
     one the release reads), and the person's community gets a `resample` task (due the same day); missing, the
     re-sample is overdue from the next day and colours the code like any test."""
+    actor = acting(session)
     tz = get_settings().zone
     again = TestTask(measure_fk=task.measure_fk, person_fk=task.person_fk, due_date=at.astimezone(tz).date(),
                      resample_of=task.id)
@@ -293,13 +296,14 @@ TEMPORARY_CONTROL = "temporary_control"
 
 
 def place_temporary_control(session: Session, person_fks: list[int], *, since: datetime, until: datetime,
-                            edition: str, reason: str, actor: str = "system") -> int:
+                            edition: str, reason: str) -> int:
     """Hold these persons in place from `since` to `until` (category `pool_member`); bulk, for whole pools.
 
     The hold is an obligation beside the person's others (issue 23: nothing is overwritten): a person under an
     overlap's health monitoring, free to go about, is held all the same. A person already on hold until `until`
     or later keeps that hold; one on hold until earlier has it end as `extended` and a new one added.
     """
+    actor = acting(session)
     holds: dict[int, list[Measure]] = {}
     for fk, ms in all_active(session, person_fks).items():
         holds[fk] = [m for m in ms if m.kind == TEMPORARY_CONTROL and m.end_at > since]
@@ -337,9 +341,9 @@ def hold_started_at(session: Session, person_fk: int) -> datetime | None:
     return start
 
 
-def lift_temporary_control(session: Session, person_fks: list[int], *, at: datetime, reason: str,
-                           actor: str = "system") -> int:
+def lift_temporary_control(session: Session, person_fks: list[int], *, at: datetime, reason: str) -> int:
     """End the holds of these persons (a negative single re-test): status `released` at `at`."""
+    actor = acting(session)
     lifted = 0
     for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.kind == TEMPORARY_CONTROL:
@@ -352,10 +356,10 @@ def lift_temporary_control(session: Session, person_fks: list[int], *, at: datet
 
 def assign_for_persons(session: Session, person_fks: list[int], category: str, *, last_exposure_at: datetime,
                        edition: Edition, tz: ZoneInfo, now: datetime, case_fk: int | None = None,
-                       source: tuple[str, str | None] = (SourceKind.ZONE, None),
-                       actor: str = "system") -> AssignResult:
+                       source: tuple[str, str | None] = (SourceKind.ZONE, None)) -> AssignResult:
     """The edition's measure for a group found without a trace (sealed-zone residents: `sealed_resident`),
     counted from `last_exposure_at`, beside the person's other obligations (see assign_for_case)."""
+    actor = acting(session)
     result = AssignResult()
     plan = measure_for(edition, category, last_exposure_at=last_exposure_at, found_at=now, tz=tz)
     if plan.end_at <= now:
@@ -378,8 +382,9 @@ def assign_for_persons(session: Session, person_fks: list[int], category: str, *
 
 
 def release_for_persons(session: Session, person_fks: list[int], category: str, *, now: datetime,
-                        reason: str, actor: str = "system") -> int:
+                        reason: str) -> int:
     """End the active measures of this category whose cause has ended (a lifted zone): status `released`."""
+    actor = acting(session)
     released = 0
     for m in [m for ms in all_active(session, person_fks).values() for m in ms]:
         if m.category == category:

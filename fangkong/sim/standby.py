@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.teams import service as teams
 from fangkong.contacts.teams.models import Investigation, TracingTeam
-from fangkong.db.scope import acting, acting_as
+from fangkong.db.scope import acting_as
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.models import Hospital, RoomStay, VerificationOutcome
 from fangkong.measures.sites import capacity
@@ -94,20 +94,19 @@ def _field_work(session: Session, cases: list[Case], *, now: datetime) -> None:
     h = session.scalar(select(Hospital).where(Hospital.designated).order_by(Hospital.id).limit(1))
     for case in cases:
         if h is not None and case.declared_at and case.declared_at + timedelta(minutes=30) <= now:
-            hospitals.admit(session, case, h, at=case.declared_at + timedelta(minutes=30),
-                           actor=acting(session))
+            hospitals.admit(session, case, h, at=case.declared_at + timedelta(minutes=30))
     checks = session.scalars(select(Task).where(Task.kind == TaskKind.VERIFICATION,
                                                 Task.status == TaskStatus.OPEN).order_by(Task.id))
     for i, task in enumerate(list(checks)):
         done_at = task.started_at + timedelta(hours=2)
         if i % 10 != 9 and done_at <= now:
             verification.record_outcome(session, task, VerificationOutcome.FOUND_PLACED, jurisdiction=task.jurisdiction or "",
-                                        version=task.version, at=done_at, actor=acting(session))
+                                        version=task.version, at=done_at)
     stays = session.scalars(select(RoomStay).where(RoomStay.arrived_at.is_(None), RoomStay.left_at.is_(None))
                             .order_by(RoomStay.id))
     for i, stay in enumerate(list(stays)):
         if i % 4 != 3 and stay.assigned_at + timedelta(hours=4) <= now:
-            sites.arrive(session, stay.person, at=stay.assigned_at + timedelta(hours=4), actor=acting(session))
+            sites.arrive(session, stay.person, at=stay.assigned_at + timedelta(hours=4))
     first = session.scalar(select(Investigation).where(Investigation.case_fk == cases[0].id)) if cases else None
     if first is not None and first.team is not None and first.started_at + timedelta(hours=2.5) <= now:
         teams.update_investigation(session, first, version=first.version, status="closed",

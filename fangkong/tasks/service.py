@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from fangkong.db.audit import audit
+from fangkong.db.scope import acting
 from fangkong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fangkong.protocol.deadlines import due_at
 from fangkong.settings import Settings, get_settings
@@ -54,9 +55,10 @@ def open_task(session: Session, kind: str, step: str, *, owner: Owner, start: da
     return task
 
 
-def close_task(session: Session, task: Task, status: str, *, at: datetime, actor: str = "system",
+def close_task(session: Session, task: Task, status: str, *, at: datetime,
                note: str | None = None) -> Task:
     """Close an open task with an outcome; a closed task is never reopened or closed twice."""
+    actor = acting(session)
     if status not in CLOSED:
         raise InvalidInput(f"status must be one of {', '.join(CLOSED)}")
     if task.status != TaskStatus.OPEN:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
-from fangkong.kit.deps import Page, SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
 from fangkong.testing import service
@@ -139,7 +139,7 @@ def resolve(session: SessionDep, settings: SettingsDep, conflict_id: Annotated[i
             body: ResolveIn):
     """A reviewer decides the tube's result (audited); a new result is followed up like an imported one."""
     c, _ = service.resolve_conflict(session, conflict_id, result=body.result, rule=_rule(settings),
-                                    edition=settings.edition, tz=settings.zone, now=utcnow(), actor=actor_of(session))
+                                    edition=settings.edition, tz=settings.zone, now=utcnow())
     return ConflictRead.of(c)
 
 

@@ -237,9 +237,9 @@ def resolve_cmd(conflict_id: int, result: Annotated[str, typer.Option(help="the 
                 reviewer: Annotated[str, typer.Option(help="who decides (audited)")] = "cli") -> None:
     """Decide a conflicting tube's result (audited). Example: `fangkong testing resolve 3 --result positive`"""
     s = get_settings()
-    with unit_of_work() as session:
+    with unit_of_work(actor=reviewer) as session:
         _, outcome = service.resolve_conflict(session, conflict_id, result=result, rule=_rule(), edition=s.edition,
-                                              tz=s.zone, now=utcnow(), actor=reviewer)
+                                              tz=s.zone, now=utcnow())
     err.print(f"conflict {conflict_id}: {result}" + (f"; {outcome.summary()}" if outcome else ""), highlight=False)
 
 

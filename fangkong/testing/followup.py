@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from fangkong.cases import service as case_service
 from fangkong.cases.models import Case, CaseStatus
 from fangkong.db.changes import mark_changed
-from fangkong.db.scope import acting_as
 from fangkong.db.sets import chunks
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
@@ -58,7 +57,6 @@ class _Ctx:
     rule: TestingRule
     edition: str
     tz: ZoneInfo
-    actor: str
     out: Outcome
     cases: dict[int, Case] = field(default_factory=dict)             # open (not ruled out) case per person
     tasks: dict[int, list[RetestTask]] = field(default_factory=dict)  # re-tests per person (open when read)
@@ -123,7 +121,7 @@ def _record_scheduled(c: _Ctx, lr: LabResult, sample: Sample) -> None:
         by_measure.setdefault(t.measure_fk, []).append(t)
     for mine in by_measure.values():
         task = next((t for t in mine if t.due_date == day), mine[0])
-        measure_service.record_test_result(c.session, task, mapped, at=lr.reported_at, actor=c.actor)
+        measure_service.record_test_result(c.session, task, mapped, at=lr.reported_at)
         c.out.tests_recorded += 1
 
 
@@ -160,17 +158,14 @@ def _single_positive(c: _Ctx, tube: Tube, lr: LabResult, sample: Sample, answere
     at = lr.reported_at
     if case is None:
         person = c.session.get(Person, sample.person_fk)
-        with acting_as(c.session, c.actor):
-            first = _first_positive_sample(c, sample, answered)
-            case = case_service.report_positive(c.session, person.person_id, sampled_at=first, now=at)
+        first = _first_positive_sample(c, sample, answered)
+        case = case_service.report_positive(c.session, person.person_id, sampled_at=first, now=at)
         c.cases[sample.person_fk] = case
         c.out.suspected.append(case.case_no)
         _ask_retest(c, sample.person_fk, tube, "recheck", True, at)
     elif (case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at
          and tube.id != _case_tube(c, case)):
-        with acting_as(c.session, c.actor):
-            case_service.recheck(c.session, case, positive=True, now=at,
-                                 isolated_at=_hold_start(c, sample.person_fk, at))
+        case_service.recheck(c.session, case, positive=True, now=at, isolated_at=_hold_start(c, sample.person_fk, at))
         c.out.declared.append(case.case_no)
         for task in _open_tasks(c, sample.person_fk):
             task.status, task.done_at = RetestStatus.CANCELLED, at
@@ -186,8 +181,7 @@ def _case_tube(c: _Ctx, case: Case) -> int | None:
 def _single_negative(c: _Ctx, lr: LabResult, sample: Sample) -> None:
     case = _open_case(c, sample.person_fk)
     if case is not None and case.status == CaseStatus.SUSPECTED and sample.sampled_at >= case.sampled_at:
-        with acting_as(c.session, c.actor):
-            case_service.recheck(c.session, case, positive=False, now=lr.reported_at)
+        case_service.recheck(c.session, case, positive=False, now=lr.reported_at)
         del c.cases[sample.person_fk]
         c.out.ruled_out.append(case.case_no)
 
@@ -197,7 +191,7 @@ def _hold(c: _Ctx, tube: Tube, lr: LabResult, person_fks: list[int]) -> None:
     at = lr.reported_at
     c.out.held += measure_service.place_temporary_control(
         c.session, person_fks, since=at, until=at + timedelta(hours=c.rule.temporary_control_hours),
-        edition=c.edition, reason=f"tube {tube.tube_id} {lr.result}", actor=c.actor)
+        edition=c.edition, reason=f"tube {tube.tube_id} {lr.result}")
     c.held.update(person_fks)
 
 
@@ -225,14 +219,13 @@ def _apply_one(c: _Ctx, tube: Tube, lr: LabResult, samples: list[Sample]) -> Non
         fk = sample.person_fk
         if fu.clears and fk in c.held and not _open_tasks(c, fk) and _open_case(c, fk) is None:
             c.out.released += measure_service.lift_temporary_control(
-                c.session, [fk], at=at, reason=f"tube {tube.tube_id} negative", actor=c.actor)
+                c.session, [fk], at=at, reason=f"tube {tube.tube_id} negative")
             c.held.discard(fk)
 
 
-def apply_results(session: Session, tube_fks: list[int], *, rule: TestingRule, edition: str, tz: ZoneInfo,
-                  actor: str = "system") -> Outcome:
+def apply_results(session: Session, tube_fks: list[int], *, rule: TestingRule, edition: str, tz: ZoneInfo) -> Outcome:
     """Follow up these tubes' stored results, oldest report first (a pool before its re-tests)."""
-    c = _Ctx(session, rule, edition, tz, actor, Outcome())
+    c = _Ctx(session, rule, edition, tz, Outcome())
     work: list[tuple[LabResult, Tube, list[Sample]]] = []
     for part in chunks(sorted(set(tube_fks))):
         tubes = {t.id: t for t in session.scalars(select(Tube).where(Tube.id.in_(part)))}

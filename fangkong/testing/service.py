@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases import service as case_service
 from fangkong.db import scope
 from fangkong.db.audit import audit
-from fangkong.db.jurisdiction import acting, require_city, require_inside
+from fangkong.db.jurisdiction import require_city, require_inside
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, TableFile
 from fangkong.people.models import Person
@@ -210,14 +210,14 @@ def import_samples(session: Session, tf: TableFile, *, rule: TestingRule, tz: st
 
 
 def import_lab_results(session: Session, tf: TableFile, *, rule: TestingRule, edition: str, tz: str,
-                       now: datetime, strict: bool = False, actor: str = "import") -> LabImportResult:
+                       now: datetime, strict: bool = False) -> LabImportResult:
     """FORMATS.md `lab_results`, then the follow-ups of every new result that asks for one (follow_up())."""
     base = results_import.stage_lab_results(session, tf, tz=tz)
     result = LabImportResult(**vars(base))
     try:
         if results_import.finish_lab_results(session, result, now=now, strict=strict):
             tubes = [fk for fk, _, _ in results_import.interesting_results(session)]
-            result.outcome = apply_results(session, tubes, rule=rule, edition=edition, tz=ZoneInfo(tz), actor=actor)
+            result.outcome = apply_results(session, tubes, rule=rule, edition=edition, tz=ZoneInfo(tz))
     finally:
         results_import.drop_stage(session)
     return result
@@ -242,10 +242,10 @@ def list_conflicts(session: Session, *, status: str | None = "open", limit: int 
 
 
 def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: TestingRule, edition: str,
-                     tz: ZoneInfo, now: datetime, actor: str) -> tuple[ResultConflict, Outcome | None]:
+                     tz: ZoneInfo, now: datetime) -> tuple[ResultConflict, Outcome | None]:
     """A reviewer decides a conflicting tube's result: kept if it is the stored one, else stored (audited)
     and followed up. Every open conflict of that tube is closed with the same decision."""
-    actor = acting(session, actor)
+    actor = scope.acting(session)
     if result not in RESULTS:
         raise InvalidInput(f"result must be one of {', '.join(RESULTS)}")
     conflict = session.get(ResultConflict, conflict_id)
@@ -266,7 +266,7 @@ def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: T
         session.flush()
         audit(session, actor, "testing.result_decided", "tube", conflict.tube.tube_id, before=before,
               after={"result": result, "conflict": conflict_id})
-        outcome = apply_results(session, [conflict.tube_fk], rule=rule, edition=edition, tz=tz, actor=actor)
+        outcome = apply_results(session, [conflict.tube_fk], rule=rule, edition=edition, tz=tz)
     for c in session.scalars(select(ResultConflict).where(ResultConflict.tube_fk == conflict.tube_fk,
                                                           ResultConflict.status == ConflictStatus.OPEN)):
         c.status, c.resolution, c.resolved_by, c.resolved_at = ConflictStatus.RESOLVED, result, actor, now

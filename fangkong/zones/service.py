@@ -371,7 +371,7 @@ def _place_residents(session: Session, zone: Zone, *, start: datetime, edition: 
     people = [fk for fk in fks if fk not in cases]
     measure_service.assign_for_persons(session, people, MeasureCategory.SEALED_RESIDENT,
                                        last_exposure_at=start, edition=edition, tz=tz, now=now,
-                                       case_fk=zone.case_fk, actor=acting(session))
+                                       case_fk=zone.case_fk)
     mark_changed(session, fks, now)
 
 
@@ -481,7 +481,7 @@ def step(session: Session, zone: Zone, *, edition: Edition, tz: ZoneInfo, now: d
     fks = list(session.scalars(select(ZoneResident.person_fk).where(ZoneResident.zone_fk == zone.id)))
     if zone.level == ZoneLevel.SEALED:
         measure_service.release_for_persons(session, fks, MeasureCategory.SEALED_RESIDENT, now=now,
-                                            reason=f"zone {zone.zone_no} {verb}", actor=actor)
+                                            reason=f"zone {zone.zone_no} {verb}")
     if c.to_level:
         # the next step's day 1 is the day after the last clean day of this one
         zone.level, zone.lowered_at, zone.clock_from = c.to_level, now, min(now, c.due_at) - _INSTANT

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from test_flow import city
 
 from fangkong.assist.models import AssistPerson
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.protocol.idnumber import make
 
@@ -107,8 +108,9 @@ def test_the_door_check_queue_withdraws_the_requests_obligation_alone(env, tmp_p
     with unit_of_work() as s:
         row = s.scalar(select(AP).where(AP.name == "人3"))
         task = task_service.get_task(s, row.task_fk)
-        verification.record_outcome(s, task, "wrong_person", jurisdiction="140105001001", version=task.version,
-                                    at=datetime.fromisoformat("2022-03-12T11:30+08:00"), actor="社区网格员")
+        with acting_as(s, "社区网格员"):
+            verification.record_outcome(s, task, "wrong_person", jurisdiction="140105001001", version=task.version,
+                                        at=datetime.fromisoformat("2022-03-12T11:30+08:00"))
     at(monkeypatch, "2022-03-12T12:00+08:00")
     assert obligations("P00003") == [("arrival_medium", "home_isolation", None)]
     assert code("P00003")["reasons"] == ["arrival_medium"]

@@ -451,7 +451,8 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
                 TestTask.resample_of.is_not(None) if x.resample_of else TestTask.resample_of.is_(None))
                 .order_by(TestTask.id).limit(1))
             assert task is not None, f"{t}: the model's pending test of {p} ({o.category}, due {x.due}) is not on record"
-            lifecycle.record_result(s, task, arg, at=t, edition=E9, tz=TZ, actor="检测组")
+            with acting_as(s, "检测组"):
+                lifecycle.record_result(s, task, arg, at=t, edition=E9, tz=TZ)
             model.result(x, o, arg, t)
         elif kind == "declare":
             p = ("P00002", "P00003")[which % 2]
@@ -487,8 +488,9 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
                 return
             task = s.scalar(select(Task).where(Task.kind == "verification", Task.person_fk == _fk(s, p),
                                                Task.case_fk == _case(s, "P00001").id, Task.status == "open"))
-            verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
-                                        at=t, actor="社区")
+            with acting_as(s, "社区"):
+                verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
+                                            at=t)
             model.withdraw(p, t)
         elif kind == "discharge":
             p = ("P00001", "P00002", "P00003")[which % 3]
@@ -497,12 +499,14 @@ def _apply(model: Model, event: tuple, t: datetime) -> None:
                 return
             case = _case(s, p)
             if c.admitted is None:
-                hospitals.admit(s, case, hospitals.get_hospital(s, "H1"), at=t, actor="转运组")
+                with acting_as(s, "转运组"):
+                    hospitals.admit(s, case, hospitals.get_hospital(s, "H1"), at=t)
                 model.admit_case(p, t)
             elif t >= c.admitted + timedelta(hours=26):
                 samples = [DischargeSample(c.admitted + timedelta(minutes=30), 36.0),
                            DischargeSample(c.admitted + timedelta(hours=25), None)]
-                hospitals.discharge(s, case, at=t, samples=samples, edition=E9, actor="医院")
+                with acting_as(s, "医院"):
+                    hospitals.discharge(s, case, at=t, samples=samples, edition=E9)
                 model.discharge(p, t)
         elif kind == "assist":
             if p in model.requested:

@@ -13,6 +13,7 @@ from conformance.scenario import at, code, obligations, ok, scheduled
 from sqlalchemy import func, select
 from test_flow import city
 
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
@@ -69,8 +70,9 @@ def test_trace_withdraw_then_re_trace_does_not_bring_the_wrong_person_back(env, 
     with unit_of_work() as s:  # the door check: the man at P00003's address is not the one at V1
         p3 = s.scalar(select(Person.id).where(Person.person_id == "P00003"))
         task = s.scalar(select(Task).where(Task.kind == "verification", Task.person_fk == p3))
-        verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
-                                    at=datetime(2022, 3, 11, 23, tzinfo=TZ), actor="社区")
+        with acting_as(s, "社区"):
+            verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
+                                        at=datetime(2022, 3, 11, 23, tzinfo=TZ))
     for day in ("2022-03-12T10:00+08:00", "2022-03-13T10:00+08:00"):
         at(monkeypatch, day)
         out = ok("trace", case)  # re-traced: the lake still places "P00003" at V1

@@ -11,6 +11,7 @@ from conformance.scenario import at, code, obligations, ok, scheduled
 from sqlalchemy import select
 from test_flow import city
 
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.verification import service as verification
 from fangkong.people.models import Person
@@ -31,8 +32,9 @@ def test_an_upgrade_through_a_withdrawn_contact_is_withdrawn_with_him(env, tmp_p
     with unit_of_work() as s:
         p3 = s.scalar(select(Person.id).where(Person.person_id == "P00003"))
         task = s.scalar(select(Task).where(Task.kind == "verification", Task.person_fk == p3))
-        verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
-                                    at=datetime(2022, 3, 11, 23, tzinfo=TZ), actor="社区")
+        with acting_as(s, "社区"):
+            verification.record_outcome(s, task, "wrong_person", jurisdiction=task.jurisdiction, version=task.version,
+                                        at=datetime(2022, 3, 11, 23, tzinfo=TZ))
     for pid in ("P00004", "P00006"):
         assert obligations(pid) == []
         assert obligations(pid, active_only=False) == [("secondary", "home_isolation", "upgraded"),

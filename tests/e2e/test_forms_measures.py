@@ -59,8 +59,8 @@ def test_escalate_extend_and_a_stale_measure(browser, server, outbreak):
     # someone else escalates the second person's measure while the page is open
     pg.goto(f"/measures/act?person={p2}")
     pg.wait_for_selector(f"#measure-{m2}")
-    with unit_of_work() as s:
-        lifecycle.escalate(s, s.get(Measure, m2), now=utcnow(), reason="other", actor="another")
+    with unit_of_work(actor="another") as s:
+        lifecycle.escalate(s, s.get(Measure, m2), now=utcnow(), reason="other")
     pg.fill(f"#escalate-{m2}-reason", "again")
     pg.click(f"#measure-{m2} button.escalate")
     pg.wait_for_selector(f"#measure-{m2} .stale")

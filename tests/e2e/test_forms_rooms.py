@@ -46,10 +46,10 @@ def _as(browser, server, role: str, width: int = 1280):
 
 def _escalated(n: int) -> list[tuple[int, str]]:
     """n people under home isolation escalated to centralized: they wait for a room."""
-    with unit_of_work() as s:
+    with unit_of_work(actor="epi") as s:
         homes = s.scalars(select(Measure).where(Measure.status == "active", Measure.kind == "home_isolation")
                           .order_by(Measure.id).limit(n)).all()
-        return [(lifecycle.escalate(s, m, now=utcnow(), reason="no room at home", actor="epi").id,
+        return [(lifecycle.escalate(s, m, now=utcnow(), reason="no room at home").id,
                  m.person.person_id) for m in homes]
 
 
@@ -93,8 +93,8 @@ def test_assign_arrive_all_and_a_stale_person(browser, server, outbreak_with_sit
     # someone else places the second person while the page is open
     pg.goto(f"/isolation/rooms?person={p2}")
     pg.wait_for_selector(f"#wait-{m2}")
-    with unit_of_work() as s:
-        sites.assign_room(s, s.get(Measure, m2), sites.get_site(s, site_id), free[1], now=utcnow(), actor="another")
+    with unit_of_work(actor="another") as s:
+        sites.assign_room(s, s.get(Measure, m2), sites.get_site(s, site_id), free[1], now=utcnow())
     pg.select_option(f"#assign-{m2}-site_id", site_id)
     pg.fill(f"#assign-{m2}-room_no", free[0])
     pg.click(f"#wait-{m2} button.assign")

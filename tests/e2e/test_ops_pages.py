@@ -139,10 +139,10 @@ def test_verify_queue_on_a_phone(page, outbreak):
                                                  AuditEntry.entity_id == str(task_id))) is not None
     # someone else records the next one first: the verifier's tap is refused with 409, shown in the row
     second_id = pg.locator("#verify-list li[data-status=open]").first.get_attribute("id")
-    with unit_of_work() as s:
+    with unit_of_work(actor="other verifier") as s:
         other = s.get(Task, int(second_id.split("-")[1]))
         verification.record_outcome(s, other, "not_found", jurisdiction=community, version=other.version,
-                                    at=utcnow(), actor="other verifier")
+                                    at=utcnow())
     pg.click(f"#{second_id} button[value=found_placed]")
     pg.wait_for_selector(f"#{second_id} .error")
     assert "409" in pg.locator(f"#{second_id} .error").inner_text()

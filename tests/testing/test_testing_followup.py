@@ -14,6 +14,7 @@ from fangkong.cases import service as case_service
 from fangkong.cases.models import Case
 from fangkong.codes.models import HealthCode
 from fangkong.contacts.models import RiskPerson
+from fangkong.db.scope import acting_as
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.models import Measure, TestTask
 from fangkong.people.models import Person
@@ -162,8 +163,9 @@ def test_a_reviewer_decides_a_conflict(env, tmp_path):
     assert fk("import", folder).exit_code == 1
     with unit_of_work() as s:
         conflict = service.list_conflicts(s)[0]
-        service.resolve_conflict(s, conflict.id, result="positive", rule=RULE, edition="9", tz=TZ,
-                                 now=datetime(2022, 3, 14, 16, tzinfo=TZ), actor="lab-manager")
+        with acting_as(s, "lab-manager"):
+            service.resolve_conflict(s, conflict.id, result="positive", rule=RULE, edition="9", tz=TZ,
+                                     now=datetime(2022, 3, 14, 16, tzinfo=TZ))
     with unit_of_work() as s:
         assert service.list_conflicts(s) == []
         assert service.list_conflicts(s, status="resolved")[0].resolution == "positive"

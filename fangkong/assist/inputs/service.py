@@ -80,7 +80,7 @@ def register_arrival(session: Session, person_id: str, *, from_area: str, risk_l
                   arrived_at=arrived_at, registered_at=now, source=source)
     session.add(row)
     measure_service.assign_for_persons(session, [person.id], f"arrival_{risk_level}", last_exposure_at=arrived_at,
-                                       edition=edition, tz=tz, now=now, source=(SourceKind.ARRIVAL, None), actor=actor)
+                                       edition=edition, tz=tz, now=now, source=(SourceKind.ARRIVAL, None))
     mark_changed(session, [person.id], now)
     audit(session, actor, "arrival.register", "person", person_id, after={"from": from_area, "level": risk_level})
     session.flush()
@@ -114,7 +114,7 @@ def register_inbound(session: Session, person_id: str, *, from_country: str, ent
     session.add(row)
     session.flush()
     measure_service.assign_for_persons(session, [person.id], INBOUND, last_exposure_at=entered_at, edition=edition,
-                                       tz=tz, now=now, source=(SourceKind.ARRIVAL, f"inbound:{row.id}"), actor=actor)
+                                       tz=tz, now=now, source=(SourceKind.ARRIVAL, f"inbound:{row.id}"))
     mark_changed(session, [person.id], now)
     audit(session, actor, "inbound_arrival.register", "person", person_id, after={"from": from_country})
     return row

@@ -116,7 +116,7 @@ def _assign(session: Session, inv: Investigation, team: TracingTeam, now: dateti
             session, TaskKind.TEAM_ASSIGNMENT, "team_assigned",
             owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
             start=inv.started_at, due=inv.team_due_at, jurisdiction=team.jurisdiction, case_fk=inv.case_fk)
-    task_service.close_task(session, waiting, "done", at=now, actor=acting(session),
+    task_service.close_task(session, waiting, "done", at=now,
                             note=f"team {team.team_id}")
     task_service.open_task(session, TaskKind.INVESTIGATION, "contacts_placed",
                            owner=task_service.Owner(OwnerKind.TEAM, team.team_id, team.name),
@@ -196,7 +196,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
                                                  Task.kind == TaskKind.INVESTIGATION,
                                                  Task.status == TaskStatus.OPEN))
         if task is not None:
-            task_service.close_task(session, task, "done", at=now, actor=acting(session))
+            task_service.close_task(session, task, "done", at=now)
     case_no = inv.case.case_no  # read before the flush: after a failed one the session refuses every load
     try:
         session.flush()

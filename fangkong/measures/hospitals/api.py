@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
-from fangkong.kit.deps import SessionDep, actor_of
+from fangkong.kit.deps import SessionDep
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.protocol.hospitals import DischargeSample
 from fangkong.protocol.times import AwareHappened
@@ -138,13 +138,13 @@ def admit(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], bod
     """Admit a case to a designated hospital; 409 when it is full."""
     h = hospitals.get_hospital(session, body.hospital_id)
     hospitals.admit(session, case_service.get_case(session, case_id), h, at=_when(body.at),
-                    negative_pressure=body.negative_pressure, actor=actor_of(session))
+                    negative_pressure=body.negative_pressure)
     return _read(session, h.hospital_id)
 
 
 @router.post("/api/cases/{case_id}/discharge", response_model=HospitalRead)
 def discharge(session: SessionDep, case_id: Annotated[str, Path(max_length=20)], body: Discharge):
     a = hospitals.discharge(session, case_service.get_case(session, case_id), at=_when(body.at),
-                            samples=[DischargeSample(x.sampled_at, x.ct) for x in body.samples], actor=actor_of(session))
+                            samples=[DischargeSample(x.sampled_at, x.ct) for x in body.samples])
     session.flush()
     return _read(session, a.hospital.hospital_id)

@@ -86,10 +86,9 @@ def admit_cmd(case_id: str, hospital_id: str,
               negative_pressure: Annotated[bool, typer.Option(help="in a negative-pressure bed")] = False,
               at: AtOpt = None) -> None:
     """Admit a case (closes its transfer task). Example: `fangkong hospitals admit C000001 H4 --negative-pressure`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         hospitals.admit(session, case_service.get_case(session, case_id), hospitals.get_hospital(session, hospital_id),
-                        at=parse_time(at, "--at") or utcnow(), negative_pressure=negative_pressure,
-                        actor=operator())
+                        at=parse_time(at, "--at") or utcnow(), negative_pressure=negative_pressure)
 
 
 @app.command("discharge")
@@ -109,6 +108,6 @@ def discharge_cmd(case_id: str, at: AtOpt = None,
         except ValueError:
             raise typer.BadParameter(f"{text!r}: give TIME=CT, e.g. 2022-03-20T08:00=36") from None
         samples.append(DischargeSample(parse_time(when, "--sample"), value))
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         hospitals.discharge(session, case_service.get_case(session, case_id), at=parse_time(at, "--at") or utcnow(),
-                            samples=samples, actor=operator())
+                            samples=samples)

@@ -87,10 +87,10 @@ def _open_admission(session: Session, case: Case) -> HospitalAdmission | None:
                                                           HospitalAdmission.discharged_at.is_(None)))
 
 
-def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, negative_pressure: bool = False,
-          actor: str = "system") -> HospitalAdmission:
+def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, negative_pressure: bool = False) -> HospitalAdmission:
     """A case admitted to a designated hospital: refused when the hospital (or its negative-pressure beds) is
     full or the case is already in a hospital. Closes the case's transfer task."""
+    actor = acting(session)
     if case.status == CaseStatus.RULED_OUT:
         raise Conflict(f"case {case.case_no} was ruled out at its re-check")
     if not hospital.designated:
@@ -112,7 +112,7 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
     for task in session.scalars(select(Task).where(Task.case_fk == case.id,
                                                    Task.kind == TaskKind.CASE_TRANSFER,
                                                    Task.status == TaskStatus.OPEN)):
-        task_service.close_task(session, task, "done", at=at, actor=actor, note=f"admitted to {hospital.hospital_id}")
+        task_service.close_task(session, task, "done", at=at, note=f"admitted to {hospital.hospital_id}")
     audit(session, actor, "hospital.admit", "case", case.case_no, after={"hospital": hospital.hospital_id,
                                                                        "negative_pressure": negative_pressure})
     session.flush()
@@ -120,10 +120,11 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
 
 
 def discharge(session: Session, case: Case, *, at: datetime, samples: Sequence[DischargeSample] = (),
-              edition: Edition | None = None, actor: str = "system") -> HospitalAdmission:
+              edition: Edition | None = None) -> HospitalAdmission:
     """Discharge a case when the edition's criteria are met by its last samples (edition 9: two, 24 h apart,
     Ct ≥ 35); refused with what is missing otherwise. The case's obligation ends at discharge and the edition's
     post-discharge monitoring starts (edition 9: 7 days home health monitoring), so the code follows it."""
+    actor = acting(session)
     a = _open_admission(session, case)
     if a is None:
         raise Conflict(f"case {case.case_no} is not in a hospital")
@@ -145,7 +146,7 @@ def discharge(session: Session, case: Case, *, at: datetime, samples: Sequence[D
     if MeasureCategory.POST_DISCHARGE in edition.measures:
         measure_service.assign_for_persons(session, [case.person_fk], MeasureCategory.POST_DISCHARGE,
                                            last_exposure_at=at, edition=edition, tz=settings.zone, now=at,
-                                           source=("discharge", case.case_no), actor=actor)
+                                           source=("discharge", case.case_no))
     mark_changed(session, [case.person_fk], at)
     return a
 

@@ -122,18 +122,18 @@ def forecast_cmd(days: Annotated[int, typer.Option(min=1, max=30)] = 7, jurisdic
 @handle_errors
 def assign_cmd(measure_id: int, site_id: str, room_no: str, at: AtOpt = None) -> None:
     """Put a person under centralized isolation in a given room. Example: `fangkong sites assign 12 S01 007`"""
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         site = sites.get_site(session, site_id)
         sites.assign_room(session, service.get_measure(session, measure_id), site, room_no,
-                          now=parse_time(at, "--at") or utcnow(), actor=operator())
+                          now=parse_time(at, "--at") or utcnow())
 
 
 @app.command("assign-all")
 @handle_errors
 def assign_all_cmd(at: AtOpt = None) -> None:
     """Rooms for everyone under centralized isolation who has none. Example: `fangkong sites assign-all`"""
-    with unit_of_work() as session:
-        r = sites.assign_rooms(session, now=parse_time(at, "--at") or utcnow(), actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        r = sites.assign_rooms(session, now=parse_time(at, "--at") or utcnow())
     out.print(f"assigned {r.assigned}, no room {r.no_room}: "
               + ", ".join(f"{k} {v}" for k, v in sorted(r.by_site.items())))
 
@@ -142,6 +142,5 @@ def assign_all_cmd(at: AtOpt = None) -> None:
 @handle_errors
 def arrive_cmd(person_id: str, at: AtOpt = None) -> None:
     """The person reached their room (closes the transfer task). Example: `fangkong sites arrive P0000042`"""
-    with unit_of_work() as session:
-        sites.arrive(session, people_service.get_person(session, person_id), at=parse_time(at, "--at") or utcnow(),
-                     actor=operator())
+    with unit_of_work(actor=operator()) as session:
+        sites.arrive(session, people_service.get_person(session, person_id), at=parse_time(at, "--at") or utcnow())

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from fangkong.db.core import utcnow
 from fangkong.errors import FangkongError, InvalidInput, NotFound
-from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
+from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
@@ -139,7 +139,7 @@ def assign(request: Request, session: SessionDep, measure_id: Id, site_id: Text 
         else:
             try:
                 site = sites.get_site(session, form.site_id)
-                stay = sites.assign_room(session, m, site, form.room_no, now=utcnow(), actor=actor_of(session, "web"))
+                stay = sites.assign_room(session, m, site, form.room_no, now=utcnow())
                 state = FormState(done=f"{site.site_id} {stay.room.room_no}")
             except FangkongError as exc:
                 session.rollback()
@@ -167,7 +167,7 @@ def assign_all(request: Request, session: SessionDep, seen: Text = ""):
             state.stale = [(t("rooms_waiting_n", lang), str(form.seen), str(now_waiting))]
         else:
             try:
-                state = FormState(done=sites.assign_rooms(session, now=utcnow(), actor=actor_of(session, "web")))
+                state = FormState(done=sites.assign_rooms(session, now=utcnow()))
             except FangkongError as exc:
                 session.rollback()
                 state.refusal = refusal_text(exc, lang)
@@ -198,7 +198,7 @@ def arrive(request: Request, session: SessionDep, settings: SettingsDep, stay_id
             state.errors["at"] = t("rooms_future", lang)
         else:
             try:
-                sites.arrive(session, stay.person, at=when, actor=actor_of(session, "web"))
+                sites.arrive(session, stay.person, at=when)
                 state = FormState(done=local(when))
             except InvalidInput as exc:
                 session.rollback()

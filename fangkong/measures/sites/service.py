@@ -136,7 +136,7 @@ def _identified_at(session: Session, m: Measure) -> datetime:
     return found or m.start_at
 
 
-def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: datetime, actor: str) -> RoomStay:
+def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: datetime) -> RoomStay:
     """Put the measure's person in `room` (already checked) and open their transfer task."""
     person = m.person
     room.household_key, room.occupants = _group_key(person), room.occupants + 1
@@ -145,7 +145,7 @@ def _place(session: Session, m: Measure, room: Room, site: IsolationSite, now: d
     for waiting in session.scalars(select(Task).where(Task.person_fk == m.person_fk,
                                                       Task.kind == TaskKind.ROOM_NEEDED,
                                                       Task.status == TaskStatus.OPEN)):
-        task_service.close_task(session, waiting, "done", at=now, actor=actor, note=f"room in {site.site_id}")
+        task_service.close_task(session, waiting, "done", at=now, note=f"room in {site.site_id}")
     start = _identified_at(session, m)
     task_service.open_task(session, TaskKind.TRANSFER, "contact_centralized",
                            owner=task_service.Owner(OwnerKind.SITE, site.site_id, site.name), start=start,
@@ -168,10 +168,10 @@ def _check_measure(session: Session, m: Measure) -> None:
                        params={"person": m.person.person_id, "room": stay.room.room_no, "site": site_id})
 
 
-def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str, *, now: datetime,
-                actor: str = "system") -> RoomStay:
+def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str, *, now: datetime) -> RoomStay:
     """Put a person under centralized isolation in a given room: refused when the room is taken (by another
     household, or full), out of service, or the site is not open. Opens the 8 h transfer task."""
+    actor = acting(session)
     _check_measure(session, m)
     if site.status != SiteStatus.OPEN:
         raise Conflict(f"site {site.site_id} is {site.status}; it takes no one", key="room_site_closed",
@@ -185,7 +185,7 @@ def assign_room(session: Session, m: Measure, site: IsolationSite, room_no: str,
         raise Conflict(f"room {room_no} of site {site.site_id} is taken ({room.occupants}/{room.beds} beds)",
                        key="room_taken", params={"site": site.site_id, "room": room_no, "occupants": room.occupants,
                                                  "beds": room.beds})
-    stay = _place(session, m, room, site, now, actor)
+    stay = _place(session, m, room, site, now)
     _flush_rooms(session)
     audit(session, actor, "room.assign", "measure", m.id, after={"site": site.site_id, "room": room_no})
     return stay
@@ -227,10 +227,11 @@ def _free_rooms(session: Session) -> list[SiteRooms]:
     return list(sites.values())
 
 
-def assign_rooms(session: Session, *, now: datetime, actor: str = "system") -> AssignReport:
+def assign_rooms(session: Session, *, now: datetime) -> AssignReport:
     """Every person under centralized isolation without a room gets one: households together, the nearest
     open site with enough free rooms, earliest identified first; each gets a transfer task (8 h from being
     identified). Those who fit nowhere get one open `room_needed` task for their district."""
+    actor = acting(session)
     has_room = select(RoomStay.person_fk).where(RoomStay.left_at.is_(None))
     waiting = list(session.scalars(select(Measure).where(Measure.status == MeasureStatus.ACTIVE,
                                                          Measure.kind == _CENTRALIZED,
@@ -262,7 +263,7 @@ def assign_rooms(session: Session, *, now: datetime, actor: str = "system") -> A
         for room_id, n in rooms:
             room = session.get(Room, int(room_id))
             for m in queue[:n]:
-                _place(session, m, room, sites[site_id], now, actor)
+                _place(session, m, room, sites[site_id], now)
             queue = queue[n:]
         report.assigned += len(members)
         report.by_site[site_id] = report.by_site.get(site_id, 0) + len(members)
@@ -283,8 +284,9 @@ def _room_needed(session: Session, m: Measure, now: datetime) -> None:
                            measure_fk=m.id, note="no free isolation room")
 
 
-def arrive(session: Session, person: Person, *, at: datetime, actor: str = "system") -> RoomStay:
+def arrive(session: Session, person: Person, *, at: datetime) -> RoomStay:
     """The person reached their room: the transfer task is done at `at`."""
+    actor = acting(session)
     stay = open_stay(session, person.id)
     if stay is None:
         raise NotFound(f"person {person.person_id} has no room assigned", key="room_none_assigned",
@@ -298,15 +300,16 @@ def arrive(session: Session, person: Person, *, at: datetime, actor: str = "syst
     for task in session.scalars(select(Task).where(Task.person_fk == person.id,
                                                    Task.kind == TaskKind.TRANSFER,
                                                    Task.status == TaskStatus.OPEN)):
-        task_service.close_task(session, task, "done", at=at, actor=actor)
+        task_service.close_task(session, task, "done", at=at)
     audit(session, actor, "room.arrive", "person", person.person_id, after={"room": stay.room.room_no})
     return stay
 
 
-def vacate(session: Session, m: Measure, *, at: datetime, reason: str, actor: str = "system") -> int:
+def vacate(session: Session, m: Measure, *, at: datetime, reason: str) -> int:
     """The person leaves the site (released, stepped down, became a case, withdrawn): their room is freed and
     any open transfer or room task for them is cancelled; unless another centralized obligation of theirs is
     still in force, which then keeps the room."""
+    actor = acting(session)
     other = session.scalar(select(Measure).where(Measure.person_fk == m.person_fk, Measure.id != m.id,
                                                  Measure.ended_at.is_(None), Measure.kind == _CENTRALIZED)
                            .order_by(Measure.end_at.desc()).limit(1))
@@ -324,7 +327,7 @@ def vacate(session: Session, m: Measure, *, at: datetime, reason: str, actor: st
     for task in session.scalars(select(Task).where(Task.person_fk == m.person_fk,
                                                    Task.status == TaskStatus.OPEN,
                                                    Task.kind.in_((TaskKind.TRANSFER, TaskKind.ROOM_NEEDED)))):
-        task_service.close_task(session, task, "cancelled", at=at, actor=actor, note=reason)
+        task_service.close_task(session, task, "cancelled", at=at, note=reason)
     if left:
         audit(session, actor, "room.vacate", "measure", m.id, after={"reason": reason, "at": at.isoformat()})
     return left

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
-from fangkong.kit.deps import Page, SessionDep, actor_of
+from fangkong.kit.deps import Page, SessionDep
 from fangkong.measures.schemas import OutcomeIn
 from fangkong.measures.verification import service as verification
 from fangkong.tasks import service as task_service
@@ -40,5 +40,5 @@ def record_outcome(session: SessionDep, task_id: Annotated[int, Path(ge=1, le=2*
         raise InvalidInput("the outcome time is in the future")
     task = verification.record_outcome(session, task_service.get_task(session, task_id), body.outcome,
                                        jurisdiction=body.jurisdiction, version=body.version, at=at,
-                                       to_community=body.to_community, note=body.note, actor=actor_of(session))
+                                       to_community=body.to_community, note=body.note)
     return TaskRead.of(task, now)

@@ -47,8 +47,8 @@ def record_cmd(
     Example: `fangkong verification record 42 --outcome found_placed --as 140105001001 --version 1`
     """
     when = parse_time(at, "--at") or utcnow()
-    with unit_of_work() as session:
+    with unit_of_work(actor=operator()) as session:
         task = verification.record_outcome(session, task_service.get_task(session, task_id), outcome,
                                            jurisdiction=as_jurisdiction, version=version, at=when, to_community=to,
-                                           note=note, actor=operator())
+                                           note=note)
         out.print(f"task {task.id}: {task.status}")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskCategory, RiskPerson
 from fangkong.db.audit import audit
+from fangkong.db.scope import acting
 from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
 from fangkong.measures.models import EndReason, Measure, MeasureStatus, SourceKind, VerificationOutcome
@@ -28,11 +29,12 @@ OUTCOMES = {VerificationOutcome.FOUND_PLACED: TaskStatus.DONE, VerificationOutco
             VerificationOutcome.NOT_FOUND: TaskStatus.NOT_FOUND, VerificationOutcome.WRONG_PERSON: TaskStatus.WRONG_PERSON}
 
 
-def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "system") -> int:
+def open_for_case(session: Session, case: Case, *, now: datetime) -> int:
     """A verification task per registered risk person of the case, owned by their home community: due when
     close contacts must be placed (3 h) or, for the others, the same day. A person already given a task for
     this case (a re-trace) gets no second one; its tasks point again at the re-trace's row of the same person.
     Returns how many were opened."""
+    actor = acting(session)
     rp = (select(RiskPerson.id).where(RiskPerson.case_fk == Task.case_fk, RiskPerson.person_fk == Task.person_fk)
           .scalar_subquery())
     session.execute(update(Task).where(Task.case_fk == case.id, Task.kind == TaskKind.VERIFICATION,
@@ -71,7 +73,7 @@ def open_for_case(session: Session, case: Case, *, now: datetime, actor: str = "
 
 
 def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: str, version: int, at: datetime,
-                   to_community: str | None = None, note: str | None = None, actor: str = "system") -> Task:
+                   to_community: str | None = None, note: str | None = None) -> Task:
     """The verifier's finding at the door, with its time. Checks, in order: a verification task, the
     verifier's jurisdiction (403), the version they saw (409 with the current state), the outcome.
     `moved` forwards the person to the community they moved to; `wrong_person` withdraws the measure the
@@ -90,7 +92,7 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
     if outcome == VerificationOutcome.MOVED and to_community == task.jurisdiction:
         raise InvalidInput(f"the person is forwarded to another community, not back to {to_community}",
                            key="verify_not_same_community", params={"c": to_community})
-    task_service.close_task(session, task, OUTCOMES[outcome], at=at, actor=actor,
+    task_service.close_task(session, task, OUTCOMES[outcome], at=at,
                             note=note or (f"moved to {to_community}" if outcome == VerificationOutcome.MOVED
                                           else None))
     if outcome == VerificationOutcome.MOVED:
@@ -101,20 +103,21 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
             case_fk=task.case_fk, person_fk=task.person_fk, risk_person_fk=task.risk_person_fk,
             measure_fk=task.measure_fk, parent_fk=task.id, note=f"forwarded from {task.jurisdiction}")
     if outcome == VerificationOutcome.WRONG_PERSON:
-        _withdraw(session, task, at, actor)
+        _withdraw(session, task, at)
     task_service.flush_versioned(session, task)
     return task
 
 
-def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
+def _withdraw(session: Session, task: Task, at: datetime) -> None:
     """The person at the address is not the one traced: the obligations this trace gave them are withdrawn, and
     so are those of everyone found only through them (a secondary contact whose every piece of evidence is via
     this person): each re-evaluated, their other obligations untouched."""
+    actor = acting(session)
     if task.case_fk is None:
         # a door check of an assistance request (协查): only the obligation the request placed is withdrawn
         m = session.get(Measure, task.measure_fk) if task.measure_fk else None
         if m is not None and m.ended_at is None and m.source_kind == SourceKind.REQUEST:
-            withdraw(session, m, at=at, reason="wrong_person", actor=actor)
+            withdraw(session, m, at=at, reason="wrong_person")
         return
     person_id = session.scalar(select(Person.person_id).where(Person.id == task.person_fk))
     ms = list(session.scalars(select(Measure).where(Measure.person_fk == task.person_fk,
@@ -130,7 +133,7 @@ def _withdraw(session: Session, task: Task, at: datetime, actor: str) -> None:
                                for ev in evidence) and category == RiskCategory.SECONDARY]
     for m in ms:
         end_obligation(session, m, at=at, reason=EndReason.WITHDRAWN)
-        sites.vacate(session, m, at=at, reason="wrong_person", actor=actor)
+        sites.vacate(session, m, at=at, reason="wrong_person")
         audit(session, actor, "measure.withdrawn", "measure", m.id, after={"reason": "wrong_person",
                                                                          "task": task.id})
 
