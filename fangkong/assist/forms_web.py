@@ -19,6 +19,7 @@ from fangkong.assist import service
 from fangkong.assist.models import OUTCOMES, AssistPerson, AssistRequest
 from fangkong.cases import service as case_service
 from fangkong.db.core import utcnow
+from fangkong.db.scope import scope_of
 from fangkong.errors import FangkongError, NotFound
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
@@ -184,7 +185,11 @@ def receive(request: Request, session: SessionDep, settings: SettingsDep, ref: T
 
 def _request_context(request: Request, session, req: AssistRequest, **states) -> dict:
     live = [p for p in req.persons if p.withdrawn_at is None]
-    return {"lang": lang_of(request), "req": req, "live": len(live),
+    # a district's user sees the rows of his own communities only, as the API's export gives them: another
+    # district's persons (even masked) and the rows no community holds yet are not his to see
+    prefix = scope_of(session)
+    persons = [p for p in req.persons if not prefix or (p.community or "").startswith(prefix)]
+    return {"lang": lang_of(request), "req": req, "persons": persons, "live": len(live),
             "obligations": sum(1 for p in live if service.obligation_of(session, p) is not None),
             "open_checks": sum(1 for p in live if p.outcome is None),
             "all": states.get("all") or FormState(), "rows": states.get("rows") or {}}
