@@ -17,7 +17,6 @@ from fangkong.kit.clikit import (
     operator,
     out,
     parse_date,
-    parse_time,
     progress,
     step_bars,
     unit_of_work,
@@ -28,6 +27,7 @@ from fangkong.kit.lazycli import Lazy, LazyGroup
 # start without SQLAlchemy's models, ibis, DuckDB or pyarrow (tests/test_startup.py). The helps are the
 # commands' own first lines (the test keeps them equal). Imports of this module's own commands are in their bodies.
 _LAZY = {
+    "case": Lazy("fangkong.cases.commands:app", "Cases: declare a positive person a case."),
     "demo": Lazy("fangkong.demo:demo", "Generate a synthetic city, run an outbreak day through the whole flow, "
                  "print the bulletin, serve."),
     "worker": Lazy("fangkong.jobs.commands:worker", "Run the scheduled jobs in this process until stopped (SIGTERM "
@@ -82,12 +82,10 @@ app = typer.Typer(
          "Quick start: `fangkong demo` generates a city, runs an outbreak day and serves the web app.",
     no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False, cls=_Root)
 db_app = typer.Typer(help="The record store (SQLite or PostgreSQL, FANGKONG_DATABASE_URL).", no_args_is_help=True)
-case_app = typer.Typer(help="Cases: declare a positive person a case.", no_args_is_help=True)
 lake_app = typer.Typer(help="The location lake (FANGKONG_LAKE): venue visits and carrier dwells by day.",
                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(lake_app, name="lake")
-app.add_typer(case_app, name="case")
 
 
 @app.callback()
@@ -260,78 +258,6 @@ def _lab_follow_ups(settings, results) -> None:
                 counts = response.trace.counts()
             err.print(f"traced {case_no}: " + ", ".join(f"{t(k, 'en')} {n:,}" for k, n in counts.items()),
                       highlight=False)
-
-
-@case_app.command("declare")
-@handle_errors
-def case_declare(
-    person_id: Annotated[str, typer.Argument(help="person_id of the positive person")],
-    sampled_at: Annotated[str, typer.Option("--sampled-at", help="time of the first positive sample (ISO 8601)")],
-    onset_date: Annotated[str | None, typer.Option("--onset-date", help="symptom onset date; none = asymptomatic")] = None,
-    isolated_at: Annotated[str | None, typer.Option("--isolated-at", help="when the case was isolated")] = None,
-    last_negative_at: Annotated[str | None, typer.Option(
-        "--last-negative-at", help="last negative sample, for a case found by serial screening")] = None,
-    severity: Annotated[str | None, typer.Option(help="轻型 mild / 普通型 moderate / 重型 severe / 危重型 critical")] = None,
-    imported: Annotated[bool, typer.Option("--imported", help="an imported case (境外输入), e.g. found at the port")] = False,
-    at: AtOpt = None,
-) -> None:
-    """Declare a case and print its id (a confirmed case when an onset date is given, else asymptomatic).
-
-    Example: `fangkong case declare P0000042 --sampled-at 2022-03-14T08:30 --isolated-at 2022-03-14T20:00`
-    """
-    from fangkong.cases import service as case_service
-
-    with unit_of_work() as session:
-        case = case_service.declare_case(
-            session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
-            onset_date=parse_date(onset_date, "--onset-date"), isolated_at=parse_time(isolated_at, "--isolated-at"),
-            last_negative_at=parse_time(last_negative_at, "--last-negative-at"), severity=severity,
-            imported=imported, now=at_or_now(at))
-        case_no = case.case_no
-    print(case_no)
-
-
-@case_app.command("positive")
-@handle_errors
-def case_positive(
-    person_id: Annotated[str, typer.Argument(help="person_id of the person whose sample tested positive")],
-    sampled_at: Annotated[str, typer.Option("--sampled-at", help="time of the positive sample (ISO 8601)")],
-    at: AtOpt = None,
-) -> None:
-    """A first positive result: record a suspected case (可疑阳性) awaiting its re-check; prints its id.
-
-    Example: `fangkong case positive P0000042 --sampled-at 2022-03-14T08:30`
-    """
-    from fangkong.cases import service as case_service
-
-    with unit_of_work() as session:
-        case = case_service.report_positive(session, person_id, sampled_at=parse_time(sampled_at, "--sampled-at"),
-                                            now=at_or_now(at))
-        case_no = case.case_no
-    print(case_no)
-
-
-@case_app.command("recheck")
-@handle_errors
-def case_recheck(
-    case_id: Annotated[str, typer.Argument(help="the suspected case")],
-    result: Annotated[str, typer.Option(help="positive (declare the case) or negative (rule it out)")],
-    onset_date: Annotated[str | None, typer.Option("--onset-date", help="symptom onset; none = asymptomatic")] = None,
-    isolated_at: Annotated[str | None, typer.Option("--isolated-at", help="when the case was isolated")] = None,
-    at: AtOpt = None,
-) -> None:
-    """The re-check (复核) of a suspected case. Example: `fangkong case recheck C000001 --result positive`"""
-    from fangkong.cases import service as case_service
-
-    if result not in ("positive", "negative"):
-        raise InvalidInput("--result must be positive or negative")
-    with unit_of_work() as session:
-        case = case_service.get_case(session, case_id)
-        case_service.recheck(session, case, positive=result == "positive",
-                             onset_date=parse_date(onset_date, "--onset-date"),
-                             isolated_at=parse_time(isolated_at, "--isolated-at"), now=at_or_now(at))
-        status = case.status
-    err.print(f"{case_id}: {status}")
 
 
 @app.command("trace")
