@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
-from fangkong.db.scope import acting
+from fangkong.db.scope import acting, scope_of
 from fangkong.errors import InvalidInput
 from fangkong.lake.files import ImportResult, RowError
 from fangkong.people.boundaries.models import BOUNDARY_LEVELS, Boundary
@@ -111,8 +111,11 @@ def boundaries_by_codes(session: Session, codes: set[str]) -> list[Boundary]:
 
 def venue_points(session: Session) -> dict:
     """Every venue with a position, in columns for the map: ids, names, kind index (into `kinds`), lon, lat."""
-    rows = session.execute(select(Venue.venue_id, Venue.name, Venue.kind, Venue.lon, Venue.lat)
-                           .where(Venue.lat.is_not(None), Venue.lon.is_not(None)).order_by(Venue.id)).all()
+    query = select(Venue.venue_id, Venue.name, Venue.kind, Venue.lon, Venue.lat).where(
+        Venue.lat.is_not(None), Venue.lon.is_not(None)).order_by(Venue.id)
+    if prefix := scope_of(session):   # a district's user: his own district's venues (another's are 外区 elsewhere)
+        query = query.where(or_(Venue.community.is_(None), Venue.community.startswith(prefix)))
+    rows = session.execute(query).all()
     kind = {k: i for i, k in enumerate(VENUE_KINDS)}
     return {"kinds": list(VENUE_KINDS), "id": [r[0] for r in rows], "name": [r[1] or r[0] for r in rows],
             "kind": [kind.get(r[2], len(VENUE_KINDS) - 1) for r in rows],
