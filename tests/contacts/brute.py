@@ -130,3 +130,18 @@ def brute_trace(*, persons, venues, visits, dwells, case_pid, ws, we, until, edi
         for key, evs in ev[cat].items():
             out.setdefault(key, (cat, evs))
     return out
+
+
+def assert_same_risk_persons(got: dict, want: dict, *, evidence_once: bool = False) -> dict:
+    """The trace's risk persons (person id, else tel:phone) with their category and evidence are the brute
+    force's, category by category; nobody twice (nor, with evidence_once, a piece of evidence twice)."""
+    have = {}
+    for r in got["risk_persons"]:
+        key = r["person_id"] or "tel:" + r["phone"]
+        assert key not in have, "a person appears twice"
+        if evidence_once:
+            assert len({tuple(e.values()) for e in r["evidence"]}) == len(r["evidence"]), "evidence listed twice"
+        have[key] = (r["category"], {(e["kind"], e["via"], e["place"], e["start"], e["end"]) for e in r["evidence"]})
+    for cat in ("close", "secondary", "companion", "overlap"):
+        assert {k: v for k, v in have.items() if v[0] == cat} == {k: v for k, v in want.items() if v[0] == cat}, cat
+    return have

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from builders.city import person, venue, write_city
 from conftest import wipe_records
-from contacts.brute import brute_trace
+from contacts.brute import assert_same_risk_persons, brute_trace
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -116,14 +116,7 @@ def _trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hou
     want = brute_trace(persons=persons, venues=kinds, visits=visits, dwells=dwells, case_pid=case_p["person_id"],
                        ws=ws, we=isolated, until=max(now, isolated), edition=load_edition(edition),
                        min_cell_hours=min_cell_hours)
-    have = {}
-    for r in got["risk_persons"]:
-        key = r["person_id"] or "tel:" + r["phone"]
-        assert key not in have, "a person appears twice"
-        assert len({tuple(e.values()) for e in r["evidence"]}) == len(r["evidence"]), "evidence listed twice"
-        have[key] = (r["category"], {(e["kind"], e["via"], e["place"], e["start"], e["end"]) for e in r["evidence"]})
-    for cat in ("close", "secondary", "companion", "overlap"):
-        assert {k: v for k, v in have.items() if v[0] == cat} == {k: v for k, v in want.items() if v[0] == cat}, cat
+    have = assert_same_risk_persons(got, want, evidence_once=True)
     assert case_p["person_id"] not in have
 
 

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 from builders.city import PERSON_COLS, person, venue
 from conftest import wipe_records
-from contacts.brute import brute_trace
+from contacts.brute import assert_same_risk_persons, brute_trace
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -336,10 +336,4 @@ def _traces_as_brute_force(settings_, folder, seed, shape, person_ids, household
     want = brute_trace(persons=persons, venues=kinds, visits=visits, dwells=brute_dwells,
                        case_pid=case_p["person_id"], ws=ws, we=isolated, until=max(now, isolated),
                        edition=load_edition(settings_.edition))
-    have = {}
-    for r in got["risk_persons"]:
-        key = r["person_id"] or "tel:" + r["phone"]
-        assert key not in have, "a person appears twice"
-        have[key] = (r["category"], {(e["kind"], e["via"], e["place"], e["start"], e["end"]) for e in r["evidence"]})
-    for cat in ("close", "secondary", "companion", "overlap"):
-        assert {k: v for k, v in have.items() if v[0] == cat} == {k: v for k, v in want.items() if v[0] == cat}, cat
+    assert_same_risk_persons(got, want)
