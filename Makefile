@@ -19,7 +19,8 @@ test:
 # ruff: pyflakes (unused/undefined names, repeated keys), syntax, import order, bugbear, pyupgrade, warnings,
 # pylint errors; E501 (line length) stays out: reflowing every long line would touch most files at once
 	.venv/bin/ruff check --select F,E9,I,B,UP,W,PLE fangkong tests bench
-	$(PY) -m pytest $(ARGS)
+# two processes (pytest-xdist; a module's tests stay on one; each process has its own PostgreSQL database)
+	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 # the lane to run while working (docs/testing.md): SQLite only, no browser, reliability or slow tests, on two
 # processes (pytest-xdist; a module's tests stay on one)

@@ -370,6 +370,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "field_day": ("日期", "day"),
     "field_page": ("页码", "page"),
     "field_version": ("版本", "version"),
+    "field_case": ("感染者编号", "case"),
     "field_community": ("社区", "community"),
     "field_temperature": ("体温", "temperature"),
     "field_reason": ("理由", "reason"),
