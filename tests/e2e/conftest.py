@@ -46,6 +46,23 @@ def login(pg, username: str = "admin", password: str = "test-password") -> None:
     pg.wait_for_load_state()
 
 
+
+def signed_in(browser, server, role: str, width: int = 1280, made: set[str] | None = None):  # noqa: F811
+    """(context, page) of a user of this role (created first, unless `made` already holds the role: a module's
+    one store keeps its users), signed in through the login page; page errors are kept in `page.errors`."""
+    from test_api import make_user
+
+    if made is None or role not in made:
+        make_user(role, role)
+        if made is not None:
+            made.add(role)
+    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    login(pg, role)
+    return context, pg
+
 @pytest.fixture
 def page(browser, server):  # noqa: F811
     SHOTS.mkdir(exist_ok=True)

@@ -7,9 +7,8 @@ fits a phone; the lab and the verifier are refused what they may not do. One out
 
 from __future__ import annotations
 
-from e2e.conftest import SHOTS, login
+from e2e.conftest import SHOTS, signed_in
 from sqlalchemy import select
-from test_api import make_user
 
 from fangkong.assist import service
 from fangkong.assist.models import AssistRequest
@@ -23,15 +22,7 @@ _MADE: set[str] = set()
 
 
 def _as(browser, server, role: str, width: int = 1280):
-    if role not in _MADE:
-        make_user(role, role)
-        _MADE.add(role)
-    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    login(pg, role)
-    return context, pg
+    return signed_in(browser, server, role, width, _MADE)
 
 
 def _post(pg, click: str) -> None:

@@ -6,7 +6,7 @@ outbreak: hospitals and the plan need none."""
 
 from __future__ import annotations
 
-from e2e.conftest import SHOTS, login
+from e2e.conftest import SHOTS, login, signed_in
 from sqlalchemy import select
 from test_api import make_user
 
@@ -17,13 +17,7 @@ from fangkong.measures.models import EscalationStep, Hospital
 
 
 def _as(browser, server, role: str, width: int = 1280):
-    make_user(role, role)
-    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    login(pg, role)
-    return context, pg
+    return signed_in(browser, server, role, width, None)
 
 
 def _post(pg, click: str) -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 from builders.outbreak import outbreak as cached_outbreak
-from e2e.conftest import SHOTS, login
+from e2e.conftest import SHOTS, signed_in
 from sqlalchemy import select
-from test_api import make_user
 
 from fangkong.cases.models import Case
 from fangkong.contacts.teams import service as teams
@@ -26,14 +25,7 @@ def outbreak_with_teams(sqlite_env, tmp_path):
 
 
 def _as(browser, server, role: str, width: int = 1280):
-    make_user(role, role) if role not in _MADE else None
-    _MADE.add(role)
-    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    login(pg, role)
-    return context, pg
+    return signed_in(browser, server, role, width, _MADE)
 
 
 _MADE: set[str] = set()

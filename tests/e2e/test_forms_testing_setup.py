@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from e2e.conftest import SHOTS, login
+from e2e.conftest import SHOTS, signed_in
 from sqlalchemy import func, select
-from test_api import make_user
 
 from fangkong.db.audit import AuditEntry
 from fangkong.kit.clikit import unit_of_work
@@ -23,15 +22,7 @@ _MADE: set[str] = set()
 
 
 def _as(browser, server, role: str, width: int = 1280):
-    if role not in _MADE:
-        make_user(role, role)
-        _MADE.add(role)
-    context = browser.new_context(base_url=str(server.base_url), viewport={"width": width, "height": 900})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    login(pg, role)
-    return context, pg
+    return signed_in(browser, server, role, width, _MADE)
 
 
 def _post(pg, click: str) -> None:
