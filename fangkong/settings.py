@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fangkong import defaults
 from fangkong.protocol.deadlines import Deadline, deadline_table
 
 __all__ = ["DEMO_SECRET", "Settings", "get_settings", "unsafe_secret"]
@@ -23,11 +24,11 @@ MIN_SECRET = 32
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FANGKONG_", extra="ignore")
 
-    database_url: str = "sqlite:///./data/fangkong.db"
+    database_url: str = defaults.DATABASE_URL
     lake: Path = Path("./data/lake")
     engine: str = Field("duckdb", pattern="^(duckdb|pyspark)$")
-    edition: str = "9"
-    tz: str = "Asia/Shanghai"
+    edition: str = defaults.EDITION
+    tz: str = defaults.TZ
     #: Spark master for FANGKONG_ENGINE=pyspark: local[N] here, spark://host:7077 on a cluster
     spark_master: str = "local[2]"
     lang: str = Field("zh", pattern="^(zh|en)$")

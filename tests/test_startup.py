@@ -51,6 +51,30 @@ def test_codes_show_imports_only_what_it_uses(sqlite_env):
     assert imported == []
 
 
+#: `codes show` reads a store at head plainly (issue 27: < 0.5 s): no SQLAlchemy, no models registry and its mappers,
+#: no pydantic-settings; the same rules (protocol.obligations; tests/conformance/test_codes_property.py compares)
+NOT_FOR_PLAIN_SHOW = ("sqlalchemy", "sqlalchemy.orm", "pydantic_settings", "fangkong.models", "fangkong.db.core",
+                      "fangkong.settings", "fangkong.codes.service", "fangkong.measures.obligations")
+
+
+def test_codes_show_reads_without_the_orm(sqlite_env, tmp_path, monkeypatch):
+    from clihelp import fk
+
+    (tmp_path / "city").mkdir()
+    (tmp_path / "city" / "persons.csv").write_text(
+        "person_id,name,id_number,phone,household_id,community,address,birth_date,sex\n"
+        "P1,Li Lei,,13800000001,H1,140105001001,1 Road,1990-01-01,M\n", encoding="utf-8")
+    assert fk("import", str(tmp_path / "city")).exit_code == 0
+    imported, out = _imported(["codes", "show", "P1", "--format", "json"], NOT_FOR_PLAIN_SHOW + NOT_FOR_CODES_SHOW)
+    assert json.loads(out)["colour"] == "green"
+    assert imported == []
+    # a drill clock (or a store behind, or an obligation waiting on its results) goes the ORM way, the same answer
+    monkeypatch.setenv("FANGKONG_NOW", "2030-01-01T08:00")
+    imported, orm = _imported(["codes", "show", "P1", "--format", "json"], ("fangkong.models",))
+    assert imported == ["fangkong.models"]
+    assert json.loads(orm) == json.loads(out)
+
+
 def test_the_lazy_helps_are_the_commands_own():
     group = typer.main.get_command(app)
     for name, lazy in _LAZY.items():

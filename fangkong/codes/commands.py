@@ -7,31 +7,49 @@ from typing import Annotated
 
 import typer
 
-from fangkong.codes import service
-from fangkong.db.core import utcnow
-from fangkong.kit.clikit import handle_errors, out, parse_time, unit_of_work
+from fangkong.kit.clikit import handle_errors, out, parse_time, setup, unit_of_work
 from fangkong.kit.i18n import t
 from fangkong.protocol.edition import load_edition
-from fangkong.settings import get_settings
+from fangkong.protocol.obligations import reasons_json
 
 app = typer.Typer(help="Health codes (red / yellow / green), derived from records.", no_args_is_help=True)
+
+
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand != "show":   # `show` reads plainly, without the models registry (issue 27)
+        setup()
 
 
 @app.command("show")
 @handle_errors
 def show(person_id: str, format: Annotated[str, typer.Option("--format")] = "text", lang: str = "zh") -> None:
     """A person's colour now, why, and when it next changes. Example: `fangkong codes show P0000042`"""
-    s = get_settings()
-    with unit_of_work() as session:
-        code = service.person_code(session, person_id, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
+    # issue 27: read plainly (no ORM, no pydantic-settings: a start under 0.5 s), by the same rules; the ORM path
+    # when the plain read leaves it (a drill clock, a store to migrate, an obligation waiting on its results)
+    from fangkong.codes.plain import person_code
+
+    plain = person_code(person_id)
+    if plain is not None:
+        shown, colour, changes_at, tz = plain.person_id, plain.code.colour, plain.code.changes_at, plain.tz
+        reasons = reasons_json(plain.code.reasons, tz)
+    else:
+        from fangkong.codes import service
+        from fangkong.db.core import utcnow
+        from fangkong.settings import get_settings
+
+        s = get_settings()
+        with unit_of_work() as session:
+            code = service.person_code(session, person_id, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
+        shown, colour, changes_at, tz, reasons = code.person_id, code.colour, code.changes_at, s.zone, code.reasons
     if format == "json":
-        print(json.dumps({"person_id": code.person_id, "colour": code.colour, "reasons": code.reasons,
-                          "changes_at": code.changes_at.astimezone(s.zone).isoformat() if code.changes_at else None},
+        print(json.dumps({"person_id": shown, "colour": colour, "reasons": reasons,
+                          "changes_at": changes_at.astimezone(tz).isoformat() if changes_at else None},
                          ensure_ascii=False))
         return
-    reasons = ", ".join(t(r["label"], lang) for r in code.reasons) or "-"
-    out.print(f"{code.person_id}: [bold {code.colour}]{t(code.colour, lang)}[/] ({reasons})"
-              + (f" until {code.changes_at.astimezone(s.zone):%Y-%m-%d %H:%M}" if code.changes_at else ""))
+    text = ", ".join(t(r["label"], lang) for r in reasons) or "-"
+    out.print(f"{shown}: [bold {colour}]{t(colour, lang)}[/] ({text})"
+              + (f" until {changes_at.astimezone(tz):%Y-%m-%d %H:%M}" if changes_at else ""))
 
 
 @app.command("refresh")
@@ -40,6 +58,10 @@ def refresh() -> None:
     """Recompute the stored codes that time has changed (a reason ended, a test became overdue).
 
     Example: `fangkong codes refresh` (the scheduled job codes.recolour runs it every minute: docs/operations.md)."""
+    from fangkong.codes import service
+    from fangkong.db.core import utcnow
+    from fangkong.settings import get_settings
+
     s = get_settings()
     with unit_of_work() as session:
         counts = service.refresh(session, edition=load_edition(s.edition), now=utcnow(), tz=s.zone)
@@ -55,7 +77,9 @@ def check(person_id: str, at: Annotated[str | None, typer.Option(help="check tim
 
     Example: `fangkong codes check P0000042 --format json`"""
     from fangkong.codes import twocode  # the lake (ibis, DuckDB): only this command reads it
+    from fangkong.db.core import utcnow
     from fangkong.lake.queries import Lake
+    from fangkong.settings import get_settings
 
     s = get_settings()
     when = parse_time(at, "--at")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, inspect, select, update
@@ -15,9 +15,15 @@ from fangkong.db.sets import chunks, one_of
 from fangkong.measures import obligations as obligation_service
 from fangkong.measures.models import Measure, MeasureCategory, TestResult, TestTask
 from fangkong.people.lookup import get_person
-from fangkong.protocol.codes import RELEASE_OVERDUE, Code, Reason, code_colour
+from fangkong.protocol.codes import Code, Reason, code_colour
 from fangkong.protocol.edition import Edition
-from fangkong.zones.models import ZoneLevel
+from fangkong.protocol.obligations import (
+    ZONE_REASONS,
+    obligation_reasons,
+    pending_test_reason,
+    reasons_json,
+    zone_reasons,
+)
 from fangkong.zones.residence import residence_levels
 
 __all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "colour_counts", "ZONE_REASONS",
@@ -25,9 +31,6 @@ __all__ = ["CodeView", "reasons_for", "recompute", "refresh", "person_code", "co
 
 _ARRIVAL = {MeasureCategory.ARRIVAL_HIGH, MeasureCategory.ARRIVAL_MEDIUM, MeasureCategory.ARRIVAL_LOW,
             MeasureCategory.SEALED_RESIDENT}
-#: living in an approved zone is a reason of its own; the edition's colour lists decide what it means
-ZONE_REASONS = {ZoneLevel.SEALED: "high_risk_area", ZoneLevel.CONTROLLED: "medium_risk_area",
-                ZoneLevel.PRECAUTION: "low_risk_area"}
 
 
 @dataclass
@@ -45,17 +48,11 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
     can end), or with no end and a `release_overdue` note once past it while its results are not all in and
     negative (nothing whose end needs results ends by time alone); overdue tests of the obligations in force
     (and the next test that will be overdue if not taken); residence in an approved zone."""
+    # the rules: protocol.obligations, as the plain read of `codes show` applies them (codes.plain)
     out: dict[int, list[Reason]] = {fk: [] for fk in person_fks}
     today = now.astimezone(tz).date()
     for fk, obligations in obligation_service.in_force(session, person_fks, now, tz=tz).items():
-        for o in obligations:
-            if o.kind == "case":
-                out[fk].append(Reason("suspected" if o.label == "suspected" else "case", None))
-            elif o.kind == "measure":
-                if o.overdue:
-                    out[fk].extend([Reason(o.label, None), Reason(RELEASE_OVERDUE, None)])
-                else:
-                    out[fk].append(Reason(o.label, o.end_at))
+        out[fk].extend(obligation_reasons(obligations))
     for part in chunks(sorted(set(person_fks))):
         pending = (select(TestTask.person_fk, func.min(TestTask.due_date)).join(Measure)
                    .where(one_of(session, TestTask.person_fk, part), TestTask.result == TestResult.PENDING,
@@ -63,17 +60,14 @@ def reasons_for(session: Session, person_fks: list[int], *, now: datetime, tz: Z
                           Measure.start_at <= now)
                    .group_by(TestTask.person_fk))
         for fk, due in session.execute(pending):
-            # overdue from the start of the day after it was due; until then a reason ahead (next change)
-            since = datetime.combine(due + timedelta(days=1), time(0), tzinfo=tz)
-            out[fk].append(Reason("overdue_test", None, since=since if due >= today else None))
+            out[fk].append(pending_test_reason(due, today=today, tz=tz))
         for fk, levels in residence_levels(session, list(part)).items():
-            out[fk].extend(Reason(ZONE_REASONS[level], None) for level in sorted(set(levels)))
+            out[fk].extend(zone_reasons(levels))
     return out
 
 
 def _as_json(code: Code, tz: ZoneInfo) -> list[dict]:
-    return [{"label": r.label, "until": r.until.astimezone(tz).isoformat() if r.until else None}
-            for r in code.reasons]
+    return reasons_json(code.reasons, tz)
 
 
 def recompute(session: Session, person_fks: list[int], *, edition: Edition, now: datetime, tz: ZoneInfo) -> dict[str, int]:

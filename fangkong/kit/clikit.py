@@ -104,6 +104,20 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+_setup: list[Callable[[], None]] = []
+
+
+def setup_with(fn: Callable[[], None]) -> None:
+    """What every command needs before its first session (fangkong.cli: the models registry, the recolouring)."""
+    _setup[:] = [fn]
+
+
+def setup() -> None:
+    """Run it once (a command that reads without the ORM, `codes show`, may never need it)."""
+    while _setup:
+        _setup.pop()()
+
+
 @contextmanager
 def unit_of_work(actor: str | None = None) -> Iterator[Session]:
     """One transaction per command: committed at the end, rolled back on any error. `actor`: who the command
@@ -117,6 +131,7 @@ def unit_of_work(actor: str | None = None) -> Iterator[Session]:
     from fangkong.db.scope import bind
     from fangkong.settings import get_settings
 
+    setup()
     ensure_current(get_settings().database_url)
     with session_scope() as session:
         if actor:

@@ -12,7 +12,6 @@ obligations read from their own tables; zone residence is read by the codes doma
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -29,35 +28,13 @@ from fangkong.measures.models import EndReason, HospitalAdmission, Measure, Meas
 from fangkong.people.models import Person
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.lifecycle import Test, first_results, results_met_at, upstream_verdict
+from fangkong.protocol.obligations import Obligation, case_obligations, measure_in_force, measure_obligation
 from fangkong.settings import get_settings
 
 __all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "met_by_results", "tests_of", "upstream_at"]
 
 #: the categories a trace gives (a contact link): declaring the person a case ends these
 CONTACT_CATEGORIES = tuple(m.value for m in RiskCategory)
-
-
-@dataclass(frozen=True)
-class Obligation:
-    """One obligation in force at an instant."""
-
-    #: case | measure | hospital_stay
-    kind: str
-    #: a measure's category (close, secondary, pool_member, sealed_resident, inbound, post_discharge, ...), a
-    #: case's status then (suspected, confirmed, asymptomatic), or "hospital"
-    label: str
-    start_at: datetime
-    #: nominal end (None: ends only by an act: a discharge, a release)
-    end_at: datetime | None
-    #: a measure's kind (centralized_isolation, home_isolation, ..., temporary_control); None for the others
-    measure_kind: str | None = None
-    source_kind: str | None = None
-    source_ref: str | None = None
-    needs_results: bool = False
-    #: past its nominal end and still in force: its results are missing, invalid or not negative
-    overdue: bool = False
-    measure_id: int | None = None
-    case_id: int | None = None
 
 
 def tests_of(session: Session, measure_ids: list[int]) -> dict[int, list[Test]]:
@@ -156,22 +133,20 @@ def _measures(session: Session, part: list[int], at: datetime, tz: ZoneInfo) -> 
     # the columns, not Measure objects (each joins its person): a bad day recolours hundreds of thousands
     q = select(Measure.id, Measure.person_fk, Measure.category, Measure.kind, Measure.start_at, Measure.end_at,
                Measure.source_kind, Measure.source_ref, Measure.needs_results, Measure.case_fk,
-               Measure.risk_person_fk, Measure.edition).where(
+               Measure.risk_person_fk, Measure.edition, Measure.ended_at).where(
         one_of(session, Measure.person_fk, part), Measure.start_at <= at,
         or_(Measure.ended_at.is_(None), Measure.ended_at > at),
         or_(Measure.needs_results, Measure.end_at > at))
-    rows = session.execute(q).all()
+    # the same rule as the plain read of `codes show` (protocol.obligations); the query above only narrows
+    rows = [m for m in session.execute(q).all() if measure_in_force(m, at)]
     # only the obligations past their nominal end need their tests read: few, against a bad day's thousands
     over = met_by_results(session, [m for m in rows if m.needs_results and m.end_at <= at], at, tz)
     out = []
     for m in rows:
-        overdue = m.needs_results and m.end_at <= at
-        if overdue and m.id in over:
+        o = measure_obligation(m, at)
+        if o.overdue and m.id in over:
             continue  # its end condition was met: over, though no one has released it yet
-        out.append((m.person_fk, Obligation(
-            "measure", m.category, m.start_at, m.end_at, measure_kind=m.kind, source_kind=m.source_kind,
-            source_ref=m.source_ref, needs_results=m.needs_results, overdue=overdue, measure_id=m.id,
-            case_id=m.case_fk)))
+        out.append((m.person_fk, o))
     return out
 
 
@@ -200,25 +175,12 @@ def _cases(session: Session, part: list[int], at: datetime) -> list[tuple[int, O
                                                            Case.reported_at <= at)).all()
     if not cases:
         return []
-    last: dict[int, tuple[datetime, datetime | None]] = {}
-    for case_fk, admitted, discharged in session.execute(
-            select(HospitalAdmission.case_fk, HospitalAdmission.admitted_at, HospitalAdmission.discharged_at)
-            .where(one_of(session, HospitalAdmission.case_fk, [c.id for c in cases]),
-                   HospitalAdmission.admitted_at <= at)
-            .order_by(HospitalAdmission.admitted_at, HospitalAdmission.id)):
-        last[case_fk] = (admitted, discharged)  # the latest admission by then
-    out = []
-    for c in cases:
-        stay = last.get(c.id)
-        if stay is not None and stay[1] is not None and stay[1] <= at:
-            continue  # discharged: what follows is the post-discharge monitoring obligation
-        label = c.status if c.declared_at is not None and c.declared_at <= at else "suspected"
-        out.append((c.person_fk, Obligation("case", label, c.reported_at, None, source_kind="case",
-                                            source_ref=c.case_no, case_id=c.id)))
-        if stay is not None:
-            out.append((c.person_fk, Obligation("hospital_stay", "hospital", stay[0], None,
-                                                source_kind="case", source_ref=c.case_no, case_id=c.id)))
-    return out
+    stays = session.execute(
+        select(HospitalAdmission.case_fk, HospitalAdmission.admitted_at, HospitalAdmission.discharged_at,
+               HospitalAdmission.id)
+        .where(one_of(session, HospitalAdmission.case_fk, [c.id for c in cases]),
+               HospitalAdmission.admitted_at <= at)).all()
+    return case_obligations(cases, stays, at)   # the rules: protocol.obligations
 
 
 def in_force(session: Session, person_fks: list[int], at: datetime, *, tz: ZoneInfo | None = None
