@@ -99,6 +99,10 @@ def _person_fk(session: Session, role: str, person_id: str | None) -> int | None
     return fk
 
 
+#: names a user may not have: /users/new is the form that creates one, not a user's page
+RESERVED_NAMES = frozenset({"new"})
+
+
 def create_user(session: Session, username: str, *, role: str, password: str, jurisdiction: str = "",
                 person_id: str | None = None, email: str | None = None, phone: str | None = None,
                 webhook: str | None = None, team: str | None = None) -> User:
@@ -106,6 +110,9 @@ def create_user(session: Session, username: str, *, role: str, password: str, ju
     the person they are. A staff user's contacts (e-mail, phone for SMS, webhook) and tracing team say where their
     notifications go (fangkong/jobs/notify.py)."""
     actor = acting(session)
+    if username.lower() in RESERVED_NAMES:
+        raise InvalidInput(f"the username {username!r} is reserved: it names a page (/users/{username.lower()})",
+                           key="user_name_reserved", params={"name": username})
     code = _check(role, jurisdiction, password, username)
     contacts = _contacts(email=email, phone=phone, webhook=webhook, team=team)
     person_fk = _person_fk(session, role, person_id)

@@ -21,6 +21,8 @@ FORMS: dict[str, tuple[str, str]] = {
     "case_exists": ("{person} 已是病例或可疑阳性，未重复登记", "{person} is already a case or a suspected case; not recorded again"),
     "form_no_person": ("未找到人员 {person}", "no person {person} in the register"),
     "form_reload": ("重新载入", "Reload"),
+    "user_name_reserved": ("用户名“{name}”为系统保留（它是一个页面的地址），请换一个",
+                           "the username '{name}' is reserved (it is the address of a page): choose another"),
     "val_when": ("{field}：“{input}”不在合理的时间范围内（2019-12-01 至今）",
                  "{field}: '{input}' is not a plausible time (from 2019-12-01 to now)"),
     # cases

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 from fangkong.errors import InvalidInput, TooManyRequests
 
-__all__ = ["RedisBucket", "TokenBucket", "check_login", "limiter_for", "parse_rate", "proxy_options"]
+__all__ = ["PREVIEW_RATE", "RedisBucket", "TokenBucket", "check_login", "check_preview", "limiter_for", "parse_rate",
+           "proxy_options"]
 
 log = logging.getLogger("fangkong.kit.ratelimit")
 
@@ -216,4 +217,21 @@ def check_login(rate_limit: str, client: str, username: str, *, proven: bool = F
         wait = max(wait, _account_limiter(rate_limit, redis_url).take("user:" + username.strip().lower()))
     if wait:
         raise TooManyRequests("too many login attempts: wait and try again (see Retry-After)",
+                              retry_after=retry_after(wait))
+
+
+#: a live preview that queries the lake while staff type (the investigation's concealment diff, issue 26): per
+#: user; the page asks at most once every 2 s after a typing pause, so only a scripted client ever meets it
+PREVIEW_RATE = "0.5/s burst 5"
+
+
+def check_preview(who: str, *, rate_limit: str = PREVIEW_RATE, redis_url: str = "") -> None:
+    """A signed-in user's live preview, per user (in Redis with FANGKONG_REDIS_URL, shared by the worker
+    processes). Raises TooManyRequests with the seconds until the next one may run."""
+    limiter = limiter_for(rate_limit, redis_url)
+    if limiter is None:
+        return
+    wait = limiter.take("preview:" + who)
+    if wait > 0:
+        raise TooManyRequests("live previews are asked too often: the next one shows after a pause",
                               retry_after=retry_after(wait))

@@ -1,8 +1,8 @@
 """The investigation form (issue 26) in Chromium, as the tracing team's epidemiologist: the diff beside the form
 lists the data points the declaration leaves out and shrinks as a point is typed (before saving); a row without
 its start time is refused beside the field; the saved declaration, status and notes are checked in the record and
-the audit; a record changed by someone else meanwhile is shown (409), not overwritten; the page fits a phone; the
-lab may not. One outbreak for the module."""
+the audit; a record changed by someone else meanwhile is shown (409), not overwritten; the live diff is throttled in
+the page and rate-limited by the server; the page fits a phone; the lab may not. One outbreak for the module."""
 
 from __future__ import annotations
 
@@ -93,6 +93,23 @@ def test_declare_with_the_diff_beside_it_and_a_stale_record(browser, server, out
         assert teams.get_investigation(s, s.scalar(select(Case).where(Case.case_no == case_no))).notes == \
             "另一位流调员的记录"
     assert pg.errors == []
+    # the diff asks the lake: the page asks at most once every 2 s after a typing pause (six pauses of 0.7 s, one
+    # request each before), and the server refuses a client that asks faster (429, the diff shown stays)
+    asked: list[str] = []
+    pg.on("request", lambda r: asked.append(r.url) if "/investigation/diff" in r.url else None)
+    pg.reload()
+    pg.wait_for_selector("#inv-diff-points")
+    pg.evaluate("""() => new Promise(done => {
+        const box = document.querySelector('#inv-note-0');
+        for (let i = 0; i < 6; i++) setTimeout(() => { box.value = 'x'.repeat(i + 1);
+            box.dispatchEvent(new Event('input', {bubbles: true})); }, 700 * i);
+        setTimeout(done, 700 * 6 + 2600); })""")
+    assert 1 <= len(asked) <= 4, asked
+    answers = [pg.request.post(f"/cases/{case_no}/investigation/diff", form={"place": place, "start": start},
+                               headers={"HX-Request": "true"}) for _ in range(8)]
+    refused = [a for a in answers if a.status == 429]
+    assert refused and int(refused[0].headers["retry-after"]) >= 1
+    assert [a.status for a in answers][:3] != [429, 429, 429]
     ctx.close()
     ctx, pg = _as(browser, server, "epidemiologist", width=390)
     pg.goto(f"/cases/{case_no}/investigation?lang=en")

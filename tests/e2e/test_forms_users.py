@@ -1,7 +1,7 @@
 """The user forms (issue 26) in Chromium, as the administrator: a new user refused beside its fields (no role, a
 short password, in Chinese), then created (checked in the register and the audit; the password never sent back);
 a user's role changed and disabled; a user changed by another administrator meanwhile is shown (409), not
-overwritten; the page fits a phone; another role may not open it. No outbreak: users need none."""
+overwritten; the name "new" (the form's own address) refused; the page fits a phone; another role may not open it. No outbreak: users need none."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def test_create_change_and_a_stale_user(page, browser, server):
     _post(pg, "#new-user-submit")
     assert pg.locator("#new-user-password-err").inner_text() == "密码至少需要 10 个字符"
     assert pg.locator("#new-user-password").input_value() == ""      # a password is never sent back
+    # a user named "new" would be shadowed by the form's own address, /users/new: refused beside the name
+    pg.fill("#new-user-username", "New")
+    pg.fill("#new-user-password", "Sampling-Station-7")
+    _post(pg, "#new-user-submit")
+    assert pg.locator("#new-user-username-err").inner_text() == "用户名“New”为系统保留（它是一个页面的地址），请换一个"
+    with unit_of_work() as s:
+        assert [u.username for u in service.list_users(s) if u.username.lower() == "new"] == []
+    pg.fill("#new-user-username", "lab2")
     pg.fill("#new-user-password", "Sampling-Station-7")
     _post(pg, "#new-user-submit")
     pg.wait_for_selector("#new-user-done")

@@ -20,10 +20,11 @@ from fangkong.contacts import concealment
 from fangkong.contacts.teams import service as teams
 from fangkong.contacts.teams.models import INVESTIGATION_STATUSES, Investigation
 from fangkong.db.core import utcnow
-from fangkong.errors import Conflict, FangkongError
-from fangkong.kit.deps import SessionDep, SettingsDep
+from fangkong.errors import Conflict, FangkongError, TooManyRequests
+from fangkong.kit.deps import SessionDep, SettingsDep, actor_of
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
 from fangkong.kit.i18n import t
+from fangkong.kit.ratelimit import check_preview
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.lake.queries import Lake
 from fangkong.protocol.edition import load_edition
@@ -123,9 +124,16 @@ def investigation_page(request: Request, session: SessionDep, settings: Settings
 @router.post("/cases/{case_id}/investigation/diff", response_class=HTMLResponse)
 def investigation_diff(request: Request, session: SessionDep, settings: SettingsDep, case_id: CaseId,
                        place: ROWS = (), start: ROWS = (), end: ROWS = (), note: ROWS = ()):
-    """HTMX, as the team types: the data points the declaration typed so far leaves out (nothing is saved)."""
+    """HTMX, as the team types: the data points the declaration typed so far leaves out (nothing is saved).
+    Each asks the lake: the page asks at most once every 2 s after a typing pause (data-preview-every, base.html)
+    and the server at most PREVIEW_RATE per user (a refused one is 429, the diff shown stays)."""
     case = case_service.get_case(session, case_id)
     teams.get_investigation(session, case)
+    try:
+        check_preview(actor_of(session), redis_url=settings.redis_url)
+    except TooManyRequests as exc:
+        # nothing to swap: the diff shown stays until the next pause asks again
+        return HTMLResponse("", status_code=429, headers={"Retry-After": exc.retry_after, "HX-Reswap": "none"})
     declared, _ = _points(_typed(place, start, end, note), settings, lang_of(request))
     return templates.TemplateResponse(request, "forms/investigation_diff.html", {
         "lang": lang_of(request), "case": case, "diff": _diff(session, settings, case, declared)})
