@@ -29,7 +29,8 @@ from common import machine  # noqa: E402
 
 #: what `import fangkong.cli` imported before issue 27 (fangkong/cli.py at 52b2cfa), module by module
 EAGER = ["fangkong.models", "fangkong.flows", "fangkong.importer", "fangkong.assist.commands",
-         "fangkong.assist.inputs.commands", "fangkong.auth.commands", "fangkong.auth.devices.commands",
+         "fangkong.assist.inputs.commands", "fangkong.auth.users.commands", "fangkong.auth.audit.commands",
+         "fangkong.auth.devices.commands",
          "fangkong.cases.service", "fangkong.codes.citizens.commands", "fangkong.codes.commands",
          "fangkong.codes.service", "fangkong.contacts.teams.commands", "fangkong.demo", "fangkong.jobs.registry",
          "fangkong.jobs.commands", "fangkong.jobs.runner", "fangkong.kit.clikit", "fangkong.lake.compact",

@@ -42,7 +42,7 @@ _LAZY = {
     "assist": Lazy("fangkong.assist.commands:app", "Regional assistance requests (区域协查): in, out, outcomes."),
     "inputs": Lazy("fangkong.assist.inputs.commands:app", "Other inputs: key-area arrivals, inbound travellers "
                    "(境外输入), 四类药品 purchases, fever clinics, vaccinations."),
-    "report": Lazy("fangkong.reports.commands:app", "Reports: the daily bulletin (通报)."),
+    "reports": Lazy("fangkong.reports.commands:app", "Reports: the daily bulletin (通报)."),
     "sim": Lazy("fangkong.sim.commands:app", "Synthetic cities for demos, tests and benchmarks."),
     "testing": Lazy("fangkong.testing.commands:app", "Mass testing and the lab: rounds, pooled tubes, labs, results, "
                     "re-tests."),
@@ -59,9 +59,9 @@ _LAZY = {
                      "(temperature, symptoms)."),
     "hospitals": Lazy("fangkong.measures.hospitals.commands:app", "Designated hospitals (定点医院): beds, admissions, "
                       "escalation plan."),
-    "users": Lazy("fangkong.auth.commands:users_app", "Users: roles, jurisdictions, passwords, API tokens "
+    "users": Lazy("fangkong.auth.users.commands:app", "Users: roles, jurisdictions, passwords, API tokens "
                   "(docs/security.md)."),
-    "audit": Lazy("fangkong.auth.commands:audit_app", "The audit log: every write, who, when, before/after."),
+    "audit": Lazy("fangkong.auth.audit.commands:app", "The audit log: every write, who, when, before/after."),
     "devices": Lazy("fangkong.auth.devices.commands:devices_app", "Device tokens of venue scanners and checkpoint "
                     "readers (docs/security.md)."),
     "citizens": Lazy("fangkong.codes.citizens.commands:app", "Citizens: sign-in codes sent to registered phones "
@@ -72,6 +72,8 @@ _LAZY = {
 
 class _Root(LazyGroup):
     lazy = _LAZY
+    # `fangkong report` was the group's name before it took its folder's (issue 24): old scripts still run
+    aliases = {"report": "reports"}
     order = ("demo", "worker", "import", "trace", "serve", "db", "lake", "case")
 
 

@@ -124,16 +124,16 @@ def test_measures_codes_and_bulletin_reconcile(env, tmp_path, monkeypatch):
         assert tasks > 0
     r = fk("measures", "list")
     assert r.exit_code == 0 and "集中隔离医学观察" in r.stdout
-    r = fk("report", "bulletin", "--date", "2022-03-11", "--format", "json")
+    r = fk("reports", "bulletin", "--date", "2022-03-11", "--format", "json")
     b = json.loads(r.stdout)
     assert b["traced_by_category"] == {"close": 2, "secondary": 2, "companion": 1, "overlap": 1}
     assert b["traced_total"] == 6
     assert b["isolation_in_site"] == 2 and b["isolation_at_home"] == 2 and b["monitoring"] == 2
     assert b["tests_pending"] + b["tests_negative"] + b["tests_positive"] == 6
     assert b["total_cases"] == 1 and b["days_since_community_case"] == 0
-    r = fk("report", "bulletin", "--date", "2022-03-11")
+    r = fk("reports", "bulletin", "--date", "2022-03-11")
     assert "追踪管控风险人员6人" in r.stdout and "密接者2人" in r.stdout
-    r = fk("report", "bulletin", "--date", "2022-03-11", "--lang", "en")
+    r = fk("reports", "bulletin", "--date", "2022-03-11", "--lang", "en")
     assert "Risk persons traced and under measures: 6" in r.stdout
     r = fk("codes", "show", "P00003", "--format", "json")
     assert r.exit_code == 0

@@ -91,6 +91,31 @@ def test_the_help_lists_every_command_once_in_order():
     assert set(names) == set(group.commands) | set(_LAZY)
 
 
+#: a group named otherwise than its folder: `case` (FORMATS.md's contract names it)
+GROUP_NAMED_BY_CONTRACT = {"case": "cases"}
+
+
+def test_each_group_lives_in_the_folder_of_its_name():
+    """Issue 24: `fangkong X …` is in fangkong/…/X/commands.py, so the tree says where a command is."""
+    group = typer.main.get_command(app)
+    for name, lazy in _LAZY.items():
+        if not isinstance(group.load(name), typer.core.TyperGroup):
+            continue   # a single command (demo, worker)
+        module = lazy.target.partition(":")[0]
+        assert module.endswith(".commands"), lazy.target
+        assert module.split(".")[-2] == GROUP_NAMED_BY_CONTRACT.get(name, name), (name, lazy.target)
+
+
+def test_a_former_group_name_still_runs_and_is_not_listed():
+    from typer.testing import CliRunner
+
+    group = typer.main.get_command(app)
+    assert "report" not in group.list_commands(None) and "reports" in group.list_commands(None)
+    old, new = (CliRunner().invoke(app, [name, "bulletin", "--help"]) for name in ("report", "reports"))
+    assert old.exit_code == new.exit_code == 0 and "--reissue" in old.output
+    assert old.output.replace("report ", "reports ") == new.output.replace("report ", "reports ")
+
+
 def test_a_mistyped_command_suggests_the_lazy_ones():
     from typer.testing import CliRunner
 

@@ -34,10 +34,12 @@ class Lazy:
 
 class LazyGroup(TyperGroup):
     """A TyperGroup that also has `lazy` sub-commands (a subclass sets the table, in the order `--help` lists
-    them after the group's own commands, or at the places `order` gives)."""
+    them after the group's own commands, or at the places `order` gives), and `aliases`: former names of a
+    sub-command that still run it (old scripts) but are not listed."""
 
     lazy: dict[str, Lazy] = {}
     order: tuple[str, ...] = ()
+    aliases: dict[str, str] = {}
 
     def list_commands(self, ctx: Context) -> list[str]:
         names = [n for n in self.order if n in self.commands or n in self.lazy]
@@ -45,6 +47,7 @@ class LazyGroup(TyperGroup):
         return names + [n for n in self.lazy if n not in names]
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        cmd_name = self.aliases.get(cmd_name, cmd_name)
         if cmd_name in self.commands or cmd_name not in self.lazy:
             return self.commands.get(cmd_name)
         # asked for its help line only (the listing of `--help`): a stand-in, nothing imported
@@ -63,6 +66,8 @@ class LazyGroup(TyperGroup):
             self.load(name)
 
     def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        if args and args[0] in self.aliases:
+            args = [self.aliases[args[0]], *args[1:]]
         if args and args[0] in self.lazy:
             self.load(args[0])
         try:

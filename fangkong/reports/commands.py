@@ -1,4 +1,4 @@
-"""`fangkong report …`: the daily bulletin, issued once its day has ended and printed as issued."""
+"""`fangkong reports …`: the daily bulletin, issued once its day has ended and printed as issued."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def bulletin_cmd(
     text, whatever happened since. `--reissue --reason` issues a correction (version 2, …), marked as such.
     Before the day ends the bulletin is a draft, not stored.
 
-    Example: `fangkong report bulletin --date 2022-03-14 --lang en`;
-    `fangkong report bulletin --date 2022-03-14 --reissue --reason "a case of 03-14 was declared late"`
+    Example: `fangkong reports bulletin --date 2022-03-14 --lang en`;
+    `fangkong reports bulletin --date 2022-03-14 --reissue --reason "a case of 03-14 was declared late"`
     """
     if lang not in ("zh", "en"):
         raise InvalidInput("--lang must be zh or en")

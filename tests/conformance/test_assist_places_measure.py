@@ -48,7 +48,7 @@ def _row(name_or_phone: str) -> int:
 
 
 def _figures(day: str) -> dict:
-    return json.loads(ok("report", "bulletin", "--date", day, "--format", "json", "--draft"))
+    return json.loads(ok("reports", "bulletin", "--date", day, "--format", "json", "--draft"))
 
 
 def test_inbound_request_places_the_stated_category_at_once_and_at_the_door(env, tmp_path, monkeypatch):

@@ -63,20 +63,20 @@ def test_a_past_bulletin_printed_again_is_the_text_issued(env, tmp_path, monkeyp
     traced_case(tmp_path)
     _approve_all(at(2022, 3, 12, 9))
     _clock(monkeypatch, "2022-03-12T20:00+08:00")
-    r = fk("report", "bulletin", "--date", "2022-03-12")   # the day has not ended: a draft, nothing stored
+    r = fk("reports", "bulletin", "--date", "2022-03-12")   # the day has not ended: a draft, nothing stored
     assert r.exit_code == 0 and "draft" in r.stderr
     _clock(monkeypatch, "2022-03-13T08:00+08:00")
-    first = fk("report", "bulletin", "--date", "2022-03-12")
+    first = fk("reports", "bulletin", "--date", "2022-03-12")
     assert first.exit_code == 0 and "issued version 1" in first.stderr
     assert "目前高风险区1个、中风险区1个、低风险区1个" in first.stdout
-    issued = json.loads(fk("report", "bulletin", "--date", "2022-03-12", "--format", "json").stdout)
+    issued = json.loads(fk("reports", "bulletin", "--date", "2022-03-12", "--format", "json").stdout)
     assert issued["issued"]["version"] == 1 and issued["zones"]["sealed_residents"] == 3  # P00002 too
     _lower_then_lift_the_sealed_zone()
     _clock(monkeypatch, "2022-03-25T09:00+08:00")
-    again = fk("report", "bulletin", "--date", "2022-03-12")
+    again = fk("reports", "bulletin", "--date", "2022-03-12")
     assert again.exit_code == 0 and again.stdout == first.stdout and "issued version 1" in again.stderr
     # counted again from the records as of 03-12 24:00: the zone was high-risk then, whatever it is now
-    draft = json.loads(fk("report", "bulletin", "--date", "2022-03-12", "--draft", "--format", "json").stdout)
+    draft = json.loads(fk("reports", "bulletin", "--date", "2022-03-12", "--draft", "--format", "json").stdout)
     assert draft["issued"] is None
     # and the residents released since were under the zone's measure then
     for figure in ("isolation_in_site", "isolation_at_home", "monitoring", "tests_pending", "traced_total"):
@@ -85,7 +85,7 @@ def test_a_past_bulletin_printed_again_is_the_text_issued(env, tmp_path, monkeyp
     assert {k: draft["zones"][k] for k in ("open_high", "open_medium", "open_low")} == \
         {"open_high": 1, "open_medium": 1, "open_low": 1}
     # the lowering and the lifting are counted on their own days
-    assert json.loads(fk("report", "bulletin", "--date", "2022-03-23", "--format", "json").stdout
+    assert json.loads(fk("reports", "bulletin", "--date", "2022-03-23", "--format", "json").stdout
                       )["zones"]["lifted"] == 1
 
 
@@ -106,7 +106,7 @@ def test_a_correction_is_a_new_marked_version_and_the_page_says_so(server, env, 
         case_service.declare_case(s, "P00005", sampled_at=at(2022, 3, 12, 8), now=at(2022, 3, 12, 23))
     got = server.get("/api/bulletin", params={"day": "2022-03-12"}).json()
     assert got["issued"]["version"] == 1 and got["figures"]["total_cases"] == 1   # as issued
-    r = fk("report", "bulletin", "--date", "2022-03-12", "--reissue", "--reason", "补报病例1例")
+    r = fk("reports", "bulletin", "--date", "2022-03-12", "--reissue", "--reason", "补报病例1例")
     assert r.exit_code == 0 and "issued version 2" in r.stderr and "（更正，第2版）" in r.stdout
     assert "更正说明：补报病例1例" in r.stdout and "累计报告本土感染者2例" in r.stdout
     with unit_of_work() as s:  # who issued is read from the session: the signed-in user, the CLI's operator
@@ -121,5 +121,5 @@ def test_a_correction_is_a_new_marked_version_and_the_page_says_so(server, env, 
     assert page.status_code == 200 and 'data-version="1" data-latest="2"' in page.text and "请以第2版为准" in page.text
     page = server.get("/bulletin", params={"day": "2022-03-14"})
     assert 'data-state="draft"' in page.text
-    assert fk("report", "bulletin", "--date", "2022-03-12", "--version", "1").stdout == fk(
-        "report", "bulletin", "--date", "2022-03-12", "--version", "1").stdout
+    assert fk("reports", "bulletin", "--date", "2022-03-12", "--version", "1").stdout == fk(
+        "reports", "bulletin", "--date", "2022-03-12", "--version", "1").stdout

@@ -26,7 +26,7 @@ def at(*args):
 
 
 def _figures(day: str) -> dict:
-    r = fk("report", "bulletin", "--date", day, "--format", "json", "--draft")
+    r = fk("reports", "bulletin", "--date", day, "--format", "json", "--draft")
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
 
@@ -56,10 +56,10 @@ def test_found_under_control_is_decided_at_sampling(env, tmp_path, monkeypatch):
     d14, d15 = _figures("2022-03-14"), _figures("2022-03-15")
     assert (d14["days_since_community_case"], d14["community_zero"]) == (2, False)
     assert (d15["days_since_community_case"], d15["community_zero"]) == (3, True)
-    zh = fk("report", "bulletin", "--date", "2022-03-15").stdout
+    zh = fk("reports", "bulletin", "--date", "2022-03-15").stdout
     assert "3月13日0时至3月15日24时，本市连续3天未发生社会面新增感染病例，实现“社会面清零”。" in zh
-    assert "社会面已连续2天无新增感染者" in fk("report", "bulletin", "--date", "2022-03-14").stdout
-    en = fk("report", "bulletin", "--date", "2022-03-16", "--lang", "en").stdout
+    assert "社会面已连续2天无新增感染者" in fk("reports", "bulletin", "--date", "2022-03-14").stdout
+    en = fk("reports", "bulletin", "--date", "2022-03-16", "--lang", "en").stdout
     assert "No new community case for 4 consecutive days (2022-03-13 00:00 to 2022-03-16 24:00): community zero" \
         in en
 

@@ -32,7 +32,7 @@ def test_hospital_counts_are_admissions_in_force_at_the_days_end(env, tmp_path, 
         for c in cases[:2]:
             hospitals.admit(s, c, h, at=c.declared_at + timedelta(minutes=30))
     set_clock(monkeypatch, "2022-03-13T08:00+08:00")
-    r = fk("report", "bulletin", "--date", "2022-03-12")
+    r = fk("reports", "bulletin", "--date", "2022-03-12")
     assert r.exit_code == 0, r.output
     assert "累计报告本土感染者3例；现有3例，其中2例在定点医院隔离治疗，1例待转运。" in r.stdout
     with unit_of_work() as s:
@@ -41,12 +41,12 @@ def test_hospital_counts_are_admissions_in_force_at_the_days_end(env, tmp_path, 
         first = s.scalar(select(HospitalAdmission).where(HospitalAdmission.case_fk == cases[0].id))
         first.discharged_at = at(2022, 3, 20, 10)
     set_clock(monkeypatch, "2022-03-21T08:00+08:00")
-    assert "现有3例，均在定点医院隔离治疗。" in fk("report", "bulletin", "--date", "2022-03-19").stdout
-    d20 = json.loads(fk("report", "bulletin", "--date", "2022-03-20", "--format", "json").stdout)
+    assert "现有3例，均在定点医院隔离治疗。" in fk("reports", "bulletin", "--date", "2022-03-19").stdout
+    d20 = json.loads(fk("reports", "bulletin", "--date", "2022-03-20", "--format", "json").stdout)
     assert (d20["total_cases"], d20["discharged"], d20["hospital_cases"]) == (3, 1, 2)
     assert "累计报告本土感染者3例，累计出院1例；现有2例，均在定点医院隔离治疗。" in \
-        fk("report", "bulletin", "--date", "2022-03-20").stdout
-    en = fk("report", "bulletin", "--date", "2022-03-20", "--lang", "en").stdout
+        fk("reports", "bulletin", "--date", "2022-03-20").stdout
+    en = fk("reports", "bulletin", "--date", "2022-03-20", "--lang", "en").stdout
     assert "Cumulative local cases: 3, 1 discharged; 2 current, all treated in designated hospitals." in en
     # the bulletin of 03-12, issued on 03-13, still says what it said
-    assert "1例待转运" in fk("report", "bulletin", "--date", "2022-03-12").stdout
+    assert "1例待转运" in fk("reports", "bulletin", "--date", "2022-03-12").stdout

@@ -40,7 +40,7 @@ def test_a_re_trace_that_drops_and_recategorizes_leaves_earlier_days_as_they_wer
               "2022-03-11T20:00")
     ok("trace", case)
     at(monkeypatch, "2022-03-12T08:00+08:00")
-    text_11 = ok("report", "bulletin", "--date", "2022-03-11")  # issued: version 1
+    text_11 = ok("reports", "bulletin", "--date", "2022-03-11")  # issued: version 1
     before = _figures(date(2022, 3, 11))
     assert (before["traced_by_category"], before["traced_total"]) == (
         {"close": 2, "secondary": 2, "companion": 1, "overlap": 1}, 6)
@@ -53,8 +53,8 @@ def test_a_re_trace_that_drops_and_recategorizes_leaves_earlier_days_as_they_wer
     # 03-11 and 03-12, counted again, count what was known then
     assert _figures(date(2022, 3, 11)) == before
     assert _figures(date(2022, 3, 12))["traced_by_category"] == before["traced_by_category"]
-    assert ok("report", "bulletin", "--date", "2022-03-11") == text_11
-    r = fk("report", "bulletin", "--date", "2022-03-11", "--reissue", "--reason", "re-traced")
+    assert ok("reports", "bulletin", "--date", "2022-03-11") == text_11
+    r = fk("reports", "bulletin", "--date", "2022-03-11", "--reissue", "--reason", "re-traced")
     assert r.exit_code != 0 and "unchanged" in r.output, "nothing known by 03-11 24:00 changed: no correction"
     # the day of the re-trace counts what it found, and no one as new
     at(monkeypatch, "2022-03-14T08:00+08:00")

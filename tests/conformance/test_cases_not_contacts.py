@@ -92,7 +92,7 @@ def test_the_bulletin_does_not_count_a_case_met_as_a_contact(env, tmp_path, monk
     at(monkeypatch, "2022-03-12T21:00+08:00")
     ok("trace", ok("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00"))
     at(monkeypatch, "2022-03-13T08:00+08:00")
-    d12 = json.loads(ok("report", "bulletin", "--date", "2022-03-12", "--format", "json", "--draft"))
+    d12 = json.loads(ok("reports", "bulletin", "--date", "2022-03-12", "--format", "json", "--draft"))
     # P00002 and P00003 (the first trace), P00004 and P00006 (close of the second); P00001 is no one's contact
     assert d12["traced_by_category"] == {"close": 4, "secondary": 0, "companion": 1, "overlap": 1}
     assert d12["traced_total"] == 6

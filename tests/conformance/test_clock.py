@@ -41,7 +41,7 @@ def test_a_cli_drill_records_and_reports_as_of_its_day(env, tmp_path, monkeypatc
     r = fk("case", "declare", "P00001", "--sampled-at", "2022-03-12T08:00")
     assert r.exit_code == 0, r.output
     # `report bulletin` without --date is the drill's day, and the case declared "now" is in it
-    r = fk("report", "bulletin")
+    r = fk("reports", "bulletin")
     assert r.exit_code == 0, r.output
     assert "3月12日0—24时，本市新增本土感染者1例" in r.stdout
     assert fk("trace", "C000001").exit_code == 0
@@ -55,7 +55,7 @@ def test_a_cli_drill_records_and_reports_as_of_its_day(env, tmp_path, monkeypatc
     # --at on a command that records an event overrides the clock
     assert fk("case", "declare", "P00003", "--sampled-at", "2022-03-12T08:00", "--at",
               "2022-03-13T09:00").exit_code == 0
-    r = fk("report", "bulletin", "--date", "2022-03-13", "--format", "json")
+    r = fk("reports", "bulletin", "--date", "2022-03-13", "--format", "json")
     assert '"new_asymptomatic": 1' in r.stdout and '"total_cases": 2' in r.stdout
 
 

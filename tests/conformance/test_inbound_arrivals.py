@@ -30,7 +30,7 @@ def _arrivals(folder, rows):
 
 
 def _figures(day: str) -> dict:
-    return json.loads(ok("report", "bulletin", "--date", day, "--format", "json", "--draft"))
+    return json.loads(ok("reports", "bulletin", "--date", day, "--format", "json", "--draft"))
 
 
 def _measure_id(person_id: str) -> int:
@@ -83,16 +83,16 @@ def test_ninth_edition_seven_plus_three_and_the_bulletin_split(env, tmp_path, mo
     assert (d14["new_asymptomatic"], d14["new_imported_asymptomatic"], d14["new_community"],
             d14["new_under_control"], d14["total_cases"], d14["total_imported"],
             d14["days_since_community_case"]) == (2, 1, 1, 0, 3, 2, 0)
-    zh13 = ok("report", "bulletin", "--date", "2022-03-13")
+    zh13 = ok("reports", "bulletin", "--date", "2022-03-13")
     assert "3月13日0—24时，本市无新增本土感染者。" in zh13
     assert "新增境外输入感染者1例，其中确诊病例0例、无症状感染者1例。" in zh13
     assert "社会面尚未发现感染者。" in zh13      # an imported case is no community case
-    zh14 = ok("report", "bulletin", "--date", "2022-03-14")
+    zh14 = ok("reports", "bulletin", "--date", "2022-03-14")
     assert ("3月14日0—24时，本市新增本土感染者1例，其中确诊病例0例、无症状感染者1例；社会面发现1例，"
             "隔离管控中发现0例。") in zh14
     assert "新增境外输入感染者1例，其中确诊病例0例、无症状感染者1例。" in zh14
     assert "截至3月14日24时，累计报告本土感染者1例、境外输入感染者2例" in zh14
-    en14 = ok("report", "bulletin", "--date", "2022-03-14", "--lang", "en")
+    en14 = ok("reports", "bulletin", "--date", "2022-03-14", "--lang", "en")
     assert "New imported cases (境外输入): 1 (0 confirmed, 1 asymptomatic)." in en14
     assert "Cumulative local cases: 1; cumulative imported cases: 2" in en14
 

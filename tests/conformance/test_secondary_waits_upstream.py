@@ -61,7 +61,7 @@ def test_a_secondary_contact_stays_yellow_while_his_close_contacts_first_tests_r
     at(monkeypatch, "2022-03-19T09:00+08:00")
     assert code("P00004") == held
     # the bulletin of 03-18 (as of 24:00) counts him under home isolation with P00006 (his own tests missing)
-    figures = json.loads(ok("report", "bulletin", "--date", "2022-03-18", "--format", "json", "--draft"))
+    figures = json.loads(ok("reports", "bulletin", "--date", "2022-03-18", "--format", "json", "--draft"))
     assert figures["isolation_at_home"] == 2
     (again,) = [t for t in scheduled("P00003") if t[3] == day1[0]]
     ok("measures", "result", str(again[0]), "negative")

@@ -76,7 +76,7 @@ def test_editions_8_and_9_seal_the_compound_control_visits_and_the_rest_of_the_d
     assert [a["risk"] for a in areas] == ["high", "medium", "low"]
     assert areas[2]["places"] == [{"kind": "district", "ref": "140105", "name": "迎泽区（140105）其余区域"}]
     at(monkeypatch, "2022-03-13T09:00+08:00")
-    text = ok("report", "bulletin", "--date", "2022-03-12")
+    text = ok("reports", "bulletin", "--date", "2022-03-12")
     assert "当日新增封控区1个、管控区1个，解除0个；目前高风险区1个、中风险区1个、低风险区1个" in text
     assert "封控区居民4人" in text
 
@@ -107,7 +107,7 @@ def test_the_20_measures_draw_high_by_building_and_low_as_the_rest_of_the_distri
     assert [a["risk"] for a in areas] == ["high", "low"]
     assert {p["name"] for p in areas[0]["places"]} == {"龙城花园1号楼", "场所VOFFICE"}
     at(monkeypatch, "2022-03-13T09:00+08:00")
-    text = ok("report", "bulletin", "--date", "2022-03-12")
+    text = ok("reports", "bulletin", "--date", "2022-03-12")
     assert "当日新增高风险区1个，解除0个；目前高风险区1个、低风险区1个，高风险区居民2人足不出户" in text
     assert "中风险区" not in text and "管控区" not in text
     # 5 consecutive clean days (二十条): 03-13 … 03-17; lifted from 03-18 00:00, then the low area
@@ -130,7 +130,7 @@ def test_the_20_measures_draw_high_by_building_and_low_as_the_rest_of_the_distri
     ok("zones", "lift", zones["precaution"]["zone_id"], "--by", "王指挥")
     assert json.loads(ok("zones", "risk-areas", "--format", "json")) == []
     at(monkeypatch, "2022-03-21T09:00+08:00")
-    text = ok("report", "bulletin", "--date", "2022-03-20")
+    text = ok("reports", "bulletin", "--date", "2022-03-20")
     assert "当日新增高风险区0个，解除1个；目前高风险区0个、低风险区0个" in text
 
 

@@ -36,7 +36,7 @@ def point_at(monkeypatch, url: str, lake) -> None:
 
 
 def store_of(case_id: str):
-    bulletin = fk("report", "bulletin", "--date", "2022-03-11")
+    bulletin = fk("reports", "bulletin", "--date", "2022-03-11")
     assert bulletin.exit_code == 0, bulletin.output
     trace = fk("trace", case_id, "--format", "json")
     assert trace.exit_code == 0, trace.output

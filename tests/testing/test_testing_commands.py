@@ -91,7 +91,7 @@ def test_environmental_samples_reach_the_bulletin(env, tmp_path):
     folder = tmp_path / "env"
     results_file(folder, [result("E1", "negative"), result("E2", "weak_positive")])
     assert fk("import", folder).exit_code == 0
-    r = fk("report", "bulletin", "--date", "2022-03-14")
+    r = fk("reports", "bulletin", "--date", "2022-03-14")
     assert "累计采集环境样本3份（当日3份），其中阴性1份、弱阳性1份、阳性0份，1份结果待出。" in r.output
     r = fk("testing", "env", "list")
     assert "weak_positive" in r.output and "pending" in r.output

@@ -137,7 +137,7 @@ def test_single_tube_result_updates_a_risk_persons_scheduled_test(env, tmp_path)
         got = {t.due_date.day: t.result for t in s.scalars(select(TestTask).where(TestTask.person_fk == fk5))}
     assert got == {14: "negative", 15: "pending"}
     assert "1 scheduled tests recorded" in " ".join(r.output.split())
-    b = fk("report", "bulletin", "--date", "2022-03-14", "--lang", "en")
+    b = fk("reports", "bulletin", "--date", "2022-03-14", "--lang", "en")
     assert "1 negative" in b.output
 
 

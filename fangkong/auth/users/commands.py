@@ -1,8 +1,7 @@
-"""`fangkong users ...` and `fangkong audit list`: the local operator manages users and reads the log."""
+"""`fangkong users …`: the local operator manages users, their passwords and API tokens (docs/security.md)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -11,14 +10,13 @@ from rich.table import Table
 
 from fangkong.auth import service
 from fangkong.errors import InvalidInput
-from fangkong.kit.clikit import handle_errors, operator, out, parse_time, unit_of_work
+from fangkong.kit.clikit import handle_errors, operator, out, unit_of_work
 from fangkong.protocol.roles import ROLES
 
-__all__ = ["audit_app", "operator", "users_app"]
+__all__ = ["app"]
 
-users_app = typer.Typer(help="Users: roles, jurisdictions, passwords, API tokens (docs/security.md).",
-                        no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log: every write, who, when, before/after.", no_args_is_help=True)
+app = typer.Typer(help="Users: roles, jurisdictions, passwords, API tokens (docs/security.md).",
+                  no_args_is_help=True)
 
 
 EmailOpt = Annotated[str | None, typer.Option("--email", help="notifications by e-mail ('' clears)")]
@@ -38,7 +36,7 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
-@users_app.command("create")
+@app.command("create")
 @handle_errors
 def create(username: str,
            role: Annotated[str, typer.Option("--role", help=f"one of: {', '.join(ROLES)}")],
@@ -60,7 +58,7 @@ def create(username: str,
                   highlight=False)
 
 
-@users_app.command("list")
+@app.command("list")
 @handle_errors
 def list_cmd() -> None:
     """Every user with role, jurisdiction, whether active, team and contacts."""
@@ -73,7 +71,7 @@ def list_cmd() -> None:
         out.print(table)
 
 
-@users_app.command("update")
+@app.command("update")
 @handle_errors
 def update(username: str, role: Annotated[str | None, typer.Option("--role")] = None,
            jurisdiction: Annotated[str | None, typer.Option("--jurisdiction")] = None,
@@ -92,7 +90,7 @@ def update(username: str, role: Annotated[str | None, typer.Option("--role")] = 
                   f"{'active' if user.active else 'disabled'}", highlight=False)
 
 
-@users_app.command("token")
+@app.command("token")
 @handle_errors
 def token(username: str, label: Annotated[str | None, typer.Option("--label")] = None,
           days: Annotated[float, typer.Option("--days", help="valid this many days")] = 30) -> None:
@@ -102,7 +100,7 @@ def token(username: str, label: Annotated[str | None, typer.Option("--label")] =
     out.print(raw, highlight=False, soft_wrap=True)
 
 
-@users_app.command("tokens")
+@app.command("tokens")
 @handle_errors
 def tokens(username: str) -> None:
     """A user's tokens that still work: id, label, created, expires, last used (never the token itself)."""
@@ -115,39 +113,10 @@ def tokens(username: str) -> None:
         out.print(table)
 
 
-@users_app.command("revoke-token")
+@app.command("revoke-token")
 @handle_errors
 def revoke_token(token_id: int) -> None:
     """Revoke a token by id (`fangkong users tokens NAME` lists them): it stops working at once."""
     with unit_of_work(actor=operator()) as session:
         token = service.revoke_token(session, service.get_token(session, token_id))
         out.print(f"token {token.id} of {token.user.username} revoked", highlight=False)
-
-
-@audit_app.command("list")
-@handle_errors
-def audit_list(actor: Annotated[str | None, typer.Option("--actor")] = None,
-               entity: Annotated[str | None, typer.Option("--entity", help="e.g. risk_person, zone, user")] = None,
-               entity_id: Annotated[str | None, typer.Option("--id")] = None,
-               action: Annotated[str | None, typer.Option("--action", help="a prefix, e.g. zone.")] = None,
-               since: Annotated[str | None, typer.Option("--since", help="ISO time")] = None,
-               limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
-               as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False) -> None:
-    """The audit log, newest first. Example: `fangkong audit list --action pii.unmask`"""
-    with unit_of_work() as session:
-        rows = service.audit_entries(session, actor=actor, entity=entity, entity_id=entity_id, action=action,
-                                     since=parse_time(since, "--since"), limit=limit)
-        if as_json:
-            for r in rows:
-                out.print(json.dumps({"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                                      "entity": r.entity, "entity_id": r.entity_id, "before": r.before,
-                                      "after": r.after}, ensure_ascii=False, default=str), highlight=False,
-                          soft_wrap=True)
-            return
-        table = Table("id", "at", "actor", "action", "entity", "before → after")
-        for r in rows:
-            change = f"{json.dumps(r.before, ensure_ascii=False, default=str) if r.before else ''} → " \
-                     f"{json.dumps(r.after, ensure_ascii=False, default=str) if r.after else ''}"
-            table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), r.actor, r.action,
-                          f"{r.entity} {r.entity_id}", change[:200])
-        out.print(table)

@@ -1,0 +1,1 @@
+"""Users: `fangkong users` (the accounts, roles and tokens themselves are auth/service.py's)."""
