@@ -14,6 +14,7 @@ from fangkong.contacts.teams import service as team_service
 from fangkong.contacts.teams.models import Investigation
 from fangkong.lake import append
 from fangkong.lake.queries import Lake
+from fangkong.measures import lifecycle
 from fangkong.measures import service as measure_service
 from fangkong.measures.hospitals import service as hospitals
 from fangkong.measures.sites import service as sites
@@ -63,6 +64,10 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
             sites.vacate(session, ended, at=now, reason="became_case")
         investigations.append(team_service.open_investigation(session, case, now=now))  # at once
         hospitals.open_transfer(session, case, now=now)  # to a designated hospital, by the 1 h placement deadline
+    # the secondary contacts found through them are close contacts from the report on (done at the report's commit;
+    # here before the trace, for a case declared and traced at once: the trace then finds them covered)
+    lifecycle.upgrade_secondaries_of(session, [(c.person_fk, c.reported_at) for c in cases], edition=edition,
+                                     tz=settings.zone)
     lake = lake_for(settings, min((c.sampled_at for c in cases), default=None))
     results = contact_service.trace_many(session, cases, lake=lake, edition=edition, tz=settings.zone, now=now,
                                          companion_min_cell_hours=settings.companion_min_cell_hours,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case, CaseStatus
 from fangkong.db.audit import audit
-from fangkong.db.changes import mark_changed
+from fangkong.db.changes import mark_changed, mark_reported
 from fangkong.db.core import utcnow
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
@@ -46,6 +46,7 @@ def report_positive(session: Session, person_id: str, *, sampled_at: datetime,
     case.case_no = f"C{case.id:06d}"
     audit(session, acting(session), "case.suspected", "case", case.case_no, after={"person_id": person_id})
     mark_changed(session, [person.id], now)
+    mark_reported(session, person.id, now)  # the secondary contacts found through him are upgraded at commit
     return case
 
 

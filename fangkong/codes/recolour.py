@@ -7,14 +7,24 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from fangkong.db.changes import take_changed
+from fangkong.db.changes import take_changed, take_reported
 
 __all__ = ["install_recolour"]
 
 
 def _recompute_changed(session: Session) -> None:
     """Every status change (measure, test, case, zone) marked in this unit of work recolours those codes,
-    at the time of the change, before the commit (db/changes.py says why it is done this way)."""
+    at the time of the change, before the commit (db/changes.py says why it is done this way). First the persons
+    reported positive in it: the secondary contacts found through them are upgraded, dated at the report (a case
+    declared directly has no test result to do it; measures.lifecycle.upgrade_secondaries_of)."""
+    reported = take_reported(session)
+    if reported:
+        from fangkong.measures.lifecycle import upgrade_secondaries_of
+        from fangkong.protocol.edition import load_edition
+        from fangkong.settings import get_settings
+
+        s = get_settings()
+        upgrade_secondaries_of(session, reported, edition=load_edition(s.edition), tz=s.zone)
     fks, at = take_changed(session)
     if fks:
         from fangkong.codes.service import recompute
@@ -27,6 +37,7 @@ def _recompute_changed(session: Session) -> None:
 
 def _forget_changed(session: Session) -> None:
     take_changed(session)
+    take_reported(session)
 
 
 def install_recolour(target: type[Session] | sessionmaker = Session) -> None:

@@ -3,6 +3,10 @@
 Services of any domain mark the persons whose measure, test, case or zone changed, with the time of
 the change; the codes domain (a later layer, which those services may not import) recomputes them
 just before the transaction commits. A rolled-back unit of work forgets its marks.
+
+Likewise the persons reported positive (a suspected or declared case) in a unit of work, with the instant: the
+measures domain upgrades at commit the secondary contacts found through them (a case is declared by the cases
+domain, which may not import measures; issue 23), dated at that instant.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-__all__ = ["mark_changed", "take_changed"]
+__all__ = ["mark_changed", "mark_reported", "take_changed", "take_reported"]
 
 _KEY = "fangkong.changed_persons"
+_REPORTED = "fangkong.reported_persons"
 
 
 def mark_changed(session: Session, person_fks: Iterable[int], at: datetime) -> None:
@@ -28,3 +33,13 @@ def take_changed(session: Session) -> tuple[set[int], datetime | None]:
     """The marked persons and the latest time, cleared from the session."""
     fks, at = session.info.pop(_KEY, (set(), None))
     return fks, at
+
+
+def mark_reported(session: Session, person_fk: int, at: datetime) -> None:
+    """Remember that this person was reported positive (a case opened) at `at`."""
+    session.info.setdefault(_REPORTED, []).append((person_fk, at))
+
+
+def take_reported(session: Session) -> list[tuple[int, datetime]]:
+    """The persons reported positive in this unit of work, with the instants, cleared from the session."""
+    return session.info.pop(_REPORTED, [])

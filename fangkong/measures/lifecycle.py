@@ -18,8 +18,9 @@ from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, MeasureStatus, TestResult, TestTask
-from fangkong.measures.obligations import end_obligation, tests_of, upstream_at
+from fangkong.measures.obligations import end_obligation, tests_of, upstream_at, upstream_required
 from fangkong.measures.sites import service as sites
+from fangkong.people.models import Person
 from fangkong.protocol.edition import Edition
 from fangkong.protocol.lifecycle import (
     ESCALATED_KIND,
@@ -31,7 +32,7 @@ from fangkong.protocol.lifecycle import (
 from fangkong.protocol.measures import measure_for, strictness
 
 __all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",
-           "ReleaseReport", "get_test"]
+           "upgrade_secondaries_of", "ReleaseReport", "get_test"]
 
 
 def _state(m: Measure) -> dict:
@@ -53,7 +54,7 @@ def _successor(session: Session, old: Measure, *, kind: str, category: str, now:
                   place="site" if kind == ESCALATED_KIND else "home",
                   last_exposure_at=changes.get("last_exposure_at", old.last_exposure_at), start_at=now,
                   phase_end_at=changes.get("phase_end_at", old.phase_end_at), end_at=changes.get("end_at", old.end_at),
-                  status=MeasureStatus.ACTIVE, edition=old.edition, created_at=now,
+                  status=MeasureStatus.ACTIVE, edition=changes.get("edition", old.edition), created_at=now,
                   source_kind=old.source_kind,
                   source_ref=old.source_ref, needs_results=changes.get("needs_results", old.needs_results))
     end_obligation(session, old, at=now, reason=reason)
@@ -123,8 +124,7 @@ def check_release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInf
     them for a batch (release_due); else they are read here."""
     _active(m)
     if upstream is None:
-        rule = edition.measures.get(m.category)
-        upstream = _upstream(session, m, rule.upstream_tests_required if rule else 0, now)
+        upstream = _upstream(session, m, upstream_required(edition.name), now)
     if tests is None:
         tests = [Test(t.id, t.due_date, t.result, t.result_at, t.resample_of) for t in m.tests]
     return release_decision(now=now, phase_end_at=m.phase_end_at, end_at=m.end_at, then_kind=m.then_kind,
@@ -159,13 +159,14 @@ def release(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now
 
 
 def upgrade(session: Session, m: Measure, *, edition: Edition, tz: ZoneInfo, now: datetime) -> Measure:
-    """A secondary contact whose close contact tested positive early becomes a close contact (9th edition)."""
+    """A secondary contact whose close contact tested positive early becomes a close contact (9th edition). The close
+    obligation is a new one: the deployment's edition at `now` gives its period and tests, and its row says so."""
     actor = acting(session)
     _active(m)
     plan = measure_for(edition, "close", last_exposure_at=m.last_exposure_at, found_at=now, tz=tz)
     before = _state(m)
     new = _successor(session, m, kind=min(m.kind, plan.kind, key=strictness), category="close", now=now,
-                     reason="upgraded", needs_results=True,
+                     reason="upgraded", needs_results=True, edition=edition.name,
                      phase_end_at=max(plan.phase_end_at, m.phase_end_at), end_at=max(plan.end_at, m.end_at),
                      then_kind=plan.then_kind)
     new.tests = [TestTask(person_fk=m.person_fk, due_date=d) for d in plan.test_dates]
@@ -191,9 +192,9 @@ def release_due(session: Session, *, edition: Edition, tz: ZoneInfo, now: dateti
                                (Measure.end_at <= now) | (Measure.then_kind.is_not(None) & (Measure.phase_end_at <= now)))
          .order_by(Measure.id))
     due = list(session.scalars(q))
-    # the verdicts on the close contacts and the scheduled tests of the whole run in a few queries, not per measure
-    rule = edition.measures.get(RiskCategory.SECONDARY)
-    required = rule.upstream_tests_required if rule else 0
+    # the verdicts on the close contacts and the scheduled tests of the whole run in a few queries, not per measure;
+    # the deployment's edition says how many tests a secondary contact waits for, as his code reads it
+    required = upstream_required(edition.name)
     verdicts = upstream_at(session, {m.id: (m.risk_person_fk, required) for m in due
                                      if m.category == RiskCategory.SECONDARY}, now)
     tests = tests_of(session, [m.id for m in due])
@@ -230,19 +231,36 @@ def record_result(session: Session, task: TestTask, result: str, *, at: datetime
                                              Case.status != CaseStatus.RULED_OUT))
     if case is None:
         case = case_service.report_positive(session, person.person_id, sampled_at=at, now=at)
-    _upgrade_secondaries_of(session, person.person_id, edition=edition, tz=tz, now=at)
+    upgrade_secondaries_of(session, [(person.id, at)], edition=edition, tz=tz)
     return case
 
 
-def _upgrade_secondaries_of(session: Session, person_id: str, *, edition: Edition, tz: ZoneInfo, now: datetime) -> int:
-    rule = edition.measures.get("secondary")
-    required = rule.upstream_tests_required if rule else 0
+def upgrade_secondaries_of(session: Session, reported: list[tuple[int, datetime]], *, edition: Edition,
+                           tz: ZoneInfo) -> int:
+    """Persons (ids) who tested positive or were reported a case, each at an instant: the active secondary contacts
+    found through them whose upstream verdict is then positive become close contacts, dated at that instant (a
+    case declared directly, with no positive test on record, upgrades them as a positive first test does; issue 23).
+    Whether a secondary contact waits for his close contacts at all is the deployment's edition's rule. Returns how
+    many."""
+    upgraded = 0
+    for fk, at in sorted(reported, key=lambda r: r[1]):
+        upgraded += _upgrade_secondaries_of(session, fk, edition=edition, tz=tz, now=at)
+    return upgraded
+
+
+def _upgrade_secondaries_of(session: Session, person_fk: int, *, edition: Edition, tz: ZoneInfo, now: datetime) -> int:
+    required = upstream_required(edition.name)
     if not required:
         return 0
-    # ids and evidence only: every active secondary contact is looked at, and only his own are loaded whole
-    rows = session.execute(select(Measure.id, RiskPerson.evidence).join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
-                           .where(Measure.status == MeasureStatus.ACTIVE,
-                                  Measure.category == RiskCategory.SECONDARY)).all()
+    person_id = session.scalar(select(Person.person_id).where(Person.id == person_fk))
+    # a secondary contact found through him is a risk person of a case that found him: only the active secondary
+    # contacts of those cases are looked at (ids and evidence), not every one of the city's, and only his own are
+    # loaded whole
+    found_him = select(RiskPerson.case_fk).where(RiskPerson.person_fk == person_fk)
+    rows = session.execute(select(Measure.id, RiskPerson.evidence)
+                           .join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
+                           .where(Measure.status == MeasureStatus.ACTIVE, Measure.category == RiskCategory.SECONDARY,
+                                  RiskPerson.case_fk.in_(found_him))).all()
     ids = [mid for mid, evidence in rows if any(ev.get("via") == person_id for ev in evidence or [])]
     if not ids:
         return 0

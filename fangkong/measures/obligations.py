@@ -31,7 +31,8 @@ from fangkong.protocol.lifecycle import Test, first_results, results_met_at, ups
 from fangkong.protocol.obligations import Obligation, case_obligations, measure_in_force, measure_obligation
 from fangkong.settings import get_settings
 
-__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "met_by_results", "tests_of", "upstream_at"]
+__all__ = ["CONTACT_CATEGORIES", "Obligation", "end_obligation", "in_force", "met_by_results", "tests_of", "upstream_at",
+           "upstream_required"]
 
 #: the categories a trace gives (a contact link): declaring the person a case ends these
 CONTACT_CATEGORIES = tuple(m.value for m in RiskCategory)
@@ -124,7 +125,12 @@ def upstream_at(session: Session, secondaries: dict[int, tuple[int | None, int]]
     return out
 
 
-def _upstream_required(edition: str) -> int:
+def upstream_required(edition: str | None = None) -> int:
+    """How many first tests of his close contacts a secondary contact's obligation waits for: the rule of the
+    deployment's edition (default: the settings'), whichever edition the obligation was started under. Its code
+    (met_by_results) and its release (lifecycle.release_due) read the same one, so they agree across a switch of
+    edition (docs/rules.md, "A switch of edition")."""
+    edition = edition or get_settings().edition
     rule = load_edition(edition).measures.get(RiskCategory.SECONDARY)
     return rule.upstream_tests_required if rule else 0
 
@@ -160,7 +166,8 @@ def met_by_results(session: Session, late: list, at: datetime, tz: ZoneInfo) -> 
         return set()
     tests = tests_of(session, [m.id for m in late])
     met = [m for m in late if results_met_at(tests.get(m.id, []), end_at=m.end_at, at=at, tz=tz) is not None]
-    waiting = {m.id: (m.risk_person_fk, _upstream_required(m.edition)) for m in met
+    required = upstream_required()
+    waiting = {m.id: (m.risk_person_fk, required) for m in met
                if m.category == RiskCategory.SECONDARY and m.risk_person_fk is not None}
     verdicts = upstream_at(session, waiting, at) if waiting else {}
     return {m.id for m in met if verdicts.get(m.id, "negative") == "negative"}

@@ -258,6 +258,9 @@ class Model:
         for o in self.active(p):
             if o.category in CONTACT or o.category == "pool_member":
                 self._end(o, t, "became_case")
+        for o in list(self.obs):  # declared with no positive test on record: those found through him upgraded too
+            if o.ended is None and o.category == "secondary" and o.via == p:
+                self.upgrade(o, t)
         if p == "P00003":
             self.trace(p, p3_trace(c.sampled.astimezone(TZ).date() - timedelta(days=2)), t)
 
