@@ -80,6 +80,23 @@ def build(persons: int, risk: int) -> dict:
         return build_ops(s, persons, base, sampled=persons)
 
 
+def make_id(district: str, i: int) -> str:
+    """The ID number build() gives person i."""
+    from fangkong.protocol.idnumber import make
+
+    return make(district, datetime(1980, 1, 1).date(), i % 999)
+
+
+def _citizen_person(session) -> str:
+    from sqlalchemy import select
+
+    from fangkong.measures.models import Measure
+    from fangkong.people.models import Person
+
+    return session.scalar(select(Person.person_id).join(Measure, Measure.person_fk == Person.id)
+                          .where(Measure.status == "active").order_by(Measure.id).limit(1))
+
+
 def naive_board(session, page: int = 1) -> int:
     from sqlalchemy import select
 
@@ -96,15 +113,22 @@ def main() -> None:
     ap.add_argument("--risk", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--dir", type=Path, default=None, help="where the store is built (wiped first)")
+    ap.add_argument("--keep", action="store_true",
+                    help="reuse the store a previous run built in --dir (migrated to the current head) instead of "
+                         "building it again")
     args = ap.parse_args()
     folder = args.dir or OUT / f"pages-{args.persons}-{args.risk}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    built = folder / "built.txt"
+    keep = args.keep and built.exists()
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     point_settings(folder)
     os.environ["FANGKONG_DEMO"] = "1"   # generated data: the server may start with the demo secret
     import httpx
     import uvicorn
 
+    from fangkong.auth import service as auth_service
     from fangkong.db.migrate import upgrade
     from fangkong.db.scope import acting_as
     from fangkong.kit.clikit import unit_of_work
@@ -112,15 +136,26 @@ def main() -> None:
 
     upgrade(get_settings().database_url)
     t0 = time.perf_counter()
-    ops = build(args.persons, args.risk)
-    with unit_of_work() as s:   # every page needs a signed-in user since the logins came (issue 14)
-        from fangkong.auth import service as auth_service
+    if keep:
+        ops = built.read_text().strip() + " (kept from an earlier run)"
+    else:
+        ops = build(args.persons, args.risk)
+        with unit_of_work() as s:   # every page needs a signed-in user since the logins came (issue 14)
+            with acting_as(s, "bench"):
+                auth_service.create_user(s, "bench-admin", role="admin", password="bench-" + "k7P" * 8)
+                # /me is the citizen's page: a citizen bound to a risk person under a measure
+                auth_service.create_user(s, "bench-citizen", role="citizen", password="bench-" + "k7P" * 8,
+                                         person_id=_citizen_person(s))
+        built.write_text(f"{ops} in {time.perf_counter() - t0:.0f} s\n")
+    with unit_of_work() as s:
+        from fangkong.auth.models import User
 
-        with acting_as(s, "bench"):
-            admin = auth_service.create_user(s, "bench-admin", role="admin", password="bench-" + "k7P" * 8)
-        auth = {"Authorization": f"Bearer {auth_service.issue_token(s, admin, label='bench')}"}
+        tokens = {u.role: auth_service.issue_token(s, u, label="bench", days=1)
+                  for u in s.query(User).filter(User.username.in_(["bench-admin", "bench-citizen"]))}
+    auth = {"Authorization": f"Bearer {tokens['admin']}"}
+    citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
     print(f"machine: {machine()}; store: SQLite; built {args.persons:,} persons, {args.risk:,} risk persons, "
-          f"measures and 3 tests each, {ops} in {time.perf_counter() - t0:.0f} s")
+          f"measures and 3 tests each, {ops}; build {time.perf_counter() - t0:.0f} s")
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=srv.run, daemon=True).start()
@@ -132,13 +167,20 @@ def main() -> None:
              "/bulletin.xlsx?day=2022-03-14", "/api/risk-persons?limit=100&offset=5000", "/api/measures?limit=100",
              "/isolation", "/testing", "/testing/progress?round=R1", "/testing/progress?round=R1&page=5", "/zones",
              "/zones?status=approved&level=sealed",
-             "/verify", "/verify?community=140105000007", "/verify?community=140105000007&page=2"]
+             "/verify", "/verify?community=140105000007", "/verify?community=140105000007&page=2",
+             # issue 25's work views: search (name, phone, ID number, person id), the case list, the SLA board,
+             # the follow-up, the reviews, the jobs, the hospitals, a past day, the citizen's own page
+             "/search?q=王小明", "/search?q=13900123456", f"/search?q={make_id('140105', 123)}",
+             "/search?q=P0123456", "/search?q=C000001", "/cases", "/tasks", "/tasks?overdue=true",
+             "/followup?day=2022-03-15", "/people/reviews", "/jobs", "/isolation/hospitals",
+             "/risk-persons?day=2022-03-14", "/isolation?day=2022-03-14", "/?day=2022-03-15", "/me"]
     # first = the warm-up request: for /testing/progress it is the one that counts the round (then kept 60 s)
     print(f"{'page':58} {'median ms':>10} {'max ms':>8} {'first ms':>9}")
     worst = 0.0
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=auth) as client:
         for url in pages:
             t = time.perf_counter()
+            client.headers.update(citizen if url.startswith("/me") else auth)
             client.get(url)  # warm
             first = (time.perf_counter() - t) * 1000
             times = []

@@ -238,7 +238,7 @@ def _row_stale(row: AssistPerson, seen: str, lang: str) -> list[tuple[str, str, 
 def _row_of(session, request_no: str, row_id: int) -> AssistPerson:
     row = service.get_person_row(session, row_id)
     if row.request.request_no != request_no:
-        raise NotFound(f"request {request_no} has no person {row_id}")
+        raise NotFound(f"request {request_no} has no person {row_id}", key="err_assist_no_row", params={"request": request_no, "row": row_id})
     return row
 
 

@@ -124,13 +124,13 @@ def receive(session: Session, *, ref: str, issuer: str, reason: str, persons: li
     ref, issuer, reason = (ref or "").strip(), (issuer or "").strip(), (reason or "").strip()
     for name, value, limit in (("request_id", ref, 64), ("issuing_jurisdiction", issuer, 64), ("reason", reason, 500)):
         if not value or len(value) > limit:
-            raise InvalidInput(f"{name} must be 1–{limit} characters")
+            raise InvalidInput(f"{name} must be 1–{limit} characters", key="err_assist_field", params={"field": name, "limit": limit})
     if not persons:
-        raise InvalidInput("a request names at least one person")
+        raise InvalidInput("a request names at least one person", key="err_assist_no_person")
     persons = [clean_person(p) for p in persons]
     errors = [f"person {i + 1}: {e}" for i, p in enumerate(persons) if (e := check_person(p) or _check_exposure(p, now))]
     if errors:
-        raise InvalidInput("; ".join(errors), details=errors)
+        raise InvalidInput("; ".join(errors), details=errors, key="err_assist_persons", params={"n": len(errors), "first": errors[0]})
     req = session.scalar(select(AssistRequest).where(AssistRequest.direction == AssistDirection.INBOUND,
                                                      AssistRequest.issuer == issuer, AssistRequest.ref == ref))
     if req is None:
@@ -290,19 +290,19 @@ def record_outcome(session: Session, row: AssistPerson, outcome: str, *, at: dat
     the person's code re-evaluated; their other obligations stay."""
     actor = acting(session)
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}", key="err_bad_outcome")
     if row.request.direction != AssistDirection.INBOUND:
-        raise InvalidInput("outcomes are recorded on inbound requests; outbound ones come back from the recipient")
+        raise InvalidInput("outcomes are recorded on inbound requests; outbound ones come back from the recipient", key="err_assist_outbound_outcome")
     if at < row.request.received_at:
-        raise InvalidInput(f"outcome time {at.isoformat()} is before the request arrived")
+        raise InvalidInput(f"outcome time {at.isoformat()} is before the request arrived", key="err_assist_before_arrival")
     if community is not None and not (community.isdigit() and 6 <= len(community) <= 12):
-        raise InvalidInput(f"community {community!r} must be a jurisdiction code of 6–12 digits")
+        raise InvalidInput(f"community {community!r} must be a jurisdiction code of 6–12 digits", key="err_bad_community_code", params={"code": community})
     if (person_id or community) and (outcome not in FOUND or row.person_fk is not None):
         raise InvalidInput("a person is linked or registered only when found, and only for a row no registered "
-                           "person matched")
+                           "person matched", key="err_assist_link_when_found")
     if row.withdrawn_at is not None:
         raise Conflict(f"person {row.id} was withdrawn from request {row.request.request_no} by its issuer "
-                       f"({row.withdrawn_at.isoformat()}): there is nothing to check")
+                       f"({row.withdrawn_at.isoformat()}): there is nothing to check", key="err_assist_row_withdrawn", params={"row": row.id, "request": row.request.request_no})
     task = task_service.get_task(session, row.task_fk)
     if jurisdiction is not None:
         task_service.check_jurisdiction(task, jurisdiction)
@@ -370,22 +370,22 @@ def withdraw(session: Session, req: AssistRequest, *, at: datetime, reason: str,
     actor = acting(session)
     if req.direction != AssistDirection.INBOUND:
         raise InvalidInput("only an inbound request is withdrawn here; an outbound one is withdrawn by telling "
-                           "its recipient")
+                           "its recipient", key="err_assist_outbound_withdraw")
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
-        raise InvalidInput("a withdrawal needs its reason (1–500 characters)")
+        raise InvalidInput("a withdrawal needs its reason (1–500 characters)", key="err_reason_needed")
     if at < req.received_at:
-        raise InvalidInput(f"withdrawal time {at.isoformat()} is before the request arrived")
+        raise InvalidInput(f"withdrawal time {at.isoformat()} is before the request arrived", key="err_assist_before_arrival")
     if row_id is not None:
         rows = [p for p in req.persons if p.id == row_id]
         if not rows:
-            raise NotFound(f"request {req.request_no} has no person {row_id}")
+            raise NotFound(f"request {req.request_no} has no person {row_id}", key="err_assist_no_row", params={"request": req.request_no, "row": row_id})
         if rows[0].withdrawn_at is not None:
-            raise Conflict(f"person {row_id} of request {req.request_no} was already withdrawn")
+            raise Conflict(f"person {row_id} of request {req.request_no} was already withdrawn", key="err_assist_row_withdrawn", params={"row": row_id, "request": req.request_no})
     else:
         rows = [p for p in req.persons if p.withdrawn_at is None]
         if not rows:
-            raise Conflict(f"every person of request {req.request_no} was already withdrawn")
+            raise Conflict(f"every person of request {req.request_no} was already withdrawn", key="err_assist_all_withdrawn", params={"request": req.request_no})
     for row in rows:
         m = obligation_of(session, row)
         if m is not None:
@@ -411,10 +411,10 @@ def _link(session: Session, row: AssistPerson, person_id: str | None, community:
     if person is None:
         if not community:
             raise InvalidInput("the person found matches no one registered: give the community of the door check "
-                               "that found them (community), where they are registered")
+                               "that found them (community), where they are registered", key="err_assist_community_needed")
         key = f"{row.request.request_no}-{row.id}"
         if session.scalar(select(Person.id).where(Person.person_id == key)) is not None:
-            raise Conflict(f"person {key} is already registered")
+            raise Conflict(f"person {key} is already registered", key="err_person_exists", params={"person": key})
         person = Person(person_id=key, source="assist", name=row.name, id_number=row.id_number, phone=row.phone,
                         community=community)
         session.add(person)
@@ -504,14 +504,14 @@ def _cell(value: object) -> object:
 def get_request(session: Session, request_no: str) -> AssistRequest:
     req = session.scalar(select(AssistRequest).where(AssistRequest.request_no == request_no))
     if req is None:
-        raise NotFound(f"unknown assistance request {request_no!r}")
+        raise NotFound(f"unknown assistance request {request_no!r}", key="err_unknown_request", params={"request": request_no})
     return req
 
 
 def get_person_row(session: Session, row_id: int) -> AssistPerson:
     row = session.get(AssistPerson, row_id)
     if row is None:
-        raise NotFound(f"unknown assistance request person {row_id}")
+        raise NotFound(f"unknown assistance request person {row_id}", key="err_unknown_request_row", params={"row": row_id})
     return row
 
 

@@ -85,7 +85,7 @@ def new_user(request: Request, session: SessionDep, username: Text = "", role: T
             state = FormState(done=user.username)
         except FangkongError as exc:
             session.rollback()
-            if exc.key is None and "/" in exc.message and isinstance(exc, InvalidInput):
+            if isinstance(exc, InvalidInput) and (exc.key or "").startswith("password_"):   # the policy's
                 state.errors["password"] = _password_error(exc, lang)
             elif "person" in exc.message:
                 state.errors["person_id"] = refusal_text(exc, lang)

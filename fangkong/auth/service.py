@@ -67,11 +67,11 @@ def _token_hash(raw: str) -> str:
 
 def _check(role: str, jurisdiction: str | None, password: str | None, username: str) -> str:
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}", key="err_unknown_role", params={"role": role})
     try:
         code = normalise_code(jurisdiction)
     except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(str(exc), key="err_bad_jurisdiction", params={"code": jurisdiction}) from None
     if password is not None:
         check_password(password, username)
     return code
@@ -81,21 +81,21 @@ def check_password(password: str, username: str) -> None:
     """InvalidInput (zh / en) unless the password meets the policy (fangkong.protocol.passwords)."""
     problem = password_problem(password, username)
     if problem is not None:
-        raise InvalidInput(f"{t(problem, 'zh')} / {t(problem, 'en')}")
+        raise InvalidInput(f"{t(problem, 'zh')} / {t(problem, 'en')}", key=problem)
 
 
 def _person_fk(session: Session, role: str, person_id: str | None) -> int | None:
     """A citizen's account is bound to exactly one person; no other role is bound to one."""
     if role != "citizen":
         if person_id:
-            raise InvalidInput("only a citizen's account is bound to a person")
+            raise InvalidInput("only a citizen's account is bound to a person", key="err_only_citizen_person")
         return None
     if not person_id:
-        raise InvalidInput("a citizen's account needs the person it belongs to (--person)")
+        raise InvalidInput("a citizen's account needs the person it belongs to (--person)", key="err_citizen_needs_person")
     person = Base.metadata.tables["person"]   # the people domain sits above auth: its table, not its model
     fk = session.scalar(select(person.c.id).where(person.c.person_id == person_id))
     if fk is None:
-        raise NotFound(f"unknown person {person_id!r}")
+        raise NotFound(f"unknown person {person_id!r}", key="err_unknown_person", params={"person": person_id})
     return fk
 
 
@@ -117,9 +117,9 @@ def create_user(session: Session, username: str, *, role: str, password: str, ju
     contacts = _contacts(email=email, phone=phone, webhook=webhook, team=team)
     person_fk = _person_fk(session, role, person_id)
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise InvalidInput("a username is 1–64 letters, digits, '.', '_' or '-'")
+        raise InvalidInput("a username is 1–64 letters, digits, '.', '_' or '-'", key="err_bad_username")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"user {username!r} exists")
+        raise Conflict(f"user {username!r} exists", key="err_user_exists", params={"user": username})
     user = User(username=username, password_hash=_hasher.hash(password), role=role, jurisdiction=code,
                 active=True, created_by=actor, person_fk=person_fk, **contacts)
     session.add(user)
@@ -137,7 +137,7 @@ def _contacts(**given: str | None) -> dict[str, str | None]:
         try:
             out["team_id" if name == "team" else name] = getattr(contact_rules, name)(value)
         except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput(str(exc), key="err_bad_contact", params={"field": name}) from None
     return out
 
 
@@ -152,7 +152,7 @@ def _public(user: User) -> dict:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"unknown user {username!r}")
+        raise NotFound(f"unknown user {username!r}", key="err_unknown_user", params={"user": username})
     return user
 
 
@@ -193,10 +193,10 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _hasher.verify(password, _DUMMY)
-        raise Forbidden("wrong username or password")
+        raise Forbidden("wrong username or password", key="err_wrong_login")
     ok, new_hash = _hasher.verify_and_update(password, user.password_hash)
     if not ok:
-        raise Forbidden("wrong username or password")
+        raise Forbidden("wrong username or password", key="err_wrong_login")
     if new_hash:
         user.password_hash = new_hash
     return user

@@ -29,7 +29,7 @@ def _open_case(session: Session, person_fk: int) -> Case | None:
 def _check_times(sampled_at: datetime, isolated_at: datetime | None) -> None:
     for name, t in (("sampled_at", sampled_at), ("isolated_at", isolated_at)):
         if t is not None and t.tzinfo is None:
-            raise InvalidInput(f"{name} must carry a time zone")
+            raise InvalidInput(f"{name} must carry a time zone", key="err_time_zone")
 
 
 def report_positive(session: Session, person_id: str, *, sampled_at: datetime,

@@ -34,7 +34,7 @@ def parse_declared(entries: list[dict], tz: ZoneInfo) -> list[tuple[str, datetim
     for i, e in enumerate(entries, start=1):
         place = str(e.get("place") or "").strip()
         if not place:
-            raise InvalidInput(f"declared trajectory entry {i} has no place")
+            raise InvalidInput(f"declared trajectory entry {i} has no place", key="err_trajectory_place", params={"i": i})
         times = []
         for key in ("start", "end"):
             raw = e.get(key)
@@ -44,7 +44,7 @@ def parse_declared(entries: list[dict], tz: ZoneInfo) -> list[tuple[str, datetim
             try:
                 t = datetime.fromisoformat(str(raw))
             except ValueError:
-                raise InvalidInput(f"declared trajectory entry {i}: {key} {raw!r} is not an ISO time") from None
+                raise InvalidInput(f"declared trajectory entry {i}: {key} {raw!r} is not an ISO time", key="err_trajectory_time", params={"i": i, "value": raw}) from None
             times.append(t if t.tzinfo else t.replace(tzinfo=tz))
         out.append((place, times[0], times[1]))
     return out

@@ -403,14 +403,14 @@ def override_category(session: Session, risk: RiskPerson, category: str, *, reas
     actor. With the `version` the caller read, a record changed since is refused (Conflict with its current
     state)."""
     if category not in CATEGORIES:
-        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}")
+        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}", key="err_bad_category")
     if not reason.strip():
-        raise InvalidInput("an override needs a reason")
+        raise InvalidInput("an override needs a reason", key="err_reason_needed")
     if version is not None and version != risk.version:
         raise Conflict(f"risk person {risk.id} was changed by someone else (version {risk.version}, you sent "
                        f"{version}); reload and try again",
                        details=[{"id": risk.id, "version": risk.version, "category": risk.category,
-                                 "override_reason": risk.override_reason}])
+                                 "override_reason": risk.override_reason}], key="err_stale")
     before = {"category": risk.category}
     if category != risk.category:  # the earlier category stays what an earlier day counted
         now = utcnow()
@@ -429,7 +429,7 @@ def override_category(session: Session, risk: RiskPerson, category: str, *, reas
 def get_risk_person(session: Session, risk_id: int) -> RiskPerson:
     risk = session.get(RiskPerson, risk_id)
     if risk is None:
-        raise NotFound(f"unknown risk person {risk_id}")
+        raise NotFound(f"unknown risk person {risk_id}", key="err_unknown_risk_person", params={"id": risk_id})
     return risk
 
 

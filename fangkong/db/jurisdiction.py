@@ -36,7 +36,7 @@ def require_inside(session: Session, code: str | None, what: str, verb: str = "c
     if not covers(session, code):
         where = f"jurisdiction {code}" if code else "the whole deployment"
         raise Forbidden(f"{what} belongs to {where}, outside your jurisdiction ({scope_of(session)}): "
-                        f"only a user whose jurisdiction covers it may {verb} it")
+                        f"only a user whose jurisdiction covers it may {verb} it", key="err_outside_jurisdiction", params={"where": code or "", "own": scope_of(session) or ""})
 
 
 def require_city(session: Session, what: str) -> None:

@@ -8,7 +8,9 @@ from fastapi.responses import HTMLResponse
 from fangkong.db.core import utcnow
 from fangkong.jobs import inbox, registry, service
 from fangkong.kit.deps import SessionDep, SettingsDep
-from fangkong.kit.webkit import lang_of, templates
+from fangkong.kit.i18n import t
+from fangkong.kit.listexport import ExportQ, export_list, when
+from fangkong.kit.webkit import lang_of, schedule_text, templates
 
 router = APIRouter()
 
@@ -20,10 +22,19 @@ def jobs_json(session: SessionDep) -> list[dict]:
 
 
 @router.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
-def jobs_page(request: Request, session: SessionDep, settings: SettingsDep):
+def jobs_page(request: Request, session: SessionDep, settings: SettingsDep, export: ExportQ = None):
     lang = lang_of(request)
+    jobs = service.job_views(session, registry.JOBS, now=utcnow())
+    if export:   # each job's state as a file (kit/listexport.py, audited)
+        return export_list(request, session, entity="jobs", title="nav_jobs", header=[
+            "job", "job_id", "job_schedule", "job_last_run", "job_status", "job_duration", "job_next_run",
+            "job_failures", "job_error"], rows=[
+            [t(j.label, lang), j.name, schedule_text(j.schedule, lang), when(j.last_started_at, "%Y-%m-%d %H:%M:%S"),
+             t("job_running" if j.running_by else f"job_{j.last_status}" if j.last_status else "job_never", lang),
+             round(j.last_duration_s, 2) if j.last_duration_s is not None else "",
+             when(j.next_run_at, "%Y-%m-%d %H:%M:%S"), j.failures, j.last_error or ""] for j in jobs])
     response = templates.TemplateResponse(request, "jobs.html", {
-        "lang": lang, "jobs": service.job_views(session, registry.JOBS, now=utcnow()),
+        "lang": lang, "jobs": jobs,
         "failures": service.recent_failures(session, limit=20), "extra": extra_sections(session, settings)})
     if "lang" in request.query_params:
         response.set_cookie("lang", lang, samesite="lax")

@@ -82,7 +82,11 @@ def refusal_text(exc: FangkongError, lang: str) -> str:
     # a refusal of the action itself (a conflict with the record's state) is not someone else's change
     title = {409: t("form_refused", lang), 404: t("form_not_found", lang)}.get(
         exc.status_code, t(f"err_title_{exc.status_code}", lang))
-    return f"{title}: {exc.message}"
+    if lang == "en":
+        return f"{title}: {exc.message}"
+    # a refusal with no text of its own (tests/test_refusal_keys.py keeps those a page reaches keyed): not the
+    # service's English sentence on a Chinese page, but what kind of refusal it was
+    return f"{title}：{t('err_hint_other', lang)}"
 
 
 def render_form(request: Request, name: str, context: dict, state: FormState | None = None) -> HTMLResponse:

@@ -35,7 +35,7 @@ def parse_rate(text: str) -> tuple[float, int] | None:
     """"50/s burst 100" → (50.0, 100); "50/s" → (50.0, 50); "0" → None (off)."""
     m = _RATE.match(text or "")
     if not m:
-        raise InvalidInput(f"rate limit {text!r}: expected e.g. '50/s burst 100', or 0 for off")
+        raise InvalidInput(f"rate limit {text!r}: expected e.g. '50/s burst 100', or 0 for off", key="err_bad_rate", params={"value": text})
     if m.group(1) is None or float(m.group(1)) == 0:
         return None
     rate = float(m.group(1))

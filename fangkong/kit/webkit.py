@@ -52,7 +52,7 @@ templates.env.filters["in_lang"] = _in_lang
 _UNITS = {"h": "hours_short", "min": "minutes_short", "s": "seconds_short"}
 
 
-def _schedule(text: str, lang: str) -> str:
+def schedule_text(text: str, lang: str) -> str:
     """A job's schedule (fangkong.protocol.schedule: "every 10 min", "daily 02:00") in the page's language."""
     if lang == "en":
         return text
@@ -63,7 +63,7 @@ def _schedule(text: str, lang: str) -> str:
     return text
 
 
-templates.env.filters["schedule"] = _schedule
+templates.env.filters["schedule"] = schedule_text
 # masked unless this request unmasked personal data (permission + reason, audited: fangkong.kit.pii)
 templates.env.filters["mask_name"] = pii.name
 templates.env.filters["mask_phone"] = pii.phone

@@ -216,7 +216,7 @@ _COUNTERS = {"release": "released", "step_down": "stepped_down", "upgrade": "upg
 def get_test(session: Session, test_id: int) -> TestTask:
     task = session.get(TestTask, test_id)
     if task is None:
-        raise NotFound(f"unknown test {test_id}")
+        raise NotFound(f"unknown test {test_id}", key="err_unknown_test", params={"id": test_id})
     return task
 
 

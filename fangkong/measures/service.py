@@ -228,13 +228,13 @@ def check_version(m: Measure, version: int | None) -> None:
         raise Conflict(f"measure {m.id} was changed by someone else (version {m.version}, you sent {version}); "
                        "reload and try again",
                        details=[{"id": m.id, "version": m.version, "status": m.status, "kind": m.kind,
-                                 "end_at": m.end_at.isoformat()}])
+                                 "end_at": m.end_at.isoformat()}], key="err_stale")
 
 
 def get_measure(session: Session, measure_id: int) -> Measure:
     m = session.get(Measure, measure_id)
     if m is None:
-        raise NotFound(f"unknown measure {measure_id}")
+        raise NotFound(f"unknown measure {measure_id}", key="err_unknown_measure", params={"id": measure_id})
     return m
 
 
@@ -249,9 +249,9 @@ def record_test_result(session: Session, task: TestTask, result: str, *, at: dat
     """A scheduled test's result; a second, different result for the same test is a conflict to review."""
     actor = acting(session)
     if result not in TEST_RESULTS or result == TestResult.PENDING:
-        raise InvalidInput(f"result must be one of {', '.join(TEST_RESULTS[1:])}")
+        raise InvalidInput(f"result must be one of {', '.join(TEST_RESULTS[1:])}", key="err_bad_result")
     if task.result not in (TestResult.PENDING, result):
-        raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten")
+        raise InvalidInput(f"test {task.id} already has result {task.result}; not overwritten", key="err_result_exists", params={"id": task.id})
     task.result, task.result_at = result, at
     audit(session, actor, "test.result", "test_task", task.id, after={"result": result})
     if result == TestResult.INVALID:

@@ -19,5 +19,5 @@ def get_person(session: Session, person_id: str) -> Person:
         person = session.scalar(select(Person).join(PersonSourceKey, PersonSourceKey.person_fk == Person.id)
                                 .where(PersonSourceKey.key == person_id))
     if person is None:
-        raise NotFound(f"unknown person {person_id!r}")
+        raise NotFound(f"unknown person {person_id!r}", key="err_unknown_person", params={"person": person_id})
     return person

@@ -158,12 +158,12 @@ def merge(session: Session, survivor: Person, merged: Person, *, reason: str, no
     the session's actor (fangkong.db.scope.acting)."""
     actor = acting(session)
     if survivor.id == merged.id:
-        raise InvalidInput(f"cannot merge person {survivor.person_id} with themself")
+        raise InvalidInput(f"cannot merge person {survivor.person_id} with themself", key="err_merge_self")
     if not reason or not reason.strip():
-        raise InvalidInput("a merge needs a reason")
+        raise InvalidInput("a merge needs a reason", key="err_reason_needed")
     if survivor.id_number and merged.id_number and survivor.id_number != merged.id_number:
         raise Conflict(f"{survivor.person_id} and {merged.person_id} have different resident ID numbers "
-                       f"({mask(survivor.id_number)}, {mask(merged.id_number)}): not the same person, not merged")
+                       f"({mask(survivor.id_number)}, {mask(merged.id_number)}): not the same person, not merged", key="err_merge_id_numbers")
     moved: dict = {}
     aside: dict = {}
     risk = {"renamed": [], "combined": []}
@@ -194,7 +194,7 @@ def merge(session: Session, survivor: Person, merged: Person, *, reason: str, no
 def get_merge(session: Session, merge_id: int) -> PersonMerge:
     m = session.get(PersonMerge, merge_id)
     if m is None:
-        raise NotFound(f"unknown merge {merge_id}")
+        raise NotFound(f"unknown merge {merge_id}", key="err_unknown_merge", params={"id": merge_id})
     return m
 
 
@@ -215,16 +215,16 @@ def unmerge(session: Session, m: PersonMerge, *, now: datetime) -> Person:
     """Undo a merge: the merged person is back with its own keys, phones and records; returns it."""
     actor = acting(session)
     if m.undone_at is not None:
-        raise Conflict(f"merge {m.id} was already undone ({m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by})")
+        raise Conflict(f"merge {m.id} was already undone ({m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by})", key="err_merge_undone", params={"id": m.id})
     later = session.scalar(select(PersonMerge).where(
         PersonMerge.id > m.id, PersonMerge.undone_at.is_(None),
         (PersonMerge.merged_id == m.survivor_id) | (PersonMerge.survivor_id == m.survivor_id)))
     if later is not None:
         raise Conflict(f"merge {later.id} ({later.merged_person_id} into {later.survivor_person_id}) came after "
-                       f"merge {m.id} and involves the same person: unmerge it first")
+                       f"merge {m.id} and involves the same person: unmerge it first", key="err_merge_later", params={"id": m.id, "later": later.id})
     survivor = session.get(Person, m.survivor_id)
     if survivor is None:
-        raise Conflict(f"survivor {m.survivor_person_id} of merge {m.id} no longer exists")
+        raise Conflict(f"survivor {m.survivor_person_id} of merge {m.id} no longer exists", key="err_merge_no_survivor", params={"id": m.id})
     session.execute(Person.__table__.insert().values({k: _dec(v) for k, v in m.merged_row.items()}))
     alias = session.get(PersonSourceKey, m.moved["_alias"])
     if alias is not None:

@@ -18,7 +18,7 @@ __all__ = ["list_reviews", "get_review", "decide_review", "review_counts"]
 
 def list_reviews(session: Session, *, status: str | None = "open", limit: int = 50, offset: int = 0) -> list[MatchReview]:
     if status is not None and status not in REVIEW_STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(REVIEW_STATUSES)}")
+        raise InvalidInput(f"status must be one of {', '.join(REVIEW_STATUSES)}", key="err_bad_state")
     q = select(MatchReview).order_by(MatchReview.score.desc(), MatchReview.id).limit(limit).offset(offset)
     if status:
         q = q.where(MatchReview.status == status)
@@ -34,7 +34,7 @@ def review_counts(session: Session) -> dict[str, int]:
 def get_review(session: Session, review_id: int) -> MatchReview:
     r = session.get(MatchReview, review_id)
     if r is None:
-        raise NotFound(f"unknown match review {review_id}")
+        raise NotFound(f"unknown match review {review_id}", key="err_unknown_review", params={"id": review_id})
     return r
 
 
@@ -44,13 +44,13 @@ def decide_review(session: Session, review: MatchReview, decision: str, *, now: 
     Decided by the session's actor (fangkong.db.scope.acting)."""
     actor = acting(session)
     if decision not in ("merge", "distinct"):
-        raise InvalidInput("decision must be merge or distinct")
+        raise InvalidInput("decision must be merge or distinct", key="err_bad_decision")
     if review.status != ReviewStatus.OPEN:
-        raise Conflict(f"match review {review.id} was already decided ({review.status} by {review.decided_by})")
+        raise Conflict(f"match review {review.id} was already decided ({review.status} by {review.decided_by})", key="err_review_decided", params={"id": review.id})
     person = session.get(Person, review.person_fk) if review.person_fk else None
     candidate = session.get(Person, review.candidate_fk) if review.candidate_fk else None
     if person is None or candidate is None or person.id == candidate.id:
-        raise Conflict(f"match review {review.id}: its persons were merged or changed since; decide it as distinct")
+        raise Conflict(f"match review {review.id}: its persons were merged or changed since; decide it as distinct", key="err_review_changed", params={"id": review.id})
     review_id = review.id
     if decision == "merge":
         merge(session, candidate, person, reason=reason or f"match review {review_id}: same person (score "

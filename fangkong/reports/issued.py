@@ -105,7 +105,7 @@ def shown(session: Session, day: date, *, tz: ZoneInfo, lang: str = "zh", versio
     if version is not None and not draft:
         pick = next((v for v in done if v.version == version), None)
         if pick is None:
-            raise InvalidInput(f"the bulletin of {day} has no version {version}")
+            raise InvalidInput(f"the bulletin of {day} has no version {version}", key="err_no_bulletin_version", params={"day": str(day), "version": version})
     else:
         pick = done[-1] if done else None
     if pick is None:

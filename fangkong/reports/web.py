@@ -133,7 +133,7 @@ def board_bulk(session: SessionDep, ids: Annotated[list[int], Form()],
                reason: Annotated[str, Form(min_length=1, max_length=500)]):
     """Bulk action: set the category of the selected risk persons, each change audited with the reason."""
     if len(ids) > 1000:
-        raise InvalidInput("at most 1000 risk persons at a time")
+        raise InvalidInput("at most 1000 risk persons at a time", key="err_bulk_limit")
     for risk_id in ids:
         contact_service.override_category(session, contact_service.get_risk_person(session, risk_id), category,
                                           reason=reason)

@@ -33,7 +33,7 @@ def deadline(step: str, start: datetime, *, settings: Settings | None = None) ->
     settings = settings or get_settings()
     clock = settings.clock()
     if step not in clock:
-        raise InvalidInput(f"unknown deadline step {step!r}")
+        raise InvalidInput(f"unknown deadline step {step!r}", key="err_internal")
     return due_at(clock[step], start, settings.zone)
 
 
@@ -43,9 +43,9 @@ def open_task(session: Session, kind: str, step: str, *, owner: Owner, start: da
               parent_fk: int | None = None, note: str | None = None) -> Task:
     """A new open task, due by the clock's deadline for `step` counted from `start` (or at `due`)."""
     if kind not in TASK_KINDS:
-        raise InvalidInput(f"unknown task kind {kind!r}")
+        raise InvalidInput(f"unknown task kind {kind!r}", key="err_internal")
     if owner.kind not in OWNER_KINDS:
-        raise InvalidInput(f"unknown owner kind {owner.kind!r}")
+        raise InvalidInput(f"unknown owner kind {owner.kind!r}", key="err_internal")
     task = Task(kind=kind, step=step, status=TaskStatus.OPEN, jurisdiction=jurisdiction,
                 owner_kind=owner.kind,
                 owner_ref=owner.ref, owner_name=owner.name, case_fk=case_fk, person_fk=person_fk,
@@ -60,7 +60,7 @@ def close_task(session: Session, task: Task, status: str, *, at: datetime,
     """Close an open task with an outcome; a closed task is never reopened or closed twice."""
     actor = acting(session)
     if status not in CLOSED:
-        raise InvalidInput(f"status must be one of {', '.join(CLOSED)}")
+        raise InvalidInput(f"status must be one of {', '.join(CLOSED)}", key="err_bad_state")
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"task {task.id} is already {task.status}", details=[task_state(task)],
                        key="task_already_closed", params={"status": f"task_{task.status}"})
@@ -76,7 +76,7 @@ def close_task(session: Session, task: Task, status: str, *, at: datetime,
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"unknown task {task_id}")
+        raise NotFound(f"unknown task {task_id}", key="err_unknown_task", params={"id": task_id})
     return task
 
 
@@ -97,7 +97,7 @@ def check_version(task: Task, version: int) -> None:
     """Optimistic locking: the caller must have seen the current version, else 409 with the current state."""
     if version != task.version:
         raise Conflict(f"task {task.id} was changed by someone else (version {task.version}, you sent {version}); "
-                       "reload and try again", details=[task_state(task)])
+                       "reload and try again", details=[task_state(task)], key="err_stale")
 
 
 def flush_versioned(session: Session, task: Task) -> None:
@@ -108,7 +108,7 @@ def flush_versioned(session: Session, task: Task) -> None:
         session.rollback()
         current = session.get(Task, task.id)
         raise Conflict(f"task {task.id} was changed by someone else at the same time; reload and try again",
-                       details=[task_state(current)] if current else []) from None
+                       details=[task_state(current)] if current else [], key="err_stale") from None
 
 
 def task_state(task: Task) -> dict:

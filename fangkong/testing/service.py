@@ -63,7 +63,7 @@ class LabImportResult(ImportResult):
 def _check_id(value: str, what: str) -> str:
     value = (value or "").strip()
     if not _ID.match(value):
-        raise InvalidInput(f"{what} {value!r} must be 1–64 letters, digits or _.:- (starting with a letter or digit)")
+        raise InvalidInput(f"{what} {value!r} must be 1–64 letters, digits or _.:- (starting with a letter or digit)", key="err_bad_id", params={"value": value})
     return value
 
 
@@ -77,11 +77,11 @@ def add_point(session: Session, point_id: str, *, name: str | None = None, commu
         require_city(session, f"sampling point {point_id} (of no community)")
     point_id = _check_id(point_id, "point id")
     if not 1 <= tables <= 1000:
-        raise InvalidInput(f"point {point_id}: tables must lie between 1 and 1000")
+        raise InvalidInput(f"point {point_id}: tables must lie between 1 and 1000", key="err_point_tables")
     old = session.scalar(select(SamplingPoint).where(SamplingPoint.point_id == point_id))
     if old is not None:
         if (old.name, old.community, old.tables) != (name, community, tables):
-            raise Conflict(f"sampling point {point_id} already exists with other data")
+            raise Conflict(f"sampling point {point_id} already exists with other data", key="err_point_exists", params={"id": point_id})
         return old
     point = SamplingPoint(point_id=point_id, name=name, community=community, tables=tables)
     session.add(point)
@@ -102,13 +102,13 @@ def add_lab(session: Session, lab_id: str, *, daily_capacity: int, kind: str = "
     require_city(session, f"lab {lab_id}")
     lab_id = _check_id(lab_id, "lab id")
     if kind not in LAB_KINDS:
-        raise InvalidInput(f"lab kind must be one of {', '.join(LAB_KINDS)}")
+        raise InvalidInput(f"lab kind must be one of {', '.join(LAB_KINDS)}", key="err_bad_lab_kind")
     if not 1 <= daily_capacity <= 10_000_000:
-        raise InvalidInput(f"lab {lab_id}: daily capacity must lie between 1 and 10 000 000 tubes")
+        raise InvalidInput(f"lab {lab_id}: daily capacity must lie between 1 and 10 000 000 tubes", key="err_lab_capacity")
     old = session.scalar(select(Lab).where(Lab.lab_id == lab_id))
     if old is not None:
         if (old.kind, old.daily_capacity, old.name) != (kind, daily_capacity, name):
-            raise Conflict(f"lab {lab_id} already exists with other data")
+            raise Conflict(f"lab {lab_id} already exists with other data", key="err_lab_exists", params={"id": lab_id})
         return old
     lab = Lab(lab_id=lab_id, name=name, kind=kind, daily_capacity=daily_capacity)
     session.add(lab)
@@ -132,22 +132,22 @@ def create_round(session: Session, round_id: str, *, rule: TestingRule, name: st
         require_city(session, f"round {round_id} (of the whole city)")
     round_id = _check_id(round_id, "round id")
     if kind not in ROUND_KINDS:
-        raise InvalidInput(f"round kind must be one of {', '.join(ROUND_KINDS)}")
+        raise InvalidInput(f"round kind must be one of {', '.join(ROUND_KINDS)}", key="err_bad_round_kind")
     if end_date < start_date:
-        raise InvalidInput(f"round {round_id}: end date {end_date} is before start date {start_date}")
+        raise InvalidInput(f"round {round_id}: end date {end_date} is before start date {start_date}", key="err_round_dates")
     if pool_size not in rule.pool_sizes:
         raise InvalidInput(f"round {round_id}: pool size must be one of {', '.join(map(str, rule.pool_sizes))} "
                            "(validated pools; 1 = every tube single)", key="round_r_pool",
                            params={"sizes": "、".join(map(str, rule.pool_sizes))})
     if not point_ids:
-        raise InvalidInput(f"round {round_id} has no sampling points: add at least one (--point)")
+        raise InvalidInput(f"round {round_id} has no sampling points: add at least one (--point)", key="err_round_no_points")
     points = list(session.scalars(select(SamplingPoint).where(SamplingPoint.point_id.in_(set(point_ids)))))
     unknown = sorted(set(point_ids) - {p.point_id for p in points})
     if unknown:
         raise InvalidInput(f"round {round_id}: unknown sampling point(s) {', '.join(unknown[:10])}",
                            key="round_r_points", params={"points": "、".join(unknown[:10])})
     if session.scalar(select(TestingRound.id).where(TestingRound.round_id == round_id)) is not None:
-        raise Conflict(f"round {round_id} already exists")
+        raise Conflict(f"round {round_id} already exists", key="err_round_exists", params={"id": round_id})
     rnd = TestingRound(round_id=round_id, name=name[:200], kind=kind, communities=sorted(set(communities or [])),
                        start_date=start_date, end_date=end_date, pool_size=pool_size,
                        single_tube_groups=list(rule.single_tube_groups),
@@ -163,7 +163,7 @@ def create_round(session: Session, round_id: str, *, rule: TestingRule, name: st
 def get_round(session: Session, round_id: str) -> TestingRound:
     rnd = session.scalar(select(TestingRound).where(TestingRound.round_id == round_id))
     if rnd is None:
-        raise NotFound(f"unknown round {round_id!r}")
+        raise NotFound(f"unknown round {round_id!r}", key="err_unknown_round", params={"id": round_id})
     return rnd
 
 
@@ -280,7 +280,7 @@ def plan(rule: TestingRule, *, persons: int, prevalence: float, points: int, lab
         return plan_round(rule, persons=persons, prevalence=prevalence, points=points, labs=labs,
                           single_tube_persons=single_tube_persons, pool_size=pool_size)
     except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(str(exc), key="err_bad_plan") from None
 
 
 def plan_for_round(session: Session, round_id: str, *, rule: TestingRule, prevalence: float) -> RoundPlan:
@@ -296,15 +296,22 @@ def plan_for_round(session: Session, round_id: str, *, rule: TestingRule, preval
                 single_tube_persons=key, pool_size=rnd.pool_size)
 
 
-def person_results(session: Session, person_fk: int, *, limit: int = 10) -> list[dict]:
+def person_results(session: Session, person_fk: int, *, limit: int = 10, until: datetime | None = None
+                   ) -> list[dict]:
     """One person's latest samples with their tube's result (None while pending), newest first: what a citizen
-    sees of their own tests on /me. A pooled tube's reactive result is the pool's, not yet the person's."""
-    rows = session.execute(
-        select(Sample.sampled_at, Tube.kind, Tube.members, LabResult.result, LabResult.reported_at)
-        .join(Tube, Tube.id == Sample.tube_fk).outerjoin(LabResult, LabResult.tube_fk == Tube.id)
-        .where(Sample.person_fk == person_fk).order_by(Sample.sampled_at.desc()).limit(limit))
-    return [{"sampled_at": at, "pooled": members > 1, "result": result, "reported_at": reported}
-            for at, kind, members, result, reported in rows]
+    sees of their own tests on /me. A pooled tube's reactive result is the pool's, not yet the person's.
+    `until`: as known then (samples taken by then; a result reported later is still pending)."""
+    q = (select(Sample.sampled_at, Tube.kind, Tube.members, LabResult.result, LabResult.reported_at)
+         .join(Tube, Tube.id == Sample.tube_fk).outerjoin(LabResult, LabResult.tube_fk == Tube.id)
+         .where(Sample.person_fk == person_fk).order_by(Sample.sampled_at.desc()).limit(limit))
+    if until is not None:
+        q = q.where(Sample.sampled_at <= until)
+    out = []
+    for at, _kind, members, result, reported in session.execute(q):
+        if until is not None and reported is not None and reported > until:
+            result, reported = None, None
+        out.append({"sampled_at": at, "pooled": members > 1, "result": result, "reported_at": reported})
+    return out
 
 
 def count_persons(session: Session) -> int:

@@ -18,7 +18,7 @@ from fangkong.kit.webkit import clock_today, lang_of, page_day, templates
 from fangkong.people import search
 from fangkong.protocol.times import PlannedDate
 from fangkong.reports import dashboard, issued
-from fangkong.reports.service import day_bounds
+from fangkong.reports.service import day_bounds, reading_once
 from fangkong.tasks import sla
 
 router = APIRouter(include_in_schema=False)
@@ -30,9 +30,10 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
     lang = lang_of(request)
     day = day or page_day(request)  # the header's day control: the clock's today unless a day was chosen
     # the same service as /bulletin: the issued figures of the day (or its draft), so the two pages agree
-    shown = issued.shown(session, day, tz=settings.zone, lang=lang)
+    with reading_once(session):   # the bulletin and the chart read the measures in force at D 24:00 once
+        shown = issued.shown(session, day, tz=settings.zone, lang=lang)
+        by_measure, records = dashboard.people_by_category_and_measure(session, day, tz=settings.zone)
     b = shown.figures
-    by_measure, records = dashboard.people_by_category_and_measure(session, day, tz=settings.zone)
     # the SLA board's figure: tasks open past their deadline now, or at the end of a past day
     at = min(utcnow(), day_bounds(day, settings.zone)[1])
     overdue = sla.overdue_at(session, at)
@@ -40,7 +41,8 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
         "lang": lang, "b": b, "text": shown.text, "day": day, "issued": shown.issued, "records": records,
         "overdue": overdue, "overdue_now": at == utcnow() or day >= clock_today(),
         "categories": [(t(c, lang), n) for c, n in b.traced_by_category.items()],
-        "cases": case_service.list_cases(session, limit=20),
+        # the latest cases known by the day's end (declared, or sampled when not yet declared), newest first
+        "cases": case_service.case_page(session, limit=20, until=at)[1], "at": at,
         "curve": dashboard.epi_curve(session, until=day, days=14, tz=settings.zone),
         "by_measure": by_measure,
         "labels": {k: t(k, lang) for k in ("community_new", "control_new", "close", "secondary", "companion",

@@ -181,7 +181,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
     if version != inv.version:
         raise Conflict(f"investigation of case {inv.case.case_no} was changed by someone else "
                        f"(version {inv.version}, you sent {version}); reload and try again",
-                       details=[investigation_state(inv)])
+                       details=[investigation_state(inv)], key="err_stale")
     before = investigation_state(inv)
     if status is not None:
         _check_step(inv, status)
@@ -202,7 +202,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
         session.flush()
     except StaleDataError:
         raise Conflict(f"investigation of case {case_no} was changed by someone else at the same time; "
-                       "reload and try again") from None
+                       "reload and try again", key="err_stale") from None
     audit(session, acting(session), "investigation.update", "case", inv.case.case_no, before=before,
           after=investigation_state(inv))
     if inv.status == InvestigationStatus.CLOSED:
@@ -212,7 +212,7 @@ def update_investigation(session: Session, inv: Investigation, *, version: int, 
 
 def _check_step(inv: Investigation, status: str) -> None:
     if status not in INVESTIGATION_STATUSES[1:]:
-        raise InvalidInput(f"status must be one of {', '.join(INVESTIGATION_STATUSES[1:])}")
+        raise InvalidInput(f"status must be one of {', '.join(INVESTIGATION_STATUSES[1:])}", key="err_bad_investigation_status")
     if inv.status == InvestigationStatus.WAITING:
         raise Conflict(f"case {inv.case.case_no} has no team yet; its investigation cannot move on",
                        key="inv_no_team", params={"case": inv.case.case_no})
@@ -224,7 +224,7 @@ def _check_step(inv: Investigation, status: str) -> None:
 def get_investigation(session: Session, case: Case) -> Investigation:
     inv = session.scalar(select(Investigation).where(Investigation.case_fk == case.id))
     if inv is None:
-        raise NotFound(f"case {case.case_no} has no investigation yet")
+        raise NotFound(f"case {case.case_no} has no investigation yet", key="err_no_investigation", params={"case": case.case_no})
     return inv
 
 

@@ -35,7 +35,7 @@ def measure_for_link(session: Session, token: str, secret: str) -> Measure:
     measure_id = verify(token, secret)
     m = session.get(Measure, measure_id) if measure_id is not None else None
     if m is None:
-        raise NotFound("unknown or invalid check-in link")
+        raise NotFound("unknown or invalid check-in link", key="err_bad_checkin_link")
     return m
 
 

@@ -16,9 +16,11 @@ from fangkong.errors import Conflict, FangkongError
 from fangkong.kit.deps import SessionDep
 from fangkong.kit.forms import FormState, parse, refusal_text, render_form
 from fangkong.kit.i18n import t
+from fangkong.kit.listexport import ExportQ
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures.hospitals import service
 from fangkong.measures.models import EscalationStep, Hospital
+from fangkong.measures.sites.web import hospitals_export
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=200)]
@@ -69,7 +71,9 @@ def _context(request: Request, session, **states) -> dict:
 
 
 @router.get("/isolation/hospitals", response_class=HTMLResponse)
-def hospitals_page(request: Request, session: SessionDep):
+def hospitals_page(request: Request, session: SessionDep, export: ExportQ = None):
+    if export:   # the hospitals with their beds, as a file (kit/listexport.py, audited)
+        return hospitals_export(request, session, service.hospital_beds(session))
     return templates.TemplateResponse(request, "forms/hospitals.html", _context(request, session))
 
 

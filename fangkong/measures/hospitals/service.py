@@ -46,9 +46,9 @@ def add_hospital(session: Session, hospital_id: str, *, name: str, jurisdiction:
                  designated: bool = True) -> Hospital:
     require_inside(session, jurisdiction, f"hospital {hospital_id}")
     if session.scalar(select(Hospital.id).where(Hospital.hospital_id == hospital_id)):
-        raise Conflict(f"hospital {hospital_id} is already registered")
+        raise Conflict(f"hospital {hospital_id} is already registered", key="err_hospital_exists", params={"id": hospital_id})
     if not 0 <= negative_pressure_beds <= beds <= 100_000:
-        raise InvalidInput("beds must be 0–100 000 and include the negative-pressure beds")
+        raise InvalidInput("beds must be 0–100 000 and include the negative-pressure beds", key="err_hospital_beds")
     h = Hospital(hospital_id=hospital_id, name=name, jurisdiction=jurisdiction, beds=beds,
                  negative_pressure_beds=negative_pressure_beds, lat=lat, lon=lon, designated=designated)
     session.add(h)
@@ -73,11 +73,15 @@ class HospitalBeds:
         return self.hospital.negative_pressure_beds - self.negative_pressure_used
 
 
-def hospital_beds(session: Session) -> list[HospitalBeds]:
-    """Every hospital with its beds in use now (one aggregate query)."""
+def hospital_beds(session: Session, *, at: datetime | None = None) -> list[HospitalBeds]:
+    """Every hospital with its beds in use now, or at a past instant `at` (admitted by then, not discharged
+    by then: the admissions' history) (one aggregate query)."""
+    open_then = (HospitalAdmission.discharged_at.is_(None) if at is None else
+                 (HospitalAdmission.admitted_at <= at)
+                 & (HospitalAdmission.discharged_at.is_(None) | (HospitalAdmission.discharged_at > at)))
     used = {h: (n, np) for h, n, np in session.execute(
         select(HospitalAdmission.hospital_fk, func.count(), func.count().filter(HospitalAdmission.negative_pressure))
-        .where(HospitalAdmission.discharged_at.is_(None)).group_by(HospitalAdmission.hospital_fk))}
+        .where(open_then).group_by(HospitalAdmission.hospital_fk))}
     return [HospitalBeds(h, *used.get(h.id, (0, 0)))
             for h in session.scalars(select(Hospital).order_by(Hospital.hospital_id))]
 
@@ -170,10 +174,16 @@ def open_transfer(session: Session, case: Case, *, now: datetime) -> Task | None
                                   person_fk=case.person_fk)
 
 
-def active_cases(session: Session) -> int:
-    """Declared cases not discharged from hospital."""
-    discharged = exists().where(and_(HospitalAdmission.case_fk == Case.id, HospitalAdmission.discharged_at.is_not(None)))
-    return session.scalar(select(func.count(Case.id)).where(Case.status.in_(DECLARED), ~discharged)) or 0
+def active_cases(session: Session, *, at: datetime | None = None) -> int:
+    """Declared cases not discharged from hospital (now, or as of a past instant `at`: declared by then, not
+    discharged by then)."""
+    if at is None:
+        discharged = exists().where(and_(HospitalAdmission.case_fk == Case.id,
+                                         HospitalAdmission.discharged_at.is_not(None)))
+        return session.scalar(select(func.count(Case.id)).where(Case.status.in_(DECLARED), ~discharged)) or 0
+    discharged = exists().where(and_(HospitalAdmission.case_fk == Case.id, HospitalAdmission.discharged_at <= at))
+    return session.scalar(select(func.count(Case.id)).where(Case.status.in_(DECLARED), Case.declared_at <= at,
+                                                            ~discharged)) or 0
 
 
 def steps(session: Session) -> list[Step]:
@@ -182,8 +192,8 @@ def steps(session: Session) -> list[Step]:
     return [Step(r.threshold, r.action, r.beds) for r in rows] if rows else list(DEFAULT_PLAN)
 
 
-def plan(session: Session) -> PlanState:
-    return plan_state(active_cases(session), steps(session))
+def plan(session: Session, *, at: datetime | None = None) -> PlanState:
+    return plan_state(active_cases(session, at=at), steps(session))
 
 
 def set_step(session: Session, threshold: int, *, action: str, beds: int = 0) -> EscalationStep:
@@ -191,7 +201,7 @@ def set_step(session: Session, threshold: int, *, action: str, beds: int = 0) ->
     whole city's, so only a user whose jurisdiction covers the city changes it."""
     require_city(session, "the hospital escalation plan")
     if not 0 <= threshold <= 10_000_000 or not action.strip():
-        raise InvalidInput("a step needs a threshold 0–10 000 000 and an action")
+        raise InvalidInput("a step needs a threshold 0–10 000 000 and an action", key="err_plan_step")
     step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
     if step is None:
         step = EscalationStep(threshold=threshold, action=action, beds=beds)
@@ -207,7 +217,7 @@ def remove_step(session: Session, threshold: int) -> None:
     require_city(session, "the hospital escalation plan")
     step = session.scalar(select(EscalationStep).where(EscalationStep.threshold == threshold))
     if step is None:
-        raise NotFound(f"no plan step at {threshold} cases")
+        raise NotFound(f"no plan step at {threshold} cases", key="err_no_plan_step", params={"n": threshold})
     session.delete(step)
     audit(session, acting(session), "hospital.plan_step_removed", "escalation_step", threshold)
 

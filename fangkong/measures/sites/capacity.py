@@ -35,16 +35,33 @@ class SiteOccupancy:
     staff: int
 
 
-def occupancy(session: Session, *, jurisdiction: str | None = None) -> list[SiteOccupancy]:
-    """Per site: rooms, rooms occupied and free, people assigned and arrived (aggregate queries)."""
-    rooms = {sid: (n, ins, occ, free) for sid, n, ins, occ, free in session.execute(
-        select(Room.site_fk, func.count(), func.sum(sql_case((Room.in_service, 1), else_=0)),
-               func.sum(sql_case((Room.occupants > 0, 1), else_=0)),
-               func.sum(sql_case(((Room.in_service) & (Room.occupants == 0), 1), else_=0)))
-        .group_by(Room.site_fk))}
-    people = {sid: (n, arr) for sid, n, arr in session.execute(
-        select(Room.site_fk, func.count(), func.count(RoomStay.arrived_at)).join(Room, Room.id == RoomStay.room_fk)
-        .where(RoomStay.left_at.is_(None)).group_by(Room.site_fk))}
+def occupancy(session: Session, *, jurisdiction: str | None = None, at: datetime | None = None
+              ) -> list[SiteOccupancy]:
+    """Per site: rooms, rooms occupied and free, people assigned and arrived (aggregate queries). `at` (a past
+    instant, the pages' day control): occupied, assigned and arrived from the room stays' history then (a stay
+    from its assignment until its person left); the rooms in service and the sites' status are those of now
+    (their changes keep no history)."""
+    if at is None:
+        rooms = {sid: (n, ins, occ, free) for sid, n, ins, occ, free in session.execute(
+            select(Room.site_fk, func.count(), func.sum(sql_case((Room.in_service, 1), else_=0)),
+                   func.sum(sql_case((Room.occupants > 0, 1), else_=0)),
+                   func.sum(sql_case(((Room.in_service) & (Room.occupants == 0), 1), else_=0)))
+            .group_by(Room.site_fk))}
+        people = {sid: (n, arr) for sid, n, arr in session.execute(
+            select(Room.site_fk, func.count(), func.count(RoomStay.arrived_at)).join(Room, Room.id == RoomStay.room_fk)
+            .where(RoomStay.left_at.is_(None)).group_by(Room.site_fk))}
+    else:
+        held = (RoomStay.assigned_at <= at) & (RoomStay.left_at.is_(None) | (RoomStay.left_at > at))
+        taken = select(RoomStay.room_fk).where(held).distinct().subquery()
+        busy = taken.c.room_fk.is_not(None)
+        rooms = {sid: (n, ins, occ, free) for sid, n, ins, occ, free in session.execute(
+            select(Room.site_fk, func.count(), func.sum(sql_case((Room.in_service, 1), else_=0)),
+                   func.sum(sql_case((busy, 1), else_=0)),
+                   func.sum(sql_case(((Room.in_service) & ~busy, 1), else_=0)))
+            .outerjoin(taken, taken.c.room_fk == Room.id).group_by(Room.site_fk))}
+        people = {sid: (n, arr) for sid, n, arr in session.execute(
+            select(Room.site_fk, func.count(), func.count(sql_case((RoomStay.arrived_at <= at, 1))))
+            .join(Room, Room.id == RoomStay.room_fk).where(held).group_by(Room.site_fk))}
     out = []
     for site in session.scalars(select(IsolationSite).order_by(IsolationSite.site_id)):
         if jurisdiction and not site.jurisdiction.startswith(jurisdiction):

@@ -186,7 +186,7 @@ def arrive(request: Request, session: SessionDep, settings: SettingsDep, stay_id
     lang = lang_of(request)
     stay = _stay_of(session, stay_id)
     if stay is None or stay.person is None:
-        raise NotFound(f"no room stay {stay_id}")
+        raise NotFound(f"no room stay {stay_id}", key="err_unknown_stay", params={"id": stay_id})
     form, state = parse(ArriveForm, {"at": at, "seen": seen}, lang)
     if form is not None:
         now = utcnow()

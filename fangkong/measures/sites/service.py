@@ -40,7 +40,7 @@ _CENTRALIZED = "centralized_isolation"
 def get_site(session: Session, site_id: str) -> IsolationSite:
     site = session.scalar(select(IsolationSite).where(IsolationSite.site_id == site_id))
     if site is None:
-        raise NotFound(f"unknown site {site_id!r}")
+        raise NotFound(f"unknown site {site_id!r}", key="err_unknown_site", params={"id": site_id})
     return site
 
 

@@ -79,13 +79,13 @@ def record_outcome(session: Session, task: Task, outcome: str, *, jurisdiction: 
     `moved` forwards the person to the community they moved to; `wrong_person` withdraws the measure the
     task placed them under. Returns the closed task."""
     if task.kind != TaskKind.VERIFICATION:
-        raise InvalidInput(f"task {task.id} is a {task.kind} task, not a verification")
+        raise InvalidInput(f"task {task.id} is a {task.kind} task, not a verification", key="err_not_verification", params={"id": task.id})
     task_service.check_jurisdiction(task, jurisdiction)
     task_service.check_version(task, version)
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}", key="err_bad_outcome")
     if at < task.started_at:
-        raise InvalidInput(f"outcome time {at.isoformat()} is before the task began ({task.started_at.isoformat()})")
+        raise InvalidInput(f"outcome time {at.isoformat()} is before the task began ({task.started_at.isoformat()})", key="err_outcome_before_task")
     if outcome == VerificationOutcome.MOVED and not (to_community and to_community.isdigit() and 6 <= len(to_community) <= 12):
         raise InvalidInput("a person who moved is forwarded: give the community code they moved to (to_community)",
                            key="verify_need_to_community")

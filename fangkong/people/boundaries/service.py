@@ -31,14 +31,14 @@ MAX_BYTES = 200 * 1024 * 1024
 
 def _read(path: Path) -> str:
     if not path.is_file():
-        raise InvalidInput(f"{path.name}: no such file")
+        raise InvalidInput(f"{path.name}: no such file", key="err_file_missing", params={"file": path.name})
     if path.stat().st_size > MAX_BYTES:
-        raise InvalidInput(f"{path.name}: larger than {MAX_BYTES // 1024 // 1024} MB")
+        raise InvalidInput(f"{path.name}: larger than {MAX_BYTES // 1024 // 1024} MB", key="err_file_large", params={"file": path.name, "mb": MAX_BYTES // 1024 // 1024})
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"{path.name}:{line}: not UTF-8") from None
+        raise InvalidInput(f"{path.name}:{line}: not UTF-8", key="err_file_utf8", params={"file": path.name, "line": line}) from None
 
 
 def _same(b: Boundary, s: BoundaryShape) -> bool:
