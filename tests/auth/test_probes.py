@@ -117,6 +117,8 @@ def probe_world(server, world):  # noqa: F811
     return {"ids": ids, "marks": [m for m in marks if m], "venues": set(venues)}
 
 
+# ~20 s (schemathesis drawing ~300 cases, 1 000 probes over a live server): in `make test`, not test-fast
+@pytest.mark.slow
 @pytest.mark.both_stores
 def test_openapi_probes_anonymous_and_cross_district(server, probe_world, capsys):  # noqa: F811
     ids, marks, venues = probe_world["ids"], probe_world["marks"], probe_world["venues"]

@@ -51,7 +51,7 @@ def _figures(day: str) -> dict:
     return json.loads(ok("reports", "bulletin", "--date", day, "--format", "json", "--draft"))
 
 
-def test_inbound_request_places_the_stated_category_at_once_and_at_the_door(env, tmp_path, monkeypatch):
+def test_inbound_request_places_the_stated_category_at_once_and_at_the_door(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-12T09:00+08:00")
     ok("import", city(tmp_path / "city"))
     assert code("P00003")["colour"] == "green"
@@ -90,7 +90,7 @@ def test_inbound_request_places_the_stated_category_at_once_and_at_the_door(env,
     assert _figures("2022-03-12")["isolation_in_site"] == 2     # as of its day: the withdrawal came later
 
 
-def test_the_door_check_queue_withdraws_the_requests_obligation_alone(env, tmp_path, monkeypatch):
+def test_the_door_check_queue_withdraws_the_requests_obligation_alone(rollback_env, tmp_path, monkeypatch):
     """The door check recorded on the community's verification queue (the measures domain's route) withdraws the
     request's obligation alone: a wrong person's other obligations with no case behind them stay."""
     at(monkeypatch, "2022-03-12T09:00+08:00")
@@ -116,7 +116,7 @@ def test_the_door_check_queue_withdraws_the_requests_obligation_alone(env, tmp_p
     assert code("P00003")["reasons"] == ["arrival_medium"]
 
 
-def test_the_eighth_edition(env, tmp_path, monkeypatch):
+def test_the_eighth_edition(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "8")
     at(monkeypatch, "2022-03-12T09:00+08:00")
     ok("import", city(tmp_path / "city"))
@@ -129,7 +129,7 @@ def test_the_eighth_edition(env, tmp_path, monkeypatch):
     assert code("P00005")["colour"] == "yellow"
 
 
-def test_the_twenty_measures_identify_no_secondary_contact(env, tmp_path, monkeypatch):
+def test_the_twenty_measures_identify_no_secondary_contact(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "20")
     at(monkeypatch, "2022-12-01T09:00+08:00")
     ok("import", city(tmp_path / "city"))
@@ -145,7 +145,7 @@ def test_the_twenty_measures_identify_no_secondary_contact(env, tmp_path, monkey
     assert obligations("P00005") == [] and code("P00005")["colour"] == "green"
 
 
-def test_a_case_is_never_placed(env, tmp_path, monkeypatch):
+def test_a_case_is_never_placed(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-12T09:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("case", "declare", "P00003", "--sampled-at", "2022-03-11T08:00")

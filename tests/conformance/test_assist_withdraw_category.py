@@ -46,7 +46,7 @@ def _rows() -> dict[str, AssistPerson]:
         return {p.name: p.id for p in s.scalars(select(AssistPerson))}
 
 
-def test_one_person_withdrawn_the_category_per_person_and_the_door_checks_community(env, tmp_path, monkeypatch):
+def test_one_person_withdrawn_the_category_per_person_and_the_door_checks_community(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-12T09:00+08:00")
     ok("import", city(tmp_path / "city"))
     bad = write_csv(tmp_path / "bad.csv", [_row(name="人3", id_number=_id_of(3), category="密接的密接")], COLS)
@@ -95,7 +95,7 @@ def test_one_person_withdrawn_the_category_per_person_and_the_door_checks_commun
     assert sorted(r["category"] for r in csv.DictReader(io.StringIO(exported))) == ["close", "close", "secondary"]
 
 
-def test_outbound_requests_state_the_category_in_its_own_column(env, tmp_path, monkeypatch):
+def test_outbound_requests_state_the_category_in_its_own_column(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     case = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

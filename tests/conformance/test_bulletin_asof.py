@@ -59,7 +59,7 @@ def _lower_then_lift_the_sealed_zone():
         assert sealed.status == "lifted"
 
 
-def test_a_past_bulletin_printed_again_is_the_text_issued(env, tmp_path, monkeypatch):
+def test_a_past_bulletin_printed_again_is_the_text_issued(rollback_env, tmp_path, monkeypatch):
     traced_case(tmp_path)
     _approve_all(at(2022, 3, 12, 9))
     _clock(monkeypatch, "2022-03-12T20:00+08:00")

@@ -31,7 +31,7 @@ def _figures(day: str) -> dict:
     return json.loads(r.stdout)
 
 
-def test_found_under_control_is_decided_at_sampling(env, tmp_path, monkeypatch):
+def test_found_under_control_is_decided_at_sampling(rollback_env, tmp_path, monkeypatch):
     # 03-11: P00001 (龙城花园) sampled 08:00, declared 20:30, traced 21:00: P00002 (same household) a close contact
     traced_case(tmp_path)
     with unit_of_work() as s:
@@ -64,7 +64,7 @@ def test_found_under_control_is_decided_at_sampling(env, tmp_path, monkeypatch):
         in en
 
 
-def test_a_case_sampled_under_a_measure_is_found_under_control(env, tmp_path, monkeypatch):
+def test_a_case_sampled_under_a_measure_is_found_under_control(rollback_env, tmp_path, monkeypatch):
     traced_case(tmp_path)
     with unit_of_work() as s:
         # P00002, a close contact since 03-11 21:00, swabbed at the site on 03-12 08:00 and declared at 12:00

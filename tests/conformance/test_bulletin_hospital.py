@@ -23,7 +23,7 @@ def at(*args):
     return datetime(*args, tzinfo=TZ)
 
 
-def test_hospital_counts_are_admissions_in_force_at_the_days_end(env, tmp_path, monkeypatch):
+def test_hospital_counts_are_admissions_in_force_at_the_days_end(rollback_env, tmp_path, monkeypatch):
     import_people(tmp_path / "city", n=6)
     with unit_of_work() as s:
         h = hospitals.add_hospital(s, "H01", name="省人民医院", jurisdiction="140105", beds=10)

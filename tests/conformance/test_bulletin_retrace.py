@@ -24,7 +24,7 @@ def _figures(day: date) -> dict:
         return issued.shown(s, day, tz=TZ, draft=True).figures.as_dict()
 
 
-def test_a_re_trace_on_a_later_day_does_not_change_an_earlier_days_bulletin(env, tmp_path, monkeypatch):
+def test_a_re_trace_on_a_later_day_does_not_change_an_earlier_days_bulletin(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     case = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at", "2022-03-11T20:00")

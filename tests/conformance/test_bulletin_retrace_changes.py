@@ -33,7 +33,7 @@ def _categories() -> dict[str, str]:
         return {w.removeprefix("p:"): c for w, c in s.execute(select(RiskPerson.who, RiskPerson.category))}
 
 
-def test_a_re_trace_that_drops_and_recategorizes_leaves_earlier_days_as_they_were(env, tmp_path, monkeypatch):
+def test_a_re_trace_that_drops_and_recategorizes_leaves_earlier_days_as_they_were(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     case = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

@@ -17,7 +17,7 @@ from fangkong.people.models import Person
 from fangkong.tasks.models import Task
 
 
-def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(env, tmp_path, monkeypatch):
+def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     first = ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at", "2022-03-11T20:00")
@@ -43,7 +43,7 @@ def test_a_case_met_by_another_cases_trace_is_a_chain_edge_not_a_contact(env, tm
     assert code("P00003") == {"colour": "red", "reasons": ["case"], "changes_at": None}
 
 
-def test_whom_a_case_met_is_not_another_cases_secondary_contact(env, tmp_path, monkeypatch):
+def test_whom_a_case_met_is_not_another_cases_secondary_contact(rollback_env, tmp_path, monkeypatch):
     """P00002, household member of the case P00001, is declared too: P00001 is a chain edge of his trace, so the
     people P00001 met (his own close contacts, P00003 at V1) are not P00002's secondary contacts, and P00003, met
     by P00003's trace through P00001, does not make P00002 his (issue 23: cases are never risk persons, and
@@ -64,7 +64,7 @@ def test_whom_a_case_met_is_not_another_cases_secondary_contact(env, tmp_path, m
                                                                          "P00005": "overlap"}
 
 
-def test_a_case_met_only_in_a_grid_cell_is_a_companion_chain_edge(env, tmp_path, monkeypatch):
+def test_a_case_met_only_in_a_grid_cell_is_a_companion_chain_edge(rollback_env, tmp_path, monkeypatch):
     """A bad day: P00007, whose phone shared a cell with P00001's for an hour (a space-time companion,
     nothing closer), is declared the same day. Tracing P00001 then stores him as a chain edge of category
     companion, not as a risk person (bench/trace.py at 200 000 persons with 30 declared: the baseline, which
@@ -82,7 +82,7 @@ def test_a_case_met_only_in_a_grid_cell_is_a_companion_chain_edge(env, tmp_path,
     assert edges == {(first, other, "companion")}  # the earlier-declared case is the likely source (rules.md)
 
 
-def test_the_bulletin_does_not_count_a_case_met_as_a_contact(env, tmp_path, monkeypatch):
+def test_the_bulletin_does_not_count_a_case_met_as_a_contact(rollback_env, tmp_path, monkeypatch):
     """Reproduction 1, the bulletin's part: the index case met by the second case's trace was counted under 密接,
     集中隔离 and 结果待出."""
     at(monkeypatch, "2022-03-11T21:00+08:00")

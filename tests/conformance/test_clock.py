@@ -35,7 +35,7 @@ def test_the_clock_starts_at_fangkong_now_and_runs_on(monkeypatch):
     assert abs(utcnow() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
-def test_a_cli_drill_records_and_reports_as_of_its_day(env, tmp_path, monkeypatch):
+def test_a_cli_drill_records_and_reports_as_of_its_day(rollback_env, tmp_path, monkeypatch):
     import_people(tmp_path / "city", n=4)
     _drill(monkeypatch)
     r = fk("case", "declare", "P00001", "--sampled-at", "2022-03-12T08:00")

@@ -606,6 +606,8 @@ def _fresh_store(tmp_path_factory) -> None:
     get_engine.cache_clear()
 
 
+# ~12 s on a quiet machine (twelve runs of an outbreak's fortnight): `make test` runs it, test-fast does not
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("FANGKONG_PROPERTY_EXAMPLES", "8")), deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck),
           phases=[p for p in Phase if p != Phase.shrink or not os.environ.get("FANGKONG_PROPERTY_NO_SHRINK")])

@@ -19,7 +19,7 @@ def _admitted(tmp_path, monkeypatch) -> str:
     return case
 
 
-def test_discharge_needs_the_editions_samples_then_monitoring_follows(env, tmp_path, monkeypatch):
+def test_discharge_needs_the_editions_samples_then_monitoring_follows(rollback_env, tmp_path, monkeypatch):
     case = _admitted(tmp_path, monkeypatch)
     at(monkeypatch, "2022-03-20T10:00+08:00")
     r = fk("hospitals", "discharge", case)
@@ -38,7 +38,7 @@ def test_discharge_needs_the_editions_samples_then_monitoring_follows(env, tmp_p
     assert code("P00001")["colour"] == "green"
 
 
-def test_the_eighth_edition_needs_ct_40(env, tmp_path, monkeypatch):
+def test_the_eighth_edition_needs_ct_40(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "8")
     case = _admitted(tmp_path, monkeypatch)
     at(monkeypatch, "2022-03-20T10:00+08:00")

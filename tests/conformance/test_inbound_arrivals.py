@@ -43,7 +43,7 @@ def _day_tests(person_id: str, day: str) -> list[int]:
     return [i for i, d, _, _ in scheduled(person_id) if d == day]
 
 
-def test_ninth_edition_seven_plus_three_and_the_bulletin_split(env, tmp_path, monkeypatch):
+def test_ninth_edition_seven_plus_three_and_the_bulletin_split(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-12T10:00+08:00")
     ok("import", city(tmp_path / "city"))
     path = _arrivals(tmp_path, [("P00006", "2022-03-11T15:00"), ("P00007", "2022-03-12T08:00")])
@@ -97,7 +97,7 @@ def test_ninth_edition_seven_plus_three_and_the_bulletin_split(env, tmp_path, mo
     assert "Cumulative local cases: 1; cumulative imported cases: 2" in en14
 
 
-def test_eighth_edition_fourteen_plus_seven_with_double_sampling_at_release(env, tmp_path, monkeypatch):
+def test_eighth_edition_fourteen_plus_seven_with_double_sampling_at_release(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "8")
     at(monkeypatch, "2022-03-12T10:00+08:00")
     ok("import", city(tmp_path / "city"))
@@ -122,7 +122,7 @@ def test_eighth_edition_fourteen_plus_seven_with_double_sampling_at_release(env,
     assert code("P00006")["reasons"] == ["inbound"]
 
 
-def test_the_twenty_measures_five_plus_three(env, tmp_path, monkeypatch):
+def test_the_twenty_measures_five_plus_three(rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "20")
     at(monkeypatch, "2022-11-20T10:00+08:00")
     ok("import", city(tmp_path / "city"))

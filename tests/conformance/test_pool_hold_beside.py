@@ -26,7 +26,7 @@ def _hold(person_id: str, since: datetime, hours: int) -> int:
                                                        edition="9", reason="tube T000001 positive")
 
 
-def test_a_pool_hold_is_added_beside_an_overlaps_health_monitoring(env, tmp_path, monkeypatch):
+def test_a_pool_hold_is_added_beside_an_overlaps_health_monitoring(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

@@ -14,7 +14,7 @@ from fangkong.kit.clikit import unit_of_work
 from fangkong.tasks.models import Task
 
 
-def test_an_invalid_test_keeps_the_close_contact_red_until_its_re_sample_is_negative(env, tmp_path, monkeypatch):
+def test_an_invalid_test_keeps_the_close_contact_red_until_its_re_sample_is_negative(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
@@ -46,7 +46,7 @@ def test_an_invalid_test_keeps_the_close_contact_red_until_its_re_sample_is_nega
         assert s.scalar(select(Task.status).where(Task.kind == "resample")) == "done"
 
 
-def test_a_missing_test_keeps_a_secondary_contact_yellow_past_the_end(env, tmp_path, monkeypatch):
+def test_a_missing_test_keeps_a_secondary_contact_yellow_past_the_end(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

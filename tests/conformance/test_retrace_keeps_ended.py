@@ -36,7 +36,7 @@ def _negative_until(person_id: str, day: str) -> None:
             ok("measures", "result", str(test_id), "negative")
 
 
-def test_trace_release_step_down_then_re_trace_re_creates_nothing(env, tmp_path, monkeypatch):
+def test_trace_release_step_down_then_re_trace_re_creates_nothing(rollback_env, tmp_path, monkeypatch):
     case = _declare_and_trace(tmp_path, monkeypatch)
     at(monkeypatch, "2022-03-17T20:00+08:00")
     for pid in ("P00002", "P00003", "P00004", "P00005", "P00006", "P00007"):
@@ -64,7 +64,7 @@ def test_trace_release_step_down_then_re_trace_re_creates_nothing(env, tmp_path,
     assert code("P00003")["colour"] == "green"
 
 
-def test_trace_withdraw_then_re_trace_does_not_bring_the_wrong_person_back(env, tmp_path, monkeypatch):
+def test_trace_withdraw_then_re_trace_does_not_bring_the_wrong_person_back(rollback_env, tmp_path, monkeypatch):
     case = _declare_and_trace(tmp_path, monkeypatch)
     at(monkeypatch, "2022-03-11T23:00+08:00")
     with unit_of_work() as s:  # the door check: the man at P00003's address is not the one at V1
@@ -89,7 +89,7 @@ def test_trace_withdraw_then_re_trace_does_not_bring_the_wrong_person_back(env, 
                                                               Task.risk_person_fk.is_(None))) == 0
 
 
-def test_a_re_trace_keeps_the_links_an_upgrade_follows(env, tmp_path, monkeypatch):
+def test_a_re_trace_keeps_the_links_an_upgrade_follows(rollback_env, tmp_path, monkeypatch):
     case = _declare_and_trace(tmp_path, monkeypatch)
     at(monkeypatch, "2022-03-12T10:00+08:00")
     ok("trace", case)

@@ -28,7 +28,7 @@ def _own_tests_negative(person_id: str) -> None:
         ok("measures", "result", str(test_id), "negative")
 
 
-def test_the_re_sample_of_the_close_contacts_invalid_first_test_counts_for_the_release(env, tmp_path, monkeypatch):
+def test_the_re_sample_of_the_close_contacts_invalid_first_test_counts_for_the_release(rollback_env, tmp_path, monkeypatch):
     _traced(tmp_path, monkeypatch)
     day1, day2, *_ = scheduled("P00003")
     at(monkeypatch, "2022-03-12T10:00+08:00")
@@ -44,7 +44,7 @@ def test_the_re_sample_of_the_close_contacts_invalid_first_test_counts_for_the_r
 
 
 def test_a_secondary_contact_stays_yellow_while_his_close_contacts_first_tests_refuse_his_release(
-        env, tmp_path, monkeypatch):
+        rollback_env, tmp_path, monkeypatch):
     _traced(tmp_path, monkeypatch)
     day1, day2, *_ = scheduled("P00003")
     at(monkeypatch, "2022-03-12T10:00+08:00")

@@ -22,7 +22,7 @@ def zone_city(folder):
     return write_city(folder, persons, [venue("V1"), venue("V2", "shop"), venue("R1", "residential")], visits, dwells)
 
 
-def test_a_sealed_zone_adds_to_a_secondary_contacts_obligation_and_the_upgrade_still_comes(env, tmp_path,
+def test_a_sealed_zone_adds_to_a_secondary_contacts_obligation_and_the_upgrade_still_comes(rollback_env, tmp_path,
                                                                                           monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", zone_city(tmp_path / "city"))

@@ -54,7 +54,7 @@ def _zone(s, month: int):
         zone_service.approve(s, z, edition=E9, tz=TZ, now=at(2022, month, 10, 9))
 
 
-def test_after_the_star_was_removed_a_zone_in_the_city_fails_no_one(env, tmp_path):
+def test_after_the_star_was_removed_a_zone_in_the_city_fails_no_one(rollback_env, tmp_path):
     assert fk("import", _city(tmp_path / "city", 7)).exit_code == 0
     with unit_of_work() as s:
         _zone(s, 7)
@@ -64,7 +64,7 @@ def test_after_the_star_was_removed_a_zone_in_the_city_fails_no_one(env, tmp_pat
         assert not r.travel_card[0]["risk_area"]
 
 
-def test_before_the_star_was_removed_the_starred_city_fails(env, tmp_path):
+def test_before_the_star_was_removed_the_starred_city_fails(rollback_env, tmp_path):
     assert fk("import", _city(tmp_path / "city", 6)).exit_code == 0
     with unit_of_work() as s:
         _zone(s, 6)
@@ -73,7 +73,7 @@ def test_before_the_star_was_removed_the_starred_city_fails(env, tmp_path):
         assert not r.passed and r.reasons == ["risk_city:太原市"]
 
 
-def test_the_proof_counts_from_the_sample_and_needs_its_result(env, tmp_path):
+def test_the_proof_counts_from_the_sample_and_needs_its_result(rollback_env, tmp_path):
     assert fk("import", _city(tmp_path / "city", 7)).exit_code == 0
     with unit_of_work() as s:
         # swabbed 07-09 10:00, the result came back only 07-11 13:00: at 12:00 there was no proof yet

@@ -20,7 +20,7 @@ from fangkong.tasks.models import Task
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def test_an_upgrade_through_a_withdrawn_contact_is_withdrawn_with_him(env, tmp_path, monkeypatch):
+def test_an_upgrade_through_a_withdrawn_contact_is_withdrawn_with_him(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

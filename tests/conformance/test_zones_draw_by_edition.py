@@ -58,7 +58,7 @@ def _approve_all() -> None:
 
 @pytest.mark.parametrize("edition", ["8", "9"])
 def test_editions_8_and_9_seal_the_compound_control_visits_and_the_rest_of_the_district_is_low(
-        env, tmp_path, monkeypatch, edition):
+        rollback_env, tmp_path, monkeypatch, edition):
     monkeypatch.setenv("FANGKONG_EDITION", edition)
     _trace(monkeypatch, tmp_path / "city")
     zones = _zones()
@@ -82,7 +82,7 @@ def test_editions_8_and_9_seal_the_compound_control_visits_and_the_rest_of_the_d
 
 
 def test_the_20_measures_draw_high_by_building_and_low_as_the_rest_of_the_district_with_no_medium(
-        env, tmp_path, monkeypatch):
+        rollback_env, tmp_path, monkeypatch):
     monkeypatch.setenv("FANGKONG_EDITION", "20")
     _trace(monkeypatch, tmp_path / "city")
     zones = _zones()
@@ -134,7 +134,7 @@ def test_the_20_measures_draw_high_by_building_and_low_as_the_rest_of_the_distri
     assert "当日新增高风险区0个，解除1个；目前高风险区0个、低风险区0个" in text
 
 
-def test_an_opaque_home_cell_is_sealed_and_its_ring_is_skipped_with_a_warning(env, tmp_path, monkeypatch):
+def test_an_opaque_home_cell_is_sealed_and_its_ring_is_skipped_with_a_warning(rollback_env, tmp_path, monkeypatch):
     """Issue 27's city: the carrier names its cells (G035031); the case has no compound and no community."""
     monkeypatch.setenv("FANGKONG_EDITION", "9")
     folder = tmp_path / "city"

@@ -32,7 +32,7 @@ def _sealed() -> str:
 
 
 def test_a_round_covers_each_resident_tested_or_accounted_for_and_lifting_waits_for_residents_results(
-        env, tmp_path, monkeypatch):
+        rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-11T21:00+08:00")
     ok("import", city(tmp_path / "city"))
     ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
@@ -77,7 +77,7 @@ def test_a_round_covers_each_resident_tested_or_accounted_for_and_lifting_waits_
     assert code("P00002")["colour"] == "green"
 
 
-def test_a_derived_round_names_the_residents_it_did_not_test(env, tmp_path, monkeypatch):
+def test_a_derived_round_names_the_residents_it_did_not_test(rollback_env, tmp_path, monkeypatch):
     """The residents' own daily zone tests make the round; a resident with no test that day (his zone measure was
     ended: he moved out) is named until he is accounted for."""
     at(monkeypatch, "2022-03-11T21:00+08:00")

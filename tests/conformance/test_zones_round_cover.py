@@ -22,7 +22,7 @@ def at(*args):
     return datetime(*args, tzinfo=TZ)
 
 
-def test_a_round_must_cover_the_zones_residents(env, tmp_path):
+def test_a_round_must_cover_the_zones_residents(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         sealed = next(z for z in zone_service.list_zones(s) if z.level == "sealed")
