@@ -80,7 +80,7 @@ def _derive(store, person_id: str, edition_name: str, tz: ZoneInfo, now: datetim
         "SELECT p.id, p.person_id FROM person p JOIN person_source_key k ON k.person_fk = p.id WHERE k.key = ?",
         (person_id,))
     if not found:
-        raise NotFound(f"unknown person {person_id!r}")
+        raise NotFound(f"unknown person {person_id!r}", key="err_unknown_person", params={"person": person_id})
     fk = found[0].id
     cases = _times(store.rows('SELECT id, person_fk, status, case_no, reported_at, declared_at FROM "case" '
                               "WHERE person_fk = ? ORDER BY id", (fk,)), "reported_at", "declared_at")
