@@ -26,13 +26,12 @@ import random
 import shutil
 import statistics
 import sys
-import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, free_port, machine, point_settings
+from common import OUT, machine, page_store, serve_api
 
 PASSWORD = "bench-" + "k7P" * 8
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -227,25 +226,14 @@ def main() -> None:
     folder = args.dir or OUT / f"map-chains-{args.cases}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    point_settings(folder)
-    os.environ["FANGKONG_DEMO"] = "1"   # generated data: the server may start with the demo secret
+    page_store(folder)
     import httpx
-    import uvicorn
 
-    from fangkong.db.migrate import upgrade
-    from fangkong.settings import get_settings
-
-    upgrade(get_settings().database_url)
     t0 = time.perf_counter()
     built = build(folder, args.persons, args.cases, args.contacts)
     print(f"machine: {machine()}; load {os.getloadavg()[0]:.2f}; store: SQLite; built {built} in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=srv.run, daemon=True).start()
-    while not srv.started:
-        time.sleep(0.05)
-    base_url = f"http://127.0.0.1:{port}"
+    srv, base_url = serve_api()
     with httpx.Client(base_url=base_url, timeout=120) as client:
         token = client.post("/api/auth/token", json={"username": "bench-admin", "password": PASSWORD}).json()
         head = {"Authorization": f"Bearer {token['access_token']}"}

@@ -16,18 +16,16 @@ with lab results, 44 zones.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OUT, free_port, machine, point_settings
+from common import OUT, machine, page_store, serve_api
 from ops_data import build_ops
 
 
@@ -123,18 +121,13 @@ def main() -> None:
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    point_settings(folder)
-    os.environ["FANGKONG_DEMO"] = "1"   # generated data: the server may start with the demo secret
+    page_store(folder)
     import httpx
-    import uvicorn
 
     from fangkong.auth import service as auth_service
-    from fangkong.db.migrate import upgrade
     from fangkong.db.scope import acting_as
     from fangkong.kit.clikit import unit_of_work
-    from fangkong.settings import get_settings
 
-    upgrade(get_settings().database_url)
     t0 = time.perf_counter()
     if keep:
         ops = built.read_text().strip() + " (kept from an earlier run)"
@@ -156,11 +149,7 @@ def main() -> None:
     citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
     print(f"machine: {machine()}; store: SQLite; built {args.persons:,} persons, {args.risk:,} risk persons, "
           f"measures and 3 tests each, {ops}; build {time.perf_counter() - t0:.0f} s")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config("fangkong.api:app", host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=srv.run, daemon=True).start()
-    while not srv.started:
-        time.sleep(0.05)
+    srv, base_url = serve_api()
     pages = ["/?day=2022-03-14", "/risk-persons", "/risk-persons?category=secondary&page=40",
              "/risk-persons?community=140105000007&sort=deadline", "/risk-persons?overdue=true",
              "/cases/C000001", "/cases/C000001?category=secondary&page=20", "/bulletin?day=2022-03-14",
@@ -177,7 +166,7 @@ def main() -> None:
     # first = the warm-up request: for /testing/progress it is the one that counts the round (then kept 60 s)
     print(f"{'page':58} {'median ms':>10} {'max ms':>8} {'first ms':>9}")
     worst = 0.0
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=auth) as client:
+    with httpx.Client(base_url=base_url, timeout=120, headers=auth) as client:
         for url in pages:
             t = time.perf_counter()
             client.headers.update(citizen if url.startswith("/me") else auth)
@@ -195,7 +184,7 @@ def main() -> None:
         t = time.perf_counter()
         naive_board(s, page=40)
         naive = (time.perf_counter() - t) * 1000
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=auth) as client:
+    with httpx.Client(base_url=base_url, timeout=120, headers=auth) as client:
         t = time.perf_counter()
         client.get("/risk-persons?category=secondary&page=40")
         ours = (time.perf_counter() - t) * 1000

@@ -6,6 +6,7 @@ shown with what it is now, not overwritten."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated
 
@@ -99,6 +100,22 @@ def _now_as(what: str, row, lang: str) -> list[tuple[str, str, str]]:
     return [(what, t("rooms_no_room", lang), now.strip())]
 
 
+def _register(session, lang: str, state: FormState, model, key: str, record_id: str,
+              add: Callable[[], object], field_of: Callable[[FangkongError], str]) -> FormState:
+    """`add()`, the service's call, registers the record: done. Refused, with a record of that id registered
+    meanwhile (a Conflict): what it is now; any other refusal stands beside the field `field_of` names."""
+    try:
+        return FormState(done=getattr(add(), key))
+    except FangkongError as exc:
+        session.rollback()
+        old = session.query(model).filter_by(**{key: record_id}).one_or_none()
+        if isinstance(exc, Conflict) and old is not None:
+            state.stale = _now_as(record_id, old, lang)
+        else:
+            state.errors[field_of(exc)] = refusal_text(exc, lang)
+        return state
+
+
 def _answer(request, session, settings, name: str, state: FormState) -> HTMLResponse:
     return render_form(request, "forms/testing_setup_body.html",
                        _context(request, session, settings, **{name: state}), state=state)
@@ -112,16 +129,10 @@ def add_point(request: Request, session: SessionDep, settings: SettingsDep, poin
     form, state = parse(PointForm, {"point_id": point_id, "name": name, "community": community, "tables": tables},
                         lang)
     if form is not None:
-        try:
-            service.add_point(session, form.point_id, name=form.name, community=form.community, tables=form.tables)
-            state = FormState(done=form.point_id)
-        except FangkongError as exc:
-            session.rollback()
-            old = session.query(SamplingPoint).filter_by(point_id=form.point_id).one_or_none()
-            if isinstance(exc, Conflict) and old is not None:
-                state.stale = _now_as(form.point_id, old, lang)
-            else:
-                state.errors["community" if form.community else "point_id"] = refusal_text(exc, lang)
+        state = _register(session, lang, state, SamplingPoint, "point_id", form.point_id,
+                          lambda: service.add_point(session, form.point_id, name=form.name,
+                                                    community=form.community, tables=form.tables),
+                          lambda _exc: "community" if form.community else "point_id")
     return _answer(request, session, settings, "point", state)
 
 
@@ -133,16 +144,10 @@ def add_lab(request: Request, session: SessionDep, settings: SettingsDep, lab_id
     form, state = parse(LabForm, {"lab_id": lab_id, "name": name, "kind": kind, "daily_capacity": daily_capacity},
                         lang)
     if form is not None:
-        try:
-            service.add_lab(session, form.lab_id, daily_capacity=form.daily_capacity, kind=form.kind, name=form.name)
-            state = FormState(done=form.lab_id)
-        except FangkongError as exc:
-            session.rollback()
-            old = session.query(Lab).filter_by(lab_id=form.lab_id).one_or_none()
-            if isinstance(exc, Conflict) and old is not None:
-                state.stale = _now_as(form.lab_id, old, lang)
-            else:
-                state.errors["lab_id"] = refusal_text(exc, lang)
+        state = _register(session, lang, state, Lab, "lab_id", form.lab_id,
+                          lambda: service.add_lab(session, form.lab_id, daily_capacity=form.daily_capacity,
+                                                  kind=form.kind, name=form.name),
+                          lambda _exc: "lab_id")
     return _answer(request, session, settings, "lab", state)
 
 
@@ -175,21 +180,14 @@ def create_round(request: Request, session: SessionDep, settings: SettingsDep, r
         if end < form.start_date:
             state.errors["end_date"] = t("inv_end_before_start", lang)
         elif form.confirm:
-            try:
-                rnd = service.create_round(session, form.round_id, rule=_rule(settings), name=form.name,
-                                           kind=form.kind, start_date=form.start_date, end_date=end,
-                                           point_ids=form.points, pool_size=form.pool_size,
-                                           communities=form.communities)
-                state = FormState(done=rnd.round_id)
-            except FangkongError as exc:
-                session.rollback()
-                old = session.query(TestingRound).filter_by(round_id=form.round_id).one_or_none()
-                if isinstance(exc, Conflict) and old is not None:
-                    state.stale = _now_as(form.round_id, old, lang)
-                else:
-                    field = "points" if "point" in exc.message else "pool_size" if "pool" in exc.message \
-                        else "communities" if form.communities else "round_id"
-                    state.errors[field] = refusal_text(exc, lang)
+            state = _register(
+                session, lang, state, TestingRound, "round_id", form.round_id,
+                lambda: service.create_round(session, form.round_id, rule=_rule(settings), name=form.name,
+                                             kind=form.kind, start_date=form.start_date, end_date=end,
+                                             point_ids=form.points, pool_size=form.pool_size,
+                                             communities=form.communities),
+                lambda exc: "points" if "point" in exc.message else "pool_size" if "pool" in exc.message
+                else "communities" if form.communities else "round_id")
         else:
             state.values.update(confirming=True, effect=_preview(session, settings, form))
     return _answer(request, session, settings, "round", state)
