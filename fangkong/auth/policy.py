@@ -108,7 +108,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     # the map (issue 26): the boundaries are geography, for any signed-in page that draws a map (the case page's
     # isolation readers too); the city map with its zones and venues is the zones' readers'
     ("GET", r"/map/boundaries\.json", SIGNED_IN),
-    ("GET", r"/map(/venues\.json)?", "zones:read"),
+    ("GET", r"/map(/venues\.json|/zones\.json)?", "zones:read"),
     ("GET", r"/zones/new", "zones:write"),
     ("GET", r"/zones(/.*)?", "zones:read"),
     ("POST", r"/zones/[^/]+/(approve|reject|lift)", "zones:approve"),

@@ -575,6 +575,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "map_zones_table": ("地图上的区域", "Zones on the map"),
     "map_places_n": ("场所数", "places"),
     "map_undrawn": ("无法绘制", "not drawn"),
+    "map_zones_more": ("表中只列前 500 个区域，全部见区域页 /zones", "the first 500 zones are listed; /zones lists them all"),
     "chains_title": ("全市传播链", "Transmission chains of the city"),
     "chains_from": ("确诊日期自", "declared from"),
     "chains_to": ("至", "to"),

@@ -4,10 +4,12 @@ The zones and case pages draw the same map (static/fkmap.js) with their own laye
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fangkong.cases import service as case_service
 from fangkong.contacts import service as contact_service
@@ -44,12 +46,13 @@ def map_page(request: Request, session: SessionDep, settings: SettingsDep,
              level: Annotated[str, Query(pattern=LEVEL_PATTERN)] = "district",
              case: Annotated[str | None, Query(max_length=20, pattern=r"^[\w-]*$")] = None):
     """The city map: boundaries of one level (district by default), the open zones by level, the venues, and with
-    ?case= that case's places."""
+    ?case= that case's places. The page carries none of the city: the map fetches its layers (boundaries.json,
+    zones.json, venues.json) and fills the zones' table from them."""
     lang = lang_of(request)
     places = case_places(session, settings, case.upper()) if case else []
     return templates.TemplateResponse(request, "map.html", {
         "lang": lang, "level": level, "levels": boundary_service.levels_present(session), "case": (case or "").upper(),
-        "zones": zone_map.zone_areas(session, zone_map.open_zones(session)), "places": places})
+        "places": places})
 
 
 @router.get("/map/boundaries.json")
@@ -63,7 +66,29 @@ def boundaries_json(request: Request, session: SessionDep,
     return JSONResponse(body, headers={"Cache-Control": CACHE})
 
 
+@router.get("/map/zones.json")
+def zones_json(session: SessionDep):
+    """The open zones as the map's layers, in columns (zones.map.zone_layers): read afresh, a zone changes by the
+    minute."""
+    return JSONResponse(zone_map.zone_layers(session), headers={"Cache-Control": "private, no-cache"})
+
+
+#: venues.json's bytes by venues_version (the venues are only added: a new one changes the version)
+_VENUES: dict[tuple, tuple[str, bytes]] = {}
+
+
 @router.get("/map/venues.json")
-def venues_json(session: SessionDep):
-    """Every venue with a position, in columns (the map's venue layer)."""
-    return JSONResponse(boundary_service.venue_points(session), headers={"Cache-Control": CACHE})
+def venues_json(request: Request, session: SessionDep):
+    """Every venue with a position, in columns (the map's venue layer). 40 000 venues are read and encoded once
+    per version of the venues and reader's district; the browser revalidates with the version's ETag."""
+    version = boundary_service.venues_version(session)
+    if version not in _VENUES:
+        if len(_VENUES) >= 32:
+            _VENUES.clear()
+        body = json.dumps(boundary_service.venue_points(session), ensure_ascii=False, separators=(",", ":"))
+        _VENUES[version] = ('"' + hashlib.sha256(repr(version).encode()).hexdigest()[:20] + '"', body.encode())
+    etag, body = _VENUES[version]
+    headers = {"Cache-Control": CACHE, "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

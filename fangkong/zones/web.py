@@ -87,8 +87,8 @@ def zones_page(request: Request, session: SessionDep, settings: SettingsDep,
     more, zones = len(zones) > PAGE, zones[:PAGE]
     return templates.TemplateResponse(request, "zones.html", {
         "lang": lang_of(request), "rows": [_row(session, settings, z, now) for z in zones], "more": more,
-        "page": page, "status": status or "", "level": level or "", "areas": zone_map.zone_areas(session, zones),
-        "risk_areas": service.risk_areas(session)})
+        "page": page, "status": status or "", "level": level or "",
+        "areas": zone_map.zone_layers(session, [z.id for z in zones]), "risk_areas": service.risk_areas(session)})
 
 
 def _export(request: Request, session, settings, now: datetime, *, status: str | None, level: str | None):

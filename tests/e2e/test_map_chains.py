@@ -35,24 +35,39 @@ def test_map_draws_boundaries_zones_venues_and_a_case_offline(page, server, outb
     base = str(server.base_url).rstrip("/")
     outside = _offline(page, base)
     with unit_of_work() as s:
-        zones = zone_map.zone_areas(s, zone_map.open_zones(s))
-    assert zones and all(z["rings"] for z in zones)
+        zones = zone_map.zone_layers(s)
+    n_zones = len(zones["no"])
+    squares = len(zones["venues"]) // 3 + len(zones["cells"]) // 3
+    # every open zone of the outbreak has something to draw
+    assert n_zones and {z for z in zones["venues"][::3] + zones["cells"][::3]} | {a[0] for a in zones["areas"]} == \
+        set(range(n_zones))
 
     page.goto(f"/map?case={cases[0]}")
     _drawn(page)
     assert page.locator("#map-no-boundaries").count() == 0
     option = page.evaluate("""() => { const o = window.fkCityMap.chart.getOption();
-        return {map: o.geo[0].map, series: o.series.map(s => [s.name, s.type, (s.data || []).length])}; }""")
+        return {map: o.geo[0].map, series: o.series.map(s => [s.id, s.name, s.type, (s.data || []).length])}; }""")
     assert option["map"] == "fk-district"
-    series = {name: (kind, n) for name, kind, n in option["series"]}
-    assert series["封控区"][0] == "custom" and series["场所"][0] == "scatter" and series["场所"][1] > 100
-    assert series["病例到访场所"][1] >= 1
-    assert sum(n for name, (kind, n) in series.items() if kind == "custom") == sum(1 for z in zones if z["rings"])
+    by_name: dict[str, list] = {}
+    for sid, name, kind, n in option["series"]:
+        by_name.setdefault(name, []).append((sid, kind, n))
+    # a zone level is one layer (legend entry) of squares (venues and grid cells) and district areas
+    assert {"封控区", "管控区", "防范区"} <= set(by_name)
+    zone_series = [(sid, kind, n) for name in ("封控区", "管控区", "防范区") for sid, kind, n in by_name[name]]
+    assert sum(n for sid, kind, n in zone_series if kind == "scatter") == squares
+    assert sum(n for sid, kind, n in zone_series if kind == "custom") == len(zones["areas"])
+    assert by_name["场所"][0][1] == "scatter" and by_name["场所"][0][2] > 100
+    assert by_name["病例到访场所"][0][2] >= 1
+    # a square is as wide as its venue or cell at this zoom (at least 7 px)
+    sizes = page.evaluate("() => window.fkCityMap.chart.getOption().series.filter(s => /^z[vc]-/.test(s.id))"
+                          ".map(s => [s.id, s.symbolSize])")
+    assert sizes and all(size >= 7 for _, size in sizes)
     regions = page.evaluate("() => (m => (m.geoJSON || m.geoJson).features)(echarts.getMap('fk-district')).map(f => f.properties.label)")
     assert len(regions) == 6 and "小店区" in regions
     # the text alternative: every zone on the map, and the case's places
-    assert page.locator("#map-zones tbody tr").count() == len(zones)
-    assert page.locator("#map-places tbody tr").count() == series["病例到访场所"][1]
+    assert page.locator("#map-zones tbody tr").count() == n_zones
+    assert page.locator("#map-zones-n").inner_text() == str(n_zones)
+    assert page.locator("#map-places tbody tr").count() == by_name["病例到访场所"][0][2]
     page.screenshot(path=str(SHOTS / "map-district.png"))
 
     # zoom and pan: the view moves; a zone level's layer turns off from the legend
@@ -62,6 +77,13 @@ def test_map_draws_boundaries_zones_venues_and_a_case_offline(page, server, outb
     assert after != before
     page.evaluate("() => window.fkCityMap.toggle('防范区')")
     assert page.evaluate("() => window.fkCityMap.chart.getOption().legend[0].selected['防范区']") is False
+    # zoomed in, the squares grow with the map
+    before = dict(sizes)
+    page.evaluate("() => window.fkCityMap.chart.dispatchAction({type: 'geoRoam', componentType: 'geo', geoIndex: 0, "
+                  "zoom: 4, originX: 300, originY: 200})")
+    after = dict(page.evaluate("() => window.fkCityMap.chart.getOption().series.filter(s => /^z[vc]-/.test(s.id))"
+                               ".map(s => [s.id, s.symbolSize])"))
+    assert all(after[k] > before[k] for k in before), (before, after)
     # communities: another boundary level in place
     page.select_option("#map-level", "community")
     page.wait_for_function("() => window.fkCityMap.chart.getOption().geo[0].map === 'fk-community'")
@@ -113,13 +135,17 @@ def test_chains_view_filters_and_evidence_offline(page, server, outbreak):
         page.wait_for_function("() => window.fkChainsReady && window.fkChainsTiming !== undefined", timeout=20_000)
     except Exception:
         raise AssertionError(page.errors) from None
+    page.evaluate("() => window.fkChainsReady.then(() => true)")   # the table follows the graph
     n = len(data["no"])
     assert page.locator("#cf-n-cases").inner_text() == str(n)
     assert page.locator("#cf-n-links").inner_text() == str(sum(1 for s in data["src"] if s >= 0))
     assert page.locator("#chains-table tbody tr").count() == n
     drawn = page.evaluate("() => window.fkChainsView.graph.getOption().series.filter(s => s.type === 'scatter')"
-                          ".reduce((a, s) => a + s.data.length, 0)")
+                          ".reduce((a, s) => a + (ArrayBuffer.isView(s.data) ? s.data.length / 2 : s.data.length), 0)")
     assert drawn == n
+    # a click on a point names its case (the points are typed arrays: caseOf maps them back)
+    first = page.evaluate("() => window.fkChainsView.caseOf({componentType: 'series', seriesId: 'gen-1', dataIndex: 0})")
+    assert 0 <= first < n and data["gen"][first] == 1
     assert page.locator("#chains-timeline canvas").count() == 1
     page.screenshot(path=str(SHOTS / "chains.png"), full_page=True)
 
@@ -132,7 +158,7 @@ def test_chains_view_filters_and_evidence_offline(page, server, outbreak):
     page.fill("#cf-to", "2020-01-01")
     page.dispatch_event("#cf-to", "change")
     page.wait_for_function("() => document.getElementById('cf-n-cases').textContent === '0'")
-    assert page.locator("#chains-table tbody tr").count() == 0
+    page.wait_for_function("() => document.querySelectorAll('#chains-table tbody tr').length === 0")
     page.evaluate("() => { document.getElementById('cf-to').value = '2099-01-01'; return window.fkChainsApply(); }")
     # a link's evidence, from its row
     if any(s >= 0 for s in data["src"]):

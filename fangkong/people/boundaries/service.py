@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.db.audit import audit
@@ -23,7 +23,7 @@ from fangkong.protocol.boundaries import (
 )
 
 __all__ = ["boundaries", "boundaries_by_codes", "feature_collection", "import_boundaries", "levels_present",
-           "venue_points"]
+           "venue_points", "venues_version"]
 
 #: a boundary file is read whole: the file a city draws its communities with is a few MB
 MAX_BYTES = 200 * 1024 * 1024
@@ -109,17 +109,29 @@ def boundaries_by_codes(session: Session, codes: set[str]) -> list[Boundary]:
     return list(session.scalars(select(Boundary).where(Boundary.code.in_(sorted(codes))))) if codes else []
 
 
+def venues_version(session: Session) -> tuple:
+    """What tells whether the venues changed: they are only added, never changed (an import reports a conflicting
+    row and keeps the stored one), so the count, the lowest and highest ids and their venue_ids (a store emptied
+    and refilled, as tests do) and the database; and the reader's district (venue_points is his)."""
+    count, lo, hi = session.execute(select(func.count(Venue.id), func.min(Venue.id), func.max(Venue.id))).one()
+    ends = tuple(session.scalars(select(Venue.venue_id).where(Venue.id.in_([lo, hi])).order_by(Venue.id))) \
+        if count else ()
+    return str(session.get_bind().engine.url), scope_of(session), count, lo, hi, ends
+
+
 def venue_points(session: Session) -> dict:
-    """Every venue with a position, in columns for the map: ids, names, kind index (into `kinds`), lon, lat."""
-    query = select(Venue.venue_id, Venue.name, Venue.kind, Venue.lon, Venue.lat).where(
+    """Every venue with a position, in columns for the map: names, kind index (into `kinds`), lon, lat (to 1e-5
+    degrees, about a metre). A district's user gets his own district's venues and those no community holds."""
+    query = select(Venue.name, Venue.venue_id, Venue.kind, Venue.lon, Venue.lat).where(
         Venue.lat.is_not(None), Venue.lon.is_not(None)).order_by(Venue.id)
     if prefix := scope_of(session):   # a district's user: his own district's venues (another's are 外区 elsewhere)
         query = query.where(or_(Venue.community.is_(None), Venue.community.startswith(prefix)))
     rows = session.execute(query).all()
     kind = {k: i for i, k in enumerate(VENUE_KINDS)}
-    return {"kinds": list(VENUE_KINDS), "id": [r[0] for r in rows], "name": [r[1] or r[0] for r in rows],
-            "kind": [kind.get(r[2], len(VENUE_KINDS) - 1) for r in rows],
-            "lon": [round(r[3], 6) for r in rows], "lat": [round(r[4], 6) for r in rows]}
+    other = len(VENUE_KINDS) - 1
+    return {"kinds": list(VENUE_KINDS), "name": [r[0] or r[1] for r in rows],
+            "kind": [kind.get(r[2], other) for r in rows],
+            "lon": [round(r[3], 5) for r in rows], "lat": [round(r[4], 5) for r in rows]}
 
 
 def levels_present(session: Session) -> list[str]:

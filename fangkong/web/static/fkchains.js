@@ -1,29 +1,34 @@
 /* The city's transmission chains (issue 26), drawn by ECharts on a canvas: cases as points, links from each case's
-   likely source, close contacts as counts (in the tooltip and the table; the point's size when few are shown), and a
-   timeline of new cases a day by generation. Laid out once, in the browser, in O(cases): x is the declared day, each
+   likely source, close contacts as counts (in the tooltip and the table), and a timeline of new cases a day by generation. Laid out once, in the browser, in O(cases): x is the declared day, each
    cluster a band of rows (the largest on top, sporadic cases at the bottom), cases of one cluster and day stacked.
-   Filters only hide: 10 000 cases redraw in one setOption (large mode for the points and the links).
+   Filters only hide: 10 000 cases and their links redraw in one setOption from typed arrays (large mode, no
+   progressive steps); a click on a point names its case (caseOf).
 
    fkChains(graphEl, timelineEl, data, words) -> {graph, timeline, apply(filter) -> Promise, pan(start, end) -> Promise,
-                                                shown: indexes of the cases shown}
+                                                shown: indexes of the cases shown, caseOf(click) -> index or -1}
      data: /chains/data.json;   filter: {from, to (days), district (index or -1), cluster (label or -1), minSize}
-   window.fkChainsTiming: the last draw's milliseconds, from setOption (or the zoom) to ECharts' 'finished'. */
+   window.fkChainsTiming: the last draw's milliseconds, from setOption (or the zoom) to drawn (fkdrawn.js). */
 (function () {
   const GEN_COLOURS = ['#8b1a1a', '#d84315', '#f9a825', '#6d4c41'];
   const CAT_COLOURS = ['#c62828', '#ef6c00', '#1565c0', '#78909c'];
   const DAY = 86400000;
+  const FEW = 2000;  // up to this many cases shown, larger round points
 
   function layout(d) {
-    const n = d.no.length, size = new Map(), y = new Float64Array(n);
-    for (const c of d.cluster) size.set(c, (size.get(c) || 0) + 1);
+    const n = d.no.length, size = new Map(), y = new Float64Array(n), members = new Map();
+    for (let i = 0; i < n; i++) {
+      const c = d.cluster[i];
+      size.set(c, (size.get(c) || 0) + 1);
+      if (!members.has(c)) members.set(c, []);
+      members.get(c).push(i);
+    }
     const labels = [...size.keys()].sort((a, b) => a - b);  // 0 = the largest
     let top = 0;
-    const base = new Map(), stack = new Map();
+    const stack = new Map();
     for (const c of labels) {
       if (size.get(c) === 1) continue;  // sporadic cases share the bottom band
-      base.set(c, top);
       let tallest = 0;
-      for (let i = 0; i < n; i++) if (d.cluster[i] === c) {
+      for (const i of members.get(c)) {
         const k = c + ':' + d.day[i], h = stack.get(k) || 0;
         stack.set(k, h + 1); y[i] = -(top + h); tallest = Math.max(tallest, h + 1);
       }
@@ -44,15 +49,6 @@
     const timeline = echarts.init(timelineEl, null, {renderer: 'canvas'});
     const api = {graph, timeline, shown: []};
 
-    function timed(chart, draw) {
-      return new Promise(resolve => {
-        const t0 = performance.now();
-        chart.off('finished');
-        chart.on('finished', () => { chart.off('finished'); window.fkChainsTiming = performance.now() - t0; resolve(); });
-        draw();
-      });
-    }
-
     function tooltip(i) {
       const src = d.src[i] >= 0 ? d.no[d.src[i]] : (words.noSource || '');
       return d.no[i] + '<br>' + dayText(d.day[i]) + ' · ' + (d.district_names[d.district[i]] || '') +
@@ -60,25 +56,38 @@
         '<br>' + (words.source || 'source') + ': ' + src + (d.cat[i] >= 0 ? ' (' + (words.categories[d.categories[d.cat[i]]] || '') + ')' : '');
     }
 
+    // the points by generation and the links by how they were found, as flat typed arrays drawn in ECharts' large
+    // mode (no object per case, one path per series); which case a point is: index[g][point]
+    const index = GEN_COLOURS.map(() => []);
     function series(shown) {
-      const visible = new Uint8Array(n);
+      const visible = new Uint8Array(n), few = shown.length <= FEW;
       for (const i of shown) visible[i] = 1;
-      const few = shown.length <= 3000;
-      const points = GEN_COLOURS.map(() => []), links = CAT_COLOURS.map(() => []);
+      const counts = GEN_COLOURS.map(() => 0), nLinks = CAT_COLOURS.map(() => 0);
       for (const i of shown) {
-        points[Math.min(d.gen[i], 4) - 1].push([d.day[i], y[i], i]);
+        counts[Math.min(d.gen[i], 4) - 1]++;
+        if (d.src[i] >= 0 && visible[d.src[i]]) nLinks[Math.max(d.cat[i], 0)]++;
+      }
+      const points = counts.map(c => new Float64Array(2 * c)), links = nLinks.map(c => new Float64Array(5 * c));
+      const at = GEN_COLOURS.map(() => 0), lat = CAT_COLOURS.map(() => 0);
+      for (let g = 0; g < index.length; g++) index[g] = new Int32Array(counts[g]);
+      for (const i of shown) {
+        const g = Math.min(d.gen[i], 4) - 1, k = at[g]++;
+        points[g][2 * k] = d.day[i]; points[g][2 * k + 1] = y[i]; index[g][k] = i;
         const s = d.src[i];
-        if (s >= 0 && visible[s]) links[Math.max(d.cat[i], 0)].push([[d.day[s], y[s]], [d.day[i], y[i]]]);
+        if (s >= 0 && visible[s]) {
+          const c = Math.max(d.cat[i], 0), o = 5 * lat[c]++, l = links[c];
+          l[o] = 2; l[o + 1] = d.day[s]; l[o + 2] = y[s]; l[o + 3] = d.day[i]; l[o + 4] = y[i];
+        }
       }
       const out = d.categories.map((c, k) => ({
         id: 'links-' + c, name: words.categories[c] || c, type: 'lines', coordinateSystem: 'cartesian2d', large: true,
-        largeThreshold: 500, polyline: false, silent: true, z: 1, data: links[k],
+        largeThreshold: 1, progressive: 0, polyline: false, silent: true, z: 1, data: nLinks[k] ? links[k] : [],
         lineStyle: {color: CAT_COLOURS[k], width: 1, opacity: 0.55}}));
       GEN_COLOURS.forEach((colour, g) => out.push({
         id: 'gen-' + (g + 1), name: (words.generation || 'generation') + ' ' + (g === 3 ? '4+' : g + 1), type: 'scatter',
-        large: !few, largeThreshold: 3000, z: 3, data: points[g], itemStyle: {color: colour},
-        symbolSize: few ? (v => 5 + Math.min(12, Math.sqrt(d.contacts[v[2]]))) : 4,
-        tooltip: {formatter: p => tooltip(p.data[2])}}));
+        large: true, largeThreshold: 1, progressive: 0, z: 3, itemStyle: {color: colour}, data: counts[g] ? points[g] : [],
+        symbol: few ? 'circle' : 'rect', symbolSize: few ? 6 : 4,  // squares draw faster than circles
+        tooltip: {formatter: p => tooltip(index[g][p.dataIndex])}}));
       return out;
     }
 
@@ -102,7 +111,7 @@
               splitLine: {show: true, lineStyle: {color: '#eef1f4'}}},
       yAxis: {type: 'value', show: false, scale: true},
       dataZoom: [{type: 'inside', xAxisIndex: 0, filterMode: 'none'}, {type: 'inside', yAxisIndex: 0, filterMode: 'none'},
-                 {type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 8, labelFormatter: v => dayText(v).slice(5)}],
+                 {type: 'slider', xAxisIndex: 0, filterMode: 'none', showDataShadow: false, height: 18, bottom: 8, labelFormatter: v => dayText(v).slice(5)}],
       series: [],
     });
     timeline.setOption({
@@ -130,11 +139,16 @@
       for (const i of shown) { x0 = Math.min(x0, d.day[i]); x1 = Math.max(x1, d.day[i]); y0 = Math.min(y0, y[i]); }
       const axes = shown.length ? {xAxis: {min: x0 - 0.5, max: x1 + 0.5}, yAxis: {min: y0 - 1, max: 1}}
                                 : {xAxis: {min: null, max: null}, yAxis: {min: null, max: null}};
-      return timed(graph, () => graph.setOption(Object.assign(axes, {series: series(shown)}), {replaceMerge: ['series']}));
+      return window.fkDrawn(graph, () => graph.setOption(Object.assign(axes, {series: series(shown)}), {replaceMerge: ['series']}),
+                           'fkChainsTiming');
     };
     // pan or zoom the days shown (percent of the whole), as the slider or a drag does
-    api.pan = (start, end) => timed(graph, () => graph.dispatchAction({type: 'dataZoom', dataZoomIndex: 2, start, end}));
+    api.pan = (start, end) => window.fkDrawn(graph, () => graph.dispatchAction({type: 'dataZoom', dataZoomIndex: 2, start, end}),
+                                            'fkChainsTiming');
     api.clusterSizes = size;
+    // the case a clicked point is (-1: not a case's point)
+    api.caseOf = p => (p.componentType === 'series' && /^gen-/.test(p.seriesId || '') ?
+      index[+p.seriesId.slice(4) - 1][p.dataIndex] ?? -1 : -1);
     window.addEventListener('resize', () => { graph.resize(); timeline.resize(); });
     return api;
   };
