@@ -56,9 +56,11 @@ from fangkong.measures.checkins.web import router as checkin_page
 from fangkong.measures.forms_web import router as measure_forms
 from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.hospitals.forms_web import router as hospital_forms
+from fangkong.measures.hospitals.stays_web import router as stay_forms
 from fangkong.measures.results_web import router as results_web
 from fangkong.measures.sites.api import router as sites_router
 from fangkong.measures.sites.forms_web import router as room_forms
+from fangkong.measures.sites.manage_web import router as site_forms
 from fangkong.measures.sites.web import router as isolation_web
 from fangkong.measures.verification.api import router as verification_router
 from fangkong.people.web import router as people_router
@@ -108,7 +110,7 @@ ROUTERS = (
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
     zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
     investigation_forms, assist_forms, user_forms, testing_setup,
-    hospital_forms,
+    hospital_forms, stay_forms, site_forms,
     map_web, chains_web,
 )
 for r in ROUTERS:

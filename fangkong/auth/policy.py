@@ -97,7 +97,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("POST", rf"/cases{_R}/risk/.*", "risk:write"),
     ("GET", r"/people/.*", "people:read"),
     ("POST", r"/people/.*", "people:write"),
-    ("GET", r"/isolation/(rooms|hospitals)", "sites:write"),
+    ("GET", r"/isolation/(rooms|hospitals|admissions|sites)", "sites:write"),
     ("GET", r"/isolation(/.*)?", "sites:read"),
     ("POST", r"/isolation(/.*)?", "sites:write"),
     ("GET", r"/testing/setup", "testing:write"),

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Step", "DEFAULT_PLAN", "PlanState", "plan_state", "DischargeSample", "discharge_refusal"]
+__all__ = ["DISCHARGE_REFUSALS", "DEFAULT_PLAN", "DischargeSample", "PlanState", "Step", "discharge_refusal",
+           "discharge_refusal_reason", "plan_state"]
 
 
 @dataclass(frozen=True)
@@ -52,21 +53,37 @@ class DischargeSample:
     ct: float | None
 
 
-def discharge_refusal(samples: Sequence[DischargeSample], *, ct_min: float, needed: int, hours_apart: float
-                      ) -> str | None:
-    """Why a case may not be discharged yet under the edition's criteria, or None when it may: the last `needed`
-    samples, consecutive, each at least `hours_apart` after the one before, all with Ct ≥ `ct_min` (诊疗方案
-    第九版: two samples, 24 h apart, Ct ≥ 35; 第八版: Ct ≥ 40; PROTOCOL-NOTES §7)."""
+#: each refusal's English text (the service's message, the API's detail); the pages show the key's translation
+DISCHARGE_REFUSALS = {
+    "discharge_few": "discharge needs {needed} consecutive samples with Ct ≥ {ct_min}, {hours} h apart; {given} given",
+    "discharge_low_ct": "the sample of {at} has Ct {ct} < {ct_min}",
+    "discharge_close": "the samples of {a} and {b} are less than {hours} h apart",
+}
+
+
+def discharge_refusal_reason(samples: Sequence[DischargeSample], *, ct_min: float, needed: int, hours_apart: float
+                             ) -> tuple[str, dict[str, str]] | None:
+    """Why a case may not be discharged yet under the edition's criteria, as a key of DISCHARGE_REFUSALS and its
+    parameters, or None when it may: the last `needed` samples, consecutive, each at least `hours_apart` after the
+    one before, all with Ct ≥ `ct_min` (诊疗方案第九版: two samples, 24 h apart, Ct ≥ 35; 第八版: Ct ≥ 40;
+    PROTOCOL-NOTES §7)."""
     ordered = sorted(samples, key=lambda s: s.sampled_at)
     if len(ordered) < needed:
-        return f"discharge needs {needed} consecutive samples with Ct ≥ {ct_min:g}, {hours_apart:g} h apart; " \
-               f"{len(ordered)} given"
+        return "discharge_few", {"needed": str(needed), "ct_min": f"{ct_min:g}", "hours": f"{hours_apart:g}",
+                                 "given": str(len(ordered))}
     last = ordered[-needed:]
     low = [s for s in last if s.ct is not None and s.ct < ct_min]
     if low:
-        return f"the sample of {low[0].sampled_at.isoformat()} has Ct {low[0].ct:g} < {ct_min:g}"
+        return "discharge_low_ct", {"at": low[0].sampled_at.isoformat(), "ct": f"{low[0].ct:g}", "ct_min": f"{ct_min:g}"}
     for a, b in zip(last, last[1:], strict=False):
         if b.sampled_at - a.sampled_at < timedelta(hours=hours_apart):
-            return f"the samples of {a.sampled_at.isoformat()} and {b.sampled_at.isoformat()} are less than " \
-                   f"{hours_apart:g} h apart"
+            return "discharge_close", {"a": a.sampled_at.isoformat(), "b": b.sampled_at.isoformat(),
+                                       "hours": f"{hours_apart:g}"}
     return None
+
+
+def discharge_refusal(samples: Sequence[DischargeSample], *, ct_min: float, needed: int, hours_apart: float
+                      ) -> str | None:
+    """discharge_refusal_reason in English, or None when the case may be discharged."""
+    why = discharge_refusal_reason(samples, ct_min=ct_min, needed=needed, hours_apart=hours_apart)
+    return None if why is None else DISCHARGE_REFUSALS[why[0]].format(**why[1])

@@ -24,6 +24,8 @@ FORMS: list[tuple[str, str, tuple[str, str]]] = [
     ("/isolation/hospitals", "hospf_title", ("POST", "/isolation/hospitals/new")),
     ("/users", "users_title", ("POST", "/users/new")),
     ("/isolation/rooms", "rooms_title", ("POST", "/isolation/rooms/assign-all")),
+    ("/isolation/admissions", "adm_title", ("POST", "/isolation/admissions/C000001/admit")),
+    ("/isolation/sites", "sitef_title", ("POST", "/isolation/sites/new")),
 ]
 
 

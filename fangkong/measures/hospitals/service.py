@@ -20,10 +20,11 @@ from fangkong.measures.models import EscalationStep, Hospital, HospitalAdmission
 from fangkong.protocol.edition import Edition, load_edition
 from fangkong.protocol.hospitals import (
     DEFAULT_PLAN,
+    DISCHARGE_REFUSALS,
     DischargeSample,
     PlanState,
     Step,
-    discharge_refusal,
+    discharge_refusal_reason,
     plan_state,
 )
 from fangkong.settings import get_settings
@@ -101,15 +102,21 @@ def admit(session: Session, case: Case, hospital: Hospital, *, at: datetime, neg
         raise Conflict(f"hospital {hospital.hospital_id} is not a designated hospital")
     current = _open_admission(session, case)
     if current is not None:
-        raise Conflict(f"case {case.case_no} is already in hospital {current.hospital.hospital_id}")
+        raise Conflict(f"case {case.case_no} is already in hospital {current.hospital.hospital_id}",
+                       key="hosp_already_in", params={"case": case.case_no, "hospital": current.hospital.hospital_id})
     beds = next(b for b in hospital_beds(session) if b.hospital.id == hospital.id)
     if beds.free <= 0:
-        raise Conflict(f"hospital {hospital.hospital_id} has no free bed ({beds.used}/{hospital.beds})")
+        raise Conflict(f"hospital {hospital.hospital_id} has no free bed ({beds.used}/{hospital.beds})",
+                       key="hosp_full", params={"hospital": hospital.hospital_id, "used": beds.used,
+                                                "beds": hospital.beds})
     if negative_pressure and beds.negative_pressure_free <= 0:
         raise Conflict(f"hospital {hospital.hospital_id} has no free negative-pressure bed "
-                       f"({beds.negative_pressure_used}/{hospital.negative_pressure_beds})")
+                       f"({beds.negative_pressure_used}/{hospital.negative_pressure_beds})", key="hosp_np_full",
+                       params={"hospital": hospital.hospital_id, "used": beds.negative_pressure_used,
+                               "beds": hospital.negative_pressure_beds})
     if at < case.reported_at:
-        raise InvalidInput("admission time is before the positive result was reported")
+        raise InvalidInput("admission time is before the positive result was reported", key="hosp_admit_early",
+                           params={"case": case.case_no})
     a = HospitalAdmission(case_fk=case.id, hospital_fk=hospital.id, negative_pressure=negative_pressure,
                           admitted_at=at)
     session.add(a)
@@ -133,17 +140,22 @@ def discharge(session: Session, case: Case, *, at: datetime, samples: Sequence[D
     if a is None:
         raise Conflict(f"case {case.case_no} is not in a hospital")
     if at < a.admitted_at:
-        raise InvalidInput("discharge time is before the admission")
+        raise InvalidInput("discharge time is before the admission", key="discharge_early",
+                           params={"case": case.case_no})
     settings = get_settings()
     edition = edition or load_edition(settings.edition)
     rule = edition.raw.get("discharge", {})
     if rule:
         if any(s.sampled_at > at or s.sampled_at < a.admitted_at for s in samples):
-            raise InvalidInput("discharge samples must be taken during the stay, before the discharge")
-        why = discharge_refusal(samples, ct_min=rule["ct_min"], needed=rule["samples"],
-                                hours_apart=rule["hours_apart"])
+            raise InvalidInput("discharge samples must be taken during the stay, before the discharge",
+                               key="discharge_outside", params={"case": case.case_no})
+        why = discharge_refusal_reason(samples, ct_min=rule["ct_min"], needed=rule["samples"],
+                                       hours_apart=rule["hours_apart"])
         if why:
-            raise InvalidInput(f"case {case.case_no} does not meet edition {edition.name}'s discharge criteria: {why}")
+            key, params = why
+            raise InvalidInput(f"case {case.case_no} does not meet edition {edition.name}'s discharge criteria: "
+                               f"{DISCHARGE_REFUSALS[key].format(**params)}", key=key,
+                               params={**params, "case": case.case_no, "edition": edition.name})
     a.discharged_at = at
     audit(session, actor, "hospital.discharge", "case", case.case_no,
           after={"hospital": a.hospital.hospital_id, "samples": [(s.sampled_at.isoformat(), s.ct) for s in samples]})
