@@ -76,7 +76,7 @@ def _shown(o: capacity.SiteOccupancy | None, seen: str, lang: str) -> str:
 def _occupancy(session, site_id: str) -> capacity.SiteOccupancy:
     found = [o for o in capacity.occupancy(session) if o.site_id == site_id]
     if not found:
-        raise NotFound(f"unknown site {site_id!r}")
+        raise NotFound(f"unknown site {site_id!r}", key="rooms_site_unknown", params={"site": site_id})
     return found[0]
 
 
