@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case
 from fangkong.contacts.models import RiskPerson, RiskPersonPast
+from fangkong.db.sets import chunks
 from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
 from fangkong.measures.models import (
@@ -249,10 +250,16 @@ def strictest_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[int
 
 
 def _strictest_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[int, str], dict[str, set[int]]]:
-    rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category,
-                                  Measure.needs_results, Measure.end_at, Measure.risk_person_fk, Measure.edition)
+    # whether a row is past its nominal end is asked in SQL: the times of the few that are are read after (ten
+    # thousand end times turned into datetimes were a third of the bulletin's time at 10 000 risk persons)
+    late = and_(Measure.needs_results, Measure.end_at <= at)
+    rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category, late.label("late"))
                            .where(in_force_at(at))).all()
-    over = obligations.met_by_results(session, [r for r in rows if r.needs_results and r.end_at <= at], at, tz)
+    late_ids = [r.id for r in rows if r.late]
+    over = obligations.met_by_results(session, [
+        r for part in chunks(late_ids) for r in session.execute(
+            select(Measure.id, Measure.end_at, Measure.category, Measure.risk_person_fk, Measure.edition)
+            .where(Measure.id.in_(part)))], at, tz) if late_ids else set()
     strictest: dict[int, str] = {}
     by_category: dict[str, set[int]] = {}
     for r in rows:

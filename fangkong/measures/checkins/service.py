@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.contacts.teams.models import Investigation
 from fangkong.db.audit import audit
+from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import CheckIn, Measure, MeasureStatus
@@ -153,16 +154,23 @@ def followup_people(session: Session, *, day: date, tz: ZoneInfo, community: str
     checked, lost = _checked(day), _lost(day, tz)
     last = (select(func.max(CheckIn.at)).where(CheckIn.measure_fk == Measure.id).correlate(Measure)
             .scalar_subquery())
-    q = select(Measure, checked, lost, last).join(Person, Person.id == Measure.person_fk).where(_followed(day, tz))
+    # counted and paged on the measures' ids (the person joined only for a community), then the page's rows read
+    # in full: sorting every row with its person, measure and last report cost ~0.3 s at 10 000 people followed
+    ids = select(Measure.id).where(_followed(day, tz))
     if community:
-        q = q.where(Person.community == community)
+        ids = ids.join(Person, Person.id == Measure.person_fk).where(Person.community == community)
     if state == "checked_in":
-        q = q.where(checked)
+        ids = ids.where(checked)
     elif state == "not_yet":
-        q = q.where(~checked, ~lost)
+        ids = ids.where(~checked, ~lost)
     elif state == "lost":
-        q = q.where(lost)
-    total = session.scalar(select(func.count()).select_from(q.with_only_columns(Measure.id).subquery())) or 0
-    rows = session.execute(q.order_by(or_(checked, ~lost), Measure.start_at, Measure.id).limit(limit)
-                           .offset(offset)).all()
+        ids = ids.where(lost)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = list(session.scalars(ids.order_by(or_(checked, ~lost), Measure.start_at, Measure.id).limit(limit)
+                                .offset(offset)))
+    if not page:
+        return total, []
+    full = {r[0].id: r for part in chunks(page) for r in session.execute(
+        select(Measure, checked, lost, last).where(Measure.id.in_(part)))}
+    rows = [full[i] for i in page if i in full]
     return total, [(m, "checked_in" if ok else ("lost" if gone else "not_yet"), at) for m, ok, gone, at in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay, Sit
 from fangkong.people.models import Person
 from fangkong.protocol.sites import free_room_forecast, reserve_needed, reserve_ratio
 
-__all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "forecast", "rooms_used"]
+__all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "residents", "forecast", "rooms_used"]
 
 
 @dataclass
@@ -86,25 +87,45 @@ class Reserve:
     warning: str | None
 
 
-def reserve(session: Session, jurisdiction: str, *, per_10k: float) -> Reserve:
-    """The reserve check: rooms in service at the jurisdiction's sites (not closed) per 10 000 registered
-    residents, against the deployment's target (seed 002: 20); a warning when below it."""
+#: residents counted per (store, jurisdiction) for the pages: (when, count)
+_RESIDENTS: dict[tuple[str, str], tuple[float, int]] = {}
+#: how long a page may show a residents count (the register changes with imports, not by the minute; counting
+#: the 1 000 000 residents of a district takes 0.3-0.7 s on SQLite)
+RESIDENTS_KEPT_S = 300.0
+
+
+def residents(session: Session, jurisdiction: str, *, kept: bool = False) -> int:
+    """Registered residents of a jurisdiction; `kept`: a count at most RESIDENTS_KEPT_S old may answer (the
+    /isolation page's reserve), else counted now."""
+    key = (str(session.get_bind().url), jurisdiction)
+    hit = _RESIDENTS.get(key)
+    if kept and hit is not None and time.monotonic() - hit[0] < RESIDENTS_KEPT_S:
+        return hit[1]
     # a range on the indexed column, not LIKE (which SQLite answers by reading all the persons): codes are digits,
     # so the codes starting with "140105" are exactly those from "140105" up to, not including, "140106"
     upper = jurisdiction[:-1] + chr(ord(jurisdiction[-1]) + 1) if jurisdiction else None
     in_area = (Person.community >= jurisdiction) & (Person.community < upper) if upper else Person.community.is_not(None)
-    residents = session.scalar(select(func.count(Person.id)).where(in_area)) or 0
+    n = session.scalar(select(func.count(Person.id)).where(in_area)) or 0
+    _RESIDENTS[key] = (time.monotonic(), n)
+    return n
+
+
+def reserve(session: Session, jurisdiction: str, *, per_10k: float, kept: bool = False) -> Reserve:
+    """The reserve check: rooms in service at the jurisdiction's sites (not closed) per 10 000 registered
+    residents, against the deployment's target (seed 002: 20); a warning when below it. `kept`: the residents
+    may be a count up to RESIDENTS_KEPT_S old (residents())."""
+    residents_ = residents(session, jurisdiction, kept=kept)
     rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk).where(
         IsolationSite.jurisdiction.startswith(jurisdiction,
                                               autoescape=True), IsolationSite.status != SiteStatus.CLOSED,
         Room.in_service)) or 0
-    needed = reserve_needed(residents, per_10k)
-    ratio = reserve_ratio(rooms, residents)
+    needed = reserve_needed(residents_, per_10k)
+    ratio = reserve_ratio(rooms, residents_)
     warning = None
     if rooms < needed:
-        warning = (f"{jurisdiction}: {rooms} isolation rooms for {residents} residents "
+        warning = (f"{jurisdiction}: {rooms} isolation rooms for {residents_} residents "
                    f"({ratio:.1f} per 10 000), below the reserve of {per_10k:g} per 10 000: {needed - rooms} short")
-    return Reserve(jurisdiction, residents, rooms, needed, ratio, per_10k, warning)
+    return Reserve(jurisdiction, residents_, rooms, needed, ratio, per_10k, warning)
 
 
 def forecast(session: Session, *, now: datetime, tz: ZoneInfo, days: int = 7,
