@@ -1,7 +1,9 @@
 """Benchmark: recolouring after a bad day. A city prepared by bench/trace.py (generated, imported, its bad day's
 cases declared: cases-N.json) is copied, its cases traced and placed once (`flows.respond_many`, committed, as
 `fangkong trace --all-new` does), then `codes.service.recompute` of every person with a measure or a case is timed
-(rolled back each run) on the bad day and 11 days later, when most nominal ends have passed.
+(rolled back each run) on the bad day and 11 days later, when most nominal ends have passed. Then the look-up a
+positive result (or a case reported) of a close contact costs, for the secondary contacts found through him
+(`measures.lifecycle.upgrade_secondaries_of`), for up to 100 close contacts of the bad day (rolled back).
 
     .venv/bin/python bench/trace.py --persons 50000 --cases 100 --work /work/bigdata/city-50k   # prepare
     .venv/bin/python bench/recolour.py --city /work/bigdata/city-50k --work /work/bigdata/recolour-50k-main
@@ -73,6 +75,31 @@ def _recolour(at: datetime, runs: int) -> tuple[list[float], int, dict]:
     return secs, len(fks), counts
 
 
+def _upgrades(at: datetime, runs: int) -> tuple[list[float], int]:
+    from sqlalchemy import select
+
+    from fangkong.db.core import session_scope
+    from fangkong.measures import lifecycle
+    from fangkong.measures.models import Measure
+    from fangkong.protocol.edition import load_edition
+    from fangkong.settings import get_settings
+
+    settings = get_settings()
+    edition = load_edition(settings.edition)
+    secs = []
+    with session_scope() as session:
+        close = list(session.scalars(select(Measure.person_fk).where(Measure.category == "close",
+                                                                      Measure.ended_at.is_(None))
+                                     .distinct().order_by(Measure.person_fk).limit(100)))
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for fk in close:
+                lifecycle.upgrade_secondaries_of(session, [(fk, at)], edition=edition, tz=settings.zone)
+            secs.append(time.perf_counter() - t0)
+            session.rollback()
+    return secs, len(close)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--city", type=Path, required=True, help="a bench/trace.py work folder (its cases declared)")
@@ -108,6 +135,10 @@ def main() -> None:
         print(f"recolour {label}: {n:,} persons, best {min(secs) * 1000:.0f} ms / median "
               f"{statistics.median(secs) * 1000:.0f} ms of {len(secs)} ({counts}); load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)
+    secs, n = _upgrades(now + timedelta(hours=2), args.runs)
+    print(f"upgrade look-up of {n} close contacts' positive results: best {min(secs) * 1000 / max(n, 1):.1f} ms each "
+          f"/ median {statistics.median(secs) * 1000 / max(n, 1):.1f} ms; load average {os.getloadavg()[0]:.1f}",
+          flush=True)
 
 
 if __name__ == "__main__":
