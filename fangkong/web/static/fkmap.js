@@ -12,12 +12,14 @@
      names:   the page's words for the legend and tooltips (sealed, controlled, precaution, venues, places, cells,
               proposed)
    A zone's venue or grid cell is a square symbol sized in metres at the current zoom (never under 7 px): a pan
-   moves the points, it does not redraw 6 500 polygons. window.fkMapTiming: the last draw's milliseconds (fkdrawn.js). */
+   moves the points, it does not redraw 6 500 polygons. Venues: about 8 000 in view (every 2nd, 4th, ... venue at
+   the city's zoom; all of them zoomed in), taken anew at a zoom. window.fkMapTiming: the last draw's milliseconds (fkdrawn.js). */
 (function () {
   const COLOURS = {sealed: '#c62828', controlled: '#ef6c00', precaution: '#1565c0'};
   const LEVELS = ['precaution', 'controlled', 'sealed'];  // drawn bottom to top
   const OPACITY = {approved: 0.55, proposed: 0.25};
   const MIN_PX = 7, M_PER_DEG = 111320;
+  const IN_VIEW = 8000;  // about this many venues drawn in view
 
   function bounds(points) {
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
@@ -113,13 +115,34 @@
       return a && b ? Math.abs(a[1] - b[1]) / (0.01 * M_PER_DEG) : 0;
     }
 
-    // after a zoom the squares take their new size (a pan changes nothing: the points move with the map)
+    // the venues drawn: every stride-th (a power of two), so that about IN_VIEW are in view: at the city's zoom a
+    // sample of the city's 40 000 (the same haze, a sixth of the drawing), all of them once zoomed into a district
+    let stride = 1, fitted = 0;  // fitted: pixels per metre of the first view (the whole map)
+    function strideAt(k) {
+      if (!venues || !fitted) return 1;
+      const inView = venues.lon.length / Math.max(1, (k / fitted) ** 2);
+      return 2 ** Math.max(0, Math.ceil(Math.log2(inView / IN_VIEW)));
+    }
+
+    function venuePoints() {
+      const n = Math.ceil(venues.lon.length / stride), out = new Float64Array(2 * n);
+      for (let j = 0; j < n; j++) { out[2 * j] = venues.lon[j * stride]; out[2 * j + 1] = venues.lat[j * stride]; }
+      return out;
+    }
+
+    // after a zoom the squares take their new size and the venues their sample (a pan changes nothing: the points
+    // move with the map)
     function resize() {
-      if (!zones) return;
       const k = pixelsPerMetre();
       if (!k || Math.abs(k - perMetre) <= perMetre * 1e-3) return;
       perMetre = k;
-      chart.setOption({series: squares.map(q => ({id: q.id, symbolSize: Math.max(MIN_PX, q.metres * k)}))});
+      const update = squares.map(q => ({id: q.id, symbolSize: Math.max(MIN_PX, q.metres * k)}));
+      const s = strideAt(k);
+      if (s !== stride) {
+        stride = s;
+        update.push({id: 'venues', data: venuePoints()});
+      }
+      if (update.length) chart.setOption({series: update});
     }
 
     function series() {
@@ -131,9 +154,11 @@
       if (venues) {
         const v = venues;
         out.push({id: 'venues', type: 'scatter', name: names.venues || 'venues', coordinateSystem: 'geo', large: true,
-                  largeThreshold: 2000, progressive: 0, symbolSize: 3, itemStyle: {color: '#546e7a', opacity: 0.6}, z: 4,
-                  data: v.lon.map((x, i) => [x, v.lat[i], i]),
-                  tooltip: {formatter: p => v.name[p.data[2]] + ' (' + (names[v.kinds[v.kind[p.data[2]]]] || v.kinds[v.kind[p.data[2]]]) + ')'}});
+                  largeThreshold: 1, progressive: 0, symbolSize: 3, itemStyle: {color: '#546e7a', opacity: 0.6}, z: 4,
+                  data: venuePoints(), tooltip: {formatter: p => {
+                    const i = p.dataIndex * stride, kind = v.kinds[v.kind[i]];
+                    return v.name[i] + ' (' + (names[kind] || kind) + ')';
+                  }}});
       }
       if (places.length) {
         out.push({id: 'places', type: 'scatter', name: names.places || 'places', coordinateSystem: 'geo', symbolSize: 11,
@@ -199,7 +224,13 @@
       venues = v;
       if (zones && opts.onZones) opts.onZones(zones);
       const mapName = register(level, boundaries);
-      return window.fkDrawn(chart, () => { chart.setOption(option(mapName), true); perMetre = 0; resize(); }, 'fkMapTiming');
+      // the first view shows the whole map: its sample of the venues is known before anything is drawn
+      stride = venues ? 2 ** Math.max(0, Math.ceil(Math.log2(venues.lon.length / IN_VIEW))) : 1;
+      return window.fkDrawn(chart, () => {
+        chart.setOption(option(mapName), true);
+        perMetre = 0; fitted = pixelsPerMetre();
+        resize();
+      }, 'fkMapTiming');
     });
 
     chart.on('georoam', resize);
