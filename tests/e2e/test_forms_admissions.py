@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from builders.outbreak import outbreak as cached_outbreak
 from e2e.conftest import SHOTS, signed_in
+from e2e.walk import axe
 from sqlalchemy import func, select
 
 from fangkong.cases import service as case_service
@@ -142,6 +143,9 @@ def test_admit_and_discharge(browser, server, outbreak_with_hospital):
     ctx, pg = _as(browser, server, "isolation", width=390)
     pg.goto("/isolation/admissions?lang=en")
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe(pg) == []   # no serious or critical accessibility violation (labels, names, contrast)
+    pg.goto("/isolation/admissions")
+    assert axe(pg) == []
     ctx.close()
     ctx, pg = _as(browser, server, "epidemiologist")
     assert pg.request.get("/isolation/admissions").status == 403

@@ -2,7 +2,7 @@
 (a jurisdiction that is no code, in Chinese), then registered with its rooms (the register, the rooms and the audit
 checked); rooms and a staff member added; rooms added by someone else meanwhile are shown (409), not added twice; a
 site where people stay is closed only after a confirmation stating how many, and a status changed by someone else
-meanwhile is shown (409), not overwritten; the page fits a phone; the epidemiologist may not. One outbreak for the
+meanwhile is shown (409), not overwritten; the page fits a phone with no serious accessibility violation; the epidemiologist may not. One outbreak for the
 module (its standby sites, people placed in their rooms)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from builders.outbreak import outbreak as cached_outbreak
 from e2e.conftest import SHOTS, signed_in
+from e2e.walk import axe
 from sqlalchemy import func, select
 
 from fangkong.db.audit import AuditEntry
@@ -122,6 +123,9 @@ def test_register_equip_and_close_a_site(browser, server, outbreak_with_sites):
     ctx, pg = _as(browser, server, "isolation", width=390)
     pg.goto("/isolation/sites?lang=en")
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe(pg) == []   # no serious or critical accessibility violation (labels, names, contrast)
+    pg.goto("/isolation/sites")
+    assert axe(pg) == []
     ctx.close()
     ctx, pg = _as(browser, server, "epidemiologist")
     assert pg.request.get("/isolation/sites").status == 403
