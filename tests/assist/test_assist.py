@@ -38,7 +38,7 @@ def _id_of(i: int) -> str:
     return person(i)["id_number"]
 
 
-def test_inbound_csv_routes_each_person_to_a_same_day_check(env, tmp_path):
+def test_inbound_csv_routes_each_person_to_a_same_day_check(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     stranger = make("310101", datetime(1990, 1, 1).date(), 11)
     path = write_csv(tmp_path / "xc.csv", [
@@ -71,7 +71,7 @@ def test_inbound_csv_routes_each_person_to_a_same_day_check(env, tmp_path):
         assert tasks[rows["外地人"].task_fk].owner_ref == "unmatched"
 
 
-def test_outcomes_are_reported_back_in_the_same_format(env, tmp_path):
+def test_outcomes_are_reported_back_in_the_same_format(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     with unit_of_work() as s:
         req = service.receive(s, ref="BJ-7", issuer="北京市朝阳区", reason="时空伴随",
@@ -119,7 +119,7 @@ def test_bad_api_requests_store_nothing(server, env, tmp_path):  # noqa: F811
     assert server.post("/api/assist/persons/99999/outcome", json={"outcome": "not_found", "by": "x"}).status_code == 404
 
 
-def test_outbound_pushes_people_living_elsewhere_and_exports_them(env, tmp_path):
+def test_outbound_pushes_people_living_elsewhere_and_exports_them(rollback_env, tmp_path):
     case_id = traced_case(tmp_path)
     with unit_of_work() as s:
         from fangkong.people.models import Person

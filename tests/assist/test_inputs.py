@@ -31,7 +31,7 @@ def at(*args):
     return datetime(*args, tzinfo=TZ)
 
 
-def test_arrival_from_a_high_risk_area_is_placed_and_coloured(env, tmp_path):
+def test_arrival_from_a_high_risk_area_is_placed_and_coloured(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     with unit_of_work() as s:
         inputs.register_arrival(s, "P00005", from_area="上海市浦东新区", risk_level="high",
@@ -54,7 +54,7 @@ def test_arrival_from_a_high_risk_area_is_placed_and_coloured(env, tmp_path):
         assert code.colour == "red" and code.reasons[0]["label"] == "arrival_high"
 
 
-def test_drug_buyers_and_fever_visits_become_community_tasks(env, tmp_path):
+def test_drug_buyers_and_fever_visits_become_community_tasks(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     with unit_of_work() as s:
         d = inputs.record_drug_purchase(s, pharmacy="老百姓大药房", person=PersonIn(None, None, "13800000003"),
@@ -82,7 +82,7 @@ def test_drug_buyers_and_fever_visits_become_community_tasks(env, tmp_path):
                                 now=at(2022, 3, 12, 10))
 
 
-def test_vaccination_coverage(env, tmp_path):
+def test_vaccination_coverage(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     with unit_of_work() as s:
         from fangkong.people.service import get_person

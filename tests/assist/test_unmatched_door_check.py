@@ -88,7 +88,7 @@ def test_the_verifier_of_the_community_it_was_handed_to_closes_an_unmatched_pers
     assert code(pid)["colour"] == "red"
 
 
-def test_handing_over_is_for_an_unmatched_persons_open_check_only(env, tmp_path, monkeypatch):
+def test_handing_over_is_for_an_unmatched_persons_open_check_only(rollback_env, tmp_path, monkeypatch):
     at(monkeypatch, "2022-03-12T09:00+08:00")
     row_id, _ = _request(tmp_path)
     bad = fk("assist", "hand-over", str(row_id), "--community", "1401", "--by", "派出所")

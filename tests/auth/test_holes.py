@@ -59,7 +59,7 @@ def test_implausible_times_are_refused_with_422_never_500(server, tmp_path, meth
     assert r.status_code == 422 and "implausible" in r.text, r.text
 
 
-def test_the_cli_refuses_an_implausible_time(env, tmp_path):
+def test_the_cli_refuses_an_implausible_time(rollback_env, tmp_path):
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     r = fk("case", "declare", "P00001", "--sampled-at", "9999-12-31T08:00")
     assert r.exit_code != 0 and "implausible" in r.output, r.output
@@ -86,7 +86,7 @@ def test_weak_passwords_are_refused_on_create_and_change(server, username, passw
                                                             "password": "plum-river-42"}).status_code == 200
 
 
-def test_the_cli_applies_the_same_policy(env):
+def test_the_cli_applies_the_same_policy(rollback_env):
     from clihelp import runner
 
     from fangkong.cli import app as cli

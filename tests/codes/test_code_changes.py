@@ -57,7 +57,7 @@ def test_property_the_colour_holds_until_changes_at(reasons, now, frac):
         assert code_colour(E9, reasons, t).colour == code.colour
 
 
-def test_codes_follow_tests_with_history(env, tmp_path):
+def test_codes_follow_tests_with_history(rollback_env, tmp_path):
     traced_case(tmp_path)   # P00004 was at the shop the same morning: a trajectory overlap, tests on 3/11 and 3/12
     with unit_of_work() as s:
         code = service.person_code(s, "P00004", edition=E9, now=at(2022, 3, 11, 22), tz=TZ)
@@ -76,6 +76,6 @@ def test_codes_follow_tests_with_history(env, tmp_path):
         assert history == [("yellow", at(2022, 3, 12, 9)), ("green", at(2022, 3, 12, 15))]
 
 
-def test_cli_refresh(env):
+def test_cli_refresh(rollback_env):
     r = fk("codes", "refresh")
     assert r.exit_code == 0 and "codes refreshed: 0 changed" in r.stdout

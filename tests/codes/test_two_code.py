@@ -56,7 +56,7 @@ def _check(s, person_id, when):
                                   now=at(2022, 3, 12, 12), edition=E9, tz=TZ)
 
 
-def test_pass_needs_green_a_clean_travel_card_and_a_recent_negative_test(env, tmp_path):
+def test_pass_needs_green_a_clean_travel_card_and_a_recent_negative_test(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     with unit_of_work() as s:
         r = _check(s, "P00005", at(2022, 3, 11, 12))

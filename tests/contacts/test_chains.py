@@ -12,7 +12,7 @@ from fangkong.contacts import chains, service
 from fangkong.kit.clikit import unit_of_work
 
 
-def test_second_case_links_to_the_first(env, tmp_path, monkeypatch):
+def test_second_case_links_to_the_first(rollback_env, tmp_path, monkeypatch):
     set_clock(monkeypatch, "2022-03-11T21:00+08:00")
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     first = fk("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",

@@ -13,7 +13,7 @@ from fangkong.db.core import utcnow
 from fangkong.kit.clikit import unit_of_work
 
 
-def test_diff_lists_what_the_case_did_not_declare(env, tmp_path):
+def test_diff_lists_what_the_case_did_not_declare(rollback_env, tmp_path):
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     case_id = fk("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
                  "2022-03-11T20:00").stdout.strip()
@@ -32,7 +32,7 @@ def test_diff_lists_what_the_case_did_not_declare(env, tmp_path):
     assert "1 undeclared of 2 data points" in r.stdout
 
 
-def test_diff_before_trace_is_a_clear_error(env, tmp_path):
+def test_diff_before_trace_is_a_clear_error(rollback_env, tmp_path):
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     case_id = fk("case", "declare", "P00002", "--sampled-at", "2022-03-11T08:00").stdout.strip()
     r = fk("teams", "diff", case_id)

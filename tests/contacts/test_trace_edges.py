@@ -26,7 +26,7 @@ def trace(tmp_path, visits, dwells, venues=None):
     return {(r["person_id"] or r["phone"]): r for r in doc["risk_persons"]}
 
 
-def test_thresholds_midnight_and_window(env, tmp_path):
+def test_thresholds_midnight_and_window(rollback_env, tmp_path):
     visits = [
         v("P00001", "V1", "2022-03-10T12:00", "2022-03-10T13:00"),
         v("P00002", "V1", "2022-03-10T12:45", "2022-03-10T14:00"),      # exactly 15 min → close
@@ -49,7 +49,7 @@ def test_thresholds_midnight_and_window(env, tmp_path):
     assert cats["P00006"] == "overlap" and cats["P00007"] == "close"
 
 
-def test_grid_threshold_and_phone_without_person(env, tmp_path):
+def test_grid_threshold_and_phone_without_person(rollback_env, tmp_path):
     dwells = [
         d("13800000001", "2022-03-10T10:00", "2022-03-10T11:00"),
         d("13800000002", "2022-03-10T10:50", "2022-03-10T12:00"),   # exactly 10 min → companion

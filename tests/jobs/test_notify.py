@@ -189,11 +189,11 @@ def test_notices_go_to_the_responsible_users_own_contacts(env, tmp_path, receive
         assert set(s.scalars(select(OutboxMessage.status))) == {"sent"}
 
 
-def test_an_audience_whose_users_have_no_contact_falls_back_to_the_setting(env):
+def test_an_audience_whose_users_have_no_contact_falls_back_to_the_setting(rollback_env):
     with unit_of_work() as s:
         _staff(s, "cmd", "commander", "")                       # no contact
         _staff(s, "cmd2", "commander", "1401", email="c2@office.test")   # holds only 1401's tasks
-    settings = env.model_copy(update={"notify_emails": {"commander": ["env-cmd@office.test"]}})
+    settings = rollback_env.model_copy(update={"notify_emails": {"commander": ["env-cmd@office.test"]}})
     with unit_of_work() as s:
         users = notify.responsible(s, "commander", "140105001001")
         assert [u.username for u in users] == ["cmd", "cmd2"]

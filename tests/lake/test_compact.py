@@ -51,20 +51,20 @@ def with_live_scans(env, tmp_path) -> tuple[str, dict]:
     return case_id, json.loads(r.stdout)
 
 
-def test_compact_keeps_every_row_once_and_the_trace_unchanged(env, tmp_path):
-    case_id, before = with_live_scans(env, tmp_path)
-    rows, by_person = lake_rows(env.lake), person_rows(env.lake)
-    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
+def test_compact_keeps_every_row_once_and_the_trace_unchanged(rollback_env, tmp_path):
+    case_id, before = with_live_scans(rollback_env, tmp_path)
+    rows, by_person = lake_rows(rollback_env.lake), person_rows(rollback_env.lake)
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
 
     assert "2022-03-10" in fk("lake", "compact", "--dry-run").stdout
-    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}   # a dry run changes nothing
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 3, "2022-03-11": 2}   # a dry run changes nothing
 
     r = fk("lake", "compact")
     assert r.exit_code == 0, r.output
     assert "venue_visits" in r.stdout and "2022-03-10" in r.stdout
-    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
-    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
-    for d in store.day_dirs(env.lake, "venue_visits").values():
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
+    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
+    for d in store.day_dirs(rollback_env.lake, "venue_visits").values():
         (name,) = store.live_names(d)
         assert (d / store.BY_PERSON / name).is_file()          # its twin, read for persons
         venues = pq.read_table(d / name, columns=["venue_id"]).column("venue_id").to_pylist()
@@ -76,33 +76,33 @@ def test_compact_keeps_every_row_once_and_the_trace_unchanged(env, tmp_path):
     r = fk("lake", "compact", "--grace", "0")                  # nothing left to rewrite; the retired files go
     assert r.exit_code == 0, r.output
     for table in TABLES:
-        for d in store.day_dirs(env.lake, table).values():
+        for d in store.day_dirs(rollback_env.lake, table).values():
             assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)
             assert sorted(p.name for p in (d / store.BY_PERSON).glob("*.parquet")) == store.live_names(d)
             assert not store.markers(d)
-    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
+    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
     assert json.loads(fk("trace", case_id, "--format", "json").stdout) == before
 
 
-def test_all_rewrites_a_day_of_one_file(env, tmp_path):
+def test_all_rewrites_a_day_of_one_file(rollback_env, tmp_path):
     declare_and_trace(tmp_path)
-    rows = lake_rows(env.lake)
-    assert compact.compact(env.lake) == []                      # one file a day: nothing to do
-    done = compact.compact(env.lake, rewrite_single=True, grace_s=0)
+    rows = lake_rows(rollback_env.lake)
+    assert compact.compact(rollback_env.lake) == []                      # one file a day: nothing to do
+    done = compact.compact(rollback_env.lake, rewrite_single=True, grace_s=0)
     assert {(c.table, str(c.day)) for c in done} == {("venue_visits", "2022-03-10"), ("venue_visits", "2022-03-11"),
                                                       ("cell_dwells", "2022-03-10")}
-    assert all(n.startswith("compact-") for d in store.day_dirs(env.lake, "venue_visits").values()
+    assert all(n.startswith("compact-") for d in store.day_dirs(rollback_env.lake, "venue_visits").values()
                for n in store.live_names(d))
-    assert lake_rows(env.lake) == rows
+    assert lake_rows(rollback_env.lake) == rows
 
 
 class Boom(Exception):
     pass
 
 
-def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(env, tmp_path, monkeypatch):
-    with_live_scans(env, tmp_path)
-    rows, by_person = lake_rows(env.lake), person_rows(env.lake)
+def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(rollback_env, tmp_path, monkeypatch):
+    with_live_scans(rollback_env, tmp_path)
+    rows, by_person = lake_rows(rollback_env.lake), person_rows(rollback_env.lake)
 
     def boom(*a, **k):
         raise Boom
@@ -110,9 +110,9 @@ def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(env, tmp_path, mo
     with monkeypatch.context() as m:                          # dies with its marker written, nothing published
         m.setattr(store, "publish", boom)
         with pytest.raises(Boom):
-            compact.compact(env.lake)
-    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
-    assert live_files_per_day(env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
+            compact.compact(rollback_env.lake)
+    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
 
     writes = []
     real = store.write_marker
@@ -126,13 +126,13 @@ def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(env, tmp_path, mo
     with monkeypatch.context() as m:
         m.setattr(store, "write_marker", second_write_dies)
         with pytest.raises(Boom):
-            compact.compact(env.lake)
-    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
-    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 2}
+            compact.compact(rollback_env.lake)
+    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 2}
 
-    compact.compact(env.lake, grace_s=0)                      # the next run finishes the job and cleans up
-    assert lake_rows(env.lake) == rows and person_rows(env.lake) == by_person
-    assert live_files_per_day(env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
-    for d in store.day_dirs(env.lake, "venue_visits").values():
+    compact.compact(rollback_env.lake, grace_s=0)                      # the next run finishes the job and cleans up
+    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
+    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
+    for d in store.day_dirs(rollback_env.lake, "venue_visits").values():
         assert not store.markers(d)
         assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)

@@ -32,19 +32,19 @@ def small_city(folder):
     return write_city(folder, persons, [venue("V1"), venue("V2", "shop")], visits, dwells)
 
 
-def test_import_twice_changes_nothing(env, tmp_path):
+def test_import_twice_changes_nothing(rollback_env, tmp_path):
     folder = small_city(tmp_path / "city")
     r = fk("import", folder)
     assert r.exit_code == 0, r.output
-    assert count_persons() == 5 and lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
-    files = store.all_files(env.lake, "venue_visits")
+    assert count_persons() == 5 and lake_rows(rollback_env, "venue_visits") == 2 and lake_rows(rollback_env, "cell_dwells") == 1
+    files = store.all_files(rollback_env.lake, "venue_visits")
     r = fk("import", folder)
     assert r.exit_code == 0
-    assert count_persons() == 5 and lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
-    assert store.all_files(env.lake, "venue_visits") == files
+    assert count_persons() == 5 and lake_rows(rollback_env, "venue_visits") == 2 and lake_rows(rollback_env, "cell_dwells") == 1
+    assert store.all_files(rollback_env.lake, "venue_visits") == files
 
 
-def test_parquet_input_and_unknown_column_warning(env, tmp_path):
+def test_parquet_input_and_unknown_column_warning(rollback_env, tmp_path):
     folder = small_city(tmp_path / "city")
     (folder / "venue_visits.csv").unlink()
     pq.write_table(pa.table({"person_id": ["P00001"], "venue_id": ["V2"],
@@ -54,10 +54,10 @@ def test_parquet_input_and_unknown_column_warning(env, tmp_path):
     r = fk("import", folder)
     assert r.exit_code == 0, r.output
     assert "unknown column(s) ignored: colour" in r.output
-    assert lake_rows(env, "venue_visits") == 1
+    assert lake_rows(rollback_env, "venue_visits") == 1
 
 
-def test_missing_required_column_rejects_the_file(env, tmp_path):
+def test_missing_required_column_rejects_the_file(rollback_env, tmp_path):
     write_csv(tmp_path / "c" / "persons.csv", [{"name": "x"}])
     r = fk("import", tmp_path / "c")
     assert r.exit_code == 1
@@ -65,7 +65,7 @@ def test_missing_required_column_rejects_the_file(env, tmp_path):
     assert count_persons() == 0
 
 
-def test_invalid_id_number_is_rejected_with_line(env, tmp_path):
+def test_invalid_id_number_is_rejected_with_line(rollback_env, tmp_path):
     rows = [person(1), person(2, id_number="110105194912310021"), person(3)]
     write_csv(tmp_path / "c" / "persons.csv", rows)
     r = fk("import", tmp_path / "c")
@@ -74,14 +74,14 @@ def test_invalid_id_number_is_rejected_with_line(env, tmp_path):
     assert count_persons() == 2
 
 
-def test_strict_commits_nothing_from_a_bad_file(env, tmp_path):
+def test_strict_commits_nothing_from_a_bad_file(rollback_env, tmp_path):
     rows = [person(1), person(2, id_number="110105194912310021")]
     write_csv(tmp_path / "c" / "persons.csv", rows)
     r = fk("import", tmp_path / "c", "--strict")
     assert r.exit_code == 1 and count_persons() == 0
 
 
-def test_end_before_start_and_unknown_venue(env, tmp_path):
+def test_end_before_start_and_unknown_venue(rollback_env, tmp_path):
     folder = small_city(tmp_path / "city")
     write_csv(folder / "venue_visits.csv", [
         {"person_id": "P00001", "venue_id": "V1", "enter_at": "2022-03-10T12:00", "leave_at": ""},
@@ -100,10 +100,10 @@ def test_end_before_start_and_unknown_venue(env, tmp_path):
     assert "venue_visits.csv:4: enter_at yesterday is not an ISO 8601 time" in r.output
     assert "cell_dwells.csv:2: end_at is not after start_at" in r.output
     assert "cell_dwells.csv:3: neither grid_id nor lat and lon given" in r.output
-    assert lake_rows(env, "venue_visits") == 1 and lake_rows(env, "cell_dwells") == 0
+    assert lake_rows(rollback_env, "venue_visits") == 1 and lake_rows(rollback_env, "cell_dwells") == 0
 
 
-def test_strict_lake_file_with_a_bad_row_writes_nothing_and_leaves_no_staged_copy(env, tmp_path):
+def test_strict_lake_file_with_a_bad_row_writes_nothing_and_leaves_no_staged_copy(rollback_env, tmp_path):
     """The rows are validated in the same pass that stages them: a bad row under --strict drops the staged copy."""
     folder = small_city(tmp_path / "city")
     write_csv(folder / "venue_visits.csv", [
@@ -114,14 +114,14 @@ def test_strict_lake_file_with_a_bad_row_writes_nothing_and_leaves_no_staged_cop
     r = fk("import", folder, "--strict")
     assert r.exit_code == 1
     assert "venue_visits.csv:4: unknown venue NOPE" in r.output
-    assert lake_rows(env, "venue_visits") == 0 and not store.day_dirs(env.lake, "venue_visits")
-    assert not any((env.lake / ".staging").rglob("*.parquet"))
+    assert lake_rows(rollback_env, "venue_visits") == 0 and not store.day_dirs(rollback_env.lake, "venue_visits")
+    assert not any((rollback_env.lake / ".staging").rglob("*.parquet"))
     r = fk("import", folder)   # without --strict the two good rows go in, each on its day
-    assert lake_rows(env, "venue_visits") == 2 and len(store.day_dirs(env.lake, "venue_visits")) == 2
-    assert not any((env.lake / ".staging").rglob("*.parquet"))
+    assert lake_rows(rollback_env, "venue_visits") == 2 and len(store.day_dirs(rollback_env.lake, "venue_visits")) == 2
+    assert not any((rollback_env.lake / ".staging").rglob("*.parquet"))
 
 
-def test_non_utf8_file(env, tmp_path):
+def test_non_utf8_file(rollback_env, tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "persons.csv").write_bytes("person_id,name\nP1,张三\n".encode("gbk"))
     r = fk("import", tmp_path / "c")
@@ -130,7 +130,7 @@ def test_non_utf8_file(env, tmp_path):
     assert count_persons() == 0
 
 
-def test_bom_is_accepted(env, tmp_path):
+def test_bom_is_accepted(rollback_env, tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "venues.csv").write_bytes("\ufeffvenue_id,kind\nV9,shop\n".encode("utf-8"))
     assert fk("import", tmp_path / "c").exit_code == 0
@@ -138,7 +138,7 @@ def test_bom_is_accepted(env, tmp_path):
         assert s.scalar(select(Venue.kind).where(Venue.venue_id == "V9")) == "shop"
 
 
-def test_duplicate_person_with_different_data_is_not_overwritten(env, tmp_path):
+def test_duplicate_person_with_different_data_is_not_overwritten(rollback_env, tmp_path):
     write_csv(tmp_path / "a" / "persons.csv", [person(1)])
     assert fk("import", tmp_path / "a").exit_code == 0
     write_csv(tmp_path / "b" / "persons.csv", [person(1, name="别人"), person(2)])
@@ -150,19 +150,19 @@ def test_duplicate_person_with_different_data_is_not_overwritten(env, tmp_path):
     assert count_persons() == 2
 
 
-def test_duplicate_inside_one_file(env, tmp_path):
+def test_duplicate_inside_one_file(rollback_env, tmp_path):
     write_csv(tmp_path / "a" / "persons.csv", [person(1), person(1, name="另一个")])
     r = fk("import", tmp_path / "a")
     assert r.exit_code == 1 and "persons.csv:3: duplicate person_id 'P00001' with different data" in r.output
 
 
-def test_empty_folder(env, tmp_path):
+def test_empty_folder(rollback_env, tmp_path):
     (tmp_path / "empty").mkdir()
     r = fk("import", tmp_path / "empty")
     assert r.exit_code == 1 and "no table file found" in r.output
 
 
-def test_crash_between_staging_and_publish_converges(env, tmp_path, monkeypatch):
+def test_crash_between_staging_and_publish_converges(rollback_env, tmp_path, monkeypatch):
     """A kill after some days are published: the re-run publishes the rest, no duplicates."""
     folder = small_city(tmp_path / "city")
     write_csv(folder / "venue_visits.csv", [
@@ -183,15 +183,15 @@ def test_crash_between_staging_and_publish_converges(env, tmp_path, monkeypatch)
         fk("import", folder)
     except KeyboardInterrupt:
         pass
-    assert lake_rows(env, "venue_visits") == 1
+    assert lake_rows(rollback_env, "venue_visits") == 1
     monkeypatch.setattr(store, "publish", real)
     assert fk("import", folder).exit_code == 0
-    assert lake_rows(env, "venue_visits") == 5
+    assert lake_rows(rollback_env, "venue_visits") == 5
     assert fk("import", folder).exit_code == 0
-    assert lake_rows(env, "venue_visits") == 5
+    assert lake_rows(rollback_env, "venue_visits") == 5
 
 
-def test_each_day_staged_for_import_is_dropped_once_published(env, tmp_path, monkeypatch):
+def test_each_day_staged_for_import_is_dropped_once_published(rollback_env, tmp_path, monkeypatch):
     """Disk stays bounded by one day's sorting: when a day is published, the staged copies of the days before
     it are gone (a 10 M-person city's dwells ran out of disk when every day's copy was kept to the end)."""
     from fangkong.lake import ingest
@@ -213,11 +213,11 @@ def test_each_day_staged_for_import_is_dropped_once_published(env, tmp_path, mon
     assert r.exit_code == 0, r.output
     assert [s for s in seen if s[0] == "venue_visits"] == [
         ("venue_visits", [f"day=2022-03-{d:02d}" for d in range(k, 12)]) for k in (8, 9, 10, 11)]
-    assert lake_rows(env, "venue_visits") == 4
-    assert {d.name for d in (env.lake / ".staging").iterdir()} <= {"spill"}   # DuckDB's spill folder only
+    assert lake_rows(rollback_env, "venue_visits") == 4
+    assert {d.name for d in (rollback_env.lake / ".staging").iterdir()} <= {"spill"}   # DuckDB's spill folder only
 
 
-def test_an_import_publishes_a_day_only_under_the_lake_write_lock(env, tmp_path):
+def test_an_import_publishes_a_day_only_under_the_lake_write_lock(rollback_env, tmp_path):
     """The lock scan flushes, purges and compactions take: an import's dedupe and publish of a day wait for it,
     so a flush of the same day cannot slip between them and store a row twice."""
     import threading
@@ -226,7 +226,7 @@ def test_an_import_publishes_a_day_only_under_the_lake_write_lock(env, tmp_path)
     held, release = threading.Event(), threading.Event()
 
     def holder():
-        with store.write_lock(env.lake):
+        with store.write_lock(rollback_env.lake):
             held.set()
             release.wait(30)
 
@@ -237,9 +237,9 @@ def test_an_import_publishes_a_day_only_under_the_lake_write_lock(env, tmp_path)
     imp = threading.Thread(target=lambda: done.update(r=fk("import", folder)))
     imp.start()
     imp.join(3)
-    assert imp.is_alive() and lake_rows(env, "venue_visits") == 0   # staged, waiting for the lock
+    assert imp.is_alive() and lake_rows(rollback_env, "venue_visits") == 0   # staged, waiting for the lock
     release.set()
     imp.join(60)
     t.join(10)
     assert done["r"].exit_code == 0, done["r"].output
-    assert lake_rows(env, "venue_visits") == 2 and lake_rows(env, "cell_dwells") == 1
+    assert lake_rows(rollback_env, "venue_visits") == 2 and lake_rows(rollback_env, "cell_dwells") == 1

@@ -37,29 +37,29 @@ def traced(case_id: str) -> dict[str, str]:
     return {p["person_id"]: p["category"] for p in json.loads(r.stdout)["risk_persons"]}
 
 
-def test_purge_removes_old_days_and_keeps_newer_ones(env, tmp_path):
+def test_purge_removes_old_days_and_keeps_newer_ones(rollback_env, tmp_path):
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     case_id = fk("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00",
                  "--isolated-at", "2022-03-11T20:00").stdout.strip()
     before = traced(case_id)
     assert before["P00003"] == "close" and before["P00007"] == "companion"   # V1 on 03-10, a cell on 03-10
-    kept = {k: v for k, v in day_files(env.lake, "venue_visits").items() if "day=2022-03-11" in k}
-    assert kept and duck_count(env.lake, "venue_visits") == 6 and duck_count(env.lake, "cell_dwells") == 2
+    kept = {k: v for k, v in day_files(rollback_env.lake, "venue_visits").items() if "day=2022-03-11" in k}
+    assert kept and duck_count(rollback_env.lake, "venue_visits") == 6 and duck_count(rollback_env.lake, "cell_dwells") == 2
 
     # 21 days kept: on 03-31 the 10th is exactly 21 days old and stays; on 04-01 it goes
     r = fk("lake", "purge", "--today", "2022-03-31")
     assert r.exit_code == 0 and "0 rows in 0 day partitions removed" in r.stdout
     r = fk("lake", "purge", "--today", "2022-04-01", "--dry-run")
-    assert "6 rows in 2 day partitions would be removed" in r.stdout and duck_count(env.lake, "venue_visits") == 6
+    assert "6 rows in 2 day partitions would be removed" in r.stdout and duck_count(rollback_env.lake, "venue_visits") == 6
     r = fk("lake", "purge", "--today", "2022-04-01")
     assert r.exit_code == 0, r.output
     assert "venue_visits" in r.stdout and "2022-03-10" in r.stdout and "6 rows in 2 day partitions removed" in r.stdout
 
-    assert sorted(store.day_dirs(env.lake, "venue_visits")) == [date(2022, 3, 11)]
-    assert store.day_dirs(env.lake, "cell_dwells") == {}
-    assert day_files(env.lake, "venue_visits") == kept                     # the newer day byte for byte
-    assert duck_count(env.lake, "venue_visits") == 2 and duck_count(env.lake, "cell_dwells") == 0
-    assert duck_count(env.lake, "venue_visits", "WHERE enter_at < '2022-03-10 16:00'") == 0
+    assert sorted(store.day_dirs(rollback_env.lake, "venue_visits")) == [date(2022, 3, 11)]
+    assert store.day_dirs(rollback_env.lake, "cell_dwells") == {}
+    assert day_files(rollback_env.lake, "venue_visits") == kept                     # the newer day byte for byte
+    assert duck_count(rollback_env.lake, "venue_visits") == 2 and duck_count(rollback_env.lake, "cell_dwells") == 0
+    assert duck_count(rollback_env.lake, "venue_visits", "WHERE enter_at < '2022-03-10 16:00'") == 0
     after = traced(case_id)
     assert "P00003" not in after and "P00007" not in after and after["P00002"] == "close"   # household stays
 

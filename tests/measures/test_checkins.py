@@ -19,7 +19,7 @@ from fangkong.tasks.models import Task
 NOON = datetime(2022, 3, 12, 12, tzinfo=TZ)
 
 
-def test_one_report_a_day_and_symptoms_alert_the_team(env, tmp_path):
+def test_one_report_a_day_and_symptoms_alert_the_team(rollback_env, tmp_path):
     with unit_of_work() as s:
         add_team(s, "T1")
     traced_city(tmp_path / "city")
@@ -37,7 +37,7 @@ def test_one_report_a_day_and_symptoms_alert_the_team(env, tmp_path):
         assert [x.person_fk for x in checkins.alerts(s, day=date(2022, 3, 13))] == [m.person_fk]
 
 
-def test_without_a_team_the_alert_goes_to_the_community_and_ended_measures_take_no_report(env, tmp_path):
+def test_without_a_team_the_alert_goes_to_the_community_and_ended_measures_take_no_report(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         checkins.record(s, measure_of(s, "P00005"), temperature=None, symptoms=["fever"], at=NOON, tz=TZ)
@@ -49,7 +49,7 @@ def test_without_a_team_the_alert_goes_to_the_community_and_ended_measures_take_
             checkins.record(s, m, temperature=36.5, symptoms=[], at=NOON + timedelta(days=2), tz=TZ)
 
 
-def test_non_reporters_after_the_set_hour(env, tmp_path):
+def test_non_reporters_after_the_set_hour(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         checkins.record(s, measure_of(s, "P00002"), temperature=36.5, symptoms=[], at=NOON, tz=TZ)
@@ -59,7 +59,7 @@ def test_non_reporters_after_the_set_hour(env, tmp_path):
         assert checkins.non_reporters(s, day=date(2022, 3, 12), by_hour=14, tz=TZ, jurisdiction="140106") == []
 
 
-def test_links_are_personal_and_tamper_proof(env, tmp_path):
+def test_links_are_personal_and_tamper_proof(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     secret = get_settings().secret_key
     with unit_of_work() as s:

@@ -18,7 +18,7 @@ from fangkong.tasks.models import Task
 OK_SAMPLES = [DischargeSample(at(2), 36.0), DischargeSample(at(27), None)]
 
 
-def test_a_declared_case_gets_a_transfer_task_closed_by_admission(env, tmp_path):
+def test_a_declared_case_gets_a_transfer_task_closed_by_admission(rollback_env, tmp_path):
     with unit_of_work() as s:
         hospitals.add_hospital(s, "H4", name="第四医院", jurisdiction="1401", beds=2, negative_pressure_beds=1)
         hospitals.add_hospital(s, "H9", name="外市医院", jurisdiction="1402", beds=50)
@@ -37,7 +37,7 @@ def test_a_declared_case_gets_a_transfer_task_closed_by_admission(env, tmp_path)
         assert hospitals.beds_used(s, TRACED_AT + timedelta(minutes=1)) == 1
 
 
-def test_full_hospitals_and_unknown_ones_are_refused(env, tmp_path):
+def test_full_hospitals_and_unknown_ones_are_refused(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         h = hospitals.add_hospital(s, "H1", name="x", jurisdiction="140105", beds=1, negative_pressure_beds=0)
@@ -57,7 +57,7 @@ def test_full_hospitals_and_unknown_ones_are_refused(env, tmp_path):
         hospitals.admit(s, c2, h, at=at(31))
 
 
-def test_escalation_plan_by_active_cases(env, tmp_path):
+def test_escalation_plan_by_active_cases(rollback_env, tmp_path):
     import_people(tmp_path / "city")
     with unit_of_work() as s:
         state = hospitals.plan(s)

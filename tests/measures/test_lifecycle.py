@@ -30,7 +30,7 @@ def results(s, person_id: str, values: list[str], at=TRACED_AT):
         lifecycle.record_result(s, task, value, at=at, edition=E9, tz=TZ)
 
 
-def test_escalate_home_to_centralized_keeps_period_and_tests(env, tmp_path):
+def test_escalate_home_to_centralized_keeps_period_and_tests(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         old = measure_of(s, "P00004")
@@ -49,7 +49,7 @@ def test_escalate_home_to_centralized_keeps_period_and_tests(env, tmp_path):
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "measure.escalated")) == 1
 
 
-def test_extension_restarts_the_clock_and_never_shortens(env, tmp_path):
+def test_extension_restarts_the_clock_and_never_shortens(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         old = measure_of(s, "P00003")
@@ -65,7 +65,7 @@ def test_extension_restarts_the_clock_and_never_shortens(env, tmp_path):
         assert new.tests[0].due_date.isoformat() == "2022-03-14" and old.status == "replaced"
 
 
-def test_release_refused_early_or_with_a_missing_test_then_allowed(env, tmp_path):
+def test_release_refused_early_or_with_a_missing_test_then_allowed(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     end = datetime(2022, 3, 18, tzinfo=TZ)
     with unit_of_work() as s:
@@ -85,7 +85,7 @@ def test_release_refused_early_or_with_a_missing_test_then_allowed(env, tmp_path
         assert decision.action == "release" and after.status == "released"
 
 
-def test_positive_result_makes_a_case_and_upgrades_secondaries(env, tmp_path):
+def test_positive_result_makes_a_case_and_upgrades_secondaries(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     at = datetime(2022, 3, 12, 15, tzinfo=TZ)
     with unit_of_work() as s:
@@ -103,7 +103,7 @@ def test_positive_result_makes_a_case_and_upgrades_secondaries(env, tmp_path):
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "measure.upgraded")) == 2
 
 
-def test_release_due_steps_down_releases_and_lists_the_blocked(env, tmp_path):
+def test_release_due_steps_down_releases_and_lists_the_blocked(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         for pid in ("P00002", "P00003", "P00004", "P00005", "P00007"):

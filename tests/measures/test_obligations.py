@@ -24,7 +24,7 @@ def labels(s, person_id: str, at) -> list[tuple]:
     return sorted((o.kind, o.label, o.measure_kind, o.overdue) for o in in_force(s, [fk], at, tz=TZ)[fk])
 
 
-def test_what_was_in_force_is_read_back_after_an_escalation(env, tmp_path):
+def test_what_was_in_force_is_read_back_after_an_escalation(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         m = s.scalar(select(Measure).where(Measure.person_fk == fk_of(s, "P00004"), Measure.status == "active"))
@@ -40,7 +40,7 @@ def test_what_was_in_force_is_read_back_after_an_escalation(env, tmp_path):
         assert labels(s, "P00001", TRACED_AT + timedelta(hours=1)) == [("case", "asymptomatic", None, False)]
 
 
-def test_an_obligation_that_needs_results_does_not_end_by_time_alone(env, tmp_path):
+def test_an_obligation_that_needs_results_does_not_end_by_time_alone(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         m = s.scalar(select(Measure).where(Measure.person_fk == fk_of(s, "P00005"), Measure.status == "active"))

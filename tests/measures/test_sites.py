@@ -32,7 +32,7 @@ def _tasks(s, kind):
     return {t.person.person_id: t for t in s.scalars(select(Task).where(Task.kind == kind))}
 
 
-def test_trace_puts_close_contacts_in_the_nearest_rooms_with_transfer_tasks(env, tmp_path):
+def test_trace_puts_close_contacts_in_the_nearest_rooms_with_transfer_tasks(rollback_env, tmp_path):
     two_sites(near_rooms=1)
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
@@ -48,7 +48,7 @@ def test_trace_puts_close_contacts_in_the_nearest_rooms_with_transfer_tasks(env,
         assert (occ["NEAR"].occupied, occ["NEAR"].free, occ["FAR"].occupied, occ["FAR"].free) == (1, 0, 1, 4)
 
 
-def test_without_rooms_a_district_task_waits_until_rooms_exist(env, tmp_path):
+def test_without_rooms_a_district_task_waits_until_rooms_exist(rollback_env, tmp_path):
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
         waiting = _tasks(s, "room_needed")
@@ -62,7 +62,7 @@ def test_without_rooms_a_district_task_waits_until_rooms_exist(env, tmp_path):
         assert {t.status for t in _tasks(s, "room_needed").values()} == {"done"}
 
 
-def test_a_taken_room_an_unknown_site_and_a_home_measure_are_refused(env, tmp_path):
+def test_a_taken_room_an_unknown_site_and_a_home_measure_are_refused(rollback_env, tmp_path):
     two_sites()
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
@@ -86,7 +86,7 @@ def test_a_taken_room_an_unknown_site_and_a_home_measure_are_refused(env, tmp_pa
         assert stay.room.occupants == 1 and stay.room.household_key == "H00004"
 
 
-def test_arrival_closes_the_transfer_and_release_frees_the_room(env, tmp_path):
+def test_arrival_closes_the_transfer_and_release_frees_the_room(rollback_env, tmp_path):
     two_sites()
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
@@ -107,7 +107,7 @@ def test_arrival_closes_the_transfer_and_release_frees_the_room(env, tmp_path):
         assert capacity.rooms_used(s, datetime(2022, 3, 18, 1, tzinfo=TZ)) == 1
 
 
-def test_successor_measures_keep_the_room_and_a_new_case_leaves_it(env, tmp_path):
+def test_successor_measures_keep_the_room_and_a_new_case_leaves_it(rollback_env, tmp_path):
     two_sites()
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
@@ -128,7 +128,7 @@ def test_successor_measures_keep_the_room_and_a_new_case_leaves_it(env, tmp_path
         assert sites.open_stay(s, get_person(s, "P00003").id) is None
 
 
-def test_capacity_reserve_and_forecast(env, tmp_path):
+def test_capacity_reserve_and_forecast(rollback_env, tmp_path):
     two_sites()
     traced_city(tmp_path / "city")
     with unit_of_work() as s:
@@ -186,7 +186,7 @@ def test_sites_over_http_and_cli(server, tmp_path):  # noqa: F811
     assert r.exit_code == 0 and "2022-03-22" in r.stdout
 
 
-def test_bulletin_counts_rooms_used_and_hospital_beds(env, tmp_path):
+def test_bulletin_counts_rooms_used_and_hospital_beds(rollback_env, tmp_path):
     from fangkong.measures.hospitals import service as hospitals
     from fangkong.reports import service as report_service
     from fangkong.reports.text import render

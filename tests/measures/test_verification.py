@@ -26,7 +26,7 @@ def _tasks(s) -> dict[str, Task]:
                                                                          Task.status == "open"))}
 
 
-def test_trace_opens_a_task_per_person_for_their_community(env, tmp_path):
+def test_trace_opens_a_task_per_person_for_their_community(rollback_env, tmp_path):
     case_id = traced_city(tmp_path / 'city')
     with unit_of_work() as s:
         tasks = _tasks(s)
@@ -35,14 +35,14 @@ def test_trace_opens_a_task_per_person_for_their_community(env, tmp_path):
         close = tasks["P00002"]
         assert close.step == "contacts_placed" and close.due_at - close.started_at == timedelta(hours=3)
         assert tasks["P00005"].step == "verified" and tasks["P00005"].due_at.astimezone(
-            env.zone).time().hour == 0
+            rollback_env.zone).time().hour == 0
         assert close.measure_fk is not None and close.case.case_no == case_id
     assert fk("trace", case_id).exit_code == 0  # a re-trace opens no second task
     with unit_of_work() as s:
         assert s.scalar(select(func.count(Task.id)).where(Task.kind == "verification")) == 6
 
 
-def test_outcomes_with_jurisdiction_and_version_checks(env, tmp_path):
+def test_outcomes_with_jurisdiction_and_version_checks(rollback_env, tmp_path):
     traced_city(tmp_path / 'city')
     now = TRACED_AT + timedelta(hours=1)
     with unit_of_work() as s:
@@ -85,7 +85,7 @@ def test_simultaneous_updates_of_the_same_version_one_wins(env, tmp_path):
         assert task_service.get_task(s, tid).status == "not_found"
 
 
-def test_moved_is_forwarded_and_wrong_person_withdraws_the_measure(env, tmp_path):
+def test_moved_is_forwarded_and_wrong_person_withdraws_the_measure(rollback_env, tmp_path):
     traced_city(tmp_path / 'city')
     now = TRACED_AT + timedelta(hours=1)
     with unit_of_work() as s:
@@ -101,7 +101,7 @@ def test_moved_is_forwarded_and_wrong_person_withdraws_the_measure(env, tmp_path
         assert (new.owner_ref, new.jurisdiction, new.status, new.person.person_id) == (
             "140106002001", "140106002001", "open", "P00004")
         assert s.scalar(select(Measure.status).where(Measure.person_fk == p2)) == "withdrawn"
-        assert code_service.person_code(s, "P00002", edition=load_edition("9"), now=now, tz=env.zone).colour == "green"
+        assert code_service.person_code(s, "P00002", edition=load_edition("9"), now=now, tz=rollback_env.zone).colour == "green"
 
 
 def test_api_and_cli_outcomes(server, tmp_path):  # noqa: F811

@@ -20,7 +20,7 @@ def second_source(folder):
     return write_city(folder, persons, [venue("V3")], visits)
 
 
-def test_two_keys_one_risk_person_and_the_case_under_its_other_key(env, tmp_path):
+def test_two_keys_one_risk_person_and_the_case_under_its_other_key(rollback_env, tmp_path):
     assert fk("import", city(tmp_path / "city")).exit_code == 0
     r = fk("import", second_source(tmp_path / "vc"), "--source", "venue_codes")
     assert r.exit_code == 0, r.output

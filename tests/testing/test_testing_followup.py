@@ -59,7 +59,7 @@ def colour(pid: str) -> str | None:
                         .where(Person.person_id == pid))
 
 
-def test_positive_pool_to_declared_case(env, tmp_path):
+def test_positive_pool_to_declared_case(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     load(tmp_path, "a", pooled(20), [result("T1", "positive", ct_orf1ab="31.5", ct_n="32"), result("T2")])
@@ -89,7 +89,7 @@ def test_positive_pool_to_declared_case(env, tmp_path):
     assert tasks()["P00001"][-1] == ("recheck", "done")
 
 
-def test_negative_recheck_rules_the_suspected_case_out(env, tmp_path):
+def test_negative_recheck_rules_the_suspected_case_out(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     load(tmp_path, "a", [swab("S1", 1)], [result("S1", "positive")])
@@ -101,7 +101,7 @@ def test_negative_recheck_rules_the_suspected_case_out(env, tmp_path):
     assert holds() == {"P00001": "released"} and tasks()["P00001"] == [("recheck", "done")]
 
 
-def test_grey_zone_weak_positive_and_invalid(env, tmp_path):
+def test_grey_zone_weak_positive_and_invalid(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     rows = [swab("S1", 1), swab("S2", 2), swab("S3", 3)] + [swab("T9", i) for i in range(4, 9)]
@@ -117,7 +117,7 @@ def test_grey_zone_weak_positive_and_invalid(env, tmp_path):
         assert pooled_task.single is False  # a pool may be re-pooled
 
 
-def test_single_tube_result_updates_a_risk_persons_scheduled_test(env, tmp_path):
+def test_single_tube_result_updates_a_risk_persons_scheduled_test(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     with unit_of_work() as s:
@@ -141,7 +141,7 @@ def test_single_tube_result_updates_a_risk_persons_scheduled_test(env, tmp_path)
     assert "1 negative" in b.output
 
 
-def test_key_group_person_in_a_pooled_tube_is_warned(env, tmp_path):
+def test_key_group_person_in_a_pooled_tube_is_warned(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     with unit_of_work() as s:
@@ -154,7 +154,7 @@ def test_key_group_person_in_a_pooled_tube_is_warned(env, tmp_path):
     assert "1 people under a measure were swabbed into pooled tubes" in " ".join(r.output.split())
 
 
-def test_a_reviewer_decides_a_conflict(env, tmp_path):
+def test_a_reviewer_decides_a_conflict(rollback_env, tmp_path):
     assert fk("import", persons_file(tmp_path / "p").parent).exit_code == 0
     setup_round()
     load(tmp_path, "a", pooled(10), [result("T1")])

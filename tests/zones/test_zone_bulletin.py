@@ -18,7 +18,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 E9 = load_edition("9")
 
 
-def test_zone_figures_in_the_bulletin(env, tmp_path):
+def test_zone_figures_in_the_bulletin(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work(actor="王指挥") as s:
         for z in service.list_zones(s):

@@ -13,7 +13,7 @@ from fangkong.kit.clikit import unit_of_work
 from fangkong.zones.models import Zone
 
 
-def test_cli_propose_approve_list_and_refused_lift(env, tmp_path):
+def test_cli_propose_approve_list_and_refused_lift(rollback_env, tmp_path):
     traced_case(tmp_path)
     r = fk("zones", "list", "--format", "json")
     assert r.exit_code == 0 and [z["level"] for z in json.loads(r.stdout)] == ["sealed", "controlled", "precaution"]
@@ -31,7 +31,7 @@ def test_cli_propose_approve_list_and_refused_lift(env, tmp_path):
     assert fk("zones", "review").exit_code == 0
 
 
-def test_cli_zone_with_no_places_or_unknown_place_is_refused(env, tmp_path):
+def test_cli_zone_with_no_places_or_unknown_place_is_refused(rollback_env, tmp_path):
     assert fk("import", zone_city(tmp_path / "city")).exit_code == 0
     r = fk("zones", "propose", "sealed")
     assert r.exit_code == 1 and "a zone needs at least one place" in r.output

@@ -41,7 +41,7 @@ def _approve_sealed(session, when):
     return zone
 
 
-def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_the_rest_of_the_district_precaution(env,
+def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_the_rest_of_the_district_precaution(rollback_env,
                                                                                                          tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
@@ -55,14 +55,14 @@ def test_trace_proposes_home_and_long_stays_sealed_visits_controlled_the_rest_of
             ("district", "140105", "district", "迎泽区（140105）其余区域")]
 
 
-def test_tracing_again_proposes_nothing_new(env, tmp_path):
+def test_tracing_again_proposes_nothing_new(rollback_env, tmp_path):
     case_id = traced_case(tmp_path)
     with unit_of_work() as s:
-        flows.respond(s, env, case_service.get_case(s, case_id), now=at(2022, 3, 12, 9))
+        flows.respond(s, rollback_env, case_service.get_case(s, case_id), now=at(2022, 3, 12, 9))
         assert s.scalar(select(func.count(Zone.id))) == 3
 
 
-def test_approval_places_residents_under_the_zone_measure_and_turns_codes_red(env, tmp_path):
+def test_approval_places_residents_under_the_zone_measure_and_turns_codes_red(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         zone = _approve_sealed(s, at(2022, 3, 12, 9))
@@ -88,7 +88,7 @@ def _negative_tests(s, until: date):
         task.result = "negative"
 
 
-def test_lifting_is_refused_until_met_then_lowered_then_lifted(env, tmp_path):
+def test_lifting_is_refused_until_met_then_lowered_then_lifted(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work(actor="王指挥") as s:
         zone = _approve_sealed(s, at(2022, 3, 12, 9))
@@ -121,13 +121,13 @@ def test_lifting_is_refused_until_met_then_lowered_then_lifted(env, tmp_path):
         assert service.risk_areas(s) == []
 
 
-def test_a_new_case_inside_restarts_the_clock_and_the_residents_measures(env, tmp_path):
+def test_a_new_case_inside_restarts_the_clock_and_the_residents_measures(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         zone = _approve_sealed(s, at(2022, 3, 12, 9))
         case = case_service.declare_case(s, "P00003", sampled_at=at(2022, 3, 15, 8), isolated_at=at(2022, 3, 15, 9),
                                          now=at(2022, 3, 15, 12))
-        result = flows.respond(s, env, case, now=at(2022, 3, 15, 13))
+        result = flows.respond(s, rollback_env, case, now=at(2022, 3, 15, 13))
         assert [z.zone_no for z in result.zones.restarted] == [zone.zone_no]
         assert zone.clock_from == at(2022, 3, 15, 12)
         c = service.check(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 20, 10))
@@ -138,7 +138,7 @@ def test_a_new_case_inside_restarts_the_clock_and_the_residents_measures(env, tm
         assert p4.end_at == at(2022, 3, 23)
 
 
-def test_precaution_zone_lifts_only_after_the_stricter_zones(env, tmp_path):
+def test_precaution_zone_lifts_only_after_the_stricter_zones(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work(actor="王指挥") as s:
         zones = _zones(s)
@@ -150,7 +150,7 @@ def test_precaution_zone_lifts_only_after_the_stricter_zones(env, tmp_path):
             "new_high": 1, "new_medium": 1, "lifted": 0, "open_high": 1, "open_medium": 1, "open_low": 1}
 
 
-def test_bad_zones_are_refused_and_nothing_is_written(env, tmp_path):
+def test_bad_zones_are_refused_and_nothing_is_written(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work(actor="x") as s:
         before = s.scalar(select(func.count(Zone.id)))
@@ -176,7 +176,7 @@ def test_bad_zones_are_refused_and_nothing_is_written(env, tmp_path):
             service.approve(s, zone, edition=E9, tz=TZ, now=at(2022, 3, 12))
 
 
-def test_recorded_round_counts_and_is_not_overwritten(env, tmp_path):
+def test_recorded_round_counts_and_is_not_overwritten(rollback_env, tmp_path):
     traced_case(tmp_path)
     with unit_of_work() as s:
         zone = _zones(s)["controlled"]

@@ -97,7 +97,7 @@ RESIDENTS_KEPT_S = 300.0
 def residents(session: Session, jurisdiction: str, *, kept: bool = False) -> int:
     """Registered residents of a jurisdiction; `kept`: a count at most RESIDENTS_KEPT_S old may answer (the
     /isolation page's reserve), else counted now."""
-    key = (str(session.get_bind().url), jurisdiction)
+    key = (str(session.get_bind().engine.url), jurisdiction)
     hit = _RESIDENTS.get(key)
     if kept and hit is not None and time.monotonic() - hit[0] < RESIDENTS_KEPT_S:
         return hit[1]
