@@ -46,6 +46,9 @@ def test_users_admin_and_disabling_revokes_tokens(server):  # noqa: F811
                        ).status_code == 409
     assert server.post("/api/users", json={"username": "x", "role": "king", "password": "long-enough-1"}
                        ).status_code == 422
+    # /users/new is the form that creates a user: nobody may be named so (any case)
+    r = server.post("/api/users", json={"username": "NEW", "role": "verifier", "password": "long-enough-1"})
+    assert r.status_code == 422 and "reserved" in r.json()["detail"]
     token = server.anonymous().post("/api/auth/token", json={"username": "li", "password": "long-enough-1"}).json()
     li = server.anonymous()
     li.headers["Authorization"] = f"Bearer {token['access_token']}"
