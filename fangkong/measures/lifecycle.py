@@ -255,11 +255,13 @@ def _upgrade_secondaries_of(session: Session, person_fk: int, *, edition: Editio
     person_id = session.scalar(select(Person.person_id).where(Person.id == person_fk))
     # a secondary contact found through him is a risk person of a case that found him: only the active secondary
     # contacts of those cases are looked at (ids and evidence), not every one of the city's, and only his own are
-    # loaded whole
+    # loaded whole. The status is compared as an expression (same value), so that SQLite, which has no statistics,
+    # walks those cases' risk persons (their case index) rather than every active measure of the city (its index)
     found_him = select(RiskPerson.case_fk).where(RiskPerson.person_fk == person_fk)
     rows = session.execute(select(Measure.id, RiskPerson.evidence)
                            .join(RiskPerson, RiskPerson.id == Measure.risk_person_fk)
-                           .where(Measure.status == MeasureStatus.ACTIVE, Measure.category == RiskCategory.SECONDARY,
+                           .where(Measure.status.concat("") == MeasureStatus.ACTIVE,
+                                  Measure.category == RiskCategory.SECONDARY,
                                   RiskPerson.case_fk.in_(found_him))).all()
     ids = [mid for mid, evidence in rows if any(ev.get("via") == person_id for ev in evidence or [])]
     if not ids:
