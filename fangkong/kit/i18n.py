@@ -591,9 +591,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "chains_no_source": ("来源不明", "source unknown"),
     "chains_timeline": ("时间线（每日新增病例，按代际）", "Timeline (new cases a day, by generation)"),
     "chains_graph": ("传播关系图", "Transmission graph"),
-    "chains_note": ("横轴为确诊日期，每个点是一名病例（病例不多时大小按其密接人数），每个聚集性疫情一行，散发病例在最下方；"
+    "chains_note": ("横轴为确诊日期，每个点是一名病例（悬停可见其密接人数），每个聚集性疫情一行，散发病例在最下方；"
                     "连线从可能的传染来源指向被传染者。点击病例或表中的“证据”查看这条传播关系的证据；滚轮缩放、拖动平移。",
-                    "days run left to right; each point is a case (sized by its close contacts when few are shown), each "
+                    "days run left to right; each point is a case (hover for its close contacts), each "
                     "cluster a band, sporadic cases at the bottom; each link runs from the likely source to the case it "
                     "infected. Click a case, or Evidence in the table, for the link's evidence; zoom with the wheel, "
                     "drag to pan."),
