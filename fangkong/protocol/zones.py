@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fangkong.protocol.edition import Edition
+from fangkong.protocol.grid import DEG_LAT, cell_centre
 
 __all__ = [
     "ABSENCE_REASONS",
@@ -141,16 +143,22 @@ def is_grid_cell(ref: str) -> bool:
 def surrounding_cells(cells: Iterable[str], ring: int) -> set[str]:
     """Grid cells within `ring` rows and columns of each cell ("row:col" ids), the cells included.
 
-    The column width changes slowly with latitude, so neighbouring columns are the same numbers ±1:
-    close enough for drawing a precaution area around a few cells. A cell whose id is not "row:col" (a
-    carrier's own cell name) has no known neighbours: it is skipped (the caller warns, issue 27).
+    A column's width follows its row's latitude (protocol.grid), so the same column number in another row is not
+    the cell above or below: at 37.9°N and 112.5°E the column numbers of neighbouring rows are ~1.2 cells apart, and
+    "col ± ring" in each row drew a sheared band instead of a ring. In each row the ring is counted from the column
+    under the cell's centre. A cell whose id is not "row:col" (a carrier's own cell name) has no known neighbours:
+    it is skipped (the caller warns, issue 27).
     """
     out = set()
     for cell in cells:
         if not is_grid_cell(cell):
             continue
-        row, col = (int(x) for x in cell.split(":"))
-        out.update(f"{row + dr}:{col + dc}" for dr in range(-ring, ring + 1) for dc in range(-ring, ring + 1))
+        row = int(cell.split(":")[0])
+        _, lon = cell_centre(cell)
+        for dr in range(-ring, ring + 1):
+            lat, _ = cell_centre(f"{row + dr}:0")
+            col = math.floor(lon * math.cos(math.radians(lat)) / DEG_LAT)
+            out.update(f"{row + dr}:{col + dc}" for dc in range(-ring, ring + 1))
     return out
 
 

@@ -1,5 +1,6 @@
 """Zone rules: which places are sealed or controlled, and when a zone is lowered or lifted, per edition."""
 
+import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fangkong.protocol.edition import load_edition
+from fangkong.protocol.grid import DEG_LAT, cell_centre, grid_id
 from fangkong.protocol.zones import (
     ResidentDuty,
     RoundResult,
@@ -44,6 +46,35 @@ def test_surrounding_cells_are_the_ring_around_each_cell():
     assert len(cells) == 9 and "9:19" in cells and "11:21" in cells and "10:20" in cells
     assert surrounding_cells(["10:20", "10:21"], 1) == cells | {"9:22", "10:22", "11:22"}
     assert surrounding_cells(["-1:-1"], 0) == {"-1:-1"}
+
+
+def test_the_ring_surrounds_the_cell_where_columns_narrow_with_latitude():
+    """At Taiyuan the column numbers of neighbouring rows are ~1.2 cells apart: "col ± 1" in each row was a
+    sheared band. Every cell of the ring has its centre within one and a half cells of the cell's centre."""
+    home = grid_id(37.85, 112.55)
+    ring = surrounding_cells([home], 1)
+    lat0, lon0 = cell_centre(home)
+    width = DEG_LAT / math.cos(math.radians(lat0))
+    assert len(ring) == 9 and home in ring
+    for c in ring:
+        lat, lon = cell_centre(c)
+        assert abs(lat - lat0) < 1.5 * DEG_LAT and abs(lon - lon0) < 1.5 * width, (home, c)
+    # the eight around the cell: the cells that hold the points one cell-width away in each direction
+    around = {grid_id(lat0 + dy * DEG_LAT, lon0 + dx * width) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    assert around == ring
+
+
+@given(st.floats(-60, 60), st.floats(-179, 179), st.integers(0, 2))
+def test_property_every_ring_cell_is_within_ring_cells_of_the_centre(lat, lon, ring):
+    home = grid_id(lat, lon)
+    lat0, lon0 = cell_centre(home)
+    out = surrounding_cells([home], ring)
+    assert home in out and len(out) == (2 * ring + 1) ** 2
+    for c in out:
+        lat1, lon1 = cell_centre(c)
+        width = DEG_LAT / math.cos(math.radians(lat1))
+        assert abs(lat1 - lat0) <= (ring + 0.01) * DEG_LAT
+        assert abs(lon1 - lon0) <= (ring + 1) * width, (home, c)
 
 
 def test_ninth_high_to_medium_needs_seven_clean_days_and_a_day_seven_round():
