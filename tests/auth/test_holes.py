@@ -267,6 +267,8 @@ def _second_process(tmp_path):
     raise AssertionError((tmp_path / "second.log").read_text())
 
 
+# a second server process (its start imports the api: seconds): make test runs it, test-fast not
+@pytest.mark.slow
 @pytest.mark.both_stores
 def test_a_revocation_in_one_process_is_honoured_by_another_within_the_cache_bound(server, tmp_path):  # noqa: F811
     """Two server processes on one store: a token cached by the second stops working there within

@@ -32,11 +32,15 @@ def _installed_after_import(module: str) -> str:
     return done.stdout.strip()
 
 
+# each check starts an interpreter that imports the api or the cli (~3-5 s on a quiet machine): make test runs
+# them, test-fast not
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["fangkong.api", "fangkong.cli"])
 def test_a_session_of_the_api_and_of_the_cli_recolours(module):
     assert _installed_after_import(module) == "True True"
 
 
+@pytest.mark.slow
 def test_importing_the_codes_service_installs_nothing():
     assert _installed_after_import("fangkong.codes.service") == "False False"
 
