@@ -132,13 +132,14 @@ def _identities(persons: list[str], venues: list[str], *, devices_n: int, citize
 
 
 def _stored_scans(folder: Path) -> int:
-    """Venue-visit rows the scans added to the lake (the city's own visits are days in the past)."""
-    import duckdb
-
+    """Venue-visit rows the scans added to the lake: the rows of the commits of scan flushes (lake.append)."""
     from fangkong.lake import store
 
-    files = [f for f in store.all_files(folder / "lake", "venue_visits") if Path(f).name.startswith("scan-")]
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet({files!r})").fetchall()[0][0] if files else 0
+    dt = store.open_table(folder / "lake", "venue_visits", fresh=True)
+    if dt is None:
+        return 0
+    return sum(int((h.get("operationMetrics") or {}).get("num_added_rows", 0)) for h in dt.history()
+               if h.get("fangkong.writer") == "scan")
 
 
 def _ms(text: str) -> float:

@@ -150,6 +150,11 @@ def lake_purge(
         day = parse_date(today, "--today") or utcnow().astimezone(settings.zone).date()
         cutoff = retention.cutoff_for(day, settings.retention_days if retention_days is None else retention_days)
     gone = retention.purge(settings.lake, cutoff, tz=settings.tz, dry_run=dry_run)
+    if gone and not dry_run:   # the proof: the Delta version that no longer holds the days, files and rows removed
+        from fangkong.db.audit import audit
+
+        with unit_of_work() as session:
+            audit(session, "cli", "lake.purge", "lake", cutoff.isoformat(), after=retention.proof(gone))
     table = Table(title=f"{'would purge' if dry_run else 'purged'}: days before {cutoff.isoformat()}")
     for col in ("table", "day", "files", "rows"):
         table.add_column(col, justify="right" if col in ("files", "rows") else "left")
@@ -165,20 +170,17 @@ def lake_purge(
 @handle_errors
 def lake_compact(
     day: Annotated[list[str] | None, typer.Option("--day", help="compact only this day (repeatable)")] = None,
-    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days of one write too (a lake written "
-                                              "before the importer sorted each day whole, 2026-12-04, or cut it "
-                                              "into indexed shards, 2026-12-05)")] = False,
+    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days of one file too")] = False,
     grace: Annotated[int, typer.Option("--grace", min=0, help="seconds a retired file is kept for traces "
                                        "that listed it before the swap")] = 3600,  # lake.compact.GRACE_S (tests/test_startup.py)
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be rewritten, change nothing")] = False,
 ) -> None:
-    """Rewrite each day's lake files (one write per import, one per scan flush) as one write: shards sorted by
-    place, their twins sorted by person, and the index of their ranges. Traces read every small file of the days
-    they touch, and each costs a fixed few milliseconds: run it nightly on a lake that takes live scans. Readers never see a row twice or miss one;
-    the files replaced are deleted by a later run once --grace has passed (docs/operations.md).
+    """Rewrite each day's lake files (one write per import, one per scan flush) as one write sorted by place
+    and time, one Delta commit a day. Traces read every small file of the days they touch, and each costs a fixed
+    few milliseconds: run it nightly on a lake that takes live scans. Readers see the old files or the new ones;
+    the files replaced are deleted (vacuum) once --grace has passed (docs/lake.md).
 
-    Example: `fangkong lake compact`; `fangkong lake compact --all` once after upgrading a lake written before
-    2026-12-05; `fangkong lake compact --day 2022-03-12 --dry-run`
+    Example: `fangkong lake compact`; `fangkong lake compact --day 2022-03-12 --dry-run`
     """
     from rich.table import Table
 
@@ -199,6 +201,23 @@ def lake_compact(
     n = sum(1 for c in done if c.rows)
     out.print(f"{n:,} day files {'would be ' if dry_run else ''}rewritten, "
               f"{sum(c.deleted for c in done):,} retired files deleted", highlight=False)
+
+
+@lake_app.command("migrate")
+@handle_errors
+def lake_migrate() -> None:
+    """Convert a lake written before 2026-12-07 (day folders of shards, index files, twins, markers) into Delta
+    tables in place, day by day; run it again after an interruption, it goes on where it stopped (docs/lake.md).
+
+    Example: `fangkong lake migrate`
+    """
+    from fangkong.lake import migrate
+    from fangkong.settings import get_settings
+
+    with progress() as bar:
+        done = migrate.migrate(get_settings().lake, progress=step_bars(bar, lambda table: f"{table} days"))
+    out.print(f"{sum(1 for m in done if m.rows):,} days converted ({sum(m.rows for m in done):,} rows), "
+              f"{len(done):,} day folders cleaned", highlight=False)
 
 
 @app.command("import")

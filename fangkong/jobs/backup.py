@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from fangkong.errors import InvalidInput
-from fangkong.lake import store
 from fangkong.settings import Settings
 
 __all__ = ["backup", "backup_root", "find_pg_dump"]
@@ -80,20 +79,27 @@ def _version_key(name: str) -> tuple[int, ...]:
 
 
 def _lake(lake: Path, dest: Path) -> int:
-    """The lake's published files, hard-linked where the file system allows (they are never rewritten in place:
-    compaction and purges make new files and delete old ones), else copied; taken under the lake's write lock
-    so that no day is half-published in the copy. Staging leftovers are not copied."""
+    """The lake's files, hard-linked where the file system allows (data files and commits are never rewritten in
+    place), else copied. Each table's Delta log first, then the rest: a data file of a version the copied log
+    holds is in place by then (a commit lands after its files), so the copy reads as that version; files of later
+    commits are copied too and unread. Staging leftovers are not copied."""
     n = 0
     if not lake.is_dir():
         return 0
-    with store.write_lock(lake):
+    logs = [Path(root) for root, _, _ in os.walk(lake) if Path(root).name == "_delta_log"]
+    for first in (True, False):
         for root, dirs, files in os.walk(lake):
             dirs[:] = [d for d in dirs if d != ".staging"]
-            rel = Path(root).relative_to(lake)
+            here = Path(root)
+            if (here in logs or here.parent in logs) != first:
+                continue
+            rel = here.relative_to(lake)
             (dest / rel).mkdir(parents=True, exist_ok=True)
             for name in files:
-                src, out = Path(root) / name, dest / rel / name
-                if name.endswith(".parquet"):
+                src, out = here / name, dest / rel / name
+                if out.exists():
+                    continue
+                if name.endswith((".parquet", ".json")) and name != "_last_checkpoint":
                     try:
                         os.link(src, out)
                         n += 1

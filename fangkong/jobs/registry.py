@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fangkong.codes import service as codes_service
+from fangkong.db.audit import audit
 from fangkong.errors import InvalidInput
 from fangkong.jobs import inbox, notify
 from fangkong.jobs.backup import backup
@@ -49,6 +50,9 @@ def purge(settings: Settings, now: datetime) -> dict:
     """`fangkong lake purge`: raw location data past FANGKONG_RETENTION_DAYS."""
     cutoff = retention.cutoff_for(now.astimezone(settings.zone).date(), settings.retention_days)
     gone = retention.purge(settings.lake, cutoff, tz=settings.tz)
+    if gone:   # the proof: the Delta version that no longer holds the days, files and rows removed
+        with unit_of_work() as session:
+            audit(session, "lake.purge", "lake.purge", "lake", cutoff.isoformat(), after=retention.proof(gone))
     return {"cutoff": cutoff.isoformat(), "days": sum(1 for p in gone if p.day), "rows": sum(p.rows for p in gone)}
 
 

@@ -2,11 +2,12 @@
 
 A scan is acknowledged once it is in this process's batch and written (unsynced) to this process's
 journal under `lake/.journal/`. A flusher thread writes the batch to `venue_visits/day=…/` every
-`interval` seconds (or at `max_rows`) through the same staging + atomic publish as `lake/ingest.py`,
+`interval` seconds (or at `max_rows`) as one Delta commit (store.commit_day_rows, as `lake/ingest.py`),
 dropping rows already stored (the key is the whole row, as for imports), then empties the journal.
 A reader that must see every acknowledged scan (tracing: flows.lake_for) calls `flush_pending()`,
 which also publishes what the other processes' journals hold; the dedupe makes that idempotent, and
-one file lock serialises the dedupe-and-publish steps of all writers. A crash loses nothing the
+the days' application transactions in the Delta log keep two writers of one day from both missing a row the
+other is adding (the loser's commit fails and is made again from the winner's version). A crash loses nothing the
 journal holds: the next `VisitLog` on the lake replays journals whose process is gone.
 """
 
@@ -24,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from fangkong.lake import store
-from fangkong.lake.ingest import write_sorted
+from fangkong.lake.ingest import sorted_rows
 from fangkong.lake.schemas import STORED
 
 __all__ = ["VisitLog", "flush_pending", "visit_log", "write_visits"]
@@ -44,12 +45,11 @@ def _stored(row: tuple) -> tuple:
 
 
 def write_visits(lake: Path, rows: list[tuple], tz: str, *, stored: bool = False) -> int:
-    """Publish (person_id, venue_id, enter_at, leave_at) rows (aware datetimes, or already in the lake's form
+    """Commit (person_id, venue_id, enter_at, leave_at) rows (aware datetimes, or already in the lake's form
     when `stored`) into their local-day partitions, skipping rows already stored; returns the new rows."""
     if not rows:
         return 0
-    with store.write_lock(lake):
-        return _write(Path(lake), rows if stored else [_stored(r) for r in rows], tz)
+    return _write(Path(lake), rows if stored else [_stored(r) for r in rows], tz)
 
 
 def _write(lake: Path, rows: list[tuple], tz: str) -> int:
@@ -62,26 +62,29 @@ def _write(lake: Path, rows: list[tuple], tz: str) -> int:
         con.register("batch", batch)
         con.execute("CREATE TEMP TABLE fresh AS SELECT DISTINCT *, CAST(timezone(?, timezone('UTC', enter_at)) "
                     "AS DATE) AS day FROM batch", [tz])
-        days = {r[0] for r in con.execute("SELECT DISTINCT day FROM fresh").fetchall()}
-        existing = store.files_for_days(lake, _TABLE, days)
-        if existing:
-            files = ", ".join("'" + f.replace("'", "''") + "'" for f in existing)
-            con.execute("CREATE TEMP TABLE new AS SELECT * FROM fresh EXCEPT SELECT person_id, venue_id, enter_at, "
-                        f"leave_at, day FROM read_parquet([{files}], hive_partitioning=true, "
-                        "hive_types={'day': DATE})")
-        else:
-            con.execute("CREATE TEMP TABLE new AS SELECT * FROM fresh")
-        n = con.execute("SELECT count(*) FROM new").fetchone()[0]
-        if n:
-            span = con.execute("SELECT coalesce(max(epoch(leave_at) - epoch(enter_at)), 0) FROM new").fetchone()[0]
-            meta = store.read_meta(lake, _TABLE)
-            if span > int(meta.get("max_span_seconds", 0)):
-                meta["max_span_seconds"] = int(span)
-                store.write_meta(lake, _TABLE, meta)
-            staged = store.staging_dir(lake)
-            write_sorted(con, "new", staged, _TABLE, prefix="scan")
-            store.publish(staged, lake, _TABLE)
-        return n
+        days = sorted(r[0] for r in con.execute("SELECT DISTINCT day FROM fresh").fetchall())
+        places = sorted(r[0] for r in con.execute("SELECT DISTINCT venue_id FROM fresh").fetchall())
+
+        def new_rows(snap):
+            # a stored row equal to one of ours is in a file whose venue range holds its venue
+            existing = store.files_for_days(lake, _TABLE, set(days), places, snap=snap) if snap else []
+            if existing:
+                files = ", ".join("'" + f.replace("'", "''") + "'" for f in existing)
+                con.execute("CREATE OR REPLACE TEMP TABLE new AS SELECT * FROM fresh EXCEPT SELECT person_id, "
+                            "venue_id, enter_at, leave_at, day FROM read_parquet([" + files + "], "
+                            "hive_partitioning=true, hive_types={'day': DATE})")
+            else:
+                con.execute("CREATE OR REPLACE TEMP TABLE new AS SELECT * FROM fresh")
+            n = con.execute("SELECT count(*) FROM new").fetchall()[0][0]
+            if n:
+                span = con.execute("SELECT coalesce(max(epoch(leave_at) - epoch(enter_at)), 0) FROM new").fetchall()[0][0]
+                meta = store.read_meta(lake, _TABLE)
+                if span > int(meta.get("max_span_seconds", 0)):
+                    meta["max_span_seconds"] = int(span)
+                    store.write_meta(lake, _TABLE, meta)
+            return sorted_rows(con, "new", _TABLE), n
+
+        return store.commit_day_rows(lake, _TABLE, days, new_rows, writer="scan")
     finally:
         con.close()
 

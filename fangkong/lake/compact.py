@@ -1,44 +1,36 @@
-"""Compaction: a day's files (one per import, one per scan flush: a busy venue-code service adds one every 5 s)
-rewritten as one sorted write (shards sorted by place and their twins sorted by person, lake.ingest.write_sorted),
-without a reader ever seeing a row twice or missing one.
+"""Compaction: a day's files (one write per import, one per scan flush: a busy venue-code service adds one every
+5 s) rewritten as one sorted write, in one Delta commit that removes the old files and adds the new ones.
 
 A trace pays a fixed cost per file it reads (its footer, its row groups' statistics), so a day of live scans,
-thousands of small files, makes every query slow; and files written before stop 18's importer hold interleaved
-sorted runs (`--all` rewrites them too). The steps, under the lake's write lock (the one scan flushes and purges
-take):
+thousands of small files, makes every query slow. The day's rows at one version are read, sorted by place and
+time and committed with `mode="overwrite"` and the day as predicate (store.commit_day_rows: the day's application
+transaction taken one higher, so an append to the day committed meanwhile makes the rewrite start again from it,
+and the rewrite never drops a row). A reader sees the old files or the new ones, never both: a Delta commit.
 
-1. the day's live files are read and written sorted twice into staging (lake.ingest.write_sorted);
-2. a marker `_replaced-<token>.json` names the new files and the old ones (store.REPLACED); it retires nothing
-   until every new file is in place;
-3. the new write's index, its twins, then its files are moved in (store.publish): none of its files is read until
-   the last one is in place (store.INDEX), and from that rename on readers list the new files and not the old
-   ones (store.live_names); the marker is then marked published;
-4. old files retired more than `grace_s` ago (by this run or an earlier one) are deleted with their twins, and
-   their marker with them: a trace that listed the files before step 3 can still read them meanwhile.
+Why a sorted rewrite and not delta-rs's `optimize.z_order(place, time)`: the queries ask for a few places over
+whole days, and a file cut from the place order holds a contiguous place range that the log's min/max picks or
+skips; a Z-order curve interleaves place with time, so each file spans many more places (docs/lake.md).
 
-A crash before step 3 ends leaves an inactive marker (removed by the next run, with the new files that made it in)
-and the old files in use; after it, the new files in use and the old ones retired. The rows are the same set
-either way.
+The replaced files stay on disk for `grace_s` (a trace that listed them before the commit can still read them,
+as can a time-travel read of the older version) and are then deleted by delta-rs's `vacuum`.
 """
 
 from __future__ import annotations
 
-import shutil
-import time
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from fangkong.lake import store
-from fangkong.lake.ingest import SORTED_COLUMNS, connect, sql_quote, write_sorted
+from fangkong.lake.ingest import SORTED_COLUMNS, connect, sorted_rows, sql_quote
 
 __all__ = ["Compacted", "compact", "GRACE_S"]
 
 #: retired files are kept this long for traces that listed them before the swap (a trace takes seconds)
 GRACE_S = 3600
+
 
 @dataclass
 class Compacted:
@@ -46,92 +38,66 @@ class Compacted:
     day: date
     files_before: int
     rows: int
-    deleted: int    # retired files (and twins) deleted by this run
-
-
-def _sweep(d: Path, now: float, grace_s: float) -> int:
-    """Delete what markers retired more than grace_s ago (files, twins, then the marker); drop inactive markers
-    of runs that died before publishing."""
-    deleted = 0
-    for path, m in store.markers(d):
-        old = float(m.get("at", 0)) <= now - grace_s
-        if not store.marker_active(d, m):
-            if old:  # its new file never arrived: the old files are still the day's rows
-                path.unlink(missing_ok=True)
-            continue
-        if not old:
-            continue
-        for name in m.get("old", []):
-            for f in (d / name, d / store.BY_PERSON / name):
-                if f.is_file():
-                    f.unlink()
-                    deleted += 1
-        path.unlink(missing_ok=True)
-    return deleted + _sweep_indexes(d)
-
-
-def _sweep_indexes(d: Path) -> int:
-    """Under the write lock no write is being published, so an index whose files are not all in place is what a
-    cut-off publish left (its files are never read: store.live_names): its files and twins are deleted; so is
-    the index of files all gone (retired and deleted above)."""
-    deleted = 0
-    for index in store.read_indexes(d).values():
-        files = [d / n for n in index["files"]] + [d / store.BY_PERSON / n for n in index["files"]]
-        present = [f for f in files[:len(index["files"])] if f.is_file()]
-        if len(present) < len(index["files"]):
-            for f in files:
-                if f.is_file():
-                    f.unlink()
-                    deleted += 1
-            index["path"].unlink(missing_ok=True)
-    return deleted
+    deleted: int    # retired files deleted by this run's vacuum (counted on the table's first day listed)
 
 
 def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool = False, grace_s: float = GRACE_S,
             dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None) -> list[Compacted]:
-    """Compact every day (or `days`) of the lake's tables that has files of more than one write (`rewrite_single`:
-    every day, to re-sort files written by an older importer). Returns what was (or, dry_run, would be) done."""
+    """Compact every day (or `days`) of the lake's tables that has more than one file (`rewrite_single`: every
+    day). Returns what was (or, dry_run, would be) done."""
     lake = Path(lake)
     done: list[Compacted] = []
-    with store.write_lock(lake):   # no import, scan flush or purge meanwhile
-        for table in SORTED_COLUMNS:
-            todo = sorted((day, d) for day, d in store.day_dirs(lake, table).items() if days is None or day in days)
-            for i, (day, d) in enumerate(todo):
-                now = time.time()
-                live = store.live_names(d)
-                rec = None
-                if live and (len({store.token_of(n) for n in live}) > 1 or rewrite_single):
-                    rec = Compacted(table, day, len(live), sum(pq.read_metadata(d / n).num_rows for n in live), 0)
-                    if not dry_run:
-                        _rewrite(lake, table, d, day, live, now)
-                deleted = 0 if dry_run else _sweep(d, now, grace_s)
-                if deleted:
-                    rec = rec or Compacted(table, day, len(live), 0, 0)
-                    rec.deleted = deleted
-                if rec:
-                    done.append(rec)
-                if progress:
-                    progress(table, i + 1, len(todo))
+    for table in SORTED_COLUMNS:
+        snap = store.snapshot(lake, table)
+        if snap is None:
+            continue
+        todo = [d for d in store.day_dirs(lake, table) if days is None or d in days]
+        recs = []
+        for i, day in enumerate(todo):
+            files = snap.for_days({day})
+            n_files = files.num_rows
+            if n_files > 1 or (rewrite_single and n_files):
+                rows = sum(files.column("num_records").to_pylist())
+                rec = Compacted(table, day, n_files, rows, 0)
+                if not dry_run:
+                    rec.rows = _rewrite(lake, table, day)
+                recs.append(rec)
+            if progress:
+                progress(table, i + 1, len(todo))
+        if not dry_run:
+            deleted = vacuum(lake, table, grace_s)
+            if deleted:
+                rec = recs[0] if recs else Compacted(table, min(todo) if todo else date.min, 0, 0, 0)
+                rec.deleted = deleted
+                if not recs:
+                    recs.append(rec)
+        done.extend(recs)
     return done
 
 
-def _rewrite(lake: Path, table: str, d: Path, day: date, live: list[str], now: float) -> None:
-    staged = store.staging_dir(lake)
+def vacuum(lake: Path, table: str, grace_s: float) -> int:
+    """Delete the files that no version newer than `grace_s` ago reads (delta-rs vacuum); their number."""
+    dt = store.open_table(lake, table, fresh=True)
+    if dt is None:
+        return 0
+    return len(dt.vacuum(retention_hours=math.ceil(grace_s / 3600), enforce_retention_duration=False,
+                         dry_run=False))
+
+
+def _rewrite(lake: Path, table: str, day: date) -> int:
+    """The day's rows at the latest version, sorted, committed in place of its files; the rows written."""
+    con = connect(lake / ".staging" / "spill")
+    cols = ", ".join(SORTED_COLUMNS[table])
     try:
-        con = connect(staged / "spill")
-        try:
-            collist = ", ".join(SORTED_COLUMNS[table])
-            files = ", ".join(sql_quote(d / n) for n in live)
-            con.execute(f"CREATE TEMP TABLE day_rows AS SELECT {collist}, DATE '{day}' AS day "
-                        f"FROM read_parquet([{files}], hive_partitioning = false)")
-            out = staged / "out"
-            token = write_sorted(con, "day_rows", out, table, prefix="compact")
-        finally:
-            con.close()
-        new = [n for index in store.read_indexes(out / table / f"day={day}").values() for n in index["files"]]
-        marker = {"new": new, "old": live, "published": False, "at": now}
-        store.write_marker(d, token, marker)
-        store.publish(out, lake, table)      # twin first, then the file: the rename that swaps the day's files
-        store.write_marker(d, token, {**marker, "published": True})
+        def rows(snap):
+            files = store.files_for_days(lake, table, {day}, snap=snap) if snap else []
+            if not files:
+                return None, 0
+            con.execute(f"CREATE OR REPLACE TEMP TABLE day_rows AS SELECT {cols}, DATE '{day}' AS day "
+                        f"FROM read_parquet([{', '.join(sql_quote(f) for f in files)}], hive_partitioning = false)")
+            n = con.execute("SELECT count(*) FROM day_rows").fetchall()[0][0]
+            return sorted_rows(con, "day_rows", table), n
+
+        return store.commit_day_rows(lake, table, [day], rows, mode="overwrite", writer="compact")
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
+        con.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,8 +14,7 @@ from fangkong.lake import store
 from fangkong.lake.files import ImportResult, ParquetSource, RowError, TableFile
 from fangkong.protocol.grid import grid_sql
 
-__all__ = ["ROW_GROUP_ROWS", "SHARD_ROWS", "SORTED_COLUMNS", "connect", "ingest_dwells", "ingest_visits", "sql_quote",
-           "write_sorted"]
+__all__ = ["SORTED_COLUMNS", "connect", "ingest_dwells", "ingest_visits", "sorted_rows", "sql_quote"]
 
 #: (table, days done, days) after each day partition is published
 Progress = Callable[[str, int, int], None]
@@ -28,7 +26,7 @@ def _ts(col: str) -> str:
     return f"date_trunc('second', timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))"
 
 
-#: each lake table's columns as stored, person, place and time first (the two sort orders of write_sorted)
+#: each lake table's columns, person, place and time first (files are sorted by place and time: sorted_rows)
 SORTED_COLUMNS: dict[str, list[str]] = {
     "venue_visits": ["person_id", "venue_id", "enter_at", "leave_at"],
     "cell_dwells": ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
@@ -130,34 +128,34 @@ def _stage(con: duckdb.DuckDBPyConnection, incoming: Path, collist: str, name: s
 
 def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[str], span_sql: str,
            incoming: Path, days: list[date], result: ImportResult, progress: Progress) -> None:
-    """Day by day from the staged copy: dedupe against that day's stored rows, write it sorted twice, publish
-    it, drop its staged copy. Memory is bounded by one day, not the file; disk by the file's staged copy plus
-    one day's sorting (a city's billion dwells: the copy of every day kept until the end ran a 10 M-person
-    import out of disk)."""
+    """Day by day from the staged copy: dedupe against that day's stored rows, commit it sorted (one Delta commit
+    a day, store.commit_day_rows), drop its staged copy. Memory is bounded by one day, not the file; disk by the
+    file's staged copy plus one day's sorting (a city's billion dwells: the copy of every day kept until the end ran
+    a 10 M-person import out of disk)."""
     collist = ", ".join(cols)
     result.inserted = 0
     for i, day in enumerate(days):
         src = ", ".join(sql_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
-        good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
-        with store.write_lock(lake):  # from the dedupe to the publish: a scan flush of the same day waits
-            existing = store.files_for_days(lake, table, {day})
+
+        def rows(snap, day=day, src=src):
+            good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
+            existing = store.files_for_days(lake, table, {day}, snap=snap) if snap else []
             if existing:
                 files = ", ".join(sql_quote(f) for f in existing)
                 good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
                        "hive_partitioning=false))"
             con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
-            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchone()
+            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchall()[0]
             if n:
                 meta = store.read_meta(lake, table)
                 # written before the data so a crash can only overstate the longest stay, never understate it
                 if int(span) > int(meta.get("max_span_seconds", 0)):
                     meta["max_span_seconds"] = int(span)
                     store.write_meta(lake, table, meta)
-                out = store.staging_dir(lake)
-                write_sorted(con, "fresh", out, table)
-                store.publish(out, lake, table)
-                result.inserted += n
-        con.execute("DROP TABLE fresh")
+            return sorted_rows(con, "fresh", table), n
+
+        result.inserted += store.commit_day_rows(lake, table, [day], rows, writer="import")
+        con.execute("DROP TABLE IF EXISTS fresh")
         shutil.rmtree(incoming / f"day={day}", ignore_errors=True)
         progress(table, i + 1, len(days))
 
@@ -167,56 +165,15 @@ def sql_quote(path: str | Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-#: small row groups: a day's file sorted by place is pruned to the few groups holding the case's places by
-#: their min/max statistics (and the twin sorted by person to the groups holding the case and its contacts)
-ROW_GROUP_ROWS = 8192
-#: a day is written as shards of this many rows, contiguous ranges of its sort order, each shard's first and last
-#: key in the day's index (store.write_index): a query opens only the shards that can hold its places or persons.
-#: One file per day made every query open, and check the statistics of, every row group of the day, even with
-#: nothing to read (bench/RESULTS.md)
-SHARD_ROWS = 128 * ROW_GROUP_ROWS
-
-
-def write_sorted(con: duckdb.DuckDBPyConnection, source: str, staged: Path, table: str, prefix: str = "part") -> str:
-    """Stage `source` (the table's SORTED_COLUMNS and `day`) as day partitions twice: sorted by (place, time) and,
-    as twins of the same names under by_person/, sorted by (person, time); each order cut into shards of
-    SHARD_ROWS rows, whose key ranges go into the day's index (store.write_index).
-
-    Each day and order is sorted into a table once and each shard COPYed from its rowid range, with insertion
-    order kept: a partitioned COPY, or one cut into files by DuckDB (ROW_GROUPS_PER_FILE), writes its threads'
-    sorted runs as they come, interleaved, and a place's rows sat in a dozen row groups instead of one or two.
-    Returns the write's token: each day's files are `{prefix}-{token}-{i}.parquet`."""
+def sorted_rows(con: duckdb.DuckDBPyConnection, source: str, table: str) -> pa.Table:
+    """`source` (the table's SORTED_COLUMNS and `day`) sorted by day, place and time: delta-rs cuts each day into
+    files of store.FILE_BYTES, whose ranges the log keeps. One Arrow batch: delta-rs 1.6 writes the batches of a
+    stream or of a table of several chunks in no set order (a day's file came out unsorted), and cuts files only
+    between batches, so a write's day is one sorted file (row groups pruned by their own statistics)."""
     cols = SORTED_COLUMNS[table]
-    collist, person, place, time = ", ".join(cols), cols[0], cols[1], cols[2]
-    token = uuid.uuid4().hex
-    days = [r[0] for r in con.execute(f"SELECT DISTINCT day FROM {source} ORDER BY day").fetchall()]
-    kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    con.execute("SET preserve_insertion_order = true")
-    try:
-        for day in days:
-            ranges: dict[str, list] = {}
-            for order, folder, key in (("person", f"{table}.{store.BY_PERSON}", person), ("place", table, place)):
-                out = staged / folder / f"day={day}"
-                out.mkdir(parents=True, exist_ok=True)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _sorted AS SELECT {collist} FROM {source} "
-                            f"WHERE day = DATE '{day}' ORDER BY {key}, {time}")
-                n = con.execute("SELECT count(*) FROM _sorted").fetchone()[0]
-                names, ranges[order] = [], []
-                for i, lo in enumerate(range(0, n, SHARD_ROWS)):
-                    rows = f"rowid >= {lo} AND rowid < {lo + SHARD_ROWS}"
-                    name = f"{prefix}-{token}-{i}.parquet"
-                    first, last, nulls = con.execute(f"SELECT min({key}), max({key}), count(*) - count({key}) "
-                                                     f"FROM _sorted WHERE {rows}").fetchone()
-                    ranges[order].append(None if nulls else [first, last])  # a null key: the shard is always read
-                    con.execute(f"COPY (SELECT {collist} FROM _sorted WHERE {rows}) TO "
-                                f"{sql_quote(str(out / name))} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, "
-                                "COMPRESSION zstd)")
-                    names.append(name)
-                con.execute("DROP TABLE _sorted")
-            store.write_index(staged / table / f"day={day}", token, names, ranges["place"], ranges["person"])
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
-    return token
+    schema = store.table_schema(table)
+    return con.sql(f"SELECT {', '.join(schema.names)} FROM {source} ORDER BY day, {cols[1]}, {cols[2]}") \
+        .to_arrow_table().cast(schema).combine_chunks()
 
 
 def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,

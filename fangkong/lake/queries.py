@@ -232,9 +232,9 @@ class Lake:
     # -- inputs ---------------------------------------------------------------------------------
     def _files(self, table: str, first: date | None, last: date | None, by_person: bool,
                keys: list[str] | None = None) -> list[str]:
-        """The table's files whose partition day lies in [first − longest stay, last]; the by-person twins when
-        the query selects persons (store.person_files_for_days), else the files sorted by place; of each day, only
-        the shards whose range can hold one of `keys` (sorted), the persons or places selected."""
+        """The table's files (of its latest Delta version) whose day lies in [first − longest stay, last]; of
+        those, only the files whose range in the Delta log (min/max of the person or place column) can hold one of
+        `keys` (sorted), the persons or places selected."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
         days = None
         if first is not None and last is not None:
@@ -247,8 +247,7 @@ class Lake:
     def _source(self, table: str, first: date | None, last: date | None, *, persons: list[str] | None = None,
                 places: list[str] | None = None):
         """The stored rows a query reads, with `persons` / `places` as literal filters on the stored columns,
-        so that the engine prunes row groups by their min/max statistics (files sorted by place, twins by
-        person). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
+        so that the engine prunes row groups by their min/max statistics (files sorted by place). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
         person_col, place_col = ("person_id", "venue_id") if table == "venue_visits" else ("phone", "grid_id")
         files = self._files(table, first, last, by_person=persons is not None,
                             keys=persons if persons is not None else places)

@@ -1,7 +1,12 @@
 """Retention of raw location data (DOMAIN.md §11): day partitions older than the cutoff are deleted.
 
-Venue visits and carrier dwells are kept as day partitions, so a purge is whole folders removed,
-never a rewrite. The scan journal (lake/.journal, scans acknowledged but not yet flushed) is filtered
+Venue visits and carrier dwells are Delta tables partitioned by day, so a purge is one Delta `delete` of the old
+days (whole files removed from the table, never a rewrite; each purged day's application transaction taken one
+higher, so a writer of such a day that read it before starts again) and the removed files then deleted from disk
+at once: the older versions that still list them can no longer be read, which is what retention asks. Files that
+no version lists (a writer killed before its commit) go with delta-rs's vacuum once a day old. Each table's purge
+returns its proof (version before and after, the files removed, their rows), which the job and the CLI write to the
+audit log. The scan journal (lake/.journal, scans acknowledged but not yet flushed) is filtered
 too: a journal replayed after the purge must not bring the purged days back. Staging folders left by a
 killed import (lake/.staging, never read) are removed once a day old.
 """
@@ -17,8 +22,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pyarrow.parquet as pq
-
 from fangkong.errors import InvalidInput
 from fangkong.lake import store
 from fangkong.lake.schemas import TABLES
@@ -28,12 +31,14 @@ __all__ = ["Purged", "cutoff_for", "purge"]
 
 @dataclass(frozen=True)
 class Purged:
-    """One day partition (or the journal's old scans, day=None) removed."""
+    """One day partition (or the journal's old scans, day=None) removed; `version` is the table's version that no
+    longer holds it (None: a dry run, the journal, staging)."""
 
     table: str
     day: date | None
     files: int
     rows: int
+    version: int | None = None
 
 
 def cutoff_for(today: date, retention_days: int) -> date:
@@ -43,28 +48,89 @@ def cutoff_for(today: date, retention_days: int) -> date:
     return today - timedelta(days=retention_days)
 
 
-def _rows(day_dir: Path) -> tuple[int, int]:
-    files = [day_dir / n for n in store.live_names(day_dir)]
-    return len(files), sum(pq.read_metadata(f).num_rows for f in files)
+def proof(gone: list[Purged]) -> dict:
+    """What an audit entry of a purge says: per table, the version that no longer holds the days, the days, files
+    and rows removed."""
+    out: dict = {}
+    for p in gone:
+        if p.day is None:
+            out[p.table] = {"files": p.files, "rows": p.rows}
+            continue
+        t = out.setdefault(p.table, {"version": p.version, "days": [], "files": 0, "rows": 0})
+        t["days"].append(p.day.isoformat())
+        t["files"] += p.files
+        t["rows"] += p.rows
+    return out
+
+
+def _per_day(snap: store.Snapshot, days: list[date]) -> dict[date, list[tuple[str, int]]]:
+    """The days' files at a version: day → [(path, rows)]."""
+    files = snap.for_days(set(days))
+    out: dict[date, list[tuple[str, int]]] = {}
+    for path, day, n in zip(files.column("path").to_pylist(), files.column("partition.day").to_pylist(),
+                            files.column("num_records").to_pylist(), strict=True):
+        out.setdefault(day, []).append((path, n or 0))
+    return out
+
+
+def _purge_table(lake: Path, table: str, cutoff: date, *, dry_run: bool) -> list[Purged]:
+    from deltalake import CommitProperties, Transaction
+
+    snap = store.snapshot(lake, table)
+    if snap is None:
+        return []
+    old = [d for d in store.day_dirs(lake, table) if d < cutoff]
+    if not old:
+        return []
+    per_day = _per_day(snap, old)
+    if dry_run:
+        return [Purged(table, d, len(f), sum(n for _, n in f)) for d, f in sorted(per_day.items())]
+    from deltalake.exceptions import CommitFailedError
+
+    for attempt in range(store.COMMIT_TRIES):
+        dt = store.open_table(lake, table, fresh=True)
+        per_day = _per_day(store.snapshot(lake, table, dt), old)   # the files this delete removes
+        txns = [Transaction(store.day_app(table, d), (dt.transaction_version(store.day_app(table, d)) or 0) + 1)
+                for d in old]
+        try:
+            dt.delete(f"day < '{cutoff.isoformat()}'",
+                      commit_properties=CommitProperties(app_transactions=txns,
+                                                         custom_metadata={"fangkong.writer": "purge"}))
+            break
+        except CommitFailedError:   # a writer committed meanwhile: delete again from its version
+            time.sleep(0.05 * min(attempt + 1, 10))
+    else:
+        raise RuntimeError(f"{table}: the purge lost to concurrent writers {store.COMMIT_TRIES} times; run it again")
+    version = dt.version()
+    # the removed files are deleted now: a version that still lists them must not be readable any more
+    removed = store.snapshot(lake, table, dt)
+    live = set(removed.files.column("path").to_pylist()) if removed and removed.files.num_rows else set()
+    gone = []
+    for day, f in sorted(per_day.items()):
+        for path, _ in f:
+            if path not in live:
+                (store.table_dir(lake, table) / path).unlink(missing_ok=True)
+        gone.append(Purged(table, day, len(f), sum(n for _, n in f), version))
+    # files no version lists, left by writers killed before their commit, once a day old
+    dt.vacuum(retention_hours=STALE_STAGING_S // 3600, enforce_retention_duration=False, dry_run=False, full=True)
+    for day in old:   # the emptied day folders
+        try:
+            (store.table_dir(lake, table) / f"day={day}").rmdir()
+        except OSError:
+            pass
+    return gone
 
 
 def purge(lake: Path, cutoff: date, *, tz: str, dry_run: bool = False) -> list[Purged]:
     """Delete every day partition before `cutoff` of the lake's tables, and the journal's scans before it.
 
-    Holds the lake's write lock (the one scan flushes take), so no flush dedupes against a folder
-    being deleted; readers should not run a trace across a purge (schedule it at night).
+    Readers should not run a trace across a purge (schedule it at night): the files they listed may be gone.
     """
     lake = Path(lake)
     gone: list[Purged] = []
-    with store.write_lock(lake):
-        for table in TABLES:
-            for day, d in sorted(store.day_dirs(lake, table).items()):
-                if day < cutoff:
-                    files, rows = _rows(d)
-                    gone.append(Purged(table, day, files, rows))
-            if not dry_run:
-                store.purge_before(lake, table, cutoff)
-        n = _purge_journals(lake / ".journal", cutoff, ZoneInfo(tz), dry_run=dry_run)
+    for table in TABLES:
+        gone.extend(_purge_table(lake, table, cutoff, dry_run=dry_run))
+    n = _purge_journals(lake / ".journal", cutoff, ZoneInfo(tz), dry_run=dry_run)
     if n:
         gone.append(Purged(".journal", None, 0, n))
     stale = _stale_staging(lake / ".staging", dry_run=dry_run)

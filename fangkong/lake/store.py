@@ -1,195 +1,270 @@
-"""Where the lake keeps each table: day partitions, the metadata file, staging for atomic writes."""
+"""The lake's tables as Delta Lake tables (delta-rs): `lake/<table>/` holds `_delta_log/` and the day partitions
+`day=YYYY-MM-DD/`, each of Parquet files sorted by place and time (docs/lake.md).
+
+What the table holds is what the last commit of its log says, never what lies in its folders: a writer killed
+before its commit leaves files that no reader lists (and that `lake purge` vacuums a day later), one killed after
+it has landed whole. Writers need no lock between them, on one machine or several:
+
+- every write of a day's rows (an import's day, a scan flush, a compaction's rewrite of a day, a purge) commits
+  with the day's application transaction (`<table>/day=…`, a Delta `txn` action) at the number it read plus one.
+  Two writers that read the same day at the same number both write; the second commit fails (delta-rs's
+  optimistic concurrency: a concurrent transaction with the same app id) and `commit_day_rows` runs it again
+  from a fresh snapshot, so a writer's dedupe against a day's stored rows always saw every row committed to that
+  day before its own commit. Writers of different days never conflict.
+- a reader lists the files of the days and places it needs from the log's per-file statistics (min/max of each
+  column): `files_for_days` replaces our own index of key ranges.
+"""
 
 from __future__ import annotations
 
-import bisect
-import fcntl
 import json
 import os
-import shutil
+import random
+import threading
+import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-__all__ = ["BY_PERSON", "table_dir", "day_dirs", "files_for_days", "person_files_for_days", "read_meta", "write_meta",
-           "staging_dir", "publish", "all_files", "purge_before", "token_of", "REPLACED", "markers", "marker_active",
-           "live_names", "write_marker", "write_lock", "INDEX", "write_index", "read_indexes",
-           "process_alive"]
+import pyarrow as pa
+import pyarrow.compute as pc
 
-#: each day folder holds the rows sorted by place (venue or grid cell, then time: what co-presence reads) and,
-#: in this sub-folder, a twin of each file with the same rows sorted by person (what a person's own trajectory
-#: reads); a twin has its file's name, and `files_for_days` never sees it
-BY_PERSON = "by_person"
+from fangkong.errors import InvalidInput
+from fangkong.lake.schemas import STORED
+
+__all__ = ["FILE_BYTES", "PLACE", "PERSON", "ROW_GROUP_ROWS", "Snapshot", "all_files", "commit_day_rows",
+           "day_app", "day_dirs", "files_for_days", "is_delta", "open_table", "person_files_for_days",
+           "process_alive", "read_meta", "snapshot", "staging_dir", "table_dir", "table_schema", "write_meta",
+           "writer_properties"]
+
+#: small row groups: a file sorted by place is pruned to the few groups holding the case's places by their
+#: min/max statistics
+ROW_GROUP_ROWS = 8192
+#: delta-rs starts a new file past this size: each file of a day is a contiguous range of its place order, and
+#: the log's min/max of each file picks the few a query opens (the measurement of issue 28: 40 MB files)
+FILE_BYTES = 40 << 20
+#: each table's person and place column (files are sorted by place, then time)
+PERSON = {"venue_visits": "person_id", "cell_dwells": "phone"}
+PLACE = {"venue_visits": "venue_id", "cell_dwells": "grid_id"}
+#: how often a day's commit is tried again after a concurrent writer of the same day won
+COMMIT_TRIES = 50
 
 
 def table_dir(lake: Path, table: str) -> Path:
-    return lake / table
+    return Path(lake) / table
+
+
+def table_schema(table: str) -> pa.Schema:
+    """The Delta table's columns: the stored columns and the partition column `day`."""
+    return STORED[table].append(pa.field("day", pa.date32()))
+
+
+def writer_properties():
+    from deltalake import WriterProperties
+
+    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD")
+
+
+def is_delta(lake: Path, table: str) -> bool:
+    return (table_dir(lake, table) / "_delta_log").is_dir()
+
+
+def _legacy(lake: Path, table: str) -> bool:
+    """A table of the lake's own format (before issue 28): day folders and no Delta log."""
+    root = table_dir(lake, table)
+    return not is_delta(lake, table) and root.is_dir() and any(root.glob("day=*/*.parquet"))
+
+
+_tables: dict[tuple[str, str], tuple[object, tuple[int, int]]] = {}
+_tables_lock = threading.Lock()
+
+
+def open_table(lake: Path, table: str, *, fresh: bool = False):
+    """The table at its latest version (kept per process and brought up to date: a reload reads only the commits
+    since), or None when it has no commit yet."""
+    from deltalake import DeltaTable
+
+    if not is_delta(lake, table):
+        if _legacy(lake, table):
+            raise InvalidInput(f"{table_dir(lake, table)} is in the lake's old format: run `fangkong lake migrate`")
+        return None
+    log = table_dir(lake, table) / "_delta_log"
+    key = (str(Path(lake).resolve()), table)
+    with _tables_lock:
+        try:   # a table deleted and made anew is another table: its first commit is another file
+            first = log / "00000000000000000000.json"
+            st = os.stat(first if first.exists() else log)
+            inode = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            return None
+        dt, seen = _tables.get(key, (None, None))
+        if fresh or seen != inode:
+            dt = None
+        try:
+            if dt is None:
+                root = table_dir(lake, table)
+                if any(root.glob("day=*/_index-*.json")) or any(root.glob("day=*/by_person")):
+                    raise InvalidInput(f"{root} is part-way through `fangkong lake migrate`: run it again")
+                dt = DeltaTable(str(root))
+            else:
+                dt.update_incremental()
+        except InvalidInput:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a log folder with no commit yet (a creation under way)
+            if "No snapshot" in str(exc) or "not a Delta table" in str(exc).lower():
+                return None
+            raise
+        _tables[key] = (dt, inode)
+        return dt
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a table: its files (the log's add actions, flattened: path, partition.day, num_records,
+    min.<col>, max.<col>, null_count.<col>)."""
+
+    version: int
+    files: pa.Table
+
+    def for_days(self, days: set[date] | None) -> pa.Table:
+        if days is None or self.files.num_rows == 0:
+            return self.files
+        return self.files.filter(pc.is_in(self.files.column("partition.day"),
+                                          value_set=pa.array(sorted(days), pa.date32())))
+
+
+_snapshots: dict[tuple[str, str, str, int], Snapshot] = {}
+
+
+def snapshot(lake: Path, table: str, dt=None) -> Snapshot | None:
+    """The table's latest version (or `dt`'s) and its files; None when the table does not exist yet."""
+    dt = dt if dt is not None else open_table(lake, table)
+    if dt is None:
+        return None
+    key = (str(Path(lake).resolve()), table, dt.metadata().id, dt.version())
+    snap = _snapshots.get(key)
+    if snap is None:
+        with _tables_lock:   # the kept table is shared by the threads of a trace
+            files = pa.table(dt.get_add_actions(flatten=True))
+        if files.num_rows:
+            files = files.sort_by([("partition.day", "ascending"), ("path", "ascending")])
+        snap = Snapshot(dt.version(), files)
+        if len(_snapshots) > 64:
+            _snapshots.clear()
+        _snapshots[key] = snap
+    return snap
 
 
 def day_dirs(lake: Path, table: str) -> dict[date, Path]:
-    root = table_dir(lake, table)
-    if not root.is_dir():
+    """The days that hold rows at the table's latest version, and their folders."""
+    snap = snapshot(lake, table)
+    if snap is None or snap.files.num_rows == 0:
         return {}
-    out = {}
-    for d in root.iterdir():
-        if d.is_dir() and d.name.startswith("day="):
-            out[date.fromisoformat(d.name[4:])] = d
-    return out
+    return {d: table_dir(lake, table) / f"day={d}" for d in sorted(set(snap.files.column("partition.day").to_pylist()))}
 
 
-#: a compaction's marker in a day folder: `_replaced-<token>.json` = {"new": [names], "old": [names],
-#: "published": bool, "at": epoch seconds}. Once its new files are in place (or it says published), the old
-#: files hold the same rows again and are retired: no reader sees them, `lake compact` deletes them later.
-REPLACED = "_replaced-"
+def _may_hold(files: pa.Table, column: str, keys: list[str] | None) -> pa.Table:
+    """The files whose [min, max] of `column` (the log's statistics) can hold one of `keys` (sorted); a file
+    without statistics, or with a null in the column, is kept."""
+    if keys is None or files.num_rows == 0:
+        return files
+    lo, hi = files.column(f"min.{column}").to_pylist(), files.column(f"max.{column}").to_pylist()
+    nulls = files.column(f"null_count.{column}").to_pylist()
+    import bisect
 
-
-def markers(d: Path) -> list[tuple[Path, dict]]:
-    out = []
-    for p in sorted(d.glob(f"{REPLACED}*.json")):
-        try:
-            out.append((p, json.loads(p.read_text())))
-        except (OSError, ValueError):  # a torn marker (a crash while writing it) retires nothing
+    keep = []
+    for a, b, n in zip(lo, hi, nulls, strict=True):
+        if a is None or b is None or n:
+            keep.append(True)
             continue
-    return out
+        i = bisect.bisect_left(keys, a)
+        keep.append(i < len(keys) and keys[i] <= b)
+    return files.filter(pa.array(keep, pa.bool_()))
 
 
-def marker_active(d: Path, marker: dict) -> bool:
-    """Its new files are published: they, not the old ones, hold the rows."""
-    return bool(marker.get("published")) or all((d / n).is_file() for n in marker.get("new", []))
+def _paths(lake: Path, table: str, files: pa.Table) -> list[str]:
+    root = table_dir(lake, table)
+    return [str(root / p) for p in files.column("path").to_pylist()]
 
 
-#: a write's index in its day folder: `_index-<token>.json` = {"files": [names], "place": [[first, last] | null],
-#: "person": [[first, last] | null]}, the first and last key of each place-sorted shard and of its by-person twin.
-#: Published before the write's files: a write whose files are not all in place yet is not read at all (its rows
-#: appear at once, with its last file), and a query skips the shards whose range holds none of its keys.
-INDEX = "_index-"
-
-
-def write_index(d: Path, token: str, files: list[str], place: list, person: list) -> Path:
-    d.mkdir(parents=True, exist_ok=True)
-    return _write_json(d / f"{INDEX}{token}.json", {"files": files, "place": place, "person": person})
-
-
-def read_indexes(d: Path) -> dict[str, dict]:
-    """The day folder's indexes by the token of their files (token_of), each with its own path under "path"; a
-    torn or foreign index is ignored (its files are then read whole)."""
-    out = {}
-    for p in d.glob(f"{INDEX}*.json"):
-        try:
-            index = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(index, dict) and isinstance(index.get("files"), list) and index["files"]:
-            out[token_of(index["files"][0])] = {**index, "path": p}
-    return out
-
-
-def _unpublished(indexes: dict[str, dict], present: set[str]) -> set[str]:
-    """Files of writes still being published (or cut off while publishing): not all of the index's files here."""
-    hidden: set[str] = set()
-    for index in indexes.values():
-        names = set(index["files"])
-        if not names <= present:
-            hidden |= names
-    return hidden
-
-
-def live_names(d: Path, indexes: dict[str, dict] | None = None) -> list[str]:
-    """The place-sorted files of a day folder that hold its rows: every file but those retired by a compaction
-    and those of a write not yet wholly published."""
-    retired: set[str] = set()
-    for _, m in markers(d):
-        if marker_active(d, m):
-            retired.update(m.get("old", []))
-    present = {p.name for p in d.glob("*.parquet")}
-    hidden = _unpublished(read_indexes(d) if indexes is None else indexes, present)
-    return sorted(n for n in present if n not in retired and n not in hidden)
-
-
-def _may_hold(index: dict | None, order: str, name: str, keys: list[str] | None) -> bool:
-    """Whether the shard `name` can hold one of `keys` (sorted), by its range in the index; without an index
-    entry, yes."""
-    if keys is None or index is None:
-        return True
-    try:
-        span = index[order][index["files"].index(name)]
-    except (KeyError, ValueError, IndexError, TypeError):
-        return True
-    if span is None:
-        return True
-    i = bisect.bisect_left(keys, span[0])
-    return i < len(keys) and keys[i] <= span[1]
-
-
-def _write_json(path: Path, value: dict) -> Path:
-    """A small JSON file replaced atomically: a reader sees the old one or the new one, never a torn one."""
-    tmp = path.parent / f".{path.stem}.{uuid.uuid4().hex}.tmp"
-    tmp.write_text(json.dumps(value, sort_keys=True))
-    os.replace(tmp, path)
-    return path
-
-
-def write_marker(d: Path, token: str, marker: dict) -> Path:
-    return _write_json(d / f"{REPLACED}{token}.json", marker)
-
-
-def files_for_days(lake: Path, table: str, days: set[date] | None = None, places: list[str] | None = None) -> list[str]:
-    """Parquet files of the given days (all days when None), sorted for reproducible reads; with `places` (sorted),
-    only the shards whose range in the index can hold one of them."""
-    out: list[str] = []
-    for day, d in sorted(day_dirs(lake, table).items()):
-        if days is None or day in days:
-            indexes = read_indexes(d)
-            out.extend(str(d / n) for n in live_names(d, indexes)
-                       if _may_hold(indexes.get(token_of(n)), "place", n, places))
-    return out
-
-
-def token_of(name: str) -> str:
-    """Files written by one COPY share a token: `part-<token>-<i>.parquet` → `part-<token>`."""
-    stem = name.rsplit(".", 1)[0]
-    return stem.rsplit("-", 1)[0] if stem.count("-") >= 2 else stem
+def files_for_days(lake: Path, table: str, days: set[date] | None = None, places: list[str] | None = None,
+                   *, snap: Snapshot | None = None) -> list[str]:
+    """The Parquet files of the given days (all days when None) at the table's latest version (or `snap`), in
+    day and name order; with `places` (sorted), only the files whose place range can hold one of them."""
+    snap = snap or snapshot(lake, table)
+    if snap is None:
+        return []
+    return _paths(lake, table, _may_hold(snap.for_days(days), PLACE[table], places))
 
 
 def person_files_for_days(lake: Path, table: str, days: set[date] | None = None,
                           persons: list[str] | None = None) -> list[str]:
-    """The files to read for given persons: per day and write (token), the by-person twins when that write's
-    files and twins are the same set of names (the same rows), else the place-sorted files themselves (live
-    scans, a lake written before twins existed, a crash part-way through a publish: same rows either way); with
-    `persons` (sorted), only the twins whose range in the index can hold one of them."""
-    out: list[str] = []
-    for day, d in sorted(day_dirs(lake, table).items()):
-        if days is not None and day not in days:
-            continue
-        twins = d / BY_PERSON
-        have: dict[str, set[str]] = {}
-        for p in twins.glob("*.parquet") if twins.is_dir() else []:
-            have.setdefault(token_of(p.name), set()).add(p.name)
-        indexes = read_indexes(d)
-        groups: dict[str, list[str]] = {}
-        for name in live_names(d, indexes):
-            groups.setdefault(token_of(name), []).append(name)
-        for token, names in sorted(groups.items()):
-            if have.get(token) == set(names):
-                out.extend(str(twins / n) for n in _shard_order(names)
-                           if _may_hold(indexes.get(token), "person", n, persons))
-            else:
-                out.extend(str(d / n) for n in _shard_order(names))
-    return out
-
-
-def _shard_order(names: list[str]) -> list[str]:
-    """A write's shards in the order written (…-2 before …-10)."""
-    def number(name: str) -> tuple:
-        tail = name.rsplit(".", 1)[0].rsplit("-", 1)[-1]
-        return (0, int(tail), name) if tail.isdigit() else (1, 0, name)
-    return sorted(names, key=number)
+    """The files to read for given persons: the same files, kept by their person range (files are sorted by
+    place, so a person's rows may be in any of a day's files; the query's filter prunes row groups)."""
+    snap = snapshot(lake, table)
+    if snap is None:
+        return []
+    return _paths(lake, table, _may_hold(snap.for_days(days), PERSON[table], persons))
 
 
 def all_files(lake: Path, table: str) -> list[str]:
     return files_for_days(lake, table, None)
+
+
+def day_app(table: str, day: date) -> str:
+    """The application transaction id of a table's day: every commit of the day's rows sets it one higher."""
+    return f"fangkong:{table}/day={day.isoformat()}"
+
+
+def _create(lake: Path, table: str) -> None:
+    from deltalake import DeltaTable
+
+    try:
+        DeltaTable.create(str(table_dir(lake, table)), table_schema(table), partition_by=["day"], mode="ignore",
+                          name=table)
+    except Exception:  # noqa: BLE001 - another writer created it at the same moment: use theirs
+        if open_table(lake, table, fresh=True) is None:
+            raise
+
+
+#: rows to write: (a stream or table of the table's columns and `day`, sorted by place and time; its row count)
+Rows = tuple[pa.RecordBatchReader | pa.Table | None, int]
+
+
+def commit_day_rows(lake: Path, table: str, days: list[date], rows: Callable[[Snapshot], Rows], *,
+                    mode: str = "append", writer: str = "import") -> int:
+    """Commit rows of `days` as one Delta commit that takes each day's application transaction one higher.
+
+    `rows(snapshot)` makes the rows from that version (an append: the new rows, deduped against the days' files
+    in it; mode "overwrite": each day's rows whole, which replace the day's files). When a concurrent writer of one
+    of the days commits first, the commit fails and `rows` is called again on the new version. Returns the number of
+    rows committed (0: nothing to write, no commit)."""
+    from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+    from deltalake.exceptions import CommitFailedError
+
+    for attempt in range(COMMIT_TRIES):
+        if open_table(lake, table) is None:
+            _create(lake, table)
+        dt = DeltaTable(str(table_dir(lake, table)))   # this writer's own: the kept one is the readers'
+        snap = snapshot(lake, table, dt)
+        data, n = rows(snap)
+        if not n:
+            return 0
+        txns = [Transaction(day_app(table, d), (dt.transaction_version(day_app(table, d)) or 0) + 1) for d in days]
+        props = CommitProperties(app_transactions=txns, custom_metadata={"fangkong.writer": writer})
+        predicate = None
+        if mode == "overwrite":
+            predicate = " OR ".join(f"day = '{d.isoformat()}'" for d in days)
+        try:
+            write_deltalake(dt, data, mode=mode, predicate=predicate, writer_properties=writer_properties(),
+                            target_file_size=FILE_BYTES, commit_properties=props)
+            return n
+        except CommitFailedError:
+            # a writer of the same day committed first: read the day again (its rows may now hold ours)
+            time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
+    raise RuntimeError(f"{table}: {COMMIT_TRIES} concurrent writers of {days} won in turn; try again")
 
 
 def read_meta(lake: Path, table: str) -> dict:
@@ -198,72 +273,19 @@ def read_meta(lake: Path, table: str) -> dict:
 
 
 def write_meta(lake: Path, table: str, meta: dict) -> None:
+    """The table's own facts beside the log (the longest stay seen), replaced atomically; written before the rows
+    it describes, so a crash can only overstate it."""
     root = table_dir(lake, table)
     root.mkdir(parents=True, exist_ok=True)
-    _write_json(root / "_meta.json", meta)
-
-
-@contextmanager
-def write_lock(lake: Path) -> Iterator[None]:
-    """The lake's write lock (an flock, across processes): every writer holds it from reading a day's stored rows
-    to dedupe until its files are published (imports day by day, scan flushes, purges, compactions), so two
-    writers never both miss a row the other is adding."""
-    lock = Path(lake) / ".journal" / ".lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)   # released when the file closes
-        yield
+    tmp = root / f"._meta.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(meta, sort_keys=True))
+    os.replace(tmp, root / "_meta.json")
 
 
 def staging_dir(lake: Path) -> Path:
-    d = lake / ".staging" / uuid.uuid4().hex
+    d = Path(lake) / ".staging" / uuid.uuid4().hex
     d.mkdir(parents=True)
     return d
-
-
-def publish(staged: Path, lake: Path, table: str) -> int:
-    """Move staged day files into place, one atomic rename each; the staging folder is then removed.
-
-    A crash part-way leaves some days published: the next run of the same import skips their rows
-    (the key is the whole row) and publishes the rest, so the lake converges to one clean import.
-    """
-    moved = 0
-    # indexes first: until the last file of a write is in place, none of its files is read (live_names)
-    src_root = staged / table
-    if src_root.is_dir():
-        for day in sorted(src_root.iterdir()):
-            for f in sorted(day.glob(f"{INDEX}*.json")):
-                dest = table_dir(lake, table) / day.name
-                dest.mkdir(parents=True, exist_ok=True)
-                os.replace(f, dest / f.name)
-    # twins next: a place-sorted file in place means its twin is there (person_files_for_days relies on it)
-    twin_root = staged / f"{table}.{BY_PERSON}"
-    if twin_root.is_dir():
-        for day in sorted(twin_root.iterdir()):
-            dest = table_dir(lake, table) / day.name / BY_PERSON
-            dest.mkdir(parents=True, exist_ok=True)
-            for f in sorted(day.glob("*.parquet")):
-                os.replace(f, dest / f.name)
-    src_root = staged / table
-    if src_root.is_dir():
-        for day in sorted(src_root.iterdir()):
-            dest = table_dir(lake, table) / day.name
-            dest.mkdir(parents=True, exist_ok=True)
-            for f in sorted(day.glob("*.parquet")):
-                os.replace(f, dest / f.name)
-                moved += 1
-    shutil.rmtree(staged, ignore_errors=True)
-    return moved
-
-
-def purge_before(lake: Path, table: str, cutoff: date) -> list[date]:
-    """Delete whole day partitions older than the cutoff (retention, DOMAIN.md §11)."""
-    gone = []
-    for day, d in day_dirs(lake, table).items():
-        if day < cutoff:
-            shutil.rmtree(d)
-            gone.append(day)
-    return sorted(gone)
 
 
 def process_alive(pid: int) -> bool:

@@ -14,7 +14,6 @@ from contacts.test_trace_exact import BASE, TZ, _as_csv_rows, random_city
 from fangkong import flows, importer
 from fangkong.cases import service as case_service
 from fangkong.kit.clikit import unit_of_work
-from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 
 pytestmark = pytest.mark.slow
@@ -26,14 +25,10 @@ def java():
         pytest.fail("the PySpark engine test needs Java 17+ (`apt-get install openjdk-17-jre-headless`)")
 
 
-@pytest.mark.parametrize(("seed", "min_cell_hours", "shard_rows"),
-                         [(11, 0.0, None), (12, 0.0, 2), (13, 0.0, None), (14, 0.0, 3), (16, 4.5, 2)])
-def test_duckdb_and_pyspark_agree(sqlite_env, tmp_path, monkeypatch, seed, min_cell_hours, shard_rows):
+@pytest.mark.parametrize(("seed", "min_cell_hours"), [(11, 0.0), (12, 0.0), (13, 0.0), (14, 0.0), (16, 4.5)])
+def test_duckdb_and_pyspark_agree(sqlite_env, tmp_path, monkeypatch, seed, min_cell_hours):
     """min_cell_hours > 0: the companion noise filter on (its cell-hours query on both engines; seed 16 has a
-    companion that it removes). shard_rows: the lake's days cut into shards of a few rows (both engines read
-    the shards the index picks)."""
-    if shard_rows:
-        monkeypatch.setattr(ingest, "SHARD_ROWS", shard_rows)
+    companion that it removes). Both engines read the Parquet files the Delta log's statistics pick."""
     rng = random.Random(seed)
     persons, venues, kinds, visits, dwells = random_city(rng, f"X{seed}")
     v_rows, d_rows = _as_csv_rows(visits, dwells)

@@ -17,7 +17,6 @@ from fangkong import flows, importer
 from fangkong.cases import service as case_service
 from fangkong.contacts import service as contact_service
 from fangkong.kit.clikit import unit_of_work
-from fangkong.lake import ingest
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.grid import grid_id
 
@@ -73,22 +72,21 @@ def _as_csv_rows(visits, dwells):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), edition=st.sampled_from(["9", "8", "20"]),
-       min_cell_hours=st.sampled_from([0.0, 0.0, 2.0, 4.5]), shard_rows=st.sampled_from([ingest.SHARD_ROWS, 1, 3]),
+       min_cell_hours=st.sampled_from([0.0, 0.0, 2.0, 4.5]),
        part_rows=st.sampled_from([contact_service._PART_ROWS, 1]))
-@example(seed=7, edition="9", min_cell_hours=4.5, shard_rows=ingest.SHARD_ROWS,  # the filter removes the one companion
+@example(seed=7, edition="9", min_cell_hours=4.5,  # the filter removes the one companion
          part_rows=contact_service._PART_ROWS)
-@example(seed=54, edition="9", min_cell_hours=4.5, shard_rows=2, part_rows=1)    # … one of its two
-def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours, shard_rows, part_rows):
+@example(seed=54, edition="9", min_cell_hours=4.5, part_rows=1)    # … one of its two
+def test_trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours, part_rows):
     """min_cell_hours > 0: the deployment's companion noise filter on (thresholds of a few hours, so that the
-    random cities' stays of up to 5 hours fall on both sides). shard_rows: the lake's days cut into shards of a
-    few rows, so that every query picks its shards by the index (lake.store.INDEX). part_rows 1: the risk
+    random cities' stays of up to 5 hours fall on both sides). part_rows 1: the risk
     persons assembled and stored in several parts (contacts.service._PART_ROWS)."""
-    default_shard, default_part = ingest.SHARD_ROWS, contact_service._PART_ROWS
-    ingest.SHARD_ROWS, contact_service._PART_ROWS = shard_rows, part_rows
+    default_part = contact_service._PART_ROWS
+    contact_service._PART_ROWS = part_rows
     try:
         _trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours)
     finally:
-        ingest.SHARD_ROWS, contact_service._PART_ROWS = default_shard, default_part
+        contact_service._PART_ROWS = default_part
 
 
 def _trace_equals_brute_force(env, tmp_path_factory, seed, edition, min_cell_hours):

@@ -1,5 +1,5 @@
-"""`fangkong lake compact`: a day's files rewritten as one sorted pair; no reader sees a row twice or misses one,
-whatever step a compaction is cut off at."""
+"""`fangkong lake compact`: a day's files rewritten as one sorted write in one Delta commit; no reader sees a row
+twice or misses one, wherever a compaction is cut off."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def person_rows(lake: Path) -> list[tuple]:
 
 
 def live_files_per_day(lake: Path, table: str = "venue_visits") -> dict[str, int]:
-    return {str(day): len(store.live_names(d)) for day, d in store.day_dirs(lake, table).items()}
+    return {str(day): len(store.files_for_days(lake, table, {day})) for day in store.day_dirs(lake, table)}
+
+
+def on_disk(d: Path) -> list[str]:
+    return sorted(str(p) for p in d.glob("*.parquet"))
 
 
 def with_live_scans(env, tmp_path) -> tuple[str, dict]:
@@ -64,22 +68,19 @@ def test_compact_keeps_every_row_once_and_the_trace_unchanged(rollback_env, tmp_
     assert "venue_visits" in r.stdout and "2022-03-10" in r.stdout
     assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
     assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
-    for d in store.day_dirs(rollback_env.lake, "venue_visits").values():
-        (name,) = store.live_names(d)
-        assert (d / store.BY_PERSON / name).is_file()          # its twin, read for persons
-        venues = pq.read_table(d / name, columns=["venue_id"]).column("venue_id").to_pylist()
+    for day, d in store.day_dirs(rollback_env.lake, "venue_visits").items():
+        (name,) = store.files_for_days(rollback_env.lake, "venue_visits", {day})
+        venues = pq.read_table(name, columns=["venue_id"]).column("venue_id").to_pylist()
         assert venues == sorted(venues)
-        assert len(list(d.glob("*.parquet"))) > 1              # the replaced files kept for the grace period
+        assert len(on_disk(d)) > 1                             # the replaced files kept for the grace period
     r = fk("trace", case_id, "--format", "json")
     assert json.loads(r.stdout) == before
 
     r = fk("lake", "compact", "--grace", "0")                  # nothing left to rewrite; the retired files go
     assert r.exit_code == 0, r.output
     for table in TABLES:
-        for d in store.day_dirs(rollback_env.lake, table).values():
-            assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)
-            assert sorted(p.name for p in (d / store.BY_PERSON).glob("*.parquet")) == store.live_names(d)
-            assert not store.markers(d)
+        for day, d in store.day_dirs(rollback_env.lake, table).items():
+            assert on_disk(d) == store.files_for_days(rollback_env.lake, table, {day})
     assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
     assert json.loads(fk("trace", case_id, "--format", "json").stdout) == before
 
@@ -87,12 +88,12 @@ def test_compact_keeps_every_row_once_and_the_trace_unchanged(rollback_env, tmp_
 def test_all_rewrites_a_day_of_one_file(rollback_env, tmp_path):
     declare_and_trace(tmp_path)
     rows = lake_rows(rollback_env.lake)
+    before = {t: set(store.all_files(rollback_env.lake, t)) for t in TABLES}
     assert compact.compact(rollback_env.lake) == []                      # one file a day: nothing to do
     done = compact.compact(rollback_env.lake, rewrite_single=True, grace_s=0)
-    assert {(c.table, str(c.day)) for c in done} == {("venue_visits", "2022-03-10"), ("venue_visits", "2022-03-11"),
-                                                      ("cell_dwells", "2022-03-10")}
-    assert all(n.startswith("compact-") for d in store.day_dirs(rollback_env.lake, "venue_visits").values()
-               for n in store.live_names(d))
+    assert {(c.table, str(c.day)) for c in done if c.rows} == {
+        ("venue_visits", "2022-03-10"), ("venue_visits", "2022-03-11"), ("cell_dwells", "2022-03-10")}
+    assert all(not (set(store.all_files(rollback_env.lake, t)) & before[t]) for t in TABLES)   # new files throughout
     assert lake_rows(rollback_env.lake) == rows
 
 
@@ -100,39 +101,33 @@ class Boom(Exception):
     pass
 
 
-def test_a_compaction_cut_off_at_any_step_leaves_each_row_once(rollback_env, tmp_path, monkeypatch):
+def test_a_compaction_cut_off_before_its_commit_leaves_each_row_once(rollback_env, tmp_path, monkeypatch):
+    """Killed while delta-rs writes the new files: no commit, the day's files as they were; the files written are
+    read by no one and go with the next vacuum; the next run does the job."""
+    import pyarrow as pa
+
     with_live_scans(rollback_env, tmp_path)
     rows, by_person = lake_rows(rollback_env.lake), person_rows(rollback_env.lake)
+    version = store.open_table(rollback_env.lake, "venue_visits", fresh=True).version()
+    real = compact.sorted_rows
 
-    def boom(*a, **k):
-        raise Boom
+    def dies_midway(con, source, table):
+        reader = real(con, source, table)
 
-    with monkeypatch.context() as m:                          # dies with its marker written, nothing published
-        m.setattr(store, "publish", boom)
-        with pytest.raises(Boom):
+        def batches():
+            yield from reader
+            raise Boom
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+    with monkeypatch.context() as m:
+        m.setattr(compact, "sorted_rows", dies_midway)
+        with pytest.raises(Exception):   # noqa: B017 - delta-rs wraps the reader's error in its own
             compact.compact(rollback_env.lake)
+    assert store.open_table(rollback_env.lake, "venue_visits", fresh=True).version() == version
     assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
     assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 3, "2022-03-11": 2}
 
-    writes = []
-    real = store.write_marker
-
-    def second_write_dies(*a, **k):                          # dies after the swap, before marking it published
-        writes.append(a)
-        if len(writes) == 2:
-            raise Boom
-        return real(*a, **k)
-
-    with monkeypatch.context() as m:
-        m.setattr(store, "write_marker", second_write_dies)
-        with pytest.raises(Boom):
-            compact.compact(rollback_env.lake)
-    assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
-    assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 2}
-
-    compact.compact(rollback_env.lake, grace_s=0)                      # the next run finishes the job and cleans up
+    compact.compact(rollback_env.lake, grace_s=0)                      # the next run does the job
     assert lake_rows(rollback_env.lake) == rows and person_rows(rollback_env.lake) == by_person
     assert live_files_per_day(rollback_env.lake) == {"2022-03-10": 1, "2022-03-11": 1}
-    for d in store.day_dirs(rollback_env.lake, "venue_visits").values():
-        assert not store.markers(d)
-        assert sorted(p.name for p in d.glob("*.parquet")) == store.live_names(d)

@@ -162,53 +162,50 @@ def test_empty_folder(rollback_env, tmp_path):
     assert r.exit_code == 1 and "no table file found" in r.output
 
 
-def test_crash_between_staging_and_publish_converges(rollback_env, tmp_path, monkeypatch):
-    """A kill after some days are published: the re-run publishes the rest, no duplicates."""
+def test_crash_between_days_converges(rollback_env, tmp_path, monkeypatch):
+    """A kill after some days are committed: the re-run commits the rest, no duplicates."""
     folder = small_city(tmp_path / "city")
     write_csv(folder / "venue_visits.csv", [
         {"person_id": "P00001", "venue_id": "V1", "enter_at": f"2022-03-{d:02d}T12:00", "leave_at": ""}
         for d in range(1, 6)])
-    real = store.publish
+    real = store.commit_day_rows
+    calls = []
 
-    def crash_after_first_day(staged, lake, table):
-        day = sorted((staged / table).iterdir())[0]
-        dest = store.table_dir(lake, table) / day.name
-        dest.mkdir(parents=True, exist_ok=True)
-        for f in day.glob("*.parquet"):
-            f.rename(dest / f.name)
-        raise KeyboardInterrupt("killed")
+    def crash_after_first_day(*a, **k):
+        calls.append(a)
+        if len(calls) > 1:
+            raise KeyboardInterrupt("killed")
+        return real(*a, **k)
 
-    monkeypatch.setattr(store, "publish", crash_after_first_day)
+    monkeypatch.setattr(store, "commit_day_rows", crash_after_first_day)
     try:
         fk("import", folder)
     except KeyboardInterrupt:
         pass
     assert lake_rows(rollback_env, "venue_visits") == 1
-    monkeypatch.setattr(store, "publish", real)
+    monkeypatch.setattr(store, "commit_day_rows", real)
     assert fk("import", folder).exit_code == 0
     assert lake_rows(rollback_env, "venue_visits") == 5
     assert fk("import", folder).exit_code == 0
     assert lake_rows(rollback_env, "venue_visits") == 5
 
 
-def test_each_day_staged_for_import_is_dropped_once_published(rollback_env, tmp_path, monkeypatch):
-    """Disk stays bounded by one day's sorting: when a day is published, the staged copies of the days before
+def test_each_day_staged_for_import_is_dropped_once_committed(rollback_env, tmp_path, monkeypatch):
+    """Disk stays bounded by one day's sorting: when a day is committed, the staged copies of the days before
     it are gone (a 10 M-person city's dwells ran out of disk when every day's copy was kept to the end)."""
-    from fangkong.lake import ingest
-
     folder = small_city(tmp_path / "city")
     visits = [{"person_id": "P00001", "venue_id": "V1", "enter_at": f"2022-03-{d:02d}T12:00",
                "leave_at": f"2022-03-{d:02d}T13:00"} for d in (8, 9, 10, 11)]
     write_csv(folder / "venue_visits.csv", visits)
     seen = []
-    publish = store.publish
+    commit = store.commit_day_rows
 
-    def spy(staged, lake, table):
+    def spy(lake, table, days, rows, **k):
         incoming = next((lake / ".staging").glob("*/_incoming"))
         seen.append((table, sorted(d.name for d in incoming.glob("day=*"))))
-        return publish(staged, lake, table)
+        return commit(lake, table, days, rows, **k)
 
-    monkeypatch.setattr(ingest.store, "publish", spy)
+    monkeypatch.setattr(store, "commit_day_rows", spy)
     r = fk("import", folder)
     assert r.exit_code == 0, r.output
     assert [s for s in seen if s[0] == "venue_visits"] == [
@@ -217,29 +214,32 @@ def test_each_day_staged_for_import_is_dropped_once_published(rollback_env, tmp_
     assert {d.name for d in (rollback_env.lake / ".staging").iterdir()} <= {"spill"}   # DuckDB's spill folder only
 
 
-def test_an_import_publishes_a_day_only_under_the_lake_write_lock(rollback_env, tmp_path):
-    """The lock scan flushes, purges and compactions take: an import's dedupe and publish of a day wait for it,
-    so a flush of the same day cannot slip between them and store a row twice."""
-    import threading
+def test_a_day_committed_meanwhile_by_another_writer_is_not_stored_twice(rollback_env, tmp_path, monkeypatch):
+    """No lock: a scan flush commits the day after the import read it and before the import commits. The
+    import's commit then fails on the day's application transaction (store.commit_day_rows) and is made again
+    from the flush's version, deduped against its rows: each row once, none lost."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
+    from fangkong.lake import ingest
+    from fangkong.lake.append import write_visits
+
+    tz = ZoneInfo("Asia/Shanghai")
     folder = small_city(tmp_path / "city")
-    held, release = threading.Event(), threading.Event()
+    real, raced = ingest.sorted_rows, []
 
-    def holder():
-        with store.write_lock(rollback_env.lake):
-            held.set()
-            release.wait(30)
+    def racing(con, source, table):
+        if table == "venue_visits" and not raced:
+            raced.append(write_visits(rollback_env.lake, [
+                ("P00001", "V1", datetime(2022, 3, 10, 12, 0, tzinfo=tz), datetime(2022, 3, 10, 13, 0, tzinfo=tz)),
+                ("P00003", "V2", datetime(2022, 3, 10, 18, 0, tzinfo=tz), None)], "Asia/Shanghai"))
+        return real(con, source, table)
 
-    t = threading.Thread(target=holder)
-    t.start()
-    assert held.wait(10)
-    done: dict = {}
-    imp = threading.Thread(target=lambda: done.update(r=fk("import", folder)))
-    imp.start()
-    imp.join(3)
-    assert imp.is_alive() and lake_rows(rollback_env, "venue_visits") == 0   # staged, waiting for the lock
-    release.set()
-    imp.join(60)
-    t.join(10)
-    assert done["r"].exit_code == 0, done["r"].output
-    assert lake_rows(rollback_env, "venue_visits") == 2 and lake_rows(rollback_env, "cell_dwells") == 1
+    monkeypatch.setattr(ingest, "sorted_rows", racing)
+    r = fk("import", folder)
+    assert r.exit_code == 0, r.output
+    assert raced == [2]
+    assert lake_rows(rollback_env, "venue_visits") == 3   # the import's two (one of them the flush's too) and the flush's other
+    versions = [h for h in store.open_table(rollback_env.lake, "venue_visits", fresh=True).history()
+                if h.get("fangkong.writer") == "import"]
+    assert len(versions) == 1                    # the import's commit, made again after the flush's: once
