@@ -6,6 +6,7 @@ Chinese over real HTTP, show none either (the service's English stays under "tec
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -24,7 +25,9 @@ ENGLISH = re.compile(r"[A-Za-z]{2,}[,;:]?\s+[A-Za-z]{2,}[,;:]?\s+[A-Za-z]{2,}")
 PAGE = {"accept": "text/html"}
 
 
+@functools.cache
 def _trees() -> dict[Path, ast.Module]:
+    """Every module of the package parsed, once for this module's tests (read only)."""
     return {p: ast.parse(p.read_text()) for p in ROOT.rglob("*.py")}
 
 
