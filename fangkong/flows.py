@@ -75,6 +75,7 @@ def respond_many(session: Session, settings: Settings, cases: list[Case], *, now
     out = []
     for case, result, investigation in zip(cases, results, investigations, strict=True):
         assigned = measure_service.assign_for_case(session, case, edition=edition, tz=settings.zone, now=now)
+        lifecycle.upgrade_placed_through_reported(session, case, edition=edition, tz=settings.zone, now=now)
         verification.open_for_case(session, case, now=now)  # each person found at the door (落地核查)
         rooms = sites.assign_rooms(session, now=now)  # nearest free rooms, 8 h transfer tasks
         people = [case.person_fk] + result.person_fks()

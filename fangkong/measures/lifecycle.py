@@ -32,7 +32,7 @@ from fangkong.protocol.lifecycle import (
 from fangkong.protocol.measures import measure_for, strictness
 
 __all__ = ["escalate", "extend", "check_release", "release", "release_due", "record_result", "upgrade",
-           "upgrade_secondaries_of", "ReleaseReport", "get_test"]
+           "upgrade_secondaries_of", "upgrade_placed_through_reported", "ReleaseReport", "get_test"]
 
 
 def _state(m: Measure) -> dict:
@@ -248,6 +248,18 @@ def upgrade_secondaries_of(session: Session, reported: list[tuple[int, datetime]
     return upgraded
 
 
+def upgrade_placed_through_reported(session: Session, case: Case, *, edition: Edition, tz: ZoneInfo,
+                                    now: datetime) -> int:
+    """After a case's trace placed its risk persons: the secondary contacts placed through a close contact already
+    reported positive (a suspected case met by the trace is still a contact) are close contacts at once, dated at
+    their placement (his report came before it, and upgraded no one then). Returns how many."""
+    reported = list(session.scalars(
+        select(Case.person_fk).join(RiskPerson, RiskPerson.person_fk == Case.person_fk)
+        .where(RiskPerson.case_fk == case.id, RiskPerson.category == RiskCategory.CLOSE,
+               Case.status != CaseStatus.RULED_OUT, Case.reported_at <= now).distinct()))
+    return upgrade_secondaries_of(session, [(fk, now) for fk in reported], edition=edition, tz=tz) if reported else 0
+
+
 def _upgrade_secondaries_of(session: Session, person_fk: int, *, edition: Edition, tz: ZoneInfo, now: datetime) -> int:
     required = upstream_required(edition.name)
     if not required:
@@ -271,6 +283,7 @@ def _upgrade_secondaries_of(session: Session, person_fk: int, *, edition: Editio
     upgraded = 0
     for m in mine:
         if verdicts[m.id] == "positive":
-            upgrade(session, m, edition=edition, tz=tz, now=now)
+            # never before the secondary obligation began (one placed after the report, by a later trace)
+            upgrade(session, m, edition=edition, tz=tz, now=max(now, m.start_at))
             upgraded += 1
     return upgraded

@@ -55,3 +55,19 @@ def test_a_suspected_case_reported_without_a_test_upgrades_them_too(env, tmp_pat
     ok("case", "positive", "P00003", "--sampled-at", "2022-03-12T08:00")  # a first positive found elsewhere (可疑阳性)
     assert _rows("P00004") == [("secondary", "03-11 21:00", "03-12 15:30", "upgraded"),
                                ("close", "03-12 15:30", None, None)]
+
+
+def test_a_secondary_contact_placed_through_a_close_contact_already_reported_is_a_close_contact_at_once(
+        env, tmp_path, monkeypatch):
+    """P00003's first positive is reported (a suspected case, still a contact) before P00001's trace finds him: the
+    trace places P00004 through him, and P00004 is a close contact from that placement on (he stayed a yellow
+    secondary contact until P00003's own trace, after the re-check)."""
+    at(monkeypatch, "2022-03-11T20:30+08:00")
+    ok("import", city(tmp_path / "city"))
+    ok("case", "positive", "P00003", "--sampled-at", "2022-03-11T08:00")
+    at(monkeypatch, "2022-03-11T21:00+08:00")
+    ok("trace", ok("case", "declare", "P00001", "--sampled-at", "2022-03-11T08:00", "--isolated-at",
+                   "2022-03-11T20:00"))
+    assert _rows("P00004") == [("secondary", "03-11 21:00", "03-11 21:00", "upgraded"),
+                               ("close", "03-11 21:00", None, None)]
+    assert code("P00004")["colour"] == "red"
