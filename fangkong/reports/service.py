@@ -182,23 +182,24 @@ def _risk_rows_at(until: datetime):
     return union_all(current, past).subquery()
 
 
-def _traced(session: Session, until: datetime, since: datetime | None = None) -> dict[str, int]:
-    """Distinct people per highest category among risk persons found before `until`."""
+def _traced(session: Session, until: datetime, since: datetime) -> tuple[dict[str, int], int]:
+    """Distinct people per highest category among risk persons found before `until`, and how many of them were
+    first found at `since` or later (one query: the two were two passes over the risk persons)."""
     rows = _risk_rows_at(until)
     best = (select(rows.c.who, func.min(sql_case(*((rows.c.category == c, i) for i, c in
                                                     enumerate(CATEGORIES)))).label("r"))
-            .group_by(rows.c.who))
-    if since is not None:
-        found = union_all(select(RiskPerson.who, RiskPerson.found_at),
-                          select(RiskPersonPast.who, RiskPersonPast.found_at)).subquery()
-        first = (select(found.c.who).group_by(found.c.who).having(func.min(found.c.found_at) >= since))
-        best = best.where(rows.c.who.in_(first))
-    sub = best.subquery()
-    rows_ = session.execute(select(sub.c.r, func.count()).group_by(sub.c.r))
-    counts = dict.fromkeys(CATEGORIES, 0)
-    for r, n in rows_:
-        counts[CATEGORIES[r]] = n
-    return counts
+            .group_by(rows.c.who)).subquery()
+    found = union_all(select(RiskPerson.who, RiskPerson.found_at),
+                      select(RiskPersonPast.who, RiskPersonPast.found_at)).subquery()
+    first = (select(found.c.who, (func.min(found.c.found_at) >= since).label("new"))
+             .group_by(found.c.who).subquery())
+    counts, new = dict.fromkeys(CATEGORIES, 0), 0
+    for r, is_new, n in session.execute(
+            select(best.c.r, first.c.new, func.count()).join(first, first.c.who == best.c.who)
+            .group_by(best.c.r, first.c.new)):
+        counts[CATEGORIES[r]] += n
+        new += n if is_new else 0
+    return counts, new
 
 
 def _test_status(session: Session, day_end: date, until: datetime, traced_total: int) -> dict[str, int]:
@@ -255,21 +256,23 @@ def _strictest_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[in
     late = and_(Measure.needs_results, Measure.end_at <= at)
     rows = session.execute(select(Measure.id, Measure.person_fk, Measure.kind, Measure.category, late.label("late"))
                            .where(in_force_at(at))).all()
-    late_ids = [r.id for r in rows if r.late]
+    late_ids = [mid for mid, _, _, _, is_late in rows if is_late]
     over = obligations.met_by_results(session, [
         r for part in chunks(late_ids) for r in session.execute(
             select(Measure.id, Measure.end_at, Measure.category, Measure.risk_person_fk, Measure.edition)
             .where(Measure.id.in_(part)))], at, tz) if late_ids else set()
-    strictest: dict[int, str] = {}
+    ranks, last = {k: i for i, k in enumerate(MEASURE_KINDS)}, len(MEASURE_KINDS)
+    best: dict[int, tuple[int, str]] = {}
     by_category: dict[str, set[int]] = {}
-    for r in rows:
-        if r.id in over:
+    for mid, person_fk, kind, category, _ in rows:
+        if mid in over:
             continue
-        held = strictest.get(r.person_fk)
-        if held is None or _rank(r.kind) < _rank(held):
-            strictest[r.person_fk] = r.kind
-        by_category.setdefault(r.category, set()).add(r.person_fk)
-    return strictest, by_category
+        rank = ranks.get(kind, last)
+        held = best.get(person_fk)
+        if held is None or rank < held[0]:
+            best[person_fk] = (rank, kind)
+        by_category.setdefault(category, set()).add(person_fk)
+    return {fk: kind for fk, (_, kind) in best.items()}, by_category
 
 
 def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, int], dict[str, int]]:
@@ -282,10 +285,6 @@ def _kinds_at(session: Session, at: datetime, tz: ZoneInfo) -> tuple[dict[str, i
     for kind in strictest.values():
         kinds[kind] = kinds.get(kind, 0) + 1
     return kinds, {c: len(persons) for c, persons in by_category.items()}
-
-
-def _rank(kind: str) -> int:
-    return MEASURE_KINDS.index(kind) if kind in MEASURE_KINDS else len(MEASURE_KINDS)
 
 
 def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | None = None) -> Bulletin:
@@ -304,8 +303,7 @@ def bulletin(session: Session, day: date, *, tz: ZoneInfo, edition: Edition | No
     community_days = [c.declared_at.astimezone(tz).date() for c, ctrl, imp in cases if not ctrl and not imp]
     last_comm = max(community_days) if community_days else None
     since = (day - last_comm).days if last_comm else None
-    traced = _traced(session, end)
-    new_traced = sum(_traced(session, end, since=start).values())
+    traced, new_traced = _traced(session, end, start)
     tests = _test_status(session, day, end, sum(traced.values()))
     kinds, cats = _kinds_at(session, end, tz)
     beds = _rooms_and_beds(session, end)
