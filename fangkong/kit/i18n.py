@@ -726,6 +726,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "err_round_exists": ("筛查轮次 {id} 已存在", "Round {id} already exists"),
     "err_unknown_round": ("没有筛查轮次 {id}", "No round {id}"),
     "err_bad_plan": ("检测方案设置无效", "The testing plan is not valid"),
+    "err_lake_old_format": ("轨迹数据仍为旧格式：请管理员运行轨迹数据迁移命令",
+                            "The trajectory data is in the old format: the administrator runs `fangkong lake migrate`"),
+    "err_lake_migrating": ("轨迹数据迁移尚未完成：请管理员再次运行迁移命令",
+                           "The trajectory data is part-way through its migration: the administrator runs `fangkong lake migrate` again"),
     "err_round_no_points": ("筛查轮次没有采样点：请至少添加一个", "A round needs at least one sampling point"),
     # every page's query and form fields, named in a validation message (issue 25)
     "field_by": ("操作人", "by"), "field_case_id": ("感染者编号", "case"), "field_category": ("类别", "category"),

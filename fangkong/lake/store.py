@@ -88,7 +88,8 @@ def open_table(lake: Path, table: str, *, fresh: bool = False):
 
     if not is_delta(lake, table):
         if _legacy(lake, table):
-            raise InvalidInput(f"{table_dir(lake, table)} is in the lake's old format: run `fangkong lake migrate`")
+            raise InvalidInput(f"{table_dir(lake, table)} is in the lake's old format: run `fangkong lake migrate`",
+                               key="err_lake_old_format")
         return None
     log = table_dir(lake, table) / "_delta_log"
     key = (str(Path(lake).resolve()), table)
@@ -106,7 +107,8 @@ def open_table(lake: Path, table: str, *, fresh: bool = False):
             if dt is None:
                 root = table_dir(lake, table)
                 if any(root.glob("day=*/_index-*.json")) or any(root.glob("day=*/by_person")):
-                    raise InvalidInput(f"{root} is part-way through `fangkong lake migrate`: run it again")
+                    raise InvalidInput(f"{root} is part-way through `fangkong lake migrate`: run it again",
+                                       key="err_lake_migrating")
                 dt = DeltaTable(str(root))
             else:
                 dt.update_incremental()
