@@ -10,6 +10,7 @@ per (key, channel, recipient), however often its cause is seen.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,7 +18,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fangkong.db.core import Base, UTCDateTime, utcnow
 
-__all__ = ["OutboxMessage", "enqueue", "enqueue_once", "messages"]
+__all__ = ["OutboxMessage", "OutboxStatus", "enqueue", "enqueue_once", "messages"]
+
+
+class OutboxStatus(StrEnum):
+    """pending → sent, or dead after the last attempt failed"""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
 
 
 class OutboxMessage(Base):
@@ -36,8 +45,9 @@ class OutboxMessage(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     #: the cause, once per channel and recipient (e.g. "verification:42"); NULL: no de-duplication
     dedup_key: Mapped[str | None] = mapped_column(String(200))
-    #: pending → sent, or dead after the last attempt failed
-    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending", index=True)
+    #: OutboxStatus
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING, server_default="pending",
+                                        index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -64,6 +74,6 @@ def enqueue_once(session: Session, channel: str, recipient: str, body: str, *, k
     now = now or utcnow()
     r = session.execute(insert(OutboxMessage).values(
         channel=channel, recipient=recipient, body=body, created_at=now, kind=kind, subject=subject,
-        dedup_key=dedup_key, status="pending", attempts=0, next_attempt_at=now).on_conflict_do_nothing()
+        dedup_key=dedup_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now).on_conflict_do_nothing()
         .returning(OutboxMessage.id))
     return r.first() is not None   # (rowcount is not reliable for ON CONFLICT DO NOTHING on every driver)

@@ -28,7 +28,7 @@ from fangkong.auth.models import User
 from fangkong.contacts.teams.models import Investigation, InvestigationStatus, TracingTeam
 from fangkong.db.audit import audit
 from fangkong.db.core import utcnow
-from fangkong.db.outbox import OutboxMessage, enqueue_once
+from fangkong.db.outbox import OutboxMessage, OutboxStatus, enqueue_once
 from fangkong.kit.clikit import unit_of_work
 from fangkong.measures.checkins import service as checkins
 from fangkong.protocol.roles import in_subtree
@@ -143,7 +143,7 @@ def send(settings: Settings, now: datetime, *, limit: int = 200) -> dict:
         return counts
     with unit_of_work() as session:
         ids = list(session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
                                            OutboxMessage.channel.in_(list(chans)),
                                            or_(OutboxMessage.next_attempt_at.is_(None),
                                                OutboxMessage.next_attempt_at <= now))
@@ -151,7 +151,7 @@ def send(settings: Settings, now: datetime, *, limit: int = 200) -> dict:
     for mid in ids:   # one transaction per message: a delivered message is marked at once
         with unit_of_work() as session:
             msg = session.get(OutboxMessage, mid)
-            if msg is None or msg.status != "pending":
+            if msg is None or msg.status != OutboxStatus.PENDING:
                 continue
             msg.attempts += 1
             try:
@@ -159,16 +159,16 @@ def send(settings: Settings, now: datetime, *, limit: int = 200) -> dict:
             except Exception as exc:  # noqa: BLE001 - any failure of a channel: try again later
                 msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
                 if msg.attempts >= settings.notify_max_attempts:
-                    msg.status = "dead"
+                    msg.status = OutboxStatus.DEAD
                     counts["dead"] += 1
                 else:
                     msg.next_attempt_at = utcnow() + backoff(msg.attempts)
                     counts["failed"] += 1
-                audit(session, "notify", "notify.failed" if msg.status == "pending" else "notify.dead",
+                audit(session, "notify", "notify.failed" if msg.status == OutboxStatus.PENDING else "notify.dead",
                       "outbox_message", msg.id, after={"channel": msg.channel, "kind": msg.kind,
                                                        "attempt": msg.attempts, "error": msg.last_error})
                 continue
-            msg.status, msg.sent_at = "sent", utcnow()
+            msg.status, msg.sent_at = OutboxStatus.SENT, utcnow()
             counts["sent"] += 1
             audit(session, "notify", "notify.sent", "outbox_message", msg.id,
                   after={"channel": msg.channel, "recipient": msg.recipient, "kind": msg.kind,

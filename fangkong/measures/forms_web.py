@@ -17,7 +17,7 @@ from fangkong.kit.forms import FormState, local, parse, refusal_text, render_for
 from fangkong.kit.i18n import t
 from fangkong.kit.webkit import lang_of, templates
 from fangkong.measures import lifecycle, service
-from fangkong.measures.models import Measure
+from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people import service as people_service
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.times import Happened
@@ -64,7 +64,7 @@ def measures_page(request: Request, session: SessionDep, settings: SettingsDep,
 
 def _row(session, settings, m: Measure, state: FormState | None = None, name: str = "") -> dict:
     decision = None
-    if m.status == "active":
+    if m.status == MeasureStatus.ACTIVE:
         try:
             decision = lifecycle.check_release(session, m, edition=load_edition(m.edition or settings.edition),
                                                tz=settings.zone, now=utcnow())
