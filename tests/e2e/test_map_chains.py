@@ -161,6 +161,10 @@ def test_chains_view_filters_and_evidence_offline(page, server, outbreak):
     page.wait_for_function("() => document.getElementById('cf-n-cases').textContent === '0'")
     page.wait_for_function("() => document.querySelectorAll('#chains-table tbody tr').length === 0")
     page.evaluate("() => { document.getElementById('cf-to').value = '2099-01-01'; return window.fkChainsApply(); }")
+    # every link between shown cases drawn, after filters came and went (the lines series are new at each draw)
+    lines = page.evaluate("() => window.fkChainsView.graph.getModel().getSeries().filter(m => m.subType === 'lines')"
+                          ".reduce((a, m) => a + m.getData().count(), 0)")
+    assert lines == sum(1 for s in data["src"] if s >= 0)
     # a link's evidence, from its row
     if any(s >= 0 for s in data["src"]):
         page.locator("#chains-table button[data-case]").first.click()

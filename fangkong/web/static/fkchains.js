@@ -59,6 +59,7 @@
     // the points by generation and the links by how they were found, as flat typed arrays drawn in ECharts' large
     // mode (no object per case, one path per series); which case a point is: index[g][point]
     const index = GEN_COLOURS.map(() => []);
+    let draws = 0;
     function series(shown) {
       const visible = new Uint8Array(n), few = shown.length <= FEW;
       for (const i of shown) visible[i] = 1;
@@ -79,8 +80,11 @@
           l[o] = 2; l[o + 1] = d.day[s]; l[o + 2] = y[s]; l[o + 3] = d.day[i]; l[o + 4] = y[i];
         }
       }
+      // a new id each time: ECharts 5.6 merges a lines series' new typed array into the old one's length (the
+      // links of a filter were not drawn); a new series takes it whole
+      draws++;
       const out = d.categories.map((c, k) => ({
-        id: 'links-' + c, name: words.categories[c] || c, type: 'lines', coordinateSystem: 'cartesian2d', large: true,
+        id: 'links-' + c + '-' + draws, name: words.categories[c] || c, type: 'lines', coordinateSystem: 'cartesian2d', large: true,
         largeThreshold: 1, progressive: 0, polyline: false, silent: true, z: 1, data: nLinks[k] ? links[k] : [],
         lineStyle: {color: CAT_COLOURS[k], width: 1, opacity: 0.55}}));
       GEN_COLOURS.forEach((colour, g) => out.push({
