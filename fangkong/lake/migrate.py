@@ -102,7 +102,7 @@ def migrate(lake: Path, *, progress: Callable[[str, int, int], None] | None = No
                             Transaction(store.day_app(table, day),
                                         (dt.transaction_version(store.day_app(table, day)) or 0) + 1)]
                     write_deltalake(dt, sorted_rows(con, "day_rows", table), mode="append",
-                                    writer_properties=store.writer_properties(), target_file_size=store.FILE_BYTES,
+                                    writer_properties=store.writer_properties(table), target_file_size=store.FILE_BYTES,
                                     commit_properties=CommitProperties(
                                         app_transactions=txns, custom_metadata={"fangkong.writer": "migrate"}))
                 finally:

@@ -61,10 +61,16 @@ def table_schema(table: str) -> pa.Schema:
     return STORED[table].append(pa.field("day", pa.date32()))
 
 
-def writer_properties():
-    from deltalake import WriterProperties
+def writer_properties(table: str):
+    """8 192-row groups, zstd, and a Bloom filter of the person column in each row group: the files are sorted by
+    place, so a person's rows may be in any group, and DuckDB skips the groups whose filter rules out all the
+    persons asked for (a person's own trajectory: 200 phones over a day of 750 000 dwells, 128 -> 36 ms; the
+    by-person twins of the lake before Delta did this job at twice the disk)."""
+    from deltalake import BloomFilterProperties, ColumnProperties, WriterProperties
 
-    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD")
+    bloom = BloomFilterProperties(set_bloom_filter_enabled=True, fpp=0.01, ndv=ROW_GROUP_ROWS)
+    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD",
+                            column_properties={PERSON[table]: ColumnProperties(bloom_filter_properties=bloom)})
 
 
 def is_delta(lake: Path, table: str) -> bool:
@@ -204,7 +210,8 @@ def files_for_days(lake: Path, table: str, days: set[date] | None = None, places
 def person_files_for_days(lake: Path, table: str, days: set[date] | None = None,
                           persons: list[str] | None = None) -> list[str]:
     """The files to read for given persons: the same files, kept by their person range (files are sorted by
-    place, so a person's rows may be in any of a day's files; the query's filter prunes row groups)."""
+    place, so a person's rows may be in any of a day's files; the query's filter prunes row groups by their
+    Bloom filters of the person column: writer_properties)."""
     snap = snapshot(lake, table)
     if snap is None:
         return []
@@ -260,7 +267,7 @@ def commit_day_rows(lake: Path, table: str, days: list[date], rows: Callable[[Sn
         if mode == "overwrite":
             predicate = " OR ".join(f"day = '{d.isoformat()}'" for d in days)
         try:
-            write_deltalake(dt, data, mode=mode, predicate=predicate, writer_properties=writer_properties(),
+            write_deltalake(dt, data, mode=mode, predicate=predicate, writer_properties=writer_properties(table),
                             target_file_size=FILE_BYTES, commit_properties=props)
             return n
         except CommitFailedError:
