@@ -400,7 +400,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if public_port == port:
         raise InvalidInput("--public-port must differ from --port")
     # the scheduled jobs in a thread of this process (FANGKONG_JOBS=0: only in `fangkong worker` processes)
-    scheduler = Scheduler(jobs_registry.JOBS, settings) if settings.jobs else None
+    scheduler = Scheduler(jobs_registry.scheduled(settings), settings) if settings.jobs else None
     public = PublicProcess(public_command(public_host or settings.public_host or host, public_port)) \
         if public_port else None
     if public:

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     #: seconds a running job's claim lasts without a heartbeat: a worker killed mid-job loses its claim after
     #: this, and another worker (or the same one restarted) runs the job again
     jobs_lease: float = Field(120.0, ge=1, le=86_400)
+    #: seconds between two runs of an interval job, by name, over its default ({"notify.collect": 10}): an office
+    #: that wants notices sooner, a drill, a test (docs/operations.md, "Scheduled jobs")
+    jobs_every: dict[str, float] = Field(default_factory=dict)
     #: where the nightly backup writes (empty = a backups/ folder beside the lake)
     backup_dir: Path | None = None
     #: backups kept (the oldest beyond this are deleted)

@@ -29,7 +29,7 @@ def worker(job: JobsOpt = None,
     Several workers may run against one PostgreSQL store: each due run is done by one of them.
 
     Example: `fangkong worker` (beside `FANGKONG_JOBS=0 fangkong serve`, or a second machine)"""
-    scheduler = Scheduler(registry.by_name(job), tick=tick)
+    scheduler = Scheduler(registry.scheduled(get_settings(), registry.by_name(job)), tick=tick)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stop(0))
     try:
         scheduler.run_forever()
@@ -43,7 +43,7 @@ def list_cmd(format: Annotated[str, typer.Option("--format", help="table or json
     """Each job: its schedule, last run, next run, duration, failures. Example: `fangkong jobs list`"""
     s = get_settings()
     with unit_of_work() as session:
-        views = service.job_views(session, registry.JOBS, now=utcnow())
+        views = service.job_views(session, registry.scheduled(s), now=utcnow())
     if format == "json":
         print(json.dumps([v.as_json() for v in views], ensure_ascii=False))
         return
@@ -64,7 +64,7 @@ def run_cmd(name: str) -> None:
     """Run one job now (it is made due; a worker holding it now is not disturbed). Example:
     `fangkong jobs run lake.compact`"""
     s = get_settings()
-    (job,) = registry.by_name([name])
+    (job,) = registry.scheduled(s, registry.by_name([name]))
     scheduler = Scheduler([job], s)
     scheduler.prepare()
     with session_scope() as session:

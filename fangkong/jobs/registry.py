@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from fangkong.codes import service as codes_service
@@ -18,7 +19,7 @@ from fangkong.protocol.schedule import DailyAt, Every
 from fangkong.settings import Settings
 from fangkong.tasks import service as task_service
 
-__all__ = ["JOBS", "by_name"]
+__all__ = ["JOBS", "by_name", "scheduled"]
 
 
 def recolour(settings: Settings, now: datetime) -> dict:
@@ -90,3 +91,16 @@ def by_name(names: list[str] | None = None) -> list[Job]:
     if unknown:
         raise InvalidInput(f"unknown job(s) {', '.join(unknown)}; one of {', '.join(known)}")
     return [known[n] for n in names]
+
+
+def scheduled(settings: Settings, jobs: list[Job] | None = None) -> list[Job]:
+    """The jobs (all by default) with the deployment's own periods (FANGKONG_JOBS_EVERY: {name: seconds}) for
+    interval jobs; a name that is not an interval job, or a period not above zero, is an error."""
+    jobs = list(JOBS) if jobs is None else jobs
+    every = settings.jobs_every
+    interval = {j.name for j in JOBS if isinstance(j.spec, Every)}
+    bad = sorted(n for n, s in every.items() if n not in interval or not s > 0)
+    if bad:
+        raise InvalidInput(f"FANGKONG_JOBS_EVERY: {', '.join(bad)}: not an interval job, or a period not above 0; "
+                           f"one of {', '.join(sorted(interval))}")
+    return [replace(j, spec=Every(float(every[j.name]))) if j.name in every else j for j in jobs]

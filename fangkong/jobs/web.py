@@ -16,15 +16,15 @@ router = APIRouter()
 
 
 @router.get("/api/jobs", tags=["jobs"])
-def jobs_json(session: SessionDep) -> list[dict]:
+def jobs_json(session: SessionDep, settings: SettingsDep) -> list[dict]:
     """Each scheduled job's state (docs/operations.md, "Scheduled jobs")."""
-    return [v.as_json() for v in service.job_views(session, registry.JOBS, now=utcnow())]
+    return [v.as_json() for v in service.job_views(session, registry.scheduled(settings), now=utcnow())]
 
 
 @router.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
 def jobs_page(request: Request, session: SessionDep, settings: SettingsDep, export: ExportQ = None):
     lang = lang_of(request)
-    jobs = service.job_views(session, registry.JOBS, now=utcnow())
+    jobs = service.job_views(session, registry.scheduled(settings), now=utcnow())
     if export:   # each job's state as a file (kit/listexport.py, audited)
         return export_list(request, session, entity="jobs", title="nav_jobs", header=[
             "job", "job_id", "job_schedule", "job_last_run", "job_status", "job_duration", "job_next_run",

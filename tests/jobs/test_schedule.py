@@ -36,3 +36,19 @@ def test_daily_is_the_next_occurrence_within_a_day(when, hour, minute, zone):
     assert when < nxt <= when + timedelta(days=1)
     local = nxt.astimezone(tz)
     assert (local.hour, local.minute, local.second) == (hour, minute, 0)
+
+
+def test_the_deployment_sets_an_interval_jobs_period():
+    """FANGKONG_JOBS_EVERY: other periods by name for interval jobs; a night job or an unknown name is refused."""
+    import pytest
+
+    from fangkong.errors import InvalidInput
+    from fangkong.jobs import registry
+    from fangkong.settings import Settings
+
+    jobs = {j.name: j for j in registry.scheduled(Settings(jobs_every={"notify.collect": 2}))}
+    assert jobs["notify.collect"].spec == Every(2.0) and jobs["inbox.scan"].spec == Every(10)
+    assert jobs["notify.collect"].run is registry.notify.collect
+    for bad in ({"backup": 60}, {"no.such": 1}, {"inbox.scan": 0}):
+        with pytest.raises(InvalidInput):
+            registry.scheduled(Settings(jobs_every=bad))
