@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -52,6 +53,8 @@ from fangkong.settings import get_settings
 from fangkong.tasks.models import Task
 from fangkong.testing import service as testing_service
 
+TZ = ZoneInfo("Asia/Shanghai")
+
 pytestmark = [pytest.mark.slow, pytest.mark.both_stores]
 
 #: the drill clock of both runs: the evening the re-check's result comes back
@@ -68,8 +71,9 @@ SLACK = timedelta(minutes=10)
 
 
 def _register(folder: Path) -> Path:
-    """tests/test_flow.py's city: P00001 (the case) and P00002 share a household; P00003-P00006 met at V1/V2."""
-    write_csv(folder / "persons.csv", [person(i, household="H1" if i in (1, 2) else None) for i in range(1, 8)],
+    """tests/test_flow.py's city: P00001 (the case) and P00002 share a household; P00003-P00006 met at V1/V2;
+    P00008 is under home monitoring from before (told to check in)."""
+    write_csv(folder / "persons.csv", [person(i, household="H1" if i in (1, 2) else None) for i in range(1, 9)],
               PERSON_COLS)
     write_csv(folder / "venues.csv", [venue("V1"), venue("V2", "shop")],
               ["venue_id", "name", "kind", "lat", "lon", "community"])
@@ -114,8 +118,14 @@ def _write_wave(folder: Path, wave: dict[str, list[dict]]) -> Path:
 
 def _setup(register: Path, base: str) -> None:
     """What an office sets up before feeds arrive (the same in both stores): the register, a tracing team, its
-    member, a verifier and a commander with their contacts, the lab."""
+    member, a verifier and a commander with their contacts, the lab, a person under home monitoring since 03-09."""
     assert fk("import", register).exit_code == 0
+    with unit_of_work() as s:
+        at = datetime(2022, 3, 9, 10, tzinfo=TZ)
+        s.add(Measure(person_fk=s.scalar(select(Person.id).where(Person.person_id == "P00008")), category="inbound",
+                      kind="home_monitoring", place="home", last_exposure_at=at, start_at=at,
+                      phase_end_at=at + timedelta(days=7), end_at=at + timedelta(days=7), status="active",
+                      edition="9"))
     with unit_of_work() as s:
         add_team(s, "T01")
         _staff(s, "t01a", "epidemiologist", "140105", team="T01", email="t01a@office.test", webhook=f"{base}/t01a")
@@ -327,7 +337,8 @@ def test_the_inbox_of_a_running_server_does_what_the_same_import_by_hand_does(
     assert {c[1] for c in by_hand["codes"]} >= {"red", "yellow"} and len(by_hand["lake"]) >= 2
     assert {(m[0], m[1]) for m in queued} >= {("webhook", "team:T01"), ("smtp", "t01a@office.test"),
                                               ("hook", "t01a"), ("sms", "13900000001"),
-                                              ("webhook", "commander"), ("smtp", "cmd@office.test")}
+                                              ("webhook", "commander"), ("smtp", "cmd@office.test"),
+                                              ("sms", "13800000008")}   # P00008's check-in reminder
     assert differences(served, by_hand) == []
     assert got == queued, (f"received only: {got - queued}", f"queued by hand only: {queued - got}")
     assert statuses == {"sent"} and not refused
