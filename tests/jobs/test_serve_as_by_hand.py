@@ -5,7 +5,8 @@ work-chat robot, a user's own robot and the SMS gateway; an SMTP server) that th
 A small city arrives in two waves, as feeds do: the venue scans, the carrier's dwells, a single swab and its
 positive result (a suspected case, held), then the re-check's swab and positive result (the case declared and
 traced at once: risk persons, measures, door checks for the verifier, the tracing team assigned). Each wave is
-written as `x.csv.part` and renamed when complete. The same files are imported by hand in a second store
+written as `x.csv.part` and renamed when complete (SQLite), or as `x.csv` and then its marker `x.csv.ready`
+(PostgreSQL, the server run with FANGKONG_INBOX_MARKERS=1). The same files are imported by hand in a second store
 (`fangkong import`, then `fangkong jobs run` for the jobs the server ran after each wave), at the same drill clock.
 Compared, by natural keys (person ids, case numbers), not surrogate ids: persons, cases, risk persons, measures,
 tasks (times within a few minutes: the two drill clocks run from the same instant but not in step), the codes
@@ -266,11 +267,16 @@ def _wait_settled(files: int, deadline: float) -> None:
                 f"{pending} messages pending")
 
 
-def _drop(inbox: Path, name: str, wave: dict[str, list[dict]]) -> int:
-    """As a sender does: write x.csv.part in the feed's folder, rename it when complete."""
+def _drop(inbox: Path, name: str, wave: dict[str, list[dict]], *, markers: bool) -> int:
+    """As a sender does: write x.csv.part in the feed's folder and rename it when complete, or (a server with
+    FANGKONG_INBOX_MARKERS=1) write x.csv, then the marker x.csv.ready."""
     for feed, rows in wave.items():
-        part = write_csv(inbox / feed / f"{name}.csv.part", rows, _COLUMNS[feed])
-        part.rename(inbox / feed / f"{name}.csv")
+        if markers:
+            path = write_csv(inbox / feed / f"{name}.csv", rows, _COLUMNS[feed])
+            path.with_name(path.name + ".ready").touch()
+        else:
+            part = write_csv(inbox / feed / f"{name}.csv.part", rows, _COLUMNS[feed])
+            part.rename(inbox / feed / f"{name}.csv")
     return len(wave)
 
 
@@ -289,11 +295,12 @@ def test_the_inbox_of_a_running_server_does_what_the_same_import_by_hand_does(
     set_clock(monkeypatch, NOW)
     _setup(register, base)
     inbox = tmp_path / "inbox"
+    markers = not env.database_url.startswith("sqlite")   # the two ways a feed says it is complete, one per store
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "fangkong.cli", "serve", "--port", str(port), "--public-port", "0"], cwd=tmp_path,
         env={**os.environ, "FANGKONG_JOBS": "1", "FANGKONG_JOBS_TICK": "0.3", "FANGKONG_JOBS_EVERY": json.dumps(EVERY),
-             "FANGKONG_INBOX": str(inbox), "FANGKONG_INBOX_SETTLE": "0"})
+             "FANGKONG_INBOX": str(inbox), "FANGKONG_INBOX_SETTLE": "0", "FANGKONG_INBOX_MARKERS": str(int(markers))})
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not all((inbox / f).is_dir() for f in waves[0]):
@@ -301,7 +308,7 @@ def test_the_inbox_of_a_running_server_does_what_the_same_import_by_hand_does(
             time.sleep(0.3)
         files = 0
         for i, wave in enumerate(waves, 1):
-            files += _drop(inbox, f"wave{i}", wave)
+            files += _drop(inbox, f"wave{i}", wave, markers=markers)
             _wait_settled(files, deadline)
     finally:
         proc.send_signal(signal.SIGINT)
