@@ -1,12 +1,13 @@
 """The case forms (issue 26, a) in Chromium: the epidemiologist declares a case, records a first positive and
 re-checks it; an empty field is refused beside it in the user's language, a re-check made by someone else
 meanwhile is shown (409) instead of repeated, and a role that may not declare gets no form and a 403. The lab
-records a scheduled test's result. Each write is checked in the records and the audit log."""
+records a scheduled test's result (one recorded meanwhile shown, a sampling time before the epidemic refused beside
+the field in Chinese); the epidemiologist may not record one (403). Each write is checked in the records and the audit log."""
 
 from __future__ import annotations
 
 from e2e.conftest import SHOTS, login
-from sqlalchemy import select
+from sqlalchemy import func, select
 from test_api import make_user
 
 from fangkong.cases import service as case_service
@@ -118,11 +119,13 @@ def test_the_lab_records_a_result_and_may_not_declare(browser, server, outbreak)
     with unit_of_work() as s:
         tests = s.scalars(select(TestTask).join(Measure).where(Measure.status == MeasureStatus.ACTIVE,
                                                               TestTask.result == TestResult.PENDING)
-                          .order_by(TestTask.due_date, TestTask.id).limit(2)).all()
-        first, second = tests[0].id, tests[1].id
+                          .order_by(TestTask.due_date, TestTask.id).limit(3)).all()
+        first, second, third = (t.id for t in tests)
         if tests[0].due_date > utcnow().astimezone(get_settings().zone).date():
             for t in tests:
                 t.due_date = utcnow().astimezone(get_settings().zone).date()
+    with unit_of_work() as s:
+        suspected = s.scalar(select(func.count()).select_from(Case).where(Case.status == "suspected"))
     context, pg = _as(browser, server, "lab")
     assert pg.locator("#menu a[href='/entry']").count() == 1
     pg.goto("/entry")
@@ -146,6 +149,17 @@ def test_the_lab_records_a_result_and_may_not_declare(browser, server, outbreak)
     pg.wait_for_selector(f"#test-{second} .stale")
     with unit_of_work() as s:
         assert s.get(TestTask, second).result == "invalid"
+    # a sampling time before the epidemic began is refused beside the field, in Chinese; nothing recorded
+    pg.select_option(f"#test-{third}-result", "positive")
+    pg.fill(f"#test-{third}-at", "2019-01-01T08:00")
+    pg.click(f"#test-{third} button.record")
+    pg.wait_for_selector(f"#test-{third}-at-err")
+    assert pg.locator(f"#test-{third}-at-err").inner_text() == \
+        "时间：“2019-01-01T08:00”不在合理的时间范围内（2019-12-01 至今）"
+    with unit_of_work() as s:
+        assert s.get(TestTask, third).result == "pending"
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.status == "suspected")) == suspected
+        assert _audited("test.result", str(third)) is None
     # the case forms are not the lab's: no form, and the write itself is refused
     pg.goto("/cases/new")
     assert pg.locator("#declare-form").count() == 0 and pg.locator("[data-status='403'], .refusal").count() >= 1
@@ -153,4 +167,11 @@ def test_the_lab_records_a_result_and_may_not_declare(browser, server, outbreak)
                              headers={"HX-Request": "true"})
     assert answer.status == 403
     assert pg.errors == []
+    context.close()
+    # the epidemiologist reads testing but records no result
+    context, pg = _as(browser, server, "epidemiologist")
+    assert pg.request.post(f"/testing/results/{third}", form={"result": "negative", "seen": "pending"},
+                           headers={"HX-Request": "true"}).status == 403
+    with unit_of_work() as s:
+        assert s.get(TestTask, third).result == "pending"
     context.close()
