@@ -81,3 +81,26 @@ def case_recheck(
                              isolated_at=parse_time(isolated_at, "--isolated-at"), now=at_or_now(at))
         status = case.status
     err.print(f"{case_id}: {status}")
+
+
+@app.command("rule-out")
+@handle_errors
+def case_rule_out(
+    case_id: Annotated[str, typer.Argument(help="the declared case")],
+    reason: Annotated[str, typer.Option("--reason", help="why: a false positive found by re-check, the wrong person…")],
+    at: AtOpt = None,
+) -> None:
+    """Rule out a declared case, as of now (or --at): its hospital stay and the obligations that came only from it
+    end (`source_ruled_out`), those they had taken over are in force again; prints how many persons' obligations
+    ended (docs/rules.md, "A case ruled out after declaration").
+
+    Example: `fangkong case rule-out C000002 --reason "re-check negative: a contaminated sample"`
+    """
+    with unit_of_work() as session:
+        case = case_service.get_case(session, case_id)
+        case_service.rule_out(session, case, reason=reason, now=at_or_now(at))
+        case_no = case.case_no
+    with unit_of_work() as session:
+        effect = case_service.rule_out_effect(session, case_no)
+    err.print(f"{case_no}: ruled out; obligations of {effect.get('persons', 0)} person(s) ended "
+              f"(source_ruled_out), {len(effect.get('restored', []))} in force again", soft_wrap=True)

@@ -8,8 +8,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.cases.models import DECLARED, Case, CaseStatus
-from fangkong.db.audit import audit
-from fangkong.db.changes import mark_changed, mark_reported
+from fangkong.db.audit import AuditEntry, audit
+from fangkong.db.changes import mark_changed, mark_reported, mark_ruled_out
 from fangkong.db.core import utcnow
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
@@ -18,7 +18,7 @@ from fangkong.people.models import Person
 from fangkong.tasks.service import deadline
 
 __all__ = ["report_positive", "recheck", "declare_case", "get_case", "list_cases", "declared_on", "case_page",
-           "of_persons", "CASE_SORTS"]
+           "of_persons", "rule_out", "rule_out_effect", "CASE_SORTS"]
 
 
 def _open_case(session: Session, person_fk: int) -> Case | None:
@@ -91,6 +91,38 @@ def declare_case(session: Session, person_id: str, *, sampled_at: datetime, onse
     case.severity = severity
     case.imported = imported
     return recheck(session, case, positive=True, onset_date=onset_date, isolated_at=isolated_at, now=now)
+
+
+def rule_out(session: Session, case: Case, *, reason: str, now: datetime | None = None) -> Case:
+    """Rule out a *declared* case (a false positive found by a later re-check, or the wrong person): it is no case
+    any more, audited with the reason. What followed from it ends as of `now`, at the unit of work's commit (the
+    measures domain: measures/ruleout.py; docs/rules.md, "A case ruled out after declaration"). A suspected case is
+    ruled out by its re-check (`recheck`)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("give the reason for ruling the case out", key="err_rule_out_reason")
+    if case.status not in DECLARED:
+        raise Conflict(f"case {case.case_no} is {case.status}, not a declared case", key="err_not_declared",
+                       params={"case": case.case_no})
+    now = now or utcnow()
+    if case.declared_at is not None and now < case.declared_at:
+        raise InvalidInput("the ruling is before the declaration", key="err_rule_out_early",
+                           params={"case": case.case_no})
+    before = {"status": case.status}
+    case.status = CaseStatus.RULED_OUT
+    audit(session, acting(session), "case.ruled_out", "case", case.case_no, before=before,
+          after={"status": case.status, "reason": reason[:500], "at": now.isoformat()})
+    mark_changed(session, [case.person_fk], now)
+    mark_ruled_out(session, case.id, now)
+    return case
+
+
+def rule_out_effect(session: Session, case_no: str) -> dict:
+    """What the last ruling-out of this case did, as the measures domain recorded it at commit (persons whose
+    obligations ended, obligations in force again, hospital stays ended); {} when it was not ruled out."""
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "case.ruled_out_effect",
+                                                    AuditEntry.entity_id == case_no).order_by(AuditEntry.id.desc()))
+    return dict(entry.after or {}) if entry is not None else {}
 
 
 def get_case(session: Session, case_ref: str | int) -> Case:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from fangkong.db.changes import take_changed, take_reported
+from fangkong.db.changes import take_changed, take_reported, take_ruled_out
 
 __all__ = ["install_recolour"]
 
@@ -17,6 +17,12 @@ def _recompute_changed(session: Session) -> None:
     at the time of the change, before the commit (db/changes.py says why it is done this way). First the persons
     reported positive in it: the secondary contacts found through them are upgraded, dated at the report (a case
     declared directly has no test result to do it; measures.lifecycle.upgrade_secondaries_of)."""
+    ruled_out = take_ruled_out(session)
+    if ruled_out:  # a declared case ruled out: what followed from it ends (measures/ruleout.py)
+        from fangkong.measures.ruleout import unwind
+        from fangkong.settings import get_settings
+
+        unwind(session, ruled_out, tz=get_settings().zone)
     reported = take_reported(session)
     if reported:
         from fangkong.measures.lifecycle import upgrade_secondaries_of
@@ -38,6 +44,7 @@ def _recompute_changed(session: Session) -> None:
 def _forget_changed(session: Session) -> None:
     take_changed(session)
     take_reported(session)
+    take_ruled_out(session)
 
 
 def install_recolour(target: type[Session] | sessionmaker = Session) -> None:

@@ -39,7 +39,8 @@ def _edges(session: Session) -> tuple[dict[str, Case], list[Edge]]:
     q = (select(Case, src.case_no, src.declared_at, RiskPerson.category, RiskPerson.evidence)
          .join(RiskPerson, RiskPerson.person_fk == Case.person_fk)
          .join(src, src.id == RiskPerson.case_fk)
-         .where(Case.status.in_(DECLARED), src.declared_at < Case.declared_at, src.id != Case.id))
+         .where(Case.status.in_(DECLARED), src.status.in_(DECLARED), src.declared_at < Case.declared_at,
+                src.id != Case.id))
     best: dict[str, tuple] = {}
     for case, src_no, src_at, cat, evidence in session.execute(q):
         key = (rank(cat), src_at, src_no)

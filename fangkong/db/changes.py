@@ -6,7 +6,8 @@ just before the transaction commits. A rolled-back unit of work forgets its mark
 
 Likewise the persons reported positive (a suspected or declared case) in a unit of work, with the instant: the
 measures domain upgrades at commit the secondary contacts found through them (a case is declared by the cases
-domain, which may not import measures; issue 23), dated at that instant.
+domain, which may not import measures; issue 23), dated at that instant. And the declared cases ruled out: the
+measures domain ends at commit what followed from them (measures/ruleout.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-__all__ = ["mark_changed", "mark_reported", "take_changed", "take_reported"]
+__all__ = ["mark_changed", "mark_reported", "mark_ruled_out", "take_changed", "take_reported", "take_ruled_out"]
 
 _KEY = "fangkong.changed_persons"
 _REPORTED = "fangkong.reported_persons"
+_RULED_OUT = "fangkong.ruled_out_cases"
 
 
 def mark_changed(session: Session, person_fks: Iterable[int], at: datetime) -> None:
@@ -43,3 +45,13 @@ def mark_reported(session: Session, person_fk: int, at: datetime) -> None:
 def take_reported(session: Session) -> list[tuple[int, datetime]]:
     """The persons reported positive in this unit of work, with the instants, cleared from the session."""
     return session.info.pop(_REPORTED, [])
+
+
+def mark_ruled_out(session: Session, case_id: int, at: datetime) -> None:
+    """Remember that this declared case was ruled out at `at`."""
+    session.info.setdefault(_RULED_OUT, []).append((case_id, at))
+
+
+def take_ruled_out(session: Session) -> list[tuple[int, datetime]]:
+    """The declared cases ruled out in this unit of work, with the instants, cleared from the session."""
+    return session.info.pop(_RULED_OUT, [])

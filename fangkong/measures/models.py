@@ -80,6 +80,8 @@ class EndReason(StrEnum):
     WITHDRAWN = "withdrawn"
     ZONE_LIFTED = "zone_lifted"
     RETEST_NEGATIVE = "retest_negative"
+    #: its source case was ruled out after declaration (a false positive, the wrong person): docs/rules.md
+    SOURCE_RULED_OUT = "source_ruled_out"
 
 
 class MeasureStatus(StrEnum):
