@@ -102,5 +102,5 @@ def scheduled(settings: Settings, jobs: list[Job] | None = None) -> list[Job]:
     bad = sorted(n for n, s in every.items() if n not in interval or not s > 0)
     if bad:
         raise InvalidInput(f"FANGKONG_JOBS_EVERY: {', '.join(bad)}: not an interval job, or a period not above 0; "
-                           f"one of {', '.join(sorted(interval))}")
+                           f"one of {', '.join(sorted(interval))}", key="err_internal")
     return [replace(j, spec=Every(float(every[j.name]))) if j.name in every else j for j in jobs]
