@@ -122,6 +122,12 @@ def test_map_at_phone_width_and_roles(browser, server, outbreak):
         context.close()
 
 
+def _lines(page) -> int:
+    """The links the chains graph draws now (the lines series' data)."""
+    return page.evaluate("() => window.fkChainsView.graph.getModel().getSeries().filter(m => m.subType === 'lines')"
+                         ".reduce((a, m) => a + m.getData().count(), 0)")
+
+
 def test_chains_view_filters_and_evidence_offline(page, server, outbreak):
     from fangkong.contacts import chains
     from fangkong.settings import get_settings
@@ -160,11 +166,20 @@ def test_chains_view_filters_and_evidence_offline(page, server, outbreak):
     page.dispatch_event("#cf-to", "change")
     page.wait_for_function("() => document.getElementById('cf-n-cases').textContent === '0'")
     page.wait_for_function("() => document.querySelectorAll('#chains-table tbody tr').length === 0")
+    # the district of a case whose source lives in another: that source is left out, its link neither drawn nor counted
+    across = [i for i, s in enumerate(data["src"]) if s >= 0 and data["district"][s] != data["district"][i]]
+    assert across, "the outbreak has a link across two districts"
+    district = data["district"][across[0]]
+    page.evaluate(f"() => {{ document.getElementById('cf-to').value = '2099-01-01'; "
+                  f"document.getElementById('cf-district').value = '{district}'; return window.fkChainsApply(); }}")
+    shown = {i for i, d in enumerate(data["district"]) if d == district}
+    links = sum(1 for i in shown if data["src"][i] >= 0 and data["src"][i] in shown)
+    assert links < sum(1 for i in shown if data["src"][i] >= 0)   # the filter does leave a source out
+    assert page.locator("#cf-n-links").inner_text() == str(links) == str(_lines(page))
+    page.select_option("#cf-district", "-1")
     page.evaluate("() => { document.getElementById('cf-to').value = '2099-01-01'; return window.fkChainsApply(); }")
     # every link between shown cases drawn, after filters came and went (the lines series are new at each draw)
-    lines = page.evaluate("() => window.fkChainsView.graph.getModel().getSeries().filter(m => m.subType === 'lines')"
-                          ".reduce((a, m) => a + m.getData().count(), 0)")
-    assert lines == sum(1 for s in data["src"] if s >= 0)
+    assert _lines(page) == sum(1 for s in data["src"] if s >= 0)
     # a link's evidence, from its row
     if any(s >= 0 for s in data["src"]):
         page.locator("#chains-table button[data-case]").first.click()
