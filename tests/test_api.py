@@ -130,6 +130,25 @@ def test_declare_trace_and_read_back(server, tmp_path):
     assert server.get("/static/echarts.min.js").status_code == 200
 
 
+def test_rule_out_a_declared_case(server, tmp_path):
+    """POST /api/cases/{id}/rule-out (docs/rules.md, "A case ruled out after declaration"): audited with the
+    reason and the effect; any contact obligation from its trace ends (withdrawn); a second time 409."""
+    assert fk("import", city(tmp_path / "city")).exit_code == 0
+    r = server.post("/api/cases", json={"person_id": "P00001", "sampled_at": "2022-03-11T08:00:00+08:00",
+                                        "isolated_at": "2022-03-11T20:00:00+08:00"})
+    case_id = r.json()["case_id"]
+    assert server.post(f"/api/cases/{case_id}/trace").status_code == 200
+    assert server.post(f"/api/cases/{case_id}/rule-out", json={"reason": ""}).status_code == 422
+    r = server.post(f"/api/cases/{case_id}/rule-out", json={"reason": "wrong person"})
+    assert r.status_code == 200 and r.json()["status"] == "ruled_out", r.text
+    effect = server.get("/api/audit", params={"action": "case.ruled_out_effect"}).json()
+    placed = len(server.get("/api/measures", params={"status": "withdrawn"}).json())
+    assert [e["actor"] for e in effect] == ["admin"] and effect[0]["after"]["persons"] == placed
+    assert server.get("/api/measures", params={"status": "active"}).json() == []
+    assert server.get("/api/persons/P00001/code").json()["colour"] == "green"
+    assert server.post(f"/api/cases/{case_id}/rule-out", json={"reason": "again"}).status_code == 409
+
+
 @pytest.mark.parametrize("method,url,body", [
     ("get", "/api/cases/C404", None),
     ("post", "/api/cases/C404/trace", None),

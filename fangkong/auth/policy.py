@@ -45,6 +45,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", rf"/api/cases{_R}/concealment", "trace:run"),
     ("POST", rf"/api/cases{_R}/(admit|discharge)", "sites:write"),
     ("PATCH", rf"/api/cases{_R}/investigation", "cases:write"),
+    ("POST", rf"/api/cases{_R}/rule-out", "cases:write"),
     ("POST", rf"/api/assist/cases{_R}/outbound", "assist:write"),
     ("GET", r"/api/(cases|chains|investigations)(/.*)?", "cases:read"),
     ("POST", r"/api/cases", "cases:write"),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from fangkong.cases import service
-from fangkong.cases.schemas import CaseCreate, CaseRead
+from fangkong.cases.schemas import CaseCreate, CaseRead, CaseRuleOut
 from fangkong.db.core import utcnow
 from fangkong.kit.deps import Page, SessionDep
 
@@ -31,3 +31,11 @@ def declare_case(session: SessionDep, body: CaseCreate):
                                 isolated_at=body.isolated_at, last_negative_at=body.last_negative_at,
                                 severity=body.severity, imported=body.imported, now=utcnow())
     return CaseRead.of(case)
+
+
+@router.post("/{case_id}/rule-out", response_model=CaseRead)
+def rule_out_case(session: SessionDep, case_id: str, body: CaseRuleOut):
+    """Rule out a declared case as of now: what followed from it ends at commit (measures/ruleout.py); audited
+    (`case.ruled_out`, `case.ruled_out_effect` with the figures). 409 when it is not a declared case."""
+    case = service.get_case(session, case_id)
+    return CaseRead.of(service.rule_out(session, case, reason=body.reason, now=utcnow()))

@@ -44,3 +44,9 @@ class CaseRead(BaseModel):
                    sampled_at=c.sampled_at, onset_date=c.onset_date, isolated_at=c.isolated_at,
                    declared_at=c.declared_at, traced_at=c.traced_at, window_start=c.window_start,
                    window_end=c.window_end, imported=bool(c.imported))
+
+
+class CaseRuleOut(BaseModel):
+    """Rule out a declared case (docs/rules.md, "A case ruled out after declaration")."""
+
+    reason: str = Field(min_length=1, max_length=500)
