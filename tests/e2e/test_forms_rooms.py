@@ -2,7 +2,8 @@
 beside the field (no site; a taken room, in Chinese), then placed (the stay, its transfer task and the audit
 checked); a person placed by someone else meanwhile is shown (409), not placed twice; everyone else is placed
 after a confirmation stating how many people and free rooms; an arrival in the future is refused, a real one
-closes the transfer task; the page fits a phone; the epidemiologist may not. One outbreak for the module."""
+closes the transfer task, one recorded by someone else meanwhile is shown (409); the page fits a phone; the
+epidemiologist may not. One outbreak for the module."""
 
 from __future__ import annotations
 
@@ -126,6 +127,18 @@ def test_assign_arrive_all_and_a_stale_person(browser, server, outbreak_with_sit
                                            Task.status == "open")) is None
         assert s.scalar(select(AuditEntry).where(AuditEntry.action == "room.arrive")
                         .order_by(AuditEntry.id.desc())).actor == "isolation"
+    # the second person's arrival recorded by someone else while the page is open: shown, not recorded again
+    with unit_of_work() as s:
+        other = sites.open_stay(s, s.get(Measure, m2).person_fk).id
+    pg.goto(f"/isolation/rooms?person={p2}")
+    pg.wait_for_selector(f"#stay-{other} button.arrive")
+    with unit_of_work(actor="another") as s:
+        sites.arrive(s, s.get(Measure, m2).person, at=utcnow())
+    pg.click(f"#stay-{other} button.arrive")
+    pg.wait_for_selector(f"#stay-{other} .stale")
+    with unit_of_work() as s:
+        assert s.scalars(select(AuditEntry.actor).where(AuditEntry.action == "room.arrive",
+                                                        AuditEntry.entity_id == p2)).all() == ["another"]
     assert pg.errors == []
     ctx.close()
     # on a phone, in English: nothing wider than the screen

@@ -1,12 +1,13 @@
 """The testing set-up forms (issue 26) in Chromium, as the lab: a sampling point and a lab refused beside their
 fields, then registered (checked in the register and the audit); a point registered by someone else meanwhile
 under the same id is shown (409), not overwritten; a round is previewed with the number of people living in its
-area (checked against the register), refused for an unknown point, then created on its confirmation; the page
+area (checked against the register), refused for an unknown point, then created on its confirmation; one of the
+same id registered by someone else between the preview and the confirmation is shown (409), not overwritten; the page
 fits a phone; the epidemiologist may read testing but not set it up. One outbreak for the module."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from e2e.conftest import SHOTS, signed_in
@@ -15,6 +16,9 @@ from sqlalchemy import func, select
 from fangkong.db.audit import AuditEntry
 from fangkong.kit.clikit import unit_of_work
 from fangkong.people.models import Person
+from fangkong.protocol.edition import load_edition
+from fangkong.protocol.pooling import testing_rule as rule_of
+from fangkong.settings import get_settings
 from fangkong.testing import service
 from fangkong.testing.models import Lab, SamplingPoint, TestingRound
 
@@ -97,6 +101,24 @@ def test_points_labs_and_a_round_with_its_preview(browser, server, outbreak):
         rnd = s.scalar(select(TestingRound).where(TestingRound.round_id == "R-E2E"))
         assert rnd.communities == [community] and [p.point_id for p in rnd.points] == ["PT-E2E"]
     assert _audited("testing.round_create", "R-E2E") == "lab"
+    # another round registered by someone else under the same id between the preview and the confirmation: shown
+    pg.fill("#round-round_id", "R-X")
+    pg.fill("#round-name", "学校专项")
+    pg.select_option("#round-kind", "zone")
+    pg.fill("#round-start_date", tomorrow)
+    pg.fill("#round-points", "PT-E2E")
+    pg.fill("#round-communities", community)
+    _post(pg, "#round-submit")
+    pg.wait_for_selector("#round-confirm")
+    with unit_of_work(actor="another") as s:
+        day = date.fromisoformat(tomorrow)
+        service.create_round(s, "R-X", rule=rule_of(load_edition(get_settings().edition)), name="第二轮",
+                             kind="zone", start_date=day, end_date=day, point_ids=["PT-E2E"])
+    _post(pg, "#round-confirm")
+    assert "第二轮" in pg.locator("#round-panel .stale").inner_text()
+    with unit_of_work() as s:
+        assert s.scalar(select(TestingRound.name).where(TestingRound.round_id == "R-X")) == "第二轮"
+    assert _audited("testing.round_create", "R-X") == "another"
     SHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SHOTS / "form-testing-setup-zh.png"), full_page=True)
     assert pg.errors == []
