@@ -353,7 +353,7 @@ FORMS: dict[str, tuple[str, str]] = {
     "field_hospital_id": ("医院编号", "hospital id"),
     # isolation sites (issue 26)
     "sitef_title": ("隔离点管理：登记、房间与工作人员", "Isolation sites: register, rooms and staff"),
-    "sitef_hint": ("登记隔离点及其房间，启用或关闭，增加房间与工作人员；与命令行 fangkong sites 相同",
+    "sitef_hint": ("登记隔离点及其房间，启用或关闭，增加房间与工作人员；命令行亦可办理",
                    "register a site with its rooms, open or close it, add rooms and staff; as `fangkong sites`"),
     "sitef_new": ("登记隔离点", "Register a site"),
     "sitef_added": ("已登记隔离点 {id}", "Site {id} registered"),
@@ -396,10 +396,10 @@ FORMS: dict[str, tuple[str, str]] = {
     "adm_in_hospital": ("收治医院", "hospital"),
     "adm_discharged_at": ("出院", "discharge"),
     "adm_no_hospital": ("暂无定点医院，请先登记", "No designated hospital yet: register one first"),
-    "adm_samples_hint": ("出院前最后两次采样：时间与 Ct 值（N 与 ORF1ab 中较低者；无扩增填 none）",
+    "adm_samples_hint": ("出院前最后两次采样：时间与 Ct 值（N 与 ORF1ab 中较低者；无扩增填“无”）",
                          "the last two samples before discharge: time and Ct (the lower of N and ORF1ab; none = no "
                          "amplification)"),
-    "adm_ct_bad": ("Ct 值为数字或 none", "a Ct is a number or none"),
+    "adm_ct_bad": ("Ct 值为数字或“无”", "a Ct is a number or none"),
     "btn_admit": ("收治", "Admit"),
     "btn_discharge": ("出院", "Discharge"),
     "field_negative_pressure": ("负压床位", "negative-pressure bed"),

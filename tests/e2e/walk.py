@@ -143,10 +143,14 @@ TEXT = """() => {
 #: words that stay as they are on a Chinese page: the brand and the CLI command named in the demo banner, the
 #: language switch, file formats, percentiles, units; the demo's user names (an identifier, like a case id);
 ALLOWED = {"fangkong", "demo", "English", "CSV", "XLSX", "HTMX", "°C", "p50", "p90", "p99", "ID", *ROLES,
-           "backup"}   # the backup job's id, in the tooltip of its row on /jobs (the others have a dot: codes.recolour)
+           "backup",   # the backup job's id, in the tooltip of its row on /jobs (the others have a dot: codes.recolour)
+           "Ct",       # the PCR cycle threshold, as labs write it (the discharge samples on /isolation/admissions)
+           # what the user types in a zone's absences (/zones/{zone}/act): the reasons' codes, each given beside its
+           # Chinese name in the hint
+           "moved_out", "in_hospital", "isolated_elsewhere", "died", "not_found"}
 #: a word of two letters or more (a snake_case code too), not part of an identifier (letters touching digits,
-#: '-', '.', '/', '@')
-WORD = re.compile(r"(?<![\w./@-])[A-Za-z][A-Za-z_']*[A-Za-z](?![\w./@-])")
+#: '-', '.', '/', '@', or a code's ':' as in a permission cases:write or a zone's place venue:V0000012)
+WORD = re.compile(r"(?<![\w./@-])(?<![\w]:)[A-Za-z][A-Za-z_']*[A-Za-z](?![\w./@-]|:\w)")
 
 
 def english_words(text: str) -> set[str]:
