@@ -166,6 +166,14 @@ def test_the_lab_records_a_result_and_may_not_declare(browser, server, outbreak)
     answer = pg.request.post("/cases/new", form={"person_id": "P0000001", "sampled_at": _local_now()},
                              headers={"HX-Request": "true"})
     assert answer.status == 403
+    _, cases = outbreak
+    with unit_of_work() as s:
+        before = case_service.get_case(s, cases[0]).status
+    answer = pg.request.post(f"/cases/{cases[0]}/recheck", form={"result": "negative", "seen": before},
+                             headers={"HX-Request": "true"})
+    assert answer.status == 403
+    with unit_of_work() as s:
+        assert case_service.get_case(s, cases[0]).status == before
     assert pg.errors == []
     context.close()
     # the epidemiologist reads testing but records no result
