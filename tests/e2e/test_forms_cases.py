@@ -88,7 +88,16 @@ def test_declare_positive_and_recheck_as_the_epidemiologist(browser, server, out
     c2, c3 = suspects[second], suspects[third]
     assert _audited("case.suspected", c2) is not None
     pg.screenshot(path=str(SHOTS / "form-cases-waiting-zh.png"), full_page=True)
-    # the re-check: negative rules the second out
+    # the re-check: an onset before the epidemic is refused beside the field, in Chinese; nothing changes
+    pg.fill(f"#recheck-{c2}-onset_date", "2019-01-01")
+    pg.click(f"#recheck-{c2} button.recheck")
+    pg.wait_for_selector(f"#recheck-{c2}-onset_date-err")
+    assert "不在合理的时间范围内" in pg.locator(f"#recheck-{c2}-onset_date-err").inner_text()
+    with unit_of_work() as s:
+        assert case_service.get_case(s, c2).status == "suspected"
+        assert _audited("case.recheck", c2) is None
+    pg.fill(f"#recheck-{c2}-onset_date", "")
+    # negative rules the second out
     pg.select_option(f"#recheck-{c2}-result", "negative")
     pg.click(f"#recheck-{c2} button.recheck")
     pg.wait_for_selector(f"#recheck-{c2}[data-status=ruled_out]")
