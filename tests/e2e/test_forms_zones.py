@@ -108,6 +108,8 @@ def test_propose_approve_with_its_effect_and_a_round(browser, server, outbreak):
     with unit_of_work() as s:
         r = s.scalars(select(ZoneRound)).one()
         assert (r.tested, r.recorded_by) == (residents - 1, "commander2")
+        assert s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "zone.round",
+                                                       AuditEntry.entity_id == zone_no)) == "commander2"
     assert pg.errors == []
     two.close()
 
