@@ -58,6 +58,7 @@ from fangkong.measures.hospitals.api import router as hospitals_router
 from fangkong.measures.hospitals.forms_web import router as hospital_forms
 from fangkong.measures.hospitals.stays_web import router as stay_forms
 from fangkong.measures.results_web import router as results_web
+from fangkong.measures.ruleout_web import router as rule_out_forms
 from fangkong.measures.sites.api import router as sites_router
 from fangkong.measures.sites.forms_web import router as room_forms
 from fangkong.measures.sites.manage_web import router as site_forms
@@ -108,7 +109,7 @@ ROUTERS = (
     verification_router, sites_router, checkins_router, checkin_page, hospitals_router,
     people_router, auth_router, citizen_router, devices_router, auth_web,
     isolation_web, testing_web, zones_web, verify_web, codes_web, entry.router, results_web, jobs_web,
-    zone_forms, measure_forms, tasks_web, followup_web, citizen_web, room_forms,
+    zone_forms, measure_forms, rule_out_forms, tasks_web, followup_web, citizen_web, room_forms,
     investigation_forms, assist_forms, user_forms, testing_setup,
     hospital_forms, stay_forms, site_forms,
     map_web, chains_web,

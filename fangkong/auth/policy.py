@@ -93,6 +93,7 @@ RULES: list[tuple[str, re.Pattern, str]] = [(m, re.compile(p), perm) for m, p, p
     ("GET", r"/entry", SIGNED_IN),
     ("GET|POST", r"/cases/new(/positive)?", "cases:write"),
     ("POST", rf"/cases{_R}/recheck", "cases:write"),
+    ("GET|POST", rf"/cases{_R}/rule-out", "cases:write"),
     ("GET|POST", rf"/cases{_R}/investigation(/diff)?", "cases:write"),
     ("GET", rf"/cases{_R}", "cases:read"),
     ("POST", rf"/cases{_R}/risk/.*", "risk:write"),

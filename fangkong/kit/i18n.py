@@ -628,6 +628,19 @@ _TABLE: dict[str, tuple[str, str]] = {
     # the services' refusals that reach the pages and forms, in the user's language (issue 25)
     "err_open_case": ("人员 {person} 已有未结案的病例", "Person {person} already has an open case"),
     "err_not_awaiting_recheck": ("感染者 {case} 不在待复核状态", "Case {case} is not awaiting a re-check"),
+    "err_not_declared": ("{case} 不是已确诊或无症状的感染者，无法排除", "{case} is not a declared case: it cannot be ruled out"),
+    "err_rule_out_reason": ("请填写排除的理由", "Give the reason for ruling the case out"),
+    "err_rule_out_early": ("排除时间早于确诊时间", "The ruling is before the declaration"),
+    "rule_out_title": ("排除病例（订正）", "Rule out the case"),
+    "rule_out_link": ("排除此病例…", "Rule this case out…"),
+    "rule_out_effect": ("排除 {case} 后，即时起：{persons} 人因此病例而来的管控措施解除（source_ruled_out），"
+                        "{restored} 项原措施恢复执行，{hospital} 次住院结束；健康码随之重算，已发布的通报不变。",
+                        "Ruling {case} out, as of now: the obligations of {persons} person(s) that came from it end "
+                        "(source_ruled_out), {restored} earlier obligation(s) are in force again, {hospital} hospital "
+                        "stay(s) end; codes are recomputed; bulletins already issued stay as issued."),
+    "rule_out_done": ("{case} 已排除：{persons} 人的措施解除，{restored} 项恢复", "{case} ruled out: the obligations "
+                      "of {persons} person(s) ended, {restored} in force again"),
+    "btn_rule_out": ("确认排除", "Rule out"),
     "err_negative_after_positive": ("末次阴性采样时间晚于阳性采样时间", "The last negative sample is after the positive one"),
     "err_already_case": ("人员 {person} 已是感染者 {case}", "Person {person} is already case {case}"),
     "err_unknown_case": ("未找到感染者 {case}", "No case {case}"),
