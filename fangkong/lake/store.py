@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -146,8 +147,80 @@ class Snapshot:
 _snapshots: dict[tuple[str, str, str, int], Snapshot] = {}
 
 
+#: set in a forked child: delta-rs's runtime (tokio) belongs to the parent and panics in a child
+#: ("The tokio runtime does not support forked processes"), so a child reads the log itself (`_log_snapshot`)
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+    _tables.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _stats_columns(adds: list[dict]) -> dict[str, list]:
+    """The flattened columns of `DeltaTable.get_add_actions(flatten=True)` the readers use, from log add actions."""
+    cols: dict[str, list] = {"path": [], "partition.day": [], "num_records": []}
+    keys = {c for t in (PLACE, PERSON) for c in t.values()}
+    for k in keys:
+        for part in ("min", "max", "null_count"):
+            cols[f"{part}.{k}"] = []
+    for a in adds:
+        pv = a.get("partitionValues") or {}
+        pv = dict(pv) if not isinstance(pv, dict) else pv
+        stats = json.loads(a["stats"]) if a.get("stats") else {}
+        cols["path"].append(unquote(a["path"]))
+        cols["partition.day"].append(date.fromisoformat(pv["day"]) if pv.get("day") else None)
+        cols["num_records"].append(stats.get("numRecords"))
+        for k in keys:
+            cols[f"min.{k}"].append((stats.get("minValues") or {}).get(k))
+            cols[f"max.{k}"].append((stats.get("maxValues") or {}).get(k))
+            cols[f"null_count.{k}"].append((stats.get("nullCount") or {}).get(k))
+    return cols
+
+
+def _log_snapshot(lake: Path, table: str) -> Snapshot | None:
+    """The table's latest version read from its `_delta_log` without delta-rs, for a forked child (see `_forked`):
+    the adds of the last checkpoint, then each JSON commit after it in order (an add puts a file, a remove takes it
+    out). Only what the readers use: the files with their day and the statistics of the place and person columns."""
+    log = table_dir(lake, table) / "_delta_log"
+    if not is_delta(lake, table):
+        return open_table(lake, table)   # the old format's refusal, or None
+    adds: dict[str, dict] = {}
+    start = -1
+    last = log / "_last_checkpoint"
+    if last.exists():
+        import pyarrow.parquet as pq
+
+        start = json.loads(last.read_text())["version"]
+        for part in sorted(log.glob(f"{start:020d}.checkpoint*.parquet")):
+            for a in pq.read_table(part, columns=["add"]).column("add").to_pylist():
+                if a:
+                    adds[a["path"]] = a
+    versions = sorted(int(p.stem) for p in log.glob("*.json") if p.stem.isdigit() and int(p.stem) > start)
+    for v in versions:
+        for line in (log / f"{v:020d}.json").read_text().splitlines():
+            action = json.loads(line) if line.strip() else {}
+            if "add" in action:
+                adds[action["add"]["path"]] = action["add"]
+            elif "remove" in action:
+                adds.pop(action["remove"]["path"], None)
+    version = versions[-1] if versions else start
+    if version < 0:
+        return None
+    files = pa.table(_stats_columns(list(adds.values())))
+    if files.num_rows:
+        files = files.sort_by([("partition.day", "ascending"), ("path", "ascending")])
+    return Snapshot(version, files)
+
+
 def snapshot(lake: Path, table: str, dt=None) -> Snapshot | None:
     """The table's latest version (or `dt`'s) and its files; None when the table does not exist yet."""
+    if _forked and dt is None:
+        return _log_snapshot(lake, table)
     dt = dt if dt is not None else open_table(lake, table)
     if dt is None:
         return None
