@@ -633,10 +633,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "err_rule_out_early": ("排除时间早于确诊时间", "The ruling is before the declaration"),
     "rule_out_title": ("排除病例（订正）", "Rule out the case"),
     "rule_out_link": ("排除此病例…", "Rule this case out…"),
-    "rule_out_effect": ("排除 {case} 后，即时起：{persons} 人因此病例而来的管控措施解除（source_ruled_out），"
+    "rule_out_effect": ("排除 {case} 后，即时起：{persons} 人因此病例而来的管控措施解除（来源已排除），"
                         "{restored} 项原措施恢复执行，{hospital} 次住院结束；健康码随之重算，已发布的通报不变。",
                         "Ruling {case} out, as of now: the obligations of {persons} person(s) that came from it end "
-                        "(source_ruled_out), {restored} earlier obligation(s) are in force again, {hospital} hospital "
+                        "(source ruled out), {restored} earlier obligation(s) are in force again, {hospital} hospital "
                         "stay(s) end; codes are recomputed; bulletins already issued stay as issued."),
     "rule_out_done": ("{case} 已排除：{persons} 人的措施解除，{restored} 项恢复", "{case} ruled out: the obligations "
                       "of {persons} person(s) ended, {restored} in force again"),
