@@ -251,6 +251,7 @@ def test_reject_lift_a_refused_round_and_stale_ones(browser, server, outbreak):
     pg.fill("#round-positive", "5")
     pg.fill("#round-absent", "P0000001=vanished")
     _post(pg, "#round-submit")
+    pg.locator("#round-absent-err").wait_for()   # the response has come; htmx swaps it in after (count() waits not)
     assert pg.locator("#round-absent-err").count() == 1
     pg.fill("#round-absent", "")
     _post(pg, "#round-submit")

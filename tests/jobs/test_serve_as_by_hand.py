@@ -324,10 +324,12 @@ def test_the_inbox_of_a_running_server_does_what_the_same_import_by_hand_does(
         shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "hand.db")
         url = f"sqlite:///{tmp_path / 'hand.db'}"
     else:
-        from conftest import _drop_pg, _throwaway_pg
-
-        url = _throwaway_pg()
-        request.addfinalizer(lambda: _drop_pg(url))
+        # tests/conftest.py's helpers, by the plugin pytest registered for it: `from conftest import` takes
+        # whichever conftest module was imported last (tests/e2e's under xdist), not the root one
+        root = str(Path(__file__).resolve().parents[1] / "conftest.py")
+        top = next(p for p in request.config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == root)
+        url = top._throwaway_pg()
+        request.addfinalizer(lambda: top._drop_pg(url))
     _use_store(monkeypatch, url, tmp_path / "hand" / "lake")
     set_clock(monkeypatch, NOW)
     _setup(register, base)
