@@ -631,6 +631,7 @@ def test_property_the_code_is_the_strictest_colour_over_the_obligations_in_force
     run(tmp_path_factory, events)
 
 
+@pytest.mark.slow   # with the property it checks: deselected together in test-fast, never skipped
 def test_the_plain_read_answered_most_looks():
     """Runs after the property (same module, in order): the plain read of `codes show` was compared, not skipped."""
     if not PLAIN["asked"]:
