@@ -161,18 +161,18 @@ class AuthMiddleware:
                 return
             else:
                 await _deny(send, 403, f"your role ({principal.role}) may not do this: it needs {needed}", page,
-                            scope=scope, principal=principal)
+                            scope=scope, principal=principal, permission=needed)
                 return
         query = parse_qs(scope["query_string"].decode("latin-1"))
         if query.get("unmask", [""])[0].lower() in ("1", "true", "yes"):
             reason = (query.get("reason", [""])[0]).strip()
             if not principal.can("pii:unmask"):
                 await _deny(send, 403, f"your role ({principal.role}) may not unmask personal data", page,
-                            scope=scope, principal=principal)
+                            scope=scope, principal=principal, permission="pii:unmask")
                 return
             if len(reason) < 4:
                 await _deny(send, 422, "unmasking needs a reason (?reason=..., audited)", page, scope=scope,
-                            principal=principal)
+                            principal=principal, key="err_unmask_reason")
                 return
             await anyio.to_thread.run_sync(_audit_unmask, principal, method, path, reason[:300])
             principal = principal.unmasked()
@@ -191,12 +191,13 @@ def _routed(scope: Scope) -> bool:
 
 
 async def _deny(send: Send, status: int, message: str, page: bool, extra: list | None = None, *,
-                scope: Scope | None = None, principal: Principal | None = None) -> None:
+                scope: Scope | None = None, principal: Principal | None = None, permission: str = "",
+                key: str | None = None) -> None:
     if page and scope is not None:
         # the refusal as a page (or an HTMX fragment) in the user's language, with the user's own menu
         token = set_principal(principal) if principal else None
         try:
-            response = error_response(Request(scope), status, message)
+            response = error_response(Request(scope), status, message, permission=permission, key=key)
         finally:
             if token is not None:
                 reset_principal(token)

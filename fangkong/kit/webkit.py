@@ -220,26 +220,29 @@ def validation_messages(errors: list[dict], lang: str) -> list[str]:
 
 def error_response(request: Request, status: int, message: str = "", *, kind: str | None = None,
                    lines: list[str] | None = None, headers: dict | None = None,
-                   key: str | None = None, params: dict | None = None) -> HTMLResponse:
+                   key: str | None = None, params: dict | None = None, permission: str = "") -> HTMLResponse:
     """A refusal, a missing page or bad input as a full page in the user's language, or (HTMX) a fragment
     shown in the layout's message area. The technical message (English, from the services) is kept under
-    "technical details"; the user reads the translated title and hint."""
+    "technical details"; the user reads the translated title and hint. A refusal for want of a `permission`
+    names the role and the permission by what they are (the permission's code only as a small hint, for an
+    administrator), and has no technical details: the hint says it all."""
     lang = lang_of(request)
     kind = kind or response_kind(request.url.path, request.headers)
     me = current_principal()
     role = getattr(me, "role", "") or ""
     hint_key = f"err_hint_{status}" if t(f"err_hint_{status}", lang) != f"err_hint_{status}" else "err_hint_other"
-    perm = ""
     if status == 403:
-        perm = message.rpartition("it needs ")[2] if "it needs " in message else ""
-        hint_key = "err_hint_403" if perm and role else "err_hint_403_other"
-    hint = t(hint_key, lang).format(role=t(f"role_{role}", lang), perm=perm)
+        hint_key = "err_hint_403" if permission and role else "err_hint_403_other"
+    if permission and role:
+        message = ""
+    hint = t(hint_key, lang).format(role=label("role_", role, lang), perm=label("perm_", permission, lang))
     if key:  # the error says what it is in the user's language (FangkongError.key)
         hint = t(key, lang).format(**(params or {}))
     title = t(f"err_title_{status}", lang)
     if title == f"err_title_{status}":
         title = t("err_title_500" if status >= 500 else "err_title_400", lang)
     context = {"request": request, "lang": lang, "status": status, "title": title, "hint": hint,
+               "permission": permission if status == 403 else "",
                "lines": lines or [], "message": message if message not in (lines or []) else "",
                "signed_in": bool(role and role != "anonymous")}
     out = dict(headers or {})

@@ -60,11 +60,17 @@ def test_refusal_missing_page_and_bad_input_in_the_users_language(browser, share
     assert pg.locator("#error").get_attribute("data-status") == "403"
     assert "无权进行此操作" in pg.locator("h1").inner_text()
     assert "社区核查员" in pg.locator("#error-hint").inner_text()
+    # the permission by what it lets one do; its code only as the small hint for an administrator
+    assert "“查看隔离点与定点医院”权限" in pg.locator("#error-hint").inner_text()
+    assert "sites:read" not in pg.locator("#error-hint").inner_text()
+    assert pg.locator("#error-perm code").inner_text() == "sites:read"
     assert pg.locator("#menu a[href='/isolation']").count() == 0
     pg.screenshot(path=str(SHOTS / "refusal-403-zh.png"), full_page=True)
     pg.click("#lang-switch")                   # the same refusal in English
     pg.wait_for_load_state()
     assert "Not allowed" in pg.locator("h1").inner_text() and "community verifier" in pg.content()
+    assert "the permission to read isolation sites and hospitals" in pg.locator("#error-hint").inner_text()
+    pg.screenshot(path=str(SHOTS / "refusal-403-en.png"), full_page=True)
     pg.click("#error-home")                    # back to their own work
     pg.wait_for_load_state()
     assert pg.url.endswith("/verify")
