@@ -18,7 +18,7 @@ from fangkong.kit.i18n import label, labels, t
 from fangkong.protocol import places
 from fangkong.settings import get_settings
 
-__all__ = ["STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "page_now", "past_day", "place_name",
+__all__ = ["MASKING_FILTERS", "MISSING", "STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "page_now", "past_day", "place_name",
            "response_kind",
            "templates", "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
 
@@ -64,10 +64,22 @@ def schedule_text(text: str, lang: str) -> str:
 
 
 templates.env.filters["schedule"] = schedule_text
-# masked unless this request unmasked personal data (permission + reason, audited: fangkong.kit.pii)
-templates.env.filters["mask_name"] = pii.name
-templates.env.filters["mask_phone"] = pii.phone
-templates.env.filters["mask_id"] = pii.id_number
+#: what a page shows for a personal datum the records do not hold (no name, no phone): never "None"
+MISSING = "–"
+
+
+def _shown(mask):
+    """A masking filter that renders a missing value (None, "") as MISSING."""
+    def shown(value: str | None) -> str:
+        return mask(value) if value else MISSING
+    shown.__name__ = shown.__qualname__ = f"shown_{mask.__name__}"
+    return shown
+
+
+#: the pages' masking filters: masked unless this request unmasked personal data (permission + reason, audited:
+#: fangkong.kit.pii); the API keeps null for a missing value (pii's functions)
+MASKING_FILTERS = {"mask_name": _shown(pii.name), "mask_phone": _shown(pii.phone), "mask_id": _shown(pii.id_number)}
+templates.env.filters.update(MASKING_FILTERS)
 templates.env.globals["principal"] = current_principal
 
 
