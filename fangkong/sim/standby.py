@@ -66,9 +66,10 @@ def _prepare_city(session: Session, *, per_10k: float, now: datetime, teams_per_
             if need <= 0:
                 break
             rooms = min(_SITE_ROOMS, need)
-            sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
-                           jurisdiction=district, lat=hotel.lat, lon=hotel.lon,
-                           three_zones_two_channels=True, rooms=rooms)
+            site = sites.add_site(session, f"S{district}-{j + 1}", name=f"{hotel.name or hotel.venue_id}（集中隔离点）",
+                                  jurisdiction=district, lat=hotel.lat, lon=hotel.lon,
+                                  three_zones_two_channels=True, rooms=rooms)
+            site.created_at = now   # standing ready from `now`, as the teams (a past day's /isolation lists it)
             need -= rooms
             made["sites"] += 1
             made["rooms"] += rooms

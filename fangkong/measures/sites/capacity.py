@@ -11,6 +11,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fangkong.db.audit import AuditEntry
 from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay, SiteStatus
 from fangkong.people.models import Person
 from fangkong.protocol.sites import free_room_forecast, reserve_needed, reserve_ratio
@@ -36,12 +37,35 @@ class SiteOccupancy:
     staff: int
 
 
+def _changes_after(session: Session, at: datetime) -> tuple[dict[str, dict], dict[str, int], dict[str, int]]:
+    """What changed at the sites after `at`, from the append-only audit log (the sites' own rows keep only the
+    present): each site's status and 三区两通道 flag before its first change after `at` (site.update keeps the
+    before), the rooms added after `at` (site.rooms; not the rooms a site was registered with, `with_site`: those
+    are the site's from its start), the staff added after `at` (site.staff). Rooms and staff are only ever added
+    (no service takes a room out of service or removes staff)."""
+    before: dict[str, dict] = {}
+    rooms: dict[str, int] = {}
+    staff: dict[str, int] = {}
+    q = (select(AuditEntry.action, AuditEntry.entity_id, AuditEntry.before, AuditEntry.after)
+         .where(AuditEntry.action.in_(("site.update", "site.rooms", "site.staff")), AuditEntry.at > at)
+         .order_by(AuditEntry.at, AuditEntry.id))
+    for action, site_id, was, then in session.execute(q):
+        if action == "site.update":
+            before.setdefault(site_id, was or {})
+        elif action == "site.rooms" and not (then or {}).get("with_site"):
+            rooms[site_id] = rooms.get(site_id, 0) + int((then or {}).get("added", 0))
+        elif action == "site.staff":
+            staff[site_id] = staff.get(site_id, 0) + 1
+    return before, rooms, staff
+
+
 def occupancy(session: Session, *, jurisdiction: str | None = None, at: datetime | None = None
               ) -> list[SiteOccupancy]:
     """Per site: rooms, rooms occupied and free, people assigned and arrived (aggregate queries). `at` (a past
-    instant, the pages' day control): occupied, assigned and arrived from the room stays' history then (a stay
-    from its assignment until its person left); the rooms in service and the sites' status are those of now
-    (their changes keep no history)."""
+    instant, the pages' day control): the sites as they stood then. Occupied, assigned and arrived from the room
+    stays' history (a stay from its assignment until its person left); the status, the 三区两通道 flag, the rooms
+    in service and the staff from the audit log (_changes_after); a site registered later is left out, unless
+    someone was in it by then (a site entered in the system after it was in use)."""
     if at is None:
         rooms = {sid: (n, ins, occ, free) for sid, n, ins, occ, free in session.execute(
             select(Room.site_fk, func.count(), func.sum(sql_case((Room.in_service, 1), else_=0)),
@@ -63,16 +87,25 @@ def occupancy(session: Session, *, jurisdiction: str | None = None, at: datetime
         people = {sid: (n, arr) for sid, n, arr in session.execute(
             select(Room.site_fk, func.count(), func.count(sql_case((RoomStay.arrived_at <= at, 1))))
             .join(Room, Room.id == RoomStay.room_fk).where(held).group_by(Room.site_fk))}
+    before, added, staff_added = _changes_after(session, at) if at is not None else ({}, {}, {})
     out = []
     for site in session.scalars(select(IsolationSite).order_by(IsolationSite.site_id)):
         if jurisdiction and not site.jurisdiction.startswith(jurisdiction):
             continue
-        n, ins, occ, free = rooms.get(site.id, (0, 0, 0, 0))
+        n, ins, occ, free = (v or 0 for v in rooms.get(site.id, (0, 0, 0, 0)))
         persons, arrived = people.get(site.id, (0, 0))
-        out.append(SiteOccupancy(site.site_id, site.name, site.jurisdiction, site.status,
-                                 site.three_zones_two_channels, n, ins or 0, occ or 0,
-                                 (free or 0) if site.status == SiteStatus.OPEN else 0, persons, arrived,
-                                 len(site.staff)))
+        status, layout, staff = site.status, site.three_zones_two_channels, len(site.staff)
+        if at is not None:
+            if site.created_at > at and not persons and not occ:
+                continue   # not registered yet
+            was, later = before.get(site.site_id, {}), added.get(site.site_id, 0)
+            status = was.get("status", status)
+            layout = was.get("three_zones_two_channels", layout)
+            # rooms added later were in service and free now; they did not exist then
+            n, ins, free = max(n - later, 0), max(ins - later, 0), max(free - later, 0)
+            staff = max(staff - staff_added.get(site.site_id, 0), 0)
+        out.append(SiteOccupancy(site.site_id, site.name, site.jurisdiction, status, layout, n, ins, occ,
+                                 free if status == SiteStatus.OPEN else 0, persons, arrived, staff))
     return out
 
 
@@ -110,15 +143,20 @@ def residents(session: Session, jurisdiction: str, *, kept: bool = False) -> int
     return n
 
 
-def reserve(session: Session, jurisdiction: str, *, per_10k: float, kept: bool = False) -> Reserve:
+def reserve(session: Session, jurisdiction: str, *, per_10k: float, kept: bool = False,
+            sites: list[SiteOccupancy] | None = None) -> Reserve:
     """The reserve check: rooms in service at the jurisdiction's sites (not closed) per 10 000 registered
     residents, against the deployment's target (seed 002: 20); a warning when below it. `kept`: the residents
-    may be a count up to RESIDENTS_KEPT_S old (residents())."""
+    may be a count up to RESIDENTS_KEPT_S old (residents()). `sites`: the sites as they stood at a past instant
+    (occupancy(at=...)), whose rooms count instead of today's."""
     residents_ = residents(session, jurisdiction, kept=kept)
-    rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk).where(
-        IsolationSite.jurisdiction.startswith(jurisdiction,
-                                              autoescape=True), IsolationSite.status != SiteStatus.CLOSED,
-        Room.in_service)) or 0
+    if sites is not None:
+        rooms = sum(s.in_service for s in sites
+                    if s.jurisdiction.startswith(jurisdiction) and s.status != SiteStatus.CLOSED)
+    else:
+        rooms = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk)
+                               .where(IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True),
+                                      IsolationSite.status != SiteStatus.CLOSED, Room.in_service)) or 0
     needed = reserve_needed(residents_, per_10k)
     ratio = reserve_ratio(rooms, residents_)
     warning = None

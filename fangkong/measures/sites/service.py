@@ -60,7 +60,7 @@ def add_site(session: Session, site_id: str, *, name: str, jurisdiction: str, la
     audit(session, acting(session), "site.add", "isolatiosite", site_id, after={"jurisdiction": jurisdiction,
                                                                        "three_zones_two_channels": three_zones_two_channels})
     if rooms:
-        add_rooms(session, site, rooms, beds=beds)
+        add_rooms(session, site, rooms, beds=beds, with_site=True)
     return site
 
 
@@ -79,8 +79,10 @@ def update_site(session: Session, site: IsolationSite, *, status: str | None = N
     return site
 
 
-def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 1) -> int:
-    """Add `count` rooms after the site's last number."""
+def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 1, with_site: bool = False) -> int:
+    """Add `count` rooms after the site's last number. The audit entry is the rooms' history (a past day's
+    /isolation counts the rooms added by then, capacity.occupancy); `with_site`: the rooms the site is registered
+    with, the site's from its start."""
     require_inside(session, site.jurisdiction, f"site {site.site_id}")
     if not 1 <= count <= 5000 or not 1 <= beds <= 10:
         raise InvalidInput("add 1–5000 rooms of 1–10 beds at a time")
@@ -90,7 +92,7 @@ def add_rooms(session: Session, site: IsolationSite, count: int, *, beds: int = 
                      for n in range(have + 1, have + count + 1)])
     session.flush()
     audit(session, acting(session), "site.rooms", "isolatiosite", site.site_id,
-          after={"added": count, "beds": beds})
+          after={"added": count, "beds": beds, **({"with_site": True} if with_site else {})})
     return count
 
 

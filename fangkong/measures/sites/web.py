@@ -87,7 +87,7 @@ def isolation_page(request: Request, session: SessionDep, settings: SettingsDep,
             for s in sites])
     totals = {"in_service": sum(s.in_service for s in sites), "occupied": sum(s.occupied for s in sites),
               "free": sum(s.free for s in sites)}
-    reserves = [capacity.reserve(session, j, per_10k=settings.rooms_per_10k, kept=True)
+    reserves = [capacity.reserve(session, j, per_10k=settings.rooms_per_10k, kept=True, sites=sites if past else None)
                 for j in _jurisdictions(settings, sites, jurisdiction)]
     forecast = capacity.forecast(session, now=now, tz=settings.zone, days=7, jurisdiction=jurisdiction or None)
     return templates.TemplateResponse(request, "isolation.html", {
