@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     #: raw location data (venue visits, carrier dwells, the scan journal) is kept this many days (DOMAIN.md §11);
     #: `fangkong lake purge` deletes older day partitions (run it on schedule: docs/operations.md)
     retention_days: int = Field(21, ge=1, le=3650)
+    #: the lake's files (docs/lake.md): delta-rs cuts each day's place-sorted write into files of about this many
+    #: MB (~17 bytes a row: 32 MB is ~2 M rows), each a contiguous range of places that the log's min/max picks
+    lake_file_mb: int = Field(32, ge=1, le=4096)
     #: per-client token bucket on the public endpoints (scans, codes): "RATE/s burst N", e.g. "50/s burst 100";
     #: "0" = off (docs/operations.md)
     rate_limit: str = Field("50/s burst 100", pattern=r"^\s*(0|\d+(\.\d+)?\s*/\s*s(\s+burst\s+\d+)?)\s*$")

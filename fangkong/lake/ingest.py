@@ -166,10 +166,9 @@ def sql_quote(path: str | Path) -> str:
 
 
 def sorted_rows(con: duckdb.DuckDBPyConnection, source: str, table: str) -> pa.Table:
-    """`source` (the table's SORTED_COLUMNS and `day`) sorted by day, place and time: delta-rs cuts each day into
-    files of store.FILE_BYTES, whose ranges the log keeps. One Arrow batch: delta-rs 1.6 writes the batches of a
-    stream or of a table of several chunks in no set order (a day's file came out unsorted), and cuts files only
-    between batches, so a write's day is one sorted file (row groups pruned by their own statistics)."""
+    """`source` (the table's SORTED_COLUMNS and `day`) sorted by day, place and time, as one Arrow batch: delta-rs
+    1.6 cuts it in order into files of store.file_bytes(), whose place ranges the log keeps (several batches it
+    writes in no set order: a day's files came out unsorted)."""
     cols = SORTED_COLUMNS[table]
     schema = store.table_schema(table)
     return con.sql(f"SELECT {', '.join(schema.names)} FROM {source} ORDER BY day, {cols[1]}, {cols[2]}") \

@@ -75,7 +75,7 @@ def _app(table: str, day: date) -> str:
 
 def migrate(lake: Path, *, progress: Callable[[str, int, int], None] | None = None) -> list[Migrated]:
     """Convert every table of the lake that has day folders of the old format; returns what each day did."""
-    from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+    from deltalake import DeltaTable
 
     lake = Path(lake)
     done: list[Migrated] = []
@@ -98,13 +98,8 @@ def migrate(lake: Path, *, progress: Callable[[str, int, int], None] | None = No
                     con.execute(f"CREATE TEMP TABLE day_rows AS SELECT DISTINCT {', '.join(cols)}, DATE '{day}' "
                                 f"AS day FROM read_parquet([{files}], hive_partitioning = false)")
                     rows = con.execute("SELECT count(*) FROM day_rows").fetchall()[0][0]
-                    txns = [Transaction(_app(table, day), 1),
-                            Transaction(store.day_app(table, day),
-                                        (dt.transaction_version(store.day_app(table, day)) or 0) + 1)]
-                    write_deltalake(dt, sorted_rows(con, "day_rows", table), mode="append",
-                                    writer_properties=store.writer_properties(table), target_file_size=store.FILE_BYTES,
-                                    commit_properties=CommitProperties(
-                                        app_transactions=txns, custom_metadata={"fangkong.writer": "migrate"}))
+                    store.write(dt, table, sorted_rows(con, "day_rows", table),
+                                store.commit_props(dt, [_app(table, day), store.day_app(table, day)], "migrate"))
                 finally:
                     con.close()
             # committed (now or by an earlier run): the old format's files of the day go

@@ -74,8 +74,6 @@ def _per_day(snap: store.Snapshot, days: list[date]) -> dict[date, list[tuple[st
 
 
 def _purge_table(lake: Path, table: str, cutoff: date, *, dry_run: bool) -> list[Purged]:
-    from deltalake import CommitProperties, Transaction
-
     snap = store.snapshot(lake, table)
     if snap is None:
         return []
@@ -90,12 +88,9 @@ def _purge_table(lake: Path, table: str, cutoff: date, *, dry_run: bool) -> list
     for attempt in range(store.COMMIT_TRIES):
         dt = store.open_table(lake, table, fresh=True)
         per_day = _per_day(store.snapshot(lake, table, dt), old)   # the files this delete removes
-        txns = [Transaction(store.day_app(table, d), (dt.transaction_version(store.day_app(table, d)) or 0) + 1)
-                for d in old]
         try:
             dt.delete(f"day < '{cutoff.isoformat()}'",
-                      commit_properties=CommitProperties(app_transactions=txns,
-                                                         custom_metadata={"fangkong.writer": "purge"}))
+                      commit_properties=store.commit_props(dt, [store.day_app(table, d) for d in old], "purge"))
             break
         except CommitFailedError:   # a writer committed meanwhile: delete again from its version
             time.sleep(0.05 * min(attempt + 1, 10))

@@ -35,17 +35,14 @@ import pyarrow.compute as pc
 from fangkong.errors import InvalidInput
 from fangkong.lake.schemas import STORED
 
-__all__ = ["FILE_BYTES", "PLACE", "PERSON", "ROW_GROUP_ROWS", "Snapshot", "all_files", "commit_day_rows",
-           "day_app", "day_dirs", "files_for_days", "is_delta", "open_table", "person_files_for_days",
+__all__ = ["PLACE", "PERSON", "ROW_GROUP_ROWS", "Snapshot", "all_files", "commit_day_rows", "commit_props",
+           "day_app", "day_dirs", "file_bytes", "files_for_days", "is_delta", "open_table", "person_files_for_days",
            "process_alive", "read_meta", "snapshot", "staging_dir", "table_dir", "table_schema", "write_meta",
-           "writer_properties"]
+           "write", "writer_properties"]
 
 #: small row groups: a file sorted by place is pruned to the few groups holding the case's places by their
 #: min/max statistics
 ROW_GROUP_ROWS = 8192
-#: delta-rs starts a new file past this size: each file of a day is a contiguous range of its place order, and
-#: the log's min/max of each file picks the few a query opens (the measurement of issue 28: 40 MB files)
-FILE_BYTES = 40 << 20
 #: each table's person and place column (files are sorted by place, then time)
 PERSON = {"venue_visits": "person_id", "cell_dwells": "phone"}
 PLACE = {"venue_visits": "venue_id", "cell_dwells": "grid_id"}
@@ -72,6 +69,17 @@ def writer_properties(table: str):
     bloom = BloomFilterProperties(set_bloom_filter_enabled=True, fpp=0.01, ndv=ROW_GROUP_ROWS)
     return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD",
                             column_properties={PERSON[table]: ColumnProperties(bloom_filter_properties=bloom)})
+
+
+def file_bytes() -> int:
+    """Where delta-rs cuts a day's write into the next file (FANGKONG_LAKE_FILE_MB). The write is one sorted Arrow
+    batch, which delta-rs 1.6 writes in order and cuts at this size: each file is a contiguous range of the day's
+    place order (a place at a cut may lie in both files), and the log's min/max of each file picks the few a query
+    opens. 1.6 writes the batches of a stream or of a table of several chunks in no set order, so several batches
+    would give files of overlapping ranges (sorted_rows hands over one)."""
+    from fangkong.settings import get_settings
+
+    return get_settings().lake_file_mb << 20
 
 
 def is_delta(lake: Path, table: str) -> bool:
@@ -323,30 +331,41 @@ def commit_day_rows(lake: Path, table: str, days: list[date], rows: Callable[[Sn
     in it; mode "overwrite": each day's rows whole, which replace the day's files). When a concurrent writer of one
     of the days commits first, the commit fails and `rows` is called again on the new version. Returns the number of
     rows committed (0: nothing to write, no commit)."""
-    from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+    from deltalake import DeltaTable
     from deltalake.exceptions import CommitFailedError
 
     for attempt in range(COMMIT_TRIES):
         if open_table(lake, table) is None:
             _create(lake, table)
         dt = DeltaTable(str(table_dir(lake, table)))   # this writer's own: the kept one is the readers'
-        snap = snapshot(lake, table, dt)
-        data, n = rows(snap)
+        data, n = rows(snapshot(lake, table, dt))
         if not n:
             return 0
-        txns = [Transaction(day_app(table, d), (dt.transaction_version(day_app(table, d)) or 0) + 1) for d in days]
-        props = CommitProperties(app_transactions=txns, custom_metadata={"fangkong.writer": writer})
-        predicate = None
-        if mode == "overwrite":
-            predicate = " OR ".join(f"day = '{d.isoformat()}'" for d in days)
+        predicate = " OR ".join(f"day = '{d.isoformat()}'" for d in days) if mode == "overwrite" else None
         try:
-            write_deltalake(dt, data, mode=mode, predicate=predicate, writer_properties=writer_properties(table),
-                            target_file_size=FILE_BYTES, commit_properties=props)
+            write(dt, table, data, commit_props(dt, [day_app(table, d) for d in days], writer), mode=mode,
+                  predicate=predicate)
             return n
         except CommitFailedError:
             # a writer of the same day committed first: read the day again (its rows may now hold ours)
             time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
     raise RuntimeError(f"{table}: {COMMIT_TRIES} concurrent writers of {days} won in turn; try again")
+
+
+def commit_props(dt, apps: list[str], writer: str):
+    """A commit's properties: each application transaction of `apps` one higher than at `dt`, and its writer."""
+    from deltalake import CommitProperties, Transaction
+
+    return CommitProperties(app_transactions=[Transaction(a, (dt.transaction_version(a) or 0) + 1) for a in apps],
+                            custom_metadata={"fangkong.writer": writer})
+
+
+def write(dt, table: str, data, props, *, mode: str = "append", predicate: str | None = None) -> None:
+    """One commit of sorted rows (`data`: one Arrow batch, see file_bytes), cut into files of file_bytes()."""
+    from deltalake import write_deltalake
+
+    write_deltalake(dt, data, mode=mode, predicate=predicate, writer_properties=writer_properties(table),
+                    target_file_size=file_bytes(), commit_properties=props)
 
 
 def read_meta(lake: Path, table: str) -> dict:
