@@ -170,7 +170,7 @@ def lake_purge(
 @handle_errors
 def lake_compact(
     day: Annotated[list[str] | None, typer.Option("--day", help="compact only this day (repeatable)")] = None,
-    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days of one file too")] = False,
+    rewrite_all: Annotated[bool, typer.Option("--all", help="rewrite days of one write too")] = False,
     grace: Annotated[int, typer.Option("--grace", min=0, help="seconds a retired file is kept for traces "
                                        "that listed it before the swap")] = 3600,  # lake.compact.GRACE_S (tests/test_startup.py)
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be rewritten, change nothing")] = False,

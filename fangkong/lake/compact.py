@@ -43,8 +43,8 @@ class Compacted:
 
 def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool = False, grace_s: float = GRACE_S,
             dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None) -> list[Compacted]:
-    """Compact every day (or `days`) of the lake's tables that has more than one file (`rewrite_single`: every
-    day). Returns what was (or, dry_run, would be) done."""
+    """Compact every day (or `days`) of the lake's tables that has more files than one write of its rows would
+    have (`rewrite_single`: every day). Returns what was (or, dry_run, would be) done."""
     lake = Path(lake)
     done: list[Compacted] = []
     for table in SORTED_COLUMNS:
@@ -55,10 +55,10 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
         recs = []
         for i, day in enumerate(todo):
             files = snap.for_days({day})
-            n_files = files.num_rows
-            if n_files > 1 or (rewrite_single and n_files):
-                rows = sum(files.column("num_records").to_pylist())
-                rec = Compacted(table, day, n_files, rows, 0)
+            n_files, size = files.num_rows, sum(files.column("size_bytes").to_pylist())
+            # one sorted write is cut into files of about file_bytes(): more files than that are several writes
+            if n_files > max(1, math.ceil(size / (0.75 * store.file_bytes()))) or (rewrite_single and n_files):
+                rec = Compacted(table, day, n_files, sum(files.column("num_records").to_pylist()), 0)
                 if not dry_run:
                     rec.rows = _rewrite(lake, table, day)
                 recs.append(rec)

@@ -139,8 +139,8 @@ def open_table(lake: Path, table: str, *, fresh: bool = False):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One version of a table: its files (the log's add actions, flattened: path, partition.day, num_records,
-    min.<col>, max.<col>, null_count.<col>)."""
+    """One version of a table: its files (the log's add actions, flattened: path, size_bytes, partition.day,
+    num_records, min.<col>, max.<col>, null_count.<col>)."""
 
     version: int
     files: pa.Table
@@ -171,7 +171,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def _stats_columns(adds: list[dict]) -> dict[str, list]:
     """The flattened columns of `DeltaTable.get_add_actions(flatten=True)` the readers use, from log add actions."""
-    cols: dict[str, list] = {"path": [], "partition.day": [], "num_records": []}
+    cols: dict[str, list] = {"path": [], "size_bytes": [], "partition.day": [], "num_records": []}
     keys = {c for t in (PLACE, PERSON) for c in t.values()}
     for k in keys:
         for part in ("min", "max", "null_count"):
@@ -181,6 +181,7 @@ def _stats_columns(adds: list[dict]) -> dict[str, list]:
         pv = dict(pv) if not isinstance(pv, dict) else pv
         stats = json.loads(a["stats"]) if a.get("stats") else {}
         cols["path"].append(unquote(a["path"]))
+        cols["size_bytes"].append(a["size"])
         cols["partition.day"].append(date.fromisoformat(pv["day"]) if pv.get("day") else None)
         cols["num_records"].append(stats.get("numRecords"))
         for k in keys:

@@ -13,7 +13,7 @@ from fangkong.lake import compact, store
 from fangkong.lake.append import write_visits
 
 TZ = ZoneInfo("Asia/Shanghai")
-COLS = ["path", "partition.day", "num_records", "min.venue_id", "max.venue_id", "min.person_id", "max.person_id"]
+COLS = ["path", "size_bytes", "partition.day", "num_records", "min.venue_id", "max.venue_id", "min.person_id", "max.person_id"]
 
 
 def _same(lake, table):
