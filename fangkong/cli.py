@@ -220,6 +220,52 @@ def lake_migrate() -> None:
               f"{len(done):,} day folders cleaned", highlight=False)
 
 
+@lake_app.command("history")
+@handle_errors
+def lake_history(
+    table: Annotated[str | None, typer.Argument(help="venue_visits or cell_dwells (default: both)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="the last N versions of each table")] = 50,
+    lang: Annotated[str, typer.Option(help="zh (default) or en")] = "zh",
+) -> None:
+    """The versions of the lake's tables from their Delta logs: each commit's version, time, operation, writer,
+    the days it touched and the rows it added and removed. A version is what `fangkong trace --as-of-version`
+    reads again (docs/lake.md, "Time travel").
+
+    Example: `fangkong lake history venue_visits --limit 20 --lang en`
+    """
+    from rich.table import Table
+
+    from fangkong.kit.i18n import t
+    from fangkong.lake import versions
+    from fangkong.settings import get_settings
+
+    if lang not in ("zh", "en"):
+        raise InvalidInput("--lang must be zh or en")
+    if table is not None and table not in versions.TABLES:
+        raise InvalidInput(f"unknown lake table {table!r}: use {' or '.join(versions.TABLES)}", key="err_lake_table",
+                           params={"table": table})
+    settings = get_settings()
+    for name in [table] if table else versions.TABLES:
+        commits = versions.history(settings.lake, name)[-limit:]
+        view = Table(title=t("lake_history_title", lang).format(table=name))
+        for col in ("version", "time", "operation", "writer", "days", "added", "removed"):
+            view.add_column(t(f"lake_h_{col}", lang), justify="right" if col in ("version", "added", "removed")
+                            else "left")
+        for c in reversed(commits):
+            when = c.at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M:%S") if c.at else "?"
+            op = t(f"lake_op_{c.operation}", lang)
+            view.add_row(str(c.version), when, op if not op.startswith("lake_op_") else c.operation.lower(),
+                         c.writer or "", _days_text(c.days), f"{c.rows_added:,}", f"{c.rows_removed:,}")
+        out.print(view)
+
+
+def _days_text(days: tuple) -> str:
+    """The days a commit touched: each of a few, else the first and last and how many."""
+    if len(days) <= 3:
+        return ", ".join(d.isoformat() for d in days)
+    return f"{days[0].isoformat()} … {days[-1].isoformat()} ({len(days)})"
+
+
 @app.command("import")
 @handle_errors
 def import_cmd(
@@ -299,12 +345,20 @@ def trace_cmd(
     day: Annotated[str | None, typer.Option(help="with --all-new: the day (default today)")] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
     at: AtOpt = None,
+    as_of_version: Annotated[str | None, typer.Option(
+        "--as-of-version", help="re-trace from the lake at these versions, e.g. venue_visits=12,cell_dwells=7 (as "
+        "`fangkong case show` prints them; a table not named: as it stood then); stores nothing")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="re-trace from the lake as it stood at this instant (ISO 8601; the last commit of each "
+        "table at or before it); stores nothing")] = None,
 ) -> None:
     """Trace a case: close and secondary contacts, space-time companions, trajectory overlaps.
 
     Every risk person found is stored with its evidence, placed under the edition's measure, and
-    their health code recomputed. Examples: `fangkong trace C000001 --format json`;
-    `fangkong trace --all-new --day 2022-03-14` (a bad day's cases in one pass; JSON: one object per line).
+    their health code recomputed; the lake's version of each table read is stored with the case. Examples:
+    `fangkong trace C000001 --format json`; `fangkong trace --all-new --day 2022-03-14` (a bad day's cases in one
+    pass; JSON: one object per line); `fangkong trace C000001 --as-of-version venue_visits=12,cell_dwells=7`
+    (the case traced again from the lake as its last trace read it: nothing stored, nothing placed).
     """
     from rich.table import Table
 
@@ -319,6 +373,10 @@ def trace_cmd(
         raise InvalidInput("give a CASE_ID or --all-new, not both")
     settings = get_settings()
     now = at_or_now(at)
+    if as_of_version is not None or as_of is not None:
+        if all_new:
+            raise InvalidInput("--as-of and --as-of-version re-trace one CASE_ID, not --all-new")
+        return _retrace(case_id, format, lang, now, as_of_version, as_of)
     with unit_of_work() as session:
         if all_new:
             the_day = parse_date(day, "--day") or now.astimezone(settings.zone).date()
@@ -332,8 +390,12 @@ def trace_cmd(
             bar.advance(task)
         done = [(r.trace, r.trace.counts(), r.measures, r.codes) for r in responses]
         warnings = [w for r in responses for w in r.zones.warnings]
+        lake_used = responses[0].trace.case.lake_versions if responses else None
     for w in warnings:  # a derived step skipped (zones drawing): the trace itself is stored
         err.print(f"warning: {w}", highlight=False, markup=False, soft_wrap=True)
+    if lake_used:   # the same versions for every case traced together (contacts.service.trace_many)
+        err.print(f"{t('lake_versions', lang)}: {clikit.lake_versions_line(lake_used, settings.zone, lang)}",
+                  highlight=False, markup=False, soft_wrap=True)
     if format == "json":  # one case at a time: a bad day's risk persons are never all Python objects at once
         for trace, *_ in done:
             print(json.dumps(trace.as_json(), ensure_ascii=False))
@@ -353,6 +415,65 @@ def trace_cmd(
                   + (f", {m.served} already served" if m.served else "")
                   + (f", {m.withdrawn} withdrawn (wrong person)" if m.withdrawn else "") + "; "
                   f"{m.phone_only} phone-only companions to verify; codes changed: {codes['changed']}")
+
+
+def _retrace(case_id: str, format: str, lang: str, now, as_of_version: str | None, as_of: str | None) -> None:
+    """`trace --as-of-version / --as-of`: the case traced from an earlier lake, printed, not stored."""
+    from fangkong import flows
+    from fangkong.cases import service as case_service
+    from fangkong.kit.i18n import t
+    from fangkong.lake import versions
+    from fangkong.settings import get_settings
+
+    settings = get_settings()
+    pinned = versions.resolve(settings.lake, versions=_table_versions(as_of_version),
+                              at=_instant(as_of, settings.zone))
+    with unit_of_work() as session:
+        case = case_service.get_case(session, case_id)
+        result, used = flows.retrace_case(session, settings, case, now=now, versions=pinned)
+        counts = result.counts()
+    err.print(f"{t('lake_retrace_note', lang)}: {clikit.lake_versions_line(used, settings.zone, lang)}",
+              highlight=False, markup=False, soft_wrap=True)
+    if format == "json":
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    window = result.window_json()
+    table = Table(title=f"{result.case_no}  {window['start']} → {window['end']}")
+    table.add_column("category" if lang == "en" else "类别")
+    table.add_column("people" if lang == "en" else "人数", justify="right")
+    for cat, n in counts.items():
+        table.add_row(t(cat, lang), f"{n:,}")
+    out.print(table)
+
+
+def _table_versions(text: str | None) -> dict[str, int] | None:
+    """`venue_visits=12,cell_dwells=7` → {table: version}."""
+    if text is None:
+        return None
+    got = {}
+    for part in text.split(","):
+        table, sep, v = part.strip().partition("=")
+        if not sep or not v.strip().isdigit():
+            raise typer.BadParameter(f"{part!r}: give TABLE=VERSION, e.g. venue_visits=12,cell_dwells=7",
+                                     param_hint="--as-of-version")
+        got[table.strip()] = int(v)
+    return got
+
+
+def _instant(text: str | None, zone):
+    """An instant of the lake's log (its commits' wall clock, not the drill clock): ISO 8601, naive = local."""
+    if text is None:
+        return None
+    from datetime import datetime
+
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2026-12-08T09:30",
+                                 param_hint="--as-of") from None
+    return at if at.tzinfo else at.replace(tzinfo=zone)
 
 
 @app.command("serve")

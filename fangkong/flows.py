@@ -23,7 +23,7 @@ from fangkong.protocol.edition import load_edition
 from fangkong.settings import Settings
 from fangkong.zones import service as zone_service
 
-__all__ = ["Response", "respond", "respond_many", "lake_for", "trace_case"]
+__all__ = ["Response", "respond", "respond_many", "lake_for", "retrace_case", "trace_case"]
 
 
 @dataclass
@@ -45,6 +45,17 @@ def trace_case(session: Session, settings: Settings, case: Case, *, now: datetim
     return contact_service.trace(session, case, lake=lake_for(settings, case.sampled_at),
                                  edition=load_edition(settings.edition), tz=settings.zone, now=now,
                                  companion_min_cell_hours=settings.companion_min_cell_hours)
+
+
+def retrace_case(session: Session, settings: Settings, case: Case, *, now: datetime,
+                 versions: dict[str, int | None]) -> tuple[contact_service.TraceResult, dict[str, dict]]:
+    """The case traced again from the lake as of earlier versions (lake.versions.resolve), storing nothing; with
+    the versions it read and their commit times."""
+    lake = Lake.from_settings(settings, case.sampled_at, versions=versions)
+    result = contact_service.retrace(session, case, lake=lake, edition=load_edition(settings.edition),
+                                     tz=settings.zone, now=now,
+                                     companion_min_cell_hours=settings.companion_min_cell_hours)
+    return result, lake.used()
 
 
 def respond(session: Session, settings: Settings, case: Case, *, now: datetime) -> Response:

@@ -9,7 +9,16 @@ import typer
 
 from fangkong.cases import service as case_service
 from fangkong.errors import InvalidInput
-from fangkong.kit.clikit import at_or_now, err, handle_errors, parse_date, parse_time, unit_of_work
+from fangkong.kit.clikit import (
+    at_or_now,
+    err,
+    handle_errors,
+    lake_versions_line,
+    out,
+    parse_date,
+    parse_time,
+    unit_of_work,
+)
 
 app = typer.Typer(help="Cases: declare a positive person a case.", no_args_is_help=True)
 
@@ -104,3 +113,49 @@ def case_rule_out(
         effect = case_service.rule_out_effect(session, case_no)
     err.print(f"{case_no}: ruled out; obligations of {effect.get('persons', 0)} person(s) ended "
               f"(source_ruled_out), {len(effect.get('restored', []))} in force again", soft_wrap=True)
+
+
+@app.command("show")
+@handle_errors
+def case_show(
+    case_id: Annotated[str, typer.Argument(help="the case")],
+    format: Annotated[str, typer.Option("--format", help="table or json (the API's shape, GET /api/cases/ID)")]
+    = "table",
+    lang: Annotated[str, typer.Option(help="zh (default) or en")] = "zh",
+) -> None:
+    """A case's record: status, times, its last trace's window and the lake version of each table it read
+    (湖版本), with the `fangkong trace --as-of-version` that reads the lake as that trace did.
+
+    Example: `fangkong case show C000001`; `fangkong case show C000001 --format json`
+    """
+    from fangkong.cases.schemas import CaseRead
+    from fangkong.kit.i18n import t
+    from fangkong.settings import get_settings
+
+    if format not in ("table", "json"):
+        raise InvalidInput("--format must be table or json")
+    if lang not in ("zh", "en"):
+        raise InvalidInput("--lang must be zh or en")
+    with unit_of_work() as session:
+        read = CaseRead.of(case_service.get_case(session, case_id))
+    if format == "json":
+        print(read.model_dump_json())
+        return
+    zone = get_settings().zone
+
+    def when(v) -> str:
+        return v.astimezone(zone).strftime("%Y-%m-%d %H:%M") if v else "–"
+
+    rows = [("case_id", read.case_id), ("person", read.person_id), ("status", t(read.status, lang)),
+            ("sampled_at", when(read.sampled_at)), ("declared_at", when(read.declared_at)),
+            ("traced_at", when(read.traced_at)),
+            ("window", f"{when(read.window_start)} → {when(read.window_end)}" if read.window_start else "–")]
+    for key, value in rows:
+        out.print(f"{t(key, lang)}: {value}", highlight=False, markup=False)
+    stated = {k: v.model_dump(mode="json") for k, v in (read.lake_versions or {}).items()}
+    out.print(f"{t('lake_versions', lang)}: {lake_versions_line(stated, zone, lang)}", highlight=False,
+              markup=False, soft_wrap=True)
+    pinned = [f"{k}={v['version']}" for k, v in stated.items() if v["version"] is not None]
+    if pinned:
+        out.print(f"{t('lake_retrace_hint', lang)}: fangkong trace {read.case_id} --as-of-version {','.join(pinned)}",
+                  highlight=False, markup=False, soft_wrap=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fangkong.db.core import Base, UTCDateTime, utcnow
+from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
 __all__ = ["CASE_STATUSES", "DECLARED", "Case", "CaseStatus"]
 
@@ -45,6 +45,9 @@ class Case(Base):
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edition: Mapped[str | None] = mapped_column(String(10))
+    #: the lake's version each table was read at by the last trace, with its commit time:
+    #: {"venue_visits": {"version": 12, "committed_at": ISO}, "cell_dwells": …} (lake.versions.stated)
+    lake_versions: Mapped[dict | None] = mapped_column(JSONType)
     #: declared imported (境外输入) by the epidemiologist; a case found under an inbound traveller's measure is
     #: imported without it (reports.service)
     imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

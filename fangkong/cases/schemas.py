@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fangkong.cases.models import CaseStatus
 from fangkong.protocol.times import AwareHappened, HappenedDate
 
-__all__ = ["CaseCreate", "CaseRead"]
+__all__ = ["CaseCreate", "CaseRead", "LakeVersion"]
 
 
 class CaseCreate(BaseModel):
@@ -22,6 +22,11 @@ class CaseCreate(BaseModel):
     last_negative_at: AwareHappened | None = None
     severity: str | None = Field(None, max_length=20)
     imported: bool = Field(False, description="an imported case (境外输入), e.g. found at the port of entry")
+
+
+class LakeVersion(BaseModel):
+    version: int | None = Field(description="the Delta version read (null: the table had no commit yet)")
+    committed_at: datetime | None = Field(description="when that version was committed (null: left the log)")
 
 
 class CaseRead(BaseModel):
@@ -37,13 +42,15 @@ class CaseRead(BaseModel):
     window_start: datetime | None
     window_end: datetime | None
     imported: bool = False
+    #: the lake's version of each table the last trace read, with its commit time (docs/lake.md, "Time travel")
+    lake_versions: dict[str, LakeVersion] | None = None
 
     @classmethod
     def of(cls, c) -> CaseRead:
         return cls(case_id=c.case_no, person_id=c.person.person_id, status=c.status, severity=c.severity,
                    sampled_at=c.sampled_at, onset_date=c.onset_date, isolated_at=c.isolated_at,
                    declared_at=c.declared_at, traced_at=c.traced_at, window_start=c.window_start,
-                   window_end=c.window_end, imported=bool(c.imported))
+                   window_end=c.window_end, imported=bool(c.imported), lake_versions=c.lake_versions)
 
 
 class CaseRuleOut(BaseModel):

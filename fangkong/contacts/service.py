@@ -30,7 +30,7 @@ from fangkong.protocol.window import Window
 from fangkong.tasks.service import deadline
 
 __all__ = ["Found", "TraceResult", "category_counts", "risk_counts", "records_of", "cell_trajectory", "get_risk_person",
-           "override_category", "risk_persons", "trace", "trace_many", "trajectory"]
+           "override_category", "retrace", "risk_persons", "trace", "trace_many", "trajectory"]
 
 
 @dataclass
@@ -138,6 +138,7 @@ def trace_many(session: Session, cases: list[Case], *, lake: Lake, edition: Edit
         return []
     rules = steps.Rules.of(edition, dwell_cache.dwell_table(session, edition, dwell_cache.cache_dir(lake)),
                            companion_min_cell_hours)
+    lake.pin()   # every query of the trace reads the same version of each table, the one it records
     with lanes.fewer_collections():
         in_cells = lanes.soon(lake, steps.met_in_cells, lake, steps.case_phones(seeds), rules)
         close = steps.close(session, lake, seeds, rules)
@@ -172,6 +173,7 @@ def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, st
     while this thread stores the part before (SQLite's executemany, PostgreSQL's COPY). `first_named`: the
     first batch's companions (steps.companions), handed to the lake lane once the phone holders are named."""
     cases_met = _declared_cases(session, now)
+    lake_versions = lake.used()
     n_parts = min(_PARTS_MAX, 1 + met.num_rows // _PART_ROWS)
     results: list[TraceResult] = []
 
@@ -192,6 +194,7 @@ def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, st
             case = sd.case
             case.traced_at, case.window_start, case.window_end, case.edition = now, sd.window.start, \
                 sd.window.end, edition
+            case.lake_versions = lake_versions
             result = TraceResult(case=case, edition=edition, window=sd.window, rows=_rows_of(rows, k), tz=tz)
             audit(session, acting(session), "case.trace", "case", case.case_no, after=result.counts())
             results.append(result)
@@ -258,6 +261,20 @@ def _rows_of(rows: pa.Table, key: str) -> pa.Table:
 def trace(session: Session, case: Case, **kwargs) -> TraceResult:
     """Trace one declared case (see trace_many)."""
     return trace_many(session, [case], **kwargs)[0]
+
+
+def retrace(session: Session, case: Case, **kwargs) -> TraceResult:
+    """Trace one declared case again and store nothing: the trace runs inside a savepoint rolled back at its end
+    (its risk persons, chain edges, the case's trace fields and audit entry all undone). With a `lake` read as of
+    earlier versions (Lake(versions=…)), it answers what the case's trace found from the lake as it stood then:
+    why a re-trace found other people (docs/lake.md, "Time travel")."""
+    nested = session.begin_nested()
+    try:
+        result = trace_many(session, [case], **kwargs)[0]
+    finally:
+        nested.rollback()
+    session.refresh(case)
+    return result
 
 
 _STORED = ("case_fk", "who", "person_fk", "phone", "category", "found_category", "override_reason", "evidence",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -83,7 +84,7 @@ def case_page(request: Request, session: SessionDep, settings: SettingsDep,
     return templates.TemplateResponse(request, "case.html", {
         "lang": lang_of(request), "case": case, "points": points, "risks": risks, "category": category,
         "foreign": _foreign(session, risks),
-        "counts": service.category_counts(session, case=case), "page": page,
+        "counts": service.category_counts(session, case=case), "page": page, "lake": _lake_rows(case.lake_versions),
         "chain": chain,
         "places": [{"name": p["name"], "value": [p["lon"], p["lat"]], "kind": p["kind"],
                     "start": p["start"].strftime("%m-%d %H:%M")} for p in points if p["lat"] is not None],
@@ -100,6 +101,13 @@ def override(request: Request, session: SessionDep, case_id: Annotated[str, Path
     risk = service.override_category(session, service.get_risk_person(session, risk_id), category, reason=reason)
     return templates.TemplateResponse(request, "case_risk_row.html", {"lang": lang_of(request), "r": risk,
                                                                       "foreign": _foreign(session, [risk])})
+
+
+def _lake_rows(stated: dict | None) -> list[dict]:
+    """The lake versions the case's last trace read (Case.lake_versions), their commit times as datetimes."""
+    return [{"table": table, "version": v.get("version"),
+             "committed_at": datetime.fromisoformat(v["committed_at"]) if v.get("committed_at") else None}
+            for table, v in (stated or {}).items()]
 
 
 def _foreign(session, risks) -> Foreign:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # function that uses it: every command imports this kit, `fangkong --help` too (tests/test_startup.py).
 
 __all__ = ["out", "err", "parse_time", "parse_date", "handle_errors", "unit_of_work", "progress", "step_bars",
-           "operator", "at_or_now", "today", "task_table"]
+           "operator", "at_or_now", "today", "task_table", "lake_versions_line"]
 
 out = Console()
 err = Console(stderr=True)
@@ -191,3 +191,22 @@ def task_table(rows, now, lang: str, title: str, *, version: bool = False, statu
             row.insert(2, task.status)
         table.add_row(*row, *((str(task.version),) if version else ()))
     return table
+
+
+def lake_versions_line(stated: dict | None, zone, lang: str = "zh") -> str:
+    """The lake's versions a trace or bulletin read (lake.versions.stated), in one line: each table's version
+    and its commit time in the deployment's zone."""
+    from fangkong.kit.i18n import t
+
+    if not stated:
+        return "–"
+    parts = []
+    for table, s in stated.items():
+        if s.get("version") is None:
+            parts.append(f"{t('lake_table_' + table, lang)} {table}: {t('lake_no_commit', lang)}")
+            continue
+        at = s.get("committed_at")
+        when = datetime.fromisoformat(at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "?"
+        parts.append(f"{t('lake_table_' + table, lang)} {table}: {t('lake_version_n', lang).format(version=s['version'])}"
+                     f" ({t('lake_committed', lang)} {when})")
+    return "; ".join(parts)

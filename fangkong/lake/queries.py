@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from ibis import _
 
 from fangkong.errors import InvalidInput
-from fangkong.lake import store
+from fangkong.lake import store, versions
 from fangkong.lake.duck import thread_connection
 from fangkong.lake.schemas import STORED
 
@@ -210,17 +210,25 @@ class Lake:
     """One engine connection over one lake folder."""
 
     @classmethod
-    def from_settings(cls, settings, at: datetime | None = None) -> Lake:
-        """The configured lake and engine; the zone's UTC offset at `at` fixes calendar days."""
+    def from_settings(cls, settings, at: datetime | None = None, *,
+                      versions: dict[str, int | None] | None = None) -> Lake:
+        """The configured lake and engine; the zone's UTC offset at `at` fixes calendar days; `versions`: the
+        tables read as of those versions (a re-trace as of an earlier lake)."""
         ref = at or datetime(2022, 1, 1, tzinfo=settings.zone)
         offset = int(ref.astimezone(settings.zone).utcoffset().total_seconds())
-        return cls(settings.lake, engine=settings.engine, utc_offset_s=offset, spark_master=settings.spark_master)
+        return cls(settings.lake, engine=settings.engine, utc_offset_s=offset, spark_master=settings.spark_master,
+                   versions=versions)
 
     def __init__(self, root: Path, *, engine: str = "duckdb", utc_offset_s: int = 8 * 3600,
-                 spark_master: str = "local[2]") -> None:
+                 spark_master: str = "local[2]", versions: dict[str, int | None] | None = None) -> None:
         self.root = Path(root)
         self.engine = engine
         self.off = utc_offset_s
+        #: the version each table is read at, fixed for this object's life: the first read of a table (or `pin`)
+        #: takes its latest version, or the one given here (a re-trace as of an earlier lake: lake.versions)
+        self.as_of = dict(versions) if versions is not None else None
+        self._pins: dict[str, store.Snapshot | None] = {}
+        self._pin_lock = threading.Lock()
         if engine == "duckdb":
             self.duck = _Duck()
         elif engine == "pyspark":
@@ -229,10 +237,33 @@ class Lake:
         else:
             raise InvalidInput(f"unknown engine {engine!r}: use duckdb or pyspark")
 
+    # -- the versions read ------------------------------------------------------------------------
+    def snapshot(self, table: str) -> store.Snapshot | None:
+        """The table's version this object reads, the same for every query of it (a trace states it: `used`)."""
+        with self._pin_lock:
+            if table not in self._pins:
+                if self.as_of is not None and table in self.as_of:
+                    v = self.as_of[table]
+                    self._pins[table] = None if v is None else versions.snapshot_at(self.root, table, v)
+                else:
+                    self._pins[table] = store.snapshot(self.root, table)
+            return self._pins[table]
+
+    def pin(self, tables=versions.TABLES) -> None:
+        """Fix the version of each table now (a trace, before its first query)."""
+        for table in tables:
+            self.snapshot(table)
+
+    def used(self) -> dict[str, dict]:
+        """Per table read: its version and that version's commit time (lake.versions.stated)."""
+        with self._pin_lock:
+            pinned = {t: (s.version if s is not None else None) for t, s in self._pins.items()}
+        return versions.stated(self.root, {t: pinned[t] for t in versions.TABLES if t in pinned})
+
     # -- inputs ---------------------------------------------------------------------------------
     def _files(self, table: str, first: date | None, last: date | None, by_person: bool,
                keys: list[str] | None = None) -> list[str]:
-        """The table's files (of its latest Delta version) whose day lies in [first − longest stay, last]; of
+        """The table's files (of the version this object reads: `snapshot`) whose day lies in [first − longest stay, last]; of
         those, only the files whose range in the Delta log (min/max of the person or place column) can hold one of
         `keys` (sorted), the persons or places selected."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
@@ -240,9 +271,16 @@ class Lake:
         if first is not None and last is not None:
             days = {first - timedelta(days=span_days) + timedelta(days=i)
                     for i in range((last - first).days + span_days + 1)}
+        snap = self.snapshot(table)
+        if snap is None:
+            return []
         if by_person:
-            return store.person_files_for_days(self.root, table, days, persons=keys)
-        return store.files_for_days(self.root, table, days, places=keys)
+            files = store.person_files_for_days(self.root, table, days, persons=keys, snap=snap)
+        else:
+            files = store.files_for_days(self.root, table, days, places=keys, snap=snap)
+        if self.as_of is not None and table in self.as_of:
+            versions.check_readable(self.root, table, snap.version, files)
+        return files
 
     def _source(self, table: str, first: date | None, last: date | None, *, persons: list[str] | None = None,
                 places: list[str] | None = None):

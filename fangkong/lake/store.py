@@ -290,11 +290,11 @@ def files_for_days(lake: Path, table: str, days: set[date] | None = None, places
 
 
 def person_files_for_days(lake: Path, table: str, days: set[date] | None = None,
-                          persons: list[str] | None = None) -> list[str]:
+                          persons: list[str] | None = None, *, snap: Snapshot | None = None) -> list[str]:
     """The files to read for given persons: the same files, kept by their person range (files are sorted by
     place, so a person's rows may be in any of a day's files; the query's filter prunes row groups by their
-    Bloom filters of the person column: writer_properties)."""
-    snap = snapshot(lake, table)
+    Bloom filters of the person column: writer_properties). At the latest version, or `snap`'s."""
+    snap = snap or snapshot(lake, table)
     if snap is None:
         return []
     return _paths(lake, table, _may_hold(snap.for_days(days), PERSON[table], persons))

@@ -9,7 +9,16 @@ import typer
 
 from fangkong.db.core import utcnow
 from fangkong.errors import InvalidInput
-from fangkong.kit.clikit import err, handle_errors, operator, parse_date, today, unit_of_work
+from fangkong.kit.clikit import (
+    err,
+    handle_errors,
+    lake_versions_line,
+    operator,
+    parse_date,
+    today,
+    unit_of_work,
+)
+from fangkong.kit.i18n import t
 from fangkong.reports import issued
 from fangkong.settings import get_settings
 
@@ -57,8 +66,10 @@ def bulletin_cmd(
         shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version, draft=draft)
         meta = shown.as_dict()
     err.print(_note(meta["issued"], day), highlight=False)
-    if format == "json":  # the figures, as before issuing existed, with what was issued beside them
-        print(json.dumps({**meta["figures"], "issued": meta["issued"]}, ensure_ascii=False))
+    err.print(f"{t('lake_bulletin_versions', lang)}: {lake_versions_line(meta['lake'], settings.zone, lang)}",
+              highlight=False, markup=False, soft_wrap=True)
+    if format == "json":  # the figures, as before issuing existed, with what was issued and the lake beside them
+        print(json.dumps({**meta["figures"], "issued": meta["issued"], "lake": meta["lake"]}, ensure_ascii=False))
     else:
         print(shown.text)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from fangkong.db.audit import audit
 from fangkong.db.scope import acting, scope_of
 from fangkong.errors import Conflict, InvalidInput
+from fangkong.lake import versions as lake_versions
 from fangkong.reports.models import IssuedBulletin
 from fangkong.reports.service import Bulletin, bulletin
 from fangkong.reports.text import render
+from fangkong.settings import get_settings
 
 __all__ = ["Shown", "day_end", "issue", "shown", "versions"]
 
@@ -87,6 +89,9 @@ class Shown:
     issued: IssuedBulletin | None
     #: the last version issued (to say a correction exists when an older one is shown)
     latest_version: int
+    #: the lake's version of each table at D 24:00 (lake.versions.as_of): what the location data held at the
+    #: day's end. Not a figure of the bulletin (its figures count records) nor in its text: beside it
+    lake: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         i = self.issued
@@ -94,7 +99,7 @@ class Shown:
             "version": i.version, "issued_at": i.issued_at.isoformat(), "issued_by": i.issued_by,
             "correction": i.version > 1, "reason": i.reason, "latest_version": self.latest_version,
             "superseded": i.version < self.latest_version}
-        return {"figures": self.figures.as_dict(), "text": self.text, "issued": meta}
+        return {"figures": self.figures.as_dict(), "text": self.text, "issued": meta, "lake": self.lake}
 
 
 def shown(session: Session, day: date, *, tz: ZoneInfo, lang: str = "zh", version: int | None = None,
@@ -108,8 +113,9 @@ def shown(session: Session, day: date, *, tz: ZoneInfo, lang: str = "zh", versio
             raise InvalidInput(f"the bulletin of {day} has no version {version}", key="err_no_bulletin_version", params={"day": str(day), "version": version})
     else:
         pick = done[-1] if done else None
+    lake = lake_versions.as_of(get_settings().lake, day_end(day, tz))
     if pick is None:
         b = bulletin(session, day, tz=tz)
-        return Shown(b, render(b, lang=lang), None, 0)
+        return Shown(b, render(b, lang=lang), None, 0, lake)
     return Shown(Bulletin.from_dict(pick.figures), pick.text_en if lang == "en" else pick.text_zh, pick,
-                 done[-1].version)
+                 done[-1].version, lake)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -40,8 +40,15 @@ def bulletin_page(request: Request, session: SessionDep, settings: SettingsDep, 
     shown = issued.shown(session, day, tz=settings.zone, lang=lang, version=version)
     return templates.TemplateResponse(request, "bulletin.html", {
         "lang": lang, "b": shown.figures, "day": day, "text": shown.text, "issued": shown.issued,
-        "latest_version": shown.latest_version, "tz": settings.zone,
+        "latest_version": shown.latest_version, "tz": settings.zone, "lake": _lake_rows(shown.lake),
         "rows": [(k, label, v, t(exports.figure_unit(k), lang)) for k, label, v in exports.figure_rows(shown.figures, lang)]})
+
+
+def _lake_rows(stated: dict) -> list[dict]:
+    """The lake's versions at the day's end (issued.Shown.lake), their commit times as datetimes."""
+    return [{"table": table, "version": v.get("version"),
+             "committed_at": datetime.fromisoformat(v["committed_at"]) if v.get("committed_at") else None}
+            for table, v in stated.items()]
 
 
 def _audit_export(session, b, day: date, fmt: str) -> None:
