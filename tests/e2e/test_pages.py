@@ -5,6 +5,7 @@ from __future__ import annotations
 from e2e.conftest import SHOTS
 from sqlalchemy import select
 
+from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
 from fangkong.db.audit import AuditEntry
 from fangkong.kit.clikit import unit_of_work
@@ -35,6 +36,11 @@ def test_case_page_override_is_audited(page, outbreak):
     page.goto(f"/cases/{cases[0]}")
     assert cases[0] in page.locator("h1").inner_text()
     assert page.locator("#trajectory tbody tr").count() > 0
+    with unit_of_work() as s:   # 湖版本: the lake version of each table the case's last trace read
+        stated = s.scalar(select(Case).where(Case.case_no == cases[0])).lake_versions
+    for table in ("venue_visits", "cell_dwells"):
+        shown = page.locator(f"#lake-versions [data-table={table}]").inner_text()
+        assert f"第 {stated[table]['version']} 版" in shown and "提交于" in shown, shown
     page.wait_for_selector("#map canvas")
     shot(page, "case")
     row = page.locator("#risks tbody tr").first
