@@ -196,7 +196,9 @@ def _assemble_and_store(session: Session, lake: Lake, batches: list[dict[str, st
                 sd.window.end, edition
             case.lake_versions = lake_versions
             result = TraceResult(case=case, edition=edition, window=sd.window, rows=_rows_of(rows, k), tz=tz)
-            audit(session, acting(session), "case.trace", "case", case.case_no, after=result.counts())
+            # each trace's lake versions stay in the audit log (the case keeps its last trace's)
+            audit(session, acting(session), "case.trace", "case", case.case_no,
+                  after={**result.counts(), "lake_versions": lake_versions})
             results.append(result)
     return results
 

@@ -15,11 +15,13 @@ import pyarrow as pa
 import pytest
 from clihelp import fk
 from sqlalchemy import func, select
+from test_api import server  # noqa: F401 - the live uvicorn fixture
 from test_flow import declare_and_trace
 
 from fangkong.cases.models import Case
 from fangkong.contacts import steps
 from fangkong.contacts.models import RiskPerson
+from fangkong.db.audit import AuditEntry
 from fangkong.kit.clikit import unit_of_work
 from fangkong.lake import compact, store, versions
 from fangkong.lake.append import write_visits
@@ -83,6 +85,10 @@ def test_an_as_of_retrace_finds_what_the_trace_found_and_the_live_one_finds_more
     close = {p for p, c in found.items() if c == "close"}
     assert close > {p for p, c in before.items() if c == "close"} and {"P00005", "P00006"} <= close
     assert _show(case_id)["lake_versions"]["venue_visits"]["version"] == versions.latest(lake, "venue_visits")
+    with unit_of_work() as s:   # each trace's versions in the audit log; the re-traces as of then left none
+        traced = s.scalars(select(AuditEntry).where(AuditEntry.action == "case.trace").order_by(AuditEntry.id)).all()
+    assert [a.after["lake_versions"]["venue_visits"]["version"] for a in traced] == [
+        shown["venue_visits"]["version"], versions.latest(lake, "venue_visits")]
 
 
 def test_an_as_of_version_that_does_not_exist_or_was_purged_is_refused(rollback_env, tmp_path):
@@ -209,3 +215,17 @@ def test_a_forked_child_reads_an_earlier_version_as_the_parent_does(rollback_env
     parent = read()
     assert parent["via"] == ["P00001"] and parent["version"] == v
     assert _in_child(read) == json.loads(json.dumps(parent, default=str))
+
+
+def test_the_case_api_and_the_bulletin_page_state_the_versions(server, env, tmp_path):  # noqa: F811
+    case_id, _ = declare_and_trace(tmp_path)
+    case = server.get(f"/api/cases/{case_id}").json()
+    assert case["lake_versions"]["venue_visits"]["version"] == versions.latest(env.lake, "venue_visits")
+    assert case["lake_versions"]["cell_dwells"]["committed_at"]
+    today = datetime.now(TZ).date().isoformat()
+    doc = server.get("/api/bulletin", params={"day": today, "draft": True}).json()
+    assert doc["lake"]["cell_dwells"]["version"] == versions.latest(env.lake, "cell_dwells")
+    page = server.get("/bulletin", params={"day": today}, headers={"accept": "text/html"}).text
+    assert 'id="lake-versions"' in page and f"第 {versions.latest(env.lake, 'venue_visits')} 版" in page
+    page = server.get(f"/cases/{case_id}", headers={"accept": "text/html"}).text
+    assert 'id="lake-versions"' in page and "提交于" in page
