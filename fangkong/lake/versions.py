@@ -86,11 +86,24 @@ def _commit_at(log: Path, version: int) -> datetime | None:
         return None
 
 
+def _last_version(log: Path) -> int | None:
+    """The last commit's version without listing the log (a busy lake's log holds a commit per scan flush, tens of
+    thousands of files a day): from the last checkpoint's version, the commit files that follow it."""
+    try:
+        v = int(json.loads((log / "_last_checkpoint").read_text())["version"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        v = 0
+    if not (log / f"{v:020d}.json").exists():
+        versions = _json_versions(log) or _checkpoint_versions(log)   # a new table, or its first commits cleaned
+        return versions[-1] if versions else None
+    while (log / f"{v + 1:020d}.json").exists():
+        v += 1
+    return v
+
+
 def latest(lake: Path, table: str) -> int | None:
     """The table's last version (None: no commit yet, or no table)."""
-    log = _log(lake, table)
-    versions = _json_versions(log) or _checkpoint_versions(log)
-    return versions[-1] if versions else None
+    return _last_version(_log(lake, table))
 
 
 def commit_time(lake: Path, table: str, version: int) -> datetime | None:
@@ -98,29 +111,40 @@ def commit_time(lake: Path, table: str, version: int) -> datetime | None:
     return _commit_at(_log(lake, table), version)
 
 
+#: (log, instant) → the version then, once a later commit exists (it cannot change after): a bulletin's page
+_settled: dict[tuple[str, datetime], int] = {}
+
+
 def version_at(lake: Path, table: str, at: datetime) -> int | None:
     """The table's last version committed at or before `at` (aware), from the commits' timestamps; None when the
-    table had no commit by then. Commit times of one table rise with its versions (one writer's clock; writers on
-    several hosts a few ms apart at most), so the search halves the log."""
+    table had no commit by then. Commit times rise with the versions (one writer's clock; writers on several hosts
+    a few ms apart at most), so the search halves the log, reading a commit file per step. A commit that has left
+    the log (delta-rs keeps 30 days) counts as older than any kept: for an instant before the oldest kept, the
+    version just before it is stated, with no commit time."""
     log = _log(lake, table)
-    versions = _json_versions(log)
-    if not versions:
-        return None
     cut = at.astimezone(UTC)
+    key = (str(log), cut)
+    if key in _settled:
+        return _settled[key]
+    last = _last_version(log)
+    if last is None:
+        return None
 
     class _Times:   # the commit times, read only where the search looks
         def __len__(self) -> int:
-            return len(versions)
+            return last + 1
 
-        def __getitem__(self, i: int) -> datetime:
-            return _commit_at(log, versions[i]) or datetime.max.replace(tzinfo=UTC)
+        def __getitem__(self, v: int) -> datetime:
+            return _commit_at(log, v) or datetime.min.replace(tzinfo=UTC)
 
-    i = bisect.bisect_right(_Times(), cut)
-    if i == 0:
-        # before the oldest commit still in the log: an older checkpoint states the table then, else nothing
-        older = [v for v in _checkpoint_versions(log) if v < versions[0]]
-        return older[-1] if older and versions[0] > 0 else None
-    return versions[i - 1]
+    v = bisect.bisect_right(_Times(), cut) - 1
+    if v < 0:
+        return None
+    if v < last:
+        if len(_settled) > 4096:
+            _settled.clear()
+        _settled[key] = v
+    return v
 
 
 def resolve(lake: Path, *, versions: dict[str, int] | None = None, at: datetime | None = None) -> dict[str, int | None]:

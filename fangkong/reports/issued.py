@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -89,9 +90,15 @@ class Shown:
     issued: IssuedBulletin | None
     #: the last version issued (to say a correction exists when an older one is shown)
     latest_version: int
-    #: the lake's version of each table at D 24:00 (lake.versions.as_of): what the location data held at the
-    #: day's end. Not a figure of the bulletin (its figures count records) nor in its text: beside it
-    lake: dict = field(default_factory=dict)
+    #: D 24:00, the instant `lake` states the lake at
+    end: datetime | None = None
+
+    @cached_property
+    def lake(self) -> dict:
+        """The lake's version of each table at D 24:00 (lake.versions.as_of): what the location data held at the
+        day's end. Not a figure of the bulletin (its figures count records) nor in its text: beside them. Read
+        from the log when asked (the overview and the exports, which show the figures, never read it)."""
+        return lake_versions.as_of(get_settings().lake, self.end) if self.end is not None else {}
 
     def as_dict(self) -> dict:
         i = self.issued
@@ -113,9 +120,9 @@ def shown(session: Session, day: date, *, tz: ZoneInfo, lang: str = "zh", versio
             raise InvalidInput(f"the bulletin of {day} has no version {version}", key="err_no_bulletin_version", params={"day": str(day), "version": version})
     else:
         pick = done[-1] if done else None
-    lake = lake_versions.as_of(get_settings().lake, day_end(day, tz))
+    end = day_end(day, tz)
     if pick is None:
         b = bulletin(session, day, tz=tz)
-        return Shown(b, render(b, lang=lang), None, 0, lake)
+        return Shown(b, render(b, lang=lang), None, 0, end)
     return Shown(Bulletin.from_dict(pick.figures), pick.text_en if lang == "en" else pick.text_zh, pick,
-                 done[-1].version, lake)
+                 done[-1].version, end)

@@ -229,3 +229,23 @@ def test_the_case_api_and_the_bulletin_page_state_the_versions(server, env, tmp_
     assert 'id="lake-versions"' in page and f"第 {versions.latest(env.lake, 'venue_visits')} 版" in page
     page = server.get(f"/cases/{case_id}", headers={"accept": "text/html"}).text
     assert 'id="lake-versions"' in page and "提交于" in page
+
+
+def test_the_version_at_an_instant_past_a_checkpoint_without_listing_the_log(tmp_path):
+    from deltalake import DeltaTable, write_deltalake
+
+    root = tmp_path / "venue_visits"
+    rows = pa.table({"n": [1], "day": pa.array([date(2022, 3, 10)], pa.date32())})
+    for _ in range(105):
+        write_deltalake(str(root), rows, mode="append", partition_by=["day"])
+    DeltaTable(str(root)).create_checkpoint()
+    write_deltalake(str(root), rows, mode="append")
+    assert versions.latest(tmp_path, "venue_visits") == 105
+    times = [versions.commit_time(tmp_path, "venue_visits", v) for v in range(106)]
+    for v in (0, 1, 50, 99, 100, 104, 105):
+        assert versions.version_at(tmp_path, "venue_visits", times[v]) == max(
+            u for u in range(106) if times[u] <= times[v])
+    assert versions.version_at(tmp_path, "venue_visits", times[0] - timedelta(seconds=1)) is None
+    assert versions.latest(tmp_path, "cell_dwells") is None
+    assert versions.version_at(tmp_path, "cell_dwells", times[0]) is None
+    assert versions.history(tmp_path, "venue_visits")[-1].rows_added == 1
