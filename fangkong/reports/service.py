@@ -18,15 +18,13 @@ from fangkong.errors import InvalidInput
 from fangkong.measures import obligations
 from fangkong.measures.models import (
     HospitalAdmission,
-    IsolationSite,
     Measure,
     MeasureCategory,
-    Room,
     RoomStay,
-    SiteStatus,
     TestResult,
     TestTask,
 )
+from fangkong.measures.sites import capacity
 from fangkong.protocol.edition import CATEGORIES, MEASURE_KINDS, Edition, load_edition
 from fangkong.protocol.origin import INBOUND_CATEGORIES, is_imported, split
 from fangkong.protocol.zones import zone_levels
@@ -351,12 +349,11 @@ def _zone_figures(counts: dict[str, int], edition: Edition, *, sealed_residents:
 
 
 def _rooms_and_beds(session: Session, end: datetime) -> dict[str, int]:
-    """Rooms occupied and hospital beds used at `end`, counted from the stays and admissions themselves, and
-    the cases discharged by then."""
+    """Rooms occupied and hospital beds used at `end`, counted from the stays and admissions themselves, the
+    rooms in service at the sites open then (from the sites' audit log), and the cases discharged by then."""
     used = session.scalar(select(func.count(func.distinct(RoomStay.room_fk))).where(
         RoomStay.assigned_at < end, (RoomStay.left_at.is_(None)) | (RoomStay.left_at > end))) or 0
-    total = session.scalar(select(func.count(Room.id)).join(IsolationSite, IsolationSite.id == Room.site_fk)
-                           .where(IsolationSite.status == SiteStatus.OPEN, Room.in_service)) or 0
+    total = capacity.rooms_in_service(session, end)   # the sites and their rooms as they stood at `end`
     beds = session.scalar(select(func.count(HospitalAdmission.id)).where(
         HospitalAdmission.admitted_at < end,
         (HospitalAdmission.discharged_at.is_(None)) | (HospitalAdmission.discharged_at > end))) or 0

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from builders.risk import TRACED_AT, TZ, traced_city
-from clihelp import fk
+from clihelp import fk, set_clock
 from sqlalchemy import select
 from test_api import server  # noqa: F401 - the real-HTTP fixture
 from test_lifecycle import measure_of, results
@@ -186,12 +186,16 @@ def test_sites_over_http_and_cli(server, tmp_path):  # noqa: F811
     assert r.exit_code == 0 and "2022-03-22" in r.stdout
 
 
-def test_bulletin_counts_rooms_used_and_hospital_beds(rollback_env, tmp_path):
+def test_bulletin_counts_rooms_used_and_hospital_beds(rollback_env, tmp_path, monkeypatch):
     from fangkong.measures.hospitals import service as hospitals
     from fangkong.reports import service as report_service
     from fangkong.reports.text import render
+    from fangkong.settings import get_settings
 
+    set_clock(monkeypatch, "2022-03-10T09:00:00+08:00")   # the sites stand ready before the outbreak
     two_sites()
+    monkeypatch.delenv("FANGKONG_NOW")
+    get_settings.cache_clear()
     case_id = traced_city(tmp_path / "city")
     with unit_of_work() as s:
         h = hospitals.add_hospital(s, "H4", name="第四医院", jurisdiction="1401", beds=10)
@@ -203,3 +207,5 @@ def test_bulletin_counts_rooms_used_and_hospital_beds(rollback_env, tmp_path):
         assert "隔离点启用房间2间（可用7间），定点医院占用床位1张" in render(b)
         assert "Isolation rooms in use: 2 (of 7 open)" in render(b, lang="en")
         assert report_service.bulletin(s, date(2022, 3, 10), tz=TZ).rooms_used == 0
+        # the day before the sites were registered: no room in service (from the sites' audit log)
+        assert report_service.bulletin(s, date(2022, 3, 9), tz=TZ).rooms_total == 0

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fangkong.db.audit import AuditEntry
 from fangkong.measures.models import IsolationSite, Measure, Room, RoomStay, SiteStatus
 from fangkong.people.models import Person
 from fangkong.protocol.sites import free_room_forecast, reserve_needed, reserve_ratio
 
-__all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "residents", "forecast", "rooms_used"]
+__all__ = ["SiteOccupancy", "occupancy", "Reserve", "reserve", "residents", "forecast", "rooms_in_service", "rooms_used"]
 
 
 @dataclass
@@ -89,7 +89,8 @@ def occupancy(session: Session, *, jurisdiction: str | None = None, at: datetime
             .join(Room, Room.id == RoomStay.room_fk).where(held).group_by(Room.site_fk))}
     before, added, staff_added = _changes_after(session, at) if at is not None else ({}, {}, {})
     out = []
-    for site in session.scalars(select(IsolationSite).order_by(IsolationSite.site_id)):
+    for site in session.scalars(select(IsolationSite).options(selectinload(IsolationSite.staff))
+                                .order_by(IsolationSite.site_id)):
         if jurisdiction and not site.jurisdiction.startswith(jurisdiction):
             continue
         n, ins, occ, free = (v or 0 for v in rooms.get(site.id, (0, 0, 0, 0)))
@@ -107,6 +108,11 @@ def occupancy(session: Session, *, jurisdiction: str | None = None, at: datetime
         out.append(SiteOccupancy(site.site_id, site.name, site.jurisdiction, status, layout, n, ins, occ,
                                  free if status == SiteStatus.OPEN else 0, persons, arrived, staff))
     return out
+
+
+def rooms_in_service(session: Session, at: datetime) -> int:
+    """Rooms in service at the sites open at `at` (occupancy as it stood then): the bulletin's "of N open"."""
+    return sum(o.in_service for o in occupancy(session, at=at) if o.status == SiteStatus.OPEN)
 
 
 @dataclass
