@@ -163,7 +163,8 @@ def main() -> None:
              "/search?q=P0123456", "/search?q=C000001", "/cases", "/tasks", "/tasks?overdue=true",
              "/followup?day=2022-03-15", "/people/reviews", "/jobs", "/isolation/hospitals",
              "/risk-persons?day=2022-03-14", "/isolation?day=2022-03-14", "/?day=2022-03-15", "/me"]
-    # first = the warm-up request: for /testing/progress it is the one that counts the round (then kept 60 s)
+    # first = the warm-up request, the first of its page on this server process: nothing cached yet (the round's
+    # figures on /testing/progress are kept by the imports, testing/tally.py; no process keeps them)
     print(f"{'page':58} {'median ms':>10} {'max ms':>8} {'first ms':>9}")
     worst, failed = 0.0, []
     with httpx.Client(base_url=base_url, timeout=120, headers=auth) as client:

@@ -213,13 +213,11 @@ def rollback_env(request, tmp_path, monkeypatch, _rollback_engines):
     For tests whose work stays in this process and on this thread's connection: no live server, no subprocess,
     no second connection that must see the test's writes (the code cache's own connection, PostgreSQL's
     LISTEN). The lake is tmp_path's, as with `env`. The process caches keyed by the store's URL (a trace's
-    venue dwells, a round's figures) assume a store only grows: they are emptied, since a rollback shrinks it."""
+    venue dwells, a site's residents) assume a store only grows: they are emptied, since a rollback shrinks it."""
     from fangkong.contacts import dwell_cache
     from fangkong.measures.sites import capacity
-    from fangkong.testing import web as testing_web
 
     dwell_cache._DWELLS.clear()
-    testing_web._figures.clear()
     capacity._RESIDENTS.clear()
     engine = _rollback_engines(getattr(request, "param", "sqlite"))
     monkeypatch.setenv("FANGKONG_DATABASE_URL", engine.url.render_as_string(hide_password=False))

@@ -23,6 +23,7 @@ from fangkong.kit import pii
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.measures import service as measure_service
 from fangkong.measures.models import Measure, SourceKind
+from fangkong.people import counts
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
 from fangkong.protocol import idnumber
@@ -419,6 +420,7 @@ def _link(session: Session, row: AssistPerson, person_id: str | None, community:
                         community=community)
         session.add(person)
         session.flush()
+        counts.recount(session, [community])
     row.person_fk, row.person = person.id, person
     row.community = person.community or community or ""
     return person

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from fangkong.db.changes import take_changed, take_reported, take_ruled_out
+from fangkong.db.changes import take_changed, take_reported, take_ruled_out, take_swabs_moved
 
 __all__ = ["install_recolour"]
 
@@ -17,6 +17,11 @@ def _recompute_changed(session: Session) -> None:
     at the time of the change, before the commit (db/changes.py says why it is done this way). First the persons
     reported positive in it: the secondary contacts found through them are upgraded, dated at the report (a case
     declared directly has no test result to do it; measures.lifecycle.upgrade_secondaries_of)."""
+    swabs, communities = take_swabs_moved(session)
+    if swabs:  # a merge or its undo moved swabs between persons: the round figures they touch are counted again
+        from fangkong.testing.tally import recount_persons
+
+        recount_persons(session, swabs, communities)
     ruled_out = take_ruled_out(session)
     if ruled_out:  # a declared case ruled out: what followed from it ends (measures/ruleout.py)
         from fangkong.measures.ruleout import unwind
@@ -45,6 +50,7 @@ def _forget_changed(session: Session) -> None:
     take_changed(session)
     take_reported(session)
     take_ruled_out(session)
+    take_swabs_moved(session)
 
 
 def install_recolour(target: type[Session] | sessionmaker = Session) -> None:

@@ -8,6 +8,10 @@ Likewise the persons reported positive (a suspected or declared case) in a unit 
 measures domain upgrades at commit the secondary contacts found through them (a case is declared by the cases
 domain, which may not import measures; issue 23), dated at that instant. And the declared cases ruled out: the
 measures domain ends at commit what followed from them (measures/ruleout.py).
+
+And the persons whose swabs moved to another person or came back (a merge, its undo), with the communities involved:
+the testing domain (above the people domain that merges) recounts at commit the round figures they touch
+(testing/tally.py).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-__all__ = ["mark_changed", "mark_reported", "mark_ruled_out", "take_changed", "take_reported", "take_ruled_out"]
+__all__ = ["mark_changed", "mark_reported", "mark_ruled_out", "mark_swabs_moved", "take_changed", "take_reported",
+           "take_ruled_out", "take_swabs_moved"]
 
 _KEY = "fangkong.changed_persons"
 _REPORTED = "fangkong.reported_persons"
 _RULED_OUT = "fangkong.ruled_out_cases"
+_SWABS = "fangkong.swabs_moved"
 
 
 def mark_changed(session: Session, person_fks: Iterable[int], at: datetime) -> None:
@@ -55,3 +61,16 @@ def mark_ruled_out(session: Session, case_id: int, at: datetime) -> None:
 def take_ruled_out(session: Session) -> list[tuple[int, datetime]]:
     """The declared cases ruled out in this unit of work, with the instants, cleared from the session."""
     return session.info.pop(_RULED_OUT, [])
+
+
+def mark_swabs_moved(session: Session, person_fks: Iterable[int], communities: Iterable[str | None]) -> None:
+    """Remember that these persons' swabs changed hands (merge, unmerge); `communities` are those whose round
+    figures they may have left."""
+    fks, comms = session.info.setdefault(_SWABS, (set(), set()))
+    fks.update(fk for fk in person_fks if fk is not None)
+    comms.update(communities)
+
+
+def take_swabs_moved(session: Session) -> tuple[set[int], set[str | None]]:
+    """The persons whose swabs moved and the communities involved, cleared from the session."""
+    return session.info.pop(_SWABS, (set(), set()))

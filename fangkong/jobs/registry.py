@@ -18,6 +18,7 @@ from fangkong.protocol.edition import load_edition
 from fangkong.protocol.schedule import DailyAt, Every
 from fangkong.settings import Settings
 from fangkong.tasks import service as task_service
+from fangkong.testing import service as testing_service
 
 __all__ = ["JOBS", "by_name", "scheduled"]
 
@@ -57,6 +58,12 @@ def purge(settings: Settings, now: datetime) -> dict:
     return {"cutoff": cutoff.isoformat(), "days": sum(1 for p in gone if p.day), "rows": sum(p.rows for p in gone)}
 
 
+def recount_testing(settings: Settings, now: datetime) -> dict:
+    """`fangkong testing recount`: the rounds' kept figures and the persons per community counted again."""
+    with unit_of_work(actor="scheduler") as session:
+        return testing_service.recount_figures(session, now=now)
+
+
 def compact_lake(settings: Settings, now: datetime) -> dict:
     """`fangkong lake compact`: each day of several writes as one."""
     done = compact.compact(settings.lake)
@@ -79,6 +86,7 @@ JOBS: list[Job] = [
     Job("backup", DailyAt(2, 0), backup_store, "job_backup"),
     Job("lake.purge", DailyAt(3, 0), purge, "job_lake_purge"),
     Job("lake.compact", DailyAt(3, 30), compact_lake, "job_lake_compact"),
+    Job("testing.recount", DailyAt(4, 0), recount_testing, "job_testing_recount"),
 ]
 
 

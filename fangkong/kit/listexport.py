@@ -31,7 +31,7 @@ EXPORT_MAX = 100_000
 #: a list page's ?export= (absent: the page itself)
 ExportQ = Annotated[str | None, Query(pattern="^(csv|xlsx)?$")]
 #: query parameters that do not select rows (the page's own machinery)
-_NOT_FILTERS = {"export", "page", "lang", "unmask", "reason", "fresh"}
+_NOT_FILTERS = {"export", "page", "lang", "unmask", "reason"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

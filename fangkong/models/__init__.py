@@ -39,7 +39,15 @@ from fangkong.measures.models import (
 )
 from fangkong.models.scoping import RULES
 from fangkong.people.boundaries.models import Boundary
-from fangkong.people.models import MatchReview, Person, PersonMerge, PersonPhone, PersonSourceKey, Venue
+from fangkong.people.models import (
+    CommunityPeople,
+    MatchReview,
+    Person,
+    PersonMerge,
+    PersonPhone,
+    PersonSourceKey,
+    Venue,
+)
 from fangkong.reports.models import IssuedBulletin
 from fangkong.tasks.models import Task
 from fangkong.testing.models import (
@@ -49,6 +57,8 @@ from fangkong.testing.models import (
     ResultConflict,
     RetestTask,
     RoundPoint,
+    RoundTally,
+    RoundTurnaround,
     Sample,
     SamplingPoint,
     TestingRound,
@@ -69,6 +79,7 @@ __all__ = [
     "ChainEdge",
     "CheckIn",
     "CitizenOtp",
+    "CommunityPeople",
     "Device",
     "DrugPurchase",
     "EnvironmentalSample",
@@ -100,6 +111,8 @@ __all__ = [
     "Room",
     "RoomStay",
     "RoundPoint",
+    "RoundTally",
+    "RoundTurnaround",
     "Sample",
     "SamplingPoint",
     "ScheduledJob",

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from fangkong.db import registry
 from fangkong.db.audit import audit
-from fangkong.db.changes import mark_changed
+from fangkong.db.changes import mark_changed, mark_swabs_moved
 from fangkong.db.scope import acting
 from fangkong.errors import Conflict, InvalidInput, NotFound
+from fangkong.people import counts
 from fangkong.people.models import (
     PERSON_FIELDS,
     MatchReview,
@@ -175,6 +176,8 @@ def merge(session: Session, survivor: Person, merged: Person, *, reason: str, no
                             data=as_data({f: getattr(merged, f) for f in PERSON_FIELDS}), linked_by="merge")
     session.delete(merged)
     session.flush()
+    counts.recount(session, [row["community"]])
+    mark_swabs_moved(session, [survivor.id], [survivor.community, row["community"]])
     session.add(alias)
     session.flush()
     record = PersonMerge(survivor_id=survivor.id, survivor_person_id=survivor.person_id, merged_id=row["id"],
@@ -236,6 +239,8 @@ def unmerge(session: Session, m: PersonMerge, *, now: datetime) -> Person:
             _move_back(session, key, rows, m.merged_id)
     for name, rows in m.set_aside.items():
         _restore(session, registry.tables()[name], rows)
+    counts.recount(session, [m.merged_row.get("community")])
+    mark_swabs_moved(session, [m.survivor_id, m.merged_id], [survivor.community, m.merged_row.get("community")])
     m.undone_at, m.undone_by = now, actor
     review = session.get(MatchReview, m.review_fk) if m.review_fk else None
     if review is not None:  # the analyst's "same person" is withdrawn: the question is open again

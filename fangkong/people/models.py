@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
-__all__ = ["PERSON_FIELDS", "REVIEW_STATUSES", "VENUE_FIELDS", "VENUE_KINDS", "MatchReview", "Person",
+__all__ = ["PERSON_FIELDS", "REVIEW_STATUSES", "VENUE_FIELDS", "VENUE_KINDS", "CommunityPeople", "MatchReview", "Person",
            "PersonMerge", "PersonPhone", "PersonSourceKey", "ReviewStatus", "Venue"]
 
 PERSON_FIELDS = ("person_id", "name", "id_number", "phone", "household_id", "community", "address",
@@ -118,6 +118,17 @@ class MatchReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommunityPeople(Base):
+    """How many persons live in each community (people/counts.py): kept by every write that adds, removes or merges
+    a person, so a testing round's expected count is read, not counted over the register (issue 25)."""
+
+    __tablename__ = "community_people"
+
+    #: Person.community, '' for the persons of no community
+    community: Mapped[str] = mapped_column(String(32), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
 
 
 class PersonMerge(Base):

@@ -17,6 +17,7 @@ from fangkong.db.bulk import insert_arrow, select_arrow
 from fangkong.db.core import utcnow
 from fangkong.db.sets import chunks
 from fangkong.lake.files import ImportResult, RowError, TableFile, TableStream
+from fangkong.people import counts
 from fangkong.people.models import PERSON_FIELDS, MatchReview, Person, PersonPhone, PersonSourceKey
 from fangkong.people.resolve import INCOMING_SCHEMA, PHONES_SCHEMA, REGISTER_SCHEMA, resolve
 from fangkong.protocol import idnumber
@@ -170,11 +171,14 @@ def _write(session: Session, rows: pa.Table, decisions: pa.Table, source: str | 
     decision = decisions.column("decision")
     fresh = pc.indices_nonzero(pc.is_in(decision, value_set=pa.array(["new", "review"]))).to_numpy()
     now = pa.scalar(utcnow(), pa.timestamp("us", tz="UTC"))
+    communities: set[str | None] = set()
     for part in chunks(fresh, 50_000):  # columns straight from Arrow: no Python value per cell
         new = _rows_at(rows, part).select(list(PERSON_FIELDS))
         n = new.num_rows
         insert_arrow(session, Person.__table__, new.append_column("source", pa.array([source] * n, pa.string()))
                      .append_column("created_at", pa.repeat(now, n)))
+        communities.update(pc.unique(new.column("community")).to_pylist())
+    counts.recount(session, communities)  # the register's persons per community (a round's expected people)
     same_as = decisions.column("same_as_row")
     review_at = pc.indices_nonzero(pc.equal(decision, "review"))
     firsts = pc.drop_null(same_as)

@@ -12,7 +12,7 @@ from fangkong.errors import InvalidInput
 from fangkong.kit.deps import Page, SessionDep, SettingsDep
 from fangkong.protocol.edition import load_edition
 from fangkong.protocol.pooling import testing_rule
-from fangkong.testing import service
+from fangkong.testing import service, tally
 from fangkong.testing.schemas import (
     ConflictRead,
     EnvCreate,
@@ -101,8 +101,9 @@ def create_round(session: SessionDep, settings: SettingsDep, body: RoundCreate):
 
 @router.get("/rounds/{round_id}/progress")
 def round_progress(session: SessionDep, round_id: RoundId) -> dict:
-    """Expected / sampled / results in / reactive, in total, per point and per community."""
-    return service.round_progress(session, service.get_round(session, round_id))
+    """Expected / sampled / results in / reactive, in total, per point and per community (kept by every import:
+    testing/tally.py)."""
+    return tally.progress(session, service.get_round(session, round_id))
 
 
 @router.get("/rounds/{round_id}/not-sampled")

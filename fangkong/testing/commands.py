@@ -181,6 +181,19 @@ def round_progress(round_id: str, missing: Annotated[int, typer.Option(help="lis
         out.print(n, highlight=False)
 
 
+@app.command("recount")
+@handle_errors
+def recount() -> None:
+    """Count every round's figures (progress, turnaround) and the persons per community again, repairing any
+    drift; the imports keep them, the scheduled job testing.recount checks them nightly.
+
+    Example: `fangkong testing recount`
+    """
+    with unit_of_work(actor=operator()) as session:
+        done = service.recount_figures(session)
+    err.print(f"{done['rounds']} rounds counted again, {done['repaired']} rows repaired")
+
+
 @app.command("turnaround")
 @handle_errors
 def turnaround_cmd(round_id: Annotated[str | None, typer.Option("--round")] = None) -> None:

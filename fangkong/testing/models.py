@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.db.core import Base, JSONType, UTCDateTime, utcnow
 
 __all__ = ["ENV_PLACES", "LAB_KINDS", "RESULT_FIELDS", "RETEST_REASONS", "ROUND_KINDS", "SAMPLE_FIELDS",
            "TUBE_KINDS", "ConflictStatus", "EnvPlace", "EnvironmentalSample", "Lab", "LabKind", "LabResult",
-           "ResultConflict", "RetestReason", "RetestStatus", "RetestTask", "RoundKind", "RoundPoint",
+           "ResultConflict", "RetestReason", "RetestStatus", "RetestTask", "RoundKind", "RoundPoint", "RoundTally",
+           "RoundTurnaround",
            "Sample", "SamplingPoint", "TestingRound", "Tube", "TubeKind"]
 
 
@@ -143,7 +144,9 @@ class Tube(Base):
 
 class Sample(Base):
     __tablename__ = "sample"
-    __table_args__ = (UniqueConstraint("tube_fk", "person_fk", name="uq_sample_tube_person"),)
+    #: a round's swabs at a few sampling points, counted again when they change (testing/tally.py)
+    __table_args__ = (UniqueConstraint("tube_fk", "person_fk", name="uq_sample_tube_person"),
+                      Index("ix_sample_round_point", "round_fk", "point_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tube_fk: Mapped[int] = mapped_column(ForeignKey("tube.id"))
@@ -226,3 +229,33 @@ class ResultConflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tube = relationship("Tube", lazy="joined")
+
+
+class RoundTally(Base):
+    """A round's figures per sampling point (dim 'p') and per community of the sampled person (dim 'c'): the
+    aggregates of progress.round_progress restricted to that point or community, kept by every write that
+    changes them, in its own transaction (testing/tally.py). Distinct people and tubes are exact per row; the
+    round's totals add them up (a person lives in one community, a tube is filled at one point)."""
+
+    __tablename__ = "round_tally"
+
+    round_fk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: 'p' (key: point_id) or 'c' (key: the person's community); '' for none
+    dim: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sampled: Mapped[int] = mapped_column(Integer)
+    tubes: Mapped[int] = mapped_column(Integer)
+    results_in: Mapped[int] = mapped_column(Integer)
+    reactive_tubes: Mapped[int] = mapped_column(Integer)
+    reactive_people: Mapped[int] = mapped_column(Integer)
+
+
+class RoundTurnaround(Base):
+    """A round's turnaround per lab and stage (progress.turnaround), counted again by every write that adds a
+    result to the round (testing/tally.py)."""
+
+    __tablename__ = "round_turnaround"
+
+    round_fk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    figures: Mapped[list] = mapped_column(JSONType)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,8 +13,8 @@ from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.people.models import Person
 from fangkong.testing.models import Lab, LabResult, Sample, TestingRound, Tube, TubeKind
 
-__all__ = ["people_in_area", "round_persons", "round_progress", "not_sampled", "turnaround", "environmental_counts", "STAGES",
-           "REACTIVE"]
+__all__ = ["people_in_area", "round_persons", "key_group_people", "sample_figures", "round_progress", "not_sampled",
+           "turnaround", "environmental_counts", "FIGURES", "STAGES", "REACTIVE"]
 
 REACTIVE = ("positive", "suspected", "weak_positive")
 #: 采 → 送 → 检 → 报: (name, from column, to column)
@@ -32,42 +32,53 @@ def people_in_area(session: Session, communities: list[str]) -> list[str]:
     return list(session.scalars(select(Person.person_id).where(area).order_by(Person.person_id)))
 
 
+def key_group_people(session: Session, rnd: TestingRound) -> int:
+    """People of the round's area under a measure (key groups: single tubes)."""
+    q = select(func.count(distinct(Measure.person_fk))).where(Measure.status == MeasureStatus.ACTIVE,
+                                                              Measure.kind != "temporary_control")
+    if rnd.communities:
+        q = q.join(Person, Person.id == Measure.person_fk).where(_in_area(rnd))
+    return session.scalar(q) or 0
+
+
 def round_persons(session: Session, rnd: TestingRound) -> tuple[int, int]:
     """People living in the round's area, and how many of them are key groups (under a measure: single tubes)."""
     people = session.scalar(select(func.count(Person.id)).where(_in_area(rnd))) or 0
-    key = session.scalar(select(func.count(distinct(Measure.person_fk))).join(Person, Person.id == Measure.person_fk)
-                         .where(_in_area(rnd), Measure.status == MeasureStatus.ACTIVE,
-                                Measure.kind != "temporary_control")) or 0
-    return people, key
+    return people, key_group_people(session, rnd)
 
 
-def _sample_figures(session: Session, rnd: TestingRound, by=None) -> dict:
-    """sampled people, tubes, people with a result, reactive tubes and their people, grouped by `by`."""
+FIGURES = ("sampled", "tubes", "results_in", "reactive_tubes", "reactive_people")
+
+
+def sample_figures(session: Session, round_fk: int, by=None, *, where=(), person_first: bool = False) -> dict:
+    """sampled people, tubes, people with a result, reactive tubes and their people of one round, grouped by `by`
+    (a Sample or Person column; none: {'all': ...}), over the samples matching `where` too. `person_first`: the
+    rows are found from the persons `where` names (a few communities), not by going through the whole round."""
     reactive = LabResult.result.in_(REACTIVE)
     key = by if by is not None else literal_column("'all'")
+    in_round = (Sample.round_fk + 0 if person_first else Sample.round_fk) == round_fk
     q = (select(key, func.count(distinct(Sample.person_fk)), func.count(distinct(Sample.tube_fk)),
                 func.count(distinct(Sample.person_fk)).filter(LabResult.tube_fk.is_not(None)),
                 func.count(distinct(Sample.tube_fk)).filter(reactive),
                 func.count(distinct(Sample.person_fk)).filter(reactive))
          .select_from(Sample).join(Person, Person.id == Sample.person_fk)
          .outerjoin(LabResult, LabResult.tube_fk == Sample.tube_fk)
-         .where(Sample.round_fk == rnd.id))
+         .where(in_round, *where))
     if by is not None:
         q = q.group_by(by)
-    keys = ("sampled", "tubes", "results_in", "reactive_tubes", "reactive_people")
-    return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in session.execute(q)}
+    return {row[0]: dict(zip(FIGURES, row[1:], strict=True)) for row in session.execute(q)}
 
 
 def round_progress(session: Session, rnd: TestingRound) -> dict:
-    """Expected / sampled / results in / reactive, in total, per sampling point and per community."""
+    """Expected / sampled / results in / reactive, in total, per sampling point and per community, counted over
+    every sample of the round: the definition the kept figures (tally.progress, what the pages show) equal."""
     expected, key = round_persons(session, rnd)
     per_comm_expected = {c: n for c, n in session.execute(
         select(Person.community, func.count(Person.id)).where(_in_area(rnd)).group_by(Person.community))}
-    total = _sample_figures(session, rnd).get("all") or dict.fromkeys(
-        ("sampled", "tubes", "results_in", "reactive_tubes", "reactive_people"), 0)
-    points = _sample_figures(session, rnd, Sample.point_id)
-    comms = _sample_figures(session, rnd, Person.community)
-    zero = dict.fromkeys(("sampled", "tubes", "results_in", "reactive_tubes", "reactive_people"), 0)
+    zero = dict.fromkeys(FIGURES, 0)
+    total = sample_figures(session, rnd.id).get("all") or zero
+    points = sample_figures(session, rnd.id, Sample.point_id)
+    comms = sample_figures(session, rnd.id, Person.community)
     communities = [{"community": c, "expected": per_comm_expected.get(c, 0), **comms.get(c, zero)}
                    for c in sorted(set(per_comm_expected) | set(comms), key=lambda x: x or "")]
     in_area_sampled = session.scalar(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.protocol.pooling import RESULTS
-from fangkong.testing import staging
+from fangkong.testing import staging, tally
 from fangkong.testing.staging import rows, run
 
 __all__ = ["stage_lab_results", "finish_lab_results", "interesting_results"]
@@ -175,6 +175,8 @@ def finish_lab_results(session: Session, result: ImportResult, *, now: datetime,
     else:
         run(session, _CONFLICTS, now=now, src=result.file)
         result.inserted = run(session, _INSERT, now=now, src=result.file).rowcount
+        if result.inserted:  # the round figures and turnaround the new results change
+            tally.recount_tubes(session, "SELECT tube_fk FROM fk_results_chk WHERE verdict = 'ok'", now=now)
     return result.committed
 
 

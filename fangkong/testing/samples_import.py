@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.lake.files import ImportResult, RowError, TableFile
 from fangkong.protocol.pooling import TestingRule
-from fangkong.testing import staging
+from fangkong.testing import staging, tally
 from fangkong.testing.staging import rows, run
 
 __all__ = ["import_samples"]
@@ -101,6 +101,10 @@ UPDATE tube SET members = (SELECT count(*) FROM sample s WHERE s.tube_fk = tube.
 WHERE id IN ({_GROWN})
 """
 _REKIND = f"UPDATE tube SET kind = CASE WHEN members > 1 THEN 'pool' ELSE 'single' END WHERE id IN ({_GROWN})"
+_TOUCHED = """
+SELECT DISTINCT c.round_fk, c.point_id, p.community FROM fk_samples_chk c JOIN person p ON p.id = c.person_fk
+WHERE c.verdict = 'ok' AND c.round_fk IS NOT NULL
+"""
 _KEY_IN_POOL = """
 SELECT count(*) FROM fk_samples_chk c JOIN tube t ON t.tube_id = c.tube_id
 WHERE c.verdict = 'ok' AND t.members > 1 AND EXISTS (
@@ -169,6 +173,7 @@ def import_samples(session: Session, tf: TableFile, *, rule: TestingRule, tz: st
         result.inserted = run(session, _INSERT_SAMPLES).rowcount
         run(session, _REFRESH_TUBES)
         run(session, _REKIND)
+        tally.recount_rows(session, rows(session, _TOUCHED))  # the round figures the new swabs change
         key = run(session, _KEY_IN_POOL).scalar()
         if key:
             result.warnings.append(f"{tf.path.name}: {key} people under a measure were swabbed into pooled tubes "

@@ -19,7 +19,7 @@ from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.lake.files import ImportResult, TableFile
 from fangkong.people.models import Person
 from fangkong.protocol.pooling import RESULTS, RoundPlan, TestingRule, plan_round
-from fangkong.testing import results_import, samples_import
+from fangkong.testing import results_import, samples_import, tally
 from fangkong.testing.followup import Outcome, apply_results
 from fangkong.testing.models import (
     ENV_PLACES,
@@ -48,7 +48,7 @@ from fangkong.testing.progress import (
 __all__ = ["LabImportResult", "create_round", "get_round", "list_rounds", "add_point", "list_points", "add_lab",
            "list_labs", "person_results", "register_environmental", "list_environmental", "import_samples", "import_lab_results",
            "list_retests", "list_conflicts", "resolve_conflict", "plan", "plan_for_round", "round_progress",
-           "not_sampled", "turnaround", "environmental_counts", "people_in_area"]
+           "not_sampled", "turnaround", "environmental_counts", "people_in_area", "recount_figures"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -264,6 +264,7 @@ def resolve_conflict(session: Session, conflict_id: int, *, result: str, rule: T
         else:
             stored.result = result
         session.flush()
+        tally.recount_tubes(session, "SELECT CAST(:tube AS INTEGER)", now=now, tube=conflict.tube_fk)
         audit(session, actor, "testing.result_decided", "tube", conflict.tube.tube_id, before=before,
               after={"result": result, "conflict": conflict_id})
         outcome = apply_results(session, [conflict.tube_fk], rule=rule, edition=edition, tz=tz)
@@ -316,3 +317,9 @@ def person_results(session: Session, person_fk: int, *, limit: int = 10, until: 
 
 def count_persons(session: Session) -> int:
     return session.scalar(select(func.count(Person.id))) or 0
+
+
+def recount_figures(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Every round's kept figures and the persons per community counted again (tally.recount_all): the
+    testing.recount job, `fangkong testing recount`. {'rounds': n, 'repaired': rows that had drifted}."""
+    return tally.recount_all(session, now=now)

@@ -3,20 +3,17 @@ per lab and stage, positive pools with their single re-tests, open re-tests and 
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from fangkong.kit import pii
 from fangkong.kit.deps import SessionDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
 from fangkong.kit.webkit import lang_of, past_day, place_name, templates
-from fangkong.testing import service
+from fangkong.testing import service, tally
 from fangkong.testing.models import RetestStatus
 from fangkong.testing.progress import REACTIVE
 
@@ -25,10 +22,6 @@ PAGE = 50
 #: communities per page, least sampled first (不漏一人: where the round is behind)
 COMMUNITIES = 25
 PageQ = Annotated[int, Query(ge=1, le=100_000)]
-#: a round's figures are aggregates over every one of its samples (seconds at a million): kept this long, with
-#: the time they were counted shown on the page and a link to count them again
-FIGURES_TTL_S = 60.0
-_figures: dict[tuple, tuple[float, datetime, dict, list]] = {}
 RoundQ = Annotated[str | None, Query(alias="round", max_length=64)]
 
 
@@ -71,26 +64,15 @@ def testing_page(request: Request, session: SessionDep, round_id: RoundQ = None,
 @router.get("/testing/progress", response_class=HTMLResponse)
 def round_progress(request: Request, session: SessionDep, round_id: Annotated[str, Query(alias="round", min_length=1,
                                                                                          max_length=64)],
-                   page: PageQ = 1, fresh: bool = False):
-    """HTMX fragment: expected / sampled / results in / reactive per point and per community, and turnaround."""
+                   page: PageQ = 1):
+    """HTMX fragment: expected / sampled / results in / reactive per point and per community, and turnaround,
+    read from the figures every import keeps (testing/tally.py): current on the first visit, on any worker."""
     rnd = service.get_round(session, round_id)
-    counted_at, progress, turnaround = _round_figures(session, rnd, fresh=fresh)
+    progress = tally.progress(session, rnd)
+    turnaround, counted_at = tally.round_turnaround(session, rnd)
     communities = sorted(progress["communities"],
                          key=lambda c: (c["sampled"] / c["expected"] if c["expected"] else 1.0, c["community"] or ""))
     return templates.TemplateResponse(request, "testing_progress.html", {
         "lang": lang_of(request), "rnd": rnd, "p": progress, "page": page, "counted_at": counted_at,
         "communities": communities[(page - 1) * COMMUNITIES: page * COMMUNITIES],
         "pages": max(1, -(-len(communities) // COMMUNITIES)), "turnaround": turnaround})
-
-
-def _round_figures(session: Session, rnd, *, fresh: bool) -> tuple[datetime, dict, list]:
-    """The round's progress and turnaround, counted at most once a minute per round and database."""
-    key = (str(session.get_bind().engine.url), rnd.id, rnd.round_id)
-    hit = _figures.get(key)
-    if hit and not fresh and time.monotonic() - hit[0] < FIGURES_TTL_S:
-        return hit[1], hit[2], hit[3]
-    progress, turnaround = service.round_progress(session, rnd), service.turnaround(session, round_id=rnd.round_id)
-    if len(_figures) >= 64:
-        _figures.clear()
-    _figures[key] = (time.monotonic(), datetime.now(UTC), progress, turnaround)
-    return _figures[key][1:]
