@@ -2,8 +2,8 @@
 community, kept by the writes that change them, so /testing/progress reads them on its first visit (issue 25);
 filled here from the stored samples, results and persons (the same counts as testing/progress.py).
 
-Revision ID: 0025_round_tally
-Revises: 0024_user_contacts
+Revision ID: 0026_round_tally
+Revises: 0025_case_lake_versions
 """
 from datetime import UTC, datetime
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from fangkong.db.core import UTCDateTime
 
-revision = "0025_round_tally"
-down_revision = "0024_user_contacts"
+revision = "0026_round_tally"
+down_revision = "0025_case_lake_versions"
 branch_labels = None
 depends_on = None
 
