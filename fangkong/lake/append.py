@@ -1,14 +1,11 @@
 """Appending live venue-code scans to the lake: a journalled in-memory batch, flushed as day partitions.
 
-A scan is acknowledged once it is in this process's batch and written (unsynced) to this process's
-journal under `lake/.journal/`. A flusher thread writes the batch to `venue_visits/day=…/` every
-`interval` seconds (or at `max_rows`) as one Delta commit (store.commit_day_rows, as `lake/ingest.py`),
-dropping rows already stored (the key is the whole row, as for imports), then empties the journal.
-A reader that must see every acknowledged scan (tracing: flows.lake_for) calls `flush_pending()`,
-which also publishes what the other processes' journals hold; the dedupe makes that idempotent, and
-the days' application transactions in the Delta log keep two writers of one day from both missing a row the
-other is adding (the loser's commit fails and is made again from the winner's version). A crash loses nothing the
-journal holds: the next `VisitLog` on the lake replays journals whose process is gone.
+A scan is acknowledged once it is in this process's batch and written (unsynced) to this process's journal under
+`lake/.journal/`. A flusher thread commits the batch every `interval` seconds (or at `max_rows`), deduped against
+the stored rows as an import's day is (ingest.new_rows, store.commit_day_rows), then empties the journal. A reader
+that must see every acknowledged scan (tracing: flows.lake_for) calls `flush_pending()`, which also publishes the
+other processes' journals (idempotent: the dedupe). A crash loses nothing the journal holds: the next `VisitLog` on
+the lake replays journals whose process is gone.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from fangkong.lake import store
-from fangkong.lake.ingest import sorted_rows
+from fangkong.lake.ingest import new_rows
 from fangkong.lake.schemas import STORED
 
 __all__ = ["VisitLog", "flush_pending", "visit_log", "write_visits"]
@@ -34,14 +31,9 @@ _TABLE = "venue_visits"
 _SCHEMA = STORED[_TABLE]
 
 
-def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-
-
 def _stored(row: tuple) -> tuple:
     """(person_id, venue_id, enter_at, leave_at) with aware times → the lake's form (naive UTC, whole seconds)."""
-    p, v, e, lv = row
-    return p, v, _naive_utc(e), _naive_utc(lv) if lv else None
+    return (*row[:2], *(t.astimezone(UTC).replace(tzinfo=None, microsecond=0) if t else None for t in row[2:]))
 
 
 def write_visits(lake: Path, rows: list[tuple], tz: str, *, stored: bool = False) -> int:
@@ -49,42 +41,20 @@ def write_visits(lake: Path, rows: list[tuple], tz: str, *, stored: bool = False
     when `stored`) into their local-day partitions, skipping rows already stored; returns the new rows."""
     if not rows:
         return 0
-    return _write(Path(lake), rows if stored else [_stored(r) for r in rows], tz)
-
-
-def _write(lake: Path, rows: list[tuple], tz: str) -> int:
-    cols = list(zip(*rows, strict=True))
+    cols = list(zip(*(rows if stored else [_stored(r) for r in rows]), strict=True))
     batch = pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(cols, _SCHEMA, strict=True)], schema=_SCHEMA)
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 1")   # runs beside a busy server: one core is plenty for a batch
         con.execute(f"SET TimeZone = '{tz}'")
         con.register("batch", batch)
-        con.execute("CREATE TEMP TABLE fresh AS SELECT DISTINCT *, CAST(timezone(?, timezone('UTC', enter_at)) "
-                    "AS DATE) AS day FROM batch", [tz])
-        days = sorted(r[0] for r in con.execute("SELECT DISTINCT day FROM fresh").fetchall())
-        places = sorted(r[0] for r in con.execute("SELECT DISTINCT venue_id FROM fresh").fetchall())
-
-        def new_rows(snap):
-            # a stored row equal to one of ours is in a file whose venue range holds its venue
-            existing = store.files_for_days(lake, _TABLE, set(days), places, snap=snap) if snap else []
-            if existing:
-                files = ", ".join("'" + f.replace("'", "''") + "'" for f in existing)
-                con.execute("CREATE OR REPLACE TEMP TABLE new AS SELECT * FROM fresh EXCEPT SELECT person_id, "
-                            "venue_id, enter_at, leave_at, day FROM read_parquet([" + files + "], "
-                            "hive_partitioning=true, hive_types={'day': DATE})")
-            else:
-                con.execute("CREATE OR REPLACE TEMP TABLE new AS SELECT * FROM fresh")
-            n = con.execute("SELECT count(*) FROM new").fetchall()[0][0]
-            if n:
-                span = con.execute("SELECT coalesce(max(epoch(leave_at) - epoch(enter_at)), 0) FROM new").fetchall()[0][0]
-                meta = store.read_meta(lake, _TABLE)
-                if span > int(meta.get("max_span_seconds", 0)):
-                    meta["max_span_seconds"] = int(span)
-                    store.write_meta(lake, _TABLE, meta)
-            return sorted_rows(con, "new", _TABLE), n
-
-        return store.commit_day_rows(lake, _TABLE, days, new_rows, writer="scan")
+        con.execute("CREATE TEMP TABLE scans AS SELECT *, CAST(timezone(?, timezone('UTC', enter_at)) AS DATE) AS day "
+                    "FROM batch", [tz])
+        days = sorted(r[0] for r in con.execute("SELECT DISTINCT day FROM scans").fetchall())
+        # a stored row equal to one of ours is in a file whose venue range holds its venue
+        places = sorted(r[0] for r in con.execute("SELECT DISTINCT venue_id FROM scans").fetchall())
+        return store.commit_day_rows(Path(lake), _TABLE, days, lambda snap: new_rows(
+            con, Path(lake), _TABLE, "scans", snap, days, places), writer="scan")
     finally:
         con.close()
 

@@ -1,18 +1,14 @@
-"""Compaction: a day's files (one write per import, one per scan flush: a busy venue-code service adds one every
-5 s) rewritten as one sorted write, in one Delta commit that removes the old files and adds the new ones.
+"""Compaction: a day's files (a run per import, one per scan flush: a busy venue-code service adds one every 5 s)
+rewritten as one sorted write, in one Delta commit that removes the old files and adds the new ones.
 
-A trace pays a fixed cost per file it reads (its footer, its row groups' statistics), so a day of live scans,
-thousands of small files, makes every query slow. The day's rows at one version are read, sorted by place and
-time and committed with `mode="overwrite"` and the day as predicate (store.commit_day_rows: the day's application
-transaction taken one higher, so an append to the day committed meanwhile makes the rewrite start again from it,
-and the rewrite never drops a row). A reader sees the old files or the new ones, never both: a Delta commit.
-
-Why a sorted rewrite and not delta-rs's `optimize.z_order(place, time)`: the queries ask for a few places over
-whole days, and a file cut from the place order holds a contiguous place range that the log's min/max picks or
-skips; a Z-order curve interleaves place with time, so each file spans many more places (docs/lake.md).
-
-The replaced files stay on disk for `grace_s` (a trace that listed them before the commit can still read them,
-as can a time-travel read of the older version) and are then deleted by delta-rs's `vacuum`.
+A trace pays a fixed cost per file it reads (its footer, its row groups' statistics), so a day of live scans makes
+every query slow. The day's rows at one version are read, sorted by place and time and committed with
+`mode="overwrite"` and the day as predicate (store.commit_day_rows: an append to the day committed meanwhile makes
+the rewrite start again from it, so it never drops a row). A sorted rewrite, not delta-rs's
+`optimize.z_order(place, time)`: the queries ask for a few places over whole days, and a file cut from the place
+order holds a contiguous place range that the log's min/max picks or skips, where a Z-order curve interleaves
+place with time. The replaced files stay on disk for `grace_s` (for a trace that listed them before the commit,
+or a read of the older version), then delta-rs's `vacuum` deletes them.
 """
 
 from __future__ import annotations
@@ -24,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from fangkong.lake import store
-from fangkong.lake.ingest import SORTED_COLUMNS, connect, sorted_rows, sql_quote
+from fangkong.lake.ingest import connect, sorted_rows, sql_quote
+from fangkong.lake.schemas import SORTED_COLUMNS
 
 __all__ = ["Compacted", "compact", "GRACE_S"]
 
@@ -64,13 +61,10 @@ def compact(lake: Path, *, days: set[date] | None = None, rewrite_single: bool =
                 recs.append(rec)
             if progress:
                 progress(table, i + 1, len(todo))
-        if not dry_run:
-            deleted = vacuum(lake, table, grace_s)
-            if deleted:
-                rec = recs[0] if recs else Compacted(table, min(todo) if todo else date.min, 0, 0, 0)
-                rec.deleted = deleted
-                if not recs:
-                    recs.append(rec)
+        if not dry_run and (deleted := vacuum(lake, table, grace_s)):
+            if not recs:
+                recs.append(Compacted(table, min(todo) if todo else date.min, 0, 0, 0))
+            recs[0].deleted = deleted
         done.extend(recs)
     return done
 
@@ -90,7 +84,7 @@ def _rewrite(lake: Path, table: str, day: date) -> int:
     cols = ", ".join(SORTED_COLUMNS[table])
     try:
         def rows(snap):
-            files = store.files_for_days(lake, table, {day}, snap=snap) if snap else []
+            files = store.files_for_days(lake, table, {day}, snap=snap)
             if not files:
                 return None, 0
             con.execute(f"CREATE OR REPLACE TEMP TABLE day_rows AS SELECT {cols}, DATE '{day}' AS day "

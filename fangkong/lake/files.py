@@ -101,13 +101,8 @@ def open_parquet_source(path: Path, *, required: set[str], known: set[str]) -> P
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{path.name}: not a readable Parquet file ({exc})") from None
     names = set(meta.schema.to_arrow_schema().names)
-    missing = sorted(required - names)
-    if missing:
-        raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
-    extra = sorted(names - known)
-    warnings = [f"{path.name}: unknown column(s) ignored: {', '.join(extra)}"] if extra else []
     return ParquetSource(path=path, columns=sorted(names & known), missing=sorted(known - names),
-                         warnings=warnings, num_rows=meta.num_rows)
+                         warnings=_checked(path, names, required, known), num_rows=meta.num_rows)
 
 
 def find_table_file(folder: Path, name: str) -> Path | None:
@@ -202,7 +197,7 @@ def _read_parquet(path: Path) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def _checked(path: Path, names: list[str], required: set[str], known: set[str]) -> list[str]:
+def _checked(path: Path, names: list[str] | set[str], required: set[str], known: set[str]) -> list[str]:
     """The file's warnings; an error when a required column is missing."""
     missing = sorted(required - set(names))
     if missing:

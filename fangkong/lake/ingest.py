@@ -12,9 +12,10 @@ import pyarrow as pa
 
 from fangkong.lake import store
 from fangkong.lake.files import ImportResult, ParquetSource, RowError, TableFile
+from fangkong.lake.schemas import SORTED_COLUMNS
 from fangkong.protocol.grid import grid_sql
 
-__all__ = ["SORTED_COLUMNS", "connect", "ingest_dwells", "ingest_visits", "sorted_rows", "sql_quote"]
+__all__ = ["connect", "ingest_dwells", "ingest_visits", "new_rows", "sorted_rows", "sql_quote"]
 
 #: (table, days done, days) after each day partition is published
 Progress = Callable[[str, int, int], None]
@@ -24,13 +25,6 @@ _MAX_ERRORS = 10_000  # report this many row errors per file; the count stays ex
 def _ts(col: str) -> str:
     """Text → UTC timestamp, whole seconds; a text without offset is read in the session's zone."""
     return f"date_trunc('second', timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))"
-
-
-#: each lake table's columns, person, place and time first (files are sorted by place and time: sorted_rows)
-SORTED_COLUMNS: dict[str, list[str]] = {
-    "venue_visits": ["person_id", "venue_id", "enter_at", "leave_at"],
-    "cell_dwells": ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
-}
 
 
 def connect(spill: Path, tz: str = "UTC") -> duckdb.DuckDBPyConnection:
@@ -126,38 +120,38 @@ def _stage(con: duckdb.DuckDBPyConnection, incoming: Path, collist: str, name: s
     return (*_errors(con, name), days)
 
 
-def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, cols: list[str], span_sql: str,
-           incoming: Path, days: list[date], result: ImportResult, progress: Progress) -> None:
+def _write(con: duckdb.DuckDBPyConnection, lake: Path, table: str, incoming: Path, days: list[date],
+           result: ImportResult, progress: Progress) -> None:
     """Day by day from the staged copy: dedupe against that day's stored rows, commit it sorted (one Delta commit
     a day, store.commit_day_rows), drop its staged copy. Memory is bounded by one day, not the file; disk by the
     file's staged copy plus one day's sorting (a city's billion dwells: the copy of every day kept until the end ran
     a 10 M-person import out of disk)."""
-    collist = ", ".join(cols)
     result.inserted = 0
     for i, day in enumerate(days):
-        src = ", ".join(sql_quote(str(f)) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
-
-        def rows(snap, day=day, src=src):
-            good = f"SELECT DISTINCT {collist}, day FROM read_parquet([{src}], hive_partitioning=false)"
-            existing = store.files_for_days(lake, table, {day}, snap=snap) if snap else []
-            if existing:
-                files = ", ".join(sql_quote(f) for f in existing)
-                good = f"({good}) EXCEPT (SELECT {collist}, DATE '{day}' AS day FROM read_parquet([{files}], " \
-                       "hive_partitioning=false))"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {good}")
-            n, span = con.execute(f"SELECT count(*), coalesce(max({span_sql}), 0) FROM fresh").fetchall()[0]
-            if n:
-                meta = store.read_meta(lake, table)
-                # written before the data so a crash can only overstate the longest stay, never understate it
-                if int(span) > int(meta.get("max_span_seconds", 0)):
-                    meta["max_span_seconds"] = int(span)
-                    store.write_meta(lake, table, meta)
-            return sorted_rows(con, "fresh", table), n
-
-        result.inserted += store.commit_day_rows(lake, table, [day], rows, writer="import")
+        src = ", ".join(sql_quote(f) for f in sorted((incoming / f"day={day}").glob("*.parquet")))
+        result.inserted += store.commit_day_rows(lake, table, [day], lambda snap, day=day, src=src: new_rows(
+            con, lake, table, f"read_parquet([{src}], hive_partitioning = false)", snap, [day]), writer="import")
         con.execute("DROP TABLE IF EXISTS fresh")
         shutil.rmtree(incoming / f"day={day}", ignore_errors=True)
         progress(table, i + 1, len(days))
+
+
+def new_rows(con: duckdb.DuckDBPyConnection, lake: Path, table: str, source: str, snap: store.Snapshot,
+             days: list[date], places: list[str] | None = None) -> store.Rows:
+    """The rows of `source` (the table's columns and `day`) that `snap` does not hold (in the days' files that
+    can hold `places`), sorted (sorted_rows), and their number; the table's longest stay widened to theirs first."""
+    cols = ", ".join(SORTED_COLUMNS[table])
+    sql = f"SELECT DISTINCT {cols}, day FROM {source}"
+    existing = store.files_for_days(lake, table, set(days), places, snap=snap)
+    if existing:
+        sql = f"({sql}) EXCEPT (SELECT {cols}, day FROM read_parquet([{', '.join(map(sql_quote, existing))}], " \
+              "hive_partitioning = true, hive_types = {'day': DATE}))"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {sql}")
+    start, end = SORTED_COLUMNS[table][2:4]
+    n, span = con.execute(f"SELECT count(*), coalesce(max(epoch({end}) - epoch({start})), 0) FROM fresh").fetchall()[0]
+    if n:
+        store.widen_span(lake, table, span)
+    return sorted_rows(con, "fresh", table), n
 
 
 def sql_quote(path: str | Path) -> str:
@@ -175,8 +169,8 @@ def sorted_rows(con: duckdb.DuckDBPyConnection, source: str, table: str) -> pa.T
         .to_arrow_table().cast(schema).combine_chunks()
 
 
-def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, cols: list[str], span_sql: str, *,
-            tz: str, strict: bool, known: dict[str, pa.Table], progress: Progress | None) -> ImportResult:
+def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, *, tz: str, strict: bool,
+            known: dict[str, pa.Table], progress: Progress | None) -> ImportResult:
     result = ImportResult(table=table, file=tf.path.name, rows=tf.num_rows, warnings=list(tf.warnings))
     con = connect(lake / ".staging" / "spill", tz)
     try:
@@ -189,14 +183,14 @@ def _ingest(lake: Path, tf: TableFile | ParquetSource, table: str, sql: str, col
         try:
             # one pass over the source stages the good rows and finds the rejected ones; with --strict and a bad
             # row the staged copy is dropped and nothing is written to the lake at all
-            n_err, result.errors, days = _stage(con, staged / "_incoming", ", ".join(cols), tf.path.name)
+            n_err, result.errors, days = _stage(con, staged / "_incoming", ", ".join(SORTED_COLUMNS[table]),
+                                                tf.path.name)
             if n_err > len(result.errors):
                 result.warnings.append(f"{tf.path.name}: {n_err} rows rejected, the first {_MAX_ERRORS} listed")
             if strict and n_err:
                 result.committed = False
                 return result
-            _write(con, lake, table, cols, span_sql, staged / "_incoming", days, result,
-                   progress or (lambda table, done, total: None))
+            _write(con, lake, table, staged / "_incoming", days, result, progress or (lambda table, done, total: None))
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         result.unchanged = result.rows - n_err - result.inserted
@@ -210,12 +204,10 @@ def ingest_visits(lake: Path, tf: TableFile | ParquetSource, *, venue_ids: list[
     """Venue-code scans into lake/venue_visits/day=YYYY-MM-DD/, sorted by venue and time within a day."""
     known = {"known_venue": pa.table({"venue_id": pa.array(venue_ids, pa.string())}),
              "known_person": pa.table({"person_id": person_ids})}
-    return _ingest(lake, tf, "venue_visits", _VISITS_SQL, SORTED_COLUMNS["venue_visits"],
-                   "epoch(leave_at) - epoch(enter_at)", tz=tz, strict=strict, known=known, progress=progress)
+    return _ingest(lake, tf, "venue_visits", _VISITS_SQL, tz=tz, strict=strict, known=known, progress=progress)
 
 
 def ingest_dwells(lake: Path, tf: TableFile | ParquetSource, *, tz: str, strict: bool = False,
                   progress: Progress | None = None) -> ImportResult:
     """Carrier dwells into lake/cell_dwells/day=YYYY-MM-DD/, sorted by grid cell and time within a day."""
-    return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, SORTED_COLUMNS["cell_dwells"],
-                   "epoch(end_at) - epoch(start_at)", tz=tz, strict=strict, known={}, progress=progress)
+    return _ingest(lake, tf, "cell_dwells", _DWELLS_SQL, tz=tz, strict=strict, known={}, progress=progress)

@@ -19,7 +19,8 @@ from datetime import date
 from pathlib import Path
 
 from fangkong.lake import store
-from fangkong.lake.ingest import SORTED_COLUMNS, connect, sorted_rows, sql_quote
+from fangkong.lake.ingest import connect, sorted_rows, sql_quote
+from fangkong.lake.schemas import SORTED_COLUMNS
 
 __all__ = ["Migrated", "migrate"]
 
@@ -79,41 +80,36 @@ def migrate(lake: Path, *, progress: Callable[[str, int, int], None] | None = No
 
     lake = Path(lake)
     done: list[Migrated] = []
-    for table, cols in SORTED_COLUMNS.items():
-        if not store.table_dir(lake, table).is_dir():
-            continue
-        if not store.is_delta(lake, table):
-            store._create(lake, table)
-        dt = DeltaTable(str(store.table_dir(lake, table)))
-        keep = set(store.snapshot(lake, table, dt).files.column("path").to_pylist())
-        todo = _old_days(lake, table, keep)
-        for i, (day, d) in enumerate(sorted(todo.items())):
-            names = _old_live_names(d)
-            rows = 0
-            dt.update_incremental()
-            if names and dt.transaction_version(_app(table, day)) is None:
-                con = connect(lake / ".staging" / "spill")
-                try:
-                    files = ", ".join(sql_quote(d / n) for n in names)
-                    con.execute(f"CREATE TEMP TABLE day_rows AS SELECT DISTINCT {', '.join(cols)}, DATE '{day}' "
-                                f"AS day FROM read_parquet([{files}], hive_partitioning = false)")
+    con = connect(lake / ".staging" / "spill")
+    try:
+        for table, cols in SORTED_COLUMNS.items():
+            if not store.table_dir(lake, table).is_dir():
+                continue
+            if not store.is_delta(lake, table):
+                store._create(lake, table)
+            dt = DeltaTable(str(store.table_dir(lake, table)))
+            todo = _old_days(lake, table, set(store.snapshot(lake, table, dt).files.column("path").to_pylist()))
+            for i, (day, d) in enumerate(sorted(todo.items())):
+                names, rows = _old_live_names(d), 0
+                if names and dt.transaction_version(_app(table, day)) is None:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE day_rows AS SELECT DISTINCT {', '.join(cols)}, "
+                                f"DATE '{day}' AS day FROM read_parquet([{', '.join(sql_quote(d / n) for n in names)}],"
+                                " hive_partitioning = false)")
                     rows = con.execute("SELECT count(*) FROM day_rows").fetchall()[0][0]
                     store.write(dt, table, sorted_rows(con, "day_rows", table),
                                 store.commit_props(dt, [_app(table, day), store.day_app(table, day)], "migrate"))
-                finally:
-                    con.close()
-            # committed (now or by an earlier run): the old format's files of the day go
-            dt.update_incremental()
-            keep = set(store.snapshot(lake, table, dt).files.column("path").to_pylist())
-            for p in d.glob("*.parquet"):
-                if f"{d.name}/{p.name}" not in keep:
-                    p.unlink()
-            shutil.rmtree(d / _OLD_TWINS, ignore_errors=True)
-            for p in [*d.glob("_index-*.json"), *d.glob("_replaced-*.json"), *d.glob(".*.tmp")]:
-                p.unlink(missing_ok=True)
-            done.append(Migrated(table, day, len(names), rows))
-            if progress:
-                progress(table, i + 1, len(todo))
+                    dt.update_incremental()
+                # committed (now or by an earlier run): the old format's files of the day go
+                keep = set(store.snapshot(lake, table, dt).files.column("path").to_pylist())
+                for p in [*(p for p in d.glob("*.parquet") if f"{d.name}/{p.name}" not in keep),
+                          *d.glob("_index-*.json"), *d.glob("_replaced-*.json"), *d.glob(".*.tmp")]:
+                    p.unlink(missing_ok=True)
+                shutil.rmtree(d / _OLD_TWINS, ignore_errors=True)
+                done.append(Migrated(table, day, len(names), rows))
+                if progress:
+                    progress(table, i + 1, len(todo))
+    finally:
+        con.close()
     lock = lake / ".journal" / ".lock"   # the old write lock's file: nothing takes it any more
     lock.unlink(missing_ok=True)
     return done

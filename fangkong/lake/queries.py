@@ -261,54 +261,36 @@ class Lake:
         return versions.stated(self.root, {t: pinned[t] for t in versions.TABLES if t in pinned})
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _files(self, table: str, first: date | None, last: date | None, by_person: bool,
-               keys: list[str] | None = None) -> list[str]:
-        """The table's files (of the version this object reads: `snapshot`) whose day lies in [first − longest stay, last]; of
-        those, only the files whose range in the Delta log (min/max of the person or place column) can hold one of
-        `keys` (sorted), the persons or places selected."""
+    def _source(self, table: str, seeds: pa.Table, *, persons: list[str] | None = None,
+                places: list[str] | None = None):
+        """The stored rows a query reads: the table's files (of the version this object reads: `snapshot`) whose
+        day lies in the seeds' days (their [s, e]) reaching back by the longest stay and whose range in the Delta
+        log (min/max of the person or place column) can hold one of `persons` / `places` (sorted); those as literal
+        filters on the stored columns, so that the engine prunes row groups by their statistics (and the persons'
+        Bloom filters). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
         span_days = -(-int(store.read_meta(self.root, table).get("max_span_seconds", 0)) // _DAY) + 1
         days = None
-        if first is not None and last is not None:
-            days = {first - timedelta(days=span_days) + timedelta(days=i)
-                    for i in range((last - first).days + span_days + 1)}
+        if seeds.num_rows:
+            lo, hi = pc.min(seeds.column("s")).as_py(), pc.max(seeds.column("e")).as_py()
+            first, last = (date(1970, 1, 1) + timedelta(days=(t + self.off) // _DAY) for t in (lo, hi))
+            days = {first - timedelta(days=span_days - i) for i in range((last - first).days + span_days + 1)}
         snap = self.snapshot(table)
-        if snap is None:
-            return []
-        if by_person:
-            files = store.person_files_for_days(self.root, table, days, persons=keys, snap=snap)
-        else:
-            files = store.files_for_days(self.root, table, days, places=keys, snap=snap)
-        if self.as_of is not None and table in self.as_of:
+        files = store.files_for_days(self.root, table, days, places, persons=persons, snap=snap) if snap else []
+        if snap and self.as_of is not None and table in self.as_of:
             versions.check_readable(self.root, table, snap.version, files)
-        return files
-
-    def _source(self, table: str, first: date | None, last: date | None, *, persons: list[str] | None = None,
-                places: list[str] | None = None):
-        """The stored rows a query reads, with `persons` / `places` as literal filters on the stored columns,
-        so that the engine prunes row groups by their min/max statistics (files sorted by place). DuckDB: the SELECT of the view the compiled query reads; Spark: an Ibis table."""
-        person_col, place_col = ("person_id", "venue_id") if table == "venue_visits" else ("phone", "grid_id")
-        files = self._files(table, first, last, by_person=persons is not None,
-                            keys=persons if persons is not None else places)
+        filters = [(c, v) for c, v in ((store.PERSON[table], persons), (store.PLACE[table], places)) if v is not None]
         if self.engine == "duckdb":
-            where = []
-            if persons is not None:
-                where.append(f"{person_col} IN ({_sql_list(persons)})")
-            if places is not None:
-                where.append(f"{place_col} IN ({_sql_list(places)})")
-            cols = ", ".join(STORED[table].names)
-            src = (f"read_parquet([{_sql_list(files)}], hive_partitioning = false)" if files
-                   else f"fk_empty_{table}")
-            return f"SELECT {cols} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
+            where = " AND ".join(f"{c} IN ({_sql_list(v)})" for c, v in filters)
+            src = f"read_parquet([{_sql_list(files)}], hive_partitioning = false)" if files else f"fk_empty_{table}"
+            return f"SELECT {', '.join(STORED[table].names)} FROM {src}" + (f" WHERE {where}" if where else "")
         if not files:
             t = ibis.memtable(STORED[table].empty_table())
         else:
             name = f"lake_{uuid.uuid4().hex}"
             self.spark.read.parquet(*files).createOrReplaceTempView(name)
             t = self.con.table(name)
-        if persons is not None:
-            t = t.filter(t[person_col].isin(persons))
-        if places is not None:
-            t = t.filter(t[place_col].isin(places))
+        for c, v in filters:
+            t = t.filter(t[c].isin(v))
         return t
 
     def _run(self, key: tuple, build, inputs: dict[str, pa.Table], sources: dict[str, object]) -> pa.Table:
@@ -316,25 +298,17 @@ class Lake:
         if self.engine == "duckdb":
             def placeholders():
                 tables = {n: _Duck.placeholder(n, t.schema) for n, t in inputs.items()}
-                tables |= {n: _Duck.placeholder(n, STORED[_SOURCE_TABLE[n]]) for n in sources}
+                tables |= {n: _Duck.placeholder(n, STORED[n.removeprefix("fk_")]) for n in sources}
                 return build(tables)
             return self.duck.run(key, placeholders, inputs, sources)
         tables = {n: ibis.memtable(t) for n, t in inputs.items()} | dict(sources)
         return self.con.to_pyarrow(build(tables))
 
-    def _days(self, anchors: pa.Table) -> tuple[date | None, date | None]:
-        if anchors.num_rows == 0:
-            return None, None
-        lo = pc.min(anchors.column("s")).as_py()
-        hi = pc.max(anchors.column("e")).as_py()
-        return date.fromordinal(date(1970, 1, 1).toordinal() + (lo + self.off) // _DAY), \
-            date.fromordinal(date(1970, 1, 1).toordinal() + (hi + self.off) // _DAY)
-
     @staticmethod
     def _rows(t: dict, cells: bool) -> ibis.Table:
         return _cells(t["fk_cell_dwells"]) if cells else _presence(t["fk_venue_visits"], t["fk_dwell"])
 
-    def _sources(self, cells: bool, first, last, dwell: pa.Table, **filters) -> tuple[dict, dict]:
+    def _sources(self, cells: bool, seeds: pa.Table, dwell: pa.Table, **filters) -> tuple[dict, dict]:
         table = "cell_dwells" if cells else "venue_visits"
         inputs = {}
         if not cells:
@@ -345,7 +319,7 @@ class Lake:
                 dwell = dwell.filter(pc.is_in(dwell.column("venue_id"), value_set=pa.array(filters["places"],
                                                                                            pa.string())))
             inputs["fk_dwell"] = dwell
-        return inputs, {f"fk_{table}": self._source(table, first, last, **filters)}
+        return inputs, {f"fk_{table}": self._source(table, seeds, **filters)}
 
     # -- queries --------------------------------------------------------------------------------
     # Every query takes many seeds at once: `key` says which trace (a case) a row belongs to, so the
@@ -358,8 +332,7 @@ class Lake:
         """
         if who.num_rows == 0:
             return ANCHOR_SCHEMA.empty_table()
-        first, last = self._days(who)
-        inputs, sources = self._sources(cells, first, last, dwell, persons=_distinct(who, "via"))
+        inputs, sources = self._sources(cells, who, dwell, persons=_distinct(who, "via"))
         inputs["fk_who"] = who.select(_WHO.names).cast(_WHO)
         out = self._run(("own", cells), lambda t: _own(self._rows(t, cells), t["fk_who"]), inputs, sources)
         return out.cast(ANCHOR_SCHEMA)
@@ -375,8 +348,7 @@ class Lake:
         empty = _FOUND.empty_table()
         if anchors.num_rows == 0:
             return empty
-        first, last = self._days(anchors)
-        inputs, sources = self._sources(cells, first, last, dwell, places=_distinct(anchors, "place"))
+        inputs, sources = self._sources(cells, anchors, dwell, places=_distinct(anchors, "place"))
         inputs["fk_anchors"] = anchors.select(ANCHOR_SCHEMA.names).cast(ANCHOR_SCHEMA)
         out = self._run(("co", cells, int(min_overlap_s)),
                         lambda t: _co(self._rows(t, cells), t["fk_anchors"], int(min_overlap_s), ordered=not cells),
@@ -392,8 +364,7 @@ class Lake:
         empty = _FOUND.empty_table()
         if anchors.num_rows == 0:
             return empty
-        first, last = self._days(anchors)
-        inputs, sources = self._sources(False, first, last, dwell, places=_distinct(anchors, "place"))
+        inputs, sources = self._sources(False, anchors, dwell, places=_distinct(anchors, "place"))
         inputs["fk_anchors"] = anchors.select(ANCHOR_SCHEMA.names).cast(ANCHOR_SCHEMA)
         inputs["fk_windows"] = windows.select(_WINDOWS.names).cast(_WINDOWS)
         off = self.off
@@ -412,13 +383,11 @@ class Lake:
         wanted = wanted.filter(pc.is_in(wanted.column("key"), value_set=bounds.column("key")))
         if wanted.num_rows == 0:
             return _HOURS.empty_table()
-        first, last = self._days(bounds.rename_columns(["key", "s", "e"]))
-        inputs, sources = self._sources(True, first, last, pa.table({}), places=_distinct(wanted, "place"))
+        inputs, sources = self._sources(True, bounds.rename_columns(["key", "s", "e"]), pa.table({}),
+                                        places=_distinct(wanted, "place"))
         inputs["fk_bounds"] = bounds.select(_BOUNDS.names).cast(_BOUNDS)
         inputs["fk_wanted"] = wanted.select(_WANTED.names).cast(_WANTED)
         out = self._run(("hours", 4), lambda t: _hours(self._rows(t, True), t["fk_bounds"], t["fk_wanted"]),
                         inputs, sources)
         return out.select(_HOURS.names).cast(_HOURS)
 
-
-_SOURCE_TABLE = {"fk_venue_visits": "venue_visits", "fk_cell_dwells": "cell_dwells"}

@@ -1,14 +1,11 @@
 """Retention of raw location data (DOMAIN.md §11): day partitions older than the cutoff are deleted.
 
-Venue visits and carrier dwells are Delta tables partitioned by day, so a purge is one Delta `delete` of the old
-days (whole files removed from the table, never a rewrite; each purged day's application transaction taken one
-higher, so a writer of such a day that read it before starts again) and the removed files then deleted from disk
-at once: the older versions that still list them can no longer be read, which is what retention asks. Files that
+A purge is one Delta `delete` of the old days (whole files, never a rewrite; each day's application transaction
+taken one higher, so a writer of such a day that read it before starts again), then the removed files are deleted
+from disk at once: the older versions that list them can no longer be read, which is what retention asks. Files
 no version lists (a writer killed before its commit) go with delta-rs's vacuum once a day old. Each table's purge
-returns its proof (version before and after, the files removed, their rows), which the job and the CLI write to the
-audit log. The scan journal (lake/.journal, scans acknowledged but not yet flushed) is filtered
-too: a journal replayed after the purge must not bring the purged days back. Staging folders left by a
-killed import (lake/.staging, never read) are removed once a day old.
+returns its proof for the audit log. The scan journal (lake/.journal) is filtered too, so that a journal replayed
+after the purge cannot bring the purged days back; staging folders of killed imports go once a day old.
 """
 
 from __future__ import annotations
@@ -74,28 +71,21 @@ def _per_day(snap: store.Snapshot, days: list[date]) -> dict[date, list[tuple[st
 
 
 def _purge_table(lake: Path, table: str, cutoff: date, *, dry_run: bool) -> list[Purged]:
-    snap = store.snapshot(lake, table)
-    if snap is None:
-        return []
     old = [d for d in store.day_dirs(lake, table) if d < cutoff]
     if not old:
         return []
-    per_day = _per_day(snap, old)
     if dry_run:
+        per_day = _per_day(store.snapshot(lake, table), old)
         return [Purged(table, d, len(f), sum(n for _, n in f)) for d, f in sorted(per_day.items())]
-    from deltalake.exceptions import CommitFailedError
 
-    for attempt in range(store.COMMIT_TRIES):
+    def attempt():
         dt = store.open_table(lake, table, fresh=True)
         per_day = _per_day(store.snapshot(lake, table, dt), old)   # the files this delete removes
-        try:
-            dt.delete(f"day < '{cutoff.isoformat()}'",
-                      commit_properties=store.commit_props(dt, [store.day_app(table, d) for d in old], "purge"))
-            break
-        except CommitFailedError:   # a writer committed meanwhile: delete again from its version
-            time.sleep(0.05 * min(attempt + 1, 10))
-    else:
-        raise RuntimeError(f"{table}: the purge lost to concurrent writers {store.COMMIT_TRIES} times; run it again")
+        dt.delete(f"day < '{cutoff.isoformat()}'",
+                  commit_properties=store.commit_props(dt, [store.day_app(table, d) for d in old], "purge"))
+        return dt, per_day
+
+    dt, per_day = store.retried(f"{table} purge", attempt)
     version = dt.version()
     # the removed files are deleted now: a version that still lists them must not be readable any more
     removed = store.snapshot(lake, table, dt)
@@ -140,20 +130,15 @@ STALE_STAGING_S = 24 * 3600
 
 def _stale_staging(folder: Path, *, dry_run: bool) -> int:
     """Half-written publishes and DuckDB spill files of killed imports: nothing reads them, they only take disk."""
-    if not folder.is_dir():
-        return 0
     old = time.time() - STALE_STAGING_S
-    n = 0
-    for d in folder.iterdir():
-        for p in ([d] if d.name != "spill" else list(d.iterdir()) if d.is_dir() else []):
-            if p.stat().st_mtime < old:
-                n += sum(1 for f in p.rglob("*") if f.is_file()) if p.is_dir() else 1
-                if dry_run:
-                    continue
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    p.unlink(missing_ok=True)
+    stale = [p for d in (folder.iterdir() if folder.is_dir() else [])
+             for p in (d.iterdir() if d.name == "spill" and d.is_dir() else [d]) if p.stat().st_mtime < old]
+    n = sum(sum(1 for f in p.rglob("*") if f.is_file()) if p.is_dir() else 1 for p in stale)
+    for p in stale if not dry_run else []:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     return n
 
 

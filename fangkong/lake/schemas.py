@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-__all__ = ["INCOMING", "STORED", "TABLES"]
+__all__ = ["INCOMING", "SORTED_COLUMNS", "STORED", "TABLES"]
 
 TABLES = ("venue_visits", "cell_dwells")
 
@@ -20,4 +20,10 @@ STORED: dict[str, pa.Schema] = {
                                ("enter_at", _TS), ("leave_at", _TS)]),
     "cell_dwells": pa.schema([("phone", pa.string()), ("grid_id", pa.string()), ("lat", pa.float64()),
                               ("lon", pa.float64()), ("start_at", _TS), ("end_at", _TS)]),
+}
+
+#: each table's columns, person, place and time first (files are sorted by place and time: ingest.sorted_rows)
+SORTED_COLUMNS: dict[str, list[str]] = {
+    "venue_visits": ["person_id", "venue_id", "enter_at", "leave_at"],
+    "cell_dwells": ["phone", "grid_id", "start_at", "end_at", "lat", "lon"],
 }

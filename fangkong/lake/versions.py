@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pyarrow as pa
-
 from fangkong.errors import InvalidInput
 from fangkong.lake import store
 
@@ -174,36 +172,11 @@ def resolve(lake: Path, *, versions: dict[str, int] | None = None, at: datetime 
     return out
 
 
-def _replayed(lake: Path, table: str, version: int) -> store.Snapshot:
-    """The table's files at `version` from its log alone (a forked child: store._log_snapshot, stopped at the
-    version): the adds of the last checkpoint at or before it, then each JSON commit after it up to it."""
-    log = _log(lake, table)
-    adds: dict[str, dict] = {}
-    start = max((v for v in _checkpoint_versions(log) if v <= version), default=-1)
-    if start >= 0:
-        import pyarrow.parquet as pq
-
-        for part in sorted(log.glob(f"{start:020d}.checkpoint*.parquet")):
-            for a in pq.read_table(part, columns=["add"]).column("add").to_pylist():
-                if a:
-                    adds[a["path"]] = a
-    for v in (v for v in _json_versions(log) if start < v <= version):
-        for action in _actions(log, v):
-            if "add" in action:
-                adds[action["add"]["path"]] = action["add"]
-            elif "remove" in action:
-                adds.pop(action["remove"]["path"], None)
-    files = pa.table(store._stats_columns(list(adds.values())))
-    if files.num_rows:
-        files = files.sort_by([("partition.day", "ascending"), ("path", "ascending")])
-    return store.Snapshot(version, files)
-
-
 def snapshot_at(lake: Path, table: str, version: int) -> store.Snapshot:
     """The table's files at `version` (Delta time travel). Refused when the version's files have been purged
     (retention deletes them: what it asks) or its commits have left the log."""
     if store._forked:
-        snap = _replayed(lake, table, version)
+        snap = store._log_snapshot(lake, table, version)
     else:
         from deltalake import DeltaTable
 

@@ -32,7 +32,7 @@ def lake_rows(lake: Path) -> dict[str, list[tuple]]:
 
 
 def person_rows(lake: Path) -> list[tuple]:
-    files = store.person_files_for_days(lake, "venue_visits")
+    files = store.files_for_days(lake, "venue_visits", persons=None)
     return sorted(duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=false)").fetchall())
 
 

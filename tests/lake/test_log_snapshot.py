@@ -22,7 +22,7 @@ def _same(lake, table):
     assert got.version == want.version
     cols = [c for c in COLS if c in want.files.column_names]
     assert got.files.select(cols).to_pylist() == want.files.select(cols).to_pylist()
-    assert store._paths(lake, table, got.files) == store._paths(lake, table, want.files)
+    assert store.files_for_days(lake, table, snap=got) == store.files_for_days(lake, table, snap=want)
 
 
 def test_the_log_read_without_delta_rs_lists_what_delta_rs_lists(rollback_env, tmp_path):

@@ -208,7 +208,7 @@ def test_a_forked_child_reads_an_earlier_version_as_the_parent_does(rollback_env
     def read():
         snap = versions.snapshot_at(lake, "venue_visits", v)
         old = Lake(lake, versions={"venue_visits": v, "cell_dwells": None})
-        return {"files": store._paths(lake, "venue_visits", snap.files), "version": snap.version,
+        return {"files": store.files_for_days(lake, "venue_visits", snap=snap), "version": snap.version,
                 "via": sorted(set(old.own_intervals(_who(), _DWELL).column("via").to_pylist())),
                 "used": old.used()}
 
