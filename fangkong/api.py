@@ -48,7 +48,14 @@ from fangkong.edge import EdgeGuard, PublicListener
 from fangkong.errors import Conflict, FangkongError, InvalidInput
 from fangkong.jobs.web import router as jobs_web
 from fangkong.kit.deps import SessionDep, SettingsDep
-from fangkong.kit.webkit import STATIC_DIR, error_response, lang_of, response_kind, validation_messages
+from fangkong.kit.webkit import (
+    STATIC_DIR,
+    LangCookie,
+    error_response,
+    lang_of,
+    response_kind,
+    validation_messages,
+)
 from fangkong.measures.api import router as measures_router
 from fangkong.measures.checkins.api import router as checkins_router
 from fangkong.measures.checkins.followup_web import router as followup_web
@@ -97,6 +104,8 @@ app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 # every request: who is asking (bearer token or session cookie) and may they (fangkong/auth/policy.py)
 # inside the auth middleware: a district user's API answers name no other district's case or person ids
 app.add_middleware(OtherDistrictMask)
+# the language chosen with ?lang= sticks (a cookie) for the pages opened next
+app.add_middleware(LangCookie)
 app.add_middleware(AuthMiddleware)
 # outermost (added last): body limit, rate limit and bulkhead of the public routes, overload → 503, all
 # before the auth look-up or any route runs (fangkong/edge.py)

@@ -36,8 +36,6 @@ def jobs_page(request: Request, session: SessionDep, settings: SettingsDep, expo
     response = templates.TemplateResponse(request, "jobs.html", {
         "lang": lang, "jobs": jobs,
         "failures": service.recent_failures(session, limit=20), "extra": extra_sections(session, settings)})
-    if "lang" in request.query_params:
-        response.set_cookie("lang", lang, samesite="lax")
     return response
 
 

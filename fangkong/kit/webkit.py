@@ -5,20 +5,22 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fangkong.db.core import utcnow
+from fangkong.db.masking import OTHER_DISTRICT
 from fangkong.db.scope import current_principal
 from fangkong.kit import pii
-from fangkong.kit.i18n import label, labels, t
+from fangkong.kit.i18n import LANGS, label, labels, t
 from fangkong.protocol import places
 from fangkong.settings import get_settings
 
-__all__ = ["MASKING_FILTERS", "MISSING", "STATIC_DIR", "clock_today", "error_response", "lang_of", "page_day", "page_now", "past_day", "place_name",
+__all__ = ["MASKING_FILTERS", "MISSING", "STATIC_DIR", "LangCookie", "clock_today", "error_response", "lang_of", "page_day", "page_now", "past_day", "place_name",
            "response_kind",
            "templates", "minutes_late", "page_numbers", "span", "url_with", "validation_messages", "with_day"]
 
@@ -80,6 +82,15 @@ def _shown(mask):
 #: fangkong.kit.pii); the API keeps null for a missing value (pii's functions)
 MASKING_FILTERS = {"mask_name": _shown(pii.name), "mask_phone": _shown(pii.phone), "mask_id": _shown(pii.id_number)}
 templates.env.filters.update(MASKING_FILTERS)
+
+
+def _foreign(value, lang: str):
+    """A case or person id masked as another district's (fangkong.db.masking: 外区) in the page's language."""
+    return t("other_district", lang) if value == OTHER_DISTRICT else value
+
+
+templates.env.filters["foreign"] = _foreign
+templates.env.globals["OTHER_DISTRICT"] = OTHER_DISTRICT
 templates.env.globals["principal"] = current_principal
 
 
@@ -93,6 +104,32 @@ def lang_of(request: Request) -> str:
     """?lang= wins, then the cookie; Chinese by default."""
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     return lang if lang in ("zh", "en") else "zh"
+
+
+class LangCookie:
+    """The language switch sticks: a page asked for with ?lang= (the header's 中文 / English link) sets the lang
+    cookie, so the pages opened next from the menu (whose links carry no lang) are in the language chosen. A pure
+    ASGI middleware: whatever route answers, its HTML (a page or an HTMX fragment) carries the cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        lang = (parse_qs(query.decode("latin-1")).get("lang") or [""])[0] if b"lang=" in query else ""
+        if lang not in LANGS:
+            await self.app(scope, receive, send)
+            return
+        cookie = f"lang={lang}; Path=/; SameSite=lax".encode()
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                    message = {**message, "headers": [*headers, (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
 
 
 def clock_today() -> date:

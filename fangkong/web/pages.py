@@ -48,8 +48,6 @@ def overview(request: Request, session: SessionDep, settings: SettingsDep,
         "labels": {k: t(k, lang) for k in ("community_new", "control_new", "close", "secondary", "companion",
                                            "overlap", "centralized_isolation", "home_isolation",
                                            "home_monitoring", "health_monitoring", "temporary_control", "none")}})
-    if "lang" in request.query_params:
-        response.set_cookie("lang", lang, samesite="lax")
     return response
 
 
