@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 
 import anyio.to_thread
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fangkong.db.core import session_scope
 from fangkong.db.masking import mask_other_districts, mask_page
 from fangkong.db.scope import Principal, bind, current_principal
+from fangkong.kit.i18n import t
+from fangkong.kit.webkit import lang_of
 
 __all__ = ["OtherDistrictMask"]
 
@@ -32,13 +35,13 @@ def _masked(body: bytes, principal: Principal) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _masked_page(body: bytes, principal: Principal) -> bytes:
+def _masked_page(body: bytes, principal: Principal, lang: str = "zh") -> bytes:
     try:
         page = body.decode("utf-8")
     except UnicodeDecodeError:
         return body
-    with session_scope() as session:
-        return mask_page(bind(session, principal), page).encode("utf-8")
+    with session_scope() as session:   # 外区 / "other district": in the page's language
+        return mask_page(bind(session, principal), page, t("other_district", lang)).encode("utf-8")
 
 
 class OtherDistrictMask:
@@ -62,7 +65,8 @@ class OtherDistrictMask:
                     start = message
                     return
                 if ctype.startswith(b"text/html"):   # a page or an HTMX fragment: the ids it names
-                    start, mask = message, _masked_page
+                    lang = lang_of(HTTPConnection(scope))
+                    start, mask = message, lambda body, p: _masked_page(body, p, lang)
                     return
                 await send(message)
                 return

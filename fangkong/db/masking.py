@@ -202,10 +202,10 @@ def mask_rows(session: Session, rows: list, *, personal: tuple[str, ...] = ("nam
 _PAGE_IDS = re.compile(r"(?<![A-Za-z0-9_])(C\d{6,}|P\d{5,})(?![0-9])")
 
 
-def mask_page(session: Session, page: str) -> str:
+def mask_page(session: Session, page: str, label: str = OTHER_DISTRICT) -> str:
     """A page's HTML as a district user may see it: every case number and person id it names that exists but
-    lies outside the user's scope becomes OTHER_DISTRICT (the personal fields are the templates' to drop: a
-    page draws only rows the data layer let through)."""
+    lies outside the user's scope becomes `label` (OTHER_DISTRICT; its English on an English page) (the personal
+    fields are the templates' to drop: a page draws only rows the data layer let through)."""
     if not scope_of(session):
         return page
     found = set(_PAGE_IDS.findall(page))
@@ -216,4 +216,4 @@ def mask_page(session: Session, page: str) -> str:
     hidden = cases | persons
     if not hidden:
         return page
-    return _PAGE_IDS.sub(lambda m: OTHER_DISTRICT if m.group(1) in hidden else m.group(0), page)
+    return _PAGE_IDS.sub(lambda m: label if m.group(1) in hidden else m.group(0), page)

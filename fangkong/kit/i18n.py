@@ -34,6 +34,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "otp_sms": ("【防控】您的登录验证码为{code}，5分钟内有效，请勿告诉他人。",
                 "[fangkong] Your sign-in code is {code}, valid for 5 minutes. Do not share it."),
     "logout": ("退出", "Log out"),
+    "other_district": ("外区", "other district"),
+    # the punctuation between the words of each language (a list of names, a label and its value, a figure's
+    # detail in brackets): Chinese full-width, English ASCII with its spaces
+    "p_enum": ("、", ", "),
+    "p_semi": ("；", "; "),
+    "p_colon": ("：", ": "),
+    "p_open": ("（", " ("),
+    "p_close": ("）", ")"),   # a case or person id of another district, masked on a page
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "wrong_login": ("用户名或密码错误", "Wrong username or password"),
