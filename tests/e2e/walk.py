@@ -88,6 +88,7 @@ def walk(browser, server, w: World, *, lang: str = "zh", viewport: dict | None =
         context = browser.new_context(base_url=str(server.base_url), viewport=viewport)
         context.add_cookies([{"name": "lang", "value": lang, "url": str(server.base_url)}])
         pg = context.new_page()
+        track(pg)
         if role == "anonymous":
             paths = ["/login", "/citizen/login", w.checkin]
         else:
@@ -104,9 +105,29 @@ def walk(browser, server, w: World, *, lang: str = "zh", viewport: dict | None =
         context.close()
 
 
-def settle(pg) -> None:
-    """Wait for what a page loads after it is shown (HTMX fragments, chart canvases)."""
-    pg.wait_for_load_state("networkidle")
+def track(pg) -> None:
+    """Count the page's requests under way (`settle` waits for none): attached once, before the first goto."""
+    if not hasattr(pg, "inflight"):
+        pg.inflight = set()
+        pg.on("request", lambda r: pg.inflight.add(r))
+        pg.on("requestfinished", lambda r: pg.inflight.discard(r))
+        pg.on("requestfailed", lambda r: pg.inflight.discard(r))
+
+
+def settle(pg, quiet_ms: int = 120, timeout_ms: int = 20_000) -> None:
+    """Wait for what a page loads after it is shown (HTMX fragments, the charts' and the map's data, chart
+    canvases). A page `track`ed waits until no request has been under way for `quiet_ms` (a request a response
+    starts begins within it); any other page for Playwright's network idle (no request for 500 ms)."""
+    if hasattr(pg, "inflight"):
+        quiet, waited = 0, 0
+        while quiet < quiet_ms:
+            if waited > timeout_ms:
+                raise TimeoutError(f"requests still under way: {[r.url for r in pg.inflight][:3]}")
+            pg.wait_for_timeout(30)
+            waited += 30
+            quiet = quiet + 30 if not pg.inflight else 0
+    else:
+        pg.wait_for_load_state("networkidle")
     if pg.locator("#round-progress[hx-trigger]").count():
         pg.wait_for_selector("#progress", timeout=20_000)
     pg.wait_for_function("[...document.querySelectorAll('.chart')].every(c => c.querySelector('canvas'))")
