@@ -12,6 +12,7 @@ from fangkong.db.audit import AuditEntry, audit
 from fangkong.db.changes import mark_changed, mark_reported, mark_ruled_out
 from fangkong.db.core import utcnow
 from fangkong.db.scope import acting
+from fangkong.db.scoping import cut
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.people import service as people_service
 from fangkong.people.models import Person
@@ -160,7 +161,7 @@ def case_page(session: Session, *, status: str | None = None, community: str | N
         q = q.where(Case.status == status)
     if community:
         q = q.where(Case.person_fk.in_(select(Person.id).where(Person.community == community)))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(cut(session, q).subquery())) or 0
     column, first_desc = CASE_SORTS.get(sort, CASE_SORTS["case"])
     down = first_desc if desc is None else desc
     q = q.order_by(column.desc() if down else column.asc(), Case.id.desc()).limit(limit).offset(offset)

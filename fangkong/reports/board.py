@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.cases.models import Case
 from fangkong.contacts.models import RiskPerson
+from fangkong.db.scoping import cut
 from fangkong.measures.models import Measure, MeasureStatus
 from fangkong.measures.obligations import in_force
 from fangkong.people.models import Person
@@ -119,7 +120,7 @@ def board(session: Session, f: BoardFilter, *, now: datetime, limit: int = 50, o
     (measures.obligations.in_force: a measure whose results had met its end condition by then is over though
     no one had released it yet))."""
     ids, _ = _query(f, now, past, slim=True)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(cut(session, ids).subquery())) or 0   # cut: scoped
     column = SORTS.get(f.sort, SORTS["found"])[0]
     page = session.execute(ids.order_by(column.desc() if f.descending() else column.asc(), RiskPerson.id)
                            .limit(limit).offset(offset)).all()

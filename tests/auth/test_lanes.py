@@ -7,6 +7,8 @@ Zones need four eyes, and whoever acts is the signed-in user, never a name in th
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from builders.zones import zone_city
 from clihelp import fk
@@ -145,6 +147,14 @@ def test_what_a_district_is_shown_masks_the_other_district(server, world):  # no
     assert board.status_code == 200 and "P00017" in board.text and ca not in board.text
     page = a.get(f"/cases/{ca}", headers={"accept": "text/html"})
     assert page.status_code == 200 and "P00017" not in page.text and OTHER_DISTRICT in page.text
+    # the lists' totals count what the district sees (a count over a subquery was not cut: the board and the case
+    # list said the whole city's total, with as many page numbers, the pages after the first empty)
+    for client in (a, b):
+        for path, row in (("/risk-persons", "<tr class="), ("/cases", "<tr data-case=")):
+            shown = client.get(path, headers={"accept": "text/html"}).text
+            total = int(re.search(r'id="total">(\d+)', shown)[1])
+            assert total == shown.count(row) < int(re.search(r'id="total">(\d+)', server.get(
+                path, headers={"accept": "text/html"}).text)[1]), (path, total)
     # aggregates of another district: refused, the own one answered
     iso = server.client_for("isolation", A)
     r = iso.get("/api/sites/reserve", params={"jurisdiction": B})

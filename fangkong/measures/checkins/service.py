@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.contacts.teams.models import Investigation
 from fangkong.db.audit import audit
+from fangkong.db.scoping import cut
 from fangkong.db.sets import chunks
 from fangkong.errors import Conflict, InvalidInput, NotFound
 from fangkong.measures import service as measure_service
@@ -165,7 +166,7 @@ def followup_people(session: Session, *, day: date, tz: ZoneInfo, community: str
         ids = ids.where(~checked, ~lost)
     elif state == "lost":
         ids = ids.where(lost)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(cut(session, ids).subquery())) or 0
     page = list(session.scalars(ids.order_by(or_(checked, ~lost), Measure.start_at, Measure.id).limit(limit)
                                 .offset(offset)))
     if not page:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from fangkong.db.core import utcnow
+from fangkong.db.scoping import cut
 from fangkong.errors import FangkongError, InvalidInput, NotFound
 from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.forms import FormState, local, parse, refusal_text, render_form, zoned
@@ -56,7 +57,7 @@ def _waiting_q():
 
 def waiting_count(session) -> int:
     """People (not measures: two obligations take one room) under centralized isolation without a room."""
-    sub = _waiting_q().subquery()
+    sub = cut(session, _waiting_q()).subquery()   # the jurisdiction's (a subquery is not cut when run)
     return session.scalar(select(func.count(func.distinct(sub.c.person_fk)))) or 0
 
 
