@@ -141,6 +141,7 @@ _snapshots: dict[tuple[str, str, str, int], Snapshot] = {}
 
 #: set in a forked child: delta-rs's runtime (tokio) belongs to the parent and panics in a child
 #: ("The tokio runtime does not support forked processes"), so a child reads the log itself (`_log_snapshot`)
+#: and makes its commits in a spawned process (`_delta`)
 _forked = False
 
 
@@ -289,11 +290,12 @@ def commit_day_rows(lake: Path, table: str, days: list[date], rows: Callable[[Sn
     def attempt() -> int:
         snap = snapshot(lake, table)
         if snap is None:
-            _create(lake, table)
+            _delta(_create, lake, table)
             snap = snapshot(lake, table)
         data, n = rows(snap)
         if n:
-            _commit(lake, table, snap.version, data, [day_app(table, d) for d in days], writer, mode, predicate)
+            _delta(_commit, lake, table, snap.version, data, [day_app(table, d) for d in days], writer, mode,
+                   predicate)
         return n
 
     return retried(f"{table} {days}", attempt)
@@ -306,6 +308,33 @@ def _commit(lake: Path, table: str, version: int, data: pa.Table, apps: list[str
 
     dt = DeltaTable(str(table_dir(lake, table)), version=version)
     write(dt, table, data, commit_props(dt, apps, writer), mode=mode, predicate=predicate)
+
+
+def _delta(fn: Callable[..., None], *args) -> None:
+    """`fn(*args)`, a delta-rs call; in a forked child (whose delta-rs runtime is the parent's and panics) in a
+    process of its own, started by spawn, a lost commit race coming back as CommitFailedError."""
+    if not _forked:
+        return fn(*args)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from deltalake.exceptions import CommitFailedError
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        lost = pool.submit(_race_lost, fn, *args).result()
+    if lost:
+        raise CommitFailedError(lost)
+
+
+def _race_lost(fn: Callable[..., None], *args) -> str | None:
+    """In the spawned process: `fn(*args)`; what a lost commit race says (delta-rs's error does not pickle)."""
+    from deltalake.exceptions import CommitFailedError
+
+    try:
+        fn(*args)
+    except CommitFailedError as exc:
+        return str(exc)
+    return None
 
 
 def retried(what: str, attempt: Callable[[], T]) -> T:
