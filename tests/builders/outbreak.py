@@ -14,6 +14,8 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Integer
+
 from fangkong.db.core import get_engine
 from fangkong.models import Base
 from fangkong.settings import get_settings
@@ -87,7 +89,9 @@ def outbreak(settings, tmp_path: Path, *, persons: int = 2000, days: int = 4, se
         referenced = {fk.column.table.name for t in Base.metadata.sorted_tables for fk in t.foreign_keys}
         for table in Base.metadata.sorted_tables:
             # rows nothing points at (the audit log, say) take new ids after the test's own
+            # (an integer id: a key that is data, community_people's community, is copied)
             keep = [c for c in table.columns if not (c.primary_key and c.autoincrement is not False
+                                                      and isinstance(c.type, Integer)
                                                       and table.name not in referenced and len(table.primary_key) == 1)]
             cols = ", ".join(f'"{c.name}"' for c in keep)
             conn.execute(f'INSERT INTO main."{table.name}" ({cols}) SELECT {cols} FROM t."{table.name}"')
