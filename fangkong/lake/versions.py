@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from fangkong.errors import InvalidInput
 from fangkong.lake import store
@@ -218,19 +219,14 @@ def as_of(lake: Path, at: datetime) -> dict[str, dict]:
 def history(lake: Path, table: str) -> list[Commit]:
     """Every commit still in the table's log, oldest first: its time, operation (with the write mode), writer
     (fangkong.writer), the days its adds and removes touched, rows added and removed (a remove's rows are the
-    removed file's, from its add: read from the commits, or from the checkpoint before the oldest commit kept)."""
+    removed file's, from its add: read from the commits, or from the checkpoint at the oldest commit kept)."""
     log = _log(lake, table)
     versions = _json_versions(log)
     rows_of: dict[str, int] = {}
-    if versions and versions[0] > 0:
-        start = max((v for v in _checkpoint_versions(log) if v < versions[0]), default=-1)
-        if start >= 0:
-            import pyarrow.parquet as pq
-
-            for part in sorted(log.glob(f"{start:020d}.checkpoint*.parquet")):
-                for a in pq.read_table(part, columns=["add"]).column("add").to_pylist():
-                    if a:
-                        rows_of[a["path"]] = _records(a)
+    # the files of the oldest commit kept, from the checkpoint delta-rs's log cleanup keeps at it
+    if versions and versions[0] > 0 and (kept := store._log_snapshot(lake, table, versions[0])) is not None:
+        rows_of = {p: n or 0 for p, n in zip(kept.files.column("path").to_pylist(),
+                                             kept.files.column("num_records").to_pylist(), strict=True)}
     out = []
     for v in versions:
         info: dict = {}
@@ -241,12 +237,12 @@ def history(lake: Path, table: str) -> list[Commit]:
                 info = action["commitInfo"]
             elif "add" in action:
                 a = action["add"]
-                rows_of[a["path"]] = n = _records(a)
+                rows_of[unquote(a["path"])] = n = _records(a)
                 added += n
                 days |= _day(a)
             elif "remove" in action:
                 r = action["remove"]
-                removed += rows_of.pop(r["path"], 0)
+                removed += rows_of.pop(unquote(r["path"]), 0)
                 days |= _day(r)
         op = str(info.get("operation", "?"))
         mode = (info.get("operationParameters") or {}).get("mode")

@@ -150,6 +150,22 @@ def test_history_lists_each_commit_with_its_days_and_rows(rollback_env, tmp_path
     assert fk("lake", "history", "nope").exit_code != 0
 
 
+def test_history_counts_the_rows_a_commit_removes_from_the_checkpoint_once_older_commits_are_cleaned(tmp_path):
+    lake = tmp_path / "lake"
+    write_visits(lake, [("P1", "V1", datetime(2022, 3, 10, 9, tzinfo=TZ), None)], "Asia/Shanghai")
+    write_visits(lake, [("P2", "V2", datetime(2022, 3, 10, 10, tzinfo=TZ), None),
+                        ("P3", "V3", datetime(2022, 3, 10, 11, tzinfo=TZ), None)], "Asia/Shanghai")
+    dt = store.open_table(lake, "venue_visits", fresh=True)
+    dt.create_checkpoint()
+    log = store.table_dir(lake, "venue_visits") / "_delta_log"
+    for v in range(dt.version()):     # what delta-rs's log cleanup leaves after 30 days: the checkpoint on
+        (log / f"{v:020d}.json").unlink()
+    compact.compact(lake, grace_s=3600)
+    kept, rewrite = versions.history(lake, "venue_visits")
+    assert kept.rows_added == 2 and kept.rows_removed == 0
+    assert rewrite.operation == "OVERWRITE" and rewrite.rows_removed == rewrite.rows_added == 3
+
+
 def test_the_bulletin_states_the_lake_at_its_days_end(rollback_env, tmp_path):
     declare_and_trace(tmp_path)
     lake = rollback_env.lake
