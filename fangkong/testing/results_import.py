@@ -176,7 +176,7 @@ def finish_lab_results(session: Session, result: ImportResult, *, now: datetime,
         run(session, _CONFLICTS, now=now, src=result.file)
         result.inserted = run(session, _INSERT, now=now, src=result.file).rowcount
         if result.inserted:  # the round figures and turnaround the new results change
-            tally.recount_tubes(session, "SELECT tube_fk FROM fk_results_chk WHERE verdict = 'ok'", now=now)
+            tally.results_arrived(session, "SELECT tube_fk FROM fk_results_chk WHERE verdict = 'ok'", now=now)
     return result.committed
 
 

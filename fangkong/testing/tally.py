@@ -7,8 +7,9 @@ counts again, in its own transaction, the rows it touched:
 - round_tally: per sampling point and per community of the sampled person, the figures of
   progress.sample_figures restricted to that point or community (so distinct people and tubes stay exact: a
   person swabbed twice, a pool of ten, a re-test). A samples import recounts the (round, point, community) its
-  new swabs fall in; a results import and a decided conflict those of the tubes' swabs; a merge or its undo
-  those of the persons' swabs (at commit, db/changes.py).
+  new swabs fall in; a decided conflict those of the tube's swabs; a merge or its undo those of the persons'
+  swabs (at commit, db/changes.py). A results import (the frequent, large write) adds instead what its new
+  results add to each row: a look-up per swab of that person's earlier results in the row (`results_arrived`).
 - round_turnaround: progress.turnaround of the round, counted again when a result of the round arrives.
 - the expected people come from people/counts.py (persons per community, kept by the register's writers).
 
@@ -23,17 +24,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
 from fangkong.people import counts as people_counts
 from fangkong.people.models import Person
 from fangkong.testing.models import RoundTally, RoundTurnaround, Sample, TestingRound
-from fangkong.testing.progress import FIGURES, key_group_people, sample_figures, turnaround
+from fangkong.testing.progress import FIGURES, REACTIVE, key_group_people, sample_figures, turnaround
 
-__all__ = ["recount", "recount_turnaround", "recount_rows", "recount_tubes", "recount_persons", "recount_all",
-           "progress", "round_turnaround"]
+__all__ = ["recount", "recount_turnaround", "recount_rows", "recount_tubes", "results_arrived", "recount_persons",
+           "recount_all", "progress", "round_turnaround"]
 
 #: above this many points or communities of one round, one grouped pass over the round is cheaper
 _ALL_ABOVE = 40
@@ -104,6 +105,60 @@ def _swabs_of_tubes(tubes_sql: str) -> str:
                WHERE s.tube_fk IN ({tubes_sql}) AND s.round_fk IS NOT NULL"""
 
 
+_REACTIVE_SQL = "(" + ", ".join(f"'{r}'" for r in REACTIVE) + ")"
+# what results arriving for tubes that had none add to each (round, point) or (round, community) row: the people
+# with a result (those with no earlier result in that row), the reactive tubes, the reactive people (likewise)
+_ARRIVED = """
+WITH new AS ({tubes}),
+ns AS (SELECT s.round_fk, coalesce(s.point_id, '') AS point, coalesce(p.community, '') AS comm, s.person_fk,
+              s.tube_fk, CASE WHEN lr.result IN {reactive} THEN 1 ELSE 0 END AS reactive
+       FROM sample s JOIN person p ON p.id = s.person_fk JOIN lab_result lr ON lr.tube_fk = s.tube_fk
+       WHERE s.tube_fk IN (SELECT tube_fk FROM new) AND s.round_fk IS NOT NULL)
+SELECT ns.round_fk, ns.{key},
+  count(DISTINCT CASE WHEN NOT EXISTS (
+    SELECT 1 FROM sample o JOIN lab_result l ON l.tube_fk = o.tube_fk
+    WHERE o.person_fk = ns.person_fk AND o.round_fk + 0 = ns.round_fk {same}
+      AND o.tube_fk NOT IN (SELECT tube_fk FROM new)) THEN ns.person_fk END),
+  count(DISTINCT CASE WHEN ns.reactive = 1 THEN ns.tube_fk END),
+  count(DISTINCT CASE WHEN ns.reactive = 1 AND NOT EXISTS (
+    SELECT 1 FROM sample o JOIN lab_result l ON l.tube_fk = o.tube_fk
+    WHERE o.person_fk = ns.person_fk AND o.round_fk + 0 = ns.round_fk {same} AND l.result IN {reactive}
+      AND o.tube_fk NOT IN (SELECT tube_fk FROM new)) THEN ns.person_fk END)
+FROM ns GROUP BY ns.round_fk, ns.{key}
+"""
+#: above this many new results, counting the touched rows again is cheaper than a look-up per swab
+_ADD_UP_TO = 50_000
+
+
+def results_arrived(session: Session, tubes_sql: str, *, now: datetime | None = None, **params) -> None:
+    """Results were stored for the tubes `tubes_sql` selects (one column tube_fk), none of which had one: each
+    touched row gets what they add (a look-up per swab, not a count of the row), the rounds' turnaround is
+    counted again. Many results at once: recount_tubes."""
+    session.flush()
+    n = session.scalar(text(f"SELECT count(*) FROM ({tubes_sql}) x"), params) or 0
+    if n > _ADD_UP_TO:
+        recount_tubes(session, tubes_sql, now=now, **params)
+        return
+    missing: list[tuple] = []
+    for dim, key, same in (("p", "point", "AND coalesce(o.point_id, '') = ns.point"), ("c", "comm", "")):
+        sql = _ARRIVED.format(tubes=tubes_sql, key=key, same=same, reactive=_REACTIVE_SQL)
+        for round_fk, k, results_in, reactive_tubes, reactive_people in session.execute(text(sql), params).all():
+            done = session.execute(
+                update(RoundTally).where(RoundTally.round_fk == round_fk, RoundTally.dim == dim, RoundTally.key == k)
+                .values(results_in=RoundTally.results_in + results_in,
+                        reactive_tubes=RoundTally.reactive_tubes + reactive_tubes,
+                        reactive_people=RoundTally.reactive_people + reactive_people))
+            if not done.rowcount:   # no row for swabs that are there: counted afresh (drift, an older store)
+                missing.append((round_fk, k if dim == "p" else None, k if dim == "c" else None))
+    for round_fk, point, comm in missing:
+        recount(session, round_fk, points=[point] if point is not None else [],
+                communities=[comm] if comm is not None else [])
+    rounds = session.scalars(text(f"SELECT DISTINCT round_fk FROM tube WHERE id IN ({tubes_sql}) "
+                                  "AND round_fk IS NOT NULL"), params).all()
+    for round_fk in sorted(rounds):
+        recount_turnaround(session, round_fk, now=now)
+
+
 def recount_tubes(session: Session, tubes_sql: str, *, now: datetime | None = None, **params) -> None:
     """A result arrived or changed for the tubes `tubes_sql` selects (one column of tube.id): their swabs' rows and
     their rounds' turnaround are counted again."""
@@ -153,8 +208,10 @@ def recount_all(session: Session, *, now: datetime | None = None) -> dict[str, i
     return {"rounds": len(rounds), "repaired": repaired}
 
 
-def progress(session: Session, rnd: TestingRound) -> dict:
-    """progress.round_progress of the round, read from the kept rows (milliseconds at a million persons)."""
+def progress(session: Session, rnd: TestingRound, *, key_groups: bool = True) -> dict:
+    """progress.round_progress of the round, read from the kept rows (milliseconds at a million persons).
+    `key_groups`: count the area's people under a measure (live, over the measures: tens of milliseconds at a
+    million persons); without, key_group_people is None (the page does not show it)."""
     expected_per = people_counts.people_per_community(session, rnd.communities)
     points: dict = {}
     comms: dict = {}
@@ -170,7 +227,7 @@ def progress(session: Session, rnd: TestingRound) -> dict:
     communities = [{"community": c, "expected": expected_per.get(c, 0), **comms.get(c, zero)}
                    for c in sorted(set(expected_per) | set(comms), key=lambda x: x or "")]
     return {"round_id": rnd.round_id, "name": rnd.name, "expected": expected,
-            "key_group_people": key_group_people(session, rnd), "not_sampled": expected - in_area_sampled, **total,
+            "key_group_people": key_group_people(session, rnd) if key_groups else None, "not_sampled": expected - in_area_sampled, **total,
             "points": [{"point_id": p, **v} for p, v in sorted(points.items(), key=lambda x: x[0] or "")],
             "communities": communities}
 

@@ -68,7 +68,7 @@ def round_progress(request: Request, session: SessionDep, round_id: Annotated[st
     """HTMX fragment: expected / sampled / results in / reactive per point and per community, and turnaround,
     read from the figures every import keeps (testing/tally.py): current on the first visit, on any worker."""
     rnd = service.get_round(session, round_id)
-    progress = tally.progress(session, rnd)
+    progress = tally.progress(session, rnd, key_groups=False)
     turnaround, counted_at = tally.round_turnaround(session, rnd)
     communities = sorted(progress["communities"],
                          key=lambda c: (c["sampled"] / c["expected"] if c["expected"] else 1.0, c["community"] or ""))

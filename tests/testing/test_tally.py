@@ -74,11 +74,11 @@ def _check_equal() -> None:
             assert tally.round_turnaround(s, rnd)[0] == progress.turnaround(s, round_id=rnd.round_id), rnd.round_id
 
 
-swabs = st.tuples(st.just("swab"), st.sampled_from(["R1", "R2"]), st.sampled_from(POINTS), st.integers(1, 6),
+swabs = st.tuples(st.just("swab"), st.sampled_from(["R1", "R2"]), st.sampled_from(POINTS), st.integers(1, 4),
                   st.lists(st.integers(1, PERSONS), min_size=1, max_size=4, unique=True), st.integers(0, 300))
-results = st.tuples(st.just("result"), st.integers(1, 6),
+results = st.tuples(st.just("result"), st.integers(1, 4),
                     st.sampled_from(["negative", "negative", "positive", "weak_positive", "invalid", "suspected"]),
-                    st.sampled_from(["LAB1", "LAB2"]), st.integers(1, 40))
+                    st.sampled_from(["LAB1", "LAB2"]), st.integers(1, 40), st.lists(st.integers(1, 6), max_size=3))
 resolves = st.tuples(st.just("resolve"), st.sampled_from(["negative", "positive"]))
 merges = st.tuples(st.just("merge"), st.integers(NO_ID, PERSONS), st.integers(NO_ID, PERSONS))
 unmerges = st.tuples(st.just("unmerge"))
@@ -95,11 +95,12 @@ def _apply(ev: tuple, tmp_path: Path, settings_, n: int) -> None:
                  "round_id": rnd} for i in people]
         _import(tmp_path, settings_, f"e{n}", "samples", rows, SAMPLE_COLS)
     elif kind == "result":
-        _, tube, res, lab, hours = ev
+        _, tube, res, lab, hours, *more = ev
         received = T0 + timedelta(hours=14)
-        rows = [{"tube_id": f"T{tube}", "result": res, "lab_id": lab, "received_at": _iso(received),
-                 "tested_at": _iso(received + timedelta(hours=hours / 10)),
-                 "reported_at": _iso(received + timedelta(hours=hours))}]
+        # more tubes in the same file: negative, but for a tube named twice (a conflict within the file)
+        rows = [{"tube_id": f"T{t}", "result": res if t == tube else "negative", "lab_id": lab,
+                 "received_at": _iso(received), "tested_at": _iso(received + timedelta(hours=hours / 10)),
+                 "reported_at": _iso(received + timedelta(hours=hours))} for t in [tube, *(more[0] if more else [])]]
         _import(tmp_path, settings_, f"e{n}", "lab_results", rows, RESULT_COLS)
     elif kind == "resolve":
         with unit_of_work() as s:
