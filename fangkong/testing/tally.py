@@ -53,10 +53,20 @@ def _counted(session: Session, round_fk: int) -> list[tuple]:
                                   .where(RoundTally.round_fk == round_fk)).all())
 
 
+def _lock(session: Session, round_fks: Iterable[int]) -> None:
+    """Two writers of one round's rows one after the other (PostgreSQL: the round's row locked until commit, so
+    the second counts with the first's rows committed; SQLite has one writer anyway)."""
+    fks = sorted(set(round_fks))
+    if fks and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(TestingRound.id).where(TestingRound.id.in_(fks)).order_by(TestingRound.id)
+                        .with_for_update())
+
+
 def recount(session: Session, round_fk: int, *, points: Iterable[str | None] | None = None,
             communities: Iterable[str | None] | None = None) -> None:
     """Count again one round's rows of these points and communities (None: every one; empty: none)."""
     session.flush()
+    _lock(session, [round_fk])
     for dim, keys, col in (("p", points, Sample.point_id), ("c", communities, Person.community)):
         keys = None if keys is None else {k or "" for k in keys}
         if keys is not None and not keys:
@@ -79,6 +89,7 @@ def recount(session: Session, round_fk: int, *, points: Iterable[str | None] | N
 def recount_turnaround(session: Session, round_fk: int, *, now: datetime | None = None) -> None:
     """Count again one round's turnaround per lab and stage."""
     session.flush()
+    _lock(session, [round_fk])
     round_id = session.scalar(select(TestingRound.round_id).where(TestingRound.id == round_fk))
     if round_id is None:
         return
@@ -96,6 +107,7 @@ def recount_rows(session: Session, rows: Iterable[tuple]) -> None:
             points, comms = per_round.setdefault(round_fk, (set(), set()))
             points.add(point)
             comms.add(community)
+    _lock(session, per_round)
     for round_fk, (points, comms) in sorted(per_round.items()):
         recount(session, round_fk, points=points, communities=comms)
 
@@ -139,6 +151,11 @@ def results_arrived(session: Session, tubes_sql: str, *, now: datetime | None = 
     if n > _ADD_UP_TO:
         recount_tubes(session, tubes_sql, now=now, **params)
         return
+    rounds = session.scalars(text(f"SELECT DISTINCT round_fk FROM tube WHERE id IN ({tubes_sql}) "
+                                  "AND round_fk IS NOT NULL"), params).all()
+    swab_rounds = session.scalars(text(f"SELECT DISTINCT round_fk FROM sample WHERE tube_fk IN ({tubes_sql}) "
+                                       "AND round_fk IS NOT NULL"), params).all()
+    _lock(session, [*rounds, *swab_rounds])   # before reading what was there: a concurrent import's results too
     missing: list[tuple] = []
     for dim, key, same in (("p", "point", "AND coalesce(o.point_id, '') = ns.point"), ("c", "comm", "")):
         sql = _ARRIVED.format(tubes=tubes_sql, key=key, same=same, reactive=_REACTIVE_SQL)
@@ -153,8 +170,6 @@ def results_arrived(session: Session, tubes_sql: str, *, now: datetime | None = 
     for round_fk, point, comm in missing:
         recount(session, round_fk, points=[point] if point is not None else [],
                 communities=[comm] if comm is not None else [])
-    rounds = session.scalars(text(f"SELECT DISTINCT round_fk FROM tube WHERE id IN ({tubes_sql}) "
-                                  "AND round_fk IS NOT NULL"), params).all()
     for round_fk in sorted(rounds):
         recount_turnaround(session, round_fk, now=now)
 

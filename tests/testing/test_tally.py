@@ -188,3 +188,44 @@ def test_the_page_reads_the_kept_figures_and_counts_nothing(server, env, tmp_pat
     assert "turnaround counted at" in r.text
     assert not [q for q in seen if "count(distinct" in q and ("from sample" in q or "lab_result" in q)]
     assert not [q for q in seen if "from person" in q and "group by" in q]
+
+
+@pytest.mark.parametrize("env", ["postgres"], indirect=True)
+def test_two_results_imports_at_once_on_postgresql_keep_the_rows_exact(env, tmp_path):
+    """Two results imports for one person's two tubes at the same time: the second waits for the first's commit
+    (the round's row locked) and sees its result, so the person is not added twice to the people with a result."""
+    import threading
+    import time
+
+    from fangkong.db.core import session_scope
+
+    _setup(tmp_path, env)
+    for n, ev in enumerate([("swab", "R1", "PT1", 1, [1], 0), ("swab", "R1", "PT1", 2, [1, 4], 30)]):
+        _apply(ev, tmp_path, env, n)
+    paths = {}
+    for tube in (1, 2):
+        received = T0 + timedelta(hours=14)
+        write_csv(tmp_path / f"r{tube}" / "lab_results.csv", [{
+            "tube_id": f"T{tube}", "result": "positive", "lab_id": "LAB1", "received_at": _iso(received),
+            "tested_at": _iso(received + timedelta(hours=1)), "reported_at": _iso(received + timedelta(hours=2))}],
+            RESULT_COLS)
+        paths[tube] = tmp_path / f"r{tube}" / "lab_results.csv"
+    done = []
+
+    def second():
+        with session_scope() as s:
+            importer.import_table(s, env, "lab_results", paths[2])
+        done.append(time.monotonic())
+
+    with session_scope() as s:
+        importer.import_table(s, env, "lab_results", paths[1])
+        other = threading.Thread(target=second)
+        other.start()
+        time.sleep(1.5)
+        first_commit = time.monotonic()
+    other.join(60)
+    assert done and done[0] >= first_commit   # the second import waited for the first
+    _check_equal()
+    with unit_of_work() as s:
+        p = tally.progress(s, service.get_round(s, "R1"))
+    assert (p["sampled"], p["results_in"], p["reactive_people"]) == (2, 2, 2)
