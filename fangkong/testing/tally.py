@@ -199,15 +199,23 @@ def recount_persons(session: Session, person_fks: Iterable[int], communities: It
     recount_rows(session, [*rows, *((r, p, c) for r, p, _ in rows for c in extra)])
 
 
+def _differ(before: list[tuple], after: list[tuple]) -> int:
+    """How many (dim, key) rows have other figures after than before, or are on one side only."""
+    a = {r[:-len(FIGURES)]: r[-len(FIGURES):] for r in before}
+    b = {r[:-len(FIGURES)]: r[-len(FIGURES):] for r in after}
+    return sum(a.get(k) != b.get(k) for k in set(a) | set(b))
+
+
 def recount_all(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Count every round's figures and the register's persons per community again; how many rows differed."""
     from fangkong.people.models import CommunityPeople
 
     session.flush()
-    before_people = sorted(session.execute(select(CommunityPeople.community, CommunityPeople.people)).all())
+    people = select(CommunityPeople.community, CommunityPeople.people)
+    before_people = dict(session.execute(people).all())
     people_counts.recount(session)
-    after_people = sorted(session.execute(select(CommunityPeople.community, CommunityPeople.people)).all())
-    repaired = len(set(before_people) ^ set(after_people))
+    after_people = dict(session.execute(people).all())
+    repaired = sum(before_people.get(k) != after_people.get(k) for k in set(before_people) | set(after_people))
     rounds = session.scalars(select(TestingRound.id).order_by(TestingRound.id)).all()
     session.execute(delete(RoundTally).where(RoundTally.round_fk.not_in(rounds)))
     session.execute(delete(RoundTurnaround).where(RoundTurnaround.round_fk.not_in(rounds)))
@@ -216,10 +224,9 @@ def recount_all(session: Session, *, now: datetime | None = None) -> dict[str, i
         old_ta = session.scalar(select(RoundTurnaround.figures).where(RoundTurnaround.round_fk == round_fk))
         recount(session, round_fk)
         recount_turnaround(session, round_fk, now=now)
-        after = _counted(session, round_fk)
-        repaired += len(set(before) ^ set(after))
+        repaired += _differ(before, _counted(session, round_fk))
         new_ta = session.scalar(select(RoundTurnaround.figures).where(RoundTurnaround.round_fk == round_fk))
-        repaired += old_ta != new_ta
+        repaired += (old_ta or []) != (new_ta or [])
     return {"rounds": len(rounds), "repaired": repaired}
 
 

@@ -229,3 +229,19 @@ def test_two_results_imports_at_once_on_postgresql_keep_the_rows_exact(env, tmp_
     with unit_of_work() as s:
         p = tally.progress(s, service.get_round(s, "R1"))
     assert (p["sampled"], p["results_in"], p["reactive_people"]) == (2, 2, 2)
+
+
+def test_the_recount_command_and_job(env, tmp_path):
+    from clihelp import fk
+
+    from fangkong.jobs.registry import by_name
+
+    _setup(tmp_path, env)
+    _apply(("swab", "R1", "PT1", 1, [1, 4], 0), tmp_path, env, 0)
+    with unit_of_work() as s:
+        s.execute(update(RoundTally).values(tubes=9))
+    r = fk("testing", "recount")
+    assert r.exit_code == 0 and "2 rounds counted again, 2 rows repaired" in " ".join(r.output.split()), r.output
+    (job,) = by_name(["testing.recount"])
+    assert job.run(env, T0) == {"rounds": 2, "repaired": 0}
+    _check_equal()
