@@ -444,7 +444,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "day_control": ("日期", "Day"),
     "go": ("查看", "Show"),
     "unit_people": ("人", "people"),
+    "unit_person": ("人", "person"),  # one: "1 person", not "1 people"
     "unit_cases": ("例", "cases"),
+    "unit_case": ("例", "case"),      # one: "1 case", not "1 cases"
     "unit_days": ("天", "days"),
     "unit_records": ("条", "records"),
     "records_note": ("对应流调记录{n}条（每例感染者的每名风险人员一条，同一人被多例发现计多条）",
