@@ -217,6 +217,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "iso_reserve": ("隔离房间储备（每万人{n}间）", "Room reserve ({n} per 10 000 residents)"),
     "iso_residents": ("常住人口", "Residents"),
+    # a past day's reserve: the register keeps no history of who lived where, so the residents are today's
+    "iso_residents_today": ("常住人口（按今日登记）", "Residents (as registered today)"),
     "iso_per_10k": ("每万人房间", "Rooms per 10 000"),
     "iso_needed": ("应储备", "Needed"),
     "iso_short": ("储备不足，缺", "Below the reserve, short by"),

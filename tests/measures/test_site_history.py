@@ -20,6 +20,7 @@ from fangkong.measures.sites import capacity
 from fangkong.measures.sites import service as sites
 
 PAGE = {"accept": "text/html"}
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _history(monkeypatch) -> None:
@@ -78,3 +79,37 @@ def test_the_flag_staff_and_reserve_of_a_past_day(env, monkeypatch):
         assert (now["S1"].three_zones_two_channels, now["S1"].staff) == (False, 1)
         past = capacity.reserve(s, "140105", per_10k=20, sites=list(then.values()))
         assert past.rooms == 5 and capacity.reserve(s, "140105", per_10k=20).rooms == 11
+
+
+def test_the_forecast_and_residents_of_a_past_day(server, tmp_path, monkeypatch):  # noqa: F811
+    """The 7-day free-room forecast on a past day starts from the rooms free at its 24:00 and the rooms held then
+    (P00002 left on 03-13: today their room is free, on 03-12 it was not); the residents are labelled today's
+    (the register keeps no history of who lived where)."""
+    from builders.risk import traced_city
+    from test_lifecycle import measure_of
+    from test_sites import two_sites
+
+    set_clock(monkeypatch, "2022-03-10T09:00:00+08:00")
+    two_sites()                         # NEAR 2 rooms, FAR 5
+    traced_city(tmp_path / "city")      # 03-11 21:00: P00002 and P00003 in NEAR's two rooms
+    set_clock(monkeypatch, "2022-03-13T10:00:00+08:00")
+    with unit_of_work() as s, acting_as(s, "test"):
+        assert sites.vacate(s, measure_of(s, "P00002"), at=datetime(2022, 3, 13, 10, tzinfo=TZ), reason="test") == 1
+    set_clock(monkeypatch, "2022-03-14T09:00:00+08:00")
+    end_12 = datetime(2022, 3, 13, tzinfo=TZ)
+    with unit_of_work() as s:
+        then = capacity.forecast(s, now=end_12, tz=TZ, sites=capacity.occupancy(s, at=end_12))
+        now = capacity.forecast(s, now=datetime(2022, 3, 14, 9, tzinfo=TZ), tz=TZ)
+    assert [n for _, n in then] == [5, 5, 5, 5, 6, 7, 7], then       # both NEAR rooms held on 03-12
+    assert then[0][0].isoformat() == "2022-03-13"
+    assert [n for _, n in now][:3] == [6, 6, 6], now                  # P00002's room free since 03-13
+    staff = server.client_for("isolation")
+    page = staff.get("/isolation", params={"day": "2022-03-12"}, headers=PAGE).text
+    data = re.search(r'<table id="chart-forecast-data">(.*?)</table>', page, re.S).group(1)
+    rows = [(re.sub(r"<[^>]+>", "", a).strip(), int(b)) for a, b in re.findall(r"<tr><th[^>]*>(.*?)</th><td>(\d+)</td>", data)]
+    assert rows[:3] == [("当日24时", 5), ("2022-03-13", 5), ("2022-03-14", 5)], rows
+    assert "常住人口（按今日登记）" in page
+    today = staff.get("/isolation", headers=PAGE).text
+    assert "常住人口（按今日登记）" not in today and "<th>常住人口</th>" in today
+    en = staff.get("/isolation", params={"day": "2022-03-12", "lang": "en"}, headers=PAGE).text
+    assert "Residents (as registered today)" in en and "at the day&#39;s end" in en

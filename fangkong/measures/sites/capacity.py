@@ -172,18 +172,29 @@ def reserve(session: Session, jurisdiction: str, *, per_10k: float, kept: bool =
     return Reserve(jurisdiction, residents_, rooms, needed, ratio, per_10k, warning)
 
 
-def forecast(session: Session, *, now: datetime, tz: ZoneInfo, days: int = 7,
-             jurisdiction: str | None = None) -> list[tuple[date, int]]:
+def forecast(session: Session, *, now: datetime, tz: ZoneInfo, days: int = 7, jurisdiction: str | None = None,
+             sites: list[SiteOccupancy] | None = None) -> list[tuple[date, int]]:
     """Free rooms at the end of each of the next days from scheduled releases: a room frees when the last of
-    its occupants' centralized phase ends (one aggregate query)."""
-    sites = select(IsolationSite.id).where(IsolationSite.status == SiteStatus.OPEN)
-    if jurisdiction:
-        sites = sites.where(IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True))
-    free_now = session.scalar(select(func.count(Room.id)).where(Room.site_fk.in_(sites), Room.in_service,
-                                                                Room.occupants == 0)) or 0
+    its occupants' centralized phase ends (one aggregate query). `sites`: the sites as they stood at `now`, a past
+    instant (occupancy(at=now), the pages' day control): the forecast made then, from the rooms free then at the
+    sites open then and the rooms held then (a stay assigned by then and not left by then), each freeing at its
+    occupants' scheduled end as the measure has it now."""
+    if sites is None:
+        open_ = select(IsolationSite.id).where(IsolationSite.status == SiteStatus.OPEN)
+        if jurisdiction:
+            open_ = open_.where(IsolationSite.jurisdiction.startswith(jurisdiction, autoescape=True))
+        free_now = session.scalar(select(func.count(Room.id)).where(Room.site_fk.in_(open_), Room.in_service,
+                                                                    Room.occupants == 0)) or 0
+        held = RoomStay.left_at.is_(None)
+    else:
+        shown = [s for s in sites if s.status == SiteStatus.OPEN
+                 and (not jurisdiction or s.jurisdiction.startswith(jurisdiction))]
+        free_now = sum(s.free for s in shown)
+        open_ = select(IsolationSite.id).where(IsolationSite.site_id.in_([s.site_id for s in shown]))
+        held = (RoomStay.assigned_at <= now) & (RoomStay.left_at.is_(None) | (RoomStay.left_at > now))
     ends = session.scalars(select(func.max(Measure.phase_end_at)).select_from(RoomStay)
                            .join(Measure, Measure.id == RoomStay.measure_fk).join(Room, Room.id == RoomStay.room_fk)
-                           .where(RoomStay.left_at.is_(None), Room.site_fk.in_(sites), Room.in_service)
+                           .where(held, Room.site_fk.in_(open_), Room.in_service)
                            .group_by(RoomStay.room_fk))
     return free_room_forecast(free_now, [e for e in ends if e is not None], today=now.astimezone(tz).date(),
                               days=days, tz=tz)

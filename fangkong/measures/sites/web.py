@@ -89,11 +89,12 @@ def isolation_page(request: Request, session: SessionDep, settings: SettingsDep,
               "free": sum(s.free for s in sites)}
     reserves = [capacity.reserve(session, j, per_10k=settings.rooms_per_10k, kept=True, sites=sites if past else None)
                 for j in _jurisdictions(settings, sites, jurisdiction)]
-    forecast = capacity.forecast(session, now=now, tz=settings.zone, days=7, jurisdiction=jurisdiction or None)
+    forecast = capacity.forecast(session, now=now, tz=settings.zone, days=7, jurisdiction=jurisdiction or None,
+                                 sites=sites if past else None)
     return templates.TemplateResponse(request, "isolation.html", {
         "lang": lang_of(request), "sites": sites[(page - 1) * PAGE: page * PAGE], "page": page,
         "pages": max(1, -(-len(sites) // PAGE)), "totals": totals, "reserves": reserves,
-        "per_10k": settings.rooms_per_10k, "jurisdiction": jurisdiction or "",
+        "per_10k": settings.rooms_per_10k, "jurisdiction": jurisdiction or "", "past": past,
         "forecast": [{"day": d.isoformat(), "free": n} for d, n in forecast],
         "beds": hospitals.hospital_beds(session, at=now if past else None), "plan": hospitals.plan(session, at=now if past else None), "now": now,
         # issue 25: who waits for a room, and the transfers under way, each against its deadline (DOMAIN.md §3)
