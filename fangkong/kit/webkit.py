@@ -196,6 +196,8 @@ def span(minutes: int, lang: str) -> str:
     sep = " " if lang == "en" else ""
     if m >= 1440:
         return f"{m // 1440}{sep}{d}{sep}{m % 1440 // 60}{sep}{h}"
+    if m >= 60 and m % 60 == 0:
+        return f"{m // 60}{sep}{h}"
     if m >= 60:
         return f"{m // 60}{sep}{h}{sep}{m % 60}{sep}{t('minutes_short', lang)}"
     return f"{m}{sep}{t('minutes_short', lang)}"

@@ -14,7 +14,7 @@ from fangkong.kit.deps import SessionDep, SettingsDep
 from fangkong.kit.i18n import t
 from fangkong.kit.listexport import EXPORT_MAX, ExportQ, export_list, when
 from fangkong.kit.webkit import lang_of, minutes_late, page_now, past_day, place_name, span, templates
-from fangkong.protocol.deadlines import format_deadline
+from fangkong.protocol.deadlines import SAME_DAY
 from fangkong.tasks import sla
 from fangkong.tasks.models import TASK_KINDS
 
@@ -42,7 +42,9 @@ def tasks_page(request: Request, session: SessionDep, settings: SettingsDep, kin
              tk.case.case_no if tk.case else "", when(tk.due_at), max(0, minutes_late(tk.due_at, now)),
              span(minutes_late(tk.due_at, now), lang) if minutes_late(tk.due_at, now) > 0 else ""]
             for tk in rows])
-    clock = [(step, format_deadline(d)) for step, d in settings.clock().items()]
+    # shown in the page's words (1小时, 当日（事不过夜）, 立即), not the settings' 1h / same_day / 0m
+    clock = [(step, rule if rule == SAME_DAY else int(rule.total_seconds() // 60))
+             for step, rule in settings.clock().items()]
     return templates.TemplateResponse(request, "tasks.html", {
         "lang": lang, "now": now, "kinds": sla.by_kind(session, now=now, past=past),
         "owners": sla.by_owner(session, now=now, kind=kind or None, limit=OWNERS, past=past),
