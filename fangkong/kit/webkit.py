@@ -194,8 +194,8 @@ def span(minutes: int, lang: str) -> str:
     m = abs(int(minutes))
     d, h = t("days_short", lang), t("hours_short", lang)
     sep = " " if lang == "en" else ""
-    if m >= 1440:
-        return f"{m // 1440}{sep}{d}{sep}{m % 1440 // 60}{sep}{h}"
+    if m >= 1440:   # 1天 / 1 d, 1天3小时 / 1 d 3 h
+        return f"{m // 1440}{sep}{d}" + (f"{sep}{m % 1440 // 60}{sep}{h}" if m % 1440 // 60 else "")
     if m >= 60 and m % 60 == 0:
         return f"{m // 60}{sep}{h}"
     if m >= 60:

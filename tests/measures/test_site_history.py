@@ -113,3 +113,4 @@ def test_the_forecast_and_residents_of_a_past_day(server, tmp_path, monkeypatch)
     assert "常住人口（按今日登记）" not in today and "<th>常住人口</th>" in today
     en = staff.get("/isolation", params={"day": "2022-03-12", "lang": "en"}, headers=PAGE).text
     assert "Residents (as registered today)" in en and "at the day&#39;s end" in en
+    assert 'const fc = [{day: "at the day\\u0027s end"' in en, "the chart's first point, escaped for a script"
