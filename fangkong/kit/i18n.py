@@ -324,6 +324,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "verify_left": ("剩余{n}", "{n} left"),
     "verify_none": ("该社区今日没有待核查人员", "nobody left to check in this community today"),
     "verify_pick": ("请选择社区查看核查任务", "choose a community to see its checks"),
+    "verify_nothing": ("您辖区内没有待核查或今日已完成的核查任务", "no checks open or done today in your jurisdiction"),
     "verify_moved_to": ("迁入社区编码", "moved to (community code)"),
     "verify_conflict": ("该任务已被他人更新：请刷新后再试", "Someone else updated this task: reload and try again"),
     "verify_recorded": ("已记录", "recorded"),
