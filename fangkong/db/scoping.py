@@ -9,7 +9,8 @@ person) is loaded with it: the rows are scoped, not every join.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import ColumnElement, FromClause, Join, Select, event
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -18,7 +19,7 @@ from sqlalchemy.sql.selectable import Alias
 from fangkong.db.audit import audit
 from fangkong.db.scope import SCOPE_KEY
 
-__all__ = ["RULES", "cut", "unscoped", "use"]
+__all__ = ["RULES", "counting", "cut", "unscoped", "use"]
 
 #: table name → its WHERE clause for prefix p; given by the models registry above the domains, which alone knows
 #: every domain's tables (fangkong.models.scoping)
@@ -89,3 +90,16 @@ class unscoped:
     def __exit__(self, *exc) -> None:
         if self.saved is not None:
             self.session.info[SCOPE_KEY] = self.saved
+
+
+@contextmanager
+def counting(session: Session) -> Iterator[Session]:
+    """`with counting(session):` kept counts (a round's figures, the persons per community) are counted over the
+    whole store whoever's write changes them: a count restricted to the writer's jurisdiction would be stored for
+    everyone. Nothing counted here is returned to the writer, so it is not logged as a read (unlike `unscoped`)."""
+    saved = session.info.pop(SCOPE_KEY, None)
+    try:
+        yield session
+    finally:
+        if saved is not None:
+            session.info[SCOPE_KEY] = saved

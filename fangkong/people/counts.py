@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from fangkong.db.scoping import counting
 from fangkong.people.models import CommunityPeople, Person
 
 __all__ = ["recount", "people_per_community"]
@@ -26,7 +27,13 @@ def _key(community: str | None) -> str:
 
 
 def recount(session: Session, communities: Iterable[str | None] | None = None) -> None:
-    """Count again the persons of these communities (None: of every community)."""
+    """Count again the persons of these communities (None: of every community), over the whole register whoever
+    writes (db/scoping.py counting)."""
+    with counting(session):
+        _recount(session, communities)
+
+
+def _recount(session: Session, communities: Iterable[str | None] | None) -> None:
     keys = None if communities is None else {_key(c) for c in communities}
     if keys is not None and not keys:
         return

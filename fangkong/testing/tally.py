@@ -21,6 +21,7 @@ counts everything again and says how many rows it had to repair.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -28,16 +29,34 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from fangkong.db.core import utcnow
+from fangkong.db.scope import scope_of
+from fangkong.db.scoping import counting
 from fangkong.people import counts as people_counts
 from fangkong.people.models import Person
 from fangkong.testing.models import RoundTally, RoundTurnaround, Sample, TestingRound
-from fangkong.testing.progress import FIGURES, REACTIVE, key_group_people, sample_figures, turnaround
+from fangkong.testing.progress import (
+    FIGURES,
+    REACTIVE,
+    key_group_people,
+    round_progress,
+    sample_figures,
+    turnaround,
+)
 
 __all__ = ["recount", "recount_turnaround", "recount_rows", "recount_tubes", "results_arrived", "recount_persons",
            "recount_all", "progress", "round_turnaround"]
 
 #: above this many points or communities of one round, one grouped pass over the round is cheaper
 _ALL_ABOVE = 40
+
+
+def _whole(fn):
+    """A writer of kept rows counts over the whole store, whoever writes (db/scoping.py counting)."""
+    @functools.wraps(fn)
+    def wrapped(session: Session, *args, **kw):
+        with counting(session):
+            return fn(session, *args, **kw)
+    return wrapped
 
 
 def _cond(col, keys: set[str]):
@@ -62,6 +81,7 @@ def _lock(session: Session, round_fks: Iterable[int]) -> None:
                         .with_for_update())
 
 
+@_whole
 def recount(session: Session, round_fk: int, *, points: Iterable[str | None] | None = None,
             communities: Iterable[str | None] | None = None) -> None:
     """Count again one round's rows of these points and communities (None: every one; empty: none)."""
@@ -86,6 +106,7 @@ def recount(session: Session, round_fk: int, *, points: Iterable[str | None] | N
             session.execute(insert(RoundTally), rows)
 
 
+@_whole
 def recount_turnaround(session: Session, round_fk: int, *, now: datetime | None = None) -> None:
     """Count again one round's turnaround per lab and stage."""
     session.flush()
@@ -99,6 +120,7 @@ def recount_turnaround(session: Session, round_fk: int, *, now: datetime | None 
                                                "counted_at": now or utcnow()}])
 
 
+@_whole
 def recount_rows(session: Session, rows: Iterable[tuple]) -> None:
     """Count again the (round_fk, point_id, community) the given swabs fall in (rounds of None are no round's)."""
     per_round: dict[int, tuple[set, set]] = {}
@@ -142,6 +164,7 @@ FROM ns GROUP BY ns.round_fk, ns.{key}
 _ADD_UP_TO = 50_000
 
 
+@_whole
 def results_arrived(session: Session, tubes_sql: str, *, now: datetime | None = None, **params) -> None:
     """Results were stored for the tubes `tubes_sql` selects (one column tube_fk), none of which had one: each
     touched row gets what they add (a look-up per swab, not a count of the row), the rounds' turnaround is
@@ -174,6 +197,7 @@ def results_arrived(session: Session, tubes_sql: str, *, now: datetime | None = 
         recount_turnaround(session, round_fk, now=now)
 
 
+@_whole
 def recount_tubes(session: Session, tubes_sql: str, *, now: datetime | None = None, **params) -> None:
     """A result arrived or changed for the tubes `tubes_sql` selects (one column of tube.id): their swabs' rows and
     their rounds' turnaround are counted again."""
@@ -185,6 +209,7 @@ def recount_tubes(session: Session, tubes_sql: str, *, now: datetime | None = No
         recount_turnaround(session, round_fk, now=now)
 
 
+@_whole
 def recount_persons(session: Session, person_fks: Iterable[int], communities: Iterable[str | None] = ()) -> None:
     """These persons' swabs changed hands (a merge, its undo): the rows of their rounds' points, and of their
     communities and `communities` (those the swabs may have left), are counted again."""
@@ -206,6 +231,7 @@ def _differ(before: list[tuple], after: list[tuple]) -> int:
     return sum(a.get(k) != b.get(k) for k in set(a) | set(b))
 
 
+@_whole
 def recount_all(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Count every round's figures and the register's persons per community again; how many rows differed."""
     from fangkong.people.models import CommunityPeople
@@ -233,7 +259,11 @@ def recount_all(session: Session, *, now: datetime | None = None) -> dict[str, i
 def progress(session: Session, rnd: TestingRound, *, key_groups: bool = True) -> dict:
     """progress.round_progress of the round, read from the kept rows (milliseconds at a million persons).
     `key_groups`: count the area's people under a measure (live, over the measures: tens of milliseconds at a
-    million persons); without, key_group_people is None (the page does not show it)."""
+    million persons); without, key_group_people is None (the page does not show it). A session scoped to a
+    jurisdiction gets the figures of its people only: counted (progress.round_progress, scoped like every read),
+    since the kept rows are the whole round's."""
+    if scope_of(session):
+        return round_progress(session, rnd)
     expected_per = people_counts.people_per_community(session, rnd.communities)
     points: dict = {}
     comms: dict = {}

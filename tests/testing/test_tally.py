@@ -245,3 +245,27 @@ def test_the_recount_command_and_job(env, tmp_path):
     (job,) = by_name(["testing.recount"])
     assert job.run(env, T0) == {"rounds": 2, "repaired": 0}
     _check_equal()
+
+
+def test_a_writer_of_one_jurisdiction_keeps_the_whole_rounds_rows(env, tmp_path):
+    """Kept rows are counted over the whole store whoever writes (a count cut to the writer's jurisdiction would be
+    stored for everyone); a reader of one jurisdiction gets its own people's figures, counted."""
+    from fangkong.db.scope import SCOPE_KEY
+
+    _setup(tmp_path, env)
+    _apply(("swab", "R2", "PT1", 1, [1, 2, 3], 0), tmp_path, env, 0)
+    write_csv(tmp_path / "r" / "lab_results.csv", [{
+        "tube_id": "T1", "result": "positive", "lab_id": "LAB1", "received_at": _iso(T0 + timedelta(hours=9)),
+        "tested_at": _iso(T0 + timedelta(hours=10)), "reported_at": _iso(T0 + timedelta(hours=11))}], RESULT_COLS)
+    write_csv(tmp_path / "s" / "samples.csv", [{"tube_id": "T2", "person_id": "P00005", "sampled_at": _iso(T0),
+                                                "point_id": "PT2", "round_id": "R2"}], SAMPLE_COLS)
+    with unit_of_work() as s:
+        s.info[SCOPE_KEY] = COMMUNITIES[1]   # a writer of one community
+        importer.import_table(s, env, "lab_results", tmp_path / "r" / "lab_results.csv")
+        importer.import_table(s, env, "samples", tmp_path / "s" / "samples.csv")
+    _check_equal()
+    with unit_of_work() as s:
+        s.info[SCOPE_KEY] = COMMUNITIES[1]
+        rnd = service.get_round(s, "R2")
+        assert tally.progress(s, rnd) == progress.round_progress(s, rnd)
+        assert tally.progress(s, rnd)["sampled"] == 1   # P00001 of the community's P00001, P00004, P00007
