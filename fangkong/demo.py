@@ -180,7 +180,7 @@ def _second_source(settings, summary, folder: Path, seed: int) -> str:
     with unit_of_work(actor="demo analyst") as session:
         reviews = review_service.list_reviews(session, status="open")
         for r in reviews:
-            review_service.decide_review(session, r, "merge", reason="confirmed by phone",
+            review_service.decide_review(session, r, "merge", reason="电话核实为同一人",
                                          now=summary.index_sampled_at - timedelta(days=1))
     return (f"identity (second source venue_codes): {outcome.by_id_number} linked by ID number, {outcome.by_score} "
             f"by match score, {len(reviews)} reviewed → merged, {outcome.new} new; phone {mask_phone(src.phone)} "

@@ -61,7 +61,7 @@ FORMS: dict[str, tuple[str, str]] = {
     # zones
     "zone_new_title": ("提出封控、管控或防范区", "Propose a zone"),
     "zone_act_title": ("区域审批与解封", "Zone decisions"),
-    "zone_act": ("审批…", "Decide…"),
+    "zone_act": ("降级、解封或检测…", "Lower, lift or test…"),
     "zone_proposed_done": ("已提出区域 {zone}，待另一位指挥长批准", "Zone {zone} proposed; another commander approves it"),
     "field_level": ("等级", "level"),
     "field_name": ("名称", "name"),
