@@ -404,7 +404,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "role_epidemiologist": ("流调人员", "epidemiologist"),
     "role_analyst": ("数据分析员", "data analyst"),
     "role_verifier": ("社区核查员", "community verifier"),
-    "role_lab": ("检测人员", "lab"),
+    "role_lab": ("检测人员", "lab staff"),
     "role_isolation": ("隔离点管理员", "isolation manager"),
     "role_citizen": ("居民", "citizen"),
     # every permission (fangkong/protocol/roles.py PERMISSIONS) by what it lets a user do: a refusal names it so
