@@ -28,7 +28,7 @@ def test_demo_runs_end_to_end_and_prints_the_bulletin(tmp_path):
     assert "trace C000001" in r.stderr  # the timings table
     # issue 6: teams, rooms and transfer tasks assigned, overdue items shown, rooms and beds in the bulletin
     assert "12 teams on duty" in r.stderr and "rooms used of" in r.stderr and "overdue at day end" in r.stderr
-    assert "隔离点启用房间" in out and "定点医院占用床位2张" in out
+    assert "隔离点已用房间" in out and "定点医院占用床位2张" in out
     # the outbreak starts from a pooled round: a positive 10:1 pool, single re-tests, the re-check
     assert "pooled round R1" in r.stderr and "3,000 swabbed in 300 tubes" in r.stderr
     assert (tmp_path / "demo" / "testing" / "recheck" / "lab_results.csv").is_file()

@@ -29,7 +29,7 @@ _PHRASES: dict[str, dict] = {
         "tests": "核酸检测结果：{tests_positive}人阳性，{tests_negative}人阴性，{tests_pending}人结果待出。",
         "isolation": "目前集中隔离医学观察{in_site}人，居家隔离医学观察{at_home}人，健康监测{monitoring}人。",
         "temporary_control": "混管阳性人员临时管控{temporary_control}人，正在单管复核。",
-        "rooms": "隔离点启用房间{rooms_used}间（可用{rooms_total}间），定点医院占用床位{beds_used}张。",
+        "rooms": "隔离点已用房间{rooms_used}间（开放房间共{rooms_total}间），定点医院占用床位{beds_used}张。",
         "environmental": "累计采集环境样本{env_total}份（当日{env_new}份），其中阴性{env_negative}份、"
                          "弱阳性{env_weak_positive}份、阳性{env_positive}份，{env_pending}份结果待出。",
         # an edition with high and low risk areas only (二十条), then one with sealed and controlled zones

@@ -204,7 +204,7 @@ def test_bulletin_counts_rooms_used_and_hospital_beds(rollback_env, tmp_path, mo
         hospitals.admit(s, case_service.get_case(s, case_id), h, at=TRACED_AT + timedelta(minutes=30))
         b = report_service.bulletin(s, date(2022, 3, 11), tz=TZ)
         assert (b.rooms_used, b.rooms_total, b.hospital_beds_used) == (2, 7, 1)
-        assert "隔离点启用房间2间（可用7间），定点医院占用床位1张" in render(b)
+        assert "隔离点已用房间2间（开放房间共7间），定点医院占用床位1张" in render(b)
         assert "Isolation rooms in use: 2 (of 7 open)" in render(b, lang="en")
         assert report_service.bulletin(s, date(2022, 3, 10), tz=TZ).rooms_used == 0
         # the day before the sites were registered: no room in service (from the sites' audit log)
