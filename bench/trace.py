@@ -336,6 +336,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="folder for the city, lake and records (default bench/out/…)")
     ap.add_argument("--fresh", action="store_true", help="start over: regenerate and re-import")
     ap.add_argument("--no-pandas", action="store_true", help="skip the (slow) pandas baseline")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip both baselines and the answer check (repeat runs of a city already checked)")
     ap.add_argument("--min-cell-hours", type=float, default=0.0,
                     help="the deployment's companion noise filter (FANGKONG_COMPANION_MIN_CELL_HOURS, e.g. 30); "
                          "the baseline applies it too")
@@ -410,6 +412,9 @@ def main() -> None:
         print(f"{n} cases together: warm best {min(many_runs):.2f} s; found (sum over cases): {total}; "
               f"peak RSS so far {peak_rss_mb():,.0f} MB", flush=True)
     rss = peak_rss_mb()
+    if args.no_baseline:
+        print(f"peak RSS of the tracing process: {rss:,.0f} MB; baselines skipped (--no-baseline)")
+        return
 
     from fangkong.db.core import session_scope
     from fangkong.people import service as people_service
