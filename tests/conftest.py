@@ -242,14 +242,6 @@ def rollback_env(request, tmp_path, monkeypatch, _rollback_engines):
     get_settings.cache_clear()
 
 
-def wipe_records() -> None:
-    """Empty every table of the current database (between hypothesis examples inside one test)."""
-    engine = get_engine()
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-
-
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Each test starts with full token buckets. The process keeps one limiter per setting, so without this the

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders.city import person, venue, write_city
-from conftest import wipe_records
+from builders.records import wipe_records
 from contacts.brute import assert_same_risk_persons, brute_trace
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from builders.city import PERSON_COLS, person, venue
-from conftest import wipe_records
+from builders.records import wipe_records
 from contacts.brute import assert_same_risk_persons, brute_trace
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from builders.city import PERSON_COLS, person, write_csv
+from builders.records import wipe_records
 from builders.testing import RESULT_COLS, RULE, SAMPLE_COLS
-from conftest import wipe_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select, update
