@@ -32,6 +32,8 @@ def test_reviews_and_jobs_export_masked_and_audited(server, tmp_path):  # noqa: 
                               score=0.9 - i / 10, evidence={"fields": {"name": 0.8}},
                               status="open" if i < 2 else "merged"))
     analyst = server.client_for("analyst")
+    page = analyst.get("/people/reviews").text
+    assert 'action="/people/reviews/' in page and 'name="by"' not in page   # the signed-in user decides: no name asked
     rows = _rows(analyst.get("/people/reviews", params={"export": "csv"}))
     head, body = rows[0], rows[1:]
     assert head[:4] == ["待核编号", "新记录", "匹配分", "状态"] and "疑似同一人" in head
