@@ -59,6 +59,7 @@ def test_a_citizen_signs_in_on_the_public_port_with_a_code_on_a_phone(browser, e
         pg.click("#cz-sign-in")
         pg.wait_for_load_state()
         assert pg.url == public + "/me" and pg.locator("#my-code").count() == 1, pg.url
+        assert pg.locator("#day-picker").count() == 0    # the office's day control means nothing to a citizen
         problems += _checks(pg)
         pg.click("#logout")                              # signing out comes back to the citizen's sign-in
         pg.wait_for_load_state()
