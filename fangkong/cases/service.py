@@ -168,6 +168,13 @@ def case_page(session: Session, *, status: str | None = None, community: str | N
     return total, list(session.scalars(q))
 
 
+def communities(session: Session) -> list[str]:
+    """The communities where cases live (the case list's filter), cut to the jurisdiction: from the (few) cases,
+    not from the register of millions."""
+    q = select(Person.community).where(Person.id.in_(select(Case.person_fk))).distinct()
+    return sorted(c for c in session.scalars(q) if c)
+
+
 def of_persons(session: Session, person_fks: list[int]) -> list[Case]:
     """The cases of these persons (the search's answer)."""
     if not person_fks:

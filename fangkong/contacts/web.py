@@ -55,7 +55,8 @@ def case_list(request: Request, session: SessionDep,
     return templates.TemplateResponse(request, "cases.html", {
         "lang": lang_of(request), "cases": cases, "total": total, "page": page,
         "pages": max(1, -(-total // LIST_PAGE)), "status": status or "", "community": community or "",
-        "sort": sort, "desc": desc, "risks": risks, "statuses": CASE_STATUSES})
+        "sort": sort, "desc": desc, "risks": risks, "statuses": CASE_STATUSES,
+        "communities": case_service.communities(session)})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

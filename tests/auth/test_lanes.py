@@ -155,6 +155,14 @@ def test_what_a_district_is_shown_masks_the_other_district(server, world):  # no
             total = int(re.search(r'id="total">(\d+)', shown)[1])
             assert total == shown.count(row) < int(re.search(r'id="total">(\d+)', server.get(
                 path, headers={"accept": "text/html"}).text)[1]), (path, total)
+    # the case list's community picker names the district's own communities only, and filters by them
+    for client, mine in ((a, A), (b, B)):
+        shown = client.get("/cases", headers={"accept": "text/html"}).text
+        options = re.findall(r'<option value="(\d+)"', shown.split('name="community"', 1)[1].split("</select>")[0])
+        assert options and all(o.startswith(mine) for o in options), (mine, options)
+        one = client.get("/cases", params={"community": options[0]}, headers={"accept": "text/html"}).text
+        assert f'<option value="{options[0]}" selected' in one and 0 < one.count("<tr data-case=") <= \
+            shown.count("<tr data-case=")
     # aggregates of another district: refused, the own one answered
     iso = server.client_for("isolation", A)
     r = iso.get("/api/sites/reserve", params={"jurisdiction": B})
