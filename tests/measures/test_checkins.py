@@ -113,3 +113,28 @@ def test_mobile_page_api_and_cli(server, tmp_path):  # noqa: F811
     assert r.exit_code == 1 and "invalid check-in link" in r.output
     r = fk("checkins", "alerts")
     assert r.exit_code == 0 and "P00002" in r.stdout
+
+
+def test_the_follow_up_counts_a_person_under_two_measures_once(rollback_env, tmp_path):
+    """The follow-up's figures say people: a person under two obligations that ask for a check-in is one row (his
+    strictest measure), and his report through either link counts for him (the demo counted 849 rows for 779)."""
+    from fangkong.measures.models import Measure
+
+    traced_city(tmp_path / "city")
+    with unit_of_work() as s:
+        m = measure_of(s, "P00003")
+        day = date(2022, 3, 12)
+        before = sum(r["followed"] for r in checkins.followup_counts(s, day=day, tz=TZ))
+        weaker = Measure(person_fk=m.person_fk, case_fk=m.case_fk, category=m.category, kind="health_monitoring",
+                         place="home", status="active", last_exposure_at=m.last_exposure_at, start_at=m.start_at,
+                         phase_end_at=m.phase_end_at, end_at=m.end_at, edition=m.edition)
+        s.add(weaker)
+        s.flush()
+        rows = checkins.followup_counts(s, day=day, tz=TZ)
+        assert sum(r["followed"] for r in rows) == before and sum(r["checked_in"] for r in rows) == 0
+        total, people = checkins.followup_people(s, day=day, tz=TZ, limit=1000)
+        mine = [(x.id, st) for x, st, _ in people if x.person_fk == m.person_fk]
+        assert total == before and mine == [(m.id, "not_yet")], mine     # the stricter one, once
+        checkins.record(s, weaker, temperature=36.5, symptoms=[], at=NOON, tz=TZ)   # through the other link
+        assert sum(r["checked_in"] for r in checkins.followup_counts(s, day=day, tz=TZ)) == 1
+        assert m.person_fk not in {x.person_fk for x in checkins.non_reporters(s, day=day, by_hour=14, tz=TZ)}
