@@ -360,8 +360,6 @@ def trace_cmd(
     pass; JSON: one object per line); `fangkong trace C000001 --as-of-version venue_visits=12,cell_dwells=7`
     (the case traced again from the lake as its last trace read it: nothing stored, nothing placed).
     """
-    from rich.table import Table
-
     from fangkong import flows
     from fangkong.cases import service as case_service
     from fangkong.kit.i18n import t
@@ -403,18 +401,27 @@ def trace_cmd(
     if not done:
         out.print("no case declared that day")
     for trace, counts, m, codes in done:
-        window = trace.window_json()
-        table = Table(title=f"{trace.case_no}  {window['start']} → {window['end']}")
-        table.add_column("category" if lang == "en" else "类别")
-        table.add_column("people" if lang == "en" else "人数", justify="right")
-        for cat, n in counts.items():
-            table.add_row(t(cat, lang), f"{n:,}")
-        out.print(table)
+        out.print(_counts_table(trace, counts, lang))
         out.print(f"measures: {m.created} new, {m.kept} kept (stricter already), {m.replaced} replaced, "
                   f"{m.expired} not placed (period over since the last exposure)"
                   + (f", {m.served} already served" if m.served else "")
                   + (f", {m.withdrawn} withdrawn (wrong person)" if m.withdrawn else "") + "; "
                   f"{m.phone_only} phone-only companions to verify; codes changed: {codes['changed']}")
+
+
+def _counts_table(trace, counts: dict, lang: str):
+    """A trace's risk persons per category, as the terminal's table (the trace and its as-of re-trace)."""
+    from rich.table import Table
+
+    from fangkong.kit.i18n import t
+
+    window = trace.window_json()
+    table = Table(title=f"{trace.case_no}  {window['start']} → {window['end']}")
+    table.add_column("category" if lang == "en" else "类别")
+    table.add_column("people" if lang == "en" else "人数", justify="right")
+    for cat, n in counts.items():
+        table.add_row(t(cat, lang), f"{n:,}")
+    return table
 
 
 def _retrace(case_id: str, format: str, lang: str, now, as_of_version: str | None, as_of: str | None) -> None:
@@ -437,15 +444,7 @@ def _retrace(case_id: str, format: str, lang: str, now, as_of_version: str | Non
     if format == "json":
         print(json.dumps(result.as_json(), ensure_ascii=False))
         return
-    from rich.table import Table
-
-    window = result.window_json()
-    table = Table(title=f"{result.case_no}  {window['start']} → {window['end']}")
-    table.add_column("category" if lang == "en" else "类别")
-    table.add_column("people" if lang == "en" else "人数", justify="right")
-    for cat, n in counts.items():
-        table.add_row(t(cat, lang), f"{n:,}")
-    out.print(table)
+    out.print(_counts_table(result, counts, lang))
 
 
 def _table_versions(text: str | None) -> dict[str, int] | None:
